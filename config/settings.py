@@ -1,0 +1,228 @@
+"""Typed, validated settings of every role, loaded from TOML and `IBC_*` environment variables.
+
+Order of precedence (later wins): the shipped defaults (`config/defaults.toml`), the settings
+file (`--config FILE`, else `$IBC_CONFIG`, else `/etc/ibc/ibc.toml` when it exists), then
+environment variables named `IBC_<SECTION>__<KEY>` (for example `IBC_PROJECTOR__HOST`) plus the
+short forms `IBC_DATABASE_URL` and `IBC_LANGUAGE`. Any unknown key, wrong type or bad URL raises
+`SettingsError` naming the file, the key and the reason; callers print it and stop.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
+SYSTEM_FILE = Path("/etc/ibc/ibc.toml")
+ENV_PREFIX = "IBC_"
+ENV_SHORTCUTS = {"IBC_DATABASE_URL": ("database", "url"), "IBC_LANGUAGE": ("ui", "language")}
+
+
+class SettingsError(Exception):
+    """A settings file or variable is wrong; the message names where, which key and why."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class SchoolSettings(_Section):
+    """Who this library is."""
+
+    name: str = "Школьный ИБЦ"
+    sigla: str = Field("ИБЦ", min_length=1, max_length=32, description="holding-library code")
+    id: str = Field("school", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="id used in discovery")
+
+
+class DatabaseSettings(_Section):
+    """Where the catalogue lives: empty url means SQLite under the data directory."""
+
+    url: str = ""
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not value:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {value!r}") from exc
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {url.get_backend_name()!r}: use sqlite or postgresql")
+        return value
+
+
+class UiSettings(_Section):
+    """Language and look of user-facing text."""
+
+    language: Literal["ru", "en"] = "ru"
+    idle_timeout_s: int = Field(60, ge=10, le=3600)
+    large_text: bool = False
+
+
+class ScannerSettings(_Section):
+    """Barcode sources: camera and/or USB keyboard-wedge scanner."""
+
+    camera: str = Field("0", description="camera index, video file or URL; empty disables")
+    confirm_frames: int = Field(2, ge=1, le=10)
+    repeat_suppress_s: float = Field(3.0, ge=0, le=60)
+    usb: bool = True
+
+
+class PrinterSettings(_Section):
+    """Receipt/card printer over IPP; empty uri means discover via zeroconf."""
+
+    uri: str = ""
+    name: str = ""
+    enabled: bool = True
+
+
+class ProjectorSettings(_Section):
+    """PJLink projector; empty host means discover with class 2 SRCH."""
+
+    host: str = ""
+    port: int = Field(4352, ge=1, le=65535)
+    password: str = ""
+    input: str = "HDMI1"
+    timeout_s: float = Field(5.0, gt=0, le=60)
+    off_after_min: int = Field(0, ge=0, le=600)
+
+
+class ServerSettings(_Section):
+    """The school server's HTTP API (server role) or where to find it (terminal role)."""
+
+    host: str = "0.0.0.0"
+    port: int = Field(8470, ge=1, le=65535)
+    url: str = Field("", description="fixed server URL for terminals; empty means zeroconf")
+    advertise: bool = True
+
+
+class MediaSettings(_Section):
+    """Media library folders and playback output."""
+
+    roots: list[str] = []
+    display: int = Field(0, ge=0, le=8)
+    audio_output: str = ""
+
+
+class Settings(_Section):
+    """All settings of one installation."""
+
+    school: SchoolSettings = SchoolSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    ui: UiSettings = UiSettings()
+    scanner: ScannerSettings = ScannerSettings()
+    printer: PrinterSettings = PrinterSettings()
+    projector: ProjectorSettings = ProjectorSettings()
+    server: ServerSettings = ServerSettings()
+    media: MediaSettings = MediaSettings()
+    data_dir: str = Field("", description="where the SQLite file and caches live; empty = default")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise SettingsError(f"{path}: file not found") from exc
+    except PermissionError as exc:
+        raise SettingsError(f"{path}: permission denied") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _env_layer(environ: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Settings from IBC_* variables and, for error messages, the variable behind each key."""
+    layer: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    skip = {"IBC_CONFIG", "IBC_TEST_PG_URL", "IBC_SHARED"}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name in skip:
+            continue
+        if name in ENV_SHORTCUTS:
+            path = ENV_SHORTCUTS[name]
+        else:
+            path = tuple(p.lower() for p in name[len(ENV_PREFIX):].split("__"))
+        node = layer
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = _coerce_env(value)
+        origin[".".join(path)] = name
+    return layer, origin
+
+
+def _coerce_env(value: str) -> Any:
+    """Environment values are TOML scalars when they parse as one, else plain strings."""
+    try:
+        return tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        return value
+
+
+def _describe(exc: ValidationError, where: dict[str, str], default_source: str) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        source = where.get(key, default_source)
+        reason = err["msg"]
+        if err["type"] == "extra_forbidden":
+            reason = "unknown key"
+        lines.append(f"{source}: {key}: {reason}")
+    return "\n".join(lines)
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    environ: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Load and validate settings; raises SettingsError with file, key and reason."""
+    environ = dict(os.environ if environ is None else environ)
+    data = _read_toml(DEFAULTS_FILE)
+    source = str(DEFAULTS_FILE)
+    chosen = config_file or environ.get("IBC_CONFIG")
+    if chosen:
+        path = Path(chosen)
+    elif SYSTEM_FILE.exists():
+        path = SYSTEM_FILE
+    else:
+        path = None
+    if path is not None:
+        data = _merge(data, _read_toml(path))
+        source = str(path)
+    env, where = _env_layer(environ)
+    data = _merge(data, env)
+    if overrides:
+        data = _merge(data, overrides)
+        where.update({k: "command line" for k in _flatten(overrides)})
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, where, source)) from None
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> list[str]:
+    keys = []
+    for key, value in tree.items():
+        full = f"{prefix}{key}"
+        keys.extend(_flatten(value, full + ".") if isinstance(value, dict) else [full])
+    return keys

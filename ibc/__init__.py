@@ -1,0 +1,1 @@
+"""The `ibc` command: the thin composition root of ibc-kiosk (nothing else imports it)."""

@@ -1,0 +1,60 @@
+"""Entry point of the `ibc` command: parses arguments, loads settings, dispatches lazily.
+
+Each subcommand lives in its own module under `ibc.commands`; the module exposes
+``register(subparsers)`` (argparse only, no heavy imports) and ``run(args, ctx) -> int``.
+Heavy dependencies (Kivy, OpenCV, VLC, FastAPI) are imported inside ``run`` only, so that
+``ibc import`` on a server without a display never loads Kivy, OpenCV or VLC.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from library import __version__
+
+# Module names under ibc.commands, in the order they appear in `ibc --help`.
+COMMANDS = [
+    "db",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(prog="ibc", description="ИБЦ kiosk and library station")
+    parser.add_argument("--version", action="version", version=f"ibc-kiosk {__version__}")
+    parser.add_argument("--config", metavar="FILE", help="settings file (default /etc/ibc/ibc.toml)")
+    parser.add_argument("--db", metavar="URL", help="database URL (overrides the settings)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"ibc.commands.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the `ibc` command; returns the process exit code."""
+    from ibc.context import Context, ContextError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        ctx = Context.from_args(args)
+    except ContextError as exc:
+        print(f"ibc: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.run(args, ctx) or 0)
+    except KeyboardInterrupt:
+        print("ibc: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        ctx.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of `ibc`, one module each (see ibc.cli)."""

@@ -1,0 +1,52 @@
+"""What every subcommand gets: validated settings and a lazily opened database."""
+
+from __future__ import annotations
+
+from config.settings import Settings, SettingsError, load_settings
+
+
+class ContextError(Exception):
+    """Start-up cannot go on (bad settings, unreachable database); the message says why."""
+
+
+class Context:
+    """Settings plus lazily created shared resources for one `ibc` invocation."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._db = None
+
+    @classmethod
+    def from_args(cls, args) -> Context:  # noqa: ANN001
+        """Build from parsed command-line arguments (--config, --db)."""
+        overrides = {}
+        if getattr(args, "db", None):
+            overrides["database"] = {"url": args.db}
+        try:
+            settings = load_settings(getattr(args, "config", None), overrides=overrides)
+        except SettingsError as exc:
+            raise ContextError(f"settings: {exc}") from None
+        return cls(settings)
+
+    @property
+    def db(self):  # noqa: ANN201
+        """The database, opened and migrated on first use."""
+        if self._db is None:
+            from library.errors import StorageError
+            from library.storage.database import open_database
+
+            try:
+                self._db = open_database(
+                    self.settings.database.url,
+                    data_dir=self.settings.data_dir or None,
+                    echo=self.settings.database.echo,
+                )
+            except StorageError as exc:
+                raise ContextError(str(exc)) from None
+        return self._db
+
+    def close(self) -> None:
+        """Release resources."""
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None

@@ -1,0 +1,1 @@
+"""kiosk package of ibc-kiosk."""

@@ -1,0 +1,43 @@
+"""The one exception tree of the domain core.
+
+    IbcError                      base of every error the software raises on purpose
+    ├── StorageError              the database cannot be opened, migrated or written
+    ├── ImportFormatError         a MARC file or record cannot be read (with ordinal and offset)
+    ├── NotFound                  a record, copy, reader or loan does not exist
+    └── CirculationError          a loan rule refused an action (subclasses name the rule)
+
+Third-party exceptions are mapped at the boundary with ``raise ... from``. Messages here are
+English for logs and the CLI; front ends translate by the exception's ``code``.
+"""
+
+from __future__ import annotations
+
+
+class IbcError(Exception):
+    """Base of all deliberate errors; ``code`` is a stable machine-readable name."""
+
+    code = "error"
+
+
+class StorageError(IbcError):
+    """The database cannot be opened, migrated or written."""
+
+    code = "storage"
+
+
+class ImportFormatError(IbcError):
+    """A MARC file or record cannot be read."""
+
+    code = "import_format"
+
+
+class NotFound(IbcError):
+    """A record, copy, reader or loan does not exist."""
+
+    code = "not_found"
+
+
+class CirculationError(IbcError):
+    """A circulation rule refused the action."""
+
+    code = "circulation"

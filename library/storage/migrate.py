@@ -1,0 +1,38 @@
+"""Alembic migrations run programmatically (no alembic.ini needed at run time)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def alembic_config(db) -> Config:  # noqa: ANN001
+    """An Alembic config pointing at the shipped migrations and this database."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", db.url.render_as_string(hide_password=False).replace("%", "%%"))
+    cfg.attributes["engine"] = db.engine
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest revision shipped with this version of the software."""
+    script = ScriptDirectory(str(MIGRATIONS))
+    return script.get_current_head()
+
+
+def current_revision(db) -> str | None:  # noqa: ANN001
+    """The revision stamped in the database, or None."""
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(db, revision: str = "head") -> None:  # noqa: ANN001
+    """Migrate the database up to `revision`."""
+    command.upgrade(alembic_config(db), revision)

@@ -1,0 +1,264 @@
+"""The library's domain model as SQLAlchemy 2 tables.
+
+Records keep the original MARC bytes beside the extracted fields, so an export can give back
+what was imported. Copies carry the holding school's sigla: a union catalogue is one database.
+Loans keep the reader's class and category for statistics, so the reader link can be removed
+(anonymised) after return without losing the figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so migrations name constraints stably."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class CopyStatus(str, enum.Enum):
+    """Where a copy is; ИРБИС 910^a codes are mapped onto these at import."""
+
+    AVAILABLE = "available"
+    ON_LOAN = "on_loan"
+    ORDERED = "ordered"
+    BINDERY = "bindery"
+    LOST = "lost"
+    NOT_FOR_LOAN = "not_for_loan"
+    WRITTEN_OFF = "written_off"
+    RESERVED = "reserved"
+    IN_PROCESS = "in_process"
+
+
+class Record(Base):
+    """A bibliographic record (one title/edition) with the fields the kiosk shows and searches."""
+
+    __tablename__ = "records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    source_format: Mapped[str] = mapped_column(String(16), default="rusmarc")
+    title: Mapped[str] = mapped_column(String(2000))
+    subtitle: Mapped[str | None] = mapped_column(String(2000))
+    responsibility: Mapped[str | None] = mapped_column(String(2000))
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    publisher: Mapped[str | None] = mapped_column(String(500))
+    place: Mapped[str | None] = mapped_column(String(500))
+    year: Mapped[int | None] = mapped_column(Integer, index=True)
+    isbn: Mapped[str | None] = mapped_column(String(32), index=True)
+    isbns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    subjects: Mapped[list[str]] = mapped_column(JSON, default=list)
+    udc: Mapped[str | None] = mapped_column(String(255))
+    bbk: Mapped[str | None] = mapped_column(String(255))
+    annotation: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    age_rating: Mapped[str | None] = mapped_column(String(8))
+    age_min: Mapped[int | None] = mapped_column(Integer)
+    item_type: Mapped[str] = mapped_column(String(16), default="book")
+    pages: Mapped[int | None] = mapped_column(Integer)
+    marc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    marc_encoding: Mapped[str | None] = mapped_column(String(16))
+    popularity: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    copies: Mapped[list[Copy]] = relationship(
+        back_populates="record", cascade="all, delete-orphan", order_by="Copy.id"
+    )
+
+
+class Copy(Base):
+    """A physical copy (экземпляр) of a record held by one school."""
+
+    __tablename__ = "copies"
+    __table_args__ = (UniqueConstraint("sigla", "barcode"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    sigla: Mapped[str] = mapped_column(String(32), default="", index=True)
+    inventory_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    barcode: Mapped[str | None] = mapped_column(String(64), index=True)
+    rfid: Mapped[str | None] = mapped_column(String(64), index=True)
+    shelf_mark: Mapped[str | None] = mapped_column(String(255))
+    collection: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default=CopyStatus.AVAILABLE.value)
+    status_code: Mapped[str | None] = mapped_column(String(4))
+    price: Mapped[str | None] = mapped_column(String(32))
+    received: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    record: Mapped[Record] = relationship(back_populates="copies")
+
+
+class Reader(Base):
+    """A reader (читатель): only what circulation needs."""
+
+    __tablename__ = "readers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_number: Mapped[str] = mapped_column(String(64), unique=True)
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    middle_name: Mapped[str | None] = mapped_column(String(100))
+    class_name: Mapped[str | None] = mapped_column(String(16), index=True)
+    category: Mapped[str] = mapped_column(String(16), default="pupil")
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    block_reason: Mapped[str | None] = mapped_column(String(255))
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
+    sigla: Mapped[str] = mapped_column(String(32), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Loan(Base):
+    """One loan of a copy; at most one open loan per copy (a partial unique index)."""
+
+    __tablename__ = "loans"
+    __table_args__ = (
+        Index(
+            "uq_loans_open_copy",
+            "copy_id",
+            unique=True,
+            sqlite_where=text("returned_at IS NULL"),
+            postgresql_where=text("returned_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    copy_id: Mapped[int] = mapped_column(ForeignKey("copies.id", ondelete="RESTRICT"), index=True)
+    reader_id: Mapped[int | None] = mapped_column(
+        ForeignKey("readers.id", ondelete="SET NULL"), index=True
+    )
+    reader_category: Mapped[str | None] = mapped_column(String(16))
+    reader_class: Mapped[str | None] = mapped_column(String(16))
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    returned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    renewals: Mapped[int] = mapped_column(Integer, default=0)
+    checkout_txn: Mapped[str | None] = mapped_column(String(64), unique=True)
+    return_txn: Mapped[str | None] = mapped_column(String(64))
+    terminal: Mapped[str | None] = mapped_column(String(64))
+    anonymised: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    copy: Mapped[Copy] = relationship()
+    reader: Mapped[Reader | None] = relationship()
+
+
+class TransactionLog(Base):
+    """Client transaction ids already applied, with their first result (exactly-once replies)."""
+
+    __tablename__ = "transactions"
+
+    txn_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    terminal: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class MediaItem(Base):
+    """A file in the media library (video, audio, image, PDF, presentation)."""
+
+    __tablename__ = "media_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(2000), unique=True)
+    title: Mapped[str] = mapped_column(String(1000))
+    kind: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    mtime: Mapped[float | None] = mapped_column()
+    duration_s: Mapped[float | None] = mapped_column()
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    codecs: Mapped[str | None] = mapped_column(String(255))
+    thumbnail: Mapped[str | None] = mapped_column(String(2000))
+    subject: Mapped[str | None] = mapped_column(String(255))
+    class_from: Mapped[int | None] = mapped_column(Integer)
+    class_to: Mapped[int | None] = mapped_column(Integer)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    access: Mapped[str] = mapped_column(String(16), default="everyone")
+    licence: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="ok")
+    error: Mapped[str | None] = mapped_column(String(1000))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="SET NULL"))
+    plays: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Event(Base):
+    """An event for statistics: visit, search, checkout, return, renew, play, import..."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_kind_ts", "kind", "ts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ts: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    sigla: Mapped[str | None] = mapped_column(String(32))
+    terminal: Mapped[str | None] = mapped_column(String(64))
+    reader_category: Mapped[str | None] = mapped_column(String(16))
+    reader_class: Mapped[str | None] = mapped_column(String(16))
+    record_id: Mapped[int | None] = mapped_column(Integer)
+    copy_id: Mapped[int | None] = mapped_column(Integer)
+    media_id: Mapped[int | None] = mapped_column(Integer)
+    query: Mapped[str | None] = mapped_column(String(500))
+    count: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Counter(Base):
+    """Named monotonic counters (the change-feed version)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,1 @@
+"""server package of ibc-kiosk."""
