@@ -17,6 +17,7 @@ from library import __version__
 # Module names under ibc.commands, in the order they appear in `ibc --help`.
 COMMANDS = [
     "db",
+    "scan",
 ]
 
 

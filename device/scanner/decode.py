@@ -1,0 +1,373 @@
+"""Frame decoding with zxing-cpp and pyzbar: a thorough path for still images, a cheap one for video.
+
+Measured on the 79 real photos of ../shared/testdata/barcodes (see tests/device/
+test_scanner_photos.py and docs/BENCHMARKS.md):
+
+* zxing-cpp and pyzbar each miss codes the other reads (zxing: two EAN-13s, pyzbar: two EAN-13s
+  and a QR code), so the still-image path runs both on the original image and merges.
+* Pre-processed variants (CLAHE, unsharp, 2x upscale, blur) rescue little and both decoders then
+  return wrong EAN-13s *with a valid check digit* (e.g. pyzbar 9780204816638 for 9780804816632).
+  So a variant's read of a weak-checksum format (EAN/UPC, Code 39) counts only when two attempts
+  agree; QR (Reed-Solomon) and Code 128 (mod 103) reads are accepted from one attempt.
+* Both decoders scan rows and columns only: a 1-D code held near 45° is found by rotating the
+  image 45° (the decoders' own 90° tries then cover -45° too).
+
+`decode_frame` is the thorough path (``ibc scan-image``); `FrameDecoder` is the live path: a
+centre region of interest (cropping keeps small codes, downscaling loses them), zxing-cpp first,
+then one fallback strategy per empty frame in turn, and the strategy that last found a code is
+tried first on the next frame so that consecutive-frame confirmation works.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Sequence
+
+from device.scanner.codes import (
+    DEFAULT_FORMATS, RETAIL_FORMATS, WEAK_FORMATS, Barcode, Format, parse_formats, validate,
+)
+from device.scanner.errors import DecoderUnavailable
+
+DECODERS = ("zxing", "zbar")
+
+_ZXING_NAMES = {
+    Format.EAN13: "EAN13", Format.EAN8: "EAN8", Format.UPCA: "UPCA", Format.UPCE: "UPCE",
+    Format.CODE128: "Code128", Format.CODE39: "Code39", Format.CODE93: "Code93",
+    Format.CODABAR: "Codabar", Format.ITF: "ITF", Format.QR: "QRCode",
+    Format.DATAMATRIX: "DataMatrix",
+}
+_ZXING_BACK = {
+    "EAN-13": Format.EAN13, "EAN-8": Format.EAN8, "UPC-A": Format.UPCA, "UPC-E": Format.UPCE,
+    "Code 128": Format.CODE128, "Code 39": Format.CODE39, "Code 93": Format.CODE93,
+    "Codabar": Format.CODABAR, "ITF": Format.ITF, "QR Code": Format.QR,
+    "Data Matrix": Format.DATAMATRIX, "DataMatrix": Format.DATAMATRIX,
+}
+_ZBAR_NAMES = {
+    Format.EAN13: "EAN13", Format.EAN8: "EAN8", Format.UPCA: "UPCA", Format.UPCE: "UPCE",
+    Format.CODE128: "CODE128", Format.CODE39: "CODE39", Format.CODE93: "CODE93",
+    Format.CODABAR: "CODABAR", Format.ITF: "I25", Format.QR: "QRCODE",
+}
+_ZBAR_BACK = {v: k for k, v in _ZBAR_NAMES.items()}
+
+
+@functools.cache
+def _zxing():  # noqa: ANN202
+    try:
+        import zxingcpp
+    except ImportError:
+        return None
+    return zxingcpp
+
+
+@functools.cache
+def _zbar():  # noqa: ANN202
+    try:
+        from pyzbar import pyzbar
+    except (ImportError, OSError):  # OSError/ImportError: libzbar0 missing
+        return None
+    return pyzbar
+
+
+def available_decoders() -> tuple[str, ...]:
+    """Names of the installed decoders, best first (``zxing``, ``zbar``)."""
+    return tuple(n for n, mod in (("zxing", _zxing()), ("zbar", _zbar())) if mod is not None)
+
+
+def _pick_decoders(decoders: Iterable[str] | None) -> tuple[str, ...]:
+    have = available_decoders()
+    if decoders is None:
+        chosen = have
+    else:
+        wanted = tuple(decoders)
+        unknown = [d for d in wanted if d not in DECODERS]
+        if unknown:
+            raise ValueError(f"неизвестный декодер {unknown[0]!r}; известны: zxing, zbar")
+        chosen = tuple(d for d in wanted if d in have)
+    if not chosen:
+        raise DecoderUnavailable(", ".join(decoders) if decoders else "")
+    return chosen
+
+
+def to_gray(image):  # noqa: ANN001, ANN201
+    """A 2-D uint8 grayscale view of a BGR, BGRA or grayscale numpy image."""
+    import cv2
+
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def rotate_image(image, angle: float):  # noqa: ANN001, ANN201
+    """`image` rotated by `angle` degrees on an enlarged white canvas, plus the inverse 2x3 map."""
+    import cv2
+    import numpy as np
+
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(h * sin + w * cos), int(h * cos + w * sin)
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    rotated = cv2.warpAffine(image, m, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=255)
+    return rotated, cv2.invertAffineTransform(m).astype(np.float64)
+
+
+def _transform(points, m, dx: int = 0, dy: int = 0) -> tuple[tuple[int, int], ...]:  # noqa: ANN001
+    out = []
+    for x, y in points:
+        if m is not None:
+            x, y = m[0, 0] * x + m[0, 1] * y + m[0, 2], m[1, 0] * x + m[1, 1] * y + m[1, 2]
+        out.append((int(round(x)) + dx, int(round(y)) + dy))
+    return tuple(out)
+
+
+def read_zxing(image, formats: Sequence[Format] = DEFAULT_FORMATS, *, try_rotate: bool = True,
+               try_downscale: bool = True, try_invert: bool = True, addons: bool = False,
+               code39_check: bool = False) -> list[Barcode]:  # noqa: ANN001
+    """Validated reads of zxing-cpp on a BGR or grayscale numpy image."""
+    zx = _zxing()
+    if zx is None:
+        raise DecoderUnavailable("zxing-cpp")
+    fmts = tuple(getattr(zx.BarcodeFormat, _ZXING_NAMES[f]) for f in formats if f in _ZXING_NAMES)
+    if not fmts:
+        return []
+    kwargs = {}
+    if addons:
+        kwargs["ean_add_on_symbol"] = zx.EanAddOnSymbol.Read
+    results = zx.read_barcodes(image, formats=fmts, try_rotate=try_rotate,
+                               try_downscale=try_downscale, try_invert=try_invert, **kwargs)
+    found: list[Barcode] = []
+    for r in results:
+        fmt = _ZXING_BACK.get(str(r.format))
+        if fmt is None:
+            continue
+        text, addon = r.text, ""
+        if fmt is Format.EAN13 and len(text) in (15, 18) and text.isdigit():
+            text, addon = text[:13], text[13:]  # ean_add_on_symbol=Read appends the add-on
+        pos = r.position
+        points = tuple((int(p.x), int(p.y)) for p in
+                       (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left))
+        code = validate(Barcode(fmt, text, points, addon=addon, extra={"decoder": "zxing"}),
+                        code39_check=code39_check)
+        if code is not None:
+            found.append(code)
+    return found
+
+
+def read_zbar(image, formats: Sequence[Format] = DEFAULT_FORMATS, *,
+              code39_check: bool = False) -> list[Barcode]:  # noqa: ANN001
+    """Validated reads of pyzbar (libzbar0) on a numpy image (converted to grayscale)."""
+    zb = _zbar()
+    if zb is None:
+        raise DecoderUnavailable("pyzbar/libzbar0")
+    symbols = [getattr(zb.ZBarSymbol, _ZBAR_NAMES[f]) for f in formats if f in _ZBAR_NAMES]
+    if not symbols:
+        return []
+    found: list[Barcode] = []
+    for d in zb.decode(to_gray(image), symbols=symbols):
+        fmt = _ZBAR_BACK.get(d.type)
+        if fmt is None:
+            continue
+        try:
+            text = d.data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = d.data.decode("latin-1")
+        points = tuple((int(p.x), int(p.y)) for p in d.polygon)
+        code = validate(Barcode(fmt, text, points, extra={"decoder": "zbar"}),
+                        code39_check=code39_check)
+        if code is not None:
+            found.append(code)
+    return found
+
+
+# --- merging votes ---------------------------------------------------------------------------
+
+def _overlap(a: Barcode, b: Barcode, margin: int = 8) -> bool:
+    ba, bb = a.box, b.box
+    if ba is None or bb is None:
+        return True  # unknown position: assume the same place (the safe choice)
+    ax, ay, aw, ah = ba
+    bx, by, bw, bh = bb
+    return (ax - margin <= bx + bw and bx - margin <= ax + aw
+            and ay - margin <= by + bh and by - margin <= ay + ah)
+
+
+def _family(fmt: Format) -> str:
+    return "retail" if fmt in RETAIL_FORMATS else fmt.value
+
+
+class _Votes:
+    """Reads per code identity, each attempt (decoder x image variant) voting at most once."""
+
+    def __init__(self) -> None:
+        self.reads: dict[tuple[str, str], list[Barcode]] = {}
+        self.voters: dict[tuple[str, str], set[str]] = {}
+
+    def add(self, attempt: str, codes: Iterable[Barcode]) -> int:
+        n = 0
+        for code in codes:
+            self.reads.setdefault(code.key, []).append(code)
+            voters = self.voters.setdefault(code.key, set())
+            if attempt not in voters:
+                voters.add(attempt)
+                n += 1
+        return n
+
+    def count(self, key: tuple[str, str]) -> int:
+        return len(self.voters.get(key, ()))
+
+    def merged(self, key: tuple[str, str]) -> Barcode:
+        reads = self.reads[key]
+        best = next((c for c in reads if c.addon), reads[0])
+        decoders = sorted({c.extra.get("decoder", "") for c in reads} - {""})
+        return best.with_(extra={"decoders": decoders, "votes": self.count(key)})
+
+    def conflicts(self, keys: list[tuple[str, str]]) -> list[set[tuple[str, str]]]:
+        """Groups of different codes of one family read at the same place."""
+        groups: list[set[tuple[str, str]]] = []
+        for i, a in enumerate(keys):
+            for b in keys[i + 1:]:
+                ca, cb = self.reads[a][0], self.reads[b][0]
+                if _family(ca.format) != _family(cb.format):
+                    continue
+                if not any(_overlap(x, y) for x in self.reads[a] for y in self.reads[b]):
+                    continue
+                for g in groups:
+                    if a in g or b in g:
+                        g.update((a, b))
+                        break
+                else:
+                    groups.append({a, b})
+        return groups
+
+
+def _resolve(votes: _Votes, keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Keep each conflict group's clear winner by votes; drop a tied group entirely."""
+    keep = list(keys)
+    for group in votes.conflicts(keys):
+        ranked = sorted(group, key=votes.count, reverse=True)
+        for k in group:
+            keep.remove(k)
+        if votes.count(ranked[0]) > votes.count(ranked[1]):
+            keep.append(ranked[0])
+    return keep
+
+
+def decode_frame(image, formats: Iterable[str | Format] | None = None,
+                 decoders: Iterable[str] | None = None, *, thorough: bool = True,
+                 code39_check: bool = False, source: str = "",
+                 frame_index: int | None = None) -> list[Barcode]:  # noqa: ANN001
+    """All barcodes in one image (thorough path for still images; see the module docstring)."""
+    fmts = parse_formats(formats)
+    names = _pick_decoders(decoders)
+    gray = to_gray(image)
+    votes = _Votes()
+
+    def attempt(name: str, variant: str, img, inverse=None) -> None:  # noqa: ANN001
+        if name == "zxing":
+            codes = read_zxing(img, fmts, addons=variant == "orig", code39_check=code39_check)
+        else:
+            codes = read_zbar(img, fmts, code39_check=code39_check)
+        if inverse is not None:
+            codes = [c.with_(points=inverse(c.points)) for c in codes]
+        votes.add(f"{name}:{variant}", codes)
+
+    # zxing gets the colour image (its own grayscale conversion reads slightly more), zbar gray.
+    for name in names:
+        attempt(name, "orig", image if name == "zxing" else gray)
+    primary = list(votes.reads)
+    if thorough:
+        variants = _variants(gray) if not primary or votes.conflicts(primary) else []
+        for variant, img, inverse in variants:
+            for name in names:
+                attempt(name, variant, img, inverse)
+    keys = [k for k in votes.reads
+            if k in primary or votes.count(k) >= 2 or votes.reads[k][0].format not in WEAK_FORMATS]
+    keys = _resolve(votes, keys)
+    return [votes.merged(k).with_(source=source, frame_index=frame_index) for k in keys]
+
+
+def _variants(gray) -> list[tuple[str, object, Callable | None]]:  # noqa: ANN001
+    """Extra images for the thorough path: contrast-equalised, rotated 45°, upscaled if small."""
+    import cv2
+
+    out: list[tuple[str, object, Callable | None]] = []
+    out.append(("clahe", cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray), None))
+    rotated, inv = rotate_image(gray, 45)
+    out.append(("rot45", rotated, lambda pts, m=inv: _transform(pts, m)))
+    if max(gray.shape) <= 640:
+        up = cv2.resize(gray, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        out.append(("up2", up, lambda pts: tuple((x // 2, y // 2) for x, y in pts)))
+    return out
+
+
+# --- live path -------------------------------------------------------------------------------
+
+def roi_rect(shape: Sequence[int], roi: tuple[float, float] | None) -> tuple[int, int, int, int]:
+    """Pixel rectangle ``(x, y, w, h)`` of a centred region covering `roi` fractions of a frame."""
+    h, w = shape[:2]
+    if roi is None:
+        return 0, 0, w, h
+    rw, rh = max(1, int(w * roi[0])), max(1, int(h * roi[1]))
+    return (w - rw) // 2, (h - rh) // 2, rw, rh
+
+
+class FrameDecoder:
+    """Cheap per-frame decoding for live video (one or two decoder calls per frame)."""
+
+    def __init__(self, formats: Iterable[str | Format] | None = None,
+                 decoders: Iterable[str] | None = None, *,
+                 roi: tuple[float, float] | None = (0.75, 0.8), code39_check: bool = False,
+                 rotate: bool = True):
+        self.formats = parse_formats(formats)
+        self.decoders = _pick_decoders(decoders)
+        self.roi = roi
+        self.code39_check = code39_check
+        self.strategies: list[str] = list(self.decoders)
+        if rotate:
+            self.strategies.append(f"{self.decoders[0]}@45")
+        self._first = self.strategies[0]
+        self._sticky: str | None = None
+        self._turn = 0
+
+    def _run(self, strategy: str, crop) -> list[Barcode]:  # noqa: ANN001
+        name, _, angle = strategy.partition("@")
+        inverse = None
+        img = crop
+        if angle:
+            img, m = rotate_image(to_gray(crop), float(angle))
+            inverse = m
+        if name == "zxing":
+            # Only the given resolution: downscaled tries cost time and the ROI keeps the size.
+            codes = read_zxing(img, self.formats, try_rotate=True, try_downscale=False,
+                               try_invert=False, code39_check=self.code39_check)
+        else:
+            codes = read_zbar(img, self.formats, code39_check=self.code39_check)
+        if inverse is not None:
+            codes = [c.with_(points=_transform(c.points, inverse)) for c in codes]
+        return codes
+
+    def decode(self, frame, frame_index: int | None = None, source: str = "") -> list[Barcode]:  # noqa: ANN001
+        """Codes in the frame's region of interest, in full-frame coordinates."""
+        x, y, w, h = roi_rect(frame.shape, self.roi)
+        crop = frame[y:y + h, x:x + w]
+        first = self._sticky or self._first
+        codes = self._run(first, crop)
+        if not codes:
+            # One more strategy per empty frame, in turn: bounded cost, all get tried within a few
+            # frames (about 40-80 ms at 25 frames/s).
+            others = [s for s in self.strategies if s != first]
+            if others:
+                nxt = others[self._turn % len(others)]
+                self._turn += 1
+                codes = self._run(nxt, crop)
+                if codes:
+                    first = nxt
+        self._sticky = first if codes and first != self._first else None
+        seen: dict[tuple[str, str], Barcode] = {}
+        for c in codes:
+            seen.setdefault(c.key, c.with_(points=tuple((px + x, py + y) for px, py in c.points),
+                                           frame_index=frame_index, source=source))
+        return list(seen.values())
