@@ -114,8 +114,79 @@ class MediaSettings(_Section):
     audio_output: str = ""
 
 
+class LoanRuleSettings(_Section):
+    """Loan terms for one reader category and item type."""
+
+    loan_days: int = Field(14, ge=0, le=400, description="0 = not for loan")
+    renewals: int = Field(2, ge=0, le=20)
+    renew_days: int = Field(14, ge=1, le=400)
+    school_year: bool = Field(False, description="due at the end of the school year (textbooks)")
+
+
+def _rules(book: int, renewals: int, media: int) -> dict[str, LoanRuleSettings]:
+    return {
+        "book": LoanRuleSettings(loan_days=book, renewals=renewals, renew_days=book),
+        "textbook": LoanRuleSettings(loan_days=1, renewals=0, school_year=True),
+        "reference": LoanRuleSettings(loan_days=0, renewals=0),
+        "periodical": LoanRuleSettings(loan_days=7, renewals=1, renew_days=7),
+        "media": LoanRuleSettings(loan_days=media, renewals=1, renew_days=media),
+    }
+
+
+class CategorySettings(_Section):
+    """What one reader category may borrow."""
+
+    max_items: int = Field(5, ge=0, le=500)
+    check_age: bool = True
+    rules: dict[str, LoanRuleSettings] = Field(default_factory=lambda: _rules(14, 2, 7))
+
+
+class CirculationSettings(_Section):
+    """Loan rules, blocks, calendar and privacy; the defaults suit a Russian school."""
+
+    pupil: CategorySettings = Field(default_factory=CategorySettings)
+    teacher: CategorySettings = Field(
+        default_factory=lambda: CategorySettings(max_items=30, check_age=False, rules=_rules(30, 3, 14))
+    )
+    staff: CategorySettings = Field(
+        default_factory=lambda: CategorySettings(max_items=10, check_age=False, rules=_rules(30, 2, 14))
+    )
+    block_on_overdue: bool = True
+    block_on_lost: bool = True
+    renew_overdue: bool = False
+    closed_weekdays: list[int] = Field([7], description="ISO weekdays the library is closed (7 = Sunday)")
+    holidays: list[str] = Field(
+        [], description="closed dates YYYY-MM-DD or ranges YYYY-MM-DD..YYYY-MM-DD"
+    )
+    school_year_end: str = Field("05-31", pattern=r"^\d\d-\d\d$", description="MM-DD textbooks are due")
+    require_pin: bool = False
+    anonymise_after_days: int = Field(30, ge=0, le=3650)
+
+    @field_validator("closed_weekdays")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if any(d < 1 or d > 7 for d in value) or len(set(value)) == 7:
+            raise ValueError("weekdays are 1..7 and at least one day must be open")
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _holidays(cls, value: list[str]) -> list[str]:
+        import datetime as dt
+
+        for item in value:
+            for part in item.split(".."):
+                try:
+                    dt.date.fromisoformat(part.strip())
+                except ValueError:
+                    raise ValueError(f"not a date or date range: {item!r}") from None
+        return value
+
+
 class Settings(_Section):
     """All settings of one installation."""
+
+    circulation: CirculationSettings = Field(default_factory=CirculationSettings)
 
     school: SchoolSettings = SchoolSettings()
     database: DatabaseSettings = DatabaseSettings()

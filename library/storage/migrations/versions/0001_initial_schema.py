@@ -16,11 +16,12 @@ depends_on = None
 
 def upgrade() -> None:
 
-    op.create_table('counters',
+    counters = op.create_table('counters',
     sa.Column('name', sa.String(length=32), nullable=False),
     sa.Column('value', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_counters'))
     )
+    op.bulk_insert(counters, [{'name': 'catalogue', 'value': 0}])
     op.create_table('events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ts', sa.DateTime(timezone=True), nullable=False),

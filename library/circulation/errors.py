@@ -1,0 +1,129 @@
+"""Named circulation refusals. Each has a stable ``code`` and an English message template
+(the gettext msgid); front ends translate it with library.i18n.
+
+    CirculationError (library.errors)
+    ├── ReaderNotFound        ├── ItemNotFound         ├── RenewalLimitReached
+    ├── ReaderBlocked         ├── ItemNotForLoan       ├── RenewalNotAllowed
+    ├── WrongPin              ├── ItemOnLoan           ├── NotOnLoan
+    ├── LoanLimitReached      ├── ItemAlreadyYours     ├── OverdueCannotRenew
+    ├── HasOverdue            ├── AgeRestricted        └── TransactionMismatch
+    └── HasLost
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from library.errors import CirculationError as _Base
+
+N_ = str  # marks msgids for extraction; translation happens in front ends
+
+
+class CirculationError(_Base):
+    """A rule refused the action; ``params`` fill the message template."""
+
+    code = "circulation"
+    template = N_("The action was refused")
+
+    def __init__(self, **params: Any):
+        self.params = params
+        super().__init__(self.message())
+
+    def message(self, translate=None) -> str:  # noqa: ANN001
+        """The message, translated by `translate(msgid)` when given."""
+        text = translate(self.template) if translate else self.template
+        try:
+            return text.format(**self.params)
+        except (KeyError, IndexError, ValueError):
+            return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form, for transaction replay and the API."""
+        return {"code": self.code, "params": {k: str(v) for k, v in self.params.items()}}
+
+
+class ReaderNotFound(CirculationError):
+    code, template = "reader_not_found", N_("Reader card {card} is not registered")
+
+
+class ReaderBlocked(CirculationError):
+    code, template = "reader_blocked", N_("Your card is blocked: please see the librarian")
+
+
+class WrongPin(CirculationError):
+    code, template = "wrong_pin", N_("Wrong PIN")
+
+
+class LoanLimitReached(CirculationError):
+    code, template = "limit_reached", N_("You already have {count} books: that is the limit")
+
+
+class HasOverdue(CirculationError):
+    code, template = "has_overdue", N_("Return your overdue books first")
+
+
+class HasLost(CirculationError):
+    code, template = "has_lost", N_("You have a lost book: please see the librarian")
+
+
+class ItemNotFound(CirculationError):
+    code, template = "item_not_found", N_("Barcode {barcode} is not in the catalogue")
+
+
+class ItemNotForLoan(CirculationError):
+    code, template = "not_for_loan", N_("This book is for the reading room only")
+
+
+class ItemUnavailable(CirculationError):
+    code, template = "item_unavailable", N_("This copy cannot be lent now: please see the librarian")
+
+
+class ItemOnLoan(CirculationError):
+    code, template = "item_on_loan", N_("This copy is already on loan: please see the librarian")
+
+
+class ItemAlreadyYours(CirculationError):
+    code, template = "already_yours", N_("You already have this book")
+
+
+class AgeRestricted(CirculationError):
+    code, template = "age_restricted", N_("This book is for readers {age}")
+
+
+class NotOnLoan(CirculationError):
+    code, template = "not_on_loan", N_("This book is not on loan")
+
+
+class RenewalNotAllowed(CirculationError):
+    code, template = "renewal_not_allowed", N_("This book cannot be renewed")
+
+
+class RenewalLimitReached(CirculationError):
+    code, template = "renewal_limit", N_("This book has been renewed {count} times already")
+
+
+class OverdueCannotRenew(CirculationError):
+    code, template = "overdue_no_renew", N_("This book is overdue: please return it")
+
+
+class NotYourLoan(CirculationError):
+    code, template = "not_your_loan", N_("This book is on loan to another reader")
+
+
+class FinishFirst(CirculationError):
+    code, template = "finish_first", N_("Press Done to finish the current reader's session first")
+
+
+class TransactionMismatch(CirculationError):
+    code, template = "txn_mismatch", N_("Transaction {txn} was already used for another action")
+
+
+ERRORS: dict[str, type[CirculationError]] = {
+    cls.code: cls for cls in CirculationError.__subclasses__()
+}
+
+
+def error_from_dict(data: dict[str, Any]) -> CirculationError:
+    """Rebuild a stored refusal (exactly-once replay)."""
+    cls = ERRORS.get(data.get("code", ""), CirculationError)
+    return cls(**data.get("params", {}))

@@ -1,0 +1,353 @@
+"""Circulation against the database: checkout, checkin, renew, loans — each exactly once.
+
+Every call carries a client transaction id. The first call's outcome (success or refusal) is
+stored in the `transactions` table in the same database transaction as its writes, so a repeat
+returns the first outcome and writes nothing. Two terminals taking the same copy at once: the
+copy row is locked (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on SQLite) and the
+partial unique index on open loans is the backstop; the loser gets ItemOnLoan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from library.circulation import errors as E
+from library.circulation.rules import ItemFacts, Policy, ReaderFacts, checkout_due, renew_due, transition
+from library.storage.models import Copy, Counter, Event, Loan, Reader, Record, TransactionLog, utcnow
+
+
+@dataclass(frozen=True)
+class ReaderView:
+    """What a kiosk may show about the reader at the terminal: first name and initial only."""
+
+    id: int
+    card: str
+    first_name: str
+    initial: str
+    class_name: str | None
+    category: str
+
+    @property
+    def greeting_name(self) -> str:
+        """«Аня П.»"""
+        return f"{self.first_name} {self.initial}".strip()
+
+
+@dataclass(frozen=True)
+class LoanOutcome:
+    """A successful checkout, renewal or return."""
+
+    action: str
+    txn_id: str
+    loan_id: int
+    barcode: str
+    title: str
+    authors: str
+    due_date: dt.date | None
+    shelf: str | None = None
+    renewals: int = 0
+    replayed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        data = asdict(self)
+        data["due_date"] = self.due_date.isoformat() if self.due_date else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LoanOutcome:
+        """Inverse of to_dict (replay)."""
+        data = dict(data)
+        due = data.get("due_date")
+        data["due_date"] = dt.date.fromisoformat(due) if due else None
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class LoanView:
+    """One of a reader's open loans."""
+
+    loan_id: int
+    barcode: str
+    title: str
+    authors: str
+    issued: dt.date
+    due_date: dt.date
+    renewals: int
+    overdue: bool
+
+
+def _reader_view(r: Reader) -> ReaderView:
+    initial = (r.last_name[:1] + ".") if r.last_name else ""
+    return ReaderView(r.id, r.card_number, r.first_name, initial, r.class_name, r.category)
+
+
+def _authors(rec: Record) -> str:
+    names = [a.split(",")[0].strip() for a in (rec.authors or [])[:2]]
+    return ", ".join(n for n in names if n)
+
+
+def _shelf(copy: Copy, rec: Record) -> str | None:
+    return copy.shelf_mark or rec.bbk
+
+
+class CirculationService:
+    """Checkout, checkin and renew with named refusals and exactly-once transaction ids."""
+
+    def __init__(
+        self,
+        db,  # noqa: ANN001  (library.storage.Database)
+        policy: Policy,
+        *,
+        sigla: str | None = None,
+        today: Callable[[], dt.date] = dt.date.today,
+        on_copies_changed: Callable[[Session, list[int]], None] | None = None,
+    ):
+        self.db = db
+        self.policy = policy
+        self.sigla = sigla
+        self.today = today
+        self.on_copies_changed = on_copies_changed
+
+    # --- lookups -----------------------------------------------------------------------
+    def find_reader(self, card: str) -> ReaderView:
+        """The reader with this card, or ReaderNotFound."""
+        with self.db.session() as s:
+            r = s.scalar(select(Reader).where(Reader.card_number == card.strip()))
+            if r is None or not r.active:
+                raise E.ReaderNotFound(card=card)
+            return _reader_view(r)
+
+    def is_reader_card(self, code: str) -> bool:
+        """True when `code` is a registered reader card."""
+        with self.db.session() as s:
+            return s.scalar(select(Reader.id).where(Reader.card_number == code.strip())) is not None
+
+    def check_pin(self, card: str, pin: str) -> bool:
+        """Verify a reader's PIN (readers without a PIN pass when PINs are not required)."""
+        from library.circulation.pins import verify_pin
+
+        with self.db.session() as s:
+            r = s.scalar(select(Reader).where(Reader.card_number == card.strip()))
+            if r is None:
+                raise E.ReaderNotFound(card=card)
+            if not r.pin_hash:
+                return not self.policy.require_pin
+            return verify_pin(pin, r.pin_hash)
+
+    def loans(self, card: str) -> list[LoanView]:
+        """The reader's open loans, soonest due first."""
+        today = self.today()
+        with self.db.session() as s:
+            reader = s.scalar(select(Reader).where(Reader.card_number == card.strip()))
+            if reader is None:
+                raise E.ReaderNotFound(card=card)
+            rows = s.execute(
+                select(Loan, Copy, Record)
+                .join(Copy, Loan.copy_id == Copy.id)
+                .join(Record, Copy.record_id == Record.id)
+                .where(Loan.reader_id == reader.id, Loan.returned_at.is_(None))
+                .order_by(Loan.due_date, Loan.id)
+            ).all()
+            return [
+                LoanView(
+                    loan.id, copy.barcode or copy.inventory_number or "", rec.title, _authors(rec),
+                    loan.issued_at.date(), loan.due_date, loan.renewals, loan.due_date < today,
+                )
+                for loan, copy, rec in rows
+            ]
+
+    # --- the three writes ----------------------------------------------------------------
+    def checkout(self, card: str, barcode: str, txn_id: str, *, terminal: str | None = None) -> LoanOutcome:
+        """Lend the copy with `barcode` to the reader with `card`."""
+        return self._once("checkout", txn_id, terminal, {"card": card, "barcode": barcode},
+                          lambda s: self._checkout(s, card, barcode, txn_id, terminal))
+
+    def checkin(self, barcode: str, txn_id: str, *, terminal: str | None = None) -> LoanOutcome:
+        """Take back the copy with `barcode`."""
+        return self._once("checkin", txn_id, terminal, {"barcode": barcode},
+                          lambda s: self._checkin(s, barcode, txn_id, terminal))
+
+    def renew(self, card: str, barcode: str, txn_id: str, *, terminal: str | None = None) -> LoanOutcome:
+        """Extend the reader's loan of the copy with `barcode`."""
+        return self._once("renew", txn_id, terminal, {"card": card, "barcode": barcode},
+                          lambda s: self._renew(s, card, barcode, txn_id, terminal))
+
+    # --- internals -----------------------------------------------------------------------
+    def _once(self, kind: str, txn_id: str, terminal, args: dict, work) -> LoanOutcome:  # noqa: ANN001
+        if not txn_id or len(txn_id) > 64:
+            raise ValueError("a transaction id of 1..64 characters is required")
+        for attempt in range(3):
+            try:
+                return self._once_attempt(kind, txn_id, terminal, args, work)
+            except IntegrityError:
+                # Lost a race: either the same txn id was stored by a twin request, or the copy
+                # got an open loan first. Retry: the replay or the status check answers now.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _once_attempt(self, kind, txn_id, terminal, args, work) -> LoanOutcome:  # noqa: ANN001
+        refusal: E.CirculationError | None = None
+        with self.db.transaction() as s:
+            done = s.get(TransactionLog, txn_id)
+            if done is not None:
+                return self._replay(done, kind, args)
+            try:
+                with s.begin_nested():
+                    outcome = work(s)
+                result: dict[str, Any] = {"ok": True, "args": args, "outcome": outcome.to_dict()}
+            except E.CirculationError as exc:
+                refusal = exc
+                result = {"ok": False, "args": args, "error": exc.to_dict()}
+                self._event(s, f"{kind}_refused", terminal, payload={"code": exc.code})
+            s.add(TransactionLog(txn_id=txn_id, kind=kind, terminal=terminal, result=result))
+        if refusal is not None:
+            raise refusal
+        return outcome
+
+    @staticmethod
+    def _replay(done: TransactionLog, kind: str, args: dict) -> LoanOutcome:
+        result = done.result or {}
+        if done.kind != kind or result.get("args") != args:
+            raise E.TransactionMismatch(txn=done.txn_id)
+        if not result.get("ok"):
+            raise E.error_from_dict(result.get("error", {}))
+        data = dict(result["outcome"])
+        data["replayed"] = True
+        return LoanOutcome.from_dict(data)
+
+    def _lock_copy(self, s: Session, barcode: str) -> Copy:
+        code = barcode.strip()
+        q = select(Copy).where(or_(Copy.barcode == code, Copy.rfid == code, Copy.inventory_number == code))
+        if self.sigla:
+            q = q.where(Copy.sigla == self.sigla)
+        q = q.order_by((Copy.barcode == code).desc(), Copy.id).limit(1)
+        if self.db.backend == "postgresql":
+            q = q.with_for_update()
+        copy = s.scalar(q)
+        if copy is None:
+            raise E.ItemNotFound(barcode=code)
+        return copy
+
+    def _reader_facts(self, s: Session, reader: Reader) -> ReaderFacts:
+        today = self.today()
+        open_q = select(func.count()).select_from(Loan).where(
+            Loan.reader_id == reader.id, Loan.returned_at.is_(None)
+        )
+        n_open = s.scalar(open_q) or 0
+        n_overdue = s.scalar(open_q.where(Loan.due_date < today)) or 0
+        n_lost = s.scalar(
+            select(func.count()).select_from(Loan).join(Copy, Loan.copy_id == Copy.id)
+            .where(Loan.reader_id == reader.id, Loan.returned_at.is_(None), Copy.status == "lost")
+        ) or 0
+        return ReaderFacts(reader.category, reader.class_name, reader.blocked, n_open, n_overdue, n_lost)
+
+    def _reader(self, s: Session, card: str) -> Reader:
+        r = s.scalar(select(Reader).where(Reader.card_number == card.strip()))
+        if r is None or not r.active:
+            raise E.ReaderNotFound(card=card)
+        return r
+
+    def _bump(self, s: Session, copy: Copy) -> None:
+        s.execute(update(Counter).where(Counter.name == "catalogue").values(value=Counter.value + 1))
+        version = s.scalar(select(Counter.value).where(Counter.name == "catalogue"))
+        if version is None:
+            s.add(Counter(name="catalogue", value=1))
+            version = 1
+        copy.version = version
+        if self.on_copies_changed:
+            s.flush()
+            self.on_copies_changed(s, [copy.record_id])
+
+    def _event(self, s: Session, kind: str, terminal, reader: Reader | None = None,  # noqa: ANN001
+               copy: Copy | None = None, payload: dict | None = None) -> None:
+        s.add(Event(
+            kind=kind, terminal=terminal, sigla=copy.sigla if copy else self.sigla,
+            reader_category=reader.category if reader else None,
+            reader_class=reader.class_name if reader else None,
+            record_id=copy.record_id if copy else None, copy_id=copy.id if copy else None,
+            payload=payload or {},
+        ))
+
+    def _checkout(self, s: Session, card, barcode, txn_id, terminal) -> LoanOutcome:  # noqa: ANN001
+        reader = self._reader(s, card)
+        copy = self._lock_copy(s, barcode)
+        rec = s.get(Record, copy.record_id)
+        if copy.status == "on_loan":
+            mine = s.scalar(select(Loan.id).where(
+                Loan.copy_id == copy.id, Loan.returned_at.is_(None), Loan.reader_id == reader.id))
+            if mine:
+                raise E.ItemAlreadyYours(title=rec.title)
+        facts = ItemFacts(copy.status, rec.item_type or "book", rec.age_min, rec.title)
+        today = self.today()
+        due = checkout_due(self.policy, self._reader_facts(s, reader), facts, today)
+        loan = Loan(copy_id=copy.id, reader_id=reader.id, reader_category=reader.category,
+                    reader_class=reader.class_name, due_date=due, checkout_txn=txn_id, terminal=terminal)
+        s.add(loan)
+        copy.status = transition(copy.status, "checkout")
+        rec.popularity = (rec.popularity or 0) + 1
+        self._bump(s, copy)
+        self._event(s, "checkout", terminal, reader, copy)
+        s.flush()
+        return LoanOutcome("checkout", txn_id, loan.id, copy.barcode or barcode, rec.title,
+                           _authors(rec), due, _shelf(copy, rec))
+
+    def _checkin(self, s: Session, barcode, txn_id, terminal) -> LoanOutcome:  # noqa: ANN001
+        copy = self._lock_copy(s, barcode)
+        rec = s.get(Record, copy.record_id)
+        loan = s.scalar(select(Loan).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None)))
+        if loan is None and copy.status != "lost":
+            raise E.NotOnLoan(title=rec.title)
+        copy.status = transition(copy.status, "checkin")
+        reader = None
+        if loan is not None:
+            loan.returned_at = utcnow()
+            loan.return_txn = txn_id
+            reader = s.get(Reader, loan.reader_id) if loan.reader_id else None
+        self._bump(s, copy)
+        self._event(s, "return", terminal, reader, copy,
+                    payload={"overdue": bool(loan and loan.due_date < self.today())})
+        s.flush()
+        return LoanOutcome("checkin", txn_id, loan.id if loan else 0, copy.barcode or barcode,
+                           rec.title, _authors(rec), None, _shelf(copy, rec))
+
+    def _renew(self, s: Session, card, barcode, txn_id, terminal) -> LoanOutcome:  # noqa: ANN001
+        reader = self._reader(s, card)
+        copy = self._lock_copy(s, barcode)
+        rec = s.get(Record, copy.record_id)
+        loan = s.scalar(select(Loan).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None)))
+        if loan is None:
+            raise E.NotOnLoan(title=rec.title)
+        if loan.reader_id != reader.id:
+            raise E.NotYourLoan()
+        facts = ItemFacts(copy.status, rec.item_type or "book", rec.age_min, rec.title)
+        due = renew_due(self.policy, self._reader_facts(s, reader), facts, loan.due_date,
+                        loan.renewals, self.today())
+        loan.due_date = due
+        loan.renewals += 1
+        self._bump(s, copy)
+        self._event(s, "renew", terminal, reader, copy)
+        s.flush()
+        return LoanOutcome("renew", txn_id, loan.id, copy.barcode or barcode, rec.title,
+                           _authors(rec), due, _shelf(copy, rec), loan.renewals)
+
+    # --- privacy ---------------------------------------------------------------------------
+    def anonymise_returned(self, now: dt.datetime | None = None) -> int:
+        """Remove the reader link from loans returned more than N days ago; returns the count."""
+        now = now or utcnow()
+        cutoff = now - dt.timedelta(days=self.policy.anonymise_after_days)
+        with self.db.transaction() as s:
+            res = s.execute(
+                update(Loan)
+                .where(Loan.returned_at.is_not(None), Loan.returned_at < cutoff, Loan.reader_id.is_not(None))
+                .values(reader_id=None, anonymised=True)
+            )
+            return res.rowcount or 0
