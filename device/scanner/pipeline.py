@@ -23,12 +23,15 @@ class ConfirmFilter:
     """Accepts a code after N equal reads on consecutive frames, then suppresses repeats."""
 
     def __init__(self, confirm_frames: int = 2, repeat_suppress_s: float = 3.0, *,
-                 extend_while_visible: bool = True):
+                 extend_while_visible: bool = True, max_frame_gap_s: float = 0.5):
         if confirm_frames < 1:
             raise ValueError("confirm_frames must be >= 1")
         self.confirm_frames = confirm_frames
         self.repeat_suppress_s = repeat_suppress_s
         self.extend_while_visible = extend_while_visible
+        # Frames further apart than this (a stalled camera) are not "consecutive".
+        self.max_frame_gap_s = max_frame_gap_s
+        self._last_t: float | None = None
         self._streak: dict[tuple[str, str], int] = {}
         self._quiet_until: dict[tuple[str, str], float] = {}
 
@@ -36,12 +39,16 @@ class ConfirmFilter:
         """Forget streaks and suppression (e.g. when a new pupil starts a session)."""
         self._streak.clear()
         self._quiet_until.clear()
+        self._last_t = None
 
     def feed(self, codes: Iterable[Barcode], t: float) -> list[Barcode]:
         """Codes accepted on this frame (taken at monotonic time `t` seconds)."""
         current: dict[tuple[str, str], Barcode] = {}
         for code in codes:
             current.setdefault(code.key, code)
+        if self._last_t is not None and t - self._last_t > self.max_frame_gap_s:
+            self._streak.clear()
+        self._last_t = t
         # A frame without the code breaks its streak: confirmation needs consecutive frames.
         self._streak = {k: self._streak.get(k, 0) + 1 for k in current}
         self._quiet_until = {k: u for k, u in self._quiet_until.items() if u > t}

@@ -105,14 +105,16 @@ def _scan_images(args, formats) -> int:  # noqa: ANN001
 
 
 def _scan_video(args, ctx, formats) -> int:  # noqa: ANN001
+    import os
+
+    # FFmpeg prints its own lines for broken files; our one-line error says it (read at open).
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     from device.scanner.camera import iter_video
 
     settings = ctx.settings.scanner
     confirm = args.confirm if args.confirm is not None else settings.confirm_frames
     if confirm < 1:
         return _fail("--confirm должно быть не меньше 1")
-    import os
-
     if not os.path.isfile(args.file):
         return _fail(f"{args.file}: видеофайл не найден")
     accepted = []
@@ -126,7 +128,7 @@ def _scan_video(args, ctx, formats) -> int:  # noqa: ANN001
                 print(f"кадр {result.frame_index} ({result.t:.2f} с): "
                       f"{code.format.value} {code.value}")
     if frames == 0:
-        return _fail(f"{args.file}: в видеофайле нет кадров")
+        return _fail(f"{args.file}: в файле нет кадров видео")
     if args.json:
         print(json.dumps({"file": args.file, "frames": frames, "accepted": accepted},
                          ensure_ascii=False))
