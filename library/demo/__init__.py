@@ -1,0 +1,1 @@
+"""Demo school library shipped with ibc-kiosk."""
