@@ -18,6 +18,7 @@ from library import __version__
 COMMANDS = [
     "db",
     "scan",
+    "projector",
 ]
 
 

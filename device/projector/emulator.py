@@ -23,6 +23,7 @@ import contextlib
 import re
 import secrets
 import sys
+import threading
 
 from device.projector.errors import ProjectorProtocolError
 from device.projector.model import ProjectorModel
@@ -203,6 +204,46 @@ class PJLinkEmulator:
                 if self._last.get(command) != value:
                     self._send_udp(encode_notification(command, value), self.notify)
                     self._last[command] = value
+
+
+class ThreadedEmulator:
+    """Runs a PJLinkEmulator on its own event loop in a daemon thread (for synchronous code).
+
+    ``with ThreadedEmulator(password="x") as emu: ...`` -- ``emu.port`` is the TCP port and
+    ``emu.model`` the live state (touch it only between client calls).
+    """
+
+    def __init__(self, model: ProjectorModel | None = None, **kwargs) -> None:
+        self._model = model
+        self._kwargs = kwargs
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
+                                        name="pjlink-emulator")
+        self.emulator: PJLinkEmulator | None = None
+
+    def __enter__(self) -> PJLinkEmulator:
+        self._thread.start()
+
+        async def start() -> PJLinkEmulator:
+            emulator = PJLinkEmulator(self._model, **self._kwargs)
+            await emulator.start()
+            return emulator
+
+        try:
+            self.emulator = asyncio.run_coroutine_threadsafe(start(), self._loop).result(10)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self.emulator
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self.emulator is not None:
+                asyncio.run_coroutine_threadsafe(self.emulator.stop(), self._loop).result(10)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+            self._loop.close()
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
