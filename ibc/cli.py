@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from library import __version__
@@ -17,6 +18,8 @@ from library import __version__
 # Module names under ibc.commands, in the order they appear in `ibc --help`.
 COMMANDS = [
     "db",
+    "demo",
+    "circulation",
     "scan",
     "projector",
 ]
@@ -54,6 +57,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ibc: interrupted", file=sys.stderr)
         return 130
+    except ContextError as exc:
+        print(f"ibc: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001  (the one place that turns bugs into a clear line)
+        from library.errors import IbcError
+
+        if os.environ.get("IBC_DEBUG"):
+            raise
+        kind = "error" if isinstance(exc, IbcError) else f"internal error ({type(exc).__name__})"
+        print(f"ibc: {kind}: {exc}", file=sys.stderr)
+        if not isinstance(exc, IbcError):
+            print("ibc: run again with IBC_DEBUG=1 to see the details", file=sys.stderr)
+        return 1
     finally:
         ctx.close()
 
