@@ -1,0 +1,163 @@
+"""The search pipeline: parse → correct → bounded candidates → rank → page → facets → hits.
+
+Candidates are cut in static-rank (docid) order: tier 1 matches every word in title, authors or
+subjects; tier 2 anywhere. At most CANDIDATES of each are ranked, so the cost of a frequent word
+does not grow with the catalogue; totals beyond COUNT_CAP are reported as estimates.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from library.search import schema as s
+from library.search.backends import backend_for
+from library.search.corrector import Vocab, build_groups, suggestion_text
+from library.search.facets import count_facets
+from library.search.highlight import mark, spans
+from library.search.normalize import isbn_variants, stems
+from library.search.plan import FIELD_TO_COLUMN, Plan, PhraseSpec
+from library.search.query import ParsedQuery, parse
+from library.search.ranking import final_score, text_score
+from library.search.result import Hit, SearchResult
+from library.storage.models import Copy, CopyStatus, Record
+
+CANDIDATES = 300
+COUNT_CAP = 10_000
+FACET_CAP = 2_000
+SUGGEST = "Возможно, вы искали: «{}»"
+_ROW_COLS = [s.docs.c[n] for n in (
+    "docid", "record_id", "title_t", "author_t", "subject_t", "available", "copies", "popularity",
+    "facet_authors", "facet_subjects", "year", "decade", "bbk_section", "item_type", "language",
+    "age_rating")]
+
+
+def _rows(session: Session, docids: list[int]) -> dict[int, dict]:
+    out: dict[int, dict] = {}
+    for i in range(0, len(docids), 900):
+        q = select(*_ROW_COLS).where(s.docs.c.docid.in_(docids[i:i + 900]))
+        out.update({r["docid"]: dict(r) for r in session.execute(q).mappings()})
+    return out
+
+
+def _code_hits(session: Session, pq: ParsedQuery) -> list[int]:
+    codes = {v for c in pq.codes for v in isbn_variants(c)}
+    if not codes:
+        return []
+    q = (select(s.docs.c.docid).join(s.codes, s.codes.c.record_id == s.docs.c.record_id)
+         .where(s.codes.c.code.in_(sorted(codes))).distinct().order_by(s.docs.c.docid))
+    return list(session.execute(q).scalars())
+
+
+def _plan(session: Session, pq: ParsedQuery, filters: dict | None, force_typos: bool = False):
+    groups, vocab = build_groups(session, pq.terms, force_typos=force_typos) if pq.terms else ([], None)
+    phrases = [PhraseSpec(stems(p.words), (FIELD_TO_COLUMN[p.field],) if p.field else None)
+               for p in pq.phrases]
+    f = dict(filters or {})
+    if pq.year_from is not None:
+        f["year_from"] = pq.year_from
+    if pq.year_to is not None:
+        f["year_to"] = pq.year_to
+    if pq.types:
+        f["types"] = pq.types
+    return Plan(groups, phrases, f), vocab
+
+
+def search(session: Session, query: str, *, limit: int = 20, offset: int = 0,
+           facets: bool = False, filters: dict | None = None) -> SearchResult:
+    """Search the catalogue; never raises on odd input (empty, one letter, punctuation)."""
+    limit, offset = max(0, min(int(limit), 200)), max(0, int(offset))
+    be = backend_for(session)
+    pq = parse(query or "")
+    result = SearchResult(query=query or "")
+    coded = _code_hits(session, pq) if (pq.codes and (pq.code_like or not pq.has_text)) else []
+    if coded or (pq.codes and not pq.code_like):
+        rows = _rows(session, coded)
+        ordered = [rows[d] for d in coded if d in rows]
+        result.total = len(ordered)
+        result.hits = _hits(session, ordered[offset:offset + limit], [], set())
+        if facets:
+            result.facets = count_facets(ordered)
+        return result
+    plan, vocab = _plan(session, pq, filters)
+    if not plan.has_text and not plan.filters:
+        result.ignored = [g.word for g in plan.groups if g.weight == 0]
+        return result
+    ranked, total, exact = _rank(session, be, plan, offset + limit)
+    if total == 0 and pq.terms and plan.has_text:  # maybe a real but rarer word was mistyped
+        plan2, _ = _plan(session, pq, filters, force_typos=True)
+        if any(g.corrected_to for g in plan2.groups):
+            ranked2, total2, exact2 = _rank(session, be, plan2, offset + limit)
+            if total2:
+                plan, ranked, total, exact = plan2, ranked2, total2, exact2
+    result.total, result.total_exact = total, exact
+    sugg = suggestion_text(pq.terms, plan.groups)
+    if sugg:
+        result.corrected_query = sugg
+        result.suggestion = SUGGEST.format(sugg)
+    result.ignored = [g.word for g in plan.groups if g.weight == 0]
+    phrase_terms = {t for p in plan.phrases for t in p.terms}
+    result.hits = _hits(session, ranked[offset:offset + limit], plan.groups, phrase_terms)
+    if facets:
+        if exact and total <= CANDIDATES:
+            rows = ranked
+        else:
+            rows = list(_rows(session, be.match(session, plan, 2, FACET_CAP)).values())
+        result.facets = count_facets(rows)
+    return result
+
+
+def _rank(session: Session, be, plan: Plan, need: int) -> tuple[list[dict], int, bool]:  # noqa: ANN001
+    k = max(CANDIDATES, need)
+    tier1 = be.match(session, plan, 1, k) if plan.has_text and plan.tiered else []
+    tier2 = be.match(session, plan, 2, k)
+    if len(tier2) < k:
+        total, exact = len(tier2), True
+    else:
+        total = be.count(session, plan, 2, COUNT_CAP)
+        exact = total < COUNT_CAP
+    ids = list(dict.fromkeys(tier1 + tier2))
+    rows = _rows(session, ids)
+    scored = []
+    for d in ids:
+        r = rows.get(d)
+        if r is None:
+            continue
+        t = text_score(plan.groups, plan.phrases, r) if plan.has_text else 0.0
+        r["score"] = round(final_score(t, r["available"], r["popularity"]), 4)
+        scored.append(r)
+    scored.sort(key=lambda r: (-r["score"], r["docid"]))
+    return scored, total, exact
+
+
+def _hits(session: Session, rows: list[dict], groups, phrase_terms: set[str]) -> list[Hit]:  # noqa: ANN001
+    if not rows:
+        return []
+    rec = Record.__table__
+    ids = [r["record_id"] for r in rows]
+    recs = {r["id"]: r for r in session.execute(
+        select(rec.c.id, rec.c.title, rec.c.subtitle, rec.c.authors, rec.c.year, rec.c.isbn,
+               rec.c.item_type).where(rec.c.id.in_(ids))).mappings()}
+    shelves: dict[int, str] = {}
+    cp = Copy.__table__
+    for rid, shelf in session.execute(
+            select(cp.c.record_id, cp.c.shelf_mark).where(
+                cp.c.record_id.in_(ids), cp.c.status == CopyStatus.AVAILABLE.value,
+                cp.c.shelf_mark.is_not(None)).order_by(cp.c.id)):
+        shelves.setdefault(rid, shelf)
+    hits = []
+    for r in rows:
+        m = recs.get(r["record_id"])
+        if m is None:
+            continue
+        authors = list(m["authors"] or [])
+        t_spans = spans(m["title"], groups, phrase_terms)
+        a_spans = [spans(a, groups, phrase_terms) for a in authors]
+        hits.append(Hit(
+            id=m["id"], title=m["title"], authors=authors, year=m["year"], isbn=m["isbn"],
+            available=r["available"], copies=r["copies"], shelf=shelves.get(m["id"]),
+            type=m["item_type"], score=r.get("score", 0.0), subtitle=m["subtitle"],
+            highlight={"title": mark(m["title"], t_spans),
+                       "authors": [mark(a, sp) for a, sp in zip(authors, a_spans)]},
+            spans={"title": t_spans, "authors": a_spans}))
+    return hits

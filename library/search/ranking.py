@@ -1,0 +1,68 @@
+"""The ranking formula, computed in Python over the bounded candidate set (same on both backends).
+
+score = Σ_groups idf · weight · BM25F(title, authors, subjects; body as a small constant)
+        + title-phrase and exact-title bonuses,
+        then × availability and popularity factors.
+"""
+
+from __future__ import annotations
+
+import math
+
+from library.search.plan import Group, PhraseSpec
+
+FIELD_WEIGHTS = (("title_t", 3.0, 5.0), ("author_t", 2.5, 4.0), ("subject_t", 1.0, 6.0))
+BODY_SCORE = 0.35
+K1, B = 1.2, 0.6
+PHRASE_BONUS = 1.5
+EXACT_TITLE_BONUS = 3.0
+AVAILABLE_BOOST = 0.10
+POPULARITY_BOOST = 0.05
+
+
+def _contains_run(tokens: list[str], run: list[str]) -> bool:
+    n = len(run)
+    return n > 0 and any(tokens[i:i + n] == run for i in range(len(tokens) - n + 1))
+
+
+def text_score(groups: list[Group], phrases: list[PhraseSpec], row: dict) -> float:
+    """BM25F-style relevance of one candidate row (search_docs columns) to the query."""
+    fields = [(row.get(col) or "").split() for col, _, _ in FIELD_WEIGHTS]
+    score = 0.0
+    title = fields[0]
+    title_hits = 0
+    for g in groups:
+        if g.weight <= 0:
+            continue
+        best = 0.0
+        for (col, w, avg), toks in zip(FIELD_WEIGHTS, fields):
+            if g.columns and col not in g.columns:
+                continue
+            tf = sum(g.matches(t) for t in toks)
+            if tf:
+                norm = 1 - B + B * len(toks) / avg
+                best += w * tf * (K1 + 1) / (tf + K1 * norm)
+        if not best and g.required:
+            best = BODY_SCORE
+        if any(g.matches(t) for t in title):
+            title_hits += 1
+        score += g.idf * g.weight * best
+    run = [g for g in groups if g.weight > 0]
+    n = len(run)
+    if n > 1 and any(all(run[j].matches(title[i + j]) for j in range(n))
+                     for i in range(len(title) - n + 1)):
+        score += PHRASE_BONUS * n
+    for p in phrases:
+        if _contains_run(title, p.terms):
+            score += PHRASE_BONUS * len(p.terms)
+    if title and title_hits and title_hits >= len(title) - sum(1 for t in title if len(t) <= 1):
+        score += EXACT_TITLE_BONUS  # the query covers the whole title
+    if title:
+        score += 0.5 * title_hits / len(title)
+    return score
+
+
+def final_score(text: float, available: int, popularity: int) -> float:
+    """Relevance adjusted for availability now and popularity (loans)."""
+    return text * (1 + AVAILABLE_BOOST * (available > 0)) * (
+        1 + POPULARITY_BOOST * math.log1p(max(popularity, 0)))
