@@ -1,0 +1,68 @@
+"""One entry point for reading any supported MARC file as a stream of `Parsed` records.
+
+`read_file(path)` sniffs the container (ISO 2709, MARCXML, ИРБИС text), then yields one
+`Parsed` per record in file order: either a decoded `MarcRecord` with the detected encoding and
+the bytes to keep, or an error with the record's ordinal, byte offset and reason.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from library.errors import ImportFormatError
+from library.marc import encoding as enc
+from library.marc.formats import IRBIS_TEXT, ISO2709, MARCXML, family, sniff
+from library.marc.iso2709 import decode_record, frame_records, split_fields
+from library.marc.model import Parsed, RecordError
+
+
+def read_iso2709(stream: BinaryIO) -> Iterator[Parsed]:
+    """Yield Parsed records of an ISO 2709 stream, detecting family and encoding per record."""
+    for frame in frame_records(stream):
+        if frame.error:
+            yield Parsed(frame.ordinal, frame.offset, error=frame.error)
+            continue
+        raw = frame.data
+        try:
+            leader, fields = split_fields(raw)
+            fam = family([t for t, _ in fields])
+            encoding = enc.detect(raw, leader, fam)
+            record = decode_record(leader, fields, encoding)
+        except RecordError as exc:
+            yield Parsed(frame.ordinal, frame.offset, error=exc.reason)
+            continue
+        yield Parsed(frame.ordinal, frame.offset, record, encoding, raw, encoding,
+                     format_hint=None if fam == "unimarc" else "marc21")
+
+
+def detect_container(path: str | os.PathLike[str]) -> str:
+    """ISO2709, MARCXML or IRBIS_TEXT for a file; ImportFormatError when it is none of them."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise ImportFormatError(f"{path}: cannot read: {exc.strerror}") from exc
+    kind = sniff(head)
+    if kind is None:
+        if not head.strip():
+            raise ImportFormatError(f"{path}: the file is empty")
+        raise ImportFormatError(f"{path}: not ISO 2709, MARCXML or ИРБИС text (starts {head[:16]!r})")
+    return kind
+
+
+def read_file(path: str | os.PathLike[str]) -> Iterator[Parsed]:
+    """Yield every record of a MARC file as Parsed (ImportFormatError if it cannot be opened)."""
+    kind = detect_container(path)
+    with open(path, "rb") as fh:
+        if kind == ISO2709:
+            yield from read_iso2709(fh)
+        elif kind == MARCXML:
+            from library.marc.marcxml import read_marcxml
+
+            yield from read_marcxml(fh)
+        elif kind == IRBIS_TEXT:
+            from library.marc.irbis_text import read_irbis_text
+
+            yield from read_irbis_text(fh)
