@@ -26,7 +26,14 @@ from device.projector.errors import (
     ProjectorUnavailable,
     UndefinedCommand,
 )
-from device.projector.values import InputInfo, Lamp, MuteState, PowerState, ProjectorInfo, ProjectorStatus
+from device.projector.values import (
+    InputInfo,
+    Lamp,
+    MuteState,
+    PowerState,
+    ProjectorInfo,
+    ProjectorStatus,
+)
 
 __all__ = [
     "InputInfo", "InvalidProjectorArgument", "Lamp", "MuteState", "OutOfRange", "PowerState",

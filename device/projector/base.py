@@ -83,8 +83,7 @@ class ProjectorOperations:
         raise NotImplementedError
 
     @staticmethod
-    async def _call(session: Session, command: str, param: str = "?", pjclass: int = 1,
-                    ) -> str:
+    async def _call(session: Session, command: str, param: str = "?", pjclass: int = 1) -> str:
         reply = await session.request(command, param, pjclass)
         return check_reply(reply, command, pjclass)
 
@@ -135,7 +134,7 @@ class ProjectorOperations:
     # --- inputs ----------------------------------------------------------------------
 
     async def set_input(self, name_or_code: str) -> str:
-        """Select an input by code ("31"), name ("DIGITAL1") or alias ("HDMI1"); returns the code."""
+        """Select an input by code "31", name "DIGITAL1" or alias "HDMI1"; returns the code."""
         code = resolve_input(name_or_code, self.input_aliases)
         async with self.session() as s:
             pjclass = 2 if input_class(code) == 2 else 1

@@ -81,9 +81,11 @@ class PJLinkConnection:
         except asyncio.IncompleteReadError as exc:
             if exc.partial.rstrip(b"\r\n").upper() == b"PJLINK ERRA":
                 raise ProjectorAuthError(f"{self.where}: wrong PJLink password") from exc
-            raise ProjectorConnectionError(f"{self.where}: projector closed the connection") from exc
+            raise ProjectorConnectionError(
+                f"{self.where}: projector closed the connection") from exc
         except asyncio.LimitOverrunError as exc:
-            raise ProjectorProtocolError(f"{self.where}: reply longer than {MAX_PACKET} bytes") from exc
+            raise ProjectorProtocolError(
+                f"{self.where}: reply longer than {MAX_PACKET} bytes") from exc
         except OSError as exc:
             raise ProjectorConnectionError(f"{self.where}: {exc}") from exc
 

@@ -86,7 +86,7 @@ _KINDS = {
 
 
 def parse_event(data: bytes, address: str) -> ProjectorEvent:
-    """Turn a notification datagram into an event; raises ProjectorProtocolError if it is not one."""
+    """Turn a notification datagram into an event (ProjectorProtocolError if it is not one)."""
     note = parse_notification(data)
     kind, parse = _KINDS[note.command]
     return ProjectorEvent(address, kind, parse(note.value))
@@ -106,7 +106,7 @@ class _Listener(asyncio.DatagramProtocol):
 
 
 class NotificationListener:
-    """Receives class 2 notifications on UDP ``host:port``; use as ``async with``, then ``get()``."""
+    """Receives class 2 notifications on UDP ``host:port``: ``async with`` it, then ``get()``."""
 
     def __init__(self, host: str = "0.0.0.0", port: int = DEFAULT_PORT, callback=None) -> None:
         self.host = host

@@ -1,4 +1,4 @@
-"""A PJLink projector emulator: asyncio TCP server (class 1/2, MD5 auth) plus a class 2 UDP responder.
+"""A PJLink projector emulator: asyncio TCP server (class 1/2, MD5 auth) and class 2 UDP responder.
 
 Tests and demos run it on loopback; third-party clients (pypjlink2, aiopjlink) are driven
 against it to prove it speaks real PJLink. Behaviour lives in ProjectorModel (model.py);

@@ -13,7 +13,13 @@ from collections.abc import AsyncIterator
 from device.projector.base import ProjectorOperations
 from device.projector.errors import ProjectorConnectionError
 from device.projector.model import ProjectorModel
-from device.projector.protocol import Reply, encode_command, encode_reply, parse_command, parse_reply
+from device.projector.protocol import (
+    Reply,
+    encode_command,
+    encode_reply,
+    parse_command,
+    parse_reply,
+)
 
 
 class FakeSession:

@@ -218,7 +218,8 @@ class ProjectorModel:
     def _cmd_mvol(self, pjclass: int, param: str) -> str:
         if param not in ("0", "1"):
             return "ERR2"
-        self.microphone_volume = max(0, min(20, self.microphone_volume + (1 if param == "1" else -1)))
+        step = 1 if param == "1" else -1
+        self.microphone_volume = max(0, min(20, self.microphone_volume + step))
         return "OK"
 
     def _cmd_frez(self, pjclass: int, param: str) -> str:

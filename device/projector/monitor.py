@@ -1,4 +1,4 @@
-"""One monitor per projector: polls status in a background asyncio task and keeps the last good state.
+"""One monitor per projector: polls in a background asyncio task, keeps the last good state.
 
 Modelled on Home Assistant's IPP coordinator: the monitor owns the projector's I/O, exposes
 ``available`` and ``last_error``, and keeps ``state`` from the last successful poll when the
@@ -51,7 +51,7 @@ class ProjectorMonitor:
         return lambda: self._listeners.remove(callback)
 
     async def refresh(self) -> ProjectorStatus | None:
-        """Poll once now; returns the new state, or None if the projector failed (see last_error)."""
+        """Poll once now; returns the new state, or None on failure (see last_error)."""
         async with self._lock:
             try:
                 if self.timeout is None:

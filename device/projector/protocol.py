@@ -8,7 +8,8 @@ discovery.py). Value parsing (POWR states, inputs, ERST, ...) is in values.py.
     greeting  PJLINK 0\\r  or  PJLINK 1 <random>\\r
     auth      md5(random + password) hex, sent in front of the first command
     auth fail PJLINK ERRA\\r
-    UDP       %2SRCH\\r -> %2ACKN=<MAC>\\r ; notifications %2LKUP=<MAC>, %2POWR=1, %2INPT=31, %2ERST=...
+    UDP       %2SRCH\\r -> %2ACKN=<MAC>\\r
+    notify    %2LKUP=<MAC>, %2POWR=1, %2INPT=31, %2ERST=000000 (projector -> controller)
 
 A packet is at most 136 bytes (``%1`` + 4 + space + 128-byte parameter + CR).
 """
@@ -43,7 +44,7 @@ def encode_command(command: str, param: str, pjclass: int = 1) -> bytes:
     if pjclass not in (1, 2):
         raise InvalidProjectorArgument(f"PJLink class must be 1 or 2, not {pjclass!r}")
     if not _CMD_RE.match(command):
-        raise InvalidProjectorArgument(f"PJLink command must be 4 upper-case characters: {command!r}")
+        raise InvalidProjectorArgument(f"PJLink command must be 4 upper-case chars: {command!r}")
     if "\r" in param or "\n" in param:
         raise InvalidProjectorArgument("PJLink parameter must not contain CR/LF")
     raw = param.encode(ENCODING)
@@ -67,7 +68,7 @@ class Reply:
 
     @property
     def error_code(self) -> str | None:
-        """"ERR1".."ERR4" if the projector refused the command, else None."""
+        """The ERR1..ERR4 code if the projector refused the command, else None."""
         return self.value.upper() if self.value.upper() in ERROR_CODES else None
 
     @property
@@ -181,7 +182,7 @@ SEARCH = b"%2SRCH\r"
 
 
 def normalize_mac(mac: str) -> str:
-    """"AA-BB-..." or "aabb..." -> "aa:bb:cc:dd:ee:ff"; raises on anything else."""
+    """Normalize AA-BB-.. or aabb.. to aa:bb:cc:dd:ee:ff; raises on anything else."""
     text = mac.strip().lower()
     if not _MAC_RE.match(text):
         raise ProjectorProtocolError(f"bad MAC address {mac!r}")
