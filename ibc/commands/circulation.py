@@ -29,6 +29,7 @@ def register(sub) -> None:  # noqa: ANN001
     p.set_defaults(run=run_overdue)
     p = sub.add_parser("anonymise", help="unlink readers from loans returned long ago")
     p.set_defaults(run=run_anonymise)
+    register_readers(sub)
 
 
 def _common(p, run) -> None:  # noqa: ANN001
@@ -150,3 +151,33 @@ def run_anonymise(args, ctx) -> int:  # noqa: ANN001
     n = circulation(ctx).anonymise_returned()
     print(f"anonymised {n} returned loans")
     return 0
+
+
+def register_readers(sub) -> None:  # noqa: ANN001
+    """`ibc readers import FILE`."""
+    p = sub.add_parser("readers", help="readers: import class lists (CSV/XLSX)")
+    p.add_argument("action", choices=["import"])
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=run_readers)
+
+
+def run_readers(args, ctx) -> int:  # noqa: ANN001
+    """Import a class list; bad rows are listed with their line numbers."""
+    from dataclasses import asdict
+
+    from library.circulation.readers import import_readers
+    from library.errors import ImportFormatError
+
+    try:
+        report = import_readers(ctx.db, args.file, sigla=ctx.settings.school.sigla)
+    except (ImportFormatError, OSError) as exc:
+        print(f"ibc: {args.file}: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(asdict(report), ensure_ascii=False))
+    else:
+        print(f"read {report.read}, added {report.added}, updated {report.updated}, skipped {report.skipped}")
+        for e in report.errors:
+            print(f"  line {e['line']}: {e['reason']}")
+    return 0 if report.read and not (report.skipped == report.read) else 1

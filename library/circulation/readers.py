@@ -1,0 +1,166 @@
+"""Import readers from class lists (CSV or XLSX): ФИО, класс, номер билета.
+
+Headers are matched loosely (Russian or English, any case): «ФИО» or «Фамилия»/«Имя»/«Отчество»,
+«Класс», «Номер билета»/«Билет»/«card», optional «Категория» (ученик/учитель/сотрудник or
+pupil/teacher/staff). A bad row is reported with its line number and skipped; the good rows are
+written in one transaction (insert new cards, update existing ones).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from library.errors import ImportFormatError
+from library.storage.models import Reader
+
+HEADERS = {
+    "fio": ("фио", "ф.и.о.", "name", "full name", "фамилия имя отчество"),
+    "last": ("фамилия", "last name", "surname"),
+    "first": ("имя", "first name"),
+    "middle": ("отчество", "middle name", "patronymic"),
+    "class": ("класс", "class"),
+    "card": ("номер билета", "билет", "читательский билет", "card", "card number", "номер"),
+    "category": ("категория", "category"),
+}
+CATEGORIES = {"ученик": "pupil", "учащийся": "pupil", "pupil": "pupil", "учитель": "teacher",
+              "педагог": "teacher", "teacher": "teacher", "сотрудник": "staff", "staff": "staff"}
+CLASS_RE = re.compile(r"^(1[01]|[1-9])\s*-?\s*([А-ЯЁA-Z])?$", re.IGNORECASE)
+
+
+@dataclass
+class ReaderImportReport:
+    """What a class-list import did."""
+
+    read: int = 0
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+
+def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True, data_only=True)
+        for i, row in enumerate(wb.active.iter_rows(values_only=True), 1):
+            yield i, ["" if v is None else str(v).strip() for v in row]
+        wb.close()
+        return
+    raw = path.read_bytes()
+    for enc in ("utf-8-sig", "cp1251"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    for i, row in enumerate(csv.reader(io.StringIO(text), dialect), 1):
+        yield i, [c.strip() for c in row]
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    cols: dict[str, int] = {}
+    for idx, name in enumerate(header):
+        key = name.strip().lower().rstrip(":")
+        for field_name, names in HEADERS.items():
+            if key in names and field_name not in cols:
+                cols[field_name] = idx
+    if "card" not in cols or not ({"fio"} <= cols.keys() or {"last", "first"} <= cols.keys()):
+        raise ImportFormatError(
+            "line 1: the header must name «ФИО» (or «Фамилия» and «Имя») and «Номер билета»; "
+            f"found: {', '.join(h for h in header if h)}"
+        )
+    return cols
+
+
+def normalise_class(value: str) -> str | None:
+    """'5 а' → '5А'; empty → None; raises ValueError on nonsense."""
+    value = value.strip().replace(" ", "")
+    if not value:
+        return None
+    m = CLASS_RE.match(value)
+    if not m:
+        raise ValueError(f"class «{value}» is not like 5А")
+    return f"{m.group(1)}{(m.group(2) or '').upper()}"
+
+
+def read_class_list(path: str | Path) -> tuple[list[dict], ReaderImportReport]:
+    """Parse a class list into reader dicts plus a report of bad rows."""
+    path = Path(path)
+    report = ReaderImportReport()
+    rows = _rows(path)
+    try:
+        _, header = next(rows)
+    except StopIteration:
+        raise ImportFormatError(f"{path}: empty file") from None
+    cols = _columns(header)
+    readers: list[dict] = []
+    seen: dict[str, int] = {}
+
+    def cell(row: list[str], name: str) -> str:
+        i = cols.get(name)
+        return row[i].strip() if i is not None and i < len(row) else ""
+
+    for line, row in rows:
+        if not any(row):
+            continue
+        report.read += 1
+        try:
+            card = cell(row, "card")
+            if not card:
+                raise ValueError("no card number")
+            if card in seen:
+                raise ValueError(f"card {card} repeats line {seen[card]}")
+            if "fio" in cols:
+                parts = cell(row, "fio").split()
+                last, first, middle = (parts + ["", "", ""])[:3] if len(parts) < 3 else (
+                    parts[0], parts[1], " ".join(parts[2:]))
+            else:
+                last, first, middle = cell(row, "last"), cell(row, "first"), cell(row, "middle")
+            if not last or not first:
+                raise ValueError("a surname and a first name are needed")
+            cat_raw = cell(row, "category").lower()
+            category = CATEGORIES.get(cat_raw, "pupil" if not cat_raw else None)
+            if category is None:
+                raise ValueError(f"unknown category «{cat_raw}»")
+            class_name = normalise_class(cell(row, "class"))
+            if category == "pupil" and class_name is None:
+                raise ValueError("a pupil needs a class")
+        except ValueError as exc:
+            report.skipped += 1
+            report.errors.append({"line": line, "reason": str(exc)})
+            continue
+        seen[card] = line
+        readers.append({"card_number": card, "last_name": last, "first_name": first,
+                        "middle_name": middle or None, "class_name": class_name, "category": category})
+    return readers, report
+
+
+def import_readers(db, path: str | Path, *, sigla: str = "") -> ReaderImportReport:  # noqa: ANN001
+    """Read a class list and write it: new cards added, known cards updated, in one transaction."""
+    readers, report = read_class_list(path)
+    with db.transaction() as s:
+        known = {r.card_number: r for r in s.scalars(
+            select(Reader).where(Reader.card_number.in_([x["card_number"] for x in readers])))}
+        for data in readers:
+            existing = known.get(data["card_number"])
+            if existing is None:
+                s.add(Reader(sigla=sigla, **data))
+                report.added += 1
+            else:
+                for key, value in data.items():
+                    setattr(existing, key, value)
+                existing.active = True
+                report.updated += 1
+    return report
