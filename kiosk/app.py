@@ -1,0 +1,264 @@
+"""The Kivy application: screens, the session with its idle timeout, scans, errors, language.
+
+Kivy is configured by `kiosk.runner.configure` before this module is imported. Business rules
+live behind the ports (`kiosk.services`); this module only routes events to presenters.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import ObjectProperty, StringProperty
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk import camera, i18n, widgets  # noqa: F401 - registers the kv classes
+from kiosk.options import KioskOptions
+from kiosk.presenters.attract import AttractPresenter
+from kiosk.presenters.checkin import ReturnPresenter
+from kiosk.presenters.checkout import CheckoutPresenter
+from kiosk.presenters.errors import ErrorPresenter
+from kiosk.presenters.loans import LoansPresenter
+from kiosk.presenters.record import RecordPresenter
+from kiosk.presenters.search import SearchPresenter
+from kiosk.presenters.service import ServicePresenter
+from kiosk.presenters.session import IdleTimer
+from kiosk.scan import KeystrokeAssembler, ScanBridge
+from kiosk.screens import SCREENS
+from kiosk.sounds import SoundPlayer
+from kiosk.theme import make_theme
+
+HERE = Path(__file__).parent
+ENTER_KEYS = (13, 271)  # Return and keypad Enter
+ESCAPE = 27
+
+
+class KioskRoot(FloatLayout):
+    """The root: every touch counts as activity; the idle warning swallows the first touch."""
+
+    def on_touch_down(self, touch) -> bool:  # noqa: ANN001
+        """Reset the idle countdown."""
+        app = App.get_running_app()
+        if app.user_activity():
+            return True
+        return super().on_touch_down(touch)
+
+
+class KioskApp(App):
+    """The touchscreen kiosk."""
+
+    lang = StringProperty("ru")
+    theme = ObjectProperty(make_theme())
+    school = StringProperty("")
+    countdown = StringProperty("")
+    warning = StringProperty("")
+    error_title = StringProperty("")
+    error_message = StringProperty("")
+    error_ref = StringProperty("")
+
+    def __init__(self, catalogue, circulation, printer, options: KioskOptions,  # noqa: ANN001
+                 scanner_source=None, now=None, **kwargs):  # noqa: ANN001
+        super().__init__(**kwargs)
+        self.title = "ИБЦ"
+        self.options = options
+        self.catalogue, self.circulation = catalogue, circulation
+        self.scanner_source = scanner_source
+        self.school = options.school
+        self.monotonic = time.monotonic
+        i18n.set_language(options.language)
+        self.lang = options.language
+        extra = {"now": now} if now else {}
+        self.attract = AttractPresenter(catalogue, options.school, **extra)
+        self.search = SearchPresenter(catalogue)
+        self.record: RecordPresenter | None = None
+        self.record_return_to = "search"
+        self.checkout = CheckoutPresenter(circulation, printer, options.school)
+        self.returns = ReturnPresenter(circulation)
+        self.loans = LoansPresenter(circulation, **({"today": lambda: now().date()} if now else {}))
+        self.service = ServicePresenter(options.service_pin)
+        self.errors = ErrorPresenter()
+        self.timer = IdleTimer(options.idle_timeout_s, options.warn_s)
+        self.sounds = SoundPlayer(options.cache_dir / "sounds", options.sounds)
+        self.keys = KeystrokeAssembler(options.scanner_max_gap_s)
+        self.session_reader = None
+        self._allow_exit = False
+        self._last_activity = 0.0
+
+    # --- building -----------------------------------------------------------------------------
+    def build(self):  # noqa: ANN201
+        """Load every kv file and assemble the screens."""
+        import importlib
+
+        self._rescale()
+        Builder.load_file(str(HERE / "widgets.kv"))
+        self.sm = ScreenManager(transition=NoTransition())
+        for name in SCREENS:
+            Builder.load_file(str(HERE / "screens" / f"{name}.kv"))
+            module = importlib.import_module(f"kiosk.screens.{name}")
+            cls = next(getattr(module, n) for n in dir(module)
+                       if n.endswith("Screen") and n != "KioskScreen")
+            self.sm.add_widget(cls(name=name))
+        root = Builder.load_file(str(HERE / "app.kv"))
+        root.ids.holder.add_widget(self.sm)
+        Window.bind(on_key_down=self._on_key_down, on_textinput=self._on_textinput,
+                    on_request_close=self._on_request_close, size=self._rescale)
+        Clock.schedule_interval(self._tick, 0.5)
+        self.guard(self.attract.refresh, "arrivals")
+        self._last_activity = self.monotonic()
+        return root
+
+    def on_start(self) -> None:
+        """Start the camera/HID source, if any."""
+        if self.scanner_source is not None:
+            self.guard(lambda: self.scanner_source.start(ScanBridge(self.deliver_scan).post),
+                       "scanner")
+        self.screen("attract").refresh()
+
+    def on_stop(self) -> None:
+        """Stop the scanner thread."""
+        if self.scanner_source is not None:
+            self.scanner_source.stop()
+
+    def _rescale(self, *_args) -> None:
+        w, h = Window.size
+        self.theme = make_theme(self.options.large_text, min(w / 1280, h / 800))
+
+    # --- navigation and session ---------------------------------------------------------------
+    def screen(self, name: str):  # noqa: ANN201
+        """A screen by name."""
+        return self.sm.get_screen(name)
+
+    @property
+    def current(self) -> str:
+        """The name of the shown screen."""
+        return self.sm.current
+
+    def go(self, name: str) -> None:
+        """Show a screen; leaving the attract screen starts a session."""
+        if name != "attract" and not self.timer.active:
+            self.timer.start(self.monotonic())
+        self.sm.current = name
+        self._update_countdown()
+
+    def open_record(self, record_id: int) -> None:
+        """Show one record."""
+        record = self.guard(lambda: self.catalogue.record(record_id), "record")
+        if record is None:
+            return
+        self.record = RecordPresenter(record)
+        self.record_return_to = self.current if self.current != "record" else "search"
+        if self.current == "record":
+            self.screen("record").refresh()
+        self.go("record")
+
+    def end_session(self) -> None:
+        """Forget everything of the reader and go back to the attract screen."""
+        for name in SCREENS:
+            self.screen(name).reset()
+        self.record = None
+        self.session_reader = None
+        self.timer.stop()
+        self.dismiss_error()
+        self.keys.enter()
+        self.sm.current = "attract"
+        self._update_countdown()
+        self.guard(self.attract.refresh, "arrivals")
+        self.screen("attract").refresh()
+
+    def user_activity(self) -> bool:
+        """A touch happened; True when it only dismissed the idle warning."""
+        now = self.monotonic()
+        self._last_activity = now
+        was_warning = self.timer.warning
+        self.timer.touch(now)
+        self._update_countdown()
+        return was_warning
+
+    def _tick(self, _dt: float) -> None:
+        now = self.monotonic()
+        if self.timer.tick(now):
+            self.end_session()
+        self._update_countdown()
+        if self.current == "attract":
+            attract = self.screen("attract")
+            attract.tick()
+            if now - self._last_activity > self.options.sleep_after_s:
+                attract.asleep = True
+
+    def _update_countdown(self) -> None:
+        self.countdown = self.timer.countdown_text
+        self.warning = self.timer.warning_text if self.timer.warning else ""
+
+    # --- scans -------------------------------------------------------------------------------
+    def deliver_scan(self, code: str) -> None:
+        """A barcode from any source, on the UI thread."""
+        self.user_activity()
+        if self.current == "attract":
+            self.go("checkout")  # a card shown to the idle terminal starts a checkout
+        self.sm.current_screen.on_scan(code)
+
+    def _on_textinput(self, _window, text: str) -> None:  # noqa: ANN001
+        now = self.monotonic()
+        for char in text:
+            self.keys.feed(char, now)
+
+    def _on_key_down(self, _window, key: int, *_args) -> bool:  # noqa: ANN001
+        if key in ENTER_KEYS:
+            code = self.keys.enter()
+            if code:
+                self.deliver_scan(code)
+            return True
+        return key == ESCAPE  # Escape must not close the kiosk
+
+    # --- look and language -------------------------------------------------------------------
+    def set_language(self, lang: str) -> None:
+        """Switch the language of every text."""
+        i18n.set_language(lang)
+        self.lang = lang
+        for name in SCREENS:
+            self.screen(name).refresh()
+        self._update_countdown()
+
+    def toggle_language(self) -> None:
+        """Русский ⇄ English."""
+        self.set_language("en" if self.lang == "ru" else "ru")
+
+    def toggle_large_text(self) -> None:
+        """Large-text high-contrast theme on/off."""
+        self.options.large_text = not self.options.large_text
+        self._rescale()
+
+    # --- errors, sounds, exit ----------------------------------------------------------------
+    def guard(self, action, where: str = ""):  # noqa: ANN001, ANN201
+        """Run ``action``; any error goes through the ErrorPresenter and returns None."""
+        try:
+            return action()
+        except Exception as exc:  # noqa: BLE001 - the one place errors become messages
+            view = self.errors.present(exc, where)
+            self.error_title, self.error_message, self.error_ref = (
+                view.title, view.message, view.reference)
+            self.play("error")
+            return None
+
+    def dismiss_error(self) -> None:
+        """Hide the error banner."""
+        self.errors.clear()
+        self.error_title = self.error_message = self.error_ref = ""
+
+    def play(self, sound: str) -> None:
+        """Play success or error."""
+        self.sounds.play(sound)
+
+    def exit_kiosk(self) -> None:
+        """Leave the app (only reachable from unlocked service mode)."""
+        if self.service.unlocked:
+            self._allow_exit = True
+            self.stop()
+
+    def _on_request_close(self, *_args, **_kwargs) -> bool:
+        return not self._allow_exit  # True keeps the window open: no way out without the PIN

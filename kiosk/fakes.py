@@ -1,0 +1,276 @@
+"""In-memory fakes of the kiosk ports, with a small Russian school collection.
+
+Used by unit tests, by the screenshot gallery and by ``ibc kiosk --demo`` until the real back
+ends are wired. The fake search folds case and ё, matches every word as a prefix of a word in
+the title, authors or subjects, and suggests the closest known word when nothing matches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+from kiosk.services import (
+    CheckinResult, CheckoutResult, CopyView, FacetValue, Hit, LoanView, ReaderView, Receipt,
+    RecordView, RenewResult, SearchPage,
+)
+from library.errors import NotFound
+
+LOAN_DAYS = 14
+MAX_LOANS = 5
+MAX_RENEWALS = 2
+
+_BOOKS = [
+    # id, title, authors, year, publisher, bbk, shelf, collection, subjects, annotation
+    (1, "Денискины рассказы", ("Драгунский В. Ю.",), 2021, "Махаон", "84(2Рос=Рус)6", "Д72",
+     "Художественная литература", ("рассказы", "дети"),
+     "Весёлые рассказы о мальчике Дениске Кораблёве и его друге Мишке."),
+    (2, "Приключения Незнайки и его друзей", ("Носов Н. Н.",), 2019, "Росмэн", "84(2Рос=Рус)6",
+     "Н84", "Художественная литература", ("сказки", "приключения"),
+     "Сказочная повесть о коротышках из Цветочного города."),
+    (3, "Гарри Поттер и философский камень", ("Роулинг Дж. К.",), 2020, "Махаон",
+     "84(4Вел)", "Р68", "Художественная литература", ("фэнтези", "приключения"),
+     "Первая книга о мальчике-волшебнике, который узнаёт, кто он на самом деле."),
+    (4, "Энциклопедия динозавров", ("Уилсон Х.",), 2022, "Эксмо", "28.1я2", "У36",
+     "Справочный фонд", ("динозавры", "энциклопедии"),
+     "Всё о динозаврах: как они жили, что ели и почему исчезли."),
+    (5, "Математика. 5 класс", ("Виленкин Н. Я.", "Жохов В. И."), 2023, "Просвещение",
+     "22.1я72", "В44", "Учебники", ("математика", "учебники"), None),
+    (6, "Тимур и его команда", ("Гайдар А. П.",), 2018, "Детская литература", "84(2Рос=Рус)6",
+     "Г14", "Художественная литература", ("повести", "дружба"),
+     "Повесть о ребятах, которые тайно помогают семьям красноармейцев."),
+    (7, "Космос. Большая книга знаний", ("Гальперштейн Л. Я.",), 2024, "Росмэн", "22.6я2",
+     "Г17", "Справочный фонд", ("космос", "астрономия", "энциклопедии"),
+     "Планеты, звёзды, ракеты и космонавты — для тех, кто мечтает о звёздах."),
+    (8, "Алиса в Стране чудес", ("Кэрролл Л.",), 2017, "Эксмо", "84(4Вел)", "К98",
+     "Художественная литература", ("сказки",), "Алиса падает в кроличью нору."),
+    (9, "Человек-амфибия", ("Беляев А. Р.",), 2020, "Азбука", "84(2Рос=Рус)6", "Б44",
+     "Художественная литература", ("фантастика",), "Юноша Ихтиандр может жить под водой."),
+    (10, "Русский язык. 5 класс", ("Ладыженская Т. А.",), 2023, "Просвещение", "81.2Рус-922",
+     "Л15", "Учебники", ("русский язык", "учебники"), None),
+]
+# barcode -> (record id, status, due offset in days when on loan)
+_COPIES = {
+    "200001": (1, "available"), "200002": (1, "available"), "200003": (2, "available"),
+    "200004": (3, "on_loan"), "200005": (3, "available"), "200006": (4, "not_for_loan"),
+    "200007": (5, "available"), "200008": (6, "available"), "200009": (7, "available"),
+    "200010": (8, "on_loan"), "200011": (9, "available"), "200012": (10, "available"),
+}
+_READERS = [
+    ReaderView(1, "100001", "Маша", "Иванова", "5А"),
+    ReaderView(2, "100002", "Петя", "Смирнов", "6Б", blocked=True,
+               block_reason="не вернул учебник"),
+    ReaderView(3, "100003", "Аня", "Ким", "3В"),
+]
+
+
+@dataclass
+class _Loan:
+    id: int
+    barcode: str
+    reader_id: int
+    due: dt.date
+    renewals: int = 0
+
+
+def _fold(text: str) -> str:
+    return text.casefold().replace("ё", "е")
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", _fold(text))
+
+
+@dataclass
+class FakeLibrary:
+    """The shared state of the fake catalogue and circulation."""
+
+    today: dt.date = field(default_factory=dt.date.today)
+    loans: dict[int, _Loan] = field(default_factory=dict)
+    _next_loan: int = 1
+
+    def __post_init__(self) -> None:
+        # Demo history: the reader Аня has one overdue loan and one due soon.
+        self.add_loan("200004", 3, self.today - dt.timedelta(days=3))
+        self.add_loan("200010", 3, self.today + dt.timedelta(days=5))
+
+    def add_loan(self, barcode: str, reader_id: int, due: dt.date) -> _Loan:
+        """Record an open loan."""
+        loan = _Loan(self._next_loan, barcode, reader_id, due)
+        self.loans[loan.id] = loan
+        self._next_loan += 1
+        return loan
+
+    def loan_of(self, barcode: str) -> _Loan | None:
+        """The open loan of a copy, if any."""
+        return next((ln for ln in self.loans.values() if ln.barcode == barcode), None)
+
+
+class FakeCatalogue:
+    """`CatalogueService` over the fake collection."""
+
+    def __init__(self, library: FakeLibrary | None = None):
+        self.lib = library or FakeLibrary()
+        self.records = {b[0]: b for b in _BOOKS}
+        self.vocabulary = sorted({w for b in _BOOKS for w in _words(" ".join([b[1], *b[2], *b[8]]))})
+
+    def _copies(self, record_id: int) -> list[CopyView]:
+        out = []
+        for barcode, (rid, status) in _COPIES.items():
+            if rid != record_id:
+                continue
+            loan = self.lib.loan_of(barcode)
+            if status == "on_loan" or loan:
+                status = "on_loan" if loan else "available"
+            book = self.records[rid]
+            out.append(CopyView(barcode, status, f"{book[5]} {book[6]}", book[7],
+                                loan.due if loan else None))
+        return out
+
+    def _hit(self, book: tuple) -> Hit:
+        copies = self._copies(book[0])
+        return Hit(book[0], book[1], book[2], book[3], None,
+                   sum(c.status == "available" for c in copies), len(copies), f"{book[5]} {book[6]}")
+
+    def search(self, query: str, *, limit: int = 20, offset: int = 0,
+               facets: dict[str, str] | None = None) -> SearchPage:
+        """Every query word must prefix a word of the title, authors or subjects."""
+        words = _words(query)
+        matched = []
+        for book in _BOOKS:
+            text = _words(" ".join([book[1], *book[2], *book[8]]))
+            if words and all(any(t.startswith(w) for t in text) for w in words):
+                matched.append(book)
+        counts: Counter[tuple[str, str]] = Counter()
+        for book in matched:
+            counts[("collection", book[7])] += 1
+            if self._hit(book).available:
+                counts[("available", "yes")] += 1
+        for key, value in (facets or {}).items():
+            if key == "available":
+                matched = [b for b in matched if self._hit(b).available]
+            elif key == "collection":
+                matched = [b for b in matched if b[7] == value]
+        suggestion = None
+        if words and not matched:
+            fixed = [(difflib.get_close_matches(w, self.vocabulary, 1, 0.6) or [w])[0] for w in words]
+            suggestion = " ".join(fixed) if fixed != words else None
+        hits = tuple(self._hit(b) for b in matched[offset:offset + limit])
+        facet_values = tuple(FacetValue(k, v, n) for (k, v), n in sorted(counts.items()))
+        return SearchPage(query, hits, len(matched), suggestion, facet_values)
+
+    def record(self, record_id: int) -> RecordView:
+        """One fake record; NotFound for an unknown id."""
+        if record_id not in self.records:
+            raise NotFound(f"record {record_id}")
+        b = self.records[record_id]
+        return RecordView(b[0], b[1], b[2], None, b[9], b[3], b[4], "Москва", b[5], None, "6+",
+                          None, tuple(self._copies(record_id)))
+
+    def new_arrivals(self, limit: int = 6) -> list[Hit]:
+        """The newest titles by year."""
+        return [self._hit(b) for b in sorted(_BOOKS, key=lambda b: -b[3])[:limit]]
+
+
+class FakeCirculation:
+    """`CirculationPort` with the usual school rules (14 days, 5 books, 2 renewals)."""
+
+    def __init__(self, library: FakeLibrary | None = None, catalogue: FakeCatalogue | None = None):
+        self.lib = library or FakeLibrary()
+        self.catalogue = catalogue or FakeCatalogue(self.lib)
+
+    def _reader(self, reader_id: int) -> ReaderView:
+        return next(r for r in _READERS if r.id == reader_id)
+
+    def _title(self, barcode: str) -> str:
+        return self.catalogue.records[_COPIES[barcode][0]][1]
+
+    def reader_by_card(self, card: str) -> ReaderView:
+        """The reader with this card number."""
+        for reader in _READERS:
+            if reader.card_number == card.strip():
+                return reader
+        raise NotFound(f"card {card}")
+
+    def checkout(self, reader_id: int, barcode: str) -> CheckoutResult:
+        """Lend a copy unless a rule refuses."""
+        if barcode not in _COPIES:
+            return CheckoutResult(barcode, False, code="unknown_copy")
+        title = self._title(barcode)
+        reader = self._reader(reader_id)
+        loan = self.lib.loan_of(barcode)
+        if reader.blocked:
+            return CheckoutResult(barcode, False, title, code="reader_blocked")
+        if loan and loan.reader_id == reader_id:
+            return CheckoutResult(barcode, False, title, loan.due, code="already_yours")
+        if loan:
+            return CheckoutResult(barcode, False, title, code="copy_on_loan")
+        if _COPIES[barcode][1] == "not_for_loan":
+            return CheckoutResult(barcode, False, title, code="not_for_loan")
+        mine = [ln for ln in self.lib.loans.values() if ln.reader_id == reader_id]
+        if any(ln.due < self.lib.today for ln in mine):
+            return CheckoutResult(barcode, False, title, code="overdue_loans")
+        if len(mine) >= MAX_LOANS:
+            return CheckoutResult(barcode, False, title, code="limit_reached")
+        due = self.lib.today + dt.timedelta(days=LOAN_DAYS)
+        self.lib.add_loan(barcode, reader_id, due)
+        return CheckoutResult(barcode, True, title, due)
+
+    def checkin(self, barcode: str) -> CheckinResult:
+        """Close the open loan of a copy."""
+        if barcode not in _COPIES:
+            return CheckinResult(barcode, False, code="unknown_copy")
+        title = self._title(barcode)
+        book = self.catalogue.records[_COPIES[barcode][0]]
+        loan = self.lib.loan_of(barcode)
+        if loan is None:
+            return CheckinResult(barcode, False, title, code="not_on_loan", to_cart=True)
+        del self.lib.loans[loan.id]
+        late = max(0, (self.lib.today - loan.due).days)
+        return CheckinResult(barcode, True, title, f"{book[5]} {book[6]}", to_cart=late > 0,
+                             overdue_days=late)
+
+    def loans(self, reader_id: int) -> list[LoanView]:
+        """Open loans, earliest due first."""
+        mine = sorted((ln for ln in self.lib.loans.values() if ln.reader_id == reader_id),
+                      key=lambda ln: ln.due)
+        return [LoanView(ln.id, ln.barcode, self._title(ln.barcode), ln.due,
+                         self.catalogue.records[_COPIES[ln.barcode][0]][2], ln.renewals,
+                         ln.renewals < MAX_RENEWALS) for ln in mine]
+
+    def renew(self, reader_id: int, loan_id: int) -> RenewResult:
+        """Extend a loan by the loan period from today."""
+        loan = self.lib.loans.get(loan_id)
+        if loan is None or loan.reader_id != reader_id:
+            return RenewResult(loan_id, False, code="not_found")
+        if loan.due < self.lib.today:
+            return RenewResult(loan_id, False, code="overdue")
+        if loan.renewals >= MAX_RENEWALS:
+            return RenewResult(loan_id, False, code="renewal_limit")
+        loan.renewals += 1
+        loan.due = self.lib.today + dt.timedelta(days=LOAN_DAYS)
+        return RenewResult(loan_id, True, loan.due)
+
+
+class FakePrinter:
+    """A printer that keeps what it printed; ``working=False`` simulates a jam."""
+
+    def __init__(self, working: bool = True):
+        self.working = working
+        self.printed: list[Receipt] = []
+
+    def print_receipt(self, receipt: Receipt) -> bool:
+        """Keep the receipt when working."""
+        if self.working:
+            self.printed.append(replace(receipt))
+        return self.working
+
+
+def fake_services(today: dt.date | None = None) -> tuple[FakeCatalogue, FakeCirculation, FakePrinter]:
+    """A consistent catalogue, circulation and printer over one fake library."""
+    lib = FakeLibrary(today or dt.date.today())
+    catalogue = FakeCatalogue(lib)
+    return catalogue, FakeCirculation(lib, catalogue), FakePrinter()

@@ -1,0 +1,199 @@
+"""Scripted runs of the real app: the screenshot gallery and the UI tests' driver.
+
+``python -m kiosk.gallery --size 1280x800 -o DIR`` renders every screen in its main states
+offscreen (fake services, a fixed date) and writes ``<state>-<W>x<H>.png``. Kivy allows one
+window per process, so `ibc screenshot` runs this once per size in a subprocess.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from kiosk.options import KioskOptions, parse_size
+
+NOW = dt.datetime(2025, 3, 5, 10, 30)
+STEP_S = 0.25
+
+
+def press_keys(app, text: str) -> None:  # noqa: ANN001
+    """Type on the on-screen keyboard by pressing its buttons, as a finger would."""
+    screen = app.screen("search")
+    for char in text:
+        keys = {k.value: k for k in screen.ids.keyboard.keys()}
+        key = keys[" " if char == " " else char.lower()]
+        key.dispatch("on_press")
+        key.dispatch("on_release")
+
+
+def type_scan(app, code: str) -> None:  # noqa: ANN001
+    """Type a code + Enter on the (fake) keyboard-wedge scanner."""
+    from kivy.core.window import Window
+
+    Window.dispatch("on_textinput", code)
+    Window.dispatch("on_key_down", 13, 40, None, [])
+
+
+def _fail(app) -> None:  # noqa: ANN001
+    def broken() -> None:
+        raise ConnectionError("server 10.0.0.2:8470 refused the connection")
+
+    app.go("search")
+    app.guard(broken, "gallery")
+
+
+def _warning(app) -> None:  # noqa: ANN001
+    app.go("checkout")
+    type_scan(app, "100001")
+    app.timer.start(app.monotonic() - (app.timer.timeout_s - 7))
+    app._update_countdown()
+
+
+def _search(app, text: str, hide: bool = False, facet: tuple[str, str] | None = None) -> None:  # noqa: ANN001
+    app.go("search")
+    press_keys(app, text)
+    if facet:
+        app.search.toggle_facet(*facet)
+    if hide:
+        app.search.keyboard_visible = False
+    app.screen("search").search_now()
+
+
+def gallery_steps() -> list[tuple[str, Callable]]:
+    """(state name, action) in order; each state starts from a fresh session."""
+    def large(app):  # noqa: ANN001, ANN202
+        app.toggle_large_text()
+
+    def sleep(app):  # noqa: ANN001, ANN202
+        app.screen("attract").asleep = True
+
+    return [
+        ("attract", lambda app: None),
+        ("attract-asleep", sleep),
+        ("attract-en", lambda app: app.set_language("en")),
+        ("attract-large", large),
+        ("search-empty", lambda app: app.go("search")),
+        ("search-typing", lambda app: _search(app, "нос")),
+        ("search-results", lambda app: _search(app, "сказки", hide=True)),
+        ("search-facet", lambda app: _search(app, "а", hide=True, facet=("available", "yes"))),
+        ("search-no-results", lambda app: _search(app, "динозвры")),
+        ("search-large", lambda app: (large(app), _search(app, "сказки", hide=True))),
+        ("record", lambda app: app.open_record(1)),
+        ("record-all-out", lambda app: app.open_record(8)),
+        ("checkout-card", lambda app: app.go("checkout")),
+        ("checkout-greeting", lambda app: (app.go("checkout"), type_scan(app, "100001"))),
+        ("checkout-accepted", lambda app: (app.go("checkout"), type_scan(app, "100001"),
+                                           type_scan(app, "200001"))),
+        ("checkout-refused", lambda app: (app.go("checkout"), type_scan(app, "100001"),
+                                          type_scan(app, "200001"), type_scan(app, "200006"))),
+        ("checkout-blocked", lambda app: (app.go("checkout"), type_scan(app, "100002"))),
+        ("checkout-done", lambda app: (app.go("checkout"), type_scan(app, "100001"),
+                                       type_scan(app, "200003"), type_scan(app, "200008"),
+                                       app.screen("checkout").finish())),
+        ("return-accepted", lambda app: (app.go("checkin"), type_scan(app, "200010"),
+                                         type_scan(app, "200004"))),
+        ("return-unknown", lambda app: (app.go("checkin"), type_scan(app, "999999"))),
+        ("loans-card", lambda app: app.go("loans")),
+        ("loans-list", lambda app: (app.go("loans"), type_scan(app, "100003"))),
+        ("loans-renewed", lambda app: (app.go("loans"), type_scan(app, "100003"),
+                                       app.screen("loans").renew(2))),
+        ("idle-warning", _warning),
+        ("error", _fail),
+        ("service-pin", lambda app: (app.go("service"), app.screen("service").press("1"),
+                                     app.screen("service").press("2"))),
+    ]
+
+
+class Stepper:
+    """Runs actions one by one on the Kivy clock, taking a screenshot after each."""
+
+    def __init__(self, app, steps, out_dir: Path | None, size: tuple[int, int]):  # noqa: ANN001
+        self.app, self.steps, self.out_dir, self.size = app, list(steps), out_dir, size
+        self.index = 0
+        self.written: list[str] = []
+        self.errors: list[str] = []
+
+    def start(self) -> None:
+        """Begin after the first frames are drawn."""
+        from kivy.clock import Clock
+
+        Clock.schedule_once(self._act, STEP_S * 2)
+
+    def _act(self, _dt: float) -> None:
+        from kivy.clock import Clock
+
+        if self.index >= len(self.steps):
+            self.app.stop()
+            return
+        name, action = self.steps[self.index]
+        app = self.app
+        try:
+            app.end_session()
+            if app.lang != "ru":
+                app.set_language("ru")
+            if app.options.large_text:
+                app.toggle_large_text()
+            app.screen("attract").asleep = False
+            action(app)
+        except Exception as exc:  # noqa: BLE001 - report which state broke, keep going
+            self.errors.append(f"{name}: {exc!r}")
+        Clock.schedule_once(self._shoot, STEP_S)
+
+    def _shoot(self, _dt: float) -> None:
+        from kivy.clock import Clock
+        from kivy.core.window import Window
+
+        name = self.steps[self.index][0]
+        if self.out_dir is not None:
+            w, h = self.size
+            target = self.out_dir / f"{name}-{w}x{h}.png"
+            made = Window.screenshot(name=str(self.out_dir / f".{name}.png"))
+            os.replace(made, target)
+            self.written.append(target.name)
+        self.index += 1
+        Clock.schedule_once(self._act, 0)
+
+
+def build_app(size: tuple[int, int], kivy_home: Path, **overrides):  # noqa: ANN003, ANN201
+    """A headless KioskApp over fresh fakes at a fixed date (Kivy configured here)."""
+    from kiosk.runner import configure
+
+    options = KioskOptions(size=size, sounds=False, cache_dir=kivy_home / "cache",
+                           school="Гимназия № 5 — ИБЦ", service_pin="1234", **overrides)
+    configure(options, kivy_home=kivy_home, headless=True)
+    from kiosk.app import KioskApp
+    from kiosk.fakes import fake_services
+
+    catalogue, circulation, printer = fake_services(NOW.date())
+    return KioskApp(catalogue, circulation, printer, options, now=lambda: NOW)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Render the gallery at one size; prints a JSON summary."""
+    parser = argparse.ArgumentParser(prog="python -m kiosk.gallery")
+    parser.add_argument("--size", default="1280x800", type=parse_size)
+    parser.add_argument("-o", "--output", required=True, type=Path)
+    parser.add_argument("--only", default="", help="comma-separated state names")
+    args = parser.parse_args(argv)
+    args.output.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ibc-kivy-") as home:
+        app = build_app(args.size, Path(home))
+        steps = gallery_steps()
+        if args.only:
+            wanted = set(args.only.split(","))
+            steps = [s for s in steps if s[0] in wanted]
+        stepper = Stepper(app, steps, args.output, args.size)
+        stepper.start()
+        app.run()
+    print(json.dumps({"written": stepper.written, "errors": stepper.errors}, ensure_ascii=False))
+    return 1 if stepper.errors else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

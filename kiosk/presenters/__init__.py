@@ -1,0 +1,1 @@
+"""Presenters: the view state of each screen as plain Python, tested without a window."""

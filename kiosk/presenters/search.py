@@ -1,0 +1,158 @@
+"""The search screen's state: the query, the keyboard layout, results, chips and hints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kiosk.i18n import _
+from kiosk.presenters.keyboard import CLEAR, HIDE, LAYOUT_PREFIX, TextBuffer
+from kiosk.presenters.messages import books
+from kiosk.services import CatalogueService, Hit, SearchPage
+
+
+@dataclass(frozen=True)
+class Row:
+    """One result line as the list shows it."""
+
+    record_id: int
+    title: str
+    detail: str
+    availability: str
+    available: bool
+
+
+@dataclass(frozen=True)
+class Chip:
+    """A facet chip."""
+
+    field: str
+    value: str
+    label: str
+    selected: bool
+
+
+def availability(hit: Hit) -> tuple[str, bool]:
+    """'On the shelf: 2' or 'All copies are out'."""
+    if hit.available:
+        return _("On the shelf: {n}").format(n=hit.available), True
+    if hit.copies:
+        return _("All copies are out"), False
+    return _("No copies"), False
+
+
+class SearchPresenter:
+    """Keys in, results out; `search` is called by the screen after a short pause in typing."""
+
+    def __init__(self, catalogue: CatalogueService, page_size: int = 20):
+        self.catalogue = catalogue
+        self.page_size = page_size
+        self.buffer = TextBuffer()
+        self.layout = "ru"
+        self.keyboard_visible = True
+        self.facets: dict[str, str] = {}
+        self.page: SearchPage | None = None
+
+    @property
+    def query(self) -> str:
+        """The text typed so far."""
+        return self.buffer.text
+
+    def press(self, value: str) -> bool:
+        """Apply an on-screen key; True when the query changed (a search is due)."""
+        if value.startswith(LAYOUT_PREFIX):
+            self.layout = value[len(LAYOUT_PREFIX):]
+            return False
+        if value == HIDE:
+            self.keyboard_visible = False
+            return False
+        changed = self.buffer.press(value)
+        if value == CLEAR:
+            self.facets.clear()
+            self.page = None
+        return changed
+
+    def set_query(self, text: str) -> None:
+        """Replace the query (a suggestion was accepted)."""
+        self.buffer.text = text[: self.buffer.max_len]
+
+    def toggle_facet(self, field: str, value: str) -> None:
+        """Select or clear a chip."""
+        if self.facets.get(field) == value:
+            del self.facets[field]
+        else:
+            self.facets[field] = value
+
+    def search(self) -> SearchPage | None:
+        """Run the query (empty query: no page)."""
+        if not self.query.strip():
+            self.page = None
+            return None
+        self.page = self.catalogue.search(self.query.strip(), limit=self.page_size,
+                                          facets=dict(self.facets))
+        return self.page
+
+    def reset(self) -> None:
+        """Forget everything (end of session)."""
+        self.buffer.text = ""
+        self.facets.clear()
+        self.page = None
+        self.layout = "ru"
+        self.keyboard_visible = True
+
+    # --- view state -----------------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        """empty | results | no_results."""
+        if self.page is None:
+            return "empty"
+        return "results" if self.page.hits else "no_results"
+
+    @property
+    def heading(self) -> str:
+        """The line above the results."""
+        if self.state == "empty":
+            return _("Type a title, an author or a topic")
+        if self.state == "no_results":
+            return _("Nothing found for «{q}»").format(q=self.page.query)
+        return _("Found: {books}").format(books=books(self.page.total))
+
+    @property
+    def suggestion(self) -> str:
+        """'Did you mean …?' text, or ''."""
+        if self.page and self.page.suggestion:
+            return _("Did you mean «{s}»?").format(s=self.page.suggestion)
+        return ""
+
+    @property
+    def hints(self) -> list[str]:
+        """Helpful tips shown when nothing matched."""
+        if self.state != "no_results":
+            return []
+        return [_("Check the spelling"), _("Try one word, for example the author's surname"),
+                _("Ask the librarian: we may get the book for you")]
+
+    @property
+    def rows(self) -> list[Row]:
+        """The result lines."""
+        if not self.page:
+            return []
+        out = []
+        for hit in self.page.hits:
+            detail = ", ".join(hit.authors)
+            if hit.year:
+                detail = f"{detail} · {hit.year}" if detail else str(hit.year)
+            text, ok = availability(hit)
+            out.append(Row(hit.id, hit.title, detail, text, ok))
+        return out
+
+    @property
+    def chips(self) -> list[Chip]:
+        """Facet chips of the current page plus the selected ones."""
+        if not self.page:
+            return []
+        chips = []
+        for fv in self.page.facets:
+            label = _("On the shelf") if fv.field == "available" else fv.value
+            chips.append(Chip(fv.field, fv.value, f"{label} ({fv.count})",
+                              self.facets.get(fv.field) == fv.value))
+        return chips

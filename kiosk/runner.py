@@ -1,0 +1,42 @@
+"""Start the kiosk: configure Kivy (before its first import), build services, run the app."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from kiosk.options import KioskOptions
+
+
+def configure(options: KioskOptions, kivy_home: Path | None = None,
+              headless: bool = False) -> None:
+    """Environment and kivy.config for a kiosk window; call before importing kivy.app."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    if kivy_home is not None:
+        kivy_home.mkdir(parents=True, exist_ok=True)
+        os.environ["KIVY_HOME"] = str(kivy_home)
+    if headless:
+        os.environ["SDL_VIDEODRIVER"] = "offscreen"
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    from kivy.config import Config
+
+    w, h = options.size
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "keyboard_mode", "system")  # our own keyboard; never Kivy's VKeyboard
+    Config.set("kivy", "log_level", os.environ.get("IBC_KIVY_LOG", "warning"))
+    Config.set("graphics", "width", str(w))
+    Config.set("graphics", "height", str(h))
+    Config.set("graphics", "fullscreen", "auto" if options.fullscreen else "0")
+    Config.set("graphics", "borderless", "1" if options.fullscreen else "0")
+    Config.set("graphics", "show_cursor", "0" if options.fullscreen else "1")
+    Config.set("input", "mouse", "mouse,disable_multitouch")  # no red dots on right clicks
+
+
+def run(catalogue, circulation, printer, options: KioskOptions,  # noqa: ANN001
+        scanner_source=None) -> int:  # noqa: ANN001
+    """Run the app until it is closed from service mode."""
+    from kiosk.app import KioskApp
+
+    KioskApp(catalogue, circulation, printer, options, scanner_source=scanner_source).run()
+    return 0

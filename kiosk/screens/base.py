@@ -1,0 +1,28 @@
+"""The base of every kiosk screen: access to the app, refresh, scans and reset."""
+
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.uix.screenmanager import Screen
+
+
+class KioskScreen(Screen):
+    """A screen renders its presenter in `refresh` and forwards scans to it."""
+
+    @property
+    def kiosk(self):  # noqa: ANN201
+        """The running KioskApp."""
+        return App.get_running_app()
+
+    def on_pre_enter(self, *_args) -> None:
+        """Render the presenter's current state."""
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Copy the presenter's view state into the widgets."""
+
+    def on_scan(self, code: str) -> None:
+        """A barcode arrived while this screen is shown."""
+
+    def reset(self) -> None:
+        """The session ended: forget everything the reader did."""

@@ -1,0 +1,59 @@
+"""The 'my books' screen: loans with due dates, overdue marked, renew buttons."""
+
+from __future__ import annotations
+
+from kiosk.screens.base import KioskScreen
+from kiosk.widgets import LoanRowWidget
+
+
+class LoansScreen(KioskScreen):
+    """Renders `LoansPresenter`; a reader already known in this session skips the card."""
+
+    @property
+    def presenter(self):  # noqa: ANN201
+        """The app's LoansPresenter."""
+        return self.kiosk.loans
+
+    def on_pre_enter(self, *args) -> None:
+        """Reuse the reader of this session, if any."""
+        reader = self.kiosk.session_reader
+        if reader is not None and self.presenter.reader is None:
+            self.kiosk.guard(lambda: self.presenter.use_reader(reader), "loans")
+        super().on_pre_enter(*args)
+
+    def on_scan(self, code: str) -> None:
+        """The reader's card."""
+        flash = self.kiosk.guard(lambda: self.presenter.scan(code), "loans")
+        if flash is not None:
+            self.kiosk.play(flash.sound)
+            if self.presenter.reader is not None:
+                self.kiosk.session_reader = self.presenter.reader
+        self.refresh()
+
+    def renew(self, loan_id: int) -> None:
+        """A renew button."""
+        flash = self.kiosk.guard(lambda: self.presenter.renew(loan_id), "renew")
+        if flash is not None:
+            self.kiosk.play(flash.sound)
+        self.refresh()
+
+    def reset(self) -> None:
+        """End of session."""
+        self.presenter.reset()
+
+    def refresh(self) -> None:
+        """Render the presenter."""
+        p = self.presenter
+        ids = self.ids
+        ids.heading.text = p.heading
+        card = p.state == "card"
+        ids.camera.opacity = 1 if card else 0
+        ids.camera.size_hint_x = 0.42 if card else 0.001
+        ids.flash.text = p.flash.text if (p.flash and card) else ""
+        ids.flash.ok = p.flash.ok if p.flash else True
+        rows = ids.rows
+        rows.clear_widgets()
+        for row in p.rows:
+            rows.add_widget(LoanRowWidget(loan_id=row.loan_id, title=row.title, due=row.due,
+                                          overdue=row.overdue, can_renew=row.can_renew,
+                                          outcome=row.outcome, on_renew=self.renew))

@@ -1,0 +1,159 @@
+"""Reusable kiosk widgets (their layout is in widgets.kv): buttons, header, keyboard, rows."""
+
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.properties import (
+    BooleanProperty, ColorProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty,
+)
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
+
+from kiosk.presenters.keyboard import rows
+
+
+class BigButton(Button):
+    """A flat, rounded, big-text button."""
+
+    bg = ColorProperty((0.98, 0.58, 0.12, 1))
+    fg = ColorProperty((1, 1, 1, 1))
+    wrap = BooleanProperty(True)
+    compact = BooleanProperty(False)
+
+
+class Chip(BigButton):
+    """A facet or example chip."""
+
+    selected = BooleanProperty(False)
+    field = StringProperty("")
+    value = StringProperty("")
+    wrap = BooleanProperty(False)
+    compact = BooleanProperty(True)
+
+
+class KeyButton(BigButton):
+    """One key of the on-screen keyboard."""
+
+    value = StringProperty("")
+    wrap = BooleanProperty(False)
+    command = BooleanProperty(False)
+
+
+class Header(BoxLayout):
+    """The top bar: home, title, language switch, session countdown."""
+
+    title = StringProperty("")
+    show_back = BooleanProperty(False)
+    back_action = ObjectProperty(None, allownone=True)
+
+
+class Panel(BoxLayout):
+    """A rounded background panel."""
+
+    bg = ColorProperty((0.15, 0.21, 0.33, 1))
+
+
+class WrapLabel(Label):
+    """A label that wraps to its width and grows to its text height."""
+
+
+class OnScreenKeyboard(GridLayout):
+    """Big keys from `kiosk.presenters.keyboard`; dispatches ``on_key(value)``."""
+
+    layout = StringProperty("ru")
+    key_height = NumericProperty(84)
+
+    def __init__(self, **kwargs):
+        self.register_event_type("on_key")
+        super().__init__(**kwargs)
+        self.bind(layout=self._build, key_height=self._build)
+        App.get_running_app().bind(lang=self._build)
+        self._build()
+
+    def _build(self, *_args) -> None:
+        self.clear_widgets()
+        self.cols = 1
+        for row in rows(self.layout):
+            line = BoxLayout(spacing=6, size_hint_y=None, height=self.key_height)
+            for key in row:
+                button = KeyButton(text=key.label, value=key.value, size_hint_x=key.width,
+                                   command=len(key.value) != 1 or key.value == " ")
+                button.bind(on_release=lambda b: self.dispatch("on_key", b.value))
+                line.add_widget(button)
+            self.add_widget(line)
+
+    def keys(self) -> list[KeyButton]:
+        """Every key button (tests press them)."""
+        return [k for line in self.children for k in line.children]
+
+    def on_key(self, value: str) -> None:
+        """Default handler."""
+
+
+class ResultRow(ButtonBehavior, BoxLayout):
+    """One search hit; pressing opens the record."""
+
+    record_id = NumericProperty(0)
+    title = StringProperty("")
+    detail = StringProperty("")
+    availability = StringProperty("")
+    available = BooleanProperty(False)
+
+
+class ItemRow(BoxLayout):
+    """A scanned book with its due date or refusal."""
+
+    title = StringProperty("")
+    text = StringProperty("")
+    ok = BooleanProperty(True)
+
+
+class LoanRowWidget(BoxLayout):
+    """A loan with its due date and a renew button."""
+
+    loan_id = NumericProperty(0)
+    title = StringProperty("")
+    due = StringProperty("")
+    overdue = BooleanProperty(False)
+    can_renew = BooleanProperty(True)
+    outcome = StringProperty("")
+    on_renew = ObjectProperty(None, allownone=True)
+
+
+class ArrivalCard(BoxLayout):
+    """A new-arrival card on the attract screen."""
+
+    title = StringProperty("")
+    detail = StringProperty("")
+    record_id = NumericProperty(0)
+
+
+class CopyRowWidget(BoxLayout):
+    """A copy line on the record screen."""
+
+    label = StringProperty("")
+    status = StringProperty("")
+    available = BooleanProperty(False)
+
+
+class FactRow(BoxLayout):
+    """A label/value pair."""
+
+    key = StringProperty("")
+    value = StringProperty("")
+
+
+class FlashBox(BoxLayout):
+    """The big coloured message after a scan."""
+
+    text = StringProperty("")
+    ok = BooleanProperty(True)
+    lines = ListProperty([])
+
+
+def app() -> App:
+    """The running app (for kv-free Python code)."""
+    return App.get_running_app()
