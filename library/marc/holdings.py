@@ -125,13 +125,20 @@ def _set(subfields: list[tuple[str, str]], code: str, value: str | None) -> None
         subfields.append((code, value))
 
 
-def write_copy(tag: str, copy, original: DataField | None = None) -> DataField:  # noqa: ANN001
-    """A holdings field for a copy row; starts from `original` and rewrites changed values."""
+def write_copy(tag: str, copy, original: DataField | None = None,  # noqa: ANN001
+               keep_absent_sigla: bool = False) -> DataField:
+    """A holdings field for a copy row; starts from `original` and rewrites changed values.
+
+    With `keep_absent_sigla`, an original field that named no library stays without one (its
+    copy's sigla came from the import's default, not from the field).
+    """
     field = DataField(tag, original.ind1 if original else " ", original.ind2 if original else " ",
                       list(original.subfields) if original else [])
     was = read_copy(field) if original else CopyData()
     for attr, code in _SPEC[tag].items():
         value = getattr(copy, attr) or None
+        if attr == "sigla" and keep_absent_sigla and original is not None and was.sigla is None:
+            continue
         if original is None or getattr(was, attr) != value:
             _set(field.subfields, code, value)
     if tag == "910":

@@ -366,8 +366,9 @@ def import_files(db, paths: Iterable[str | os.PathLike[str]], *, sigla: str,  # 
         except (ImportFormatError, OSError) as exc:
             writer.flush()
             report.unreadable_files += 1
+            reason = f"cannot read: {exc.strerror}" if isinstance(exc, OSError) else str(exc)
             report.errors.append({"file": name, "record": None, "offset": None,
-                                  "reason": str(exc)})
+                                  "reason": reason})
         if progress is not None:
             progress(name, size, size, report)
     if event:

@@ -203,16 +203,16 @@ def decode_record(leader: str, fields: list[tuple[str, bytes]], encoding: str) -
     return MarcRecord(leader, out)
 
 
-def encode_record(record: MarcRecord, encoding: str) -> bytes:
+def encode_record(record: MarcRecord, encoding: str, errors: str = "strict") -> bytes:
     """Serialise a MarcRecord as ISO 2709 in `encoding`, recomputing length and base address."""
     directory = bytearray()
     body = bytearray()
     for f in record.fields:
         if isinstance(f, ControlField):
-            data = f.value.encode(encoding)
+            data = f.value.encode(encoding, errors)
         else:
-            data = (f.ind1 + f.ind2).encode(encoding) + b"".join(
-                b"\x1f" + (c + v).encode(encoding) for c, v in f.subfields
+            data = (f.ind1 + f.ind2).encode(encoding, errors) + b"".join(
+                b"\x1f" + (c + v).encode(encoding, errors) for c, v in f.subfields
             )
         data += b"\x1e"
         tag = f.tag.encode("ascii")

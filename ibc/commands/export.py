@@ -1,0 +1,71 @@
+"""`ibc export -o FILE`: write the catalogue (or a selection) as ISO 2709 or MARCXML."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def register(sub) -> None:  # noqa: ANN001
+    """Add the `export` subcommand."""
+    p = sub.add_parser("export", help="export records as ISO 2709 (RUSMARC/MARC21) or MARCXML")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write ('-' = stdout)")
+    p.add_argument("--format", choices=["rusmarc", "marc21", "marcxml"], default="rusmarc",
+                   help="rusmarc (UNIMARC-family records), marc21, or marcxml (all records)")
+    p.add_argument("--encoding", choices=["cp1251", "utf-8"],
+                   help="ISO 2709 encoding (rusmarc: cp1251 default or utf-8; marc21: utf-8)")
+    p.add_argument("--sigla", help="only records holding copies in this library, with those copies")
+    p.add_argument("--ids", nargs="+", metavar="ID", help="record ids (space or comma separated)")
+    p.add_argument("--query", help="records found by this search query (needs the search module)")
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
+    p.set_defaults(run=run)
+
+
+def _ids(values: list[str]) -> list[int]:
+    out = []
+    for v in values:
+        for part in v.replace(",", " ").split():
+            if not part.isdigit():
+                raise ValueError(f"--ids: {part!r} is not a record id")
+            out.append(int(part))
+    return out
+
+
+def query_ids(db, query: str):  # noqa: ANN001, ANN201
+    """Record ids for a search query: the hook the search module fills (`record_ids(db, q)`)."""
+    try:
+        from library.search import record_ids  # type: ignore[attr-defined]
+    except ImportError:
+        raise ValueError("--query needs the search module (library.search.record_ids)") from None
+    return record_ids(db, query)
+
+
+def run(args, ctx) -> int:  # noqa: ANN001
+    """Export; exit 1 with one line on a bad option or an unwritable file."""
+    from library.errors import IbcError
+    from library.marc.export import export_records
+
+    try:
+        ids = _ids(args.ids) if args.ids else None
+        if args.query:
+            ids = query_ids(ctx.db, args.query)
+        db = ctx.db
+        if args.output == "-":
+            report = export_records(db, sys.stdout.buffer, fmt=args.format, encoding=args.encoding,
+                                    ids=ids, sigla=args.sigla)
+        else:
+            with open(args.output, "wb") as fh:
+                report = export_records(db, fh, fmt=args.format, encoding=args.encoding,
+                                        ids=ids, sigla=args.sigla)
+    except (ValueError, OSError, IbcError) as exc:
+        print(f"ibc export: {exc}", file=sys.stderr)
+        return 1
+    out = sys.stderr if args.output == "-" else sys.stdout
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False), file=out)
+    else:
+        print(f"{args.output}: {report.written} records written ({args.format}), "
+              f"{report.skipped} skipped", file=out)
+        for w in report.warnings[:10]:
+            print(f"  warning: {w}", file=out)
+    return 0

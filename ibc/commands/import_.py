@@ -1,0 +1,94 @@
+"""`ibc import FILE…`: load MARC files (ISO 2709, MARCXML, ИРБИС text) into the catalogue."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def register(sub) -> None:  # noqa: ANN001
+    """Add the `import` subcommand."""
+    p = sub.add_parser("import", help="import MARC files (RUSMARC, MARC21, UNIMARC; ISO 2709, "
+                                      "MARCXML, ИРБИС text)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="files to import")
+    p.add_argument("--sigla", help="holding library for copies whose field names none "
+                                   "(default: school.sigla from the settings)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--batch-size", type=int, default=1000, metavar="N",
+                   help="records per transaction (default 1000)")
+    p.add_argument("--no-index", action="store_true", help="do not update the search index")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
+    p.set_defaults(run=run)
+
+
+class _Bar:
+    """A one-line progress bar on stderr, redrawn at most every 1 % of a file."""
+
+    def __init__(self) -> None:
+        self.last = None
+
+    def __call__(self, name: str, done: int, total: int, report) -> None:  # noqa: ANN001
+        pct = int(100 * done / total) if total else 100
+        if (name, pct) == self.last:
+            return
+        self.last = (name, pct)
+        bar = "#" * (pct // 4) + "-" * (25 - pct // 4)
+        short = name if len(name) <= 30 else "…" + name[-29:]
+        sys.stderr.write(f"\r{short} [{bar}] {pct:3d}% {report.read} read, "
+                         f"{report.skipped} skipped")
+        if pct >= 100:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _summary(report) -> str:  # noqa: ANN001
+    enc = ", ".join(f"{k} {v}" for k, v in sorted(report.encodings.items())) or "none"
+    return (f"read {report.read}, added {report.added}, updated {report.updated}, "
+            f"skipped {report.skipped}; encodings: {enc}")
+
+
+def run(args, ctx) -> int:  # noqa: ANN001
+    """Import the files; exit 0 when records were read (even with some skipped), 1 when none."""
+    from ibc.wiring import search_indexer
+    from library.errors import IbcError
+    from library.marc.importer import import_files
+
+    if args.batch_size < 1:
+        print("ibc import: --batch-size must be at least 1", file=sys.stderr)
+        return 2
+    sigla = args.sigla or ctx.settings.school.sigla
+    progress = _Bar() if sys.stdout.isatty() and not args.no_progress and not args.json else None
+    try:
+        db = ctx.db
+        report = import_files(db, args.files, sigla=sigla,
+                              on_batch=None if args.no_index else search_indexer(),
+                              progress=progress, batch_size=args.batch_size)
+    except IbcError as exc:
+        print(f"ibc import: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if not isinstance(exc, SQLAlchemyError):
+            raise
+        print(f"ibc import: database error: {str(getattr(exc, 'orig', exc)).splitlines()[0]}",
+              file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        print(_summary(report))
+        for e in report.errors[:20]:
+            where = f"record {e['record']} (byte {e['offset']})" if e["record"] else "file"
+            print(f"  {e['file']}: {where}: {e['reason']}")
+        if len(report.errors) > 20 or report.skipped > len(report.errors):
+            print(f"  … {report.skipped} skipped in all; use --json for the full list")
+        for w in report.warnings[:10]:
+            print(f"  warning: {w['file']}: record {w['record']}: {w['reason']}")
+    if report.added + report.updated == 0 and (report.skipped or report.unreadable_files):
+        if not args.json:
+            first = report.errors[0] if report.errors else None
+            reason = f"{first['file']}: {first['reason']}" if first else "nothing imported"
+            print(f"ibc import: nothing could be read ({reason})", file=sys.stderr)
+        return 1
+    return 0
