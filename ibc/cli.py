@@ -22,6 +22,8 @@ COMMANDS = [
     "circulation",
     "scan",
     "projector",
+    "import_",
+    "export",
 ]
 
 
