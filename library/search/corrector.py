@@ -100,14 +100,19 @@ def build_groups(session: Session, terms: list[Term], vocab: Vocab | None = None
                  force_typos: bool = False) -> tuple[list[Group], Vocab]:
     """Match groups for the query words, correcting unknown ones; Group.corrected_to marks fixes."""
     v = vocab or Vocab(session)
-    v.load([stem(t.word) for t in terms])
+    v.load([x for t in terms for x in (stem(t.word), _variant(t.word))])
     only_stop = all(t.word in STOPWORDS for t in terms)
     groups: list[Group] = []
     status = [_known(v, t.word, t.prefix) for t in terms]
     layout_words = [_layout_fix(v, t) if not ok else None for t, ok in zip(terms, status)]
     any_layout = any(layout_words)
+    any_translit = False
     for t, ok, lw in zip(terms, status, layout_words):
         word, weight, fixed = t.word, 1.0, None
+        if ok and len(t.word) <= 2 and (any_layout or any_translit or _translit_query(v, terms)):
+            cand = "".join(words(swap_layout(t.word))) if any_layout else transliterate(t.word)
+            if cand in STOPWORDS and cand != t.word:  # "b"/"i" between corrected words → "и"
+                ok, lw = False, cand
         if not ok:
             alt = lw
             if alt is None and any_layout:  # short words of a wrong-layout query: "b" → "и"
@@ -116,6 +121,7 @@ def build_groups(session: Session, terms: list[Term], vocab: Vocab | None = None
             if alt is None and is_latin(t.word):
                 cand = transliterate(t.word)
                 alt = cand if _known(v, cand, t.prefix) else None
+                any_translit = any_translit or alt is not None
             if alt is None:
                 alt = _typo_fix(v, t.word, t.prefix)
                 weight = 0.8
@@ -126,7 +132,9 @@ def build_groups(session: Session, terms: list[Term], vocab: Vocab | None = None
             if alt is not None:
                 word, fixed, weight = alt, alt, 0.8
         st = stem(word)
-        g = Group([st], _prefix_of(word, st) if t.prefix else None,
+        var = _variant(word)
+        alts = [st] + ([var] if var and var != st and v.df(var) > 0 else [])
+        g = Group(alts, _prefix_of(word, st) if t.prefix else None,
                   (FIELD_TO_COLUMN[t.field],) if t.field else None,
                   required=only_stop or word not in STOPWORDS, weight=weight, word=t.word,
                   corrected_to=fixed)
@@ -136,6 +144,19 @@ def build_groups(session: Session, terms: list[Term], vocab: Vocab | None = None
             g.weight = 0.0
         groups.append(g)
     return groups, v
+
+
+def _variant(word: str) -> str:
+    """A second stem for Russian words Snowball splits inconsistently (острова→остров, остров→остр)."""
+    if len(word) >= 5 and word[-1] in "аяоеиыуюй" and not is_latin(word):
+        return stem(word[:-1])
+    return ""
+
+
+def _translit_query(v: Vocab, terms: list[Term]) -> bool:
+    """True when some other Latin word of the query is an unknown word known in transliteration."""
+    return any(is_latin(t.word) and len(t.word) > 2 and not _known(v, t.word, t.prefix)
+               and _known(v, transliterate(t.word), t.prefix) for t in terms)
 
 
 def _layout_fix(v: Vocab, t: Term) -> str | None:

@@ -52,10 +52,11 @@ def build_document(rec: dict, copy_stats: dict | None = None, copy_codes=()) -> 
     age = rec.get("age_rating") or (f"{rec['age_min']}+" if rec.get("age_min") is not None else None)
     row = {
         "record_id": rec["id"],
-        "title_t": _field([rec.get("title"), rec.get("subtitle")], surface),
+        "title_t": _field([rec.get("title")], surface),
         "author_t": _field(authors, surface),
         "subject_t": _field(subjects, surface),
-        "body_t": _field([rec.get("responsibility"), rec.get("annotation"), rec.get("publisher"),
+        "body_t": _field([rec.get("subtitle"), rec.get("responsibility"), rec.get("annotation"),
+                          rec.get("publisher"),
                           rec.get("place")], surface),
         "facet_authors": SEP.join(a.strip() for a in authors[:3] if a and a.strip()),
         "facet_subjects": SEP.join(s.strip() for s in subjects[:5] if s and s.strip()),

@@ -15,6 +15,7 @@ from library.search.backends import backend_for
 from library.search.corrector import Vocab, build_groups, suggestion_text
 from library.search.facets import count_facets
 from library.search.highlight import mark, spans
+from library.search.keyboard import swap_layout
 from library.search.normalize import isbn_variants, stems
 from library.search.plan import FIELD_TO_COLUMN, Plan, PhraseSpec
 from library.search.query import ParsedQuery, parse
@@ -70,8 +71,8 @@ def search(session: Session, query: str, *, limit: int = 20, offset: int = 0,
     be = backend_for(session)
     pq = parse(query or "")
     result = SearchResult(query=query or "")
-    coded = _code_hits(session, pq) if (pq.codes and (pq.code_like or not pq.has_text)) else []
-    if coded or (pq.codes and not pq.code_like):
+    coded = _code_hits(session, pq) if pq.codes else []
+    if pq.codes and not pq.code_like:  # isbn:… asks for codes only
         rows = _rows(session, coded)
         ordered = [rows[d] for d in coded if d in rows]
         result.total = len(ordered)
@@ -80,16 +81,34 @@ def search(session: Session, query: str, *, limit: int = 20, offset: int = 0,
             result.facets = count_facets(ordered)
         return result
     plan, vocab = _plan(session, pq, filters)
-    if not plan.has_text and not plan.filters:
+    if pq.terms and any(g.weight == 0 or g.corrected_to for g in plan.groups):
+        # Keys like , . ; [ ] carry Cyrillic letters (б ю ж х ъ): convert the raw query whole.
+        pq2 = parse(swap_layout(query))
+        if pq2.terms and not pq2.codes:
+            plan2, _ = _plan(session, pq2, filters)
+            if all(g.weight > 0 and not g.corrected_to for g in plan2.groups):
+                for t, g in zip(pq2.terms, plan2.groups):
+                    g.corrected_to = t.word
+                pq, plan = pq2, plan2
+    if not plan.has_text and not plan.filters and not coded:
         result.ignored = [g.word for g in plan.groups if g.weight == 0]
         return result
-    ranked, total, exact = _rank(session, be, plan, offset + limit)
-    if total == 0 and pq.terms and plan.has_text:  # maybe a real but rarer word was mistyped
+    if plan.has_text or plan.filters:
+        ranked, total, exact = _rank(session, be, plan, offset + limit)
+    else:
+        ranked, total, exact = [], 0, True
+    if total == 0 and not coded and pq.terms and plan.has_text:  # maybe a real but rarer word was mistyped
         plan2, _ = _plan(session, pq, filters, force_typos=True)
         if any(g.corrected_to for g in plan2.groups):
             ranked2, total2, exact2 = _rank(session, be, plan2, offset + limit)
             if total2:
                 plan, ranked, total, exact = plan2, ranked2, total2, exact2
+    if coded:  # a barcode / inventory number / ISBN typed as the whole query comes first
+        rows = _rows(session, coded)
+        front = [dict(rows[d], score=1e6) for d in coded if d in rows]
+        seen = {r["docid"] for r in front}
+        total += len(seen - {r["docid"] for r in ranked})
+        ranked = front + [r for r in ranked if r["docid"] not in seen]
     result.total, result.total_exact = total, exact
     sugg = suggestion_text(pq.terms, plan.groups)
     if sugg:

@@ -110,9 +110,16 @@ def normalise_code(code: str | None) -> str:
     return re.sub(r"[\s\-‐‑–—./]", "", code).upper()
 
 
+_ISBN_RUN = re.compile(r"(?:97[89][\s-]?)?(?:\d[\s-]?){9}[\dXx]")
+
+
 def isbn_variants(code: str | None) -> list[str]:
-    """The normalised code plus its ISBN-10 ↔ ISBN-13 (978) twin when it is an ISBN."""
-    c = normalise_code(code)
+    """The normalised code plus its ISBN-10 ↔ ISBN-13 (978) twin when it is an ISBN.
+
+    Catalogue ISBNs carry qualifiers ("5-17-015240-X (в пер.)"): the ISBN-looking run is used.
+    """
+    m = _ISBN_RUN.search(code or "")
+    c = normalise_code(m.group() if m else code)
     if not c:
         return []
     out = [c]

@@ -33,7 +33,7 @@ TYPES = {
 }
 _TOKEN_RE = re.compile(r'(?:(?P<field>[^\s:"]+):)?(?:"(?P<quoted>[^"]*)"?|(?P<bare>[^\s"]+))')
 _YEAR_RE = re.compile(r"^(?P<op><=|>=|<|>)?(?P<a>\d{1,4})(?:\s*[-–.]+\s*(?P<b>\d{1,4}))?$")
-CODE_RE = re.compile(r"^[0-9][0-9\-‐–]{3,}[0-9xXхХ]?$|^[0-9xX\-]{9,17}$")
+CODE_RE = re.compile(r"^[0-9A-Za-zА-Яа-я\-‐–/.]{3,64}$")
 
 
 @dataclass
@@ -96,7 +96,7 @@ def parse(raw: str) -> ParsedQuery:
     text = q.raw
     typing = bool(text) and not text[-1].isspace() and not text.rstrip().endswith('"')
     stripped = text.strip()
-    if stripped and CODE_RE.match(stripped) and sum(c.isdigit() for c in stripped) >= 4:
+    if stripped and CODE_RE.match(stripped) and any(c.isdigit() for c in stripped):
         q.code_like = True
         q.codes.append(normalise_code(stripped))
     last_term: Term | None = None

@@ -14,8 +14,8 @@ from library.search.plan import Group, PhraseSpec
 FIELD_WEIGHTS = (("title_t", 3.0, 5.0), ("author_t", 2.5, 4.0), ("subject_t", 1.0, 6.0))
 BODY_SCORE = 0.35
 K1, B = 1.2, 0.6
-PHRASE_BONUS = 1.5
-EXACT_TITLE_BONUS = 3.0
+PHRASE_BONUS = 1.0  # × the query's summed idf: words adjacent in the title, in order
+EXACT_TITLE_BONUS = 1.5  # × the query's summed idf: the query is the whole title
 AVAILABLE_BOOST = 0.10
 POPULARITY_BOOST = 0.05
 
@@ -48,15 +48,16 @@ def text_score(groups: list[Group], phrases: list[PhraseSpec], row: dict) -> flo
             title_hits += 1
         score += g.idf * g.weight * best
     run = [g for g in groups if g.weight > 0]
+    base = sum(g.idf * g.weight for g in run if g.required)
     n = len(run)
     if n > 1 and any(all(run[j].matches(title[i + j]) for j in range(n))
                      for i in range(len(title) - n + 1)):
-        score += PHRASE_BONUS * n
+        score += PHRASE_BONUS * base
     for p in phrases:
         if _contains_run(title, p.terms):
-            score += PHRASE_BONUS * len(p.terms)
+            score += PHRASE_BONUS * (base + len(p.terms))
     if title and title_hits and title_hits >= len(title) - sum(1 for t in title if len(t) <= 1):
-        score += EXACT_TITLE_BONUS  # the query covers the whole title
+        score += EXACT_TITLE_BONUS * max(base, 1.0)  # the query covers the whole title
     if title:
         score += 0.5 * title_hits / len(title)
     return score
