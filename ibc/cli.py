@@ -24,6 +24,8 @@ COMMANDS = [
     "projector",
     "import_",
     "export",
+    "kiosk",
+    "screenshot",
 ]
 
 

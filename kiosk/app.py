@@ -6,6 +6,7 @@ live behind the ports (`kiosk.services`); this module only routes events to pres
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from kiosk.sounds import SoundPlayer
 from kiosk.theme import make_theme
 
 HERE = Path(__file__).parent
+log = logging.getLogger("ibc.kiosk")
 ENTER_KEYS = (13, 271)  # Return and keypad Enter
 ESCAPE = 27
 
@@ -89,6 +91,14 @@ class KioskApp(App):
         self._allow_exit = False
         self._last_activity = 0.0
 
+    def use_services(self, catalogue, circulation, printer) -> None:  # noqa: ANN001
+        """Plug other ports into every presenter (the gallery starts each state afresh)."""
+        self.catalogue, self.circulation = catalogue, circulation
+        self.attract.catalogue = self.search.catalogue = catalogue
+        for p in (self.checkout, self.returns, self.loans):
+            p.circulation = circulation
+        self.checkout.printer = printer
+
     # --- building -----------------------------------------------------------------------------
     def build(self):  # noqa: ANN201
         """Load every kv file and assemble the screens."""
@@ -115,8 +125,11 @@ class KioskApp(App):
     def on_start(self) -> None:
         """Start the camera/HID source, if any."""
         if self.scanner_source is not None:
-            self.guard(lambda: self.scanner_source.start(ScanBridge(self.deliver_scan).post),
-                       "scanner")
+            try:
+                self.scanner_source.start(ScanBridge(self.deliver_scan).post)
+            except Exception:  # noqa: BLE001 - no camera: the USB scanner and keyboard still work
+                log.warning("barcode camera unavailable", exc_info=True)
+                self.scanner_source = None
         self.screen("attract").refresh()
 
     def on_stop(self) -> None:

@@ -195,10 +195,11 @@ class FakeCirculation:
                 return reader
         raise NotFound(f"card {card}")
 
-    def checkout(self, reader_id: int, barcode: str) -> CheckoutResult:
+    def checkout(self, card: str, barcode: str) -> CheckoutResult:
         """Lend a copy unless a rule refuses."""
+        reader_id = self.reader_by_card(card).id
         if barcode not in _COPIES:
-            return CheckoutResult(barcode, False, code="unknown_copy")
+            return CheckoutResult(barcode, False, code="item_not_found")
         title = self._title(barcode)
         reader = self._reader(reader_id)
         loan = self.lib.loan_of(barcode)
@@ -207,12 +208,12 @@ class FakeCirculation:
         if loan and loan.reader_id == reader_id:
             return CheckoutResult(barcode, False, title, loan.due, code="already_yours")
         if loan:
-            return CheckoutResult(barcode, False, title, code="copy_on_loan")
+            return CheckoutResult(barcode, False, title, code="item_on_loan")
         if _COPIES[barcode][1] == "not_for_loan":
             return CheckoutResult(barcode, False, title, code="not_for_loan")
         mine = [ln for ln in self.lib.loans.values() if ln.reader_id == reader_id]
         if any(ln.due < self.lib.today for ln in mine):
-            return CheckoutResult(barcode, False, title, code="overdue_loans")
+            return CheckoutResult(barcode, False, title, code="has_overdue")
         if len(mine) >= MAX_LOANS:
             return CheckoutResult(barcode, False, title, code="limit_reached")
         due = self.lib.today + dt.timedelta(days=LOAN_DAYS)
@@ -222,7 +223,7 @@ class FakeCirculation:
     def checkin(self, barcode: str) -> CheckinResult:
         """Close the open loan of a copy."""
         if barcode not in _COPIES:
-            return CheckinResult(barcode, False, code="unknown_copy")
+            return CheckinResult(barcode, False, code="item_not_found")
         title = self._title(barcode)
         book = self.catalogue.records[_COPIES[barcode][0]]
         loan = self.lib.loan_of(barcode)
@@ -233,21 +234,24 @@ class FakeCirculation:
         return CheckinResult(barcode, True, title, f"{book[5]} {book[6]}", to_cart=late > 0,
                              overdue_days=late)
 
-    def loans(self, reader_id: int) -> list[LoanView]:
+    def loans(self, card: str) -> list[LoanView]:
         """Open loans, earliest due first."""
+        reader_id = self.reader_by_card(card).id
         mine = sorted((ln for ln in self.lib.loans.values() if ln.reader_id == reader_id),
                       key=lambda ln: ln.due)
         return [LoanView(ln.id, ln.barcode, self._title(ln.barcode), ln.due,
                          self.catalogue.records[_COPIES[ln.barcode][0]][2], ln.renewals,
                          ln.renewals < MAX_RENEWALS) for ln in mine]
 
-    def renew(self, reader_id: int, loan_id: int) -> RenewResult:
+    def renew(self, card: str, barcode: str) -> RenewResult:
         """Extend a loan by the loan period from today."""
-        loan = self.lib.loans.get(loan_id)
+        reader_id = self.reader_by_card(card).id
+        loan = self.lib.loan_of(barcode)
+        loan_id = loan.id if loan else 0
         if loan is None or loan.reader_id != reader_id:
-            return RenewResult(loan_id, False, code="not_found")
+            return RenewResult(loan_id, False, code="not_your_loan")
         if loan.due < self.lib.today:
-            return RenewResult(loan_id, False, code="overdue")
+            return RenewResult(loan_id, False, code="overdue_no_renew")
         if loan.renewals >= MAX_RENEWALS:
             return RenewResult(loan_id, False, code="renewal_limit")
         loan.renewals += 1

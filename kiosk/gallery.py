@@ -134,6 +134,9 @@ class Stepper:
         name, action = self.steps[self.index]
         app = self.app
         try:
+            from kiosk.fakes import fake_services
+
+            app.use_services(*fake_services(NOW.date()))
             app.end_session()
             if app.lang != "ru":
                 app.set_language("ru")

@@ -43,8 +43,9 @@ class ScanBridge:
     def __init__(self, deliver: Callable[[str], None]):
         self.deliver = deliver
 
-    def post(self, code: str) -> None:
+    def post(self, code) -> None:  # noqa: ANN001 - a str or a device.scanner Barcode
         """Called from a camera/HID thread."""
         from kivy.clock import Clock
 
+        code = str(getattr(code, "value", code))
         Clock.schedule_once(lambda _dt: self.deliver(code))

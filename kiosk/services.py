@@ -36,6 +36,7 @@ class FacetValue:
     field: str
     value: str
     count: int
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -171,16 +172,16 @@ class CirculationPort(Protocol):
     def reader_by_card(self, card: str) -> ReaderView:
         """The reader owning a card; raises library.errors.NotFound."""
 
-    def checkout(self, reader_id: int, barcode: str) -> CheckoutResult:
+    def checkout(self, card: str, barcode: str) -> CheckoutResult:
         """Lend one copy; a refusal is a result with a code, not an exception."""
 
     def checkin(self, barcode: str) -> CheckinResult:
         """Take one copy back."""
 
-    def loans(self, reader_id: int) -> list[LoanView]:
+    def loans(self, card: str) -> list[LoanView]:
         """The reader's open loans, oldest due date first."""
 
-    def renew(self, reader_id: int, loan_id: int) -> RenewResult:
+    def renew(self, card: str, barcode: str) -> RenewResult:
         """Extend one loan."""
 
 

@@ -75,8 +75,9 @@ class CheckoutPresenter:
     def _book(self, code: str) -> Flash:
         if any(item.barcode == code for item in self.items):
             return Flash(refusal("duplicate"), False)
-        result = self.circulation.checkout(self.reader.id, code)
-        title = result.title or _("Unknown book")
+        result = self.circulation.checkout(self.reader.card_number, code)
+        title = result.title or (_("Unknown book") if result.code == "item_not_found"
+                                 else _("Book {code}").format(code=code))
         if result.ok:
             row = ItemRow(code, title, due_text(result.due_date), True)
         else:

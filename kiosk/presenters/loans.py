@@ -44,7 +44,7 @@ class LoansPresenter:
         """Show the loans of a reader already identified in this session."""
         self.reader = reader
         self.state = "list"
-        self.loans = self.circulation.loans(reader.id)
+        self.loans = self.circulation.loans(reader.card_number)
 
     def scan(self, code: str) -> Flash | None:
         """A card arrived."""
@@ -62,13 +62,14 @@ class LoansPresenter:
 
     def renew(self, loan_id: int) -> Flash:
         """Press of a renew button."""
-        result = self.circulation.renew(self.reader.id, loan_id)
+        barcode = next(ln.barcode for ln in self.loans if ln.loan_id == loan_id)
+        result = self.circulation.renew(self.reader.card_number, barcode)
         if result.ok:
             text = _("Renewed. {due}").format(due=due_text(result.due_date))
         else:
             text = renewal_refusal(result.code)
         self.outcomes[loan_id] = (text, result.ok)
-        self.loans = self.circulation.loans(self.reader.id)
+        self.loans = self.circulation.loans(self.reader.card_number)
         self.flash = Flash(text, result.ok)
         return self.flash
 

@@ -16,16 +16,19 @@ WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Fr
 def refusal(code: str) -> str:
     """Why a book cannot be taken, said to a child."""
     texts = {
-        "unknown_copy": _("This book is not in our catalogue. Please give it to the librarian."),
-        "copy_on_loan": _("This copy is already checked out to someone. Please show it to the "
+        "item_not_found": _("This book is not in our catalogue. Please give it to the librarian."),
+        "item_on_loan": _("This copy is already checked out to someone. Please show it to the "
                           "librarian."),
         "already_yours": _("You already have this book."),
         "not_for_loan": _("This book stays in the library: you can read it in the reading room."),
         "reader_blocked": _("Your card is blocked. Please talk to the librarian."),
-        "overdue_loans": _("Please return your overdue books first."),
+        "has_overdue": _("Please return your overdue books first."),
         "limit_reached": _("You have as many books as you can take. Return one first."),
         "reserved": _("This book is reserved for another reader."),
         "duplicate": _("This book is already in your list."),
+        "has_lost": _("You have a lost book: please talk to the librarian."),
+        "age_restricted": _("This book is for older readers."),
+        "item_unavailable": _("This copy cannot be lent now. Please show it to the librarian."),
     }
     return texts.get(code, _("The book cannot be checked out here. Please ask the librarian."))
 
@@ -33,9 +36,10 @@ def refusal(code: str) -> str:
 def renewal_refusal(code: str) -> str:
     """Why a loan cannot be renewed."""
     texts = {
-        "overdue": _("Overdue books cannot be renewed. Please bring it back."),
+        "overdue_no_renew": _("Overdue books cannot be renewed. Please bring it back."),
         "renewal_limit": _("This book has been renewed too many times."),
         "reserved": _("Another reader is waiting for this book."),
+        "renewal_not_allowed": _("This book cannot be renewed."),
     }
     return texts.get(code, _("Cannot renew. Please ask the librarian."))
 

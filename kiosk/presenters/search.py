@@ -152,7 +152,7 @@ class SearchPresenter:
             return []
         chips = []
         for fv in self.page.facets:
-            label = _("On the shelf") if fv.field == "available" else fv.value
+            label = _("On the shelf") if fv.field == "available" else (fv.label or fv.value)
             chips.append(Chip(fv.field, fv.value, f"{label} ({fv.count})",
                               self.facets.get(fv.field) == fv.value))
         return chips

@@ -1,0 +1,88 @@
+"""`ibc kiosk`: run the touchscreen kiosk app (Kivy is imported inside `run` only)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEMO_PIN = "1234"
+
+
+def _size(text: str) -> tuple[int, int]:
+    from kiosk.options import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def register(sub) -> None:  # noqa: ANN001
+    """Add the `kiosk` subcommand."""
+    p = sub.add_parser("kiosk", help="run the touchscreen kiosk app")
+    p.add_argument("--demo", action="store_true",
+                   help="demo library, keyboard as the scanner (type digits + Enter), no server")
+    p.add_argument("--fakes", action="store_true",
+                   help="in-memory fake library instead of the database (UI development)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--fullscreen", dest="fullscreen", action="store_true", default=None,
+                      help="fullscreen kiosk (default unless --demo)")
+    mode.add_argument("--windowed", dest="fullscreen", action="store_false")
+    p.add_argument("--size", type=_size, default=(1280, 800), metavar="WxH",
+                   help="window size (default 1280x800)")
+    p.add_argument("--pin-file", type=Path, default=Path("/etc/ibc/kiosk.pin"),
+                   help="service-mode PIN: digits or sha256:<hex> (default /etc/ibc/kiosk.pin)")
+    p.set_defaults(run=run)
+
+
+def _data_dir(ctx) -> Path:  # noqa: ANN001
+    from library.storage.database import default_data_dir
+
+    return Path(ctx.settings.data_dir) if ctx.settings.data_dir else default_data_dir()
+
+
+def run(args, ctx) -> int:  # noqa: ANN001
+    """Build the services the settings ask for and run the app."""
+    from kiosk.options import KioskOptions, read_pin
+    from kiosk.runner import configure
+    from kiosk.services import NoPrinter
+
+    st = ctx.settings
+    cache = _data_dir(ctx) / "kiosk"
+    pin = read_pin(args.pin_file) or (DEMO_PIN if (args.demo or args.fakes) else None)
+    if pin is None:
+        print(f"ibc kiosk: no service PIN in {args.pin_file}: the app can only be closed from "
+              "the system", file=sys.stderr)
+    options = KioskOptions(
+        school=st.school.name, language=st.ui.language, idle_timeout_s=st.ui.idle_timeout_s,
+        large_text=st.ui.large_text, size=args.size, demo=args.demo, service_pin=pin,
+        fullscreen=args.fullscreen if args.fullscreen is not None else not (args.demo or args.fakes),
+        cache_dir=cache,
+        # A real scanner types a code in a few ms; in demo mode a person types it slowly.
+        scanner_max_gap_s=None if (args.demo or args.fakes) else 0.1,
+    )
+    if args.fakes:
+        from kiosk.fakes import fake_services
+
+        catalogue, circulation, printer = fake_services()
+    else:
+        from kiosk.local import local_services
+
+        if args.demo:
+            from ibc.wiring import search_indexer
+            from library.demo.loader import load_demo
+
+            load_demo(ctx.db, sigla=st.school.sigla, on_batch=search_indexer())
+        catalogue, circulation = local_services(ctx)
+        printer = NoPrinter()
+    source = None
+    if not (args.demo or args.fakes) and st.scanner.camera:
+        from device.scanner.camera import CameraSource
+
+        source = CameraSource(st.scanner.camera, confirm_frames=st.scanner.confirm_frames,
+                              repeat_suppress_s=st.scanner.repeat_suppress_s)
+    configure(options, kivy_home=cache / "kivy")
+    from kiosk.runner import run as run_app
+
+    return run_app(catalogue, circulation, printer, options, scanner_source=source)
