@@ -24,6 +24,7 @@ COMMANDS = [
     "projector",
     "import_",
     "export",
+    "search",
     "kiosk",
     "screenshot",
 ]

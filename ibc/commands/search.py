@@ -1,0 +1,78 @@
+"""`ibc search QUERY` and `ibc reindex`: catalogue search from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+
+def register(sub) -> None:  # noqa: ANN001
+    """Add the `search` and `reindex` subcommands."""
+    p = sub.add_parser("search", help="search the catalogue")
+    p.add_argument("query", help='query, e.g. "война и мир", author:толстой, year:2000-2010')
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--limit", type=int, default=20, metavar="N", help="hits per page (default 20)")
+    p.add_argument("--offset", type=int, default=0, metavar="N", help="hits to skip")
+    p.add_argument("--facets", action="store_true", help="also count facets")
+    p.add_argument("--available", action="store_true", help="only titles on the shelf now")
+    p.set_defaults(run=run)
+    r = sub.add_parser("reindex", help="rebuild the search index from the catalogue")
+    r.add_argument("--json", action="store_true", help="machine-readable output")
+    r.set_defaults(run=run_reindex)
+
+
+def _hit_dict(h) -> dict:  # noqa: ANN001
+    return {"id": h.id, "title": h.title, "authors": h.authors, "year": h.year, "isbn": h.isbn,
+            "available": h.available, "copies": h.copies, "shelf": h.shelf, "type": h.type,
+            "score": h.score, "highlight": h.highlight, "spans": h.spans}
+
+
+def run(args, ctx) -> int:  # noqa: ANN001
+    """Run one search and print the hits (text or JSON)."""
+    from library.search import search
+
+    if args.limit < 0 or args.offset < 0:
+        print("ibc search: --limit and --offset must not be negative", file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    with ctx.db.transaction(write=False) as s:
+        res = search(s, args.query, limit=args.limit, offset=args.offset, facets=args.facets,
+                     filters={"available": True} if args.available else None)
+    ms = (time.perf_counter() - t0) * 1000
+    if args.json:
+        out = {"total": res.total, "total_exact": res.total_exact,
+               "hits": [_hit_dict(h) for h in res.hits], "suggestion": res.suggestion,
+               "corrected_query": res.corrected_query, "ignored": res.ignored}
+        if res.facets is not None:
+            out["facets"] = res.facets
+        print(json.dumps(out, ensure_ascii=False))
+        return 0
+    more = "" if res.total_exact else "+"
+    print(f"{res.total}{more} found ({ms:.0f} ms)")
+    if res.suggestion:
+        print(res.suggestion)
+    for i, h in enumerate(res.hits, args.offset + 1):
+        who = "; ".join(h.authors[:2])
+        where = f"на полке: {h.available} из {h.copies}" + (f", {h.shelf}" if h.shelf else "")
+        print(f"{i:3}. {h.highlight.get('title', h.title)}" + (f" — {who}" if who else "")
+              + (f" ({h.year})" if h.year else "") + f"  [{where}]")
+    for key, values in (res.facets or {}).items():
+        if values:
+            print(f"{key}: " + ", ".join(f"{v['label']} ({v['count']})" for v in values[:8]))
+    return 0
+
+
+def run_reindex(args, ctx) -> int:  # noqa: ANN001
+    """Rebuild the whole index in one transaction and report the time."""
+    from library.search import reindex_all
+
+    t0 = time.perf_counter()
+    with ctx.db.transaction() as s:
+        n = reindex_all(s)
+    secs = time.perf_counter() - t0
+    if args.json:
+        print(json.dumps({"records": n, "seconds": round(secs, 2)}))
+    else:
+        print(f"reindexed {n} records in {secs:.1f} s")
+    return 0
