@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -239,16 +239,17 @@ class CirculationService:
 
     def _reader_facts(self, s: Session, reader: Reader) -> ReaderFacts:
         today = self.today()
-        open_q = select(func.count()).select_from(Loan).where(
-            Loan.reader_id == reader.id, Loan.returned_at.is_(None)
-        )
-        n_open = s.scalar(open_q) or 0
-        n_overdue = s.scalar(open_q.where(Loan.due_date < today)) or 0
-        n_lost = s.scalar(
-            select(func.count()).select_from(Loan).join(Copy, Loan.copy_id == Copy.id)
-            .where(Loan.reader_id == reader.id, Loan.returned_at.is_(None), Copy.status == "lost")
-        ) or 0
-        return ReaderFacts(reader.category, reader.class_name, reader.blocked, n_open, n_overdue, n_lost)
+        n_open, n_overdue, n_lost = s.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((Loan.due_date < today, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((Copy.status == "lost", 1), else_=0)), 0),
+            )
+            .select_from(Loan).join(Copy, Loan.copy_id == Copy.id)
+            .where(Loan.reader_id == reader.id, Loan.returned_at.is_(None))
+        ).one()
+        return ReaderFacts(reader.category, reader.class_name, reader.blocked,
+                           int(n_open), int(n_overdue), int(n_lost))
 
     def _reader(self, s: Session, card: str) -> Reader:
         r = s.scalar(select(Reader).where(Reader.card_number == card.strip()))
@@ -257,12 +258,12 @@ class CirculationService:
         return r
 
     def _bump(self, s: Session, copy: Copy) -> None:
-        s.execute(update(Counter).where(Counter.name == "catalogue").values(value=Counter.value + 1))
-        version = s.scalar(select(Counter.value).where(Counter.name == "catalogue"))
-        if version is None:
-            s.add(Counter(name="catalogue", value=1))
-            version = 1
-        copy.version = version
+        version = s.execute(
+            update(Counter).where(Counter.name == "catalogue").values(value=Counter.value + 1)
+            .returning(Counter.value),
+            execution_options={"synchronize_session": False},
+        ).scalar()
+        copy.version = version or 0
         if self.on_copies_changed:
             s.flush()
             self.on_copies_changed(s, [copy.record_id])
