@@ -74,11 +74,11 @@ def test_thorough_path_reads_codes_at_any_angle(angle):
     assert [c.value for c in decode_frame(frame)] == [ISBN]
 
 
-def test_live_decoder_finds_45_degree_code_within_two_frames():
+def test_live_decoder_finds_45_degree_code_on_first_frame():
     frame = synth.place(synth.background(), synth.ean13_image(ISBN, 3), angle=45)
     dec = FrameDecoder()
     found = [bool(dec.decode(frame, i)) for i in range(4)]
-    assert found.index(True) <= 1 and all(found[found.index(True):])
+    assert all(found)  # the cheap 45° try runs on every empty frame
 
 
 def test_roi_keeps_small_codes_that_downscaling_loses():
