@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiosk.i18n import _
-from kiosk.presenters.messages import books, due_text, refusal
+from kiosk.i18n import _, ngettext
+from kiosk.presenters.messages import due_text, refusal
 from kiosk.services import CirculationPort, Receipt, ReaderView, ReceiptPrinter
 from library.errors import NotFound
 
@@ -121,7 +121,7 @@ class CheckoutPresenter:
         lent = sum(item.ok for item in self.items)
         if not lent:
             return _("No books were checked out.")
-        text = _("You took {books}.").format(books=books(lent))
+        text = ngettext("You took {n} book.", "You took {n} books.", lent).format(n=lent)
         if self.receipt_printed:
             return text + " " + _("Take your receipt.")
         return text + " " + _("The receipt could not be printed: remember the return dates.")

@@ -1,0 +1,74 @@
+"""The kiosk ports over the real library core (demo library on an SQLite file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from kiosk.local import LocalCatalogue, LocalCirculation
+from kiosk.presenters.checkout import CheckoutPresenter
+from kiosk.services import CatalogueService, CirculationPort, NoPrinter
+from library.errors import NotFound
+from library.storage.models import Copy, Reader, Record
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    from ibc.wiring import search_indexer
+    from library.demo.loader import load_demo
+    from library.storage.database import open_database
+
+    db = open_database(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'ibc.sqlite3'}")
+    load_demo(db, on_batch=search_indexer())
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def circulation(demo_db):
+    from config.settings import load_settings
+    from ibc.wiring import copies_changed_hook
+    from library.circulation.rules import Policy
+    from library.circulation.service import CirculationService
+
+    policy = Policy.from_settings(load_settings(environ={}).circulation)
+    return LocalCirculation(CirculationService(demo_db, policy, today=dt.date.today,
+                                               on_copies_changed=copies_changed_hook()))
+
+
+def test_local_catalogue(demo_db):
+    cat = LocalCatalogue(demo_db)
+    assert isinstance(cat, CatalogueService)
+    page = cat.search("сказки")
+    assert page.total > 0 and page.hits[0].title
+    assert any(f.field == "available" for f in page.facets)
+    only = cat.search("сказки", facets={"available": "yes"})
+    assert all(h.available for h in only.hits)
+    record = cat.record(page.hits[0].id)
+    assert record.title == page.hits[0].title and record.copies
+    assert len(cat.new_arrivals(4)) == 4
+    with pytest.raises(NotFound):
+        cat.record(10**9)
+
+
+def test_local_circulation_through_the_presenter(demo_db, circulation):
+    assert isinstance(circulation, CirculationPort)
+    with demo_db.session() as s:
+        # a teenager, and an available 0+ book, so no age rule gets in the way
+        card = s.scalar(select(Reader.card_number).where(Reader.class_name.like("9%")))
+        barcode = s.scalar(select(Copy.barcode).join(Record).where(
+            Copy.status == "available", Record.age_rating == "0+", Record.item_type == "book"))
+    p = CheckoutPresenter(circulation, NoPrinter())
+    assert p.scan(card).ok
+    flash = p.scan(barcode)
+    assert flash.ok, flash.text
+    assert not p.scan("0000000000000").ok
+    loans = circulation.loans(card)
+    assert barcode in [ln.barcode for ln in loans]
+    renewed = circulation.renew(card, barcode)
+    assert renewed.ok or renewed.code
+    back = circulation.checkin(barcode)
+    assert back.ok and back.shelf_mark
+    assert circulation.checkin(barcode).code == "not_on_loan"

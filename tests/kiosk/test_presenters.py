@@ -1,0 +1,235 @@
+"""Presenters and ports, without Kivy: search, record, checkout, return, loans, session, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import subprocess
+import sys
+
+import pytest
+
+from kiosk.presenters.attract import AttractPresenter
+from kiosk.presenters.checkin import ReturnPresenter
+from kiosk.presenters.checkout import CheckoutPresenter
+from kiosk.presenters.errors import ErrorPresenter
+from kiosk.presenters.keyboard import BACKSPACE, CLEAR, HIDE, SPACE, rows
+from kiosk.presenters.loans import LoansPresenter
+from kiosk.presenters.record import RecordPresenter
+from kiosk.presenters.search import SearchPresenter
+from kiosk.presenters.service import ServicePresenter, pin_matches
+from kiosk.presenters.session import IdleTimer
+from kiosk.scan import KeystrokeAssembler
+from kiosk.services import CatalogueService, CirculationPort
+from library.errors import NotFound, StorageError
+
+from .conftest import TODAY
+
+
+def type_text(p: SearchPresenter, text: str) -> None:
+    for ch in text:
+        p.press(SPACE if ch == " " else ch)
+
+
+def test_presenters_do_not_import_kivy():
+    code = ("import sys, kiosk.presenters.search, kiosk.presenters.checkout, kiosk.fakes, "
+            "kiosk.local, kiosk.services; print(any(m.startswith('kivy') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_fakes_satisfy_the_ports(fakes):
+    catalogue, circulation, _ = fakes
+    assert isinstance(catalogue, CatalogueService)
+    assert isinstance(circulation, CirculationPort)
+
+
+def test_keyboard_layouts_have_big_commands():
+    for layout in ("ru", "en", "digits"):
+        keys = [k.value for row in rows(layout) for k in row]
+        assert BACKSPACE in keys and SPACE in keys and CLEAR in keys and HIDE in keys
+    assert "й" in [k.value for k in rows("ru")[0]]
+
+
+def test_search_as_you_type(fakes):
+    p = SearchPresenter(fakes[0])
+    assert p.state == "empty" and "название" in p.heading
+    type_text(p, "нос")
+    p.search()
+    assert p.state == "results"
+    assert p.rows[0].title == "Приключения Незнайки и его друзей"
+    assert p.rows[0].availability == "На полке: 1"
+    assert p.heading == "Найдено: 1 книга"
+    p.press(BACKSPACE)
+    assert p.query == "но"
+
+
+def test_search_no_results_suggests_and_helps(fakes):
+    p = SearchPresenter(fakes[0])
+    type_text(p, "динозвры")
+    p.search()
+    assert p.state == "no_results"
+    assert p.heading == "По запросу «динозвры» ничего не нашлось"
+    assert p.suggestion == "Возможно, вы искали «динозавры»?"
+    assert len(p.hints) == 3
+
+
+def test_search_facets_and_clear(fakes):
+    p = SearchPresenter(fakes[0])
+    type_text(p, "сказки")
+    p.search()
+    chips = {c.field: c for c in p.chips}
+    assert chips["available"].label.startswith("На полке")
+    p.toggle_facet("available", "yes")
+    p.search()
+    assert [c.selected for c in p.chips if c.field == "available"] == [True]
+    assert all(r.available for r in p.rows)
+    p.press(CLEAR)
+    assert p.query == "" and p.facets == {} and p.state == "empty"
+
+
+def test_record_where_and_how(fakes):
+    p = RecordPresenter(fakes[0].record(1))
+    assert ("ББК", "84(2Рос=Рус)6") in p.facts
+    assert "Шифр на полке: 84(2Рос=Рус)6 Д72" in p.where
+    assert "Художественная литература" in p.where
+    assert "Взять книгу" in p.how_to_take
+    out = RecordPresenter(fakes[0].record(8))
+    assert out.available == 0
+    assert out.copies[0].status.startswith("Выдана · Вернуть до 10 марта")
+    assert "отложить" in out.how_to_take
+    with pytest.raises(NotFound):
+        fakes[0].record(999)
+
+
+def test_checkout_flow_card_books_receipt(fakes):
+    _, circulation, printer = fakes
+    p = CheckoutPresenter(circulation, printer, "ИБЦ")
+    assert p.prompt == "Покажите читательский билет"
+    flash = p.scan("200001")  # a book before the card
+    assert not flash.ok and p.state == "card"
+    flash = p.scan("100001")
+    assert flash.ok and flash.text == "Привет, Маша!" and p.state == "books"
+    assert p.prompt == "Покажите штрих-код книги"
+    ok = p.scan("200001")
+    assert ok.ok and ok.sound == "success" and "Вернуть до 19 марта" in ok.text
+    refused = p.scan("200006")
+    assert not refused.ok and refused.sound == "error" and "читальном зале" in refused.text
+    assert not p.scan("200001").ok  # the same book twice
+    assert [i.ok for i in p.items] == [True, False]
+    p.finish()
+    assert p.state == "done" and p.receipt_printed
+    assert p.summary == "Вы взяли 1 книгу. Возьмите чек."
+    assert printer.printed[0].lines == (("Денискины рассказы", "Вернуть до 19 марта"),)
+    p.reset()
+    assert p.reader is None and p.items == [] and p.state == "card"
+
+
+def test_checkout_refusals_and_jammed_printer(fakes):
+    _, circulation, printer = fakes
+    printer.working = False
+    p = CheckoutPresenter(circulation, printer)
+    assert "заблокирован" in p.scan("100002").text
+    assert p.state == "card"
+    p.scan("100003")  # has an overdue loan
+    flash = p.scan("200001")
+    assert not flash.ok and flash.text == "Сначала верните просроченные книги."
+    p.finish()
+    assert p.receipt_printed is None and p.summary == "Книги не выданы."
+    p.reset()
+    p.scan("100001")
+    p.scan("200003")
+    p.scan("200005")
+    p.finish()
+    assert p.summary == "Вы взяли 2 книги. Чек не напечатался — запомните даты возврата."
+
+
+def test_return_says_where_to_put(fakes):
+    p = ReturnPresenter(fakes[1])
+    late = p.scan("200004")
+    assert late.ok and "тележку" in late.text and "3 дня" in late.text
+    on_time = p.scan("200010")
+    assert on_time.ok and "Поставьте её на полку 84(4Вел) К98." in on_time.text
+    assert "уже возвращена" in p.scan("200010").text
+    assert not p.scan("999").ok
+    assert "не была выдана" in p.scan("200001").text
+
+
+def test_loans_overdue_and_renew(fakes):
+    p = LoansPresenter(fakes[1], today=lambda: TODAY)
+    assert not p.scan("nope").ok
+    p.scan("100003")
+    assert p.heading == "Аня, ваши книги:"
+    overdue, fine = p.rows
+    assert overdue.overdue and overdue.due == "Просрочена на 3 дня" and not overdue.can_renew
+    assert not fine.overdue and fine.can_renew
+    assert p.renew(fine.loan_id).ok
+    assert p.rows[1].outcome == "Продлено. Вернуть до 19 марта"
+    refused = p.renew(overdue.loan_id)
+    assert not refused.ok and "Просроченную" in refused.text
+
+
+def test_idle_timer_counts_down_and_expires():
+    t = IdleTimer(10, warn_s=3)
+    assert t.countdown_text == "" and not t.tick(100)
+    t.start(0)
+    assert t.countdown_text == "10 с"
+    assert not t.tick(6) and not t.warning
+    t.touch(6)
+    assert not t.tick(13) and t.warning and "3 с" in t.warning_text
+    assert t.tick(16) and not t.active
+    assert not t.tick(17)
+
+
+def test_error_presenter_is_friendly_and_logs(caplog):
+    p = ErrorPresenter()
+    with caplog.at_level(logging.ERROR, logger="ibc.kiosk"):
+        view = p.present(ConnectionError("10.0.0.2 refused"), "search")
+    assert view.title == "Нет связи" and "библиотекаря" in view.message
+    assert view.reference.startswith("Код ошибки: ")
+    assert view.reference[-4:] in caplog.text and "10.0.0.2 refused" in caplog.text
+    assert p.present(StorageError("disk")).title == "Каталог недоступен"
+    assert p.present(ValueError("x")).title == "Что-то пошло не так"
+
+
+def test_service_pin():
+    assert pin_matches("1234", "1234") and not pin_matches("1235", "1234")
+    assert pin_matches("42", "sha256:" + hashlib.sha256(b"42").hexdigest())
+    p = ServicePresenter("1234")
+    for k in "12":
+        p.press(k)
+    p.press("back")
+    for k in "234":
+        p.press(k)
+    assert p.masked == "●●●●"
+    p.press("ok")
+    assert p.unlocked
+    locked = ServicePresenter("1234")
+    for _ in range(6):
+        locked.press("9")
+        locked.press("ok")
+    locked.press("1"), locked.press("2"), locked.press("3"), locked.press("4"), locked.press("ok")
+    assert not locked.unlocked and locked.message == "Слишком много попыток."
+    unset = ServicePresenter(None)
+    unset.press("ok")
+    assert "не настроен" in unset.message and not unset.unlocked
+
+
+def test_keystroke_assembler():
+    k = KeystrokeAssembler()
+    for ch in "100001":
+        k.feed(ch)
+    assert k.enter() == "100001" and k.enter() is None
+    fast = KeystrokeAssembler(max_gap_s=0.1)
+    fast.feed("1", 0.0)
+    fast.feed("2", 5.0)  # a person pressing keys, not a scanner: start again
+    fast.feed("3", 5.01)
+    assert fast.enter() == "23"
+
+
+def test_attract_clock_and_arrivals(fakes):
+    p = AttractPresenter(fakes[0], "ИБЦ", now=lambda: dt.datetime(2025, 3, 5, 9, 7))
+    p.refresh()
+    assert p.clock == "09:07" and p.date == "Среда, 5 марта"
+    assert len(p.arrivals) == 4 and p.arrivals[0].year == 2024

@@ -1,0 +1,62 @@
+"""The real Kivy app offscreen, driven by simulated touches and the fake scanner.
+
+Kivy can create one window per process, so each scenario runs `ui_scenario.py` in a subprocess
+(SDL_VIDEODRIVER=offscreen, KIVY_HOME in tmp) and reports JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).with_name("ui_scenario.py")
+
+
+def run_scenario(name: str, tmp_path: Path) -> dict:
+    env = dict(os.environ, SDL_VIDEODRIVER="offscreen", SDL_AUDIODRIVER="dummy",
+               KIVY_HOME=str(tmp_path / "kivy"), KIVY_NO_ARGS="1", KIVY_NO_CONSOLELOG="1")
+    proc = subprocess.run([sys.executable, str(SCRIPT), name, str(tmp_path / "kivy")],
+                          capture_output=True, text=True, timeout=120, env=env, check=False)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
+    out = json.loads(lines[-1])
+    assert "error" not in out, out["error"]
+    return out
+
+
+@pytest.mark.slow
+def test_search_typed_on_the_onscreen_keyboard(tmp_path):
+    out = run_scenario("search", tmp_path)
+    assert out["current"] == "search" and out["query"] == "сказ"
+    assert out["rows"] == ["Приключения Незнайки и его друзей", "Алиса в Стране чудес"]
+    assert out["heading"] == "Найдено: 2 книги"
+    assert out["after_tap"] == "record"
+    assert out["record_title"] == "Приключения Незнайки и его друзей"
+
+
+@pytest.mark.slow
+def test_self_checkout_with_the_fake_scanner(tmp_path):
+    out = run_scenario("checkout", tmp_path)
+    assert out["greeting"] == "Привет, Маша!"
+    # newest on top: the refused encyclopedia, then the lent book with its due date
+    assert [ok for _, _, ok in out["items"]] == [False, True]
+    assert out["items"][1][1] == "Вернуть до 19 марта"
+    assert "читальном зале" in out["flash"]
+    assert out["sounds"][-1] == "error"
+    assert out["summary"] == "Вы взяли 1 книгу. Возьмите чек."
+    assert out["printed"] == 1
+
+
+@pytest.mark.slow
+def test_idle_timeout_clears_the_session(tmp_path):
+    out = run_scenario("idle", tmp_path)
+    assert out["loans_before"] == 2
+    assert "Вы ещё здесь?" in out["warning"] and out["countdown"].endswith("с")
+    assert out["current"] == "attract"
+    assert out["reader"] is False and out["loans_after"] == 0
+    assert out["countdown_after"] == ""

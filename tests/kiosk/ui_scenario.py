@@ -1,0 +1,146 @@
+"""One UI scenario of the real kiosk app, run offscreen in its own process (Kivy allows one
+window per process). Usage: ``python ui_scenario.py NAME KIVY_HOME``; prints one JSON line.
+
+Touches are real MotionEvents dispatched through the window (kivy.tests.common.UnitTestTouch),
+so they pass through the root's activity tracking like a finger would.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+
+def tap(widget) -> None:  # noqa: ANN001
+    """Touch down and up at the centre of a widget."""
+    from kivy.tests.common import UnitTestTouch
+
+    x, y = widget.to_window(*widget.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    touch.touch_up()
+
+
+def key(app, value: str):  # noqa: ANN001, ANN201
+    """The on-screen key typing ``value``."""
+    return next(k for k in app.screen("search").ids.keyboard.keys() if k.value == value)
+
+
+def search_steps(app, out):  # noqa: ANN001, ANN201
+    """Tap «Найти книгу», type «сказ» on the on-screen keyboard, open the first result."""
+    def open_search():
+        tap(app.screen("attract").ids.act_search)
+
+    def typing():
+        for ch in "сказ":
+            tap(key(app, ch))
+
+    def check():
+        screen = app.screen("search")
+        out["current"] = app.current
+        out["query"] = app.search.query
+        out["rows"] = [w.title for w in reversed(screen.ids.results.children)
+                       if hasattr(w, "record_id")]
+        out["heading"] = screen.ids.heading.text
+        first = screen.ids.results.children[-1]
+        tap(first)
+
+    def opened():
+        out["after_tap"] = app.current
+        out["record_title"] = app.screen("record").ids.title.text
+
+    return [(0.1, open_search), (0.3, typing), (0.8, check), (0.3, opened)]
+
+
+def checkout_steps(app, out):  # noqa: ANN001, ANN201
+    """Card, two books (one refused), «Готово», receipt."""
+    from kiosk.gallery import type_scan
+
+    def start():
+        tap(app.screen("attract").ids.act_checkout)
+        type_scan(app, "100001")
+
+    def books():
+        out["greeting"] = app.screen("checkout").ids.greeting.text
+        type_scan(app, "200003")
+        type_scan(app, "200006")
+
+    def done():
+        screen = app.screen("checkout")
+        out["items"] = [(w.title, w.text, w.ok) for w in reversed(screen.ids.item_list.children)]
+        out["flash"] = screen.ids.flash.text
+        out["sounds"] = list(app.sounds.played)
+        tap(screen.ids.action)
+
+    def receipt():
+        out["summary"] = app.screen("checkout").ids.greeting.text
+        out["printed"] = len(app.checkout.printer.printed)
+
+    return [(0.3, start), (0.3, books), (0.3, done), (0.3, receipt)]
+
+
+def idle_steps(app, out):  # noqa: ANN001, ANN201
+    """A reader identified, then nobody touches: the warning shows, then the session ends."""
+    from kiosk.gallery import type_scan
+
+    def start():
+        tap(app.screen("attract").ids.act_loans)
+        type_scan(app, "100003")
+        out["loans_before"] = len(app.loans.loans)
+
+    def warn():
+        out["warning"] = app.warning
+        out["countdown"] = app.countdown
+
+    def after():
+        out["current"] = app.current
+        out["reader"] = app.loans.reader is not None or app.session_reader is not None
+        out["loans_after"] = len(app.loans.loans)
+        out["countdown_after"] = app.countdown
+
+    return [(0.3, start), (1.6, warn), (2.5, after)]
+
+
+SCENARIOS = {"search": search_steps, "checkout": checkout_steps, "idle": idle_steps}
+
+
+def main() -> int:
+    """Run one scenario and print its observations as JSON."""
+    name, home = sys.argv[1], Path(sys.argv[2])
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from kiosk.gallery import build_app
+
+    timeout = {"idle": 3.0}.get(name, 60.0)
+    app = build_app((1280, 800), home, idle_timeout_s=timeout, warn_s=2.0)
+    out: dict = {}
+    from kivy.clock import Clock
+
+    steps = SCENARIOS[name](app, out)
+
+    def run(i: int) -> None:
+        if i == len(steps):
+            app.stop()
+            return
+        delay, fn = steps[i]
+
+        def go(_dt: float) -> None:
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - report to the test
+                out["error"] = traceback.format_exc()
+                app.stop()
+                return
+            run(i + 1)
+
+        Clock.schedule_once(go, delay)
+
+    Clock.schedule_once(lambda _dt: run(0), 0.3)
+    app.run()
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
