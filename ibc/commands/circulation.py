@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from pathlib import Path
 
 
 def register(sub) -> None:  # noqa: ANN001
@@ -30,6 +31,7 @@ def register(sub) -> None:  # noqa: ANN001
     p = sub.add_parser("anonymise", help="unlink readers from loans returned long ago")
     p.set_defaults(run=run_anonymise)
     register_readers(sub)
+    register_cards(sub)
 
 
 def _common(p, run) -> None:  # noqa: ANN001
@@ -155,7 +157,7 @@ def run_anonymise(args, ctx) -> int:  # noqa: ANN001
 
 def register_readers(sub) -> None:  # noqa: ANN001
     """`ibc readers import FILE`."""
-    p = sub.add_parser("readers", help="readers: import class lists (CSV/XLSX)")
+    p = sub.add_parser("readers", help="readers: import class lists (CSV/XLSX) or an ИРБИС RDR export (ISO)")
     p.add_argument("action", choices=["import"])
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
@@ -167,10 +169,12 @@ def run_readers(args, ctx) -> int:  # noqa: ANN001
     from dataclasses import asdict
 
     from library.circulation.readers import import_readers
+    from library.circulation.readers_rdr import import_rdr, is_rdr_file
     from library.errors import ImportFormatError
 
+    rdr = Path(args.file).suffix.lower() not in (".csv", ".txt", ".xlsx", ".xlsm") and is_rdr_file(args.file)
     try:
-        report = import_readers(ctx.db, args.file, sigla=ctx.settings.school.sigla)
+        report = (import_rdr if rdr else import_readers)(ctx.db, args.file, sigla=ctx.settings.school.sigla)
     except (ImportFormatError, OSError) as exc:
         print(f"ibc: {args.file}: {exc}", file=sys.stderr)
         return 1
@@ -179,5 +183,61 @@ def run_readers(args, ctx) -> int:  # noqa: ANN001
     else:
         print(f"read {report.read}, added {report.added}, updated {report.updated}, skipped {report.skipped}")
         for e in report.errors:
-            print(f"  line {e['line']}: {e['reason']}")
+            where = f"line {e['line']}" if "line" in e else f"record {e['record']} (byte {e['offset']})"
+            print(f"  {where}: {e['reason']}")
     return 0 if report.read and not (report.skipped == report.read) else 1
+
+
+def register_cards(sub) -> None:  # noqa: ANN001
+    """`ibc cards [--class 5А] [--card N ...] -o cards.pdf`."""
+    p = sub.add_parser("cards", help="print reader cards (PDF, 10 per A4 page)")
+    p.add_argument("--class", dest="class_name", metavar="CLASS", help="every active reader of a class, e.g. 5А")
+    p.add_argument("--card", nargs="+", action="extend", default=[], metavar="N", help="card numbers")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.pdf")
+    p.set_defaults(run=run_cards)
+
+
+def run_cards(args, ctx) -> int:  # noqa: ANN001
+    """Print the cards of the selected readers only; an unknown class or card is an error."""
+    from sqlalchemy import select
+
+    from library.circulation.cards import render_cards
+    from library.circulation.readers import normalise_class
+    from library.storage import Reader
+
+    if not args.class_name and not args.card:
+        print("ibc: укажите --class или --card: кому печатать билеты", file=sys.stderr)
+        return 1
+    chosen: dict[str, dict] = {}
+    with ctx.db.session() as s:
+        if args.class_name:
+            try:
+                klass = normalise_class(args.class_name)
+            except ValueError:
+                klass = None
+            rows = s.scalars(select(Reader).where(Reader.class_name == klass, Reader.active.is_(True))
+                             .order_by(Reader.last_name, Reader.first_name)).all() if klass else []
+            if not rows:
+                print(f"ibc: класс «{args.class_name}» не найден (нет читателей)", file=sys.stderr)
+                return 1
+            chosen.update({r.card_number: _card_data(r) for r in rows})
+        if args.card:
+            rows = {r.card_number: r for r in s.scalars(select(Reader).where(Reader.card_number.in_(args.card)))}
+            missing = [c for c in args.card if c not in rows]
+            if missing:
+                print(f"ibc: нет читателей с билетами: {', '.join(missing)}", file=sys.stderr)
+                return 1
+            chosen.update({c: _card_data(rows[c]) for c in args.card})
+    try:
+        pages = render_cards(chosen.values(), args.output, school_name=ctx.settings.school.name)
+    except OSError as exc:
+        print(f"ibc: {args.output}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"Билетов: {len(chosen)}, страниц: {pages} → {args.output}")
+    return 0
+
+
+def _card_data(r) -> dict:  # noqa: ANN001
+    """Only the fields a card shows, detached from the session."""
+    return {"card_number": r.card_number, "last_name": r.last_name, "first_name": r.first_name,
+            "class_name": r.class_name, "category": r.category}
