@@ -22,6 +22,7 @@ COMMANDS = [
     "circulation",
     "scan",
     "projector",
+    "printer",
     "import_",
     "export",
     "search",
