@@ -183,7 +183,7 @@ def mark_encoding(rec: MarcRecord, fmt: str, encoding: str) -> MarcRecord:
 def stored_record(marc: bytes, marc_encoding: str) -> MarcRecord:
     """Decode the MARC kept in Record.marc."""
     leader, fields = split_fields(marc)
-    return decode_record(leader, fields, marc_encoding or "utf-8")
+    return decode_record(marc, leader, fields, marc_encoding or "utf-8")
 
 
 def _chunks(ids: Iterable[int], n: int) -> Iterator[list[int]]:

@@ -17,6 +17,7 @@ record never aborts the file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import BinaryIO, NamedTuple
 
@@ -27,6 +28,8 @@ FT = 0x1E  # field terminator
 SF = 0x1F  # subfield delimiter
 _BETWEEN = frozenset(b" \t\r\n\x00\x1a")  # tolerated between records (editors add newlines)
 _MAX_RESYNC = 200_000  # bytes searched for a terminator after a bad length
+_DIRECTORY = re.compile(rb"(?:[\x20-\x7e]{3}[0-9]{9})+")
+_SINGLE_BYTE = frozenset({"cp1251", "cp866", "koi8-r", "latin-1", "iso8859-1", "iso8859-5"})
 
 
 class Frame(NamedTuple):
@@ -89,10 +92,13 @@ def frame_records(stream: BinaryIO, chunk_size: int = 1 << 20) -> Iterator[Frame
         else:
             reason = f"bad record length {head!r}: not 5 digits"
         # Resynchronise on the next record terminator.
-        start = pos
+        scanned = 0  # bytes after pos already searched (pos moves when `more` compacts buf)
         while True:
-            idx = buf.find(b"\x1d", start, pos + _MAX_RESYNC)
-            if idx >= 0 or len(buf) - pos >= _MAX_RESYNC or not more():
+            idx = buf.find(b"\x1d", pos + scanned, pos + _MAX_RESYNC)
+            if idx >= 0:
+                break
+            scanned = len(buf) - pos
+            if scanned >= _MAX_RESYNC or not more():
                 break
         if idx < 0:
             end = min(len(buf), pos + _MAX_RESYNC)
@@ -104,6 +110,8 @@ def frame_records(stream: BinaryIO, chunk_size: int = 1 << 20) -> Iterator[Frame
 
 
 def _non_ascii(data: bytes) -> tuple[int, int]:
+    if data.isascii():
+        return -1, 0
     for i, b in enumerate(data):
         if b > 0x7F:
             return i, b
@@ -120,8 +128,9 @@ def _describe_byte(b: int) -> str:
     return f"byte 0x{b:02X}"
 
 
-def split_fields(raw: bytes) -> tuple[str, list[tuple[str, bytes]]]:
-    """Check leader and directory; return the leader and (tag, field bytes without terminator).
+def split_fields(raw: bytes) -> tuple[str, list[tuple[str, int, int]]]:
+    """Check leader and directory; return the leader and (tag, start, end) of each field's data
+    in `raw` (end excludes the field terminator).
 
     Raises RecordError with a precise reason for every structural fault.
     """
@@ -150,20 +159,23 @@ def split_fields(raw: bytes) -> tuple[str, list[tuple[str, bytes]]]:
         raise RecordError(f"bad directory: entry {i // 12 + 1} holds {_describe_byte(b)}")
     if len(directory) % 12:
         raise RecordError(f"directory of {len(directory)} bytes is not a multiple of 12")
+    if not _DIRECTORY.fullmatch(directory):
+        for k in range(0, len(directory), 12):
+            entry = directory[k:k + 12]
+            if not entry[3:12].isdigit():
+                raise RecordError(f"bad directory entry {k // 12 + 1} {entry.decode('ascii')!r}")
     fields = []
+    limit = n - 1
     for k in range(0, len(directory), 12):
-        entry = directory[k:k + 12]
-        length_b, start_b = entry[3:7], entry[7:12]
-        tag = entry[:3].decode("ascii")
-        if not (length_b.isdigit() and start_b.isdigit()):
-            raise RecordError(f"bad directory entry {k // 12 + 1} {entry.decode('ascii')!r}")
-        start = base + int(start_b)
-        end = start + int(length_b)
-        if end > n - 1 or int(length_b) == 0:
+        start = base + int(directory[k + 7:k + 12])
+        end = start + int(directory[k + 3:k + 7])
+        if end > limit or end == start:
+            tag = directory[k:k + 3].decode("ascii")
             raise RecordError(f"field {tag} (directory entry {k // 12 + 1}) runs past the record end")
         if raw[end - 1] != FT:
+            tag = directory[k:k + 3].decode("ascii")
             raise RecordError(f"field {tag} (directory entry {k // 12 + 1}) lacks its terminator 0x1E")
-        fields.append((tag, raw[start:end - 1]))
+        fields.append((directory[k:k + 3].decode("ascii"), start, end - 1))
     return leader, fields
 
 
@@ -172,33 +184,50 @@ def is_control_tag(tag: str) -> bool:
     return tag[:2] == "00"
 
 
-def decode_record(leader: str, fields: list[tuple[str, bytes]], encoding: str) -> MarcRecord:
-    """Decode split fields with one encoding ('utf-8', 'cp1251', 'marc-8', ...)."""
-    out: list[Field] = []
-    if encoding == "marc-8":
-        from pymarc.marc8 import marc8_to_unicode
+def decode_record(raw: bytes, leader: str, fields: list[tuple[str, int, int]], encoding: str,
+                  wanted: frozenset[str] | None = None) -> MarcRecord:
+    """Decode split fields with one encoding ('utf-8', 'cp1251', 'marc-8', ...).
 
-        def dec(b: bytes) -> str:
-            return marc8_to_unicode(b, hide_utf8_warnings=True)
-    else:
-        def dec(b: bytes) -> str:
-            return b.decode(encoding)
+    `wanted` limits decoding to those tags (the importer needs only the mapped ones; the
+    original bytes are stored as they are).
+    """
+    out: list[Field] = []
+    tag = ""
     try:
-        for tag, data in fields:
-            if is_control_tag(tag):
-                out.append(ControlField(tag, dec(data)))
-                continue
-            if encoding == "marc-8":
+        if encoding == "marc-8":
+            from pymarc.marc8 import marc8_to_unicode
+
+            for tag, s, e in fields:
+                if wanted is not None and tag not in wanted:
+                    continue
+                data = raw[s:e]
+                if tag[:2] == "00":
+                    out.append(ControlField(tag, marc8_to_unicode(data, hide_utf8_warnings=True)))
+                    continue
                 parts = data.split(b"\x1f")
                 head = parts[0].decode("ascii", "replace")
-                subs = [(chr(p[0]), dec(p[1:])) for p in parts[1:] if p]
-            else:
-                sparts = dec(data).split("\x1f")
-                head = sparts[0]
-                subs = [(p[0], p[1:]) for p in sparts[1:] if p]
-            out.append(DataField(tag, head[0:1] or " ", head[1:2] or " ", subs))
+                subs = [(chr(p[0]), marc8_to_unicode(p[1:], hide_utf8_warnings=True))
+                        for p in parts[1:] if p]
+                out.append(DataField(tag, head[0:1] or " ", head[1:2] or " ", subs))
+            return MarcRecord(leader, out)
+        if encoding in _SINGLE_BYTE:
+            text = raw.decode(encoding)  # one decode; byte offsets equal character offsets
+            pieces = ((tag, text[s:e]) for tag, s, e in fields
+                      if wanted is None or tag in wanted)
+        else:
+            pieces = ((tag, raw[s:e].decode(encoding)) for tag, s, e in fields
+                      if wanted is None or tag in wanted)
+        for tag, value in pieces:
+            if tag[:2] == "00":
+                out.append(ControlField(tag, value))
+                continue
+            sparts = value.split("\x1f")
+            head = sparts[0]
+            out.append(DataField(tag, head[0:1] or " ", head[1:2] or " ",
+                                 [(p[0], p[1:]) for p in sparts[1:] if p]))
     except UnicodeDecodeError as exc:
-        raise RecordError(f"field {tag}: cannot decode as {encoding}: {exc.reason} "
+        where = f"field {tag}" if tag else "record"
+        raise RecordError(f"{where}: cannot decode as {encoding}: {exc.reason} "
                           f"at byte {exc.start}") from exc
     return MarcRecord(leader, out)
 

@@ -29,6 +29,10 @@ _REFERENCE = re.compile(r"словар|энциклопед|справочн|dic
 _SUBDIV = frozenset("bcdeghjoxyz9v")
 _MEDIA_UNIMARC = frozenset("gijklmr")
 _MEDIA_MARC21 = frozenset("gijkmor")
+# Every tag the mapping (and format detection) reads; the importer decodes only these.
+MAPPED_TAGS = frozenset(
+    "001 003 008 010 100 101 105 200 210 215 330 331 461 606 610 621 675 686 700 701 702 801 "
+    "899 900 903 910 961 020 041 080 084 245 260 264 300 520 521 650 651 852 880 952".split())
 
 
 def tidy(text: str | None) -> str | None:
@@ -86,7 +90,7 @@ def _pages(text: str | None) -> int | None:
     return n if 0 < n < 100_000 else None
 
 
-def record_key(record: MarcRecord, data: RecordData, scope: str) -> str:
+def record_key(record, data: RecordData, scope: str) -> str:  # noqa: ANN001
     """The stable key that makes a re-import update in place (documented in docs/IMPORT.md).
 
     1. 001 (with 003 when present): "001:<003>/<001>";
@@ -101,7 +105,7 @@ def record_key(record: MarcRecord, data: RecordData, scope: str) -> str:
         key = f"001:{org}/{ident}" if org else f"001:{ident}"
     else:
         f903 = record.first("903")
-        shifr = (f903.get("a") if isinstance(f903, DataField) else None) or ""
+        shifr = (f903.get("a") if f903 is not None else None) or ""
         if shifr.strip():
             key = f"903:{scope}:{shifr.strip()}"
         else:
@@ -118,8 +122,33 @@ def record_key(record: MarcRecord, data: RecordData, scope: str) -> str:
     return key
 
 
-def _data_fields(record: MarcRecord, *tags: str) -> list[DataField]:
-    return [f for f in record.fields if isinstance(f, DataField) and f.tag in tags]
+class _Index:
+    """Fields by tag, built once per record (the mapping asks for ~30 tags)."""
+
+    __slots__ = ("by_tag",)
+
+    def __init__(self, record: MarcRecord):
+        by_tag: dict[str, list] = {}
+        for f in record.fields:
+            by_tag.setdefault(f.tag, []).append(f)
+        self.by_tag = by_tag
+
+    def fields(self, *tags: str) -> list[DataField]:
+        if len(tags) == 1:
+            return [f for f in self.by_tag.get(tags[0], ()) if isinstance(f, DataField)]
+        return [f for t in tags for f in self.by_tag.get(t, ()) if isinstance(f, DataField)]
+
+    def first(self, tag: str) -> DataField | None:
+        for f in self.by_tag.get(tag, ()):
+            if isinstance(f, DataField):
+                return f
+        return None
+
+    def control(self, tag: str) -> str | None:
+        for f in self.by_tag.get(tag, ()):
+            if not isinstance(f, DataField):
+                return f.value
+        return None
 
 
 def _host_title(f461: DataField) -> str | None:
@@ -134,8 +163,8 @@ def _host_title(f461: DataField) -> str | None:
     return f461.get("c") if not any(c == "1" for c, _ in subs) else None
 
 
-def _map_unimarc(rec: MarcRecord, d: RecordData) -> None:
-    f200 = rec.first("200")
+def _map_unimarc(rec: MarcRecord, d: RecordData, ix: _Index) -> None:
+    f200 = ix.first("200")
     if isinstance(f200, DataField):
         d.title = _join(f200.get_all("a"), " ; ") or ""
         part = _join(f200.get_all("h") + f200.get_all("i"), ". ")
@@ -143,25 +172,25 @@ def _map_unimarc(rec: MarcRecord, d: RecordData) -> None:
             d.title = f"{d.title}. {part}" if d.title else part
         d.subtitle = _join(f200.get_all("e"), " : ")
         d.responsibility = _join(f200.get_all("f") + f200.get_all("g"), " ; ")
-    host = next((h for h in (_host_title(f) for f in _data_fields(rec, "461")) if h), None)
+    host = next((h for h in (_host_title(f) for f in ix.fields("461")) if h), None)
     if host and rec.leader[8:9] == "2" or (host and not d.title):
         d.title = f"{tidy(host)}. {d.title}" if d.title else tidy(host) or ""
-    for f in _data_fields(rec, "700", "701", "702", "961"):
+    for f in ix.fields("700", "701", "702", "961"):
         surname = tidy(f.get("a"))
         if surname:
             given = tidy(f.get("g")) or tidy(f.get("b"))
             d.authors.append(f"{surname}, {given}" if given else surname)
-    f210 = rec.first("210")
+    f210 = ix.first("210")
     if isinstance(f210, DataField):
         d.place = _join(f210.get_all("a"), " ; ")
         d.publisher = _join(f210.get_all("c"), " ; ")
         d.year = _year(f210.get("d"))
-    f100 = rec.first("100")
+    f100 = ix.first("100")
     if d.year is None and isinstance(f100, DataField):
         d.year = _year((f100.get("a") or "")[9:13])
-    for f in _data_fields(rec, "010"):
+    for f in ix.fields("010"):
         d.isbns.extend(isbnlib.variants(f.get("a")))
-    for f in _data_fields(rec, "606", "610"):
+    for f in ix.fields("606", "610"):
         if f.tag == "610":
             d.subjects.extend(tidy(v) for v in f.get_all("a"))
             continue
@@ -169,26 +198,26 @@ def _map_unimarc(rec: MarcRecord, d: RecordData) -> None:
         if head:
             subs = [tidy(v) for c, v in f.subfields if c in _SUBDIV]
             d.subjects.append(" -- ".join([head] + [s for s in subs if s]))
-    d.udc = _join([f.get("a") for f in _data_fields(rec, "675")], "; ")
-    bbk = [f.get("a") for f in _data_fields(rec, "686")
+    d.udc = _join([f.get("a") for f in ix.fields("675")], "; ")
+    bbk = [f.get("a") for f in ix.fields("686")
            if (f.get("2") or "").lower().startswith("rubbk")]
-    bbk += [f.get("a") for f in _data_fields(rec, "621")]
+    bbk += [f.get("a") for f in ix.fields("621")]
     d.bbk = _join(bbk, "; ")
-    d.annotation = "\n".join(v for f in _data_fields(rec, "330", "331")
+    d.annotation = "\n".join(v for f in ix.fields("330", "331")
                              for v in f.get_all("a") if v.strip()) or None
-    f101 = rec.first("101")
+    f101 = ix.first("101")
     if isinstance(f101, DataField):
         d.language = tidy(f101.get("a"))
-    f215 = rec.first("215")
+    f215 = ix.first("215")
     if isinstance(f215, DataField):
         d.pages = _pages(f215.get("a"))
-    f900 = rec.first("900")
+    f900 = ix.first("900")
     if isinstance(f900, DataField):
         d.age_min = parse_age(f900.get("z"))
     # item type
     kind = rec.leader[6:7]
     forms = ""
-    f105 = rec.first("105")
+    f105 = ix.first("105")
     if isinstance(f105, DataField):
         forms = (f105.get("a") or "")[4:8]
     text = " ".join([d.subtitle or ""] + d.subjects)
@@ -202,29 +231,28 @@ def _map_unimarc(rec: MarcRecord, d: RecordData) -> None:
         d.item_type = "reference"
 
 
-def _vernacular(rec: MarcRecord) -> dict[str, list[DataField]]:
+def _vernacular(ix: _Index) -> dict[str, list[DataField]]:
     """880 fields (original script, e.g. Cyrillic) keyed by the tag they render."""
     out: dict[str, list[DataField]] = {}
-    for f in _data_fields(rec, "880"):
+    for f in ix.fields("880"):
         link = f.get("6") or ""
         if len(link) >= 3:
             out.setdefault(link[:3], []).append(f)
     return out
 
 
-def _map_marc21(rec: MarcRecord, d: RecordData) -> None:
-    alt = _vernacular(rec)
+def _map_marc21(rec: MarcRecord, d: RecordData, ix: _Index) -> None:
+    alt = _vernacular(ix)
 
     def pick(tag: str) -> DataField | None:
-        f = (alt.get(tag) or [None])[0] or rec.first(tag)
-        return f if isinstance(f, DataField) else None
+        return (alt.get(tag) or [None])[0] or ix.first(tag)
 
     f245 = pick("245")
     if isinstance(f245, DataField):
         d.title = _join([v for c, v in f245.subfields if c in "anp"], ". ") or ""
         d.subtitle = _join(f245.get_all("b"), " : ")
         d.responsibility = _join(f245.get_all("c"), " ; ")
-    names = alt.get("100", []) + alt.get("700", []) or _data_fields(rec, "100", "700")
+    names = alt.get("100", []) + alt.get("700", []) or ix.fields("100", "700")
     for f in names:
         name = tidy(f.get("a"))
         if name:
@@ -234,31 +262,31 @@ def _map_marc21(rec: MarcRecord, d: RecordData) -> None:
         d.place = _join(imprint.get_all("a"), " ; ")
         d.publisher = _join(imprint.get_all("b"), " ; ")
         d.year = _year(imprint.get("c"))
-    f008 = rec.control("008") or ""
+    f008 = ix.control("008") or ""
     if d.year is None:
         d.year = _year(f008[7:11])
-    for f in _data_fields(rec, "020"):
+    for f in ix.fields("020"):
         d.isbns.extend(isbnlib.variants(f.get("a")))
-    for f in _data_fields(rec, "650", "651"):
+    for f in ix.fields("650", "651"):
         head = tidy(f.get("a"))
         if head:
             subs = [tidy(v) for c, v in f.subfields if c in "xyzv"]
             d.subjects.append(" -- ".join([head] + [s for s in subs if s]))
-    d.udc = _join([f.get("a") for f in _data_fields(rec, "080")], "; ")
-    d.bbk = _join([f.get("a") for f in _data_fields(rec, "084")
+    d.udc = _join([f.get("a") for f in ix.fields("080")], "; ")
+    d.bbk = _join([f.get("a") for f in ix.fields("084")
                    if (f.get("2") or "").lower().startswith("rubbk")], "; ")
     d.annotation = "\n".join(
         " ".join(v for c, v in f.subfields if c in "ab" and v.strip())
-        for f in _data_fields(rec, "520")) or None
-    f041 = rec.first("041")
+        for f in ix.fields("520")) or None
+    f041 = ix.first("041")
     lang = f041.get("a") if isinstance(f041, DataField) else None
     if lang and len(lang) > 3 and len(lang) % 3 == 0:
         lang = lang[:3]  # old-style run of codes ("engund")
     d.language = tidy(lang) or (f008[35:38].strip() if f008[35:38].strip().isalpha() else None)
-    f300 = rec.first("300")
+    f300 = ix.first("300")
     if isinstance(f300, DataField):
         d.pages = _pages(f300.get("a"))
-    for f in _data_fields(rec, "521"):
+    for f in ix.fields("521"):
         if f.ind1 in (" ", "1", "8"):
             d.age_min = parse_age(f.get("a"), plain_number=f.ind1 == "1")
             if d.age_min is not None:
@@ -281,10 +309,11 @@ def to_record_data(parsed: Parsed, scope: str) -> RecordData:
     rec = parsed.record
     fmt = parsed.format_hint or flavour(rec)
     d = RecordData(key="", source_format=fmt, title="")
+    ix = _Index(rec)
     if fmt == "marc21":
-        _map_marc21(rec, d)
+        _map_marc21(rec, d, ix)
     else:
-        _map_unimarc(rec, d)
+        _map_unimarc(rec, d, ix)
     if not d.title:
         raise RecordError("no title (245$a / 200$a is missing or empty)")
     d.isbns = _unique(d.isbns)
@@ -302,11 +331,11 @@ def to_record_data(parsed: Parsed, scope: str) -> RecordData:
     d.place = _cut(d.place, 500)
     d.udc = _cut(d.udc, 255)
     d.bbk = _cut(d.bbk, 255)
-    d.key = record_key(rec, d, scope)
+    d.key = record_key(ix, d, scope)
     d.marc = parsed.raw
     d.marc_encoding = parsed.raw_encoding
     tags = ("852", "952") if fmt == "marc21" else ("910", "899") if fmt == "rusmarc" else ("910",)
-    copies = (read_copy(f) for f in _data_fields(rec, *tags))
+    copies = (read_copy(f) for f in ix.fields(*tags))
     d.copies = [c for c in copies
                 if c.sigla or c.inventory_number or c.barcode or c.rfid or c.shelf_mark]
     return d

@@ -18,8 +18,11 @@ from library.marc.iso2709 import decode_record, frame_records, split_fields
 from library.marc.model import Parsed, RecordError
 
 
-def read_iso2709(stream: BinaryIO) -> Iterator[Parsed]:
-    """Yield Parsed records of an ISO 2709 stream, detecting family and encoding per record."""
+def read_iso2709(stream: BinaryIO, wanted: frozenset[str] | None = None) -> Iterator[Parsed]:
+    """Yield Parsed records of an ISO 2709 stream, detecting family and encoding per record.
+
+    With `wanted`, only those tags are decoded into Parsed.record (Parsed.raw keeps them all).
+    """
     for frame in frame_records(stream):
         if frame.error:
             yield Parsed(frame.ordinal, frame.offset, error=frame.error)
@@ -27,9 +30,9 @@ def read_iso2709(stream: BinaryIO) -> Iterator[Parsed]:
         raw = frame.data
         try:
             leader, fields = split_fields(raw)
-            fam = family([t for t, _ in fields])
+            fam = family([f[0] for f in fields])
             encoding = enc.detect(raw, leader, fam)
-            record = decode_record(leader, fields, encoding)
+            record = decode_record(raw, leader, fields, encoding, wanted)
         except RecordError as exc:
             yield Parsed(frame.ordinal, frame.offset, error=exc.reason)
             continue
@@ -52,12 +55,13 @@ def detect_container(path: str | os.PathLike[str]) -> str:
     return kind
 
 
-def read_file(path: str | os.PathLike[str]) -> Iterator[Parsed]:
+def read_file(path: str | os.PathLike[str], wanted: frozenset[str] | None = None
+              ) -> Iterator[Parsed]:
     """Yield every record of a MARC file as Parsed (ImportFormatError if it cannot be opened)."""
     kind = detect_container(path)
     with open(path, "rb") as fh:
         if kind == ISO2709:
-            yield from read_iso2709(fh)
+            yield from read_iso2709(fh, wanted)
         elif kind == MARCXML:
             from library.marc.marcxml import read_marcxml
 
