@@ -7,7 +7,7 @@ does not grow with the catalogue; totals beyond COUNT_CAP are reported as estima
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from library.search import schema as s
@@ -23,21 +23,23 @@ from library.search.ranking import final_score, text_score
 from library.search.result import Hit, SearchResult
 from library.storage.models import Copy, CopyStatus, Record
 
-CANDIDATES = 300
-COUNT_CAP = 10_000
+CANDIDATES = 200
+COUNT_CAP = 1_000
 FACET_CAP = 2_000
 SUGGEST = "Возможно, вы искали: «{}»"
-_ROW_COLS = [s.docs.c[n] for n in (
-    "docid", "record_id", "title_t", "author_t", "subject_t", "available", "copies", "popularity",
-    "facet_authors", "facet_subjects", "year", "decade", "bbk_section", "item_type", "language",
-    "age_rating")]
+_RANK_COLS = ("docid", "record_id", "title_t", "author_t", "subject_t", "available", "copies",
+              "popularity")
+_ROW_COLS = _RANK_COLS + ("facet_authors", "facet_subjects", "year", "decade", "bbk_section",
+                          "item_type", "language", "age_rating")
 
 
-def _rows(session: Session, docids: list[int]) -> dict[int, dict]:
+def _rows(session: Session, docids: list[int], cols: tuple[str, ...] = _ROW_COLS) -> dict[int, dict]:
     out: dict[int, dict] = {}
     for i in range(0, len(docids), 900):
-        q = select(*_ROW_COLS).where(s.docs.c.docid.in_(docids[i:i + 900]))
-        out.update({r["docid"]: dict(r) for r in session.execute(q).mappings()})
+        part = docids[i:i + 900]
+        sql = (f"SELECT {', '.join(cols)} FROM search_docs "
+               f"WHERE docid IN ({', '.join(str(int(d)) for d in part)})")
+        out.update({r[0]: dict(zip(cols, r)) for r in session.execute(text(sql))})
     return out
 
 
@@ -118,8 +120,8 @@ def search(session: Session, query: str, *, limit: int = 20, offset: int = 0,
     phrase_terms = {t for p in plan.phrases for t in p.terms}
     result.hits = _hits(session, ranked[offset:offset + limit], plan.groups, phrase_terms)
     if facets:
-        if exact and total <= CANDIDATES:
-            rows = ranked
+        if exact and total == len(ranked) and total <= CANDIDATES:
+            rows = list(_rows(session, [r["docid"] for r in ranked]).values())
         else:
             rows = list(_rows(session, be.match(session, plan, 2, FACET_CAP)).values())
         result.facets = count_facets(rows)
@@ -129,14 +131,17 @@ def search(session: Session, query: str, *, limit: int = 20, offset: int = 0,
 def _rank(session: Session, be, plan: Plan, need: int) -> tuple[list[dict], int, bool]:  # noqa: ANN001
     k = max(CANDIDATES, need)
     tier1 = be.match(session, plan, 1, k) if plan.has_text and plan.tiered else []
-    tier2 = be.match(session, plan, 2, k)
-    if len(tier2) < k:
-        total, exact = len(tier2), True
-    else:
+    if len(tier1) >= need:
+        # Every tier-1 document has all words in title/authors/subjects and outranks any
+        # body-only match, so tier 2 is only counted, not ranked.
+        ids = tier1
         total = be.count(session, plan, 2, COUNT_CAP)
-        exact = total < COUNT_CAP
-    ids = list(dict.fromkeys(tier1 + tier2))
-    rows = _rows(session, ids)
+    else:
+        tier2 = be.match(session, plan, 2, k)
+        ids = list(dict.fromkeys(tier1 + tier2))
+        total = len(tier2) if len(tier2) < k else be.count(session, plan, 2, COUNT_CAP)
+    exact = total < COUNT_CAP
+    rows = _rows(session, ids, _RANK_COLS)
     scored = []
     for d in ids:
         r = rows.get(d)

@@ -25,6 +25,23 @@ def _contains_run(tokens: list[str], run: list[str]) -> bool:
     return n > 0 and any(tokens[i:i + n] == run for i in range(len(tokens) - n + 1))
 
 
+def _tf(g: Group, toks: list[str]) -> float:
+    exact = g.exact
+    n = 0.0
+    if g.prefix:
+        p = g.prefix
+        for t in toks:
+            if t in exact:
+                n += 1.0
+            elif t.startswith(p):
+                n += 0.6
+    else:
+        for t in toks:
+            if t in exact:
+                n += 1.0
+    return n
+
+
 def text_score(groups: list[Group], phrases: list[PhraseSpec], row: dict) -> float:
     """BM25F-style relevance of one candidate row (search_docs columns) to the query."""
     fields = [(row.get(col) or "").split() for col, _, _ in FIELD_WEIGHTS]
@@ -38,20 +55,20 @@ def text_score(groups: list[Group], phrases: list[PhraseSpec], row: dict) -> flo
         for (col, w, avg), toks in zip(FIELD_WEIGHTS, fields):
             if g.columns and col not in g.columns:
                 continue
-            tf = sum(g.matches(t) for t in toks)
+            tf = _tf(g, toks)
             if tf:
                 norm = 1 - B + B * len(toks) / avg
                 best += w * tf * (K1 + 1) / (tf + K1 * norm)
+                if col == "title_t":
+                    title_hits += 1
         if not best and g.required:
             best = BODY_SCORE
-        if any(g.matches(t) for t in title):
-            title_hits += 1
         score += g.idf * g.weight * best
     run = [g for g in groups if g.weight > 0]
     base = sum(g.idf * g.weight for g in run if g.required)
     n = len(run)
-    if n > 1 and any(all(run[j].matches(title[i + j]) for j in range(n))
-                     for i in range(len(title) - n + 1)):
+    if n > 1 and title_hits >= n and any(all(run[j].matches(title[i + j]) for j in range(n))
+                                         for i in range(len(title) - n + 1)):
         score += PHRASE_BONUS * base
     for p in phrases:
         if _contains_run(title, p.terms):

@@ -4,10 +4,33 @@ from __future__ import annotations
 
 import json
 
-from ibc.cli import main
+import argparse
+
+from ibc.commands import search as search_cmd
+from ibc.context import Context
 from library.search import index_records
 from library.storage.database import open_database
 from library.storage.models import Copy, Record
+
+
+def main(argv: list[str]) -> int:
+    """Like `ibc --db URL …` with only the search subcommands (others' modules stay unloaded)."""
+    parser = argparse.ArgumentParser(prog="ibc")
+    parser.add_argument("--db")
+    sub = parser.add_subparsers(dest="command")
+    search_cmd.register(sub)
+    args = parser.parse_args(argv)
+    ctx = Context.from_args(args)
+    try:
+        return args.run(args, ctx)
+    finally:
+        ctx.close()
+
+
+def test_search_is_registered():
+    from ibc.cli import COMMANDS
+
+    assert "search" in COMMANDS
 
 
 def _seed(url: str) -> None:
