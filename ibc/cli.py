@@ -23,6 +23,7 @@ COMMANDS = [
     "scan",
     "projector",
     "printer",
+    "doctor",
     "import_",
     "export",
     "search",
