@@ -98,6 +98,14 @@ def _shelf(copy: Copy, rec: Record) -> str | None:
     return copy.shelf_mark or rec.bbk
 
 
+class _ReplayedRefusal(Exception):
+    """Carries a stored refusal out of the transaction without re-recording it."""
+
+    def __init__(self, error: E.CirculationError):
+        super().__init__(str(error))
+        self.error = error
+
+
 class CirculationService:
     """Checkout, checkin and renew with named refusals and exactly-once transaction ids."""
 
@@ -195,47 +203,59 @@ class CirculationService:
         raise AssertionError("unreachable")
 
     def _once_attempt(self, kind, txn_id, terminal, args, work) -> LoanOutcome:  # noqa: ANN001
-        refusal: E.CirculationError | None = None
-        with self.db.transaction() as s:
-            done = s.get(TransactionLog, txn_id)
-            if done is not None:
-                return self._replay(done, kind, args)
-            try:
-                with s.begin_nested():
+        try:
+            return self._apply(kind, txn_id, terminal, args, work)
+        except _ReplayedRefusal as replayed:
+            raise replayed.error from None
+
+    def _apply(self, kind, txn_id, terminal, args, work) -> LoanOutcome:  # noqa: ANN001
+        # Rules are checked before anything is written, and a refusal rolls the whole
+        # transaction back anyway; the refusal is then recorded in a second, small one.
+        try:
+            with self.db.transaction() as s:
+                done = s.get(TransactionLog, txn_id)
+                if done is not None:
+                    return self._replay(done, kind, args)
+                with s.no_autoflush:  # one flush for all the writes, not one per query
                     outcome = work(s)
-                result: dict[str, Any] = {"ok": True, "args": args, "outcome": outcome.to_dict()}
-            except E.CirculationError as exc:
-                refusal = exc
-                result = {"ok": False, "args": args, "error": exc.to_dict()}
+                s.add(TransactionLog(txn_id=txn_id, kind=kind, terminal=terminal,
+                                     result={"ok": True, "args": args, "outcome": outcome.to_dict()}))
+            return outcome
+        except E.CirculationError as exc:
+            with self.db.transaction() as s:
+                done = s.get(TransactionLog, txn_id)
+                if done is not None:  # a twin request got there first: answer as it did
+                    return self._replay(done, kind, args)
+                s.add(TransactionLog(txn_id=txn_id, kind=kind, terminal=terminal,
+                                     result={"ok": False, "args": args, "error": exc.to_dict()}))
                 self._event(s, f"{kind}_refused", terminal, payload={"code": exc.code})
-            s.add(TransactionLog(txn_id=txn_id, kind=kind, terminal=terminal, result=result))
-        if refusal is not None:
-            raise refusal
-        return outcome
+            raise
 
     @staticmethod
     def _replay(done: TransactionLog, kind: str, args: dict) -> LoanOutcome:
         result = done.result or {}
         if done.kind != kind or result.get("args") != args:
-            raise E.TransactionMismatch(txn=done.txn_id)
+            raise _ReplayedRefusal(E.TransactionMismatch(txn=done.txn_id))
         if not result.get("ok"):
-            raise E.error_from_dict(result.get("error", {}))
+            raise _ReplayedRefusal(E.error_from_dict(result.get("error", {})))
         data = dict(result["outcome"])
         data["replayed"] = True
         return LoanOutcome.from_dict(data)
 
-    def _lock_copy(self, s: Session, barcode: str) -> Copy:
+    def _lock_copy(self, s: Session, barcode: str) -> tuple[Copy, Record]:
+        """The copy with this barcode (or RFID, or inventory number) and its record, locked."""
         code = barcode.strip()
-        q = select(Copy).where(or_(Copy.barcode == code, Copy.rfid == code, Copy.inventory_number == code))
+        q = (select(Copy, Record).join(Record, Copy.record_id == Record.id)
+             .where(or_(Copy.barcode == code, Copy.rfid == code, Copy.inventory_number == code)))
         if self.sigla:
             q = q.where(Copy.sigla == self.sigla)
         q = q.order_by((Copy.barcode == code).desc(), Copy.id).limit(1)
         if self.db.backend == "postgresql":
-            q = q.with_for_update()
-        copy = s.scalar(q)
-        if copy is None:
+            q = q.with_for_update(of=Copy)
+        row = s.execute(q).first()
+        if row is None:
             raise E.ItemNotFound(barcode=code)
-        return copy
+        return row[0], row[1]
 
     def _reader_facts(self, s: Session, reader: Reader) -> ReaderFacts:
         today = self.today()
@@ -280,8 +300,7 @@ class CirculationService:
 
     def _checkout(self, s: Session, card, barcode, txn_id, terminal) -> LoanOutcome:  # noqa: ANN001
         reader = self._reader(s, card)
-        copy = self._lock_copy(s, barcode)
-        rec = s.get(Record, copy.record_id)
+        copy, rec = self._lock_copy(s, barcode)
         if copy.status == "on_loan":
             mine = s.scalar(select(Loan.id).where(
                 Loan.copy_id == copy.id, Loan.returned_at.is_(None), Loan.reader_id == reader.id))
@@ -302,8 +321,7 @@ class CirculationService:
                            _authors(rec), due, _shelf(copy, rec))
 
     def _checkin(self, s: Session, barcode, txn_id, terminal) -> LoanOutcome:  # noqa: ANN001
-        copy = self._lock_copy(s, barcode)
-        rec = s.get(Record, copy.record_id)
+        copy, rec = self._lock_copy(s, barcode)
         loan = s.scalar(select(Loan).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None)))
         if loan is None and copy.status != "lost":
             raise E.NotOnLoan(title=rec.title)
@@ -322,8 +340,7 @@ class CirculationService:
 
     def _renew(self, s: Session, card, barcode, txn_id, terminal) -> LoanOutcome:  # noqa: ANN001
         reader = self._reader(s, card)
-        copy = self._lock_copy(s, barcode)
-        rec = s.get(Record, copy.record_id)
+        copy, rec = self._lock_copy(s, barcode)
         loan = s.scalar(select(Loan).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None)))
         if loan is None:
             raise E.NotOnLoan(title=rec.title)
