@@ -16,7 +16,7 @@ die() { printf '[ibc] error: %s\n' "$*" >&2; exit 1; }
 common_pkgs=(python3 python3-venv python3-dev build-essential libzbar0 fonts-dejavu-core)
 media_pkgs=(libvlc5 vlc-plugin-base ffmpeg)
 kiosk_pkgs=(libgl1 libegl1 libgles2 libmtdev1 libgl1-mesa-dri)
-dev_pkgs=(postgresql cups-ipp-utils poppler-utils xvfb gettext)
+dev_pkgs=(postgresql cups-ipp-utils avahi-daemon dbus poppler-utils xvfb gettext)
 
 check_system() {
   [ -r /etc/os-release ] || die "cannot tell the operating system (/etc/os-release missing)"
