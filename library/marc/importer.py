@@ -190,8 +190,8 @@ def _apply(session, items: list[_Item], sigla: str, on_batch: OnBatch | None) ->
             rows.append(row)
         session.execute(update(R).where(R.c.id == bindparam("_id"))
                         .values({c: bindparam(c) for c in rows[0] if c != "_id"}), rows)
-    out.added = len(new_items) + sum(it.repeats for it in new_items)
-    out.updated = len(old_items) + sum(it.repeats for it in old_items)
+    out.added = len(new_items)  # a key repeated in the batch: first added, the rest updates
+    out.updated = len(old_items) + sum(it.repeats for it in items)
 
     # ---- copies -------------------------------------------------------------------------
     old_copies: dict[tuple[int, str], list] = {}
