@@ -55,7 +55,7 @@ class KioskApp(App):
     """The touchscreen kiosk."""
 
     lang = StringProperty("ru")
-    theme = ObjectProperty(make_theme())
+    theme = ObjectProperty(make_theme(), rebind=True)  # kv reads app.theme.<name>
     school = StringProperty("")
     countdown = StringProperty("")
     warning = StringProperty("")

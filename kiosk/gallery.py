@@ -52,7 +52,7 @@ def _warning(app) -> None:  # noqa: ANN001
     app.go("checkout")
     type_scan(app, "100001")
     app.timer.start(app.monotonic() - (app.timer.timeout_s - 7))
-    app._update_countdown()
+    app._tick(0)
 
 
 def _search(app, text: str, hide: bool = False, facet: tuple[str, str] | None = None) -> None:  # noqa: ANN001

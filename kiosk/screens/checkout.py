@@ -62,6 +62,7 @@ class CheckoutScreen(KioskScreen):
         ids.action.opacity = 0 if p.state == "card" else 1
         ids.action.disabled = p.state == "card"
         ids.camera.opacity = 0 if p.state == "done" else 1
+        ids.camera.size_hint_x = 0.001 if p.state == "done" else 0.42
         items = ids.item_list
         items.clear_widgets()
         for item in reversed(p.items):

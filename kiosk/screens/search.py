@@ -82,7 +82,7 @@ class SearchScreen(KioskScreen):
         ids.keyboard.disabled = not p.keyboard_visible
         ids.show_keys.opacity = 0 if p.keyboard_visible else 1
         ids.show_keys.disabled = p.keyboard_visible
-        ids.show_keys.width = 0 if p.keyboard_visible else ids.show_keys.texture_size[0] + 60
+        ids.show_keys.width = 0 if p.keyboard_visible else 260 * self.kiosk.theme.scale
         chips = ids.chips
         chips.clear_widgets()
         if p.state == "empty":
