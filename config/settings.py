@@ -104,6 +104,13 @@ class ServerSettings(_Section):
     port: int = Field(8470, ge=1, le=65535)
     url: str = Field("", description="fixed server URL for terminals; empty means zeroconf")
     advertise: bool = True
+    interfaces: list[str] = Field([], description="zeroconf bind addresses; empty = all")
+    session_idle_s: int = Field(120, ge=10, le=3600, description="reader session idle expiry")
+    enrol_code_minutes: int = Field(15, ge=1, le=1440, description="one-time enrolment code life")
+    pin_failures_per_minute: int = Field(10, ge=1, le=1000, description="card/PIN guesses per terminal")
+    max_body_bytes: int = Field(65536, ge=1024, le=16 * 1024 * 1024)
+    offline_policy: Literal["seen_cards", "return_only", "disabled"] = Field(
+        "seen_cards", description="what a terminal queues while the server is unreachable")
 
 
 class MediaSettings(_Section):

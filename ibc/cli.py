@@ -29,6 +29,10 @@ COMMANDS = [
     "search",
     "kiosk",
     "screenshot",
+    "serve",
+    "terminals",
+    "discover",
+    "queue",
 ]
 
 

@@ -1,0 +1,37 @@
+"""`ibc queue list|resolve`: offline operations the server refused, for the librarian."""
+
+from __future__ import annotations
+
+import json
+
+
+def register(sub) -> None:  # noqa: ANN001
+    """Add the `queue` subcommand."""
+    p = sub.add_parser("queue", help="offline-queue conflicts reported by terminals")
+    qsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ls = qsub.add_parser("list", help="list unresolved conflicts")
+    ls.add_argument("--all", action="store_true", help="include resolved ones")
+    ls.add_argument("--json", action="store_true", help="machine-readable output")
+    r = qsub.add_parser("resolve", help="mark a conflict as dealt with")
+    r.add_argument("txn_id")
+    p.set_defaults(run=run)
+
+
+def run(args, ctx) -> int:  # noqa: ANN001
+    """List or resolve conflicts."""
+    from server.conflicts import list_conflicts, resolve
+
+    if args.action == "resolve":
+        ok = resolve(ctx.db, args.txn_id)
+        print("готово (resolved)" if ok else "нет такой операции (unknown transaction)")
+        return 0 if ok else 1
+    rows = list_conflicts(ctx.db, include_resolved=args.all)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("Конфликтов нет (no conflicts)")
+    for c in rows:
+        print(f"{c['received_at'][:19]} {c['terminal']:16} {c['op']:8} {c['card'] or '-':10} "
+              f"{c['barcode']:14} {c['code']}: {c['message']}")
+    return 0

@@ -1,0 +1,26 @@
+"""`ibc serve`: run the school server's HTTP API and advertise it over zeroconf."""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:  # noqa: ANN001
+    """Add the `serve` subcommand."""
+    p = sub.add_parser("serve", help="run the school server API (and zeroconf advertisement)")
+    p.add_argument("--host", help="bind address (default: [server] host)")
+    p.add_argument("--port", type=int, help="TCP port, 0 = any free port (default: [server] port)")
+    p.add_argument("--no-advertise", action="store_true", help="do not advertise _ibc._tcp")
+    p.set_defaults(run=run)
+
+
+def run(args, ctx) -> int:  # noqa: ANN001
+    """Serve until interrupted."""
+    import asyncio
+
+    from server.runner import serve
+
+    cfg = ctx.settings.server
+    host = args.host or cfg.host
+    port = cfg.port if args.port is None else args.port
+    asyncio.run(serve(ctx.settings, ctx.db, host=host, port=port,
+                      advertise=cfg.advertise and not args.no_advertise))
+    return 0

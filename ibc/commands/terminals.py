@@ -1,0 +1,62 @@
+"""`ibc terminals enroll|list|revoke` and `ibc librarian token`: server credentials."""
+
+from __future__ import annotations
+
+import json
+
+
+def register(sub) -> None:  # noqa: ANN001
+    """Add the `terminals` and `librarian` subcommands."""
+    p = sub.add_parser("terminals", help="enrol, list and revoke kiosk terminals")
+    tsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    e = tsub.add_parser("enroll", aliases=["enrol"], help="print a one-time enrolment code")
+    e.add_argument("--minutes", type=int, help="validity (default: [server] enrol_code_minutes)")
+    ls = tsub.add_parser("list", help="list terminals and librarian credentials")
+    ls.add_argument("--json", action="store_true", help="machine-readable output")
+    r = tsub.add_parser("revoke", help="revoke a terminal (or librarian) by name")
+    r.add_argument("name")
+    p.set_defaults(run=run)
+    lib = sub.add_parser("librarian", help="librarian credentials for the API's admin endpoints")
+    lsub = lib.add_subparsers(dest="action", metavar="ACTION", required=True)
+    t = lsub.add_parser("token", help="create a librarian token (shown once)")
+    t.add_argument("name", help="who holds it, e.g. ivanova")
+    lib.set_defaults(run=run_librarian)
+
+
+def run(args, ctx) -> int:  # noqa: ANN001
+    """Carry out one terminals action."""
+    from server import security
+
+    if args.action in ("enroll", "enrol"):
+        minutes = args.minutes or ctx.settings.server.enrol_code_minutes
+        code = security.create_enrol_code(ctx.db, minutes)
+        print(code)
+        print(f"Код подключения терминала действует {minutes} мин. "
+              f"(one-time terminal enrolment code, valid {minutes} min)")
+        return 0
+    if args.action == "list":
+        rows = security.list_credentials(ctx.db)
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False))
+        for row in [] if args.json else rows:
+            state = "отключён (revoked)" if row["revoked"] else "активен (active)"
+            print(f"{row['name']:24} {row['role']:10} {state:20} last seen {row['last_seen'] or '-'}")
+        return 0
+    if not security.revoke(ctx.db, args.name):
+        print(f"ibc terminals: нет терминала {args.name!r} (no such terminal)")
+        return 1
+    print(f"{args.name}: отключён (revoked)")
+    return 0
+
+
+def run_librarian(args, ctx) -> int:  # noqa: ANN001
+    """Create a librarian token."""
+    from server import security
+
+    try:
+        token = security.create_librarian_token(ctx.db, args.name)
+    except security.EnrolError as exc:
+        print(f"ibc librarian: {exc}")
+        return 1
+    print(token)
+    return 0

@@ -1,0 +1,133 @@
+"""The FastAPI application of the school server: composition, middleware, credentials.
+
+`create_app(settings, db)` builds everything from what it is given (no globals), so tests and
+`ibc serve` construct the same app. Routes live in server.routes (terminals and readers) and
+server.admin (librarians); errors become JSON in server.errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from library import __version__
+from library.circulation.rules import Policy
+from library.circulation.service import CirculationService
+from server import errors
+from server.security import GuessLimiter, authenticate, session_reader
+
+API_VERSION = 1
+PREFIX = "/api/v1"
+
+
+@dataclass
+class ServerState:
+    """What every request handler needs; one per app."""
+
+    settings: object
+    db: object
+    circulation: CirculationService
+    limiter: GuessLimiter
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated terminal (or librarian) of a request."""
+
+    id: int
+    name: str
+
+
+bearer = HTTPBearer(auto_error=False, description="terminal or librarian token")
+reader_header = APIKeyHeader(name="X-Reader-Session", auto_error=False,
+                             description="reader session from POST /api/v1/session")
+
+
+def state(request: Request) -> ServerState:
+    """The app's ServerState."""
+    return request.app.state.ibc
+
+
+def terminal(request: Request, cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+    """The enrolled, non-revoked terminal making the request (else 401)."""
+    st = state(request)
+    return Caller(*authenticate(st.db, cred.credentials if cred else None, "terminal"))
+
+
+def librarian(request: Request, cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+    """A librarian credential (else 401)."""
+    st = state(request)
+    return Caller(*authenticate(st.db, cred.credentials if cred else None, "librarian"))
+
+
+def reader(request: Request, caller: Caller = Depends(terminal),
+           session: str | None = Depends(reader_header)):  # noqa: ANN201
+    """The reader of a live session opened on the calling terminal (else 401)."""
+    st = state(request)
+    return session_reader(st.db, session, caller.id, st.settings.server.session_idle_s)
+
+
+def optional_reader(request: Request, caller: Caller = Depends(terminal),
+                    session: str | None = Depends(reader_header)):  # noqa: ANN201
+    """The session reader when a session header is sent, else None."""
+    if not session:
+        return None
+    st = state(request)
+    return session_reader(st.db, session, caller.id, st.settings.server.session_idle_s)
+
+
+class BodyLimit:
+    """ASGI middleware: refuse bodies over `limit` bytes (413) and bodies without a length (411)."""
+
+    def __init__(self, app, limit: int):  # noqa: ANN001
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):  # noqa: ANN001, ANN204
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        status, code = 0, ""
+        if length is not None:
+            if not length.isdigit():
+                status, code = 400, "invalid_request"
+            elif int(length) > self.limit:
+                status, code = 413, "body_too_large"
+        elif b"chunked" in headers.get(b"transfer-encoding", b""):
+            status, code = 411, "invalid_request"  # terminals always send a Content-Length
+        if not status:
+            return await self.app(scope, receive, send)
+        payload = json.dumps(errors.body(code), ensure_ascii=False).encode("utf-8")
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": payload})
+
+
+def create_app(settings, db, *, today: Callable[[], dt.date] | None = None) -> FastAPI:  # noqa: ANN001
+    """The API app for `settings` on database `db`."""
+    from server import admin, routes
+    from server.wiring import copies_changed_hook
+
+    service = CirculationService(
+        db, Policy.from_settings(settings.circulation), sigla=None,
+        today=today or dt.date.today, on_copies_changed=copies_changed_hook(),
+    )
+    app = FastAPI(
+        title="ИБЦ school server API", version=f"{API_VERSION}.0 ({__version__})",
+        description="Terminals of the school information-library centre: search, loans, media, "
+                    "replica feed. See docs/SERVER.md.",
+        responses={401: {"model": routes.schemas.ErrorOut}, 422: {"model": routes.schemas.ErrorOut}},
+    )
+    app.state.ibc = ServerState(settings, db, service,
+                                GuessLimiter(settings.server.pin_failures_per_minute))
+    errors.install(app)
+    app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)
+    app.include_router(routes.router, prefix=PREFIX)
+    app.include_router(admin.router, prefix=PREFIX)
+    return app

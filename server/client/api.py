@@ -1,0 +1,144 @@
+"""A small synchronous API client for terminals (httpx); transport errors are mapped here.
+
+    ClientError
+    ├── ServerUnreachable   connection refused/reset, timeout, 5xx: worth queueing and retrying
+    └── ApiRefused          the server answered 4xx: ``status``, ``code``, ``message`` (ru)
+
+The base URL comes from a callable so a terminal follows the server when zeroconf reports a new
+address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+
+class ClientError(Exception):
+    """Anything that went wrong talking to the server."""
+
+
+class ServerUnreachable(ClientError):
+    """No usable answer from the server (network down, server stopped, 5xx)."""
+
+
+class ApiRefused(ClientError):
+    """The server refused the request (4xx)."""
+
+    def __init__(self, status: int, data: dict):
+        self.status, self.data = status, data
+        self.code = str(data.get("code", "http_%d" % status))
+        self.message = str(data.get("message", ""))
+        super().__init__(f"{status} {self.code}: {data.get('message_en') or self.message}")
+
+
+class ApiClient:
+    """Calls the school server's /api/v1 as one terminal."""
+
+    def __init__(self, base_url: str | Callable[[], str | None], token: str | None = None, *,
+                 timeout: float = 5.0, transport: httpx.BaseTransport | None = None):
+        self._base = base_url if callable(base_url) else (lambda: base_url)
+        self.token = token
+        self.session: str | None = None
+        self._http = httpx.Client(timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc) -> None:  # noqa: ANN002
+        self.close()
+
+    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
+                session: bool = False) -> Any:
+        """One API call; returns the decoded JSON (None for 204)."""
+        base = self._base()
+        if not base:
+            raise ServerUnreachable("no server known (zeroconf has not found one yet)")
+        headers = {}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if session and self.session:
+            headers["X-Reader-Session"] = self.session
+        try:
+            resp = self._http.request(method, f"{base.rstrip('/')}/api/v1{path}", json=json,
+                                      params=params, headers=headers)
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(f"{type(exc).__name__}: {exc}") from exc
+        if resp.status_code >= 500:
+            raise ServerUnreachable(f"server error {resp.status_code}")
+        if resp.status_code >= 400:
+            try:
+                data = resp.json()
+            except ValueError:
+                data = {"code": f"http_{resp.status_code}", "message": resp.text[:200]}
+            raise ApiRefused(resp.status_code, data if isinstance(data, dict) else {})
+        return None if resp.status_code == 204 else resp.json()
+
+    # --- endpoints ---------------------------------------------------------------------------
+    def health(self) -> dict:
+        """GET /health."""
+        return self.request("GET", "/health")
+
+    def enrol(self, code: str, name: str) -> str:
+        """Enrol this terminal; keeps and returns its token."""
+        self.token = self.request("POST", "/terminals/enrol", json={"code": code, "name": name})["token"]
+        return self.token
+
+    def search(self, q: str, **params) -> dict:  # noqa: ANN003
+        """GET /search."""
+        return self.request("GET", "/search", params={"q": q, **params})
+
+    def record(self, record_id: int) -> dict:
+        """GET /records/{id}."""
+        return self.request("GET", f"/records/{int(record_id)}")
+
+    def open_session(self, card: str, pin: str | None = None) -> dict:
+        """POST /session; keeps the session token for later calls."""
+        body = {"card": card} if pin is None else {"card": card, "pin": pin}
+        out = self.request("POST", "/session", json=body)
+        self.session = out["session"]
+        return out
+
+    def end_session(self) -> None:
+        """DELETE /session."""
+        if self.session:
+            try:
+                self.request("DELETE", "/session", session=True)
+            finally:
+                self.session = None
+
+    def loans(self) -> list[dict]:
+        """GET /loans of the session reader."""
+        return self.request("GET", "/loans", session=True)
+
+    def checkout(self, barcode: str, txn_id: str) -> dict:
+        """POST /checkout for the session reader."""
+        return self.request("POST", "/checkout", json={"barcode": barcode, "txn_id": txn_id}, session=True)
+
+    def renew(self, barcode: str, txn_id: str) -> dict:
+        """POST /renew for the session reader."""
+        return self.request("POST", "/renew", json={"barcode": barcode, "txn_id": txn_id}, session=True)
+
+    def checkin(self, barcode: str, txn_id: str) -> dict:
+        """POST /return."""
+        return self.request("POST", "/return", json={"barcode": barcode, "txn_id": txn_id})
+
+    def forward(self, op: str, card: str | None, barcode: str, txn_id: str,
+                queued_at: str | None = None) -> dict:
+        """POST /offline: apply a queued operation."""
+        body = {"op": op, "card": card, "barcode": barcode, "txn_id": txn_id, "queued_at": queued_at}
+        return self.request("POST", "/offline", json=body)
+
+    def media(self, **params) -> list[dict]:  # noqa: ANN003
+        """GET /media (teachers-only items only with a teacher's session)."""
+        return self.request("GET", "/media", params=params, session=True)
+
+    def changes(self, since: int, after: str = "", limit: int = 1000) -> dict:
+        """GET /changes."""
+        return self.request("GET", "/changes", params={"since": since, "after": after, "limit": limit})

@@ -1,0 +1,122 @@
+"""The API's one place that turns errors into JSON: ``{"code", "message", "message_en"}``.
+
+    ApiError (this module)          → its own status (400, 401, 404, 413, 429)
+    AuthError / EnrolError          → 401 / 400
+    CirculationError (library)      → 422 when the card or barcode is unknown, else 409
+    RequestValidationError (FastAPI)→ 422 with the offending fields
+    anything else                   → 500, logged, no details leaked
+
+``message`` is Russian (library.i18n.translator("ru")), ``message_en`` English.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from library.circulation.errors import CirculationError
+from library.i18n import translator
+from server.security import AuthError, EnrolError
+
+log = logging.getLogger("ibc.server")
+NOT_FOUND_CODES = {"reader_not_found", "item_not_found"}
+
+# Server-side messages: code → (Russian, English).
+MESSAGES = {
+    "no_token": ("Терминал не подключён: нужен токен", "A terminal token is required"),
+    "bad_token": ("Терминал не зарегистрирован или отключён", "Unknown or revoked credential"),
+    "no_session": ("Сначала приложите читательский билет", "Show your reader card first"),
+    "bad_session": ("Сеанс читателя завершён", "The reader session has ended"),
+    "session_expired": ("Сеанс читателя истёк: приложите билет снова",
+                        "The reader session expired: show your card again"),
+    "bad_enrol_code": ("Код подключения неверен, уже использован или устарел",
+                       "The enrolment code is wrong, used or expired"),
+    "name_taken": ("Это имя терминала уже занято", "This terminal name is already taken"),
+    "too_many_attempts": ("Слишком много попыток: подождите минуту",
+                          "Too many attempts: wait a minute"),
+    "invalid_request": ("Неверный запрос", "Invalid request"),
+    "body_too_large": ("Слишком большой запрос", "Request body too large"),
+    "not_found": ("Не найдено", "Not found"),
+    "method_not_allowed": ("Метод не поддерживается", "Method not allowed"),
+    "forbidden": ("Недоступно для этого читателя", "Not available for this reader"),
+    "internal": ("Внутренняя ошибка сервера", "Internal server error"),
+    "pin_required": ("Введите ПИН-код", "Enter your PIN"),
+    "offline_refused": ("Операции без сети отключены", "Offline operations are disabled"),
+}
+
+
+class ApiError(Exception):
+    """An API refusal with an HTTP status and a code from MESSAGES."""
+
+    def __init__(self, status: int, code: str, detail: str | None = None):
+        super().__init__(code)
+        self.status, self.code, self.detail = status, code, detail
+
+
+def body(code: str, detail: str | None = None, **extra) -> dict:  # noqa: ANN003
+    """The JSON error body for a server-side code."""
+    ru, en = MESSAGES.get(code, MESSAGES["internal"])
+    out = {"code": code, "message": ru, "message_en": en}
+    if detail:
+        out["detail"] = detail
+    out.update(extra)
+    return out
+
+
+def circulation_body(exc: CirculationError) -> dict:
+    """The JSON body of a circulation refusal, in Russian and English."""
+    return {"code": exc.code, "message": exc.message(translator("ru")),
+            "message_en": exc.message(), "params": exc.to_dict()["params"]}
+
+
+def circulation_status(exc: CirculationError) -> int:
+    """422 for unknown card/barcode, 409 for a refusal by the rules or the copy's state."""
+    return 422 if exc.code in NOT_FOUND_CODES else 409
+
+
+def _fields(exc: RequestValidationError) -> list[dict]:
+    out = []
+    for err in exc.errors()[:20]:
+        out.append({"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", ""))[:200],
+                    "type": str(err.get("type", ""))})
+    return out
+
+
+def install(app: FastAPI) -> None:
+    """Register every exception handler on `app`."""
+
+    @app.exception_handler(ApiError)
+    async def _api(_req: Request, exc: ApiError) -> JSONResponse:
+        headers = {"Retry-After": "60"} if exc.status == 429 else None
+        return JSONResponse(body(exc.code, exc.detail), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(AuthError)
+    async def _auth(_req: Request, exc: AuthError) -> JSONResponse:
+        return JSONResponse(body(exc.code), status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(EnrolError)
+    async def _enrol(_req: Request, exc: EnrolError) -> JSONResponse:
+        return JSONResponse(body(exc.code), status_code=409 if exc.code == "name_taken" else 400)
+
+    @app.exception_handler(CirculationError)
+    async def _circ(_req: Request, exc: CirculationError) -> JSONResponse:
+        return JSONResponse(circulation_body(exc), status_code=circulation_status(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(body("invalid_request", errors=_fields(exc)), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
+            exc.status_code, "invalid_request")
+        return JSONResponse(body(code), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _bug(req: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s %s", req.method, req.url.path)
+        return JSONResponse(body("internal"), status_code=500)

@@ -1,0 +1,216 @@
+"""Terminal and reader endpoints: health, search, records, reader session, circulation, media,
+offline forwarding and the replica change feed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import or_, select
+
+from library.circulation import errors as E
+from library.storage.models import MediaItem, Reader, Record
+from server import schemas
+from server.app import Caller, optional_reader, reader, state, terminal
+from server.errors import ApiError
+from server.security import end_session, open_session
+
+router = APIRouter()
+SessionHeader = Annotated[Reader, Depends(reader)]
+Terminal = Annotated[Caller, Depends(terminal)]
+STAFF = ("teacher", "staff")
+
+
+@router.get("/health", response_model=schemas.HealthOut, tags=["meta"])
+def health(request: Request) -> dict:
+    """Liveness and database reachability (no credential needed)."""
+    from sqlalchemy import text
+
+    try:
+        with state(request).db.session() as s:
+            s.execute(text("SELECT 1"))
+        ok = True
+    except Exception:  # noqa: BLE001  (a health check reports, never raises)
+        ok = False
+    return {"status": "ok" if ok else "degraded", "database": ok}
+
+
+@router.get("/version", response_model=schemas.VersionOut, tags=["meta"])
+def version(request: Request) -> dict:
+    """API and software version, school id and name (no credential needed)."""
+    from library import __version__
+    from server.app import API_VERSION
+
+    school = state(request).settings.school
+    return {"api": API_VERSION, "software": __version__, "school_id": school.id,
+            "school_name": school.name}
+
+
+@router.post("/terminals/enrol", response_model=schemas.EnrolOut, tags=["terminals"])
+def enrol_terminal(body: schemas.EnrolIn, request: Request) -> dict:
+    """Trade a one-time code from `ibc terminals enroll` for this terminal's own token."""
+    from server.security import enrol
+
+    return {"name": body.name, "token": enrol(state(request).db, body.code, body.name)}
+
+
+@router.get("/search", tags=["catalogue"])
+def search_catalogue(
+    request: Request, caller: Terminal,
+    q: Annotated[str, Query(max_length=500)] = "",
+    limit: Annotated[int, Query(ge=0, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    available: bool = False, facets: bool = False,
+) -> dict:
+    """Search the catalogue (the same engine as `ibc search`)."""
+    from library.search import search
+
+    with state(request).db.transaction(write=False) as s:
+        res = search(s, q, limit=limit, offset=offset, facets=facets,
+                     filters={"available": True} if available else None)
+    return res.to_dict()
+
+
+@router.get("/records/{record_id}", response_model=schemas.RecordOut, tags=["catalogue"])
+def record_details(record_id: int, request: Request, caller: Terminal) -> dict:
+    """One record with its copies and their live status."""
+    with state(request).db.session() as s:
+        rec = s.get(Record, record_id)
+        if rec is None or rec.deleted:
+            raise ApiError(404, "not_found")
+        copies = [c for c in rec.copies if c.status not in ("written_off", "lost")]
+        out = [{"barcode": c.barcode, "shelf": c.shelf_mark or rec.bbk, "status": c.status,
+                "available": c.status == "available"} for c in copies]
+        return {"id": rec.id, "title": rec.title, "subtitle": rec.subtitle,
+                "authors": list(rec.authors or []), "publisher": rec.publisher, "year": rec.year,
+                "isbn": rec.isbn, "annotation": rec.annotation, "subjects": list(rec.subjects or []),
+                "item_type": rec.item_type or "book", "age_rating": rec.age_rating,
+                "available": sum(c["available"] for c in out), "total": len(out), "copies": out}
+
+
+# --- reader session ------------------------------------------------------------------------
+@router.post("/session", response_model=schemas.SessionOut, tags=["reader"],
+             responses={409: {"model": schemas.ErrorOut}, 429: {"model": schemas.ErrorOut}})
+def start_session(body: schemas.SessionIn, request: Request, caller: Terminal) -> dict:
+    """Card [+ PIN] → a short-lived reader session bound to this terminal."""
+    st = state(request)
+    if st.limiter.blocked(caller.name):
+        raise ApiError(429, "too_many_attempts")
+    with st.db.session() as s:
+        row = s.scalar(select(Reader).where(Reader.card_number == body.card))
+    if row is None or not row.active:
+        st.limiter.failed(caller.name)
+        raise E.ReaderNotFound(card=body.card)
+    needs_pin = bool(row.pin_hash) or st.circulation.policy.require_pin
+    if needs_pin and body.pin is None:
+        raise ApiError(409, "pin_required")
+    if needs_pin and not st.circulation.check_pin(body.card, body.pin or ""):
+        st.limiter.failed(caller.name)
+        raise E.WrongPin()
+    view = st.circulation.find_reader(body.card)
+    token = open_session(st.db, caller.id, row.id)
+    return {"session": token, "idle_s": st.settings.server.session_idle_s,
+            "reader": {"first_name": view.first_name, "initial": view.initial,
+                       "class_name": view.class_name, "category": view.category}}
+
+
+@router.delete("/session", status_code=204, tags=["reader"])
+def finish_session(request: Request, caller: Terminal, who: SessionHeader) -> None:
+    """End the reader session (the Done button)."""
+    end_session(state(request).db, request.headers.get("x-reader-session"), caller.id)
+
+
+@router.get("/loans", response_model=list[schemas.LoanOut], tags=["reader"])
+def my_loans(request: Request, who: SessionHeader) -> list:
+    """The session reader's open loans (never anyone else's)."""
+    return state(request).circulation.loans(who.card_number)
+
+
+_CIRC = {409: {"model": schemas.ErrorOut}}
+
+
+@router.post("/checkout", response_model=schemas.OutcomeOut, tags=["circulation"], responses=_CIRC)
+def checkout(body: schemas.CirculationIn, request: Request, caller: Terminal,
+             who: SessionHeader) -> dict:
+    """Lend a copy to the session reader; repeat the same txn_id safely."""
+    out = state(request).circulation.checkout(who.card_number, body.barcode, body.txn_id,
+                                              terminal=caller.name)
+    return out.to_dict()
+
+
+@router.post("/renew", response_model=schemas.OutcomeOut, tags=["circulation"], responses=_CIRC)
+def renew(body: schemas.CirculationIn, request: Request, caller: Terminal, who: SessionHeader) -> dict:
+    """Renew one of the session reader's loans."""
+    out = state(request).circulation.renew(who.card_number, body.barcode, body.txn_id,
+                                           terminal=caller.name)
+    return out.to_dict()
+
+
+@router.post("/return", response_model=schemas.OutcomeOut, tags=["circulation"], responses=_CIRC)
+def give_back(body: schemas.CirculationIn, request: Request, caller: Terminal) -> dict:
+    """Return a copy (no reader session needed, as at a returns slot)."""
+    return state(request).circulation.checkin(body.barcode, body.txn_id, terminal=caller.name).to_dict()
+
+
+@router.post("/offline", response_model=schemas.OutcomeOut, tags=["circulation"], responses=_CIRC)
+def forward_offline(body: schemas.OfflineIn, request: Request, caller: Terminal) -> dict:
+    """Apply an operation the terminal queued while offline; refusals go to the conflict list."""
+    from server.conflicts import record_conflict
+
+    st = state(request)
+    policy = st.settings.server.offline_policy
+    if policy == "disabled" or (policy == "return_only" and body.op == "checkout"):
+        raise ApiError(403, "offline_refused")
+    if body.op == "checkout" and not body.card:
+        raise ApiError(422, "invalid_request", "checkout needs a card")
+    svc = st.circulation
+    try:
+        if body.op == "checkout":
+            out = svc.checkout(body.card, body.barcode, body.txn_id, terminal=caller.name)
+        else:
+            out = svc.checkin(body.barcode, body.txn_id, terminal=caller.name)
+    except E.CirculationError as exc:
+        record_conflict(st.db, caller.name, body, exc)
+        raise
+    return out.to_dict()
+
+
+# --- media -----------------------------------------------------------------------------------
+@router.get("/media", response_model=list[schemas.MediaOut], tags=["media"])
+def media_list(
+    request: Request,
+    who: Annotated[Reader | None, Depends(optional_reader)],
+    q: Annotated[str, Query(max_length=200)] = "",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> list:
+    """Media items this reader may see: teachers-only items only for teachers and staff."""
+    with state(request).db.session() as s:
+        query = select(MediaItem).where(MediaItem.status == "ok")
+        if who is None or who.category not in STAFF:
+            query = query.where(MediaItem.access == "everyone")  # unknown levels fail closed
+        if q:
+            like = f"%{q.replace('%', '').replace('_', '')}%"
+            query = query.where(or_(MediaItem.title.ilike(like), MediaItem.subject.ilike(like)))
+        rows = s.scalars(query.order_by(MediaItem.title, MediaItem.id).offset(offset).limit(limit))
+        return [{"id": m.id, "title": m.title, "kind": m.kind, "duration_s": m.duration_s,
+                 "subject": m.subject, "class_from": m.class_from, "class_to": m.class_to,
+                 "tags": list(m.tags or []), "thumbnail": bool(m.thumbnail)} for m in rows]
+
+
+# --- replica ---------------------------------------------------------------------------------
+@router.get("/changes", response_model=schemas.ChangesOut, tags=["replica"])
+def change_feed(
+    request: Request, caller: Terminal,
+    since: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    after: Annotated[str, Query(max_length=20, pattern=r"^(?:[rc]\d{1,18})?$")] = "",
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> dict:
+    """Records and copies changed after the cursor, for the terminal's local replica."""
+    from server.feed import changes
+
+    with state(request).db.transaction(write=False) as s:
+        return changes(s, since, after, limit)
+
+
+

@@ -1,0 +1,57 @@
+"""`ibc serve` in one asyncio loop: uvicorn for the API plus the zeroconf advertisement."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+log = logging.getLogger("ibc.server")
+
+
+def _addresses(host: str, interfaces: list[str]) -> list[str]:
+    if host not in ("0.0.0.0", "", "::"):
+        return [host]
+    if interfaces:
+        return list(interfaces)
+    from zeroconf import get_all_addresses
+
+    return [a for a in get_all_addresses() if not a.startswith("127.")] or ["127.0.0.1"]
+
+
+async def serve(settings, db, *, host: str, port: int, advertise: bool) -> None:  # noqa: ANN001
+    """Run until SIGINT/SIGTERM; prints the listening URL on stdout once ready."""
+    import uvicorn
+
+    from server.app import API_VERSION, create_app
+
+    app = create_app(settings, db)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                            lifespan="off", timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            await task  # re-raises the start-up error (port in use...)
+            return
+        await asyncio.sleep(0.02)
+    real_port = server.servers[0].sockets[0].getsockname()[1]
+    print(f"ibc serve: listening on http://{host}:{real_port}", flush=True)
+    aiozc = info = None
+    if advertise:
+        from server.discovery import advertise as announce
+        from server.discovery import make_zeroconf, service_info
+
+        aiozc = make_zeroconf(settings.server.interfaces)
+        info = service_info(school_id=settings.school.id, school_name=settings.school.name,
+                            api=API_VERSION, addresses=_addresses(host, settings.server.interfaces),
+                            port=real_port)
+        await announce(aiozc, info)
+        print(f"ibc serve: advertised {info.name}", flush=True)
+    try:
+        await task
+    finally:
+        if aiozc is not None:
+            await aiozc.async_unregister_service(info)
+            await aiozc.async_close()
+        sys.stdout.flush()

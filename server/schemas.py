@@ -1,0 +1,177 @@
+"""Request and response bodies of the API (pydantic; unknown fields in requests are refused)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.security import NAME_PATTERN
+
+TXN_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+CODE = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class EnrolIn(_In):
+    """A terminal's enrolment request."""
+
+    code: str = Field(min_length=4, max_length=32)
+    name: str = Field(pattern=NAME_PATTERN)
+
+
+class EnrolOut(BaseModel):
+    """The new terminal's own token (shown once)."""
+
+    name: str
+    token: str
+
+
+class SessionIn(_In):
+    """A reader card [+ PIN] shown at the terminal."""
+
+    card: str = CODE
+    pin: str | None = Field(None, max_length=16)
+
+
+class ReaderOut(BaseModel):
+    """What the terminal may show about the reader."""
+
+    first_name: str
+    initial: str
+    class_name: str | None
+    category: str
+
+
+class SessionOut(BaseModel):
+    """A reader session: send `session` as X-Reader-Session with this terminal's token."""
+
+    session: str
+    reader: ReaderOut
+    idle_s: int
+
+
+class CirculationIn(_In):
+    """One checkout, return or renewal with the client's transaction id."""
+
+    barcode: str = CODE
+    txn_id: str = Field(pattern=TXN_PATTERN)
+
+
+class OfflineIn(_In):
+    """An operation a terminal queued while the server was unreachable."""
+
+    op: Literal["checkout", "checkin"]
+    card: str | None = Field(None, min_length=1, max_length=64)
+    barcode: str = CODE
+    txn_id: str = Field(pattern=TXN_PATTERN)
+    queued_at: dt.datetime | None = None
+
+
+class OutcomeOut(BaseModel):
+    """A successful checkout, return or renewal (`replayed` when the txn id was seen before)."""
+
+    action: str
+    txn_id: str
+    loan_id: int
+    barcode: str
+    title: str
+    authors: str
+    due_date: dt.date | None
+    shelf: str | None = None
+    renewals: int = 0
+    replayed: bool = False
+
+
+class LoanOut(BaseModel):
+    """One of the session reader's open loans."""
+
+    loan_id: int
+    barcode: str
+    title: str
+    authors: str
+    issued: dt.date
+    due_date: dt.date
+    renewals: int
+    overdue: bool
+
+
+class CopyOut(BaseModel):
+    """A copy with its live status."""
+
+    barcode: str | None
+    shelf: str | None
+    status: str
+    available: bool
+
+
+class RecordOut(BaseModel):
+    """Record details with live availability."""
+
+    id: int
+    title: str
+    subtitle: str | None
+    authors: list[str]
+    publisher: str | None
+    year: int | None
+    isbn: str | None
+    annotation: str | None
+    subjects: list[str]
+    item_type: str
+    age_rating: str | None
+    available: int
+    total: int
+    copies: list[CopyOut]
+
+
+class MediaOut(BaseModel):
+    """A media-library item the reader may see."""
+
+    id: int
+    title: str
+    kind: str
+    duration_s: float | None
+    subject: str | None
+    class_from: int | None
+    class_to: int | None
+    tags: list[str]
+    thumbnail: bool
+
+
+class ChangesOut(BaseModel):
+    """One page of the change feed; pass next_since/next_after back while `more`."""
+
+    version: int
+    records: list[dict]
+    copies: list[dict]
+    next_since: int
+    next_after: str
+    more: bool
+
+
+class HealthOut(BaseModel):
+    """Liveness."""
+
+    status: str
+    database: bool
+
+
+class VersionOut(BaseModel):
+    """What this server is."""
+
+    api: int
+    software: str
+    school_id: str
+    school_name: str
+
+
+class ErrorOut(BaseModel):
+    """Every error body."""
+
+    code: str
+    message: str
+    message_en: str

@@ -1,0 +1,189 @@
+"""Credentials: terminal enrolment and tokens, librarian tokens, reader sessions, guess limits.
+
+Tokens and one-time codes are random (``secrets``) and stored only as SHA-256 hashes, so a copy
+of the database does not let anyone act as a terminal. A reader session is a separate random
+token that is only valid together with the token of the terminal that opened it, and it ends
+after ``session_idle_s`` seconds without a request.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import hashlib
+import secrets
+import threading
+import time
+
+from sqlalchemy import select
+
+from library.storage.models import Reader, utcnow
+from server.models import EnrolCode, ReaderSession, Terminal
+
+NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+
+
+class AuthError(Exception):
+    """A credential is missing, unknown, revoked or expired (HTTP 401)."""
+
+    def __init__(self, code: str, message_en: str):
+        super().__init__(message_en)
+        self.code = code
+
+
+class EnrolError(Exception):
+    """An enrolment code is wrong, used or expired, or the name is taken."""
+
+    def __init__(self, code: str, message_en: str):
+        super().__init__(message_en)
+        self.code = code
+
+
+def digest(secret: str) -> str:
+    """The stored form of a token or code."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite gives naive datetimes back even for timezone=True columns: they are UTC.
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+# --- administration (CLI side) ----------------------------------------------------------------
+def create_enrol_code(db, minutes: int) -> str:  # noqa: ANN001
+    """A new one-time enrolment code, valid `minutes` minutes (printed once, stored hashed)."""
+    code = "-".join(secrets.token_hex(2).upper() for _ in range(3))
+    with db.transaction() as s:
+        s.add(EnrolCode(code_hash=digest(code), expires_at=utcnow() + dt.timedelta(minutes=minutes)))
+    return code
+
+
+def create_librarian_token(db, name: str) -> str:  # noqa: ANN001
+    """A new librarian credential named `name`; the token is shown once."""
+    token = secrets.token_urlsafe(32)
+    with db.transaction() as s:
+        if s.scalar(select(Terminal).where(Terminal.name == name)) is not None:
+            raise EnrolError("name_taken", f"the name {name!r} is already in use")
+        s.add(Terminal(name=name, role="librarian", token_hash=digest(token)))
+    return token
+
+
+def revoke(db, name: str) -> bool:  # noqa: ANN001
+    """Revoke a terminal or librarian credential; False when there is no such name."""
+    with db.transaction() as s:
+        row = s.scalar(select(Terminal).where(Terminal.name == name))
+        if row is None:
+            return False
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+        for sess in s.scalars(select(ReaderSession).where(ReaderSession.terminal_id == row.id)):
+            sess.ended = True
+        return True
+
+
+def list_credentials(db) -> list[dict]:  # noqa: ANN001
+    """Every terminal and librarian credential (never the token)."""
+    with db.session() as s:
+        rows = s.scalars(select(Terminal).order_by(Terminal.role.desc(), Terminal.name)).all()
+        return [{"name": t.name, "role": t.role, "created_at": _aware(t.created_at).isoformat(),
+                 "last_seen": _aware(t.last_seen).isoformat() if t.last_seen else None,
+                 "revoked": t.revoked_at is not None} for t in rows]
+
+
+# --- the API side -----------------------------------------------------------------------------
+def enrol(db, code: str, name: str) -> str:  # noqa: ANN001
+    """Trade a one-time code for a new terminal token."""
+    now = utcnow()
+    token = secrets.token_urlsafe(32)
+    with db.transaction() as s:
+        row = s.get(EnrolCode, digest(code.strip().upper()))
+        if row is None or row.used_at is not None or _aware(row.expires_at) < now:
+            raise EnrolError("bad_enrol_code", "the enrolment code is wrong, used or expired")
+        if s.scalar(select(Terminal.id).where(Terminal.name == name)) is not None:
+            raise EnrolError("name_taken", f"the name {name!r} is already in use")
+        row.used_at, row.used_by = now, name
+        s.add(Terminal(name=name, role="terminal", token_hash=digest(token)))
+    return token
+
+
+def authenticate(db, token: str | None, role: str = "terminal") -> tuple[int, str]:  # noqa: ANN001
+    """(id, name) of the live credential with this token and role, else AuthError."""
+    if not token:
+        raise AuthError("no_token", "a bearer token is required")
+    with db.transaction() as s:
+        row = s.scalar(select(Terminal).where(Terminal.token_hash == digest(token)))
+        if row is None or row.revoked_at is not None or row.role != role:
+            raise AuthError("bad_token", "unknown or revoked credential")
+        now = utcnow()
+        # Touch last_seen at most once a minute: no write per request.
+        if row.last_seen is None or now - _aware(row.last_seen) > dt.timedelta(seconds=60):
+            row.last_seen = now
+        return row.id, row.name
+
+
+def open_session(db, terminal_id: int, reader_id: int) -> str:  # noqa: ANN001
+    """A new reader session token bound to the terminal."""
+    token = secrets.token_urlsafe(24)
+    with db.transaction() as s:
+        # One reader session per terminal: opening a new one ends the previous reader's.
+        for old in s.scalars(select(ReaderSession).where(
+                ReaderSession.terminal_id == terminal_id, ReaderSession.ended.is_(False))):
+            old.ended = True
+        s.add(ReaderSession(token_hash=digest(token), terminal_id=terminal_id, reader_id=reader_id))
+    return token
+
+
+def session_reader(db, token: str | None, terminal_id: int, idle_s: int) -> Reader:  # noqa: ANN001
+    """The reader of a live session opened on this terminal; refreshes the idle timer."""
+    if not token:
+        raise AuthError("no_session", "a reader session is required")
+    now = utcnow()
+    with db.transaction() as s:
+        sess = s.get(ReaderSession, digest(token))
+        if sess is None or sess.ended or sess.terminal_id != terminal_id:
+            raise AuthError("bad_session", "unknown or ended reader session")
+        if now - _aware(sess.last_seen) > dt.timedelta(seconds=idle_s):
+            sess.ended = True
+            raise AuthError("session_expired", "the reader session expired")
+        sess.last_seen = now
+        reader = s.get(Reader, sess.reader_id)
+        if reader is None or not reader.active:
+            raise AuthError("bad_session", "unknown or ended reader session")
+        s.expunge(reader)
+        return reader
+
+
+def end_session(db, token: str | None, terminal_id: int) -> None:  # noqa: ANN001
+    """End a reader session (Done button, idle timeout on the terminal)."""
+    if not token:
+        return
+    with db.transaction() as s:
+        sess = s.get(ReaderSession, digest(token))
+        if sess is not None and sess.terminal_id == terminal_id:
+            sess.ended = True
+
+
+class GuessLimiter:
+    """At most `limit` failed card/PIN attempts per key in a sliding 60-second window."""
+
+    def __init__(self, limit: int, window_s: float = 60.0, clock=time.monotonic):  # noqa: ANN001
+        self.limit, self.window_s, self.clock = limit, window_s, clock
+        self._fails: dict[str, collections.deque] = collections.defaultdict(collections.deque)
+        self._lock = threading.Lock()
+
+    def _trim(self, key: str) -> collections.deque:
+        q = self._fails[key]
+        cutoff = self.clock() - self.window_s
+        while q and q[0] < cutoff:
+            q.popleft()
+        return q
+
+    def blocked(self, key: str) -> bool:
+        """True when `key` used up its failures for now."""
+        with self._lock:
+            return len(self._trim(key)) >= self.limit
+
+    def failed(self, key: str) -> None:
+        """Count one failure."""
+        with self._lock:
+            self._trim(key).append(self.clock())

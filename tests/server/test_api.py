@@ -1,0 +1,190 @@
+"""The API in process (TestClient) on SQLite and PostgreSQL: sessions, circulation, media, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from server import security
+
+V = "/api/v1"
+
+
+def _session(client, auth, card="C5A", pin=None):  # noqa: ANN001, ANN202
+    body = {"card": card} if pin is None else {"card": card, "pin": pin}
+    r = client.post(f"{V}/session", json=body, headers=auth)
+    assert r.status_code == 200, r.text
+    return {**auth, "X-Reader-Session": r.json()["session"]}
+
+
+def test_health_version_and_openapi(api):
+    client, _ = api
+    assert client.get(f"{V}/health").json() == {"status": "ok", "database": True}
+    assert client.get(f"{V}/version").json()["api"] == 1
+    from openapi_spec_validator import validate
+
+    validate(client.get("/openapi.json").json())
+
+
+def test_unknown_and_revoked_terminals_get_401(api, enrol):
+    client, db = api
+    assert client.get(f"{V}/search", params={"q": "мир"}).status_code == 401
+    bad = client.get(f"{V}/search", params={"q": "мир"}, headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401 and bad.json()["code"] == "bad_token"
+    auth = enrol("kiosk-1")
+    assert client.get(f"{V}/search", params={"q": "мир"}, headers=auth).status_code == 200
+    assert security.revoke(db, "kiosk-1")
+    assert client.get(f"{V}/search", params={"q": "мир"}, headers=auth).status_code == 401
+
+
+def test_enrol_code_is_one_time_and_names_unique(api):
+    client, db = api
+    code = security.create_enrol_code(db, 5)
+    assert client.post(f"{V}/terminals/enrol", json={"code": code, "name": "a"}).status_code == 200
+    again = client.post(f"{V}/terminals/enrol", json={"code": code, "name": "b"})
+    assert again.status_code == 400 and again.json()["code"] == "bad_enrol_code"
+    code2 = security.create_enrol_code(db, 5)
+    assert client.post(f"{V}/terminals/enrol", json={"code": code2, "name": "a"}).status_code == 409
+    from sqlalchemy import update
+
+    from library.storage.models import utcnow
+    from server.models import EnrolCode
+
+    code3 = security.create_enrol_code(db, 5)
+    with db.transaction() as s:
+        s.execute(update(EnrolCode).values(expires_at=utcnow()))
+    late = client.post(f"{V}/terminals/enrol", json={"code": code3, "name": "c"})
+    assert late.status_code == 400
+
+
+def test_search_record_and_availability(api, enrol):
+    client, _ = api
+    auth = enrol("k1")
+    hits = client.get(f"{V}/search", params={"q": "война"}, headers=auth).json()["hits"]
+    assert hits and hits[0]["title"] == "Война и мир"
+    rec = client.get(f"{V}/records/{hits[0]['id']}", headers=auth).json()
+    assert rec["available"] == 2 and rec["total"] == 2
+    assert client.get(f"{V}/records/999999", headers=auth).status_code == 404
+
+
+def test_checkout_loans_renew_return_exactly_once(api, enrol):
+    client, _ = api
+    h = _session(client, enrol("k1"))
+    r1 = client.post(f"{V}/checkout", json={"barcode": "1001", "txn_id": "t-1"}, headers=h)
+    assert r1.status_code == 200 and r1.json()["due_date"]
+    r2 = client.post(f"{V}/checkout", json={"barcode": "1001", "txn_id": "t-1"}, headers=h)
+    assert r2.json()["replayed"] is True and r2.json()["loan_id"] == r1.json()["loan_id"]
+    assert [x["barcode"] for x in client.get(f"{V}/loans", headers=h).json()] == ["1001"]
+    rn = client.post(f"{V}/renew", json={"barcode": "1001", "txn_id": "t-2"}, headers=h)
+    assert rn.status_code == 200 and rn.json()["renewals"] == 1
+    ret = client.post(f"{V}/return", json={"barcode": "1001", "txn_id": "t-3"}, headers=h)
+    assert ret.status_code == 200
+    assert client.get(f"{V}/loans", headers=h).json() == []
+
+
+def test_refusals_are_russian_and_english(api, enrol):
+    client, _ = api
+    auth = enrol("k1")
+    a = _session(client, auth)
+    assert client.post(f"{V}/checkout", json={"barcode": "2001", "txn_id": "a1"}, headers=a).status_code == 200
+    b = _session(client, auth, "C1B")
+    r = client.post(f"{V}/checkout", json={"barcode": "2001", "txn_id": "b1"}, headers=b)
+    assert r.status_code == 409
+    body = r.json()
+    assert body["code"] == "item_on_loan" and "выдан" in body["message"] and "on loan" in body["message_en"]
+    r = client.post(f"{V}/checkout", json={"barcode": "nope", "txn_id": "b2"}, headers=b)
+    assert r.status_code == 422 and r.json()["code"] == "item_not_found"
+
+
+def test_no_endpoint_returns_another_readers_data(api, enrol):
+    client, _ = api
+    auth = enrol("k1")
+    a = _session(client, auth)
+    client.post(f"{V}/checkout", json={"barcode": "1001", "txn_id": "a1"}, headers=a)
+    b = _session(client, auth, "C1B")
+    assert client.get(f"{V}/loans", headers=b).json() == []
+    r = client.post(f"{V}/renew", json={"barcode": "1001", "txn_id": "b1"}, headers=b)
+    assert r.status_code == 409 and r.json()["code"] == "not_your_loan"
+    # Opening B's session ended A's on the same terminal.
+    assert client.get(f"{V}/loans", headers=a).status_code == 401
+
+
+def test_session_bound_to_terminal_and_expires(api, enrol, settings):
+    client, db = api
+    t1, t2 = enrol("k1"), enrol("k2")
+    h = _session(client, t1)
+    stolen = {**t2, "X-Reader-Session": h["X-Reader-Session"]}
+    assert client.get(f"{V}/loans", headers=stolen).status_code == 401
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from library.storage.models import utcnow
+    from server.models import ReaderSession
+
+    with db.transaction() as s:
+        s.execute(update(ReaderSession).values(last_seen=utcnow() - dt.timedelta(seconds=61)))
+    r = client.get(f"{V}/loans", headers=h)
+    assert r.status_code == 401 and r.json()["code"] == "session_expired"
+
+
+def test_pin_and_rate_limit(api, enrol):
+    client, _ = api
+    auth = enrol("k1")
+    assert client.post(f"{V}/session", json={"card": "CPIN"}, headers=auth).json()["code"] == "pin_required"
+    assert client.post(f"{V}/session", json={"card": "CPIN", "pin": "4321"}, headers=auth).status_code == 200
+    for i in range(5):
+        r = client.post(f"{V}/session", json={"card": "CPIN", "pin": "000"}, headers=auth)
+        assert r.status_code == 409 and r.json()["code"] == "wrong_pin"
+    r = client.post(f"{V}/session", json={"card": "CPIN", "pin": "4321"}, headers=auth)
+    assert r.status_code == 429 and r.json()["code"] == "too_many_attempts"
+    # Another terminal is not blocked by this one's guesses.
+    assert client.post(f"{V}/session", json={"card": "C5A"}, headers=enrol("k2")).status_code == 200
+
+
+def test_media_access_filter(api, enrol):
+    client, _ = api
+    auth = enrol("k1")
+    titles = lambda h: sorted(m["title"] for m in client.get(f"{V}/media", headers=h).json())  # noqa: E731
+    assert titles(auth) == ["Фотосинтез"]
+    assert titles(_session(client, auth, "C5A")) == ["Фотосинтез"]
+    assert titles(_session(client, auth, "CT")) == sorted(["Контрольная: ответы", "Гимн", "Фотосинтез"])
+
+
+def test_librarian_endpoints_need_librarian_token(api, enrol):
+    client, db = api
+    auth = enrol("k1")
+    assert client.get(f"{V}/admin/overdue", headers=auth).status_code == 401
+    lib = {"Authorization": f"Bearer {security.create_librarian_token(db, 'anna')}"}
+    assert client.get(f"{V}/admin/overdue", headers=lib).status_code == 200
+    names = {t["name"] for t in client.get(f"{V}/admin/terminals", headers=lib).json()}
+    assert names == {"k1", "anna"}
+    # A librarian token is not a terminal token.
+    assert client.get(f"{V}/search", headers=lib).status_code == 401
+
+
+@pytest.mark.parametrize("body,status", [
+    (b"{not json", 422),
+    (b'{"barcode": 5, "txn_id": []}', 422),
+    (b'{"barcode": "1001", "txn_id": "x", "admin": true}', 422),
+    (b'{"barcode": "1001", "txn_id": "../../etc/passwd"}', 422),
+    (b'{"barcode": "\'; DROP TABLE loans; --", "txn_id": "x1"}', 422),
+])
+def test_bad_input_is_a_clear_4xx(api, enrol, body, status):
+    client, _ = api
+    h = _session(client, enrol("k1"))
+    r = client.post(f"{V}/checkout", content=body, headers={**h, "Content-Type": "application/json"})
+    assert r.status_code == status, r.text
+    assert r.json()["code"] in ("invalid_request", "item_not_found")
+    assert r.json()["message"]
+
+
+def test_huge_body_and_path_traversal(api, enrol, settings):
+    client, _ = api
+    h = enrol("k1")
+    big = b'{"card": "' + b"x" * (settings.server.max_body_bytes + 10) + b'"}'
+    r = client.post(f"{V}/session", content=big, headers={**h, "Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["code"] == "body_too_large"
+    assert client.get(f"{V}/records/..%2F..%2Fetc%2Fpasswd", headers=h).status_code in (404, 422)
+    assert client.get(f"{V}/../../etc/passwd", headers=h).status_code == 404
+    r = client.get(f"{V}/search", params={"q": "' OR 1=1; DROP TABLE records; --"}, headers=h)
+    assert r.status_code == 200
