@@ -18,6 +18,7 @@ from library import __version__
 # Module names under ibc.commands, in the order they appear in `ibc --help`.
 COMMANDS = [
     "db",
+    "backup",
     "demo",
     "circulation",
     "scan",
