@@ -23,6 +23,7 @@ COMMANDS = [
     "circulation",
     "scan",
     "projector",
+    "media",
     "printer",
     "doctor",
     "import_",
