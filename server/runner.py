@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import logging
 import sys
 
@@ -25,10 +27,20 @@ async def serve(settings, db, *, host: str, port: int, advertise: bool) -> None:
 
     from server.app import API_VERSION, create_app
 
+    class _Server(uvicorn.Server):
+        # uvicorn re-raises a captured SIGTERM after shutdown, which would kill the process
+        # before the zeroconf goodbye is sent; this loop handles the signals itself.
+        @contextlib.contextmanager
+        def capture_signals(self):  # noqa: ANN202
+            yield
+
     app = create_app(settings, db)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                             lifespan="off", timeout_graceful_shutdown=5)
-    server = uvicorn.Server(config)
+    server = _Server(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, server.handle_exit, sig, None)
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

@@ -86,3 +86,132 @@ def enrol(api):
         return {"Authorization": f"Bearer {r.json()['token']}"}
 
     return _enrol
+
+
+# --- a real server process ---------------------------------------------------------------------
+class ServerProcess:
+    """`ibc serve` as a subprocess on 127.0.0.1 with an ephemeral port."""
+
+    def __init__(self, config, workdir):  # noqa: ANN001
+        self.config, self.workdir = config, workdir
+        self.proc = None
+        self.url = ""
+
+    def start(self, timeout: float = 30.0) -> str:
+        """Start and wait until it listens and advertises; returns its URL."""
+        import os
+        import select
+        import subprocess
+        import sys
+        import time
+
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env.pop("IBC_CONFIG", None)
+        self._err = open(self.workdir / f"serve-{time.monotonic_ns()}.log", "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ibc", "--config", str(self.config), "serve", "--port", "0"],
+            stdout=subprocess.PIPE, stderr=self._err, env=env)
+        deadline = time.monotonic() + timeout
+        lines = []
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+            if ready:
+                line = self.proc.stdout.readline().decode()
+                lines.append(line)
+                if "listening on" in line:
+                    self.url = line.split("listening on", 1)[1].strip()
+                if "advertised" in line:
+                    return self.url
+            if self.proc.poll() is not None:
+                break
+        self.kill()
+        raise RuntimeError(f"ibc serve did not start: {lines} {self._log()}")
+
+    def _log(self) -> str:
+        self._err.flush()
+        return self._err.name and open(self._err.name, encoding="utf-8", errors="replace").read()[-2000:]
+
+    def kill(self) -> None:
+        """SIGKILL (a power cut for the server)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self._close()
+
+    def stop(self) -> int:
+        """SIGTERM and wait; returns the exit code."""
+        import signal
+
+        code = 0
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            code = self.proc.wait(15)
+        self._close()
+        return code
+
+    def _close(self) -> None:
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
+        if getattr(self, "_err", None):
+            self._err.close()
+
+
+def write_config(path, db_url: str, school_id: str, **server) -> None:  # noqa: ANN001, ANN003
+    """A settings file for a test server bound to 127.0.0.1."""
+    extra = "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in server.items())
+    path.write_text(
+        f'[school]\nid = "{school_id}"\nname = "Школа {school_id}"\n\n'
+        f'[database]\nurl = "{db_url}"\n\n'
+        '[server]\nhost = "127.0.0.1"\ninterfaces = ["127.0.0.1"]\nadvertise = true\n' + extra,
+        encoding="utf-8")
+
+
+@pytest.fixture
+def zc_loop():
+    """One AsyncZeroconf on 127.0.0.1 living on an asyncio loop thread (as in the kiosk app),
+    plus run(coro) to call into that loop."""
+    import asyncio
+    import threading
+
+    from server.discovery import make_zeroconf
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="test-zc-loop", daemon=True)
+    thread.start()
+
+    def run(coro, timeout: float = 30.0):  # noqa: ANN001, ANN202
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
+
+    async def _make():  # noqa: ANN202
+        return make_zeroconf(["127.0.0.1"])
+
+    aiozc = run(_make())
+    yield aiozc, run
+    run(aiozc.async_close())
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """serve(db_url, school_id, **server_settings) -> a started ServerProcess; all stopped after."""
+    procs = []
+
+    def _serve(db_url: str, school_id: str, **server) -> ServerProcess:  # noqa: ANN003
+        cfg = tmp_path / f"{school_id}.toml"
+        write_config(cfg, db_url, school_id, **server)
+        proc = ServerProcess(cfg, tmp_path)
+        procs.append(proc)
+        proc.start()
+        return proc
+
+    yield _serve
+    for proc in procs:
+        proc.stop()
+
+
+@pytest.fixture
+def library_fill():
+    """populate(db): the small test library."""
+    return populate

@@ -1,0 +1,110 @@
+"""A terminal's circulation front: online through the API, queued while the server is away.
+
+Policies (``[server] offline_policy``): ``seen_cards`` — checkouts for cards this terminal saw
+accepted online before, and returns; ``return_only`` — returns only; ``disabled`` — nothing.
+An operation keeps its transaction id from the first online attempt to the last forward, so a
+request that reached the server before the network failed is applied once, not twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from server.client.api import ApiClient, ApiRefused, ServerUnreachable
+from server.offline import OfflineQueue, new_txn_id
+
+
+class OfflineRefused(Exception):
+    """The server is unreachable and the offline policy does not allow this operation."""
+
+    message = "Сервер недоступен: обратитесь к библиотекарю"
+    message_en = "The server is unreachable: please see the librarian"
+
+
+@dataclass
+class FlushReport:
+    """What one forwarding pass did."""
+
+    done: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    left: int = 0
+
+
+class TerminalCirculation:
+    """Checkout/return for one terminal with the offline queue behind the API client."""
+
+    def __init__(self, name: str, client: ApiClient, queue: OfflineQueue, policy: str = "seen_cards"):
+        self.name, self.client, self.queue, self.policy = name, client, queue, policy
+        self.card: str | None = None
+        self.offline = False
+
+    def identify(self, card: str, pin: str | None = None) -> dict:
+        """Start a reader's visit; offline only for cards seen before (policy seen_cards)."""
+        try:
+            out = self.client.open_session(card, pin)
+        except ServerUnreachable:
+            if self.policy != "seen_cards" or not self.queue.seen(card):
+                raise OfflineRefused() from None
+            self.card, self.offline = card, True
+            return {"online": False}
+        self.queue.remember_card(card)
+        self.card, self.offline = card, False
+        return {"online": True, **out}
+
+    def finish(self) -> None:
+        """End the reader's visit."""
+        if not self.offline:
+            try:
+                self.client.end_session()
+            except (ServerUnreachable, ApiRefused):
+                self.client.session = None
+        self.card, self.offline = None, False
+
+    def checkout(self, barcode: str) -> dict:
+        """Lend a copy to the current reader: online, else queued."""
+        if self.card is None:
+            raise ValueError("identify a reader first")
+        txn = new_txn_id(self.name)
+        if not self.offline:
+            try:
+                return self.client.checkout(barcode, txn)
+            except ServerUnreachable:
+                self.offline = True  # same txn id goes into the queue
+        if self.policy != "seen_cards":
+            raise OfflineRefused()
+        self.queue.add("checkout", self.card, barcode, txn)
+        return {"queued": True, "txn_id": txn, "barcode": barcode}
+
+    def checkin(self, barcode: str) -> dict:
+        """Take a copy back: online, else queued (unless the policy is disabled)."""
+        txn = new_txn_id(self.name)
+        try:
+            return self.client.checkin(barcode, txn)
+        except ServerUnreachable:
+            if self.policy == "disabled":
+                raise OfflineRefused() from None
+        self.queue.add("checkin", None, barcode, txn)
+        return {"queued": True, "txn_id": txn, "barcode": barcode}
+
+    def flush(self) -> FlushReport:
+        """Forward queued operations in order; stop at the first network failure."""
+        report = FlushReport()
+        pending = self.queue.pending()
+        for i, op in enumerate(pending):
+            try:
+                out = self.client.forward(op["op"], op["card"], op["barcode"], op["txn_id"],
+                                          op["queued_at"])
+            except ServerUnreachable:
+                self.queue.attempted(op["txn_id"])
+                report.left = len(pending) - i
+                return report
+            except ApiRefused as exc:
+                if exc.status in (401, 403):  # revoked or policy: keep it, the librarian decides
+                    report.left = len(pending) - i
+                    return report
+                self.queue.finish(op["txn_id"], "conflict", exc.data)
+                report.conflicts.append(op["txn_id"])
+                continue
+            self.queue.finish(op["txn_id"], "done", out)
+            report.done.append(op["txn_id"])
+        return report
