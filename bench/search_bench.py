@@ -294,7 +294,7 @@ def main() -> int:
         if db.is_sqlite:
             with db.engine.connect() as c:
                 c.exec_driver_sql("ANALYZE")
-    info["index_bytes"] = sizes(db)
+    info["index_bytes"] = int(sizes(db))
     queries = make_queries(db, a.queries)
     r = run_queries(db, queries)
     for k, xs in r.items():

@@ -88,8 +88,8 @@ def apply_vocab(session: Session, delta: Counter, surface: dict[str, str]) -> No
     new = [t for t in changed if t not in existing and delta[t] > 0]
     if not new:
         return
-    session.execute(insert(s.vocab), [{"term": t, "word": surface.get(t, t)[:100], "df": delta[t]}
-                                      for t in new])
+    session.execute(backend_for(session).upsert_vocab(),
+                    [{"term": t, "word": surface.get(t, t)[:100], "df": delta[t]} for t in new])
     ids: dict[str, int] = {}
     for part in _chunks(new, 900):
         ids.update(session.execute(select(s.vocab.c.term, s.vocab.c.term_id)

@@ -24,6 +24,13 @@ def insert_ignore(table: Table):  # noqa: ANN201
     return pg_insert(table).on_conflict_do_nothing()
 
 
+def upsert_vocab():  # noqa: ANN201
+    """INSERT into search_vocab adding df on conflict (a concurrent batch added the term)."""
+    stmt = pg_insert(s.vocab)
+    return stmt.on_conflict_do_update(index_elements=["term"],
+                                      set_={"df": s.vocab.c.df + stmt.excluded.df})
+
+
 def insert_docs(session: Session, rows: list[dict], bulk: bool = False) -> None:
     """Insert search_docs rows with their tsvector."""
     if rows:

@@ -18,6 +18,13 @@ def insert_ignore(table: Table):  # noqa: ANN201
     return sqlite_insert(table).on_conflict_do_nothing()
 
 
+def upsert_vocab():  # noqa: ANN201
+    """INSERT into search_vocab adding df on conflict (a concurrent batch added the term)."""
+    stmt = sqlite_insert(s.vocab)
+    return stmt.on_conflict_do_update(index_elements=["term"],
+                                      set_={"df": s.vocab.c.df + stmt.excluded.df})
+
+
 def insert_docs(session: Session, rows: list[dict], bulk: bool = False) -> None:
     """Insert search_docs rows and (unless bulk: rebuilt at the end) their FTS entries."""
     if not rows:
