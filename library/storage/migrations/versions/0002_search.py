@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("code", sa.String(64), nullable=False),
         sa.Column("record_id", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("code", "record_id", name="pk_search_codes"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_search_codes_record_id", "search_codes", ["record_id"])
     op.create_table(
