@@ -1,0 +1,160 @@
+"""The monitoring report as one JSON-safe dict, and the key figures for the kiosk's service mode.
+
+`build_report` gathers every figure from library.reports.figures for a period (and, for a
+union catalogue, once more per school). Nothing is typed in; the dict holds counts, titles,
+authors, media titles and search queries only — never a reader's name or card.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+
+from library.reports import figures as F
+from library.reports.period import Period, parse_period
+from library.search.facets import TYPE_LABELS, bbk_label
+
+CATEGORY_LABELS = {"pupil": "Учащиеся", "teacher": "Педагоги", "staff": "Сотрудники"}
+NO_CLASS = "без класса"
+MONTH_KINDS = ("checkout", "return", "renew", "visit", "search", "search_zero", "play")
+
+
+def category_label(cat: str | None) -> str:
+    """'Учащиеся' for pupil."""
+    return CATEGORY_LABELS.get(cat or "", cat or "не указана")
+
+
+def class_key(name: str) -> tuple:
+    """Sort classes naturally: 1А, 2Б, …, 10А, 11Б, then 'без класса'."""
+    m = re.match(r"(\d+)\s*(.*)", name)
+    return (0, int(m[1]), m[2]) if m else (1, 0, name)
+
+
+def _by_class(rows, field: str, acc: dict) -> None:  # noqa: ANN001
+    for cls, cat, n in rows:
+        if cat in (None, "pupil") or cls:
+            acc[cls or NO_CLASS][field] += n
+
+
+def _by_category(rows, field: str, acc: dict) -> None:  # noqa: ANN001
+    for _cls, cat, n in rows:
+        acc[cat or "unknown"][field] += n
+
+
+def _readers(s, scope: F.Scope, visits, loans) -> dict:  # noqa: ANN001
+    registered = F.registered_readers(s, scope)
+    active, unlinked = F.active_readers(s, scope)
+    fields = ("registered", "new", "active", "visits", "loans")
+    classes: dict = defaultdict(lambda: dict.fromkeys(fields, 0))
+    cats: dict = defaultdict(lambda: dict.fromkeys(fields, 0))
+    reg = [(c, cat, n) for c, cat, n, _ in registered]
+    new = [(c, cat, k) for c, cat, _, k in registered]
+    for field, rows in (("registered", reg), ("new", new), ("active", active),
+                        ("visits", visits), ("loans", loans)):
+        _by_class(rows, field, classes)
+        _by_category(rows, field, cats)
+    return {
+        "registered": sum(n for *_, n in reg), "new": sum(n for *_, n in new),
+        "active": sum(n for *_, n in active), "active_exact": unlinked == 0,
+        "unlinked_loans": unlinked,
+        "by_class": [{"class": k, **classes[k]} for k in sorted(classes, key=class_key)],
+        "by_category": [{"category": k, "label": category_label(k), **cats[k]}
+                        for k in sorted(cats, key=lambda c: (c not in CATEGORY_LABELS, c))],
+    }
+
+
+def _fund(s, scope: F.Scope) -> dict:  # noqa: ANN001
+    raw = F.fund(s, scope)
+    sections = sorted(raw["sections"].items(), key=lambda kv: (kv[0] == F.NO_SECTION, kv[0]))
+    return {
+        "titles": sum(t for t, _ in raw["types"].values()),
+        "copies": sum(c for _, c in raw["types"].values()),
+        "by_section": [{"section": k, "label": "Без ББК" if k == F.NO_SECTION else bbk_label(k),
+                        "titles": t, "copies": c} for k, (t, c) in sections],
+        "by_type": [{"type": k, "label": TYPE_LABELS.get(k, k), "titles": t, "copies": c}
+                    for k, (t, c) in sorted(raw["types"].items(), key=lambda kv: -kv[1][0])],
+        "movement": F.fund_movement(s, scope),
+    }
+
+
+def _summary(s, scope: F.Scope) -> dict:  # noqa: ANN001
+    """The headline numbers (also one row of the per-school table)."""
+    counts = F.event_counts(s, scope)
+    fund = F.fund(s, scope)
+    n_open, n_overdue = F.loans_at_end(s, scope)
+    active, unlinked = F.active_readers(s, scope)
+    return {
+        "titles": sum(t for t, _ in fund["types"].values()),
+        "copies": sum(c for _, c in fund["types"].values()),
+        "readers": sum(n for _, _, n, _ in F.registered_readers(s, scope)),
+        "active_readers": sum(n for *_, n in active),
+        "visits": counts.get("visit", 0),
+        "loans": counts.get("checkout", 0), "returns": counts.get("return", 0),
+        "renewals": counts.get("renew", 0),
+        "searches": counts.get("search", 0) + counts.get("search_zero", 0),
+        "zero_searches": counts.get("search_zero", 0),
+        "plays": counts.get("play", 0),
+        "on_loan": n_open, "overdue": n_overdue,
+    }
+
+
+def build_report(db, period: Period, *, sigla: str | None = None,  # noqa: ANN001
+                 school_name: str = "", now: dt.datetime | None = None) -> dict:
+    """Every figure of the monitoring report for `period` (one school when `sigla` is given)."""
+    scope = F.Scope(period, sigla)
+    with db.session() as s:
+        summary = _summary(s, scope)
+        visits = F.by_reader_group(s, scope, "visit")
+        loans = F.by_reader_group(s, scope, "checkout")
+        months = F.monthly(s, scope, MONTH_KINDS)
+        titles = F.read_titles(s, scope)
+        play_kinds, top_media = F.plays(s, scope)
+        n_imports, n_imported = F.imports(s, scope)
+        schools = F.siglas(s) if sigla is None else [sigla]
+        report = {
+            "school": school_name, "sigla": sigla,
+            "period": {"label": period.label, "title": period.title,
+                       "first": period.first.isoformat(), "last": period.last.isoformat()},
+            "generated_at": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+            "summary": summary,
+            "fund": _fund(s, scope),
+            "readers": _readers(s, scope, visits, loans),
+            "circulation": {
+                "loans": summary["loans"], "returns": summary["returns"],
+                "renewals": summary["renewals"], "late_returns": F.late_returns(s, scope),
+                "on_loan_at_end": summary["on_loan"], "overdue_at_end": summary["overdue"],
+                "refusals": F.refusals(s, scope),
+                "by_month": [{"month": m.key, "label": m.label, **months[m.key]}
+                             for m in period.months()],
+            },
+            "reading": {"top_titles": titles[:F.TOP], "top_authors": F.top_authors(titles)},
+            "searches": {"total": summary["searches"], "zero": summary["zero_searches"],
+                         "top": F.searches(s, scope, "search", F.TOP),
+                         "zero_list": F.searches(s, scope, "search_zero", 50)},
+            "media": {"plays": summary["plays"], "by_kind": play_kinds, "top": top_media},
+            "catalogue": {"growth": F.catalogue_growth(s, scope), "imports": n_imports,
+                          "imported_records": n_imported},
+            "schools": ([{"sigla": x, **_summary(s, F.Scope(period, x))} for x in schools]
+                        if len(schools) > 1 else []),
+        }
+    return report
+
+
+def key_figures(db, period: Period | str | None = None, *, sigla: str | None = None,  # noqa: ANN001
+                today: dt.date | None = None) -> dict:
+    """The service mode's headline numbers; period None (or 'term') is the current school term.
+
+    The current term is clipped to today. Returns {'period': label, 'first', 'last', and the
+    counts: titles, copies, readers, active_readers, visits, loans, returns, renewals,
+    searches, zero_searches, plays, on_loan, overdue}.
+    """
+    if period is None or isinstance(period, str):
+        current = period is None or period.strip().lower() in ("term", "current")
+        period = parse_period(period or "term", today=today)
+        if current:
+            period = period.clipped(today or dt.datetime.now(period.tz).date())
+    with db.session() as s:
+        figures = _summary(s, F.Scope(period, sigla))
+    return {"period": period.title, "first": period.first.isoformat(),
+            "last": period.last.isoformat(), **figures}
