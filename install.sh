@@ -3,11 +3,33 @@
 #   ./install.sh dev        system packages + a virtualenv in ./.venv with every extra and test tools
 #   ./install.sh server     (as root) the school server: /opt/ibc venv, /etc/ibc, /var/lib/ibc, systemd
 #   ./install.sh terminal   (as root) a reading-room terminal: the same plus the kiosk session
-# Idempotent: running it again upgrades in place. Supported: Debian 12, Ubuntu 22.04/24.04.
+#   ./install.sh --uninstall [--purge]   remove the software; the data and config stay unless --purge
+# Options: --no-start (enable the units but never start or restart them; implied without systemd).
+# Idempotent: running it again upgrades in place (a backup first, then `ibc db upgrade`).
+# Supported: Debian 12, Ubuntu 22.04/24.04.
 set -euo pipefail
 
-role=${1:-dev}
+role=dev
+action=install
+purge=no
+no_start=${IBC_NO_START:-no}
+for arg in "$@"; do
+  case "$arg" in
+    dev|server|terminal) role=$arg ;;
+    --uninstall) action=uninstall ;;
+    --purge) purge=yes ;;
+    --no-start) no_start=yes ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) printf '[ibc] error: unknown argument %s\nusage: ./install.sh [dev|server|terminal] [--no-start] | --uninstall [--purge]\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+PREFIX=/opt/ibc
+ETC=/etc/ibc
+DATA=/var/lib/ibc
+UNIT_DIR=/etc/systemd/system
+UNITS=(ibc-server.service ibc-kiosk.service ibc-kiosk-x11.service ibc-backup.service ibc-backup.timer)
 
 say() { printf '\033[1m[ibc]\033[0m %s\n' "$*"; }
 die() { printf '[ibc] error: %s\n' "$*" >&2; exit 1; }
@@ -16,10 +38,15 @@ die() { printf '[ibc] error: %s\n' "$*" >&2; exit 1; }
 common_pkgs=(python3 python3-venv python3-dev build-essential libzbar0 fonts-dejavu-core)
 media_pkgs=(libvlc5 vlc-plugin-base ffmpeg)
 kiosk_pkgs=(libgl1 libegl1 libgles2 libmtdev1 libgl1-mesa-dri)
-dev_pkgs=(postgresql cups-ipp-utils avahi-daemon dbus poppler-utils xvfb gettext)
+dev_pkgs=(postgresql cups-ipp-utils avahi-daemon dbus poppler-utils xvfb gettext systemd debootstrap)
+server_pkgs=(systemd postgresql-client ca-certificates)
+terminal_pkgs=(systemd ca-certificates dbus libpam-systemd cups-client ipp-usb avahi-daemon)
+cage_pkgs=(cage)
+x11_pkgs=(xserver-xorg-core xserver-xorg-legacy xserver-xorg-input-libinput xinit x11-xserver-utils matchbox-window-manager)
 
 check_system() {
   [ -r /etc/os-release ] || die "cannot tell the operating system (/etc/os-release missing)"
+  # shellcheck disable=SC1091
   . /etc/os-release
   case "${ID:-}:${VERSION_ID:-}" in
     debian:12|debian:13|ubuntu:22.04|ubuntu:24.04) ;;
@@ -46,6 +73,15 @@ apt_install() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# True when the package exists in the apt lists (refreshing them once if needed).
+apt_has() {
+  apt-cache show "$1" >/dev/null 2>&1 && return 0
+  [ -n "${apt_refreshed:-}" ] && return 1
+  apt_refreshed=1
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  apt-cache show "$1" >/dev/null 2>&1
+}
+
 make_venv() {
   local venv=$1 extras=$2
   if [ ! -x "$venv/bin/python" ]; then
@@ -55,12 +91,132 @@ make_venv() {
   "$venv/bin/python" -m pip install -q --upgrade pip
   say "installing ibc-kiosk[$extras] into $venv"
   if [ "$role" = dev ]; then
-    "$venv/bin/python" -m pip install -q -e "$here[$extras]"
+    "$venv/bin/python" -m pip install -q -e "${here}[$extras]"
   else
-    "$venv/bin/python" -m pip install -q "$here[$extras]"
+    "$venv/bin/python" -m pip install -q --upgrade "${here}[$extras]"
   fi
 }
 
+# systemd is PID 1 here (not a chroot, a container build or an image being prepared).
+systemd_running() {
+  [ -d /run/systemd/system ] || return 1
+  if command -v systemd-detect-virt >/dev/null && systemd-detect-virt -q --chroot; then return 1; fi
+  return 0
+}
+
+may_start() { [ "$no_start" != yes ] && systemd_running; }
+
+unit_active() { may_start && systemctl -q is-active "$1" 2>/dev/null; }
+
+install_units() {
+  local enable=("$@") u
+  for u in "${UNITS[@]}"; do install -m 0644 "$here/systemd/$u" "$UNIT_DIR/$u"; done
+  install -D -m 0644 "$here/docs/INSTALL.md" /usr/share/doc/ibc-kiosk/INSTALL.md
+  if systemd_running; then systemctl daemon-reload; fi
+  # `systemctl enable` only creates symlinks: it works offline (chroot, image) too.
+  systemctl enable -q "${enable[@]}"
+  say "enabled: ${enable[*]}"
+}
+
+setup_terminal() {
+  local g session
+  for g in video render input lp; do
+    getent group "$g" >/dev/null && usermod -a -G "$g" ibc
+  done
+  install -m 0644 "$here/systemd/ibc-kiosk.pam" /etc/pam.d/ibc-kiosk
+  install -m 0755 "$here/systemd/ibc-kiosk-x11-session" "$PREFIX/bin/ibc-kiosk-x11-session"
+  install -d -o ibc -g ibc -m 0750 "$DATA/kivy"
+  if dpkg-query -W -f='${Status}' cage 2>/dev/null | grep -q "install ok installed"; then
+    session=ibc-kiosk.service
+  else
+    session=ibc-kiosk-x11.service
+    install -d -m 0755 /etc/X11
+    printf 'allowed_users=anybody\nneeds_root_rights=yes\n' > /etc/X11/Xwrapper.config
+  fi
+  systemctl disable -q ibc-kiosk.service ibc-kiosk-x11.service 2>/dev/null || true
+  install_units "$session" ibc-backup.timer
+  systemctl set-default -q graphical.target
+  kiosk_unit=$session
+}
+
+install_role() {
+  [ "$(id -u)" = 0 ] || die "run as root: sudo ./install.sh $role"
+  check_system
+  local pkgs=("${common_pkgs[@]}" "${media_pkgs[@]}") extras main_unit
+  if [ "$role" = server ]; then
+    pkgs+=("${server_pkgs[@]}")
+    extras=server,media,devices,postgres,reports
+  else
+    pkgs+=("${kiosk_pkgs[@]}" "${terminal_pkgs[@]}")
+    if apt_has cage; then pkgs+=("${cage_pkgs[@]}"); else
+      say "cage is not available here: the kiosk runs in Xorg with matchbox instead"
+      pkgs+=("${x11_pkgs[@]}")
+    fi
+    extras=kiosk,camera,media,devices
+  fi
+  apt_install "${pkgs[@]}"
+
+  id ibc >/dev/null 2>&1 || useradd --system --user-group --home-dir "$DATA" --shell /usr/sbin/nologin ibc
+  install -d -o ibc -g ibc -m 0750 "$DATA" "$DATA/backups"
+  install -d -m 0755 "$ETC"
+  if [ -f "$ETC/ibc.toml" ]; then
+    if ! cmp -s "$here/config/$role.toml" "$ETC/ibc.toml"; then
+      install -m 0644 "$here/config/$role.toml" "$ETC/ibc.toml.dist"
+      say "kept your $ETC/ibc.toml; the shipped example is $ETC/ibc.toml.dist"
+    fi
+  else
+    install -m 0640 -g ibc "$here/config/$role.toml" "$ETC/ibc.toml"
+    say "wrote $ETC/ibc.toml (edit it, then run this script again or restart the service)"
+  fi
+
+  if [ -x "$PREFIX/bin/ibc" ]; then
+    say "upgrading: backing up the library first"
+    runuser -u ibc -- "$PREFIX/bin/ibc" backup --keep 14 || die "backup before the upgrade failed; nothing changed"
+  fi
+  make_venv "$PREFIX" "$extras"
+  ln -sf "$PREFIX/bin/ibc" /usr/local/bin/ibc
+
+  main_unit=ibc-server.service
+  if [ "$role" = server ]; then
+    install_units ibc-server.service ibc-backup.timer
+  else
+    setup_terminal
+    main_unit=$kiosk_unit
+  fi
+  local was_active=no
+  if unit_active "$main_unit"; then was_active=yes; systemctl stop "$main_unit"; fi
+  runuser -u ibc -- "$PREFIX/bin/ibc" db upgrade
+  if may_start; then
+    systemctl start ibc-backup.timer
+    if [ "$role" = server ] || [ "$was_active" = yes ]; then systemctl restart "$main_unit"; fi
+    say "started $main_unit"
+  else
+    say "systemd is not running here (or --no-start): units enabled, not started"
+  fi
+  say "installed the $role role: $("$PREFIX/bin/ibc" --version); check it with: ibc doctor"
+}
+
+uninstall() {
+  [ "$(id -u)" = 0 ] || die "run as root: sudo ./install.sh --uninstall"
+  local u present=()
+  for u in "${UNITS[@]}"; do [ -f "$UNIT_DIR/$u" ] && present+=("$u"); done
+  if [ ${#present[@]} -gt 0 ]; then
+    if systemd_running; then systemctl disable -q --now "${present[@]}" || true; else systemctl disable -q "${present[@]}" || true; fi
+    for u in "${present[@]}"; do rm -f "$UNIT_DIR/$u"; done
+    if systemd_running; then systemctl daemon-reload; fi
+  fi
+  rm -f /etc/pam.d/ibc-kiosk /usr/local/bin/ibc
+  rm -rf "$PREFIX" /usr/share/doc/ibc-kiosk
+  if [ "$purge" = yes ]; then
+    rm -rf "$DATA" "$ETC"
+    id ibc >/dev/null 2>&1 && userdel ibc
+    say "removed ibc-kiosk with its data ($DATA), settings ($ETC) and user ibc"
+  else
+    say "removed ibc-kiosk; kept the data in $DATA and the settings in $ETC (--purge removes them)"
+  fi
+}
+
+if [ "$action" = uninstall ]; then uninstall; exit 0; fi
 case "$role" in
   dev)
     check_system
@@ -69,22 +225,6 @@ case "$role" in
     say "done: $here/.venv/bin/ibc --help"
     ;;
   server|terminal)
-    [ "$(id -u)" = 0 ] || die "run as root: sudo ./install.sh $role"
-    check_system
-    pkgs=("${common_pkgs[@]}" "${media_pkgs[@]}")
-    [ "$role" = terminal ] && pkgs+=("${kiosk_pkgs[@]}")
-    apt_install "${pkgs[@]}"
-    id ibc >/dev/null 2>&1 || useradd --system --home-dir /var/lib/ibc --shell /usr/sbin/nologin ibc
-    install -d -o ibc -g ibc -m 0750 /var/lib/ibc
-    install -d -m 0755 /etc/ibc
-    [ -f /etc/ibc/ibc.toml ] || install -m 0644 "$here/config/$role.toml" /etc/ibc/ibc.toml
-    if [ "$role" = server ]; then extras=server,media,devices,postgres,reports; else extras=kiosk,camera,media,devices; fi
-    make_venv /opt/ibc "$extras"
-    ln -sf /opt/ibc/bin/ibc /usr/local/bin/ibc
-    runuser -u ibc -- /opt/ibc/bin/ibc db upgrade
-    say "installed the $role role; systemd units follow in systemd/"
-    ;;
-  *)
-    die "usage: ./install.sh [dev|server|terminal]"
+    install_role
     ;;
 esac
