@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import or_, select
 
 from library.circulation import errors as E
@@ -72,7 +72,8 @@ def search_catalogue(
 
 
 @router.get("/records/{record_id}", response_model=schemas.RecordOut, tags=["catalogue"])
-def record_details(record_id: int, request: Request, caller: Terminal) -> dict:
+def record_details(record_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
+                   caller: Terminal) -> dict:
     """One record with its copies and their live status."""
     with state(request).db.session() as s:
         rec = s.get(Record, record_id)

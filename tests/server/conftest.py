@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -120,16 +121,14 @@ class ServerProcess:
                 lines.append(line)
                 if "listening on" in line:
                     self.url = line.split("listening on", 1)[1].strip()
-                if "advertised" in line:
+                if "advertised" in line or ("listening on" in line and "advertise = false"
+                                            in self.config.read_text()):
                     return self.url
             if self.proc.poll() is not None:
                 break
         self.kill()
-        raise RuntimeError(f"ibc serve did not start: {lines} {self._log()}")
-
-    def _log(self) -> str:
-        self._err.flush()
-        return self._err.name and open(self._err.name, encoding="utf-8", errors="replace").read()[-2000:]
+        log = open(self._err.name, encoding="utf-8", errors="replace").read()[-2000:]  # noqa: SIM115
+        raise RuntimeError(f"ibc serve did not start: {lines} {log}")
 
     def kill(self) -> None:
         """SIGKILL (a power cut for the server)."""
@@ -158,11 +157,12 @@ class ServerProcess:
 
 def write_config(path, db_url: str, school_id: str, **server) -> None:  # noqa: ANN001, ANN003
     """A settings file for a test server bound to 127.0.0.1."""
-    extra = "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in server.items())
+    server = {"advertise": True, **server}
+    extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in server.items())
     path.write_text(
         f'[school]\nid = "{school_id}"\nname = "Школа {school_id}"\n\n'
         f'[database]\nurl = "{db_url}"\n\n'
-        '[server]\nhost = "127.0.0.1"\ninterfaces = ["127.0.0.1"]\nadvertise = true\n' + extra,
+        '[server]\nhost = "127.0.0.1"\ninterfaces = ["127.0.0.1"]\n' + extra,
         encoding="utf-8")
 
 
@@ -215,3 +215,31 @@ def serve(tmp_path):
 def library_fill():
     """populate(db): the small test library."""
     return populate
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """(url, terminal auth headers incl. a reader session) of one module-wide `ibc serve`."""
+    import httpx
+
+    from library.storage.database import open_database
+    from server.security import create_enrol_code
+
+    tmp = tmp_path_factory.mktemp("live")
+    url = f"sqlite:///{tmp / 'server.sqlite3'}"
+    db = open_database(url)
+    populate(db)
+    code = create_enrol_code(db, 5)
+    db.dispose()
+    cfg = tmp / "live.toml"
+    write_config(cfg, url, "live", advertise=False, pin_failures_per_minute=1000)
+    proc = ServerProcess(cfg, tmp)
+    proc.start()
+    try:
+        token = httpx.post(f"{proc.url}/api/v1/terminals/enrol",
+                           json={"code": code, "name": "fuzz"}).json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        sess = httpx.post(f"{proc.url}/api/v1/session", json={"card": "C5A"}, headers=auth).json()
+        yield proc.url, {**auth, "X-Reader-Session": sess["session"]}
+    finally:
+        proc.stop()
