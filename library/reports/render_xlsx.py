@@ -1,0 +1,52 @@
+"""XLSX output (openpyxl): one sheet per section, the school and the period atop each sheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from library.reports.tables import header_lines, sections
+
+MAX_WIDTH = 60
+
+
+def render_xlsx(report: dict, path: str | Path) -> Path:
+    """Write the report as an Excel workbook; returns the path."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    bold, title_font = Font(bold=True), Font(bold=True, size=13)
+    head_fill = PatternFill("solid", fgColor="DCE6F1")
+    school, period = header_lines(report)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for section in sections(report):
+        ws = wb.create_sheet(section.title[:31])
+        ws.append([school])
+        ws["A1"].font = title_font
+        ws.append([period])
+        widths: dict[int, int] = {}
+        for table in section.tables:
+            ws.append([])
+            ws.append([table.title])
+            ws.cell(ws.max_row, 1).font = bold
+            ws.append(table.headers)
+            for i in range(1, len(table.headers) + 1):
+                cell = ws.cell(ws.max_row, i)
+                cell.font, cell.fill = bold, head_fill
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            for row in table.rows or [["нет данных"]]:
+                ws.append(row)
+            if table.note:
+                ws.append([table.note])
+                ws.cell(ws.max_row, 1).font = Font(italic=True)
+            for row in [table.headers, *table.rows]:
+                for i, v in enumerate(row, 1):
+                    widths[i] = max(widths.get(i, 8), min(MAX_WIDTH, len(str(v)) + 2))
+        for i, w in widths.items():
+            ws.column_dimensions[ws.cell(1, i).column_letter].width = w
+        ws.oddHeader.center.text = f"{school} — {period}"
+        ws.page_setup.orientation = "landscape"
+    wb.properties.title = f"Отчёт ИБЦ: {report['period']['title']}"
+    path = Path(path)
+    wb.save(path)
+    return path
