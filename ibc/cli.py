@@ -28,6 +28,7 @@ COMMANDS = [
     "doctor",
     "import_",
     "export",
+    "report",
     "search",
     "kiosk",
     "screenshot",
