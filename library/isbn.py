@@ -33,7 +33,7 @@ def is_valid10(isbn: str) -> bool:
     """True when `isbn` is 10 characters with a correct mod-11 check digit."""
     if len(isbn) != 10 or not isbn[:9].isdigit() or not (isbn[9].isdigit() or isbn[9] == "X"):
         return False
-    total = sum((10 - i) * int(c) for i, c in enumerate(isbn[:9]))
+    total = sum(w * int(c) for w, c in zip(range(10, 1, -1), isbn))
     total += 10 if isbn[9] == "X" else int(isbn[9])
     return total % 11 == 0
 
@@ -51,7 +51,7 @@ def is_valid(isbn: str) -> bool:
 
 
 def _check13(first12: str) -> int:
-    total = sum(int(c) * (1 if i % 2 == 0 else 3) for i, c in enumerate(first12))
+    total = sum(map(int, first12[0::2])) + 3 * sum(map(int, first12[1::2]))
     return (10 - total % 10) % 10
 
 

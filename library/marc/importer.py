@@ -31,9 +31,9 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from library.errors import ImportFormatError
-from library.marc.mapping import MAPPED_TAGS, to_record_data
-from library.marc.model import CopyData, RecordData, RecordError
-from library.marc.reader import read_file
+from library.marc.model import CopyData, RecordData
+from library.marc.pipeline import mapped_records, should_parallelise
+from library.marc.reader import detect_container
 from library.storage.models import Copy, Counter, Event, Loan, Record, utcnow
 
 R = Record.__table__
@@ -109,6 +109,47 @@ class _Outcome:
     warnings: list[tuple[_Item, str]] = field(default_factory=list)
 
 
+def _write_many(session, table, rows: list[dict], *, by_id: bool = False) -> None:  # noqa: ANN001
+    """INSERT (or UPDATE ... WHERE id = _id) many rows.
+
+    On SQLite the rows go straight to the driver's executemany with values converted by the
+    columns' own bind processors: SQLAlchemy's per-row parameter handling cost more than the
+    writes themselves. Other back ends use SQLAlchemy's batched executemany (insertmanyvalues).
+    """
+    cols = [c for c in rows[0] if c != "_id"]
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        if by_id:
+            session.execute(update(table).where(table.c.id == bindparam("_id"))
+                            .values({c: bindparam(c) for c in cols}), rows)
+        else:
+            session.execute(insert(table), rows)
+        return
+    procs = [(i, p) for i, c in enumerate(cols)
+             if (p := table.c[c].type.bind_processor(conn.dialect)) is not None]
+    keys = cols + ["_id"] if by_id else cols
+    params = []
+    memo: dict[int, tuple[object, object]] = {}  # batch-wide values (timestamps) convert once
+    for row in rows:
+        values = [row[k] for k in keys]
+        for i, p in procs:
+            v = values[i]
+            if v is None:
+                continue
+            seen = memo.get(i)
+            if seen is not None and seen[0] is v:
+                values[i] = seen[1]
+            else:
+                values[i] = p(v)
+                memo[i] = (v, values[i])
+        params.append(tuple(values))
+    if by_id:
+        sql = f"UPDATE {table.name} SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?"
+    else:
+        sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    conn.exec_driver_sql(sql, params)
+
+
 def next_version(session) -> int:  # noqa: ANN001
     """Increment the change-feed counter and return the new version (one UPDATE)."""
     t = Counter.__table__
@@ -179,7 +220,7 @@ def _apply(session, items: list[_Item], sigla: str, on_batch: OnBatch | None) ->
             rows.append(row)
         # Plain executemany + one SELECT: RETURNING with parameter order is row-at-a-time on
         # SQLite, which made this step the slowest of the import.
-        session.execute(insert(R), rows)
+        _write_many(session, R, rows)
         new_keys = [it.data.key for it in new_items]
         ids.update(session.execute(select(R.c.key, R.c.id).where(R.c.key.in_(new_keys))).all())
     if old_items:
@@ -188,8 +229,7 @@ def _apply(session, items: list[_Item], sigla: str, on_batch: OnBatch | None) ->
             row = _record_row(it.data, version, now)
             row["_id"] = existing[it.data.key]
             rows.append(row)
-        session.execute(update(R).where(R.c.id == bindparam("_id"))
-                        .values({c: bindparam(c) for c in rows[0] if c != "_id"}), rows)
+        _write_many(session, R, rows, by_id=True)
     out.added = len(new_items)  # a key repeated in the batch: first added, the rest updates
     out.updated = len(old_items) + sum(it.repeats for it in items)
 
@@ -265,11 +305,9 @@ def _apply(session, items: list[_Item], sigla: str, on_batch: OnBatch | None) ->
             continue
         claimed[k] = mine
     if updates:
-        rows = [row for _, row in updates]
-        session.execute(update(C).where(C.c.id == bindparam("_id"))
-                        .values({c: bindparam(c) for c in rows[0] if c != "_id"}), rows)
+        _write_many(session, C, [row for _, row in updates], by_id=True)
     if inserts:
-        session.execute(insert(C), [row for _, row in inserts])
+        _write_many(session, C, [row for _, row in inserts])
     if on_batch is not None:
         on_batch(session, [ids[it.data.key] for it in items])
     return out
@@ -324,12 +362,14 @@ class _Writer:
 
 def import_files(db, paths: Iterable[str | os.PathLike[str]], *, sigla: str,  # noqa: ANN001
                  on_batch: OnBatch | None = None, progress: Progress | None = None,
-                 batch_size: int = 1000, event: bool = True) -> ImportReport:
+                 batch_size: int = 1000, event: bool = True,
+                 parallel: bool | None = None) -> ImportReport:
     """Import MARC files (ISO 2709, MARCXML, ИРБИС text) into `db`; returns the report.
 
     `sigla` is the holding school for copies whose field names no library (910^d / 899$a /
     852$a / 952$a empty) and scopes ИРБИС 903 keys. A file that cannot be opened or recognised
-    is reported as an error and the other files go on.
+    is reported as an error and the other files go on. `parallel` reads and maps in a second
+    process (None: automatically for files of 8 MB and more on multi-core machines).
     """
     report = ImportReport()
     writer = _Writer(db, report, sigla, on_batch, batch_size)
@@ -339,27 +379,24 @@ def import_files(db, paths: Iterable[str | os.PathLike[str]], *, sigla: str,  # 
         size = 0
         try:
             size = os.path.getsize(name)
-            records = read_file(name, MAPPED_TAGS)
+            detect_container(name)  # unreadable or unknown files fail here, in this process
+            if parallel is None:
+                use_worker = should_parallelise(name)
+            else:
+                use_worker = parallel
             first = True
-            for parsed in records:
+            for ordinal, offset, encoding, data, reason in mapped_records(name, sigla, use_worker):
                 first = False
                 report.read += 1
-                if parsed.error:
-                    report.skip(name, parsed.ordinal, parsed.offset, parsed.error)
-                    continue
-                report.encodings[parsed.encoding] += 1
-                try:
-                    data = to_record_data(parsed, sigla)
-                except RecordError as exc:
-                    report.skip(name, parsed.ordinal, parsed.offset, exc.reason)
-                    continue
-                except Exception as exc:  # noqa: BLE001 - a mapping bug must not stop the batch
-                    report.skip(name, parsed.ordinal, parsed.offset, f"cannot map: {exc!r}")
+                if encoding is not None:  # the record was decoded (even if mapping refused it)
+                    report.encodings[encoding] += 1
+                if reason is not None:
+                    report.skip(name, ordinal, offset, reason)
                     continue
                 report.formats[data.source_format] += 1
-                writer.add(_Item(data, name, parsed.ordinal, parsed.offset))
+                writer.add(_Item(data, name, ordinal, offset))
                 if progress is not None and report.read % 500 == 0:
-                    progress(name, parsed.offset or 0, size, report)
+                    progress(name, offset or 0, size, report)
             writer.flush()
             if first:
                 report.unreadable_files += 1

@@ -179,6 +179,16 @@ def split_fields(raw: bytes) -> tuple[str, list[tuple[str, int, int]]]:
     return leader, fields
 
 
+def _in_order(raw: bytes, fields: list[tuple[str, int, int]]) -> bool:
+    """True when the fields lie back to back in directory order up to the record terminator."""
+    expect = fields[0][1] if fields else 0
+    for _, s, e in fields:
+        if s != expect:
+            return False
+        expect = e + 1
+    return expect == len(raw) - 1
+
+
 def is_control_tag(tag: str) -> bool:
     """True for control-field tags 001-009 (and 00X variants)."""
     return tag[:2] == "00"
@@ -214,6 +224,13 @@ def decode_record(raw: bytes, leader: str, fields: list[tuple[str, int, int]], e
             text = raw.decode(encoding)  # one decode; byte offsets equal character offsets
             pieces = ((tag, text[s:e]) for tag, s, e in fields
                       if wanted is None or tag in wanted)
+        elif fields and _in_order(raw, fields):
+            # Usual layout: decode the data area once and split on field terminators.
+            texts = raw[fields[0][1]:-1].decode(encoding).split("\x1e")
+            if len(texts) != len(fields) + 1:
+                raise RecordError("a field terminator inside field data")
+            pieces = ((f[0], t) for f, t in zip(fields, texts)
+                      if wanted is None or f[0] in wanted)
         else:
             pieces = ((tag, raw[s:e].decode(encoding)) for tag, s, e in fields
                       if wanted is None or tag in wanted)

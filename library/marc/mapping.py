@@ -37,10 +37,13 @@ MAPPED_TAGS = frozenset(
 
 def tidy(text: str | None) -> str | None:
     """Strip ISBD punctuation and brackets left at the ends of a value; None when empty."""
-    if text is None:
+    if not text:
         return None
-    text = " ".join(text.replace("\x88", "").replace("\x89", "").split())
-    text = text.rstrip(_TRAIL).lstrip(" ,;:/").strip()
+    if "\x88" in text or "\x89" in text:  # UNIMARC non-sorting marks
+        text = text.replace("\x88", "").replace("\x89", "")
+    if "  " in text or "\n" in text or "\t" in text:
+        text = " ".join(text.split())
+    text = text.strip().rstrip(_TRAIL).lstrip(" ,;:/")
     if text.endswith(".") and not text.endswith("..") and len(text.rsplit(" ", 1)[-1]) > 4:
         text = text[:-1]
     return text or None

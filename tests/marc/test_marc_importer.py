@@ -168,3 +168,20 @@ def test_progress_is_called(db, tmp_path, batch_size):
                  progress=lambda name, done, total, rep: calls.append((done, total)),
                  batch_size=batch_size)
     assert calls[-1][0] == calls[-1][1] > 0
+
+
+def test_reader_process_gives_the_same_report(tmp_path):
+    from library.storage.database import open_database
+
+    records = [rusmarc(n, copies=2) for n in range(40)]
+    records[7] = records[7][:14] + b"f" + records[7][15:]  # a broken base address
+    path = write(tmp_path, "a.iso", *records)
+    reports = []
+    for parallel in (False, True):
+        db = open_database(f"sqlite:///{tmp_path / f'{parallel}.sqlite3'}")
+        try:
+            reports.append(import_files(db, [path], sigla="S", parallel=parallel).as_dict())
+            assert counts(db) == (39, 78)
+        finally:
+            db.dispose()
+    assert reports[0] == reports[1] and reports[0]["skipped"] == 1
