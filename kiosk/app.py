@@ -123,7 +123,12 @@ class KioskApp(App):
         return root
 
     def on_start(self) -> None:
-        """Start the camera/HID source, if any."""
+        """Start the camera/HID source, if any; let the system (systemd, SIGTERM) stop us."""
+        import signal
+
+        # SDL turns SIGTERM into a close request, which the kiosk refuses without the PIN;
+        # a service manager stopping the session must still work.
+        signal.signal(signal.SIGTERM, lambda *_a: Clock.schedule_once(self._system_stop))
         if self.scanner_source is not None:
             try:
                 self.scanner_source.start(ScanBridge(self.deliver_scan).post)
@@ -272,6 +277,10 @@ class KioskApp(App):
         if self.service.unlocked:
             self._allow_exit = True
             self.stop()
+
+    def _system_stop(self, *_args) -> None:
+        self._allow_exit = True
+        self.stop()
 
     def _on_request_close(self, *_args, **_kwargs) -> bool:
         return not self._allow_exit  # True keeps the window open: no way out without the PIN
