@@ -31,7 +31,8 @@ def run(args, ctx) -> int:  # noqa: ANN001
         return 2
     suffix = Path(args.output).suffix.lower() if args.output else ""
     if args.output and suffix not in FORMATS:
-        print(f"ibc report: {args.output}: the file must end in .pdf, .xlsx or .csv", file=sys.stderr)
+        print(f"ibc report: {args.output}: the file must end in .pdf, .xlsx or .csv",
+              file=sys.stderr)
         return 2
     try:
         period = parse_period(args.period, tz=args.tz)

@@ -12,6 +12,7 @@ counted: SQLite's lower() does not fold Cyrillic, and ББК sections follow lib
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -78,7 +79,10 @@ def monthly(s: Session, scope: Scope, kinds: tuple[str, ...]) -> dict[str, dict[
     return out
 
 
-def by_reader_group(s: Session, scope: Scope, kind: str) -> list[tuple[str | None, str | None, int]]:
+Group = tuple[str | None, str | None, int]  # (class, category, count)
+
+
+def by_reader_group(s: Session, scope: Scope, kind: str) -> list[Group]:
     """(class, category, count) of one event kind, as recorded on the events."""
     stmt = (select(E.c.reader_class, E.c.reader_category, func.count())
             .where(scope.events(kind)).group_by(E.c.reader_class, E.c.reader_category))
@@ -150,7 +154,8 @@ def plays(s: Session, scope: Scope, top: int = TOP) -> tuple[dict[str, int], lis
     items = []
     for mid, title, kind, cnt in _rows(s, stmt):
         kinds[kind or "other"] += int(cnt)
-        items.append({"media_id": mid, "title": title or f"#{mid}", "kind": kind, "plays": int(cnt)})
+        items.append({"media_id": mid, "title": title or f"#{mid}", "kind": kind,
+                      "plays": int(cnt)})
     return dict(kinds), items[:top]
 
 
@@ -162,16 +167,19 @@ def _loan_scope(scope: Scope, stmt):  # noqa: ANN001, ANN202
 
 
 def loans_at_end(s: Session, scope: Scope) -> tuple[int, int]:
-    """(open, overdue) loans at the end of the period: still out, and past their due date."""
+    """(open, overdue) loans at the end of the period (or now, if sooner): out, and past due."""
     p = scope.period
-    is_open = and_(L.c.issued_at < p.end, or_(L.c.returned_at.is_(None), L.c.returned_at >= p.end))
-    overdue = func.coalesce(func.sum(case((L.c.due_date <= p.last, 1), else_=0)), 0)
+    now = dt.datetime.now(dt.timezone.utc)
+    end = min(p.end, now)
+    as_of = min(p.last + dt.timedelta(days=1), now.astimezone(p.tz).date())  # overdue: due < as_of
+    is_open = and_(L.c.issued_at < end, or_(L.c.returned_at.is_(None), L.c.returned_at >= end))
+    overdue = func.coalesce(func.sum(case((L.c.due_date < as_of, 1), else_=0)), 0)
     stmt = _loan_scope(scope, select(func.count(), overdue).where(is_open))
     n_open, n_overdue = s.execute(stmt).one()
     return int(n_open), int(n_overdue)
 
 
-def active_readers(s: Session, scope: Scope) -> tuple[list[tuple[str | None, str | None, int]], int]:
+def active_readers(s: Session, scope: Scope) -> tuple[list[Group], int]:
     """Distinct borrowers per (class, category) in the period, and loans no longer linked.
 
     Loans are anonymised some days after return, so a distinct count is exact only while no
@@ -183,7 +191,8 @@ def active_readers(s: Session, scope: Scope) -> tuple[list[tuple[str | None, str
                        .where(base, L.c.reader_id.is_not(None))
                        .group_by(L.c.reader_class, L.c.reader_category))
     groups = [(cls, cat, int(n)) for cls, cat, n in _rows(s, stmt)]
-    unlinked = s.scalar(_loan_scope(scope, select(func.count()).where(base, L.c.reader_id.is_(None))))
+    unlinked = s.scalar(_loan_scope(scope, select(func.count())
+                                    .where(base, L.c.reader_id.is_(None))))
     return groups, int(unlinked or 0)
 
 
@@ -269,7 +278,8 @@ def catalogue_growth(s: Session, scope: Scope) -> list[dict]:
     before = int(s.scalar(select(func.count()).where(*base, R.c.created_at < p.start)) or 0)
     inner = (select(scope.month_bucket(R.c.created_at).label("month"))
              .where(*base, scope.in_period(R.c.created_at)).subquery())
-    added = {m: int(n) for m, n in _rows(s, select(inner.c.month, func.count()).group_by(inner.c.month))}
+    stmt = select(inner.c.month, func.count()).group_by(inner.c.month)
+    added = {m: int(n) for m, n in _rows(s, stmt)}
     out, total = [], before
     for m in p.months():
         total += added.get(m.key, 0)

@@ -6,7 +6,7 @@ September whatever the database stores. Accepted spellings (`parse_period`):
 
 * ``2026Q3`` — calendar quarter; ``2026`` — calendar year; ``2026-09`` — a month;
 * ``2026-09-01..2026-11-30`` — a range of dates, both ends included;
-* ``term`` (or ``current``) — the current school term, see `school_term`.
+* ``term`` (or ``current``) — the current school term up to today, see `school_term`.
 
 School terms (четверти) are 1 Sep–31 Oct, 1 Nov–31 Dec, 10 Jan–20 Mar and 1 Apr–31 May. A date
 in the holidays between terms (1–9 Jan, 21–31 Mar, June–August) belongs to the term that has
@@ -137,7 +137,8 @@ def parse_period(text: str, *, tz: dt.tzinfo | str | None = None,
     zone = ZoneInfo(tz) if isinstance(tz, str) else (tz or local_zone())
     s = (text or "").strip()
     if s.lower() in ("term", "current", "четверть"):
-        return school_term(today or dt.datetime.now(zone).date(), zone)
+        day = today or dt.datetime.now(zone).date()
+        return school_term(day, zone).clipped(day)
     if m := re.fullmatch(r"(\d{4})\s*[QqКк]([1-4])", s):
         return quarter(int(m[1]), int(m[2]), zone)
     if re.fullmatch(r"\d{4}", s):

@@ -12,7 +12,7 @@ import io
 from pathlib import Path
 
 from library.pdf import cyrillic_font, font_path
-from library.reports.tables import Section, Table, header_lines, sections
+from library.reports.tables import Table, header_lines, sections
 
 TOP_SECTIONS = 10
 BLUE, ORANGE, GREEN = "#3b6ea8", "#e08a2c", "#4f9a5a"
@@ -78,7 +78,7 @@ def chart_loans_by_month(r: dict) -> io.BytesIO:
                       label=label, color=color)
         _label_bars(ax, bars)
     ax.set_xticks(xs, [m["label"] for m in months], fontsize=8)
-    ax.legend(fontsize=8, frameon=False)
+    fig.legend(fontsize=8, frameon=False, loc="outside right upper")
     _style(ax, "Выдачи, возвраты и посещения по месяцам")
     return _png(fig)
 
@@ -178,8 +178,8 @@ def render_pdf(report: dict, path: str | Path) -> Path:
         canvas.setStrokeColor(colors.HexColor("#999999"))
         canvas.line(18 * mm, top - 2 * mm, A4[0] - 18 * mm, top - 2 * mm)
         canvas.drawRightString(A4[0] - 18 * mm, 9 * mm, f"Стр. {doc.page}")
-        canvas.drawString(18 * mm, 9 * mm, f"Сформировано {report['generated_at'][:10]}; "
-                                           "все показатели рассчитаны по журналу событий и каталогу")
+        canvas.drawString(18 * mm, 9 * mm, f"Сформировано {report['generated_at'][:10]}; все "
+                          "показатели рассчитаны по журналу событий и каталогу")
         canvas.restoreState()
 
     def image(buf: io.BytesIO) -> Image:
@@ -255,5 +255,5 @@ def _table(table: Table, st: dict, width: float) -> list:
     return out
 
 
-__all__ = ["Section", "chart_fund_by_section", "chart_growth", "chart_loans_by_class",
+__all__ = ["chart_fund_by_section", "chart_growth", "chart_loans_by_class",
            "chart_loans_by_month", "render_pdf"]

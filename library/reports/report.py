@@ -150,10 +150,7 @@ def key_figures(db, period: Period | str | None = None, *, sigla: str | None = N
     searches, zero_searches, plays, on_loan, overdue}.
     """
     if period is None or isinstance(period, str):
-        current = period is None or period.strip().lower() in ("term", "current")
         period = parse_period(period or "term", today=today)
-        if current:
-            period = period.clipped(today or dt.datetime.now(period.tz).date())
     with db.session() as s:
         figures = _summary(s, F.Scope(period, sigla))
     return {"period": period.title, "first": period.first.isoformat(),

@@ -66,6 +66,6 @@ def test_school_terms(day, first, last, n):
 
 def test_current_term_and_clipping():
     p = parse_period("term", today=D(2026, 11, 24), tz=MSK)
-    assert (p.first, p.last) == (D(2026, 11, 1), D(2026, 12, 31))
-    c = p.clipped(D(2026, 11, 24))
-    assert c.last == D(2026, 11, 24) and "по 24.11.2026" in c.title
+    assert (p.first, p.last) == (D(2026, 11, 1), D(2026, 11, 24))
+    assert p.title == "2-я четверть 2026/27 уч. г., по 24.11.2026 (01.11.2026–24.11.2026)"
+    assert parse_period("term", today=D(2027, 7, 1), tz=MSK).last == D(2027, 5, 31)
