@@ -43,3 +43,11 @@ def test_json(url, capsys):
 def test_bad_options_are_one_line(url, capsys, argv, err):
     assert cli.main(["--db", url, "report", *argv]) == 2
     assert err in capsys.readouterr().err
+
+
+def test_empty_library_still_renders(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    for ext in ("pdf", "xlsx", "csv"):
+        assert cli.main(["--db", url, "report", "--period", "2026", "-o",
+                         str(tmp_path / f"r.{ext}")]) == 0
+    assert "выдано 0" in capsys.readouterr().out
