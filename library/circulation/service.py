@@ -14,11 +14,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from library.circulation import errors as E
+from library.circulation import sql as Q
 from library.circulation.rules import ItemFacts, Policy, ReaderFacts, checkout_due, renew_due, transition
 from library.storage.models import Copy, Counter, Event, Loan, Reader, Record, TransactionLog, utcnow
 
@@ -96,6 +97,9 @@ def _authors(rec: Record) -> str:
 
 def _shelf(copy: Copy, rec: Record) -> str | None:
     return copy.shelf_mark or rec.bbk
+
+
+_NO_SYNC = {"synchronize_session": False}
 
 
 class _ReplayedRefusal(Exception):
@@ -213,13 +217,14 @@ class CirculationService:
         # transaction back anyway; the refusal is then recorded in a second, small one.
         try:
             with self.db.transaction() as s:
-                done = s.get(TransactionLog, txn_id)
+                done = s.connection().execute(Q.TXN_BY_ID, {"txn": txn_id}).first()
                 if done is not None:
                     return self._replay(done, kind, args)
                 with s.no_autoflush:  # one flush for all the writes, not one per query
                     outcome = work(s)
-                s.add(TransactionLog(txn_id=txn_id, kind=kind, terminal=terminal,
-                                     result={"ok": True, "args": args, "outcome": outcome.to_dict()}))
+                s.connection().execute(Q.INSERT_TXN, {
+                    "txn_id": txn_id, "kind": kind, "terminal": terminal, "created_at": utcnow(),
+                    "result": {"ok": True, "args": args, "outcome": outcome.to_dict()}})
             return outcome
         except E.CirculationError as exc:
             with self.db.transaction() as s:
@@ -277,21 +282,25 @@ class CirculationService:
             raise E.ReaderNotFound(card=card)
         return r
 
-    def _bump(self, s: Session, copy: Copy) -> None:
-        version = s.execute(
+    @staticmethod
+    def _next_version(s: Session) -> int:
+        """Bump the catalogue change counter and return the new version."""
+        return s.execute(
             update(Counter).where(Counter.name == "catalogue").values(value=Counter.value + 1)
             .returning(Counter.value),
-            execution_options={"synchronize_session": False},
-        ).scalar()
-        copy.version = version or 0
+            execution_options=_NO_SYNC,
+        ).scalar() or 0
+
+    def _bump(self, s: Session, copy: Copy) -> None:
+        copy.version = self._next_version(s)
         if self.on_copies_changed:
             s.flush()
             self.on_copies_changed(s, [copy.record_id])
 
     def _event(self, s: Session, kind: str, terminal, reader: Reader | None = None,  # noqa: ANN001
                copy: Copy | None = None, payload: dict | None = None) -> None:
-        s.add(Event(
-            kind=kind, terminal=terminal, sigla=copy.sigla if copy else self.sigla,
+        s.execute(insert(Event).values(
+            ts=utcnow(), kind=kind, terminal=terminal, sigla=copy.sigla if copy else self.sigla,
             reader_category=reader.category if reader else None,
             reader_class=reader.class_name if reader else None,
             record_id=copy.record_id if copy else None, copy_id=copy.id if copy else None,
@@ -299,26 +308,46 @@ class CirculationService:
         ))
 
     def _checkout(self, s: Session, card, barcode, txn_id, terminal) -> LoanOutcome:  # noqa: ANN001
-        reader = self._reader(s, card)
-        copy, rec = self._lock_copy(s, barcode)
-        if copy.status == "on_loan":
-            mine = s.scalar(select(Loan.id).where(
-                Loan.copy_id == copy.id, Loan.returned_at.is_(None), Loan.reader_id == reader.id))
-            if mine:
-                raise E.ItemAlreadyYours(title=rec.title)
-        facts = ItemFacts(copy.status, rec.item_type or "book", rec.age_min, rec.title)
+        # The hot path: prebuilt Core statements on the session's connection (library/circulation/sql.py).
+        conn = s.connection()
+        reader = conn.execute(Q.READER_BY_CARD, {"card": card.strip()}).first()
+        if reader is None or not reader.active:
+            raise E.ReaderNotFound(card=card)
+        code = barcode.strip()
+        params = {"code": code, "sigla": self.sigla} if self.sigla else {"code": code}
+        copy = conn.execute(Q.COPY_BY_CODE[(bool(self.sigla), self.db.backend == "postgresql")],
+                            params).first()
+        if copy is None:
+            raise E.ItemNotFound(barcode=code)
+        if copy.status == "on_loan" and conn.execute(
+                Q.MY_OPEN_LOAN, {"copy_id": copy.id, "reader_id": reader.id}).first():
+            raise E.ItemAlreadyYours(title=copy.title)
         today = self.today()
-        due = checkout_due(self.policy, self._reader_facts(s, reader), facts, today)
-        loan = Loan(copy_id=copy.id, reader_id=reader.id, reader_category=reader.category,
-                    reader_class=reader.class_name, due_date=due, checkout_txn=txn_id, terminal=terminal)
-        s.add(loan)
-        copy.status = transition(copy.status, "checkout")
-        rec.popularity = (rec.popularity or 0) + 1
-        self._bump(s, copy)
-        self._event(s, "checkout", terminal, reader, copy)
-        s.flush()
-        return LoanOutcome("checkout", txn_id, loan.id, copy.barcode or barcode, rec.title,
-                           _authors(rec), due, _shelf(copy, rec))
+        n_open, n_overdue, n_lost = conn.execute(
+            Q.READER_FACTS, {"today": today, "reader_id": reader.id}).one()
+        facts = ReaderFacts(reader.category, reader.class_name, reader.blocked,
+                            int(n_open), int(n_overdue), int(n_lost))
+        item = ItemFacts(copy.status, copy.item_type or "book", copy.age_min, copy.title)
+        due = checkout_due(self.policy, facts, item, today)
+        new_status = transition(copy.status, "checkout")
+        now = utcnow()
+        loan_id = conn.execute(Q.INSERT_LOAN, {
+            "copy_id": copy.id, "reader_id": reader.id, "reader_category": reader.category,
+            "reader_class": reader.class_name, "issued_at": now, "due_date": due, "renewals": 0,
+            "checkout_txn": txn_id, "terminal": terminal, "anonymised": False}).scalar_one()
+        version = conn.execute(Q.NEXT_VERSION).scalar() or 0
+        conn.execute(Q.SET_COPY_STATUS, {"copy_id": copy.id, "new_status": new_status,
+                                         "new_version": version})
+        conn.execute(Q.BUMP_POPULARITY, {"rid": copy.record_id})
+        conn.execute(Q.INSERT_EVENT, {
+            "ts": now, "kind": "checkout", "terminal": terminal, "sigla": copy.sigla,
+            "reader_category": reader.category, "reader_class": reader.class_name,
+            "record_id": copy.record_id, "copy_id": copy.id, "payload": {}})
+        if self.on_copies_changed:
+            self.on_copies_changed(s, [copy.record_id])
+        authors = ", ".join(a.split(",")[0].strip() for a in (copy.authors or [])[:2] if a)
+        return LoanOutcome("checkout", txn_id, loan_id, copy.barcode or code, copy.title,
+                           authors, due, copy.shelf_mark or copy.bbk)
 
     def _checkin(self, s: Session, barcode, txn_id, terminal) -> LoanOutcome:  # noqa: ANN001
         copy, rec = self._lock_copy(s, barcode)
