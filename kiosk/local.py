@@ -47,7 +47,7 @@ class LocalCatalogue:
 
         with self.db.session() as s:
             res = search(s, query, limit=limit, offset=offset, facets=True,
-                         filters=_filters(facets))
+                         filters=_filters(facets), audience="pupil")
         hits = tuple(Hit(h.id, h.title, tuple(h.authors or ()), h.year, h.isbn, h.available,
                          h.copies, h.shelf, h.type or "book") for h in res.hits)
         chips = []

@@ -11,9 +11,9 @@ from sqlalchemy import or_, select
 from library.circulation import errors as E
 from library.storage.models import MediaItem, Reader, Record
 from server import schemas
-from server.app import Caller, optional_reader, reader, state, terminal
+from server.app import Caller, optional_reader, reader, reader_header, state, terminal
 from server.errors import ApiError
-from server.security import end_session, open_session
+from server.security import AuthError, end_session, open_session, session_reader
 
 router = APIRouter()
 SessionHeader = Annotated[Reader, Depends(reader)]
@@ -61,13 +61,26 @@ def search_catalogue(
     limit: Annotated[int, Query(ge=0, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
     available: bool = False, facets: bool = False,
+    session: Annotated[str | None, Depends(reader_header)] = None,
 ) -> dict:
-    """Search the catalogue (the same engine as `ibc search`)."""
+    """Search the catalogue (the same engine as `ibc search`).
+
+    Teachers-only media are found only within a teacher's or staff reader session; without a
+    session (or with an ended one) the search is pupil-level.
+    """
     from library.search import search
 
-    with state(request).db.transaction(write=False) as s:
+    st = state(request)
+    audience = "pupil"
+    if session:
+        try:
+            audience = session_reader(st.db, session, caller.id,
+                                      st.settings.server.session_idle_s).category or "pupil"
+        except AuthError:
+            audience = "pupil"
+    with st.db.transaction(write=False) as s:
         res = search(s, q, limit=limit, offset=offset, facets=facets,
-                     filters={"available": True} if available else None)
+                     filters={"available": True} if available else None, audience=audience)
     return res.to_dict()
 
 

@@ -16,6 +16,9 @@ def register(sub) -> None:  # noqa: ANN001
     p.add_argument("--offset", type=int, default=0, metavar="N", help="hits to skip")
     p.add_argument("--facets", action="store_true", help="also count facets")
     p.add_argument("--available", action="store_true", help="only titles on the shelf now")
+    p.add_argument("--audience", choices=("pupil", "teacher", "staff"), default="pupil",
+                   help="who is searching: teachers-only media are found only for teacher/staff "
+                        "(default: pupil)")
     p.set_defaults(run=run)
     r = sub.add_parser("reindex", help="rebuild the search index from the catalogue")
     r.add_argument("--json", action="store_true", help="machine-readable output")
@@ -25,7 +28,8 @@ def register(sub) -> None:  # noqa: ANN001
 def _hit_dict(h) -> dict:  # noqa: ANN001
     return {"id": h.id, "title": h.title, "authors": h.authors, "year": h.year, "isbn": h.isbn,
             "available": h.available, "copies": h.copies, "shelf": h.shelf, "type": h.type,
-            "score": h.score, "highlight": h.highlight, "spans": h.spans}
+            "score": h.score, "highlight": h.highlight, "spans": h.spans,
+            **({"access": h.access, "downloadable": h.downloadable} if h.access else {})}
 
 
 def run(args, ctx) -> int:  # noqa: ANN001
@@ -38,7 +42,8 @@ def run(args, ctx) -> int:  # noqa: ANN001
     t0 = time.perf_counter()
     with ctx.db.transaction(write=False) as s:
         res = search(s, args.query, limit=args.limit, offset=args.offset, facets=args.facets,
-                     filters={"available": True} if args.available else None)
+                     filters={"available": True} if args.available else None,
+                     audience=args.audience)
     ms = (time.perf_counter() - t0) * 1000
     if args.json:
         out = {"total": res.total, "total_exact": res.total_exact,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from library.search.access import OPEN, level_of
 from library.search.facets import SEP, bbk_section, decade
 from library.search.normalize import isbn_variants, normalise_code, stems, words
 from library.search.schema import FIELD_COLUMNS
@@ -43,8 +44,12 @@ def _field(texts, surface: dict[str, str]) -> str:  # noqa: ANN001
     return " ".join(ts)
 
 
-def build_document(rec: dict, copy_stats: dict | None = None, copy_codes=()) -> Document:  # noqa: ANN001
-    """The index document of one record given as a dict of records columns."""
+def build_document(rec: dict, copy_stats: dict | None = None, copy_codes=(),  # noqa: ANN001
+                   media_access: str | None = None) -> Document:
+    """The index document of one record given as a dict of records columns.
+
+    `media_access` is MediaItem.access of a media record (missing → teachers only).
+    """
     surface: dict[str, str] = {}
     authors = list(rec.get("authors") or [])
     subjects = list(rec.get("subjects") or [])
@@ -69,6 +74,7 @@ def build_document(rec: dict, copy_stats: dict | None = None, copy_codes=()) -> 
         "available": int(stats.get("available") or 0),
         "copies": int(stats.get("copies") or 0),
         "popularity": int(rec.get("popularity") or 0),
+        "access": level_of(media_access) if rec.get("item_type") == "media" else OPEN,
     }
     codes: set[str] = set()
     for isbn in [rec.get("isbn"), *(rec.get("isbns") or [])]:

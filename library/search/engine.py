@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from library.search import schema as s
+from library.search.access import LEVEL_NAMES, ONSITE, TEACHERS, sees_teachers_only
 from library.search.backends import backend_for
 from library.search.corrector import Vocab, build_groups, suggestion_text
 from library.search.facets import count_facets
@@ -28,7 +29,7 @@ COUNT_CAP = 1_000
 FACET_CAP = 2_000
 SUGGEST = "Возможно, вы искали: «{}»"
 _RANK_COLS = ("docid", "record_id", "title_t", "author_t", "subject_t", "available", "copies",
-              "popularity")
+              "popularity", "access")
 _ROW_COLS = _RANK_COLS + ("facet_authors", "facet_subjects", "year", "decade", "bbk_section",
                           "item_type", "language", "age_rating")
 
@@ -43,16 +44,19 @@ def _rows(session: Session, docids: list[int], cols: tuple[str, ...] = _ROW_COLS
     return out
 
 
-def _code_hits(session: Session, pq: ParsedQuery) -> list[int]:
+def _code_hits(session: Session, pq: ParsedQuery, hide: bool) -> list[int]:
     codes = {v for c in pq.codes for v in isbn_variants(c)}
     if not codes:
         return []
     q = (select(s.docs.c.docid).join(s.codes, s.codes.c.record_id == s.docs.c.record_id)
          .where(s.codes.c.code.in_(sorted(codes))).distinct().order_by(s.docs.c.docid))
+    if hide:
+        q = q.where(s.docs.c.access < TEACHERS)
     return list(session.execute(q).scalars())
 
 
-def _plan(session: Session, pq: ParsedQuery, filters: dict | None, force_typos: bool = False):
+def _plan(session: Session, pq: ParsedQuery, filters: dict | None, hide: bool,
+          force_typos: bool = False):
     groups, vocab = build_groups(session, pq.terms, force_typos=force_typos) if pq.terms else ([], None)
     phrases = [PhraseSpec(stems(p.words), (FIELD_TO_COLUMN[p.field],) if p.field else None)
                for p in pq.phrases]
@@ -63,17 +67,24 @@ def _plan(session: Session, pq: ParsedQuery, filters: dict | None, force_typos: 
         f["year_to"] = pq.year_to
     if pq.types:
         f["types"] = pq.types
-    return Plan(groups, phrases, f), vocab
+    return Plan(groups, phrases, f, hide_teachers_only=hide), vocab
 
 
 def search(session: Session, query: str, *, limit: int = 20, offset: int = 0,
-           facets: bool = False, filters: dict | None = None) -> SearchResult:
-    """Search the catalogue; never raises on odd input (empty, one letter, punctuation)."""
+           facets: bool = False, filters: dict | None = None,
+           audience: str | None = None) -> SearchResult:
+    """Search the catalogue; never raises on odd input (empty, one letter, punctuation).
+
+    `audience` is who is looking: "pupil", "teacher" or "staff" (also "librarian", "admin").
+    Teachers-only media are found by teachers and staff only; None (anonymous) and any other
+    value are treated as a pupil.
+    """
     limit, offset = max(0, min(int(limit), 200)), max(0, int(offset))
+    hide = not sees_teachers_only(audience)
     be = backend_for(session)
     pq = parse(query or "")
     result = SearchResult(query=query or "")
-    coded = _code_hits(session, pq) if pq.codes else []
+    coded = _code_hits(session, pq, hide) if pq.codes else []
     if pq.codes and not pq.code_like:  # isbn:… asks for codes only
         rows = _rows(session, coded)
         ordered = [rows[d] for d in coded if d in rows]
@@ -82,12 +93,12 @@ def search(session: Session, query: str, *, limit: int = 20, offset: int = 0,
         if facets:
             result.facets = count_facets(ordered)
         return result
-    plan, vocab = _plan(session, pq, filters)
+    plan, vocab = _plan(session, pq, filters, hide)
     if pq.terms and any(g.weight == 0 or g.corrected_to for g in plan.groups):
         # Keys like , . ; [ ] carry Cyrillic letters (б ю ж х ъ): convert the raw query whole.
         pq2 = parse(swap_layout(query))
         if pq2.terms and not pq2.codes:
-            plan2, _ = _plan(session, pq2, filters)
+            plan2, _ = _plan(session, pq2, filters, hide)
             if all(g.weight > 0 and not g.corrected_to for g in plan2.groups):
                 for t, g in zip(pq2.terms, plan2.groups):
                     g.corrected_to = t.word
@@ -100,7 +111,7 @@ def search(session: Session, query: str, *, limit: int = 20, offset: int = 0,
     else:
         ranked, total, exact = [], 0, True
     if total == 0 and not coded and pq.terms and plan.has_text:  # maybe a real but rarer word was mistyped
-        plan2, _ = _plan(session, pq, filters, force_typos=True)
+        plan2, _ = _plan(session, pq, filters, hide, force_typos=True)
         if any(g.corrected_to for g in plan2.groups):
             ranked2, total2, exact2 = _rank(session, be, plan2, offset + limit)
             if total2:
@@ -154,6 +165,13 @@ def _rank(session: Session, be, plan: Plan, need: int) -> tuple[list[dict], int,
     return scored, total, exact
 
 
+def _access_fields(item_type: str | None, row: dict) -> dict:
+    if item_type != "media":
+        return {}
+    level = row.get("access", TEACHERS)
+    return {"access": LEVEL_NAMES[level], "downloadable": level != ONSITE}
+
+
 def _hits(session: Session, rows: list[dict], groups, phrase_terms: set[str]) -> list[Hit]:  # noqa: ANN001
     if not rows:
         return []
@@ -183,5 +201,5 @@ def _hits(session: Session, rows: list[dict], groups, phrase_terms: set[str]) ->
             type=m["item_type"], score=r.get("score", 0.0), subtitle=m["subtitle"],
             highlight={"title": mark(m["title"], t_spans),
                        "authors": [mark(a, sp) for a, sp in zip(authors, a_spans)]},
-            spans={"title": t_spans, "authors": a_spans}))
+            spans={"title": t_spans, "authors": a_spans}, **_access_fields(m["item_type"], r)))
     return hits

@@ -15,10 +15,11 @@ from sqlalchemy import Integer, bindparam, delete, func, insert, select, text, u
 from sqlalchemy.orm import Session
 
 from library.search import schema as s
+from library.search.access import OPEN, TEACHERS, level_of
 from library.search.backends import backend_for
 from library.search.documents import build_document, doc_terms
 from library.search.typo import deletion_keys, indexable
-from library.storage.models import Copy, CopyStatus, Record
+from library.storage.models import Copy, CopyStatus, MediaItem, Record
 
 CHUNK = 500
 GONE = (CopyStatus.WRITTEN_OFF.value, CopyStatus.LOST.value)
@@ -51,6 +52,15 @@ def _copy_codes(session: Session, record_ids: list[int]) -> dict[int, list[str]]
     for rid, bc, inv in session.execute(q):
         out.setdefault(rid, []).extend(c for c in (bc, inv) if c)
     return out
+
+
+def media_access(session: Session, recs: dict) -> dict[int, str]:
+    """{record_id: MediaItem.access} for the media records among `recs` (no query without any)."""
+    ids = [rid for rid, r in recs.items() if r["item_type"] == "media"]
+    if not ids:
+        return {}
+    q = select(MediaItem.record_id, MediaItem.access).where(MediaItem.record_id.in_(ids))
+    return dict(session.execute(q).all())
 
 
 def next_docids(session: Session, n: int) -> int:
@@ -111,6 +121,7 @@ def index_records(session: Session, record_ids: Iterable[int]) -> int:
             select(s.docs).where(s.docs.c.record_id.in_(part))).mappings()}
         stats = copy_stats(session, part)
         ccodes = _copy_codes(session, part)
+        access = media_access(session, recs)
         delta: Counter = Counter()
         surface: dict[str, str] = {}
         for row in old.values():
@@ -123,7 +134,7 @@ def index_records(session: Session, record_ids: Iterable[int]) -> int:
         new_ids = {rid: first + i for i, rid in enumerate(fresh)}
         rows, code_rows = [], []
         for rid in live:
-            doc = build_document(recs[rid], stats.get(rid), ccodes.get(rid, ()))
+            doc = build_document(recs[rid], stats.get(rid), ccodes.get(rid, ()), access.get(rid))
             doc.row["docid"] = old[rid]["docid"] if rid in old else new_ids[rid]
             rows.append(doc.row)
             code_rows.extend({"code": c, "record_id": rid} for c in doc.codes)
@@ -151,6 +162,24 @@ def index_copies_changed(session: Session, record_ids: Iterable[int]) -> None:
               "cp": stats.get(rid, {}).get("copies", 0)} for rid in part])
 
 
+def index_access_changed(session: Session, record_ids: Iterable[int]) -> None:
+    """Refresh the access level of media records after MediaItem.access changed (no re-tokenising).
+
+    `media.scan` re-indexes every item whose metadata (access included) changed, so it needs
+    no extra call; other writers of MediaItem.access call this in the same transaction.
+    """
+    ids = sorted(set(int(i) for i in record_ids))
+    for part in _chunks(ids):
+        levels = {rid: level_of(a) for rid, a in session.execute(
+            select(MediaItem.record_id, MediaItem.access).where(MediaItem.record_id.in_(part)))}
+        kinds = dict(session.execute(select(REC.c.id, REC.c.item_type).where(REC.c.id.in_(part))).all())
+        session.execute(
+            update(s.docs).where(s.docs.c.record_id == bindparam("rid"))
+            .values(access=bindparam("acc")),
+            [{"rid": rid, "acc": levels.get(rid, TEACHERS) if kinds.get(rid) == "media" else OPEN}
+             for rid in part])
+
+
 def reindex_all(session: Session, progress: Callable[[int, int], None] | None = None,
                 chunk: int = 2000) -> int:
     """Rebuild the whole index in static-rank order (bulk: FTS rebuild / GIN built once)."""
@@ -170,10 +199,11 @@ def reindex_all(session: Session, progress: Callable[[int, int], None] | None = 
                 .mappings()}
         stats = copy_stats(session, part)
         ccodes = _copy_codes(session, part)
+        access = media_access(session, recs)
         rows, code_rows = [], []
         for rid in part:
             docid += 1
-            doc = build_document(recs[rid], stats.get(rid), ccodes.get(rid, ()))
+            doc = build_document(recs[rid], stats.get(rid), ccodes.get(rid, ()), access.get(rid))
             doc.row["docid"] = docid
             rows.append(doc.row)
             code_rows.extend({"code": c, "record_id": rid} for c in doc.codes)

@@ -45,6 +45,8 @@ class Plan:
     groups: list[Group] = field(default_factory=list)
     phrases: list[PhraseSpec] = field(default_factory=list)
     filters: dict = field(default_factory=dict)
+    # Leave out teachers-only documents (access level 2): true unless the searcher is staff.
+    hide_teachers_only: bool = True
 
     @property
     def has_text(self) -> bool:

@@ -22,6 +22,10 @@ class Hit:
     subtitle: str | None = None
     highlight: dict = field(default_factory=dict)
     spans: dict = field(default_factory=dict)
+    # Media only (None for books): "everyone" | "onsite" | "teachers"; on-site items are found
+    # but never served for download.
+    access: str | None = None
+    downloadable: bool | None = None
 
 
 @dataclass

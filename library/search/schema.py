@@ -2,6 +2,7 @@
 
     search_docs        one row per indexed record: docid (static rank order; the FTS5 rowid),
                        stemmed token strings per field, facet columns, availability, popularity;
+                       media access level (0 open, 1 on-site, 2 teachers only);
                        on PostgreSQL also ``tsv`` (tsvector, GIN) built from the same tokens
     search_fts         SQLite only: FTS5 external-content table over search_docs
     search_codes       normalised ISBN (10 and 13) / barcode / inventory number → record
@@ -12,7 +13,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Integer, MetaData, SmallInteger, String, Table, Text
 
 metadata = MetaData()
 
@@ -28,6 +29,8 @@ docs = Table(
     Column("available", Integer, nullable=False, default=0),
     Column("copies", Integer, nullable=False, default=0),
     Column("popularity", Integer, nullable=False, default=0),
+    # Media access level (migration 0005): 0 open, 1 on-site only, 2 teachers only.
+    Column("access", SmallInteger, nullable=False, default=0),
 )
 codes = Table(
     "search_codes", metadata,

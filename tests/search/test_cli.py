@@ -82,3 +82,24 @@ def test_migration_downgrade_and_upgrade(tmp_path):
     db.upgrade()
     assert db.schema_revision() == head_revision()
     db.dispose()
+
+
+def test_search_audience(tmp_path, capsys):
+    from media.store import sync_records
+    from library.storage.models import MediaItem
+
+    url = f"sqlite:///{tmp_path / 'ibc.sqlite3'}"
+    db = open_database(url)
+    with db.transaction() as s:
+        items = [MediaItem(path="/m/1.mp4", title="Ответы к контрольной", kind="video",
+                           access="teachers", tags=[], plays=0)]
+        s.add_all(items)
+        s.flush()
+        index_records(s, sync_records(s, items))
+    db.dispose()
+    assert main(["--db", url, "search", "ответы", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] == 0
+    assert main(["--db", url, "search", "ответы", "--json", "--audience", "teacher"]) == 0
+    hit = json.loads(capsys.readouterr().out)["hits"][0]
+    assert (hit["title"], hit["access"], hit["downloadable"]) == (
+        "Ответы к контрольной", "teachers", True)

@@ -188,3 +188,30 @@ def test_huge_body_and_path_traversal(api, enrol, settings):
     assert client.get(f"{V}/../../etc/passwd", headers=h).status_code == 404
     r = client.get(f"{V}/search", params={"q": "' OR 1=1; DROP TABLE records; --"}, headers=h)
     assert r.status_code == 200
+
+
+def test_search_hides_teachers_only_media_from_pupils(api, enrol):
+    client, db = api
+    from sqlalchemy import select
+
+    from library.search import index_records
+    from library.storage.models import MediaItem
+    from media.store import sync_records
+
+    with db.transaction() as s:
+        items = list(s.scalars(select(MediaItem)))
+        index_records(s, sync_records(s, items))
+    auth = enrol("k1")
+
+    def titles(headers, q="контрольная ответы"):  # noqa: ANN001, ANN202
+        r = client.get(f"{V}/search", params={"q": q}, headers=headers)
+        assert r.status_code == 200, r.text
+        return [h["title"] for h in r.json()["hits"]]
+
+    assert titles(auth) == []  # no session: pupil level
+    assert titles(_session(client, auth, "C5A")) == []
+    assert titles({**auth, "X-Reader-Session": "ended-or-forged"}) == []
+    assert titles(_session(client, auth, "CT")) == ["Контрольная: ответы"]
+    assert titles(auth, "фотосинтез") == ["Фотосинтез"]
+    hit = client.get(f"{V}/search", params={"q": "фотосинтез"}, headers=auth).json()["hits"][0]
+    assert (hit["type"], hit["access"], hit["downloadable"]) == ("media", "everyone", True)

@@ -80,6 +80,8 @@ def _select(plan: Plan, tier: int) -> tuple[str, dict]:
     if plan.has_text:
         where.insert(0, "d.tsv @@ CAST(:m AS tsquery)")
         params["m"] = match_expression(plan, tier)
+    if plan.hide_teachers_only:
+        where.append("d.access < 2")
     cond = " AND ".join(where) or "TRUE"
     return f"SELECT d.docid FROM search_docs d WHERE {cond} ORDER BY d.docid", params
 

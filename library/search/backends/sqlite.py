@@ -72,14 +72,25 @@ def match_expression(plan: Plan, tier: int) -> str:
     return " AND ".join(parts)
 
 
+# Teachers-only documents are few: the partial index ix_search_docs_restricted lists them, so
+# excluding them from an FTS-only query is one small set built per statement, no join.
+_NOT_RESTRICTED = "rowid NOT IN (SELECT docid FROM search_docs WHERE access >= 2)"
+
+
 def _select(plan: Plan, tier: int) -> tuple[str, dict]:
     where, params = filter_sql(plan.filters)
     if not plan.has_text:
+        if plan.hide_teachers_only:
+            where.append("d.access < 2")
         cond = " AND ".join(where) or "1"
         return f"SELECT d.docid FROM search_docs d WHERE {cond} ORDER BY d.docid", params
     params["m"] = match_expression(plan, tier)
     if not where:
-        return "SELECT rowid FROM search_fts WHERE search_fts MATCH :m ORDER BY rowid", params
+        hide = f" AND {_NOT_RESTRICTED}" if plan.hide_teachers_only else ""
+        return (f"SELECT rowid FROM search_fts WHERE search_fts MATCH :m{hide} ORDER BY rowid",
+                params)
+    if plan.hide_teachers_only:
+        where.append("d.access < 2")
     return ("SELECT f.rowid FROM search_fts f JOIN search_docs d ON d.docid = f.rowid "
             f"WHERE search_fts MATCH :m AND {' AND '.join(where)} ORDER BY f.rowid"), params
 

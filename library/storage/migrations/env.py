@@ -9,6 +9,18 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+    """Keep autogenerate away from the search index (Core tables on their own MetaData, FTS5
+    virtual and shadow tables, and their indexes): names starting with ``search_``."""
+    if type_ == "table" and name and name.startswith("search_"):
+        return False
+    table = getattr(obj, "table", None)
+    if type_ in ("index", "unique_constraint", "column", "foreign_key_constraint") and \
+            table is not None and table.name.startswith("search_"):
+        return False
+    return True
+
+
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
@@ -17,6 +29,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()
@@ -25,7 +38,7 @@ def run_migrations_online() -> None:
 
 def run_migrations_offline() -> None:
     context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
-                      literal_binds=True)
+                      literal_binds=True, include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 
