@@ -42,6 +42,7 @@ def query_ids(db, query: str):  # noqa: ANN001, ANN201
 
 def run(args, ctx) -> int:  # noqa: ANN001
     """Export; exit 1 with one line on a bad option or an unwritable file."""
+    from ibc.context import ContextError
     from library.errors import IbcError
     from library.marc.export import export_records
 
@@ -57,7 +58,7 @@ def run(args, ctx) -> int:  # noqa: ANN001
             with open(args.output, "wb") as fh:
                 report = export_records(db, fh, fmt=args.format, encoding=args.encoding,
                                         ids=ids, sigla=args.sigla)
-    except (ValueError, OSError, IbcError) as exc:
+    except (ValueError, OSError, IbcError, ContextError) as exc:
         print(f"ibc export: {exc}", file=sys.stderr)
         return 1
     out = sys.stderr if args.output == "-" else sys.stdout

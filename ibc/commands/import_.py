@@ -49,6 +49,7 @@ def _summary(report) -> str:  # noqa: ANN001
 
 def run(args, ctx) -> int:  # noqa: ANN001
     """Import the files; exit 0 when records were read (even with some skipped), 1 when none."""
+    from ibc.context import ContextError
     from ibc.wiring import search_indexer
     from library.errors import IbcError
     from library.marc.importer import import_files
@@ -57,13 +58,13 @@ def run(args, ctx) -> int:  # noqa: ANN001
         print("ibc import: --batch-size must be at least 1", file=sys.stderr)
         return 2
     sigla = args.sigla or ctx.settings.school.sigla
-    progress = _Bar() if sys.stdout.isatty() and not args.no_progress and not args.json else None
+    progress = _Bar() if sys.stdout.isatty() and not args.no_progress else None
     try:
         db = ctx.db
         report = import_files(db, args.files, sigla=sigla,
                               on_batch=None if args.no_index else search_indexer(),
                               progress=progress, batch_size=args.batch_size)
-    except IbcError as exc:
+    except (IbcError, ContextError) as exc:
         print(f"ibc import: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback

@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.exc import SQLAlchemyError
 
 from library.errors import ImportFormatError
 from library.marc.model import CopyData, RecordData
@@ -343,7 +342,7 @@ class _Writer:
         try:
             with self.db.transaction() as session:
                 out = _apply(session, items, self.sigla, self.on_batch)
-        except (SQLAlchemyError, ValueError, TypeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - database or on_batch: retry record by record
             if len(items) > 1:
                 for it in items:
                     self._write([it])
