@@ -205,3 +205,19 @@ def test_cli_backup_restore_sqlite(tmp_path, capsys):
     bogus.write_bytes(b"nope")
     assert main([*base, "restore", str(bogus)]) == 1
     assert "corrupt" in capsys.readouterr().err
+
+
+@pytest.mark.postgres
+def test_refuses_other_backend(pg_url, tmp_path):
+    """An SQLite backup is not restored into PostgreSQL (and says which is which)."""
+    from library.storage.database import open_database
+
+    lite = open_database(f"sqlite:///{tmp_path / 'ibc.sqlite3'}")
+    pg = open_database(pg_url)
+    try:
+        info = create_backup(lite, data_dir=tmp_path)
+        with pytest.raises(BackupError, match="sqlite database but the configured one is postgresql"):
+            restore_backup(pg, info.path, data_dir=tmp_path)
+    finally:
+        lite.dispose()
+        pg.dispose()

@@ -232,8 +232,9 @@ def test_install_in_clean_debian(chroot, role):
     assert (root / "var/lib/ibc/ibc.sqlite3").exists()
     assert (root / "etc/ibc/ibc.toml").read_text() == (ROOT / f"config/{role}.toml").read_text()
     assert not chroot.kill_strays(), "install.sh left processes running in the chroot"
-    extras = "fastapi, uvicorn, psycopg, matplotlib, zeroconf" if role == "server" else "cv2, vlc, zeroconf"
-    chroot.run("/opt/ibc/bin/python", "-c", f"import {extras}")
+    modules = {"server": "fastapi, uvicorn, psycopg, matplotlib, zeroconf",
+               "terminal": "cv2, vlc, zeroconf, kivy"}[role]
+    chroot.run("/opt/ibc/bin/python", "-c", f"import {modules}")
 
     wants = root / "etc/systemd/system/timers.target.wants/ibc-backup.timer"
     assert wants.is_symlink()
