@@ -221,3 +221,21 @@ def test_refuses_other_backend(pg_url, tmp_path):
     finally:
         lite.dispose()
         pg.dispose()
+
+
+def test_older_backup_is_migrated_after_restore(db, tmp_path):
+    """A backup from the previous schema restores into a newer database and ends at head."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from library.storage.migrate import MIGRATIONS, alembic_config
+
+    previous = ScriptDirectory(str(MIGRATIONS)).get_revision(head_revision()).down_revision
+    assert isinstance(previous, str)
+    command.downgrade(alembic_config(db), previous)
+    info = create_backup(db, data_dir=tmp_path)
+    assert info.revision == previous
+    db.upgrade()
+    restored = restore_backup(db, info.path, data_dir=tmp_path)
+    assert restored.revision == previous
+    assert current_revision(db) == head_revision()
