@@ -3,9 +3,11 @@ offline forwarding and the replica change feed."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import or_, select
 
 from library.circulation import errors as E
@@ -54,7 +56,7 @@ def enrol_terminal(body: schemas.EnrolIn, request: Request) -> dict:
     return {"name": body.name, "token": enrol(state(request).db, body.code, body.name)}
 
 
-@router.get("/search", tags=["catalogue"])
+@router.get("/search", tags=["catalogue"], response_class=JSONResponse)
 def search_catalogue(
     request: Request, caller: Terminal,
     q: Annotated[str, Query(max_length=500)] = "",
@@ -62,7 +64,7 @@ def search_catalogue(
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
     available: bool = False, facets: bool = False,
     session: Annotated[str | None, Depends(reader_header)] = None,
-) -> dict:
+) -> Response:
     """Search the catalogue (the same engine as `ibc search`).
 
     Teachers-only media are found only within a teacher's or staff reader session; without a
@@ -81,7 +83,10 @@ def search_catalogue(
     with st.db.transaction(write=False) as s:
         res = search(s, q, limit=limit, offset=offset, facets=facets,
                      filters={"available": True} if available else None, audience=audience)
-    return res.to_dict()
+    # Plain str/int/list/dict only: serialise once here instead of FastAPI's jsonable_encoder
+    # walk over every hit, span and facet (it cost a third of the request).
+    return Response(json.dumps(res.to_dict(), ensure_ascii=False, separators=(",", ":")),
+                    media_type="application/json")
 
 
 @router.get("/records/{record_id}", response_model=schemas.RecordOut, tags=["catalogue"])

@@ -15,7 +15,7 @@ import secrets
 import threading
 import time
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from library.storage.models import Reader, utcnow
 from server.models import EnrolCode, ReaderSession, Terminal
@@ -110,15 +110,20 @@ def authenticate(db, token: str | None, role: str = "terminal") -> tuple[int, st
     """(id, name) of the live credential with this token and role, else AuthError."""
     if not token:
         raise AuthError("no_token", "a bearer token is required")
-    with db.transaction() as s:
-        row = s.scalar(select(Terminal).where(Terminal.token_hash == digest(token)))
-        if row is None or row.revoked_at is not None or row.role != role:
-            raise AuthError("bad_token", "unknown or revoked credential")
-        now = utcnow()
-        # Touch last_seen at most once a minute: no write per request.
-        if row.last_seen is None or now - _aware(row.last_seen) > dt.timedelta(seconds=60):
-            row.last_seen = now
-        return row.id, row.name
+    # Every request passes here: read in a read transaction (on SQLite a write transaction
+    # takes the database write lock and queues behind checkouts), write only when needed.
+    with db.transaction(write=False) as s:
+        row = s.execute(select(Terminal.id, Terminal.name, Terminal.role, Terminal.revoked_at,
+                               Terminal.last_seen)
+                        .where(Terminal.token_hash == digest(token))).first()
+    if row is None or row.revoked_at is not None or row.role != role:
+        raise AuthError("bad_token", "unknown or revoked credential")
+    now = utcnow()
+    # Touch last_seen at most once a minute: no write per request.
+    if row.last_seen is None or now - _aware(row.last_seen) > dt.timedelta(seconds=60):
+        with db.transaction() as s:
+            s.execute(update(Terminal).where(Terminal.id == row.id).values(last_seen=now))
+    return row.id, row.name
 
 
 def open_session(db, terminal_id: int, reader_id: int) -> str:  # noqa: ANN001

@@ -7,7 +7,9 @@ does not grow with the catalogue; totals beyond COUNT_CAP are reported as estima
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+import json
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from library.search import schema as s
@@ -20,9 +22,9 @@ from library.search.keyboard import swap_layout
 from library.search.normalize import isbn_variants, stems
 from library.search.plan import FIELD_TO_COLUMN, Plan, PhraseSpec
 from library.search.query import ParsedQuery, parse
-from library.search.ranking import final_score, text_score
+from library.search.ranking import final_score, make_scorer
 from library.search.result import Hit, SearchResult
-from library.storage.models import Copy, CopyStatus, Record
+from library.storage.models import CopyStatus
 
 CANDIDATES = 200
 COUNT_CAP = 1_000
@@ -35,12 +37,20 @@ _ROW_COLS = _RANK_COLS + ("facet_authors", "facet_subjects", "year", "decade", "
 
 
 def _rows(session: Session, docids: list[int], cols: tuple[str, ...] = _ROW_COLS) -> dict[int, dict]:
+    # Up to 400 rows per query: straight through the DB-API cursor (literal integer ids, no
+    # parameters, so the same on both drivers) instead of SQLAlchemy's per-row processing.
     out: dict[int, dict] = {}
-    for i in range(0, len(docids), 900):
-        part = docids[i:i + 900]
-        sql = (f"SELECT {', '.join(cols)} FROM search_docs "
-               f"WHERE docid IN ({', '.join(str(int(d)) for d in part)})")
-        out.update({r[0]: dict(zip(cols, r)) for r in session.execute(text(sql))})
+    if not docids:
+        return out
+    cur = session.connection().connection.driver_connection.cursor()
+    try:
+        for i in range(0, len(docids), 900):
+            part = docids[i:i + 900]
+            cur.execute(f"SELECT {', '.join(cols)} FROM search_docs "
+                        f"WHERE docid IN ({', '.join(str(int(d)) for d in part)})")
+            out.update({r[0]: dict(zip(cols, r)) for r in cur.fetchall()})
+    finally:
+        cur.close()
     return out
 
 
@@ -154,15 +164,21 @@ def _rank(session: Session, be, plan: Plan, need: int) -> tuple[list[dict], int,
     exact = total < COUNT_CAP
     rows = _rows(session, ids, _RANK_COLS)
     scored = []
+    score_row = make_scorer(plan.groups, plan.phrases) if plan.has_text else None
     for d in ids:
         r = rows.get(d)
         if r is None:
             continue
-        t = text_score(plan.groups, plan.phrases, r) if plan.has_text else 0.0
+        t = score_row(r) if score_row else 0.0
         r["score"] = round(final_score(t, r["available"], r["popularity"]), 4)
         scored.append(r)
     scored.sort(key=lambda r: (-r["score"], r["docid"]))
     return scored, total, exact
+
+
+_HIT_COLS = ("id", "title", "subtitle", "authors", "year", "isbn", "item_type")
+_AVAILABLE = CopyStatus.AVAILABLE.value
+assert _AVAILABLE.isalnum()
 
 
 def _access_fields(item_type: str | None, row: dict) -> dict:
@@ -175,24 +191,26 @@ def _access_fields(item_type: str | None, row: dict) -> dict:
 def _hits(session: Session, rows: list[dict], groups, phrase_terms: set[str]) -> list[Hit]:  # noqa: ANN001
     if not rows:
         return []
-    rec = Record.__table__
-    ids = [r["record_id"] for r in rows]
-    recs = {r["id"]: r for r in session.execute(
-        select(rec.c.id, rec.c.title, rec.c.subtitle, rec.c.authors, rec.c.year, rec.c.isbn,
-               rec.c.item_type).where(rec.c.id.in_(ids))).mappings()}
-    shelves: dict[int, str] = {}
-    cp = Copy.__table__
-    for rid, shelf in session.execute(
-            select(cp.c.record_id, cp.c.shelf_mark).where(
-                cp.c.record_id.in_(ids), cp.c.status == CopyStatus.AVAILABLE.value,
-                cp.c.shelf_mark.is_not(None)).order_by(cp.c.id)):
-        shelves.setdefault(rid, shelf)
+    # One page (≤ 200 ids, integers): DB-API cursor, as in _rows.
+    id_list = ", ".join(str(int(r["record_id"])) for r in rows)
+    cur = session.connection().connection.driver_connection.cursor()
+    try:
+        cur.execute(f"SELECT {', '.join(_HIT_COLS)} FROM records WHERE id IN ({id_list})")
+        recs = {r[0]: dict(zip(_HIT_COLS, r)) for r in cur.fetchall()}
+        cur.execute(f"SELECT record_id, shelf_mark FROM copies WHERE record_id IN ({id_list}) "
+                    f"AND status = '{_AVAILABLE}' AND shelf_mark IS NOT NULL ORDER BY id")
+        shelves: dict[int, str] = {}
+        for rid, shelf in cur.fetchall():
+            shelves.setdefault(rid, shelf)
+    finally:
+        cur.close()
     hits = []
     for r in rows:
         m = recs.get(r["record_id"])
         if m is None:
             continue
-        authors = list(m["authors"] or [])
+        authors = m["authors"]
+        authors = list((json.loads(authors) if isinstance(authors, str) else authors) or [])
         t_spans = spans(m["title"], groups, phrase_terms)
         a_spans = [spans(a, groups, phrase_terms) for a in authors]
         hits.append(Hit(

@@ -6,12 +6,28 @@ from library.search.normalize import stems, word_spans
 from library.search.plan import Group
 
 
+_STEMS: dict[str, str] = {}
+_STEMS_MAX = 50_000
+
+
+def _stems_cached(ws: list[str]) -> list[str]:
+    # Titles and authors of hits repeat from query to query: remember their words' stems
+    # (a plain dict, cleared when full; a miss just stems the words again, thread-safe).
+    out = [_STEMS.get(w) for w in ws]
+    if None in out:
+        out = stems(ws)
+        if len(_STEMS) > _STEMS_MAX:
+            _STEMS.clear()
+        _STEMS.update(zip(ws, out))
+    return out
+
+
 def spans(text: str | None, groups: list[Group], phrase_terms: set[str] = frozenset()) -> list[list[int]]:
     """[start, end) offsets of words of the text whose stems match the query."""
     if not text:
         return []
     found = word_spans(text)
-    sts = stems([w for w, _, _ in found])
+    sts = _stems_cached([w for w, _, _ in found])
     out = []
     for (_, a, b), st in zip(found, sts):
         if st in phrase_terms or any(g.weight > 0 and g.matches(st) for g in groups):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -27,6 +27,14 @@ class Hit:
     access: str | None = None
     downloadable: bool | None = None
 
+    def to_dict(self) -> dict:
+        """JSON-ready fields (the same as `dataclasses.asdict`, without deep copies)."""
+        return {"id": self.id, "title": self.title, "authors": self.authors, "year": self.year,
+                "isbn": self.isbn, "available": self.available, "copies": self.copies,
+                "shelf": self.shelf, "type": self.type, "score": self.score,
+                "subtitle": self.subtitle, "highlight": self.highlight, "spans": self.spans,
+                "access": self.access, "downloadable": self.downloadable}
+
 
 @dataclass
 class SearchResult:
@@ -42,8 +50,11 @@ class SearchResult:
     facets: dict | None = None
 
     def to_dict(self) -> dict:
-        """The JSON shape of `ibc search --json` and the API."""
-        d = asdict(self)
-        if d["facets"] is None:
-            d.pop("facets")
+        """The JSON shape of `ibc search --json` and the API (plain dicts and lists; built by
+        hand: `dataclasses.asdict` deep-copies every span and costs more than the search)."""
+        d = {"query": self.query, "total": self.total, "total_exact": self.total_exact,
+             "hits": [h.to_dict() for h in self.hits], "suggestion": self.suggestion,
+             "corrected_query": self.corrected_query, "ignored": list(self.ignored)}
+        if self.facets is not None:
+            d["facets"] = self.facets
         return d
