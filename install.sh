@@ -106,6 +106,9 @@ systemd_running() {
 
 may_start() { [ "$no_start" != yes ] && systemd_running; }
 
+# Run a command as user ibc from / (the clone may be in a home directory ibc cannot enter).
+as_ibc() { (cd / && runuser -u ibc -- "$@"); }
+
 unit_active() { may_start && systemctl -q is-active "$1" 2>/dev/null; }
 
 install_units() {
@@ -171,7 +174,7 @@ install_role() {
 
   if [ -x "$PREFIX/bin/ibc" ]; then
     say "upgrading: backing up the library first"
-    runuser -u ibc -- "$PREFIX/bin/ibc" backup --keep 14 || die "backup before the upgrade failed; nothing changed"
+    as_ibc "$PREFIX/bin/ibc" backup --keep 14 || die "backup before the upgrade failed; nothing changed"
   fi
   make_venv "$PREFIX" "$extras"
   ln -sf "$PREFIX/bin/ibc" /usr/local/bin/ibc
@@ -185,7 +188,7 @@ install_role() {
   fi
   local was_active=no
   if unit_active "$main_unit"; then was_active=yes; systemctl stop "$main_unit"; fi
-  runuser -u ibc -- "$PREFIX/bin/ibc" db upgrade
+  as_ibc "$PREFIX/bin/ibc" db upgrade
   if may_start; then
     systemctl start ibc-backup.timer
     if [ "$role" = server ] || [ "$was_active" = yes ]; then systemctl restart "$main_unit"; fi

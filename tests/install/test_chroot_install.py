@@ -246,7 +246,7 @@ def test_install_in_clean_debian(chroot, role):
         assert (root / "etc/systemd/system/graphical.target.wants/ibc-kiosk.service").is_symlink()
         assert (root / "usr/bin/cage").exists() and (root / "etc/pam.d/ibc-kiosk").exists()
         groups = chroot.run("id", "-nG", "ibc").stdout.split()
-        assert "video" in groups
+        assert {"video", "render", "input", "lp"} <= set(groups), groups
         assert os.readlink(root / "etc/systemd/system/default.target").endswith("graphical.target")
         _verify_installed_units(chroot, ["ibc-kiosk.service", "ibc-backup.service"])
 
