@@ -40,7 +40,7 @@ media_pkgs=(libvlc5 vlc-plugin-base ffmpeg)
 kiosk_pkgs=(libgl1 libegl1 libgles2 libmtdev1 libgl1-mesa-dri)
 dev_pkgs=(postgresql cups-ipp-utils avahi-daemon dbus poppler-utils xvfb gettext systemd debootstrap)
 server_pkgs=(systemd postgresql-client ca-certificates)
-terminal_pkgs=(systemd ca-certificates dbus libpam-systemd cups-client ipp-usb avahi-daemon)
+terminal_pkgs=(systemd udev ca-certificates dbus libpam-systemd cups-client ipp-usb avahi-daemon)
 cage_pkgs=(cage)
 x11_pkgs=(xserver-xorg-core xserver-xorg-legacy xserver-xorg-input-libinput xinit x11-xserver-utils matchbox-window-manager)
 
@@ -123,8 +123,9 @@ install_units() {
 
 setup_terminal() {
   local g session
-  for g in video render input lp; do
-    getent group "$g" >/dev/null && usermod -a -G "$g" ibc
+  for g in video render input lp; do  # udev makes these at boot; a fresh image may lack some
+    getent group "$g" >/dev/null || groupadd --system "$g"
+    usermod -a -G "$g" ibc
   done
   install -m 0644 "$here/systemd/ibc-kiosk.pam" /etc/pam.d/ibc-kiosk
   install -m 0755 "$here/systemd/ibc-kiosk-x11-session" "$PREFIX/bin/ibc-kiosk-x11-session"
