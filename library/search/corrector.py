@@ -139,6 +139,7 @@ def build_groups(session: Session, terms: list[Term], vocab: Vocab | None = None
                   required=only_stop or word not in STOPWORDS, weight=weight, word=t.word,
                   corrected_to=fixed)
         g.idf = v.idf(st) if v.df(st) else 2.0
+        g.df = sum(v.df(a) for a in alts)
         if g.required and not ok and fixed is None:
             g.required = False  # unknown and uncorrectable: ignored (reported as not found)
             g.weight = 0.0

@@ -77,7 +77,7 @@ def _plan(session: Session, pq: ParsedQuery, filters: dict | None, hide: bool,
         f["year_to"] = pq.year_to
     if pq.types:
         f["types"] = pq.types
-    return Plan(groups, phrases, f, hide_teachers_only=hide), vocab
+    return Plan(groups, phrases, f, hide_teachers_only=hide, docs=vocab.docs if vocab else 0), vocab
 
 
 def search(session: Session, query: str, *, limit: int = 20, offset: int = 0,

@@ -20,6 +20,8 @@ class Group:
     idf: float = 1.0
     word: str = ""
     corrected_to: str | None = None
+    # Documents containing any of `exact` (vocabulary df, summed); None when unknown (prefix).
+    df: int | None = None
 
     def matches(self, token: str) -> float:
         """1 for an exact term, 0.6 for a prefix completion, else 0."""
@@ -47,6 +49,19 @@ class Plan:
     filters: dict = field(default_factory=dict)
     # Leave out teachers-only documents (access level 2): true unless the searcher is staff.
     hide_teachers_only: bool = True
+    # Documents in the index (search_meta), for match-size estimates; 0 when unknown.
+    docs: int = 0
+
+    def estimate(self) -> float | None:
+        """Expected documents matching every required group (independent words, vocabulary df);
+        None when unknown (prefixes, phrases, no vocabulary)."""
+        req = [g for g in self.groups if g.required]
+        if not self.docs or not req or self.phrases or any(g.prefix or g.df is None for g in req):
+            return None
+        est = float(self.docs)
+        for g in req:
+            est *= min(1.0, g.df / self.docs)
+        return est
 
     @property
     def has_text(self) -> bool:

@@ -6,6 +6,8 @@ primary-fields tier are tsquery weight filters; no text-search configuration is 
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import Table, delete, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
@@ -75,26 +77,77 @@ def match_expression(plan: Plan, tier: int) -> str:
     return " & ".join(parts)
 
 
-def _select(plan: Plan, tier: int) -> tuple[str, dict]:
+# Choosing the plan ourselves (PostgreSQL cannot estimate how many documents an AND of words
+# matches, nor that tier 1's weights are rare), from the vocabulary's document frequencies:
+# * "scan": docid order (primary key; a sequential scan when unordered), checking each row's
+#   tsvector (SCAN_US / SEQ_US a row) and stopping after `need` matches;
+# * "bitmap": GIN reads the posting lists whole (GIN_US a posting) and fetches every match from
+#   the heap (HEAP_US; rechecked when weights are involved) — all of them when sorted by docid.
+# Costs in µs measured on PostgreSQL 15 with 1,000,000 documents (docs/BENCHMARKS.md).
+SCAN_US, SEQ_US, HEAP_US, GIN_US = 1.0, 0.3, 4.0, 0.12
+PRIMARY_SHARE = 0.2  # of a word's documents, those with it in title/authors/subjects (measured)
+_SAFE = re.compile(r"^[0-9a-zа-я' :*|&()<>-]*$")
+
+
+def _weighted(plan: Plan, tier: int) -> bool:
+    return any(plan.group_columns(g.columns, tier) for g in plan.groups if g.required) or any(
+        plan.group_columns(p.columns, tier) for p in plan.phrases)
+
+
+def strategy(plan: Plan, tier: int, need: int, ordered: bool = True) -> str:
+    """"scan", "bitmap" or "planner" (unknown sizes, or SQL filters of unknown selectivity)."""
+    est = plan.estimate()
+    req = [g for g in plan.groups if g.required]
+    if est is None or plan.filters or not req or any(g.prefix for g in req):
+        # Prefix groups: the sum of the completions' df overestimates badly (the completions
+        # share documents, and the query's words often complete each other), so the scan
+        # guesses were wrong as often as right there; PostgreSQL's own plan is kept.
+        return "planner"
+    n = plan.docs
+    weighted = _weighted(plan, tier)
+    matching = max(est * PRIMARY_SHARE ** len(req) if weighted else est, 1e-9)
+    scan = (SCAN_US if ordered else SEQ_US) * min(n, need * n / matching)
+    postings = sum(g.df or 0 for g in req)
+    fetched = est if ordered else min(est, need * est / matching)
+    bitmap = GIN_US * postings + HEAP_US * fetched
+    return "scan" if scan < bitmap else "bitmap"
+
+
+def _select(plan: Plan, tier: int, need: int, ordered: bool = True) -> tuple[str, dict]:
     where, params = filter_sql(plan.filters)
+    how = "planner"
+    order = "d.docid"
     if plan.has_text:
-        where.insert(0, "d.tsv @@ CAST(:m AS tsquery)")
-        params["m"] = match_expression(plan, tier)
+        m = match_expression(plan, tier)
+        how = strategy(plan, tier, need, ordered)
+        # The tsquery as a literal: as a bind parameter a prepared statement soon gets a generic
+        # plan (psycopg prepares after 5 runs), and for a rare word that was a full scan (300 ms).
+        q = "CAST(:m AS tsquery)"
+        if _SAFE.match(m):  # quotes doubled for SQL, colons escaped for text()
+            q = "CAST('" + m.replace("'", "''").replace(":", "\\:") + "' AS tsquery)"
+        params["m"] = m
+        if how == "scan":  # the function form cannot use the GIN index: primary-key order
+            where.insert(0, f"ts_match_vq(d.tsv, {q})")
+        else:
+            where.insert(0, f"d.tsv @@ {q}")
+            if how == "bitmap":
+                order = "d.docid + 0"  # not the primary key's order: GIN bitmap, then sort
     if plan.hide_teachers_only:
         where.append("d.access < 2")
     cond = " AND ".join(where) or "TRUE"
-    return f"SELECT d.docid FROM search_docs d WHERE {cond} ORDER BY d.docid", params
+    sql = f"SELECT d.docid FROM search_docs d WHERE {cond}"
+    return (sql + f" ORDER BY {order}" if ordered else sql), params
 
 
 def match(session: Session, plan: Plan, tier: int, limit: int, offset: int = 0) -> list[int]:
     """Docids matching the plan in static-rank order, at most `limit` (the bounded set)."""
-    sql, params = _select(plan, tier)
+    sql, params = _select(plan, tier, limit + offset)
     params.update(k=limit, o=offset)
     return list(session.execute(text(sql + " LIMIT :k OFFSET :o"), params).scalars())
 
 
 def count(session: Session, plan: Plan, tier: int, cap: int) -> int:
-    """How many documents match, counting at most `cap`."""
-    sql, params = _select(plan, tier)
+    """How many documents match, counting at most `cap` (any `cap` of them: no order)."""
+    sql, params = _select(plan, tier, cap, ordered=False)
     params["k"] = cap
     return session.execute(text(f"SELECT count(*) FROM ({sql} LIMIT :k) x"), params).scalar()
