@@ -10,6 +10,7 @@ edited config, and `--uninstall` must keep the data. Needs root, debootstrap and
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -195,12 +196,16 @@ def chroot(tmp_path_factory):
     _need(bool(shutil.which("debootstrap")), "debootstrap missing: apt-get install debootstrap")
     path = Path(tmp_path_factory.mktemp("debian-root"))
     path.chmod(0o755)  # it is "/" inside: user ibc must be able to enter it
-    box = Chroot(path)
-    try:
-        box.setup()
-        yield box
-    finally:
-        box.teardown()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # Test runs on one machine share the caches (and apt's lock in them): one chroot at a time.
+    with open(CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        box = Chroot(path)
+        try:
+            box.setup()
+            yield box
+        finally:
+            box.teardown()
 
 
 def _verify_installed_units(box: Chroot, units: list[str]) -> None:
@@ -252,7 +257,7 @@ def test_install_in_clean_debian(chroot, role):
 
 
 def _upgrade_and_uninstall(box: Chroot) -> None:
-    """Second run: backup first, edited config kept; --uninstall keeps the data."""
+    """Second run: backup first, edited config kept; --uninstall keeps the data, --purge not."""
     root = box.path
     cfg = root / "etc/ibc/ibc.toml"
     cfg.write_text(cfg.read_text().replace('name = "Школьный ИБЦ"', 'name = "Школа № 7"'))
@@ -268,3 +273,6 @@ def _upgrade_and_uninstall(box: Chroot) -> None:
     assert not (root / "opt/ibc").exists()
     assert not (root / "etc/systemd/system/ibc-server.service").exists()
     assert (root / "var/lib/ibc/ibc.sqlite3").exists() and cfg.exists()
+    box.run("/usr/src/ibc-kiosk/install.sh", "--uninstall", "--purge")
+    assert not (root / "var/lib/ibc").exists() and not (root / "etc/ibc").exists()
+    assert box.run("id", "ibc", check=False).returncode != 0
