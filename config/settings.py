@@ -10,7 +10,10 @@ short forms `IBC_DATABASE_URL` and `IBC_LANGUAGE`. Any unknown key, wrong type o
 from __future__ import annotations
 
 import os
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 (Ubuntu 22.04)
+    import tomli as tomllib  # type: ignore[no-redef]
 from pathlib import Path
 from typing import Any, Literal
 

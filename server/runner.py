@@ -21,6 +21,23 @@ def _addresses(host: str, interfaces: list[str]) -> list[str]:
     return [a for a in get_all_addresses() if not a.startswith("127.")] or ["127.0.0.1"]
 
 
+def _systemd_ready(host: str, port: int) -> asyncio.Task | None:
+    """Tell systemd (Type=notify) the API is up and keep its watchdog fed; no-op elsewhere."""
+    from server import sdnotify
+
+    sdnotify.ready(f"listening on {host}:{port}")
+    interval = sdnotify.watchdog_interval()
+    if not interval:
+        return None
+
+    async def _feed() -> None:
+        while True:
+            sdnotify.watchdog()
+            await asyncio.sleep(interval / 2)
+
+    return asyncio.create_task(_feed())
+
+
 async def serve(settings, db, *, host: str, port: int, advertise: bool) -> None:  # noqa: ANN001
     """Run until SIGINT/SIGTERM; prints the listening URL on stdout once ready."""
     import uvicorn
@@ -60,9 +77,15 @@ async def serve(settings, db, *, host: str, port: int, advertise: bool) -> None:
                             port=real_port)
         await announce(aiozc, info)
         print(f"ibc serve: advertised {info.name}", flush=True)
+    watchdog = _systemd_ready(host, real_port)
     try:
         await task
     finally:
+        from server import sdnotify
+
+        sdnotify.stopping()
+        if watchdog is not None:
+            watchdog.cancel()
         if aiozc is not None:
             await aiozc.async_unregister_service(info)
             await aiozc.async_close()

@@ -1,4 +1,4 @@
-"""systemd units pass `systemd-analyze verify`; ibc.sdnotify speaks the NOTIFY_SOCKET protocol."""
+"""systemd units pass `systemd-analyze verify`; server.sdnotify speaks the NOTIFY_SOCKET protocol."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ibc import sdnotify
+from server import sdnotify
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = sorted((ROOT / "systemd").glob("ibc-*.service")) + sorted((ROOT / "systemd").glob("*.timer"))

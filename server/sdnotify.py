@@ -6,7 +6,7 @@ Outside systemd every call is a harmless no-op returning False.
 
 Typical use in a long-running command (``ibc serve``)::
 
-    from ibc import sdnotify
+    from server import sdnotify
     sdnotify.ready("serving on :8470")             # once the socket is listening
     interval = sdnotify.watchdog_interval()         # seconds, or None when no watchdog
     # then call sdnotify.watchdog() every interval / 2 from the main loop, e.g. an asyncio task
