@@ -38,7 +38,7 @@ die() { printf '[ibc] error: %s\n' "$*" >&2; exit 1; }
 common_pkgs=(python3 python3-venv python3-dev build-essential libzbar0 fonts-dejavu-core)
 media_pkgs=(libvlc5 vlc-plugin-base ffmpeg)
 kiosk_pkgs=(libgl1 libegl1 libgles2 libmtdev1 libgl1-mesa-dri)
-dev_pkgs=(postgresql cups-ipp-utils avahi-daemon dbus poppler-utils xvfb gettext systemd debootstrap)
+dev_pkgs=(postgresql cups-ipp-utils avahi-daemon dbus poppler-utils xvfb gettext systemd debootstrap shellcheck)
 server_pkgs=(systemd postgresql-client ca-certificates)
 terminal_pkgs=(systemd udev ca-certificates dbus libpam-systemd cups-client ipp-usb avahi-daemon)
 cage_pkgs=(cage)
