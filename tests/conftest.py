@@ -111,3 +111,16 @@ def db(db_url):
     database = open_database(db_url)
     yield database
     database.dispose()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Under CI nothing may skip silently: a skipped test (missing tool, package or data) fails the run."""
+    if not os.environ.get("CI") or exitstatus != 0:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        for rep in skipped:
+            reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+            reporter.write_line(f"CI: skipped test is an error: {rep.nodeid}: {reason}", red=True)
+        session.exitstatus = 1
