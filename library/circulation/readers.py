@@ -150,6 +150,12 @@ def read_class_list(path: str | Path) -> tuple[list[dict], ReaderImportReport]:
 def import_readers(db, path: str | Path, *, sigla: str = "") -> ReaderImportReport:  # noqa: ANN001
     """Read a class list and write it: new cards added, known cards updated, in one transaction."""
     readers, report = read_class_list(path)
+    return upsert_readers(db, readers, report, sigla=sigla)
+
+
+def upsert_readers(db, readers: list[dict], report: ReaderImportReport, *,  # noqa: ANN001
+                   sigla: str = "") -> ReaderImportReport:
+    """Write parsed readers in one transaction: new cards added, known cards updated and reactivated."""
     with db.transaction() as s:
         known = {r.card_number: r for r in s.scalars(
             select(Reader).where(Reader.card_number.in_([x["card_number"] for x in readers])))}

@@ -24,15 +24,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sqlalchemy import select
 
-from library.circulation.readers import ReaderImportReport, normalise_class
+from library.circulation.readers import ReaderImportReport, normalise_class, upsert_readers
 from library.errors import ImportFormatError
 from library.marc import encoding as enc
 from library.marc.formats import ISO2709, sniff
 from library.marc.iso2709 import frame_records, split_fields
 from library.marc.model import RecordError
-from library.storage.models import Reader
 
 CATEGORY_WORDS = (
     (("учащ", "учени", "школьн"), "pupil"),
@@ -154,17 +152,4 @@ def read_rdr(path: str | Path) -> tuple[list[dict], ReaderImportReport]:
 def import_rdr(db, path: str | Path, *, sigla: str = "") -> ReaderImportReport:  # noqa: ANN001
     """Read an RDR export and upsert its readers by card number in one transaction."""
     readers, report = read_rdr(path)
-    with db.transaction() as s:
-        known = {r.card_number: r for r in s.scalars(
-            select(Reader).where(Reader.card_number.in_([x["card_number"] for x in readers])))}
-        for data in readers:
-            existing = known.get(data["card_number"])
-            if existing is None:
-                s.add(Reader(sigla=sigla, **data))
-                report.added += 1
-            else:
-                for key, value in data.items():
-                    setattr(existing, key, value)
-                existing.active = True
-                report.updated += 1
-    return report
+    return upsert_readers(db, readers, report, sigla=sigla)
