@@ -1,7 +1,8 @@
 """PostgreSQL backend: the same Python-stemmed tokens in a weighted tsvector (GIN index).
 
-Weights mark fields (A title, B authors, C subjects, D the rest), so field restrictions and the
-primary-fields tier are tsquery weight filters; no text-search configuration is involved.
+Weights mark fields (A title, B authors, C subjects, D the rest), so field restrictions are
+tsquery weight filters; the primary-fields tier queries ``tsv_p`` (the A/B/C lexemes only, own
+GIN index), which needs no weight recheck. No text-search configuration is involved.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from sqlalchemy.orm import Session
 
 from library.search import schema as s
 from library.search.documents import PG_WEIGHTS, tsvector_literal
-from library.search.plan import Plan, filter_sql
+from library.search.plan import PRIMARY, Plan, filter_sql
 
 _NAMES = [c.name for c in s.docs.columns]
-_INSERT = text(f"INSERT INTO search_docs ({', '.join(_NAMES)}, tsv) "
-               f"VALUES ({', '.join(':' + n for n in _NAMES)}, CAST(:tsv AS tsvector))")
+# tsv_p (migration 0006): only the title/authors/subjects lexemes, for tier 1 without rechecks.
+_INSERT = text(f"INSERT INTO search_docs ({', '.join(_NAMES)}, tsv, tsv_p) "
+               f"VALUES ({', '.join(':' + n for n in _NAMES)}, CAST(:tsv AS tsvector), "
+               "ts_filter(CAST(:tsv AS tsvector), '{a,b,c}'))")
 
 
 def insert_ignore(table: Table):  # noqa: ANN201
@@ -48,11 +51,13 @@ def delete_docs(session: Session, old_rows: list[dict]) -> None:
 def bulk_begin(session: Session) -> None:
     """Drop the GIN index: building it once after loading is much faster."""
     session.execute(text("DROP INDEX IF EXISTS ix_search_docs_tsv"))
+    session.execute(text("DROP INDEX IF EXISTS ix_search_docs_tsv_p"))
 
 
 def bulk_end(session: Session) -> None:
     """Recreate the GIN index and refresh planner statistics."""
     session.execute(text("CREATE INDEX ix_search_docs_tsv ON search_docs USING gin (tsv)"))
+    session.execute(text("CREATE INDEX ix_search_docs_tsv_p ON search_docs USING gin (tsv_p)"))
     session.execute(text("ANALYZE search_docs"))
 
 
@@ -60,19 +65,27 @@ def _w(columns: tuple[str, ...] | None) -> str:
     return "".join(PG_WEIGHTS[c] for c in columns) if columns else ""
 
 
-def match_expression(plan: Plan, tier: int) -> str:
-    """The tsquery text of a plan for a tier."""
+def primary_only(plan: Plan, tier: int) -> bool:
+    """True when every group and phrase is restricted to exactly the primary fields (tier 1 of
+    free words): then `tsv_p` answers without weights, i.e. without heap rechecks."""
+    cols = [plan.group_columns(g.columns, tier) for g in plan.groups if g.required] + [
+        plan.group_columns(p.columns, tier) for p in plan.phrases]
+    return bool(cols) and all(c == PRIMARY for c in cols)
+
+
+def match_expression(plan: Plan, tier: int, primary: bool = False) -> str:
+    """The tsquery text of a plan for a tier (`primary`: for tsv_p, weights left out)."""
     parts = []
     for g in plan.groups:
         if not g.required:
             continue
-        w = _w(plan.group_columns(g.columns, tier))
+        w = "" if primary else _w(plan.group_columns(g.columns, tier))
         alts = [f"'{t}'" + (f":{w}" if w else "") for t in g.exact]
         if g.prefix:
             alts.append(f"'{g.prefix}':*{w}")
         parts.append("(" + " | ".join(alts) + ")")
     for p in plan.phrases:
-        w = _w(plan.group_columns(p.columns, tier))
+        w = "" if primary else _w(plan.group_columns(p.columns, tier))
         parts.append("(" + " <-> ".join(f"'{t}'" + (f":{w}" if w else "") for t in p.terms) + ")")
     return " & ".join(parts)
 
@@ -94,6 +107,13 @@ def _weighted(plan: Plan, tier: int) -> bool:
         plan.group_columns(p.columns, tier) for p in plan.phrases)
 
 
+def _restricted(plan: Plan, tier: int) -> tuple[str, bool]:
+    """(tsvector column, whether weights must be rechecked on heap rows)."""
+    if primary_only(plan, tier):
+        return "tsv_p", False
+    return "tsv", _weighted(plan, tier)
+
+
 def strategy(plan: Plan, tier: int, need: int, ordered: bool = True) -> str:
     """"scan", "bitmap" or "planner" (unknown sizes, or SQL filters of unknown selectivity)."""
     est = plan.estimate()
@@ -104,11 +124,14 @@ def strategy(plan: Plan, tier: int, need: int, ordered: bool = True) -> str:
         # guesses were wrong as often as right there; PostgreSQL's own plan is kept.
         return "planner"
     n = plan.docs
-    weighted = _weighted(plan, tier)
-    matching = max(est * PRIMARY_SHARE ** len(req) if weighted else est, 1e-9)
+    column, recheck = _restricted(plan, tier)
+    narrow = column == "tsv_p" or recheck  # tier 1 / fields: a share of the words' documents
+    matching = max(est * PRIMARY_SHARE ** len(req) if narrow else est, 1e-9)
     scan = (SCAN_US if ordered else SEQ_US) * min(n, need * n / matching)
-    postings = sum(g.df or 0 for g in req)
-    fetched = est if ordered else min(est, need * est / matching)
+    postings = sum(g.df or 0 for g in req) * (PRIMARY_SHARE if column == "tsv_p" else 1.0)
+    fetched = est if recheck else matching  # heap rows: every candidate when rechecked
+    if not ordered:
+        fetched = min(fetched, need * fetched / matching)
     bitmap = GIN_US * postings + HEAP_US * fetched
     return "scan" if scan < bitmap else "bitmap"
 
@@ -118,7 +141,8 @@ def _select(plan: Plan, tier: int, need: int, ordered: bool = True) -> tuple[str
     how = "planner"
     order = "d.docid"
     if plan.has_text:
-        m = match_expression(plan, tier)
+        column, _ = _restricted(plan, tier)
+        m = match_expression(plan, tier, primary=column == "tsv_p")
         how = strategy(plan, tier, need, ordered)
         # The tsquery as a literal: as a bind parameter a prepared statement soon gets a generic
         # plan (psycopg prepares after 5 runs), and for a rare word that was a full scan (300 ms).
@@ -127,9 +151,9 @@ def _select(plan: Plan, tier: int, need: int, ordered: bool = True) -> tuple[str
             q = "CAST('" + m.replace("'", "''").replace(":", "\\:") + "' AS tsquery)"
         params["m"] = m
         if how == "scan":  # the function form cannot use the GIN index: primary-key order
-            where.insert(0, f"ts_match_vq(d.tsv, {q})")
+            where.insert(0, f"ts_match_vq(d.{column}, {q})")
         else:
-            where.insert(0, f"d.tsv @@ {q}")
+            where.insert(0, f"d.{column} @@ {q}")
             if how == "bitmap":
                 order = "d.docid + 0"  # not the primary key's order: GIN bitmap, then sort
     if plan.hide_teachers_only:
