@@ -99,7 +99,7 @@ def match_expression(plan: Plan, tier: int, primary: bool = False) -> str:
 # Costs in µs measured on PostgreSQL 15 with 1,000,000 documents (docs/BENCHMARKS.md).
 SCAN_US, SEQ_US, HEAP_US, GIN_US = 1.0, 0.3, 4.0, 0.12
 PRIMARY_SHARE = 0.2  # of a word's documents, those with it in title/authors/subjects (measured)
-_SAFE = re.compile(r"^[0-9a-zа-я' :*|&()<>-]*$")
+_SAFE = re.compile(r"^[0-9a-zа-яA-D' :*|&()<>-]*$")
 
 
 def _weighted(plan: Plan, tier: int) -> bool:
