@@ -122,6 +122,9 @@ class MediaSettings(_Section):
     roots: list[str] = []
     display: int = Field(0, ge=0, le=8)
     audio_output: str = ""
+    station: Literal["off", "on", "headless"] = Field(
+        "off", description="the server drives a media station: off | on (VLC on the display) "
+                           "| headless (dummy outputs, for checks)")
 
 
 class LoanRuleSettings(_Section):

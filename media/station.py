@@ -295,6 +295,11 @@ class MediaStation:
         self.player.close()
 
 
+def describe_projector_error(exc: Exception) -> str:
+    """A Russian line for a projector failure (for the API's status)."""
+    return _describe(exc)
+
+
 def _describe(exc: Exception) -> str:
     """A Russian line for a projector failure."""
     from device.projector import errors as e

@@ -7,11 +7,13 @@ server.admin (librarians); errors become JSON in server.errors.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
@@ -111,7 +113,8 @@ class BodyLimit:
 
 def create_app(settings, db, *, today: Callable[[], dt.date] | None = None) -> FastAPI:  # noqa: ANN001
     """The API app for `settings` on database `db`."""
-    from server import admin, routes
+    from server import admin, media_api, routes
+    from server.media_remote import RemoteStation
     from server.wiring import copies_changed_hook
 
     service = CirculationService(
@@ -123,11 +126,21 @@ def create_app(settings, db, *, today: Callable[[], dt.date] | None = None) -> F
         description="Terminals of the school information-library centre: search, loans, media, "
                     "replica feed. See docs/SERVER.md.",
         responses={401: {"model": routes.schemas.ErrorOut}, 422: {"model": routes.schemas.ErrorOut}},
+        lifespan=_lifespan,
     )
+    app.state.media_remote = RemoteStation(settings, db)
     app.state.ibc = ServerState(settings, db, service,
                                 GuessLimiter(settings.server.pin_failures_per_minute))
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)
     app.include_router(routes.router, prefix=PREFIX)
     app.include_router(admin.router, prefix=PREFIX)
+    app.include_router(media_api.router, prefix=PREFIX)
     return app
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI):  # noqa: ANN202
+    """Close the media station (if one was started) when the app shuts down."""
+    yield
+    await anyio.to_thread.run_sync(app.state.media_remote.close)

@@ -3,6 +3,7 @@
     ApiError (this module)          → its own status (400, 401, 404, 413, 429)
     AuthError / EnrolError          → 401 / 400
     CirculationError (library)      → 422 when the card or barcode is unknown, else 409
+    MediaError (media.station)      → 409 media_refused with the station's Russian message
     RequestValidationError (FastAPI)→ 422 with the offending fields
     anything else                   → 500, logged, no details leaked
 
@@ -46,6 +47,14 @@ MESSAGES = {
     "internal": ("Внутренняя ошибка сервера", "Internal server error"),
     "pin_required": ("Введите ПИН-код", "Enter your PIN"),
     "offline_refused": ("Операции без сети отключены", "Offline operations are disabled"),
+    "teachers_only": ("Управлять показом могут только учителя и сотрудники ИБЦ",
+                      "Only teachers and staff can control the media station"),
+    "onsite_only": ("Этот материал можно смотреть только в ИБЦ, скачать его нельзя",
+                    "This item is for viewing in the library only and cannot be downloaded"),
+    "station_off": ("Медиастанция на этом сервере не включена",
+                    "This server does not drive a media station ([media] station)"),
+    "station_unavailable": ("Медиастанция не запустилась: проверьте VLC",
+                            "The media station did not start (VLC)"),
 }
 
 
@@ -105,6 +114,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CirculationError)
     async def _circ(_req: Request, exc: CirculationError) -> JSONResponse:
         return JSONResponse(circulation_body(exc), status_code=circulation_status(exc))
+
+    from media.station import MediaError
+
+    @app.exception_handler(MediaError)
+    async def _media(_req: Request, exc: MediaError) -> JSONResponse:
+        return JSONResponse({"code": "media_refused", "message": str(exc),
+                             "message_en": "The media station refused the request"},
+                            status_code=409)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:

@@ -38,6 +38,18 @@ def _systemd_ready(host: str, port: int) -> asyncio.Task | None:
     return asyncio.create_task(_feed())
 
 
+async def _start_station(app) -> None:  # noqa: ANN001
+    """Open the media station now when this server drives one (else on first use, or never)."""
+    remote = app.state.media_remote
+    if not remote.enabled:
+        return
+    try:
+        await asyncio.to_thread(remote.get)
+        print(f"ibc serve: media station {remote.mode}", flush=True)
+    except Exception as exc:  # noqa: BLE001  (the API still serves; the remote answers 409)
+        log.error("media station not started: %s", exc)
+
+
 async def serve(settings, db, *, host: str, port: int, advertise: bool) -> None:  # noqa: ANN001
     """Run until SIGINT/SIGTERM; prints the listening URL on stdout once ready."""
     import uvicorn
@@ -77,6 +89,7 @@ async def serve(settings, db, *, host: str, port: int, advertise: bool) -> None:
                             port=real_port)
         await announce(aiozc, info)
         print(f"ibc serve: advertised {info.name}", flush=True)
+    await _start_station(app)
     watchdog = _systemd_ready(host, real_port)
     try:
         await task
@@ -84,6 +97,7 @@ async def serve(settings, db, *, host: str, port: int, advertise: bool) -> None:
         from server import sdnotify
 
         sdnotify.stopping()
+        await asyncio.to_thread(app.state.media_remote.close)
         if watchdog is not None:
             watchdog.cancel()
         if aiozc is not None:

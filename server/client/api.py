@@ -139,6 +139,98 @@ class ApiClient:
         """GET /media (teachers-only items only with a teacher's session)."""
         return self.request("GET", "/media", params=params, session=True)
 
+    # --- media remote control (teacher or staff session) ------------------------------------
+    def media_station(self) -> dict:
+        """GET /media/station: player and projector state."""
+        return self.request("GET", "/media/station", session=True)
+
+    def media_play(self, item_id: int | None = None, *, lesson: str | None = None,
+                   items: list[int] | None = None, projector: bool = False,
+                   resume: bool = True) -> dict:
+        """POST /media/play: one item, the teacher's lesson or a list."""
+        body: dict[str, Any] = {"projector": projector}
+        if item_id is not None:
+            body["item_id"] = int(item_id)
+        if lesson is not None:
+            body["lesson"] = lesson
+        if items is not None:
+            body["items"] = [int(i) for i in items]
+        if lesson is None:
+            body["resume"] = resume
+        return self.request("POST", "/media/play", json=body, session=True)
+
+    def media_control(self, action: str) -> dict:
+        """POST /media/{pause|resume|stop|next|previous}."""
+        if action not in ("pause", "resume", "stop", "next", "previous"):
+            raise ValueError(f"unknown media action {action!r}")
+        return self.request("POST", f"/media/{action}", session=True)
+
+    def media_pause(self) -> dict:
+        """POST /media/pause."""
+        return self.media_control("pause")
+
+    def media_resume(self) -> dict:
+        """POST /media/resume."""
+        return self.media_control("resume")
+
+    def media_stop(self) -> dict:
+        """POST /media/stop."""
+        return self.media_control("stop")
+
+    def media_next(self) -> dict:
+        """POST /media/next (``moved`` false at the end)."""
+        return self.media_control("next")
+
+    def media_previous(self) -> dict:
+        """POST /media/previous."""
+        return self.media_control("previous")
+
+    def media_seek(self, position_s: float) -> dict:
+        """POST /media/seek."""
+        return self.request("POST", "/media/seek", json={"position_s": position_s}, session=True)
+
+    def media_volume(self, volume: int) -> dict:
+        """POST /media/volume (0..100)."""
+        return self.request("POST", "/media/volume", json={"volume": int(volume)}, session=True)
+
+    def media_lessons(self) -> dict[str, list[int]]:
+        """GET /media/lessons of the session teacher."""
+        return self.request("GET", "/media/lessons", session=True)["lessons"]
+
+    def media_save_lesson(self, name: str, items: list[int]) -> dict[str, list[int]]:
+        """POST /media/lessons; returns all of the teacher's lessons."""
+        body = {"name": name, "items": [int(i) for i in items]}
+        return self.request("POST", "/media/lessons", json=body, session=True)["lessons"]
+
+    def media_download(self, media_id: int, dest) -> int:  # noqa: ANN001
+        """GET /media/{id}/file into the path ``dest``; returns the byte count."""
+        base = self._base()
+        if not base:
+            raise ServerUnreachable("no server known (zeroconf has not found one yet)")
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if self.session:
+            headers["X-Reader-Session"] = self.session
+        url = f"{base.rstrip('/')}/api/v1/media/{int(media_id)}/file"
+        try:
+            with self._http.stream("GET", url, headers=headers) as resp:
+                if resp.status_code >= 500:
+                    raise ServerUnreachable(f"server error {resp.status_code}")
+                if resp.status_code >= 400:
+                    resp.read()
+                    try:
+                        data = resp.json()
+                    except ValueError:
+                        data = {}
+                    raise ApiRefused(resp.status_code, data if isinstance(data, dict) else {})
+                size = 0
+                with open(dest, "wb") as fh:
+                    for chunk in resp.iter_bytes():
+                        fh.write(chunk)
+                        size += len(chunk)
+                return size
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(f"{type(exc).__name__}: {exc}") from exc
+
     def changes(self, since: int, after: str = "", limit: int = 1000) -> dict:
         """GET /changes."""
         return self.request("GET", "/changes", params={"since": since, "after": after, "limit": limit})

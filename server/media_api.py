@@ -1,0 +1,174 @@
+"""Media remote control and downloads: /api/v1/media/station, play/pause/..., lessons, files.
+
+Control needs a terminal token and a reader session of a teacher or staff member (pupils get
+403 ``teachers_only``). Every station call blocks, so it runs in a worker thread
+(``anyio.to_thread.run_sync``); the event loop never waits for libvlc or the projector.
+"""
+
+from __future__ import annotations
+
+import functools
+import mimetypes
+import os
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import FileResponse
+
+from library.storage.models import MediaItem, Reader
+from server import media_schemas as ms
+from server.app import optional_reader, reader, state
+from server.errors import ApiError
+from server.schemas import ErrorOut
+from server.media_remote import RemoteStation, StationOff, StationUnavailable, teacher_key
+
+router = APIRouter(prefix="/media", tags=["media remote"])
+STAFF = ("teacher", "staff")
+_REFUSALS = {403: {"model": ErrorOut}, 409: {"model": ErrorOut}}
+
+
+def teacher_reader(who: Annotated[Reader, Depends(reader)]) -> Reader:
+    """The session reader when a teacher or staff member (else 403)."""
+    if who.category not in STAFF:
+        raise ApiError(403, "teachers_only")
+    return who
+
+
+Teacher = Annotated[Reader, Depends(teacher_reader)]
+
+
+def remote(request: Request) -> RemoteStation:
+    """This app's RemoteStation."""
+    return request.app.state.media_remote
+
+
+async def _blocking(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    """Run a blocking station call in a worker thread, mapping station trouble to 409."""
+    try:
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+    except StationOff:
+        raise ApiError(409, "station_off") from None
+    except StationUnavailable as exc:
+        raise ApiError(409, "station_unavailable", str(exc)[:300]) from None
+
+
+async def _control(request: Request, who: Reader, fn, *args, **kwargs) -> dict:  # noqa: ANN001, ANN002, ANN003
+    """One control call, then the station's state as this teacher sees it."""
+    rs = remote(request)
+    await _blocking(rs.control, fn, *args, **kwargs)
+    return await _blocking(rs.status, teacher_key(who.id))
+
+
+@router.get("/station", response_model=ms.StationOut)
+async def station_status(request: Request, who: Teacher) -> dict:
+    """Player and projector state (position, volume, projector power/input/last error)."""
+    return await _blocking(remote(request).status, teacher_key(who.id))
+
+
+@router.post("/play", response_model=ms.StationOut, responses=_REFUSALS)
+async def play(body: ms.PlayIn, request: Request, who: Teacher) -> dict:
+    """Play an item, the teacher's lesson or a list, optionally on the projector."""
+    key = teacher_key(who.id)
+
+    def _play(station) -> None:  # noqa: ANN001
+        if body.lesson is not None:
+            station.play_lesson(key, body.lesson, projector=body.projector)
+        else:
+            ids = [body.item_id] if body.item_id is not None else list(body.items or [])
+            station.play_items(ids, role="teacher", teacher=key, projector=body.projector,
+                               resume=body.resume)
+
+    return await _control(request, who, _play)
+
+
+@router.post("/pause", response_model=ms.StationOut, responses=_REFUSALS)
+async def pause(request: Request, who: Teacher) -> dict:
+    """Pause."""
+    return await _control(request, who, lambda st: st.pause())
+
+
+@router.post("/resume", response_model=ms.StationOut, responses=_REFUSALS)
+async def resume(request: Request, who: Teacher) -> dict:
+    """Continue after a pause."""
+    return await _control(request, who, lambda st: st.resume())
+
+
+@router.post("/stop", response_model=ms.StationOut, responses=_REFUSALS)
+async def stop(request: Request, who: Teacher) -> dict:
+    """Stop (the teacher's position is remembered)."""
+    return await _control(request, who, lambda st: st.stop())
+
+
+@router.post("/seek", response_model=ms.StationOut, responses=_REFUSALS)
+async def seek(body: ms.SeekIn, request: Request, who: Teacher) -> dict:
+    """Jump within the current item."""
+    return await _control(request, who, lambda st: st.seek(body.position_s))
+
+
+@router.post("/volume", response_model=ms.StationOut, responses=_REFUSALS)
+async def volume(body: ms.VolumeIn, request: Request, who: Teacher) -> dict:
+    """Set the volume (0..100 %)."""
+    return await _control(request, who, lambda st: st.set_volume(body.volume))
+
+
+async def _step(request: Request, who: Reader, forward: bool) -> dict:
+    rs = remote(request)
+    moved = await _blocking(rs.control, lambda st: st.next() if forward else st.previous())
+    return {**await _blocking(rs.status, teacher_key(who.id)), "moved": bool(moved)}
+
+
+@router.post("/next", response_model=ms.StepOut, responses=_REFUSALS)
+async def next_item(request: Request, who: Teacher) -> dict:
+    """Next playlist item."""
+    return await _step(request, who, True)
+
+
+@router.post("/previous", response_model=ms.StepOut, responses=_REFUSALS)
+async def previous_item(request: Request, who: Teacher) -> dict:
+    """Previous playlist item."""
+    return await _step(request, who, False)
+
+
+@router.get("/lessons", response_model=ms.LessonsOut, responses=_REFUSALS)
+async def lessons(request: Request, who: Teacher) -> dict:
+    """The session teacher's lessons."""
+    rs = remote(request)
+    found = await _blocking(rs.control, lambda st: st.lessons.lessons(teacher_key(who.id)))
+    return {"lessons": found}
+
+
+@router.post("/lessons", response_model=ms.LessonsOut, responses=_REFUSALS)
+async def save_lesson(body: ms.LessonIn, request: Request, who: Teacher) -> dict:
+    """Create or replace one of the session teacher's lessons (every item must be playable)."""
+    rs = remote(request)
+    key = teacher_key(who.id)
+
+    def _save(station) -> dict:  # noqa: ANN001
+        station.save_lesson(key, body.name, list(body.items))
+        return station.lessons.lessons(key)
+
+    return {"lessons": await _blocking(rs.control, _save)}
+
+
+@router.get("/{media_id}/file", response_class=FileResponse, tags=["media"],
+            responses={403: {"description": "on-site only"}, 404: {"description": "not found"}})
+def media_file(media_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
+               who: Annotated[Reader | None, Depends(optional_reader)]) -> FileResponse:
+    """Download a media file; on-site-only items never, teachers-only items only for staff."""
+    with state(request).db.session() as s:
+        item = s.get(MediaItem, media_id)
+        row = None if item is None else (item.path, item.access, item.status, item.title)
+    if row is None or row[2] != "ok":
+        raise ApiError(404, "not_found")
+    path, access, _status, title = row
+    staff = who is not None and who.category in STAFF
+    if access == "onsite":
+        raise ApiError(403, "onsite_only")
+    if not (access == "everyone" or (access == "teachers" and staff)):
+        raise ApiError(404, "not_found")  # hidden from this reader; unknown levels fail closed
+    if not os.path.isfile(path):
+        raise ApiError(404, "not_found", "the file is missing on the server")
+    ext = os.path.splitext(path)[1]
+    return FileResponse(path, filename=f"{title[:100]}{ext}",
+                        media_type=mimetypes.guess_type(path)[0] or "application/octet-stream")

@@ -1,0 +1,93 @@
+"""Request and response bodies of the media remote control (/api/v1/media/...)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MediaId = Annotated[int, Field(ge=1, le=2**62)]
+LessonName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PlayIn(_In):
+    """What to play: exactly one of item_id, lesson (the teacher's own) or items."""
+
+    item_id: MediaId | None = None
+    lesson: LessonName | None = None
+    items: list[MediaId] | None = Field(None, min_length=1, max_length=200)
+    projector: bool = Field(False, description="switch the projector on and select its input first")
+    resume: bool = Field(True, description="start where this teacher stopped (item_id/items)")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PlayIn:
+        given = [x for x in (self.item_id, self.lesson, self.items) if x is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of item_id, lesson, items")
+        return self
+
+
+class SeekIn(_In):
+    """A position within the current item."""
+
+    position_s: float = Field(ge=0, le=86_400)
+
+
+class VolumeIn(_In):
+    """Volume in percent."""
+
+    volume: int = Field(ge=0, le=100)
+
+
+class LessonIn(_In):
+    """A teacher's lesson: an ordered list of media items."""
+
+    name: LessonName
+    items: list[MediaId] = Field(min_length=1, max_length=200)
+
+
+class ProjectorOut(BaseModel):
+    """The projector as the station last saw it (power/input re-read about every second)."""
+
+    configured: bool
+    state: str = Field(description="unused | warming | ready | error | off (station automation)")
+    power: str | None = Field(None, description="standby | on | cooling | warming (PJLink)")
+    input: str | None = Field(None, description="input name, e.g. DIGITAL2")
+    input_code: str | None = Field(None, description="PJLink input code, e.g. 32")
+    muted: bool | None = None
+    faults: dict[str, str] = {}
+    last_error: str | None = Field(None, description="Russian text of the last projector failure")
+    checked_at: float | None = Field(None, description="Unix time power/input were read")
+
+
+class StationOut(BaseModel):
+    """The media station's state."""
+
+    enabled: bool = Field(description="false when this server has no station ([media] station)")
+    state: str = Field(description="idle | opening | playing | paused | stopped | ended | error")
+    media_id: int | None
+    title: str | None
+    index: int
+    count: int
+    position_s: float
+    duration_s: float | None
+    volume: int | None
+    started_by_me: bool
+    last_error: str | None
+    projector: ProjectorOut
+
+
+class StepOut(StationOut):
+    """State after next/previous; ``moved`` is false at either end of the playlist."""
+
+    moved: bool
+
+
+class LessonsOut(BaseModel):
+    """The session teacher's lessons: name → media ids."""
+
+    lessons: dict[str, list[int]]
