@@ -71,7 +71,7 @@ def code_for(status: str, original: str | None) -> str:
 
 def read_copy(field: DataField) -> CopyData:
     """A CopyData from one holdings field (910, 899, 852 or 952)."""
-    g = field.get
+    g = dict(reversed(field.subfields)).get  # first value per code, one C-level pass
     tag = field.tag
     if tag == "910":
         tagval = _clean(g("h"))

@@ -3,7 +3,7 @@
 On a two-core school server the import is Python-bound: parsing and mapping a record costs
 about as much as writing it. `mapped_records(..., parallel=True)` therefore reads and maps in a
 child process (multiprocessing "spawn": safe in threaded callers) and hands over chunks of
-ready `RecordData` through a pipe, while the caller writes to the database. Records come out in
+ready records in their flat tuple form (rows.py) through a pipe, while the caller writes to the database. Records come out in
 file order either way, so reports are identical. The pipe is bounded, so memory stays flat; if
 the parent dies (even kill -9) the child's next send fails and it exits.
 """
@@ -17,11 +17,12 @@ from library.errors import ImportFormatError
 from library.marc.mapping import MAPPED_TAGS, to_record_data
 from library.marc.model import RecordError
 from library.marc.reader import read_file
+from library.marc.rows import flatten
 
 CHUNK = 256
 PARALLEL_MIN_BYTES = 8 << 20  # below this a second process costs more than it saves
 
-# (ordinal, offset, encoding, RecordData | None, reason | None)
+# (ordinal, offset, encoding, FlatRecord | None, reason | None)
 Mapped = tuple
 
 
@@ -32,7 +33,7 @@ def map_records(path: str, sigla: str) -> Iterator[Mapped]:
             yield (parsed.ordinal, parsed.offset, None, None, parsed.error)  # not decoded
             continue
         try:
-            data = to_record_data(parsed, sigla)
+            data = flatten(to_record_data(parsed, sigla))
         except RecordError as exc:
             yield (parsed.ordinal, parsed.offset, parsed.encoding, None, exc.reason)
             continue
