@@ -3,6 +3,8 @@
 `scan` indexes folders (progress bar on stderr when it is a terminal; `--json` report);
 `list` shows what a role may see; `play` plays one item through VLC on this station, with
 `--projector` switching the projector on first. VLC is imported only by `play`.
+`remote` drives the school server's media station over the API (a terminal token and a
+teacher's or staff card), for technicians checking a station.
 """
 
 from __future__ import annotations
@@ -27,12 +29,31 @@ def register(sub) -> None:  # noqa: ANN001
     pl.add_argument("id", type=int, help="номер материала (из `ibc media list`)")
     pl.add_argument("--projector", action="store_true", help="включить проектор и вход")
     pl.add_argument("--headless", action="store_true", help="без изображения и звука (проверка)")
+    _register_remote(msub)
     p.set_defaults(run=run)
+
+
+def _register_remote(msub) -> None:  # noqa: ANN001
+    """`ibc media remote ACTION`: the server's media station, as a teacher at a terminal."""
+    r = msub.add_parser("remote", help="пульт медиастанции сервера (для техника)")
+    r.add_argument("--url", help="адрес сервера (по умолчанию [server] url или 127.0.0.1:port)")
+    r.add_argument("--token", help="токен терминала (или переменная IBC_TERMINAL_TOKEN)")
+    r.add_argument("--card", help="билет учителя или сотрудника (или IBC_REMOTE_CARD)")
+    r.add_argument("--pin", help="ПИН-код билета, если нужен")
+    r.add_argument("--json", action="store_true", help="состояние в JSON")
+    rsub = r.add_subparsers(dest="remote_action", metavar="ACTION", required=True)
+    rsub.add_parser("status", help="что играет, позиция, проектор")
+    rp = rsub.add_parser("play", help="воспроизвести материал")
+    rp.add_argument("id", type=int, help="номер материала")
+    rp.add_argument("--projector", action="store_true", help="включить проектор и вход")
+    for name, text in (("pause", "пауза"), ("resume", "продолжить"), ("stop", "остановить")):
+        rsub.add_parser(name, help=text)
 
 
 def run(args, ctx) -> int:  # noqa: ANN001
     """Dispatch one media action; returns the exit code."""
-    return {"scan": _scan, "list": _list, "play": _play}[args.media_action](args, ctx)
+    return {"scan": _scan, "list": _list, "play": _play,
+            "remote": _remote}[args.media_action](args, ctx)
 
 
 def _data_dir(ctx):  # noqa: ANN001, ANN202
@@ -105,6 +126,63 @@ def _play(args, ctx) -> int:  # noqa: ANN001
         return 1
     finally:
         station.close()
+
+
+def _remote(args, ctx) -> int:  # noqa: ANN001
+    import os
+
+    from server.client.api import ApiClient, ClientError
+
+    cfg = ctx.settings.server
+    url = args.url or cfg.url or f"http://127.0.0.1:{cfg.port}"
+    token = args.token or os.environ.get("IBC_TERMINAL_TOKEN", "")
+    card = args.card or os.environ.get("IBC_REMOTE_CARD", "")
+    if not token or not card:
+        print("ibc media remote: нужны токен терминала (--token) и билет учителя (--card)",
+              file=sys.stderr)
+        return 2
+    with ApiClient(url, token, timeout=15) as client:
+        try:
+            client.open_session(card, args.pin)
+            try:
+                act = args.remote_action
+                if act == "status":
+                    state = client.media_station()
+                elif act == "play":
+                    state = client.media_play(args.id, projector=args.projector)
+                else:
+                    state = client.media_control(act)
+            finally:
+                client.end_session()
+        except ClientError as exc:
+            print(f"ibc media remote: {getattr(exc, 'message', '') or exc}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(json.dumps(state, ensure_ascii=False, indent=1))
+    else:
+        _print_station(state)
+    return 0
+
+
+def _print_station(st: dict) -> None:
+    """The station's state in a few Russian lines."""
+    if not st["enabled"]:
+        print("Медиастанция на сервере не включена ([media] station)")
+        return
+    names = {"idle": "ничего не играет", "opening": "открывается", "playing": "играет",
+             "paused": "пауза", "stopped": "остановлено", "ended": "закончилось",
+             "error": "ошибка"}
+    what = f"«{st['title']}» ({st['media_id']})" if st["title"] else ""
+    dur = f" из {st['duration_s']:.0f}" if st["duration_s"] else ""
+    print(f"{names.get(st['state'], st['state'])} {what} {st['position_s']:.0f} с{dur}, "
+          f"громкость {st['volume']}".replace("  ", " "))
+    pr = st["projector"]
+    if pr["configured"]:
+        print(f"проектор: {pr['state']}, питание {pr['power'] or '?'}, вход {pr['input'] or '?'}")
+        if pr["last_error"]:
+            print(f"  ошибка проектора: {pr['last_error']}")
+    if st["last_error"]:
+        print(f"ошибка плеера: {st['last_error']}")
 
 
 class _ProgressBar:

@@ -7,8 +7,10 @@ scanned into the server's database before it starts.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
@@ -158,3 +160,18 @@ def test_teacher_plays_a_film_on_the_projector(station_server, tmp_path):
         _wait(lambda: teacher.media_station()["state"] == "stopped", what="stopped")
         teacher.end_session()
         pupil.end_session()
+
+        # the technician's CLI: `ibc media remote ... status --json` on the teacher's terminal
+        out = subprocess.run(
+            [sys.executable, "-m", "ibc", "media", "remote", "--url", url, "--token",
+             teacher.token, "--card", "CT", "--json", "status"],
+            capture_output=True, text=True, timeout=60, check=False)
+        assert out.returncode == 0, out.stderr
+        cli = json.loads(out.stdout)
+        assert cli["state"] == "stopped" and cli["media_id"] == film_id and cli["started_by_me"]
+        assert cli["projector"]["power"] == "on"
+        out = subprocess.run(
+            [sys.executable, "-m", "ibc", "media", "remote", "--url", url, "--token",
+             pupil.token, "--card", "C5A", "play", str(film_id)],
+            capture_output=True, text=True, timeout=60, check=False)
+        assert out.returncode == 1 and "учител" in out.stderr
