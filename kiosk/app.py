@@ -64,8 +64,16 @@ class KioskApp(App):
     error_ref = StringProperty("")
 
     def __init__(self, catalogue, circulation, printer, options: KioskOptions,  # noqa: ANN001
-                 scanner_source=None, now=None, **kwargs):  # noqa: ANN001
+                 scanner_source=None, now=None, *, visits=None, terminal=None,  # noqa: ANN001
+                 connection=None, media=None, service_info=None, **kwargs):  # noqa: ANN001
         super().__init__(**kwargs)
+        from kiosk.services import NoVisits
+
+        self.visits = visits or NoVisits()
+        self.terminal_name = terminal
+        self.connection = connection  # kiosk.remote.ConnectionMonitor in terminal mode
+        self.media_port = media
+        self.service_info = service_info
         self.title = "ИБЦ"
         self.options = options
         self.catalogue, self.circulation = catalogue, circulation
@@ -79,9 +87,12 @@ class KioskApp(App):
         self.search = SearchPresenter(catalogue)
         self.record: RecordPresenter | None = None
         self.record_return_to = "search"
-        self.checkout = CheckoutPresenter(circulation, printer, options.school)
-        self.returns = ReturnPresenter(circulation)
-        self.loans = LoansPresenter(circulation, **({"today": lambda: now().date()} if now else {}))
+        today = {"today": lambda: now().date()} if now else {}
+        self.checkout = CheckoutPresenter(circulation, printer, options.school, terminal=terminal,
+                                          on_reader=self.reader_identified)
+        self.returns = ReturnPresenter(circulation, terminal=terminal, **today)
+        self.loans = LoansPresenter(circulation, terminal=terminal,
+                                    on_reader=self.reader_identified, **today)
         self.service = ServicePresenter(options.service_pin)
         self.errors = ErrorPresenter()
         self.timer = IdleTimer(options.idle_timeout_s, options.warn_s)
@@ -91,13 +102,23 @@ class KioskApp(App):
         self._allow_exit = False
         self._last_activity = 0.0
 
-    def use_services(self, catalogue, circulation, printer) -> None:  # noqa: ANN001
+    def use_services(self, catalogue, circulation, printer, visits=None) -> None:  # noqa: ANN001
         """Plug other ports into every presenter (the gallery starts each state afresh)."""
+        from kiosk.services import NoVisits
+
         self.catalogue, self.circulation = catalogue, circulation
+        self.visits = visits or NoVisits()
         self.attract.catalogue = self.search.catalogue = catalogue
         for p in (self.checkout, self.returns, self.loans):
             p.circulation = circulation
         self.checkout.printer = printer
+
+    def reader_identified(self, reader) -> None:  # noqa: ANN001
+        """A card [+ PIN] was accepted: the session's reader; one visit per reader session."""
+        known = self.session_reader
+        self.session_reader = reader
+        if known is None or known.card != reader.card:
+            self.guard(lambda: self.visits.record(reader), "visit")
 
     # --- building -----------------------------------------------------------------------------
     def build(self):  # noqa: ANN201
@@ -174,10 +195,13 @@ class KioskApp(App):
             self.screen("record").refresh()
         self.go("record")
 
-    def end_session(self) -> None:
+    def end_session(self, reason: str = "cancelled") -> None:
         """Forget everything of the reader and go back to the attract screen."""
         for name in SCREENS:
-            self.screen(name).reset()
+            self.screen(name).reset(reason)
+        end = getattr(self.circulation, "end_session", None)
+        if end is not None:  # terminal mode: DELETE /session on the server
+            self.guard(end, "session")
         self.record = None
         self.session_reader = None
         self.timer.stop()
@@ -200,7 +224,7 @@ class KioskApp(App):
     def _tick(self, _dt: float) -> None:
         now = self.monotonic()
         if self.timer.tick(now):
-            self.end_session()
+            self.end_session("idle")
         self._update_countdown()
         if self.current == "attract":
             attract = self.screen("attract")

@@ -11,12 +11,14 @@ import datetime as dt
 import difflib
 import re
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from kiosk.services import (
-    CheckinResult, CheckoutResult, CopyView, FacetValue, Hit, LoanView, ReaderView, Receipt,
-    RecordView, RenewResult, SearchPage,
-)
+from types import SimpleNamespace
+
+from kiosk.services import CopyView, FacetValue, Hit, RecordView, SearchPage
+from library.circulation import errors as E
+from library.circulation.receipts import Receipt
+from library.circulation.service import LoanOutcome, LoanView, ReaderView
 from library.errors import NotFound
 
 LOAN_DAYS = 14
@@ -60,11 +62,14 @@ _COPIES = {
     "200010": (8, "on_loan"), "200011": (9, "available"), "200012": (10, "available"),
 }
 _READERS = [
-    ReaderView(1, "100001", "Маша", "Иванова", "5А"),
-    ReaderView(2, "100002", "Петя", "Смирнов", "6Б", blocked=True,
-               block_reason="не вернул учебник"),
-    ReaderView(3, "100003", "Аня", "Ким", "3В"),
+    ReaderView(1, "100001", "Маша", "И.", "5А", "pupil"),
+    ReaderView(2, "100002", "Петя", "С.", "6Б", "pupil"),  # blocked: did not return a textbook
+    ReaderView(3, "100003", "Аня", "К.", "3В", "pupil"),
+    ReaderView(4, "100004", "Оля", "О.", "9В", "pupil"),  # has a PIN: 4321
+    ReaderView(5, "100005", "Мария", "Петровна", None, "teacher"),
 ]
+_BLOCKED = {"100002"}
+_PINS = {"100004": "4321"}
 
 
 @dataclass
@@ -176,87 +181,122 @@ class FakeCatalogue:
 
 
 class FakeCirculation:
-    """`CirculationPort` with the usual school rules (14 days, 5 books, 2 renewals)."""
+    """`CirculationBackend` with the usual school rules (14 days, 5 books, 2 renewals).
 
-    def __init__(self, library: FakeLibrary | None = None, catalogue: FakeCatalogue | None = None):
+    Behaves like `library.circulation.service.CirculationService`: library value types,
+    refusals raised as `CirculationError`s, transaction ids replayed once.
+    """
+
+    def __init__(self, library: FakeLibrary | None = None, catalogue: FakeCatalogue | None = None,
+                 require_pin: bool = False):
         self.lib = library or FakeLibrary()
         self.catalogue = catalogue or FakeCatalogue(self.lib)
+        self.policy = SimpleNamespace(require_pin=require_pin)
+        self.txns: dict[str, LoanOutcome] = {}
 
-    def _reader(self, reader_id: int) -> ReaderView:
-        return next(r for r in _READERS if r.id == reader_id)
-
-    def _title(self, barcode: str) -> str:
-        return self.catalogue.records[_COPIES[barcode][0]][1]
-
-    def reader_by_card(self, card: str) -> ReaderView:
-        """The reader with this card number."""
+    def _reader(self, card: str) -> ReaderView:
         for reader in _READERS:
-            if reader.card_number == card.strip():
+            if reader.card == card.strip():
                 return reader
-        raise NotFound(f"card {card}")
+        raise E.ReaderNotFound(card=card)
 
-    def checkout(self, card: str, barcode: str) -> CheckoutResult:
+    def _book(self, barcode: str) -> tuple:
+        if barcode not in _COPIES:
+            raise E.ItemNotFound(barcode=barcode)
+        return self.catalogue.records[_COPIES[barcode][0]]
+
+    def find_reader(self, card: str) -> ReaderView:
+        """The reader with this card number (a blocked card is refused at once)."""
+        reader = self._reader(card)
+        if reader.card in _BLOCKED:
+            raise E.ReaderBlocked()
+        return reader
+
+    def is_reader_card(self, code: str) -> bool:
+        """Reader cards are 1000xx here."""
+        return any(r.card == code.strip() for r in _READERS)
+
+    def check_pin(self, card: str, pin: str) -> bool:
+        """Readers without a PIN pass unless PINs are required."""
+        expected = _PINS.get(card.strip())
+        return (not self.policy.require_pin) if expected is None else pin == expected
+
+    def pin_required(self, reader: ReaderView) -> bool:
+        """This reader has a PIN of their own."""
+        return reader.card in _PINS
+
+    def _outcome(self, action: str, txn: str, loan: _Loan | None, barcode: str,
+                 shelf: str | None = None, due: dt.date | None = None) -> LoanOutcome:
+        book = self._book(barcode)
+        out = LoanOutcome(action, txn, loan.id if loan else 0, barcode, book[1], ", ".join(book[2]),
+                          due, shelf, loan.renewals if loan else 0)
+        self.txns[txn] = out
+        return out
+
+    def checkout(self, card: str, barcode: str, txn_id: str, *,
+                 terminal: str | None = None) -> LoanOutcome:
         """Lend a copy unless a rule refuses."""
-        reader_id = self.reader_by_card(card).id
-        if barcode not in _COPIES:
-            return CheckoutResult(barcode, False, code="item_not_found")
-        title = self._title(barcode)
-        reader = self._reader(reader_id)
+        if txn_id in self.txns:
+            return self.txns[txn_id]
+        reader = self._reader(card)
+        book = self._book(barcode)
         loan = self.lib.loan_of(barcode)
-        if reader.blocked:
-            return CheckoutResult(barcode, False, title, code="reader_blocked")
-        if loan and loan.reader_id == reader_id:
-            return CheckoutResult(barcode, False, title, loan.due, code="already_yours")
+        if reader.card in _BLOCKED:
+            raise E.ReaderBlocked()
+        if loan and loan.reader_id == reader.id:
+            raise E.ItemAlreadyYours(title=book[1])
         if loan:
-            return CheckoutResult(barcode, False, title, code="item_on_loan")
+            raise E.ItemOnLoan(title=book[1])
         if _COPIES[barcode][1] == "not_for_loan":
-            return CheckoutResult(barcode, False, title, code="not_for_loan")
-        mine = [ln for ln in self.lib.loans.values() if ln.reader_id == reader_id]
+            raise E.ItemNotForLoan(title=book[1])
+        mine = [ln for ln in self.lib.loans.values() if ln.reader_id == reader.id]
         if any(ln.due < self.lib.today for ln in mine):
-            return CheckoutResult(barcode, False, title, code="has_overdue")
+            raise E.HasOverdue()
         if len(mine) >= MAX_LOANS:
-            return CheckoutResult(barcode, False, title, code="limit_reached")
+            raise E.LoanLimitReached(count=len(mine))
         due = self.lib.today + dt.timedelta(days=LOAN_DAYS)
-        self.lib.add_loan(barcode, reader_id, due)
-        return CheckoutResult(barcode, True, title, due)
+        loan = self.lib.add_loan(barcode, reader.id, due)
+        return self._outcome("checkout", txn_id, loan, barcode, due=due)
 
-    def checkin(self, barcode: str) -> CheckinResult:
-        """Close the open loan of a copy."""
-        if barcode not in _COPIES:
-            return CheckinResult(barcode, False, code="item_not_found")
-        title = self._title(barcode)
-        book = self.catalogue.records[_COPIES[barcode][0]]
+    def checkin(self, barcode: str, txn_id: str, *, terminal: str | None = None) -> LoanOutcome:
+        """Close the open loan of a copy; an overdue copy goes to the return cart."""
+        if txn_id in self.txns:
+            return self.txns[txn_id]
+        book = self._book(barcode)
         loan = self.lib.loan_of(barcode)
         if loan is None:
-            return CheckinResult(barcode, False, title, code="not_on_loan", to_cart=True)
+            raise E.NotOnLoan(title=book[1])
         del self.lib.loans[loan.id]
-        late = max(0, (self.lib.today - loan.due).days)
-        return CheckinResult(barcode, True, title, f"{book[5]} {book[6]}", to_cart=late > 0,
-                             overdue_days=late)
+        late = loan.due < self.lib.today
+        return self._outcome("checkin", txn_id, loan, barcode,
+                             None if late else f"{book[5]} {book[6]}", due=loan.due)
 
     def loans(self, card: str) -> list[LoanView]:
         """Open loans, earliest due first."""
-        reader_id = self.reader_by_card(card).id
-        mine = sorted((ln for ln in self.lib.loans.values() if ln.reader_id == reader_id),
+        reader = self._reader(card)
+        mine = sorted((ln for ln in self.lib.loans.values() if ln.reader_id == reader.id),
                       key=lambda ln: ln.due)
-        return [LoanView(ln.id, ln.barcode, self._title(ln.barcode), ln.due,
-                         self.catalogue.records[_COPIES[ln.barcode][0]][2], ln.renewals,
-                         ln.renewals < MAX_RENEWALS) for ln in mine]
+        return [LoanView(ln.id, ln.barcode, self._book(ln.barcode)[1],
+                         ", ".join(self._book(ln.barcode)[2]),
+                         ln.due - dt.timedelta(days=LOAN_DAYS), ln.due, ln.renewals,
+                         ln.due < self.lib.today) for ln in mine]
 
-    def renew(self, card: str, barcode: str) -> RenewResult:
+    def renew(self, card: str, barcode: str, txn_id: str, *,
+              terminal: str | None = None) -> LoanOutcome:
         """Extend a loan by the loan period from today."""
-        reader_id = self.reader_by_card(card).id
+        if txn_id in self.txns:
+            return self.txns[txn_id]
+        reader = self._reader(card)
         loan = self.lib.loan_of(barcode)
-        loan_id = loan.id if loan else 0
-        if loan is None or loan.reader_id != reader_id:
-            return RenewResult(loan_id, False, code="not_your_loan")
+        if loan is None or loan.reader_id != reader.id:
+            raise E.NotYourLoan()
         if loan.due < self.lib.today:
-            return RenewResult(loan_id, False, code="overdue_no_renew")
+            raise E.OverdueCannotRenew()
         if loan.renewals >= MAX_RENEWALS:
-            return RenewResult(loan_id, False, code="renewal_limit")
+            raise E.RenewalLimitReached(count=loan.renewals)
         loan.renewals += 1
         loan.due = self.lib.today + dt.timedelta(days=LOAN_DAYS)
-        return RenewResult(loan_id, True, loan.due)
+        return self._outcome("renew", txn_id, loan, barcode, due=loan.due)
 
 
 class FakePrinter:
@@ -269,7 +309,7 @@ class FakePrinter:
     def print_receipt(self, receipt: Receipt) -> bool:
         """Keep the receipt when working."""
         if self.working:
-            self.printed.append(replace(receipt))
+            self.printed.append(receipt)
         return self.working
 
 

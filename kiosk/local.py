@@ -1,21 +1,18 @@
 """The kiosk ports over the library core in this process (`library.search`,
 `library.circulation`): used by a terminal with a local database and by ``ibc kiosk --demo``.
 
-Only translation of shapes happens here: domain refusals (`CirculationError.code`) become
-result codes, search facets become chips. No rule is decided in this module.
+Only translation of shapes happens here: search facets become chips; circulation is the
+library's `CirculationService` unchanged. No rule is decided in this module.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 from sqlalchemy import select
 
-from kiosk.services import (
-    CheckinResult, CheckoutResult, CopyView, FacetValue, Hit, LoanView, ReaderView, RecordView,
-    RenewResult, SearchPage,
-)
+from kiosk.services import CopyView, FacetValue, Hit, RecordView, SearchPage
+from library.circulation.service import ReaderView
 from library.errors import NotFound
 from library.storage.models import Copy, Loan, Record
 
@@ -87,68 +84,29 @@ class LocalCatalogue:
             return out
 
 
-class LocalCirculation:
-    """`CirculationPort` over `library.circulation.service.CirculationService`."""
+class LocalVisits:
+    """Counts reader sessions as 'visit' events (`library.reports.record_visit`)."""
 
-    def __init__(self, service, terminal: str | None = None):  # noqa: ANN001
-        self.service = service
-        self.terminal = terminal
+    def __init__(self, db, sigla: str | None = None, terminal: str | None = None):  # noqa: ANN001
+        self.db, self.sigla, self.terminal = db, sigla, terminal
 
-    @staticmethod
-    def _txn() -> str:
-        return uuid.uuid4().hex
+    def record(self, reader: ReaderView) -> None:
+        """One visit: only the class and category are stored, never who."""
+        from library.reports import record_visit
 
-    def reader_by_card(self, card: str) -> ReaderView:
-        """The reader, or NotFound for an unknown card."""
-        from library.circulation.errors import ReaderNotFound
-
-        try:
-            r = self.service.find_reader(card)
-        except ReaderNotFound as exc:
-            raise NotFound(f"card {card}") from exc
-        return ReaderView(r.id, r.card, r.first_name, r.initial, r.class_name)
-
-    def checkout(self, card: str, barcode: str) -> CheckoutResult:
-        """Lend; a refusal carries the domain code."""
-        from library.circulation.errors import CirculationError
-
-        try:
-            out = self.service.checkout(card, barcode, self._txn(), terminal=self.terminal)
-        except CirculationError as exc:
-            return CheckoutResult(barcode, False, str(exc.params.get("title", "")), code=exc.code)
-        return CheckoutResult(barcode, True, out.title, out.due_date)
-
-    def checkin(self, barcode: str) -> CheckinResult:
-        """Take back; the shelf mark says where the copy goes."""
-        from library.circulation.errors import CirculationError
-
-        try:
-            out = self.service.checkin(barcode, self._txn(), terminal=self.terminal)
-        except CirculationError as exc:
-            return CheckinResult(barcode, False, str(exc.params.get("title", "")), code=exc.code,
-                                 to_cart=True)
-        return CheckinResult(barcode, True, out.title, out.shelf)
-
-    def loans(self, card: str) -> list[LoanView]:
-        """Open loans, soonest due first."""
-        return [LoanView(ln.loan_id, ln.barcode, ln.title, ln.due_date,
-                         tuple(a for a in ln.authors.split(", ") if a), ln.renewals)
-                for ln in self.service.loans(card)]
-
-    def renew(self, card: str, barcode: str) -> RenewResult:
-        """Extend one loan."""
-        from library.circulation.errors import CirculationError
-
-        try:
-            out = self.service.renew(card, barcode, self._txn(), terminal=self.terminal)
-        except CirculationError as exc:
-            return RenewResult(0, False, code=exc.code)
-        return RenewResult(out.loan_id, True, out.due_date)
+        with self.db.transaction() as s:
+            record_visit(s, sigla=self.sigla, terminal=self.terminal,
+                         reader_category=reader.category, reader_class=reader.class_name)
 
 
 def local_services(ctx, today=None):  # noqa: ANN001, ANN201
-    """Catalogue and circulation over the configured database (the `ibc` Context)."""
+    """Catalogue, circulation and visit log over the configured database (the `ibc` Context).
+
+    The circulation back end is `library.circulation.service.CirculationService` itself: the
+    kiosk presenters drive it through `library.circulation.flows`.
+    """
     from ibc.wiring import circulation
 
-    return LocalCatalogue(ctx.db), LocalCirculation(circulation(ctx, today=today or dt.date.today),
-                                                    terminal=ctx.settings.school.id)
+    st = ctx.settings
+    return (LocalCatalogue(ctx.db), circulation(ctx, today=today or dt.date.today),
+            LocalVisits(ctx.db, st.school.sigla, st.school.id))

@@ -34,9 +34,10 @@ def configure(options: KioskOptions, kivy_home: Path | None = None,
 
 
 def run(catalogue, circulation, printer, options: KioskOptions,  # noqa: ANN001
-        scanner_source=None) -> int:  # noqa: ANN001
-    """Run the app until it is closed from service mode."""
+        scanner_source=None, **extra) -> int:  # noqa: ANN001, ANN003
+    """Run the app until it is closed from service mode (``extra``: KioskApp keywords)."""
     from kiosk.app import KioskApp
 
-    KioskApp(catalogue, circulation, printer, options, scanner_source=scanner_source).run()
+    KioskApp(catalogue, circulation, printer, options, scanner_source=scanner_source,
+             **extra).run()
     return 0

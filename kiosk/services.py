@@ -1,17 +1,22 @@
 """The kiosk's own small ports: what screens and presenters need from the library back ends.
 
-`CatalogueService` finds and shows records; `CirculationPort` knows readers and loans;
-`ReceiptPrinter` prints a checkout slip. Values crossing the ports are frozen dataclasses, so a
-presenter never sees SQLAlchemy objects. Refusals are results with a stable ``code`` (the
-domain's error codes), never Kivy-side rules: `kiosk.presenters.messages` turns codes into
-friendly text. Fakes live in `kiosk.fakes`, implementations over `library` in `kiosk.local`.
+`CatalogueService` finds and shows records; `CirculationBackend` is what the library's
+self-service flows (`library.circulation.flows`) drive; `ReceiptPrinter` prints a receipt;
+a visit log counts reader sessions. Values crossing the ports are frozen dataclasses, so a
+presenter never sees SQLAlchemy objects. Refusals carry a stable ``code`` (the domain's error
+codes), never Kivy-side rules: `kiosk.presenters.messages` turns codes into friendly text.
+Fakes live in `kiosk.fakes`, implementations over `library` in `kiosk.local`, over the school
+server in `kiosk.remote`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+
+from library.circulation.receipts import Receipt
+from library.circulation.service import LoanOutcome, LoanView, ReaderView
 
 
 @dataclass(frozen=True)
@@ -80,76 +85,6 @@ class RecordView:
     copies: tuple[CopyView, ...] = ()
 
 
-@dataclass(frozen=True)
-class ReaderView:
-    """A reader identified by a card."""
-
-    id: int
-    card_number: str
-    first_name: str
-    last_name: str = ""
-    class_name: str | None = None
-    blocked: bool = False
-    block_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class LoanView:
-    """One open loan of a reader."""
-
-    loan_id: int
-    barcode: str
-    title: str
-    due_date: dt.date
-    authors: tuple[str, ...] = ()
-    renewals: int = 0
-    renewable: bool = True
-
-
-@dataclass(frozen=True)
-class CheckoutResult:
-    """The outcome of lending one copy: a due date, or a refusal code."""
-
-    barcode: str
-    ok: bool
-    title: str = ""
-    due_date: dt.date | None = None
-    code: str = ""
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class CheckinResult:
-    """The outcome of returning one copy and where the copy goes now."""
-
-    barcode: str
-    ok: bool
-    title: str = ""
-    shelf_mark: str | None = None
-    to_cart: bool = False  # reserved for someone or needs the librarian: put on the return cart
-    overdue_days: int = 0
-    code: str = ""
-
-
-@dataclass(frozen=True)
-class RenewResult:
-    """The outcome of renewing one loan."""
-
-    loan_id: int
-    ok: bool
-    due_date: dt.date | None = None
-    code: str = ""
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What a checkout slip says."""
-
-    school: str
-    reader: str
-    lines: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (title, due text)
-
-
 @runtime_checkable
 class CatalogueService(Protocol):
     """Search and show the catalogue."""
@@ -166,22 +101,37 @@ class CatalogueService(Protocol):
 
 
 @runtime_checkable
-class CirculationPort(Protocol):
-    """Readers and loans, as self-service needs them."""
+class CirculationBackend(Protocol):
+    """What `library.circulation.flows` drive: `CirculationService` itself (local database),
+    `kiosk.remote.RemoteCirculation` (a terminal through the school server) or the fake.
 
-    def reader_by_card(self, card: str) -> ReaderView:
-        """The reader owning a card; raises library.errors.NotFound."""
+    Values are the library's own (`ReaderView`, `LoanOutcome`, `LoanView`); refusals are raised
+    as `library.circulation.errors.CirculationError` with a stable ``code``.
+    """
 
-    def checkout(self, card: str, barcode: str) -> CheckoutResult:
-        """Lend one copy; a refusal is a result with a code, not an exception."""
+    policy: object  # has .require_pin
 
-    def checkin(self, barcode: str) -> CheckinResult:
+    def find_reader(self, card: str) -> ReaderView:
+        """The reader owning a card; raises ReaderNotFound / ReaderBlocked."""
+
+    def is_reader_card(self, code: str) -> bool:
+        """True when a scanned code is a reader card rather than a book."""
+
+    def check_pin(self, card: str, pin: str) -> bool:
+        """Verify a reader's PIN."""
+
+    def checkout(self, card: str, barcode: str, txn_id: str, *,
+                 terminal: str | None = None) -> LoanOutcome:
+        """Lend one copy."""
+
+    def checkin(self, barcode: str, txn_id: str, *, terminal: str | None = None) -> LoanOutcome:
         """Take one copy back."""
 
     def loans(self, card: str) -> list[LoanView]:
-        """The reader's open loans, oldest due date first."""
+        """The reader's open loans, soonest due first."""
 
-    def renew(self, card: str, barcode: str) -> RenewResult:
+    def renew(self, card: str, barcode: str, txn_id: str, *,
+              terminal: str | None = None) -> LoanOutcome:
         """Extend one loan."""
 
 
@@ -190,7 +140,7 @@ class ReceiptPrinter(Protocol):
     """A slip printer; ``print_receipt`` returns False when nothing came out."""
 
     def print_receipt(self, receipt: Receipt) -> bool:
-        """Print one checkout slip."""
+        """Print one checkout receipt (`library.circulation.receipts.Receipt`)."""
 
 
 class NoPrinter:
@@ -199,3 +149,14 @@ class NoPrinter:
     def print_receipt(self, receipt: Receipt) -> bool:
         """Nothing is printed."""
         return False
+
+
+class NoVisits:
+    """Visit counting where nobody counts (fakes; a terminal whose server counts sessions)."""
+
+    def __init__(self) -> None:
+        self.visits: list[ReaderView] = []
+
+    def record(self, reader: ReaderView) -> None:
+        """Remember the visit in memory only."""
+        self.visits.append(reader)

@@ -157,3 +157,28 @@ class FlashBox(BoxLayout):
 def app() -> App:
     """The running app (for kv-free Python code)."""
     return App.get_running_app()
+
+
+PIN_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "back", "0", "ok")
+
+
+class PinPad(GridLayout):
+    """A 3×4 digit pad; ``callback(key)`` gets '0'…'9', 'back' or 'ok'."""
+
+    callback = ObjectProperty(None, allownone=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        from kiosk.i18n import _
+
+        for key in PIN_KEYS:
+            label = {"back": _("Erase"), "ok": "OK"}.get(key, key)
+            button = BigButton(text=label, size_hint_y=1, wrap=False)
+            button.key = key
+            button.bind(on_release=self._press)
+            self.add_widget(button)
+
+    def _press(self, button) -> None:  # noqa: ANN001
+        if self.callback is not None:
+            self.callback(button.key)
+

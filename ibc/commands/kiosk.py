@@ -62,6 +62,7 @@ def run(args, ctx) -> int:  # noqa: ANN001
         # A real scanner types a code in a few ms; in demo mode a person types it slowly.
         scanner_max_gap_s=None if (args.demo or args.fakes) else 0.1,
     )
+    visits = None
     if args.fakes:
         from kiosk.fakes import fake_services
 
@@ -74,7 +75,7 @@ def run(args, ctx) -> int:  # noqa: ANN001
             from library.demo.loader import load_demo
 
             load_demo(ctx.db, sigla=st.school.sigla, on_batch=search_indexer())
-        catalogue, circulation = local_services(ctx)
+        catalogue, circulation, visits = local_services(ctx)
         printer = NoPrinter()
     source = None
     if not (args.demo or args.fakes) and st.scanner.camera:
@@ -85,4 +86,5 @@ def run(args, ctx) -> int:  # noqa: ANN001
     configure(options, kivy_home=cache / "kivy")
     from kiosk.runner import run as run_app
 
-    return run_app(catalogue, circulation, printer, options, scanner_source=source)
+    return run_app(catalogue, circulation, printer, options, scanner_source=source,
+                   visits=visits, terminal=st.school.id)

@@ -1,13 +1,24 @@
-"""The self-checkout state machine: card → greeting → books → done → receipt → end."""
+"""The self-checkout screen's state, driven by `library.circulation.flows.SelfCheckoutFlow`.
+
+The flow owns the sequence and the rules (card [+ PIN] → books → finish → receipt); this
+presenter implements its hooks and keeps only what the screen shows: states card, pin, books,
+done; the list of scanned books; the big flash message; the receipt offer.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.i18n import _, ngettext
-from kiosk.presenters.messages import due_text, refusal
-from kiosk.services import CirculationPort, Receipt, ReaderView, ReceiptPrinter
-from library.errors import NotFound
+from kiosk.presenters.messages import due_text, reader_refusal, refusal
+from kiosk.services import CirculationBackend, ReceiptPrinter
+from library.circulation import errors as E
+from library.circulation.flows import FlowHooks, ItemResult, SelfCheckoutFlow, Step
+from library.circulation.receipts import Receipt
+from library.circulation.service import ReaderView
+
+PIN_MAX = 8
 
 
 @dataclass(frozen=True)
@@ -33,95 +44,234 @@ class Flash:
         return "success" if self.ok else "error"
 
 
-class CheckoutPresenter:
-    """States: card (waiting for the reader card), books, done."""
+class KioskCheckoutFlow(SelfCheckoutFlow):
+    """The library's flow; a back end may ask for a PIN per reader (``pin_required(reader)``),
+    as the school server does for readers who set one."""
 
-    def __init__(self, circulation: CirculationPort, printer: ReceiptPrinter, school: str = ""):
+    @property
+    def require_pin(self) -> bool:  # noqa: D102
+        asks = getattr(self.service, "pin_required", None)
+        return self._require_pin or bool(asks and self.reader and asks(self.reader))
+
+    @require_pin.setter
+    def require_pin(self, value: bool) -> None:
+        self._require_pin = bool(value)
+
+    def _ready(self) -> None:
+        # A back end that learns the reader's name only after the PIN (the server) refreshes it.
+        fresh = getattr(self.service, "identified_reader", None)
+        if fresh is not None and self.reader is not None:
+            self.reader = fresh(self.reader)
+        super()._ready()
+
+
+def item_title(result: ItemResult) -> str:
+    """The book's title from the outcome or the refusal, else a neutral name."""
+    if result.outcome is not None and result.outcome.title:
+        return result.outcome.title
+    title = str(result.error.params.get("title", "")) if result.error is not None else ""
+    if title:
+        return title
+    if result.error is not None and result.error.code == "item_not_found":
+        return _("Unknown book")
+    return _("Book {code}").format(code=result.code)
+
+
+class PinEntry:
+    """Digits typed on the on-screen PIN pad (shown as dots)."""
+
+    def __init__(self) -> None:
+        self.entered = ""
+
+    def press(self, key: str) -> str | None:
+        """A digit, 'back' or 'ok'; returns the PIN on 'ok'."""
+        if key == "back":
+            self.entered = self.entered[:-1]
+        elif key == "ok":
+            pin, self.entered = self.entered, ""
+            return pin
+        elif key.isdigit() and len(self.entered) < PIN_MAX:
+            self.entered += key
+        return None
+
+    @property
+    def masked(self) -> str:
+        """Dots instead of digits."""
+        return "•" * len(self.entered)
+
+
+class CheckoutPresenter(FlowHooks):
+    """States: card (waiting for the reader card), pin, books, done."""
+
+    def __init__(self, circulation: CirculationBackend, printer: ReceiptPrinter, school: str = "",
+                 *, terminal: str | None = None,
+                 on_reader: Callable[[ReaderView], None] | None = None):
         self.circulation = circulation
         self.printer = printer
         self.school = school
+        self.terminal = terminal
+        self.on_reader = on_reader
+        self.flow: SelfCheckoutFlow | None = None
         self.reset()
 
-    def reset(self) -> None:
-        """Clear the reader and the list (a new session, or the idle timeout)."""
+    # --- life cycle -----------------------------------------------------------------------------
+    def reset(self, reason: str = "cancelled") -> None:
+        """End the flow (a new session, «Выход», or ``reason="idle"``) and clear the screen."""
+        self._end_flow(reason)
+        self.flow = KioskCheckoutFlow(self.circulation, self, school=self.school,
+                                      terminal=self.terminal, idle_timeout=3600.0)
         self.state = "card"
         self.reader: ReaderView | None = None
         self.items: list[ItemRow] = []
         self.flash: Flash | None = None
+        self.receipt: Receipt | None = None
         self.receipt_printed: bool | None = None
+        self.pin = PinEntry()
 
+    def _end_flow(self, reason: str) -> None:
+        flow = self.flow
+        if flow is None or flow.step == Step.ENDED:
+            return
+        if reason == "idle" and flow.step != Step.WAIT_CARD:
+            flow.idle_timeout = 0.0  # the kiosk's idle timer decided: let the flow end as idle
+            flow.tick()
+        if flow.step != Step.ENDED:
+            flow.cancel()
+
+    # --- input ----------------------------------------------------------------------------------
     def scan(self, code: str) -> Flash | None:
         """A barcode arrived from the camera or the scanner."""
         code = code.strip()
         if not code or self.state == "done":
             return None
-        if self.state == "card":
-            self.flash = self._card(code)
-        else:
-            self.flash = self._book(code)
+        self._heard = False
+        self.flow.scan(code)
+        if not self._heard and any(i.ok and i.barcode == code for i in self.items):
+            self.flash = Flash(refusal("duplicate"), False)
+        elif not self._heard:
+            return None
         return self.flash
 
-    def _card(self, code: str) -> Flash:
-        try:
-            reader = self.circulation.reader_by_card(code)
-        except NotFound:
-            return Flash(_("This is not a reader card we know. Show your library card."), False)
-        if reader.blocked:
-            return Flash(_("Your card is blocked. Please talk to the librarian."), False)
-        self.reader = reader
-        self.state = "books"
-        return Flash(self.greeting, True)
-
-    def _book(self, code: str) -> Flash:
-        if any(item.barcode == code for item in self.items):
-            return Flash(refusal("duplicate"), False)
-        result = self.circulation.checkout(self.reader.card_number, code)
-        title = result.title or (_("Unknown book") if result.code == "item_not_found"
-                                 else _("Book {code}").format(code=code))
-        if result.ok:
-            row = ItemRow(code, title, due_text(result.due_date), True)
-        else:
-            row = ItemRow(code, title, refusal(result.code), False)
-        self.items.append(row)
-        return Flash(f"{title}\n{row.text}" if result.ok else row.text, result.ok)
+    def press_pin(self, key: str) -> Flash | None:
+        """A key of the PIN pad; «OK» hands the PIN to the flow."""
+        if self.state != "pin":
+            return None
+        pin = self.pin.press(key)
+        if pin is None:
+            return None
+        self.flow.enter_pin(pin)
+        return self.flash
 
     def finish(self) -> None:
-        """The reader pressed «Done»: print a slip when something was lent."""
-        lent = [item for item in self.items if item.ok]
-        self.state = "done"
-        self.flash = None
-        if not lent:
-            self.receipt_printed = None
+        """«Готово»: the flow ends the session and offers the receipt."""
+        if self.state in ("card", "pin"):
+            self._end_flow("cancelled")
+            self.state = "done"
             return
-        lines = tuple((item.title, item.text) for item in lent)
-        receipt = Receipt(self.school, self.reader.first_name if self.reader else "", lines)
+        self.flow.finish()
+
+    def print_receipt(self) -> bool:
+        """«Печатать чек» on the done page."""
+        if self.receipt is None:
+            return False
         try:
-            self.receipt_printed = bool(self.printer.print_receipt(receipt))
+            self.receipt_printed = bool(self.printer.print_receipt(self.receipt))
         except OSError:
             self.receipt_printed = False
+        return self.receipt_printed
+
+    # --- flow hooks -----------------------------------------------------------------------------
+    def need_card(self) -> None:
+        """A book before the card."""
+        self._heard = True
+        self.flash = Flash(_("First show your library card, then the books."), False)
+
+    def need_pin(self, reader: ReaderView) -> None:
+        """Ask for the PIN on the keypad."""
+        self._heard = True
+        self.state = "pin"
+        self.flash = Flash(_("Enter your PIN"), True)
+
+    def reader_identified(self, reader: ReaderView) -> None:
+        """Greet the reader; the app counts the visit."""
+        self._heard = True
+        self.reader = reader
+        self.state = "books"
+        self.flash = Flash(self.greeting, True)
+        if self.on_reader is not None:
+            self.on_reader(reader)
+
+    def reader_refused(self, error: E.CirculationError) -> None:
+        """Unknown or blocked card, wrong PIN, another card mid-session."""
+        self._heard = True
+        self.flash = Flash(reader_refusal(error.code), False)
+
+    def item_done(self, result: ItemResult) -> None:
+        """A book accepted or refused."""
+        self._heard = True
+        title = item_title(result)
+        if result.ok:
+            due = result.outcome.due_date
+            text = due_text(due) if due else _("Noted: the due date comes when the server is back.")
+        else:
+            text = refusal(result.error.code)
+        row = ItemRow(result.code, title, text, result.ok)
+        self.items.append(row)
+        self.flash = Flash(f"{title}\n{text}" if result.ok else text, result.ok)
+
+    def want_receipt(self, receipt: Receipt) -> bool:
+        """Keep it: the reader decides on the done page («Печатать чек»)."""
+        return True
+
+    def session_ended(self, reason: str, receipt: Receipt | None) -> None:
+        """The flow ended: show the thank-you page after «Готово»."""
+        if reason == "finished":
+            self.state = "done"
+            self.flash = None
+            self.receipt = receipt
 
     # --- view state -----------------------------------------------------------------------------
     @property
+    def lent(self) -> int:
+        """How many books this session took."""
+        return sum(item.ok for item in self.items)
+
+    @property
     def greeting(self) -> str:
         """'Привет, Маша!'."""
-        return _("Hello, {name}!").format(name=self.reader.first_name) if self.reader else ""
+        if self.reader is None:
+            return ""
+        if not self.reader.first_name:
+            return _("Hello!")
+        return _("Hello, {name}!").format(name=self.reader.first_name)
 
     @property
     def prompt(self) -> str:
         """The big instruction for the current state."""
         if self.state == "card":
             return _("Show your library card")
+        if self.state == "pin":
+            return _("Enter your PIN")
         if self.state == "books":
             return _("Show the barcode of the book")
         return _("Thank you!")
 
     @property
+    def can_print(self) -> bool:
+        """Show «Печатать чек»."""
+        return self.state == "done" and self.receipt is not None and not self.receipt_printed
+
+    @property
     def summary(self) -> str:
         """The text of the done state."""
-        lent = sum(item.ok for item in self.items)
+        lent = self.lent
         if not lent:
             return _("No books were checked out.")
         text = ngettext("You took {n} book.", "You took {n} books.", lent).format(n=lent)
         if self.receipt_printed:
             return text + " " + _("Take your receipt.")
-        return text + " " + _("The receipt could not be printed: remember the return dates.")
+        if self.receipt_printed is False:
+            return text + " " + _("Receipt not printed: the printer is unavailable. Remember "
+                                  "the return dates.")
+        return text + " " + _("Remember the return dates or print a receipt.")
+

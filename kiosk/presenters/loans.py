@@ -1,15 +1,19 @@
-"""The 'my books' screen's state: the reader's loans, overdue marked, renewals."""
+"""The 'my books' screen's state: card [+ PIN] through the checkout flow's identification, then
+`library.circulation.flows.MyLoans` (the reader's loans, overdue marked, renewals)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.i18n import _
-from kiosk.presenters.checkout import Flash
-from kiosk.presenters.messages import days, due_text, renewal_refusal
-from kiosk.services import CirculationPort, LoanView, ReaderView
-from library.errors import NotFound
+from kiosk.presenters.checkout import Flash, KioskCheckoutFlow, PinEntry
+from kiosk.presenters.messages import days, due_text, reader_refusal, renewal_refusal
+from kiosk.services import CirculationBackend
+from library.circulation import errors as E
+from library.circulation.flows import FlowHooks, MyLoans, Step
+from library.circulation.service import LoanView, ReaderView
 
 
 @dataclass(frozen=True)
@@ -24,52 +28,103 @@ class LoanRow:
     outcome: str
 
 
-class LoansPresenter:
-    """States: card (waiting for the card), list."""
+class IdentifyOnlyFlow(KioskCheckoutFlow):
+    """The checkout flow's card [+ PIN] identification; it never lends (a book scanned on the
+    loans screen only asks for the card)."""
 
-    def __init__(self, circulation: CirculationPort, today=dt.date.today):  # noqa: ANN001
+    def _checkout(self, code: str) -> None:
+        self.hooks.need_card()
+
+
+class LoansPresenter(FlowHooks):
+    """States: card (waiting for the card), pin, list."""
+
+    def __init__(self, circulation: CirculationBackend, today=dt.date.today,  # noqa: ANN001
+                 *, terminal: str | None = None,
+                 on_reader: Callable[[ReaderView], None] | None = None):
         self.circulation = circulation
         self.today = today
+        self.terminal = terminal
+        self.on_reader = on_reader
+        self.flow = None
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, reason: str = "cancelled") -> None:
         """Forget the reader."""
+        if self.flow is not None and self.flow.step != Step.ENDED:
+            self.flow.cancel()
+        # Only identification is used: a book scanned here just asks for the card.
+        self.flow = IdentifyOnlyFlow(self.circulation, self, terminal=self.terminal,
+                                      idle_timeout=3600.0)
         self.state = "card"
         self.reader: ReaderView | None = None
-        self.loans: list[LoanView] = []
+        self.mine: MyLoans | None = None
         self.outcomes: dict[int, tuple[str, bool]] = {}
         self.flash: Flash | None = None
+        self.pin = PinEntry()
+
+    @property
+    def loans(self) -> list[LoanView]:
+        """The reader's open loans."""
+        return self.mine.loans if self.mine else []
 
     def use_reader(self, reader: ReaderView) -> None:
         """Show the loans of a reader already identified in this session."""
         self.reader = reader
         self.state = "list"
-        self.loans = self.circulation.loans(reader.card_number)
+        self.mine = MyLoans(self.circulation, reader.card, terminal=self.terminal)
+        self.mine.refresh()
 
     def scan(self, code: str) -> Flash | None:
         """A card arrived."""
         if self.state != "card" or not code.strip():
             return None
-        try:
-            reader = self.circulation.reader_by_card(code.strip())
-        except NotFound:
-            self.flash = Flash(_("This is not a reader card we know. Show your library card."),
-                               False)
-            return self.flash
-        self.use_reader(reader)
         self.flash = None
-        return Flash(self.heading, True)
+        self.flow.scan(code.strip())
+        return self.flash
 
+    def press_pin(self, key: str) -> Flash | None:
+        """A key of the PIN pad."""
+        if self.state != "pin":
+            return None
+        pin = self.pin.press(key)
+        if pin is None:
+            return None
+        self.flow.enter_pin(pin)
+        return self.flash
+
+    # --- identification hooks -------------------------------------------------------------------
+    def need_card(self) -> None:
+        """Something that is not a card."""
+        if self.state == "card":
+            self.flash = Flash(reader_refusal("reader_not_found"), False)
+
+    def need_pin(self, reader: ReaderView) -> None:
+        """Ask for the PIN."""
+        self.state = "pin"
+        self.flash = Flash(_("Enter your PIN"), True)
+
+    def reader_identified(self, reader: ReaderView) -> None:
+        """Load the loans; the app counts the visit."""
+        self.use_reader(reader)
+        self.flash = Flash(self.heading, True)
+        if self.on_reader is not None:
+            self.on_reader(reader)
+
+    def reader_refused(self, error: E.CirculationError) -> None:
+        """Unknown card or wrong PIN."""
+        self.flash = Flash(reader_refusal(error.code), False)
+
+    # --- renewals -------------------------------------------------------------------------------
     def renew(self, loan_id: int) -> Flash:
         """Press of a renew button."""
         barcode = next(ln.barcode for ln in self.loans if ln.loan_id == loan_id)
-        result = self.circulation.renew(self.reader.card_number, barcode)
+        result = self.mine.renew(barcode)
         if result.ok:
-            text = _("Renewed. {due}").format(due=due_text(result.due_date))
+            text = _("Renewed. {due}").format(due=due_text(result.outcome.due_date))
         else:
-            text = renewal_refusal(result.code)
+            text = renewal_refusal(result.error.code)
         self.outcomes[loan_id] = (text, result.ok)
-        self.loans = self.circulation.loans(self.reader.card_number)
         self.flash = Flash(text, result.ok)
         return self.flash
 
@@ -78,9 +133,12 @@ class LoansPresenter:
         """Who and how many."""
         if self.state == "card":
             return _("Show your library card to see your books")
+        if self.state == "pin":
+            return _("Enter your PIN")
+        name = self.reader.first_name if self.reader else ""
         if not self.loans:
-            return _("{name}, you have no books now.").format(name=self.reader.first_name)
-        return _("{name}, your books:").format(name=self.reader.first_name)
+            return _("{name}, you have no books now.").format(name=name)
+        return _("{name}, your books:").format(name=name)
 
     @property
     def rows(self) -> list[LoanRow]:
@@ -92,6 +150,5 @@ class LoansPresenter:
             due = (_("Overdue by {days}").format(days=days(late)) if late > 0
                    else due_text(loan.due_date))
             outcome = self.outcomes.get(loan.loan_id, ("", True))[0]
-            out.append(LoanRow(loan.loan_id, loan.title, due, late > 0,
-                               loan.renewable and late <= 0, outcome))
+            out.append(LoanRow(loan.loan_id, loan.title, due, late > 0, late <= 0, outcome))
         return out

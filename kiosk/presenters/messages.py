@@ -29,8 +29,33 @@ def refusal(code: str) -> str:
         "has_lost": _("You have a lost book: please talk to the librarian."),
         "age_restricted": _("This book is for older readers."),
         "item_unavailable": _("This copy cannot be lent now. Please show it to the librarian."),
+        "offline_refused": _("No connection to the library server: books cannot be checked out "
+                             "now. Please ask the librarian."),
     }
     return texts.get(code, _("The book cannot be checked out here. Please ask the librarian."))
+
+
+def reader_refusal(code: str) -> str:
+    """Why a card (or PIN) was not accepted."""
+    texts = {
+        "reader_blocked": _("Your card is blocked. Please talk to the librarian."),
+        "wrong_pin": _("Wrong PIN. Try again."),
+        "finish_first": _("Press «Done» first: then the next reader can show a card."),
+        "offline_refused": _("No connection to the library server: please ask the librarian."),
+        "too_many_attempts": _("Too many attempts. Please ask the librarian."),
+    }
+    return texts.get(code, _("This is not a reader card we know. Show your library card."))
+
+
+def return_refusal(code: str) -> str:
+    """Why a book could not be returned here."""
+    texts = {
+        "not_on_loan": _("This book was not checked out. Put it on the return cart."),
+        "offline_refused": _("No connection to the library server. Please give the book to "
+                             "the librarian."),
+    }
+    return texts.get(code, _("This book is not from our library. Please give it to the "
+                             "librarian."))
 
 
 def renewal_refusal(code: str) -> str:
@@ -40,6 +65,8 @@ def renewal_refusal(code: str) -> str:
         "renewal_limit": _("This book has been renewed too many times."),
         "reserved": _("Another reader is waiting for this book."),
         "renewal_not_allowed": _("This book cannot be renewed."),
+        "offline_refused": _("No connection to the library server: renewing needs it. Try "
+                             "later."),
     }
     return texts.get(code, _("Cannot renew. Please ask the librarian."))
 

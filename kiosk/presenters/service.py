@@ -59,4 +59,4 @@ class ServicePresenter:
     @property
     def masked(self) -> str:
         """Dots instead of digits."""
-        return "●" * len(self.entered)
+        return "•" * len(self.entered)

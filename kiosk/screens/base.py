@@ -24,5 +24,5 @@ class KioskScreen(Screen):
     def on_scan(self, code: str) -> None:
         """A barcode arrived while this screen is shown."""
 
-    def reset(self) -> None:
+    def reset(self, reason: str = "cancelled") -> None:
         """The session ended: forget everything the reader did."""

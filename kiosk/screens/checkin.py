@@ -21,9 +21,9 @@ class CheckinScreen(KioskScreen):
             self.kiosk.play(flash.sound)
         self.refresh()
 
-    def reset(self) -> None:
+    def reset(self, reason: str = "cancelled") -> None:
         """End of session."""
-        self.presenter.reset()
+        self.presenter.reset(reason)
 
     def refresh(self) -> None:
         """Render the presenter."""

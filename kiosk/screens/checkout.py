@@ -1,4 +1,5 @@
-"""The self-checkout screen: camera, card, greeting, books with due dates or refusals, done."""
+"""The self-checkout screen: camera, card, PIN, greeting, books with due dates or refusals,
+done with «Печатать чек»."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from kiosk.i18n import _
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets import ItemRow
 
-DONE_SHOW_S = 8.0  # the thank-you page stays this long, then the session ends
+DONE_SHOW_S = 12.0  # the thank-you page stays this long, then the session ends
 
 
 class CheckoutScreen(KioskScreen):
@@ -16,7 +17,8 @@ class CheckoutScreen(KioskScreen):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._end = Clock.create_trigger(lambda _dt: self.kiosk.end_session(), DONE_SHOW_S)
+        self._end = Clock.create_trigger(lambda _dt: self.kiosk.end_session("finished"),
+                                         DONE_SHOW_S)
 
     @property
     def presenter(self):  # noqa: ANN201
@@ -28,41 +30,64 @@ class CheckoutScreen(KioskScreen):
         flash = self.kiosk.guard(lambda: self.presenter.scan(code), "checkout")
         if flash is not None:
             self.kiosk.play(flash.sound)
-            if self.presenter.reader is not None:
-                self.kiosk.session_reader = self.presenter.reader
+        self.refresh()
+
+    def press_pin(self, key: str) -> None:
+        """A key of the PIN pad."""
+        self.kiosk.user_activity()
+        flash = self.kiosk.guard(lambda: self.presenter.press_pin(key), "pin")
+        if flash is not None:
+            self.kiosk.play(flash.sound)
         self.refresh()
 
     def finish(self) -> None:
         """«Done»."""
-        self.kiosk.guard(self.presenter.finish, "receipt")
+        self.kiosk.guard(self.presenter.finish, "finish")
+        self.refresh()
+        self._end()
+
+    def print_receipt(self) -> None:
+        """«Печатать чек»."""
+        printed = self.kiosk.guard(self.presenter.print_receipt, "receipt")
+        self.kiosk.play("success" if printed else "error")
         self.refresh()
         self._end()
 
     def action(self) -> None:
         """The big green button: «Done» while scanning, «Finish» on the thank-you page."""
         if self.presenter.state == "done":
-            self.kiosk.end_session()
+            self.kiosk.end_session("finished")
         else:
             self.finish()
 
-    def reset(self) -> None:
+    def reset(self, reason: str = "cancelled") -> None:
         """End of session."""
         self._end.cancel()
-        self.presenter.reset()
+        self.presenter.reset(reason)
 
     def refresh(self) -> None:
         """Render the presenter."""
         p = self.presenter
         ids = self.ids
+        done, pin = p.state == "done", p.state == "pin"
         ids.prompt.text = p.prompt
-        ids.greeting.text = p.greeting if p.state != "done" else p.summary
-        ids.flash.text = p.flash.text if p.flash else ""
+        ids.greeting.text = p.summary if done else p.greeting
+        ids.flash.text = p.flash.text if (p.flash and not (pin and p.flash.ok)) else ""
         ids.flash.ok = p.flash.ok if p.flash else True
-        ids.action.text = _("Finish") if p.state == "done" else _("Done")
-        ids.action.opacity = 0 if p.state == "card" else 1
-        ids.action.disabled = p.state == "card"
-        ids.camera.opacity = 0 if p.state == "done" else 1
-        ids.camera.size_hint_x = 0.001 if p.state == "done" else 0.42
+        ids.pin.text = p.pin.masked
+        ids.pinbox.height = self.kiosk.theme.button_h * 4.1 if pin else 0
+        ids.pinbox.opacity = 1 if pin else 0
+        ids.pinbox.disabled = not pin
+        ids.action.text = _("Finish") if done else _("Done")
+        ids.action.opacity = 0 if p.state in ("card", "pin") else 1
+        ids.action.disabled = p.state in ("card", "pin")
+        ids.buttons.height = 0 if pin else self.kiosk.theme.button_h
+        ids.buttons.opacity = 0 if pin else 1
+        ids.print_receipt.opacity = 1 if p.can_print else 0
+        ids.print_receipt.disabled = not p.can_print
+        ids.print_receipt.size_hint_x = 1 if p.can_print else 0.001
+        ids.camera.opacity = 0 if done else 1
+        ids.camera.size_hint_x = 0.001 if done else 0.42
         items = ids.item_list
         items.clear_widgets()
         for item in reversed(p.items):

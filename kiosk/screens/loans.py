@@ -26,8 +26,14 @@ class LoansScreen(KioskScreen):
         flash = self.kiosk.guard(lambda: self.presenter.scan(code), "loans")
         if flash is not None:
             self.kiosk.play(flash.sound)
-            if self.presenter.reader is not None:
-                self.kiosk.session_reader = self.presenter.reader
+        self.refresh()
+
+    def press_pin(self, key: str) -> None:
+        """A key of the PIN pad."""
+        self.kiosk.user_activity()
+        flash = self.kiosk.guard(lambda: self.presenter.press_pin(key), "pin")
+        if flash is not None:
+            self.kiosk.play(flash.sound)
         self.refresh()
 
     def renew(self, loan_id: int) -> None:
@@ -37,19 +43,23 @@ class LoansScreen(KioskScreen):
             self.kiosk.play(flash.sound)
         self.refresh()
 
-    def reset(self) -> None:
+    def reset(self, reason: str = "cancelled") -> None:
         """End of session."""
-        self.presenter.reset()
+        self.presenter.reset(reason)
 
     def refresh(self) -> None:
         """Render the presenter."""
         p = self.presenter
         ids = self.ids
         ids.heading.text = p.heading
-        card = p.state == "card"
+        card, pin = p.state == "card", p.state == "pin"
         ids.camera.opacity = 1 if card else 0
         ids.camera.size_hint_x = 0.42 if card else 0.001
-        ids.flash.text = p.flash.text if (p.flash and card) else ""
+        ids.flash.text = p.flash.text if (p.flash and (card or (pin and not p.flash.ok))) else ""
+        ids.pin.text = p.pin.masked
+        ids.pinbox.height = self.kiosk.theme.button_h * 4.1 if pin else 0
+        ids.pinbox.opacity = 1 if pin else 0
+        ids.pinbox.disabled = not pin
         ids.flash.ok = p.flash.ok if p.flash else True
         rows = ids.rows
         rows.clear_widgets()

@@ -65,7 +65,7 @@ class SearchScreen(KioskScreen):
         self.presenter.keyboard_visible = True
         self.refresh()
 
-    def reset(self) -> None:
+    def reset(self, reason: str = "cancelled") -> None:
         """End of session."""
         self._pending.cancel()
         self.presenter.reset()

@@ -15,7 +15,7 @@ class ServiceScreen(KioskScreen):
     def on_kv_post(self, base_widget) -> None:  # noqa: ANN001
         """Build the PIN pad."""
         for key in PAD:
-            label = {"back": "⌫", "ok": "OK"}.get(key, key)
+            label = {"back": _("Erase"), "ok": "OK"}.get(key, key)
             button = BigButton(text=label, size_hint_y=1)
             button.key = key
             button.bind(on_release=lambda b: self.press(b.key))
@@ -26,7 +26,7 @@ class ServiceScreen(KioskScreen):
         self.kiosk.service.press(key)
         self.refresh()
 
-    def reset(self) -> None:
+    def reset(self, reason: str = "cancelled") -> None:
         """Lock again."""
         self.kiosk.service.reset()
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from kiosk.local import LocalCatalogue, LocalCirculation
+from kiosk.local import LocalCatalogue, LocalVisits
 from kiosk.presenters.checkout import CheckoutPresenter
-from kiosk.services import CatalogueService, CirculationPort, NoPrinter
+from kiosk.presenters.checkin import ReturnPresenter
+from kiosk.presenters.loans import LoansPresenter
+from kiosk.services import CatalogueService, CirculationBackend, NoPrinter
 from library.errors import NotFound
-from library.storage.models import Copy, Reader, Record
+from library.storage.models import Copy, Event, Reader, Record
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +36,8 @@ def circulation(demo_db):
     from library.circulation.service import CirculationService
 
     policy = Policy.from_settings(load_settings(environ={}).circulation)
-    return LocalCirculation(CirculationService(demo_db, policy, today=dt.date.today,
-                                               on_copies_changed=copies_changed_hook()))
+    return CirculationService(demo_db, policy, today=dt.date.today,
+                              on_copies_changed=copies_changed_hook())
 
 
 def test_local_catalogue(demo_db):
@@ -53,22 +55,32 @@ def test_local_catalogue(demo_db):
         cat.record(10**9)
 
 
-def test_local_circulation_through_the_presenter(demo_db, circulation):
-    assert isinstance(circulation, CirculationPort)
+def test_local_circulation_through_the_flows(demo_db, circulation):
+    assert isinstance(circulation, CirculationBackend)
     with demo_db.session() as s:
         # a teenager, and an available 0+ book, so no age rule gets in the way
         card = s.scalar(select(Reader.card_number).where(Reader.class_name.like("9%")))
         barcode = s.scalar(select(Copy.barcode).join(Record).where(
             Copy.status == "available", Record.age_rating == "0+", Record.item_type == "book"))
-    p = CheckoutPresenter(circulation, NoPrinter())
-    assert p.scan(card).ok
+        visits_before = s.scalar(select(func.count()).select_from(Event).where(Event.kind == "visit"))
+    visits = LocalVisits(demo_db, "ИБЦ", "kiosk-test")
+    p = CheckoutPresenter(circulation, NoPrinter(), terminal="kiosk-test", on_reader=visits.record)
+    assert p.scan(card).ok and p.state == "books"
     flash = p.scan(barcode)
     assert flash.ok, flash.text
     assert not p.scan("0000000000000").ok
-    loans = circulation.loans(card)
-    assert barcode in [ln.barcode for ln in loans]
-    renewed = circulation.renew(card, barcode)
-    assert renewed.ok or renewed.code
-    back = circulation.checkin(barcode)
-    assert back.ok and back.shelf_mark
-    assert circulation.checkin(barcode).code == "not_on_loan"
+    p.finish()
+    assert p.state == "done" and p.receipt is not None and not p.print_receipt()
+    assert "принтер недоступен" in p.summary
+    with demo_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Event)
+                        .where(Event.kind == "visit")) == visits_before + 1
+    loans = LoansPresenter(circulation)
+    loans.scan(card)
+    row = next(r for r in loans.rows if barcode in [ln.barcode for ln in loans.loans])
+    renewed = loans.renew(row.loan_id)
+    assert renewed.text
+    back = ReturnPresenter(circulation)
+    assert back.scan(barcode).ok and "полку" in back.flash.text
+    again = ReturnPresenter(circulation)
+    assert not again.scan(barcode).ok

@@ -21,7 +21,7 @@ from kiosk.presenters.search import SearchPresenter
 from kiosk.presenters.service import ServicePresenter, pin_matches
 from kiosk.presenters.session import IdleTimer
 from kiosk.scan import KeystrokeAssembler
-from kiosk.services import CatalogueService, CirculationPort
+from kiosk.services import CatalogueService, CirculationBackend
 from library.errors import NotFound, StorageError
 
 from .conftest import TODAY
@@ -42,7 +42,7 @@ def test_presenters_do_not_import_kivy():
 def test_fakes_satisfy_the_ports(fakes):
     catalogue, circulation, _ = fakes
     assert isinstance(catalogue, CatalogueService)
-    assert isinstance(circulation, CirculationPort)
+    assert isinstance(circulation, CirculationBackend)
 
 
 def test_keyboard_layouts_have_big_commands():
@@ -105,23 +105,31 @@ def test_record_where_and_how(fakes):
 
 def test_checkout_flow_card_books_receipt(fakes):
     _, circulation, printer = fakes
-    p = CheckoutPresenter(circulation, printer, "ИБЦ")
+    seen = []
+    p = CheckoutPresenter(circulation, printer, "ИБЦ", on_reader=seen.append)
     assert p.prompt == "Покажите читательский билет"
-    flash = p.scan("200001")  # a book before the card
-    assert not flash.ok and p.state == "card"
+    flash = p.scan("200001")  # a book before the card: the flow keeps it for after the card
+    assert not flash.ok and p.state == "card" and "билет" in flash.text
     flash = p.scan("100001")
-    assert flash.ok and flash.text == "Привет, Маша!" and p.state == "books"
+    assert p.state == "books" and [r.card for r in seen] == ["100001"]
     assert p.prompt == "Покажите штрих-код книги"
-    ok = p.scan("200001")
-    assert ok.ok and ok.sound == "success" and "Вернуть до 19 марта" in ok.text
+    assert [i.barcode for i in p.items] == ["200001"] and p.items[0].ok  # the pending book
     refused = p.scan("200006")
     assert not refused.ok and refused.sound == "error" and "читальном зале" in refused.text
-    assert not p.scan("200001").ok  # the same book twice
-    assert [i.ok for i in p.items] == [True, False]
+    dup = p.scan("200001")  # the same book twice: the flow ignores it, the screen says so
+    assert not dup.ok and "уже есть в списке" in dup.text
+    ok = p.scan("200003")
+    assert ok.ok and ok.sound == "success" and "Вернуть до 19 марта" in ok.text
+    assert [i.ok for i in p.items] == [True, False, True]
     p.finish()
-    assert p.state == "done" and p.receipt_printed
-    assert p.summary == "Вы взяли 1 книгу. Возьмите чек."
-    assert printer.printed[0].lines == (("Денискины рассказы", "Вернуть до 19 марта"),)
+    assert p.state == "done" and p.receipt is not None and p.can_print
+    assert p.summary.startswith("Вы взяли 2 книги.")
+    assert p.print_receipt() and not p.can_print
+    assert p.summary == "Вы взяли 2 книги. Возьмите чек."
+    receipt = printer.printed[0]
+    assert [ln.title for ln in receipt.lines] == ["Денискины рассказы",
+                                                  "Приключения Незнайки и его друзей"]
+    assert "Вернуть до 19.03.2025" in receipt.text() and receipt.reader == "Маша И."
     p.reset()
     assert p.reader is None and p.items == [] and p.state == "card"
 
@@ -135,18 +143,58 @@ def test_checkout_refusals_and_jammed_printer(fakes):
     p.scan("100003")  # has an overdue loan
     flash = p.scan("200001")
     assert not flash.ok and flash.text == "Сначала верните просроченные книги."
+    assert "«Готово»" in p.scan("100001").text  # another card mid-session
     p.finish()
-    assert p.receipt_printed is None and p.summary == "Книги не выданы."
+    assert p.receipt is None and p.summary == "Книги не выданы."
     p.reset()
     p.scan("100001")
     p.scan("200003")
     p.scan("200005")
     p.finish()
-    assert p.summary == "Вы взяли 2 книги. Чек не напечатался — запомните даты возврата."
+    assert not p.print_receipt()
+    assert p.summary == ("Вы взяли 2 книги. Чек не напечатан: принтер недоступен. "
+                         "Запомните даты возврата.")
+
+
+def test_checkout_asks_the_pin_of_a_reader_who_has_one(fakes):
+    _, circulation, printer = fakes
+    p = CheckoutPresenter(circulation, printer)
+    p.scan("100004")
+    assert p.state == "pin" and p.prompt == "Введите PIN-код"
+    for key in "1111":
+        p.press_pin(key)
+    assert p.pin.masked == "••••"
+    wrong = p.press_pin("ok")
+    assert not wrong.ok and "Неверный PIN" in wrong.text and p.state == "pin"
+    for key in "43219":
+        p.press_pin(key)
+    p.press_pin("back")
+    assert p.press_pin("ok").text == "Привет, Оля!" and p.state == "books"
+    assert p.scan("200001").ok
+
+
+def test_checkout_pin_required_by_policy(fakes):
+    _, circulation, printer = fakes
+    circulation.policy.require_pin = True
+    p = CheckoutPresenter(circulation, printer)
+    p.scan("100001")
+    assert p.state == "pin"  # Маша has no PIN: with PINs required she cannot take books here
+    assert not p.press_pin("ok").ok
+
+
+def test_idle_reset_ends_the_flow_as_idle(fakes):
+    _, circulation, printer = fakes
+    p = CheckoutPresenter(circulation, printer)
+    ended = []
+    p.scan("100001")
+    flow = p.flow
+    flow.hooks = type("H", (), {"session_ended": lambda self, reason, receipt: ended.append(reason)})()
+    p.reset("idle")
+    assert ended == ["idle"] and flow.reader is None and p.flow is not flow
 
 
 def test_return_says_where_to_put(fakes):
-    p = ReturnPresenter(fakes[1])
+    p = ReturnPresenter(fakes[1], today=lambda: TODAY)
     late = p.scan("200004")
     assert late.ok and "тележку" in late.text and "3 дня" in late.text
     on_time = p.scan("200010")
@@ -157,10 +205,13 @@ def test_return_says_where_to_put(fakes):
 
 
 def test_loans_overdue_and_renew(fakes):
-    p = LoansPresenter(fakes[1], today=lambda: TODAY)
+    seen = []
+    p = LoansPresenter(fakes[1], today=lambda: TODAY, on_reader=seen.append)
     assert not p.scan("nope").ok
+    assert not p.scan("200001").ok and p.state == "card"  # a book here never lends
     p.scan("100003")
-    assert p.heading == "Аня, ваши книги:"
+    assert p.heading == "Аня, ваши книги:" and len(seen) == 1
+    assert len(p.loans) == 2  # the scanned book was not checked out
     overdue, fine = p.rows
     assert overdue.overdue and overdue.due == "Просрочена на 3 дня" and not overdue.can_renew
     assert not fine.overdue and fine.can_renew
@@ -168,6 +219,16 @@ def test_loans_overdue_and_renew(fakes):
     assert p.rows[1].outcome == "Продлено. Вернуть до 19 марта"
     refused = p.renew(overdue.loan_id)
     assert not refused.ok and "Просроченную" in refused.text
+
+
+def test_loans_with_pin(fakes):
+    p = LoansPresenter(fakes[1], today=lambda: TODAY)
+    p.scan("100004")
+    assert p.state == "pin"
+    for key in "4321":
+        p.press_pin(key)
+    p.press_pin("ok")
+    assert p.state == "list" and p.heading == "Оля, сейчас у вас нет книг."
 
 
 def test_idle_timer_counts_down_and_expires():
@@ -202,7 +263,7 @@ def test_service_pin():
     p.press("back")
     for k in "234":
         p.press(k)
-    assert p.masked == "●●●●"
+    assert p.masked == "••••"
     p.press("ok")
     assert p.unlocked
     locked = ServicePresenter("1234")

@@ -48,6 +48,8 @@ def test_self_checkout_with_the_fake_scanner(tmp_path):
     assert out["items"][1][1] == "Вернуть до 19 марта"
     assert "читальном зале" in out["flash"]
     assert out["sounds"][-1] == "error"
+    assert out["offer"] == "Вы взяли 1 книгу. Запомните даты возврата или напечатайте чек."
+    assert out["print_shown"]
     assert out["summary"] == "Вы взяли 1 книгу. Возьмите чек."
     assert out["printed"] == 1
 

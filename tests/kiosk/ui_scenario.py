@@ -74,11 +74,17 @@ def checkout_steps(app, out):  # noqa: ANN001, ANN201
         out["sounds"] = list(app.sounds.played)
         tap(screen.ids.action)
 
+    def offer():
+        screen = app.screen("checkout")
+        out["offer"] = screen.ids.greeting.text
+        out["print_shown"] = screen.ids.print_receipt.opacity == 1
+        tap(screen.ids.print_receipt)
+
     def receipt():
         out["summary"] = app.screen("checkout").ids.greeting.text
         out["printed"] = len(app.checkout.printer.printed)
 
-    return [(0.3, start), (0.3, books), (0.3, done), (0.3, receipt)]
+    return [(0.3, start), (0.3, books), (0.3, done), (0.3, offer), (0.3, receipt)]
 
 
 def idle_steps(app, out):  # noqa: ANN001, ANN201
