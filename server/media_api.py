@@ -170,5 +170,6 @@ def media_file(media_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
     if not os.path.isfile(path):
         raise ApiError(404, "not_found", "the file is missing on the server")
     ext = os.path.splitext(path)[1]
-    return FileResponse(path, filename=f"{title[:100]}{ext}",
+    safe = "".join(ch for ch in title[:100] if ch.isprintable() and ch not in '"\\/') or "media"
+    return FileResponse(path, filename=f"{safe}{ext}",
                         media_type=mimetypes.guess_type(path)[0] or "application/octet-stream")
