@@ -62,6 +62,7 @@ class KioskApp(App):
     error_title = StringProperty("")
     error_message = StringProperty("")
     error_ref = StringProperty("")
+    offline_text = StringProperty("")
 
     def __init__(self, catalogue, circulation, printer, options: KioskOptions,  # noqa: ANN001
                  scanner_source=None, now=None, *, visits=None, terminal=None,  # noqa: ANN001
@@ -99,6 +100,7 @@ class KioskApp(App):
         self.sounds = SoundPlayer(options.cache_dir / "sounds", options.sounds)
         self.keys = KeystrokeAssembler(options.scanner_max_gap_s)
         self.session_reader = None
+        self.connection_state = None
         self._allow_exit = False
         self._last_activity = 0.0
 
@@ -156,12 +158,34 @@ class KioskApp(App):
             except Exception:  # noqa: BLE001 - no camera: the USB scanner and keyboard still work
                 log.warning("barcode camera unavailable", exc_info=True)
                 self.scanner_source = None
+        self.start_connection()
         self.screen("attract").refresh()
 
     def on_stop(self) -> None:
-        """Stop the scanner thread."""
+        """Stop the scanner and connection threads."""
         if self.scanner_source is not None:
             self.scanner_source.stop()
+        if self.connection is not None:
+            self.connection.post = None
+            self.connection.stop()
+
+    def start_connection(self) -> None:
+        """Terminal mode: the monitor thread reports through one Clock hop."""
+        if self.connection is None:
+            return
+        self.connection.post = lambda state: Clock.schedule_once(
+            lambda _dt: self.on_connection(state))
+        self.on_connection(self.connection.state)
+        self.connection.start()
+
+    def on_connection(self, state) -> None:  # noqa: ANN001 - kiosk.remote.ConnectionState
+        """The server came or went: the banner and service mode follow."""
+        from kiosk.presenters.connection import banner
+
+        self.connection_state = state
+        self.offline_text = banner(state)
+        if self.current == "service":
+            self.screen("service").refresh()
 
     def _rescale(self, *_args) -> None:
         w, h = Window.size

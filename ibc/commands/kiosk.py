@@ -62,13 +62,31 @@ def run(args, ctx) -> int:  # noqa: ANN001
         # A real scanner types a code in a few ms; in demo mode a person types it slowly.
         scanner_max_gap_s=None if (args.demo or args.fakes) else 0.1,
     )
-    visits = None
+    visits = terminal = None
+    enrolment = None
+    if not (args.demo or args.fakes):
+        from kiosk.remote import load_terminal
+
+        enrolment = load_terminal(_data_dir(ctx))
+        if enrolment is None and st.server.url:
+            print(f"ibc kiosk: [server] url = {st.server.url}, but this terminal is not enrolled: "
+                  "run `ibc terminals join CODE` (code from `ibc terminals enroll` on the server)",
+                  file=sys.stderr)
+            return 2
     if args.fakes:
         from kiosk.fakes import fake_services
 
         catalogue, circulation, printer = fake_services()
+    elif enrolment is not None:
+        from kiosk.printing import make_receipt_printer
+        from kiosk.remote import terminal_mode
+
+        terminal = terminal_mode(_data_dir(ctx), enrolment, st)
+        catalogue, circulation = terminal.catalogue, terminal.circulation
+        printer = make_receipt_printer(st.printer)
     else:
         from kiosk.local import local_services
+        from kiosk.printing import make_receipt_printer
 
         if args.demo:
             from ibc.wiring import search_indexer
@@ -76,7 +94,7 @@ def run(args, ctx) -> int:  # noqa: ANN001
 
             load_demo(ctx.db, sigla=st.school.sigla, on_batch=search_indexer())
         catalogue, circulation, visits = local_services(ctx)
-        printer = NoPrinter()
+        printer = NoPrinter() if args.demo else make_receipt_printer(st.printer)
     source = None
     if not (args.demo or args.fakes) and st.scanner.camera:
         from device.scanner.camera import CameraSource
@@ -86,5 +104,10 @@ def run(args, ctx) -> int:  # noqa: ANN001
     configure(options, kivy_home=cache / "kivy")
     from kiosk.runner import run as run_app
 
-    return run_app(catalogue, circulation, printer, options, scanner_source=source,
-                   visits=visits, terminal=st.school.id)
+    try:
+        return run_app(catalogue, circulation, printer, options, scanner_source=source,
+                       visits=visits, terminal=terminal.name if terminal else st.school.id,
+                       connection=terminal.monitor if terminal else None)
+    finally:
+        if terminal is not None:
+            terminal.close()

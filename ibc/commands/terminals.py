@@ -15,6 +15,9 @@ def register(sub) -> None:  # noqa: ANN001
     ls.add_argument("--json", action="store_true", help="machine-readable output")
     r = tsub.add_parser("revoke", help="revoke a terminal (or librarian) by name")
     r.add_argument("name")
+    from ibc.commands import join
+
+    join.add_parser(tsub)  # run on the terminal: `ibc terminals join CODE`
     p.set_defaults(run=run)
     lib = sub.add_parser("librarian", help="librarian credentials for the API's admin endpoints")
     lsub = lib.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -27,6 +30,10 @@ def run(args, ctx) -> int:  # noqa: ANN001
     """Carry out one terminals action."""
     from server import security
 
+    if args.action == "join":
+        from ibc.commands.join import run as join
+
+        return join(args, ctx)
     if args.action in ("enroll", "enrol"):
         minutes = args.minutes or ctx.settings.server.enrol_code_minutes
         code = security.create_enrol_code(ctx.db, minutes)

@@ -115,7 +115,84 @@ def idle_steps(app, out):  # noqa: ANN001, ANN201
     return [(0.3, start), (3.5, warn), (1.0, after)]
 
 
-SCENARIOS = {"search": search_steps, "checkout": checkout_steps, "idle": idle_steps}
+def terminal_steps(app, out):  # noqa: ANN001, ANN201
+    """Terminal mode against a real `ibc serve`: search on the replica, a self-checkout with the
+    fake scanner through the API, then the server dies: the banner shows and a return is queued."""
+    import os
+    import signal
+
+    from kiosk.gallery import type_scan
+
+    card, barcode, word = (os.environ["KIOSK_TEST_CARD"], os.environ["KIOSK_TEST_BARCODE"],
+                           os.environ["KIOSK_TEST_WORD"])
+
+    def search():
+        out["banner_online"] = app.offline_text
+        out["online"] = app.connection_state.online if app.connection_state else None
+        app.go("search")
+        for ch in word.lower():
+            app.search.press(ch)
+        app.screen("search").search_now()
+        out["search_total"] = app.search.page.total if app.search.page else 0
+        app.end_session()
+
+    def start():
+        tap(app.screen("attract").ids.act_checkout)
+        type_scan(app, card)
+
+    def books():
+        out["greeting"] = app.screen("checkout").ids.greeting.text
+        out["state"] = app.checkout.state
+        type_scan(app, barcode)
+
+    def done():
+        screen = app.screen("checkout")
+        out["items"] = [(w.title, w.text, w.ok) for w in reversed(screen.ids.item_list.children)]
+        tap(screen.ids.action)
+        out["done_state"] = app.checkout.state
+        tap(screen.ids.action)  # «Завершить»: the session ends (DELETE /session)
+        out["after"] = app.current
+
+    def kill_server():
+        os.kill(int(os.environ["KIOSK_TEST_SERVER_PID"]), signal.SIGKILL)
+        app.connection.poke()
+
+    def offline():
+        out["banner_offline"] = app.offline_text
+        tap(app.screen("attract").ids.act_return)
+        type_scan(app, barcode)
+        out["return_flash"] = app.screen("checkin").ids.flash.text
+        out["pending"] = len(app.connection.queue.pending())
+
+    return [(1.0, search), (0.3, start), (0.5, books), (0.5, done), (0.2, kill_server),
+            (2.5, offline)]
+
+
+SCENARIOS = {"search": search_steps, "checkout": checkout_steps, "idle": idle_steps,
+             "terminal": terminal_steps}
+
+
+def build_terminal_app(home: Path):  # noqa: ANN201
+    """A headless KioskApp in terminal mode, from the settings file in IBC_CONFIG."""
+    import os
+
+    from config.settings import load_settings
+    from kiosk.options import KioskOptions
+    from kiosk.remote import load_terminal, terminal_mode
+    from kiosk.runner import configure
+
+    settings = load_settings(os.environ["IBC_CONFIG"])
+    data_dir = Path(settings.data_dir)
+    mode = terminal_mode(data_dir, load_terminal(data_dir), settings, interval_s=0.5)
+    options = KioskOptions(size=(1280, 800), sounds=False, cache_dir=home / "cache",
+                           school="Гимназия № 5 — ИБЦ", service_pin="1234")
+    configure(options, kivy_home=home, headless=True)
+    from kiosk.app import KioskApp
+    from kiosk.fakes import FakePrinter
+
+    app = KioskApp(mode.catalogue, mode.circulation, FakePrinter(), options,
+                   terminal=mode.name, connection=mode.monitor)
+    return app, mode
 
 
 def main() -> int:
@@ -125,7 +202,11 @@ def main() -> int:
     from kiosk.gallery import build_app
 
     timeout = {"idle": 3.0}.get(name, 60.0)
-    app = build_app((1280, 800), home, idle_timeout_s=timeout, warn_s=2.0)
+    mode = None
+    if name == "terminal":
+        app, mode = build_terminal_app(home)
+    else:
+        app = build_app((1280, 800), home, idle_timeout_s=timeout, warn_s=2.0)
     out: dict = {}
     from kivy.clock import Clock
 
@@ -150,6 +231,8 @@ def main() -> int:
 
     Clock.schedule_once(lambda _dt: run(0), 0.3)
     app.run()
+    if mode is not None:
+        mode.close()
     print(json.dumps(out, ensure_ascii=False))
     return 0
 

@@ -1,0 +1,421 @@
+"""Terminal mode: the kiosk through the school server (`ibc serve`).
+
+* `RemoteCirculation` is the `CirculationBackend` the library flows drive on a terminal: reader
+  sessions, checkout, renew and loans through the API (`server.client`), returns and checkouts
+  queued in the durable offline queue while the server is unreachable (policy from settings,
+  `server.client.terminal.TerminalCirculation`).
+* `ConnectionMonitor` is the one background thread: health check, replica sync (searches run on
+  the local replica), forwarding of the queue. It hands its state to the UI only through the
+  ``post`` callable (the app passes a `Clock.schedule_once` hop).
+* The terminal's credentials live in ``<data_dir>/terminal.json`` (mode 0600), written by
+  ``ibc terminals join CODE``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+from library.circulation import errors as E
+from library.circulation.service import LoanOutcome, LoanView, ReaderView
+
+log = logging.getLogger("ibc.kiosk")
+TERMINAL_FILE = "terminal.json"
+QUEUE_FILE = "queue.sqlite3"
+REPLICA_FILE = "replica.sqlite3"
+
+
+# --- credentials ---------------------------------------------------------------------------------
+def terminal_path(data_dir: str | Path) -> Path:
+    """Where the terminal's name, token and server URL are kept."""
+    return Path(data_dir) / TERMINAL_FILE
+
+
+def load_terminal(data_dir: str | Path) -> dict | None:
+    """The enrolment ({name, token, url}), or None when this terminal is not enrolled."""
+    try:
+        data = json.loads(terminal_path(data_dir).read_text(encoding="utf-8"))
+    except (FileNotFoundError, PermissionError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("token") else None
+
+
+def save_terminal(data_dir: str | Path, name: str, token: str, url: str = "") -> Path:
+    """Write terminal.json readable by its owner only (0600), atomically."""
+    path = terminal_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{TERMINAL_FILE}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump({"name": name, "token": token, "url": url,
+                   "enrolled_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")},
+                  out, ensure_ascii=False)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path
+
+
+# --- circulation ---------------------------------------------------------------------------------
+class ServerOffline(E.CirculationError):
+    """The server is unreachable and the offline policy does not allow this."""
+
+    code, template = "offline_refused", "The server is unreachable: please see the librarian"
+
+
+def _refusal(exc) -> E.CirculationError:  # noqa: ANN001 - server.client.ApiRefused
+    cls = E.ERRORS.get(exc.code)
+    params = exc.data.get("params") or {}
+    if cls is not None:
+        try:
+            return cls(**params)
+        except TypeError:
+            return cls()
+    err = E.CirculationError()
+    err.code = exc.code  # e.g. session_expired, too_many_attempts: texts fall back to a default
+    return err
+
+
+class RemoteCirculation:
+    """`CirculationBackend` over the school server, with the offline queue behind it."""
+
+    def __init__(self, terminal, replica_db=None):  # noqa: ANN001 - TerminalCirculation, Database
+        self.terminal = terminal
+        self.client = terminal.client
+        self.replica = replica_db
+        self.policy = SimpleNamespace(require_pin=False)  # the server decides per reader
+        self._pin_card: str | None = None
+        self._reader: ReaderView | None = None
+
+    # --- identification -------------------------------------------------------------------------
+    def _view(self, card: str, out: dict) -> ReaderView:
+        r = out.get("reader") or {}
+        return ReaderView(0, card, r.get("first_name", ""), r.get("initial", ""),
+                          r.get("class_name"), r.get("category") or "pupil")
+
+    def _open(self, card: str, pin: str | None = None) -> ReaderView:
+        from server.client import ApiRefused
+        from server.client.terminal import OfflineRefused
+
+        try:
+            out = self.terminal.identify(card, pin)
+        except OfflineRefused:
+            raise ServerOffline() from None
+        except ApiRefused as exc:
+            raise _refusal(exc) from None
+        self._reader = self._view(card, out)
+        return self._reader
+
+    def find_reader(self, card: str) -> ReaderView:
+        """Open the reader session (without a PIN first); the server says when a PIN is due."""
+        self.end_session()
+        try:
+            return self._open(card)
+        except E.CirculationError as exc:
+            if exc.code != "pin_required":
+                raise
+        self._pin_card = card
+        return ReaderView(0, card, "", "", None, "pupil")
+
+    def pin_required(self, reader: ReaderView) -> bool:
+        """The server asked for this reader's PIN."""
+        return reader.card == self._pin_card
+
+    def check_pin(self, card: str, pin: str) -> bool:
+        """Open the session with the PIN; False for a wrong one."""
+        try:
+            self._open(card, pin)
+        except E.WrongPin:
+            return False
+        self._pin_card = None
+        return True
+
+    def identified_reader(self, reader: ReaderView) -> ReaderView:
+        """The server's view of the reader once the session is open (name after the PIN)."""
+        if self._reader is not None and self._reader.card == reader.card:
+            return self._reader
+        return reader
+
+    def is_reader_card(self, code: str) -> bool:
+        """A copy barcode of the replica is a book; with no session open anything else is
+        tried as a card (the server answers reader_not_found)."""
+        if self.terminal.card is not None and code == self.terminal.card:
+            return True
+        if self._copy(code) is not None:
+            return False
+        return self.terminal.card is None
+
+    def end_session(self) -> None:
+        """«Готово» / idle: DELETE /session."""
+        if self.terminal.card is not None:
+            self.terminal.finish()
+        self._pin_card, self._reader = None, None
+
+    # --- circulation ----------------------------------------------------------------------------
+    def _copy(self, barcode: str) -> tuple[str, str] | None:
+        """(title, authors) of a copy in the local replica."""
+        if self.replica is None:
+            return None
+        from sqlalchemy import select
+
+        from library.storage.models import Copy, Record
+
+        with self.replica.session() as s:
+            row = s.execute(select(Record.title, Record.authors).join(Copy, Copy.record_id == Record.id)
+                            .where(Copy.barcode == barcode)).first()
+        return (row[0], ", ".join(row[1] or ())) if row else None
+
+    def _outcome(self, action: str, out: dict, barcode: str) -> LoanOutcome:
+        if out.get("queued"):
+            title, authors = self._copy(barcode) or ("", "")
+            return LoanOutcome(action, out["txn_id"], 0, barcode, title, authors, None)
+        due = out.get("due_date")
+        return LoanOutcome(out["action"], out["txn_id"], int(out["loan_id"]), out["barcode"],
+                           out["title"], out.get("authors", ""),
+                           dt.date.fromisoformat(due) if due else None, out.get("shelf"),
+                           int(out.get("renewals", 0)), bool(out.get("replayed", False)))
+
+    def _call(self, fn: Callable[[], dict]) -> dict:
+        from server.client import ApiRefused, ServerUnreachable
+        from server.client.terminal import OfflineRefused
+
+        try:
+            return fn()
+        except (OfflineRefused, ServerUnreachable):
+            raise ServerOffline() from None
+        except ApiRefused as exc:
+            raise _refusal(exc) from None
+
+    def checkout(self, card: str, barcode: str, txn_id: str, *,
+                 terminal: str | None = None) -> LoanOutcome:
+        """Lend to the session reader (queued when offline and the policy allows)."""
+        if self.terminal.card != card:
+            raise E.FinishFirst()
+        return self._outcome("checkout", self._call(lambda: self.terminal.checkout(barcode)),
+                             barcode)
+
+    def checkin(self, barcode: str, txn_id: str, *, terminal: str | None = None) -> LoanOutcome:
+        """Return (queued when offline unless the policy is disabled)."""
+        return self._outcome("checkin", self._call(lambda: self.terminal.checkin(barcode)),
+                             barcode)
+
+    def loans(self, card: str) -> list[LoanView]:
+        """The session reader's loans (online only)."""
+        if self.terminal.card != card or self.terminal.offline:
+            raise ServerOffline()
+        rows = self._call(self.client.loans)
+        return [LoanView(r["loan_id"], r["barcode"], r["title"], r.get("authors", ""),
+                         dt.date.fromisoformat(r["issued"]), dt.date.fromisoformat(r["due_date"]),
+                         int(r["renewals"]), bool(r["overdue"])) for r in rows]
+
+    def renew(self, card: str, barcode: str, txn_id: str, *,
+              terminal: str | None = None) -> LoanOutcome:
+        """Renew one of the session reader's loans (online only)."""
+        from server.offline import new_txn_id
+
+        if self.terminal.card != card or self.terminal.offline:
+            raise ServerOffline()
+        txn = new_txn_id(self.terminal.name)
+        return self._outcome("renew", self._call(lambda: self.client.renew(barcode, txn)), barcode)
+
+
+# --- connection state ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ConnectionState:
+    """What service mode and the offline banner show."""
+
+    online: bool | None = None  # None: not checked yet
+    url: str = ""
+    policy: str = "seen_cards"
+    pending: int = 0
+    conflicts: int = 0
+    last_sync: dt.datetime | None = None
+    records: int = 0
+    error: str = ""
+    checked: dt.datetime | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+class ConnectionMonitor:
+    """Background health check, replica sync and queue forwarding for a terminal."""
+
+    def __init__(self, name: str, base_url: Callable[[], str | None], token: str, queue,  # noqa: ANN001
+                 replica_db=None, *, policy: str = "seen_cards", interval_s: float = 10.0,  # noqa: ANN001
+                 post: Callable[[ConnectionState], None] | None = None):
+        from server.client import ApiClient
+        from server.client.terminal import TerminalCirculation
+
+        self.client = ApiClient(base_url, token, timeout=5.0)  # its own connection pool
+        self.forwarder = TerminalCirculation(name, self.client, queue, policy)
+        self.queue, self.replica_db, self.policy = queue, replica_db, policy
+        self.base_url, self.interval_s, self.post = base_url, interval_s, post
+        self.state = ConnectionState(policy=policy, pending=len(queue.pending()),
+                                     conflicts=len(queue.conflicts()))
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the daemon thread."""
+        self._thread = threading.Thread(target=self._run, name="kiosk-connection", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop and join the thread."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        self.client.close()
+
+    def poke(self) -> None:
+        """Check now (after an operation failed, or from service mode)."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.check_once()
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+
+    def check_once(self) -> ConnectionState:
+        """One round: health, forward the queue, sync the replica; posts the state."""
+        from server.client.api import ClientError
+
+        now = dt.datetime.now()
+        state = self.state
+        try:
+            self.client.health()
+            report = self.forwarder.flush() if self.queue.pending() else None
+            synced = state.last_sync
+            records = state.records
+            if self.replica_db is not None:
+                from server.replica import Replica
+
+                rep = Replica(self.replica_db, self.client).sync()
+                synced, records = dt.datetime.now(), state.records + rep.records
+            notes = tuple(report.conflicts) if report else ()
+            state = ConnectionState(True, self.base_url() or "", self.policy,
+                                    len(self.queue.pending()), len(self.queue.conflicts()),
+                                    synced, records, "", now, notes)
+        except ClientError as exc:
+            state = ConnectionState(False, self.base_url() or "", self.policy,
+                                    len(self.queue.pending()), len(self.queue.conflicts()),
+                                    state.last_sync, state.records, str(exc)[:200], now)
+        except Exception as exc:  # noqa: BLE001 - the thread must survive a bad page
+            log.exception("terminal sync failed")
+            state = ConnectionState(state.online, state.url, self.policy, state.pending,
+                                    state.conflicts, state.last_sync, state.records,
+                                    f"{type(exc).__name__}: {exc}"[:200], now)
+        self.state = state
+        if self.post is not None:
+            self.post(state)
+        return state
+
+
+# --- discovery -----------------------------------------------------------------------------------
+class ZeroconfUrl:
+    """The server URL from zeroconf (`_ibc._tcp`), followed when it moves; a daemon loop thread."""
+
+    def __init__(self, school_id: str | None = None, interfaces: list[str] | None = None):
+        import asyncio
+
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="kiosk-zeroconf",
+                                        daemon=True)
+        self._thread.start()
+        self.locator = asyncio.run_coroutine_threadsafe(
+            self._start(school_id, interfaces), self._loop).result(10)
+
+    async def _start(self, school_id, interfaces):  # noqa: ANN001, ANN202
+        from server.discovery import ServerLocator, make_zeroconf
+
+        self._aiozc = make_zeroconf(interfaces)
+        locator = ServerLocator(self._aiozc, school_id=school_id)
+        await locator.start()
+        return locator
+
+    def __call__(self) -> str | None:
+        seen = self.locator.current()
+        return seen.url if seen else None
+
+    def close(self) -> None:
+        """Stop browsing."""
+        import asyncio
+
+        async def _close() -> None:
+            await self.locator.close()
+            await self._aiozc.async_close()
+
+        try:
+            asyncio.run_coroutine_threadsafe(_close(), self._loop).result(5)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+
+
+# --- wiring --------------------------------------------------------------------------------------
+@dataclass
+class TerminalMode:
+    """Everything a terminal-mode kiosk needs; `close()` on exit."""
+
+    name: str
+    catalogue: object
+    circulation: RemoteCirculation
+    monitor: ConnectionMonitor
+    client: object
+    queue: object
+    replica: object
+    locator: object | None = None
+
+    def close(self) -> None:
+        """Stop the thread, close files and connections."""
+        self.monitor.stop()
+        self.client.close()
+        self.queue.close()
+        self.replica.dispose()
+        if self.locator is not None:
+            self.locator.close()
+
+
+def terminal_mode(data_dir: Path, enrolment: dict, settings, *, interval_s: float = 10.0,  # noqa: ANN001
+                  first_sync_s: float = 10.0) -> TerminalMode:
+    """Build the terminal-mode services: API client, offline queue, local replica, monitor.
+
+    The first replica sync runs here (bounded by the client timeout) so that the first search
+    finds something; afterwards the monitor keeps it fresh.
+    """
+    from kiosk.local import LocalCatalogue
+    from library.storage.database import open_database
+    from server.client import ApiClient
+    from server.client.terminal import TerminalCirculation
+    from server.offline import OfflineQueue
+
+    url = settings.server.url or enrolment.get("url") or ""
+    locator = None
+    if url:
+        base: Callable[[], str | None] = lambda: url  # noqa: E731
+    else:
+        locator = ZeroconfUrl(settings.school.id or None, settings.server.interfaces)
+        base = locator
+    name = enrolment["name"]
+    policy = settings.server.offline_policy
+    client = ApiClient(base, enrolment["token"], timeout=5.0)
+    queue = OfflineQueue(Path(data_dir) / QUEUE_FILE)
+    replica = open_database(f"sqlite:///{Path(data_dir) / REPLICA_FILE}")
+    circulation = RemoteCirculation(TerminalCirculation(name, client, queue, policy), replica)
+    monitor = ConnectionMonitor(name, base, enrolment["token"], queue, replica, policy=policy,
+                                interval_s=interval_s)
+    deadline = time.monotonic() + first_sync_s
+    while locator is not None and base() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    monitor.check_once()
+    return TerminalMode(name, LocalCatalogue(replica), circulation, monitor, client, queue,
+                        replica, locator)
