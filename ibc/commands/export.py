@@ -16,7 +16,7 @@ def register(sub) -> None:  # noqa: ANN001
                    help="ISO 2709 encoding (rusmarc: cp1251 default or utf-8; marc21: utf-8)")
     p.add_argument("--sigla", help="only records holding copies in this library, with those copies")
     p.add_argument("--ids", nargs="+", metavar="ID", help="record ids (space or comma separated)")
-    p.add_argument("--query", help="records found by this search query (needs the search module)")
+    p.add_argument("--query", help="records found by this search query (with --ids: both must match)")
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
     p.set_defaults(run=run)
 
@@ -31,13 +31,11 @@ def _ids(values: list[str]) -> list[int]:
     return out
 
 
-def query_ids(db, query: str):  # noqa: ANN001, ANN201
-    """Record ids for a search query: the hook the search module fills (`record_ids(db, q)`)."""
-    try:
-        from library.search import record_ids  # type: ignore[attr-defined]
-    except ImportError:
-        raise ValueError("--query needs the search module (library.search.record_ids)") from None
-    return record_ids(db, query)
+def query_ids(db, query: str) -> list[int]:  # noqa: ANN001
+    """Record ids for a search query (library.marc.export.query_ids: pages through search)."""
+    from library.marc.export import query_ids as found
+
+    return found(db, query)
 
 
 def run(args, ctx) -> int:  # noqa: ANN001
@@ -49,7 +47,9 @@ def run(args, ctx) -> int:  # noqa: ANN001
     try:
         ids = _ids(args.ids) if args.ids else None
         if args.query:
-            ids = query_ids(ctx.db, args.query)
+            found = query_ids(ctx.db, args.query)
+            wanted = set(ids or ())
+            ids = found if ids is None else [i for i in found if i in wanted]
         db = ctx.db
         if args.output == "-":
             report = export_records(db, sys.stdout.buffer, fmt=args.format, encoding=args.encoding,

@@ -229,6 +229,39 @@ def _rows(db, ids: Iterable[int] | None, sigla: str | None, chunk: int):  # noqa
                 yield r, copies.get(r.id, [])
 
 
+QUERY_PAGE = 200  # library.search.search returns at most 200 hits per call
+QUERY_MAX = 100_000  # a selection, not a dump (`ibc export` without --query exports all)
+
+
+def query_ids(db, query: str, *, audience: str = "staff", page: int = QUERY_PAGE,  # noqa: ANN001
+              max_ids: int = QUERY_MAX) -> list[int]:
+    """Record ids found by a catalogue search, in rank order, for `export_records(ids=...)`.
+
+    Pages through `library.search.search` (read-only, `page` hits at a time) until a page comes
+    back short or adds nothing new; ranking there is bounded (docs/SEARCH.md), so a query with
+    very many matches yields the ranked ones, not every match. `audience` "staff" also finds
+    teachers-only media. ValueError when the search module or its index is unavailable.
+    """
+    try:
+        from library.search import search
+    except ImportError:
+        raise ValueError("--query needs the search module (library.search)") from None
+    ids: list[int] = []
+    seen: set[int] = set()
+    offset = 0
+    with db.session() as session:
+        while len(ids) < max_ids:
+            result = search(session, query, limit=page, offset=offset, audience=audience)
+            fresh = [h.id for h in result.hits if h.id not in seen]
+            for rid in fresh:
+                seen.add(rid)
+                ids.append(rid)
+            if len(result.hits) < page or not fresh:
+                break
+            offset += page
+    return ids[:max_ids]
+
+
 def export_records(db, out: BinaryIO, *, fmt: str = "rusmarc", encoding: str | None = None,  # noqa: ANN001, C901
                    ids: Iterable[int] | None = None, sigla: str | None = None,
                    chunk: int = 500) -> ExportReport:

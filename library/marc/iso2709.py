@@ -164,18 +164,17 @@ def split_fields(raw: bytes) -> tuple[str, list[tuple[str, int, int]]]:
             entry = directory[k:k + 12]
             if not entry[3:12].isdigit():
                 raise RecordError(f"bad directory entry {k // 12 + 1} {entry.decode('ascii')!r}")
-    fields = []
+    text = directory.decode("ascii")
     limit = n - 1
-    for k in range(0, len(directory), 12):
-        start = base + int(directory[k + 7:k + 12])
-        end = start + int(directory[k + 3:k + 7])
-        if end > limit or end == start:
-            tag = directory[k:k + 3].decode("ascii")
-            raise RecordError(f"field {tag} (directory entry {k // 12 + 1}) runs past the record end")
+    fields = [(text[k:k + 3], base + int(text[k + 7:k + 12]), int(text[k + 3:k + 7]))
+              for k in range(0, len(text), 12)]
+    for i, (tag, start, length) in enumerate(fields):
+        end = start + length
+        if end > limit or not length:
+            raise RecordError(f"field {tag} (directory entry {i + 1}) runs past the record end")
         if raw[end - 1] != FT:
-            tag = directory[k:k + 3].decode("ascii")
-            raise RecordError(f"field {tag} (directory entry {k // 12 + 1}) lacks its terminator 0x1E")
-        fields.append((directory[k:k + 3].decode("ascii"), start, end - 1))
+            raise RecordError(f"field {tag} (directory entry {i + 1}) lacks its terminator 0x1E")
+        fields[i] = (tag, start, end - 1)
     return leader, fields
 
 
@@ -234,14 +233,15 @@ def decode_record(raw: bytes, leader: str, fields: list[tuple[str, int, int]], e
         else:
             pieces = ((tag, raw[s:e].decode(encoding)) for tag, s, e in fields
                       if wanted is None or tag in wanted)
+        append = out.append
         for tag, value in pieces:
-            if tag[:2] == "00":
-                out.append(ControlField(tag, value))
+            if tag[0] == "0" and tag[1] == "0":
+                append(ControlField(tag, value))
                 continue
             sparts = value.split("\x1f")
             head = sparts[0]
-            out.append(DataField(tag, head[0:1] or " ", head[1:2] or " ",
-                                 [(p[0], p[1:]) for p in sparts[1:] if p]))
+            append(DataField(tag, head[0:1] or " ", head[1:2] or " ",
+                             [(p[0], p[1:]) for p in sparts[1:] if p]))
     except UnicodeDecodeError as exc:
         where = f"field {tag}" if tag else "record"
         raise RecordError(f"{where}: cannot decode as {encoding}: {exc.reason} "

@@ -126,32 +126,40 @@ def record_key(record, data: RecordData, scope: str) -> str:  # noqa: ANN001
 
 
 class _Index:
-    """Fields by tag, built once per record (the mapping asks for ~30 tags)."""
+    """Data fields and control fields by tag, built once per record (the mapping asks for ~30
+    tags)."""
 
-    __slots__ = ("by_tag",)
+    __slots__ = ("by_tag", "controls")
 
     def __init__(self, record: MarcRecord):
         by_tag: dict[str, list] = {}
+        controls: dict[str, str] = {}
         for f in record.fields:
-            by_tag.setdefault(f.tag, []).append(f)
+            if type(f) is DataField:
+                lst = by_tag.get(f.tag)
+                if lst is None:
+                    by_tag[f.tag] = [f]
+                else:
+                    lst.append(f)
+            elif isinstance(f, DataField):
+                by_tag.setdefault(f.tag, []).append(f)
+            elif f.tag not in controls:
+                controls[f.tag] = f.value
         self.by_tag = by_tag
+        self.controls = controls
 
     def fields(self, *tags: str) -> list[DataField]:
         if len(tags) == 1:
-            return [f for f in self.by_tag.get(tags[0], ()) if isinstance(f, DataField)]
-        return [f for t in tags for f in self.by_tag.get(t, ()) if isinstance(f, DataField)]
+            return self.by_tag.get(tags[0], [])
+        by_tag = self.by_tag
+        return [f for t in tags if t in by_tag for f in by_tag[t]]
 
     def first(self, tag: str) -> DataField | None:
-        for f in self.by_tag.get(tag, ()):
-            if isinstance(f, DataField):
-                return f
-        return None
+        lst = self.by_tag.get(tag)
+        return lst[0] if lst else None
 
     def control(self, tag: str) -> str | None:
-        for f in self.by_tag.get(tag, ()):
-            if not isinstance(f, DataField):
-                return f.value
-        return None
+        return self.controls.get(tag)
 
 
 def _host_title(f461: DataField) -> str | None:

@@ -18,12 +18,18 @@ from library.marc.iso2709 import decode_record, frame_records, split_fields
 from library.marc.model import Parsed, RecordError
 
 
-def read_iso2709(stream: BinaryIO, wanted: frozenset[str] | None = None) -> Iterator[Parsed]:
+def read_iso2709(stream: BinaryIO, wanted: frozenset[str] | None = None,
+                 stride: tuple[int, int] | None = None) -> Iterator[Parsed]:
     """Yield Parsed records of an ISO 2709 stream, detecting family and encoding per record.
 
     With `wanted`, only those tags are decoded into Parsed.record (Parsed.raw keeps them all).
+    With `stride` (k, n), only records whose ordinal - 1 is k modulo n are checked and yielded
+    (every record is still framed, which is cheap): n reader processes share one file.
     """
+    part, parts = stride or (0, 1)
     for frame in frame_records(stream):
+        if parts > 1 and (frame.ordinal - 1) % parts != part:
+            continue
         if frame.error:
             yield Parsed(frame.ordinal, frame.offset, error=frame.error)
             continue
@@ -55,13 +61,18 @@ def detect_container(path: str | os.PathLike[str]) -> str:
     return kind
 
 
-def read_file(path: str | os.PathLike[str], wanted: frozenset[str] | None = None
-              ) -> Iterator[Parsed]:
-    """Yield every record of a MARC file as Parsed (ImportFormatError if it cannot be opened)."""
+def read_file(path: str | os.PathLike[str], wanted: frozenset[str] | None = None,
+              stride: tuple[int, int] | None = None) -> Iterator[Parsed]:
+    """Yield every record of a MARC file as Parsed (ImportFormatError if it cannot be opened).
+
+    `stride` (ISO 2709 only; see read_iso2709) yields every n-th record.
+    """
     kind = detect_container(path)
+    if stride is not None and stride[1] > 1 and kind != ISO2709:
+        raise ImportFormatError(f"{path}: only ISO 2709 files can be read in parts")
     with open(path, "rb") as fh:
         if kind == ISO2709:
-            yield from read_iso2709(fh, wanted)
+            yield from read_iso2709(fh, wanted, stride)
         elif kind == MARCXML:
             from library.marc.marcxml import read_marcxml
 

@@ -69,6 +69,44 @@ def test_export_cli_and_reimport(tmp_path, capsys):
     assert main(["--db", url, "export", "-o", str(out), "--ids", "x"]) == 1
 
 
+def test_export_query_selects_by_search(tmp_path, capsys):
+    src = tmp_path / "in.iso"
+    titles = ["Приключения капитана", "Капитанская дочка", "Сказки народов мира"]
+    src.write_bytes(b"".join(rusmarc(n, title=t) for n, t in enumerate(titles)))
+    url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    assert main(["--db", url, "import", str(src)]) == 0  # with the search index
+    capsys.readouterr()
+    out = tmp_path / "out.iso"
+    assert main(["--db", url, "export", "-o", str(out), "--query", "сказки", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["written"] == 1
+    assert "Сказки народов мира".encode("cp1251") in out.read_bytes()
+    assert main(["--db", url, "export", "-o", str(out), "--query", "zzzxxq", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["written"] == 0
+    assert main(["--db", url, "export", "-o", str(out), "--query", "сказки", "--ids", "1",
+                 "--json"]) == 0  # both must match: record 1 is not a tale
+    assert json.loads(capsys.readouterr().out)["written"] == 0
+
+
+def test_query_ids_pages_through_search(tmp_path):
+    from library.marc.export import query_ids
+    from library.marc.importer import import_files
+    from library.search.indexer import index_records
+    from library.storage.database import open_database
+
+    src = tmp_path / "in.iso"
+    src.write_bytes(b"".join(rusmarc(n, title=f"Сказки том {n}") for n in range(7))
+                    + rusmarc(99, title="Задачник"))
+    db = open_database(f"sqlite:///{tmp_path / 'q.sqlite3'}")
+    try:
+        import_files(db, [src], sigla="S", on_batch=index_records)
+        ids = query_ids(db, "сказки", page=3)  # three pages: 3 + 3 + 1
+        assert sorted(ids) == list(range(1, 8)) and len(set(ids)) == 7
+        assert query_ids(db, "сказки", page=3, max_ids=4) == ids[:4]
+        assert query_ids(db, "задачник") == [8]
+    finally:
+        db.dispose()
+
+
 def test_progress_bar_goes_to_stderr_only_on_a_terminal(tmp_path, capsys, monkeypatch):
     src = tmp_path / "in.iso"
     src.write_bytes(rusmarc(1))
