@@ -38,6 +38,17 @@ C_SIGLA, C_INV, C_BARCODE, C_RFID, C_STATUS = 0, 1, 2, 3, 6
 FlatRecord = tuple
 
 _dumps = json.dumps
+_quote = json.encoder.encode_basestring_ascii  # what json.dumps uses for str (ensure_ascii)
+
+
+def _json_strs(values: list) -> str:
+    """json.dumps(values) for a list of str, without json.dumps' per-call encoder set-up."""
+    if not values:
+        return "[]"
+    try:
+        return "[" + ", ".join(map(_quote, values)) + "]"
+    except TypeError:  # not all str: the general path
+        return _dumps(values)
 
 
 def flatten(d: RecordData) -> FlatRecord:
@@ -51,8 +62,8 @@ def flatten(d: RecordData) -> FlatRecord:
             if v is not None and len(v) > n:
                 values[i] = v[:n]
         copies.append(tuple(values))
-    return (d.key, d.source_format, d.title, d.subtitle, d.responsibility, _dumps(d.authors),
-            d.publisher, d.place, d.year, d.isbn, _dumps(d.isbns), _dumps(d.subjects), d.udc,
+    return (d.key, d.source_format, d.title, d.subtitle, d.responsibility, _json_strs(d.authors),
+            d.publisher, d.place, d.year, d.isbn, _json_strs(d.isbns), _json_strs(d.subjects), d.udc,
             d.bbk, d.annotation, d.language, d.age_rating, d.age_min, d.item_type, d.pages,
             d.marc, d.marc_encoding, tuple(copies))
 
