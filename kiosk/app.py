@@ -94,13 +94,17 @@ class KioskApp(App):
         self.returns = ReturnPresenter(circulation, terminal=terminal, **today)
         self.loans = LoansPresenter(circulation, terminal=terminal,
                                     on_reader=self.reader_identified, **today)
-        self.service = ServicePresenter(options.service_pin)
+        self.service = ServicePresenter(options.service_pin, service_info)
+        from kiosk.presenters.media import MediaPresenter
+
+        self.media = MediaPresenter(media)
         self.errors = ErrorPresenter()
         self.timer = IdleTimer(options.idle_timeout_s, options.warn_s)
         self.sounds = SoundPlayer(options.cache_dir / "sounds", options.sounds)
         self.keys = KeystrokeAssembler(options.scanner_max_gap_s)
         self.session_reader = None
         self.connection_state = None
+        self.preview = None
         self._allow_exit = False
         self._last_activity = 0.0
 
@@ -153,6 +157,9 @@ class KioskApp(App):
         # a service manager stopping the session must still work.
         signal.signal(signal.SIGTERM, lambda *_a: Clock.schedule_once(self._system_stop))
         if self.scanner_source is not None:
+            if hasattr(self.scanner_source, "on_preview"):  # CameraSource: draw its frames
+                self.preview = camera.PreviewFeed(self.preview_widget)
+                self.scanner_source.on_preview = self.preview
             try:
                 self.scanner_source.start(ScanBridge(self.deliver_scan).post)
             except Exception:  # noqa: BLE001 - no camera: the USB scanner and keyboard still work
@@ -168,6 +175,12 @@ class KioskApp(App):
         if self.connection is not None:
             self.connection.post = None
             self.connection.stop()
+
+    def preview_widget(self):  # noqa: ANN201
+        """The camera preview of the shown screen, if it shows one."""
+        screen = self.sm.current_screen
+        widget = getattr(screen, "ids", {}).get("camera") if screen is not None else None
+        return widget if widget is not None and widget.opacity > 0 else None
 
     def start_connection(self) -> None:
         """Terminal mode: the monitor thread reports through one Clock hop."""
@@ -218,6 +231,20 @@ class KioskApp(App):
         if self.current == "record":
             self.screen("record").refresh()
         self.go("record")
+
+    @property
+    def teacher_session(self) -> bool:
+        """A teacher or staff card was accepted in this session."""
+        reader = self.session_reader
+        return reader is not None and reader.category in ("teacher", "staff")
+
+    def open_media(self) -> None:
+        """The teacher media screen (only after a teacher's card)."""
+        if not self.teacher_session:
+            return
+        reader = self.session_reader
+        self.guard(lambda: self.media.open(reader.greeting_name, reader.category), "media")
+        self.go("media")
 
     def end_session(self, reason: str = "cancelled") -> None:
         """Forget everything of the reader and go back to the attract screen."""

@@ -71,3 +71,40 @@ class FrameBridge:
     def post(self, data: bytes, width: int, height: int) -> None:
         """Called from any thread."""
         Clock.schedule_once(lambda _dt: self.preview.show_frame(data, width, height))
+
+
+class PreviewFeed:
+    """The camera thread's ``on_preview`` callback: scales the annotated BGR frame down and turns
+    it into RGB bytes on the camera thread, then one `Clock.schedule_once` hop draws it into the
+    preview of the shown screen. At most one frame is in flight; later ones are dropped, so a
+    busy UI never builds a backlog."""
+
+    def __init__(self, target, max_width: int = 640):  # noqa: ANN001 - () -> CameraPreview | None
+        self.target = target
+        self.max_width = max_width
+        self.shown = 0
+        self.dropped = 0
+        self._pending = False
+
+    def __call__(self, frame, _result=None) -> None:  # noqa: ANN001 - numpy BGR frame
+        """Called on the camera thread."""
+        import cv2
+
+        if self._pending:
+            self.dropped += 1
+            return
+        h, w = frame.shape[:2]
+        if w > self.max_width:
+            h, w = int(h * self.max_width / w), self.max_width
+            frame = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
+        data = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB).tobytes()
+        self._pending = True
+        Clock.schedule_once(lambda _dt: self._show(data, w, h))
+
+    def _show(self, data: bytes, width: int, height: int) -> None:
+        self._pending = False
+        widget = self.target()
+        if widget is not None:
+            widget.show_frame(data, width, height)
+            self.shown += 1
+

@@ -11,7 +11,7 @@ import datetime as dt
 import difflib
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from types import SimpleNamespace
 
@@ -318,3 +318,97 @@ def fake_services(today: dt.date | None = None) -> tuple[FakeCatalogue, FakeCirc
     lib = FakeLibrary(today or dt.date.today())
     catalogue = FakeCatalogue(lib)
     return catalogue, FakeCirculation(lib, catalogue), FakePrinter()
+
+
+class FakeMedia:
+    """`kiosk.media.MediaPort` in memory: a few lessons' media, a pretend player and projector."""
+
+    where = "station"
+
+    ITEMS = [
+        (1, "Фотосинтез: как растение ест свет", "video", 754.0, "Биология", False),
+        (2, "Бородино. Фрагмент фильма", "video", 1320.0, "История", False),
+        (3, "Таблица умножения — песенка", "audio", 185.0, "Математика", False),
+        (4, "Контрольная работа: разбор ответов", "video", 960.0, "Математика", True),
+        (5, "Вулканы и землетрясения", "video", 1100.0, "География", False),
+        (6, "П. И. Чайковский. Времена года", "audio", 2650.0, "Музыка", False),
+        (7, "Правила дорожного движения", "video", 610.0, "ОБЖ", False),
+    ]
+
+    def __init__(self, projector: bool = True):
+        from kiosk.media import NowPlaying
+
+        self.has_projector = projector
+        self.now = NowPlaying(volume=70, projector="standby" if projector else "unused")
+        self.calls: list[tuple] = []
+
+    def items(self, query: str = "", role: str = "teacher") -> list:
+        """Teachers see everything; a query matches title or subject."""
+        from kiosk.media import MediaView
+
+        q = _fold(query.strip())
+        return [MediaView(*row) for row in self.ITEMS
+                if (role in ("teacher", "staff") or not row[5])
+                and (not q or q in _fold(row[1] + " " + row[4]))]
+
+    def play(self, media_id: int, *, projector: bool = False, teacher: str | None = None):
+        """Start one item."""
+        item = next(r for r in self.ITEMS if r[0] == media_id)
+        self.calls.append(("play", media_id, projector))
+        proj = ("on" if projector else self.now.projector) if self.has_projector else "unused"
+        self.now = replace(self.now, state="playing", title=item[1], position_s=0.0,
+                           duration_s=item[3], projector=proj)
+        return self.now
+
+    def control(self, action: str):
+        """pause | resume | stop."""
+        self.calls.append((action,))
+        state = {"pause": "paused", "resume": "playing", "stop": "stopped"}[action]
+        self.now = replace(self.now, state=state)
+        return self.now
+
+    def seek(self, position_s: float):
+        """Jump."""
+        self.now = replace(self.now, position_s=max(0.0, min(position_s, self.now.duration_s or 0)))
+        return self.now
+
+    def volume(self, percent: int):
+        """Volume."""
+        self.now = replace(self.now, volume=max(0, min(100, percent)))
+        return self.now
+
+    def status(self):
+        """Now playing."""
+        return self.now
+
+    def projector(self, action: str, value: str = "") -> str:
+        """Power and input."""
+        from kiosk.media import MediaUnavailable
+
+        if not self.has_projector:
+            raise MediaUnavailable("Проектор не настроен ([projector] host)")
+        self.calls.append(("projector", action, value))
+        power = {"on": "on", "off": "standby"}.get(action, self.now.projector)
+        self.now = replace(self.now, projector=power)
+        return value or power
+
+
+def fake_service_info():  # noqa: ANN201
+    """Canned service-mode answers (screenshots, tests)."""
+    from kiosk.services import ServiceInfo
+
+    checks = [("камера", "OK", "/dev/video0: 1280×720, 30 кадр/с"),
+              ("USB-сканер", "OK", "Honeywell Voyager 1250g"),
+              ("принтер", "WARN", "ipp://printer.local/ipp/print: мало бумаги"),
+              ("проектор", "OK", "192.168.1.50:4352, питание: on"),
+              ("сервер", "OK", "http://ibc-server.local:8470: порт 8470 открыт"),
+              ("база данных", "OK", "sqlite:///var/lib/ibc/ibc.sqlite3, схема 0006"),
+              ("диск", "OK", "/var/lib/ibc: свободно 41.7 ГБ")]
+    figures = {"period": "3-я четверть 2024/25 уч. г., по 05.03.2025", "first": "2025-01-09",
+               "last": "2025-03-05", "titles": 4127, "copies": 9864, "readers": 612,
+               "active_readers": 287, "visits": 1934, "loans": 1210, "returns": 1105,
+               "renewals": 143, "searches": 2671, "zero_searches": 198, "plays": 64,
+               "on_loan": 402, "overdue": 37}
+    conflicts = [{"op": "checkout", "barcode": "200004", "code": "item_on_loan"}]
+    return ServiceInfo(checks=lambda: checks, figures=lambda: figures,
+                       conflicts=lambda: conflicts)

@@ -65,6 +65,55 @@ def _search(app, text: str, hide: bool = False, facet: tuple[str, str] | None = 
     app.screen("search").search_now()
 
 
+def _teacher(app) -> None:  # noqa: ANN001
+    app.go("checkout")
+    type_scan(app, "100005")
+
+
+def _media(app, play: bool = False, search: str = "") -> None:  # noqa: ANN001
+    _teacher(app)
+    app.open_media()
+    screen = app.screen("media")
+    if search:
+        screen.toggle_keyboard()
+        for ch in search:
+            screen.on_key(ch)
+    if play:
+        app.media.select(2)
+        screen.play(True)
+        app.media.seek(754)
+        screen.refresh()
+
+
+def _offline(policy: str = "seen_cards", pending: int = 0, conflicts: int = 0):  # noqa: ANN202
+    from kiosk.remote import ConnectionState
+
+    return ConnectionState(False, "http://ibc-server.local:8470", policy, pending, conflicts,
+                           dt.datetime(2025, 3, 5, 10, 12, 40), 4127,
+                           "ConnectError: [Errno 113] No route to host", NOW)
+
+
+def _service(app, section: str = "server") -> None:  # noqa: ANN001
+    app.on_connection(_offline(pending=3, conflicts=1))
+    app.go("service")
+    screen = app.screen("service")
+    for key in "1234":
+        screen.press(key)
+    screen.press("ok")
+    if section == "devices":
+        app.service.show("devices")
+        app.service.checks_done(app.service.info.checks())
+        screen.refresh()
+    else:
+        screen.show(section)
+
+
+def _offline_return(app) -> None:  # noqa: ANN001
+    app.on_connection(_offline("return_only", pending=1))
+    app.go("checkin")
+    type_scan(app, "200010")
+
+
 def gallery_steps() -> list[tuple[str, Callable]]:
     """(state name, action) in order; each state starts from a fresh session."""
     def large(app):  # noqa: ANN001, ANN202
@@ -114,6 +163,15 @@ def gallery_steps() -> list[tuple[str, Callable]]:
         ("error", _fail),
         ("service-pin", lambda app: (app.go("service"), app.screen("service").press("1"),
                                      app.screen("service").press("2"))),
+        ("checkout-teacher", _teacher),
+        ("media-list", _media),
+        ("media-search", lambda app: _media(app, search="мат")),
+        ("media-playing", lambda app: _media(app, play=True)),
+        ("service-server", _service),
+        ("service-devices", lambda app: _service(app, "devices")),
+        ("service-figures", lambda app: _service(app, "figures")),
+        ("offline-attract", lambda app: app.on_connection(_offline())),
+        ("offline-return", _offline_return),
     ]
 
 
@@ -141,9 +199,11 @@ class Stepper:
         name, action = self.steps[self.index]
         app = self.app
         try:
-            from kiosk.fakes import fake_services
+            from kiosk.fakes import FakeMedia, fake_services
 
             app.use_services(*fake_services(NOW.date()))
+            app.media.port = FakeMedia()
+            app.on_connection(None)
             app.end_session()
             if app.lang != "ru":
                 app.set_language("ru")
@@ -178,10 +238,11 @@ def build_app(size: tuple[int, int], kivy_home: Path, **overrides):  # noqa: ANN
                            school="Гимназия № 5 — ИБЦ", service_pin="1234", **overrides)
     configure(options, kivy_home=kivy_home, headless=True)
     from kiosk.app import KioskApp
-    from kiosk.fakes import fake_services
+    from kiosk.fakes import FakeMedia, fake_service_info, fake_services
 
     catalogue, circulation, printer = fake_services(NOW.date())
-    return KioskApp(catalogue, circulation, printer, options, now=lambda: NOW)
+    return KioskApp(catalogue, circulation, printer, options, now=lambda: NOW, media=FakeMedia(),
+                    service_info=fake_service_info())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ server in `kiosk.remote`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -149,6 +150,20 @@ class NoPrinter:
     def print_receipt(self, receipt: Receipt) -> bool:
         """Nothing is printed."""
         return False
+
+
+@dataclass
+class ServiceInfo:
+    """What service mode can ask (each None where it does not apply):
+
+    ``checks()`` → [(name, "OK"|"WARN"|"FAIL", detail)] (the `ibc doctor` checks, seconds);
+    ``figures()`` → `library.reports.key_figures` of the term; ``conflicts()`` → the terminal
+    queue's refused operations.
+    """
+
+    checks: Callable[[], list[tuple[str, str, str]]] | None = None
+    figures: Callable[[], dict] | None = None
+    conflicts: Callable[[], list[dict]] | None = None
 
 
 class NoVisits:

@@ -42,6 +42,59 @@ def _data_dir(ctx) -> Path:  # noqa: ANN001
     return Path(ctx.settings.data_dir) if ctx.settings.data_dir else default_data_dir()
 
 
+def _service_info(ctx, terminal=None):  # noqa: ANN001, ANN202
+    """Service mode's sources: the `ibc doctor` checks, key figures (local database only) and
+    the terminal queue's conflicts."""
+    import json
+
+    from ibc.commands.doctor import CHECKS, run_check
+    from kiosk.services import ServiceInfo
+
+    def checks() -> list[tuple[str, str, str]]:
+        skip = {"база данных"} if terminal is not None else set()  # a terminal has no database
+        return [(r.check, r.status, r.detail) for r in
+                (run_check(name, func, ctx, 3.0) for name, func in CHECKS if name not in skip)]
+
+    def figures() -> dict:
+        from library.reports import key_figures
+
+        return key_figures(ctx.db)
+
+    def conflicts() -> list[dict]:
+        out = []
+        for row in terminal.queue.conflicts():
+            try:
+                result = json.loads(row.get("result") or "{}")
+            except ValueError:
+                result = {}
+            out.append({**row, "code": result.get("code", "")})
+        return out
+
+    return ServiceInfo(checks=checks, figures=None if terminal is not None else figures,
+                       conflicts=conflicts if terminal is not None else None)
+
+
+def _media(args, ctx, terminal=None):  # noqa: ANN001, ANN202
+    """The teacher media port: the server's remote control on a terminal, the local station
+    otherwise, a fake one in --demo/--fakes."""
+    if args.demo or args.fakes:
+        from kiosk.fakes import FakeMedia
+
+        return FakeMedia()
+    if terminal is not None:
+        from kiosk.media import RemoteMedia
+
+        return RemoteMedia(terminal.client)
+    try:
+        from kiosk.media import LocalMedia
+        from media.station import MediaStation
+
+        return LocalMedia(MediaStation.from_settings(ctx.settings, ctx.db))
+    except Exception as exc:  # noqa: BLE001 - no VLC/display: the kiosk runs without media
+        print(f"ibc kiosk: media station unavailable ({exc})", file=sys.stderr)
+        return None
+
+
 def run(args, ctx) -> int:  # noqa: ANN001
     """Build the services the settings ask for and run the app."""
     from kiosk.options import KioskOptions, read_pin
@@ -107,7 +160,9 @@ def run(args, ctx) -> int:  # noqa: ANN001
     try:
         return run_app(catalogue, circulation, printer, options, scanner_source=source,
                        visits=visits, terminal=terminal.name if terminal else st.school.id,
-                       connection=terminal.monitor if terminal else None)
+                       connection=terminal.monitor if terminal else None,
+                       media=_media(args, ctx, terminal),
+                       service_info=None if args.fakes else _service_info(ctx, terminal))
     finally:
         if terminal is not None:
             terminal.close()

@@ -1,13 +1,25 @@
-"""Service mode behind a PIN: the only way out of the fullscreen kiosk."""
+"""Service mode behind the librarian's PIN: device status (the `ibc doctor` checks), server and
+sync state, the offline queue with its conflicts, the term's key figures, and the only way out of
+the fullscreen kiosk."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 
-from kiosk.i18n import _
+from kiosk.i18n import N_, _
 
 MAX_ATTEMPTS = 5
+SECTIONS = ("server", "devices", "figures")
+FIGURES = (
+    ("titles", N_("Titles")), ("copies", N_("Copies")), ("readers", N_("Readers")),
+    ("active_readers", N_("Readers who borrowed")), ("visits", N_("Visits")),
+    ("loans", N_("Loans")), ("returns", N_("Returns")), ("renewals", N_("Renewals")),
+    ("on_loan", N_("On loan now")), ("overdue", N_("Overdue now")),
+    ("searches", N_("Searches")), ("zero_searches", N_("Searches with no results")),
+    ("plays", N_("Media plays")),
+)
+STATUS = {"OK": N_("working"), "WARN": N_("warning"), "FAIL": N_("fault")}
 
 
 def pin_matches(entered: str, expected: str) -> bool:
@@ -21,10 +33,13 @@ def pin_matches(entered: str, expected: str) -> bool:
 
 
 class ServicePresenter:
-    """PIN entry, then the service menu."""
+    """PIN entry, then the service sections."""
 
-    def __init__(self, pin: str | None):
+    def __init__(self, pin: str | None, info=None):  # noqa: ANN001 - kiosk.services.ServiceInfo
+        from kiosk.services import ServiceInfo
+
         self.pin = pin or ""
+        self.info = info or ServiceInfo()
         self.reset()
 
     def reset(self) -> None:
@@ -33,6 +48,73 @@ class ServicePresenter:
         self.unlocked = False
         self.failures = 0
         self.message = ""
+        self.section = "server"
+        self.checks: list[tuple[str, str, str]] | None = None
+        self.checking = False
+        self.figures: dict | None = None
+        self.figures_error = ""
+
+    # --- sections -------------------------------------------------------------------------------
+    def show(self, section: str) -> None:
+        """Switch the right-hand panel; key figures are loaded when first shown."""
+        if not self.unlocked or section not in SECTIONS:
+            return
+        self.section = section
+        if section == "figures" and self.figures is None:
+            self.load_figures()
+
+    def load_figures(self) -> None:
+        """library.reports.key_figures of the current term (a few aggregate queries)."""
+        if self.info.figures is None:
+            self.figures_error = _("Key figures are on the librarian's station (no database "
+                                   "on this terminal).")
+            return
+        try:
+            self.figures = self.info.figures()
+            self.figures_error = ""
+        except Exception as exc:  # noqa: BLE001 - shown, not raised: service mode must stay usable
+            self.figures_error = _("Could not compute the figures: {err}").format(err=exc)
+
+    def start_checks(self) -> bool:
+        """Begin the device checks (the screen runs `run_checks` on a thread)."""
+        if self.checking or self.info.checks is None:
+            return False
+        self.checking = True
+        return True
+
+    def run_checks(self) -> list[tuple[str, str, str]]:
+        """The doctor's checks (blocking: seconds; call from a worker thread)."""
+        return self.info.checks()
+
+    def checks_done(self, results: list[tuple[str, str, str]]) -> None:
+        """Results are back on the UI thread."""
+        self.checks, self.checking = results, False
+
+    def rows(self, connection=None) -> list[tuple[str, str, bool]]:  # noqa: ANN001
+        """(label, value, ok) of the shown section."""
+        if self.section == "devices":
+            if self.checking:
+                return [(_("Devices"), _("Checking…"), True)]
+            if self.info.checks is None:
+                return [(_("Devices"), _("Device checks are not available here."), True)]
+            if self.checks is None:
+                return [(_("Devices"), _("Press «Check devices»."), True)]
+            return [(name, f"{_(STATUS.get(status, status))} — {detail}", status == "OK")
+                    for name, status, detail in self.checks]
+        if self.section == "figures":
+            if self.figures_error or self.figures is None:
+                return [(_("Key figures"), self.figures_error or _("Loading…"), not self.figures_error)]
+            rows = [(_("Period"), str(self.figures.get("period", "")), True)]
+            rows += [(_(label), str(self.figures.get(key, 0)), key != "overdue"
+                      or not self.figures.get(key)) for key, label in FIGURES]
+            return rows
+        from kiosk.presenters.connection import status_lines
+
+        rows = status_lines(connection)
+        for c in (self.info.conflicts() if self.info.conflicts else [])[:8]:
+            rows.append((_("Conflict"), f"{c.get('op', '')} {c.get('barcode', '')}: "
+                                        f"{c.get('code') or c.get('result') or ''}", False))
+        return rows
 
     def press(self, key: str) -> None:
         """A key of the PIN pad: a digit, 'back' or 'ok'."""

@@ -1,3 +1,3 @@
 """Kiosk screens: each one a ``name.py`` (behaviour) and ``name.kv`` (layout) pair."""
 
-SCREENS = ("attract", "search", "record", "checkout", "checkin", "loans", "service")
+SCREENS = ("attract", "search", "record", "checkout", "checkin", "loans", "media", "service")

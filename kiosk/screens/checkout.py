@@ -86,6 +86,10 @@ class CheckoutScreen(KioskScreen):
         ids.print_receipt.opacity = 1 if p.can_print else 0
         ids.print_receipt.disabled = not p.can_print
         ids.print_receipt.size_hint_x = 1 if p.can_print else 0.001
+        teacher = p.state == "books" and self.kiosk.teacher_session
+        ids.media_btn.opacity = 1 if teacher else 0
+        ids.media_btn.disabled = not teacher
+        ids.media_btn.size_hint_x = 1 if teacher else 0.001
         ids.camera.opacity = 0 if done else 1
         ids.camera.size_hint_x = 0.001 if done else 0.42
         items = ids.item_list

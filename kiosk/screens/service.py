@@ -1,41 +1,86 @@
-"""Service mode: a PIN pad; once unlocked, exit the app or go back."""
+"""Service mode: a PIN pad; once unlocked, server/queue state, device checks, key figures, exit."""
 
 from __future__ import annotations
 
-from kiosk.i18n import _
-from kiosk.screens.base import KioskScreen
-from kiosk.widgets import BigButton
+import threading
 
-PAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "back", "0", "ok")
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.i18n import N_, _
+from kiosk.screens.base import KioskScreen
+
+TITLES = {"server": N_("Server and queue"), "devices": N_("Devices"),
+          "figures": N_("Key figures of the term")}
+
+
+class ServiceRow(BoxLayout):
+    """A label/value line with an ok/fault mark."""
+
+    key = StringProperty("")
+    value = StringProperty("")
+    ok = BooleanProperty(True)
 
 
 class ServiceScreen(KioskScreen):
     """Renders `ServicePresenter`."""
 
-    def on_kv_post(self, base_widget) -> None:  # noqa: ANN001
-        """Build the PIN pad."""
-        for key in PAD:
-            label = {"back": _("Erase"), "ok": "OK"}.get(key, key)
-            button = BigButton(text=label, size_hint_y=1)
-            button.key = key
-            button.bind(on_release=lambda b: self.press(b.key))
-            self.ids.pad.add_widget(button)
+    @property
+    def presenter(self):  # noqa: ANN201
+        """The app's ServicePresenter."""
+        return self.kiosk.service
 
     def press(self, key: str) -> None:
         """A PIN pad key."""
-        self.kiosk.service.press(key)
+        self.presenter.press(key)
+        self.refresh()
+
+    def show(self, section: str) -> None:
+        """A menu button; «Check devices» runs the doctor's checks on a worker thread."""
+        p = self.presenter
+        self.kiosk.guard(lambda: p.show(section), "service")
+        if section == "devices" and p.start_checks():
+            def work() -> None:
+                try:
+                    results = p.run_checks()
+                except Exception as exc:  # noqa: BLE001 - reported in the panel
+                    results = [(_("Devices"), "FAIL", f"{type(exc).__name__}: {exc}")]
+                Clock.schedule_once(lambda _dt: self._checks_done(results))
+
+            threading.Thread(target=work, name="kiosk-doctor", daemon=True).start()
+        self.refresh()
+
+    def _checks_done(self, results) -> None:  # noqa: ANN001
+        self.presenter.checks_done(results)
         self.refresh()
 
     def reset(self, reason: str = "cancelled") -> None:
         """Lock again."""
-        self.kiosk.service.reset()
+        self.presenter.reset()
 
     def refresh(self) -> None:
         """Render the presenter."""
-        p = self.kiosk.service
-        self.ids.pin.text = p.masked or (_("Enter the PIN") if not p.unlocked else "")
-        self.ids.message.text = p.message
-        self.ids.pad.opacity = 0 if p.unlocked else 1
-        self.ids.pad.disabled = p.unlocked
-        self.ids.menu.opacity = 1 if p.unlocked else 0
-        self.ids.menu.disabled = not p.unlocked
+        p, ids = self.presenter, self.ids
+        unlocked = p.unlocked
+        ids.pin.text = p.masked or (_("Enter the PIN") if not unlocked else "")
+        ids.message.text = p.message
+        for name, show in (("locked", not unlocked), ("pad", not unlocked), ("menu", unlocked),
+                           ("content", unlocked)):
+            w = ids[name]
+            w.opacity = 1 if show else 0
+            w.disabled = not show
+        ids.locked.size_hint_x = 1 if not unlocked else 0.001
+        ids.pad.size_hint_x = 0.9 if not unlocked else 0.001
+        ids.menu.size_hint_x = 0.36 if unlocked else 0.001
+        ids.content.size_hint_x = 0.64 if unlocked else 0.001
+        for section in ("server", "devices", "figures"):
+            button = ids[f"sec_{section}"]
+            button.bg = self.kiosk.theme.accent if p.section == section else self.kiosk.theme.key
+        ids.section_title.text = _(TITLES[p.section])
+        rows = ids.rows
+        rows.clear_widgets()
+        if not unlocked:
+            return
+        for key, value, ok in p.rows(self.kiosk.connection_state):
+            rows.add_widget(ServiceRow(key=key, value=value, ok=ok))

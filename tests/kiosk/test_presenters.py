@@ -294,3 +294,78 @@ def test_attract_clock_and_arrivals(fakes):
     p.refresh()
     assert p.clock == "09:07" and p.date == "Среда, 5 марта"
     assert len(p.arrivals) == 4 and p.arrivals[0].year == 2024
+
+
+def test_media_presenter_browse_play_and_controls():
+    from kiosk.fakes import FakeMedia
+    from kiosk.presenters.media import MediaPresenter
+
+    media = FakeMedia()
+    p = MediaPresenter(media)
+    p.open("Мария П.")
+    assert p.heading == "Медиатека: 7" and p.selected == 1
+    assert any(i.teachers_only for i in p.items)
+    for ch in "мат":
+        p.press(ch)
+    assert p.heading == "«мат»: 2"
+    assert "только для учителей" in p.row_detail(p.items[1])
+    p.select(p.items[0].id)
+    assert p.play(projector=True) and media.calls[-1] == ("play", 3, True)
+    assert p.now_title == "Играет: Таблица умножения — песенка"
+    assert "проектор: включён" in p.now_detail and p.playing
+    assert p.toggle_pause() and p.now.state == "paused"
+    assert p.toggle_pause() and p.now.state == "playing"
+    assert p.seek(30) and p.now.position_s == 30
+    assert p.change_volume(10) and p.now.volume == 80
+    assert p.projector("off") and p.now.projector == "standby"
+    assert p.stop() and p.now_title.startswith("Остановлено")
+
+
+def test_media_presenter_without_projector_or_station():
+    from kiosk.fakes import FakeMedia
+    from kiosk.presenters.media import MediaPresenter
+
+    p = MediaPresenter(FakeMedia(projector=False))
+    p.open("Мария П.")
+    assert not p.projector("on") and "не настроен" in p.message and not p.message_ok
+    none = MediaPresenter(None)
+    none.open("Мария П.")
+    assert none.heading == "Здесь нет медиастанции." and not none.play()
+
+
+def test_service_sections_checks_figures_queue():
+    from kiosk.fakes import fake_service_info
+    from kiosk.presenters.service import ServicePresenter
+    from kiosk.remote import ConnectionState
+
+    p = ServicePresenter("1234", fake_service_info())
+    p.show("figures")
+    assert p.section == "server"  # locked: nothing to see
+    for k in "1234":
+        p.press(k)
+    p.press("ok")
+    offline = ConnectionState(False, "http://srv:8470", "return_only", 2, 1)
+    rows = p.rows(offline)
+    assert rows[0] == ("Сервер", "http://srv:8470 — нет связи", False)
+    assert ("Очередь без связи", "2 операции ждут отправки", False) in rows
+    assert any(r[0] == "Конфликт" and "item_on_loan" in r[1] for r in rows)
+    assert p.rows(None)[0][1] == "не используется: локальная база"
+    p.show("devices")
+    assert p.rows()[0][1] == "Нажмите «Проверить устройства»."
+    assert p.start_checks() and not p.start_checks()
+    assert p.rows()[0][1] == "Проверяем…"
+    p.checks_done(p.run_checks())
+    assert p.rows()[2] == ("принтер", "внимание — ipp://printer.local/ipp/print: мало бумаги", False)
+    p.show("figures")
+    figures = dict((k, v) for k, v, _ in p.rows())
+    assert figures["Выдач"] == "1210" and figures["Посещений"] == "1934"
+
+
+def test_connection_banner_follows_the_policy():
+    from kiosk.presenters.connection import banner
+    from kiosk.remote import ConnectionState
+
+    assert banner(None) == "" and banner(ConnectionState(True)) == ""
+    assert banner(ConnectionState(False, policy="return_only")) == \
+        "Нет связи с сервером — книги можно сдать"
+    assert "обратитесь к библиотекарю" in banner(ConnectionState(False, policy="disabled"))

@@ -1,0 +1,208 @@
+"""The teacher media port: browse/search media, play here or on the projector, projector power
+and input, now-playing controls. Kivy-free.
+
+* `LocalMedia` — over `media.station.MediaStation` in this process (the media station PC).
+* `RemoteMedia` — over the school server's media remote control (`/api/v1/media/...`) with the
+  teacher's reader session of this terminal; the server has no projector power/input endpoints,
+  so those say they need the station.
+* `kiosk.fakes.FakeMedia` — screenshots, tests, ``--demo``/``--fakes``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+
+class MediaUnavailable(Exception):
+    """The action is not possible here (no station, no projector, server refused); the message
+    is already Russian for the teacher."""
+
+
+@dataclass(frozen=True)
+class MediaView:
+    """One media item in the list."""
+
+    id: int
+    title: str
+    kind: str = "video"
+    duration_s: float | None = None
+    subject: str | None = None
+    teachers_only: bool = False
+
+
+@dataclass(frozen=True)
+class NowPlaying:
+    """The player and projector as the now-playing panel shows them."""
+
+    state: str = "idle"  # idle | opening | playing | paused | stopped | ended | error
+    title: str | None = None
+    position_s: float = 0.0
+    duration_s: float | None = None
+    volume: int | None = None
+    projector: str = "unused"  # unused | warming | ready | error | off | on | standby
+    error: str | None = None
+
+
+@runtime_checkable
+class MediaPort(Protocol):
+    """What the teacher media screen needs."""
+
+    where: str  # "station" (plays on this PC) or "server" (remote control)
+
+    def items(self, query: str = "", role: str = "teacher") -> list[MediaView]:
+        """Visible items matching the query (title or subject)."""
+
+    def play(self, media_id: int, *, projector: bool = False, teacher: str | None = None) -> NowPlaying:
+        """Start one item, on the projector when asked."""
+
+    def control(self, action: str) -> NowPlaying:
+        """pause | resume | stop."""
+
+    def seek(self, position_s: float) -> NowPlaying:
+        """Jump to a position."""
+
+    def volume(self, percent: int) -> NowPlaying:
+        """Set the volume 0..100."""
+
+    def status(self) -> NowPlaying:
+        """The current state."""
+
+    def projector(self, action: str, value: str = "") -> str:
+        """on | off | input (value: input name); returns what the projector says now."""
+
+
+def _matches(item: dict, query: str) -> bool:
+    q = query.casefold().replace("ё", "е").strip()
+    text = f"{item.get('title') or ''} {item.get('subject') or ''} {' '.join(item.get('tags') or [])}"
+    return not q or q in text.casefold().replace("ё", "е")
+
+
+def _view(d: dict) -> MediaView:
+    return MediaView(int(d["id"]), d.get("title") or "", d.get("kind") or "video",
+                     d.get("duration_s"), d.get("subject"), d.get("access") == "teachers")
+
+
+class LocalMedia:
+    """`MediaPort` over the `MediaStation` of this PC."""
+
+    where = "station"
+
+    def __init__(self, station):  # noqa: ANN001 - media.station.MediaStation
+        self.station = station
+
+    def items(self, query: str = "", role: str = "teacher") -> list[MediaView]:
+        """Items the role may see, filtered."""
+        return [_view(d) for d in self.station.media(role)
+                if d.get("status", "ok") == "ok" and _matches(d, query)]
+
+    def _now(self) -> NowPlaying:
+        st = self.station.status()
+        return NowPlaying(st.get("state", "idle"), st.get("title"), float(st.get("position_s") or 0),
+                          st.get("length_s"), st.get("volume"), st.get("projector") or "unused")
+
+    def _do(self, fn, *args, **kwargs) -> NowPlaying:  # noqa: ANN001, ANN002, ANN003
+        from media.station import MediaError
+
+        try:
+            fn(*args, **kwargs)
+        except MediaError as exc:
+            raise MediaUnavailable(str(exc)) from None
+        return self._now()
+
+    def play(self, media_id: int, *, projector: bool = False, teacher: str | None = None) -> NowPlaying:
+        """Play here (and on the projector: power, warm-up and input are automatic)."""
+        return self._do(self.station.play, media_id, role="teacher", teacher=teacher,
+                        projector=projector)
+
+    def control(self, action: str) -> NowPlaying:
+        """pause | resume | stop."""
+        return self._do(getattr(self.station, action))
+
+    def seek(self, position_s: float) -> NowPlaying:
+        """Jump."""
+        return self._do(self.station.seek, max(0.0, position_s))
+
+    def volume(self, percent: int) -> NowPlaying:
+        """Volume."""
+        return self._do(self.station.set_volume, max(0, min(100, int(percent))))
+
+    def status(self) -> NowPlaying:
+        """Now playing."""
+        return self._now()
+
+    def projector(self, action: str, value: str = "") -> str:
+        """Power on/off or switch the input over PJLink (blocks up to the projector timeout)."""
+        from device.projector.errors import ProjectorError
+
+        proj = self.station.projector
+        if proj is None:
+            raise MediaUnavailable("Проектор не настроен ([projector] host)")
+        try:
+            if action == "on":
+                return asyncio.run(proj.power_on()).value
+            if action == "off":
+                return asyncio.run(proj.power_off()).value
+            return asyncio.run(proj.set_input(value or self.station.projector_input))
+        except ProjectorError as exc:
+            raise MediaUnavailable(f"Проектор не отвечает: {exc}") from None
+
+
+class RemoteMedia:
+    """`MediaPort` over the server's media remote control, with this terminal's teacher session."""
+
+    where = "server"
+
+    def __init__(self, client):  # noqa: ANN001 - server.client.ApiClient (session of the teacher)
+        self.client = client
+
+    def _call(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        from server.client import ApiRefused, ServerUnreachable
+
+        try:
+            return fn(*args, **kwargs)
+        except ServerUnreachable:
+            raise MediaUnavailable("Нет связи с сервером: медиатека недоступна") from None
+        except ApiRefused as exc:
+            raise MediaUnavailable(exc.message or exc.code) from None
+
+    @staticmethod
+    def _now(st: dict) -> NowPlaying:
+        proj = st.get("projector") or {}
+        if not st.get("enabled", True):
+            return NowPlaying("off", error="Медиастанция на сервере выключена")
+        return NowPlaying(st.get("state", "idle"), st.get("title"), float(st.get("position_s") or 0),
+                          st.get("duration_s"), st.get("volume"),
+                          proj.get("power") or proj.get("state") or "unused",
+                          st.get("last_error") or proj.get("last_error"))
+
+    def items(self, query: str = "", role: str = "teacher") -> list[MediaView]:
+        """GET /media (teachers-only items come with the teacher's session)."""
+        rows = self._call(self.client.media, q=query) if query else self._call(self.client.media)
+        return [_view(d) for d in rows]
+
+    def play(self, media_id: int, *, projector: bool = False, teacher: str | None = None) -> NowPlaying:
+        """POST /media/play on the station PC."""
+        return self._now(self._call(self.client.media_play, media_id, projector=projector))
+
+    def control(self, action: str) -> NowPlaying:
+        """POST /media/pause|resume|stop."""
+        return self._now(self._call(self.client.media_control, action))
+
+    def seek(self, position_s: float) -> NowPlaying:
+        """POST /media/seek."""
+        return self._now(self._call(self.client.media_seek, max(0.0, position_s)))
+
+    def volume(self, percent: int) -> NowPlaying:
+        """POST /media/volume."""
+        return self._now(self._call(self.client.media_volume, max(0, min(100, int(percent)))))
+
+    def status(self) -> NowPlaying:
+        """GET /media/station."""
+        return self._now(self._call(self.client.media_station))
+
+    def projector(self, action: str, value: str = "") -> str:
+        """The API has no projector power/input control: playing «on the projector» switches it."""
+        raise MediaUnavailable("Включать проектор отсюда нельзя: нажмите «На проектор» — "
+                               "медиастанция включит его сама")

@@ -1,0 +1,124 @@
+"""The teacher media screen: list and search, play here or on the projector, controls."""
+
+from __future__ import annotations
+
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.i18n import _
+from kiosk.presenters.media import SEEK_STEP_S, VOLUME_STEP
+from kiosk.screens.base import KioskScreen
+
+
+class MediaRow(ButtonBehavior, BoxLayout):
+    """One media item; tap selects it."""
+
+    media_id = NumericProperty(0)
+    title = StringProperty("")
+    detail = StringProperty("")
+    selected = BooleanProperty(False)
+
+
+class MediaScreen(KioskScreen):
+    """Renders `MediaPresenter`; polls the player once a second while shown."""
+
+    _poll = None
+
+    @property
+    def presenter(self):  # noqa: ANN201
+        """The app's MediaPresenter."""
+        return self.kiosk.media
+
+    def on_enter(self, *_args) -> None:
+        """Start polling the now-playing state."""
+        self._poll = Clock.schedule_interval(self._tick, 1.0)
+
+    def on_leave(self, *_args) -> None:
+        """Stop polling."""
+        if self._poll is not None:
+            self._poll.cancel()
+            self._poll = None
+
+    def _tick(self, _dt: float) -> None:
+        self.kiosk.guard(self.presenter.refresh_status, "media")
+        self._render_now()
+
+    def toggle_keyboard(self) -> None:
+        """Show or hide the keyboard."""
+        self.presenter.keyboard_visible = not self.presenter.keyboard_visible
+        self.refresh()
+
+    def on_key(self, value: str) -> None:
+        """A key of the on-screen keyboard."""
+        self.kiosk.guard(lambda: self.presenter.press(value), "media")
+        self.refresh()
+
+    def select(self, row: MediaRow) -> None:
+        """A row was tapped."""
+        self.presenter.select(row.media_id)
+        self.refresh()
+
+    def play(self, projector: bool) -> None:
+        """«Смотреть здесь» / «На проектор»."""
+        ok = self.kiosk.guard(lambda: self.presenter.play(projector), "media")
+        self.kiosk.play("success" if ok else "error")
+        self.refresh()
+
+    def control(self, action: str) -> None:
+        """Now-playing buttons."""
+        p = self.presenter
+        actions = {"pause": p.toggle_pause, "stop": p.stop,
+                   "back": lambda: p.seek(-SEEK_STEP_S), "forward": lambda: p.seek(SEEK_STEP_S),
+                   "quieter": lambda: p.change_volume(-VOLUME_STEP),
+                   "louder": lambda: p.change_volume(VOLUME_STEP)}
+        self.kiosk.guard(actions[action], "media")
+        self.refresh()
+
+    def projector(self, action: str) -> None:
+        """Projector power and input (PJLink can take seconds: runs on a tap, not polled)."""
+        self.kiosk.guard(lambda: self.presenter.projector(action), "projector")
+        self.refresh()
+
+    def reset(self, reason: str = "cancelled") -> None:
+        """The teacher's session ended (playback goes on)."""
+        self.presenter.reset()
+
+    def _render_now(self) -> None:
+        p, ids = self.presenter, self.ids
+        ids.now_title.text = p.now_title
+        ids.now_detail.text = p.now_detail
+        ids.pause.text = _("Continue") if p.now.state == "paused" else _("Pause")
+        for name in ("back30", "pause", "fwd30", "quieter", "stop", "louder"):
+            ids[name].disabled = not p.playing
+            ids[name].opacity = 1 if p.playing else 0.45
+
+    def refresh(self) -> None:
+        """Render the presenter."""
+        p, ids = self.presenter, self.ids
+        ids.search_btn.text = (
+            _("Search: {q}").format(q=p.query) if p.query else _("Search media"))
+        ids.heading.text = p.heading
+        ids.message.text = p.message
+        ids.message.color = (0.6, 1, 0.65, 1) if p.message_ok else (1, 0.55, 0.5, 1)
+        ids.where.text = p.where_note
+        ids.keyboard_box.height = (ids.keyboard.key_height + 6) * 4 if p.keyboard_visible else 0
+        ids.keyboard_box.opacity = 1 if p.keyboard_visible else 0
+        ids.keyboard.disabled = not p.keyboard_visible
+        # Typing takes the whole width (the keys stay big); the player panel comes back after.
+        ids.left.size_hint_x = 1 if p.keyboard_visible else 0.55
+        ids.now_panel.size_hint_x = 0.001 if p.keyboard_visible else 0.45
+        ids.now_panel.opacity = 0 if p.keyboard_visible else 1
+        ids.now_panel.disabled = p.keyboard_visible
+        has = p.selected is not None
+        for name in ("play_here", "play_projector"):
+            ids[name].disabled = not has
+        rows = ids.rows
+        rows.clear_widgets()
+        for item in p.items:
+            row = MediaRow(media_id=item.id, title=item.title, detail=p.row_detail(item),
+                           selected=item.id == p.selected)
+            row.bind(on_release=self.select)
+            rows.add_widget(row)
+        self._render_now()
