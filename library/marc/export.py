@@ -238,9 +238,10 @@ def query_ids(db, query: str, *, audience: str = "staff", page: int = QUERY_PAGE
     """Record ids found by a catalogue search, in rank order, for `export_records(ids=...)`.
 
     Pages through `library.search.search` (read-only, `page` hits at a time) until a page comes
-    back short or adds nothing new; ranking there is bounded (docs/SEARCH.md), so a query with
-    very many matches yields the ranked ones, not every match. `audience` "staff" also finds
-    teachers-only media. ValueError when the search module or its index is unavailable.
+    back short or adds nothing new. Each call ranks offset + page candidates, so paging is
+    quadratic in the number of matches: fine for a selection, slow for tens of thousands.
+    `audience` "staff" also finds teachers-only media. ValueError when the search module is
+    missing.
     """
     try:
         from library.search import search

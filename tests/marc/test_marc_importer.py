@@ -185,3 +185,44 @@ def test_reader_process_gives_the_same_report(tmp_path):
         finally:
             db.dispose()
     assert reports[0] == reports[1] and reports[0]["skipped"] == 1
+
+
+def test_strided_readers_cover_the_file_once(tmp_path):
+    from library.marc.reader import read_file
+
+    records = [rusmarc(n) for n in range(11)]
+    records[4] = records[4][:14] + b"f" + records[4][15:]  # broken: still yielded, by its owner
+    path = write(tmp_path, "a.iso", *records)
+    whole = [(p.ordinal, p.error) for p in read_file(path)]
+    parts = [[(p.ordinal, p.error) for p in read_file(path, stride=(k, 3))] for k in range(3)]
+    assert sorted(x for part in parts for x in part) == whole
+    assert [o for o, _ in parts[1]] == [2, 5, 8, 11]
+
+
+def test_flat_json_columns_are_what_json_dumps_writes():
+    import json
+
+    from library.marc.rows import _json_strs
+
+    for value in ([], ["a"], ["Иванов, И.", 'x"y\\z', "\u2028\t"], ["a", 1]):
+        assert _json_strs(value) == json.dumps(value)
+
+
+def test_import_restores_the_connection_settings(tmp_path):
+    from library.storage.database import open_database
+
+    db = open_database(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    try:
+        import_files(db, [write(tmp_path, "a.iso", *(rusmarc(n) for n in range(3)))], sigla="S")
+        conns = [db.engine.connect() for _ in range(3)]  # the pool hands back the used ones
+        try:
+            for conn in conns:
+                raw = conn.connection.dbapi_connection
+                assert raw.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+                assert raw.execute("PRAGMA cache_size").fetchone()[0] == -2000
+                assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        finally:
+            for conn in conns:
+                conn.close()
+    finally:
+        db.dispose()
