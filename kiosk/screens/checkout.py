@@ -90,6 +90,7 @@ class CheckoutScreen(KioskScreen):
         ids.media_btn.opacity = 1 if teacher else 0
         ids.media_btn.disabled = not teacher
         ids.media_btn.size_hint_x = 1 if teacher else 0.001
+        ids.buttons.spacing = self.kiosk.theme.pad if (teacher or p.can_print) else 0
         ids.camera.opacity = 0 if done else 1
         ids.camera.size_hint_x = 0.001 if done else 0.42
         items = ids.item_list

@@ -24,10 +24,13 @@ class SearchScreen(KioskScreen):
         return self.kiosk.search
 
     def key(self, value: str) -> None:
-        """A key of the on-screen keyboard was pressed."""
+        """A key of the on-screen keyboard was pressed: only the query line changes now; the
+        results follow after the typing pause."""
         if self.presenter.press(value):
             self._pending()
-        self.refresh()
+            self.ids.query.text = self.presenter.query + "|"
+        else:
+            self.refresh()
 
     def on_scan(self, code: str) -> None:
         """A scanned ISBN or barcode is searched as typed text."""
@@ -102,13 +105,25 @@ class SearchScreen(KioskScreen):
         ids.suggestion.text = p.suggestion
         ids.suggestion.opacity = 1 if p.suggestion else 0
         ids.suggestion.disabled = not p.suggestion
-        results = ids.results
-        results.clear_widgets()
-        for row in p.rows:
-            widget = ResultRow(record_id=row.record_id, title=row.title, detail=row.detail,
-                               availability=row.availability, available=row.available)
+        self._render_results(p)
+        ids.scroll.scroll_y = 1
+
+    def _render_results(self, p) -> None:  # noqa: ANN001
+        """Result rows are reused (building a Kivy widget costs milliseconds): only their texts
+        change from one query to the next."""
+        results = self.ids.results
+        pool = getattr(self, "_pool", None)
+        if pool is None:
+            pool = self._pool = []
+        rows = p.rows
+        while len(pool) < len(rows):
+            widget = ResultRow()
             widget.bind(on_release=lambda w: self.kiosk.open_record(w.record_id))
+            pool.append(widget)
+        results.clear_widgets()
+        for widget, row in zip(pool, rows):
+            widget.record_id, widget.title, widget.detail = row.record_id, row.title, row.detail
+            widget.availability, widget.available = row.availability, row.available
             results.add_widget(widget)
         for hint in p.hints:
             results.add_widget(WrapLabel(text="•  " + hint))
-        ids.scroll.scroll_y = 1

@@ -133,3 +133,13 @@ def test_terminal_file_is_private(tmp_path):
     path = save_terminal(tmp_path, "kiosk-1", "tok", "http://srv:8470")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_terminal(tmp_path)["token"] == "tok"
+
+
+def test_kiosk_refuses_a_server_url_without_enrolment(tmp_path, capsys):
+    from ibc.cli import main
+
+    cfg = tmp_path / "ibc.toml"
+    cfg.write_text(f'data_dir = "{tmp_path}"\n\n[server]\nurl = "http://127.0.0.1:9"\n',
+                   encoding="utf-8")
+    assert main(["--config", str(cfg), "kiosk", "--pin-file", str(tmp_path / "pin")]) == 2
+    assert "ibc terminals join" in capsys.readouterr().err
