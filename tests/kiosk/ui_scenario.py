@@ -44,14 +44,16 @@ def search_steps(app, out):  # noqa: ANN001, ANN201
         out["rows"] = [w.title for w in reversed(screen.ids.results.children)
                        if hasattr(w, "record_id")]
         out["heading"] = screen.ids.heading.text
-        first = screen.ids.results.children[-1]
-        tap(first)
+
+    def tap_first():
+        # A separate step: the rows filled in after the typing pause are laid out by now.
+        tap(app.screen("search").ids.results.children[-1])
 
     def opened():
         out["after_tap"] = app.current
         out["record_title"] = app.screen("record").ids.title.text
 
-    return [(0.1, open_search), (0.6, typing), (1.0, check), (0.5, opened)]
+    return [(0.1, open_search), (0.6, typing), (1.0, check), (0.3, tap_first), (0.5, opened)]
 
 
 def checkout_steps(app, out):  # noqa: ANN001, ANN201
