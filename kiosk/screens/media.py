@@ -42,6 +42,9 @@ class MediaScreen(KioskScreen):
             self._poll = None
 
     def _tick(self, _dt: float) -> None:
+        state = self.kiosk.connection_state
+        if state is not None and state.online is False:
+            return  # terminal offline: no status request that would block the UI for seconds
         self.kiosk.guard(self.presenter.refresh_status, "media")
         self._render_now()
 
