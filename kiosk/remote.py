@@ -359,6 +359,8 @@ class ZeroconfUrl:
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(5)
+            if not self._thread.is_alive():
+                self._loop.close()
 
 
 # --- wiring --------------------------------------------------------------------------------------

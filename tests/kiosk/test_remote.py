@@ -143,3 +143,41 @@ def test_kiosk_refuses_a_server_url_without_enrolment(tmp_path, capsys):
                    encoding="utf-8")
     assert main(["--config", str(cfg), "kiosk", "--pin-file", str(tmp_path / "pin")]) == 2
     assert "ibc terminals join" in capsys.readouterr().err
+
+
+def test_remote_media_maps_the_station_and_refusals():
+    from kiosk.media import MediaUnavailable, RemoteMedia
+    from kiosk.presenters.media import MediaPresenter
+
+    class Client:
+        def media(self, **params):
+            return [{"id": 1, "title": "Фотосинтез", "kind": "video", "duration_s": 754,
+                     "subject": "Биология", "class_from": None, "class_to": None, "tags": [],
+                     "thumbnail": False}]
+
+        def media_play(self, item_id, projector=False):
+            return {"enabled": True, "state": "playing", "media_id": item_id,
+                    "title": "Фотосинтез", "index": 0, "count": 1, "position_s": 3.0,
+                    "duration_s": 754.0, "volume": 60, "started_by_me": True, "last_error": None,
+                    "projector": {"configured": True, "state": "warming", "power": "warming"}}
+
+        def media_control(self, action):
+            raise ApiRefused(409, {"code": "station_off", "message": "Медиастанция выключена"})
+
+        def media_station(self):
+            raise ServerUnreachable("down")
+
+    p = MediaPresenter(RemoteMedia(Client()))
+    p.open("Мария П.")
+    assert [i.title for i in p.items] == ["Фотосинтез"] and "сервер" in p.where_note
+    assert p.play(projector=True) and p.now.projector == "warming"
+    assert "проектор: прогревается" in p.now_detail
+    assert not p.stop() and p.message == "Медиастанция выключена"
+    p.refresh_status()
+    assert "Нет связи с сервером" in p.message
+    assert not p.projector("on") and "«На проектор»" in p.message
+    try:
+        RemoteMedia(Client()).projector("off")
+        raise AssertionError("no projector endpoints on the server")
+    except MediaUnavailable:
+        pass

@@ -22,7 +22,7 @@ from library.storage.models import Copy, Loan, Reader, Record
 SCRIPT = Path(__file__).with_name("ui_scenario.py")
 
 
-def _start_server(config: Path, log: Path) -> tuple[subprocess.Popen, str]:
+def _start_server(config: Path, log: Path, advertise: bool = False) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("IBC_CONFIG", None)
     err = log.open("wb")
@@ -35,7 +35,11 @@ def _start_server(config: Path, log: Path) -> tuple[subprocess.Popen, str]:
         if ready:
             line = proc.stdout.readline().decode()
             if "listening on" in line:
-                return proc, line.split("listening on", 1)[1].strip()
+                url = line.split("listening on", 1)[1].strip()
+                if not advertise:
+                    return proc, url
+            if advertise and "advertised" in line:
+                return proc, url
         if proc.poll() is not None:
             break
     proc.kill()
@@ -44,9 +48,8 @@ def _start_server(config: Path, log: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("ibc serve did not start: " + log.read_text(errors="replace")[-2000:])
 
 
-@pytest.fixture
-def server(tmp_path):
-    """(url, db, pid) of a running `ibc serve` over the demo library."""
+def _serve(tmp_path, advertise: bool = False):  # noqa: ANN202
+    """(url, db, pid) of a running `ibc serve` over the demo library (a generator)."""
     from ibc.wiring import search_indexer
     from library.demo.loader import load_demo
     from library.storage.database import open_database
@@ -62,8 +65,9 @@ def server(tmp_path):
     cfg = tmp_path / "server.toml"
     cfg.write_text(f'data_dir = "{tmp_path / "srv"}"\n\n[school]\nid = "sch-k"\nname = "Школа"\n\n'
                    f'[database]\nurl = "{url}"\n\n'
-                   '[server]\nhost = "127.0.0.1"\nadvertise = false\n', encoding="utf-8")
-    proc, base = _start_server(cfg, tmp_path / "serve.log")
+                   '[server]\nhost = "127.0.0.1"\ninterfaces = ["127.0.0.1"]\n'
+                   f'advertise = {"true" if advertise else "false"}\n', encoding="utf-8")
+    proc, base = _start_server(cfg, tmp_path / "serve.log", advertise)
     try:
         yield base, db, proc.pid
     finally:
@@ -72,6 +76,50 @@ def server(tmp_path):
         proc.wait(10)
         proc.stdout.close()
         db.dispose()
+
+
+@pytest.fixture
+def server(tmp_path):
+    """(url, db, pid) of a running `ibc serve` over the demo library."""
+    yield from _serve(tmp_path)
+
+
+@pytest.fixture
+def advertised_server(tmp_path):
+    """The same, advertised over zeroconf on 127.0.0.1."""
+    yield from _serve(tmp_path, advertise=True)
+
+
+@pytest.mark.slow
+def test_join_and_terminal_mode_find_the_server_over_zeroconf(tmp_path, advertised_server):
+    from config.settings import load_settings
+    from kiosk.remote import ZeroconfUrl, load_terminal, terminal_mode
+    from server.security import create_enrol_code
+
+    base, db, _pid = advertised_server
+    term = tmp_path / "terminal"
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f'data_dir = "{term}"\n\n[school]\nid = "sch-k"\n\n'
+                   '[server]\ninterfaces = ["127.0.0.1"]\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "IBC_CONFIG"}
+    joined = subprocess.run([sys.executable, "-m", "ibc", "--config", str(cfg), "terminals",
+                             "join", create_enrol_code(db, 5), "--name", "kiosk-z"],
+                            capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert joined.returncode == 0, joined.stderr
+    assert base in joined.stdout and load_terminal(term)["url"] == ""
+    locator = ZeroconfUrl("sch-k", ["127.0.0.1"])
+    try:
+        deadline = time.monotonic() + 15
+        while locator() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert locator() == base
+    finally:
+        locator.close()
+    mode = terminal_mode(term, load_terminal(term), load_settings(cfg), first_sync_s=15)
+    try:
+        assert mode.monitor.state.online is True and mode.monitor.state.url == base
+    finally:
+        mode.close()
 
 
 @pytest.mark.slow
