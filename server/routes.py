@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import or_, select
 
 from library.circulation import errors as E
+from library.reports.events import record_visit
 from library.storage.models import MediaItem, Reader, Record
 from server import schemas
 from server.app import Caller, optional_reader, reader, reader_header, state, terminal
@@ -128,6 +129,9 @@ def start_session(body: schemas.SessionIn, request: Request, caller: Terminal) -
         raise E.WrongPin()
     view = st.circulation.find_reader(body.card)
     token = open_session(st.db, caller.id, row.id)
+    with st.db.transaction() as s:  # one visit per reader session, for the monitoring reports
+        record_visit(s, sigla=row.sigla or st.settings.school.sigla, terminal=caller.name,
+                     reader_category=row.category, reader_class=row.class_name)
     return {"session": token, "idle_s": st.settings.server.session_idle_s,
             "reader": {"first_name": view.first_name, "initial": view.initial,
                        "class_name": view.class_name, "category": view.category}}

@@ -91,6 +91,14 @@ def load_demo(db, *, sigla: str = "ИБЦ", on_batch: OnBatch | None = None) -> 
             s.add(rec)
             summary.records += 1
         s.flush()
+        if summary.records:  # stamp a change-feed version so terminal replicas receive them
+            from library.marc.writer import next_version
+
+            version = next_version(s)
+            for obj in s.identity_map.values():
+                if isinstance(obj, (Record, Copy)) and not obj.version:
+                    obj.version = version
+            s.flush()
         new_ids = list(
             s.scalars(select(Record.id).where(Record.key.like("demo:%"), Record.key.not_in(have)))
         )

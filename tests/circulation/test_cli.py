@@ -77,3 +77,16 @@ def test_every_message_translated():
         po = LOCALE_DIR / "ru" / "LC_MESSAGES" / "ibc.po"
         fresh = subprocess.run(["msgfmt", "-o", "-", str(po)], capture_output=True, check=True).stdout
         assert fresh == Path(po.with_suffix(".mo")).read_bytes(), "run scripts/compile-translations"
+
+
+def test_demo_records_carry_a_change_version(demo_db):
+    from sqlalchemy import func, select
+
+    from library.storage import Copy, Record
+    from library.storage.database import Database
+
+    db = Database(demo_db)
+    with db.session() as s:
+        assert s.scalar(select(func.min(Record.version))) >= 1
+        assert s.scalar(select(func.min(Copy.version))) >= 1
+    db.dispose()

@@ -215,3 +215,17 @@ def test_search_hides_teachers_only_media_from_pupils(api, enrol):
     assert titles(auth, "фотосинтез") == ["Фотосинтез"]
     hit = client.get(f"{V}/search", params={"q": "фотосинтез"}, headers=auth).json()["hits"][0]
     assert (hit["type"], hit["access"], hit["downloadable"]) == ("media", "everyone", True)
+
+
+def test_each_reader_session_is_one_visit(api, enrol):
+    from sqlalchemy import select
+
+    from library.storage.models import Event
+
+    client, db = api
+    auth = enrol("k1")
+    _session(client, auth)
+    _session(client, auth, "C1B")
+    with db.session() as s:
+        visits = s.execute(select(Event.terminal, Event.reader_class).where(Event.kind == "visit")).all()
+    assert len(visits) == 2 and {v.terminal for v in visits} == {"k1"}
