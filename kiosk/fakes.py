@@ -222,8 +222,12 @@ class FakeCirculation:
         return (not self.policy.require_pin) if expected is None else pin == expected
 
     def pin_required(self, reader: ReaderView) -> bool:
-        """This reader has a PIN of their own."""
-        return reader.card in _PINS
+        """This reader has a PIN of their own (or PINs are required for everyone)."""
+        return self.policy.require_pin or reader.card in _PINS
+
+    def identified_reader(self, reader: ReaderView) -> ReaderView:
+        """Nothing more to learn after the PIN here."""
+        return reader
 
     def _outcome(self, action: str, txn: str, loan: _Loan | None, barcode: str,
                  shelf: str | None = None, due: dt.date | None = None) -> LoanOutcome:

@@ -121,6 +121,12 @@ class CirculationBackend(Protocol):
     def check_pin(self, card: str, pin: str) -> bool:
         """Verify a reader's PIN."""
 
+    def pin_required(self, reader: ReaderView) -> bool:
+        """True when this reader must type a PIN."""
+
+    def identified_reader(self, reader: ReaderView) -> ReaderView:
+        """The reader once fully identified (the server tells the name only after the PIN)."""
+
     def checkout(self, card: str, barcode: str, txn_id: str, *,
                  terminal: str | None = None) -> LoanOutcome:
         """Lend one copy."""

@@ -44,27 +44,6 @@ class Flash:
         return "success" if self.ok else "error"
 
 
-class KioskCheckoutFlow(SelfCheckoutFlow):
-    """The library's flow; a back end may ask for a PIN per reader (``pin_required(reader)``),
-    as the school server does for readers who set one."""
-
-    @property
-    def require_pin(self) -> bool:  # noqa: D102
-        asks = getattr(self.service, "pin_required", None)
-        return self._require_pin or bool(asks and self.reader and asks(self.reader))
-
-    @require_pin.setter
-    def require_pin(self, value: bool) -> None:
-        self._require_pin = bool(value)
-
-    def _ready(self) -> None:
-        # A back end that learns the reader's name only after the PIN (the server) refreshes it.
-        fresh = getattr(self.service, "identified_reader", None)
-        if fresh is not None and self.reader is not None:
-            self.reader = fresh(self.reader)
-        super()._ready()
-
-
 def item_title(result: ItemResult) -> str:
     """The book's title from the outcome or the refusal, else a neutral name."""
     if result.outcome is not None and result.outcome.title:
@@ -118,8 +97,8 @@ class CheckoutPresenter(FlowHooks):
     def reset(self, reason: str = "cancelled") -> None:
         """End the flow (a new session, «Выход», or ``reason="idle"``) and clear the screen."""
         self._end_flow(reason)
-        self.flow = KioskCheckoutFlow(self.circulation, self, school=self.school,
-                                      terminal=self.terminal, idle_timeout=3600.0)
+        self.flow = SelfCheckoutFlow(self.circulation, self, school=self.school,
+                                     terminal=self.terminal, idle_timeout=3600.0)
         self.state = "card"
         self.reader: ReaderView | None = None
         self.items: list[ItemRow] = []

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.i18n import _
-from kiosk.presenters.checkout import Flash, KioskCheckoutFlow, PinEntry
+from kiosk.presenters.checkout import Flash, PinEntry
 from kiosk.presenters.messages import days, due_text, reader_refusal, renewal_refusal
 from kiosk.services import CirculationBackend
 from library.circulation import errors as E
-from library.circulation.flows import FlowHooks, MyLoans, Step
+from library.circulation.flows import FlowHooks, MyLoans, SelfCheckoutFlow, Step
 from library.circulation.service import LoanView, ReaderView
 
 
@@ -26,14 +26,6 @@ class LoanRow:
     overdue: bool
     can_renew: bool
     outcome: str
-
-
-class IdentifyOnlyFlow(KioskCheckoutFlow):
-    """The checkout flow's card [+ PIN] identification; it never lends (a book scanned on the
-    loans screen only asks for the card)."""
-
-    def _checkout(self, code: str) -> None:
-        self.hooks.need_card()
 
 
 class LoansPresenter(FlowHooks):
@@ -54,8 +46,8 @@ class LoansPresenter(FlowHooks):
         if self.flow is not None and self.flow.step != Step.ENDED:
             self.flow.cancel()
         # Only identification is used: a book scanned here just asks for the card.
-        self.flow = IdentifyOnlyFlow(self.circulation, self, terminal=self.terminal,
-                                      idle_timeout=3600.0)
+        self.flow = SelfCheckoutFlow(self.circulation, self, terminal=self.terminal,
+                                     idle_timeout=3600.0, lend=False)
         self.state = "card"
         self.reader: ReaderView | None = None
         self.mine: MyLoans | None = None

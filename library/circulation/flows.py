@@ -96,12 +96,14 @@ class SelfCheckoutFlow(_Session):
 
     def __init__(self, service: CirculationService, hooks: FlowHooks, *, school: str = "",
                  terminal: str | None = None, idle_timeout: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic, require_pin: bool | None = None):
+                 clock: Callable[[], float] = time.monotonic, require_pin: bool = False,
+                 lend: bool = True):
         super().__init__(hooks, idle_timeout, clock)
         self.service = service
         self.school = school
         self.terminal = terminal
-        self.require_pin = service.policy.require_pin if require_pin is None else require_pin
+        self.require_pin = require_pin
+        self.lend = lend  # False: identify the reader only (the "my loans" screen)
         self.step = Step.WAIT_CARD
         self.reader: ReaderView | None = None
         self.results: list[ItemResult] = []
@@ -144,13 +146,18 @@ class SelfCheckoutFlow(_Session):
         except E.CirculationError as exc:
             self.hooks.reader_refused(exc)
             return
-        if self.require_pin:
+        if self.pin_needed(self.reader):
             self.step = Step.WAIT_PIN
             self.hooks.need_pin(self.reader)
             return
         self._ready()
 
+    def pin_needed(self, reader: ReaderView) -> bool:
+        """A PIN is asked when this flow demands one or the back end does for this reader."""
+        return self.require_pin or self.service.pin_required(reader)
+
     def _ready(self) -> None:
+        self.reader = self.service.identified_reader(self.reader)
         self.step = Step.WAIT_ITEMS
         self.hooks.reader_identified(self.reader)
         pending, self._pending = self._pending, []
@@ -158,6 +165,9 @@ class SelfCheckoutFlow(_Session):
             self._checkout(code)
 
     def _checkout(self, code: str) -> None:
+        if not self.lend:
+            self.hooks.need_card()
+            return
         if any(r.ok and r.code == code for r in self.results):
             return  # the same book shown twice: already taken in this session
         try:

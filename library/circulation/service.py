@@ -142,6 +142,17 @@ class CirculationService:
         with self.db.session() as s:
             return s.scalar(select(Reader.id).where(Reader.card_number == code.strip())) is not None
 
+    def pin_required(self, reader: ReaderView) -> bool:
+        """True when this reader must type a PIN: PINs required by policy, or the reader set one."""
+        if self.policy.require_pin:
+            return True
+        with self.db.session() as s:
+            return bool(s.scalar(select(Reader.pin_hash).where(Reader.id == reader.id)))
+
+    def identified_reader(self, reader: ReaderView) -> ReaderView:
+        """The reader as known once fully identified (a remote back end learns more after the PIN)."""
+        return reader
+
     def check_pin(self, card: str, pin: str) -> bool:
         """Verify a reader's PIN (readers without a PIN pass when PINs are not required)."""
         from library.circulation.pins import verify_pin

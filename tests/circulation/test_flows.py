@@ -129,3 +129,34 @@ def test_receipt_pdf(service, tmp_path, clock):
     path = flow.receipt().pdf(tmp_path / "r.pdf")
     assert path.read_bytes().startswith(b"%PDF")
     assert E  # errors module imported for readability of the log codes
+
+
+def test_reader_with_own_pin_is_asked_even_when_policy_does_not_require(service, lib, clock):
+    from sqlalchemy import update
+
+    from library.circulation.pins import hash_pin
+    from library.storage import Reader
+
+    with lib.transaction() as s:
+        s.execute(update(Reader).where(Reader.card_number == "C5A").values(pin_hash=hash_pin("7777")))
+    hooks = Script()
+    flow = SelfCheckoutFlow(service, hooks, clock=clock)
+    flow.scan("CT")  # no PIN of her own: straight in
+    assert hooks.log[-1] == ("hello", "Мария И.")
+    flow.cancel()
+    hooks = Script()
+    flow = SelfCheckoutFlow(service, hooks, clock=clock)
+    flow.scan("C5A")
+    assert hooks.log == [("need_pin", "Аня")]
+    flow.scan("1001")  # a book before the PIN waits
+    flow.enter_pin("7777")
+    assert hooks.log[-2:] == [("hello", "Аня П."), ("item", "1001", True, None)]
+
+
+def test_identify_only_flow_never_lends(service, clock):
+    hooks = Script()
+    flow = SelfCheckoutFlow(service, hooks, clock=clock, lend=False)
+    flow.scan("C5A")
+    flow.scan("1001")
+    assert hooks.log == [("hello", "Аня П."), ("need_card",)]
+    assert service.loans("C5A") == []
