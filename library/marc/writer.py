@@ -108,11 +108,12 @@ class _Out:
             self.copy_tail = self._bind(C, _COPY_TAIL, (version, now))
 
     def _bind(self, table, cols, values) -> tuple:  # noqa: ANN001
+        # dialect_impl: the SQLite type's own converter, so a DateTime is stored in SQLAlchemy's
+        # string form, as the ORM writes it (the generic type has none, and sqlite3's default
+        # adapter, deprecated since Python 3.12, added "+00:00" and ran once per row)
+        dialect = self.conn.dialect
         out = []
         for c, v in zip(cols, values):
-            # dialect_impl: the SQLite type's converter (a DateTime becomes SQLAlchemy's own
-            # string form, as the ORM writes it, once per batch instead of once per row)
-            dialect = self.conn.dialect
             p = table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
             out.append(p(v) if p is not None else v)
         return tuple(out)
@@ -351,10 +352,14 @@ class Writer:
         conn, self.conn = self.conn, None
         if conn is not None:
             try:
-                if not conn.in_transaction():
+                if conn.in_transaction():  # cannot happen (batches roll back on any error)
+                    conn.invalidate()  # but never pool a connection with these settings
+                else:
                     raw = conn.connection.dbapi_connection
                     for name, value in zip(_PRAGMAS, self._restore):
                         raw.execute(f"PRAGMA {name}={value}")
+            except Exception:  # noqa: BLE001 - e.g. the database vanished: drop the connection
+                conn.invalidate()
             finally:
                 conn.close()
 
