@@ -208,7 +208,7 @@ def test_flat_json_columns_are_what_json_dumps_writes():
         assert _json_strs(value) == json.dumps(value)
 
 
-def test_import_restores_the_connection_settings(tmp_path):
+def test_import_keeps_synchronous_normal_and_restores_settings(tmp_path):
     from library.storage.database import open_database
 
     db = open_database(f"sqlite:///{tmp_path / 'p.sqlite3'}")
