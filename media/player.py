@@ -9,6 +9,8 @@ the playlist and calls ``on_event`` (the only hand-over; see ARCHITECTURE conven
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import enum
 import queue
 import threading
@@ -88,7 +90,7 @@ def subtitles_for(item: PlayItem) -> str | None:
     return str(srt) if srt.is_file() else None
 
 
-class PlaylistPlayer:
+class PlaylistPlayer(ABC):
     """Playlist, index, volume and event delivery shared by every backend."""
 
     def __init__(self, on_event: EventCallback | None = None) -> None:
@@ -99,14 +101,21 @@ class PlaylistPlayer:
         self._volume = 100
         self._lock = threading.RLock()
 
-    # backend hooks
-    def _open(self, item: PlayItem) -> None: raise NotImplementedError
-    def _pause(self, on: bool) -> None: raise NotImplementedError
-    def _stop(self) -> None: raise NotImplementedError
-    def _seek(self, seconds: float) -> None: raise NotImplementedError
-    def _set_volume(self, percent: int) -> None: raise NotImplementedError
-    def _position(self) -> float: raise NotImplementedError
-    def _length(self) -> float | None: raise NotImplementedError
+    # backend hooks: every backend (VLC, fake) implements all of them
+    @abstractmethod
+    def _open(self, item: PlayItem) -> None: ...
+    @abstractmethod
+    def _pause(self, on: bool) -> None: ...
+    @abstractmethod
+    def _stop(self) -> None: ...
+    @abstractmethod
+    def _seek(self, seconds: float) -> None: ...
+    @abstractmethod
+    def _set_volume(self, percent: int) -> None: ...
+    @abstractmethod
+    def _position(self) -> float: ...
+    @abstractmethod
+    def _length(self) -> float | None: ...
 
     def _emit(self, kind: str, message: str | None = None, **extra) -> None:
         if self.on_event is not None:

@@ -8,6 +8,8 @@ same by construction.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import asyncio
 import time
 from contextlib import AbstractAsyncContextManager
@@ -69,7 +71,7 @@ class Session(Protocol):
     async def request(self, command: str, param: str, pjclass: int = 1) -> Reply: ...
 
 
-class ProjectorOperations:
+class ProjectorOperations(ABC):
     """High-level PJLink operations over ``session()``; subclasses implement ``session``."""
 
     poll_interval = 1.0
@@ -78,9 +80,9 @@ class ProjectorOperations:
         self.input_aliases = dict(DEFAULT_INPUT_ALIASES if input_aliases is None else input_aliases)
         self._class: int | None = None
 
+    @abstractmethod
     def session(self) -> AbstractAsyncContextManager[Session]:
         """Open one batch of commands (one TCP connection for the real client)."""
-        raise NotImplementedError
 
     @staticmethod
     async def _call(session: Session, command: str, param: str = "?", pjclass: int = 1) -> str:

@@ -18,4 +18,6 @@ def backend_for(session: Session) -> ModuleType:
         from library.search.backends import postgres
 
         return postgres
-    raise NotImplementedError(f"search index: unsupported database {name}")
+    from library.errors import StorageError
+
+    raise StorageError(f"search index: unsupported database {name} (use SQLite or PostgreSQL)")
