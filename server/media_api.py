@@ -21,10 +21,10 @@ from server import media_schemas as ms
 from server.app import optional_reader, reader, state
 from server.errors import ApiError
 from server.schemas import ErrorOut
+from server.security import STAFF
 from server.media_remote import RemoteStation, StationOff, StationUnavailable, teacher_key
 
 router = APIRouter(prefix="/media", tags=["media remote"])
-STAFF = ("teacher", "staff")
 _REFUSALS = {403: {"model": ErrorOut}, 409: {"model": ErrorOut}}
 
 

@@ -16,12 +16,11 @@ from library.storage.models import MediaItem, Reader, Record
 from server import schemas
 from server.app import Caller, optional_reader, reader, reader_header, state, terminal
 from server.errors import ApiError
-from server.security import AuthError, end_session, open_session, session_reader
+from server.security import STAFF, AuthError, end_session, open_session, session_reader
 
 router = APIRouter()
 SessionHeader = Annotated[Reader, Depends(reader)]
 Terminal = Annotated[Caller, Depends(terminal)]
-STAFF = ("teacher", "staff")
 
 
 @router.get("/health", response_model=schemas.HealthOut, tags=["meta"])
