@@ -26,3 +26,10 @@ class KioskScreen(Screen):
 
     def reset(self, reason: str = "cancelled") -> None:
         """The session ended: forget everything the reader did."""
+
+    def act(self, action, where: str) -> None:  # noqa: ANN001
+        """Run a presenter action through the error presenter, sound its flash, re-render."""
+        flash = self.kiosk.guard(action, where)
+        if flash is not None:
+            self.kiosk.play(flash.sound)
+        self.refresh()

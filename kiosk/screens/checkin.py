@@ -16,10 +16,7 @@ class CheckinScreen(KioskScreen):
 
     def on_scan(self, code: str) -> None:
         """One book returned."""
-        flash = self.kiosk.guard(lambda: self.presenter.scan(code), "return")
-        if flash is not None:
-            self.kiosk.play(flash.sound)
-        self.refresh()
+        self.act(lambda: self.presenter.scan(code), "return")
 
     def reset(self, reason: str = "cancelled") -> None:
         """End of session."""

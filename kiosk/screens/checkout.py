@@ -27,18 +27,12 @@ class CheckoutScreen(KioskScreen):
 
     def on_scan(self, code: str) -> None:
         """Card first, then books."""
-        flash = self.kiosk.guard(lambda: self.presenter.scan(code), "checkout")
-        if flash is not None:
-            self.kiosk.play(flash.sound)
-        self.refresh()
+        self.act(lambda: self.presenter.scan(code), "checkout")
 
     def press_pin(self, key: str) -> None:
         """A key of the PIN pad."""
         self.kiosk.user_activity()
-        flash = self.kiosk.guard(lambda: self.presenter.press_pin(key), "pin")
-        if flash is not None:
-            self.kiosk.play(flash.sound)
-        self.refresh()
+        self.act(lambda: self.presenter.press_pin(key), "pin")
 
     def finish(self) -> None:
         """«Done»."""

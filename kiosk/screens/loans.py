@@ -23,25 +23,16 @@ class LoansScreen(KioskScreen):
 
     def on_scan(self, code: str) -> None:
         """The reader's card."""
-        flash = self.kiosk.guard(lambda: self.presenter.scan(code), "loans")
-        if flash is not None:
-            self.kiosk.play(flash.sound)
-        self.refresh()
+        self.act(lambda: self.presenter.scan(code), "loans")
 
     def press_pin(self, key: str) -> None:
         """A key of the PIN pad."""
         self.kiosk.user_activity()
-        flash = self.kiosk.guard(lambda: self.presenter.press_pin(key), "pin")
-        if flash is not None:
-            self.kiosk.play(flash.sound)
-        self.refresh()
+        self.act(lambda: self.presenter.press_pin(key), "pin")
 
     def renew(self, loan_id: int) -> None:
         """A renew button."""
-        flash = self.kiosk.guard(lambda: self.presenter.renew(loan_id), "renew")
-        if flash is not None:
-            self.kiosk.play(flash.sound)
-        self.refresh()
+        self.act(lambda: self.presenter.renew(loan_id), "renew")
 
     def reset(self, reason: str = "cancelled") -> None:
         """End of session."""
