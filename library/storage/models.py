@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -255,8 +256,61 @@ class Event(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class Place(Base):
+    """Where copies stand, in words a pupil understands: «Стеллаж 5 — зарубежная проза, буква К».
+
+    One school (sigla) has its own places; ``box_*`` place it on the room's plan as fractions of
+    the plan (0..1, y from the top), all four or none. Rules say which copies stand here
+    (library/places; docs/PLACES.md). Every change bumps the counter "places".
+    """
+
+    __tablename__ = "places"
+    __table_args__ = (UniqueConstraint("sigla", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sigla: Mapped[str] = mapped_column(String(32), default="", index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(String(255))
+    room: Mapped[str | None] = mapped_column(String(100))
+    box_x: Mapped[float | None] = mapped_column(Float)
+    box_y: Mapped[float | None] = mapped_column(Float)
+    box_w: Mapped[float | None] = mapped_column(Float)
+    box_h: Mapped[float | None] = mapped_column(Float)
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    rules: Mapped[list[PlaceRule]] = relationship(
+        back_populates="place", cascade="all, delete-orphan", order_by="PlaceRule.id"
+    )
+
+
+class PlaceRule(Base):
+    """One way a copy is matched to a place; every condition given must hold (AND).
+
+    ``collection`` equals the copy's collection (case and ё folded); ``shelf_prefix`` starts
+    the copy's shelf mark; ``bbk_prefix`` starts the record's ББК (else the shelf mark's first
+    part); ``letter_from``..``letter_to`` hold the first letter of the author sign; a
+    ``fallback`` rule has no condition and takes what no other rule takes.
+    """
+
+    __tablename__ = "place_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id", ondelete="CASCADE"), index=True)
+    collection: Mapped[str | None] = mapped_column(String(255))
+    shelf_prefix: Mapped[str | None] = mapped_column(String(255))
+    bbk_prefix: Mapped[str | None] = mapped_column(String(255))
+    letter_from: Mapped[str | None] = mapped_column(String(1))
+    letter_to: Mapped[str | None] = mapped_column(String(1))
+    fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    place: Mapped[Place] = relationship(back_populates="rules")
+
+
 class Counter(Base):
-    """Named monotonic counters (the change-feed version)."""
+    """Named monotonic counters (the change-feed version "catalogue", the places version)."""
 
     __tablename__ = "counters"
 
