@@ -18,8 +18,10 @@ from kiosk.presenters.keyboard import rows
 class BigButton(Button):
     """A flat, rounded, big-text button."""
 
+    role = StringProperty("accent")  # a kiosk.theme.BUTTON_ROLES name: fill and text colour
     bg = ColorProperty((0.98, 0.58, 0.12, 1))
     fg = ColorProperty((1, 1, 1, 1))
+    line = ListProperty([])  # an outline colour, or none
     wrap = BooleanProperty(True)
     compact = BooleanProperty(False)
 
@@ -52,8 +54,6 @@ class Header(BoxLayout):
 
 class Panel(BoxLayout):
     """A rounded background panel."""
-
-    bg = ColorProperty((0.15, 0.21, 0.33, 1))
 
 
 class WrapLabel(Label):

@@ -76,7 +76,7 @@ class ServiceScreen(KioskScreen):
         ids.content.size_hint_x = 0.64 if unlocked else 0.001
         for section in ("server", "devices", "figures"):
             button = ids[f"sec_{section}"]
-            button.bg = self.kiosk.theme.accent if p.section == section else self.kiosk.theme.key
+            button.role = 'accent' if p.section == section else 'key'
         ids.section_title.text = _(TITLES[p.section])
         rows = ids.rows
         rows.clear_widgets()
