@@ -69,6 +69,9 @@ class UiSettings(_Section):
 
     language: Literal["ru", "en"] = "ru"
     idle_timeout_s: int = Field(60, ge=10, le=3600)
+    personal_idle_timeout_s: int = Field(
+        30, ge=10, le=3600,
+        description="idle seconds before a screen showing a reader's data ends the session")
     large_text: bool = False
 
 
