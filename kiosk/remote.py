@@ -98,7 +98,9 @@ class RemoteCirculation:
     def _view(self, card: str, out: dict) -> ReaderView:
         r = out.get("reader") or {}
         return ReaderView(0, card, r.get("first_name", ""), r.get("initial", ""),
-                          r.get("class_name"), r.get("category") or "pupil")
+                          r.get("class_name"), r.get("category") or "pupil",
+                          r.get("patronymic") or "", r.get("restriction"),
+                          r.get("restriction_note"))
 
     def _open(self, card: str, pin: str | None = None) -> ReaderView:
         from server.client import ApiRefused

@@ -133,7 +133,9 @@ def start_session(body: schemas.SessionIn, request: Request, caller: Terminal) -
                      reader_category=row.category, reader_class=row.class_name)
     return {"session": token, "idle_s": st.settings.server.session_idle_s,
             "reader": {"first_name": view.first_name, "initial": view.initial,
-                       "class_name": view.class_name, "category": view.category}}
+                       "class_name": view.class_name, "category": view.category,
+                       "patronymic": view.patronymic, "restriction": view.restriction,
+                       "restriction_note": view.restriction_note}}
 
 
 @router.delete("/session", status_code=204, tags=["reader"])

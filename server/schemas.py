@@ -45,6 +45,9 @@ class ReaderOut(BaseModel):
     initial: str
     class_name: str | None
     category: str
+    patronymic: str = ""  # teachers and staff only
+    restriction: str | None = None  # why the reader cannot borrow now (a refusal code)
+    restriction_note: str | None = None  # the librarian's block reason
 
 
 class SessionOut(BaseModel):

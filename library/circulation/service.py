@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from library.circulation import errors as E
 from library.circulation import sql as Q
-from library.circulation.rules import ItemFacts, Policy, ReaderFacts, checkout_due, renew_due, transition
+from library.circulation.rules import (
+    ItemFacts, Policy, ReaderFacts, check_reader, checkout_due, renew_due, transition,
+)
 from library.storage.models import Copy, Counter, Event, Loan, Reader, Record, TransactionLog, utcnow
 
 
@@ -34,11 +36,22 @@ class ReaderView:
     initial: str
     class_name: str | None
     category: str
+    patronymic: str = ""  # teachers and staff only: a school greets them by name and patronymic
+    # Why this reader cannot borrow now (a check_reader refusal code: reader_blocked,
+    # has_overdue, has_lost), told at the card rather than at the first book; the librarian's
+    # block reason goes in `restriction_note` (shown to the card's owner only).
+    restriction: str | None = None
+    restriction_note: str | None = None
 
     @property
     def greeting_name(self) -> str:
         """«Аня П.»"""
         return f"{self.first_name} {self.initial}".strip()
+
+    @property
+    def formal(self) -> bool:
+        """Teachers and staff are addressed formally («Вы»), pupils informally («ты»)."""
+        return self.category in ("teacher", "staff")
 
 
 @dataclass(frozen=True)
@@ -85,9 +98,18 @@ class LoanView:
     overdue: bool
 
 
-def _reader_view(r: Reader) -> ReaderView:
+def _reader_view(r: Reader, facts: ReaderFacts | None = None, policy=None) -> ReaderView:  # noqa: ANN001
     initial = (r.last_name[:1] + ".") if r.last_name else ""
-    return ReaderView(r.id, r.card_number, r.first_name, initial, r.class_name, r.category)
+    patronymic = (r.middle_name or "") if r.category in ("teacher", "staff") else ""
+    restriction = note = None
+    if facts is not None and policy is not None:
+        try:
+            check_reader(policy, facts)
+        except E.CirculationError as exc:
+            restriction = exc.code
+            note = (r.block_reason or None) if exc.code == "reader_blocked" else None
+    return ReaderView(r.id, r.card_number, r.first_name, initial, r.class_name, r.category,
+                      patronymic, restriction, note)
 
 
 def _authors(rec: Record) -> str:
@@ -135,7 +157,7 @@ class CirculationService:
             r = s.scalar(select(Reader).where(Reader.card_number == card.strip()))
             if r is None or not r.active:
                 raise E.ReaderNotFound(card=card)
-            return _reader_view(r)
+            return _reader_view(r, self._reader_facts(s, r), self.policy)
 
     def is_reader_card(self, code: str) -> bool:
         """True when `code` is a registered reader card."""
