@@ -30,6 +30,7 @@ COMMANDS = [
     "export",
     "report",
     "search",
+    "places",
     "kiosk",
     "screenshot",
     "serve",

@@ -4,7 +4,8 @@
     ├── StorageError              the database cannot be opened, migrated or written
     ├── ImportFormatError         a MARC file or record cannot be read (with ordinal and offset)
     ├── NotFound                  a record, copy, reader or loan does not exist
-    └── CirculationError          a loan rule refused an action (subclasses name the rule)
+    ├── CirculationError          a loan rule refused an action (subclasses name the rule)
+    └── PlacesError               a place, a rule or a places file is wrong (library.places.errors)
 
 Third-party exceptions are mapped at the boundary with ``raise ... from``. Messages here are
 English for logs and the CLI; front ends translate by the exception's ``code``.
@@ -41,3 +42,9 @@ class CirculationError(IbcError):
     """A circulation rule refused the action."""
 
     code = "circulation"
+
+
+class PlacesError(IbcError):
+    """A place, one of its rules or a places file is wrong."""
+
+    code = "places"
