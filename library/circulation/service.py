@@ -23,6 +23,7 @@ from library.circulation import sql as Q
 from library.circulation.rules import (
     ItemFacts, Policy, ReaderFacts, check_reader, checkout_due, renew_due, transition,
 )
+from library.places.match import PlaceCache
 from library.storage.models import Copy, Counter, Event, Loan, Reader, Record, TransactionLog, utcnow
 
 
@@ -68,6 +69,8 @@ class LoanOutcome:
     shelf: str | None = None
     renewals: int = 0
     replayed: bool = False
+    # The copy's place in plain words (library.places): «Стеллаж 5 — зарубежная проза, буква К».
+    place: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
@@ -77,11 +80,14 @@ class LoanOutcome:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LoanOutcome:
-        """Inverse of to_dict (replay)."""
-        data = dict(data)
+        """Inverse of to_dict (replay); keys it does not know (a newer version's) are dropped."""
+        data = {k: v for k, v in data.items() if k in _OUTCOME_FIELDS}
         due = data.get("due_date")
         data["due_date"] = dt.date.fromisoformat(due) if due else None
         return cls(**data)
+
+
+_OUTCOME_FIELDS = frozenset(LoanOutcome.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,16 @@ def _shelf(copy: Copy, rec: Record) -> str | None:
 _NO_SYNC = {"synchronize_session": False}
 
 
+def _place(places: PlaceCache, s: Session, shelf: str | None, collection: str | None,
+           bbk: str | None, sigla: str | None) -> str | None:
+    """The copy's place label, or None when the library has set no places (or none matches)."""
+    pm = places.get(s)
+    if not len(pm):
+        return None
+    view = pm.resolve(shelf_mark=shelf, collection=collection, bbk=bbk, sigla=sigla)
+    return view.label if view else None
+
+
 class _ReplayedRefusal(Exception):
     """Carries a stored refusal out of the transaction without re-recording it."""
 
@@ -149,6 +165,7 @@ class CirculationService:
         self.sigla = sigla
         self.today = today
         self.on_copies_changed = on_copies_changed
+        self._places = PlaceCache(sigla)
 
     # --- lookups -----------------------------------------------------------------------
     def find_reader(self, card: str) -> ReaderView:
@@ -379,8 +396,12 @@ class CirculationService:
         if self.on_copies_changed:
             self.on_copies_changed(s, [copy.record_id])
         authors = ", ".join(a.split(",")[0].strip() for a in (copy.authors or [])[:2] if a)
+        place = None
+        if len(self._places.get(s)):  # the hot path's row has no collection: ask only when needed
+            collection = conn.execute(select(Copy.collection).where(Copy.id == copy.id)).scalar()
+            place = _place(self._places, s, copy.shelf_mark, collection, copy.bbk, copy.sigla)
         return LoanOutcome("checkout", txn_id, loan_id, copy.barcode or code, copy.title,
-                           authors, due, copy.shelf_mark or copy.bbk)
+                           authors, due, copy.shelf_mark or copy.bbk, place=place)
 
     def _checkin(self, s: Session, barcode, txn_id, terminal) -> LoanOutcome:  # noqa: ANN001
         copy, rec = self._lock_copy(s, barcode)
@@ -398,7 +419,9 @@ class CirculationService:
                     payload={"overdue": bool(loan and loan.due_date < self.today())})
         s.flush()
         return LoanOutcome("checkin", txn_id, loan.id if loan else 0, copy.barcode or barcode,
-                           rec.title, _authors(rec), None, _shelf(copy, rec))
+                           rec.title, _authors(rec), None, _shelf(copy, rec),
+                           place=_place(self._places, s, copy.shelf_mark, copy.collection,
+                                        rec.bbk, copy.sigla))
 
     def _renew(self, s: Session, card, barcode, txn_id, terminal) -> LoanOutcome:  # noqa: ANN001
         reader = self._reader(s, card)
@@ -417,7 +440,9 @@ class CirculationService:
         self._event(s, "renew", terminal, reader, copy)
         s.flush()
         return LoanOutcome("renew", txn_id, loan.id, copy.barcode or barcode, rec.title,
-                           _authors(rec), due, _shelf(copy, rec), loan.renewals)
+                           _authors(rec), due, _shelf(copy, rec), loan.renewals,
+                           place=_place(self._places, s, copy.shelf_mark, copy.collection,
+                                        rec.bbk, copy.sigla))
 
     # --- privacy ---------------------------------------------------------------------------
     def anonymise_returned(self, now: dt.datetime | None = None) -> int:
