@@ -130,6 +130,33 @@ class MediaSettings(_Section):
                            "| headless (dummy outputs, for checks)")
 
 
+class PlacesSettings(_Section):
+    """What the kiosk says on return, and which place is the returns cart (docs/PLACES.md)."""
+
+    returns: Literal["cart", "shelf", "desk"] = Field(
+        "cart", description="where a returned book goes: cart (the returns cart, default) | "
+                            "shelf (its own place) | desk (the librarian's desk)")
+    return_note: str = Field("", max_length=200,
+                             description="the library's own words on return; empty = the kiosk's")
+    return_place: str = Field("", max_length=100,
+                              description="the place (by name) the kiosk highlights on return")
+
+    @field_validator("return_note", "return_place")
+    @classmethod
+    def _plain_text(cls, value: str) -> str:
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise ValueError("control characters are not allowed")
+        return value.strip()
+
+
+class LibrarySettings(_Section):
+    """Catalogue extras kept as files: cover images."""
+
+    covers_dir: str = Field("", description="cover images named by ISBN or copy barcode; "
+                                            "empty = <data_dir>/covers")
+    covers_max_kb: int = Field(2048, ge=16, le=65536, description="larger cover files are ignored")
+
+
 class LoanRuleSettings(_Section):
     """Loan terms for one reader category and item type."""
 
@@ -212,6 +239,8 @@ class Settings(_Section):
     projector: ProjectorSettings = ProjectorSettings()
     server: ServerSettings = ServerSettings()
     media: MediaSettings = MediaSettings()
+    places: PlacesSettings = PlacesSettings()
+    library: LibrarySettings = LibrarySettings()
     data_dir: str = Field("", description="where the SQLite file and caches live; empty = default")
 
 

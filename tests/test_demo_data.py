@@ -35,6 +35,7 @@ READER_KEYS = {
     "class_name": (str, type(None)),
     "category": str,
 }
+LOAN_KEYS = {"title": str, "card": str, "days_ago": int}
 MEDIA_KEYS = {
     "title": str,
     "kind": str,
@@ -117,7 +118,7 @@ def test_isbn13_checker_itself():
 
 
 def test_top_level_shape(demo):
-    assert set(demo) == {"titles", "readers", "media"}
+    assert set(demo) == {"titles", "readers", "media", "loans"}
     assert all(isinstance(demo[k], list) for k in demo)
 
 
@@ -133,7 +134,7 @@ def test_title_fields(demo):
         assert t["age_rating"] in AGE_RATINGS, where
         assert t["language"] in LANGUAGES, where
         assert 1995 <= t["year"] <= 2024, where
-        assert 1 <= t["copies"] <= 5, where
+        assert 1 <= t["copies"] <= 5 or (t["type"] == "textbook" and t["copies"] == 30), where
         assert t["pages"] > 0, where
         assert 1 <= len(t["subjects"]) <= 3, where
         assert all(isinstance(s, str) and s for s in t["subjects"]), where
@@ -144,7 +145,7 @@ def test_title_fields(demo):
             # "Фамилия, Имя Отчество", or a single name such as "Гомер"
             assert all("," in a or " " not in a for a in t["authors"]), where
         if t["type"] == "textbook":
-            assert t["copies"] == 5, where
+            assert t["copies"] in (5, 30), where
         if t["isbn"] is None:
             assert t["year"] < 2007, f"{where}: copies from 2007 on carry an ISBN-13"
 
@@ -223,3 +224,17 @@ def test_media(demo):
         assert not m["file"].startswith("/") and ".." not in m["file"].split("/"), where
     files_ = Counter(m["file"] for m in media)
     assert all(n == 1 for n in files_.values())
+
+
+def test_class_set_and_its_loans(demo):
+    """One textbook is a class set of 30 copies; three of them are on loan to pupils."""
+    sets = [t for t in demo["titles"] if t["copies"] == 30]
+    assert [t["type"] for t in sets] == ["textbook"]
+    cards = {r["card"]: r for r in demo["readers"]}
+    assert len(demo["loans"]) == 3
+    for i, loan in enumerate(demo["loans"]):
+        _check_keys(loan, LOAN_KEYS, f"loans[{i}]")
+        assert loan["title"] == sets[0]["title"]
+        assert cards[loan["card"]]["category"] == "pupil"
+        assert 0 <= loan["days_ago"] <= 120
+    assert len({loan["card"] for loan in demo["loans"]}) == 3

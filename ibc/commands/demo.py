@@ -24,5 +24,6 @@ def run(args, ctx) -> int:  # noqa: ANN001
         print(json.dumps(asdict(summary), ensure_ascii=False))
     else:
         print(f"demo library in {ctx.db.describe()}: +{summary.records} titles, "
-              f"+{summary.copies} copies, +{summary.readers} readers, +{summary.media} media items")
+              f"+{summary.copies} copies, +{summary.readers} readers, +{summary.media} media items, "
+              f"+{summary.loans} loans, +{summary.places} places")
     return 0

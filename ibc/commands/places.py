@@ -146,6 +146,8 @@ def _list(args, ctx, sigla, out) -> int:  # noqa: ANN001
         print(f"{r.view.id:4}  {r.view.label}{room}{box}  — {n} " + ("экз." if out.ru else "copies"))
         for k, (_id, spec) in enumerate(r.rules, 1):
             print(f"        {k}) {spec.describe(lang)}")
+        if not r.rules:
+            out("        (без правил: ориентир на плане)", "        (no rules: a landmark on the plan)")
     out(f"Без места: {use.unmatched} экз. из {use.total}",
         f"Without a place: {use.unmatched} of {use.total} copies")
     for e in use.examples:

@@ -1,11 +1,16 @@
 """Fill a database with the demo school library (library/demo/catalogue.json).
 
 Idempotent: records are keyed "demo:<n>", readers by card number; running it twice adds
-nothing. Copies get in-store EAN-13 barcodes (prefix 2, valid check digit) and inventory numbers.
+nothing. Copies get in-store EAN-13 barcodes (prefix 2, valid check digit), inventory numbers
+and shelf marks «ББК + author sign» («84(2Рос=Рус)6 Д51»: the sign imitates the Хавкина
+tables, a letter and two digits that keep alphabetical order). The class set (one textbook in
+30 copies) has three copies on loan ("loans" in the JSON), and the school gets the demo places
+(library/demo/places.toml) when it has none.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable
@@ -17,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from library.isbn import normalise, to_isbn13
-from library.storage.models import Copy, MediaItem, Reader, Record
+from library.storage.models import Copy, Event, Loan, MediaItem, Reader, Record, utcnow
 
 OnBatch = Callable[[Session, list[int]], None]
 SHELVES = {"book": "Абонемент", "textbook": "Учебный фонд", "reference": "Читальный зал"}
@@ -31,6 +36,8 @@ class DemoSummary:
     copies: int = 0
     readers: int = 0
     media: int = 0
+    loans: int = 0
+    places: int = 0
 
 
 def catalogue() -> dict[str, Any]:
@@ -54,8 +61,9 @@ def _age_min(rating: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def load_demo(db, *, sigla: str = "ИБЦ", on_batch: OnBatch | None = None) -> DemoSummary:  # noqa: ANN001
-    """Add the demo titles, copies, readers and media items that are not there yet."""
+def load_demo(db, *, sigla: str = "ИБЦ", on_batch: OnBatch | None = None,  # noqa: ANN001
+              today: dt.date | None = None) -> DemoSummary:
+    """Add the demo titles, copies, readers, loans, media items and places not there yet."""
     data = catalogue()
     summary = DemoSummary()
     with db.transaction() as s:
@@ -122,12 +130,68 @@ def load_demo(db, *, sigla: str = "ИБЦ", on_batch: OnBatch | None = None) -> 
                 status="missing", error="demo entry: the file is not shipped",
             ))
             summary.media += 1
+        s.flush()
+        summary.loans = _demo_loans(s, data, have, today or dt.date.today())
+        summary.places = _demo_places(s, sigla)
         if on_batch and new_ids:
             on_batch(s, new_ids)
     return summary
 
 
+def _demo_loans(s, data: dict, had: set[str], today: dt.date) -> int:  # noqa: ANN001
+    """Lend the last copies of a newly added title to the readers named in data["loans"]
+    (due at the end of the school year, as textbooks are), with their checkout events."""
+    keys = {t["title"]: f"demo:{i}" for i, t in enumerate(data["titles"], 1)}
+    count = 0
+    taken: dict[str, int] = {}
+    for spec in data.get("loans", []):
+        key = keys[spec["title"]]
+        if key in had:
+            continue
+        rec = s.scalar(select(Record).where(Record.key == key))
+        reader = s.scalar(select(Reader).where(Reader.card_number == spec["card"]))
+        taken[key] = taken.get(key, 0) + 1
+        copy = rec.copies[-taken[key]]
+        issued = utcnow() - dt.timedelta(days=int(spec.get("days_ago", 7)))
+        year = issued.year + 1 if (issued.month, issued.day) > (5, 31) else issued.year
+        due = max(dt.date(year, 5, 31), today)  # textbooks are due at the school year's end
+        s.add(Loan(copy_id=copy.id, reader_id=reader.id, reader_category=reader.category,
+                   reader_class=reader.class_name, issued_at=issued, due_date=due,
+                   checkout_txn=f"demo-loan-{copy.barcode}", terminal="demo"))
+        s.add(Event(ts=issued, kind="checkout", sigla=copy.sigla, terminal="demo",
+                    reader_category=reader.category, reader_class=reader.class_name,
+                    record_id=rec.id, copy_id=copy.id, payload={}))
+        copy.status = "on_loan"
+        count += 1
+    return count
+
+
+def _demo_places(s, sigla: str) -> int:  # noqa: ANN001
+    """The demo places (library/demo/places.toml) for a school that has none."""
+    from library.places.fileformat import loads
+    from library.places.store import replace_places
+    from library.storage.models import Place
+
+    if s.scalar(select(Place.id).where(Place.sigla == sigla).limit(1)) is not None:
+        return 0
+    text = (resources.files("library.demo") / "places.toml").read_text("utf-8")
+    return replace_places(s, sigla, loads(text, source="library/demo/places.toml").places)
+
+
+_RU = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
+_EN = "abcdefghijklmnopqrstuvwxyz"
+
+
 def _author_mark(t: dict) -> str | None:
-    """A short author sign for the shelf mark: the first letter of the first author's surname."""
+    """The author sign for the shelf mark: the first letter of the first author's surname (of
+    the title for works without an author) and two digits that keep alphabetical order, as the
+    Хавкина tables do («Драгунский» → «Д56»; the real table says «Д72»)."""
     authors = t.get("authors") or []
-    return authors[0][:1].upper() if authors else (t["title"][:1].upper() if t.get("title") else None)
+    word = (authors[0].split(",")[0] if authors else t.get("title") or "").strip()
+    if not word:
+        return None
+    first = word[0].upper().replace("Ё", "Е")
+    alphabet = _RU if first.lower() in _RU else _EN
+    rest = [ch for ch in word.lower().replace("ё", "е")[1:] if ch in alphabet][:2]
+    frac = sum((alphabet.index(ch) + 0.5) / len(alphabet) ** (i + 1) for i, ch in enumerate(rest))
+    return f"{first}{11 + int(frac * 88)}"

@@ -26,7 +26,8 @@ def run(capsys, *argv):
 def test_demo_is_idempotent(demo_db, capsys):
     capsys.readouterr()
     code, out, _ = run(capsys, "demo", "--json")
-    assert code == 0 and json.loads(out) == {"records": 0, "copies": 0, "readers": 0, "media": 0}
+    assert code == 0 and json.loads(out) == {"records": 0, "copies": 0, "readers": 0, "media": 0,
+                                      "loans": 0, "places": 0}
 
 
 def test_a_day_of_circulation(demo_db, capsys):
