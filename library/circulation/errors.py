@@ -6,8 +6,9 @@
     ├── ReaderBlocked         ├── ItemNotForLoan       ├── RenewalNotAllowed
     ├── WrongPin              ├── ItemOnLoan           ├── NotOnLoan
     ├── LoanLimitReached      ├── ItemAlreadyYours     ├── OverdueCannotRenew
-    ├── HasOverdue            ├── AgeRestricted        └── TransactionMismatch
-    └── HasLost
+    ├── HasOverdue            ├── AgeRestricted        ├── TransactionMismatch
+    ├── HasLost               ├── ReaderCardShown      └── NotYourLoan
+    └── FinishFirst (another reader's card shown mid-session; also raised by checkout for it)
 """
 
 from __future__ import annotations
@@ -112,6 +113,10 @@ class NotYourLoan(CirculationError):
 
 class FinishFirst(CirculationError):
     code, template = "finish_first", N_("Press Done to finish the current reader's session first")
+
+
+class ReaderCardShown(CirculationError):
+    code, template = "reader_card", N_("This is a reader card, not a book: show the book's barcode")
 
 
 class TransactionMismatch(CirculationError):

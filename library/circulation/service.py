@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -309,8 +309,16 @@ class CirculationService:
             q = q.with_for_update(of=Copy)
         row = s.execute(q).first()
         if row is None:
-            raise E.ItemNotFound(barcode=code)
+            self._not_a_copy(s, code, E.ReaderCardShown)
         return row[0], row[1]
+
+    @staticmethod
+    def _not_a_copy(s: Session, code: str, if_card: type[E.CirculationError]) -> NoReturn:
+        """No copy has this code: a reader card shown instead of a book gets its own refusal
+        (a terminal cannot tell cards from unknown books by itself)."""
+        if s.scalar(select(Reader.id).where(Reader.card_number == code)) is not None:
+            raise if_card()
+        raise E.ItemNotFound(barcode=code)
 
     def _reader_facts(self, s: Session, reader: Reader) -> ReaderFacts:
         today = self.today()
@@ -368,7 +376,7 @@ class CirculationService:
         copy = conn.execute(Q.COPY_BY_CODE[(bool(self.sigla), self.db.backend == "postgresql")],
                             params).first()
         if copy is None:
-            raise E.ItemNotFound(barcode=code)
+            self._not_a_copy(s, code, E.FinishFirst)
         if copy.status == "on_loan" and conn.execute(
                 Q.MY_OPEN_LOAN, {"copy_id": copy.id, "reader_id": reader.id}).first():
             raise E.ItemAlreadyYours(title=copy.title)
@@ -418,10 +426,11 @@ class CirculationService:
         self._event(s, "return", terminal, reader, copy,
                     payload={"overdue": bool(loan and loan.due_date < self.today())})
         s.flush()
+        # The due date of the closed loan: the kiosk tells a pupil the book came back late.
         return LoanOutcome("checkin", txn_id, loan.id if loan else 0, copy.barcode or barcode,
-                           rec.title, _authors(rec), None, _shelf(copy, rec),
-                           place=_place(self._places, s, copy.shelf_mark, copy.collection,
-                                        rec.bbk, copy.sigla))
+                           rec.title, _authors(rec), loan.due_date if loan else None,
+                           _shelf(copy, rec), place=_place(self._places, s, copy.shelf_mark,
+                                                           copy.collection, rec.bbk, copy.sigla))
 
     def _renew(self, s: Session, card, barcode, txn_id, terminal) -> LoanOutcome:  # noqa: ANN001
         reader = self._reader(s, card)
