@@ -11,7 +11,8 @@ import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 import anyio
 from fastapi import Depends, FastAPI, Request
@@ -20,8 +21,13 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from library import __version__
 from library.circulation.rules import Policy
 from library.circulation.service import CirculationService
+from library.places.match import PlaceCache
 from server import errors
 from server.security import GuessLimiter, authenticate, session_reader
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from library.storage.database import Database
 
 API_VERSION = 1
 PREFIX = "/api/v1"
@@ -31,10 +37,11 @@ PREFIX = "/api/v1"
 class ServerState:
     """What every request handler needs; one per app."""
 
-    settings: object
-    db: object
+    settings: Settings
+    db: Database
     circulation: CirculationService
     limiter: GuessLimiter
+    places: PlaceCache = field(default_factory=PlaceCache)  # every school's places, by version
 
 
 @dataclass(frozen=True)
@@ -113,7 +120,7 @@ class BodyLimit:
 
 def create_app(settings, db, *, today: Callable[[], dt.date] | None = None) -> FastAPI:  # noqa: ANN001
     """The API app for `settings` on database `db`."""
-    from server import admin, media_api, routes
+    from server import admin, media_api, places_api, routes
     from server.media_remote import RemoteStation
     from server.wiring import copies_changed_hook
 
@@ -136,6 +143,7 @@ def create_app(settings, db, *, today: Callable[[], dt.date] | None = None) -> F
     app.include_router(routes.router, prefix=PREFIX)
     app.include_router(admin.router, prefix=PREFIX)
     app.include_router(media_api.router, prefix=PREFIX)
+    app.include_router(places_api.router, prefix=PREFIX)
     return app
 
 

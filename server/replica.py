@@ -1,12 +1,16 @@
 """The terminal's local catalogue replica: pulls the server's change feed into a local database
 (library.storage, normally SQLite) and re-indexes search, so searches run locally and keep
-working while the server is unreachable.
+working while the server is unreachable. The places (library.places) come along: each sync asks
+`GET /places` with the replica's places version and replaces them all, atomically, only when
+the server's version differs, so `PlaceMap.load(session)` works on the replica as on the server.
 
-The cursor lives in the replica's own `counters` table ("replica_since", "replica_after").
+The cursor lives in the replica's own `counters` table ("replica_since", "replica_after"); the
+places version in the counter "places".
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -16,6 +20,7 @@ from library.storage.models import Copy, Counter, Record
 from server.feed import COPY_COLS, RECORD_COLS, parse_after
 
 SINCE, AFTER = "replica_since", "replica_after"
+log = logging.getLogger("ibc.replica")
 _KIND_BITS = 1 << 60
 
 
@@ -28,6 +33,8 @@ class SyncReport:
     copies: int = 0
     seconds: float = 0.0
     version: int = 0
+    places: int | None = None  # places received (None: unchanged, or the server has no /places)
+    places_version: int = 0
 
 
 def _encode_after(after: str) -> int:
@@ -70,8 +77,46 @@ class Replica:
             since, after = page["next_since"], page["next_after"]
             if not page["more"]:
                 break
+        self._sync_places(report)
         report.seconds = time.perf_counter() - t0
         return report
+
+    def _sync_places(self, report: SyncReport) -> None:
+        """Replace the replica's places when the server's version differs from ours."""
+        from library.places.errors import PlacesError
+        from library.places.match import RuleSpec
+        from library.places.spec import PlaceSpec
+        from library.places.store import mirror_places, places_version
+        from server.client.api import ApiRefused
+
+        fetch = getattr(self.client, "places", None)
+        if fetch is None:  # a client without places (scripted test clients)
+            return
+        with self.db.session() as s:
+            known = places_version(s)
+        try:
+            page = fetch(known)
+        except ApiRefused as exc:
+            if exc.status == 404:  # an older server without places: keep what we have
+                return
+            raise
+        report.places_version = int(page.get("version", known))
+        if not page.get("changed"):
+            return
+        try:
+            rows = [(int(p["id"]), str(p["sigla"]), PlaceSpec(
+                p["name"], p.get("note"), p.get("room"),
+                tuple(p["box"]) if p.get("box") else None, int(p.get("sort") or 0),
+                tuple(RuleSpec(r.get("collection"), r.get("shelf"), r.get("bbk"),
+                               r.get("letters"), bool(r.get("fallback")))
+                      for r in p.get("rules", []))))
+                for p in page.get("places", [])]
+            with self.db.transaction() as s:
+                report.places = mirror_places(s, rows, report.places_version)
+        except (PlacesError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            # A places list we cannot use must not stop the catalogue sync: keep the old one.
+            log.warning("replica: places from the server not applied: %s", exc)
+            report.places = None
 
     def _apply(self, page: dict) -> None:
         from library.search import index_records

@@ -4,7 +4,7 @@ offline forwarding and the replica change feed."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -16,6 +16,7 @@ from library.storage.models import MediaItem, Reader, Record
 from server import schemas
 from server.app import Caller, optional_reader, reader, reader_header, state, terminal
 from server.errors import ApiError
+from server.places_api import copy_place, hit_places, place_map
 from server.security import STAFF, AuthError, end_session, open_session, session_reader
 
 router = APIRouter()
@@ -83,9 +84,11 @@ def search_catalogue(
     with st.db.transaction(write=False) as s:
         res = search(s, q, limit=limit, offset=offset, facets=facets,
                      filters={"available": True} if available else None, audience=audience)
+        body = res.to_dict()
+        hit_places(request, s, body["hits"])
     # Plain str/int/list/dict only: serialise once here instead of FastAPI's jsonable_encoder
     # walk over every hit, span and facet (it cost a third of the request).
-    return Response(json.dumps(res.to_dict(), ensure_ascii=False, separators=(",", ":")),
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")),
                     media_type="application/json")
 
 
@@ -98,8 +101,10 @@ def record_details(record_id: Annotated[int, Path(ge=1, le=2**62)], request: Req
         if rec is None or rec.deleted:
             raise ApiError(404, "not_found")
         copies = [c for c in rec.copies if c.status not in ("written_off", "lost")]
+        pm = place_map(request, s)
         out = [{"barcode": c.barcode, "shelf": c.shelf_mark or rec.bbk, "status": c.status,
-                "available": c.status == "available"} for c in copies]
+                "available": c.status == "available",
+                **dict(zip(("place", "place_id"), copy_place(pm, c, rec.bbk)))} for c in copies]
         return {"id": rec.id, "title": rec.title, "subtitle": rec.subtitle,
                 "authors": list(rec.authors or []), "publisher": rec.publisher, "year": rec.year,
                 "isbn": rec.isbn, "annotation": rec.annotation, "subjects": list(rec.subjects or []),
@@ -150,7 +155,7 @@ def my_loans(request: Request, who: SessionHeader) -> list:
     return state(request).circulation.loans(who.card_number)
 
 
-_CIRC = {409: {"model": schemas.ErrorOut}}
+_CIRC: dict[int | str, dict[str, Any]] = {409: {"model": schemas.ErrorOut}}
 
 
 @router.post("/checkout", response_model=schemas.OutcomeOut, tags=["circulation"], responses=_CIRC)
@@ -190,7 +195,7 @@ def forward_offline(body: schemas.OfflineIn, request: Request, caller: Terminal)
     svc = st.circulation
     try:
         if body.op == "checkout":
-            out = svc.checkout(body.card, body.barcode, body.txn_id, terminal=caller.name)
+            out = svc.checkout(body.card or "", body.barcode, body.txn_id, terminal=caller.name)
         else:
             out = svc.checkin(body.barcode, body.txn_id, terminal=caller.name)
     except E.CirculationError as exc:

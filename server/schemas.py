@@ -88,6 +88,7 @@ class OutcomeOut(BaseModel):
     shelf: str | None = None
     renewals: int = 0
     replayed: bool = False
+    place: str | None = None
 
 
 class LoanOut(BaseModel):
@@ -110,6 +111,8 @@ class CopyOut(BaseModel):
     shelf: str | None
     status: str
     available: bool
+    place: str | None = Field(None, description="the copy's place: «Стеллаж 5 — зарубежная проза»")
+    place_id: int | None = Field(None, description="the place's id in GET /places")
 
 
 class RecordOut(BaseModel):
@@ -129,6 +132,46 @@ class RecordOut(BaseModel):
     available: int
     total: int
     copies: list[CopyOut]
+
+
+class RuleOut(BaseModel):
+    """One rule of a place (every condition given must hold)."""
+
+    collection: str | None = None
+    shelf: str | None = None
+    bbk: str | None = None
+    letters: str | None = None
+    fallback: bool = False
+
+
+class PlaceOut(BaseModel):
+    """A place with its rules; `box` is x, y, w, h on the room plan (0..1, y from the top)."""
+
+    id: int
+    sigla: str
+    name: str
+    note: str | None
+    room: str | None
+    box: list[float] | None
+    sort: int
+    rules: list[RuleOut]
+
+
+class ReturnsOut(BaseModel):
+    """What the library wants said on return ([places] on the server)."""
+
+    mode: str
+    note: str
+    place: str
+
+
+class PlacesOut(BaseModel):
+    """Every place with its rules, or `changed: false` when the caller's version is current."""
+
+    changed: bool
+    version: int
+    places: list[PlaceOut]
+    returns: ReturnsOut
 
 
 class MediaOut(BaseModel):

@@ -234,3 +234,36 @@ class ApiClient:
     def changes(self, since: int, after: str = "", limit: int = 1000) -> dict:
         """GET /changes."""
         return self.request("GET", "/changes", params={"since": since, "after": after, "limit": limit})
+
+    def places(self, version: int | None = None) -> dict:
+        """GET /places: every place with its rules, or ``changed: false`` when `version` is
+        the server's current places version."""
+        params = {} if version is None else {"version": int(version)}
+        return self.request("GET", "/places", params=params)
+
+    def cover(self, key: str, *, max_bytes: int = 8 * 1024 * 1024) -> bytes | None:
+        """GET /covers/{key}: the cover image (JPEG or PNG bytes) by ISBN or copy barcode, None
+        when the server has none; a key that cannot name a cover is None without a request."""
+        from library.covers import valid_key
+
+        if not valid_key(key):
+            return None
+        base = self._base()
+        if not base:
+            raise ServerUnreachable("no server known (zeroconf has not found one yet)")
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            resp = self._http.get(f"{base.rstrip('/')}/api/v1/covers/{key}", headers=headers)
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(f"{type(exc).__name__}: {exc}") from exc
+        if resp.status_code == 404:
+            return None
+        if resp.status_code >= 500:
+            raise ServerUnreachable(f"server error {resp.status_code}")
+        if resp.status_code >= 400:
+            try:
+                data = resp.json()
+            except ValueError:
+                data = {}
+            raise ApiRefused(resp.status_code, data if isinstance(data, dict) else {})
+        return resp.content if len(resp.content) <= max_bytes else None
