@@ -282,11 +282,11 @@ class PlaceMap:
 
     def rooms(self) -> list[str]:
         """The rooms that have places, in the order of their first place."""
-        seen: dict[str, None] = {}
+        seen: dict[str, str] = {}
         for r in self._rows:
             if r.view.room:
-                seen.setdefault(r.view.room, None)
-        return list(seen)
+                seen.setdefault(fold(r.view.room), r.view.room)
+        return list(seen.values())
 
     def place(self, place_id: int) -> PlaceView | None:
         """A place by id."""
