@@ -239,8 +239,8 @@ class Settings(_Section):
     projector: ProjectorSettings = ProjectorSettings()
     server: ServerSettings = ServerSettings()
     media: MediaSettings = MediaSettings()
-    places: PlacesSettings = PlacesSettings()
-    library: LibrarySettings = LibrarySettings()
+    places: PlacesSettings = Field(default_factory=PlacesSettings)
+    library: LibrarySettings = Field(default_factory=LibrarySettings)
     data_dir: str = Field("", description="where the SQLite file and caches live; empty = default")
 
 
