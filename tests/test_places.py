@@ -539,3 +539,15 @@ def test_places_settings():
         load_settings(environ={"IBC_PLACES__RETURN_NOTE": "x" * 201})
     with pytest.raises(SettingsError, match="places.colour: unknown key"):
         load_settings(environ={"IBC_PLACES__COLOUR": "red"})
+
+
+def test_places_and_covers_load_nothing_heavy():
+    import subprocess
+    import sys
+
+    probe = ("import library.places, library.places.store, library.places.fileformat, "
+             "library.covers, sys\n"
+             "print(sorted(m for m in ('kivy', 'cv2', 'vlc', 'zeroconf', 'fastapi', 'httpx', "
+             "'pydantic') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
