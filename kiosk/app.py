@@ -14,7 +14,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
-from kivy.properties import ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
@@ -28,7 +28,7 @@ from kiosk.presenters.loans import LoansPresenter
 from kiosk.presenters.record import RecordPresenter
 from kiosk.presenters.search import SearchPresenter
 from kiosk.presenters.service import ServicePresenter
-from kiosk.presenters.session import IdleTimer
+from kiosk.presenters.session import IdleLimits, IdleTimer
 from kiosk.scan import KeystrokeAssembler, ScanBridge
 from kiosk.screens import SCREENS
 from kiosk.sounds import SoundPlayer
@@ -63,6 +63,7 @@ class KioskApp(App):
     error_message = StringProperty("")
     error_ref = StringProperty("")
     offline_text = StringProperty("")
+    personal = BooleanProperty(False)  # the shown screen holds a reader's data: «Это не я — выйти»
 
     def __init__(self, catalogue, circulation, printer, options: KioskOptions,  # noqa: ANN001
                  scanner_source=None, now=None, *, visits=None, terminal=None,  # noqa: ANN001
@@ -91,7 +92,8 @@ class KioskApp(App):
         today = {"today": lambda: now().date()} if now else {}
         self.checkout = CheckoutPresenter(circulation, printer, options.school, terminal=terminal,
                                           on_reader=self.reader_identified)
-        self.returns = ReturnPresenter(circulation, terminal=terminal, **today)
+        self.returns = ReturnPresenter(circulation, terminal=terminal, returns=options.returns,
+                                       return_note=options.return_note, **today)
         self.loans = LoansPresenter(circulation, terminal=terminal,
                                     on_reader=self.reader_identified, **today)
         self.service = ServicePresenter(options.service_pin, service_info)
@@ -99,7 +101,11 @@ class KioskApp(App):
 
         self.media = MediaPresenter(media)
         self.errors = ErrorPresenter()
+        self.limits = IdleLimits(options.idle_timeout_s, options.personal_idle_s,
+                                 warn=options.warn_s)
         self.timer = IdleTimer(options.idle_timeout_s, options.warn_s)
+        # Every session starts with the school's look and language, whatever the last reader chose.
+        self.default_language, self.default_large_text = options.language, options.large_text
         self.sounds = SoundPlayer(options.cache_dir / "sounds", options.sounds)
         self.keys = KeystrokeAssembler(options.scanner_max_gap_s)
         self.session_reader = None
@@ -219,6 +225,14 @@ class KioskApp(App):
         if name != "attract" and not self.timer.active:
             self.timer.start(self.monotonic())
         self.sm.current = name
+        self.screen_changed()
+
+    def screen_changed(self) -> None:
+        """The shown screen (or what it shows) changed: its idle limit and the header follow."""
+        screen = self.sm.current_screen
+        kind = screen.idle_kind() if screen is not None else "general"
+        self.timer.limit(*self.limits.of(kind))
+        self.personal = kind == "personal"
         self._update_countdown()
 
     def open_record(self, record_id: int) -> None:
@@ -258,8 +272,12 @@ class KioskApp(App):
         self.timer.stop()
         self.dismiss_error()
         self.keys.enter()
+        if self.options.large_text != self.default_large_text:
+            self.toggle_large_text()
+        if self.lang != self.default_language:
+            self.set_language(self.default_language)
         self.sm.current = "attract"
-        self._update_countdown()
+        self.screen_changed()
         self.guard(self.attract.refresh, "arrivals")
         self.screen("attract").refresh()
 
@@ -274,6 +292,8 @@ class KioskApp(App):
 
     def _tick(self, _dt: float) -> None:
         now = self.monotonic()
+        if self.sm.current_screen is not None and self.timer.active:
+            self.timer.limit(*self.limits.of(self.sm.current_screen.idle_kind()))
         if self.timer.tick(now):
             self.end_session("idle")
         self._update_countdown()

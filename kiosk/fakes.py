@@ -20,6 +20,7 @@ from library.circulation import errors as E
 from library.circulation.receipts import Receipt
 from library.circulation.service import LoanOutcome, LoanView, ReaderView
 from library.errors import NotFound
+from library.places import PlaceView
 
 LOAN_DAYS = 14
 MAX_LOANS = 5
@@ -53,21 +54,41 @@ _BOOKS = [
      "Художественная литература", ("фантастика",), "Юноша Ихтиандр может жить под водой."),
     (10, "Русский язык. 5 класс", ("Ладыженская Т. А.",), 2023, "Просвещение", "81.2Рус-922",
      "Л15", "Учебники", ("русский язык", "учебники"), None),
+    (11, "Окружающий мир. 3 класс. Часть 1", ("Плешаков А. А.",), 2023, "Просвещение",
+     "20я71", "П38", "Учебники", ("окружающий мир", "учебники"),
+     "Учебник для 3 класса: природа, человек, общество. Комплект на весь класс."),
 ]
+ROOM = "Абонемент"
+# The reading room's places as a librarian sets them (library.places in the real back ends):
+# x, y, w, h on the room's plan, y from the top.
+_PLACES = {
+    1: PlaceView(1, "Стеллаж 1", "русские писатели, буквы А–К", ROOM, (0.04, 0.06, 0.08, 0.40)),
+    2: PlaceView(2, "Стеллаж 2", "русские писатели, буквы Л–Я", ROOM, (0.04, 0.52, 0.08, 0.40)),
+    3: PlaceView(3, "Стеллаж 3", "зарубежные писатели", ROOM, (0.20, 0.06, 0.30, 0.10)),
+    4: PlaceView(4, "Стеллаж 4", "энциклопедии и книги о науке", ROOM, (0.56, 0.06, 0.30, 0.10)),
+    5: PlaceView(5, "Шкаф учебников", "у окна, по классам", ROOM, (0.88, 0.30, 0.08, 0.60)),
+    6: PlaceView(6, "Тележка возврата", "у стола библиотекаря", ROOM, (0.40, 0.78, 0.14, 0.10)),
+}
+# record id → place id
+_BOOK_PLACE = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 1, 7: 4, 8: 3, 9: 1, 10: 5, 11: 5}
+CLASS_SET = 11  # a textbook class set: 30 copies, 3 of them on loan
 # barcode -> (record id, status, due offset in days when on loan)
 _COPIES = {
     "200001": (1, "available"), "200002": (1, "available"), "200003": (2, "available"),
     "200004": (3, "on_loan"), "200005": (3, "available"), "200006": (4, "not_for_loan"),
     "200007": (5, "available"), "200008": (6, "available"), "200009": (7, "available"),
     "200010": (8, "on_loan"), "200011": (9, "available"), "200012": (10, "available"),
+    **{f"3000{n:02d}": (CLASS_SET, "available") for n in range(1, 31)},
 }
 _READERS = [
     ReaderView(1, "100001", "Маша", "И.", "5А", "pupil"),
     ReaderView(2, "100002", "Петя", "С.", "6Б", "pupil"),  # blocked: did not return a textbook
     ReaderView(3, "100003", "Аня", "К.", "3В", "pupil"),
     ReaderView(4, "100004", "Оля", "О.", "9В", "pupil"),  # has a PIN: 4321
-    ReaderView(5, "100005", "Мария", "Петровна", None, "teacher"),
+    ReaderView(5, "100005", "Мария", "С.", None, "teacher", "Петровна"),
 ]
+_BLOCK_NOTES = {"100002": "не сдан учебник «Математика. 5 класс» за прошлый год"}
+_CLASS_SET_READER = 99  # the pupils of 3В who have the three class-set copies on loan
 _BLOCKED = {"100002"}
 _PINS = {"100004": "4321"}
 
@@ -101,6 +122,8 @@ class FakeLibrary:
         # Demo history: the reader Аня has one overdue loan and one due soon.
         self.add_loan("200004", 3, self.today - dt.timedelta(days=3))
         self.add_loan("200010", 3, self.today + dt.timedelta(days=5))
+        for n, days_left in ((28, 9), (29, 16), (30, 23)):  # three class-set copies are out
+            self.add_loan(f"3000{n:02d}", _CLASS_SET_READER, self.today + dt.timedelta(days=days_left))
 
     def add_loan(self, barcode: str, reader_id: int, due: dt.date) -> _Loan:
         """Record an open loan."""
@@ -132,13 +155,15 @@ class FakeCatalogue:
                 status = "on_loan" if loan else "available"
             book = self.records[rid]
             out.append(CopyView(barcode, status, f"{book[5]} {book[6]}", book[7],
-                                loan.due if loan else None))
+                                loan.due if loan else None, _PLACES.get(_BOOK_PLACE.get(rid, 0))))
         return out
 
     def _hit(self, book: tuple) -> Hit:
         copies = self._copies(book[0])
+        kind = "textbook" if book[7] == "Учебники" else "book"
         return Hit(book[0], book[1], book[2], book[3], None,
-                   sum(c.status == "available" for c in copies), len(copies), f"{book[5]} {book[6]}")
+                   sum(c.status == "available" for c in copies), len(copies), f"{book[5]} {book[6]}",
+                   kind, _PLACES.get(_BOOK_PLACE.get(book[0], 0)), book[5])
 
     def search(self, query: str, *, limit: int = 20, offset: int = 0,
                facets: dict[str, str] | None = None) -> SearchPage:
@@ -172,12 +197,21 @@ class FakeCatalogue:
         if record_id not in self.records:
             raise NotFound(f"record {record_id}")
         b = self.records[record_id]
+        kind = "textbook" if b[7] == "Учебники" else "book"
         return RecordView(b[0], b[1], b[2], None, b[9], b[3], b[4], "Москва", b[5], None, "6+",
-                          None, tuple(self._copies(record_id)))
+                          None, tuple(self._copies(record_id)), kind)
 
     def new_arrivals(self, limit: int = 6) -> list[Hit]:
         """The newest titles by year."""
-        return [self._hit(b) for b in sorted(_BOOKS, key=lambda b: -b[3])[:limit]]
+        return [self._hit(b) for b in sorted(_BOOKS, key=lambda b: (-b[3], b[0]))[:limit]]
+
+    def room(self, room: str | None) -> list[PlaceView]:
+        """The fake room's places."""
+        return [p for p in _PLACES.values() if p.room == room]
+
+    def cover(self, isbns: tuple[str, ...], barcodes: tuple[str, ...] = ()):  # noqa: ANN201
+        """No cover files here: every row gets a generated cover."""
+        return None
 
 
 class FakeCirculation:
@@ -206,10 +240,14 @@ class FakeCirculation:
         return self.catalogue.records[_COPIES[barcode][0]]
 
     def find_reader(self, card: str) -> ReaderView:
-        """The reader with this card number (a blocked card is refused at once)."""
+        """The reader with this card number; a blocked card says why at once."""
         reader = self._reader(card)
         if reader.card in _BLOCKED:
-            raise E.ReaderBlocked()
+            return replace(reader, restriction="reader_blocked",
+                           restriction_note=_BLOCK_NOTES.get(reader.card))
+        if any(ln.reader_id == reader.id and ln.due < self.lib.today
+               for ln in self.lib.loans.values()):
+            return replace(reader, restriction="has_overdue")  # block_on_overdue, the default
         return reader
 
     def is_reader_card(self, code: str) -> bool:
@@ -232,8 +270,10 @@ class FakeCirculation:
     def _outcome(self, action: str, txn: str, loan: _Loan | None, barcode: str,
                  shelf: str | None = None, due: dt.date | None = None) -> LoanOutcome:
         book = self._book(barcode)
+        place = _PLACES.get(_BOOK_PLACE.get(book[0], 0))
         out = LoanOutcome(action, txn, loan.id if loan else 0, barcode, book[1], ", ".join(book[2]),
-                          due, shelf, loan.renewals if loan else 0)
+                          due, shelf, loan.renewals if loan else 0,
+                          place=place.label if place else None)
         self.txns[txn] = out
         return out
 
@@ -243,10 +283,12 @@ class FakeCirculation:
         if txn_id in self.txns:
             return self.txns[txn_id]
         reader = self._reader(card)
+        if self.is_reader_card(barcode):
+            raise E.FinishFirst()
         book = self._book(barcode)
         loan = self.lib.loan_of(barcode)
         if reader.card in _BLOCKED:
-            raise E.ReaderBlocked()
+            raise E.ReaderBlocked(title=book[1])
         if loan and loan.reader_id == reader.id:
             raise E.ItemAlreadyYours(title=book[1])
         if loan:
@@ -255,7 +297,7 @@ class FakeCirculation:
             raise E.ItemNotForLoan(title=book[1])
         mine = [ln for ln in self.lib.loans.values() if ln.reader_id == reader.id]
         if any(ln.due < self.lib.today for ln in mine):
-            raise E.HasOverdue()
+            raise E.HasOverdue(title=book[1])
         if len(mine) >= MAX_LOANS:
             raise E.LoanLimitReached(count=len(mine))
         due = self.lib.today + dt.timedelta(days=LOAN_DAYS)
@@ -266,14 +308,15 @@ class FakeCirculation:
         """Close the open loan of a copy; an overdue copy goes to the return cart."""
         if txn_id in self.txns:
             return self.txns[txn_id]
+        if self.is_reader_card(barcode):
+            raise E.ReaderCardShown()
         book = self._book(barcode)
         loan = self.lib.loan_of(barcode)
         if loan is None:
             raise E.NotOnLoan(title=book[1])
         del self.lib.loans[loan.id]
-        late = loan.due < self.lib.today
-        return self._outcome("checkin", txn_id, loan, barcode,
-                             None if late else f"{book[5]} {book[6]}", due=loan.due)
+        return self._outcome("checkin", txn_id, loan, barcode, f"{book[5]} {book[6]}",
+                             due=loan.due)
 
     def loans(self, card: str) -> list[LoanView]:
         """Open loans, earliest due first."""
@@ -305,6 +348,8 @@ class FakeCirculation:
 
 class FakePrinter:
     """A printer that keeps what it printed; ``working=False`` simulates a jam."""
+
+    available = True
 
     def __init__(self, working: bool = True):
         self.working = working

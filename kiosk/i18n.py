@@ -149,6 +149,28 @@ def pgettext(context: str, msgid: str) -> str:
     return _state["tr"].pgettext(context, msgid)  # type: ignore[union-attr]
 
 
+FORMAL = "formal"  # the msgctxt of the «Вы» variant of a message said to a reader
+
+
+def say(msgid: str, formal: bool = False) -> str:
+    """A message said to a reader: «ты» to pupils (the plain entry), «Вы» to teachers (the
+    ``formal`` context, falling back to the plain entry where both read the same)."""
+    if formal:
+        text = pgettext(FORMAL, msgid)
+        if text != msgid:
+            return text
+    return _(msgid)
+
+
+def nsay(singular: str, plural: str, n: int, formal: bool = False) -> str:
+    """`say` with a number."""
+    if formal:
+        text = _state["tr"].npgettext(FORMAL, singular, plural, n)  # type: ignore[union-attr]
+        if text not in (singular, plural):
+            return text
+    return ngettext(singular, plural, n)
+
+
 def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention
     """Mark a string for extraction without translating it now."""
     return msgid

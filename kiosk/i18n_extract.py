@@ -2,7 +2,9 @@
 
 ``python -m kiosk.i18n_extract`` adds missing msgids (with an empty translation) to each
 catalogue and lists them; the tests use `extract` to check that nothing is untranslated.
-Contexts are not extracted: month names are listed by hand with ``msgctxt "genitive"``.
+`say(msgid, formal)` and `nsay(...)` (a message to a reader) need both the plain («ты») entry
+and the ``msgctxt "formal"`` («Вы») one. Other contexts are not extracted: month names are
+listed by hand with ``msgctxt "genitive"``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 import sys
 from pathlib import Path
 
-from kiosk.i18n import LANGUAGES, LOCALE_DIR, parse_po, po_path
+from kiosk.i18n import FORMAL, LANGUAGES, LOCALE_DIR, parse_po, po_path
 
 ROOT = Path(__file__).parent
 KV_CALL = re.compile(r"""\btr\(\s*(['"])(.+?)\1""")
@@ -30,6 +32,10 @@ def _py_messages(path: Path) -> set[tuple[str, ...]]:
             found.add((args[0],))
         elif node.func.id == "ngettext" and len(args) >= 2:
             found.add((args[0], args[1]))
+        elif node.func.id == "say" and args:
+            found |= {(args[0],), (f"{FORMAL}\x04{args[0]}",)}
+        elif node.func.id == "nsay" and len(args) >= 2:
+            found |= {(args[0], args[1]), (f"{FORMAL}\x04{args[0]}", args[1])}
     return found
 
 
@@ -60,16 +66,20 @@ def update(lang: str, locale_dir: Path = LOCALE_DIR) -> list[tuple[str, ...]]:
     if new:
         with po_path(lang, locale_dir).open("a", encoding="utf-8") as out:
             for m in new:
+                context, _sep, msgid = m[0].rpartition("\x04")
+                ctx = f"\nmsgctxt {_quote(context)}" if context else ""
                 if len(m) == 1:
-                    out.write(f"\nmsgid {_quote(m[0])}\nmsgstr \"\"\n")
+                    out.write(f"{ctx}\nmsgid {_quote(msgid)}\nmsgstr \"\"\n")
                 else:
-                    out.write(f"\nmsgid {_quote(m[0])}\nmsgid_plural {_quote(m[1])}\n"
+                    out.write(f"{ctx}\nmsgid {_quote(msgid)}\nmsgid_plural {_quote(m[1])}\n"
                               'msgstr[0] ""\nmsgstr[1] ""\nmsgstr[2] ""\n')
     return new
 
 
+TRANSLATED = tuple(lang for lang in LANGUAGES if lang != "en")  # English msgids need no entries
+
 if __name__ == "__main__":  # pragma: no cover
-    for language in LANGUAGES:
+    for language in TRANSLATED:
         for message in update(language):
             print(language, message)
     sys.exit(0)

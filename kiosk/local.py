@@ -8,12 +8,15 @@ library's `CirculationService` unchanged. No rule is decided in this module.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy import select
 
 from kiosk.services import CopyView, FacetValue, Hit, RecordView, SearchPage
 from library.circulation.service import ReaderView
 from library.errors import NotFound
+from library.places import PlaceView
+from library.places.match import PlaceCache
 from library.storage.models import Copy, Loan, Record
 
 FACET_KEYS = ("available", "type", "bbk", "age")  # the chips a child can use; authors are many
@@ -32,10 +35,32 @@ def _filters(facets: dict[str, str] | None) -> dict:
 
 
 class LocalCatalogue:
-    """`CatalogueService` over `library.search` and the records table."""
+    """`CatalogueService` over `library.search`, the records table and the places
+    (`library.places`, reloaded when the librarian changes them); covers from a folder."""
 
-    def __init__(self, db):  # noqa: ANN001 - library.storage.database.Database
+    def __init__(self, db, sigla: str | None = None, covers_dir: Path | None = None):  # noqa: ANN001
         self.db = db
+        self.sigla = sigla or None
+        self.covers_dir = covers_dir
+        self.places = PlaceCache(self.sigla)
+
+    def _hit_places(self, s, ids: list[int]) -> dict[int, PlaceView]:  # noqa: ANN001
+        """The place of each record: where an available copy is, else any copy's place."""
+        pm = self.places.get(s)
+        if not ids or not len(pm):
+            return {}
+        rows = s.execute(select(Copy.record_id, Copy.status, Copy.shelf_mark, Copy.collection,
+                                Copy.sigla, Record.bbk).join(Record, Copy.record_id == Record.id)
+                         .where(Copy.record_id.in_(ids))).all()
+        best: dict[int, tuple[bool, PlaceView]] = {}
+        for rid, status, shelf, collection, sigla, bbk in rows:
+            place = pm.resolve(shelf_mark=shelf, collection=collection, bbk=bbk, sigla=sigla)
+            if place is None:
+                continue
+            available = status == "available"
+            if rid not in best or (available and not best[rid][0]):
+                best[rid] = (available, place)
+        return {rid: place for rid, (_a, place) in best.items()}
 
     def search(self, query: str, *, limit: int = 20, offset: int = 0,
                facets: dict[str, str] | None = None) -> SearchPage:
@@ -45,8 +70,13 @@ class LocalCatalogue:
         with self.db.session() as s:
             res = search(s, query, limit=limit, offset=offset, facets=True,
                          filters=_filters(facets), audience="pupil")
+            ids = [h.id for h in res.hits]
+            places = self._hit_places(s, ids)
+            bbks = dict(s.execute(select(Record.id, Record.bbk).where(Record.id.in_(ids))).all()
+                        ) if ids else {}
         hits = tuple(Hit(h.id, h.title, tuple(h.authors or ()), h.year, h.isbn, h.available,
-                         h.copies, h.shelf, h.type or "book") for h in res.hits)
+                         h.copies, h.shelf, h.type or "book", places.get(h.id), bbks.get(h.id))
+                     for h in res.hits)
         chips = []
         for key in FACET_KEYS:
             for v in (res.facets or {}).get(key, [])[:4]:
@@ -64,12 +94,17 @@ class LocalCatalogue:
             dues = dict(s.execute(
                 select(Loan.copy_id, Loan.due_date).join(Copy, Loan.copy_id == Copy.id)
                 .where(Copy.record_id == record_id, Loan.returned_at.is_(None))).all())
-            copies = tuple(CopyView(c.barcode or c.inventory_number or "", c.status,
-                                    c.shelf_mark or rec.bbk, c.collection, dues.get(c.id))
-                           for c in rec.copies)
+            pm = self.places.get(s)
+            copies = tuple(
+                CopyView(c.barcode or c.inventory_number or "", c.status, c.shelf_mark or rec.bbk,
+                         c.collection, dues.get(c.id),
+                         pm.resolve(shelf_mark=c.shelf_mark, collection=c.collection,
+                                    bbk=rec.bbk, sigla=c.sigla) if len(pm) else None)
+                for c in rec.copies if not self.sigla or c.sigla in (self.sigla, ""))
             return RecordView(rec.id, rec.title, tuple(rec.authors or ()), rec.subtitle,
                               rec.annotation, rec.year, rec.publisher, rec.place, rec.bbk,
-                              rec.isbn, rec.age_rating, rec.pages, copies)
+                              rec.isbn, rec.age_rating, rec.pages, copies,
+                              rec.item_type or "book")
 
     def new_arrivals(self, limit: int = 6) -> list[Hit]:
         """The most recently added titles that have copies."""
@@ -80,8 +115,19 @@ class LocalCatalogue:
             for r in recs:
                 avail = sum(c.status == "available" for c in r.copies)
                 out.append(Hit(r.id, r.title, tuple(r.authors or ()), r.year, r.isbn, avail,
-                               len(r.copies), r.bbk, r.item_type))
+                               len(r.copies), r.bbk, r.item_type, bbk=r.bbk))
             return out
+
+    def room(self, room: str | None) -> list[PlaceView]:
+        """Every place of a room (for the plan)."""
+        with self.db.session() as s:
+            return self.places.get(s).room(room)
+
+    def cover(self, isbns: tuple[str, ...], barcodes: tuple[str, ...] = ()) -> Path | None:
+        """A cover from the covers folder, by ISBN then by copy barcode."""
+        from library.covers import find_cover
+
+        return find_cover(self.covers_dir, isbns, barcodes)
 
 
 class LocalVisits:
@@ -108,5 +154,9 @@ def local_services(ctx, today=None):  # noqa: ANN001, ANN201
     from ibc.wiring import circulation
 
     st = ctx.settings
-    return (LocalCatalogue(ctx.db), circulation(ctx, today=today or dt.date.today),
+    from library.covers import covers_folder
+
+    covers = covers_folder(st.library.covers_dir, st.data_dir or None)
+    return (LocalCatalogue(ctx.db, st.school.sigla, covers),
+            circulation(ctx, today=today or dt.date.today),
             LocalVisits(ctx.db, st.school.sigla, st.school.id))

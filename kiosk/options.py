@@ -13,9 +13,12 @@ class KioskOptions:
     school: str = "Школьный ИБЦ"
     language: str = "ru"
     idle_timeout_s: float = 60.0
+    personal_idle_s: float = 30.0  # screens with a reader's name or loans
     warn_s: float = 10.0
     sleep_after_s: float = 180.0
     large_text: bool = False
+    returns: str = "cart"  # [places] returns: where a returned book goes (cart | shelf | desk)
+    return_note: str = ""  # [places] return_note: the library's own words on return
     fullscreen: bool = False
     size: tuple[int, int] = (1280, 800)
     demo: bool = False

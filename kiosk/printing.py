@@ -20,6 +20,8 @@ log = logging.getLogger("ibc.kiosk")
 class DevicePrinter:
     """`ReceiptPrinter` over a `device.printer.Printer` (IPP backend or its fake)."""
 
+    available = True  # configured; a failed job is told on the done page
+
     def __init__(self, printer):  # noqa: ANN001
         self.printer = printer
         self.jobs: list[int] = []

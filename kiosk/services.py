@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from library.circulation.receipts import Receipt
 from library.circulation.service import LoanOutcome, LoanView, ReaderView
+from library.places import PlaceView
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class Hit:
     copies: int = 0
     shelf: str | None = None
     item_type: str = "book"
+    place: PlaceView | None = None  # where its copies are (an available one first)
+    bbk: str | None = None  # picks the colour of a generated cover
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class CopyView:
     shelf_mark: str | None = None
     collection: str | None = None
     due_date: dt.date | None = None
+    place: PlaceView | None = None  # the librarian's plain place (library.places), if set
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ class RecordView:
     age_rating: str | None = None
     pages: int | None = None
     copies: tuple[CopyView, ...] = ()
+    item_type: str = "book"
 
 
 @runtime_checkable
@@ -99,6 +105,12 @@ class CatalogueService(Protocol):
 
     def new_arrivals(self, limit: int = 6) -> list[Hit]:
         """The newest titles for the attract screen."""
+
+    def room(self, room: str | None) -> list[PlaceView]:
+        """Every place of a room, to draw its plan with one place highlighted."""
+
+    def cover(self, isbns: tuple[str, ...], barcodes: tuple[str, ...] = ()) -> Path | None:
+        """A cover image the librarian provided (by ISBN or copy barcode), or None."""
 
 
 @runtime_checkable
@@ -144,7 +156,10 @@ class CirculationBackend(Protocol):
 
 @runtime_checkable
 class ReceiptPrinter(Protocol):
-    """A slip printer; ``print_receipt`` returns False when nothing came out."""
+    """A slip printer; ``print_receipt`` returns False when nothing came out; ``available``
+    False means the terminal has none (no receipt is offered)."""
+
+    available: bool
 
     def print_receipt(self, receipt: Receipt) -> bool:
         """Print one checkout receipt (`library.circulation.receipts.Receipt`)."""
@@ -152,6 +167,8 @@ class ReceiptPrinter(Protocol):
 
 class NoPrinter:
     """The printer of a terminal without one: never prints."""
+
+    available = False
 
     def print_receipt(self, receipt: Receipt) -> bool:
         """Nothing is printed."""

@@ -15,6 +15,7 @@ RATE = 22050
 TUNES = {
     "success": ((880, 0.12), (1320, 0.18)),
     "error": ((220, 0.18), (0, 0.06), (196, 0.28)),
+    "info": ((660, 0.14),),  # heard, nothing went wrong: a book kept until the card comes
 }
 
 

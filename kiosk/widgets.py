@@ -147,10 +147,10 @@ class FactRow(BoxLayout):
 
 
 class FlashBox(BoxLayout):
-    """The big coloured message after a scan."""
+    """The big coloured message after a scan: green, red, or blue for a neutral hint."""
 
     text = StringProperty("")
-    ok = BooleanProperty(True)
+    ok = ObjectProperty(True, allownone=True)  # True, False or None (neutral)
     lines = ListProperty([])
 
 

@@ -109,6 +109,8 @@ def run(args, ctx) -> int:  # noqa: ANN001
               "the system", file=sys.stderr)
     options = KioskOptions(
         school=st.school.name, language=st.ui.language, idle_timeout_s=st.ui.idle_timeout_s,
+        personal_idle_s=st.ui.personal_idle_timeout_s,
+        returns=st.places.returns, return_note=st.places.return_note,
         large_text=st.ui.large_text, size=args.size, demo=args.demo, service_pin=pin,
         fullscreen=args.fullscreen if args.fullscreen is not None else not (args.demo or args.fakes),
         cache_dir=cache,

@@ -16,10 +16,13 @@ class ReturnPresenter(FlowHooks):
     """Scan books one after another; no reader card is needed to return."""
 
     def __init__(self, circulation: CirculationBackend, *, terminal: str | None = None,
-                 today: Callable[[], dt.date] = dt.date.today):
+                 today: Callable[[], dt.date] = dt.date.today, returns: str = "cart",
+                 return_note: str = ""):
         self.circulation = circulation
         self.terminal = terminal
         self.today = today
+        self.returns = returns  # [places] returns: cart | shelf | desk
+        self.return_note = return_note  # [places] return_note: the library's own words
         self.flow: SelfReturnFlow | None = None
         self.reset()
 
@@ -40,27 +43,38 @@ class ReturnPresenter(FlowHooks):
         self._heard = False
         self.flow.scan(code)
         if not self._heard:  # the flow ignores a book returned twice
-            self.flash = Flash(_("This book is already returned."), True)
+            self.flash = Flash(_("This book is already returned. Put it on the return cart."),
+                               None)
         return self.flash
 
+    def where_to(self, place: str | None) -> str:
+        """Where a returned book goes, by the library's choice ([places] returns)."""
+        if self.return_note:
+            return self.return_note
+        if self.returns == "desk":
+            return _("Give it to the librarian.")
+        if self.returns == "shelf" and place:
+            return _("Put it back in its place: {place}.").format(place=place)
+        return _("Put it on the return cart.")
+
     def item_done(self, result: ItemResult) -> None:
-        """One book taken back (with where to put it) or refused."""
+        """One book taken back (with where to put it) or refused; a reader card shown here
+        only gets a hint, and a book refused again replaces its earlier line."""
         self._heard = True
+        if result.error is not None and result.error.code == "reader_card":
+            self.flash = Flash(return_refusal("reader_card"), None)
+            return
         title = item_title(result)
         if result.ok:
             out = result.outcome
-            if out.shelf:
-                place = _("Put it on the shelf {mark}.").format(mark=out.shelf)
-            else:
-                place = _("Put it on the return cart.")
-            text = _("Returned. Thank you!") + " " + place
+            text = _("Returned. Thank you!") + " " + self.where_to(out.place)
             late = (self.today() - out.due_date).days if out.due_date else 0
             if late > 0:
-                text += " " + _("It was {days} late.").format(days=days(late))
+                text += " " + _("It came back {days} after the due date.").format(days=days(late))
         else:
             text = return_refusal(result.error.code)
         row = ItemRow(result.code, title, text, result.ok)
-        self.items.append(row)
+        self.items = [i for i in self.items if i.ok or i.barcode != result.code] + [row]
         self.flash = Flash(f"{title}\n{text}", result.ok)
 
     @property

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kiosk.i18n import _, ngettext
-from kiosk.presenters.messages import due_text, reader_refusal, refusal
+from kiosk.i18n import _, nsay, say
+from kiosk.presenters.messages import due_text, reader_refusal, refusal, restriction
 from kiosk.services import CirculationBackend, ReceiptPrinter
 from library.circulation import errors as E
 from library.circulation.flows import FlowHooks, ItemResult, SelfCheckoutFlow, Step
@@ -33,15 +33,17 @@ class ItemRow:
 
 @dataclass(frozen=True)
 class Flash:
-    """The big coloured message after a scan, with the sound to play (success | error)."""
+    """The big coloured message after a scan, with the sound to play: ``ok`` True (green,
+    success), False (red, error) or None (neutral: heard, nothing went wrong). An empty text
+    only sounds (the screen already says it, e.g. the greeting)."""
 
     text: str
-    ok: bool
+    ok: bool | None
 
     @property
     def sound(self) -> str:
         """Name of the sound."""
-        return "success" if self.ok else "error"
+        return "info" if self.ok is None else "success" if self.ok else "error"
 
 
 def item_title(result: ItemResult) -> str:
@@ -53,7 +55,7 @@ def item_title(result: ItemResult) -> str:
         return title
     if result.error is not None and result.error.code == "item_not_found":
         return _("Unknown book")
-    return _("Book {code}").format(code=result.code)
+    return _("Book with the code {code}").format(code=result.code)
 
 
 class PinEntry:
@@ -126,7 +128,7 @@ class CheckoutPresenter(FlowHooks):
         self._heard = False
         self.flow.scan(code)
         if not self._heard and any(i.ok and i.barcode == code for i in self.items):
-            self.flash = Flash(refusal("duplicate"), False)
+            self.flash = Flash(say("This book is already in your list.", self.formal), None)
         elif not self._heard:
             return None
         return self.flash
@@ -161,42 +163,53 @@ class CheckoutPresenter(FlowHooks):
 
     # --- flow hooks -----------------------------------------------------------------------------
     def need_card(self) -> None:
-        """A book before the card."""
+        """A book before the card: it is kept and lent after the card (not an error)."""
         self._heard = True
-        self.flash = Flash(_("First show your library card, then the books."), False)
+        self.flash = Flash(_("Got it. Now show your library card: the book will be checked "
+                             "out right after it."), None)
 
     def need_pin(self, reader: ReaderView) -> None:
         """Ask for the PIN on the keypad."""
         self._heard = True
         self.state = "pin"
-        self.flash = Flash(_("Enter your PIN"), True)
+        self.reader = reader
+        self.flash = Flash(say("Enter your PIN", reader.formal), None)
 
     def reader_identified(self, reader: ReaderView) -> None:
-        """Greet the reader; the app counts the visit."""
+        """Greet the reader (once: the greeting line), or say at once why no book can be
+        lent; the app counts the visit."""
         self._heard = True
         self.reader = reader
         self.state = "books"
-        self.flash = Flash(self.greeting, True)
+        if reader.restriction:
+            self.flash = Flash(restriction(reader.restriction, reader.restriction_note,
+                                           reader.formal), False)
+        else:
+            self.flash = Flash("", True)  # the sound only: the greeting line says hello
         if self.on_reader is not None:
             self.on_reader(reader)
 
     def reader_refused(self, error: E.CirculationError) -> None:
         """Unknown or blocked card, wrong PIN, another card mid-session."""
         self._heard = True
-        self.flash = Flash(reader_refusal(error.code), False)
+        self.flash = Flash(reader_refusal(error.code, self.formal), False)
 
     def item_done(self, result: ItemResult) -> None:
-        """A book accepted or refused."""
+        """A book accepted or refused; a book refused again replaces its earlier line."""
         self._heard = True
+        if result.error is not None and result.error.code == "finish_first":
+            # The server found a reader card where a book was expected: another reader's.
+            self.flash = Flash(reader_refusal("finish_first", self.formal), False)
+            return
         title = item_title(result)
         if result.ok:
             due = result.outcome.due_date
             text = due_text(due) if due else _("Noted: the due date comes when the server is back.")
         else:
-            text = refusal(result.error.code)
+            text = refusal(result.error.code, self.formal)
         row = ItemRow(result.code, title, text, result.ok)
-        self.items.append(row)
-        self.flash = Flash(f"{title}\n{text}" if result.ok else text, result.ok)
+        self.items = [i for i in self.items if i.ok or i.barcode != result.code] + [row]
+        self.flash = Flash(f"{title}\n{text}", result.ok)
 
     def want_receipt(self, receipt: Receipt) -> bool:
         """Keep it: the reader decides on the done page («Печатать чек»)."""
@@ -216,13 +229,25 @@ class CheckoutPresenter(FlowHooks):
         return sum(item.ok for item in self.items)
 
     @property
+    def refused(self) -> int:
+        """How many books were refused (each once)."""
+        return sum(not item.ok for item in self.items)
+
+    @property
+    def formal(self) -> bool:
+        """Teachers are addressed with «Вы»."""
+        return self.reader is not None and self.reader.formal
+
+    @property
     def greeting(self) -> str:
-        """'Привет, Маша!'."""
-        if self.reader is None:
+        """«Привет, Маша!» to a pupil, «Здравствуйте, Мария Петровна!» to a teacher."""
+        reader = self.reader
+        if reader is None or self.state == "pin":
             return ""
-        if not self.reader.first_name:
-            return _("Hello!")
-        return _("Hello, {name}!").format(name=self.reader.first_name)
+        name = " ".join(x for x in (reader.first_name, reader.patronymic) if x)
+        if not name:
+            return say("Hello!", reader.formal)
+        return say("Hello, {name}!", reader.formal).format(name=name)
 
     @property
     def prompt(self) -> str:
@@ -230,27 +255,46 @@ class CheckoutPresenter(FlowHooks):
         if self.state == "card":
             return _("Show your library card")
         if self.state == "pin":
-            return _("Enter your PIN")
+            return say("Enter your PIN", self.formal)
+        if self.state == "books" and self.reader is not None and self.reader.restriction:
+            return say("Talk to the librarian", self.formal)
         if self.state == "books":
-            return _("Show the barcode of the book")
-        return _("Thank you!")
+            return say("Show the barcode of the book", self.formal)
+        if self.lent:
+            return say("Thank you!", self.formal)
+        return _("No books checked out")
+
+    @property
+    def has_printer(self) -> bool:
+        """A receipt can be offered at all (a terminal without a printer never offers it)."""
+        return bool(getattr(self.printer, "available", True))
 
     @property
     def can_print(self) -> bool:
         """Show «Печатать чек»."""
-        return self.state == "done" and self.receipt is not None and not self.receipt_printed
+        return (self.state == "done" and self.receipt is not None and not self.receipt_printed
+                and self.has_printer)
 
     @property
     def summary(self) -> str:
         """The text of the done state."""
         lent = self.lent
         if not lent:
-            return _("No books were checked out.")
-        text = ngettext("You took {n} book.", "You took {n} books.", lent).format(n=lent)
+            if self.refused:
+                return say("Put the books back on the shelf or give them to the librarian, as "
+                           "each line below says.", self.formal)
+            return say("You did not show any book. Come back when you find one!", self.formal)
+        text = nsay("You are taking {n} book home.", "You are taking {n} books home.", lent,
+                    self.formal).format(n=lent)
+        if self.refused:
+            text += " " + say("The books that were not checked out go back on the shelf or "
+                              "to the librarian.", self.formal)
         if self.receipt_printed:
-            return text + " " + _("Take your receipt.")
+            return text + " " + say("Take your receipt.", self.formal)
         if self.receipt_printed is False:
-            return text + " " + _("Receipt not printed: the printer is unavailable. Remember "
-                                  "the return dates.")
-        return text + " " + _("Remember the return dates or print a receipt.")
+            return text + " " + say("The receipt did not print: remember the return dates.",
+                                    self.formal)
+        if not self.has_printer:
+            return text + " " + say("Remember the return dates.", self.formal)
+        return text + " " + say("Remember the return dates or print a receipt.", self.formal)
 

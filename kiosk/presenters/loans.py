@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kiosk.i18n import _
+from kiosk.i18n import _, say
 from kiosk.presenters.checkout import Flash, PinEntry
 from kiosk.presenters.messages import days, due_text, reader_refusal, renewal_refusal
 from kiosk.services import CirculationBackend
@@ -94,18 +94,19 @@ class LoansPresenter(FlowHooks):
     def need_pin(self, reader: ReaderView) -> None:
         """Ask for the PIN."""
         self.state = "pin"
-        self.flash = Flash(_("Enter your PIN"), True)
+        self.reader = reader
+        self.flash = Flash(say("Enter your PIN", reader.formal), None)
 
     def reader_identified(self, reader: ReaderView) -> None:
         """Load the loans; the app counts the visit."""
         self.use_reader(reader)
-        self.flash = Flash(self.heading, True)
+        self.flash = Flash("", True)  # the heading greets; the sound says the card was read
         if self.on_reader is not None:
             self.on_reader(reader)
 
     def reader_refused(self, error: E.CirculationError) -> None:
         """Unknown card or wrong PIN."""
-        self.flash = Flash(reader_refusal(error.code), False)
+        self.flash = Flash(reader_refusal(error.code, self.formal), False)
 
     # --- renewals -------------------------------------------------------------------------------
     def renew(self, loan_id: int) -> Flash:
@@ -115,7 +116,7 @@ class LoansPresenter(FlowHooks):
         if result.ok:
             text = _("Renewed. {due}").format(due=due_text(result.outcome.due_date))
         else:
-            text = renewal_refusal(result.error.code)
+            text = renewal_refusal(result.error.code, self.formal)
         self.outcomes[loan_id] = (text, result.ok)
         self.flash = Flash(text, result.ok)
         return self.flash
@@ -126,11 +127,17 @@ class LoansPresenter(FlowHooks):
         if self.state == "card":
             return _("Show your library card to see your books")
         if self.state == "pin":
-            return _("Enter your PIN")
-        name = self.reader.first_name if self.reader else ""
+            return say("Enter your PIN", self.formal)
+        reader = self.reader
+        name = " ".join(x for x in (reader.first_name, reader.patronymic) if x) if reader else ""
         if not self.loans:
-            return _("{name}, you have no books now.").format(name=name)
-        return _("{name}, your books:").format(name=name)
+            return say("{name}, you have no books now.", self.formal).format(name=name)
+        return say("{name}, your books:", self.formal).format(name=name)
+
+    @property
+    def formal(self) -> bool:
+        """Teachers are addressed with «Вы»."""
+        return self.reader is not None and self.reader.formal
 
     @property
     def rows(self) -> list[LoanRow]:

@@ -158,7 +158,7 @@ class MediaPresenter:
         if self.port is None:
             return _("There is no media station here.")
         if self.query:
-            return _("«{q}»: {n}").format(q=self.query, n=len(self.items))
+            return _("“{q}”: {n}").format(q=self.query, n=len(self.items))
         return _("Media library: {n}").format(n=len(self.items))
 
     @property

@@ -1,10 +1,15 @@
-"""Friendly texts for refusal codes, dates and counts, in the current language."""
+"""Friendly texts for refusal codes, dates and counts, in the current language.
+
+Everything said to a reader goes through `say`: «ты» to pupils, «Вы» to teachers (``formal``).
+A refusal always says what to do with the book in the reader's hands: put it back where it was
+taken from, or give it to the librarian.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from kiosk.i18n import N_, _, ngettext, pgettext
+from kiosk.i18n import N_, _, ngettext, pgettext, say
 
 MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
           N_("July"), N_("August"), N_("September"), N_("October"), N_("November"),
@@ -13,62 +18,92 @@ WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Fr
             N_("Saturday"), N_("Sunday"))
 
 
-def refusal(code: str) -> str:
-    """Why a book cannot be taken, said to a child."""
+def refusal(code: str, formal: bool = False) -> str:
+    """Why a book cannot be taken, and what to do with it."""
     texts = {
-        "item_not_found": _("This book is not in our catalogue. Please give it to the librarian."),
-        "item_on_loan": _("This copy is already checked out to someone. Please show it to the "
-                          "librarian."),
-        "already_yours": _("You already have this book."),
-        "not_for_loan": _("This book stays in the library: you can read it in the reading room."),
-        "reader_blocked": _("Your card is blocked. Please talk to the librarian."),
-        "has_overdue": _("Please return your overdue books first."),
-        "limit_reached": _("You have as many books as you can take. Return one first."),
-        "reserved": _("This book is reserved for another reader."),
-        "duplicate": _("This book is already in your list."),
-        "has_lost": _("You have a lost book: please talk to the librarian."),
-        "age_restricted": _("This book is for older readers."),
-        "item_unavailable": _("This copy cannot be lent now. Please show it to the librarian."),
-        "offline_refused": _("No connection to the library server: books cannot be checked out "
-                             "now. Please ask the librarian."),
+        "item_not_found": say("This book is not in our catalogue. Give it to the librarian.",
+                              formal),
+        "item_on_loan": say("This copy is still checked out to someone. Give it to the "
+                            "librarian.", formal),
+        "already_yours": say("You already have this book.", formal),
+        "not_for_loan": say("This book stays in the library: read it in the reading room, then "
+                            "put it back on the shelf.", formal),
+        "reader_blocked": say("Your card is blocked. Put the book back on the shelf and talk "
+                              "to the librarian.", formal),
+        "has_overdue": say("First return your overdue books. Put this one back on the shelf "
+                           "for now.", formal),
+        "limit_reached": say("You have as many books as you can take. Return one first; put "
+                             "this one back on the shelf.", formal),
+        "reserved": say("This book is kept for another reader. Give it to the librarian.",
+                        formal),
+        "has_lost": say("You have a lost book: talk to the librarian. Put this one back on "
+                        "the shelf.", formal),
+        "age_restricted": say("This book is for older readers. Put it back on the shelf.",
+                              formal),
+        "item_unavailable": say("This copy cannot be lent now. Give it to the librarian.",
+                                formal),
+        "offline_refused": say("No connection to the library server: books cannot be checked "
+                               "out now. Give the book to the librarian.", formal),
     }
-    return texts.get(code, _("The book cannot be checked out here. Please ask the librarian."))
+    return texts.get(code, say("This book cannot be checked out here. Give it to the "
+                               "librarian.", formal))
 
 
-def reader_refusal(code: str) -> str:
+def reader_refusal(code: str, formal: bool = False) -> str:
     """Why a card (or PIN) was not accepted."""
     texts = {
-        "reader_blocked": _("Your card is blocked. Please talk to the librarian."),
-        "wrong_pin": _("Wrong PIN. Try again."),
-        "finish_first": _("Press «Done» first: then the next reader can show a card."),
-        "offline_refused": _("No connection to the library server: please ask the librarian."),
-        "too_many_attempts": _("Too many attempts. Please ask the librarian."),
+        "reader_blocked": say("Your card is blocked. Talk to the librarian.", formal),
+        "wrong_pin": say("Wrong PIN. Try again.", formal),
+        "finish_first": say("This is another reader's card: press “Done” first.", formal),
+        "offline_refused": say("No connection to the library server: ask the librarian.",
+                               formal),
+        "too_many_attempts": say("Too many attempts. Ask the librarian.", formal),
     }
-    return texts.get(code, _("This is not a reader card we know. Show your library card."))
+    return texts.get(code, _("This is not a library card we know. Show your library card."))
+
+
+def restriction(code: str, note: str | None = None, formal: bool = False) -> str:
+    """Why a reader cannot borrow now, told when the card is shown, with what to do."""
+    texts = {
+        "reader_blocked": say("You cannot take books now: your card is blocked. Talk to the "
+                              "librarian.", formal),
+        "has_overdue": say("You cannot take books now: first return your overdue books "
+                           "(“My books” shows which).", formal),
+        "has_lost": say("You cannot take books now: a book you took is lost. Talk to the "
+                        "librarian.", formal),
+    }
+    text = texts.get(code, say("You cannot take books now. Talk to the librarian.", formal))
+    if note:
+        text += "\n" + _("The librarian's note: {note}").format(note=note)
+    return text
 
 
 def return_refusal(code: str) -> str:
-    """Why a book could not be returned here."""
+    """Why a book could not be returned here, and what to do with it."""
     texts = {
         "not_on_loan": _("This book was not checked out. Put it on the return cart."),
-        "offline_refused": _("No connection to the library server. Please give the book to "
-                             "the librarian."),
+        "reader_card": _("This is a library card. To return a book, show the barcode on the "
+                         "book."),
+        "offline_refused": _("No connection to the library server. Give the book to the "
+                             "librarian."),
     }
-    return texts.get(code, _("This book is not from our library. Please give it to the "
-                             "librarian."))
+    return texts.get(code, _("This book is not from our library. Give it to the librarian."))
 
 
-def renewal_refusal(code: str) -> str:
+def renewal_refusal(code: str, formal: bool = False) -> str:
     """Why a loan cannot be renewed."""
     texts = {
-        "overdue_no_renew": _("Overdue books cannot be renewed. Please bring it back."),
-        "renewal_limit": _("This book has been renewed too many times."),
-        "reserved": _("Another reader is waiting for this book."),
+        "overdue_no_renew": say("Overdue books cannot be renewed. Bring it back, please.",
+                                formal),
+        "renewal_limit": say("This book has been renewed too many times. Bring it back, "
+                             "please.", formal),
+        "reserved": say("Another reader is waiting for this book. Bring it back, please.",
+                        formal),
         "renewal_not_allowed": _("This book cannot be renewed."),
         "offline_refused": _("No connection to the library server: renewing needs it. Try "
                              "later."),
     }
-    return texts.get(code, _("Cannot renew. Please ask the librarian."))
+    return texts.get(code, say("Cannot renew. Ask the librarian.", formal))
 
 
 def day_month(day: dt.date) -> str:

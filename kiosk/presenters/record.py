@@ -91,14 +91,14 @@ class RecordPresenter:
             return _("The library has no copies of this book.")
         text = _("Shelf mark: {mark}").format(mark=shelf.shelf_mark or "—")
         if shelf.collection:
-            text += "\n" + _("Section: «{name}»").format(name=shelf.collection)
+            text += "\n" + _("Section: “{name}”").format(name=shelf.collection)
         return text
 
     @property
     def how_to_take(self) -> str:
         """The hint on how to get the book."""
         if self.available:
-            return _("Take the book from the shelf, then press «Check out a book» on the main "
+            return _("Take the book from the shelf, then press “Check out a book” on the main "
                      "screen and show your card.")
         if any(c.status == "not_for_loan" for c in self.record.copies):
             return _("This book can be read in the reading room. Ask the librarian.")

@@ -113,14 +113,14 @@ class SearchPresenter:
         if self.state == "empty":
             return _("Type a title, an author or a topic")
         if self.state == "no_results":
-            return _("Nothing found for «{q}»").format(q=self.page.query)
+            return _("Nothing found for “{q}”").format(q=self.page.query)
         return _("Found: {books}").format(books=books(self.page.total))
 
     @property
     def suggestion(self) -> str:
         """'Did you mean …?' text, or ''."""
         if self.page and self.page.suggestion:
-            return _("Did you mean «{s}»?").format(s=self.page.suggestion)
+            return _("Did you mean “{s}”?").format(s=self.page.suggestion)
         return ""
 
     @property

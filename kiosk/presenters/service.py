@@ -98,7 +98,7 @@ class ServicePresenter:
             if self.info.checks is None:
                 return [(_("Devices"), _("Device checks are not available here."), True)]
             if self.checks is None:
-                return [(_("Devices"), _("Press «Check devices»."), True)]
+                return [(_("Devices"), _("Press “Check devices”."), True)]
             return [(name, f"{_(STATUS.get(status, status))} — {detail}", status == "OK")
                     for name, status, detail in self.checks]
         if self.section == "figures":

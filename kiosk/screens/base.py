@@ -21,6 +21,10 @@ class KioskScreen(Screen):
     def refresh(self) -> None:
         """Copy the presenter's view state into the widgets."""
 
+    def idle_kind(self) -> str:
+        """general | personal (shows a reader's data: a shorter idle) | closing (thank-you page)."""
+        return "general"
+
     def on_scan(self, code: str) -> None:
         """A barcode arrived while this screen is shown."""
 
@@ -33,3 +37,4 @@ class KioskScreen(Screen):
         if flash is not None:
             self.kiosk.play(flash.sound)
         self.refresh()
+        self.kiosk.screen_changed()

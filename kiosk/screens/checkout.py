@@ -3,22 +3,13 @@ done with «Печатать чек»."""
 
 from __future__ import annotations
 
-from kivy.clock import Clock
-
 from kiosk.i18n import _
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets import ItemRow
 
-DONE_SHOW_S = 12.0  # the thank-you page stays this long, then the session ends
-
 
 class CheckoutScreen(KioskScreen):
     """Renders `CheckoutPresenter`."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._end = Clock.create_trigger(lambda _dt: self.kiosk.end_session("finished"),
-                                         DONE_SHOW_S)
 
     @property
     def presenter(self):  # noqa: ANN201
@@ -38,14 +29,14 @@ class CheckoutScreen(KioskScreen):
         """«Done»."""
         self.kiosk.guard(self.presenter.finish, "finish")
         self.refresh()
-        self._end()
+        self.kiosk.screen_changed()  # the thank-you page ends the session by itself
 
     def print_receipt(self) -> None:
         """«Печатать чек»."""
         printed = self.kiosk.guard(self.presenter.print_receipt, "receipt")
         self.kiosk.play("success" if printed else "error")
         self.refresh()
-        self._end()
+        self.kiosk.user_activity()  # a fresh thank-you countdown after printing
 
     def action(self) -> None:
         """The big green button: «Done» while scanning, «Finish» on the thank-you page."""
@@ -56,8 +47,12 @@ class CheckoutScreen(KioskScreen):
 
     def reset(self, reason: str = "cancelled") -> None:
         """End of session."""
-        self._end.cancel()
         self.presenter.reset(reason)
+
+    def idle_kind(self) -> str:
+        """The reader's name and books are on show after the card; the thank-you page closes."""
+        state = self.presenter.state
+        return "closing" if state == "done" else "personal" if state != "card" else "general"
 
     def refresh(self) -> None:
         """Render the presenter."""
@@ -66,7 +61,7 @@ class CheckoutScreen(KioskScreen):
         done, pin = p.state == "done", p.state == "pin"
         ids.prompt.text = p.prompt
         ids.greeting.text = p.summary if done else p.greeting
-        ids.flash.text = p.flash.text if (p.flash and not (pin and p.flash.ok)) else ""
+        ids.flash.text = p.flash.text if (p.flash and (not pin or p.flash.ok is False)) else ""
         ids.flash.ok = p.flash.ok if p.flash else True
         ids.pin.text = p.pin.masked
         ids.pinbox.height = self.kiosk.theme.button_h * 4.1 if pin else 0

@@ -38,6 +38,10 @@ class LoansScreen(KioskScreen):
         """End of session."""
         self.presenter.reset(reason)
 
+    def idle_kind(self) -> str:
+        """Loans are personal as soon as a card was shown."""
+        return "general" if self.presenter.state == "card" else "personal"
+
     def refresh(self) -> None:
         """Render the presenter."""
         p = self.presenter
@@ -46,7 +50,7 @@ class LoansScreen(KioskScreen):
         card, pin = p.state == "card", p.state == "pin"
         ids.camera.opacity = 1 if card else 0
         ids.camera.size_hint_x = 0.42 if card else 0.001
-        ids.flash.text = p.flash.text if (p.flash and (card or (pin and not p.flash.ok))) else ""
+        ids.flash.text = p.flash.text if (p.flash and (card or (pin and p.flash.ok is False))) else ""
         ids.pin.text = p.pin.masked
         ids.pinbox.height = self.kiosk.theme.button_h * 4.1 if pin else 0
         ids.pinbox.opacity = 1 if pin else 0

@@ -386,7 +386,11 @@ class CirculationService:
         facts = ReaderFacts(reader.category, reader.class_name, reader.blocked,
                             int(n_open), int(n_overdue), int(n_lost))
         item = ItemFacts(copy.status, copy.item_type or "book", copy.age_min, copy.title)
-        due = checkout_due(self.policy, facts, item, today)
+        try:
+            due = checkout_due(self.policy, facts, item, today)
+        except E.CirculationError as exc:
+            exc.params.setdefault("title", copy.title)  # the kiosk names the refused book
+            raise
         new_status = transition(copy.status, "checkout")
         now = utcnow()
         loan_id = conn.execute(Q.INSERT_LOAN, {

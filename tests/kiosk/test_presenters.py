@@ -71,7 +71,7 @@ def test_search_no_results_suggests_and_helps(fakes):
     p.search()
     assert p.state == "no_results"
     assert p.heading == "По запросу «динозвры» ничего не нашлось"
-    assert p.suggestion == "Возможно, вы искали «динозавры»?"
+    assert p.suggestion == "Может, ты имеешь в виду «динозавры»?"
     assert len(p.hints) == 3
 
 
@@ -107,25 +107,31 @@ def test_checkout_flow_card_books_receipt(fakes):
     _, circulation, printer = fakes
     seen = []
     p = CheckoutPresenter(circulation, printer, "ИБЦ", on_reader=seen.append)
-    assert p.prompt == "Покажите читательский билет"
-    flash = p.scan("200001")  # a book before the card: the flow keeps it for after the card
-    assert not flash.ok and p.state == "card" and "билет" in flash.text
+    assert p.prompt == "Покажи читательский билет"
+    flash = p.scan("200001")  # a book before the card: kept for after the card, not an error
+    assert flash.ok is None and flash.sound == "info" and p.state == "card"
+    assert "билет" in flash.text and "запомнили" in flash.text
     flash = p.scan("100001")
     assert p.state == "books" and [r.card for r in seen] == ["100001"]
-    assert p.prompt == "Покажите штрих-код книги"
+    assert flash.text == "Денискины рассказы\nВернуть до 19 марта"  # the kept book, lent now
+    assert p.greeting == "Привет, Маша!" and p.prompt == "Покажи штрих-код книги"
     assert [i.barcode for i in p.items] == ["200001"] and p.items[0].ok  # the pending book
     refused = p.scan("200006")
     assert not refused.ok and refused.sound == "error" and "читальном зале" in refused.text
+    assert refused.text.startswith("Энциклопедия динозавров\n")  # refused books by title
+    assert "поставь обратно на полку" in refused.text  # and where the book goes
     dup = p.scan("200001")  # the same book twice: the flow ignores it, the screen says so
-    assert not dup.ok and "уже есть в списке" in dup.text
+    assert dup.ok is None and "уже есть в списке" in dup.text
     ok = p.scan("200003")
     assert ok.ok and ok.sound == "success" and "Вернуть до 19 марта" in ok.text
     assert [i.ok for i in p.items] == [True, False, True]
     p.finish()
     assert p.state == "done" and p.receipt is not None and p.can_print
-    assert p.summary.startswith("Вы взяли 2 книги.")
+    assert p.prompt == "Спасибо!"
+    assert p.summary.startswith("Ты берёшь домой 2 книги.")
+    assert "не выданы, поставь обратно на полку" in p.summary
     assert p.print_receipt() and not p.can_print
-    assert p.summary == "Вы взяли 2 книги. Возьмите чек."
+    assert p.summary.endswith("Возьми чек.")
     receipt = printer.printed[0]
     assert [ln.title for ln in receipt.lines] == ["Денискины рассказы",
                                                   "Приключения Незнайки и его друзей"]
@@ -138,29 +144,70 @@ def test_checkout_refusals_and_jammed_printer(fakes):
     _, circulation, printer = fakes
     printer.working = False
     p = CheckoutPresenter(circulation, printer)
-    assert "заблокирован" in p.scan("100002").text
-    assert p.state == "card"
-    p.scan("100003")  # has an overdue loan
+    blocked = p.scan("100002")  # the card says why at once, in plain words
+    assert not blocked.ok and "билет заблокирован" in blocked.text
+    assert "не сдан учебник «Математика. 5 класс»" in blocked.text
+    p.reset()
+    told = p.scan("100003")  # has an overdue loan: told at the card
+    assert not told.ok and "сначала верни просроченные" in told.text
     flash = p.scan("200001")
-    assert not flash.ok and flash.text == "Сначала верните просроченные книги."
-    assert "«Готово»" in p.scan("100001").text  # another card mid-session
+    assert not flash.ok and flash.text == ("Денискины рассказы\nСначала верни просроченные "
+                                           "книги. Эту книгу пока поставь обратно на полку.")
+    other = p.scan("100001")  # another reader's card mid-session
+    assert other.text == "Это билет другого читателя: сначала нажми «Готово»."
+    again = p.scan("200001")  # a refused book shown again: one line, not two
+    assert not again.ok and len(p.items) == 1
     p.finish()
-    assert p.receipt is None and p.summary == "Книги не выданы."
+    assert p.receipt is None and p.prompt == "Книги не выданы"  # no thanks when all refused
+    assert "Спасибо" not in p.summary and "отдай библиотекарю" in p.summary
     p.reset()
     p.scan("100001")
     p.scan("200003")
     p.scan("200005")
     p.finish()
     assert not p.print_receipt()
-    assert p.summary == ("Вы взяли 2 книги. Чек не напечатан: принтер недоступен. "
-                         "Запомните даты возврата.")
+    assert p.summary == ("Ты берёшь домой 2 книги. Чек не напечатался — запомни даты "
+                         "возврата.")
+
+
+def test_checkout_offers_no_receipt_without_a_printer(fakes):
+    from kiosk.services import NoPrinter
+
+    p = CheckoutPresenter(fakes[1], NoPrinter())
+    p.scan("100001")
+    p.scan("200003")
+    p.finish()
+    assert p.receipt is not None and not p.can_print
+    assert p.summary == "Ты берёшь домой 1 книгу. Запомни даты возврата."
+
+
+def test_checkout_speaks_formally_to_a_teacher(fakes):
+    p = CheckoutPresenter(fakes[1], fakes[2])
+    p.scan("100005")
+    assert p.greeting == "Здравствуйте, Мария Петровна!"
+    assert p.prompt == "Покажите штрих-код книги"
+    assert p.scan("100001").text == "Это билет другого читателя: сначала нажмите «Готово»."
+    p.scan("200003")
+    p.finish()
+    assert p.summary.startswith("Вы берёте 1 книгу.")
+
+
+def test_checkout_hears_a_reader_card_from_the_server_as_another_card(fakes):
+    """A terminal cannot tell cards from unknown books: the server answers finish_first."""
+    from library.circulation import errors as E
+    from library.circulation.flows import ItemResult
+
+    p = CheckoutPresenter(fakes[1], fakes[2])
+    p.scan("100001")
+    p.item_done(ItemResult("2000000183", error=E.FinishFirst()))
+    assert p.items == [] and "билет другого читателя" in p.flash.text
 
 
 def test_checkout_asks_the_pin_of_a_reader_who_has_one(fakes):
     _, circulation, printer = fakes
     p = CheckoutPresenter(circulation, printer)
     p.scan("100004")
-    assert p.state == "pin" and p.prompt == "Введите PIN-код"
+    assert p.state == "pin" and p.prompt == "Введи PIN-код"
     for key in "1111":
         p.press_pin(key)
     assert p.pin.masked == "••••"
@@ -169,7 +216,7 @@ def test_checkout_asks_the_pin_of_a_reader_who_has_one(fakes):
     for key in "43219":
         p.press_pin(key)
     p.press_pin("back")
-    assert p.press_pin("ok").text == "Привет, Оля!" and p.state == "books"
+    assert p.press_pin("ok").ok and p.greeting == "Привет, Оля!" and p.state == "books"
     assert p.scan("200001").ok
 
 
@@ -196,12 +243,26 @@ def test_idle_reset_ends_the_flow_as_idle(fakes):
 def test_return_says_where_to_put(fakes):
     p = ReturnPresenter(fakes[1], today=lambda: TODAY)
     late = p.scan("200004")
-    assert late.ok and "тележку" in late.text and "3 дня" in late.text
+    assert late.ok and "Положи её на тележку возврата." in late.text
+    assert "Срок возврата прошёл 3 дня назад." in late.text
     on_time = p.scan("200010")
-    assert on_time.ok and "Поставьте её на полку 84(4Вел) К98." in on_time.text
-    assert "уже возвращена" in p.scan("200010").text
+    assert on_time.ok and "тележку возврата" in on_time.text and "84(4Вел)" not in on_time.text
+    assert "уже сдана" in p.scan("200010").text
     assert not p.scan("999").ok
+    assert not p.scan("999").ok and len(p.items) == 3  # the same refusal is not listed twice
     assert "не была выдана" in p.scan("200001").text
+    card = p.scan("100001")  # a reader card shown to the return screen
+    assert card.ok is None and "покажи штрих-код на книге" in card.text and len(p.items) == 4
+
+
+@pytest.mark.parametrize(("returns", "note", "expected"), [
+    ("shelf", "", "Поставь её на место: Стеллаж 3 — зарубежные писатели."),
+    ("desk", "", "Отдай её библиотекарю."),
+    ("cart", "Положи книгу в ящик у двери.", "Положи книгу в ящик у двери."),
+])
+def test_return_follows_the_library_setting(fakes, returns, note, expected):
+    p = ReturnPresenter(fakes[1], today=lambda: TODAY, returns=returns, return_note=note)
+    assert expected in p.scan("200010").text
 
 
 def test_loans_overdue_and_renew(fakes):
@@ -210,7 +271,7 @@ def test_loans_overdue_and_renew(fakes):
     assert not p.scan("nope").ok
     assert not p.scan("200001").ok and p.state == "card"  # a book here never lends
     p.scan("100003")
-    assert p.heading == "Аня, ваши книги:" and len(seen) == 1
+    assert p.heading == "Аня, твои книги:" and len(seen) == 1
     assert len(p.loans) == 2  # the scanned book was not checked out
     overdue, fine = p.rows
     assert overdue.overdue and overdue.due == "Просрочена на 3 дня" and not overdue.can_renew
@@ -228,19 +289,34 @@ def test_loans_with_pin(fakes):
     for key in "4321":
         p.press_pin(key)
     p.press_pin("ok")
-    assert p.state == "list" and p.heading == "Оля, сейчас у вас нет книг."
+    assert p.state == "list" and p.heading == "Оля, сейчас у тебя нет книг."
 
 
 def test_idle_timer_counts_down_and_expires():
     t = IdleTimer(10, warn_s=3)
     assert t.countdown_text == "" and not t.tick(100)
     t.start(0)
-    assert t.countdown_text == "10 с"
+    assert t.countdown_text == "10 секунд"
     assert not t.tick(6) and not t.warning
     t.touch(6)
-    assert not t.tick(13) and t.warning and "3 с" in t.warning_text
+    assert not t.tick(13) and t.warning and "3 секунды." in t.warning_text
     assert t.tick(16) and not t.active
     assert not t.tick(17)
+
+
+def test_idle_limits_by_kind_of_screen():
+    from kiosk.presenters.session import IdleLimits
+
+    limits = IdleLimits(60, 30, 12, warn=10)
+    assert limits.of("general") == (60, 10)
+    assert limits.of("personal") == (30, 10)
+    assert limits.of("closing") == (12, 0)  # the thank-you page: no "are you still here?"
+    t = IdleTimer(60, 10)
+    t.start(0)
+    t.tick(20)
+    t.limit(*limits.of("personal"))  # a card was shown: the idle time so far counts
+    assert t.countdown_text == "10 секунд" and t.warning
+    assert t.tick(30) and not t.active
 
 
 def test_error_presenter_is_friendly_and_logs(caplog):

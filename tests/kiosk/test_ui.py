@@ -48,9 +48,12 @@ def test_self_checkout_with_the_fake_scanner(tmp_path):
     assert out["items"][1][1] == "Вернуть до 19 марта"
     assert "читальном зале" in out["flash"]
     assert out["sounds"][-1] == "error"
-    assert out["offer"] == "Вы взяли 1 книгу. Запомните даты возврата или напечатайте чек."
+    assert out["offer"] == ("Ты берёшь домой 1 книгу. Книги, которые не выданы, поставь "
+                            "обратно на полку или отдай библиотекарю. Запомни даты возврата "
+                            "или напечатай чек.")
     assert out["print_shown"]
-    assert out["summary"] == "Вы взяли 1 книгу. Возьмите чек."
+    assert out["summary"].startswith("Ты берёшь домой 1 книгу.")
+    assert out["summary"].endswith("Возьми чек.")
     assert out["printed"] == 1
 
 
@@ -58,7 +61,7 @@ def test_self_checkout_with_the_fake_scanner(tmp_path):
 def test_idle_timeout_clears_the_session(tmp_path):
     out = run_scenario("idle", tmp_path)
     assert out["loans_before"] == 2
-    assert "Вы ещё здесь?" in out["warning"] and out["countdown"].endswith("с")
+    assert "Ты ещё здесь?" in out["warning"] and out["countdown"].endswith(("секунды", "секунда"))
     assert out["current"] == "attract"
     assert out["reader"] is False and out["loans_after"] == 0
     assert out["countdown_after"] == ""

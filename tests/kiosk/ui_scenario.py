@@ -114,7 +114,8 @@ def idle_steps(app, out):  # noqa: ANN001, ANN201
         out["loans_after"] = len(app.loans.loans)
         out["countdown_after"] = app.countdown
 
-    return [(0.3, start), (3.5, warn), (1.0, after)]
+    # Idle limit 8 s, warning in the last 2.7 s: wide enough for a loaded machine's clock.
+    return [(0.3, start), (7.0, warn), (2.5, after)]
 
 
 def terminal_steps(app, out):  # noqa: ANN001, ANN201
@@ -203,12 +204,13 @@ def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from kiosk.gallery import build_app
 
-    timeout = {"idle": 3.0}.get(name, 60.0)
+    timeout = {"idle": 8.0}.get(name, 60.0)
     mode = None
     if name == "terminal":
         app, mode = build_terminal_app(home)
     else:
-        app = build_app((1280, 800), home, idle_timeout_s=timeout, warn_s=2.0)
+        app = build_app((1280, 800), home, idle_timeout_s=timeout, personal_idle_s=timeout,
+                        warn_s=3.0)
     out: dict = {}
     from kivy.clock import Clock
 
