@@ -97,26 +97,10 @@ def copy_place(pm: PlaceMap, copy: Any, bbk: str | None) -> tuple[str | None, in
 
 def hit_places(request: Request, session, hits: list[dict]) -> None:  # noqa: ANN001
     """Add `place` and `place_id` to each search hit: the place of its first copy on the shelf,
-    else of its first copy (one query for the whole page)."""
-    from library.storage.models import Copy, Record
+    else of its first copy (library.places.store.record_places, one query for the page)."""
+    from library.places.store import record_places
 
+    found = record_places(session, place_map(request, session), [h["id"] for h in hits])
     for h in hits:
-        h["place"] = h["place_id"] = None
-    pm = place_map(request, session)
-    ids = [h["id"] for h in hits]
-    if not len(pm) or not ids:
-        return
-    rows = session.execute(
-        select(Copy.record_id, Copy.sigla, Copy.shelf_mark, Copy.collection, Copy.status,
-               Record.bbk).join(Record, Copy.record_id == Record.id)
-        .where(Copy.record_id.in_(ids), Copy.status.not_in(("written_off", "lost")))
-        .order_by(Copy.record_id, Copy.id)).all()
-    best: dict[int, tuple[bool, Any]] = {}
-    for row in rows:
-        on_shelf = row.status == "available"
-        if row.record_id not in best or (on_shelf and not best[row.record_id][0]):
-            best[row.record_id] = (on_shelf, row)
-    for h in hits:
-        found = best.get(h["id"])
-        if found is not None:
-            h["place"], h["place_id"] = copy_place(pm, found[1], found[1].bbk)
+        view = found.get(h["id"])
+        h["place"], h["place_id"] = (view.label, view.id) if view else (None, None)

@@ -9,6 +9,7 @@ import os
 import time
 
 import pytest
+from sqlalchemy import select
 
 from library.places import (
     BadBox,
@@ -551,3 +552,25 @@ def test_places_and_covers_load_nothing_heavy():
              "'pydantic') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_record_places_for_a_result_page(db):
+    from library.places.store import add_place, record_places
+    from library.storage.models import Copy, Record
+
+    with db.transaction() as s:
+        for key, bbk, copies in (("a", "84(2Рос=Рус)6", [("84 Т52", "on_loan"), ("84 К98", "available")]),
+                                 ("b", "22.1", [("22.1 М", "written_off")]),
+                                 ("c", "99", [("99 Я", "available")])):
+            rec = Record(key=key, title=key, bbk=bbk)
+            rec.copies = [Copy(sigla="ИБЦ", barcode=f"{key}{n}", shelf_mark=m, status=st)
+                          for n, (m, st) in enumerate(copies)]
+            s.add(rec)
+        add_place(s, "ИБЦ", PlaceSpec("А–Л", rules=(RuleSpec(bbk="84", letters="А-Л"),)))
+        add_place(s, "ИБЦ", PlaceSpec("М–Я", rules=(RuleSpec(bbk="84", letters="М-Я"),)))
+        add_place(s, "ИБЦ", PlaceSpec("Математика", rules=(RuleSpec(bbk="22"),)))
+    with db.session() as s:
+        ids = dict(s.execute(select(Record.key, Record.id)).all())
+        got = record_places(s, PlaceMap.load(s, "ИБЦ"), [ids["a"], ids["b"], ids["c"], ids["a"]])
+    assert got[ids["a"]].name == "А–Л"  # where the copy on the shelf stands, not the lent one
+    assert ids["b"] not in got and ids["c"] not in got  # written off; no rule

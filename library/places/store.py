@@ -231,6 +231,30 @@ def mirror_places(session, rows: Iterable[tuple[int, str, PlaceSpec]], version: 
 
 
 # --- questions ---------------------------------------------------------------------------------
+def record_places(session, places: PlaceMap, record_ids: Iterable[int]) -> dict[int, PlaceView]:  # noqa: ANN001
+    """The place of each record for a result list: where its first copy on the shelf stands,
+    else its first copy (written-off and lost copies left out); one query for the whole page.
+    Records without a placed copy are missing from the answer."""
+    ids = list(dict.fromkeys(record_ids))
+    if not len(places) or not ids:
+        return {}
+    rows = session.execute(
+        select(Copy.record_id, Copy.sigla, Copy.shelf_mark, Copy.collection, Copy.status,
+               Record.bbk).join(Record, Copy.record_id == Record.id)
+        .where(Copy.record_id.in_(ids), Copy.status.not_in(("written_off", "lost")))
+        .order_by(Copy.record_id, Copy.id)).all()
+    best: dict[int, tuple[bool, PlaceView]] = {}
+    for rid, sigla, shelf, coll, status, bbk in rows:
+        on_shelf = status == "available"
+        if rid in best and (best[rid][0] or not on_shelf):
+            continue
+        view = places.resolve(shelf_mark=shelf, collection=coll, bbk=bbk, sigla=sigla)
+        if view is not None:
+            best[rid] = (on_shelf, view)
+    return {rid: view for rid, (_on, view) in best.items()}
+
+
+
 @dataclass
 class Usage:
     """How many copies each place holds and what no rule matches."""
