@@ -18,7 +18,7 @@ from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk import camera, i18n, widgets  # noqa: F401 - registers the kv classes
+from kiosk import camera, i18n, pictures, widgets  # noqa: F401 - registers the kv classes
 from kiosk.options import KioskOptions
 from kiosk.presenters.attract import AttractPresenter
 from kiosk.presenters.checkin import ReturnPresenter
@@ -240,11 +240,23 @@ class KioskApp(App):
         record = self.guard(lambda: self.catalogue.record(record_id), "record")
         if record is None:
             return
-        self.record = RecordPresenter(record)
+        self.record = RecordPresenter(record, room=self._room)
         self.record_return_to = self.current if self.current != "record" else "search"
         if self.current == "record":
             self.screen("record").refresh()
         self.go("record")
+
+    def _room(self, room: str | None) -> list:
+        """The places of a room for the plan; none when the catalogue cannot tell."""
+        return self.guard(lambda: self.catalogue.room(room), "places") or []
+
+    def cover_for(self, isbn: str | None, barcodes: tuple[str, ...] = ()):  # noqa: ANN201
+        """A cover image path, or None: a missing or broken cover never shows an error."""
+        try:
+            return self.catalogue.cover(tuple(x for x in (isbn,) if x), barcodes)
+        except Exception:  # noqa: BLE001 - a picture is optional; the generated cover stands in
+            log.warning("cover lookup failed", exc_info=True)
+            return None
 
     @property
     def teacher_session(self) -> bool:

@@ -135,6 +135,7 @@ def gallery_steps() -> list[tuple[str, Callable]]:
         ("search-large", lambda app: (large(app), _search(app, "сказки", hide=True))),
         ("record", lambda app: app.open_record(1)),
         ("record-all-out", lambda app: app.open_record(8)),
+        ("record-class-set", lambda app: app.open_record(11)),
         ("checkout-card", lambda app: app.go("checkout")),
         ("checkout-greeting", lambda app: (app.go("checkout"), type_scan(app, "100001"))),
         ("checkout-accepted", lambda app: (app.go("checkout"), type_scan(app, "100001"),

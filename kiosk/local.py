@@ -38,10 +38,12 @@ class LocalCatalogue:
     """`CatalogueService` over `library.search`, the records table and the places
     (`library.places`, reloaded when the librarian changes them); covers from a folder."""
 
-    def __init__(self, db, sigla: str | None = None, covers_dir: Path | None = None):  # noqa: ANN001
+    def __init__(self, db, sigla: str | None = None, covers_dir: Path | None = None,  # noqa: ANN001
+                 covers_max_bytes: int | None = None):
         self.db = db
         self.sigla = sigla or None
         self.covers_dir = covers_dir
+        self.covers_max_bytes = covers_max_bytes
         self.places = PlaceCache(self.sigla)
 
     def _hit_places(self, s, ids: list[int]) -> dict[int, PlaceView]:  # noqa: ANN001
@@ -125,9 +127,10 @@ class LocalCatalogue:
 
     def cover(self, isbns: tuple[str, ...], barcodes: tuple[str, ...] = ()) -> Path | None:
         """A cover from the covers folder, by ISBN then by copy barcode."""
-        from library.covers import find_cover
+        from library.covers import MAX_BYTES, find_cover
 
-        return find_cover(self.covers_dir, isbns, barcodes)
+        return find_cover(self.covers_dir, isbns, barcodes,
+                          max_bytes=self.covers_max_bytes or MAX_BYTES)
 
 
 class LocalVisits:
@@ -157,6 +160,6 @@ def local_services(ctx, today=None):  # noqa: ANN001, ANN201
     from library.covers import covers_folder
 
     covers = covers_folder(st.library.covers_dir, st.data_dir or None)
-    return (LocalCatalogue(ctx.db, st.school.sigla, covers),
+    return (LocalCatalogue(ctx.db, st.school.sigla, covers, st.library.covers_max_kb * 1024),
             circulation(ctx, today=today or dt.date.today),
             LocalVisits(ctx.db, st.school.sigla, st.school.id))

@@ -182,7 +182,8 @@ class RemoteCirculation:
         return LoanOutcome(out["action"], out["txn_id"], int(out["loan_id"]), out["barcode"],
                            out["title"], out.get("authors", ""),
                            dt.date.fromisoformat(due) if due else None, out.get("shelf"),
-                           int(out.get("renewals", 0)), bool(out.get("replayed", False)))
+                           int(out.get("renewals", 0)), bool(out.get("replayed", False)),
+                           place=out.get("place"))
 
     def _call(self, fn: Callable[[], dict]) -> dict:
         from server.client import ApiRefused, ServerUnreachable

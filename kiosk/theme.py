@@ -130,6 +130,26 @@ CONTRAST_PAIRS: tuple[tuple[str, str, float], ...] = (
 )
 
 
+# Generated covers: a colour per ББК section, white title on it (checked by the contrast test).
+# Longest prefix wins; «84(2» is Russian fiction, «84(4» foreign fiction.
+COVER_COLOURS: dict[str, str] = {
+    "": "#546E7A", "0": "#4E342E", "1": "#4E342E", "2": "#00695C", "22": "#00838F",
+    "26": "#2E7D32", "28": "#33691E", "3": "#455A64", "5": "#AD1457", "6": "#6D4C41",
+    "63": "#8D3B12", "7": "#5E35B1", "75": "#1565C0", "8": "#283593", "81": "#1565C0",
+    "83": "#4527A0", "84": "#B71C1C", "84(2": "#A0361B", "84(4": "#2E6B30", "9": "#37474F",
+}
+ON_COVER = "#FFFFFF"
+
+
+def cover_colour(bbk: str | None) -> RGBA:
+    """The colour of a generated cover, picked from the record's ББК section."""
+    code = (bbk or "").strip().replace(" ", "")
+    for n in range(len(code), -1, -1):
+        if code[:n] in COVER_COLOURS:
+            return _hex(COVER_COLOURS[code[:n]])
+    return _hex(COVER_COLOURS[""])
+
+
 def make_theme(large: bool = False, scale: float = 1.0) -> Theme:
     """The theme for a window ``scale`` times 1280×800; ``large`` is high-contrast big text."""
     f = scale * (1.25 if large else 1.0)

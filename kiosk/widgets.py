@@ -131,14 +131,6 @@ class ArrivalCard(BoxLayout):
     record_id = NumericProperty(0)
 
 
-class CopyRowWidget(BoxLayout):
-    """A copy line on the record screen."""
-
-    label = StringProperty("")
-    status = StringProperty("")
-    available = BooleanProperty(False)
-
-
 class FactRow(BoxLayout):
     """A label/value pair."""
 

@@ -90,17 +90,39 @@ def test_search_facets_and_clear(fakes):
 
 
 def test_record_where_and_how(fakes):
-    p = RecordPresenter(fakes[0].record(1))
+    catalogue = fakes[0]
+    p = RecordPresenter(catalogue.record(1), room=catalogue.room)
     assert ("ББК", "84(2Рос=Рус)6") in p.facts
-    assert "Шифр на полке: 84(2Рос=Рус)6 Д72" in p.where
-    assert "Художественная литература" in p.where
+    assert p.summary == "На полке 2 из 2 · Стеллаж 1"
+    assert p.where == "Стеллаж 1 — русские писатели, буквы А–К"
+    assert [x.name for x in p.plan if x.target] == ["Стеллаж 1"] and len(p.plan) == 6
     assert "Взять книгу" in p.how_to_take
-    out = RecordPresenter(fakes[0].record(8))
+    out = RecordPresenter(catalogue.record(8))
     assert out.available == 0
-    assert out.copies[0].status.startswith("Выдана · Вернуть до 10 марта")
+    assert out.summary == "Единственный экземпляр на руках · вернут 10 марта"
     assert "отложить" in out.how_to_take
     with pytest.raises(NotFound):
-        fakes[0].record(999)
+        catalogue.record(999)
+
+
+def test_record_of_a_class_set_is_a_summary_and_groups(fakes):
+    p = RecordPresenter(fakes[0].record(11))
+    assert p.summary == "На полке 27 из 30 · Шкаф учебников"
+    groups = p.groups
+    assert [(g.status, g.count, g.available) for g in groups] == [
+        ("На полке", 27, True), ("На руках", 3, False)]
+    assert groups[0].detail == "шифр 20я71 П38" and groups[0].place == ""  # named in the summary
+    assert groups[1].detail == "первый вернут 14 марта"
+
+
+def test_record_without_places_shows_the_shelf_mark(fakes):
+    from dataclasses import replace
+
+    rec = fakes[0].record(1)
+    bare = replace(rec, copies=tuple(replace(c, place=None) for c in rec.copies))
+    p = RecordPresenter(bare)
+    assert p.summary == "На полке 2 из 2" and p.plan == []
+    assert p.where == "Шифр на полке: 84(2Рос=Рус)6 Д72\nРаздел: «Художественная литература»"
 
 
 def test_checkout_flow_card_books_receipt(fakes):

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.theme import BUTTON_ROLES, CONTRAST_PAIRS, contrast_ratio, make_theme
+from kiosk.theme import (
+    BUTTON_ROLES, CONTRAST_PAIRS, COVER_COLOURS, ON_COVER, _hex, contrast_ratio, cover_colour,
+    make_theme,
+)
 
 KIOSK = Path(__file__).resolve().parents[2] / "kiosk"
 
@@ -63,3 +66,12 @@ def test_buttons_draw_text_in_their_roles_colour() -> None:
         text = kv.read_text(encoding="utf-8")
         assert not re.search(r"^\s*(bg|fg):", text.replace("bg: getattr", "").replace(
             "fg: getattr", ""), re.M), kv.name
+
+
+def test_generated_cover_colours_keep_white_titles_readable() -> None:
+    for prefix, colour in COVER_COLOURS.items():
+        assert contrast_ratio(_hex(ON_COVER), _hex(colour)) >= 4.5, (prefix, colour)
+    assert cover_colour("84(2Рос=Рус)6") == _hex(COVER_COLOURS["84(2"])
+    assert cover_colour("84(4Вел)") == _hex(COVER_COLOURS["84(4"])
+    assert cover_colour("22.1я72") == _hex(COVER_COLOURS["22"])
+    assert cover_colour(None) == cover_colour("Щ") == _hex(COVER_COLOURS[""])
