@@ -1,7 +1,11 @@
 """`CameraSource`: a capture thread on `cv2.VideoCapture` (device index, video file or URL).
 
 The thread reads frames, runs the `LivePipeline` and calls the code callback with each accepted
-code (and, optionally, a preview callback with an annotated frame) on the capture thread. The
+code on the capture thread; optionally also a preview callback ``on_preview(frame, result)``
+with the `FrameResult` (reads, accepted codes, the hint code, the decoder's region of interest)
+every `preview_every` frames and on every frame that accepted a code. The frame is annotated
+(`pipeline.annotate`) unless the callback has a true ``raw_frames`` attribute: the kiosk draws
+its own guide and outlines over a mirrored picture, and drawn text would come out mirrored. The
 Kivy app bridges those calls to its own thread. The thread is a daemon and `stop()` joins it.
 `scan_video_file` runs the same pipeline synchronously over a file (``ibc scan-video``, tests).
 """
@@ -149,9 +153,13 @@ class CameraSource:
                 self.frames_read = index + 1
                 for code in result.accepted:
                     self._deliver(callback, code)
-                if self.on_preview is not None and index % self.preview_every == 0:
-                    preview = annotate(frame, result.reads, self.roi, result.hints)
-                    self._deliver(self.on_preview, preview, result)
+                preview_fn = self.on_preview
+                if preview_fn is not None and (index % self.preview_every == 0
+                                               or result.accepted):
+                    if not getattr(preview_fn, "raw_frames", False):
+                        frame = annotate(frame, result.reads, self.roi, result.hints,
+                                         result.seen)
+                    self._deliver(preview_fn, frame, result)
                 index += 1
         finally:
             cap.release()

@@ -128,7 +128,7 @@ class Barcode:
 
     def to_dict(self) -> dict:
         """JSON-friendly form (used by `ibc scan-image --json`)."""
-        data = {"format": self.format.value, "value": self.value}
+        data: dict[str, object] = {"format": self.format.value, "value": self.value}
         if self.addon:
             data["addon"] = self.addon
         if self.is_isbn:

@@ -12,22 +12,36 @@ test_scanner_photos.py and docs/BENCHMARKS.md):
 * Both decoders scan rows and columns only: a 1-D code held near 45° is found by rotating the
   image 45° (the decoders' own 90° tries then cover -45° too).
 
-`decode_frame` is the thorough path (``ibc scan-image``); `FrameDecoder` is the live path: a
-centre region of interest (cropping keeps small codes, downscaling loses them); zxing-cpp on it,
-then zxing-cpp on it rotated 45° when nothing was found (cheap), and pyzbar only on every third
-empty frame (it costs 30-45 ms on a noisy region). The strategy that last found a code is tried
-first on the next frame, so consecutive-frame confirmation is not broken by the rotation.
+`decode_frame` is the thorough path (``ibc scan-image``); `FrameDecoder` is the live path, on a
+centre region of interest (cropping keeps small codes, downscaling loses them). Per frame:
+
+1. *stripes* (`device.scanner.stripes`, ~1 ms): the structure tensor finds barcode-like regions
+   (parallel bars) and their angle; each of the best two is cut out turned upright (bars
+   vertical), averaged along the bars, and read by zxing-cpp with 1-D formats only (a 300x150
+   crop: ~1 ms), then pyzbar on the same crop (better on blur), then zxing-cpp on the crop
+   sharpened across the bars. Any angle, tilt up to ~40°, dim light: see docs/BENCHMARKS.md.
+2. zxing-cpp on the whole region with all formats (QR codes, and 1-D codes the stripes missed).
+3. pyzbar on the whole region, every third frame that the cheap steps left empty (30-45 ms on
+   a noisy region; on the real photos it adds two reads).
+
+The fixed 45° rotation the live path used to try (``fixed_angles``) adds no read after the
+stripes step (measured on the real photos and the generated angle sweep), so it is off. The
+strategy that last found a code is tried first on the next frame, so consecutive-frame
+confirmation is not broken by the rotation of the costly step. A region seen but not read is
+returned as `Seen` (`FrameDecoder.scan`) for the "hold it closer / still" hints.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
 from device.scanner.codes import (
     DEFAULT_FORMATS, RETAIL_FORMATS, WEAK_FORMATS, Barcode, Format, parse_formats, validate,
 )
 from device.scanner.errors import DecoderUnavailable
+from device.scanner.stripes import BarMeasure, Stripes, find_stripes, measure_bars, sharpen_across, straighten
 
 DECODERS = ("zxing", "zbar")
 
@@ -315,73 +329,128 @@ def roi_rect(shape: Sequence[int], roi: tuple[float, float] | None) -> tuple[int
     return (w - rw) // 2, (h - rh) // 2, rw, rh
 
 
+@dataclass(frozen=True)
+class Seen:
+    """A barcode-like region that no decoder read on this frame (the "seen, not read" hint)."""
+
+    stripes: Stripes  # in full-frame coordinates
+    bars: BarMeasure
+
+
+@dataclass
+class Scan:
+    """One frame through `FrameDecoder.scan`: the codes, and what was seen but not read."""
+
+    codes: list[Barcode] = field(default_factory=list)
+    seen: Seen | None = None
+    strategy: str = ""  # what read the codes: "stripes", "zxing", "zbar", "zxing@45"
+
+
+_MATRIX_FORMATS = frozenset({Format.QR, Format.DATAMATRIX})
+
+
 class FrameDecoder:
     """Cheap per-frame decoding for live video (see the module docstring for the policy)."""
 
     def __init__(self, formats: Iterable[str | Format] | None = None,
                  decoders: Iterable[str] | None = None, *,
                  roi: tuple[float, float] | None = (0.75, 0.8), code39_check: bool = False,
-                 rotate: bool = True, zbar_every: int = 3):
+                 rotate: bool = True, zbar_every: int = 3, fixed_angles: Sequence[float] = (),
+                 max_stripes: int = 2, zbar_stripes: bool = True,
+                 sharpen: tuple[float, float] | None = (1.0, 1.0)):
         self.formats = parse_formats(formats)
         self.decoders = _pick_decoders(decoders)
         self.roi = roi
         self.code39_check = code39_check
-        self.zbar_every = max(1, zbar_every)
+        self.linear = tuple(f for f in self.formats if f not in _MATRIX_FORMATS)
+        # `rotate`: find 1-D codes' stripes and read them turned upright (any angle).
+        self.rotate = rotate and bool(self.linear)
+        self.max_stripes = max_stripes
+        self.zbar_stripes = zbar_stripes and "zbar" in self.decoders
+        self.sharpen = sharpen
+        self.zbar_every = max(0, zbar_every)
         primary = self.decoders[0]
-        # Cheap strategies run on every empty frame; zbar costs 30-45 ms on a noisy 960x576
-        # region (zxing-cpp 5-10 ms), so it runs on every `zbar_every`-th empty frame only.
-        self.cheap: list[str] = [primary]
-        if rotate:
-            self.cheap.append(f"{primary}@45")
-        self.costly: list[str] = [d for d in self.decoders if d != primary]
+        # Whole-region strategies after the stripes: the primary decoder (QR codes, anything
+        # the stripes missed), fixed rotations if asked, zbar on every `zbar_every`-th empty
+        # frame only (30-45 ms on a noisy 960x576 region).
+        self.cheap: list[str] = [primary] + [f"{primary}@{a:g}" for a in fixed_angles]
+        self.costly: list[str] = [d for d in self.decoders if d != primary] if zbar_every else []
         self._sticky: str | None = None
         self._since_costly = self.zbar_every  # the first empty frame may use it at once
 
-    def _run(self, strategy: str, crop) -> list[Barcode]:  # noqa: ANN001
-        name, _, angle = strategy.partition("@")
-        inverse = None
-        img = crop
-        if angle:
-            img, inverse = rotate_image(to_gray(crop), float(angle))
+    def _read(self, name: str, img, formats: Sequence[Format], *, rotate: bool = True) -> list[Barcode]:  # noqa: ANN001
         if name == "zxing":
             # Only the given resolution: downscaled tries cost time and the ROI keeps the size.
-            codes = read_zxing(img, self.formats, try_rotate=True, try_downscale=False,
-                               try_invert=False, code39_check=self.code39_check)
-        else:
-            codes = read_zbar(img, self.formats, code39_check=self.code39_check)
-        if inverse is not None:
-            codes = [c.with_(points=_transform(c.points, inverse)) for c in codes]
-        return codes
+            return read_zxing(img, formats, try_rotate=rotate, try_downscale=False,
+                              try_invert=False, code39_check=self.code39_check)
+        return read_zbar(img, formats, code39_check=self.code39_check)
+
+    def _run(self, strategy: str, crop) -> list[Barcode]:  # noqa: ANN001
+        name, _, angle = strategy.partition("@")
+        if not angle:
+            return self._read(name, crop, self.formats)
+        img, inverse = rotate_image(to_gray(crop), float(angle))
+        return [c.with_(points=_transform(c.points, inverse))
+                for c in self._read(name, img, self.formats)]
+
+    def _stripes(self, gray) -> tuple[list[Barcode], Seen | None]:  # noqa: ANN001
+        """Read each barcode-like region turned upright; the best unread one as `Seen`."""
+        codes: list[Barcode] = []
+        seen = None
+        for region in find_stripes(gray, limit=self.max_stripes):
+            img, m = straighten(gray, region)
+            found = self._read(self.decoders[0], img, self.linear, rotate=False)
+            if not found and self.zbar_stripes and self.decoders[0] != "zbar":
+                found = self._read("zbar", img, self.linear)
+            if not found and self.sharpen:
+                found = self._read(self.decoders[0], sharpen_across(img, *self.sharpen),
+                                   self.linear, rotate=False)
+            if found:
+                codes += [c.with_(points=_transform(c.points, m)) for c in found]
+            elif seen is None:
+                seen = Seen(region, measure_bars(img))
+        return codes, seen
 
     def _plan(self) -> list[str]:
-        order = list(self.cheap)
-        if self._sticky is not None:
+        order = (["stripes"] if self.rotate else []) + list(self.cheap)
+        if self._sticky is not None and self._sticky in order:
             # The strategy that read a code last frame goes first, so the next frame (needed
             # for consecutive-frame confirmation) reads it again at once.
-            if self._sticky in order:
-                order.remove(self._sticky)
+            order.remove(self._sticky)
             order.insert(0, self._sticky)
-        if self._since_costly >= self.zbar_every:
+        if self._since_costly >= max(1, self.zbar_every):
             order += [s for s in self.costly if s not in order]
         return order
 
-    def decode(self, frame, frame_index: int | None = None, source: str = "") -> list[Barcode]:  # noqa: ANN001
-        """Codes in the frame's region of interest, in full-frame coordinates."""
+    def scan(self, frame, frame_index: int | None = None, source: str = "") -> Scan:  # noqa: ANN001
+        """Codes in the frame's region of interest (full-frame coordinates), and what was seen."""
         x, y, w, h = roi_rect(frame.shape, self.roi)
         crop = frame[y:y + h, x:x + w]
         codes: list[Barcode] = []
+        seen = None
         used_costly = False
         hit = None
         for strategy in self._plan():
             used_costly |= strategy in self.costly
-            codes = self._run(strategy, crop)
+            if strategy == "stripes":
+                codes, seen = self._stripes(to_gray(crop))
+            else:
+                codes = self._run(strategy, crop)
             if codes:
                 hit = strategy
                 break
         self._since_costly = 0 if used_costly else self._since_costly + 1
-        self._sticky = hit if hit is not None and hit != self.cheap[0] else None
-        seen: dict[tuple[str, str], Barcode] = {}
+        self._sticky = hit if hit is not None and hit not in ("stripes", self.cheap[0]) else None
+        out: dict[tuple[str, str], Barcode] = {}
         for c in codes:
-            seen.setdefault(c.key, c.with_(points=tuple((px + x, py + y) for px, py in c.points),
-                                           frame_index=frame_index, source=source))
-        return list(seen.values())
+            out.setdefault(c.key, c.with_(points=tuple((px + x, py + y) for px, py in c.points),
+                                          frame_index=frame_index, source=source))
+        if out or seen is None:
+            return Scan(list(out.values()), None, hit or "")
+        cx, cy = seen.stripes.center
+        moved = Seen(replace(seen.stripes, center=(cx + x, cy + y)), seen.bars)
+        return Scan([], moved, "")
+
+    def decode(self, frame, frame_index: int | None = None, source: str = "") -> list[Barcode]:  # noqa: ANN001
+        """Codes in the frame's region of interest, in full-frame coordinates."""
+        return self.scan(frame, frame_index, source).codes

@@ -14,7 +14,7 @@ checked out once, and showing it again after putting it away works.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from device.scanner.codes import Barcode
 
@@ -64,32 +64,58 @@ class ConfirmFilter:
         return accepted
 
 
+# Hint codes, most urgent first. device/ carries no UI text: the kiosk translates the code.
+HINT_CODES = ("dark", "closer", "steadier", "blurred")
+
+
 @dataclass(frozen=True)
 class FrameHints:
-    """Image-quality measures of one frame and whether they are below the thresholds."""
+    """Image-quality measures of one frame and which hints apply.
+
+    `dark` and `blurred` come from the whole guide region (`assess_frame`); `closer` and
+    `steadier` from a barcode-like region that stayed unread for a few frames (`LivePipeline`).
+    """
 
     luminance: float
     sharpness: float
     dark: bool
     blurred: bool
+    closer: bool = False  # bars seen but too thin for the decoders: hold the code closer
+    steadier: bool = False  # bars seen, big enough, but their edges are soft: hold it still
 
     @property
     def ok(self) -> bool:
-        """True when neither hint applies."""
-        return not (self.dark or self.blurred)
+        """True when no hint applies."""
+        return not self.code
 
     @property
-    def message(self) -> str:
-        """A short Russian hint for the pupil, empty when the picture is fine."""
-        if self.dark:
-            return "Слишком темно: поднесите книгу ближе к свету"
-        if self.blurred:
-            return "Изображение размыто: держите книгу неподвижно, чуть дальше от камеры"
-        return ""
+    def code(self) -> str:
+        """The most urgent hint code (one of `HINT_CODES`), empty when the picture is fine."""
+        return next((c for c in HINT_CODES if getattr(self, c)), "")
 
 
 DARK_BELOW = 40.0  # mean luminance 0..255; a lit reading room gives 90-160 on a webcam
 BLUR_BELOW = 60.0  # variance of the Laplacian; a sharp EAN-13 at 20 cm gives several hundred
+# "Seen but not read": bars this short (pixels, the code with part of its quiet zone) or bars
+# and spaces this narrow (mean width, pixels) are too small: a 95-module EAN-13 at 200 pixels
+# has 2-pixel modules, and generated codes stop reading below ~1.5-pixel modules (about 2.6-pixel
+# elements). Edges less steep than this fraction of the contrast per pixel are blurred (sharp
+# bars give 0.4-0.9, sigma 1.5 blur or 4 pixels of motion 0.2-0.27; docs/BENCHMARKS.md).
+CLOSER_BELOW_PX = 200.0
+CLOSER_ELEMENT_PX = 2.6
+SOFT_EDGES_BELOW = 0.3
+
+
+def seen_reason(seen) -> str:  # noqa: ANN001 - device.scanner.decode.Seen
+    """Why a seen barcode-like region was not read: "closer", "steadier" or ""."""
+    if seen is None:
+        return ""
+    element = seen.bars.element_px
+    if seen.stripes.length < CLOSER_BELOW_PX or 0 < element < CLOSER_ELEMENT_PX:
+        return "closer"
+    if seen.bars.edge_slope < SOFT_EDGES_BELOW:
+        return "steadier"
+    return ""
 
 
 def assess_frame(image, roi: tuple[float, float] | None = (0.75, 0.8), *,
@@ -108,8 +134,9 @@ def assess_frame(image, roi: tuple[float, float] | None = (0.75, 0.8), *,
 
 
 def annotate(image, codes: Iterable[Barcode] = (), roi: tuple[float, float] | None = None,
-             hints: FrameHints | None = None):  # noqa: ANN001, ANN201
-    """A new BGR image with the guide box, each code's outline and value, and the hint text."""
+             hints: FrameHints | None = None, seen=None):  # noqa: ANN001, ANN201
+    """A new BGR image with the guide box, each code's outline and value, the unread
+    barcode-like region (`seen`, a `device.scanner.decode.Seen`) and the hint code."""
     import cv2
     import numpy as np
 
@@ -119,20 +146,22 @@ def annotate(image, codes: Iterable[Barcode] = (), roi: tuple[float, float] | No
     if roi is not None:
         x, y, w, h = roi_rect(out.shape, roi)
         cv2.rectangle(out, (x, y), (x + w, y + h), (255, 200, 0), 2)
+    if seen is not None:
+        quad = np.array(seen.stripes.corners(), dtype=np.int32).reshape(-1, 1, 2)
+        cv2.polylines(out, [quad], True, (0, 200, 255), 2)
     for code in codes:
         if not code.points:
             continue
         pts = np.array(code.points, dtype=np.int32).reshape(-1, 1, 2)
-        if len(code.points) > 2:
-            pts = cv2.convexHull(pts)
-        cv2.polylines(out, [pts], True, (0, 220, 0), 3)
-        bx, by, _, _ = code.box
+        outline = cv2.convexHull(pts) if len(code.points) > 2 else pts
+        cv2.polylines(out, [outline], True, (0, 220, 0), 3)
+        bx, by = min(p[0] for p in code.points), min(p[1] for p in code.points)
         cv2.putText(out, code.value[:32], (bx, max(15, by - 8)), cv2.FONT_HERSHEY_SIMPLEX,
                     0.7, (0, 220, 0), 2)
-    if hints is not None and not hints.ok:
-        # Hershey fonts have no Cyrillic: the UI shows hints.message; mark the frame only.
-        label = "DARK" if hints.dark else "BLUR"
-        cv2.putText(out, label, (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 255), 2)
+    if hints is not None and hints.code:
+        # Hershey fonts have no Cyrillic, and device/ carries no UI text: the code only.
+        cv2.putText(out, hints.code.upper(), (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 1.0,
+                    (0, 0, 255), 2)
     return out
 
 
@@ -145,25 +174,68 @@ class FrameResult:
     reads: list[Barcode] = field(default_factory=list)
     accepted: list[Barcode] = field(default_factory=list)
     hints: FrameHints | None = None
+    # The hint to show now (one of HINT_CODES, "" for none): `hints.code`, but nothing while
+    # codes are being read.
+    hint: str = ""
+    seen: object = None  # device.scanner.decode.Seen: a barcode-like region not read this frame
+    roi: tuple[float, float] | None = None  # where the decoder looks, fractions of the frame
 
 
 class LivePipeline:
-    """FrameDecoder + ConfirmFilter (+ hints every few frames) for one video source."""
+    """FrameDecoder + ConfirmFilter + hints for one video source.
+
+    The picture hints (dark, blurred) are measured every `hints_every` frames; a barcode-like
+    region seen but not read on `hint_after` frames (a frame without it counts one back) gives
+    "closer" or "steadier", until a code is read or the region has been gone for two frames.
+    """
 
     def __init__(self, decoder=None, confirm_frames: int = 2, repeat_suppress_s: float = 3.0,  # noqa: ANN001
-                 *, hints_every: int = 5, source: str = ""):
+                 *, hints_every: int = 5, hint_after: int = 6, source: str = ""):
         from device.scanner.decode import FrameDecoder
 
         self.decoder = decoder if decoder is not None else FrameDecoder()
         self.filter = ConfirmFilter(confirm_frames, repeat_suppress_s)
         self.hints_every = hints_every
+        self.hint_after = max(1, hint_after)
         self.source = source
         self._last_hints: FrameHints | None = None
+        self._unread = 0  # frames with a barcode-like region and no read, recently
+        self._gone = 0  # frames since a barcode-like region was last seen
+        self._reason = ""
 
     def process(self, frame, frame_index: int, t: float) -> FrameResult:  # noqa: ANN001
         """Decode one frame and return its reads, newly accepted codes and quality hints."""
-        reads = self.decoder.decode(frame, frame_index=frame_index, source=self.source)
+        scan = getattr(self.decoder, "scan", None)
+        if scan is not None:
+            found = scan(frame, frame_index=frame_index, source=self.source)
+            reads, seen = found.codes, found.seen
+        else:  # any object with decode() (tests, other decoders): no "seen" regions
+            reads, seen = self.decoder.decode(frame, frame_index=frame_index,
+                                              source=self.source), None
         accepted = self.filter.feed(reads, t)
         if self.hints_every and frame_index % self.hints_every == 0:
             self._last_hints = assess_frame(frame, self.decoder.roi)
-        return FrameResult(frame_index, t, reads, accepted, self._last_hints)
+        self._track(bool(reads), seen)
+        hints = self._last_hints
+        if self._reason:
+            base = hints if hints is not None else FrameHints(0.0, 0.0, False, False)
+            hints = replace(base, closer=self._reason == "closer",
+                            steadier=self._reason == "steadier")
+        hint = "" if reads or hints is None else hints.code
+        return FrameResult(frame_index, t, reads, accepted, hints, hint, seen,
+                           getattr(self.decoder, "roi", None))
+
+    def _track(self, read: bool, seen) -> None:  # noqa: ANN001
+        if read:
+            self._unread, self._gone, self._reason = 0, 0, ""
+            return
+        if seen is None:
+            self._gone += 1
+            self._unread = max(0, self._unread - 1)
+            if self._gone > 2:
+                self._reason = ""
+            return
+        self._gone = 0
+        self._unread = min(self._unread + 1, 2 * self.hint_after)
+        if self._unread >= self.hint_after:
+            self._reason = seen_reason(seen)

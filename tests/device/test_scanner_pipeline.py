@@ -85,11 +85,11 @@ def test_hints_dark_and_blurred():
 
     sharp = synth.place(synth.background(noise=2), synth.ean13_image(BOOK.value, 4))
     good = assess_frame(sharp)
-    assert good.ok and good.message == ""
+    assert good.ok and good.code == ""
     dark = assess_frame((sharp * 0.1).astype(np.uint8))
-    assert dark.dark and "темно" in dark.message
+    assert dark.dark and dark.code == "dark"
     blurred = assess_frame(cv2.GaussianBlur(sharp, (0, 0), 6))
-    assert blurred.blurred and not blurred.dark and "размыто" in blurred.message
+    assert blurred.blurred and not blurred.dark and blurred.code == "blurred"
     # annotate returns a new picture and leaves the frame alone
     code = BOOK.with_(points=((500, 300), (800, 300), (800, 420), (500, 420)))
     out = annotate(sharp, [code], roi=(0.75, 0.8), hints=blurred)
