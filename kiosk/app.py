@@ -345,6 +345,8 @@ class KioskApp(App):
         """Switch the language of every text."""
         i18n.set_language(lang)
         self.lang = lang
+        if not self.search.query:
+            self.search.layout = self.search.default_layout()
         for name in SCREENS:
             self.screen(name).refresh()
         self._update_countdown()

@@ -128,7 +128,7 @@ def gallery_steps() -> list[tuple[str, Callable]]:
         ("attract-en", lambda app: app.set_language("en")),
         ("attract-large", large),
         ("search-empty", lambda app: app.go("search")),
-        ("search-typing", lambda app: _search(app, "нос")),
+        ("search-typing", lambda app: _search(app, "к")),
         ("search-results", lambda app: _search(app, "сказки", hide=True)),
         ("search-facet", lambda app: _search(app, "а", hide=True, facet=("available", "yes"))),
         ("search-no-results", lambda app: _search(app, "динозвры")),

@@ -78,7 +78,7 @@ class CoverView(Widget):
             # A spine line on the left, like the back of a book.
             Line(points=[self.x + self.width * 0.1, self.y + 4, self.x + self.width * 0.1,
                          self.top - 4], width=max(1.0, self.width * 0.015))
-            if self.compact or self.height < 90:
+            if self.compact or self.width < 110:  # a thumbnail: the first letter, big
                 self._text(self.title[:1].upper(), self.height * 0.5, bold=True,
                            area=(self.x + self.width * 0.1, self.y, self.width * 0.9, self.height))
                 return

@@ -101,6 +101,11 @@ class ResultRow(ButtonBehavior, BoxLayout):
     detail = StringProperty("")
     availability = StringProperty("")
     available = BooleanProperty(False)
+    place = StringProperty("")
+    authors = StringProperty("")
+    bbk = StringProperty("")
+    cover = StringProperty("")  # a cover image path, or "" for the generated cover
+    compact = BooleanProperty(False)  # while typing: more rows above the keyboard
 
 
 class ItemRow(BoxLayout):

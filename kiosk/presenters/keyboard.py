@@ -36,7 +36,8 @@ def rows(layout: str) -> list[list[Key]]:
     letters[-1].append(Key(BACKSPACE, _("Erase"), 1.9))
     bottom = [Key(LAYOUT_PREFIX + name, label, 1.4) for name, label in LAYOUT_LABELS.items()
               if name != layout]
-    bottom += [Key(SPACE, _("Space"), 4.6), Key(CLEAR, _("Clear"), 1.6), Key(HIDE, _("Hide"), 1.6)]
+    # «Готово» folds the keyboard: the results get the whole screen.
+    bottom += [Key(SPACE, _("Space"), 4.6), Key(CLEAR, _("Clear"), 1.6), Key(HIDE, _("Done"), 1.6)]
     return letters + [bottom]
 
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiosk.i18n import _
+from kiosk.i18n import N_, _, language
 from kiosk.presenters.keyboard import CLEAR, HIDE, LAYOUT_PREFIX, TextBuffer
 from kiosk.presenters.messages import books
 from kiosk.services import CatalogueService, Hit, SearchPage
+
+
+# Example chips of the empty search: the label in the reader's language, the query in the
+# catalogue's (Russian) words.
+EXAMPLES = ((N_("Nosov"), "Носов"), (N_("dinosaurs"), "динозавры"), (N_("space"), "космос"),
+            (N_("fairy tales"), "сказки"))
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,10 @@ class Row:
     detail: str
     availability: str
     available: bool
+    place: str = ""
+    authors: str = ""
+    bbk: str = ""
+    isbn: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,7 @@ class SearchPresenter:
         self.catalogue = catalogue
         self.page_size = page_size
         self.buffer = TextBuffer()
-        self.layout = "ru"
+        self.layout = self.default_layout()
         self.keyboard_visible = True
         self.facets: dict[str, str] = {}
         self.page: SearchPage | None = None
@@ -96,8 +106,18 @@ class SearchPresenter:
         self.buffer.text = ""
         self.facets.clear()
         self.page = None
-        self.layout = "ru"
+        self.layout = self.default_layout()
         self.keyboard_visible = True
+
+    @staticmethod
+    def default_layout() -> str:
+        """ЙЦУКЕН for Russian, QWERTY first in English (the other is one key away)."""
+        return "en" if language() == "en" else "ru"
+
+    @property
+    def examples(self) -> list[tuple[str, str]]:
+        """(label, query) of the example chips."""
+        return [(_(label), query) for label, query in EXAMPLES]
 
     # --- view state -----------------------------------------------------------------------------
     @property
@@ -138,11 +158,14 @@ class SearchPresenter:
             return []
         out = []
         for hit in self.page.hits:
-            detail = ", ".join(hit.authors)
+            authors = ", ".join(hit.authors)
+            detail = authors
             if hit.year:
                 detail = f"{detail} · {hit.year}" if detail else str(hit.year)
             text, ok = availability(hit)
-            out.append(Row(hit.id, hit.title, detail, text, ok))
+            place = hit.place.name if hit.place is not None else ""
+            out.append(Row(hit.id, hit.title, detail, text, ok, place, authors, hit.bbk or "",
+                           hit.isbn or ""))
         return out
 
     @property

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from kivy.clock import Clock
+from kivy.properties import BooleanProperty
 
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets import Chip, ResultRow, WrapLabel
 
 TYPING_PAUSE_S = 0.3  # search after this pause in typing: one query per word, not per key
-EXAMPLES = ("Носов", "динозавры", "космос", "сказки")
 
 
 class SearchScreen(KioskScreen):
     """Renders `SearchPresenter`; keys and chips call the presenter."""
 
+    typing = BooleanProperty(True)  # the keyboard is open: compact rows
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        self._rendering = False
         self._pending = Clock.create_trigger(self._run_search, TYPING_PAUSE_S)
 
     @property
@@ -68,15 +71,35 @@ class SearchScreen(KioskScreen):
         self.presenter.keyboard_visible = True
         self.refresh()
 
+    def scrolled(self, scroll_y: float) -> None:
+        """The reader scrolled the results (a drag, not our reset to the top): fold the
+        keyboard, the reader is looking now, not typing."""
+        if self._rendering or scroll_y >= 0.999 or not self.presenter.keyboard_visible:
+            return
+        Clock.schedule_once(self._fold, 0)
+
+    def _fold(self, _dt: float) -> None:
+        if self.kiosk.current == "search" and self.presenter.keyboard_visible:
+            self.presenter.keyboard_visible = False
+            self.refresh(keep_scroll=True)
+
     def reset(self, reason: str = "cancelled") -> None:
         """End of session."""
         self._pending.cancel()
         self.presenter.reset()
 
-    def refresh(self) -> None:
+    def refresh(self, keep_scroll: bool = False) -> None:
         """Render the presenter."""
+        self._rendering = True
+        try:
+            self._refresh(keep_scroll)
+        finally:
+            self._rendering = False
+
+    def _refresh(self, keep_scroll: bool) -> None:
         p = self.presenter
         ids = self.ids
+        self.typing = p.keyboard_visible
         ids.query.text = p.query + "|"
         ids.heading.text = p.heading
         ids.keyboard.layout = p.layout
@@ -89,8 +112,8 @@ class SearchScreen(KioskScreen):
         chips = ids.chips
         chips.clear_widgets()
         if p.state == "empty":
-            for text in EXAMPLES:
-                chip = Chip(text=text, value=text)
+            for label, query in p.examples:
+                chip = Chip(text=label, value=query)
                 chip.bind(on_release=lambda c: self.use_example(c.value))
                 chips.add_widget(chip)
         for c in p.chips:
@@ -106,7 +129,8 @@ class SearchScreen(KioskScreen):
         ids.suggestion.opacity = 1 if p.suggestion else 0
         ids.suggestion.disabled = not p.suggestion
         self._render_results(p)
-        ids.scroll.scroll_y = 1
+        if not keep_scroll:
+            ids.scroll.scroll_y = 1
 
     def _render_results(self, p) -> None:  # noqa: ANN001
         """Result rows are reused (building a Kivy widget costs milliseconds): only their texts
@@ -121,9 +145,14 @@ class SearchScreen(KioskScreen):
             widget.bind(on_release=lambda w: self.kiosk.open_record(w.record_id))
             pool.append(widget)
         results.clear_widgets()
+        compact = p.keyboard_visible
         for widget, row in zip(pool, rows):
             widget.record_id, widget.title, widget.detail = row.record_id, row.title, row.detail
             widget.availability, widget.available = row.availability, row.available
+            widget.place, widget.authors, widget.bbk = row.place, row.authors, row.bbk
+            widget.compact = compact
+            cover = self.kiosk.cover_for(row.isbn) if row.isbn else None
+            widget.cover = str(cover) if cover else ""
             results.add_widget(widget)
         for hint in p.hints:
             results.add_widget(WrapLabel(text="•  " + hint))

@@ -40,6 +40,16 @@ def test_search_typed_on_the_onscreen_keyboard(tmp_path):
 
 
 @pytest.mark.slow
+def test_at_least_four_results_above_the_open_keyboard(tmp_path):
+    out = run_scenario("typing", tmp_path)
+    assert out["keyboard_open"] and out["total"] >= 5
+    assert out["visible_typing"] >= 4 and out["compact_typing"]  # compact rows, 1280×800
+    assert out["current"] == "search" and not out["keyboard_after_drag"]  # a scroll folds it
+    assert not out["compact_after_drag"]  # full rows (cover, place) once the keyboard is away
+    assert not out["keyboard_after_done"]  # «Готово» folds it
+
+
+@pytest.mark.slow
 def test_self_checkout_with_the_fake_scanner(tmp_path):
     out = run_scenario("checkout", tmp_path)
     assert out["greeting"] == "Привет, Маша!"

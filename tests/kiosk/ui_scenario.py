@@ -56,6 +56,67 @@ def search_steps(app, out):  # noqa: ANN001, ANN201
     return [(0.1, open_search), (0.6, typing), (1.0, check), (0.3, tap_first), (0.5, opened)]
 
 
+def visible_rows(app) -> int:  # noqa: ANN001
+    """Result rows wholly inside the visible part of the results list."""
+    screen = app.screen("search")
+    scroll = screen.ids.scroll
+    _x0, y0 = scroll.to_window(scroll.x, scroll.y)
+    y1 = y0 + scroll.height
+    n = 0
+    for row in screen.ids.results.children:
+        if not hasattr(row, "record_id"):
+            continue
+        _rx, ry = row.to_window(row.x, row.y)
+        if ry >= y0 - 1 and ry + row.height <= y1 + 1:
+            n += 1
+    return n
+
+
+def typing_steps(app, out):  # noqa: ANN001, ANN201
+    """Type one letter: at least four results show above the open keyboard; a drag on the
+    list folds the keyboard; «Готово» folds it too."""
+    def open_search():
+        tap(app.screen("attract").ids.act_search)
+
+    def typing():
+        tap(key(app, "к"))
+
+    def count():
+        screen = app.screen("search")
+        out["keyboard_open"] = screen.ids.keyboard_box.height > 0
+        out["total"] = app.search.page.total if app.search.page else 0
+        out["visible_typing"] = visible_rows(app)
+        out["compact_typing"] = all(getattr(r, "compact", True) for r in screen.ids.results.children)
+        # A finger's drag ends in the list's scroll_y moving off the top; simulated touches do
+        # not drive Kivy's scroll effects offscreen, so the position is set as a drag leaves it.
+        screen.ids.scroll.scroll_y = 0.4
+
+    def dragged():
+        screen = app.screen("search")
+        out["keyboard_after_drag"] = screen.ids.keyboard_box.height > 0
+        out["compact_after_drag"] = any(getattr(r, "compact", False)
+                                        for r in screen.ids.results.children)
+        out["current"] = app.current
+        screen.show_keyboard()
+
+    def done_key():
+        from kiosk.presenters.keyboard import HIDE
+
+        tap(key(app, HIDE))
+
+    def folded():
+        out["keyboard_after_done"] = app.screen("search").ids.keyboard_box.height > 0
+        out["done_label"] = key_label(app, "\x1b") if out["keyboard_after_done"] else "folded"
+
+    return [(0.1, open_search), (0.5, typing), (1.0, count), (0.8, dragged), (0.3, done_key),
+            (0.3, folded)]
+
+
+def key_label(app, value: str) -> str:  # noqa: ANN001
+    """The label of an on-screen key."""
+    return key(app, value).text
+
+
 def checkout_steps(app, out):  # noqa: ANN001, ANN201
     """Card, two books (one refused), «Готово», receipt."""
     from kiosk.gallery import type_scan
@@ -171,7 +232,8 @@ def terminal_steps(app, out):  # noqa: ANN001, ANN201
             (2.5, offline)]
 
 
-SCENARIOS = {"search": search_steps, "checkout": checkout_steps, "idle": idle_steps,
+SCENARIOS = {"search": search_steps, "typing": typing_steps, "checkout": checkout_steps,
+             "idle": idle_steps,
              "terminal": terminal_steps}
 
 
