@@ -33,6 +33,7 @@ from kiosk.scan import KeystrokeAssembler, ScanBridge
 from kiosk.screens import SCREENS
 from kiosk.sounds import SoundPlayer
 from kiosk.theme import make_theme
+from library.search.access import sees_teachers_only
 
 HERE = Path(__file__).parent
 log = logging.getLogger("ibc.kiosk")
@@ -64,6 +65,9 @@ class KioskApp(App):
     error_ref = StringProperty("")
     offline_text = StringProperty("")
     personal = BooleanProperty(False)  # the shown screen holds a reader's data: «Это не я — выйти»
+    has_media = BooleanProperty(False)  # a media station or remote: the «Медиатека» tile
+    now_playing = StringProperty("")  # what the station plays, for the home screen's strip
+    now_paused = BooleanProperty(False)
 
     def __init__(self, catalogue, circulation, printer, options: KioskOptions,  # noqa: ANN001
                  scanner_source=None, now=None, *, visits=None, terminal=None,  # noqa: ANN001
@@ -75,6 +79,8 @@ class KioskApp(App):
         self.terminal_name = terminal
         self.connection = connection  # kiosk.remote.ConnectionMonitor in terminal mode
         self.media_port = media
+        self.has_media = media is not None
+        self._media_polled = 0.0
         self.service_info = service_info
         self.title = "ИБЦ"
         self.options = options
@@ -97,9 +103,16 @@ class KioskApp(App):
         self.loans = LoansPresenter(circulation, terminal=terminal,
                                     on_reader=self.reader_identified, **today)
         self.service = ServicePresenter(options.service_pin, service_info)
+        from kiosk.presenters.gate import CardGate
         from kiosk.presenters.media import MediaPresenter
 
         self.media = MediaPresenter(media)
+        self.media_gate = CardGate(
+            circulation, terminal=terminal, allow=lambda r: sees_teachers_only(r.category),
+            refused_text=lambda: i18n._(
+                "The media library opens with a teacher's card. Show your card on “Check out a "
+                "book” to take books."),
+            on_open=self._media_opened)
         self.errors = ErrorPresenter()
         self.limits = IdleLimits(options.idle_timeout_s, options.personal_idle_s,
                                  warn=options.warn_s)
@@ -121,7 +134,7 @@ class KioskApp(App):
         self.catalogue, self.circulation = catalogue, circulation
         self.visits = visits or NoVisits()
         self.attract.catalogue = self.search.catalogue = catalogue
-        for p in (self.checkout, self.returns, self.loans):
+        for p in (self.checkout, self.returns, self.loans, self.media_gate):
             p.circulation = circulation
         self.checkout.printer = printer
 
@@ -262,15 +275,27 @@ class KioskApp(App):
     def teacher_session(self) -> bool:
         """A teacher or staff card was accepted in this session."""
         reader = self.session_reader
-        return reader is not None and reader.category in ("teacher", "staff")
+        return reader is not None and sees_teachers_only(reader.category)
 
     def open_media(self) -> None:
-        """The teacher media screen (only after a teacher's card)."""
-        if not self.teacher_session:
-            return
+        """The teacher media screen: at once after a teacher's card in this session, else
+        behind the card gate (the «Медиатека» tile on the home screen)."""
         reader = self.session_reader
-        self.guard(lambda: self.media.open(reader.greeting_name, reader.category), "media")
+        if reader is not None and self.media_gate.open_for(reader):
+            self._media_opened(reader, visit=False)
+        else:
+            self.media_gate.reset()
         self.go("media")
+
+    def _media_opened(self, reader, visit: bool = True) -> None:  # noqa: ANN001
+        """A teacher's card opened the media library."""
+        if visit:
+            self.reader_identified(reader)
+        name = " ".join(x for x in (reader.first_name, reader.patronymic) if x)
+        self.guard(lambda: self.media.open(name or reader.greeting_name, reader.category),
+                   "media")
+        if self.current == "media":
+            self.screen("media").refresh()
 
     def end_session(self, reason: str = "cancelled") -> None:
         """Forget everything of the reader and go back to the attract screen."""
@@ -310,10 +335,41 @@ class KioskApp(App):
             self.end_session("idle")
         self._update_countdown()
         if self.current == "attract":
+            self._poll_now_playing(now)
             attract = self.screen("attract")
             attract.tick()
             if now - self._last_activity > self.options.sleep_after_s:
                 attract.asleep = True
+
+    def _poll_now_playing(self, now: float, every_s: float = 3.0) -> None:
+        """What the station plays, for the home screen: its pause and stop work without a card
+        (a teacher who walked away from a playing film can still stop it)."""
+        port = self.media_port
+        offline = self.connection_state is not None and self.connection_state.online is False
+        if port is None or offline or now - self._media_polled < every_s:
+            return
+        self._media_polled = now
+        try:
+            status = port.status()
+        except Exception:  # noqa: BLE001 - the strip is a convenience: no error dialog for it
+            log.debug("media status unavailable", exc_info=True)
+            status = None
+        self.show_now_playing(status)
+
+    def show_now_playing(self, status) -> None:  # noqa: ANN001 - kiosk.media.NowPlaying | None
+        """Fill the home screen's now-playing strip."""
+        active = status is not None and status.state in ("playing", "paused", "opening")
+        self.now_playing = (status.title or "") if active else ""
+        self.now_paused = active and status.state == "paused"
+
+    def now_playing_control(self, action: str) -> None:
+        """The strip's pause/resume and stop."""
+        port = self.media_port
+        if port is None:
+            return
+        status = self.guard(lambda: port.control(action), "media")
+        if status is not None:
+            self.show_now_playing(status)
 
     def _update_countdown(self) -> None:
         self.countdown = self.timer.countdown_text

@@ -70,6 +70,14 @@ def _teacher(app) -> None:  # noqa: ANN001
     type_scan(app, "100005")
 
 
+def _playing_home(app) -> None:  # noqa: ANN001
+    """A teacher started a film on the projector and walked away: the session ended, the
+    home screen keeps pause and stop."""
+    _media(app, play=True)
+    app.end_session("idle")
+    app.show_now_playing(app.media_port.status())
+
+
 def _media(app, play: bool = False, search: str = "") -> None:  # noqa: ANN001
     _teacher(app)
     app.open_media()
@@ -165,6 +173,9 @@ def gallery_steps() -> list[tuple[str, Callable]]:
         ("service-pin", lambda app: (app.go("service"), app.screen("service").press("1"),
                                      app.screen("service").press("2"))),
         ("checkout-teacher", _teacher),
+        ("media-card", lambda app: app.open_media()),
+        ("media-pupil-card", lambda app: (app.open_media(), type_scan(app, "100001"))),
+        ("attract-playing", _playing_home),
         ("media-list", _media),
         ("media-search", lambda app: _media(app, search="мат")),
         ("media-playing", lambda app: _media(app, play=True)),
@@ -203,7 +214,8 @@ class Stepper:
             from kiosk.fakes import FakeMedia, fake_services
 
             app.use_services(*fake_services(NOW.date()))
-            app.media.port = FakeMedia()
+            app.media.port = app.media_port = FakeMedia()
+            app.show_now_playing(None)
             app.on_connection(None)
             app.end_session()
             if app.lang != "ru":

@@ -1,4 +1,4 @@
-"""The 'my books' screen's state: card [+ PIN] through the checkout flow's identification, then
+"""The 'my books' screen's state: card [+ PIN] through `kiosk.presenters.gate.CardGate`, then
 `library.circulation.flows.MyLoans` (the reader's loans, overdue marked, renewals)."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.i18n import _, say
-from kiosk.presenters.checkout import Flash, PinEntry
-from kiosk.presenters.messages import days, due_text, reader_refusal, renewal_refusal
+from kiosk.presenters.checkout import Flash
+from kiosk.presenters.gate import CardGate
+from kiosk.presenters.messages import days, due_text, renewal_refusal
 from kiosk.services import CirculationBackend
-from library.circulation import errors as E
-from library.circulation.flows import FlowHooks, MyLoans, SelfCheckoutFlow, Step
+from library.circulation.flows import MyLoans
 from library.circulation.service import LoanView, ReaderView
 
 
@@ -28,32 +28,60 @@ class LoanRow:
     outcome: str
 
 
-class LoansPresenter(FlowHooks):
+class LoansPresenter:
     """States: card (waiting for the card), pin, list."""
 
     def __init__(self, circulation: CirculationBackend, today=dt.date.today,  # noqa: ANN001
                  *, terminal: str | None = None,
                  on_reader: Callable[[ReaderView], None] | None = None):
-        self.circulation = circulation
         self.today = today
         self.terminal = terminal
         self.on_reader = on_reader
-        self.flow = None
+        self.gate = CardGate(circulation, terminal=terminal, on_open=self._opened)
         self.reset()
+
+    @property
+    def circulation(self) -> CirculationBackend:
+        """The back end (the gallery swaps it)."""
+        return self.gate.circulation
+
+    @circulation.setter
+    def circulation(self, value: CirculationBackend) -> None:
+        self.gate.circulation = value
+        self.gate.reset()
 
     def reset(self, reason: str = "cancelled") -> None:
         """Forget the reader."""
-        if self.flow is not None and self.flow.step != Step.ENDED:
-            self.flow.cancel()
-        # Only identification is used: a book scanned here just asks for the card.
-        self.flow = SelfCheckoutFlow(self.circulation, self, terminal=self.terminal,
-                                     idle_timeout=3600.0, lend=False)
-        self.state = "card"
-        self.reader: ReaderView | None = None
+        self.gate.reset(reason)
         self.mine: MyLoans | None = None
         self.outcomes: dict[int, tuple[str, bool]] = {}
-        self.flash: Flash | None = None
-        self.pin = PinEntry()
+        self._flash: Flash | None = None
+
+    # --- the gate's state, as the screen reads it ----------------------------------------------
+    @property
+    def state(self) -> str:
+        """card | pin | list."""
+        return "list" if self.gate.state == "open" else self.gate.state
+
+    @property
+    def reader(self) -> ReaderView | None:
+        """The reader whose loans are shown."""
+        return self.gate.reader
+
+    @property
+    def pin(self):  # noqa: ANN201 - kiosk.presenters.checkout.PinEntry
+        """The PIN being typed."""
+        return self.gate.pin
+
+    @property
+    def flash(self) -> Flash | None:
+        """The last message: a renewal's outcome, else the gate's."""
+        return self._flash or self.gate.flash
+
+    @property
+    def formal(self) -> bool:
+        """Teachers are addressed with «Вы»."""
+        return self.gate.formal
 
     @property
     def loans(self) -> list[LoanView]:
@@ -62,51 +90,27 @@ class LoansPresenter(FlowHooks):
 
     def use_reader(self, reader: ReaderView) -> None:
         """Show the loans of a reader already identified in this session."""
-        self.reader = reader
-        self.state = "list"
-        self.mine = MyLoans(self.circulation, reader.card, terminal=self.terminal)
+        self.gate.open_for(reader)
+        self._load(reader)
+
+    def _load(self, reader: ReaderView) -> None:
+        self.mine = MyLoans(self.gate.circulation, reader.card, terminal=self.terminal)
         self.mine.refresh()
 
-    def scan(self, code: str) -> Flash | None:
-        """A card arrived."""
-        if self.state != "card" or not code.strip():
-            return None
-        self.flash = None
-        self.flow.scan(code.strip())
-        return self.flash
-
-    def press_pin(self, key: str) -> Flash | None:
-        """A key of the PIN pad."""
-        if self.state != "pin":
-            return None
-        pin = self.pin.press(key)
-        if pin is None:
-            return None
-        self.flow.enter_pin(pin)
-        return self.flash
-
-    # --- identification hooks -------------------------------------------------------------------
-    def need_card(self) -> None:
-        """Something that is not a card."""
-        if self.state == "card":
-            self.flash = Flash(reader_refusal("reader_not_found"), False)
-
-    def need_pin(self, reader: ReaderView) -> None:
-        """Ask for the PIN."""
-        self.state = "pin"
-        self.reader = reader
-        self.flash = Flash(say("Enter your PIN", reader.formal), None)
-
-    def reader_identified(self, reader: ReaderView) -> None:
-        """Load the loans; the app counts the visit."""
-        self.use_reader(reader)
-        self.flash = Flash("", True)  # the heading greets; the sound says the card was read
+    def _opened(self, reader: ReaderView) -> None:
+        self._load(reader)
         if self.on_reader is not None:
             self.on_reader(reader)
 
-    def reader_refused(self, error: E.CirculationError) -> None:
-        """Unknown card or wrong PIN."""
-        self.flash = Flash(reader_refusal(error.code, self.formal), False)
+    def scan(self, code: str) -> Flash | None:
+        """A card arrived."""
+        self._flash = None
+        return self.gate.scan(code)
+
+    def press_pin(self, key: str) -> Flash | None:
+        """A key of the PIN pad."""
+        self._flash = None
+        return self.gate.press_pin(key)
 
     # --- renewals -------------------------------------------------------------------------------
     def renew(self, loan_id: int) -> Flash:
@@ -118,8 +122,8 @@ class LoansPresenter(FlowHooks):
         else:
             text = renewal_refusal(result.error.code, self.formal)
         self.outcomes[loan_id] = (text, result.ok)
-        self.flash = Flash(text, result.ok)
-        return self.flash
+        self._flash = Flash(text, result.ok)
+        return self._flash
 
     @property
     def heading(self) -> str:
@@ -133,11 +137,6 @@ class LoansPresenter(FlowHooks):
         if not self.loans:
             return say("{name}, you have no books now.", self.formal).format(name=name)
         return say("{name}, your books:", self.formal).format(name=name)
-
-    @property
-    def formal(self) -> bool:
-        """Teachers are addressed with «Вы»."""
-        return self.reader is not None and self.reader.formal
 
     @property
     def rows(self) -> list[LoanRow]:

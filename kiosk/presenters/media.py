@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.i18n import N_, _
+from kiosk.i18n import N_, _, say
 from kiosk.media import MediaPort, MediaUnavailable, MediaView, NowPlaying
 
 SEEK_STEP_S = 30.0
@@ -159,7 +159,10 @@ class MediaPresenter:
             return _("There is no media station here.")
         if self.query:
             return _("“{q}”: {n}").format(q=self.query, n=len(self.items))
-        return _("Media library: {n}").format(n=len(self.items))
+        count = _("Media library: {n}").format(n=len(self.items))
+        if self.teacher:
+            return say("Hello, {name}!", True).format(name=self.teacher) + " " + count
+        return count
 
     @property
     def where_note(self) -> str:

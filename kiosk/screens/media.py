@@ -22,9 +22,30 @@ class MediaRow(ButtonBehavior, BoxLayout):
 
 
 class MediaScreen(KioskScreen):
-    """Renders `MediaPresenter`; polls the player once a second while shown."""
+    """Renders `MediaPresenter` behind a teacher's card (`CardGate`); polls the player once a
+    second while shown."""
 
     _poll = None
+    locked = BooleanProperty(True)  # no teacher's card yet: the gate shows
+
+    @property
+    def gate(self):  # noqa: ANN201
+        """The app's teachers-only card gate."""
+        return self.kiosk.media_gate
+
+    def on_scan(self, code: str) -> None:
+        """A card while the gate is closed."""
+        if self.gate.state != "open":
+            self.act(lambda: self.gate.scan(code), "media")
+
+    def press_pin(self, key: str) -> None:
+        """A key of the PIN pad."""
+        self.kiosk.user_activity()
+        self.act(lambda: self.gate.press_pin(key), "pin")
+
+    def idle_kind(self) -> str:
+        """Teachers-only media are not left on show: the shorter idle once open."""
+        return "personal" if self.gate.state != "card" else "general"
 
     @property
     def presenter(self):  # noqa: ANN201
@@ -87,6 +108,7 @@ class MediaScreen(KioskScreen):
     def reset(self, reason: str = "cancelled") -> None:
         """The teacher's session ended (playback goes on)."""
         self.presenter.reset()
+        self.gate.reset(reason)
 
     def _render_now(self) -> None:
         p, ids = self.presenter, self.ids
@@ -97,14 +119,29 @@ class MediaScreen(KioskScreen):
             ids[name].disabled = not p.playing
             ids[name].opacity = 1 if p.playing else 0.45
 
+    def _render_gate(self) -> None:
+        gate, ids = self.gate, self.ids
+        self.locked = gate.state != "open"
+        ids.gate_prompt.text = (gate.flash.text if gate.state == "pin" and gate.flash and
+                                gate.flash.ok is None else _("Show a teacher's library card"))
+        flash = gate.flash
+        ids.gate_flash.text = flash.text if flash and flash.ok is False else ""
+        ids.gate_flash.ok = False
+        ids.pin.text = gate.pin.masked
+        pin = gate.state == "pin"
+        ids.pinbox.height = self.kiosk.theme.button_h * 4.1 if pin else 0
+        ids.pinbox.opacity = 1 if pin else 0
+        ids.pinbox.disabled = not pin
+
     def refresh(self) -> None:
         """Render the presenter."""
+        self._render_gate()
         p, ids = self.presenter, self.ids
         ids.search_btn.text = (
             _("Search: {q}").format(q=p.query) if p.query else _("Search media"))
         ids.heading.text = p.heading
         ids.message.text = p.message
-        ids.message.color = (0.6, 1, 0.65, 1) if p.message_ok else (1, 0.55, 0.5, 1)
+        ids.message.color = self.kiosk.theme.ok_text if p.message_ok else self.kiosk.theme.bad_text
         ids.where.text = p.where_note
         ids.keyboard_box.height = (ids.keyboard.key_height + 6) * 4 if p.keyboard_visible else 0
         ids.keyboard_box.opacity = 1 if p.keyboard_visible else 0

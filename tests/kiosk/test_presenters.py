@@ -401,7 +401,7 @@ def test_media_presenter_browse_play_and_controls():
     media = FakeMedia()
     p = MediaPresenter(media)
     p.open("Мария П.")
-    assert p.heading == "Медиатека: 7" and p.selected == 1
+    assert p.heading == "Здравствуйте, Мария П.! Медиатека: 7" and p.selected == 1
     assert any(i.teachers_only for i in p.items)
     for ch in "мат":
         p.press(ch)

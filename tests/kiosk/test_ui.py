@@ -75,3 +75,44 @@ def test_idle_timeout_clears_the_session(tmp_path):
     assert out["current"] == "attract"
     assert out["reader"] is False and out["loans_after"] == 0
     assert out["countdown_after"] == ""
+
+
+@pytest.mark.slow
+def test_edge_cases_each_get_a_next_step(tmp_path):
+    out = run_scenario("edges", tmp_path)
+    text, ok = out["before_card"]
+    assert ok is None and "покажи читательский билет" in text  # kept, a neutral hint
+    assert out["kept"] == [["Энциклопедия динозавров", False]]  # lent after the card: refused
+    assert out["other_card"] == "Это билет другого читателя: сначала нажми «Готово»."
+    assert out["rows_after_repeat"] == 1 and out["personal"]
+    assert out["done_prompt"] == "Книги не выданы" and "Спасибо" not in out["done_summary"]
+    assert "поставь книги обратно на полку" in out["done_summary"].lower()
+    assert not out["print_shown"]
+    text, ok, rows = out["card_at_return"]
+    assert ok is None and "покажи штрих-код на книге" in text and rows == 0
+    prompt, flash = out["blocked"]
+    assert prompt == "Подойди к библиотекарю" and "не сдан учебник" in flash
+
+
+@pytest.mark.slow
+def test_the_next_reader_starts_from_a_clean_kiosk(tmp_path):
+    out = run_scenario("reset", tmp_path)
+    assert out["lang_chosen"] == "en" and out["large_chosen"]
+    assert out["countdown_general"] == "60 seconds" and out["countdown_personal"] == "30 seconds"
+    assert out["personal"]
+    assert out["current"] == "attract"
+    assert (out["lang_after"], out["large_after"], out["theme_after"]) == ("ru", False, False)
+    assert out["greeting_after"] == "" and not out["personal_after"]
+
+
+@pytest.mark.slow
+def test_teacher_media_from_the_home_screen(tmp_path):
+    out = run_scenario("media", tmp_path)
+    assert out["tile"] and out["screen"] == "media" and out["locked"]
+    locked, text = out["pupil"]
+    assert locked and "билету учителя" in text
+    assert not out["teacher_locked"]
+    assert out["heading"].startswith("Здравствуйте, Мария Петровна!")
+    assert out["teachers_only_listed"]
+    assert out["strip"] == ["Фотосинтез: как растение ест свет", 1]
+    assert out["after_stop"] == ""

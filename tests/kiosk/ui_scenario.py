@@ -112,6 +112,128 @@ def typing_steps(app, out):  # noqa: ANN001, ANN201
             (0.3, folded)]
 
 
+def edges_steps(app, out):  # noqa: ANN001, ANN201
+    """The edge cases of item 8 through the real screens: a book before the card, another
+    reader's card mid-session, a refused book shown twice, all refused, a reader card at
+    Return, a blocked card."""
+    from kiosk.gallery import type_scan
+
+    def book_first():
+        tap(app.screen("attract").ids.act_checkout)
+        type_scan(app, "200006")  # a reading-room book before the card
+        screen = app.screen("checkout")
+        out["before_card"] = (screen.ids.flash.text, screen.ids.flash.ok)
+
+    def card():
+        type_scan(app, "100001")
+        screen = app.screen("checkout")
+        out["kept"] = [(w.title, w.ok) for w in reversed(screen.ids.item_list.children)]
+        type_scan(app, "100003")  # another reader's card
+        out["other_card"] = screen.ids.flash.text
+        type_scan(app, "200006")  # the refused book again
+        out["rows_after_repeat"] = len(screen.ids.item_list.children)
+        out["personal"] = app.personal
+        tap(screen.ids.action)  # «Готово»
+
+    def done():
+        screen = app.screen("checkout")
+        out["done_prompt"] = screen.ids.prompt.text
+        out["done_summary"] = screen.ids.greeting.text
+        out["print_shown"] = screen.ids.print_receipt.opacity == 1
+        app.end_session()
+
+    def to_return():
+        tap(app.screen("attract").ids.act_return)
+        type_scan(app, "100001")  # a reader card at Return
+
+    def at_return():
+        screen = app.screen("checkin")
+        out["card_at_return"] = (screen.ids.flash.text, screen.ids.flash.ok,
+                                 len(screen.ids.item_list.children))
+        app.end_session()
+
+    def to_checkout():
+        tap(app.screen("attract").ids.act_checkout)
+        type_scan(app, "100002")  # a blocked card
+
+    def blocked():
+        screen = app.screen("checkout")
+        out["blocked"] = (screen.ids.prompt.text, screen.ids.flash.text)
+
+    return [(0.2, book_first), (0.3, card), (0.3, done), (0.2, to_return), (0.3, at_return),
+            (0.2, to_checkout), (0.3, blocked)]
+
+
+def reset_steps(app, out):  # noqa: ANN001, ANN201
+    """A pupil switches to English and large text, shows a card, walks away: the next reader
+    gets Russian, the normal look and the attract screen; the header showed the real time left."""
+    from kiosk.gallery import type_scan
+
+    def choose():
+        attract = app.screen("attract")
+        buttons = [w for w in attract.walk() if getattr(w, "text", "") in ("English", "Крупный текст")]
+        for b in buttons:
+            tap(b)
+        out["lang_chosen"], out["large_chosen"] = app.lang, app.options.large_text
+
+    def start():  # a step of its own: the large-text layout is laid out by now
+        tap(app.screen("attract").ids.act_checkout)
+        out["countdown_general"] = app.countdown
+        type_scan(app, "100001")
+        out["countdown_personal"] = app.countdown
+        out["personal"] = app.personal
+        app.timer.start(app.monotonic() - 3600)  # nobody touched it for an hour
+
+    def after():
+        out["current"] = app.current
+        out["lang_after"], out["large_after"] = app.lang, app.options.large_text
+        out["theme_after"] = app.theme.high_contrast
+        out["greeting_after"] = app.screen("checkout").ids.greeting.text
+        out["personal_after"] = app.personal
+
+    return [(0.3, choose), (0.3, start), (1.5, after)]
+
+
+def media_steps(app, out):  # noqa: ANN001, ANN201
+    """«Медиатека» on the home screen: a pupil's card is turned away, a teacher's opens it;
+    a film plays on the projector; after the session ends the home screen can stop it."""
+    from kiosk.gallery import type_scan
+
+    def open_tile():
+        out["tile"] = app.screen("attract").ids.act_media.opacity == 1
+        tap(app.screen("attract").ids.act_media)
+        out["screen"] = app.current
+        out["locked"] = app.screen("media").locked
+        type_scan(app, "100001")  # a pupil
+
+    def teacher():
+        screen = app.screen("media")
+        out["pupil"] = (screen.locked, screen.ids.gate_flash.text)
+        type_scan(app, "100005")  # a teacher
+
+    def opened():
+        screen = app.screen("media")
+        out["teacher_locked"] = screen.locked
+        out["heading"] = screen.ids.heading.text
+        out["teachers_only_listed"] = any("только для учителей" in w.detail
+                                          for w in screen.ids.rows.children)
+        tap(screen.ids.play_projector)
+
+    def home():
+        app.end_session("idle")
+        app._media_polled = 0.0
+        app._tick(0)
+
+    def strip():
+        attract = app.screen("attract")
+        out["strip"] = (app.now_playing, attract.ids.now_strip.opacity)
+        stop = next(w for w in attract.ids.now_strip.children if getattr(w, "text", "") == "Стоп")
+        tap(stop)
+        out["after_stop"] = app.now_playing
+
+    return [(0.2, open_tile), (0.3, teacher), (0.3, opened), (0.3, home), (0.5, strip)]
+
+
 def key_label(app, value: str) -> str:  # noqa: ANN001
     """The label of an on-screen key."""
     return key(app, value).text
@@ -233,7 +355,7 @@ def terminal_steps(app, out):  # noqa: ANN001, ANN201
 
 
 SCENARIOS = {"search": search_steps, "typing": typing_steps, "checkout": checkout_steps,
-             "idle": idle_steps,
+             "edges": edges_steps, "reset": reset_steps, "media": media_steps, "idle": idle_steps,
              "terminal": terminal_steps}
 
 
@@ -271,8 +393,8 @@ def main() -> int:
     if name == "terminal":
         app, mode = build_terminal_app(home)
     else:
-        app = build_app((1280, 800), home, idle_timeout_s=timeout, personal_idle_s=timeout,
-                        warn_s=3.0)
+        app = build_app((1280, 800), home, idle_timeout_s=timeout,
+                        personal_idle_s=min(timeout, 30.0), warn_s=3.0)
     out: dict = {}
     from kivy.clock import Clock
 
