@@ -449,7 +449,7 @@ def fake_service_info():  # noqa: ANN201
     checks = [("камера", "OK", "/dev/video0: 1280×720, 30 кадр/с"),
               ("USB-сканер", "OK", "Honeywell Voyager 1250g"),
               ("принтер", "WARN", "ipp://printer.local/ipp/print: мало бумаги"),
-              ("проектор", "OK", "192.168.1.50:4352, питание: on"),
+              ("проектор", "OK", "192.168.1.50:4352, питание: включён"),
               ("сервер", "OK", "http://ibc-server.local:8470: порт 8470 открыт"),
               ("база данных", "OK", "sqlite:///var/lib/ibc/ibc.sqlite3, схема 0006"),
               ("диск", "OK", "/var/lib/ibc: свободно 41.7 ГБ")]

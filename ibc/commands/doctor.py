@@ -122,7 +122,9 @@ def check_projector(ctx, timeout: float) -> Check:  # noqa: ANN001
     except ProjectorError as exc:
         return Check("проектор", "FAIL", f"{conf.host}:{conf.port} — {exc}",
                      "включите проектор в сеть, проверьте адрес и пароль PJLink")
-    return Check("проектор", "OK", f"{conf.host}:{conf.port}, питание: {power.value}")
+    state = {"on": "включён", "standby": "в режиме ожидания", "cooling": "остывает",
+             "warming": "прогревается"}.get(power.label, power.label)
+    return Check("проектор", "OK", f"{conf.host}:{conf.port}, питание: {state}")
 
 
 def check_server(ctx, timeout: float) -> Check:  # noqa: ANN001

@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
-from kiosk.i18n import _, ngettext
+from kiosk.i18n import N_, _, ngettext
+
+# What a transport error means, in words a librarian can act on; the raw text is behind
+# «Подробнее». First match wins.
+PLAIN_ERRORS = (
+    (("errno 113", "no route to host", "network is unreachable", "errno 101"),
+     N_("the server's computer cannot be reached on the network")),
+    (("errno 111", "connection refused"),
+     N_("the server's computer answers, but the library program on it is not running")),
+    (("timed out", "timeout"), N_("the server did not answer in time")),
+    (("name or service not known", "errno -2", "errno -3", "getaddrinfo", "nodename"),
+     N_("the server's name is not found on the network")),
+    (("401", "403", "unauthorized", "forbidden", "revoked", "not enrolled"),
+     N_("the server does not know this terminal: join it again (ibc terminals join)")),
+    (("ssl", "certificate"), N_("the secure connection to the server failed")),
+)
+
+
+def plain_error(raw: str | None) -> str:
+    """A transport error in plain words ('' for none)."""
+    if not raw:
+        return ""
+    low = raw.lower()
+    for needles, text in PLAIN_ERRORS:
+        if any(n in low for n in needles):
+            return _(text)
+    return _("the connection to the server failed")
 
 
 def banner(state) -> str:  # noqa: ANN001 - kiosk.remote.ConnectionState or None
@@ -17,8 +43,8 @@ def banner(state) -> str:  # noqa: ANN001 - kiosk.remote.ConnectionState or None
     return _("No connection to the server — please ask the librarian")
 
 
-def status_lines(state) -> list[tuple[str, str, bool]]:  # noqa: ANN001
-    """(label, value, ok) rows for service mode."""
+def status_lines(state, details: bool = False) -> list[tuple[str, str, bool]]:  # noqa: ANN001
+    """(label, value, ok) rows for service mode; ``details`` adds the raw error text."""
     if state is None:
         return [(_("Server"), _("not used: local database"), True)]
     if state.online is None:
@@ -35,5 +61,6 @@ def status_lines(state) -> list[tuple[str, str, bool]]:  # noqa: ANN001
                  state.pending == 0))
     rows.append((_("Conflicts"), str(state.conflicts), state.conflicts == 0))
     if state.error:
-        rows.append((_("Last error"), state.error, False))
+        text = plain_error(state.error)
+        rows.append((_("Last error"), f"{text} ({state.error})" if details else text, False))
     return rows

@@ -20,6 +20,23 @@ FIGURES = (
     ("plays", N_("Media plays")),
 )
 STATUS = {"OK": N_("working"), "WARN": N_("warning"), "FAIL": N_("fault")}
+OPERATIONS = {"checkout": N_("Checkout"), "checkin": N_("Return"), "return": N_("Return"),
+              "renew": N_("Renewal")}
+
+
+def refusal_text(code: str) -> str:
+    """A circulation refusal code in the library's own words (its gettext catalogue)."""
+    from collections import defaultdict
+
+    from kiosk.i18n import language
+    from library.circulation import errors as E
+    from library.i18n import translator
+
+    cls = E.ERRORS.get(code)
+    if cls is None:
+        return _("refused")
+    text = translator(language())(cls.template)
+    return text.format_map(defaultdict(str)).replace(" «»", "").strip(" :")
 
 
 def pin_matches(entered: str, expected: str) -> bool:
@@ -53,6 +70,11 @@ class ServicePresenter:
         self.checking = False
         self.figures: dict | None = None
         self.figures_error = ""
+        self.details = False  # «Подробнее»: raw codes and error texts beside the plain words
+
+    def toggle_details(self) -> None:
+        """«Подробнее» / «Короче»."""
+        self.details = not self.details
 
     # --- sections -------------------------------------------------------------------------------
     def show(self, section: str) -> None:
@@ -110,10 +132,13 @@ class ServicePresenter:
             return rows
         from kiosk.presenters.connection import status_lines
 
-        rows = status_lines(connection)
+        rows = status_lines(connection, self.details)
         for c in (self.info.conflicts() if self.info.conflicts else [])[:8]:
-            rows.append((_("Conflict"), f"{c.get('op', '')} {c.get('barcode', '')}: "
-                                        f"{c.get('code') or c.get('result') or ''}", False))
+            code = str(c.get("code") or c.get("result") or "")
+            op = _(OPERATIONS.get(str(c.get("op", "")), N_("Operation")))
+            text = f"{op} {c.get('barcode', '')}: {refusal_text(code)}"
+            rows.append((_("Conflict"), f"{text} ({code})" if self.details and code else text,
+                         False))
         return rows
 
     def press(self, key: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from kivy.clock import Clock
@@ -10,6 +11,8 @@ from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.i18n import N_, _
 from kiosk.screens.base import KioskScreen
+
+log = logging.getLogger("ibc.kiosk")
 
 TITLES = {"server": N_("Server and queue"), "devices": N_("Devices"),
           "figures": N_("Key figures of the term")}
@@ -45,10 +48,17 @@ class ServiceScreen(KioskScreen):
                 try:
                     results = p.run_checks()
                 except Exception as exc:  # noqa: BLE001 - reported in the panel
-                    results = [(_("Devices"), "FAIL", f"{type(exc).__name__}: {exc}")]
+                    log.warning("device checks failed", exc_info=True)
+                    results = [(_("Devices"), "FAIL", _("the check itself failed: {err}").format(
+                        err=type(exc).__name__))]
                 Clock.schedule_once(lambda _dt: self._checks_done(results))
 
             threading.Thread(target=work, name="kiosk-doctor", daemon=True).start()
+        self.refresh()
+
+    def toggle_details(self) -> None:
+        """«Подробнее» / «Короче»."""
+        self.presenter.toggle_details()
         self.refresh()
 
     def _checks_done(self, results) -> None:  # noqa: ANN001
@@ -78,6 +88,9 @@ class ServiceScreen(KioskScreen):
             button = ids[f"sec_{section}"]
             button.role = 'accent' if p.section == section else 'key'
         ids.section_title.text = _(TITLES[p.section])
+        ids.details.text = _("Less") if p.details else _("Details")
+        ids.details.opacity = 1 if p.section == "server" else 0
+        ids.details.disabled = p.section != "server"
         rows = ids.rows
         rows.clear_widgets()
         if not unlocked:

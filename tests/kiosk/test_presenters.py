@@ -446,7 +446,7 @@ def test_service_sections_checks_figures_queue():
     rows = p.rows(offline)
     assert rows[0] == ("Сервер", "http://srv:8470 — нет связи", False)
     assert ("Очередь без связи", "2 операции ждут отправки", False) in rows
-    assert any(r[0] == "Конфликт" and "item_on_loan" in r[1] for r in rows)
+    assert any(r[0] == "Конфликт" and "уже выдана" in r[1] for r in rows)
     assert p.rows(None)[0][1] == "не используется: локальная база"
     p.show("devices")
     assert p.rows()[0][1] == "Нажмите «Проверить устройства»."
@@ -467,3 +467,30 @@ def test_connection_banner_follows_the_policy():
     assert banner(ConnectionState(False, policy="return_only")) == \
         "Нет связи с сервером — книги можно сдать"
     assert "обратитесь к библиотекарю" in banner(ConnectionState(False, policy="disabled"))
+
+
+def test_service_mode_speaks_plain_russian_with_codes_behind_details():
+    import datetime as dt
+
+    from kiosk.fakes import fake_service_info
+    from kiosk.presenters.connection import plain_error
+    from kiosk.remote import ConnectionState
+
+    state = ConnectionState(False, "http://ibc-server.local:8470", "seen_cards", 3, 1,
+                            dt.datetime(2025, 3, 5, 10, 12), 4127,
+                            "ConnectError: [Errno 113] No route to host", dt.datetime(2025, 3, 5))
+    p = ServicePresenter("1234", fake_service_info())
+    for key in "1234":
+        p.press(key)
+    p.press("ok")
+    rows = dict((k, v) for k, v, _ok in p.rows(state))
+    assert rows["Последняя ошибка"] == "компьютер сервера недоступен в сети"
+    assert rows["Конфликт"] == "Выдача 200004: Эта книга уже выдана: подойди к библиотекарю"
+    assert not any("Errno" in v or "item_on_loan" in v for v in rows.values())
+    p.toggle_details()
+    rows = dict((k, v) for k, v, _ok in p.rows(state))
+    assert "[Errno 113]" in rows["Последняя ошибка"] and rows["Конфликт"].endswith("(item_on_loan)")
+    assert plain_error("httpx.ConnectError: [Errno 111] Connection refused").startswith(
+        "компьютер сервера отвечает")
+    assert plain_error("ReadTimeout: timed out") == "сервер не ответил вовремя"
+    assert plain_error("") == ""
