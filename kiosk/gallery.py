@@ -98,7 +98,16 @@ def _offline(policy: str = "seen_cards", pending: int = 0, conflicts: int = 0): 
 
     return ConnectionState(False, "http://ibc-server.local:8470", policy, pending, conflicts,
                            dt.datetime(2025, 3, 5, 10, 12, 40), 4127,
-                           "ConnectError: [Errno 113] No route to host", NOW)
+                           "ConnectError: [Errno 113] No route to host", NOW, replica_ready=True)
+
+
+def _first_sync(app) -> None:  # noqa: ANN001
+    """A new terminal's first minutes: the catalogue is still loading."""
+    from kiosk.remote import ConnectionState
+
+    _service(app)
+    app.on_connection(ConnectionState(True, "http://ibc-server.local:8470", "seen_cards", 0, 0,
+                                      None, 12400, "", NOW, syncing=True, replica_ready=False))
 
 
 def _service(app, section: str = "server") -> None:  # noqa: ANN001
@@ -182,6 +191,7 @@ def gallery_steps() -> list[tuple[str, Callable]]:
         ("service-server", _service),
         ("service-devices", lambda app: _service(app, "devices")),
         ("service-figures", lambda app: _service(app, "figures")),
+        ("service-first-sync", _first_sync),
         ("offline-attract", lambda app: app.on_connection(_offline())),
         ("offline-return", _offline_return),
     ]

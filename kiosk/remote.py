@@ -20,11 +20,12 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 
 from library.circulation import errors as E
+from kiosk.services import RecordView, SearchPage
 from library.circulation.service import LoanOutcome, LoanView, ReaderView
 
 log = logging.getLogger("ibc.kiosk")
@@ -244,6 +245,8 @@ class ConnectionState:
     error: str = ""
     checked: dt.datetime | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    replica_ready: bool = False  # a full catalogue copy is here: searches run locally
+    syncing: bool = False  # a sync is running (service mode shows its progress)
 
 
 class ConnectionMonitor:
@@ -251,7 +254,8 @@ class ConnectionMonitor:
 
     def __init__(self, name: str, base_url: Callable[[], str | None], token: str, queue,  # noqa: ANN001
                  replica_db=None, *, policy: str = "seen_cards", interval_s: float = 10.0,  # noqa: ANN001
-                 post: Callable[[ConnectionState], None] | None = None):
+                 post: Callable[[ConnectionState], None] | None = None,
+                 replica_ready: bool = False, retry_s: float = 1.0):
         from server.client import ApiClient
         from server.client.terminal import TerminalCirculation
 
@@ -260,7 +264,10 @@ class ConnectionMonitor:
         self.queue, self.replica_db, self.policy = queue, replica_db, policy
         self.base_url, self.interval_s, self.post = base_url, interval_s, post
         self.state = ConnectionState(policy=policy, pending=len(queue.pending()),
-                                     conflicts=len(queue.conflicts()))
+                                     conflicts=len(queue.conflicts()), replica_ready=replica_ready)
+        # Until the server has answered once, retry every `retry_s` (zeroconf may take a moment
+        # to find it at start-up); then every `interval_s`.
+        self.retry_s = retry_s
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -283,10 +290,17 @@ class ConnectionMonitor:
         self._wake.set()
 
     def _run(self) -> None:
+        started = time.monotonic()
         while not self._stop.is_set():
             self.check_once()
-            self._wake.wait(self.interval_s)
+            early = not self.state.online and time.monotonic() - started < 60
+            self._wake.wait(self.retry_s if early else self.interval_s)
             self._wake.clear()
+
+    @property
+    def replica_ready(self) -> bool:
+        """The local replica holds the catalogue (read from any thread)."""
+        return self.state.replica_ready
 
     def check_once(self) -> ConnectionState:
         """One round: health, forward the queue, sync the replica; posts the state."""
@@ -299,28 +313,40 @@ class ConnectionMonitor:
             report = self.forwarder.flush() if self.queue.pending() else None
             synced = state.last_sync
             records = state.records
+            ready = state.replica_ready
             if self.replica_db is not None:
                 from server.replica import Replica
 
-                rep = Replica(self.replica_db, self.client).sync()
-                synced, records = dt.datetime.now(), state.records + rep.records
+                base_records = state.records
+
+                def progress(rep) -> None:  # noqa: ANN001 - a first sync: tell service mode
+                    self._publish(replace(self.state, online=True, syncing=True,
+                                          records=base_records + rep.records))
+
+                rep = Replica(self.replica_db, self.client).sync(progress)
+                synced, records, ready = dt.datetime.now(), base_records + rep.records, True
             notes = tuple(report.conflicts) if report else ()
             state = ConnectionState(True, self.base_url() or "", self.policy,
                                     len(self.queue.pending()), len(self.queue.conflicts()),
-                                    synced, records, "", now, notes)
+                                    synced, records, "", now, notes, ready)
         except ClientError as exc:
             state = ConnectionState(False, self.base_url() or "", self.policy,
                                     len(self.queue.pending()), len(self.queue.conflicts()),
-                                    state.last_sync, state.records, str(exc)[:200], now)
+                                    state.last_sync, state.records, str(exc)[:200], now,
+                                    replica_ready=state.replica_ready)
         except Exception as exc:  # noqa: BLE001 - the thread must survive a bad page
             log.exception("terminal sync failed")
             state = ConnectionState(state.online, state.url, self.policy, state.pending,
                                     state.conflicts, state.last_sync, state.records,
-                                    f"{type(exc).__name__}: {exc}"[:200], now)
+                                    f"{type(exc).__name__}: {exc}"[:200], now,
+                                    replica_ready=state.replica_ready)
+        self._publish(state)
+        return state
+
+    def _publish(self, state: ConnectionState) -> None:
         self.state = state
         if self.post is not None:
             self.post(state)
-        return state
 
 
 # --- discovery -----------------------------------------------------------------------------------
@@ -366,6 +392,115 @@ class ZeroconfUrl:
                 self._loop.close()
 
 
+# --- catalogue while the replica is not ready -----------------------------------------------------
+class RemoteCatalogue:
+    """`CatalogueService` through the server's API: a terminal's first minutes, before its
+    replica holds the catalogue (no facets but «на полке», no room plans, no covers)."""
+
+    def __init__(self, client):  # noqa: ANN001 - server.client.ApiClient
+        self.client = client
+
+    def search(self, query: str, *, limit: int = 20, offset: int = 0,
+               facets: dict[str, str] | None = None) -> SearchPage:
+        """The server's search; ``available`` is the one filter it takes."""
+        from kiosk.services import FacetValue, Hit
+
+        body = self._call(lambda: self.client.search(
+            query, limit=limit, offset=offset, facets=True,
+            available=bool((facets or {}).get("available"))))
+        hits = tuple(Hit(h["id"], h["title"], tuple(h.get("authors") or ()), h.get("year"),
+                         h.get("isbn"), int(h.get("available") or 0), int(h.get("copies") or 0),
+                         h.get("shelf"), h.get("type") or "book", _place(h))
+                     for h in body.get("hits", []))
+        chips = []
+        for v in (body.get("facets") or {}).get("available", []):
+            if v.get("value") == "yes":
+                chips.append(FacetValue("available", "yes", int(v.get("count") or 0)))
+        return SearchPage(query, hits, int(body.get("total") or 0),
+                          body.get("corrected_query"), tuple(chips))
+
+    def record(self, record_id: int) -> RecordView:
+        """One record with its copies' status and place."""
+        from kiosk.services import CopyView
+        from library.errors import NotFound
+        from server.client import ApiRefused
+
+        try:
+            r = self._call(lambda: self.client.record(record_id))
+        except ApiRefused as exc:
+            if exc.status == 404:
+                raise NotFound(f"record {record_id}") from exc
+            raise
+        copies = tuple(CopyView(c.get("barcode") or "", c.get("status") or "available",
+                                c.get("shelf"), None, None, _place(c))
+                       for c in r.get("copies", []))
+        return RecordView(r["id"], r["title"], tuple(r.get("authors") or ()), r.get("subtitle"),
+                          r.get("annotation"), r.get("year"), r.get("publisher"), None, None,
+                          r.get("isbn"), r.get("age_rating"), None, copies,
+                          r.get("item_type") or "book")
+
+    def new_arrivals(self, limit: int = 6) -> list:
+        """None before the replica is here (the home screen just shows fewer things)."""
+        return []
+
+    def room(self, room: str | None) -> list:
+        """No plans without the replica."""
+        return []
+
+    def cover(self, isbns: tuple[str, ...], barcodes: tuple[str, ...] = ()) -> None:
+        """Generated covers only, until the replica is here."""
+        return None
+
+    @staticmethod
+    def _call(fn):  # noqa: ANN001, ANN205
+        from server.client import ServerUnreachable
+
+        try:
+            return fn()
+        except ServerUnreachable as exc:
+            raise ServerOffline() from exc
+
+
+def _place(item: dict):  # noqa: ANN202 - library.places.PlaceView | None
+    from library.places import PlaceView
+
+    if not item.get("place"):
+        return None
+    name, _sep, note = str(item["place"]).partition(" — ")
+    return PlaceView(int(item.get("place_id") or 0), name, note or None, None, None)
+
+
+class TerminalCatalogue:
+    """The local replica once it holds the catalogue, the server's API until then: a terminal
+    starts at once and its first search never waits for the first sync."""
+
+    def __init__(self, local, remote: RemoteCatalogue, ready: Callable[[], bool]):  # noqa: ANN001
+        self.local, self.remote, self.ready = local, remote, ready
+
+    def _pick(self):  # noqa: ANN202
+        return self.local if self.ready() else self.remote
+
+    def search(self, query: str, **kwargs) -> SearchPage:  # noqa: ANN003
+        """Search where the catalogue is."""
+        return self._pick().search(query, **kwargs)
+
+    def record(self, record_id: int) -> RecordView:
+        """One record."""
+        return self._pick().record(record_id)
+
+    def new_arrivals(self, limit: int = 6) -> list:
+        """The newest titles (the replica's)."""
+        return self._pick().new_arrivals(limit)
+
+    def room(self, room: str | None) -> list:
+        """The places of a room."""
+        return self._pick().room(room)
+
+    def cover(self, isbns: tuple[str, ...], barcodes: tuple[str, ...] = ()):  # noqa: ANN201
+        """A cover file, if any."""
+        return self._pick().cover(isbns, barcodes)
+
+
 # --- wiring --------------------------------------------------------------------------------------
 @dataclass
 class TerminalMode:
@@ -390,12 +525,13 @@ class TerminalMode:
             self.locator.close()
 
 
-def terminal_mode(data_dir: Path, enrolment: dict, settings, *, interval_s: float = 10.0,  # noqa: ANN001
-                  first_sync_s: float = 10.0) -> TerminalMode:
+def terminal_mode(data_dir: Path, enrolment: dict, settings, *,  # noqa: ANN001
+                  interval_s: float = 10.0) -> TerminalMode:
     """Build the terminal-mode services: API client, offline queue, local replica, monitor.
 
-    The first replica sync runs here (bounded by the client timeout) so that the first search
-    finds something; afterwards the monitor keeps it fresh.
+    Nothing here waits for the network: the monitor thread (started with the app) finds the
+    server, forwards the queue and syncs the replica; until the replica holds the catalogue,
+    searches and record pages go through the server's API (`TerminalCatalogue`).
     """
     from kiosk.local import LocalCatalogue
     from library.storage.database import open_database
@@ -416,11 +552,11 @@ def terminal_mode(data_dir: Path, enrolment: dict, settings, *, interval_s: floa
     queue = OfflineQueue(Path(data_dir) / QUEUE_FILE)
     replica = open_database(f"sqlite:///{Path(data_dir) / REPLICA_FILE}")
     circulation = RemoteCirculation(TerminalCirculation(name, client, queue, policy), replica)
+    from server.replica import Replica
+
+    ready = Replica(replica, client).cursor()[0] > 0  # a restart: the replica is already here
     monitor = ConnectionMonitor(name, base, enrolment["token"], queue, replica, policy=policy,
-                                interval_s=interval_s)
-    deadline = time.monotonic() + first_sync_s
-    while locator is not None and base() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    monitor.check_once()
-    return TerminalMode(name, LocalCatalogue(replica), circulation, monitor, client, queue,
-                        replica, locator)
+                                interval_s=interval_s, replica_ready=ready)
+    catalogue = TerminalCatalogue(LocalCatalogue(replica, settings.school.sigla),
+                                  RemoteCatalogue(client), lambda: monitor.replica_ready)
+    return TerminalMode(name, catalogue, circulation, monitor, client, queue, replica, locator)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
@@ -62,8 +63,9 @@ class Replica:
                                   .where(Counter.name.in_((SINCE, AFTER)))).all())
         return int(vals.get(SINCE, 0)), _decode_after(int(vals.get(AFTER, 0)))
 
-    def sync(self) -> SyncReport:
-        """Pull every change since the cursor; raises ServerUnreachable/ApiRefused from the client."""
+    def sync(self, progress: Callable[[SyncReport], None] | None = None) -> SyncReport:
+        """Pull every change since the cursor; raises ServerUnreachable/ApiRefused from the
+        client. ``progress(report)`` is called after each page (a first sync takes seconds)."""
         report = SyncReport()
         t0 = time.perf_counter()
         since, after = self.cursor()
@@ -77,6 +79,8 @@ class Replica:
             since, after = page["next_since"], page["next_after"]
             if not page["more"]:
                 break
+            if progress is not None:
+                progress(report)
         self._sync_places(report)
         report.seconds = time.perf_counter() - t0
         return report

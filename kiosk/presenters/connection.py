@@ -54,8 +54,14 @@ def status_lines(state, details: bool = False) -> list[tuple[str, str, bool]]:  
     else:
         conn = _("no connection")
     rows = [(_("Server"), f"{state.url or _('searching (zeroconf)')} — {conn}", bool(state.online))]
-    synced = state.last_sync.strftime("%d.%m %H:%M:%S") if state.last_sync else _("never")
-    rows.append((_("Catalogue sync"), synced, state.last_sync is not None))
+    if getattr(state, "syncing", False):
+        synced = _("loading: {n} records so far").format(n=state.records)
+    else:
+        synced = state.last_sync.strftime("%d.%m %H:%M:%S") if state.last_sync else _("never")
+    if not getattr(state, "replica_ready", True):
+        synced += "; " + _("searches go through the server until the catalogue is here")
+    rows.append((_("Catalogue sync"), synced,
+                 state.last_sync is not None or getattr(state, "syncing", False)))
     rows.append((_("Offline queue"), ngettext("{n} operation waiting", "{n} operations waiting",
                                               state.pending).format(n=state.pending),
                  state.pending == 0))

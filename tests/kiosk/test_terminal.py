@@ -115,8 +115,12 @@ def test_join_and_terminal_mode_find_the_server_over_zeroconf(tmp_path, advertis
         assert locator() == base
     finally:
         locator.close()
-    mode = terminal_mode(term, load_terminal(term), load_settings(cfg), first_sync_s=15)
+    mode = terminal_mode(term, load_terminal(term), load_settings(cfg))
     try:
+        mode.monitor.start()
+        deadline = time.monotonic() + 30
+        while mode.monitor.state.online is not True and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert mode.monitor.state.online is True and mode.monitor.state.url == base
     finally:
         mode.close()
@@ -175,3 +179,49 @@ def test_self_checkout_in_terminal_mode_against_a_real_server(tmp_path, server):
     # Offline: the banner, and the return waits in the queue.
     assert out["banner_offline"].startswith("Нет связи с сервером")
     assert "Спасибо" in out["return_flash"] and out["pending"] == 1
+
+
+@pytest.mark.slow
+def test_terminal_starts_at_once_and_searches_through_the_server_until_its_replica_is_ready(
+        tmp_path, server):
+    """Start-up never waits for the network; the first search goes to the server; after the
+    first sync the replica answers; progress reaches service mode."""
+    from config.settings import load_settings
+    from kiosk.remote import RemoteCatalogue, load_terminal, terminal_mode
+    from server.security import create_enrol_code
+
+    base, db, _pid = server
+    with db.session() as s:
+        title = s.scalar(sql_select(Record.title).join(Copy).where(Copy.status == "available")
+                         .order_by(Record.id).limit(1))
+    word = title.split()[0]
+    term = tmp_path / "terminal"
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f'data_dir = "{term}"\n\n[server]\nurl = "{base}"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "IBC_CONFIG"}
+    joined = subprocess.run([sys.executable, "-m", "ibc", "--config", str(cfg), "terminals",
+                             "join", create_enrol_code(db, 5), "--name", "kiosk-s"],
+                            capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert joined.returncode == 0, joined.stderr
+    mode = terminal_mode(term, load_terminal(term), load_settings(cfg))
+    try:
+        assert mode.monitor.state.online is None  # nothing was asked of the network yet
+        assert not mode.monitor.replica_ready
+        assert mode.catalogue._pick().__class__ is RemoteCatalogue
+        page = mode.catalogue.search(word)
+        assert page.total > 0 and any(h.title == title for h in page.hits)
+        record = mode.catalogue.record(page.hits[0].id)
+        assert record.copies
+        seen = []
+        mode.monitor.post = seen.append
+        mode.monitor.check_once()
+        assert mode.monitor.replica_ready and seen[-1].replica_ready and seen[-1].records > 0
+        assert mode.catalogue._pick() is mode.catalogue.local
+        assert mode.catalogue.search(word).total == page.total
+    finally:
+        mode.close()
+    again = terminal_mode(term, load_terminal(term), load_settings(cfg))
+    try:
+        assert again.monitor.replica_ready  # a restart: the replica is ready at once
+    finally:
+        again.close()
