@@ -85,3 +85,27 @@ def test_local_circulation_through_the_flows(demo_db, circulation):
     assert "(" not in back.flash.text.split("на место: ")[1]  # a place, not a ББК code
     again = ReturnPresenter(circulation)
     assert not again.scan(barcode).ok
+
+
+def test_the_readme_example_checkout_works_on_the_demo(demo_db, circulation):
+    """The README's example card and copy give a successful checkout; its age example is
+    refused for that reason; its teacher card opens the media library."""
+    import re
+    from pathlib import Path
+
+    from library.search.access import sees_teachers_only
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    card = re.search(r"reader card \(e\.g\. `(\d+)`", readme).group(1)
+    copy = re.search(r"copy barcode \(e\.g\. `(\d+)`", readme).group(1)
+    aged = re.search(r"The copy `(\d+)`[^.]*age-rating refusal", readme, re.S).group(1)
+    teacher = re.search(r"teacher's card `(\d+)`", readme).group(1)
+    p = CheckoutPresenter(circulation, NoPrinter())
+    p.scan(card)
+    assert p.state == "books" and p.reader.restriction is None
+    refused = p.scan(aged)
+    assert refused.ok is False and "для читателей постарше" in refused.text
+    lent = p.scan(copy)
+    assert lent.ok, lent.text
+    ReturnPresenter(circulation).scan(copy)  # leave the module's demo as it was
+    assert sees_teachers_only(circulation.find_reader(teacher).category)
