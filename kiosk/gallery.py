@@ -101,6 +101,13 @@ def _offline(policy: str = "seen_cards", pending: int = 0, conflicts: int = 0): 
                            "ConnectError: [Errno 113] No route to host", NOW, replica_ready=True)
 
 
+def _return_to_place(app) -> None:  # noqa: ANN001
+    """A library that shelves returns itself ([places] returns = "shelf")."""
+    app.returns.returns = "shelf"
+    app.go("checkin")
+    type_scan(app, "200010")
+
+
 def _first_sync(app) -> None:  # noqa: ANN001
     """A new terminal's first minutes: the catalogue is still loading."""
     from kiosk.remote import ConnectionState
@@ -144,6 +151,8 @@ def gallery_steps() -> list[tuple[str, Callable]]:
         ("attract-asleep", sleep),
         ("attract-en", lambda app: app.set_language("en")),
         ("attract-large", large),
+        ("attract-en-large", lambda app: (large(app), app.set_language("en"))),
+        ("search-en", lambda app: (app.set_language("en"), _search(app, "nos"))),
         ("search-empty", lambda app: app.go("search")),
         ("search-typing", lambda app: _search(app, "к")),
         ("search-results", lambda app: _search(app, "сказки", hide=True)),
@@ -160,6 +169,12 @@ def gallery_steps() -> list[tuple[str, Callable]]:
         ("checkout-refused", lambda app: (app.go("checkout"), type_scan(app, "100001"),
                                           type_scan(app, "200001"), type_scan(app, "200006"))),
         ("checkout-blocked", lambda app: (app.go("checkout"), type_scan(app, "100002"))),
+        ("checkout-book-first", lambda app: (app.go("checkout"), type_scan(app, "200001"))),
+        ("checkout-other-card", lambda app: (app.go("checkout"), type_scan(app, "100001"),
+                                             type_scan(app, "200003"), type_scan(app, "100003"))),
+        ("checkout-all-refused", lambda app: (app.go("checkout"), type_scan(app, "100001"),
+                                              type_scan(app, "200006"), type_scan(app, "200004"),
+                                              app.screen("checkout").finish())),
         ("checkout-pin", lambda app: (app.go("checkout"), type_scan(app, "100004"),
                                       app.screen("checkout").press_pin("4"),
                                       app.screen("checkout").press_pin("3"))),
@@ -173,6 +188,8 @@ def gallery_steps() -> list[tuple[str, Callable]]:
         ("return-accepted", lambda app: (app.go("checkin"), type_scan(app, "200010"),
                                          type_scan(app, "200004"))),
         ("return-unknown", lambda app: (app.go("checkin"), type_scan(app, "999999"))),
+        ("return-place", _return_to_place),
+        ("return-card", lambda app: (app.go("checkin"), type_scan(app, "100001"))),
         ("loans-card", lambda app: app.go("loans")),
         ("loans-list", lambda app: (app.go("loans"), type_scan(app, "100003"))),
         ("loans-renewed", lambda app: (app.go("loans"), type_scan(app, "100003"),
@@ -226,6 +243,7 @@ class Stepper:
             app.use_services(*fake_services(NOW.date()))
             app.media.port = app.media_port = FakeMedia()
             app.show_now_playing(None)
+            app.returns.returns = app.options.returns
             app.on_connection(None)
             app.end_session()
             if app.lang != "ru":

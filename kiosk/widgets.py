@@ -16,7 +16,18 @@ from kiosk.presenters.keyboard import rows
 
 
 class BigButton(Button):
-    """A flat, rounded, big-text button."""
+    """A flat, rounded, big-text button whose text never spills out: a label that does not fit
+    (a long translation, the large-text theme) is set a little smaller until it does."""
+
+    MIN_FONT = 14
+
+    def on_texture_size(self, _widget, size) -> None:  # noqa: ANN001
+        """Shrink the font step by step while the text is taller or wider than the button."""
+        w, h = size
+        if self.height <= 0 or self.width <= 0 or self.font_size <= self.MIN_FONT:
+            return
+        if h > self.height - 6 or w > self.width - 8:
+            self.font_size = max(self.MIN_FONT, self.font_size * 0.92)
 
     role = StringProperty("accent")  # a kiosk.theme.BUTTON_ROLES name: fill and text colour
     bg = ColorProperty((0.98, 0.58, 0.12, 1))
@@ -129,10 +140,11 @@ class LoanRowWidget(BoxLayout):
 
 
 class ArrivalCard(BoxLayout):
-    """A new-arrival card on the attract screen."""
+    """A new-arrival card on the attract screen (cover, title, authors)."""
 
     title = StringProperty("")
     detail = StringProperty("")
+    bbk = StringProperty("")
     record_id = NumericProperty(0)
 
 

@@ -106,6 +106,14 @@ def renewal_refusal(code: str, formal: bool = False) -> str:
     return texts.get(code, say("Cannot renew. Ask the librarian.", formal))
 
 
+def authors_short(authors) -> str:  # noqa: ANN001 - a sequence of names
+    """«Виленкин Н. Я. и др.»: one name never cut in the middle on a narrow line."""
+    names = [a for a in authors if a]
+    if len(names) > 1:
+        return _("{first} et al.").format(first=names[0])
+    return names[0] if names else ""
+
+
 def day_month(day: dt.date) -> str:
     """'5 марта' / 'March 5'."""
     month = pgettext("genitive", MONTHS[day.month - 1])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from kiosk.i18n import N_, _, language
 from kiosk.presenters.keyboard import CLEAR, HIDE, LAYOUT_PREFIX, TextBuffer
-from kiosk.presenters.messages import books
+from kiosk.presenters.messages import authors_short, books
 from kiosk.services import CatalogueService, Hit, SearchPage
 
 
@@ -158,7 +158,7 @@ class SearchPresenter:
             return []
         out = []
         for hit in self.page.hits:
-            authors = ", ".join(hit.authors)
+            authors = authors_short(hit.authors)
             detail = authors
             if hit.year:
                 detail = f"{detail} · {hit.year}" if detail else str(hit.year)

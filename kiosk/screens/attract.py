@@ -6,6 +6,7 @@ import time
 
 from kivy.properties import BooleanProperty, StringProperty
 
+from kiosk.presenters.messages import authors_short
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets import ArrivalCard
 
@@ -33,7 +34,8 @@ class AttractScreen(KioskScreen):
         box = self.ids.arrivals
         box.clear_widgets()
         for hit in p.arrivals:
-            card = ArrivalCard(title=hit.title, detail=", ".join(hit.authors), record_id=hit.id)
+            card = ArrivalCard(title=hit.title, detail=authors_short(hit.authors), record_id=hit.id,
+                               bbk=hit.bbk or "")
             card.bind(on_touch_up=self._card_touched)
             box.add_widget(card)
 
