@@ -101,6 +101,13 @@ def _offline(policy: str = "seen_cards", pending: int = 0, conflicts: int = 0): 
                            "ConnectError: [Errno 113] No route to host", NOW, replica_ready=True)
 
 
+def _closer(app) -> None:  # noqa: ANN001
+    """The camera sees a book's barcode but it is too small to read: «Поднеси ближе»."""
+    app.go("checkout")
+    type_scan(app, "100001")
+    app.screen("checkout").ids.camera.hint = "closer"
+
+
 def _return_to_place(app) -> None:  # noqa: ANN001
     """A library that shelves returns itself ([places] returns = "shelf")."""
     app.returns.returns = "shelf"
@@ -164,6 +171,7 @@ def gallery_steps() -> list[tuple[str, Callable]]:
         ("record-class-set", lambda app: app.open_record(11)),
         ("checkout-card", lambda app: app.go("checkout")),
         ("checkout-greeting", lambda app: (app.go("checkout"), type_scan(app, "100001"))),
+        ("checkout-closer", _closer),
         ("checkout-accepted", lambda app: (app.go("checkout"), type_scan(app, "100001"),
                                            type_scan(app, "200001"))),
         ("checkout-refused", lambda app: (app.go("checkout"), type_scan(app, "100001"),
@@ -214,6 +222,35 @@ def gallery_steps() -> list[tuple[str, Callable]]:
     ]
 
 
+def clipped_texts(root) -> list[str]:  # noqa: ANN001
+    """Visible labels whose text does not fit their box (taller or wider than the widget, so
+    cut off by the widget's own bounds or by its neighbours): the gallery reports them."""
+    from kivy.uix.label import Label
+    from kivy.uix.scrollview import ScrollView
+
+    found = []
+
+    def visible(w) -> bool:  # noqa: ANN001
+        while w is not None and w is not w.parent:
+            if getattr(w, "opacity", 1) <= 0.01 or getattr(w, "disabled", False) and \
+                    getattr(w, "opacity", 1) < 1:
+                return False
+            if isinstance(w, ScrollView):
+                return True  # scrolled content may extend beyond the view by design
+            w = w.parent
+        return True
+
+    for w in root.walk(restrict=False):
+        if not isinstance(w, Label) or not w.text.strip() or w.width < 2 or w.height < 2:
+            continue
+        if not visible(w):
+            continue
+        tw, th = w.texture_size
+        if th > w.height + 3 or tw > w.width + 3:
+            found.append(f"{w.text[:40]!r} {int(tw)}x{int(th)} in {int(w.width)}x{int(w.height)}")
+    return found
+
+
 class Stepper:
     """Runs actions one by one on the Kivy clock, taking a screenshot after each."""
 
@@ -261,6 +298,8 @@ class Stepper:
         from kivy.core.window import Window
 
         name = self.steps[self.index][0]
+        for clip in clipped_texts(Window.children[0] if Window.children else self.app.root):
+            self.errors.append(f"{name}: clipped {clip}")
         if self.out_dir is not None:
             w, h = self.size
             target = self.out_dir / f"{name}-{w}x{h}.png"

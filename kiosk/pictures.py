@@ -11,7 +11,7 @@ from kivy.app import App
 from kivy.core.image import Image as CoreImage
 from kivy.core.text import Label as CoreLabel
 from kivy.graphics import Color, Line, Rectangle, RoundedRectangle
-from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.widget import Widget
 
 from kiosk.theme import ON_COVER, _hex, cover_colour
@@ -191,3 +191,83 @@ class PlanView(Widget):
         RoundedRectangle(pos=(x - 6, y - 2), size=(tw + 12, th + 4), radius=[6])
         Color(*theme.text)
         Rectangle(texture=tex, pos=(x, y), size=tex.size)
+
+
+class HoldGuide(Widget):
+    """A small looping picture of how to show a code to the camera: a card (or a book with its
+    barcode on the back) moves up to the camera, straight and close, then back.
+
+    ``what`` is "card" or "book". The animation runs only while the widget is visible
+    (``running``), so a hidden guide costs nothing.
+    """
+
+    what = StringProperty("card")
+    phase = NumericProperty(0.0)  # 0 far … 1 at the camera
+    running = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._anim = None
+        self.bind(pos=self._draw, size=self._draw, what=self._draw, phase=self._draw,
+                  running=self._run)
+
+    def _run(self, *_args) -> None:
+        from kivy.animation import Animation
+
+        if self._anim is not None:
+            self._anim.cancel(self)
+            self._anim = None
+        if self.running:
+            anim = (Animation(phase=1.0, duration=1.2, t="out_cubic")
+                    + Animation(phase=1.0, duration=0.8)
+                    + Animation(phase=0.0, duration=0.6, t="in_out_sine")
+                    + Animation(phase=0.0, duration=0.4))
+            anim.repeat = True
+            self._anim = anim
+            anim.start(self)
+
+    def _draw(self, *_args) -> None:
+        self.canvas.clear()
+        if self.width < 40 or self.height < 40:
+            return
+        theme = _theme()
+        h = self.height
+        cam_r = h * 0.16
+        cam_x, cam_y = self.x + cam_r + 6, self.center_y
+        with self.canvas:
+            # The camera: a body with a lens, on the left (where the preview is).
+            Color(*theme.key)
+            RoundedRectangle(pos=(cam_x - cam_r * 1.3, cam_y - cam_r * 1.1),
+                             size=(cam_r * 2.6, cam_r * 2.2), radius=[cam_r * 0.4])
+            Color(*theme.text)
+            Line(circle=(cam_x, cam_y, cam_r * 0.75), width=2)
+            Color(*theme.highlight)
+            Line(circle=(cam_x, cam_y, cam_r * 0.35), width=2)
+            # The card or book, sliding towards the lens as `phase` grows.
+            obj_w = h * (0.62 if self.what == "card" else 0.55)
+            obj_h = h * (0.40 if self.what == "card" else 0.78)
+            far_x = self.right - obj_w - 6
+            near_x = cam_x + cam_r * 1.6
+            x = far_x + (near_x - far_x) * self.phase
+            y = cam_y - obj_h / 2
+            Color(*(theme.chip_line if self.what == "card" else cover_colour("84(2")))
+            RoundedRectangle(pos=(x, y), size=(obj_w, obj_h), radius=[6])
+            # The barcode: black bars on a white label, where a child should look for it.
+            lab_w, lab_h = obj_w * 0.7, obj_h * (0.42 if self.what == "card" else 0.22)
+            lx, ly = x + (obj_w - lab_w) / 2, y + obj_h * 0.12
+            Color(1, 1, 1, 1)
+            Rectangle(pos=(lx, ly), size=(lab_w, lab_h))
+            Color(0, 0, 0, 1)
+            pattern = (2, 1, 1, 3, 1, 2, 2, 1, 3, 1, 1, 2, 1, 1, 2, 3, 1, 1, 2, 1)
+            unit = (lab_w - 8) / (sum(pattern) + len(pattern))
+            bx = lx + 4
+            for i, wbar in enumerate(pattern):
+                if i % 2 == 0:
+                    Rectangle(pos=(bx, ly + 3), size=(wbar * unit, lab_h - 6))
+                bx += (wbar + 1) * unit
+            # Motion lines behind the moving object while it travels.
+            if 0.05 < self.phase < 0.95:
+                Color(*theme.muted)
+                for k in (0.3, 0.5, 0.7):
+                    Line(points=[x + obj_w + 8, y + obj_h * k, x + obj_w + 8 + h * 0.12,
+                                 y + obj_h * k], width=1.5)

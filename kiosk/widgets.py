@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.properties import (
     BooleanProperty, ColorProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty,
 )
@@ -11,23 +12,47 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
+from kivy.uix.widget import Widget
 
 from kiosk.presenters.keyboard import rows
 
 
 class BigButton(Button):
     """A flat, rounded, big-text button whose text never spills out: a label that does not fit
-    (a long translation, the large-text theme) is set a little smaller until it does."""
+    (a long translation, the large-text theme) is set a little smaller until it does. The fit is
+    measured after layout (a trigger), always from the size the kv rule asked for."""
 
     MIN_FONT = 14
 
-    def on_texture_size(self, _widget, size) -> None:  # noqa: ANN001
-        """Shrink the font step by step while the text is taller or wider than the button."""
-        w, h = size
-        if self.height <= 0 or self.width <= 0 or self.font_size <= self.MIN_FONT:
+    def __init__(self, **kwargs):
+        self._fitting = False
+        self._wanted = 0.0
+        self._fit_later = Clock.create_trigger(self._fit, 0)
+        super().__init__(**kwargs)
+        self._wanted = float(self.font_size)
+        self.bind(size=self._fit_later, text=self._fit_later)
+
+    def on_font_size(self, _widget, value) -> None:  # noqa: ANN001
+        """A size from kv (not from fitting) is the one to fit from."""
+        if not self._fitting:
+            self._wanted = float(value)
+            self._fit_later()
+
+    def _fit(self, *_args) -> None:
+        if self.width < 24 or self.height < 24 or not self.text or not self._wanted:
             return
-        if h > self.height - 6 or w > self.width - 8:
-            self.font_size = max(self.MIN_FONT, self.font_size * 0.92)
+        self._fitting = True
+        try:
+            size = self._wanted
+            self.font_size = size
+            self.texture_update()
+            while size > self.MIN_FONT and (self.texture_size[1] > self.height - 6
+                                            or self.texture_size[0] > self.width - 8):
+                size = max(self.MIN_FONT, size * 0.92)
+                self.font_size = size
+                self.texture_update()
+        finally:
+            self._fitting = False
 
     role = StringProperty("accent")  # a kiosk.theme.BUTTON_ROLES name: fill and text colour
     bg = ColorProperty((0.98, 0.58, 0.12, 1))
@@ -65,6 +90,20 @@ class Header(BoxLayout):
 
 class Panel(BoxLayout):
     """A rounded background panel."""
+
+
+class ModalVeil(Widget):
+    """A dark layer under a dialog: while active it swallows touches meant for the screen."""
+
+    active = BooleanProperty(False)
+
+    def on_touch_down(self, touch) -> bool:  # noqa: ANN001
+        """Eat the touch while a dialog is up."""
+        return self.active
+
+    def on_touch_up(self, touch) -> bool:  # noqa: ANN001
+        """Eat the touch while a dialog is up."""
+        return self.active
 
 
 class WrapLabel(Label):

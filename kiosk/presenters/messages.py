@@ -106,6 +106,19 @@ def renewal_refusal(code: str, formal: bool = False) -> str:
     return texts.get(code, say("Cannot renew. Ask the librarian.", formal))
 
 
+CAMERA_HINTS = {
+    "closer": N_("Hold it closer to the camera"),
+    "steadier": N_("Hold it still and straight"),
+    "dark": N_("Too dark: hold it nearer the light"),
+    "blurred": N_("Hold it still for a moment"),
+}
+
+
+def camera_hint(code: str | None) -> str:
+    """What to do when the camera sees a code but cannot read it ('' for none)."""
+    return _(CAMERA_HINTS[code]) if code in CAMERA_HINTS else ""
+
+
 def authors_short(authors) -> str:  # noqa: ANN001 - a sequence of names
     """«Виленкин Н. Я. и др.»: one name never cut in the middle on a narrow line."""
     names = [a for a in authors if a]

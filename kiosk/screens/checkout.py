@@ -4,6 +4,7 @@ done with «Печатать чек»."""
 from __future__ import annotations
 
 from kiosk.i18n import _
+from kiosk.presenters.messages import camera_hint
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets import ItemRow
 
@@ -15,6 +16,19 @@ class CheckoutScreen(KioskScreen):
     def presenter(self):  # noqa: ANN201
         """The app's CheckoutPresenter."""
         return self.kiosk.checkout
+
+    def on_kv_post(self, base_widget) -> None:  # noqa: ANN001
+        """The camera's hint («Поднеси ближе») follows the preview."""
+        super().on_kv_post(base_widget)
+        self.ids.camera.bind(hint=lambda _w, code: self._show_hint(code))
+
+    def _show_hint(self, code: str) -> None:
+        state = self.presenter.state
+        self.ids.hint.text = camera_hint(code) if state in ("card", "books") else ""
+
+    def on_leave(self, *_args) -> None:
+        """No animation while another screen shows."""
+        self.ids.guide.running = False
 
     def on_scan(self, code: str) -> None:
         """Card first, then books."""
@@ -82,6 +96,11 @@ class CheckoutScreen(KioskScreen):
         ids.buttons.spacing = self.kiosk.theme.pad if (teacher or p.can_print) else 0
         ids.camera.opacity = 0 if done else 1
         ids.camera.size_hint_x = 0.001 if done else 0.42
+        # How to hold it: until the first book, unless a message takes the room.
+        guide = p.state in ("card", "books") and not p.items and not ids.flash.text
+        ids.guide.what = "card" if p.state == "card" else "book"
+        ids.guide.running = guide
+        self._show_hint(ids.camera.hint)
         items = ids.item_list
         items.clear_widgets()
         for item in reversed(p.items):
