@@ -8,6 +8,7 @@ image the catalogue port already found.
 from __future__ import annotations
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.core.image import Image as CoreImage
 from kivy.core.text import Label as CoreLabel
 from kivy.graphics import Color, Line, Rectangle, RoundedRectangle
@@ -33,6 +34,25 @@ def fit_cover(tex_w: float, tex_h: float, w: float, h: float) -> tuple[float, fl
     return 0.0, (1 - dv) / 2, 1.0, dv
 
 
+_TEXTS: dict[tuple, object] = {}
+
+
+def _text_texture(text: str, size: int, bold: bool, w: int, h: int, valign: str,
+                  lines: int):  # noqa: ANN202 - a Kivy texture or None
+    """A rendered cover text, kept: the same letters and titles come back on every search."""
+    key = (text, size, bold, w, h, valign, lines)
+    tex = _TEXTS.get(key)
+    if tex is None:
+        label = CoreLabel(text=text, font_size=size, bold=bold, text_size=(w, h),
+                          halign="center", valign=valign, max_lines=lines, color=_hex(ON_COVER))
+        label.refresh()
+        tex = label.texture
+        if len(_TEXTS) > 500:  # bounded: a long day of searches must not grow memory
+            _TEXTS.clear()
+        _TEXTS[key] = tex
+    return tex
+
+
 class CoverView(Widget):
     """A cover: the image file when there is one, else the title and author on a colour picked
     from the ББК section (so every row has a picture). ``compact`` draws the first letter only."""
@@ -46,20 +66,26 @@ class CoverView(Widget):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._texture = None
-        self.bind(pos=self._draw, size=self._draw, title=self._draw, author=self._draw,
-                  bbk=self._draw, source=self._load, compact=self._draw)
-        self._load()
+        self._loaded = ""
+        # Several properties change together when a result row is reused: draw once per frame.
+        self._redraw = Clock.create_trigger(self._draw, -1)
+        self.bind(pos=self._redraw, size=self._redraw, title=self._redraw, author=self._redraw,
+                  bbk=self._redraw, source=self._redraw, compact=self._redraw)
+        self._redraw()
 
-    def _load(self, *_args) -> None:
+    def _load(self) -> None:
+        if self.source == self._loaded:
+            return
+        self._loaded = self.source
         self._texture = None
         if self.source:
             try:
                 self._texture = CoreImage(self.source).texture
             except Exception:  # noqa: BLE001 - a broken file: the generated cover instead
                 self._texture = None
-        self._draw()
 
     def _draw(self, *_args) -> None:
+        self._load()
         self.canvas.clear()
         if self.width < 4 or self.height < 4:
             return
@@ -97,10 +123,7 @@ class CoverView(Widget):
         if not text:
             return
         x, y, w, h = area
-        label = CoreLabel(text=text, font_size=size, bold=bold, text_size=(w, h), halign="center",
-                          valign=valign, max_lines=lines, color=_hex(ON_COVER))
-        label.refresh()
-        tex = label.texture
+        tex = _text_texture(text, round(size), bold, round(w), round(h), valign, lines)
         if tex is None:
             return
         Rectangle(texture=tex, pos=(x + (w - tex.width) / 2, y + (h - tex.height) / 2),

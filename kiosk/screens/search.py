@@ -109,19 +109,9 @@ class SearchScreen(KioskScreen):
         ids.show_keys.opacity = 0 if p.keyboard_visible else 1
         ids.show_keys.disabled = p.keyboard_visible
         ids.show_keys.width = 0 if p.keyboard_visible else 260 * self.kiosk.theme.scale
-        chips = ids.chips
-        chips.clear_widgets()
-        if p.state == "empty":
-            for label, query in p.examples:
-                chip = Chip(text=label, value=query)
-                chip.bind(on_release=lambda c: self.use_example(c.value))
-                chips.add_widget(chip)
-        for c in p.chips:
-            chip = Chip(text=c.label, field=c.field, value=c.value, selected=c.selected)
-            chip.bind(on_release=self.toggle_facet)
-            chips.add_widget(chip)
         show_chips = bool(p.suggestion) or p.state == "empty" or (
             bool(p.chips) and not p.keyboard_visible)
+        self._render_chips(p, show_chips and (p.state == "empty" or not p.keyboard_visible))
         ids.chips_row.height = self.kiosk.theme.key_h if show_chips else 0
         ids.chips_row.opacity = 1 if show_chips else 0
         ids.chips_row.disabled = not show_chips
@@ -131,6 +121,28 @@ class SearchScreen(KioskScreen):
         self._render_results(p)
         if not keep_scroll:
             ids.scroll.scroll_y = 1
+
+    def _render_chips(self, p, shown: bool) -> None:  # noqa: ANN001
+        """Chips are built only when they show (not while typing: a chip widget costs ~2 ms,
+        and a keystroke's search must stay fast), and not again for the same set."""
+        wanted: list[tuple] = []
+        if shown and p.state == "empty":
+            wanted += [("example", label, query, False) for label, query in p.examples]
+        if shown:
+            wanted += [(c.field, c.label, c.value, c.selected) for c in p.chips]
+        if wanted == getattr(self, "_chips_shown", None):
+            return
+        self._chips_shown = wanted
+        chips = self.ids.chips
+        chips.clear_widgets()
+        for field, label, value, selected in wanted:
+            if field == "example":
+                chip = Chip(text=label, value=value)
+                chip.bind(on_release=lambda c: self.use_example(c.value))
+            else:
+                chip = Chip(text=label, field=field, value=value, selected=selected)
+                chip.bind(on_release=self.toggle_facet)
+            chips.add_widget(chip)
 
     def _render_results(self, p) -> None:  # noqa: ANN001
         """Result rows are reused (building a Kivy widget costs milliseconds): only their texts
