@@ -20,7 +20,8 @@ the tensor pooled to cells; downscaling first would wash out 2-pixel bars).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 CELL = 16  # pixels; a 2-pixel-module code still spans several bars per cell
 
@@ -61,8 +62,10 @@ def find_stripes(gray, *, cell: int = CELL, min_coherence: float = 0.6, min_leng
     if cols < 3 or rows < 2:
         return []
     img = gray[:rows * cell, :cols * cell]
-    gx = cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=3)
+    # Scharr, not Sobel: Sobel's 3x3 kernel is anisotropic for thin bars and biases the angle
+    # by up to 2.5° on 2-pixel modules (Scharr: 0.3°), enough to smear a long code.
+    gx = cv2.Scharr(img, cv2.CV_32F, 1, 0)
+    gy = cv2.Scharr(img, cv2.CV_32F, 0, 1)
     size = (cols, rows)
     jxx = cv2.resize(gx * gx, size, interpolation=cv2.INTER_AREA)
     jyy = cv2.resize(gy * gy, size, interpolation=cv2.INTER_AREA)
@@ -142,34 +145,82 @@ def sharpen_across(straight, sigma: float = 1.0, amount: float = 1.0):  # noqa: 
 
 @dataclass(frozen=True)
 class BarMeasure:
-    """What the profile across a straightened region says about its bars."""
+    """What a straightened region's rows say about its bars."""
 
     element_px: float  # mean width of a bar or space, pixels (a module is about 0.6 of it)
-    edge_slope: float  # steepest edges relative to the contrast: ~0.5 sharp, <0.2 blurred
+    edge_slope: float  # steepest edges relative to the contrast: 0.4-0.9 sharp, <0.3 blurred
     contrast: float  # 5th-95th percentile spread of the profile, grey levels
+    uniformity: float = 0.0  # share of the variance explained by columns: bars run the height
+    edges: int = 0  # crossings of the profile's middle level
+
+    @property
+    def barcode_like(self) -> bool:
+        """Long, continuous bars in numbers: a 1-D code rather than a line of text or an edge.
+
+        Generated codes in every condition measured give a uniformity of 0.89 or more and 40+
+        edges; lines of printed text mostly 0.1-0.8 (median 0.54), since letters do not run the
+        height of the line.
+        """
+        return self.uniformity >= BARS_UNIFORM and self.edges >= BARS_MIN_EDGES
+
+
+BARS_UNIFORM = 0.8
+BARS_MIN_EDGES = 16  # the shortest library code, a 10-digit Code 128 card, has 48
 
 
 def measure_bars(straight) -> BarMeasure:  # noqa: ANN001
-    """Element width and edge sharpness from the central rows of a `straighten` result."""
+    """Bar continuity, element width and edge sharpness of an unsmoothed `straighten` result."""
     import numpy as np
 
     h = straight.shape[0]
-    band = straight[h // 4: max(h // 4 + 1, 3 * h // 4)]
-    profile = band.mean(axis=0).astype(np.float64)
+    band = straight[h // 4: max(h // 4 + 1, 3 * h // 4)].astype(np.float32)
+    profile = band.mean(axis=0)
     if profile.size < 8:
         return BarMeasure(0.0, 0.0, 0.0)
     lo, hi = np.percentile(profile, (5, 95))
     contrast = float(hi - lo)
-    if contrast < 1e-3:
+    total = float(band.var())
+    if contrast < 1e-3 or total < 1e-6:
         return BarMeasure(0.0, 0.0, 0.0)
-    d = np.diff(profile)
+    uniformity = 1.0 - float(((band - profile) ** 2).mean()) / total
     # Edges: the profile crosses its middle level; bars and spaces lie between crossings.
-    mid = (lo + hi) / 2
-    above = profile > mid
+    above = profile > (lo + hi) / 2
     crossings = np.flatnonzero(above[1:] != above[:-1])
     if crossings.size < 3:
-        return BarMeasure(0.0, 0.0, contrast)
+        return BarMeasure(0.0, 0.0, contrast, uniformity, int(crossings.size))
     element = float(crossings[-1] - crossings[0]) / (crossings.size - 1)
     # The steepest part of each edge, relative to the contrast (median over edges).
-    slopes = [np.abs(d[max(0, i - 2): i + 3]).max() for i in crossings]
-    return BarMeasure(element, float(np.median(slopes)) / contrast, contrast)
+    d = np.abs(np.diff(profile))
+    slopes = [d[max(0, i - 2): i + 3].max() for i in crossings]
+    return BarMeasure(element, float(np.median(slopes)) / contrast, contrast, uniformity,
+                      int(crossings.size))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A barcode-like region cut out upright, ready for the decoders."""
+
+    region: Stripes
+    image: Any  # numpy uint8, bars vertical, unsmoothed
+    matrix: Any  # 2x3: the cut's pixel coordinates -> the analysed image's
+    bars: BarMeasure
+
+
+def candidates(gray, *, limit: int = 2, examine: int = 4, whole=None,  # noqa: ANN001
+               offset: tuple[int, int] = (0, 0)) -> list[Candidate]:
+    """The `limit` most barcode-like regions of `gray`, cut out upright and measured.
+
+    `examine` regions are cut out (about 0.2 ms each) so that a code on a book cover is not
+    crowded out by the cover's lines of text: the cut's bar continuity ranks them. When `gray`
+    is a part of a bigger picture `whole` at `offset`, the cuts (and the regions and maps
+    returned) are in `whole`'s coordinates: a code at the edge of the part keeps its quiet zone.
+    """
+    out = []
+    for found in find_stripes(gray, limit=examine):
+        region = replace(found, center=(found.center[0] + offset[0],
+                                        found.center[1] + offset[1]))
+        image, m = straighten(gray if whole is None else whole, region, smooth=1)
+        out.append(Candidate(region, image, m, measure_bars(image)))
+    out.sort(key=lambda c: (not c.bars.barcode_like,
+                            -c.region.cells * c.region.coherence * max(c.bars.uniformity, 0.0)))
+    return out[:limit]
