@@ -7,7 +7,10 @@ modules that need them (`device.scanner.decode`, `.camera`), so importing this p
 from device.scanner.base import BarcodeSource
 from device.scanner.codes import DEFAULT_FORMATS, Barcode, Format, validate
 from device.scanner.errors import (
-    CameraUnavailable, DecoderUnavailable, ImageUnreadable, ScannerError,
+    CameraUnavailable,
+    DecoderUnavailable,
+    ImageUnreadable,
+    ScannerError,
 )
 
 __all__ = [

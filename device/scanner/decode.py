@@ -38,11 +38,23 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from device.scanner.codes import (
-    DEFAULT_FORMATS, RETAIL_FORMATS, WEAK_FORMATS, Barcode, Format, parse_formats, validate,
+    DEFAULT_FORMATS,
+    RETAIL_FORMATS,
+    WEAK_FORMATS,
+    Barcode,
+    Format,
+    parse_formats,
+    validate,
 )
 from device.scanner.errors import DecoderUnavailable
 from device.scanner.stripes import (
-    BarMeasure, Candidate, Stripes, candidates, find_stripes, sharpen_across, straighten,
+    BarMeasure,
+    Candidate,
+    Stripes,
+    candidates,
+    find_stripes,
+    sharpen_across,
+    straighten,
 )
 
 DECODERS = ("zxing", "zbar")
@@ -140,9 +152,9 @@ def _transform(points, m, dx: int = 0, dy: int = 0) -> tuple[tuple[int, int], ..
     return tuple(out)
 
 
-def read_zxing(image, formats: Sequence[Format] = DEFAULT_FORMATS, *, try_rotate: bool = True,
+def read_zxing(image, formats: Sequence[Format] = DEFAULT_FORMATS, *, try_rotate: bool = True,  # noqa: ANN001
                try_downscale: bool = True, try_invert: bool = True, addons: bool = False,
-               code39_check: bool = False) -> list[Barcode]:  # noqa: ANN001
+               code39_check: bool = False) -> list[Barcode]:
     """Validated reads of zxing-cpp on a BGR or grayscale numpy image."""
     zx = _zxing()
     if zx is None:
@@ -173,8 +185,8 @@ def read_zxing(image, formats: Sequence[Format] = DEFAULT_FORMATS, *, try_rotate
     return found
 
 
-def read_zbar(image, formats: Sequence[Format] = DEFAULT_FORMATS, *,
-              code39_check: bool = False) -> list[Barcode]:  # noqa: ANN001
+def read_zbar(image, formats: Sequence[Format] = DEFAULT_FORMATS, *,  # noqa: ANN001
+              code39_check: bool = False) -> list[Barcode]:
     """Validated reads of pyzbar (libzbar0) on a numpy image (converted to grayscale)."""
     zb = _zbar()
     if zb is None:
@@ -272,10 +284,10 @@ def _resolve(votes: _Votes, keys: list[tuple[str, str]]) -> list[tuple[str, str]
     return keep
 
 
-def decode_frame(image, formats: Iterable[str | Format] | None = None,
+def decode_frame(image, formats: Iterable[str | Format] | None = None,  # noqa: ANN001
                  decoders: Iterable[str] | None = None, *, thorough: bool = True,
                  code39_check: bool = False, source: str = "",
-                 frame_index: int | None = None) -> list[Barcode]:  # noqa: ANN001
+                 frame_index: int | None = None) -> list[Barcode]:
     """All barcodes in one image (thorough path for still images; see the module docstring)."""
     fmts = parse_formats(formats)
     names = _pick_decoders(decoders)

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from device.scanner.codes import Barcode
+
+if TYPE_CHECKING:
+    from device.scanner.decode import FrameDecoder, Seen
 
 
 class ConfirmFilter:
@@ -106,7 +110,7 @@ CLOSER_ELEMENT_PX = 2.6
 SOFT_EDGES_BELOW = 0.3
 
 
-def seen_reason(seen) -> str:  # noqa: ANN001 - device.scanner.decode.Seen
+def seen_reason(seen: Seen | None) -> str:
     """Why a seen barcode-like region was not read: "closer", "steadier" or ""."""
     if seen is None:
         return ""
@@ -118,8 +122,8 @@ def seen_reason(seen) -> str:  # noqa: ANN001 - device.scanner.decode.Seen
     return ""
 
 
-def assess_frame(image, roi: tuple[float, float] | None = (0.75, 0.8), *,
-                 dark_below: float = DARK_BELOW, blur_below: float = BLUR_BELOW) -> FrameHints:  # noqa: ANN001
+def assess_frame(image, roi: tuple[float, float] | None = (0.75, 0.8), *,  # noqa: ANN001
+                 dark_below: float = DARK_BELOW, blur_below: float = BLUR_BELOW) -> FrameHints:
     """Mean luminance and Laplacian variance of the frame's guide region, at half resolution."""
     import cv2
 
@@ -133,8 +137,8 @@ def assess_frame(image, roi: tuple[float, float] | None = (0.75, 0.8), *,
     return FrameHints(lum, sharp, lum < dark_below, sharp < blur_below)
 
 
-def annotate(image, codes: Iterable[Barcode] = (), roi: tuple[float, float] | None = None,
-             hints: FrameHints | None = None, seen=None):  # noqa: ANN001, ANN201
+def annotate(image, codes: Iterable[Barcode] = (), roi: tuple[float, float] | None = None,  # noqa: ANN001, ANN201
+             hints: FrameHints | None = None, seen: Seen | None = None):
     """A new BGR image with the guide box, each code's outline and value, the unread
     barcode-like region (`seen`, a `device.scanner.decode.Seen`) and the hint code."""
     import cv2
@@ -177,7 +181,7 @@ class FrameResult:
     # The hint to show now (one of HINT_CODES, "" for none): `hints.code`, but nothing while
     # codes are being read.
     hint: str = ""
-    seen: object = None  # device.scanner.decode.Seen: a barcode-like region not read this frame
+    seen: Seen | None = None  # a barcode-like region not read on this frame
     roi: tuple[float, float] | None = None  # where the decoder looks, fractions of the frame
 
 
@@ -189,8 +193,9 @@ class LivePipeline:
     "closer" or "steadier", until a code is read or the region has been gone for two frames.
     """
 
-    def __init__(self, decoder=None, confirm_frames: int = 2, repeat_suppress_s: float = 3.0,  # noqa: ANN001
-                 *, hints_every: int = 5, hint_after: int = 6, source: str = ""):
+    def __init__(self, decoder: FrameDecoder | None = None, confirm_frames: int = 2,
+                 repeat_suppress_s: float = 3.0, *, hints_every: int = 5, hint_after: int = 6,
+                 source: str = ""):
         from device.scanner.decode import FrameDecoder
 
         self.decoder = decoder if decoder is not None else FrameDecoder()
@@ -225,7 +230,7 @@ class LivePipeline:
         return FrameResult(frame_index, t, reads, accepted, hints, hint, seen,
                            getattr(self.decoder, "roi", None))
 
-    def _track(self, read: bool, seen) -> None:  # noqa: ANN001
+    def _track(self, read: bool, seen: Seen | None) -> None:
         if read:
             self._unread, self._gone, self._reason = 0, 0, ""
             return

@@ -51,8 +51,8 @@ class Stripes:
                      for du, dv in ((-hl, -hh), (hl, -hh), (hl, hh), (-hl, hh)))
 
 
-def find_stripes(gray, *, cell: int = CELL, min_coherence: float = 0.6, min_length: float = 40,
-                 limit: int = 3) -> list[Stripes]:  # noqa: ANN001
+def find_stripes(gray, *, cell: int = CELL, min_coherence: float = 0.6, min_length: float = 40,  # noqa: ANN001
+                 limit: int = 3) -> list[Stripes]:
     """Barcode-like regions of a 2-D uint8 image, most convincing first (at most `limit`)."""
     import cv2
     import numpy as np
@@ -108,8 +108,8 @@ def find_stripes(gray, *, cell: int = CELL, min_coherence: float = 0.6, min_leng
     return [r for _, r in found[:limit]]
 
 
-def straighten(gray, region: Stripes, *, margin: float = 0.12, pad: float = 24.0,
-               smooth: int = 5):  # noqa: ANN001, ANN201
+def straighten(gray, region: Stripes, *, margin: float = 0.12, pad: float = 24.0,  # noqa: ANN001, ANN201
+               smooth: int = 5):
     """`region` of `gray` cut out with the bars vertical, plus the 2x3 map of its pixels back.
 
     The cut is `margin` of the length plus `pad` pixels longer at each end (the decoders need

@@ -8,6 +8,8 @@ what a school webcam adds: defocus blur, motion blur, dim light (less signal, mo
 
 from __future__ import annotations
 
+import functools
+
 from device.scanner.codes import is_valid_ean13, mod10_check_digit
 
 _L = ["0001101", "0011001", "0010011", "0111101", "0100011",
@@ -104,14 +106,25 @@ def qr_image(text: str, module_px: int = 6):  # noqa: ANN201
 
 def background(width: int = 1280, height: int = 720, seed: int = 0, noise: float = 12.0):  # noqa: ANN201
     """A BGR frame: a soft gradient with Gaussian sensor noise, like an empty webcam picture."""
+    import cv2
     import numpy as np
 
-    rng = np.random.default_rng(seed)
     ys = np.linspace(90, 150, height, dtype=np.float32)[:, None]
     xs = np.linspace(-20, 20, width, dtype=np.float32)[None, :]
-    base = ys + xs + rng.normal(0, noise, (height, width)).astype(np.float32)
+    base = ys + xs + _noise((height, width), noise, seed)
     gray = np.clip(base, 0, 255).astype(np.uint8)
-    return np.dstack([gray, gray, gray])
+    return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+
+
+def _noise(shape: tuple[int, ...], sigma: float, seed: int):  # noqa: ANN202
+    """Gaussian noise, float32, repeatable per seed (OpenCV's generator: 3x numpy's speed)."""
+    import cv2
+    import numpy as np
+
+    out = np.empty(shape, dtype=np.float32)
+    cv2.setRNGSeed(seed)
+    cv2.randn(out, 0.0, float(sigma))  # type: ignore[call-overload]  # scalars are fine
+    return out
 
 
 FOCAL_PX = 1000.0  # a 720p webcam with a ~65° horizontal field of view
@@ -140,8 +153,8 @@ def code_quad(size: tuple[int, int], center: tuple[float, float], angle: float =
     return out
 
 
-def place(frame, code, center: tuple[int, int] | None = None, angle: float = 0.0,
-          scale: float = 1.0, seed: int = 0, noise: float = 6.0, tilt: float = 0.0):  # noqa: ANN001, ANN201
+def place(frame, code, center: tuple[int, int] | None = None, angle: float = 0.0,  # noqa: ANN001, ANN201
+          scale: float = 1.0, seed: int = 0, noise: float = 6.0, tilt: float = 0.0):
     """A copy of BGR `frame` with grayscale `code` pasted (scaled, tilted, rotated, noisy)."""
     import cv2
     import numpy as np
@@ -154,21 +167,28 @@ def place(frame, code, center: tuple[int, int] | None = None, angle: float = 0.0
     cx, cy = center or (fw // 2, fh // 2)
     src = np.array([(0, 0), (w, 0), (w, h), (0, h)], dtype=np.float32)
     dst = np.array(code_quad((w, h), (cx, cy), angle, tilt), dtype=np.float32)
-    m = cv2.getPerspectiveTransform(src, dst)
-    warped = cv2.warpPerspective(code, m, (fw, fh), flags=cv2.INTER_LINEAR, borderValue=0)
-    mask = cv2.warpPerspective(np.full_like(code, 255), m, (fw, fh), flags=cv2.INTER_NEAREST)
-    rng = np.random.default_rng(seed)
-    noisy = np.clip(warped.astype(np.float32) * 0.85 + 20
-                    + rng.normal(0, noise, warped.shape), 0, 255).astype(np.uint8)
+    # Warp into the quad's bounding box only (a tenth of the frame's cost).
+    x0, y0 = (max(0, int(v) - 1) for v in dst.min(axis=0))
+    x1, y1 = min(fw, int(dst[:, 0].max()) + 2), min(fh, int(dst[:, 1].max()) + 2)
+    if x1 <= x0 or y1 <= y0:
+        return out
+    m = cv2.getPerspectiveTransform(src, dst - np.array([x0, y0], dtype=np.float32))
+    size = (x1 - x0, y1 - y0)
+    warped = cv2.warpPerspective(code, m, size, flags=cv2.INTER_LINEAR, borderValue=0)
+    mask = cv2.warpPerspective(np.full_like(code, 255), m, size, flags=cv2.INTER_NEAREST)
+    noisy = np.clip(warped.astype(np.float32) * 0.85 + 20 + _noise(warped.shape, noise, seed),
+                    0, 255).astype(np.uint8)
     sel = mask > 0
-    for ch in range(3):
-        out[..., ch][sel] = noisy[sel]
+    box = out[y0:y1, x0:x1]
+    for ch in range(box.shape[2] if box.ndim == 3 else 1):
+        plane = box[..., ch] if box.ndim == 3 else box
+        plane[sel] = noisy[sel]
     return out
 
 
-def degrade(frame, *, blur: float = 0.0, motion: int = 0, motion_angle: float = 0.0,
-            light: float = 1.0, noise: float = 0.0, seed: int = 0):  # noqa: ANN001, ANN201
-    """A copy of `frame` as a poorer camera sees it.
+def degrade(frame, *, blur: float = 0.0, motion: int = 0, motion_angle: float = 0.0,  # noqa: ANN001, ANN201
+            light: float = 1.0, noise: float = 0.0, seed: int = 0):
+    """A grey BGR copy of `frame` as a poorer camera sees it.
 
     `blur`: defocus, a Gaussian of that sigma in pixels; `motion`: a motion blur `motion` pixels
     long at `motion_angle` degrees (0 = horizontal); `light`: brightness factor (0.25 = a dim
@@ -178,7 +198,8 @@ def degrade(frame, *, blur: float = 0.0, motion: int = 0, motion_angle: float = 
     import cv2
     import numpy as np
 
-    out = frame.astype(np.float32)
+    gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    out = gray.astype(np.float32)
     if blur > 0:
         out = cv2.GaussianBlur(out, (0, 0), blur)
     if motion > 1:
@@ -191,6 +212,45 @@ def degrade(frame, *, blur: float = 0.0, motion: int = 0, motion_angle: float = 
     if light != 1.0:
         out = out * light
     if noise > 0:
-        rng = np.random.default_rng(seed)
-        out = out + rng.normal(0, noise, out.shape[:2])[..., None].astype(np.float32)
-    return np.clip(out, 0, 255).astype(np.uint8)
+        out = out + _noise(out.shape, noise, seed)
+    done = np.clip(out, 0, 255).astype(np.uint8)
+    return done if frame.ndim == 2 else cv2.cvtColor(done, cv2.COLOR_GRAY2BGR)
+
+
+# Conditions of the generated angle sweeps (tests/device/test_scanner_angles.py, bench/
+# scanner_angles.py): a webcam at 720p, a code 20-40 cm away.
+CONDITIONS: dict[str, dict[str, float]] = {
+    "plain": {},
+    "tilt": {"tilt": 40.0},  # turned away 40° (alternately left and right edge further)
+    "blur": {"blur": 1.5},  # out of focus
+    "motion": {"motion": 4},  # moved 4 pixels across the bars during the exposure
+    "dim": {"light": 0.3, "noise": 4.0},  # a dim corner: a third of the light, more gain noise
+}
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_background(seed: int):  # noqa: ANN202
+    frame = background(seed=seed)
+    frame.flags.writeable = False  # shared between calls: `place` copies it
+    return frame
+
+
+def held(code, angle: float, condition: str = "plain", frames: int = 3, seed: int = 0,  # noqa: ANN001
+         center: tuple[int, int] = (640, 360)) -> list:
+    """`frames` consecutive 1280x720 frames of grayscale `code` held at `angle` degrees under
+    one of `CONDITIONS`, drifting a few pixels per frame as a hand does."""
+    params = dict(CONDITIONS[condition])
+    tilt = params.pop("tilt", 0.0) * (1 if seed % 2 == 0 else -1)
+    out = []
+    for i in range(frames):
+        frame = place(_shared_background((seed + i) % 8), code,
+                      center=(center[0] + 3 * i, center[1] + i), angle=angle, tilt=tilt,
+                      seed=seed * 31 + i)
+        if params:
+            motion = int(params.get("motion", 0))
+            # motion across the bars: the harmful direction (along them changes nothing)
+            frame = degrade(frame, blur=params.get("blur", 0.0), motion=motion,
+                            motion_angle=angle, light=params.get("light", 1.0),
+                            noise=params.get("noise", 0.0), seed=seed * 31 + i)
+        out.append(frame)
+    return out
