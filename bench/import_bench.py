@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -139,7 +138,7 @@ def main() -> None:
                 def fresh(db=db, index=index):  # noqa: ANN001, ANN202
                     for p in work.glob(db.name + "*"):
                         p.unlink()
-                    return _child_rusage_import(f"sqlite:///{db}", path, index)
+                    return _child_rusage_import(f"sqlite:///{db}", path, index)  # noqa: B023
 
                 row[f"sqlite{'_indexed' if index else ''}"] = best_of(
                     args.repeat if not index else 1, fresh)

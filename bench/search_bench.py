@@ -20,7 +20,6 @@ import itertools
 import json
 import os
 import random
-import statistics
 import sys
 import time
 from pathlib import Path

@@ -10,6 +10,7 @@ short forms `IBC_DATABASE_URL` and `IBC_LANGUAGE`. Any unknown key, wrong type o
 from __future__ import annotations
 
 import os
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10 (Ubuntu 22.04)

@@ -12,7 +12,6 @@ import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
-
 from types import SimpleNamespace
 
 from kiosk.services import CopyView, FacetValue, Hit, RecordView, SearchPage
@@ -400,7 +399,7 @@ class FakeMedia:
                 if (role in ("teacher", "staff") or not row[5])
                 and (not q or q in _fold(row[1] + " " + row[4]))]
 
-    def play(self, media_id: int, *, projector: bool = False, teacher: str | None = None):
+    def play(self, media_id: int, *, projector: bool = False, teacher: str | None = None):  # noqa: ANN201
         """Start one item."""
         item = next(r for r in self.ITEMS if r[0] == media_id)
         self.calls.append(("play", media_id, projector))
@@ -409,24 +408,24 @@ class FakeMedia:
                            duration_s=item[3], projector=proj)
         return self.now
 
-    def control(self, action: str):
+    def control(self, action: str):  # noqa: ANN201
         """pause | resume | stop."""
         self.calls.append((action,))
         state = {"pause": "paused", "resume": "playing", "stop": "stopped"}[action]
         self.now = replace(self.now, state=state)
         return self.now
 
-    def seek(self, position_s: float):
+    def seek(self, position_s: float):  # noqa: ANN201
         """Jump."""
         self.now = replace(self.now, position_s=max(0.0, min(position_s, self.now.duration_s or 0)))
         return self.now
 
-    def volume(self, percent: int):
+    def volume(self, percent: int):  # noqa: ANN201
         """Volume."""
         self.now = replace(self.now, volume=max(0, min(100, percent)))
         return self.now
 
-    def status(self):
+    def status(self):  # noqa: ANN201
         """Now playing."""
         return self.now
 

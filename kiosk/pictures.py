@@ -37,7 +37,7 @@ def fit_cover(tex_w: float, tex_h: float, w: float, h: float) -> tuple[float, fl
 _TEXTS: dict[tuple, object] = {}
 
 
-def _text_texture(text: str, size: int, bold: bool, w: int, h: int, valign: str,
+def _text_texture(text: str, size: int, bold: bool, w: int, h: int, valign: str,  # noqa: ANN202
                   lines: int):  # noqa: ANN202 - a Kivy texture or None
     """A rendered cover text, kept: the same letters and titles come back on every search."""
     key = (text, size, bold, w, h, valign, lines)

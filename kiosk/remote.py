@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 
-from library.circulation import errors as E
 from kiosk.services import RecordView, SearchPage
+from library.circulation import errors as E
 from library.circulation.service import LoanOutcome, LoanView, ReaderView
 
 log = logging.getLogger("ibc.kiosk")

@@ -123,7 +123,8 @@ def _libpq(db) -> tuple[list[str], dict[str, str]]:  # noqa: ANN001
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if not path:
-        raise BackupError(f"{name} not found: install the PostgreSQL client (apt-get install postgresql-client)")
+        raise BackupError(f"{name} not found: install the PostgreSQL client "
+                          "(apt-get install postgresql-client)")
     return path
 
 

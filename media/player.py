@@ -9,11 +9,10 @@ the playlist and calls ``on_event`` (the only hand-over; see ARCHITECTURE conven
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-
 import enum
 import queue
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path

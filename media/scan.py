@@ -122,7 +122,7 @@ def _apply_probe(item: MediaItem, f: _File) -> None:
     item.status, item.error = ("broken", res.error[:1000]) if res.error else ("ok", None)
 
 
-def scan(db, roots: Iterable[str | os.PathLike[str]], *, data_dir: str | os.PathLike[str],
+def scan(db, roots: Iterable[str | os.PathLike[str]], *, data_dir: str | os.PathLike[str],  # noqa: ANN001
          progress: Progress | None = None, workers: int | None = None,
          thumbnails: bool = True) -> ScanReport:
     """Scan ``roots`` into the database ``db`` (a library.storage Database); returns the report."""
@@ -235,7 +235,7 @@ def _is_changed(item: MediaItem, f: _File) -> bool:
     return item.status == "missing" or item.size != f.size or item.mtime != f.mtime
 
 
-def _match_moves(new: list[_File], known: dict, gone_ids: set[int], pool) -> dict[_File, int]:
+def _match_moves(new: list[_File], known: dict, gone_ids: set[int], pool) -> dict[_File, int]:  # noqa: ANN001
     """New paths that are vanished items moved elsewhere, matched by size and edge hash."""
     if not new:
         return {}
@@ -269,6 +269,6 @@ def _probe_one(f: _File, thumb_dir: Path | None) -> None:
         f.thumb = make_thumbnail(f.path, f.kind, thumb_dir, f.digest, f.result.duration_s)
 
 
-def _probe_all(todo: list[_File], pool, thumb_dir: Path | None, tick: Progress) -> None:
+def _probe_all(todo: list[_File], pool, thumb_dir: Path | None, tick: Progress) -> None:  # noqa: ANN001
     for n, _ in enumerate(pool.map(lambda f: _probe_one(f, thumb_dir), todo), 1):
         tick("probe", n, len(todo))

@@ -9,6 +9,7 @@ scanned root down to the file's folder, then the file's own sidecar ``<stem>.tom
 from __future__ import annotations
 
 import re
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10 (Ubuntu 22.04)

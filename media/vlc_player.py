@@ -68,7 +68,7 @@ class VlcPlayer(PlaylistPlayer):
         self._media = None
         self._closed = False
 
-    def _on_media_event(self, event, gen: int) -> None:
+    def _on_media_event(self, event, gen: int) -> None:  # noqa: ANN001
         # Runs on libvlc's thread: only queue, never call libvlc here.
         state = _STATES.get(event.u.new_state)
         if state is not None:

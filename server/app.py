@@ -11,8 +11,8 @@ import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import anyio
 from fastapi import Depends, FastAPI, Request
@@ -74,14 +74,14 @@ def librarian(request: Request, cred: HTTPAuthorizationCredentials | None = Depe
     return Caller(*authenticate(st.db, cred.credentials if cred else None, "librarian"))
 
 
-def reader(request: Request, caller: Caller = Depends(terminal),
+def reader(request: Request, caller: Caller = Depends(terminal),  # noqa: ANN201
            session: str | None = Depends(reader_header)):  # noqa: ANN201
     """The reader of a live session opened on the calling terminal (else 401)."""
     st = state(request)
     return session_reader(st.db, session, caller.id, st.settings.server.session_idle_s)
 
 
-def optional_reader(request: Request, caller: Caller = Depends(terminal),
+def optional_reader(request: Request, caller: Caller = Depends(terminal),  # noqa: ANN201
                     session: str | None = Depends(reader_header)):  # noqa: ANN201
     """The session reader when a session header is sent, else None."""
     if not session:

@@ -20,9 +20,9 @@ from library.storage.models import MediaItem, Reader
 from server import media_schemas as ms
 from server.app import optional_reader, reader, state
 from server.errors import ApiError
+from server.media_remote import RemoteStation, StationOff, StationUnavailable, teacher_key
 from server.schemas import ErrorOut
 from server.security import STAFF
-from server.media_remote import RemoteStation, StationOff, StationUnavailable, teacher_key
 
 router = APIRouter(prefix="/media", tags=["media remote"])
 _REFUSALS = {403: {"model": ErrorOut}, 409: {"model": ErrorOut}}

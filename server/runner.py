@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import logging
+import signal
 import sys
 
 log = logging.getLogger("ibc.server")

@@ -8,10 +8,9 @@ same by construction.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-
 import asyncio
 import time
+from abc import ABC, abstractmethod
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol, runtime_checkable
 
@@ -227,7 +226,7 @@ class ProjectorOperations(ABC):
             return ProjectorStatus(power, current, mute, errors, lamps)
 
 
-async def _optional(session: Session, command: str, parse):
+async def _optional(session: Session, command: str, parse):  # noqa: ANN001, ANN202
     """Query that may legitimately be refused (ERR1/ERR3): None instead of an error."""
     reply = await session.request(command, "?", 1)
     if reply.error_code in ("ERR1", "ERR3"):

@@ -39,7 +39,7 @@ class _Collector(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.found: dict[str, DiscoveredProjector] = {}
 
-    def datagram_received(self, data: bytes, addr) -> None:
+    def datagram_received(self, data: bytes, addr) -> None:  # noqa: ANN001
         try:
             mac = parse_ackn(data)
         except ProjectorError:
@@ -96,7 +96,7 @@ class _Listener(asyncio.DatagramProtocol):
     def __init__(self, owner: NotificationListener) -> None:
         self.owner = owner
 
-    def datagram_received(self, data: bytes, addr) -> None:
+    def datagram_received(self, data: bytes, addr) -> None:  # noqa: ANN001
         try:
             event = parse_event(data, addr[0])
         except ProjectorError:
@@ -108,7 +108,7 @@ class _Listener(asyncio.DatagramProtocol):
 class NotificationListener:
     """Receives class 2 notifications on UDP ``host:port``: ``async with`` it, then ``get()``."""
 
-    def __init__(self, host: str = "0.0.0.0", port: int = DEFAULT_PORT, callback=None) -> None:
+    def __init__(self, host: str = "0.0.0.0", port: int = DEFAULT_PORT, callback=None) -> None:  # noqa: ANN001
         self.host = host
         self.port = port
         self.callback = callback

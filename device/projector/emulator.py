@@ -50,7 +50,7 @@ class _UdpResponder(asyncio.DatagramProtocol):
     def __init__(self, emulator: PJLinkEmulator) -> None:
         self.emulator = emulator
 
-    def datagram_received(self, data: bytes, addr) -> None:
+    def datagram_received(self, data: bytes, addr) -> None:  # noqa: ANN001
         if is_search(data):
             self.emulator.searches += 1
             self.emulator._send_udp(encode_ackn(self.emulator.model.mac), addr)
@@ -182,7 +182,7 @@ class PJLinkEmulator:
 
     # --- UDP ---------------------------------------------------------------------------
 
-    def _send_udp(self, data: bytes, addr) -> None:
+    def _send_udp(self, data: bytes, addr) -> None:  # noqa: ANN001
         if self._udp is not None:
             self._udp.sendto(data, addr)
 

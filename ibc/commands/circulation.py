@@ -141,7 +141,8 @@ def run_overdue(args, ctx) -> int:  # noqa: ANN001
         print(json.dumps(items, ensure_ascii=False))
     else:
         for i in items:
-            print(f"{i['due_date']} (+{i['days']} д.)  {i['class'] or '-':4} {i['reader']}  {i['barcode']}  {i['title']}")
+            print(f"{i['due_date']} (+{i['days']} д.)  {i['class'] or '-':4} {i['reader']}  "
+                  f"{i['barcode']}  {i['title']}")
         print(f"Всего просрочено: {len(items)}")
     return 0
 
@@ -191,7 +192,8 @@ def run_readers(args, ctx) -> int:  # noqa: ANN001
 def register_cards(sub) -> None:  # noqa: ANN001
     """`ibc cards [--class 5А] [--card N ...] -o cards.pdf`."""
     p = sub.add_parser("cards", help="print reader cards (PDF, 10 per A4 page)")
-    p.add_argument("--class", dest="class_name", metavar="CLASS", help="every active reader of a class, e.g. 5А")
+    p.add_argument("--class", dest="class_name", metavar="CLASS",
+                   help="every active reader of a class, e.g. 5А")
     p.add_argument("--card", nargs="+", action="extend", default=[], metavar="N", help="card numbers")
     p.add_argument("-o", "--output", required=True, metavar="FILE.pdf")
     p.set_defaults(run=run_cards)
@@ -222,7 +224,8 @@ def run_cards(args, ctx) -> int:  # noqa: ANN001
                 return 1
             chosen.update({r.card_number: _card_data(r) for r in rows})
         if args.card:
-            rows = {r.card_number: r for r in s.scalars(select(Reader).where(Reader.card_number.in_(args.card)))}
+            rows = {r.card_number: r for r in s.scalars(
+                select(Reader).where(Reader.card_number.in_(args.card)))}
             missing = [c for c in args.card if c not in rows]
             if missing:
                 print(f"ibc: нет читателей с билетами: {', '.join(missing)}", file=sys.stderr)

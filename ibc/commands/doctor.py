@@ -80,7 +80,7 @@ def check_printer(ctx, timeout: float) -> Check:  # noqa: ANN001
     if not conf.enabled:
         return Check("принтер", "OK", "печать отключена ([printer] enabled = false)")
 
-    async def go():
+    async def go():  # noqa: ANN202
         from zeroconf.asyncio import AsyncZeroconf
 
         aiozc = None if conf.uri else AsyncZeroconf()

@@ -13,7 +13,8 @@ STATES = {
     "off": N_("The media station is off"),
 }
 PROJECTOR = {
-    "unused": N_("not used"), "warming": N_("warming up"), "ready": N_("on"), "on": N_("on"), "error": N_("error"),
+    "unused": N_("not used"), "warming": N_("warming up"), "ready": N_("on"), "on": N_("on"),
+    "error": N_("error"),
     "off": N_("off"), "standby": N_("off"), "cooling": N_("cooling down"),
 }
 

@@ -9,7 +9,6 @@ from kiosk.presenters.keyboard import CLEAR, HIDE, LAYOUT_PREFIX, TextBuffer
 from kiosk.presenters.messages import authors_short, books
 from kiosk.services import CatalogueService, Hit, SearchPage
 
-
 # Example chips of the empty search: the label in the reader's language, the query in the
 # catalogue's (Russian) words.
 EXAMPLES = ((N_("Nosov"), "Носов"), (N_("dinosaurs"), "динозавры"), (N_("space"), "космос"),

@@ -232,7 +232,8 @@ class SelfReturnFlow(_Session):
         if any(r.ok and r.code == code for r in self.results):
             return
         try:
-            result = ItemResult(code, outcome=self.service.checkin(code, new_txn_id(), terminal=self.terminal))
+            outcome = self.service.checkin(code, new_txn_id(), terminal=self.terminal)
+            result = ItemResult(code, outcome=outcome)
         except E.CirculationError as exc:
             result = ItemResult(code, error=exc)
         self.results.append(result)

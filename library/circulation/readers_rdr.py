@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-
 from library.circulation.readers import ReaderImportReport, normalise_class, upsert_readers
 from library.errors import ImportFormatError
 from library.marc import encoding as enc
@@ -133,7 +132,8 @@ def read_rdr(path: str | Path) -> tuple[list[dict], ReaderImportReport]:
                 if not last:
                     raise RecordError("no surname (field 10)")
                 category = category_of(" ".join(
-                    [h for h, _ in fields.get("50", [])] + [v for _, s in fields.get("50", []) for v in s.values()]))
+                    [h for h, _ in fields.get("50", [])]
+                    + [v for _, s in fields.get("50", []) for v in s.values()]))
                 class_name = class_of(fields)
             except (RecordError, ValueError) as exc:
                 report.skipped += 1

@@ -40,9 +40,10 @@ class Receipt:
 
     def pdf(self, path: str | Path) -> Path:
         """Write an A6-sized PDF receipt with a Cyrillic font; returns the path."""
-        from library.pdf import cyrillic_font
         from reportlab.lib.pagesizes import A6
         from reportlab.pdfgen import canvas
+
+        from library.pdf import cyrillic_font
 
         path = Path(path)
         font = cyrillic_font()

@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session
 from library.circulation import errors as E
 from library.circulation import sql as Q
 from library.circulation.rules import (
-    ItemFacts, Policy, ReaderFacts, check_reader, checkout_due, renew_due, transition,
+    ItemFacts,
+    Policy,
+    ReaderFacts,
+    check_reader,
+    checkout_due,
+    renew_due,
+    transition,
 )
 from library.places.match import PlaceCache
 from library.storage.models import Copy, Counter, Event, Loan, Reader, Record, TransactionLog, utcnow

@@ -197,7 +197,7 @@ def _chunks(ids: Iterable[int], n: int) -> Iterator[list[int]]:
         yield chunk
 
 
-def _rows(db, ids: Iterable[int] | None, sigla: str | None, chunk: int):  # noqa: ANN001
+def _rows(db, ids: Iterable[int] | None, sigla: str | None, chunk: int):  # noqa: ANN001, ANN202
     cols = [R.c.id, R.c.key, R.c.source_format, R.c.marc, R.c.marc_encoding, R.c.title,
             R.c.subtitle, R.c.responsibility, R.c.authors, R.c.publisher, R.c.place, R.c.year,
             R.c.isbns, R.c.subjects, R.c.udc, R.c.bbk, R.c.annotation, R.c.language,
@@ -209,7 +209,7 @@ def _rows(db, ids: Iterable[int] | None, sigla: str | None, chunk: int):  # noqa
         if ids is not None:
             pages = (s.execute(base.where(R.c.id.in_(part))).all() for part in _chunks(ids, chunk))
         else:
-            def keyset():
+            def keyset():  # noqa: ANN202
                 last = 0
                 while True:
                     page = s.execute(base.where(R.c.id > last).limit(chunk)).all()

@@ -30,8 +30,20 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from library.marc.rows import (C_BARCODE, C_INV, C_RFID, C_SIGLA, C_STATUS, COLS, COPIES,
-                               COPY_COLS, KEY, RECORD_COLS, FlatRecord, record_dict)
+from library.marc.rows import (
+    C_BARCODE,
+    C_INV,
+    C_RFID,
+    C_SIGLA,
+    C_STATUS,
+    COLS,
+    COPIES,
+    COPY_COLS,
+    KEY,
+    RECORD_COLS,
+    FlatRecord,
+    record_dict,
+)
 from library.storage.models import Copy, Counter, Loan, Record, utcnow
 
 R = Record.__table__

@@ -135,7 +135,7 @@ def add_place(session, sigla: str, spec: PlaceSpec) -> Place:  # noqa: ANN001
 
 
 def update_place(session, sigla: str, ident: str, *, name=_UNSET, note=_UNSET,  # noqa: ANN001
-                 room=_UNSET, box=_UNSET, sort=_UNSET) -> Place:
+                 room=_UNSET, box=_UNSET, sort=_UNSET) -> Place:  # noqa: ANN001
     """Change a place's name, note, room, box or sort order (only what is given)."""
     place = find_place(session, sigla, ident)
     current = PlaceSpec(place.name, place.note, place.room, _view(place).box, place.sort)

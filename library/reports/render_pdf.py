@@ -148,8 +148,7 @@ def render_pdf(report: dict, path: str | Path) -> Path:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import (Image, KeepTogether, Paragraph,
-                                    SimpleDocTemplate, Spacer)
+    from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
     font = cyrillic_font()
     bold = _bold_font(font)
@@ -229,9 +228,8 @@ def _widths(table: Table, width: float) -> list[float]:
 def _table(table: Table, st: dict, width: float) -> list:
     """A titled reportlab table; the first column takes the spare width."""
     from reportlab.lib import colors
-    from reportlab.platypus import Paragraph
+    from reportlab.platypus import Paragraph, TableStyle
     from reportlab.platypus import Table as RLTable
-    from reportlab.platypus import TableStyle
 
     out = [Paragraph(_esc(table.title), st["h2"])]
     if not table.rows:

@@ -15,9 +15,16 @@ from __future__ import annotations
 
 from library.search.engine import search
 from library.search.events import record_search_event
-from library.search.indexer import (index_access_changed, index_copies_changed, index_records,
-                                    reindex_all)
+from library.search.indexer import index_access_changed, index_copies_changed, index_records, reindex_all
 from library.search.result import Hit, SearchResult
 
-__all__ = ["Hit", "SearchResult", "index_access_changed", "index_copies_changed", "index_records", "record_search_event",
-           "reindex_all", "search"]
+__all__ = [
+    "Hit",
+    "SearchResult",
+    "index_access_changed",
+    "index_copies_changed",
+    "index_records",
+    "record_search_event",
+    "reindex_all",
+    "search",
+]

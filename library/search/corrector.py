@@ -173,12 +173,12 @@ def _typo_fix(v: Vocab, word: str, is_prefix: bool, min_df: int = 1) -> str | No
     if not edits:
         return None
     st = stem(word)
-    for d, negdf, term in v.typo_candidates(st, edits, False):
+    for _d, negdf, term in v.typo_candidates(st, edits, False):
         if -negdf >= min_df:
             suffix = word[len(st):] if word.startswith(st) else ""
             return term + suffix if stem(term + suffix) == term else v.known[term][1]
     if is_prefix:
-        for d, negdf, term in v.typo_candidates(word, edits, True):
+        for _d, negdf, term in v.typo_candidates(word, edits, True):
             if -negdf >= min_df:
                 return v.known[term][1]
     return None

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from library.search import schema as s
 from library.search.access import LEVEL_NAMES, ONSITE, TEACHERS, sees_teachers_only
 from library.search.backends import backend_for
-from library.search.corrector import Vocab, build_groups, suggestion_text
+from library.search.corrector import build_groups, suggestion_text
 from library.search.facets import count_facets
 from library.search.highlight import mark, spans
 from library.search.keyboard import swap_layout
 from library.search.normalize import isbn_variants, stems
-from library.search.plan import FIELD_TO_COLUMN, Plan, PhraseSpec
+from library.search.plan import FIELD_TO_COLUMN, PhraseSpec, Plan
 from library.search.query import ParsedQuery, parse
 from library.search.ranking import final_score, make_scorer
 from library.search.result import Hit, SearchResult
@@ -65,7 +65,7 @@ def _code_hits(session: Session, pq: ParsedQuery, hide: bool) -> list[int]:
     return list(session.execute(q).scalars())
 
 
-def _plan(session: Session, pq: ParsedQuery, filters: dict | None, hide: bool,
+def _plan(session: Session, pq: ParsedQuery, filters: dict | None, hide: bool,  # noqa: ANN202
           force_typos: bool = False):
     groups, vocab = build_groups(session, pq.terms, force_typos=force_typos) if pq.terms else ([], None)
     phrases = [PhraseSpec(stems(p.words), (FIELD_TO_COLUMN[p.field],) if p.field else None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from library.search.normalize import stems, word_spans
 from library.search.plan import Group
 
-
 _STEMS: dict[str, str] = {}
 _STEMS_MAX = 50_000
 

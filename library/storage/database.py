@@ -50,7 +50,7 @@ def normalise_url(url: str | URL | None, data_dir: str | os.PathLike[str] | None
 
 def _setup_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+    def _on_connect(dbapi_conn, _record):  # noqa: ANN001, ANN202
         dbapi_conn.isolation_level = None  # let SQLAlchemy emit BEGIN itself
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
@@ -61,7 +61,7 @@ def _setup_sqlite(engine: Engine) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # noqa: ANN001
+    def _on_begin(conn):  # noqa: ANN001, ANN202
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
 
@@ -69,7 +69,7 @@ def _setup_sqlite(engine: Engine) -> None:
 class Database:
     """An engine plus a session factory for one database URL."""
 
-    def __init__(self, url: str | URL | None = None, *, echo: bool = False, data_dir=None):
+    def __init__(self, url: str | URL | None = None, *, echo: bool = False, data_dir=None):  # noqa: ANN001
         self.url = normalise_url(url, data_dir)
         self.backend = self.url.get_backend_name()
         if self.backend == "sqlite" and self.url.database not in (None, "", ":memory:"):
@@ -123,7 +123,7 @@ class Database:
         return self.url.render_as_string(hide_password=True)
 
 
-def open_database(url: str | URL | None = None, *, data_dir=None, echo: bool = False) -> Database:
+def open_database(url: str | URL | None = None, *, data_dir=None, echo: bool = False) -> Database:  # noqa: ANN001
     """Open a database and migrate it to the newest schema; errors become StorageError."""
     from sqlalchemy.exc import OperationalError, SQLAlchemyError
 

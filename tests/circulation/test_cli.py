@@ -64,8 +64,8 @@ def test_english_messages(demo_db, capsys, monkeypatch):
 
 
 def test_every_message_translated():
-    import subprocess
     import shutil
+    import subprocess
     from pathlib import Path
 
     from library.circulation import errors as E

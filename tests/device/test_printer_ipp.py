@@ -10,25 +10,20 @@ command ippeveprinter simulates a slow print); ``-k`` keeps the spooled PDF.
 from __future__ import annotations
 
 import asyncio
-import socket
-import time
-
-import pytest
-
-from device.printer import PrinterUnavailable, find_printer, make_printer
-from device.printer.discovery import choose_printer, discover_printers
-from device.printer.ipp import IppPrinter
 
 # --- a real ippeveprinter on 127.0.0.1 -------------------------------------------------------
-
-
-
 import os
 import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
+
+import pytest
+
+from device.printer import PrinterUnavailable, find_printer, make_printer
+from device.printer.discovery import choose_printer, discover_printers
+from device.printer.ipp import IppPrinter
 
 IPPEVEPRINTER = "/usr/sbin/ippeveprinter"
 

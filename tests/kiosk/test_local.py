@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from kiosk.local import LocalCatalogue, LocalVisits
-from kiosk.presenters.checkout import CheckoutPresenter
 from kiosk.presenters.checkin import ReturnPresenter
+from kiosk.presenters.checkout import CheckoutPresenter
 from kiosk.presenters.loans import LoansPresenter
 from kiosk.services import CatalogueService, CirculationBackend, NoPrinter
 from library.errors import NotFound

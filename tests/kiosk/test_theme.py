@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from kiosk.theme import (
-    BUTTON_ROLES, CONTRAST_PAIRS, COVER_COLOURS, ON_COVER, _hex, contrast_ratio, cover_colour,
+    BUTTON_ROLES,
+    CONTRAST_PAIRS,
+    COVER_COLOURS,
+    ON_COVER,
+    _hex,
+    contrast_ratio,
+    cover_colour,
     make_theme,
 )
 

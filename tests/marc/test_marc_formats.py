@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from marc_fixtures import M21_LEADER, rec, rusmarc
+from marc_fixtures import M21_LEADER, rusmarc
 
 from library import isbn
 from library.marc import encoding as enc
@@ -16,18 +16,18 @@ from library.marc.reader import read_iso2709
 
 
 def test_leader_09_a_means_utf8():
-    assert enc.detect("Кириллица".encode("utf-8"), M21_LEADER, "marc21") == "utf-8"
+    assert enc.detect("Кириллица".encode(), M21_LEADER, "marc21") == "utf-8"
 
 
 @pytest.mark.parametrize(("raw", "fam", "want"), [
     ("Задачи и этюды".encode("cp1251"), "unimarc", "cp1251"),
-    ("Задачи и этюды".encode("utf-8"), "unimarc", "utf-8"),
+    ("Задачи и этюды".encode(), "unimarc", "utf-8"),
     (b"plain ascii", "unimarc", "utf-8"),
     (b"plain ascii", "marc21", "marc-8"),
     (b"Esc \x1b(NmOSKWA\x1b(B", "marc21", "marc-8"),
     ("Основы расчета".encode("cp1251"), "marc21", "cp1251"),
     (b"Caf\xe2e", "marc21", "marc-8"),  # ANSEL combining acute before the letter
-    ("Café".encode("utf-8"), "marc21", "utf-8"),
+    ("Café".encode(), "marc21", "utf-8"),
 ])
 def test_detect(raw, fam, want):
     assert enc.detect(raw, "00000nam  2200000 i 4500", fam) == want

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from marc_fixtures import M21_LEADER, RUS_LEADER, rec, rusmarc
+from marc_fixtures import M21_LEADER, rec, rusmarc
 
 from library.marc.iso2709 import decode_record, encode_record, frame_records, split_fields
 from library.marc.model import RecordError

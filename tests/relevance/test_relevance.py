@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from judged import JUDGED
+
 from library.search import search
 
 pytestmark = pytest.mark.shared

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import argparse
+import json
 
 from ibc.commands import search as search_cmd
 from ibc.context import Context
@@ -85,8 +84,8 @@ def test_migration_downgrade_and_upgrade(tmp_path):
 
 
 def test_search_audience(tmp_path, capsys):
-    from media.store import sync_records
     from library.storage.models import MediaItem
+    from media.store import sync_records
 
     url = f"sqlite:///{tmp_path / 'ibc.sqlite3'}"
     db = open_database(url)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, text
 
-from library.search import (index_copies_changed, index_records, record_search_event, reindex_all,
-                            search)
+from library.search import index_copies_changed, index_records, record_search_event, reindex_all, search
 from library.search import schema as s
 from library.storage.models import Copy, CopyStatus, Event, Record
 

@@ -132,7 +132,7 @@ def test_pin_and_rate_limit(api, enrol):
     auth = enrol("k1")
     assert client.post(f"{V}/session", json={"card": "CPIN"}, headers=auth).json()["code"] == "pin_required"
     assert client.post(f"{V}/session", json={"card": "CPIN", "pin": "4321"}, headers=auth).status_code == 200
-    for i in range(5):
+    for _ in range(5):
         r = client.post(f"{V}/session", json={"card": "CPIN", "pin": "000"}, headers=auth)
         assert r.status_code == 409 and r.json()["code"] == "wrong_pin"
     r = client.post(f"{V}/session", json={"card": "CPIN", "pin": "4321"}, headers=auth)

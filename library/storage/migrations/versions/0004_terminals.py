@@ -3,8 +3,8 @@
 Revision ID: 0004_terminals
 Revises: 0003_media
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0004_terminals"
 down_revision = "0003_media"

@@ -3,8 +3,8 @@
 Revision ID: 0005_search_access
 Revises: 0004_terminals
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0005_search_access"
 down_revision = "0004_terminals"

@@ -7,8 +7,8 @@ optionally boxed on its room's plan; its rules match copies by collection, shelf
 Revision ID: 0007_places
 Revises: 0006_search_primary_tsv
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0007_places"
 down_revision = "0006_search_primary_tsv"
