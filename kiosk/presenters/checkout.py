@@ -80,6 +80,14 @@ class PinEntry:
         """Dots instead of digits."""
         return "•" * len(self.entered)
 
+    def feed(self, key: str, flow: SelfCheckoutFlow) -> bool:
+        """A key of the pad; «OK» hands the PIN to the flow. True when the flow got a PIN."""
+        pin = self.press(key)
+        if pin is None:
+            return False
+        flow.enter_pin(pin)
+        return True
+
 
 class CheckoutPresenter(FlowHooks):
     """States: card (waiting for the reader card), pin, books, done."""
@@ -135,12 +143,8 @@ class CheckoutPresenter(FlowHooks):
 
     def press_pin(self, key: str) -> Flash | None:
         """A key of the PIN pad; «OK» hands the PIN to the flow."""
-        if self.state != "pin":
+        if self.state != "pin" or not self.pin.feed(key, self.flow):
             return None
-        pin = self.pin.press(key)
-        if pin is None:
-            return None
-        self.flow.enter_pin(pin)
         return self.flash
 
     def finish(self) -> None:

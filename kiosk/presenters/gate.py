@@ -67,12 +67,8 @@ class CardGate(FlowHooks):
 
     def press_pin(self, key: str) -> Flash | None:
         """A key of the PIN pad."""
-        if self.state != "pin":
+        if self.state != "pin" or not self.pin.feed(key, self.flow):
             return None
-        pin = self.pin.press(key)
-        if pin is None:
-            return None
-        self.flow.enter_pin(pin)
         return self.flash
 
     # --- flow hooks ---------------------------------------------------------------------------
