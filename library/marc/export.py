@@ -23,7 +23,7 @@ from sqlalchemy import exists, select
 
 from library.marc.holdings import identity, read_copy, write_copy
 from library.marc.iso2709 import decode_record, encode_record, split_fields
-from library.marc.model import ControlField, DataField, MarcRecord, RecordError
+from library.marc.model import ControlField, DataField, Field, MarcRecord, RecordError
 from library.storage.models import Copy, Record
 
 R = Record.__table__
@@ -82,7 +82,7 @@ def rebuild(rec: MarcRecord, fmt: str, copies: list) -> MarcRecord:
     originals = [f for f in rec.fields if isinstance(f, DataField) and f.tag in tags]
     pairs = {id(f): c for f, c in _match_copies(originals, copies)}
     used = {id(c) for c in pairs.values()}
-    fields = []
+    fields: list[Field] = []
     for f in rec.fields:
         if isinstance(f, DataField) and f.tag in tags:
             c = pairs.get(id(f))

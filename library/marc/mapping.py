@@ -203,7 +203,9 @@ def _map_unimarc(rec: MarcRecord, d: RecordData, ix: _Index) -> None:
         d.isbns.extend(isbnlib.variants(f.get("a")))
     for f in ix.fields("606", "610"):
         if f.tag == "610":
-            d.subjects.extend(tidy(v) for v in f.get_all("a"))
+            # tidy() gives None for an empty or punctuation-only $a: leave it out here, the
+            # item-type guess below joins the subjects as strings
+            d.subjects.extend(s for s in (tidy(v) for v in f.get_all("a")) if s)
             continue
         head = tidy(f.get("a"))
         if head:
@@ -256,7 +258,8 @@ def _map_marc21(rec: MarcRecord, d: RecordData, ix: _Index) -> None:
     alt = _vernacular(ix)
 
     def pick(tag: str) -> DataField | None:
-        return (alt.get(tag) or [None])[0] or ix.first(tag)
+        alts = alt.get(tag)
+        return alts[0] if alts else ix.first(tag)
 
     f245 = pick("245")
     if isinstance(f245, DataField):
@@ -318,6 +321,8 @@ def _map_marc21(rec: MarcRecord, d: RecordData, ix: _Index) -> None:
 def to_record_data(parsed: Parsed, scope: str) -> RecordData:
     """Map one decoded record to RecordData; RecordError when it has no title."""
     rec = parsed.record
+    if rec is None:  # readers set `error` instead of `record` for what they cannot decode
+        raise RecordError(parsed.error or "not decoded")
     fmt = parsed.format_hint or flavour(rec)
     d = RecordData(key="", source_format=fmt, title="")
     ix = _Index(rec)
@@ -335,7 +340,7 @@ def to_record_data(parsed: Parsed, scope: str) -> RecordData:
         d.age_rating = f"{d.age_min}+"
     if d.language:
         d.language = d.language[:8]
-    d.title = _cut(d.title, 2000)
+    d.title = d.title[:2000]
     d.subtitle = _cut(d.subtitle, 2000)
     d.responsibility = _cut(d.responsibility, 2000)
     d.publisher = _cut(d.publisher, 500)

@@ -24,7 +24,7 @@ def _local(name: str) -> str:
 
 
 class _Handler:
-    def __init__(self, parser):  # noqa: ANN001
+    def __init__(self, parser: expat.XMLParserType):
         self.parser = parser
         self.done: list[Parsed] = []
         self.ordinal = 0
@@ -32,7 +32,7 @@ class _Handler:
         self.leader = ""
         self.fields: list = []
         self.current: DataField | ControlField | None = None
-        self.code: str | None = None
+        self.code = " "
         self.text: list[str] = []
         self.in_record = False
         self.capture = False
@@ -70,8 +70,10 @@ class _Handler:
             self.leader = "".join(self.text)
             self.capture = False
         elif tag == "controlfield":
-            self.current.value = "".join(self.text)
-            self.fields.append(self.current)
+            # a <datafield> nested in a <controlfield> (malformed) leaves a DataField current
+            if isinstance(self.current, ControlField):
+                self.current.value = "".join(self.text)
+                self.fields.append(self.current)
             self.capture = False
         elif tag == "subfield":
             if isinstance(self.current, DataField):

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -44,10 +45,10 @@ from library.marc.rows import (
     FlatRecord,
     record_dict,
 )
-from library.storage.models import Copy, Counter, Loan, Record, utcnow
+from library.storage.models import Copy, Counter, Loan, Record, table_of, utcnow
 
-R = Record.__table__
-C = Copy.__table__
+R = table_of(Record)
+C = table_of(Copy)
 CATALOGUE_COUNTER = "catalogue"
 
 OnBatch = Callable[[object, list[int]], None]
@@ -96,7 +97,7 @@ class _Outcome:
 
 def next_version(session) -> int:  # noqa: ANN001
     """Increment the change-feed counter and return the new version (one UPDATE)."""
-    t = Counter.__table__
+    t = table_of(Counter)
     value = session.execute(
         update(t).where(t.c.name == CATALOGUE_COUNTER).values(value=t.c.value + 1)
         .returning(t.c.value)).scalar()
@@ -199,10 +200,23 @@ class _Out:
             [dict(zip(cols, r + [self.version, self.now]), _id=cid) for r, cid in pairs])
 
 
-def _match(old: list, new: list[list]) -> list[tuple[list, object | None]]:
+class _OldCopy(Protocol):
+    """A row of _COPIES_OF: a copy already in the database."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def inventory_number(self) -> str | None: ...
+    @property
+    def barcode(self) -> str | None: ...
+    @property
+    def rfid(self) -> str | None: ...
+
+
+def _match(old: list[_OldCopy], new: list[list]) -> list[tuple[list, _OldCopy | None]]:
     """Pair incoming copy rows with existing rows of the same (record, sigla)."""
     free = list(old)
-    pairs: list[tuple[list, object | None]] = []
+    pairs: list[tuple[list, _OldCopy | None]] = []
     for row in new:
         hit = None
         for pos, attr in ((_INV, "inventory_number"), (_BC, "barcode"), (_RF, "rfid")):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -25,6 +25,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -50,6 +51,13 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Table of a model, for Core statements (insert/update/delete, `.name`, `.c`)."""
+    # DeclarativeBase types __table__ as FromClause (imperative mappings may map any
+    # selectable); every model here declares __tablename__, so it is a Table.
+    return cast(Table, model.__table__)
 
 
 class CopyStatus(str, enum.Enum):

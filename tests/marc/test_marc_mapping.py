@@ -69,6 +69,13 @@ def test_no_title_is_a_record_error():
         mapped(rec(M21_LEADER, ("245", "10", [("c", "nobody")])))
 
 
+def test_empty_610_is_left_out():
+    # tidy() gives None for an empty or punctuation-only 610 $a; it used to reach the
+    # item-type guess (" ".join of the subjects) and the record failed with a TypeError
+    d = mapped(rusmarc(8, extra=[("610", "0 ", [("a", " / ")]), ("610", "0 ", [("a", "Гунны")])]))
+    assert d.subjects == ["Гунны"]
+
+
 def test_marc21_fields_and_880_vernacular():
     d = mapped(rec(M21_LEADER,
                    ("001", "u1"), ("003", "SIRSI"),
