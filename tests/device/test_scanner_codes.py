@@ -5,9 +5,21 @@ from __future__ import annotations
 import pytest
 
 from device.scanner.codes import (
-    DEFAULT_FORMATS, Barcode, Format, code39_mod43_valid, infer_format, is_isbn13, is_valid_ean8,
-    is_valid_ean13, is_valid_upca, isbn10_to_isbn13, isbn13_to_isbn10, mod10_check_digit,
-    parse_format, parse_formats, validate,
+    DEFAULT_FORMATS,
+    Barcode,
+    Format,
+    code39_mod43_valid,
+    infer_format,
+    is_isbn13,
+    is_valid_ean8,
+    is_valid_ean13,
+    is_valid_upca,
+    isbn10_to_isbn13,
+    isbn13_to_isbn10,
+    mod10_check_digit,
+    parse_format,
+    parse_formats,
+    validate,
 )
 
 

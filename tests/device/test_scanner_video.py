@@ -78,7 +78,7 @@ def test_live_decoder_finds_45_degree_code_on_first_frame():
     frame = synth.place(synth.background(), synth.ean13_image(ISBN, 3), angle=45)
     dec = FrameDecoder()
     found = [bool(dec.decode(frame, i)) for i in range(4)]
-    assert all(found)  # the cheap 45° try runs on every empty frame
+    assert all(found)  # the stripes step turns it upright on every frame
 
 
 def test_roi_keeps_small_codes_that_downscaling_loses():
@@ -101,6 +101,31 @@ def test_camera_source_on_video_file(ean_video):
     assert [c.value for c in got] == [ISBN]
     assert src.frames_read == 50 and src.last_error is None and not src.available
     assert previews and previews[0] == (720, 1280, 3)
+
+
+def test_camera_source_raw_preview_gets_every_accepted_frame(ean_video):
+    class Raw:
+        raw_frames = True  # as kiosk.camera.PreviewFeed: the kiosk draws its own guide
+
+        def __init__(self):
+            self.calls = []
+
+        def __call__(self, img, res):
+            self.calls.append((res.frame_index, img.copy(), [c.value for c in res.accepted],
+                               res.hint, res.roi))
+
+    raw = Raw()
+    src = CameraSource(str(ean_video), on_preview=raw, preview_every=10, roi=(0.7, 0.8))
+    src.start(lambda code: None)
+    assert src.finished.wait(30)
+    src.stop()
+    accepted = [(i, values) for i, _, values, _, _ in raw.calls if values]
+    assert len(accepted) == 1 and accepted[0][1] == [ISBN]  # off the every-10th rhythm too
+    assert accepted[0][0] % 10 != 0
+    index, img, _, hint, roi = raw.calls[0]
+    assert index == 0 and roi == (0.7, 0.8) and hint == ""
+    # unannotated: no guide box drawn into the picture
+    assert not np.any(np.all(img == (255, 200, 0), axis=-1))
 
 
 def test_camera_source_errors(tmp_path):
