@@ -93,7 +93,7 @@ def _known(v: Vocab, word: str, is_prefix: bool) -> bool:
     if v.df(st) > 0:
         return True
     p = _prefix_of(word, st) if is_prefix else None
-    return bool(p) and v.has_prefix(p)
+    return v.has_prefix(p) if p else False
 
 
 def build_groups(session: Session, terms: list[Term], vocab: Vocab | None = None,

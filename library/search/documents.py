@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from library.search.access import OPEN, level_of
 from library.search.facets import SEP, bbk_section, decade
@@ -44,9 +46,9 @@ def _field(texts, surface: dict[str, str]) -> str:  # noqa: ANN001
     return " ".join(ts)
 
 
-def build_document(rec: dict, copy_stats: dict | None = None, copy_codes=(),  # noqa: ANN001
+def build_document(rec: Mapping[Any, Any], copy_stats: dict | None = None, copy_codes=(),  # noqa: ANN001
                    media_access: str | None = None) -> Document:
-    """The index document of one record given as a dict of records columns.
+    """The index document of one record given as a mapping of records columns (dict, RowMapping).
 
     `media_access` is MediaItem.access of a media record (missing → teachers only).
     """

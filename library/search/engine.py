@@ -8,6 +8,7 @@ does not grow with the catalogue; totals beyond COUNT_CAP are reported as estima
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,13 +37,21 @@ _ROW_COLS = _RANK_COLS + ("facet_authors", "facet_subjects", "year", "decade", "
                           "item_type", "language", "age_rating")
 
 
+def _cursor(session: Session) -> Any:
+    """A DB-API cursor on the session's connection (sqlite3 or psycopg)."""
+    dbapi = session.connection().connection.driver_connection
+    if dbapi is None:  # only a pool connection that was invalidated has none
+        raise RuntimeError("the session's connection has no DB-API connection")
+    return dbapi.cursor()
+
+
 def _rows(session: Session, docids: list[int], cols: tuple[str, ...] = _ROW_COLS) -> dict[int, dict]:
     # Up to 400 rows per query: straight through the DB-API cursor (literal integer ids, no
     # parameters, so the same on both drivers) instead of SQLAlchemy's per-row processing.
     out: dict[int, dict] = {}
     if not docids:
         return out
-    cur = session.connection().connection.driver_connection.cursor()
+    cur = _cursor(session)
     try:
         for i in range(0, len(docids), 900):
             part = docids[i:i + 900]
@@ -142,10 +151,10 @@ def search(session: Session, query: str, *, limit: int = 20, offset: int = 0,
     result.hits = _hits(session, ranked[offset:offset + limit], plan.groups, phrase_terms)
     if facets:
         if exact and total == len(ranked) and total <= CANDIDATES:
-            rows = list(_rows(session, [r["docid"] for r in ranked]).values())
+            facet_rows = list(_rows(session, [r["docid"] for r in ranked]).values())
         else:
-            rows = list(_rows(session, be.match(session, plan, 2, FACET_CAP)).values())
-        result.facets = count_facets(rows)
+            facet_rows = list(_rows(session, be.match(session, plan, 2, FACET_CAP)).values())
+        result.facets = count_facets(facet_rows)
     return result
 
 
@@ -193,7 +202,7 @@ def _hits(session: Session, rows: list[dict], groups, phrase_terms: set[str]) ->
         return []
     # One page (≤ 200 ids, integers): DB-API cursor, as in _rows.
     id_list = ", ".join(str(int(r["record_id"])) for r in rows)
-    cur = session.connection().connection.driver_connection.cursor()
+    cur = _cursor(session)
     try:
         cur.execute(f"SELECT {', '.join(_HIT_COLS)} FROM records WHERE id IN ({id_list})")
         recs = {r[0]: dict(zip(_HIT_COLS, r)) for r in cur.fetchall()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
+
 from library.search.normalize import stems, word_spans
 from library.search.plan import Group
 
@@ -12,16 +14,17 @@ _STEMS_MAX = 50_000
 def _stems_cached(ws: list[str]) -> list[str]:
     # Titles and authors of hits repeat from query to query: remember their words' stems
     # (a plain dict, cleared when full; a miss just stems the words again, thread-safe).
-    out = [_STEMS.get(w) for w in ws]
-    if None in out:
-        out = stems(ws)
-        if len(_STEMS) > _STEMS_MAX:
-            _STEMS.clear()
-        _STEMS.update(zip(ws, out))
+    known = [st for st in (_STEMS.get(w) for w in ws) if st is not None]
+    if len(known) == len(ws):
+        return known
+    out = stems(ws)
+    if len(_STEMS) > _STEMS_MAX:
+        _STEMS.clear()
+    _STEMS.update(zip(ws, out))
     return out
 
 
-def spans(text: str | None, groups: list[Group], phrase_terms: set[str] = frozenset()) -> list[list[int]]:
+def spans(text: str | None, groups: list[Group], phrase_terms: Set[str] = frozenset()) -> list[list[int]]:
     """[start, end) offsets of words of the text whose stems match the query."""
     if not text:
         return []

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
+from typing import Any, cast
 
-from sqlalchemy import Integer, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import CursorResult, Integer, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from library.search import schema as s
@@ -60,7 +61,8 @@ def media_access(session: Session, recs: dict) -> dict[int, str]:
     if not ids:
         return {}
     q = select(MediaItem.record_id, MediaItem.access).where(MediaItem.record_id.in_(ids))
-    return dict(session.execute(q).all())
+    # record_id is nullable in the model; IN (ids) never matches NULL
+    return {rid: acc for rid, acc in session.execute(q) if rid is not None}
 
 
 def next_docids(session: Session, n: int) -> int:
@@ -78,8 +80,9 @@ def next_docids(session: Session, n: int) -> int:
 def _bump_meta(session: Session, name: str, delta: int) -> None:
     if not delta:
         return
-    res = session.execute(update(s.meta).where(s.meta.c.name == name)
-                          .values(value=s.meta.c.value + delta))
+    # Session.execute() is typed Result; an UPDATE gives a CursorResult (with rowcount)
+    res = cast(CursorResult[Any], session.execute(update(s.meta).where(s.meta.c.name == name)
+                                                  .values(value=s.meta.c.value + delta)))
     if res.rowcount == 0:
         session.execute(insert(s.meta).values(name=name, value=max(delta, 0)))
 
@@ -132,7 +135,8 @@ def index_records(session: Session, record_ids: Iterable[int]) -> int:
         fresh = [rid for rid in live if rid not in old]
         first = next_docids(session, len(fresh)) if fresh else 0
         new_ids = {rid: first + i for i, rid in enumerate(fresh)}
-        rows, code_rows = [], []
+        rows: list[dict] = []
+        code_rows: list[dict[str, object]] = []
         for rid in live:
             doc = build_document(recs[rid], stats.get(rid), ccodes.get(rid, ()), access.get(rid))
             doc.row["docid"] = old[rid]["docid"] if rid in old else new_ids[rid]
@@ -185,8 +189,8 @@ def reindex_all(session: Session, progress: Callable[[int, int], None] | None = 
     """Rebuild the whole index in static-rank order (bulk: FTS rebuild / GIN built once)."""
     be = backend_for(session)
     be.bulk_begin(session)
-    for t in (s.codes, s.vocab_keys, s.vocab, s.meta, s.docs):
-        session.execute(delete(t))
+    for table in (s.codes, s.vocab_keys, s.vocab, s.meta, s.docs):
+        session.execute(delete(table))
     order = (REC.c.popularity.desc(), (REC.c.year.is_(None)).cast(Integer), REC.c.year.desc(),
              REC.c.id)
     ids = list(session.execute(select(REC.c.id).where(REC.c.deleted.is_(False)).order_by(*order))
@@ -200,7 +204,8 @@ def reindex_all(session: Session, progress: Callable[[int, int], None] | None = 
         stats = copy_stats(session, part)
         ccodes = _copy_codes(session, part)
         access = media_access(session, recs)
-        rows, code_rows = [], []
+        rows: list[dict] = []
+        code_rows: list[dict[str, object]] = []
         for rid in part:
             docid += 1
             doc = build_document(recs[rid], stats.get(rid), ccodes.get(rid, ()), access.get(rid))

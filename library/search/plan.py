@@ -60,6 +60,8 @@ class Plan:
             return None
         est = float(self.docs)
         for g in req:
+            if g.df is None:  # ruled out above; narrows the type
+                return None
             est *= min(1.0, g.df / self.docs)
         return est
 

@@ -106,4 +106,4 @@ def count(session: Session, plan: Plan, tier: int, cap: int) -> int:
     """How many documents match, counting at most `cap`."""
     sql, params = _select(plan, tier)
     params["k"] = cap
-    return session.execute(text(f"SELECT count(*) FROM ({sql} LIMIT :k) x"), params).scalar()
+    return session.execute(text(f"SELECT count(*) FROM ({sql} LIMIT :k) x"), params).scalar_one()
