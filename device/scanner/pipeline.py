@@ -7,8 +7,20 @@ on a single blurred frame. It is then suppressed for `repeat_suppress_s` seconds
 pupil keeps holding the same book in view the window keeps being extended, so a held book is
 checked out once, and showing it again after putting it away works.
 
-`assess_frame` gives "too dark" / "blurred" hints; `annotate` draws a preview picture.
-`LivePipeline` glues a `FrameDecoder`, the filter and the hints for one camera.
+Hints are stable codes (`HINT_CODES`), never UI text: the kiosk translates them.
+`assess_frame` measures the guide region every few frames: "dark" (mean luminance) and
+"blurred" (Laplacian variance). The decoder's stripes step reports a barcode-like region it
+could not read (`Seen`); seen unread on `hint_after` frames (six: a quarter of a second), it
+becomes "closer" when the bars are too short or thin for the decoders (the region under 200
+pixels long, or bars and spaces under 2.6 pixels on average) and "steadier" when their edges
+are soft (blur or motion). While codes are being read no hint is shown (`FrameResult.hint`).
+Measured on generated codes (tests/device/test_scanner_angles.py): 1.2-pixel modules give
+"closer", sigma-1.5 blur or 4 pixels of motion on 2-pixel modules "steadier"; empty frames,
+lines of printed text and QR codes give none.
+
+`annotate` draws a preview picture; `LivePipeline` glues a `FrameDecoder`, the filter and the
+hints for one camera, and `FrameResult` carries the reads, the accepted codes, the hint code,
+the unread region and the decoder's region of interest to the preview.
 """
 
 from __future__ import annotations
