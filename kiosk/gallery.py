@@ -169,6 +169,7 @@ def gallery_steps() -> list[tuple[str, Callable]]:
         ("record", lambda app: app.open_record(1)),
         ("record-all-out", lambda app: app.open_record(8)),
         ("record-class-set", lambda app: app.open_record(11)),
+        ("record-large", lambda app: (large(app), app.open_record(11))),
         ("checkout-card", lambda app: app.go("checkout")),
         ("checkout-greeting", lambda app: (app.go("checkout"), type_scan(app, "100001"))),
         ("checkout-closer", _closer),
@@ -222,9 +223,21 @@ def gallery_steps() -> list[tuple[str, Callable]]:
     ]
 
 
+def _needed(label, text: str, width: float | None) -> tuple[float, float]:  # noqa: ANN001
+    """The size `text` takes in `label`'s font, wrapped to `width` (None: one line)."""
+    from kivy.core.text import Label as CoreLabel
+
+    core = CoreLabel(text=text, font_size=label.font_size, bold=label.bold,
+                     font_name=label.font_name, text_size=(width, None), halign=label.halign,
+                     padding=label.padding)
+    core.refresh()
+    return core.texture.size if core.texture is not None else (0, 0)
+
+
 def clipped_texts(root) -> list[str]:  # noqa: ANN001
-    """Visible labels whose text does not fit their box (taller or wider than the widget, so
-    cut off by the widget's own bounds or by its neighbours): the gallery reports them."""
+    """Visible labels whose text does not fit their box: taller or wider than the widget, cut
+    by a fixed text_size, or a word broken in the middle because it is wider than the box. A
+    deliberate cut (``shorten``, ``max_lines``) is not counted. The gallery reports them."""
     from kivy.uix.label import Label
     from kivy.uix.scrollview import ScrollView
 
@@ -232,8 +245,7 @@ def clipped_texts(root) -> list[str]:  # noqa: ANN001
 
     def visible(w) -> bool:  # noqa: ANN001
         while w is not None and w is not w.parent:
-            if getattr(w, "opacity", 1) <= 0.01 or getattr(w, "disabled", False) and \
-                    getattr(w, "opacity", 1) < 1:
+            if getattr(w, "opacity", 1) <= 0.01:
                 return False
             if isinstance(w, ScrollView):
                 return True  # scrolled content may extend beyond the view by design
@@ -243,11 +255,26 @@ def clipped_texts(root) -> list[str]:  # noqa: ANN001
     for w in root.walk(restrict=False):
         if not isinstance(w, Label) or not w.text.strip() or w.width < 2 or w.height < 2:
             continue
-        if not visible(w):
+        if not visible(w) or w.shorten or w.max_lines:
             continue
         tw, th = w.texture_size
+        where = f"{w.text[:40]!r} in {int(w.width)}x{int(w.height)}"
         if th > w.height + 3 or tw > w.width + 3:
-            found.append(f"{w.text[:40]!r} {int(tw)}x{int(th)} in {int(w.width)}x{int(w.height)}")
+            found.append(f"{where}: needs {int(tw)}x{int(th)}")
+            continue
+        box_w = w.text_size[0] if w.text_size and w.text_size[0] else None
+        if box_w:
+            if w.text_size[1] is not None:  # a fixed box crops extra lines silently
+                _nw, nh = _needed(w, w.text, box_w)
+                if nh > w.text_size[1] + 3:
+                    found.append(f"{where}: cropped, needs {int(nh)} px")
+                    continue
+            for word in set(w.text.replace("\n", " ").split()):
+                ww, _wh = _needed(w, word, None)
+                pad = w.padding[0] + w.padding[2] if len(w.padding) == 4 else 0
+                if ww > box_w - pad + 1:
+                    found.append(f"{where}: the word {word!r} is broken ({int(ww)} px)")
+                    break
     return found
 
 
