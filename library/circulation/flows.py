@@ -13,10 +13,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Protocol
 
 from library.circulation import errors as E
 from library.circulation.receipts import Receipt, ReceiptLine
-from library.circulation.service import CirculationService, LoanOutcome, LoanView, ReaderView
+from library.circulation.service import LoanOutcome, LoanView, ReaderView
 
 
 class Step(str, Enum):
@@ -68,6 +69,24 @@ class FlowHooks:
         """The session is over ("finished", "idle", "cancelled"); clear the reader's data."""
 
 
+class CirculationPort(Protocol):
+    """What the flows call: `CirculationService` (the local database) or a back end shaped like
+    it (the kiosk's remote and fake ones, `kiosk.services.CirculationBackend`). Refusals are
+    raised as `errors.CirculationError`."""
+
+    def find_reader(self, card: str) -> ReaderView: ...
+    def is_reader_card(self, code: str) -> bool: ...
+    def check_pin(self, card: str, pin: str) -> bool: ...
+    def pin_required(self, reader: ReaderView) -> bool: ...
+    def identified_reader(self, reader: ReaderView) -> ReaderView: ...
+    def checkout(self, card: str, barcode: str, txn_id: str, *,
+                 terminal: str | None = None) -> LoanOutcome: ...
+    def checkin(self, barcode: str, txn_id: str, *, terminal: str | None = None) -> LoanOutcome: ...
+    def loans(self, card: str) -> list[LoanView]: ...
+    def renew(self, card: str, barcode: str, txn_id: str, *,
+              terminal: str | None = None) -> LoanOutcome: ...
+
+
 def new_txn_id() -> str:
     """A fresh client transaction id."""
     return uuid.uuid4().hex
@@ -94,7 +113,7 @@ class _Session:
 class SelfCheckoutFlow(_Session):
     """Reader card [+ PIN] → items → finish → receipt."""
 
-    def __init__(self, service: CirculationService, hooks: FlowHooks, *, school: str = "",
+    def __init__(self, service: CirculationPort, hooks: FlowHooks, *, school: str = "",
                  terminal: str | None = None, idle_timeout: float = 60.0,
                  clock: Callable[[], float] = time.monotonic, require_pin: bool = False,
                  lend: bool = True):
@@ -138,26 +157,26 @@ class SelfCheckoutFlow(_Session):
         if not self.service.check_pin(self.reader.card, pin):
             self.hooks.reader_refused(E.WrongPin())
             return
-        self._ready()
+        self._ready(self.reader)
 
     def _identify(self, card: str) -> None:
         try:
-            self.reader = self.service.find_reader(card)
+            reader = self.reader = self.service.find_reader(card)
         except E.CirculationError as exc:
             self.hooks.reader_refused(exc)
             return
-        if self.pin_needed(self.reader):
+        if self.pin_needed(reader):
             self.step = Step.WAIT_PIN
-            self.hooks.need_pin(self.reader)
+            self.hooks.need_pin(reader)
             return
-        self._ready()
+        self._ready(reader)
 
     def pin_needed(self, reader: ReaderView) -> bool:
         """A PIN is asked when this flow demands one or the back end does for this reader."""
         return self.require_pin or self.service.pin_required(reader)
 
-    def _ready(self) -> None:
-        self.reader = self.service.identified_reader(self.reader)
+    def _ready(self, reader: ReaderView) -> None:
+        self.reader = self.service.identified_reader(reader)
         self.step = Step.WAIT_ITEMS
         self.hooks.reader_identified(self.reader)
         pending, self._pending = self._pending, []
@@ -165,7 +184,7 @@ class SelfCheckoutFlow(_Session):
             self._checkout(code)
 
     def _checkout(self, code: str) -> None:
-        if not self.lend:
+        if not self.lend or self.reader is None:  # no reader: only after a hook ended the session
             self.hooks.need_card()
             return
         if any(r.ok and r.code == code for r in self.results):
@@ -181,7 +200,7 @@ class SelfCheckoutFlow(_Session):
     def receipt(self) -> Receipt:
         """The receipt of what was taken so far."""
         lines = [ReceiptLine(r.outcome.title, r.outcome.authors, r.outcome.due_date)
-                 for r in self.results if r.ok]
+                 for r in self.results if r.outcome is not None]  # r.ok
         name = self.reader.greeting_name if self.reader else ""
         return Receipt(self.school, name, dt.datetime.now(), lines)
 
@@ -215,7 +234,7 @@ class SelfCheckoutFlow(_Session):
 class SelfReturnFlow(_Session):
     """Scan books to return them; each confirmed with where to put it."""
 
-    def __init__(self, service: CirculationService, hooks: FlowHooks, *, terminal: str | None = None,
+    def __init__(self, service: CirculationPort, hooks: FlowHooks, *, terminal: str | None = None,
                  idle_timeout: float = 60.0, clock: Callable[[], float] = time.monotonic):
         super().__init__(hooks, idle_timeout, clock)
         self.service = service
@@ -258,7 +277,7 @@ class SelfReturnFlow(_Session):
 class MyLoans:
     """A reader's own loans with renewal; only ever for the card shown at this terminal."""
 
-    service: CirculationService
+    service: CirculationPort
     card: str
     terminal: str | None = None
     loans: list[LoanView] = field(default_factory=list)

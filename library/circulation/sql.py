@@ -7,11 +7,12 @@ the ORM unit of work. Measured in bench/circulation_bench.py.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, case, func, insert, or_, select, update
+from sqlalchemy import BindParameter, bindparam, case, func, insert, or_, select, update
 
-from library.storage.models import Copy, Counter, Event, Loan, Reader, Record, TransactionLog
+from library.storage.models import Copy, Counter, Event, Loan, Reader, Record, TransactionLog, table_of
 
-C, R, L, RD = Copy.__table__, Record.__table__, Loan.__table__, Reader.__table__
+C, R, L, RD = table_of(Copy), table_of(Record), table_of(Loan), table_of(Reader)
+CT, EV, TXN = table_of(Counter), table_of(Event), table_of(TransactionLog)
 
 READER_BY_CARD = select(
     RD.c.id, RD.c.category, RD.c.class_name, RD.c.blocked, RD.c.active
@@ -25,7 +26,7 @@ _COPY_COLUMNS = (
 
 def copy_by_code(sigla: bool, lock: bool):  # noqa: ANN201
     """The copy with a barcode, RFID or inventory number, joined with its record's fields."""
-    code = bindparam("code")
+    code: BindParameter[str] = bindparam("code")
     q = (select(*_COPY_COLUMNS).join(R, C.c.record_id == R.c.id)
          .where(or_(C.c.barcode == code, C.c.rfid == code, C.c.inventory_number == code)))
     if sigla:
@@ -52,14 +53,13 @@ READER_FACTS = (
 
 INSERT_LOAN = insert(L).returning(L.c.id)
 NEXT_VERSION = (
-    update(Counter.__table__).where(Counter.__table__.c.name == "catalogue")
-    .values(value=Counter.__table__.c.value + 1).returning(Counter.__table__.c.value)
+    update(CT).where(CT.c.name == "catalogue").values(value=CT.c.value + 1).returning(CT.c.value)
 )
 SET_COPY_STATUS = (
     update(C).where(C.c.id == bindparam("copy_id"))
     .values(status=bindparam("new_status"), version=bindparam("new_version"))
 )
 BUMP_POPULARITY = update(R).where(R.c.id == bindparam("rid")).values(popularity=R.c.popularity + 1)
-INSERT_EVENT = insert(Event.__table__)
-INSERT_TXN = insert(TransactionLog.__table__)
-TXN_BY_ID = select(TransactionLog.__table__).where(TransactionLog.__table__.c.txn_id == bindparam("txn"))
+INSERT_EVENT = insert(EV)
+INSERT_TXN = insert(TXN)
+TXN_BY_ID = select(TXN).where(TXN.c.txn_id == bindparam("txn"))
