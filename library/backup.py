@@ -219,7 +219,10 @@ def read_backup(path: str | os.PathLike[str], into: str | os.PathLike[str] | Non
             names = [m.name for m in members]
             if MANIFEST not in names:
                 raise BackupError(f"{corrupt} (no {MANIFEST})")
-            manifest = json.loads(tar.extractfile(MANIFEST).read())
+            manifest_file = tar.extractfile(MANIFEST)
+            if manifest_file is None:  # a directory or other non-file member
+                raise BackupError(f"{corrupt} ({MANIFEST} is not a file)")
+            manifest = json.loads(manifest_file.read())
             if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
                 raise BackupError(f"{corrupt} (bad manifest)")
             if manifest.get("format", 0) > FORMAT:
@@ -233,6 +236,8 @@ def read_backup(path: str | os.PathLike[str], into: str | os.PathLike[str] | Non
                     raise BackupError(f"{corrupt} (unexpected member {m.name!r})")
                 h = hashlib.sha256()
                 src = tar.extractfile(m)
+                if src is None:  # not reached: m.isfile() above
+                    raise BackupError(f"{corrupt} ({m.name!r} is not a file)")
                 dest = None
                 if into is not None:
                     dest_path = Path(into, *PurePosixPath(m.name).parts)

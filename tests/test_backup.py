@@ -147,6 +147,15 @@ def test_refuses_corrupt_archive(demo_db, tmp_path):
     junk.write_bytes(gzip.compress(b"not a tar at all" * 100))
     with pytest.raises(BackupError, match="corrupt"):
         read_backup(junk)
+
+    # a manifest that is a directory: tarfile.extractfile gives None (was an AttributeError)
+    odd = tmp_path / "odd.tar.gz"
+    entry = tarfile.TarInfo("manifest.json")
+    entry.type = tarfile.DIRTYPE
+    with tarfile.open(odd, "w:gz") as tar:
+        tar.addfile(entry)
+    with pytest.raises(BackupError, match="manifest.json is not a file"):
+        read_backup(odd)
     assert _counts(demo_db) == before
 
 

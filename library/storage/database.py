@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -74,7 +75,7 @@ class Database:
         self.backend = self.url.get_backend_name()
         if self.backend == "sqlite" and self.url.database not in (None, "", ":memory:"):
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs = {"echo": echo}
+        kwargs: dict[str, Any] = {"echo": echo}
         if self.backend == "postgresql":
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
         self.engine = create_engine(self.url, **kwargs)

@@ -24,7 +24,10 @@ def alembic_config(db) -> Config:  # noqa: ANN001
 def head_revision() -> str:
     """The newest revision shipped with this version of the software."""
     script = ScriptDirectory(str(MIGRATIONS))
-    return script.get_current_head()
+    head = script.get_current_head()
+    if head is None:  # only without any migration scripts: a broken installation
+        raise RuntimeError(f"no migrations in {MIGRATIONS}")
+    return head
 
 
 def current_revision(db) -> str | None:  # noqa: ANN001

@@ -22,7 +22,12 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: AN
 
 
 def run_migrations_online() -> None:
-    engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = config.attributes.get("engine")
+    if engine is None:  # the `alembic` command line: the URL from alembic.ini
+        url = config.get_main_option("sqlalchemy.url")
+        if not url:
+            raise RuntimeError("alembic: no sqlalchemy.url in the configuration")
+        engine = create_engine(url)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
