@@ -275,6 +275,7 @@ def _env_layer(environ: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name in skip:
             continue
+        path: tuple[str, ...]
         if name in ENV_SHORTCUTS:
             path = ENV_SHORTCUTS[name]
         else:

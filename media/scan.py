@@ -127,12 +127,12 @@ def scan(db, roots: Iterable[str | os.PathLike[str]], *, data_dir: str | os.Path
          thumbnails: bool = True) -> ScanReport:
     """Scan ``roots`` into the database ``db`` (a library.storage Database); returns the report."""
     started = time.perf_counter()
-    roots = [Path(r).resolve() for r in roots]
-    report = ScanReport(roots=[str(r) for r in roots])
+    root_paths = [Path(r).resolve() for r in roots]
+    report = ScanReport(roots=[str(r) for r in root_paths])
     thumb_dir = Path(data_dir) / "thumbnails"
     tick = progress or (lambda *_: None)
     files: list[_File] = []
-    for root in roots:
+    for root in root_paths:
         if not root.is_dir():
             report.warnings.append(f"{root}: нет такой папки")
             continue
@@ -140,7 +140,7 @@ def scan(db, roots: Iterable[str | os.PathLike[str]], *, data_dir: str | os.Path
         tick("walk", len(files), 0)
     report.files = len(files)
     resolver = SidecarResolver()
-    present = [r for r in roots if r.is_dir()]
+    present = [r for r in root_paths if r.is_dir()]
 
     # Phase 1, read only: what is new, changed, gone (no write lock while probing).
     cols = (MediaItem.id, MediaItem.path, MediaItem.size, MediaItem.mtime, MediaItem.status)

@@ -58,8 +58,9 @@ def sync_records(session: Session, items: Iterable[MediaItem]) -> list[int]:
     if ids:
         existing = {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(ids)))}
     fresh = []
+    recs: list[Record] = []  # one per item
     for item in items:
-        rec = existing.get(item.record_id)
+        rec = existing.get(item.record_id) if item.record_id is not None else None
         if rec is None:
             rec = Record(key=record_key(item.id), marc=None)
             session.add(rec)
@@ -67,12 +68,13 @@ def sync_records(session: Session, items: Iterable[MediaItem]) -> list[int]:
         for key, value in record_values(item).items():
             setattr(rec, key, value)
         existing[item.record_id or -item.id] = rec
+        recs.append(rec)
     if fresh:
         session.flush()
         for item, rec in fresh:
             item.record_id = rec.id
     session.flush()
-    return [i.record_id for i in items]
+    return [rec.id for rec in recs]  # each item's record_id
 
 
 def set_fingerprints(session: Session, rows: list[tuple[int, int, str]]) -> None:
