@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import mimetypes
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Path, Request
@@ -25,7 +25,7 @@ from server.schemas import ErrorOut
 from server.security import STAFF
 
 router = APIRouter(prefix="/media", tags=["media remote"])
-_REFUSALS = {403: {"model": ErrorOut}, 409: {"model": ErrorOut}}
+_REFUSALS: dict[int | str, dict[str, Any]] = {403: {"model": ErrorOut}, 409: {"model": ErrorOut}}
 
 
 def teacher_reader(who: Annotated[Reader, Depends(reader)]) -> Reader:

@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger("ibc.server.media")
 REFRESH_S = 1.0
@@ -46,8 +47,9 @@ class RemoteStation:
         self._closed = False
         self._player_error: str | None = None
         self._events = 0
-        self._projector = {"state": "unused", "power": None, "input": None, "input_code": None,
-                           "muted": None, "faults": {}, "last_error": None, "checked_at": None}
+        self._projector: dict[str, Any] = {
+            "state": "unused", "power": None, "input": None, "input_code": None, "muted": None,
+            "faults": {}, "last_error": None, "checked_at": None}
         self._checked = 0.0
         self._refresher: threading.Thread | None = None
 

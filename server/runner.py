@@ -100,7 +100,7 @@ async def serve(settings, db, *, host: str, port: int, advertise: bool) -> None:
         await asyncio.to_thread(app.state.media_remote.close)
         if watchdog is not None:
             watchdog.cancel()
-        if aiozc is not None:
+        if aiozc is not None and info is not None:  # both set when advertising
             await aiozc.async_unregister_service(info)
             await aiozc.async_close()
         sys.stdout.flush()
