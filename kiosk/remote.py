@@ -23,10 +23,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from kiosk.services import RecordView, SearchPage
 from library.circulation import errors as E
 from library.circulation.service import LoanOutcome, LoanView, ReaderView
+
+if TYPE_CHECKING:  # imported where they are built (terminal_mode), for start-up time
+    from library.storage.database import Database
+    from server.client import ApiClient
+    from server.offline import OfflineQueue
 
 log = logging.getLogger("ibc.kiosk")
 TERMINAL_FILE = "terminal.json"
@@ -507,13 +513,13 @@ class TerminalMode:
     """Everything a terminal-mode kiosk needs; `close()` on exit."""
 
     name: str
-    catalogue: object
+    catalogue: TerminalCatalogue
     circulation: RemoteCirculation
     monitor: ConnectionMonitor
-    client: object
-    queue: object
-    replica: object
-    locator: object | None = None
+    client: ApiClient
+    queue: OfflineQueue
+    replica: Database
+    locator: ZeroconfUrl | None = None
 
     def close(self) -> None:
         """Stop the thread, close files and connections."""

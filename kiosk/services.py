@@ -122,7 +122,9 @@ class CirculationBackend(Protocol):
     as `library.circulation.errors.CirculationError` with a stable ``code``.
     """
 
-    policy: object  # has .require_pin
+    @property
+    def policy(self) -> object:
+        """The loan policy (has .require_pin); read-only, so any policy object fits."""
 
     def find_reader(self, card: str) -> ReaderView:
         """The reader owning a card; raises ReaderNotFound / ReaderBlocked."""

@@ -25,7 +25,7 @@ class _Bar:
     """A one-line progress bar on stderr, redrawn at most every 1 % of a file."""
 
     def __init__(self) -> None:
-        self.last = None
+        self.last: tuple[str, int] | None = None
 
     def __call__(self, name: str, done: int, total: int, report) -> None:  # noqa: ANN001
         pct = int(100 * done / total) if total else 100

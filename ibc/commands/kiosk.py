@@ -99,7 +99,7 @@ def run(args, ctx) -> int:  # noqa: ANN001
     """Build the services the settings ask for and run the app."""
     from kiosk.options import KioskOptions, read_pin
     from kiosk.runner import configure
-    from kiosk.services import NoPrinter
+    from kiosk.services import CatalogueService, CirculationBackend, NoPrinter, ReceiptPrinter
 
     st = ctx.settings
     cache = _data_dir(ctx) / "kiosk"
@@ -128,6 +128,9 @@ def run(args, ctx) -> int:  # noqa: ANN001
                   "run `ibc terminals join CODE` (code from `ibc terminals enroll` on the server)",
                   file=sys.stderr)
             return 2
+    catalogue: CatalogueService
+    circulation: CirculationBackend
+    printer: ReceiptPrinter
     if args.fakes:
         from kiosk.fakes import fake_services
 

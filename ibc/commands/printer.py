@@ -78,6 +78,7 @@ def run(args, ctx) -> int:  # noqa: ANN001
 
 
 async def _run(args, conf) -> int:  # noqa: ANN001
+    from zeroconf import InterfaceChoice
     from zeroconf.asyncio import AsyncZeroconf
 
     from device.printer import find_printer, make_printer
@@ -85,7 +86,7 @@ async def _run(args, conf) -> int:  # noqa: ANN001
 
     uri = args.uri or conf.uri
     aiozc = None if (uri and args.action != "list") else AsyncZeroconf(
-        interfaces=args.interface or None)
+        interfaces=args.interface or InterfaceChoice.All)
     try:
         if args.action == "list":
             found = await discover_printers(aiozc, timeout=args.timeout)
