@@ -50,7 +50,7 @@ class RecordScreen(KioskScreen):
             detail = " · ".join(x for x in (g.place, g.detail) if x)
             ids.groups.add_widget(CopyGroupRow(status=f"{g.status}: {g.count}", detail=detail,
                                                available=g.available))
-        ids.groups_scroll.scroll_y = 1
+        ids.where_scroll.scroll_y = 1
         ids.how.text = p.how_to_take
         ids.take.opacity = 1 if p.available else 0
         ids.take.disabled = not p.available

@@ -176,8 +176,8 @@ def reset_steps(app, out):  # noqa: ANN001, ANN201
             tap(b)
         out["lang_chosen"], out["large_chosen"] = app.lang, app.options.large_text
 
-    def start():  # a step of its own: the large-text layout is laid out by now
-        tap(app.screen("attract").ids.act_checkout)
+    def start():  # what «Взять книгу» does (a tap could land on the old layout of a loaded machine)
+        app.go("checkout")
         out["countdown_general"] = app.countdown
         type_scan(app, "100001")
         out["countdown_personal"] = app.countdown
