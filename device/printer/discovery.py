@@ -12,8 +12,12 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from device.printer.errors import PrinterNotFound
+
+if TYPE_CHECKING:  # zeroconf is imported when browsing starts
+    from zeroconf.asyncio import AsyncServiceBrowser
 
 SERVICE_TYPES = ("_ipp._tcp.local.", "_ipps._tcp.local.")
 
@@ -86,7 +90,7 @@ class PrinterBrowser:
         self.aiozc = aiozc
         self.printers: dict[str, DiscoveredPrinter] = {}
         self._by_service: dict[str, str] = {}
-        self._browser = None
+        self._browser: AsyncServiceBrowser | None = None
         self._tasks: set[asyncio.Task] = set()
         self._on_change = on_change
         self._resolve_ms = int(resolve_timeout * 1000)

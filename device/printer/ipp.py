@@ -69,7 +69,7 @@ class IppPrinter:
 
         reply = await self._execute(IppOperation.GET_PRINTER_ATTRIBUTES, {
             "operation-attributes-tag": {"requested-attributes": _STATE_ATTRIBUTES}})
-        attrs = next(iter(reply.get("printers") or []), {})
+        attrs: dict[str, Any] = next(iter(reply.get("printers") or []), {})
         raw_state = attrs.get("printer-state", 5)
         state = IPP_STATES.get(int(raw_state), "stopped") if str(raw_state).isdigit() \
             else str(raw_state)
@@ -92,7 +92,7 @@ class IppPrinter:
             "operation-attributes-tag": {"job-name": job_name[:255],
                                          "document-format": "application/pdf"},
             "data": data})
-        job = next(iter(reply.get("jobs") or []), {})
+        job: dict[str, Any] = next(iter(reply.get("jobs") or []), {})
         if "job-id" not in job:
             raise PrintJobFailed(f"printer {self.uri} accepted the job but sent no job-id")
         return int(job["job-id"])
@@ -104,6 +104,6 @@ class IppPrinter:
         reply = await self._execute(IppOperation.GET_JOB_ATTRIBUTES, {
             "operation-attributes-tag": {"job-id": int(job_id),
                                          "requested-attributes": ["job-state"]}})
-        job = next(iter(reply.get("jobs") or []), {})
+        job: dict[str, Any] = next(iter(reply.get("jobs") or []), {})
         raw = job.get("job-state")
         return JOB_STATES.get(int(raw), str(raw)) if raw is not None else "unknown"

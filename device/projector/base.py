@@ -205,13 +205,14 @@ class ProjectorOperations(ABC):
         """Name, manufacturer, product, other info, class (+ serial and version on class 2)."""
         async with self.session() as s:
             pjclass = await self._class_of(s)
-            values = [await self._call(s, cmd) for cmd in ("NAME", "INF1", "INF2", "INFO")]
+            name, manufacturer, product, other = [
+                await self._call(s, cmd) for cmd in ("NAME", "INF1", "INF2", "INFO")]
             serial = version = None
             if pjclass == 2:
                 serial = await self._call(s, "SNUM", "?", 2)
                 version = await self._call(s, "SVER", "?", 2)
-            return ProjectorInfo(*values, pjlink_class=pjclass, serial=serial,
-                                 software_version=version)
+            return ProjectorInfo(name, manufacturer, product, other, pjlink_class=pjclass,
+                                 serial=serial, software_version=version)
 
     async def status(self) -> ProjectorStatus:
         """Power, input, mute, errors and lamps in one connection."""

@@ -127,10 +127,12 @@ class PJLinkEmulator:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
-        self._handlers.add(task)
+        if task is not None:  # always: asyncio runs each connection's handler in a task
+            self._handlers.add(task)
         self.connections += 1
         random = secrets.token_hex(4) if self.password else None
-        authed = random is None
+        expected = auth_digest(random, self.password) if random and self.password else None
+        authed = expected is None
         try:
             writer.write(encode_greeting(random))
             await writer.drain()
@@ -145,7 +147,7 @@ class PJLinkEmulator:
                 self.received.append(line)
                 digest, body = split_digest(line)
                 if not authed:
-                    if digest != auth_digest(random, self.password):
+                    if digest != expected:
                         writer.write(AUTH_ERROR + TERMINATOR)
                         await writer.drain()
                         break
@@ -160,7 +162,8 @@ class PJLinkEmulator:
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:
-            self._handlers.discard(task)
+            if task is not None:
+                self._handlers.discard(task)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
