@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from kiosk.i18n import _
-from kiosk.presenters.checkout import Flash, ItemRow, item_title
+from kiosk.presenters.checkout import Flash, ItemRow, item_title, refusal_code
 from kiosk.presenters.messages import days, return_refusal
 from kiosk.services import CirculationBackend
 from library.circulation.flows import FlowHooks, ItemResult, SelfReturnFlow
@@ -23,13 +23,15 @@ class ReturnPresenter(FlowHooks):
         self.today = today
         self.returns = returns  # [places] returns: cart | shelf | desk
         self.return_note = return_note  # [places] return_note: the library's own words
-        self.flow: SelfReturnFlow | None = None
-        self.reset()
+        self._start()
 
     def reset(self, reason: str = "cancelled") -> None:
         """End the flow and clear the list."""
-        if self.flow is not None and not self.flow.ended:
+        if not self.flow.ended:
             self.flow.finish()
+        self._start()
+
+    def _start(self) -> None:
         self.flow = SelfReturnFlow(self.circulation, self, terminal=self.terminal,
                                    idle_timeout=3600.0)
         self.items: list[ItemRow] = []
@@ -65,14 +67,14 @@ class ReturnPresenter(FlowHooks):
             self.flash = Flash(return_refusal("reader_card"), None)
             return
         title = item_title(result)
-        if result.ok:
+        if result.outcome is not None:  # result.ok
             out = result.outcome
             text = _("Returned. Thank you!") + " " + self.where_to(out.place)
             late = (self.today() - out.due_date).days if out.due_date else 0
             if late > 0:
                 text += " " + _("It came back {days} after the due date.").format(days=days(late))
         else:
-            text = return_refusal(result.error.code)
+            text = return_refusal(refusal_code(result))
         row = ItemRow(result.code, title, text, result.ok)
         self.items = [i for i in self.items if i.ok or i.barcode != result.code] + [row]
         self.flash = Flash(f"{title}\n{text}", result.ok)

@@ -58,6 +58,14 @@ def item_title(result: ItemResult) -> str:
     return _("Book with the code {code}").format(code=result.code)
 
 
+def refusal_code(result: ItemResult) -> str:
+    """The refusal code of an item that was not accepted (a result holds an outcome or an
+    error, never neither)."""
+    if result.error is None:
+        raise ValueError(f"{result.code}: accepted, not refused")
+    return result.error.code
+
+
 class PinEntry:
     """Digits typed on the on-screen PIN pad (shown as dots)."""
 
@@ -100,13 +108,15 @@ class CheckoutPresenter(FlowHooks):
         self.school = school
         self.terminal = terminal
         self.on_reader = on_reader
-        self.flow: SelfCheckoutFlow | None = None
-        self.reset()
+        self._start()
 
     # --- life cycle -----------------------------------------------------------------------------
     def reset(self, reason: str = "cancelled") -> None:
         """End the flow (a new session, «Выход», or ``reason="idle"``) and clear the screen."""
         self._end_flow(reason)
+        self._start()
+
+    def _start(self) -> None:
         self.flow = SelfCheckoutFlow(self.circulation, self, school=self.school,
                                      terminal=self.terminal, idle_timeout=3600.0)
         self.state = "card"
@@ -119,7 +129,7 @@ class CheckoutPresenter(FlowHooks):
 
     def _end_flow(self, reason: str) -> None:
         flow = self.flow
-        if flow is None or flow.step == Step.ENDED:
+        if flow.step == Step.ENDED:
             return
         if reason == "idle" and flow.step != Step.WAIT_CARD:
             flow.idle_timeout = 0.0  # the kiosk's idle timer decided: let the flow end as idle
@@ -206,11 +216,11 @@ class CheckoutPresenter(FlowHooks):
             self.flash = Flash(reader_refusal("finish_first", self.formal), False)
             return
         title = item_title(result)
-        if result.ok:
+        if result.outcome is not None:  # result.ok
             due = result.outcome.due_date
             text = due_text(due) if due else _("Noted: the due date comes when the server is back.")
         else:
-            text = refusal(result.error.code, self.formal)
+            text = refusal(refusal_code(result), self.formal)
         row = ItemRow(result.code, title, text, result.ok)
         self.items = [i for i in self.items if i.ok or i.barcode != result.code] + [row]
         self.flash = Flash(f"{title}\n{text}", result.ok)

@@ -31,13 +31,15 @@ class CardGate(FlowHooks):
         self.allow = allow
         self.refused_text = refused_text
         self.on_open = on_open
-        self.flow: SelfCheckoutFlow | None = None
-        self.reset()
+        self._start()
 
     def reset(self, reason: str = "cancelled") -> None:
         """Close the gate and forget the reader."""
-        if self.flow is not None and self.flow.step != Step.ENDED:
+        if self.flow.step != Step.ENDED:
             self.flow.cancel()
+        self._start()
+
+    def _start(self) -> None:
         self.flow = SelfCheckoutFlow(self.circulation, self, terminal=self.terminal,
                                      idle_timeout=3600.0, lend=False)
         self.state = "card"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.i18n import _, say
-from kiosk.presenters.checkout import Flash
+from kiosk.presenters.checkout import Flash, refusal_code
 from kiosk.presenters.gate import CardGate
 from kiosk.presenters.messages import days, due_text, renewal_refusal
 from kiosk.services import CirculationBackend
@@ -116,11 +116,16 @@ class LoansPresenter:
     def renew(self, loan_id: int) -> Flash:
         """Press of a renew button."""
         barcode = next(ln.barcode for ln in self.loans if ln.loan_id == loan_id)
-        result = self.mine.renew(barcode)
-        if result.ok:
-            text = _("Renewed. {due}").format(due=due_text(result.outcome.due_date))
+        mine = self.mine
+        if mine is None:  # not reached: without a reader there are no loans (next() raised)
+            raise LookupError(f"no reader's loans to renew {loan_id} in")
+        result = mine.renew(barcode)
+        if result.outcome is not None:  # result.ok
+            due = result.outcome.due_date  # None only for an outcome queued offline; renewals are not
+            text = (_("Renewed. {due}").format(due=due_text(due)) if due
+                    else _("Noted: the due date comes when the server is back."))
         else:
-            text = renewal_refusal(result.error.code, self.formal)
+            text = renewal_refusal(refusal_code(result), self.formal)
         self.outcomes[loan_id] = (text, result.ok)
         self._flash = Flash(text, result.ok)
         return self._flash

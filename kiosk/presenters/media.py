@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from kiosk.i18n import N_, _, say
 from kiosk.media import MediaPort, MediaUnavailable, MediaView, NowPlaying
 
@@ -88,12 +90,13 @@ class MediaPresenter:
         self.selected = media_id
 
     # --- playback -------------------------------------------------------------------------------
-    def _run(self, action, ok_text: str = "") -> bool:  # noqa: ANN001
-        if self.port is None:
+    def _run(self, action: Callable[[MediaPort], NowPlaying], ok_text: str = "") -> bool:
+        port = self.port
+        if port is None:
             self._say(_("There is no media station here."), False)
             return False
         try:
-            self.now = action()
+            self.now = action(port)
         except MediaUnavailable as exc:
             self._say(str(exc), False)
             return False
@@ -105,29 +108,30 @@ class MediaPresenter:
 
     def play(self, projector: bool = False) -> bool:
         """«Смотреть здесь» / «На проектор»."""
-        if self.selected is None:
+        selected = self.selected
+        if selected is None:
             self._say(_("Choose a video or audio first."), False)
             return False
         text = _("Starting on the projector: it may take a minute to warm up.") if projector else ""
-        return self._run(lambda: self.port.play(self.selected, projector=projector,
+        return self._run(lambda port: port.play(selected, projector=projector,
                                                 teacher=self.teacher), text)
 
     def toggle_pause(self) -> bool:
         """Pause ⇄ resume."""
         action = "resume" if self.now.state == "paused" else "pause"
-        return self._run(lambda: self.port.control(action))
+        return self._run(lambda port: port.control(action))
 
     def stop(self) -> bool:
         """Stop (the station remembers the position for this teacher)."""
-        return self._run(lambda: self.port.control("stop"))
+        return self._run(lambda port: port.control("stop"))
 
     def seek(self, delta_s: float) -> bool:
         """Back or forward by ``delta_s``."""
-        return self._run(lambda: self.port.seek(self.now.position_s + delta_s))
+        return self._run(lambda port: port.seek(self.now.position_s + delta_s))
 
     def change_volume(self, delta: int) -> bool:
         """Quieter or louder."""
-        return self._run(lambda: self.port.volume((self.now.volume or 50) + delta))
+        return self._run(lambda port: port.volume((self.now.volume or 50) + delta))
 
     def projector(self, action: str) -> bool:
         """Projector on, off, or the station's input."""

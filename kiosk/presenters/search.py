@@ -129,11 +129,12 @@ class SearchPresenter:
     @property
     def heading(self) -> str:
         """The line above the results."""
-        if self.state == "empty":
+        page = self.page
+        if page is None:  # state "empty"
             return _("Type a title, an author or a topic")
-        if self.state == "no_results":
-            return _("Nothing found for “{q}”").format(q=self.page.query)
-        return _("Found: {books}").format(books=books(self.page.total))
+        if not page.hits:  # state "no_results"
+            return _("Nothing found for “{q}”").format(q=page.query)
+        return _("Found: {books}").format(books=books(page.total))
 
     @property
     def suggestion(self) -> str:

@@ -106,7 +106,10 @@ class ServicePresenter:
 
     def run_checks(self) -> list[tuple[str, str, str]]:
         """The doctor's checks (blocking: seconds; call from a worker thread)."""
-        return self.info.checks()
+        checks = self.info.checks
+        if checks is None:  # start_checks() refuses to start then
+            return []
+        return checks()
 
     def checks_done(self, results: list[tuple[str, str, str]]) -> None:
         """Results are back on the UI thread."""
