@@ -14,13 +14,20 @@ import gettext
 import io
 import struct
 from pathlib import Path
+from typing import Any, TypedDict
 
 DOMAIN = "kiosk"
 LOCALE_DIR = Path(__file__).with_name("locale")
 LANGUAGES = ("ru", "en")
 DEFAULT_LANGUAGE = "ru"
 
-_state: dict[str, object] = {"lang": DEFAULT_LANGUAGE, "tr": gettext.NullTranslations()}
+
+class _State(TypedDict):
+    lang: str
+    tr: gettext.NullTranslations  # GNUTranslations once a language is set
+
+
+_state: _State = {"lang": DEFAULT_LANGUAGE, "tr": gettext.NullTranslations()}
 
 
 class CatalogueError(ValueError):
@@ -30,7 +37,8 @@ class CatalogueError(ValueError):
 def parse_po(text: str, name: str = "<po>") -> dict[bytes, bytes]:
     """Messages of a .po file as .mo keys/values (context, plurals, header included)."""
     messages: dict[bytes, bytes] = {}
-    entry: dict[str, object] = {}
+    # str values by keyword, plus "fuzzy": True and "msgstr[]": {index: str}
+    entry: dict[str, Any] = {}
     section: tuple[str, int] | None = None
 
     def flush() -> None:
@@ -136,17 +144,17 @@ def language() -> str:
 
 def _(msgid: str) -> str:
     """Translate one message."""
-    return _state["tr"].gettext(msgid)  # type: ignore[union-attr]
+    return _state["tr"].gettext(msgid)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """Translate a message with a number (Russian has three plural forms)."""
-    return _state["tr"].ngettext(singular, plural, n)  # type: ignore[union-attr]
+    return _state["tr"].ngettext(singular, plural, n)
 
 
 def pgettext(context: str, msgid: str) -> str:
     """Translate a message in a context (for example month names in the genitive)."""
-    return _state["tr"].pgettext(context, msgid)  # type: ignore[union-attr]
+    return _state["tr"].pgettext(context, msgid)
 
 
 FORMAL = "formal"  # the msgctxt of the «Вы» variant of a message said to a reader
@@ -165,7 +173,7 @@ def say(msgid: str, formal: bool = False) -> str:
 def nsay(singular: str, plural: str, n: int, formal: bool = False) -> str:
     """`say` with a number."""
     if formal:
-        text = _state["tr"].npgettext(FORMAL, singular, plural, n)  # type: ignore[union-attr]
+        text = _state["tr"].npgettext(FORMAL, singular, plural, n)
         if text not in (singular, plural):
             return text
     return ngettext(singular, plural, n)

@@ -7,6 +7,7 @@ import math
 import struct
 import wave
 from pathlib import Path
+from typing import Protocol
 
 log = logging.getLogger("ibc.kiosk")
 
@@ -17,6 +18,13 @@ TUNES = {
     "error": ((220, 0.18), (0, 0.06), (196, 0.28)),
     "info": ((660, 0.14),),  # heard, nothing went wrong: a book kept until the card comes
 }
+
+
+class _Sound(Protocol):
+    """What is used of a kivy.core.audio.Sound."""
+
+    def stop(self) -> None: ...
+    def play(self) -> None: ...
 
 
 def write_wav(path: Path, notes: tuple[tuple[int, float], ...], volume: float = 0.5) -> None:
@@ -55,7 +63,7 @@ class SoundPlayer:
         self.enabled = enabled
         self.cache_dir = cache_dir
         self.played: list[str] = []
-        self._sounds: dict[str, object] = {}
+        self._sounds: dict[str, _Sound | None] = {}  # None: SoundLoader found no back end
 
     def play(self, name: str) -> None:
         """Play one sound (never raises: a missing sound card must not stop a checkout)."""

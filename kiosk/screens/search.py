@@ -148,9 +148,10 @@ class SearchScreen(KioskScreen):
         """Result rows are reused (building a Kivy widget costs milliseconds): only their texts
         change from one query to the next."""
         results = self.ids.results
-        pool = getattr(self, "_pool", None)
+        pool: list[ResultRow] | None = getattr(self, "_pool", None)
         if pool is None:
-            pool = self._pool = []
+            pool = []
+            self._pool = pool
         rows = p.rows
         while len(pool) < len(rows):
             widget = ResultRow()
