@@ -15,6 +15,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from kiosk.options import KioskOptions, parse_size
 
@@ -145,6 +146,58 @@ def _offline_return(app) -> None:  # noqa: ANN001
     type_scan(app, "200010")
 
 
+def _scans(screen: str, *codes: str) -> Callable[[Any], None]:
+    """A step: go to `screen`, then scan `codes` one after another."""
+    def step(app) -> None:  # noqa: ANN001
+        app.go(screen)
+        for code in codes:
+            type_scan(app, code)
+
+    return step
+
+
+def _search_en(app) -> None:  # noqa: ANN001
+    app.set_language("en")
+    _search(app, "nos")
+
+
+def _search_large(app) -> None:  # noqa: ANN001
+    app.toggle_large_text()
+    _search(app, "сказки", hide=True)
+
+
+def _checkout_all_refused(app) -> None:  # noqa: ANN001
+    _scans("checkout", "100001", "200006", "200004")(app)
+    app.screen("checkout").finish()
+
+
+def _checkout_pin(app) -> None:  # noqa: ANN001
+    _scans("checkout", "100004")(app)
+    app.screen("checkout").press_pin("4")
+    app.screen("checkout").press_pin("3")
+
+
+def _checkout_done(app) -> None:  # noqa: ANN001
+    _scans("checkout", "100001", "200003", "200008")(app)
+    app.screen("checkout").finish()
+
+
+def _checkout_printed(app) -> None:  # noqa: ANN001
+    _scans("checkout", "100001", "200003")(app)
+    app.screen("checkout").finish()
+    app.screen("checkout").print_receipt()
+
+
+def _loans_renewed(app) -> None:  # noqa: ANN001
+    _scans("loans", "100003")(app)
+    app.screen("loans").renew(2)
+
+
+def _media_pupil_card(app) -> None:  # noqa: ANN001
+    app.open_media()
+    type_scan(app, "100001")
+
+
 def gallery_steps() -> list[tuple[str, Callable]]:
     """(state name, action) in order; each state starts from a fresh session."""
     def large(app):  # noqa: ANN001, ANN202
@@ -159,57 +212,43 @@ def gallery_steps() -> list[tuple[str, Callable]]:
         ("attract-en", lambda app: app.set_language("en")),
         ("attract-large", large),
         ("attract-en-large", lambda app: (large(app), app.set_language("en"))),
-        ("search-en", lambda app: (app.set_language("en"), _search(app, "nos"))),
+        ("search-en", _search_en),
         ("search-empty", lambda app: app.go("search")),
         ("search-typing", lambda app: _search(app, "к")),
         ("search-results", lambda app: _search(app, "сказки", hide=True)),
         ("search-facet", lambda app: _search(app, "а", hide=True, facet=("available", "yes"))),
         ("search-no-results", lambda app: _search(app, "динозвры")),
-        ("search-large", lambda app: (large(app), _search(app, "сказки", hide=True))),
+        ("search-large", _search_large),
         ("record", lambda app: app.open_record(1)),
         ("record-all-out", lambda app: app.open_record(8)),
         ("record-class-set", lambda app: app.open_record(11)),
         ("record-large", lambda app: (large(app), app.open_record(11))),
         ("checkout-card", lambda app: app.go("checkout")),
-        ("checkout-greeting", lambda app: (app.go("checkout"), type_scan(app, "100001"))),
+        ("checkout-greeting", _scans("checkout", "100001")),
         ("checkout-closer", _closer),
-        ("checkout-accepted", lambda app: (app.go("checkout"), type_scan(app, "100001"),
-                                           type_scan(app, "200001"))),
-        ("checkout-refused", lambda app: (app.go("checkout"), type_scan(app, "100001"),
-                                          type_scan(app, "200001"), type_scan(app, "200006"))),
-        ("checkout-blocked", lambda app: (app.go("checkout"), type_scan(app, "100002"))),
-        ("checkout-book-first", lambda app: (app.go("checkout"), type_scan(app, "200001"))),
-        ("checkout-other-card", lambda app: (app.go("checkout"), type_scan(app, "100001"),
-                                             type_scan(app, "200003"), type_scan(app, "100003"))),
-        ("checkout-all-refused", lambda app: (app.go("checkout"), type_scan(app, "100001"),
-                                              type_scan(app, "200006"), type_scan(app, "200004"),
-                                              app.screen("checkout").finish())),
-        ("checkout-pin", lambda app: (app.go("checkout"), type_scan(app, "100004"),
-                                      app.screen("checkout").press_pin("4"),
-                                      app.screen("checkout").press_pin("3"))),
-        ("checkout-done", lambda app: (app.go("checkout"), type_scan(app, "100001"),
-                                       type_scan(app, "200003"), type_scan(app, "200008"),
-                                       app.screen("checkout").finish())),
-        ("checkout-printed", lambda app: (app.go("checkout"), type_scan(app, "100001"),
-                                          type_scan(app, "200003"),
-                                          app.screen("checkout").finish(),
-                                          app.screen("checkout").print_receipt())),
-        ("return-accepted", lambda app: (app.go("checkin"), type_scan(app, "200010"),
-                                         type_scan(app, "200004"))),
-        ("return-unknown", lambda app: (app.go("checkin"), type_scan(app, "999999"))),
+        ("checkout-accepted", _scans("checkout", "100001", "200001")),
+        ("checkout-refused", _scans("checkout", "100001", "200001", "200006")),
+        ("checkout-blocked", _scans("checkout", "100002")),
+        ("checkout-book-first", _scans("checkout", "200001")),
+        ("checkout-other-card", _scans("checkout", "100001", "200003", "100003")),
+        ("checkout-all-refused", _checkout_all_refused),
+        ("checkout-pin", _checkout_pin),
+        ("checkout-done", _checkout_done),
+        ("checkout-printed", _checkout_printed),
+        ("return-accepted", _scans("checkin", "200010", "200004")),
+        ("return-unknown", _scans("checkin", "999999")),
         ("return-place", _return_to_place),
-        ("return-card", lambda app: (app.go("checkin"), type_scan(app, "100001"))),
+        ("return-card", _scans("checkin", "100001")),
         ("loans-card", lambda app: app.go("loans")),
-        ("loans-list", lambda app: (app.go("loans"), type_scan(app, "100003"))),
-        ("loans-renewed", lambda app: (app.go("loans"), type_scan(app, "100003"),
-                                       app.screen("loans").renew(2))),
+        ("loans-list", _scans("loans", "100003")),
+        ("loans-renewed", _loans_renewed),
         ("idle-warning", _warning),
         ("error", _fail),
         ("service-pin", lambda app: (app.go("service"), app.screen("service").press("1"),
                                      app.screen("service").press("2"))),
         ("checkout-teacher", _teacher),
         ("media-card", lambda app: app.open_media()),
-        ("media-pupil-card", lambda app: (app.open_media(), type_scan(app, "100001"))),
+        ("media-pupil-card", _media_pupil_card),
         ("attract-playing", _playing_home),
         ("media-list", _media),
         ("media-search", lambda app: _media(app, search="мат")),
