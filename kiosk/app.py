@@ -123,7 +123,7 @@ class KioskApp(App):
         self.keys = KeystrokeAssembler(options.scanner_max_gap_s)
         self.session_reader = None
         self.connection_state = None
-        self.preview = None
+        self.preview: camera.PreviewFeed | None = None
         self._allow_exit = False
         self._last_activity = 0.0
 

@@ -92,7 +92,8 @@ class CoverView(Widget):
         radius = [max(4.0, min(self.width, self.height) * 0.06)]
         with self.canvas:
             if self._texture is not None:
-                u, v, du, dv = fit_cover(*self._texture.size, self.width, self.height)
+                tex_w, tex_h = self._texture.size
+                u, v, du, dv = fit_cover(tex_w, tex_h, self.width, self.height)
                 tex = self._texture.get_region(u * self._texture.width, v * self._texture.height,
                                                du * self._texture.width, dv * self._texture.height)
                 Color(1, 1, 1, 1)
