@@ -199,7 +199,9 @@ class KioskApp(App):
         """The camera preview of the shown screen, if it shows one."""
         screen = self.sm.current_screen
         widget = getattr(screen, "ids", {}).get("camera") if screen is not None else None
-        return widget if widget is not None and widget.opacity > 0 else None
+        shown = widget is not None and widget.opacity > 0 and (
+            widget.parent is None or widget.parent.opacity > 0)
+        return widget if shown else None
 
     def start_connection(self) -> None:
         """Terminal mode: the monitor thread reports through one Clock hop."""

@@ -255,9 +255,9 @@ class HoldGuide(Widget):
         if self.width < 40 or self.height < 40:
             return
         theme = _theme()
-        h = self.height
+        h = min(self.height, self.width * 0.55, 260 * theme.scale)  # the picture's own scale
         cam_r = h * 0.16
-        cam_x, cam_y = self.x + cam_r + 6, self.center_y
+        cam_x, cam_y = self.x + cam_r * 1.3 + 6, self.center_y
         with self.canvas:
             # The camera: a body with a lens, on the left (where the preview is).
             Color(*theme.key)

@@ -94,10 +94,10 @@ class CheckoutScreen(KioskScreen):
         ids.media_btn.disabled = not teacher
         ids.media_btn.size_hint_x = 1 if teacher else 0.001
         ids.buttons.spacing = self.kiosk.theme.pad if (teacher or p.can_print) else 0
-        ids.camera.opacity = 0 if done else 1
-        ids.camera.size_hint_x = 0.001 if done else 0.42
+        ids.camera_col.opacity = 0 if done else 1
+        ids.camera_col.size_hint_x = 0.001 if done else 0.85
         # How to hold it: until the first book, unless a message takes the room.
-        guide = p.state in ("card", "books") and not p.items and not ids.flash.text
+        guide = p.state in ("card", "books") and not p.items
         ids.guide.what = "card" if p.state == "card" else "book"
         ids.guide.running = guide
         self._show_hint(ids.camera.hint)

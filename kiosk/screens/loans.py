@@ -48,8 +48,8 @@ class LoansScreen(KioskScreen):
         ids = self.ids
         ids.heading.text = p.heading
         card, pin = p.state == "card", p.state == "pin"
-        ids.camera.opacity = 1 if card else 0
-        ids.camera.size_hint_x = 0.42 if card else 0.001
+        ids.camera_col.opacity = 1 if card else 0
+        ids.camera_col.size_hint_x = 0.85 if card else 0.001
         ids.flash.text = p.flash.text if (p.flash and (card or (pin and p.flash.ok is False))) else ""
         ids.pin.text = p.pin.masked
         ids.pinbox.height = self.kiosk.theme.button_h * 4.1 if pin else 0
