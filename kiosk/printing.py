@@ -11,8 +11,12 @@ import asyncio
 import logging
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from library.circulation.receipts import Receipt
+
+if TYPE_CHECKING:  # device.printer is imported when a printer is configured
+    from device.printer import Printer
 
 log = logging.getLogger("ibc.kiosk")
 
@@ -22,7 +26,7 @@ class DevicePrinter:
 
     available = True  # configured; a failed job is told on the done page
 
-    def __init__(self, printer):  # noqa: ANN001
+    def __init__(self, printer: Printer) -> None:
         self.printer = printer
         self.jobs: list[int] = []
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from kiosk.services import RecordView, SearchPage
 from library.circulation import errors as E
@@ -32,8 +32,10 @@ from library.circulation.service import LoanOutcome, LoanView, ReaderView
 if TYPE_CHECKING:  # imported where they are built (terminal_mode), for start-up time
     from library.storage.database import Database
     from server.client import ApiClient
+    from server.client.terminal import TerminalCirculation
     from server.offline import OfflineQueue
 
+_T = TypeVar("_T")
 log = logging.getLogger("ibc.kiosk")
 TERMINAL_FILE = "terminal.json"
 QUEUE_FILE = "queue.sqlite3"
@@ -93,7 +95,7 @@ def _refusal(exc) -> E.CirculationError:  # noqa: ANN001 - server.client.ApiRefu
 class RemoteCirculation:
     """`CirculationBackend` over the school server, with the offline queue behind it."""
 
-    def __init__(self, terminal, replica_db=None):  # noqa: ANN001 - TerminalCirculation, Database
+    def __init__(self, terminal: TerminalCirculation, replica_db: Database | None = None) -> None:
         self.terminal = terminal
         self.client = terminal.client
         self.replica = replica_db
@@ -192,7 +194,7 @@ class RemoteCirculation:
                            int(out.get("renewals", 0)), bool(out.get("replayed", False)),
                            place=out.get("place"))
 
-    def _call(self, fn: Callable[[], dict]) -> dict:
+    def _call(self, fn: Callable[[], _T]) -> _T:
         from server.client import ApiRefused, ServerUnreachable
         from server.client.terminal import OfflineRefused
 
