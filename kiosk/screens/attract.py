@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from kivy.properties import BooleanProperty, StringProperty
 
@@ -21,7 +22,7 @@ class AttractScreen(KioskScreen):
     date = StringProperty("")
     asleep = BooleanProperty(False)
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._taps: list[float] = []
 
