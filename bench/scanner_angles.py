@@ -49,11 +49,8 @@ def codes():
 
 def single_frame_methods():
     """name -> callable(frame) -> list of values, for the first frame of each held code."""
-    import cv2
-    import zxingcpp
-    from pyzbar import pyzbar
 
-    from device.scanner.decode import FrameDecoder, decode_frame, read_zxing, roi_rect
+    from device.scanner.decode import FrameDecoder, decode_frame, read_zbar, read_zxing, roi_rect
 
     def roi(frame):
         x, y, w, h = roi_rect(frame.shape, (0.75, 0.8))
@@ -63,11 +60,10 @@ def single_frame_methods():
         "live decoder": lambda f: [c.value for c in FrameDecoder().decode(f)],
         "previous live policy": lambda f: [c.value for c in FrameDecoder(
             rotate=False, fixed_angles=(45,)).decode(f)],
+        # plain zxing-cpp, restricted to the library's formats (all formats find junk in noise)
         "zxing-cpp full frame (try_rotate)": lambda f: [c.value for c in read_zxing(f)],
-        "zxing-cpp region (try_rotate)": lambda f: [r.text for r in zxingcpp.read_barcodes(
-            roi(f), try_rotate=True, try_downscale=False)],
-        "pyzbar full frame": lambda f: [d.data.decode("utf-8", "replace") for d in
-                                        pyzbar.decode(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY))],
+        "zxing-cpp region (try_rotate)": lambda f: [c.value for c in read_zxing(roi(f))],
+        "pyzbar full frame": lambda f: [c.value for c in read_zbar(f)],
         "thorough still path (decode_frame)": lambda f: [c.value for c in decode_frame(f)],
     }
 
