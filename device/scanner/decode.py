@@ -9,8 +9,8 @@ test_scanner_photos.py and docs/BENCHMARKS.md):
   return wrong EAN-13s *with a valid check digit* (e.g. pyzbar 9780204816638 for 9780804816632).
   So a variant's read of a weak-checksum format (EAN/UPC, Code 39) counts only when two attempts
   agree; QR (Reed-Solomon) and Code 128 (mod 103) reads are accepted from one attempt.
-* Both decoders scan rows and columns only: a 1-D code held near 45° is found by rotating the
-  image 45° (the decoders' own 90° tries then cover -45° too).
+* Both decoders scan rows and columns only: a 1-D code held 20-70° off the axes is missed. The
+  still path adds the image rotated 45° and each barcode-like region cut out upright (below).
 
 `decode_frame` is the thorough path (``ibc scan-image``); `FrameDecoder` is the live path, on a
 centre region of interest (cropping keeps small codes, downscaling loses them). Per frame:
@@ -21,14 +21,16 @@ centre region of interest (cropping keeps small codes, downscaling loses them). 
    crop: ~1 ms), then pyzbar on the same crop (better on blur), then zxing-cpp on the crop
    sharpened across the bars. Any angle, tilt up to ~40°, dim light: see docs/BENCHMARKS.md.
 2. zxing-cpp on the whole region with all formats (QR codes, and 1-D codes the stripes missed).
-3. pyzbar on the whole region, every third frame that the cheap steps left empty (30-45 ms on
-   a noisy region; on the real photos it adds two reads).
+3. pyzbar on the whole region, every third frame that the cheap steps left empty (30-60 ms on
+   a noisy region; on the real photos it still adds three EAN-13s that nothing else reads).
 
-The fixed 45° rotation the live path used to try (``fixed_angles``) adds no read after the
-stripes step (measured on the real photos and the generated angle sweep), so it is off. The
-strategy that last found a code is tried first on the next frame, so consecutive-frame
-confirmation is not broken by the rotation of the costly step. A region seen but not read is
-returned as `Seen` (`FrameDecoder.scan`) for the "hold it closer / still" hints.
+Measured (docs/BENCHMARKS.md): the fixed 45° rotation the live path used to try
+(``fixed_angles``) adds no read in the generated angle sweep once the stripes step runs, and one
+of the 79 real photos (a QR code printed on a cracker, read by the rotation's resampling, not
+its angle) for 2-3 ms on every empty frame, so it is off. The strategy that last found a code is
+tried first on the next frame, so consecutive-frame confirmation is not broken by the rotation
+of the costly step. A region seen but not read is returned as `Seen` (`FrameDecoder.scan`) for
+the "hold it closer / still" hints.
 """
 
 from __future__ import annotations
