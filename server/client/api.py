@@ -54,9 +54,10 @@ class ApiClient:
     def __exit__(self, *exc) -> None:  # noqa: ANN002
         self.close()
 
-    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
-                session: bool = False) -> Any:
-        """One API call; returns the decoded JSON (None for 204)."""
+    def _send(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
+              session: bool = False, ok: tuple[int, ...] = ()) -> httpx.Response:
+        """One request to /api/v1; transport errors and 5xx are ServerUnreachable, other 4xx
+        (but those in ``ok``) ApiRefused with the server's error body."""
         base = self._base()
         if not base:
             raise ServerUnreachable("no server known (zeroconf has not found one yet)")
@@ -72,12 +73,18 @@ class ApiClient:
             raise ServerUnreachable(f"{type(exc).__name__}: {exc}") from exc
         if resp.status_code >= 500:
             raise ServerUnreachable(f"server error {resp.status_code}")
-        if resp.status_code >= 400:
+        if resp.status_code >= 400 and resp.status_code not in ok:
             try:
                 data = resp.json()
             except ValueError:
                 data = {"code": f"http_{resp.status_code}", "message": resp.text[:200]}
             raise ApiRefused(resp.status_code, data if isinstance(data, dict) else {})
+        return resp
+
+    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
+                session: bool = False) -> Any:
+        """One API call; returns the decoded JSON (None for 204)."""
+        resp = self._send(method, path, json=json, params=params, session=session)
         return None if resp.status_code == 204 else resp.json()
 
     # --- endpoints ---------------------------------------------------------------------------
@@ -248,22 +255,7 @@ class ApiClient:
 
         if not valid_key(key):
             return None
-        base = self._base()
-        if not base:
-            raise ServerUnreachable("no server known (zeroconf has not found one yet)")
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        try:
-            resp = self._http.get(f"{base.rstrip('/')}/api/v1/covers/{key}", headers=headers)
-        except httpx.TransportError as exc:
-            raise ServerUnreachable(f"{type(exc).__name__}: {exc}") from exc
+        resp = self._send("GET", f"/covers/{key}", ok=(404,))
         if resp.status_code == 404:
             return None
-        if resp.status_code >= 500:
-            raise ServerUnreachable(f"server error {resp.status_code}")
-        if resp.status_code >= 400:
-            try:
-                data = resp.json()
-            except ValueError:
-                data = {}
-            raise ApiRefused(resp.status_code, data if isinstance(data, dict) else {})
         return resp.content if len(resp.content) <= max_bytes else None
