@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kiosk.services import RecordView, SearchPage
 from library.circulation import errors as E
@@ -276,6 +276,7 @@ class ConnectionMonitor:
         # Until the server has answered once, retry every `retry_s` (zeroconf may take a moment
         # to find it at start-up); then every `interval_s`.
         self.retry_s = retry_s
+        self.covers: CoverFetcher | None = None  # terminal mode: covers asked of the server
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -333,6 +334,8 @@ class ConnectionMonitor:
 
                 rep = Replica(self.replica_db, self.client).sync(progress)
                 synced, records, ready = dt.datetime.now(), base_records + rep.records, True
+            if self.covers is not None:
+                self.covers.fetch_some()
             notes = tuple(report.conflicts) if report else ()
             state = ConnectionState(True, self.base_url() or "", self.policy,
                                     len(self.queue.pending()), len(self.queue.conflicts()),
@@ -478,12 +481,64 @@ def _place(item: dict):  # noqa: ANN202 - library.places.PlaceView | None
     return PlaceView(int(item.get("place_id") or 0), name, note or None, None, None)
 
 
+class CoverFetcher:
+    """Covers for a terminal: the librarian drops them on the server (`GET /covers/{key}`); the
+    kiosk asks for the ones it wanted to show, on the connection thread, a few per round, and
+    keeps them in its own folder, where the catalogue finds them next time. The UI never waits
+    for a cover: a row shows its generated cover until the file is here."""
+
+    PER_ROUND = 20
+    MAX_WANTED = 200
+    RETRY_S = 3600.0  # a key the server has no cover for is asked again after an hour
+
+    def __init__(self, folder: Path, client: Any):
+        self.folder = Path(folder)
+        self.client = client
+        self._wanted: dict[str, None] = {}  # insertion-ordered set
+        self._missing: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def want(self, keys: list[str]) -> None:
+        """Ask for these keys (any thread); a full list drops the request, not the UI."""
+        now = time.monotonic()
+        with self._lock:
+            for key in keys:
+                if len(self._wanted) >= self.MAX_WANTED:
+                    break
+                if now - self._missing.get(key, -self.RETRY_S) >= self.RETRY_S:
+                    self._wanted.setdefault(key, None)
+
+    def fetch_some(self) -> int:
+        """Fetch up to PER_ROUND wanted covers (the connection thread); returns how many came."""
+        from library.covers import media_type
+
+        with self._lock:
+            keys = list(self._wanted)[: self.PER_ROUND]
+        got = 0
+        for key in keys:
+            data = self.client.cover(key)  # ServerUnreachable: the round stops, keys stay
+            with self._lock:
+                self._wanted.pop(key, None)
+                if data is None or media_type(data) is None:
+                    self._missing[key] = time.monotonic()
+                    continue
+            ext = ".png" if media_type(data) == "image/png" else ".jpg"
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.folder / f".{key}{ext}.part"
+            tmp.write_bytes(data)
+            os.replace(tmp, self.folder / f"{key}{ext}")  # atomic: never a half-written cover
+            got += 1
+        return got
+
+
 class TerminalCatalogue:
     """The local replica once it holds the catalogue, the server's API until then: a terminal
-    starts at once and its first search never waits for the first sync."""
+    starts at once and its first search never waits for the first sync. Covers come from the
+    terminal's cover folder; missing ones are asked of the server in the background."""
 
-    def __init__(self, local, remote: RemoteCatalogue, ready: Callable[[], bool]):  # noqa: ANN001
-        self.local, self.remote, self.ready = local, remote, ready
+    def __init__(self, local, remote: RemoteCatalogue, ready: Callable[[], bool],  # noqa: ANN001
+                 covers: CoverFetcher | None = None):
+        self.local, self.remote, self.ready, self.covers = local, remote, ready, covers
 
     def _pick(self):  # noqa: ANN202
         return self.local if self.ready() else self.remote
@@ -505,8 +560,13 @@ class TerminalCatalogue:
         return self._pick().room(room)
 
     def cover(self, isbns: tuple[str, ...], barcodes: tuple[str, ...] = ()):  # noqa: ANN201
-        """A cover file, if any."""
-        return self._pick().cover(isbns, barcodes)
+        """A cover file from the terminal's folder; else the server is asked for it later."""
+        found = self.local.cover(isbns, barcodes)
+        if found is None and self.covers is not None:
+            from library.covers import isbn_keys, valid_key
+
+            self.covers.want(isbn_keys(isbns)[:1] + [b for b in barcodes[:1] if valid_key(b)])
+        return found
 
 
 # --- wiring --------------------------------------------------------------------------------------
@@ -565,6 +625,12 @@ def terminal_mode(data_dir: Path, enrolment: dict, settings, *,  # noqa: ANN001
     ready = Replica(replica, client).cursor()[0] > 0  # a restart: the replica is already here
     monitor = ConnectionMonitor(name, base, enrolment["token"], queue, replica, policy=policy,
                                 interval_s=interval_s, replica_ready=ready)
-    catalogue = TerminalCatalogue(LocalCatalogue(replica, settings.school.sigla),
-                                  RemoteCatalogue(client), lambda: monitor.replica_ready)
+    from library.covers import covers_folder
+
+    folder = covers_folder(settings.library.covers_dir, data_dir)
+    monitor.covers = CoverFetcher(folder, monitor.client)  # fetched on the monitor's thread
+    local = LocalCatalogue(replica, settings.school.sigla, folder,
+                           settings.library.covers_max_kb * 1024)
+    catalogue = TerminalCatalogue(local, RemoteCatalogue(client), lambda: monitor.replica_ready,
+                                  monitor.covers)
     return TerminalMode(name, catalogue, circulation, monitor, client, queue, replica, locator)

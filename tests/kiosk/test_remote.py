@@ -181,3 +181,31 @@ def test_remote_media_maps_the_station_and_refusals():
         raise AssertionError("no projector endpoints on the server")
     except MediaUnavailable:
         pass
+
+
+def test_cover_fetcher_is_bounded_atomic_and_does_not_ask_twice(tmp_path):
+    from kiosk.remote import CoverFetcher
+
+    jpeg = b"\xff\xd8\xff" + bytes(32)
+
+    class Client:
+        def __init__(self):
+            self.asked = []
+
+        def cover(self, key):
+            self.asked.append(key)
+            return {"9785389692251": jpeg, "evil": b"<html>not an image</html>"}.get(key)
+
+    client = Client()
+    f = CoverFetcher(tmp_path / "covers", client)
+    f.want(["9785389692251", "9780000000002", "evil"])
+    assert f.fetch_some() == 1
+    assert (tmp_path / "covers" / "9785389692251.jpg").read_bytes() == jpeg
+    assert not list((tmp_path / "covers").glob(".*"))  # no half-written files left
+    assert not (tmp_path / "covers" / "evil.jpg").exists()  # not an image: not kept
+    f.want(["9780000000002", "evil"])
+    assert f.fetch_some() == 0 and client.asked.count("9780000000002") == 1  # not asked again
+    f.want([f"k{i}" for i in range(1000)])
+    assert len(f._wanted) == CoverFetcher.MAX_WANTED
+    f.fetch_some()
+    assert len(client.asked) == 3 + CoverFetcher.PER_ROUND

@@ -218,6 +218,21 @@ def test_terminal_starts_at_once_and_searches_through_the_server_until_its_repli
         assert mode.monitor.replica_ready and seen[-1].replica_ready and seen[-1].records > 0
         assert mode.catalogue._pick() is mode.catalogue.local
         assert mode.catalogue.search(word).total == page.total
+        # A cover the librarian dropped on the server reaches the terminal in the background.
+        isbn = next(h.isbn for h in mode.catalogue.search(word).hits if h.isbn)
+        from library.isbn import normalise, to_isbn13
+
+        server_covers = tmp_path / "srv" / "covers"
+        server_covers.mkdir(parents=True)
+        png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+        (server_covers / f"{to_isbn13(normalise(isbn))}.png").write_bytes(png)
+        assert mode.catalogue.cover((isbn,)) is None  # not here yet: asked for, never waited for
+        mode.monitor.check_once()
+        got = mode.catalogue.cover((isbn,))
+        assert got is not None and got.parent == term / "covers" and got.read_bytes() == png
+        assert mode.catalogue.cover(("9780000000002",)) is None  # the server has none
+        mode.monitor.check_once()
+        assert mode.catalogue.cover(("9780000000002",)) is None
     finally:
         mode.close()
     again = terminal_mode(term, load_terminal(term), load_settings(cfg))
