@@ -17,6 +17,7 @@ from library.circulation.service import ReaderView
 from library.errors import NotFound
 from library.places import PlaceView
 from library.places.match import PlaceCache
+from library.places.store import record_places
 from library.storage.models import Copy, Loan, Record
 
 FACET_KEYS = ("available", "type", "bbk", "age")  # the chips a child can use; authors are many
@@ -46,24 +47,6 @@ class LocalCatalogue:
         self.covers_max_bytes = covers_max_bytes
         self.places = PlaceCache(self.sigla)
 
-    def _hit_places(self, s, ids: list[int]) -> dict[int, PlaceView]:  # noqa: ANN001
-        """The place of each record: where an available copy is, else any copy's place."""
-        pm = self.places.get(s)
-        if not ids or not len(pm):
-            return {}
-        rows = s.execute(select(Copy.record_id, Copy.status, Copy.shelf_mark, Copy.collection,
-                                Copy.sigla, Record.bbk).join(Record, Copy.record_id == Record.id)
-                         .where(Copy.record_id.in_(ids))).all()
-        best: dict[int, tuple[bool, PlaceView]] = {}
-        for rid, status, shelf, collection, sigla, bbk in rows:
-            place = pm.resolve(shelf_mark=shelf, collection=collection, bbk=bbk, sigla=sigla)
-            if place is None:
-                continue
-            available = status == "available"
-            if rid not in best or (available and not best[rid][0]):
-                best[rid] = (available, place)
-        return {rid: place for rid, (_a, place) in best.items()}
-
     def search(self, query: str, *, limit: int = 20, offset: int = 0,
                facets: dict[str, str] | None = None) -> SearchPage:
         """Ranked hits, the corrected query as the suggestion, facet chips."""
@@ -73,7 +56,7 @@ class LocalCatalogue:
             res = search(s, query, limit=limit, offset=offset, facets=True,
                          filters=_filters(facets), audience="pupil")
             ids = [h.id for h in res.hits]
-            places = self._hit_places(s, ids)
+            places = record_places(s, self.places.get(s), ids)
             bbks = dict(s.execute(select(Record.id, Record.bbk).where(Record.id.in_(ids))).all()
                         ) if ids else {}
         hits = tuple(Hit(h.id, h.title, tuple(h.authors or ()), h.year, h.isbn, h.available,
