@@ -33,6 +33,10 @@ from library.places.match import PlaceCache
 from library.storage.models import Copy, Counter, Event, Loan, Reader, Record, TransactionLog, utcnow
 
 
+# Readers a school addresses formally and by name and patronymic (pupils: first name, «ты»).
+ADULTS = frozenset({"teacher", "staff"})
+
+
 @dataclass(frozen=True)
 class ReaderView:
     """What a kiosk may show about the reader at the terminal: first name and initial only."""
@@ -58,7 +62,7 @@ class ReaderView:
     @property
     def formal(self) -> bool:
         """Teachers and staff are addressed formally («Вы»), pupils informally («ты»)."""
-        return self.category in ("teacher", "staff")
+        return self.category in ADULTS
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ class LoanView:
 
 def _reader_view(r: Reader, facts: ReaderFacts | None = None, policy=None) -> ReaderView:  # noqa: ANN001
     initial = (r.last_name[:1] + ".") if r.last_name else ""
-    patronymic = (r.middle_name or "") if r.category in ("teacher", "staff") else ""
+    patronymic = (r.middle_name or "") if r.category in ADULTS else ""
     restriction = note = None
     if facts is not None and policy is not None:
         try:
