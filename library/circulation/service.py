@@ -32,7 +32,6 @@ from library.circulation.rules import (
 from library.places.match import PlaceCache
 from library.storage.models import Copy, Counter, Event, Loan, Reader, Record, TransactionLog, utcnow
 
-
 # Readers a school addresses formally and by name and patronymic (pupils: first name, «ты»).
 ADULTS = frozenset({"teacher", "staff"})
 
