@@ -124,8 +124,22 @@ class MediaSettings(_Section):
     """Media library folders and playback output."""
 
     roots: list[str] = []
-    display: int = Field(0, ge=0, le=8)
-    audio_output: str = ""
+    display: str = Field("auto", max_length=64, description=(
+        "the projector's output: auto (the output that is not the touch panel; the whole "
+        "screen when there is one) | an output name as xrandr --listmonitors prints it "
+        "(HDMI-1) | all | N (the N-th output from the left)"))
+    audio_output: str = Field("", max_length=200, description=(
+        "empty (VLC's choice) | hdmi | speakers | module[:device], e.g. alsa:hdmi:CARD=PCH,DEV=3"))
+
+    @field_validator("display", mode="before")
+    @classmethod
+    def _display(cls, value: Any) -> Any:
+        # Before 0.9 `display` was an X screen number, 0 being the default screen.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return "auto" if value == 0 else str(value)
+        if isinstance(value, str) and any(ord(ch) < 32 for ch in value):
+            raise ValueError("control characters are not allowed")
+        return value
     station: Literal["off", "on", "headless"] = Field(
         "off", description="the server drives a media station: off | on (VLC on the display) "
                            "| headless (dummy outputs, for checks)")

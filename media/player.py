@@ -46,7 +46,7 @@ class PlayItem:
 class PlayerEvent:
     """A state change, item change, error or playlist end, delivered to ``on_event``."""
 
-    kind: str  # "state" | "item" | "error" | "playlist_end"
+    kind: str  # "state" | "item" | "error" | "playlist_end" | "screen"
     state: PlayerState
     index: int = -1
     item: PlayItem | None = None
@@ -115,6 +115,17 @@ class PlaylistPlayer(ABC):
     def _position(self) -> float: ...
     @abstractmethod
     def _length(self) -> float | None: ...
+
+    # where the film is shown (a backend with a film window overrides these)
+    def show_screen(self) -> None:  # noqa: B027 - optional hook: no window, nothing to show
+        """Show the film window again after a tap hid it."""
+
+    def hide_screen(self) -> None:  # noqa: B027
+        """Hide the film window; playback goes on."""
+
+    def screen_status(self) -> dict | None:
+        """The film window: output, visible, covers_panel (None: no window)."""
+        return None
 
     def _emit(self, kind: str, message: str | None = None, **extra) -> None:
         if self.on_event is not None:

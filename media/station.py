@@ -170,6 +170,14 @@ class MediaStation:
         """Volume in percent (0..200)."""
         self.player.set_volume(percent)
 
+    def show_film(self) -> None:
+        """Put the film back on the screen after a tap on it brought the controls."""
+        self.player.show_screen()
+
+    def hide_film(self) -> None:
+        """Take the film off the screen (it goes on playing): the kiosk shows through."""
+        self.player.hide_screen()
+
     def next(self) -> bool:
         """Next playlist item."""
         with self._lock:
@@ -191,7 +199,7 @@ class MediaStation:
             "media_id": cur.media_id if cur else None, "title": cur.title if cur else None,
             "position_s": round(self.player.position_s(), 1), "length_s": self.player.length_s(),
             "volume": self.player.volume(), "projector": self.projector_state,
-            "teacher": self.teacher,
+            "teacher": self.teacher, "screen": self.player.screen_status(),
         }
 
     # --- lessons --------------------------------------------------------------------
@@ -227,7 +235,7 @@ class MediaStation:
                 self._schedule_off()
         self._emit({"source": "player", "kind": ev.kind, "state": ev.state.value,
                     "index": ev.index, "media_id": ev.item.media_id if ev.item else None,
-                    "message": ev.message})
+                    "message": ev.message, **ev.extra})
 
     def _save_resume(self) -> None:
         cur = self.player.current()

@@ -4,11 +4,16 @@ libvlc quirks handled here: an unknown command-line option makes ``vlc.Instance`
 (so options are checked, not assumed); libvlc must not be called from its own event thread,
 so each media's state events are queued to an EventWorker, tagged with a generation number so
 that late events of a replaced media are ignored.
+
+Video goes into our own film window over the projector's output (media/screen.py), which
+libvlc draws into with its X11 output; VLC's log is caught (media/vlc_log.py) so that a missing
+video or audio output reaches our log and, in plain words, the teacher (an "error" event while
+the state stays what VLC says: VLC goes on with sound over a black screen).
 """
 
 from __future__ import annotations
 
-import os
+import logging
 
 import vlc
 
@@ -20,6 +25,10 @@ from media.player import (
     PlaylistPlayer,
     subtitles_for,
 )
+from media.screen import FilmWindow, ScreenUnavailable
+from media.vlc_log import VlcLog
+
+log = logging.getLogger(__name__)
 
 _STATES = {
     vlc.State.Opening: PlayerState.OPENING,
@@ -36,37 +45,151 @@ class PlayerUnavailable(RuntimeError):
     """libvlc could not be started with these options."""
 
 
+AUDIO_KEYWORDS = {"hdmi", "speakers"}
+
+
+def audio_devices(instance: vlc.Instance, module: str) -> list[tuple[str, str]]:
+    """``(device id, description)`` of one VLC audio output module (``pulse``, ``alsa``)."""
+    out: list[tuple[str, str]] = []
+    first = instance.audio_output_device_list_get(module)
+    node = first
+    while node:
+        dev = node.contents
+        out.append(((dev.device or b"").decode("utf-8", "replace"),
+                    (dev.description or b"").decode("utf-8", "replace")))
+        node = dev.next
+    if first:
+        vlc.libvlc_audio_output_device_list_release(first)
+    return out
+
+
+def pick_audio_device(devices: list[tuple[str, str]], keyword: str) -> str | None:
+    """The device for ``hdmi`` (the projector's HDMI sound) or ``speakers`` (anything else)."""
+    def is_hdmi(dev: tuple[str, str]) -> bool:
+        return any(w in f"{dev[0]} {dev[1]}".lower() for w in ("hdmi", "displayport", " dp "))
+
+    real = [d for d in devices if d[0] not in ("", "default", "null", "sysdefault")]
+    for dev in real:
+        if is_hdmi(dev) == (keyword == "hdmi"):
+            return dev[0]
+    return None
+
+
 class VlcPlayer(PlaylistPlayer):
-    """Plays through libvlc; ``headless`` uses dummy video and audio outputs (tests, servers)."""
+    """Plays through libvlc; ``headless`` uses dummy video and audio outputs (tests, servers).
+
+    ``display``: which output the film window covers (``auto``, an output name, ``all``, a
+    number; media/screen.py). ``audio_output``: empty (VLC's choice), ``hdmi`` or ``speakers``
+    (the first such device of the sound server or ALSA), or ``module[:device]``.
+    The video output module is VLC's choice: ``set_xwindow`` resets libvlc's "vout" option,
+    and with ``--no-xlib`` the choice is XVideo (hardware scaling) where the driver has it, else
+    plain X11 (``xcb_x11``, software scaling).
+    """
 
     def __init__(self, on_event: EventCallback | None = None, *, headless: bool = False,
-                 fullscreen: bool = True, display: int = 0, audio_output: str = "",
+                 fullscreen: bool = True, display: str = "auto", audio_output: str = "",
                  extra_args: list[str] | None = None) -> None:
         super().__init__(on_event)
-        args = ["--quiet", "--no-video-title-show", "--no-xlib"]
+        # --no-xlib: Kivy's SDL shares the process and its Xlib is not thread-initialised.
+        args = ["--quiet", "--no-video-title-show", "--no-xlib", "--no-snapshot-preview",
+                "--no-osd"]
         module, _, device = audio_output.partition(":")
+        keyword = module.lower() if module.lower() in AUDIO_KEYWORDS and not device else None
         if headless:
             args += ["--vout=dummy", "--aout=dummy"]
-        elif module:
-            args.append(f"--aout={module}")
-        if not headless and display:
-            # X11: screen N of the current display (":0" → ":0.N"), for a projector on a second
-            # X screen; with one screen spanning monitors set DISPLAY/geometry in the session.
-            base = os.environ.get("DISPLAY", ":0").split(".")[0]
-            args.append(f"--x11-display={base}.{display}")
+        else:
+            if module and keyword is None:
+                args.append(f"--aout={module}")
         args += list(extra_args or [])
         self._instance = vlc.Instance(args)
         if self._instance is None:
             raise PlayerUnavailable(f"libvlc не запустился с параметрами {' '.join(args)}")
+        self._worker = EventWorker("vlc-events")
+        self.log = VlcLog(self._instance, on_problem=self._on_problem)
         self._mp = self._instance.media_player_new()
         self._fullscreen = fullscreen and not headless
+        self._headless = headless
+        self._display = str(display or "auto")
+        self._window: FilmWindow | None = None
         self._device = device or None
+        if keyword is not None:
+            self._device = self._find_device(keyword)
         if self._device:
             self._mp.audio_output_device_set(None, self._device)
-        self._worker = EventWorker("vlc-events")
         self._gen = 0
         self._media = None
         self._closed = False
+
+    def _find_device(self, keyword: str) -> str | None:
+        for module in ("pulse", "alsa"):
+            found = pick_audio_device(audio_devices(self._instance, module), keyword)
+            if found:
+                log.info("audio_output=%s: %s device %s", keyword, module, found)
+                return found
+        log.warning("audio_output=%s: no such device; VLC's default output is used", keyword)
+        return None
+
+    # --- the film window ------------------------------------------------------------------------
+    def _ensure_window(self) -> None:
+        """Open the film window on first use (no display: VLC's own window, an error event)."""
+        if self._headless or self._window is not None or not self._fullscreen:
+            return
+        try:
+            self._window = FilmWindow(self._display, on_tap=self._tapped)
+        except (ScreenUnavailable, ValueError) as exc:
+            message = f"Не удалось показать видео: {exc}"
+            log.error("%s", message)
+            self._worker.submit(lambda: self._report_problem(self._gen, "video", message))
+            return
+        self._mp.set_xwindow(self._window.xid)
+        # Clicks and keys reach the film window (a tap brings the controls back), not VLC.
+        self._mp.video_set_mouse_input(False)
+        self._mp.video_set_key_input(False)
+        log.info("film window on %s", self._window.output.describe())
+
+    def _tapped(self) -> None:
+        # On the film window's thread: hand over to the event worker.
+        self._worker.submit(self._tap)
+
+    def _tap(self) -> None:
+        with self._lock:
+            if self._window is not None and self._window.covers_panel and self._window.visible:
+                self._window.hide()
+                self._emit("screen", visible=False)
+
+    def show_screen(self) -> None:
+        """Show the film again after a tap hid it (or after stop, nothing to show: no-op)."""
+        with self._lock:
+            if self._window is not None and not self._window.visible \
+                    and self.state in (PlayerState.PLAYING, PlayerState.PAUSED, PlayerState.OPENING):
+                self._window.show()
+                self._emit("screen", visible=True)
+
+    def hide_screen(self) -> None:
+        """Hide the film window (the film goes on), e.g. to see the kiosk on one output."""
+        with self._lock:
+            if self._window is not None and self._window.visible:
+                self._window.hide()
+                self._emit("screen", visible=False)
+
+    def screen_status(self) -> dict | None:
+        """Where the film is shown: output, whether it is visible and covers the touch panel."""
+        w = self._window
+        if w is None:
+            return None
+        return {"output": w.output.describe(), "visible": w.visible,
+                "covers_panel": w.covers_panel, "vout": self.log.vout, "aout": self.log.aout}
+
+    def _on_problem(self, kind: str, message: str) -> None:
+        # On libvlc's thread: queue only.
+        gen = self._gen
+        self._worker.submit(lambda: self._report_problem(gen, kind, message))
+
+    def _report_problem(self, gen: int, kind: str, message: str) -> None:
+        with self._lock:
+            if gen == self._gen and not self._closed:
+                log.error("playback problem (%s): %s", kind, message)
+                self._emit("error", message, problem=kind)
 
     def _on_media_event(self, event, gen: int) -> None:  # noqa: ANN001
         # Runs on libvlc's thread: only queue, never call libvlc here.
@@ -81,9 +204,14 @@ class VlcPlayer(PlaylistPlayer):
             if state is PlayerState.ENDED:
                 if self.state is not PlayerState.ENDED:  # libvlc may report Ended twice
                     self._item_ended()
+                    if self.state is PlayerState.ENDED:  # the playlist is over: clear the screen
+                        self._hide_window()
             elif state is PlayerState.ERROR:
                 item = self.current()
-                self._set_state(state, f"VLC не может воспроизвести {item.path if item else ''}")
+                detail = "; ".join(self.log.errors()[-3:])
+                self._set_state(state, f"VLC не может воспроизвести {item.path if item else ''}"
+                                       + (f" ({detail})" if detail else ""))
+                self._hide_window()
             elif state is PlayerState.PLAYING:
                 self._set_state(state)
                 if self._volume != 100:
@@ -105,8 +233,11 @@ class VlcPlayer(PlaylistPlayer):
         media.event_manager().event_attach(vlc.EventType.MediaStateChanged,
                                            self._on_media_event, self._gen)
         self._media = media
+        self.log.new_media()
+        self._ensure_window()
         self._mp.set_media(media)
-        self._mp.set_fullscreen(self._fullscreen)
+        if self._window is not None:
+            self._window.show()  # black at once: the teacher sees the projector is taken
         if self._mp.play() != 0:
             raise RuntimeError(f"VLC отказался открыть {item.path}")
 
@@ -116,7 +247,12 @@ class VlcPlayer(PlaylistPlayer):
     def _stop(self) -> None:
         self._gen += 1  # late events of the stopped media are ignored
         self._mp.stop()
+        self._hide_window()
         self._set_state(PlayerState.STOPPED)
+
+    def _hide_window(self) -> None:
+        if self._window is not None and self._window.visible:
+            self._window.hide()
 
     def _seek(self, seconds: float) -> None:
         self._mp.set_time(int(seconds * 1000))
@@ -150,5 +286,8 @@ class VlcPlayer(PlaylistPlayer):
                 self._media.release()
                 self._media = None
             self._mp.release()
+            if self._window is not None:
+                self._window.close()
+            self.log.close(self._instance)
             self._instance.release()
         self._worker.close()

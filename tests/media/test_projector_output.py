@@ -1,0 +1,223 @@
+"""Films seen and heard: the real station plays a test-pattern film to a real X display (Xvfb,
+no window manager) and a real PulseAudio null sink, and the tests look at the pixels and the
+samples — full screen, pause freezes, stop clears, a tap brings the controls back, volume acts on
+the output, and VLC's failures reach the teacher in words."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+from sqlalchemy import select
+
+from config.settings import load_settings
+from library.storage.models import MediaItem
+from media.player import PlayerState
+from media.scan import scan
+from media.screen import Output, ScreenUnavailable, choose_output, list_outputs
+from media.station import MediaStation
+from tests.media.conftest import ffmpeg
+from tests.media.test_player import wait_for
+from tests.media.xdisplay import changed, grab, lit, pulse_null_sink, record_rms, xvfb
+
+pytest.importorskip("vlc")
+pytest.importorskip("Xlib")
+np = pytest.importorskip("numpy")
+
+W, H = 1280, 720
+
+
+@pytest.fixture(scope="module")
+def film(tmp_path_factory):
+    """A 12 s 1280×720 test pattern (moving) with a 440 Hz tone."""
+    d = tmp_path_factory.mktemp("film")
+    ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={W}x{H}:rate=25", "-f", "lavfi",
+           "-i", "sine=frequency=440:sample_rate=48000", "-t", "12", "-c:v", "libx264",
+           "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
+           "-metadata", "title=Таблица", str(d / "pattern.mp4"))
+    return d / "pattern.mp4"
+
+
+@pytest.fixture
+def screen(monkeypatch):
+    with xvfb(W, H) as display:
+        monkeypatch.setenv("DISPLAY", display)
+        yield display
+
+
+@pytest.fixture
+def sound(tmp_path, monkeypatch):
+    with pulse_null_sink(tmp_path) as env:
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        yield env
+
+
+def _station(db, tmp_path, film, events, **media):
+    root = tmp_path / "lib"
+    root.mkdir()
+    shutil.copy(film, root / "pattern.mp4")
+    scan(db, [root], data_dir=tmp_path / "data", thumbnails=False)
+    with db.session() as s:
+        media_id = s.scalars(select(MediaItem.id)).one()
+    settings = load_settings(environ={}, overrides={"media": {"audio_output": "pulse", **media},
+                                                    "data_dir": str(tmp_path / "data")})
+    station = MediaStation.from_settings(settings, db, on_event=events.append)
+    return station, media_id
+
+
+def _until_lit(display, share=0.9, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    image = grab(display, W, H)
+    while lit(image) < share and time.monotonic() < deadline:
+        time.sleep(0.2)
+        image = grab(display, W, H)
+    return image
+
+
+def test_film_fills_the_screen_pause_freezes_stop_clears_and_sound_follows(
+        db, tmp_path, film, screen, sound):
+    events: list[dict] = []
+    station, media_id = _station(db, tmp_path, film, events)
+    try:
+        assert lit(grab(screen, W, H)) < 0.01  # a black screen before
+        t0 = time.monotonic()
+        station.play(media_id, teacher="reader-1")
+        first = _until_lit(screen)
+        first_frame_s = time.monotonic() - t0
+        assert lit(first) > 0.9, f"the film covers only {lit(first):.0%} of the screen"
+        assert first_frame_s < 30
+        status = station.status()
+        assert status["screen"]["output"].startswith("screen 1280×720")
+        assert status["screen"]["visible"] is True and status["screen"]["covers_panel"] is True
+        wait_for(lambda: station.player.log.vout is not None and station.player.log.aout, 20)
+        assert station.player.log.vout in ("xcb_x11", "xcb_xv", "gl", "glx")
+        assert station.player.log.aout == "pulse"
+
+        # the pattern moves while playing …
+        time.sleep(0.6)
+        assert changed(first, grab(screen, W, H)) > 0.01
+        # … and sound reaches the output, at the volume asked for
+        loud = record_rms(sound, 1.0)
+        assert loud > 500, f"no signal on the sink (RMS {loud:.0f})"
+        station.set_volume(30)
+        time.sleep(0.5)
+        quiet = record_rms(sound, 1.0)
+        assert quiet < loud / 4, f"volume 30 %: RMS {quiet:.0f} vs {loud:.0f}"
+
+        # pause freezes the picture and silences the sink
+        station.pause()
+        wait_for(lambda: station.player.state is PlayerState.PAUSED, 20)
+        time.sleep(0.5)
+        a = grab(screen, W, H)
+        time.sleep(0.8)
+        b = grab(screen, W, H)
+        assert lit(a) > 0.9 and changed(a, b) < 0.001
+        assert record_rms(sound, 0.6) < 50
+        station.resume()
+        wait_for(lambda: station.player.state is PlayerState.PLAYING, 20)
+        time.sleep(0.8)
+        assert changed(b, grab(screen, W, H)) > 0.01
+
+        # stop clears the screen
+        station.stop()
+        time.sleep(0.5)
+        assert lit(grab(screen, W, H)) < 0.01
+        assert not [e for e in events if e.get("kind") == "error"], events
+    finally:
+        station.close()
+
+
+def test_a_tap_on_the_film_brings_the_controls_back(db, tmp_path, film, screen, sound):
+    from Xlib import X, display
+    from Xlib.ext import xtest
+
+    events: list[dict] = []
+    station, media_id = _station(db, tmp_path, film, events)
+    try:
+        station.play(media_id)
+        assert lit(_until_lit(screen)) > 0.9
+        d = display.Display(screen)
+        d.screen().root.warp_pointer(W // 2, H // 2)
+        xtest.fake_input(d, X.ButtonPress, 1)
+        xtest.fake_input(d, X.ButtonRelease, 1)
+        d.sync()
+        wait_for(lambda: any(e.get("kind") == "screen" and e.get("visible") is False
+                             for e in events), 20)
+        time.sleep(0.3)
+        assert lit(grab(screen, W, H)) < 0.01  # what was beneath shows: here the black root
+        assert station.player.state is PlayerState.PLAYING  # the film goes on, heard
+        assert station.status()["screen"]["visible"] is False
+        station.show_film()
+        assert lit(_until_lit(screen)) > 0.9
+        d.close()
+    finally:
+        station.close()
+
+
+def test_vlc_failures_reach_the_teacher_in_words(db, tmp_path, film, screen, caplog):
+    """A sound device that is not there (a real ALSA failure: no such card here): the film
+    still shows, the teacher is told in words, the log has VLC's own lines."""
+    events: list[dict] = []
+    station, media_id = _station(db, tmp_path, film, events,
+                                 audio_output="alsa:hw:CARD=NoSuchCard,DEV=3")
+    try:
+        station.play(media_id)
+        wait_for(lambda: any(e.get("kind") == "error" for e in events), timeout=20)
+        error = next(e for e in events if e.get("kind") == "error")
+        assert error["message"].startswith("Не удалось вывести звук")
+        assert error["problem"] == "audio"
+        assert lit(_until_lit(screen)) > 0.9  # the picture is unaffected
+        assert any("vlc " in r.getMessage() for r in caplog.records if r.name == "ibc.vlc")
+    finally:
+        station.close()
+    assert len([e for e in events if e.get("problem") == "audio"]) == 1  # said once, not per retry
+
+
+@pytest.mark.parametrize("line, kind, words", [
+    ("video output creation failed", "video", "Не удалось показать видео: нет подходящего"),
+    ("failed to create video output", "video", "Не удалось показать видео"),
+    ("no vout display modules matched", "video", "vlc-plugin-video-output"),
+    ("failed to create audio output", "audio", "Не удалось вывести звук"),
+    ("Codec `hevc' (MPEG-H Part2/HEVC (H.265)) is not supported.", "codec",
+     "формат «MPEG-H Part2/HEVC (H.265)» не поддерживается"),
+])
+def test_vlc_log_lines_become_plain_words(line, kind, words):
+    """The exact lines libvlc 3.0 logs when an output or a codec is missing (seen in its log)."""
+    from media.vlc_log import explain
+
+    got = explain(line)
+    assert got is not None and got[0] == kind and words in got[1]
+    assert explain("Failed to create video converter") is None  # harmless, seen on every play
+
+
+def test_no_display_is_said_plainly(db, tmp_path, film, sound, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    with pytest.raises(ScreenUnavailable, match="DISPLAY"):
+        list_outputs()
+    events: list[dict] = []
+    station, media_id = _station(db, tmp_path, film, events)
+    try:
+        station.play(media_id)
+        wait_for(lambda: any(e.get("kind") == "error" for e in events), timeout=20)
+        assert any("нет графического сеанса" in (e.get("message") or "") for e in events)
+    finally:
+        station.close()
+
+
+def test_the_projector_output_is_chosen_by_name_or_as_the_one_that_is_not_the_panel():
+    panel = Output("eDP-1", 0, 0, 1280, 800, primary=True)
+    projector = Output("HDMI-1", 1280, 0, 1920, 1080)
+    assert choose_output([panel, projector], "auto") == projector
+    assert choose_output([projector, Output("DP-1", 3200, 0, 800, 600, True)], "auto") \
+        == projector
+    assert choose_output([panel], "auto") == panel  # one output: a mirrored projector
+    assert choose_output([panel, projector], "hdmi-1") == projector
+    assert choose_output([panel, projector], "0") == panel
+    whole = choose_output([panel, projector], "all")
+    assert (whole.x, whole.y, whole.width, whole.height) == (0, 0, 3200, 1080)
+    with pytest.raises(ScreenUnavailable, match="есть: eDP-1, HDMI-1"):
+        choose_output([panel, projector], "HDMI-2")
+    with pytest.raises(ScreenUnavailable, match="№5"):
+        choose_output([panel, projector], "5")
