@@ -36,7 +36,10 @@ die() { printf '[ibc] error: %s\n' "$*" >&2; exit 1; }
 
 # System packages each role needs (Debian names).
 common_pkgs=(python3 python3-venv python3-dev build-essential libzbar0 fonts-dejavu-core)
-media_pkgs=(libvlc5 vlc-plugin-base ffmpeg)
+# VLC's video outputs (X11/XVideo) are in vlc-plugin-video-output: without it a film is a black
+# screen with sound. Sound: PulseAudio in the kiosk's session (HDMI and speakers, shared with the
+# kiosk's own sounds); ALSA directly where no session runs it.
+media_pkgs=(libvlc5 vlc-plugin-base vlc-plugin-video-output ffmpeg pulseaudio pulseaudio-utils alsa-utils)
 kiosk_pkgs=(libgl1 libegl1 libgles2 libmtdev1 libgl1-mesa-dri)
 dev_pkgs=(postgresql cups-ipp-utils avahi-daemon dbus poppler-utils xvfb gettext systemd debootstrap shellcheck)
 server_pkgs=(systemd postgresql-client ca-certificates)
@@ -123,7 +126,7 @@ install_units() {
 
 setup_terminal() {
   local g session
-  for g in video render input lp; do  # udev makes these at boot; a fresh image may lack some
+  for g in video render input lp audio; do  # udev makes these at boot; a fresh image may lack some
     getent group "$g" >/dev/null || groupadd --system "$g"
     usermod -a -G "$g" ibc
   done

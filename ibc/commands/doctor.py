@@ -28,7 +28,8 @@ class Check:
 
 def register(sub) -> None:  # noqa: ANN001
     """Add the `doctor` subcommand (argparse only, nothing heavy imported)."""
-    p = sub.add_parser("doctor", help="check cameras, scanners, printer, projector, database, disk")
+    p = sub.add_parser("doctor", help="check cameras, scanners, printer, projector, "
+                                      "video and sound, database, disk")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds allowed per check")
     p.set_defaults(run=run)
@@ -179,8 +180,18 @@ def check_disk(ctx, timeout: float) -> Check:  # noqa: ANN001
     return Check("диск", "OK", detail)
 
 
+def check_playback(ctx, timeout: float) -> Check:  # noqa: ANN001
+    """A test pattern with a tone through the real video and audio outputs (media/selftest.py)."""
+    from media.selftest import check_playback as run_playback
+
+    media = ctx.settings.media
+    report = run_playback(media.display, media.audio_output, timeout=timeout)
+    return Check("видео и звук", report.status, report.detail, report.hint)
+
+
 CHECKS = [("камера", check_camera), ("USB-сканер", check_usb_scanner),
           ("принтер", check_printer), ("проектор", check_projector),
+          ("видео и звук", check_playback),
           ("сервер", check_server), ("база данных", check_database), ("диск", check_disk)]
 
 

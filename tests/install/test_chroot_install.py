@@ -237,9 +237,18 @@ def test_install_in_clean_debian(chroot, role):
     assert (root / "var/lib/ibc/ibc.sqlite3").exists()
     assert (root / "etc/ibc/ibc.toml").read_text() == (ROOT / f"config/{role}.toml").read_text()
     assert not chroot.kill_strays(), "install.sh left processes running in the chroot"
-    modules = {"server": "fastapi, uvicorn, psycopg, matplotlib, zeroconf",
-               "terminal": "cv2, vlc, zeroconf, kivy"}[role]
+    modules = {"server": "fastapi, uvicorn, psycopg, matplotlib, zeroconf, vlc, Xlib",
+               "terminal": "cv2, vlc, Xlib, zeroconf, kivy"}[role]
     chroot.run("/opt/ibc/bin/python", "-c", f"import {modules}")
+    # what playback needs: VLC's video outputs (else a black screen), codecs, the sound stack
+    playback = ["vlc-plugin-video-output", "vlc-plugin-base", "libvlc5", "pulseaudio", "alsa-utils"]
+    status = chroot.run("dpkg-query", "-W", "-f", "${Package} ${Status}\n", *playback,
+                        check=False).stdout
+    installed = {line.split()[0] for line in status.splitlines() if "install ok installed" in line}
+    assert set(playback) <= installed, status
+    assert (root / "usr/lib/x86_64-linux-gnu/vlc/plugins/video_output/libxcb_x11_plugin.so").exists()
+    video = [c for c in checks if c["check"] == "видео и звук"]
+    assert video and video[0]["status"] != "FAIL", checks  # no display in a chroot: a WARN
 
     wants = root / "etc/systemd/system/timers.target.wants/ibc-backup.timer"
     assert wants.is_symlink()
@@ -251,7 +260,7 @@ def test_install_in_clean_debian(chroot, role):
         assert (root / "etc/systemd/system/graphical.target.wants/ibc-kiosk.service").is_symlink()
         assert (root / "usr/bin/cage").exists() and (root / "etc/pam.d/ibc-kiosk").exists()
         groups = chroot.run("id", "-nG", "ibc").stdout.split()
-        assert {"video", "render", "input", "lp"} <= set(groups), groups
+        assert {"video", "render", "input", "lp", "audio"} <= set(groups), groups
         assert os.readlink(root / "etc/systemd/system/default.target").endswith("graphical.target")
         _verify_installed_units(chroot, ["ibc-kiosk.service", "ibc-backup.service"])
 

@@ -221,3 +221,30 @@ def test_the_projector_output_is_chosen_by_name_or_as_the_one_that_is_not_the_pa
         choose_output([panel, projector], "HDMI-2")
     with pytest.raises(ScreenUnavailable, match="№5"):
         choose_output([panel, projector], "5")
+
+
+def test_doctor_opens_the_real_outputs_and_says_which(screen, sound):
+    from media.selftest import check_playback
+
+    report = check_playback("auto", "", timeout=20)
+    assert report.status == "OK", report
+    assert report.vout == "xcb_x11" and report.aout == "pulse"
+    assert "картинка на экране" in report.detail and "screen 1280×720" in report.detail
+
+
+def test_doctor_fails_in_words_when_sound_cannot_be_played(screen):
+    from media.selftest import check_playback
+
+    report = check_playback("auto", "alsa:hw:CARD=NoSuchCard,DEV=3", timeout=20)
+    assert report.status == "FAIL" and "Не удалось вывести звук" in report.detail
+
+
+def test_doctor_without_a_display_or_without_video_modules(monkeypatch):
+    import media.selftest as selftest
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    report = selftest.check_playback()
+    assert report.status == "WARN" and "DISPLAY" in report.detail and "xcb_x11" in report.detail
+    monkeypatch.setattr(selftest, "PLUGIN_DIRS", ("/nonexistent/vlc/plugins/video_output",))
+    report = selftest.check_playback()
+    assert report.status == "FAIL" and "vlc-plugin-video-output" in report.hint
