@@ -40,11 +40,11 @@ common_pkgs=(python3 python3-venv python3-dev build-essential libzbar0 fonts-dej
 # screen with sound. Sound: PulseAudio in the kiosk's session (HDMI and speakers, shared with the
 # kiosk's own sounds); ALSA directly where no session runs it.
 media_pkgs=(libvlc5 vlc-plugin-base vlc-plugin-video-output ffmpeg pulseaudio pulseaudio-utils alsa-utils)
-kiosk_pkgs=(libgl1 libegl1 libgles2 libmtdev1 libgl1-mesa-dri)
-dev_pkgs=(postgresql cups-ipp-utils avahi-daemon dbus poppler-utils xvfb gettext systemd debootstrap shellcheck)
+kiosk_pkgs=(libgl1 libegl1 libgles2 libmtdev1 libgl1-mesa-dri libxi6 libxcursor1 libxss1)
+dev_pkgs=(postgresql cups-ipp-utils avahi-daemon dbus poppler-utils xvfb gettext systemd debootstrap shellcheck cage xwayland grim matchbox-window-manager x11-xserver-utils xinit)
 server_pkgs=(systemd postgresql-client ca-certificates)
 terminal_pkgs=(systemd udev ca-certificates dbus libpam-systemd cups-client ipp-usb avahi-daemon)
-cage_pkgs=(cage)
+cage_pkgs=(cage xwayland)
 x11_pkgs=(xserver-xorg-core xserver-xorg-legacy xserver-xorg-input-libinput xinit x11-xserver-utils matchbox-window-manager)
 
 check_system() {

@@ -46,3 +46,22 @@ def test_role_examples_load(role):
     settings = load_settings(ROOT / "config" / f"{role}.toml", environ={})
     assert settings.server.port == 8470
     assert settings.server.advertise is (role == "server")
+
+
+def _packages(name: str) -> list[str]:
+    """One of install.sh's package arrays, as bash reads it."""
+    script = "; ".join(line for line in (ROOT / "install.sh").read_text().splitlines()
+                       if line.split("=", 1)[0].endswith("_pkgs"))
+    proc = subprocess.run(["bash", "-c", f'{script}; printf "%s\\n" "${{{name}[@]}}"'],
+                          capture_output=True, text=True, check=True)
+    return proc.stdout.split()
+
+
+def test_terminal_packages_for_the_kiosk_session():
+    """cage comes with Xwayland (the kiosk is an X11 client; cage exits without it); dev gets
+    what tests/install/test_kiosk_session.py runs."""
+    assert {"cage", "xwayland"} <= set(_packages("cage_pkgs"))
+    assert {"xinit", "matchbox-window-manager", "x11-xserver-utils"} <= set(_packages("x11_pkgs"))
+    assert {"libgl1", "libxi6"} <= set(_packages("kiosk_pkgs"))
+    assert {"cage", "xwayland", "grim", "xvfb", "ffmpeg", "matchbox-window-manager",
+            "x11-xserver-utils", "xinit"} <= set(_packages("dev_pkgs") + _packages("media_pkgs"))
