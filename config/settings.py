@@ -285,7 +285,8 @@ def _env_layer(environ: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]
     """Settings from IBC_* variables and, for error messages, the variable behind each key."""
     layer: dict[str, Any] = {}
     origin: dict[str, str] = {}
-    skip = {"IBC_CONFIG", "IBC_TEST_PG_URL", "IBC_SHARED"}
+    skip = {"IBC_CONFIG", "IBC_TEST_PG_URL", "IBC_SHARED", "IBC_KIVY_LOG", "IBC_BIN",
+            "IBC_WRITE_GALLERY"}  # read by the kiosk runner, the X session script, the tests
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name in skip:
             continue

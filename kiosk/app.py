@@ -68,6 +68,7 @@ class KioskApp(App):
     has_media = BooleanProperty(False)  # a media station or remote: the «Медиатека» tile
     now_playing = StringProperty("")  # what the station plays, for the home screen's strip
     now_paused = BooleanProperty(False)
+    now_film_hidden = BooleanProperty(False)
 
     def __init__(self, catalogue, circulation, printer, options: KioskOptions,  # noqa: ANN001
                  scanner_source=None, now=None, *, visits=None, terminal=None,  # noqa: ANN001
@@ -363,9 +364,10 @@ class KioskApp(App):
         active = status is not None and status.state in ("playing", "paused", "opening")
         self.now_playing = (status.title or "") if active else ""
         self.now_paused = active and status.state == "paused"
+        self.now_film_hidden = active and bool(getattr(status, "film_hidden", False))
 
     def now_playing_control(self, action: str) -> None:
-        """The strip's pause/resume and stop."""
+        """The strip's pause/resume, stop and «Показать фильм»."""
         port = self.media_port
         if port is None:
             return

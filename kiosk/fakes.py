@@ -409,11 +409,20 @@ class FakeMedia:
         return self.now
 
     def control(self, action: str):  # noqa: ANN201
-        """pause | resume | stop."""
+        """pause | resume | stop | show."""
         self.calls.append((action,))
+        if action == "show":
+            self.now = replace(self.now, film_hidden=False)
+            return self.now
         state = {"pause": "paused", "resume": "playing", "stop": "stopped"}[action]
-        self.now = replace(self.now, state=state)
+        self.now = replace(self.now, state=state, film_hidden=False if state == "stopped"
+                           else self.now.film_hidden)
         return self.now
+
+    def tap_film(self) -> None:
+        """A tap on the film (one screen shared with the kiosk) took it off the screen."""
+        if self.now.state in ("playing", "paused"):
+            self.now = replace(self.now, film_hidden=True)
 
     def seek(self, position_s: float):  # noqa: ANN201
         """Jump."""

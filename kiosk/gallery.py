@@ -79,6 +79,21 @@ def _playing_home(app) -> None:  # noqa: ANN001
     app.show_now_playing(app.media_port.status())
 
 
+def _film_tapped(app) -> None:  # noqa: ANN001
+    """One screen for the film and the kiosk: a tap on the film brought the kiosk back, the film
+    goes on; «Показать фильм» puts it back on the screen."""
+    _media(app, play=True)
+    app.media_port.tap_film()
+    app.media.refresh_status()
+    app.screen("media").refresh()
+
+
+def _film_tapped_home(app) -> None:  # noqa: ANN001
+    _playing_home(app)
+    app.media_port.tap_film()
+    app.show_now_playing(app.media_port.status())
+
+
 def _media(app, play: bool = False, search: str = "") -> None:  # noqa: ANN001
     _teacher(app)
     app.open_media()
@@ -253,6 +268,8 @@ def gallery_steps() -> list[tuple[str, Callable]]:
         ("media-list", _media),
         ("media-search", lambda app: _media(app, search="мат")),
         ("media-playing", lambda app: _media(app, play=True)),
+        ("media-film-tapped", _film_tapped),
+        ("attract-film-tapped", _film_tapped_home),
         ("service-server", _service),
         ("service-devices", lambda app: _service(app, "devices")),
         ("service-figures", lambda app: _service(app, "figures")),

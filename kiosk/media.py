@@ -43,6 +43,14 @@ class NowPlaying:
     volume: int | None = None
     projector: str = "unused"  # unused | warming | ready | error | off | on | standby
     error: str | None = None
+    film_hidden: bool = False  # a tap took the film off this screen: «Показать фильм» brings it back
+
+
+def film_hidden(state: str, screen: dict | None) -> bool:
+    """The film plays but a tap took it off the one screen it shares with the kiosk."""
+    if not screen or state not in ("playing", "paused", "opening"):
+        return False
+    return not screen.get("visible", True) and bool(screen.get("covers_panel"))
 
 
 @runtime_checkable
@@ -58,7 +66,7 @@ class MediaPort(Protocol):
         """Start one item, on the projector when asked."""
 
     def control(self, action: str) -> NowPlaying:
-        """pause | resume | stop."""
+        """pause | resume | stop | show (the film back on the screen after a tap hid it)."""
 
     def seek(self, position_s: float) -> NowPlaying:
         """Jump to a position."""
@@ -99,8 +107,10 @@ class LocalMedia:
 
     def _now(self) -> NowPlaying:
         st = self.station.status()
-        return NowPlaying(st.get("state", "idle"), st.get("title"), float(st.get("position_s") or 0),
-                          st.get("length_s"), st.get("volume"), st.get("projector") or "unused")
+        state = st.get("state", "idle")
+        return NowPlaying(state, st.get("title"), float(st.get("position_s") or 0),
+                          st.get("length_s"), st.get("volume"), st.get("projector") or "unused",
+                          st.get("error"), film_hidden(state, st.get("screen")))
 
     def _do(self, fn, *args, **kwargs) -> NowPlaying:  # noqa: ANN001, ANN002, ANN003
         from media.station import MediaError
@@ -117,8 +127,10 @@ class LocalMedia:
                         projector=projector)
 
     def control(self, action: str) -> NowPlaying:
-        """pause | resume | stop."""
-        return self._do(getattr(self.station, action))
+        """pause | resume | stop | show."""
+        actions = {"pause": self.station.pause, "resume": self.station.resume,
+                   "stop": self.station.stop, "show": self.station.show_film}
+        return self._do(actions[action])
 
     def seek(self, position_s: float) -> NowPlaying:
         """Jump."""
@@ -172,10 +184,12 @@ class RemoteMedia:
         proj = st.get("projector") or {}
         if not st.get("enabled", True):
             return NowPlaying("off", error="Медиастанция на сервере выключена")
-        return NowPlaying(st.get("state", "idle"), st.get("title"), float(st.get("position_s") or 0),
+        state = st.get("state", "idle")
+        return NowPlaying(state, st.get("title"), float(st.get("position_s") or 0),
                           st.get("duration_s"), st.get("volume"),
                           proj.get("power") or proj.get("state") or "unused",
-                          st.get("last_error") or proj.get("last_error"))
+                          st.get("last_error") or proj.get("last_error"),
+                          film_hidden(state, st.get("screen")))
 
     def items(self, query: str = "", role: str = "teacher") -> list[MediaView]:
         """GET /media (teachers-only items come with the teacher's session)."""
@@ -187,7 +201,7 @@ class RemoteMedia:
         return self._now(self._call(self.client.media_play, media_id, projector=projector))
 
     def control(self, action: str) -> NowPlaying:
-        """POST /media/pause|resume|stop."""
+        """POST /media/pause|resume|stop|show."""
         return self._now(self._call(self.client.media_control, action))
 
     def seek(self, position_s: float) -> NowPlaying:

@@ -27,7 +27,12 @@ def configure(options: KioskOptions, kivy_home: Path | None = None,
     Config.set("kivy", "log_level", os.environ.get("IBC_KIVY_LOG", "warning"))
     Config.set("graphics", "width", str(w))
     Config.set("graphics", "height", str(h))
-    Config.set("graphics", "fullscreen", "auto" if options.fullscreen else "0")
+    # In cage (a Wayland kiosk compositor; we are its Xwayland client) every window is maximised
+    # to the output: asking SDL for fullscreen there leaves the picture 80 px low under a black
+    # band (tests/install/test_kiosk_session.py). Under Xorg, fullscreen as usual.
+    in_compositor = bool(os.environ.get("WAYLAND_DISPLAY"))
+    Config.set("graphics", "fullscreen",
+               "auto" if options.fullscreen and not in_compositor else "0")
     Config.set("graphics", "borderless", "1" if options.fullscreen else "0")
     Config.set("graphics", "show_cursor", "0" if options.fullscreen else "1")
     Config.set("input", "mouse", "mouse,disable_multitouch")  # no red dots on right clicks

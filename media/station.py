@@ -48,6 +48,7 @@ class MediaStation:
         self.lessons = LessonStore(data_dir)
         self.teacher: str | None = None
         self.projector_state: str = "unused"
+        self.last_error: str | None = None  # the player's last failure, in words; cleared on play
         self._counted: set[int] = set()
         self._on_projector = False
         self._threads: list[threading.Thread] = []
@@ -115,6 +116,7 @@ class MediaStation:
         """Load these items as the playlist and start; the projector is prepared first."""
         items = self._play_items(media_ids, role, teacher if resume else None)
         with self._lock:
+            self.last_error = None
             self._save_resume()
             self._cancel_off_timer()
             self.teacher = teacher
@@ -200,6 +202,7 @@ class MediaStation:
             "position_s": round(self.player.position_s(), 1), "length_s": self.player.length_s(),
             "volume": self.player.volume(), "projector": self.projector_state,
             "teacher": self.teacher, "screen": self.player.screen_status(),
+            "error": self.last_error,
         }
 
     # --- lessons --------------------------------------------------------------------
@@ -228,6 +231,8 @@ class MediaStation:
                                 payload={"teacher": self.teacher} if self.teacher else None)
             except Exception as exc:  # noqa: BLE001  (statistics must not stop playback)
                 log.warning("play not recorded: %s", exc)
+        if ev.kind == "error" and ev.message:
+            self.last_error = ev.message
         if ev.kind == "playlist_end":
             if ev.item is not None and ev.item.media_id is not None and self.teacher:
                 self.lessons.set_resume_position(self.teacher, ev.item.media_id, 0)

@@ -100,6 +100,12 @@ async def stop(request: Request, who: Teacher) -> dict:
     return await _control(request, who, lambda st: st.stop())
 
 
+@router.post("/show", response_model=ms.StationOut, responses=_REFUSALS)
+async def show(request: Request, who: Teacher) -> dict:
+    """Put the film back on the screen after a tap on it brought the controls back."""
+    return await _control(request, who, lambda st: st.show_film())
+
+
 @router.post("/seek", response_model=ms.StationOut, responses=_REFUSALS)
 async def seek(body: ms.SeekIn, request: Request, who: Teacher) -> dict:
     """Jump within the current item."""

@@ -121,13 +121,14 @@ class RemoteStation:
                 "title": st["title"], "index": st["index"], "count": st["count"],
                 "position_s": st["position_s"], "duration_s": st["length_s"],
                 "volume": st["volume"], "started_by_me": teacher is not None
-                and st["teacher"] == teacher, "last_error": player_error, "projector": projector}
+                and st["teacher"] == teacher, "last_error": st.get("error") or player_error,
+                "screen": st.get("screen"), "projector": projector}
 
     def _off_status(self) -> dict:
         projector = {**self._projector, "configured": bool(self.settings.projector.host)}
         return {"enabled": False, "state": "idle", "media_id": None, "title": None, "index": -1,
                 "count": 0, "position_s": 0.0, "duration_s": None, "volume": None,
-                "started_by_me": False, "last_error": None, "projector": projector}
+                "started_by_me": False, "last_error": None, "screen": None, "projector": projector}
 
     def _maybe_refresh(self, station) -> None:  # noqa: ANN001
         if station.projector is None:

@@ -64,6 +64,16 @@ class ProjectorOut(BaseModel):
     checked_at: float | None = Field(None, description="Unix time power/input were read")
 
 
+class ScreenOut(BaseModel):
+    """Where the film is shown on the station PC."""
+
+    output: str = Field(description="the output the film window covers, e.g. HDMI-1 1920×1080+1280+0")
+    visible: bool = Field(description="false after a tap on the film brought the controls back")
+    covers_panel: bool = Field(description="the film shares the one screen with the kiosk")
+    vout: str | None = Field(None, description="VLC's video output module, e.g. xcb_x11")
+    aout: str | None = Field(None, description="VLC's audio output module, e.g. pulse")
+
+
 class StationOut(BaseModel):
     """The media station's state."""
 
@@ -78,6 +88,7 @@ class StationOut(BaseModel):
     volume: int | None
     started_by_me: bool
     last_error: str | None
+    screen: ScreenOut | None = Field(None, description="the film window; null before the first film")
     projector: ProjectorOut
 
 

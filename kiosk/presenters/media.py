@@ -48,6 +48,7 @@ class MediaPresenter:
         self.now = NowPlaying()
         self.message = ""
         self.message_ok = True
+        self._told_error: str | None = None
 
     def open(self, teacher: str, role: str = "teacher") -> None:
         """A teacher's card opened the media screen."""
@@ -125,6 +126,10 @@ class MediaPresenter:
         """Stop (the station remembers the position for this teacher)."""
         return self._run(lambda port: port.control("stop"))
 
+    def show_film(self) -> bool:
+        """«Показать фильм»: the film back on the screen after a tap on it."""
+        return self._run(lambda port: port.control("show"))
+
     def seek(self, delta_s: float) -> bool:
         """Back or forward by ``delta_s``."""
         return self._run(lambda port: port.seek(self.now.position_s + delta_s))
@@ -155,6 +160,11 @@ class MediaPresenter:
             self.now = self.port.status()
         except MediaUnavailable as exc:
             self._say(str(exc), False)
+            return
+        error = self.now.error
+        if error and error != self._told_error:  # VLC's failure in words, said once
+            self._say(error, False)
+        self._told_error = error
 
     # --- view state -----------------------------------------------------------------------------
     @property
@@ -174,6 +184,8 @@ class MediaPresenter:
         """Where playing happens."""
         if self.port is None:
             return ""
+        if self.now.film_hidden:
+            return _("The film goes on. “Show the film” puts it back on the screen.")
         if self.port.where == "server":
             return _("Plays on the media station PC through the school server.")
         return _("Plays on this computer's screen or the projector.")

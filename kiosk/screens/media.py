@@ -96,7 +96,7 @@ class MediaScreen(KioskScreen):
         actions = {"pause": p.toggle_pause, "stop": p.stop,
                    "back": lambda: p.seek(-SEEK_STEP_S), "forward": lambda: p.seek(SEEK_STEP_S),
                    "quieter": lambda: p.change_volume(-VOLUME_STEP),
-                   "louder": lambda: p.change_volume(VOLUME_STEP)}
+                   "louder": lambda: p.change_volume(VOLUME_STEP), "show": p.show_film}
         self.kiosk.guard(actions[action], "media")
         self.refresh()
 
@@ -118,6 +118,13 @@ class MediaScreen(KioskScreen):
         for name in ("back30", "pause", "fwd30", "quieter", "stop", "louder"):
             ids[name].disabled = not p.playing
             ids[name].opacity = 1 if p.playing else 0.45
+        hidden = p.now.film_hidden  # the film's window is off the screen: one big «Показать фильм»
+        for name, shown in (("play_here", not hidden), ("play_projector", not hidden),
+                            ("show_film", hidden)):
+            ids[name].size_hint_x = 1 if shown else 0.001
+            ids[name].opacity = 1 if shown else 0
+            ids[name].disabled = not shown
+        ids.play_row.spacing = 0 if hidden else self.kiosk.theme.pad
 
     def _render_gate(self) -> None:
         gate, ids = self.gate, self.ids

@@ -167,8 +167,8 @@ class ApiClient:
         return self.request("POST", "/media/play", json=body, session=True)
 
     def media_control(self, action: str) -> dict:
-        """POST /media/{pause|resume|stop|next|previous}."""
-        if action not in ("pause", "resume", "stop", "next", "previous"):
+        """POST /media/{pause|resume|stop|show|next|previous}."""
+        if action not in ("pause", "resume", "stop", "show", "next", "previous"):
             raise ValueError(f"unknown media action {action!r}")
         return self.request("POST", f"/media/{action}", session=True)
 

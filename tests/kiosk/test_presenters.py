@@ -494,3 +494,34 @@ def test_service_mode_speaks_plain_russian_with_codes_behind_details():
         "компьютер сервера отвечает")
     assert plain_error("ReadTimeout: timed out") == "сервер не ответил вовремя"
     assert plain_error("") == ""
+
+
+def test_media_presenter_film_tapped_off_the_screen_and_vlc_failures():
+    """One screen shared by the film and the kiosk: a tap took the film off it, «Показать фильм»
+    puts it back; VLC's failure, in words, is said once."""
+    from dataclasses import replace
+
+    from kiosk.fakes import FakeMedia
+    from kiosk.media import film_hidden
+    from kiosk.presenters.media import MediaPresenter
+
+    media = FakeMedia()
+    p = MediaPresenter(media)
+    p.open("Мария П.")
+    assert p.play(projector=True)
+    media.tap_film()
+    p.refresh_status()
+    assert p.now.film_hidden and "«Показать фильм»" in p.where_note
+    assert p.show_film() and not p.now.film_hidden and media.calls[-1] == ("show",)
+    media.now = replace(media.now, error="Не удалось вывести звук: звуковое устройство недоступно")
+    p.refresh_status()
+    assert p.message.startswith("Не удалось вывести звук") and not p.message_ok
+    p._say("", True)
+    p.refresh_status()
+    assert p.message == ""  # said once, not every second
+    # the station's status → film_hidden only for a hidden window on the kiosk's own screen
+    screen = {"output": "screen 1280×720+0+0", "visible": False, "covers_panel": True}
+    assert film_hidden("playing", screen) and film_hidden("paused", screen)
+    assert not film_hidden("stopped", screen) and not film_hidden("playing", None)
+    assert not film_hidden("playing", {**screen, "covers_panel": False})
+    assert not film_hidden("playing", {**screen, "visible": True})
