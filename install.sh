@@ -29,7 +29,7 @@ PREFIX=/opt/ibc
 ETC=/etc/ibc
 DATA=/var/lib/ibc
 UNIT_DIR=/etc/systemd/system
-UNITS=(ibc-server.service ibc-kiosk.service ibc-kiosk-x11.service ibc-backup.service ibc-backup.timer)
+UNITS=(ibc-server.service ibc-display.service ibc-kiosk.service ibc-kiosk-x11.service ibc-backup.service ibc-backup.timer)
 
 say() { printf '\033[1m[ibc]\033[0m %s\n' "$*"; }
 die() { printf '[ibc] error: %s\n' "$*" >&2; exit 1; }
@@ -42,7 +42,8 @@ common_pkgs=(python3 python3-venv python3-dev build-essential libzbar0 fonts-dej
 media_pkgs=(libvlc5 vlc-plugin-base vlc-plugin-video-output ffmpeg pulseaudio pulseaudio-utils alsa-utils)
 kiosk_pkgs=(libgl1 libegl1 libgles2 libmtdev1 libgl1-mesa-dri libxi6 libxcursor1 libxss1)
 dev_pkgs=(postgresql cups-ipp-utils avahi-daemon dbus poppler-utils xvfb gettext systemd debootstrap shellcheck cage xwayland grim matchbox-window-manager x11-xserver-utils xinit)
-server_pkgs=(systemd postgresql-client ca-certificates)
+# The server is also the media station: an X server for films on the projector (ibc-display).
+server_pkgs=(systemd postgresql-client ca-certificates xserver-xorg-core xauth)
 terminal_pkgs=(systemd udev ca-certificates dbus libpam-systemd cups-client ipp-usb avahi-daemon)
 cage_pkgs=(cage xwayland)
 x11_pkgs=(xserver-xorg-core xserver-xorg-legacy xserver-xorg-input-libinput xinit x11-xserver-utils matchbox-window-manager)
@@ -185,7 +186,11 @@ install_role() {
 
   main_unit=ibc-server.service
   if [ "$role" = server ]; then
-    install_units ibc-server.service ibc-backup.timer
+    for g in audio video render; do  # the media station: sound cards and the projector's screen
+      getent group "$g" >/dev/null || groupadd --system "$g"
+      usermod -a -G "$g" ibc
+    done
+    install_units ibc-server.service ibc-display.service ibc-backup.timer
   else
     setup_terminal
     main_unit=$kiosk_unit
@@ -195,6 +200,7 @@ install_role() {
   as_ibc "$PREFIX/bin/ibc" db upgrade
   if may_start; then
     systemctl start ibc-backup.timer
+    if [ "$role" = server ]; then systemctl start ibc-display.service; fi  # skipped without a GPU
     if [ "$role" = server ] || [ "$was_active" = yes ]; then systemctl restart "$main_unit"; fi
     say "started $main_unit"
   else

@@ -254,7 +254,12 @@ def test_install_in_clean_debian(chroot, role):
     assert wants.is_symlink()
     if role == "server":
         assert (root / "etc/systemd/system/multi-user.target.wants/ibc-server.service").is_symlink()
-        _verify_installed_units(chroot, ["ibc-server.service", "ibc-backup.service", "ibc-backup.timer"])
+        assert (root / "etc/systemd/system/multi-user.target.wants/ibc-display.service").is_symlink()
+        assert (root / "usr/bin/Xorg").exists() and (root / "usr/bin/xauth").exists()
+        groups = chroot.run("id", "-nG", "ibc").stdout.split()
+        assert {"audio", "video"} <= set(groups), groups
+        _verify_installed_units(chroot, ["ibc-server.service", "ibc-display.service",
+                                         "ibc-backup.service", "ibc-backup.timer"])
         _upgrade_and_uninstall(chroot)
     else:
         assert (root / "etc/systemd/system/graphical.target.wants/ibc-kiosk.service").is_symlink()

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 UNITS = sorted((ROOT / "systemd").glob("ibc-*.service")) + sorted((ROOT / "systemd").glob("*.timer"))
 # Every command a unit starts and what provides it on the installed system.
 PROVIDERS = {"/opt/ibc/bin/ibc": "install.sh (virtualenv)", "/usr/bin/cage": "package cage",
-             "/usr/bin/xinit": "package xinit"}
+             "/usr/bin/xinit": "package xinit", "/usr/bin/Xorg": "package xserver-xorg-core",
+             "/bin/sh": "package dash (essential)"}
 SYSTEM_UNITS = next((p for p in (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system"))
                      if (p / "sysinit.target").exists()), None)
 

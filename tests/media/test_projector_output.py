@@ -5,8 +5,10 @@ the output, and VLC's failures reach the teacher in words."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -19,13 +21,15 @@ from media.screen import Output, ScreenUnavailable, choose_output, list_outputs
 from media.station import MediaStation
 from tests.media.conftest import ffmpeg
 from tests.media.test_player import wait_for
-from tests.media.xdisplay import changed, grab, lit, pulse_null_sink, record_rms, xvfb
+from tests.media.xdisplay import changed, grab, lit, pulse_null_sink, record_rms, save_png, xvfb
 
 pytest.importorskip("vlc")
 pytest.importorskip("Xlib")
 np = pytest.importorskip("numpy")
 
 W, H = 1280, 720
+GALLERY = Path(__file__).resolve().parents[2] / "docs/screenshots/projector"
+FILM_SHOT = GALLERY / f"film-fullscreen-{W}x{H}.png"
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +92,9 @@ def test_film_fills_the_screen_pause_freezes_stop_clears_and_sound_follows(
         first_frame_s = time.monotonic() - t0
         assert lit(first) > 0.9, f"the film covers only {lit(first):.0%} of the screen"
         assert first_frame_s < 30
+        save_png(screen, W, H, tmp_path / "film.png")
+        if os.environ.get("IBC_WRITE_GALLERY"):  # IBC_WRITE_GALLERY=1 pytest -k fills_the_screen
+            shutil.copy(tmp_path / "film.png", FILM_SHOT)
         status = station.status()
         assert status["screen"]["output"].startswith("screen 1280×720")
         assert status["screen"]["visible"] is True and status["screen"]["covers_panel"] is True
@@ -248,3 +255,122 @@ def test_doctor_without_a_display_or_without_video_modules(monkeypatch):
     monkeypatch.setattr(selftest, "PLUGIN_DIRS", ("/nonexistent/vlc/plugins/video_output",))
     report = selftest.check_playback()
     assert report.status == "FAIL" and "vlc-plugin-video-output" in report.hint
+
+
+def test_the_gallery_picture_of_a_film_is_what_the_station_shows():
+    """docs/screenshots/projector: the X screen while the station plays the test pattern,
+    written by the first test above with IBC_WRITE_GALLERY=1."""
+    import cv2
+
+    image = cv2.imread(str(FILM_SHOT))
+    assert image is not None, f"{FILM_SHOT} is missing"
+    assert image.shape[:2] == (H, W) and lit(image[:, :, ::-1]) > 0.9
+
+
+def test_two_outputs_in_cage_the_film_goes_to_the_one_that_is_not_the_panel(
+        db, tmp_path, film, sound, monkeypatch):
+    """The kiosk compositor with a touch panel and a projector (two outputs, extended): the film
+    window lands on the second output only, full screen there; the panel stays the kiosk's."""
+    import sys
+
+    from tests.media.xdisplay import STAND_IN, cage_headless, grim, white
+
+    stand_in = tmp_path / "kiosk_stand_in.py"
+    stand_in.write_text(STAND_IN)
+    with cage_headless(tmp_path, 2, [sys.executable, str(stand_in)]) as (display, wl):
+        monkeypatch.setenv("DISPLAY", display)
+        outputs = list_outputs()
+        assert [(o.x, o.width) for o in outputs] == [(0, 1280), (1280, 1280)], outputs
+        left, right = outputs  # neither is primary in Xwayland: the panel is the one at 0,0
+        events: list[dict] = []
+        station, media_id = _station(db, tmp_path, film, events)
+        try:
+            station.play(media_id)
+            deadline = time.monotonic() + 30
+            projector = grim(wl, right, tmp_path / "p.png")
+            while white(projector) > 0.5 and time.monotonic() < deadline:  # the kiosk until
+                time.sleep(0.3)                                            # the film covers it
+                projector = grim(wl, right, tmp_path / "p.png")
+            panel = grim(wl, left, tmp_path / "k.png")
+            assert lit(projector) > 0.9 and white(projector) < 0.5, \
+                f"the projector shows the film on {lit(projector):.0%}"
+            assert white(panel) > 0.99, "the touch panel must keep showing the kiosk"
+            status = station.status()["screen"]
+            assert status["output"].startswith(right.name) and status["covers_panel"] is False
+            time.sleep(0.6)
+            assert changed(projector, grim(wl, right, tmp_path / "p.png")) > 0.01
+            station.stop()
+            time.sleep(0.5)
+            assert white(grim(wl, right, tmp_path / "p.png")) > 0.99  # the kiosk again
+        finally:
+            station.close()
+
+
+def test_the_server_role_screen_shows_films_to_the_ibc_group_only(db, tmp_path, film, sound,
+                                                                  monkeypatch):
+    """systemd/ibc-display.service's own command lines (Xvfb for Xorg, a temp dir for /run) with
+    ibc-server.service's DISPLAY and XAUTHORITY: the station shows the film there, and a client
+    without the cookie is refused."""
+    import grp
+    import os
+    import re
+    import subprocess
+
+    from tests.media.xdisplay import _free_display, _stop
+
+    root = Path(__file__).resolve().parents[2] / "systemd"
+    unit = (root / "ibc-display.service").read_text()
+    server = (root / "ibc-server.service").read_text()
+    pre = re.search(r"^ExecStartPre=/bin/sh -ec '(.*)'$", unit, re.M).group(1)
+    start = re.search(r"^ExecStart=(.*)$", unit, re.M).group(1).split()
+    env_line = re.search(r"^Environment=(DISPLAY=.*)$", server, re.M).group(1)
+    unit_env = dict(item.split("=", 1) for item in env_line.split())
+    assert start[:2] == ["/usr/bin/Xorg", unit_env["DISPLAY"]]
+    assert unit_env["XAUTHORITY"] in pre and unit_env["XAUTHORITY"] in start
+
+    n = _free_display()
+    run = tmp_path / "run"
+    run.mkdir()
+    group = grp.getgrgid(os.getgid()).gr_name
+    script = pre.replace("/run/ibc-display", str(run)).replace(unit_env["DISPLAY"], f":{n}") \
+        .replace("chgrp ibc", f"chgrp {group}")
+    subprocess.run(["sh", "-ec", script], check=True, timeout=30)
+    auth = unit_env["XAUTHORITY"].replace("/run/ibc-display", str(run))
+    assert oct(os.stat(auth).st_mode & 0o777) == "0o640"
+    xorg_only = {"vt7", "-novtswitch"}
+    args = [a.replace("/run/ibc-display", str(run)) for a in start[2:] if a not in xorg_only]
+    xvfb = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", f"{W}x{H}x24", "-br", *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not Path(f"/tmp/.X11-unix/X{n}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        import sys
+
+        probe = "from Xlib import display; display.Display(%r).close()"
+        without = {k: v for k, v in os.environ.items() if k != "XAUTHORITY"}
+        without["HOME"] = str(tmp_path)  # no ~/.Xauthority either
+        refused = subprocess.run([sys.executable, "-c", probe % f":{n}"], env=without,
+                                 capture_output=True, text=True, timeout=30)
+        assert refused.returncode != 0 and "Authorization" in refused.stderr, refused.stderr
+        monkeypatch.setenv("DISPLAY", f":{n}")
+        monkeypatch.setenv("XAUTHORITY", auth)
+        events: list[dict] = []
+        station, media_id = _station(db, tmp_path, film, events)
+        try:
+            station.play(media_id)
+            shot = tmp_path / "server-screen.png"
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                save_png(f":{n}", W, H, shot)  # ffmpeg reads XAUTHORITY too
+                import cv2
+
+                if lit(cv2.imread(str(shot))) > 0.9:
+                    break
+                time.sleep(0.3)
+            assert lit(cv2.imread(str(shot))) > 0.9
+        finally:
+            station.close()
+    finally:
+        _stop(xvfb)

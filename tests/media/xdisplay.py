@@ -6,6 +6,7 @@ from __future__ import annotations
 import array
 import math
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -127,3 +128,74 @@ def record_rms(env: dict[str, str], seconds: float = 1.0) -> float:
     if not samples:
         return 0.0
     return math.sqrt(sum(s * s for s in samples) / len(samples))
+
+
+@contextmanager
+def cage_headless(tmp: Path, outputs: int = 2, child: list[str] | None = None
+                  ) -> Iterator[tuple[str, dict[str, str]]]:
+    """cage with ``outputs`` headless 1280×720 outputs side by side (it extends, not mirrors):
+    yields its Xwayland DISPLAY and the environment for grim. cage refuses to run as root: as
+    root it runs in a user namespace where root is not mapped (as the kiosk unit's User=ibc)."""
+    for tool in ("cage", "Xwayland", "grim"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is required (cage, xwayland, grim: ./install.sh dev)")
+    runtime = tmp / "wl"
+    runtime.mkdir(mode=0o700)
+    told = tmp / "display"
+    then = shlex.join(child) if child else "sleep 600"
+    argv = ["cage", "-d", "--", "sh", "-c", f'echo "$DISPLAY" > {told}; exec {then}']
+    if os.geteuid() == 0:
+        argv = ["unshare", "--user", "--map-user=1000", "--map-group=1000", *argv]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "XDG_RUNTIME_DIR": str(runtime),
+           "WLR_BACKENDS": "headless", "WLR_RENDERER": "pixman", "WLR_LIBINPUT_NO_DEVICES": "1",
+           "WLR_HEADLESS_OUTPUTS": str(outputs)}
+    log = (tmp / "cage.log").open("wb")
+    proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (told.exists() and told.read_text().strip()):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"cage did not start: {(tmp / 'cage.log').read_text()[-800:]}")
+            time.sleep(0.1)
+        yield told.read_text().strip(), {"XDG_RUNTIME_DIR": str(runtime),
+                                         "WAYLAND_DISPLAY": "wayland-0"}
+    finally:
+        _stop(proc)
+        log.close()
+
+
+def grim(env: dict[str, str], output, path: Path):  # noqa: ANN001, ANN201
+    """The region of one output (a media.screen.Output: Xwayland's root is cage's output
+    layout) as an RGB numpy array, taken by grim, the wlroots screenshot tool."""
+    import cv2
+
+    path.unlink(missing_ok=True)
+    region = f"{output.x},{output.y} {output.width}x{output.height}"
+    subprocess.run(["grim", "-g", region, str(path)], env={**os.environ, **env}, check=True,
+                   capture_output=True, timeout=60)
+    return cv2.imread(str(path))[:, :, ::-1]
+
+
+# A stand-in for the kiosk in cage: one white managed X window (cage maximises it over every
+# output, and draws other X windows, such as the film's, only while a view is shown).
+STAND_IN = """
+import time
+from Xlib import X, display
+d = display.Display()
+s = d.screen()
+w = s.root.create_window(0, 0, 640, 480, 0, s.root_depth, X.InputOutput, X.CopyFromParent,
+                         background_pixel=s.white_pixel, event_mask=X.StructureNotifyMask)
+w.set_wm_name("kiosk stand-in")
+w.map()
+d.sync()
+while True:
+    while d.pending_events():
+        d.next_event()
+    time.sleep(0.2)
+"""
+
+
+def white(image) -> float:  # noqa: ANN001
+    """The share of (near) white pixels: the kiosk stand-in."""
+    return float((image.min(axis=2) > 235).mean())
