@@ -48,10 +48,8 @@ class PlayerUnavailable(RuntimeError):
 AUDIO_KEYWORDS = {"hdmi", "speakers"}
 
 
-def audio_devices(instance: vlc.Instance, module: str) -> list[tuple[str, str]]:
-    """``(device id, description)`` of one VLC audio output module (``pulse``, ``alsa``)."""
+def _devices(first) -> list[tuple[str, str]]:  # noqa: ANN001
     out: list[tuple[str, str]] = []
-    first = instance.audio_output_device_list_get(module)
     node = first
     while node:
         dev = node.contents
@@ -61,6 +59,12 @@ def audio_devices(instance: vlc.Instance, module: str) -> list[tuple[str, str]]:
     if first:
         vlc.libvlc_audio_output_device_list_release(first)
     return out
+
+
+def audio_devices(player: vlc.MediaPlayer) -> list[tuple[str, str]]:
+    """``(device id, description)`` of the audio output VLC opened for ``player`` (the sound
+    server's sinks with PulseAudio, the cards' PCMs with ALSA)."""
+    return _devices(player.audio_output_device_enum())
 
 
 def pick_audio_device(devices: list[tuple[str, str]], keyword: str) -> str | None:
@@ -121,13 +125,14 @@ class VlcPlayer(PlaylistPlayer):
         self._closed = False
 
     def _find_device(self, keyword: str) -> str | None:
-        for module in ("pulse", "alsa"):
-            found = pick_audio_device(audio_devices(self._instance, module), keyword)
-            if found:
-                log.info("audio_output=%s: %s device %s", keyword, module, found)
-                return found
-        log.warning("audio_output=%s: no such device; VLC's default output is used", keyword)
-        return None
+        devices = audio_devices(self._mp)
+        found = pick_audio_device(devices, keyword)
+        if found:
+            log.info("audio_output=%s: device %s (%s)", keyword, found, self.log.aout)
+        else:
+            log.warning("audio_output=%s: none among %s; VLC's default device is used", keyword,
+                        [d for d, _ in devices])
+        return found
 
     # --- the film window ------------------------------------------------------------------------
     def _ensure_window(self) -> None:

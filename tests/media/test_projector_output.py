@@ -374,3 +374,30 @@ def test_the_server_role_screen_shows_films_to_the_ibc_group_only(db, tmp_path, 
             station.close()
     finally:
         _stop(xvfb)
+
+
+def test_audio_output_by_plain_words(sound):
+    """`[media] audio_output = hdmi | speakers`: the sound server's devices, HDMI or not."""
+    import vlc
+
+    from media.vlc_player import VlcPlayer, audio_devices, pick_audio_device
+
+    instance = vlc.Instance(["--quiet"])
+    mp = instance.media_player_new()
+    try:
+        devices = audio_devices(mp)
+    finally:
+        mp.release()
+        instance.release()
+    assert ("ibc_test", "Null Output") in devices, devices
+    assert pick_audio_device(devices, "speakers") == "ibc_test"
+    assert pick_audio_device(devices, "hdmi") is None
+    hdmi = [("alsa_output.pci-0000_00_1f.3.analog-stereo", "Built-in Audio Analog Stereo"),
+            ("alsa_output.pci-0000_00_1f.3.hdmi-stereo", "Built-in Audio Digital Stereo (HDMI)")]
+    assert pick_audio_device(hdmi, "hdmi").endswith("hdmi-stereo")
+    assert pick_audio_device(hdmi, "speakers").endswith("analog-stereo")
+    player = VlcPlayer(display="auto", audio_output="speakers")
+    try:
+        assert player._device == "ibc_test"  # noqa: SLF001
+    finally:
+        player.close()
