@@ -29,3 +29,19 @@ def media_src(tmp_path_factory) -> Path:
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=660:duration=2", str(d / "tone.mp3"))
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48", "-frames:v", "1", str(d / "pic.png"))
     return d
+
+
+@pytest.fixture(autouse=True)
+def _fresh_xlib_event_table():
+    """python-xlib keeps one event-code table for all connections of a process (a class
+    attribute of its protocol Display), so a second, different X server in the same process
+    (Xvfb, then cage's Xwayland, whose extensions have other event codes) fails to connect with
+    "TypeError: 'type' object does not support item assignment". The product talks to one X
+    server per process; the tests start many, each with a fresh table."""
+    try:
+        from Xlib.protocol import display, event
+    except ImportError:
+        yield
+        return
+    display.Display.event_classes = event.event_class.copy()
+    yield
