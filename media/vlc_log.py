@@ -43,6 +43,10 @@ PROBLEMS: list[tuple[re.Pattern, str, str]] = [
     (re.compile(r"no suitable decoder module", re.I), "codec",
      "Не удалось воспроизвести: VLC не знает формат этого файла — перекодируйте его в MP4 (H.264)"),
 ]
+# Errors VLC logs on every healthy play here (probing outputs it then does without): not logged.
+BENIGN = re.compile(r"cannot connect to session bus|Failed to create video converter"
+                    r"|Xlib is required for VDPAU|no available XVideo adaptor"
+                    r"|vaapi.*(failed|not supported)|VA-API.*failed", re.I)
 _USING = re.compile(r'using (vout display|audio output) module "([^"]+)"')
 
 _libc = ctypes.CDLL(None)
@@ -117,7 +121,8 @@ class VlcLog:
                 else:
                     self._reported.add(problem[0])
             line = f"{module}: {text}"
-            fresh = level >= ERROR and line not in self._logged and len(self._logged) < 100
+            fresh = (level >= ERROR and line not in self._logged and len(self._logged) < 100
+                     and not BENIGN.search(text))
             if fresh:
                 self._logged.add(line)
         if fresh:  # VLC retries a failing output many times a second: each line once per item
