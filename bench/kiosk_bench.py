@@ -112,12 +112,10 @@ def child_start(_args) -> dict:
 def _local_app(work: Path, **option_overrides):  # noqa: ANN003, ANN202
     """A headless KioskApp over the demo SQLite of ``work`` (local back ends)."""
     from config.settings import load_settings
-    from ibc.wiring import copies_changed_hook
     from kiosk.fakes import FakeMedia, fake_service_info
     from kiosk.local import LocalCatalogue, LocalVisits
     from kiosk.options import KioskOptions
     from kiosk.runner import configure
-    from library.circulation.rules import Policy
     from library.circulation.service import CirculationService
     from library.storage.database import open_database
 
@@ -129,8 +127,7 @@ def _local_app(work: Path, **option_overrides):  # noqa: ANN003, ANN202
     from kiosk.app import KioskApp
     from kiosk.fakes import FakePrinter
 
-    circulation = CirculationService(db, Policy.from_settings(settings.circulation),
-                                     on_copies_changed=copies_changed_hook())
+    circulation = CirculationService.from_settings(db, settings.circulation)
     app = KioskApp(LocalCatalogue(db), circulation, FakePrinter(), options,
                    visits=LocalVisits(db, "ИБЦ", "bench"), terminal="bench", media=FakeMedia(),
                    service_info=fake_service_info())

@@ -122,9 +122,9 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20.0)
     args = ap.parse_args()
 
+    from kiosk.terminal import ApiClient
+    from kiosk.terminal.replica import Replica
     from library.storage.database import open_database
-    from server.client import ApiClient
-    from server.replica import Replica
     from server.security import create_enrol_code
 
     tmp = Path(tempfile.mkdtemp(prefix="ibc-server-bench-"))

@@ -137,12 +137,12 @@ def local_services(ctx, today=None):  # noqa: ANN001, ANN201
     The circulation back end is `library.circulation.service.CirculationService` itself: the
     kiosk presenters drive it through `library.circulation.flows`.
     """
-    from ibc.wiring import circulation
-
-    st = ctx.settings
+    from library.circulation.service import CirculationService
     from library.covers import covers_folder
 
+    st = ctx.settings
     covers = covers_folder(st.library.covers_dir, st.data_dir or None)
     return (LocalCatalogue(ctx.db, st.school.sigla, covers, st.library.covers_max_kb * 1024),
-            circulation(ctx, today=today or dt.date.today),
+            CirculationService.from_settings(ctx.db, st.circulation,
+                                             today=today or dt.date.today),
             LocalVisits(ctx.db, st.school.sigla, st.school.id))

@@ -166,11 +166,11 @@ class RemoteMedia:
 
     where = "server"
 
-    def __init__(self, client):  # noqa: ANN001 - server.client.ApiClient (session of the teacher)
+    def __init__(self, client):  # noqa: ANN001 - kiosk.terminal.ApiClient (session of the teacher)
         self.client = client
 
     def _call(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        from server.client import ApiRefused, ServerUnreachable
+        from kiosk.terminal import ApiRefused, ServerUnreachable
 
         try:
             return fn(*args, **kwargs)

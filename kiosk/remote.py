@@ -1,9 +1,9 @@
 """Terminal mode: the kiosk through the school server (`ibc serve`).
 
 * `RemoteCirculation` is the `CirculationBackend` the library flows drive on a terminal: reader
-  sessions, checkout, renew and loans through the API (`server.client`), returns and checkouts
+  sessions, checkout, renew and loans through the API (`kiosk.terminal`), returns and checkouts
   queued in the durable offline queue while the server is unreachable (policy from settings,
-  `server.client.terminal.TerminalCirculation`).
+  `kiosk.terminal.circulation.TerminalCirculation`).
 * `ConnectionMonitor` is the one background thread: health check, replica sync (searches run on
   the local replica), forwarding of the queue. It hands its state to the UI only through the
   ``post`` callable (the app passes a `Clock.schedule_once` hop).
@@ -30,10 +30,10 @@ from library.circulation import errors as E
 from library.circulation.service import LoanOutcome, LoanView, ReaderView
 
 if TYPE_CHECKING:  # imported where they are built (terminal_mode), for start-up time
+    from kiosk.terminal import ApiClient
+    from kiosk.terminal.circulation import TerminalCirculation
+    from kiosk.terminal.offline import OfflineQueue
     from library.storage.database import Database
-    from server.client import ApiClient
-    from server.client.terminal import TerminalCirculation
-    from server.offline import OfflineQueue
 
 _T = TypeVar("_T")
 log = logging.getLogger("ibc.kiosk")
@@ -79,7 +79,7 @@ class ServerOffline(E.CirculationError):
     code, template = "offline_refused", "The server is unreachable: please see the librarian"
 
 
-def _refusal(exc) -> E.CirculationError:  # noqa: ANN001 - server.client.ApiRefused
+def _refusal(exc) -> E.CirculationError:  # noqa: ANN001 - kiosk.terminal.ApiRefused
     cls = E.ERRORS.get(exc.code)
     params = exc.data.get("params") or {}
     if cls is not None:
@@ -112,8 +112,8 @@ class RemoteCirculation:
                           r.get("restriction_note"))
 
     def _open(self, card: str, pin: str | None = None) -> ReaderView:
-        from server.client import ApiRefused
-        from server.client.terminal import OfflineRefused
+        from kiosk.terminal import ApiRefused
+        from kiosk.terminal.circulation import OfflineRefused
 
         try:
             out = self.terminal.identify(card, pin)
@@ -195,8 +195,8 @@ class RemoteCirculation:
                            place=out.get("place"))
 
     def _call(self, fn: Callable[[], _T]) -> _T:
-        from server.client import ApiRefused, ServerUnreachable
-        from server.client.terminal import OfflineRefused
+        from kiosk.terminal import ApiRefused, ServerUnreachable
+        from kiosk.terminal.circulation import OfflineRefused
 
         try:
             return fn()
@@ -230,7 +230,7 @@ class RemoteCirculation:
     def renew(self, card: str, barcode: str, txn_id: str, *,
               terminal: str | None = None) -> LoanOutcome:
         """Renew one of the session reader's loans (online only)."""
-        from server.offline import new_txn_id
+        from kiosk.terminal.offline import new_txn_id
 
         if self.terminal.card != card or self.terminal.offline:
             raise ServerOffline()
@@ -264,8 +264,8 @@ class ConnectionMonitor:
                  replica_db=None, *, policy: str = "seen_cards", interval_s: float = 10.0,  # noqa: ANN001
                  post: Callable[[ConnectionState], None] | None = None,
                  replica_ready: bool = False, retry_s: float = 1.0):
-        from server.client import ApiClient
-        from server.client.terminal import TerminalCirculation
+        from kiosk.terminal import ApiClient
+        from kiosk.terminal.circulation import TerminalCirculation
 
         self.client = ApiClient(base_url, token, timeout=5.0)  # its own connection pool
         self.forwarder = TerminalCirculation(name, self.client, queue, policy)
@@ -313,7 +313,7 @@ class ConnectionMonitor:
 
     def check_once(self) -> ConnectionState:
         """One round: health, forward the queue, sync the replica; posts the state."""
-        from server.client.api import ClientError
+        from kiosk.terminal.api import ClientError
 
         now = dt.datetime.now()
         state = self.state
@@ -324,7 +324,7 @@ class ConnectionMonitor:
             records = state.records
             ready = state.replica_ready
             if self.replica_db is not None:
-                from server.replica import Replica
+                from kiosk.terminal.replica import Replica
 
                 base_records = state.records
 
@@ -375,7 +375,7 @@ class ZeroconfUrl:
             self._start(school_id, interfaces), self._loop).result(10)
 
     async def _start(self, school_id, interfaces):  # noqa: ANN001, ANN202
-        from server.discovery import ServerLocator, make_zeroconf
+        from device.discovery import ServerLocator, make_zeroconf
 
         self._aiozc = make_zeroconf(interfaces)
         locator = ServerLocator(self._aiozc, school_id=school_id)
@@ -408,7 +408,7 @@ class RemoteCatalogue:
     """`CatalogueService` through the server's API: a terminal's first minutes, before its
     replica holds the catalogue (no facets but «на полке», no room plans, no covers)."""
 
-    def __init__(self, client):  # noqa: ANN001 - server.client.ApiClient
+    def __init__(self, client):  # noqa: ANN001 - kiosk.terminal.ApiClient
         self.client = client
 
     def search(self, query: str, *, limit: int = 20, offset: int = 0,
@@ -433,8 +433,8 @@ class RemoteCatalogue:
     def record(self, record_id: int) -> RecordView:
         """One record with its copies' status and place."""
         from kiosk.services import CopyView
+        from kiosk.terminal import ApiRefused
         from library.errors import NotFound
-        from server.client import ApiRefused
 
         try:
             r = self._call(lambda: self.client.record(record_id))
@@ -464,7 +464,7 @@ class RemoteCatalogue:
 
     @staticmethod
     def _call(fn):  # noqa: ANN001, ANN205
-        from server.client import ServerUnreachable
+        from kiosk.terminal import ServerUnreachable
 
         try:
             return fn()
@@ -602,10 +602,10 @@ def terminal_mode(data_dir: Path, enrolment: dict, settings, *,  # noqa: ANN001
     searches and record pages go through the server's API (`TerminalCatalogue`).
     """
     from kiosk.local import LocalCatalogue
+    from kiosk.terminal import ApiClient
+    from kiosk.terminal.circulation import TerminalCirculation
+    from kiosk.terminal.offline import OfflineQueue
     from library.storage.database import open_database
-    from server.client import ApiClient
-    from server.client.terminal import TerminalCirculation
-    from server.offline import OfflineQueue
 
     url = settings.server.url or enrolment.get("url") or ""
     locator = None
@@ -620,7 +620,7 @@ def terminal_mode(data_dir: Path, enrolment: dict, settings, *,  # noqa: ANN001
     queue = OfflineQueue(Path(data_dir) / QUEUE_FILE)
     replica = open_database(f"sqlite:///{Path(data_dir) / REPLICA_FILE}")
     circulation = RemoteCirculation(TerminalCirculation(name, client, queue, policy), replica)
-    from server.replica import Replica
+    from kiosk.terminal.replica import Replica
 
     ready = Replica(replica, client).cursor()[0] > 0  # a restart: the replica is already here
     monitor = ConnectionMonitor(name, base, enrolment["token"], queue, replica, policy=policy,

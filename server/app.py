@@ -19,7 +19,6 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from library import __version__
-from library.circulation.rules import Policy
 from library.circulation.service import CirculationService
 from library.places.match import PlaceCache
 from server import errors
@@ -122,12 +121,9 @@ def create_app(settings, db, *, today: Callable[[], dt.date] | None = None) -> F
     """The API app for `settings` on database `db`."""
     from server import admin, media_api, places_api, routes
     from server.media_remote import RemoteStation
-    from server.wiring import copies_changed_hook
 
-    service = CirculationService(
-        db, Policy.from_settings(settings.circulation), sigla=None,
-        today=today or dt.date.today, on_copies_changed=copies_changed_hook(),
-    )
+    service = CirculationService.from_settings(db, settings.circulation,
+                                               today=today or dt.date.today)
     app = FastAPI(
         title="ИБЦ school server API", version=f"{API_VERSION}.0 ({__version__})",
         description="Terminals of the school information-library centre: search, loans, media, "

@@ -9,32 +9,12 @@ never holds a copy without its record.
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import literal, select, tuple_, union_all
 
+from library.feed import COPY_COLS, RECORD_COLS, BadCursor, parse_after
 from library.storage.models import Copy, Counter, Record
 
-RECORD_COLS = ("id", "key", "source_format", "title", "subtitle", "responsibility", "authors",
-               "publisher", "place", "year", "isbn", "isbns", "subjects", "udc", "bbk", "annotation",
-               "language", "age_rating", "age_min", "item_type", "pages", "popularity", "version",
-               "deleted")
-COPY_COLS = ("id", "record_id", "sigla", "inventory_number", "barcode", "rfid", "shelf_mark",
-             "collection", "status", "status_code", "version")
-AFTER = re.compile(r"^(?:([rc])(\d{1,18}))?$")
-KIND = {"r": 0, "c": 1}
-
-
-class BadCursor(ValueError):
-    """The `after` cursor is malformed."""
-
-
-def parse_after(after: str) -> tuple[int, int] | None:
-    """(kind, id) from "r123"/"c45"; None for an empty cursor."""
-    m = AFTER.match(after or "")
-    if not m:
-        raise BadCursor(after)
-    return (KIND[m.group(1)], int(m.group(2))) if m.group(1) else None
+__all__ = ["BadCursor", "changes"]
 
 
 def _row(obj, cols) -> dict:  # noqa: ANN001

@@ -17,7 +17,7 @@ async def _browse(interfaces: list[str], wait: float) -> list[dict]:
     import asyncio
     from dataclasses import asdict
 
-    from server.discovery import ServerLocator, make_zeroconf
+    from device.discovery import ServerLocator, make_zeroconf
 
     aiozc = make_zeroconf(interfaces)
     locator = ServerLocator(aiozc)

@@ -33,7 +33,7 @@ def data_dir(ctx) -> Path:  # noqa: ANN001
 def run(args, ctx) -> int:  # noqa: ANN001
     """Enrol and store the token."""
     from kiosk.remote import save_terminal
-    from server.client import ApiClient, ApiRefused, ServerUnreachable
+    from kiosk.terminal import ApiClient, ApiRefused, ServerUnreachable
 
     url = args.url or ctx.settings.server.url
     if not url:

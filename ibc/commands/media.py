@@ -131,7 +131,7 @@ def _play(args, ctx) -> int:  # noqa: ANN001
 def _remote(args, ctx) -> int:  # noqa: ANN001
     import os
 
-    from server.client.api import ApiClient, ClientError
+    from kiosk.terminal.api import ApiClient, ClientError
 
     cfg = ctx.settings.server
     url = args.url or cfg.url or f"http://127.0.0.1:{cfg.port}"

@@ -176,6 +176,16 @@ class CirculationService:
         self.on_copies_changed = on_copies_changed
         self._places = PlaceCache(sigla)
 
+    @classmethod
+    def from_settings(cls, db, circulation_settings,  # noqa: ANN001  (Database, CirculationSettings)
+                      *, today: Callable[[], dt.date] = dt.date.today) -> CirculationService:
+        """The service every role runs (the server, a standalone kiosk, the CLI): the settings'
+        policy, every school's copies, the search index kept up to date after each change."""
+        from library.search.indexer import index_copies_changed
+
+        return cls(db, Policy.from_settings(circulation_settings), sigla=None, today=today,
+                   on_copies_changed=index_copies_changed)
+
     # --- lookups -----------------------------------------------------------------------
     def find_reader(self, card: str) -> ReaderView:
         """The reader with this card, or ReaderNotFound."""

@@ -31,13 +31,10 @@ def demo_db(tmp_path_factory):
 @pytest.fixture
 def circulation(demo_db):
     from config.settings import load_settings
-    from ibc.wiring import copies_changed_hook
-    from library.circulation.rules import Policy
     from library.circulation.service import CirculationService
 
-    policy = Policy.from_settings(load_settings(environ={}).circulation)
-    return CirculationService(demo_db, policy, today=dt.date.today,
-                              on_copies_changed=copies_changed_hook())
+    return CirculationService.from_settings(demo_db, load_settings(environ={}).circulation,
+                                            today=dt.date.today)
 
 
 def test_local_catalogue(demo_db):

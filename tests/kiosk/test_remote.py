@@ -9,9 +9,9 @@ from kiosk.fakes import FakePrinter
 from kiosk.presenters.checkin import ReturnPresenter
 from kiosk.presenters.checkout import CheckoutPresenter
 from kiosk.remote import RemoteCirculation, load_terminal, save_terminal
-from server.client import ApiRefused, ServerUnreachable
-from server.client.terminal import TerminalCirculation
-from server.offline import OfflineQueue
+from kiosk.terminal import ApiRefused, ServerUnreachable
+from kiosk.terminal.circulation import TerminalCirculation
+from kiosk.terminal.offline import OfflineQueue
 
 
 class ScriptedClient:

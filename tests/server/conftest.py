@@ -173,7 +173,7 @@ def zc_loop():
     import asyncio
     import threading
 
-    from server.discovery import make_zeroconf
+    from device.discovery import make_zeroconf
 
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="test-zc-loop", daemon=True)

@@ -24,7 +24,7 @@ def test_two_servers_discover_and_pick_by_school_id(tmp_path, zc_loop, serve):
         assert seen["sch-b"]["url"] == servers[1].url and seen["sch-b"]["api"] == "1"
         assert seen["sch-a"]["school_name"] == "Школа sch-a"
 
-        from server.discovery import ServerLocator
+        from device.discovery import ServerLocator
 
         aiozc, run = zc_loop
         locator = ServerLocator(aiozc, school_id="sch-b")

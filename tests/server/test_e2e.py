@@ -14,12 +14,12 @@ from library.storage.models import Loan, TransactionLog
 
 
 def test_terminals_survive_a_server_crash(tmp_path, zc_loop, serve, library_fill):
+    from device.discovery import ServerLocator
+    from kiosk.terminal import ApiClient, ApiRefused
+    from kiosk.terminal.circulation import OfflineRefused, TerminalCirculation
+    from kiosk.terminal.offline import OfflineQueue
+    from kiosk.terminal.replica import Replica
     from server import security
-    from server.client import ApiClient, ApiRefused
-    from server.client.terminal import OfflineRefused, TerminalCirculation
-    from server.discovery import ServerLocator
-    from server.offline import OfflineQueue
-    from server.replica import Replica
 
     url = f"sqlite:///{tmp_path / 'server.sqlite3'}"
     db = open_database(url)

@@ -18,9 +18,9 @@ import pytest
 from device.projector.emulator import ThreadedEmulator
 from device.projector.model import ProjectorModel
 from device.projector.values import MuteState, PowerState
+from kiosk.terminal.api import ApiClient, ApiRefused
 from library.storage.database import open_database
 from media.scan import scan
-from server.client.api import ApiClient, ApiRefused
 from server.security import create_enrol_code
 from tests.server.conftest import ServerProcess, populate
 

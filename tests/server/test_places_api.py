@@ -83,9 +83,9 @@ def test_record_search_and_return_carry_the_place(api, enrol):
 
 
 def test_replica_mirrors_the_places(api, enrol, tmp_path):
+    from kiosk.terminal import ApiClient
+    from kiosk.terminal.replica import Replica
     from library.storage.database import open_database
-    from server.client import ApiClient
-    from server.replica import Replica
 
     client, db = api
     token = enrol("k1")["Authorization"].split()[1]
@@ -120,8 +120,8 @@ def test_replica_mirrors_the_places(api, enrol, tmp_path):
 
 
 def test_replica_keeps_its_places_when_the_server_sends_garbage(tmp_path):
+    from kiosk.terminal.replica import Replica
     from library.storage.database import open_database
-    from server.replica import Replica
 
     class Client:
         def __init__(self, page):  # noqa: ANN001
@@ -201,7 +201,7 @@ def test_hostile_cover_keys_get_404(covers, key):
 
 
 def test_cover_client(covers):
-    from server.client import ApiClient
+    from kiosk.terminal import ApiClient
 
     client, auth, _ = covers
     c = ApiClient("http://testserver", auth["Authorization"].split()[1], transport=client._transport)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from server.client.api import ApiClient, ApiRefused, ServerUnreachable
-from server.offline import OfflineQueue, new_txn_id
+from kiosk.terminal.api import ApiClient, ApiRefused, ServerUnreachable
+from kiosk.terminal.offline import OfflineQueue, new_txn_id
 
 
 class OfflineRefused(Exception):

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
 
+from library.feed import COPY_COLS, RECORD_COLS, parse_after
 from library.storage.models import Copy, Counter, Record
-from server.feed import COPY_COLS, RECORD_COLS, parse_after
 
 SINCE, AFTER = "replica_since", "replica_after"
 log = logging.getLogger("ibc.replica")
@@ -87,11 +87,11 @@ class Replica:
 
     def _sync_places(self, report: SyncReport) -> None:
         """Replace the replica's places when the server's version differs from ours."""
+        from kiosk.terminal.api import ApiRefused
         from library.places.errors import PlacesError
         from library.places.match import RuleSpec
         from library.places.spec import PlaceSpec
         from library.places.store import mirror_places, places_version
-        from server.client.api import ApiRefused
 
         fetch = getattr(self.client, "places", None)
         if fetch is None:  # a client without places (scripted test clients)
