@@ -1,9 +1,75 @@
-"""The core must load without UI or hardware libraries; the CLI must load lazily."""
+"""The house's layering (../shared/ARCHITECTURE.md, «Top-level layout»), read from the code.
 
+Every import statement of every product package (including imports inside functions: a lazy
+import is still a dependency) is checked against the table below; and, at run time, the core and
+the CLI parser must load without UI or hardware libraries.
+"""
+
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("library", "device", "media", "ils", "server", "kiosk", "config", "ibc")
+# package → the project packages it may import (itself included). Nothing imports ibc/; the
+# kiosk and the server are siblings that talk over HTTP only.
+MAY_IMPORT = {
+    "library": {"library"},
+    "config": {"config"},
+    "device": {"device", "library"},
+    "media": {"media", "library", "device"},
+    "ils": {"ils", "library"},
+    "server": {"server", "library", "media", "device", "ils", "config"},
+    "kiosk": {"kiosk", "library", "device", "media", "config"},
+    "ibc": set(PACKAGES),
+}
+UI_HARDWARE_PLAYER_HTTP_DISCOVERY = {
+    "kivy", "cv2", "pyzbar", "zxingcpp", "numpy", "vlc", "Xlib", "pyipp", "zeroconf", "httpx",
+    "requests", "aiohttp", "fastapi", "starlette", "uvicorn", "anyio"}
+NEVER = {
+    "library": UI_HARDWARE_PLAYER_HTTP_DISCOVERY,
+    "config": UI_HARDWARE_PLAYER_HTTP_DISCOVERY,
+    "device": {"kivy", "vlc", "fastapi", "starlette", "uvicorn", "httpx"},
+    "media": {"kivy", "cv2", "fastapi", "starlette", "uvicorn", "httpx", "zeroconf"},
+    "server": {"kivy", "cv2", "pyzbar", "vlc"},
+    "kiosk": {"fastapi", "starlette", "uvicorn"},
+}
+
+
+def imports_of(package: str) -> dict[str, set[str]]:
+    """Top-level module name → the files of ``package`` that import it."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.split(".")[0], set()).add(str(path.relative_to(ROOT)))
+    return found
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_package_imports_follow_the_layering_table(package):
+    """Project arrows only where the table allows them; no UI/hardware/HTTP where they are banned."""
+    found = imports_of(package)
+    wrong = {name: sorted(files) for name, files in found.items()
+             if (name in PACKAGES and name not in MAY_IMPORT[package])
+             or name in NEVER.get(package, set())}
+    assert not wrong, f"{package}/ must not import: {wrong}"
+
+
+def test_the_scanner_sees_lazy_imports():
+    """The rule reads imports inside functions too (most heavy imports here are lazy)."""
+    assert "kivy" in imports_of("kiosk") and "vlc" in imports_of("media")
+    assert "sqlalchemy" in imports_of("library")
 
 HEAVY = ("kivy", "cv2", "vlc", "zeroconf", "fastapi")
 
