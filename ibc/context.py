@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from config.settings import Settings, SettingsError, load_settings
+from library.errors import IbcError
 
 
-class ContextError(Exception):
+class ContextError(IbcError):
     """Start-up cannot go on (bad settings, unreachable database); the message says why."""
+
+    code = "context"
 
 
 class Context:

@@ -16,6 +16,8 @@ import struct
 from pathlib import Path
 from typing import Any, TypedDict
 
+from library.errors import IbcError
+
 DOMAIN = "kiosk"
 LOCALE_DIR = Path(__file__).with_name("locale")
 LANGUAGES = ("ru", "en")
@@ -30,8 +32,10 @@ class _State(TypedDict):
 _state: _State = {"lang": DEFAULT_LANGUAGE, "tr": gettext.NullTranslations()}
 
 
-class CatalogueError(ValueError):
+class CatalogueError(IbcError, ValueError):
     """A .po file cannot be parsed; the message names the file and line."""
+
+    code = "catalogue"
 
 
 def parse_po(text: str, name: str = "<po>") -> dict[bytes, bytes]:

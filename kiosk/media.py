@@ -14,8 +14,10 @@ import asyncio
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from library.errors import IbcError
 
-class MediaUnavailable(Exception):
+
+class MediaUnavailable(IbcError):
     """The action is not possible here (no station, no projector, server refused); the message
     is already Russian for the teacher."""
 

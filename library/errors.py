@@ -5,7 +5,15 @@
     ├── ImportFormatError         a MARC file or record cannot be read (with ordinal and offset)
     ├── NotFound                  a record, copy, reader or loan does not exist
     ├── CirculationError          a loan rule refused an action (subclasses name the rule)
-    └── PlacesError               a place, a rule or a places file is wrong (library.places.errors)
+    ├── PlacesError               a place, a rule or a places file is wrong (library.places.errors)
+    ├── BadCursor, PeriodError    a change-feed cursor, a report period (library.feed, .reports)
+    ├── ProjectorError, PrinterError, ScannerError     the device edges (device/*/errors.py)
+    ├── MediaError                the media library and player (media/errors.py)
+    ├── ApiError, AuthError, EnrolError, StationOff…   the server's refusals (server/)
+    └── ClientError, OfflineRefused, MediaUnavailable… the kiosk and its terminal side (kiosk/)
+
+Only config.settings.SettingsError stays apart (config is a leaf). tests/test_layering.py checks
+that every exception class of the product is in this tree; server/errors.py maps it once.
 
 Third-party exceptions are mapped at the boundary with ``raise ... from``. Messages here are
 English for logs and the CLI; front ends translate by the exception's ``code``.

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from library.errors import IbcError
+
 RECORD_COLS = ("id", "key", "source_format", "title", "subtitle", "responsibility", "authors",
                "publisher", "place", "year", "isbn", "isbns", "subjects", "udc", "bbk", "annotation",
                "language", "age_rating", "age_min", "item_type", "pages", "popularity", "version",
@@ -16,8 +18,10 @@ AFTER = re.compile(r"^(?:([rc])(\d{1,18}))?$")
 KIND = {"r": 0, "c": 1}
 
 
-class BadCursor(ValueError):
+class BadCursor(IbcError, ValueError):
     """The `after` cursor is malformed."""
+
+    code = "bad_cursor"
 
 
 def parse_after(after: str) -> tuple[int, int] | None:

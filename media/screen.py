@@ -27,11 +27,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from media.errors import ScreenUnavailable
+
 log = logging.getLogger(__name__)
-
-
-class ScreenUnavailable(RuntimeError):
-    """There is no display to show a film on, or the chosen output is not there."""
 
 
 @dataclass(frozen=True)

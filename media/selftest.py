@@ -83,7 +83,8 @@ def check_playback(display_setting: str = "auto", audio_output: str = "",
         return PlaybackReport("FAIL", "у VLC нет модулей вывода видео: фильм будет чёрным "
                                       "экраном со звуком",
                               "установите пакет vlc-plugin-video-output (./install.sh)")
-    from media.screen import ScreenUnavailable, display_name, list_outputs
+    from media.errors import ScreenUnavailable
+    from media.screen import display_name, list_outputs
 
     display = display_name()
     try:
@@ -96,8 +97,9 @@ def check_playback(display_setting: str = "auto", audio_output: str = "",
     if shutil.which("ffmpeg") is None:
         return PlaybackReport("FAIL", "нет ffmpeg: миниатюры и проверка видео невозможны",
                               "установите пакет ffmpeg (./install.sh)")
+    from media.errors import PlayerUnavailable
     from media.player import PlayerState, PlayItem
-    from media.vlc_player import PlayerUnavailable, VlcPlayer
+    from media.vlc_player import VlcPlayer
 
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ibc-doctor-") as tmp:

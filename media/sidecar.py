@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from media.errors import SidecarError
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10 (Ubuntu 22.04)
@@ -28,10 +30,6 @@ _ACCESS_ALIASES = {
 _CLASS_RE = re.compile(r"^(\d{1,2})(?:\s*[-–—]\s*(\d{1,2}))?\s*(?:класс[аы]?|кл\.?)$", re.I)
 _RANGE_RE = re.compile(r"^\s*(\d{1,2})\s*(?:[-–—]\s*(\d{1,2}))?\s*$")
 KEYS = ("title", "subject", "class_from", "class_to", "tags", "access", "licence")
-
-
-class SidecarError(ValueError):
-    """A sidecar file could not be read or has a wrong value (reported, never fatal)."""
 
 
 @dataclass

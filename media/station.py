@@ -18,16 +18,13 @@ from sqlalchemy import select
 
 from library.storage.models import MediaItem
 from media.access import can_see, media_dict, record_play, visible_media
+from media.errors import MediaError
 from media.kinds import PLAYABLE
 from media.lessons import LessonStore
 from media.player import PlayerEvent, PlayerState, PlayItem, PlaylistPlayer
 
 log = logging.getLogger(__name__)
 StationCallback = Callable[[dict], None]
-
-
-class MediaError(Exception):
-    """A media request cannot be done; the message is Russian, for the user."""
 
 
 class MediaStation:

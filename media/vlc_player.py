@@ -17,6 +17,7 @@ import logging
 
 import vlc
 
+from media.errors import PlayerUnavailable, ScreenUnavailable
 from media.player import (
     EventCallback,
     EventWorker,
@@ -25,7 +26,7 @@ from media.player import (
     PlaylistPlayer,
     subtitles_for,
 )
-from media.screen import FilmWindow, ScreenUnavailable
+from media.screen import FilmWindow
 from media.vlc_log import VlcLog
 
 log = logging.getLogger(__name__)
@@ -39,10 +40,6 @@ _STATES = {
     vlc.State.Ended: PlayerState.ENDED,
     vlc.State.Error: PlayerState.ERROR,
 }
-
-
-class PlayerUnavailable(RuntimeError):
-    """libvlc could not be started with these options."""
 
 
 AUDIO_KEYWORDS = {"hdmi", "speakers"}

@@ -3,9 +3,13 @@
     ApiError (this module)          → its own status (400, 401, 404, 413, 429)
     AuthError / EnrolError          → 401 / 400
     CirculationError (library)      → 422 when the card or barcode is unknown, else 409
-    MediaError (media.station)      → 409 media_refused with the station's Russian message
+    MediaError (media.errors)       → 409 media_refused with the station's Russian message
+    NotFound (library.errors)       → 404 not_found
+    StorageError (library.errors)   → 503 storage_unavailable (Retry-After), logged
+    any other IbcError              → 400 with its stable code, logged
     RequestValidationError (FastAPI)→ 422 with the offending fields
-    anything else                   → 500, logged, no details leaked
+    anything else                   → 500, logged, no details leaked (a bug: every deliberate
+                                      error derives from library.errors.IbcError)
 
 ``message`` is Russian (library.i18n.translator("ru")), ``message_en`` English.
 """
@@ -20,6 +24,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from library.circulation.errors import CirculationError
+from library.errors import IbcError, NotFound, StorageError
 from library.i18n import translator
 from server.security import AuthError, EnrolError
 
@@ -55,10 +60,13 @@ MESSAGES = {
                     "This server does not drive a media station ([media] station)"),
     "station_unavailable": ("Медиастанция не запустилась: проверьте VLC",
                             "The media station did not start (VLC)"),
+    "storage_unavailable": ("База данных сервера недоступна: попробуйте через минуту",
+                            "The server's database is unavailable: try again in a minute"),
+    "refused": ("Запрос не выполнен", "The request was refused"),
 }
 
 
-class ApiError(Exception):
+class ApiError(IbcError):
     """An API refusal with an HTTP status and a code from MESSAGES."""
 
     def __init__(self, status: int, code: str, detail: str | None = None):
@@ -122,6 +130,23 @@ def install(app: FastAPI) -> None:
         return JSONResponse({"code": "media_refused", "message": str(exc),
                              "message_en": "The media station refused the request"},
                             status_code=409)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_req: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse(body("not_found"), status_code=404)
+
+    @app.exception_handler(StorageError)
+    async def _storage(req: Request, exc: StorageError) -> JSONResponse:
+        log.error("storage unavailable on %s %s: %s", req.method, req.url.path, exc)
+        return JSONResponse(body("storage_unavailable"), status_code=503,
+                            headers={"Retry-After": "60"})
+
+    @app.exception_handler(IbcError)
+    async def _refused(req: Request, exc: IbcError) -> JSONResponse:
+        log.warning("refused on %s %s: %s (%s)", req.method, req.url.path, exc, exc.code)
+        ru, en = MESSAGES.get(exc.code, MESSAGES["refused"])
+        return JSONResponse({"code": exc.code, "message": ru, "message_en": en},
+                            status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:

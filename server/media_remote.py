@@ -16,15 +16,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from library.errors import IbcError
+
 log = logging.getLogger("ibc.server.media")
 REFRESH_S = 1.0
 
 
-class StationOff(Exception):
+class StationOff(IbcError):
     """This server does not drive a media station ([media] station = "off") or is closing."""
 
 
-class StationUnavailable(Exception):
+class StationUnavailable(IbcError):
     """The station could not be started (libvlc missing or refused its options)."""
 
 

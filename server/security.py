@@ -17,6 +17,7 @@ import time
 
 from sqlalchemy import select, update
 
+from library.errors import IbcError
 from library.storage.models import Reader, utcnow
 from server.models import EnrolCode, ReaderSession, Terminal
 
@@ -24,7 +25,7 @@ NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 STAFF = ("teacher", "staff")  # reader categories that see teachers-only media and run the station
 
 
-class AuthError(Exception):
+class AuthError(IbcError):
     """A credential is missing, unknown, revoked or expired (HTTP 401)."""
 
     def __init__(self, code: str, message_en: str):
@@ -32,7 +33,7 @@ class AuthError(Exception):
         self.code = code
 
 
-class EnrolError(Exception):
+class EnrolError(IbcError):
     """An enrolment code is wrong, used or expired, or the name is taken."""
 
     def __init__(self, code: str, message_en: str):

@@ -95,3 +95,37 @@ def test_cli_parser_loads_nothing_heavy(argv):
         "    pass"
     )
     assert _loaded_after(code) == set()
+
+
+def test_every_exception_derives_from_ibc_error():
+    """One error tree: every exception class a product module defines is an IbcError
+    (library.errors), so front ends and the API map it once by its stable code. Settings errors
+    in the config leaf stay apart (config imports nothing of the project)."""
+    probe = r"""
+import importlib, inspect, os, pkgutil, sys, tempfile
+os.environ.setdefault("KIVY_NO_ARGS", "1"); os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp())
+from library.errors import IbcError
+apart = {"config.settings.SettingsError"}
+bad, seen = [], 0
+for package in ("library", "device", "media", "server", "kiosk", "ibc", "config"):
+    root = importlib.import_module(package)
+    for info in pkgutil.walk_packages(root.__path__, package + "."):
+        if info.name.endswith("__main__") or ".kv" in info.name:
+            continue
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if inspect.isclass(obj) and issubclass(obj, BaseException) \
+                    and obj.__module__ == module.__name__:
+                seen += 1
+                full = f"{obj.__module__}.{obj.__qualname__}"
+                if not issubclass(obj, IbcError) and full not in apart:
+                    bad.append(full)
+print(seen, ",".join(sorted(bad)))
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    seen, _, bad = out.stdout.strip().rpartition("\n")[2].partition(" ")
+    assert int(seen) > 40, out.stdout
+    assert not bad, f"exceptions outside the IbcError tree: {bad}"

@@ -11,9 +11,13 @@ pyipp/aiohttp/OS errors are mapped to these at the boundary (ipp.py, discovery.p
 
 from __future__ import annotations
 
+from library.errors import IbcError
 
-class PrinterError(Exception):
+
+class PrinterError(IbcError):
     """Base of all printer errors."""
+
+    code = "printer"
 
 
 class PrinterUnavailable(PrinterError):

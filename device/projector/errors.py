@@ -2,7 +2,7 @@
 
     ProjectorError                      base of everything raised by device.projector
     ├── ProjectorAuthError              password missing or wrong (``PJLINK ERRA``)
-    ├── ProjectorCommandError           the projector answered ``ERRn`` (has .command, .code)
+    ├── ProjectorCommandError           the projector answered ``ERRn`` (has .command, .err)
     │   ├── UndefinedCommand            ERR1: command not supported by this projector/class
     │   ├── OutOfRange                  ERR2: parameter out of range (e.g. no such input)
     │   ├── ProjectorUnavailable        ERR3: busy, or not possible in this power state
@@ -18,9 +18,13 @@ Socket and OS errors are mapped to these at the boundary (client, discovery) wit
 
 from __future__ import annotations
 
+from library.errors import IbcError
 
-class ProjectorError(Exception):
+
+class ProjectorError(IbcError):
     """Base of all projector errors."""
+
+    code = "projector"
 
 
 class ProjectorAuthError(ProjectorError):
@@ -30,35 +34,36 @@ class ProjectorAuthError(ProjectorError):
 class ProjectorCommandError(ProjectorError):
     """The projector answered a command with an ERRn code."""
 
-    code = ""
+    code = "projector_command"
+    err = ""  # the PJLink answer: ERR1..ERR4
 
     def __init__(self, command: str, message: str | None = None) -> None:
         self.command = command
-        super().__init__(message or f"{command}: {self.code} {self.__doc__ or ''}".strip())
+        super().__init__(message or f"{command}: {self.err} {self.__doc__ or ''}".strip())
 
 
 class UndefinedCommand(ProjectorCommandError):
     """undefined command (ERR1)"""
 
-    code = "ERR1"
+    err = "ERR1"
 
 
 class OutOfRange(ProjectorCommandError):
     """parameter out of range (ERR2)"""
 
-    code = "ERR2"
+    err = "ERR2"
 
 
 class ProjectorUnavailable(ProjectorCommandError):
     """unavailable now: busy or wrong power state (ERR3)"""
 
-    code = "ERR3"
+    err = "ERR3"
 
 
 class ProjectorFailure(ProjectorCommandError):
     """projector or display failure (ERR4)"""
 
-    code = "ERR4"
+    err = "ERR4"
 
 
 class ProjectorProtocolError(ProjectorError):
@@ -78,5 +83,5 @@ class InvalidProjectorArgument(ProjectorError, ValueError):
 
 
 ERROR_CODES: dict[str, type[ProjectorCommandError]] = {
-    cls.code: cls for cls in (UndefinedCommand, OutOfRange, ProjectorUnavailable, ProjectorFailure)
+    cls.err: cls for cls in (UndefinedCommand, OutOfRange, ProjectorUnavailable, ProjectorFailure)
 }

@@ -11,9 +11,13 @@ carries a Russian ``message`` suitable for showing to a pupil or a librarian.
 
 from __future__ import annotations
 
+from library.errors import IbcError
 
-class ScannerError(Exception):
+
+class ScannerError(IbcError):
     """Base of all scanner errors; ``str()`` is the Russian user-facing message."""
+
+    code = "scanner"
 
 
 class CameraUnavailable(ScannerError):

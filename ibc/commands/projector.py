@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sys
 
+from library.errors import IbcError
+
 ACTIONS = ("status", "on", "off", "input", "mute", "discover")
 _POWER_RU = {"standby": "в режиме ожидания", "on": "включён", "cooling": "остывает",
              "warming": "прогревается"}
@@ -59,7 +61,7 @@ def run(args, ctx) -> int:  # noqa: ANN001
         return 2
 
 
-class _UsageError(Exception):
+class _UsageError(IbcError):
     """Bad combination of arguments."""
 
 

@@ -15,9 +15,13 @@ from typing import Any
 
 import httpx
 
+from library.errors import IbcError
 
-class ClientError(Exception):
+
+class ClientError(IbcError):
     """Anything that went wrong talking to the server."""
+
+    code = "client"
 
 
 class ServerUnreachable(ClientError):

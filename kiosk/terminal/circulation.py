@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 
 from kiosk.terminal.api import ApiClient, ApiRefused, ServerUnreachable
 from kiosk.terminal.offline import OfflineQueue, new_txn_id
+from library.errors import IbcError
 
 
-class OfflineRefused(Exception):
+class OfflineRefused(IbcError):
+    code = "offline_refused"
+
     """The server is unreachable and the offline policy does not allow this operation."""
 
     message = "Сервер недоступен: обратитесь к библиотекарю"

@@ -29,6 +29,7 @@ from library.circulation.rules import (
     renew_due,
     transition,
 )
+from library.errors import IbcError
 from library.places.match import PlaceCache
 from library.storage.models import Copy, Counter, Event, Loan, Reader, Record, TransactionLog, utcnow
 
@@ -149,7 +150,7 @@ def _place(places: PlaceCache, s: Session, shelf: str | None, collection: str | 
     return view.label if view else None
 
 
-class _ReplayedRefusal(Exception):
+class _ReplayedRefusal(IbcError):
     """Carries a stored refusal out of the transaction without re-recording it."""
 
     def __init__(self, error: E.CirculationError):

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from library.errors import IbcError
+
 MONTHS = ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь",
           "октябрь", "ноябрь", "декабрь"]
 MONTHS_SHORT = ["янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"]
@@ -28,8 +30,10 @@ QUARTER_NAMES = {1: "I", 2: "II", 3: "III", 4: "IV"}
 TERMS = [(1, (9, 1), (10, 31)), (2, (11, 1), (12, 31)), (3, (1, 10), (3, 20)), (4, (4, 1), (5, 31))]
 
 
-class PeriodError(ValueError):
+class PeriodError(IbcError, ValueError):
     """The period text is not one of the accepted spellings."""
+
+    code = "period"
 
 
 def local_zone() -> dt.tzinfo:

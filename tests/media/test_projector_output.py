@@ -15,9 +15,10 @@ from sqlalchemy import select
 
 from config.settings import load_settings
 from library.storage.models import MediaItem
+from media.errors import ScreenUnavailable
 from media.player import PlayerState
 from media.scan import scan
-from media.screen import Output, ScreenUnavailable, choose_output, list_outputs
+from media.screen import Output, choose_output, list_outputs
 from media.station import MediaStation
 from tests.media.conftest import ffmpeg
 from tests.media.test_player import wait_for

@@ -229,3 +229,32 @@ def test_each_reader_session_is_one_visit(api, enrol):
     with db.session() as s:
         visits = s.execute(select(Event.terminal, Event.reader_class).where(Event.kind == "visit")).all()
     assert len(visits) == 2 and {v.terminal for v in visits} == {"k1"}
+
+
+def test_the_error_tree_is_mapped_once_never_a_bare_500(db, settings):
+    """library.errors.IbcError reaching the API: not found → 404, storage → 503 with
+    Retry-After, any other deliberate error → 400 with its stable code; only a bug is a 500."""
+    from fastapi.testclient import TestClient
+
+    from library.errors import IbcError, NotFound, StorageError
+    from media.errors import ScreenUnavailable
+    from server.app import create_app
+
+    app = create_app(settings, db)
+    raised = {"missing": NotFound("no such record"), "storage": StorageError("disk full"),
+              "screen": ScreenUnavailable("нет экрана"), "plain": IbcError("deliberate"),
+              "bug": KeyError("a bug")}
+
+    def boom(kind: str):  # noqa: ANN202
+        raise raised[kind]
+
+    app.add_api_route("/boom/{kind}", boom)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        got = {k: client.get(f"/boom/{k}") for k in raised}
+    assert got["missing"].status_code == 404 and got["missing"].json()["code"] == "not_found"
+    assert got["storage"].status_code == 503 and got["storage"].headers["Retry-After"] == "60"
+    assert got["storage"].json()["code"] == "storage_unavailable"
+    assert got["screen"].status_code == 409 and got["screen"].json()["code"] == "media_refused"
+    assert got["plain"].status_code == 400 and got["plain"].json()["code"] == "error"
+    assert got["bug"].status_code == 500 and got["bug"].json()["code"] == "internal"
+    assert "a bug" not in got["bug"].text
