@@ -304,9 +304,7 @@ class KioskApp(App):
         """Forget everything of the reader and go back to the attract screen."""
         for name in SCREENS:
             self.screen(name).reset(reason)
-        end = getattr(self.circulation, "end_session", None)
-        if end is not None:  # terminal mode: DELETE /session on the server
-            self.guard(end, "session")
+        self.guard(self.circulation.end_session, "session")  # a terminal: DELETE /session
         self.record = None
         self.session_reader = None
         self.timer.stop()

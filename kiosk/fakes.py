@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from kiosk.services import CopyView, FacetValue, Hit, RecordView, SearchPage
 from library.circulation import errors as E
 from library.circulation.receipts import Receipt
-from library.circulation.service import LoanOutcome, LoanView, ReaderView
+from library.circulation.values import LoanOutcome, LoanView, ReaderView
 from library.errors import NotFound
 from library.places import PlaceView
 
@@ -214,7 +214,7 @@ class FakeCatalogue:
 
 
 class FakeCirculation:
-    """`CirculationBackend` with the usual school rules (14 days, 5 books, 2 renewals).
+    """`CirculationPort` with the usual school rules (14 days, 5 books, 2 renewals).
 
     Behaves like `library.circulation.service.CirculationService`: library value types,
     refusals raised as `CirculationError`s, transaction ids replayed once.
@@ -265,6 +265,9 @@ class FakeCirculation:
     def identified_reader(self, reader: ReaderView) -> ReaderView:
         """Nothing more to learn after the PIN here."""
         return reader
+
+    def end_session(self) -> None:
+        """No session to forget."""
 
     def _outcome(self, action: str, txn: str, loan: _Loan | None, barcode: str,
                  shelf: str | None = None, due: dt.date | None = None) -> LoanOutcome:

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from kiosk.services import CopyView, FacetValue, Hit, RecordView, SearchPage
-from library.circulation.service import ReaderView
+from library.circulation.values import ReaderView
 from library.errors import NotFound
 from library.places import PlaceView
 from library.places.match import PlaceCache

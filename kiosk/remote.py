@@ -1,6 +1,6 @@
 """Terminal mode: the kiosk through the school server (`ibc serve`).
 
-* `RemoteCirculation` is the `CirculationBackend` the library flows drive on a terminal: reader
+* `RemoteCirculation` is the `CirculationPort` the library flows drive on a terminal: reader
   sessions, checkout, renew and loans through the API (`kiosk.terminal`), returns and checkouts
   queued in the durable offline queue while the server is unreachable (policy from settings,
   `kiosk.terminal.circulation.TerminalCirculation`).
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from kiosk.services import RecordView, SearchPage
 from library.circulation import errors as E
-from library.circulation.service import LoanOutcome, LoanView, ReaderView
+from library.circulation.values import LoanOutcome, LoanView, ReaderView
 
 if TYPE_CHECKING:  # imported where they are built (terminal_mode), for start-up time
     from kiosk.terminal import ApiClient
@@ -93,7 +93,7 @@ def _refusal(exc) -> E.CirculationError:  # noqa: ANN001 - kiosk.terminal.ApiRef
 
 
 class RemoteCirculation:
-    """`CirculationBackend` over the school server, with the offline queue behind it."""
+    """`CirculationPort` over the school server, with the offline queue behind it."""
 
     def __init__(self, terminal: TerminalCirculation, replica_db: Database | None = None) -> None:
         self.terminal = terminal
@@ -210,13 +210,13 @@ class RemoteCirculation:
         """Lend to the session reader (queued when offline and the policy allows)."""
         if self.terminal.card != card:
             raise E.FinishFirst()
-        return self._outcome("checkout", self._call(lambda: self.terminal.checkout(barcode)),
-                             barcode)
+        return self._outcome("checkout",
+                             self._call(lambda: self.terminal.checkout(barcode, txn_id)), barcode)
 
     def checkin(self, barcode: str, txn_id: str, *, terminal: str | None = None) -> LoanOutcome:
         """Return (queued when offline unless the policy is disabled)."""
-        return self._outcome("checkin", self._call(lambda: self.terminal.checkin(barcode)),
-                             barcode)
+        return self._outcome("checkin",
+                             self._call(lambda: self.terminal.checkin(barcode, txn_id)), barcode)
 
     def loans(self, card: str) -> list[LoanView]:
         """The session reader's loans (online only)."""
@@ -230,11 +230,9 @@ class RemoteCirculation:
     def renew(self, card: str, barcode: str, txn_id: str, *,
               terminal: str | None = None) -> LoanOutcome:
         """Renew one of the session reader's loans (online only)."""
-        from kiosk.terminal.offline import new_txn_id
-
         if self.terminal.card != card or self.terminal.offline:
             raise ServerOffline()
-        txn = new_txn_id(self.terminal.name)
+        txn = self.terminal.txn(txn_id)
         return self._outcome("renew", self._call(lambda: self.client.renew(barcode, txn)), barcode)
 
 

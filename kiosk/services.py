@@ -1,7 +1,7 @@
 """The kiosk's own small ports: what screens and presenters need from the library back ends.
 
-`CatalogueService` finds and shows records; `CirculationBackend` is what the library's
-self-service flows (`library.circulation.flows`) drive; `ReceiptPrinter` prints a receipt;
+`CatalogueService` finds and shows records (circulation is the library's own port,
+`library.circulation.ports.CirculationPort`); `ReceiptPrinter` prints a receipt;
 a visit log counts reader sessions. Values crossing the ports are frozen dataclasses, so a
 presenter never sees SQLAlchemy objects. Refusals carry a stable ``code`` (the domain's error
 codes), never Kivy-side rules: `kiosk.presenters.messages` turns codes into friendly text.
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from library.circulation.receipts import Receipt
-from library.circulation.service import LoanOutcome, LoanView, ReaderView
+from library.circulation.values import ReaderView
 from library.places import PlaceView
 
 
@@ -111,49 +111,6 @@ class CatalogueService(Protocol):
 
     def cover(self, isbns: tuple[str, ...], barcodes: tuple[str, ...] = ()) -> Path | None:
         """A cover image the librarian provided (by ISBN or copy barcode), or None."""
-
-
-@runtime_checkable
-class CirculationBackend(Protocol):
-    """What `library.circulation.flows` drive: `CirculationService` itself (local database),
-    `kiosk.remote.RemoteCirculation` (a terminal through the school server) or the fake.
-
-    Values are the library's own (`ReaderView`, `LoanOutcome`, `LoanView`); refusals are raised
-    as `library.circulation.errors.CirculationError` with a stable ``code``.
-    """
-
-    @property
-    def policy(self) -> object:
-        """The loan policy (has .require_pin); read-only, so any policy object fits."""
-
-    def find_reader(self, card: str) -> ReaderView:
-        """The reader owning a card; raises ReaderNotFound / ReaderBlocked."""
-
-    def is_reader_card(self, code: str) -> bool:
-        """True when a scanned code is a reader card rather than a book."""
-
-    def check_pin(self, card: str, pin: str) -> bool:
-        """Verify a reader's PIN."""
-
-    def pin_required(self, reader: ReaderView) -> bool:
-        """True when this reader must type a PIN."""
-
-    def identified_reader(self, reader: ReaderView) -> ReaderView:
-        """The reader once fully identified (the server tells the name only after the PIN)."""
-
-    def checkout(self, card: str, barcode: str, txn_id: str, *,
-                 terminal: str | None = None) -> LoanOutcome:
-        """Lend one copy."""
-
-    def checkin(self, barcode: str, txn_id: str, *, terminal: str | None = None) -> LoanOutcome:
-        """Take one copy back."""
-
-    def loans(self, card: str) -> list[LoanView]:
-        """The reader's open loans, soonest due first."""
-
-    def renew(self, card: str, barcode: str, txn_id: str, *,
-              terminal: str | None = None) -> LoanOutcome:
-        """Extend one loan."""
 
 
 @runtime_checkable

@@ -99,7 +99,8 @@ def run(args, ctx) -> int:  # noqa: ANN001
     """Build the services the settings ask for and run the app."""
     from kiosk.options import KioskOptions, read_pin
     from kiosk.runner import configure
-    from kiosk.services import CatalogueService, CirculationBackend, NoPrinter, ReceiptPrinter
+    from kiosk.services import CatalogueService, NoPrinter, ReceiptPrinter
+    from library.circulation.ports import CirculationPort
 
     st = ctx.settings
     cache = _data_dir(ctx) / "kiosk"
@@ -129,7 +130,7 @@ def run(args, ctx) -> int:  # noqa: ANN001
                   file=sys.stderr)
             return 2
     catalogue: CatalogueService
-    circulation: CirculationBackend
+    circulation: CirculationPort
     printer: ReceiptPrinter
     if args.fakes:
         from kiosk.fakes import fake_services

@@ -8,14 +8,14 @@ from collections.abc import Callable
 from kiosk.i18n import _
 from kiosk.presenters.checkout import Flash, ItemRow, item_title, refusal_code
 from kiosk.presenters.messages import days, return_refusal
-from kiosk.services import CirculationBackend
 from library.circulation.flows import FlowHooks, ItemResult, SelfReturnFlow
+from library.circulation.ports import CirculationPort
 
 
 class ReturnPresenter(FlowHooks):
     """Scan books one after another; no reader card is needed to return."""
 
-    def __init__(self, circulation: CirculationBackend, *, terminal: str | None = None,
+    def __init__(self, circulation: CirculationPort, *, terminal: str | None = None,
                  today: Callable[[], dt.date] = dt.date.today, returns: str = "cart",
                  return_note: str = ""):
         self.circulation = circulation

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from kiosk.i18n import _, nsay, say
 from kiosk.presenters.messages import due_text, reader_refusal, refusal, restriction
-from kiosk.services import CirculationBackend, ReceiptPrinter
+from kiosk.services import ReceiptPrinter
 from library.circulation import errors as E
 from library.circulation.flows import FlowHooks, ItemResult, SelfCheckoutFlow, Step
+from library.circulation.ports import CirculationPort
 from library.circulation.receipts import Receipt
-from library.circulation.service import ReaderView
+from library.circulation.values import ReaderView
 
 PIN_MAX = 8
 
@@ -100,7 +101,7 @@ class PinEntry:
 class CheckoutPresenter(FlowHooks):
     """States: card (waiting for the reader card), pin, books, done."""
 
-    def __init__(self, circulation: CirculationBackend, printer: ReceiptPrinter, school: str = "",
+    def __init__(self, circulation: CirculationPort, printer: ReceiptPrinter, school: str = "",
                  *, terminal: str | None = None,
                  on_reader: Callable[[ReaderView], None] | None = None):
         self.circulation = circulation

@@ -12,17 +12,17 @@ from collections.abc import Callable
 from kiosk.i18n import _, say
 from kiosk.presenters.checkout import Flash, PinEntry
 from kiosk.presenters.messages import reader_refusal
-from kiosk.services import CirculationBackend
 from library.circulation import errors as E
 from library.circulation.flows import FlowHooks, SelfCheckoutFlow, Step
-from library.circulation.service import ReaderView
+from library.circulation.ports import CirculationPort
+from library.circulation.values import ReaderView
 
 
 class CardGate(FlowHooks):
     """States: card, pin, open. ``allow(reader)`` may refuse a reader (with ``refused_text``);
     ``on_open(reader)`` runs when the gate opens."""
 
-    def __init__(self, circulation: CirculationBackend, *, terminal: str | None = None,
+    def __init__(self, circulation: CirculationPort, *, terminal: str | None = None,
                  allow: Callable[[ReaderView], bool] | None = None,
                  refused_text: Callable[[], str] | None = None,
                  on_open: Callable[[ReaderView], None] | None = None):

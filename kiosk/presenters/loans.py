@@ -11,9 +11,9 @@ from kiosk.i18n import _, say
 from kiosk.presenters.checkout import Flash, refusal_code
 from kiosk.presenters.gate import CardGate
 from kiosk.presenters.messages import days, due_text, renewal_refusal
-from kiosk.services import CirculationBackend
 from library.circulation.flows import MyLoans
-from library.circulation.service import LoanView, ReaderView
+from library.circulation.ports import CirculationPort
+from library.circulation.values import LoanView, ReaderView
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class LoanRow:
 class LoansPresenter:
     """States: card (waiting for the card), pin, list."""
 
-    def __init__(self, circulation: CirculationBackend, today=dt.date.today,  # noqa: ANN001
+    def __init__(self, circulation: CirculationPort, today=dt.date.today,  # noqa: ANN001
                  *, terminal: str | None = None,
                  on_reader: Callable[[ReaderView], None] | None = None):
         self.today = today
@@ -41,12 +41,12 @@ class LoansPresenter:
         self.reset()
 
     @property
-    def circulation(self) -> CirculationBackend:
+    def circulation(self) -> CirculationPort:
         """The back end (the gallery swaps it)."""
         return self.gate.circulation
 
     @circulation.setter
-    def circulation(self, value: CirculationBackend) -> None:
+    def circulation(self, value: CirculationPort) -> None:
         self.gate.circulation = value
         self.gate.reset()
 

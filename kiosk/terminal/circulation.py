@@ -63,11 +63,19 @@ class TerminalCirculation:
                 self.client.session = None
         self.card, self.offline = None, False
 
-    def checkout(self, barcode: str) -> dict:
+    def txn(self, caller_txn: str | None = None) -> str:
+        """The transaction id sent to the server: the caller's (a flow's, so that its retry is
+        replayed, never done twice) named with this terminal, or a fresh one."""
+        if caller_txn is None:
+            return new_txn_id(self.name)
+        return caller_txn if caller_txn.startswith(f"{self.name[:24]}:") \
+            else f"{self.name[:24]}:{caller_txn}"
+
+    def checkout(self, barcode: str, txn_id: str | None = None) -> dict:
         """Lend a copy to the current reader: online, else queued."""
         if self.card is None:
             raise ValueError("identify a reader first")
-        txn = new_txn_id(self.name)
+        txn = self.txn(txn_id)
         if not self.offline:
             try:
                 return self.client.checkout(barcode, txn)
@@ -78,9 +86,9 @@ class TerminalCirculation:
         self.queue.add("checkout", self.card, barcode, txn)
         return {"queued": True, "txn_id": txn, "barcode": barcode}
 
-    def checkin(self, barcode: str) -> dict:
+    def checkin(self, barcode: str, txn_id: str | None = None) -> dict:
         """Take a copy back: online, else queued (unless the policy is disabled)."""
-        txn = new_txn_id(self.name)
+        txn = self.txn(txn_id)
         try:
             return self.client.checkin(barcode, txn)
         except ServerUnreachable:

@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol
 
 from library.circulation import errors as E
+from library.circulation.ports import CirculationPort
 from library.circulation.receipts import Receipt, ReceiptLine
-from library.circulation.service import LoanOutcome, LoanView, ReaderView
+from library.circulation.values import LoanOutcome, LoanView, ReaderView
 
 
 class Step(str, Enum):
@@ -67,24 +67,6 @@ class FlowHooks:
 
     def session_ended(self, reason: str, receipt: Receipt | None) -> None:
         """The session is over ("finished", "idle", "cancelled"); clear the reader's data."""
-
-
-class CirculationPort(Protocol):
-    """What the flows call: `CirculationService` (the local database) or a back end shaped like
-    it (the kiosk's remote and fake ones, `kiosk.services.CirculationBackend`). Refusals are
-    raised as `errors.CirculationError`."""
-
-    def find_reader(self, card: str) -> ReaderView: ...
-    def is_reader_card(self, code: str) -> bool: ...
-    def check_pin(self, card: str, pin: str) -> bool: ...
-    def pin_required(self, reader: ReaderView) -> bool: ...
-    def identified_reader(self, reader: ReaderView) -> ReaderView: ...
-    def checkout(self, card: str, barcode: str, txn_id: str, *,
-                 terminal: str | None = None) -> LoanOutcome: ...
-    def checkin(self, barcode: str, txn_id: str, *, terminal: str | None = None) -> LoanOutcome: ...
-    def loans(self, card: str) -> list[LoanView]: ...
-    def renew(self, card: str, barcode: str, txn_id: str, *,
-              terminal: str | None = None) -> LoanOutcome: ...
 
 
 def new_txn_id() -> str:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,89 +28,10 @@ from library.circulation.rules import (
     renew_due,
     transition,
 )
+from library.circulation.values import ADULTS, LoanOutcome, LoanView, ReaderView
 from library.errors import IbcError
 from library.places.match import PlaceCache
 from library.storage.models import Copy, Counter, Event, Loan, Reader, Record, TransactionLog, utcnow
-
-# Readers a school addresses formally and by name and patronymic (pupils: first name, «ты»).
-ADULTS = frozenset({"teacher", "staff"})
-
-
-@dataclass(frozen=True)
-class ReaderView:
-    """What a kiosk may show about the reader at the terminal: first name and initial only."""
-
-    id: int
-    card: str
-    first_name: str
-    initial: str
-    class_name: str | None
-    category: str
-    patronymic: str = ""  # teachers and staff only: a school greets them by name and patronymic
-    # Why this reader cannot borrow now (a check_reader refusal code: reader_blocked,
-    # has_overdue, has_lost), told at the card rather than at the first book; the librarian's
-    # block reason goes in `restriction_note` (shown to the card's owner only).
-    restriction: str | None = None
-    restriction_note: str | None = None
-
-    @property
-    def greeting_name(self) -> str:
-        """«Аня П.»"""
-        return f"{self.first_name} {self.initial}".strip()
-
-    @property
-    def formal(self) -> bool:
-        """Teachers and staff are addressed formally («Вы»), pupils informally («ты»)."""
-        return self.category in ADULTS
-
-
-@dataclass(frozen=True)
-class LoanOutcome:
-    """A successful checkout, renewal or return."""
-
-    action: str
-    txn_id: str
-    loan_id: int
-    barcode: str
-    title: str
-    authors: str
-    due_date: dt.date | None
-    shelf: str | None = None
-    renewals: int = 0
-    replayed: bool = False
-    # The copy's place in plain words (library.places): «Стеллаж 5 — зарубежная проза, буква К».
-    place: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form."""
-        data = asdict(self)
-        data["due_date"] = self.due_date.isoformat() if self.due_date else None
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LoanOutcome:
-        """Inverse of to_dict (replay); keys it does not know (a newer version's) are dropped."""
-        data = {k: v for k, v in data.items() if k in _OUTCOME_FIELDS}
-        due = data.get("due_date")
-        data["due_date"] = dt.date.fromisoformat(due) if due else None
-        return cls(**data)
-
-
-_OUTCOME_FIELDS = frozenset(LoanOutcome.__dataclass_fields__)
-
-
-@dataclass(frozen=True)
-class LoanView:
-    """One of a reader's open loans."""
-
-    loan_id: int
-    barcode: str
-    title: str
-    authors: str
-    issued: dt.date
-    due_date: dt.date
-    renewals: int
-    overdue: bool
 
 
 def _reader_view(r: Reader, facts: ReaderFacts | None = None, policy=None) -> ReaderView:  # noqa: ANN001
@@ -186,6 +106,9 @@ class CirculationService:
 
         return cls(db, Policy.from_settings(circulation_settings), sigla=None, today=today,
                    on_copies_changed=index_copies_changed)
+
+    def end_session(self) -> None:
+        """Nothing to forget here: the database keeps no reader session (the port's contract)."""
 
     # --- lookups -----------------------------------------------------------------------
     def find_reader(self, card: str) -> ReaderView:

@@ -3,7 +3,7 @@ PostgreSQL), kept through exactly-once replay; from_dict reads older and newer o
 
 import datetime as dt
 
-from library.circulation.service import LoanOutcome
+from library.circulation.values import LoanOutcome
 from library.places import PlaceSpec, RuleSpec
 from library.places.store import add_place, remove_place
 

@@ -11,7 +11,8 @@ from kiosk.local import LocalCatalogue, LocalVisits
 from kiosk.presenters.checkin import ReturnPresenter
 from kiosk.presenters.checkout import CheckoutPresenter
 from kiosk.presenters.loans import LoansPresenter
-from kiosk.services import CatalogueService, CirculationBackend, NoPrinter
+from kiosk.services import CatalogueService, NoPrinter
+from library.circulation.ports import CirculationPort
 from library.errors import NotFound
 from library.storage.models import Copy, Event, Reader, Record
 
@@ -53,7 +54,7 @@ def test_local_catalogue(demo_db):
 
 
 def test_local_circulation_through_the_flows(demo_db, circulation):
-    assert isinstance(circulation, CirculationBackend)
+    assert isinstance(circulation, CirculationPort)
     with demo_db.session() as s:
         # a teenager, and an available 0+ book, so no age rule gets in the way
         card = s.scalar(select(Reader.card_number).where(Reader.class_name.like("9%")))
@@ -90,7 +91,7 @@ def test_the_readme_example_checkout_works_on_the_demo(demo_db, circulation):
     import re
     from pathlib import Path
 
-    from library.search.access import sees_teachers_only
+    from library.access import runs_station
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     card = re.search(r"reader card \(e\.g\. `(\d+)`", readme).group(1)
@@ -105,4 +106,4 @@ def test_the_readme_example_checkout_works_on_the_demo(demo_db, circulation):
     lent = p.scan(copy)
     assert lent.ok, lent.text
     ReturnPresenter(circulation).scan(copy)  # leave the module's demo as it was
-    assert sees_teachers_only(circulation.find_reader(teacher).category)
+    assert runs_station(circulation.find_reader(teacher).category)

@@ -21,7 +21,8 @@ from kiosk.presenters.search import SearchPresenter
 from kiosk.presenters.service import ServicePresenter, pin_matches
 from kiosk.presenters.session import IdleTimer
 from kiosk.scan import KeystrokeAssembler
-from kiosk.services import CatalogueService, CirculationBackend
+from kiosk.services import CatalogueService
+from library.circulation.ports import CirculationPort
 from library.errors import NotFound, StorageError
 
 from .conftest import TODAY
@@ -42,7 +43,7 @@ def test_presenters_do_not_import_kivy():
 def test_fakes_satisfy_the_ports(fakes):
     catalogue, circulation, _ = fakes
     assert isinstance(catalogue, CatalogueService)
-    assert isinstance(circulation, CirculationBackend)
+    assert isinstance(circulation, CirculationPort)
 
 
 def test_keyboard_layouts_have_big_commands():

@@ -1,0 +1,54 @@
+"""The circulation port: what the self-service flows (library.circulation.flows), the kiosk's
+presenters and the server's routes drive. Three implementations pass one contract test suite
+(tests/circulation/test_port_contract.py):
+
+* `library.circulation.service.CirculationService` — the database itself (server, standalone kiosk);
+* `kiosk.remote.RemoteCirculation` — a terminal through the school server's API (+ offline queue);
+* `kiosk.fakes.FakeCirculation` — screenshots, UI tests and ``--fakes``, over the real rules.
+
+Values are library.circulation.values; refusals are raised as
+library.circulation.errors.CirculationError with a stable ``code``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from library.circulation.values import LoanOutcome, LoanView, ReaderView
+
+
+@runtime_checkable
+class CirculationPort(Protocol):
+    """Checkout, return, renew and the reader's loans, exactly once per transaction id."""
+
+    def find_reader(self, card: str) -> ReaderView:
+        """The reader owning a card (a block is told in ``restriction``); ReaderNotFound."""
+
+    def is_reader_card(self, code: str) -> bool:
+        """True when a scanned code is a reader card rather than a book."""
+
+    def check_pin(self, card: str, pin: str) -> bool:
+        """Verify a reader's PIN."""
+
+    def pin_required(self, reader: ReaderView) -> bool:
+        """True when this reader must type a PIN."""
+
+    def identified_reader(self, reader: ReaderView) -> ReaderView:
+        """The reader once fully identified (a server tells the name only after the PIN)."""
+
+    def checkout(self, card: str, barcode: str, txn_id: str, *,
+                 terminal: str | None = None) -> LoanOutcome:
+        """Lend one copy."""
+
+    def checkin(self, barcode: str, txn_id: str, *, terminal: str | None = None) -> LoanOutcome:
+        """Take one copy back."""
+
+    def loans(self, card: str) -> list[LoanView]:
+        """The reader's open loans, soonest due first."""
+
+    def renew(self, card: str, barcode: str, txn_id: str, *,
+              terminal: str | None = None) -> LoanOutcome:
+        """Extend one loan."""
+
+    def end_session(self) -> None:
+        """The reader's session at this terminal is over (a server forgets its session)."""
