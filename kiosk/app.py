@@ -33,7 +33,7 @@ from kiosk.scan import KeystrokeAssembler, ScanBridge
 from kiosk.screens import SCREENS
 from kiosk.sounds import SoundPlayer
 from kiosk.theme import make_theme
-from library.search.access import sees_teachers_only
+from library.access import runs_station
 
 HERE = Path(__file__).parent
 log = logging.getLogger("ibc.kiosk")
@@ -109,7 +109,7 @@ class KioskApp(App):
 
         self.media = MediaPresenter(media)
         self.media_gate = CardGate(
-            circulation, terminal=terminal, allow=lambda r: sees_teachers_only(r.category),
+            circulation, terminal=terminal, allow=lambda r: runs_station(r.category),
             refused_text=lambda: i18n._(
                 "The media library opens with a teacher's card. Show your card on “Check out a "
                 "book” to take books."),
@@ -278,7 +278,7 @@ class KioskApp(App):
     def teacher_session(self) -> bool:
         """A teacher or staff card was accepted in this session."""
         reader = self.session_reader
-        return reader is not None and sees_teachers_only(reader.category)
+        return reader is not None and runs_station(reader.category)
 
     def open_media(self) -> None:
         """The teacher media screen: at once after a teacher's card in this session, else

@@ -394,12 +394,13 @@ class FakeMedia:
         self.calls: list[tuple] = []
 
     def items(self, query: str = "", role: str = "teacher") -> list:
-        """Teachers see everything; a query matches title or subject."""
+        """What `role` may see (library.access); a query matches title or subject."""
         from kiosk.media import MediaView
+        from library.access import Action, may
 
         q = _fold(query.strip())
         return [MediaView(*row) for row in self.ITEMS
-                if (role in ("teacher", "staff") or not row[5])
+                if may(role, "teachers" if row[5] else "everyone", Action.SEE)
                 and (not q or q in _fold(row[1] + " " + row[4]))]
 
     def play(self, media_id: int, *, projector: bool = False, teacher: str | None = None):  # noqa: ANN201

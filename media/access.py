@@ -1,7 +1,8 @@
-"""Who may see and download which media items, and play statistics.
+"""Media lists for a reader category, and play statistics.
 
-Access levels: "everyone"; "teachers" (never shown to pupils); "onsite" (shown to everyone,
-but only played in the ИБЦ: ``downloadable`` is False and the API must not serve the file).
+Who may see, play and download what is library.access's table (docs/MEDIA.md): "everyone";
+"teachers" (teachers and staff only); "onsite" (seen and played in the ИБЦ by everyone, never
+downloaded: ``downloadable`` is False and the API does not serve the file).
 """
 
 from __future__ import annotations
@@ -9,39 +10,27 @@ from __future__ import annotations
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
+from library import access
 from library.storage.models import Event, MediaItem
 
-STAFF_ROLES = frozenset({"teacher", "librarian", "admin"})
 
-
-def allowed_levels(role: str) -> tuple[str, ...]:
-    """Access levels a role may see; unknown roles are treated as pupils."""
-    if role in STAFF_ROLES:
-        return ("everyone", "teachers", "onsite")
-    return ("everyone", "onsite")
-
-
-def visible_query(role: str, *, include_unavailable: bool = False) -> Select:
-    """A SELECT of the media items this role may see."""
-    q = select(MediaItem).where(MediaItem.access.in_(allowed_levels(role)))
+def visible_query(role: str | None, *, include_unavailable: bool = False) -> Select:
+    """A SELECT of the media items a reader of this category may see."""
+    q = select(MediaItem).where(access.permitted(MediaItem.access, role, access.Action.SEE))
     if not include_unavailable:
         q = q.where(MediaItem.status == "ok")
     return q.order_by(MediaItem.subject, MediaItem.title, MediaItem.id)
 
 
-def visible_media(session: Session, role: str, *, include_unavailable: bool = False) -> list[MediaItem]:
-    """Media items this role may see (ok status only unless asked)."""
+def visible_media(session: Session, role: str | None, *,
+                  include_unavailable: bool = False) -> list[MediaItem]:
+    """Media items this category may see (ok status only unless asked)."""
     return list(session.scalars(visible_query(role, include_unavailable=include_unavailable)))
-
-
-def can_see(item: MediaItem, role: str) -> bool:
-    """True when ``role`` may see this item."""
-    return item.access in allowed_levels(role)
 
 
 def downloadable(item: MediaItem) -> bool:
     """False for on-site-only items and anything not playable now: the API must not serve them."""
-    return item.access != "onsite" and item.status == "ok"
+    return access.downloadable(item.access) and item.status == "ok"
 
 
 def media_dict(item: MediaItem) -> dict:

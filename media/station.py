@@ -16,8 +16,9 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
+from library.access import Action, may
 from library.storage.models import MediaItem
-from media.access import can_see, media_dict, record_play, visible_media
+from media.access import media_dict, record_play, visible_media
 from media.errors import MediaError
 from media.kinds import PLAYABLE
 from media.lessons import LessonStore
@@ -86,7 +87,7 @@ class MediaStation:
         """One visible item as a dict (MediaError when absent or hidden from this role)."""
         with self.db.session() as s:
             item = s.get(MediaItem, media_id)
-            if item is None or not can_see(item, role):
+            if item is None or not may(role, item.access, Action.SEE):
                 raise MediaError(f"нет такого материала: {media_id}")
             return media_dict(item)
 
@@ -137,7 +138,7 @@ class MediaStation:
         out = []
         for mid in media_ids:
             item = rows.get(mid)
-            if item is None or not can_see(item, role):
+            if item is None or not may(role, item.access, Action.PLAY):
                 raise MediaError(f"нет такого материала: {mid}")
             if item.status != "ok":
                 raise MediaError(f"«{item.title}» недоступен: {item.error or item.status}")

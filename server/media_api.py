@@ -16,21 +16,21 @@ import anyio
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import FileResponse
 
+from library.access import Action, may, runs_station
 from library.storage.models import MediaItem, Reader
 from server import media_schemas as ms
 from server.app import optional_reader, reader, state
 from server.errors import ApiError
 from server.media_remote import RemoteStation, StationOff, StationUnavailable, teacher_key
 from server.schemas import ErrorOut
-from server.security import STAFF
 
 router = APIRouter(prefix="/media", tags=["media remote"])
 _REFUSALS: dict[int | str, dict[str, Any]] = {403: {"model": ErrorOut}, 409: {"model": ErrorOut}}
 
 
 def teacher_reader(who: Annotated[Reader, Depends(reader)]) -> Reader:
-    """The session reader when a teacher or staff member (else 403)."""
-    if who.category not in STAFF:
+    """The session reader when one who runs the station: a teacher or staff (else 403)."""
+    if not runs_station(who.category):
         raise ApiError(403, "teachers_only")
     return who
 
@@ -76,7 +76,7 @@ async def play(body: ms.PlayIn, request: Request, who: Teacher) -> dict:
             station.play_lesson(key, body.lesson, projector=body.projector)
         else:
             ids = [body.item_id] if body.item_id is not None else list(body.items or [])
-            station.play_items(ids, role="teacher", teacher=key, projector=body.projector,
+            station.play_items(ids, role=who.category, teacher=key, projector=body.projector,
                                resume=body.resume)
 
     return await _control(request, who, _play)
@@ -161,18 +161,19 @@ async def save_lesson(body: ms.LessonIn, request: Request, who: Teacher) -> dict
             responses={403: {"description": "on-site only"}, 404: {"description": "not found"}})
 def media_file(media_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
                who: Annotated[Reader | None, Depends(optional_reader)]) -> FileResponse:
-    """Download a media file; on-site-only items never, teachers-only items only for staff."""
+    """Download a media file when library.access allows: on-site-only items never (403),
+    items hidden from this reader look absent (404)."""
     with state(request).db.session() as s:
         item = s.get(MediaItem, media_id)
         row = None if item is None else (item.path, item.access, item.status, item.title)
     if row is None or row[2] != "ok":
         raise ApiError(404, "not_found")
     path, access, _status, title = row
-    staff = who is not None and who.category in STAFF
-    if access == "onsite":
-        raise ApiError(403, "onsite_only")
-    if not (access == "everyone" or (access == "teachers" and staff)):
+    category = None if who is None else who.category
+    if not may(category, access, Action.SEE):
         raise ApiError(404, "not_found")  # hidden from this reader; unknown levels fail closed
+    if not may(category, access, Action.DOWNLOAD):
+        raise ApiError(403, "onsite_only")
     if not os.path.isfile(path):
         raise ApiError(404, "not_found", "the file is missing on the server")
     ext = os.path.splitext(path)[1]

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import or_, select
 
+from library.access import Action, level_of, permitted
+from library.access import downloadable as level_downloadable
 from library.circulation import errors as E
 from library.reports.events import record_visit
 from library.storage.models import MediaItem, Reader, Record
@@ -17,7 +19,7 @@ from server import schemas
 from server.app import Caller, optional_reader, reader, reader_header, state, terminal
 from server.errors import ApiError
 from server.places_api import copy_place, hit_places, place_map
-from server.security import STAFF, AuthError, end_session, open_session, session_reader
+from server.security import AuthError, end_session, open_session, session_reader
 
 router = APIRouter()
 SessionHeader = Annotated[Reader, Depends(reader)]
@@ -125,7 +127,7 @@ def start_session(body: schemas.SessionIn, request: Request, caller: Terminal) -
     if row is None or not row.active:
         st.limiter.failed(caller.name)
         raise E.ReaderNotFound(card=body.card)
-    needs_pin = bool(row.pin_hash) or st.circulation.policy.require_pin
+    needs_pin = st.circulation.policy.pin_required(bool(row.pin_hash))
     if needs_pin and body.pin is None:
         raise ApiError(409, "pin_required")
     if needs_pin and not st.circulation.check_pin(body.card, body.pin or ""):
@@ -213,18 +215,21 @@ def media_list(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> list:
-    """Media items this reader may see: teachers-only items only for teachers and staff."""
+    """Media items this reader may see (library.access): teachers-only items only for teachers
+    and staff, on-site items for everyone (``downloadable`` false)."""
+    category = None if who is None else who.category
     with state(request).db.session() as s:
-        query = select(MediaItem).where(MediaItem.status == "ok")
-        if who is None or who.category not in STAFF:
-            query = query.where(MediaItem.access == "everyone")  # unknown levels fail closed
+        query = select(MediaItem).where(MediaItem.status == "ok",
+                                        permitted(MediaItem.access, category, Action.SEE))
         if q:
             like = f"%{q.replace('%', '').replace('_', '')}%"
             query = query.where(or_(MediaItem.title.ilike(like), MediaItem.subject.ilike(like)))
         rows = s.scalars(query.order_by(MediaItem.title, MediaItem.id).offset(offset).limit(limit))
         return [{"id": m.id, "title": m.title, "kind": m.kind, "duration_s": m.duration_s,
                  "subject": m.subject, "class_from": m.class_from, "class_to": m.class_to,
-                 "tags": list(m.tags or []), "thumbnail": bool(m.thumbnail)} for m in rows]
+                 "tags": list(m.tags or []), "thumbnail": bool(m.thumbnail),
+                 "access": level_of(m.access).value,
+                 "downloadable": level_downloadable(m.access)} for m in rows]
 
 
 # --- replica ---------------------------------------------------------------------------------

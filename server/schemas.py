@@ -186,6 +186,8 @@ class MediaOut(BaseModel):
     class_to: int | None
     tags: list[str]
     thumbnail: bool
+    access: str  # everyone | teachers | onsite (library.access)
+    downloadable: bool  # false for on-site items: GET /media/{id}/file answers 403
 
 
 class ChangesOut(BaseModel):

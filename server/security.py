@@ -22,7 +22,6 @@ from library.storage.models import Reader, utcnow
 from server.models import EnrolCode, ReaderSession, Terminal
 
 NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
-STAFF = ("teacher", "staff")  # reader categories that see teachers-only media and run the station
 
 
 class AuthError(IbcError):

@@ -23,7 +23,7 @@ def register(sub) -> None:  # noqa: ANN001
     s.add_argument("--json", action="store_true", help="отчёт в JSON")
     s.add_argument("--no-thumbnails", action="store_true", help="не делать миниатюры")
     ls = msub.add_parser("list", help="список материалов")
-    ls.add_argument("--role", choices=("pupil", "teacher"), default="teacher")
+    ls.add_argument("--role", choices=("pupil", "teacher", "staff"), default="teacher")
     ls.add_argument("--json", action="store_true", help="вывод в JSON")
     pl = msub.add_parser("play", help="воспроизвести материал на этой станции")
     pl.add_argument("id", type=int, help="номер материала (из `ibc media list`)")

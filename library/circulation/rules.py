@@ -119,6 +119,11 @@ class Policy:
         """Rules of a reader category; unknown categories get the pupil rules."""
         return self.categories.get(name) or self.categories.get("pupil") or CategoryRules()
 
+    def pin_required(self, has_pin: bool) -> bool:
+        """The PIN rule: a reader types a PIN when the school requires PINs of everyone
+        (``require_pin``) or the reader has set one."""
+        return self.require_pin or has_pin
+
     @classmethod
     def from_settings(cls, circ) -> Policy:  # noqa: ANN001  (config.settings.CirculationSettings)
         """Build from the typed settings section."""

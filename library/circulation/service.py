@@ -125,11 +125,10 @@ class CirculationService:
             return s.scalar(select(Reader.id).where(Reader.card_number == code.strip())) is not None
 
     def pin_required(self, reader: ReaderView) -> bool:
-        """True when this reader must type a PIN: PINs required by policy, or the reader set one."""
-        if self.policy.require_pin:
-            return True
+        """True when this reader must type a PIN (Policy.pin_required)."""
         with self.db.session() as s:
-            return bool(s.scalar(select(Reader.pin_hash).where(Reader.id == reader.id)))
+            has_pin = bool(s.scalar(select(Reader.pin_hash).where(Reader.id == reader.id)))
+        return self.policy.pin_required(has_pin)
 
     def identified_reader(self, reader: ReaderView) -> ReaderView:
         """The reader as known once fully identified (a remote back end learns more after the PIN)."""

@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from library.access import Action, Level, downloadable, may
 from library.search import schema as s
-from library.search.access import LEVEL_NAMES, ONSITE, TEACHERS, sees_teachers_only
+from library.search.access import LEVEL_NAMES, TEACHERS
 from library.search.backends import backend_for
 from library.search.corrector import build_groups, suggestion_text
 from library.search.facets import count_facets
@@ -94,12 +95,12 @@ def search(session: Session, query: str, *, limit: int = 20, offset: int = 0,
            audience: str | None = None) -> SearchResult:
     """Search the catalogue; never raises on odd input (empty, one letter, punctuation).
 
-    `audience` is who is looking: "pupil", "teacher" or "staff" (also "librarian", "admin").
-    Teachers-only media are found by teachers and staff only; None (anonymous) and any other
-    value are treated as a pupil.
+    `audience` is who is looking, a reader category: "pupil", "teacher" or "staff". What each
+    may find is library.access's table: teachers-only media only for teachers and staff; None
+    (anonymous) and any other value get a pupil's share.
     """
     limit, offset = max(0, min(int(limit), 200)), max(0, int(offset))
-    hide = not sees_teachers_only(audience)
+    hide = not may(audience, Level.TEACHERS, Action.SEE)
     be = backend_for(session)
     pq = parse(query or "")
     result = SearchResult(query=query or "")
@@ -193,8 +194,8 @@ assert _AVAILABLE.isalnum()
 def _access_fields(item_type: str | None, row: dict) -> dict:
     if item_type != "media":
         return {}
-    level = row.get("access", TEACHERS)
-    return {"access": LEVEL_NAMES[level], "downloadable": level != ONSITE}
+    access = LEVEL_NAMES[row.get("access", TEACHERS)]
+    return {"access": access, "downloadable": downloadable(access)}
 
 
 def _hits(session: Session, rows: list[dict], groups, phrase_terms: set[str]) -> list[Hit]:  # noqa: ANN001

@@ -113,3 +113,12 @@ def test_error_messages_and_round_trip():
     assert "5" in str(err)
     again = E.error_from_dict(err.to_dict())
     assert type(again) is E.LoanLimitReached and again.params == {"count": "5"}
+
+
+@pytest.mark.parametrize(("require_pin", "has_pin", "asked"), [
+    (False, False, False), (False, True, True), (True, False, True), (True, True, True)])
+def test_pin_rule(require_pin, has_pin, asked):
+    """A PIN is asked when the school requires PINs of everyone or the reader has set one."""
+    from library.circulation.rules import Policy
+
+    assert Policy(categories={}, require_pin=require_pin).pin_required(has_pin) is asked

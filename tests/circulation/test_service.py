@@ -133,3 +133,19 @@ def test_reader_sees_only_own_loans(service):
     service.checkout("CT", "2001", "b")
     assert [v.barcode for v in service.loans("C5A")] == ["1001"]
     assert [v.barcode for v in service.loans("CT")] == ["2001"]
+
+
+def test_pin_required_follows_the_policy_rule(service, lib):
+    """The service asks Policy.pin_required with whether the reader has a PIN."""
+    import dataclasses
+
+    from library.circulation.pins import hash_pin
+    from library.storage import Reader
+
+    with lib.transaction() as s:
+        s.scalar(select(Reader).where(Reader.card_number == "CT")).pin_hash = hash_pin("1234")
+    pupil, teacher = service.find_reader("C5A"), service.find_reader("CT")
+    assert (service.pin_required(pupil), service.pin_required(teacher)) == (False, True)
+    strict = CirculationService(lib, dataclasses.replace(service.policy, require_pin=True))
+    assert strict.pin_required(pupil) and strict.pin_required(teacher)
+    assert not strict.check_pin("C5A", "")  # required but never set: no PIN is right

@@ -38,13 +38,24 @@ def test_access_levels(db, library):
     with db.session() as s:
         pupil = {i.id for i in visible_media(s, "pupil")}
         teacher = {i.id for i in visible_media(s, "teacher")}
+        staff = {i.id for i in visible_media(s, "staff")}  # staff were pupils here once
+        nobody = {i.id for i in visible_media(s, None)}
     assert library["secret.png"] not in pupil and library["secret.png"] in teacher
+    assert staff == teacher == set(library.values()) and nobody == pupil
     assert library["tone.mp3"] in pupil
+    with db.transaction() as s:  # an unknown level is "teachers": teachers still see it
+        s.get(MediaItem, library["video.mp4"]).access = "strange-level"
+    with db.session() as s:
+        assert library["video.mp4"] in {i.id for i in visible_media(s, "teacher")}
+        assert library["video.mp4"] not in {i.id for i in visible_media(s, "pupil")}
     station = MediaStation(db, FakePlayer(), data_dir=db.url.database or "/tmp")
     tone = next(m for m in station.media("pupil") if m["id"] == library["tone.mp3"])
     assert tone["downloadable"] is False and tone["access"] == "onsite"
     with pytest.raises(MediaError):
         station.play(library["secret.png"], role="pupil")
+    assert station.item(library["video.mp4"], role="staff")["downloadable"] is True
+    with pytest.raises(MediaError):
+        station.item(library["video.mp4"], role="pupil")
     station.close()
 
 

@@ -141,13 +141,82 @@ def test_pin_and_rate_limit(api, enrol):
     assert client.post(f"{V}/session", json={"card": "C5A"}, headers=enrol("k2")).status_code == 200
 
 
-def test_media_access_filter(api, enrol):
+def _media_readers_and_files(db, tmp_path):  # noqa: ANN001, ANN202
+    """An on-site item next to the conftest's three, a staff and an odd-category reader, and a
+    real file behind every item; {title: id}."""
+    from sqlalchemy import select
+
+    from library.storage.models import MediaItem, Reader
+
+    with db.transaction() as s:
+        s.add(MediaItem(path="/m/d.mp4", title="Только в ИБЦ", kind="video", access="onsite"))
+        s.add_all([Reader(card_number="CS", first_name="Анна", last_name="Белова", category="staff"),
+                   Reader(card_number="CG", first_name="Гость", last_name="Гостев", category="guest")])
+        s.flush()
+        ids = {}
+        for m in s.scalars(select(MediaItem)):
+            m.path = str(tmp_path / f"{m.id}.mp4")
+            (tmp_path / f"{m.id}.mp4").write_bytes(b"film %d" % m.id)
+            ids[m.title] = m.id
+    return ids
+
+
+def test_media_access_filter(api, enrol, tmp_path):
+    """GET /media lists what library.access lets the session's reader see, with the flags."""
+    client, db = api
+    _media_readers_and_files(db, tmp_path)
+    auth = enrol("k1")
+
+    def listed(h):  # noqa: ANN001, ANN202
+        r = client.get(f"{V}/media", headers=h)
+        assert r.status_code == 200, r.text
+        return {m["title"]: (m["access"], m["downloadable"]) for m in r.json()}
+
+    pupils = {"Фотосинтез": ("everyone", True), "Только в ИБЦ": ("onsite", False)}
+    adults = {**pupils, "Контрольная: ответы": ("teachers", True), "Гимн": ("teachers", True)}
+    assert listed(auth) == pupils  # no session: never more than a pupil
+    assert listed(_session(client, auth, "C5A")) == pupils
+    assert listed(_session(client, auth, "CG")) == pupils  # unknown category: a pupil
+    assert listed(_session(client, auth, "CT")) == adults
+    assert listed(_session(client, auth, "CS")) == adults
+    assert client.get(f"{V}/media").status_code == 401  # no terminal token
+
+
+@pytest.mark.parametrize(("card", "codes"), [
+    # everyone, onsite, teachers, unknown level
+    (None, (200, 403, 404, 404)),
+    ("C5A", (200, 403, 404, 404)),
+    ("CG", (200, 403, 404, 404)),
+    ("CT", (200, 403, 200, 200)),
+    ("CS", (200, 403, 200, 200)),
+])
+def test_media_file_download_follows_the_access_table(api, enrol, tmp_path, card, codes):
+    """GET /media/{id}/file: on-site never (403 onsite_only), hidden items look absent (404)."""
+    client, db = api
+    ids = _media_readers_and_files(db, tmp_path)
+    auth = enrol("k1")
+    h = auth if card is None else _session(client, auth, card)
+    got = []
+    for title in ("Фотосинтез", "Только в ИБЦ", "Контрольная: ответы", "Гимн"):
+        r = client.get(f"{V}/media/{ids[title]}/file", headers=h)
+        got.append(r.status_code)
+        if r.status_code == 200:
+            assert r.content == b"film %d" % ids[title]
+        elif r.status_code == 403:
+            assert r.json()["code"] == "onsite_only"
+    assert tuple(got) == codes
+    assert client.get(f"{V}/media/{ids['Фотосинтез']}/file").status_code == 401
+
+
+def test_only_teachers_and_staff_run_the_station(api, enrol):
     client, _ = api
     auth = enrol("k1")
-    titles = lambda h: sorted(m["title"] for m in client.get(f"{V}/media", headers=h).json())  # noqa: E731
-    assert titles(auth) == ["Фотосинтез"]
-    assert titles(_session(client, auth, "C5A")) == ["Фотосинтез"]
-    assert titles(_session(client, auth, "CT")) == sorted(["Контрольная: ответы", "Гимн", "Фотосинтез"])
+    for card in ("C5A", "CPIN"):
+        h = _session(client, auth, card, pin="4321" if card == "CPIN" else None)
+        r = client.get(f"{V}/media/station", headers=h)
+        assert r.status_code == 403 and r.json()["code"] == "teachers_only"
+    assert client.get(f"{V}/media/station", headers=auth).status_code == 401  # no session
+    assert client.get(f"{V}/media/station", headers=_session(client, auth, "CT")).status_code != 403
 
 
 def test_librarian_endpoints_need_librarian_token(api, enrol):
