@@ -12,18 +12,21 @@ import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from types import SimpleNamespace
 
 from kiosk.services import CopyView, FacetValue, Hit, RecordView, SearchPage
 from library.circulation import errors as E
 from library.circulation.receipts import Receipt
+from library.circulation.rules import (
+    ItemFacts,
+    Policy,
+    ReaderFacts,
+    check_reader,
+    checkout_due,
+    renew_due,
+)
 from library.circulation.values import LoanOutcome, LoanView, ReaderView
 from library.errors import NotFound
 from library.places import PlaceView
-
-LOAN_DAYS = 14
-MAX_LOANS = 5
-MAX_RENEWALS = 2
 
 _BOOKS = [
     # id, title, authors, year, publisher, bbk, shelf, collection, subjects, annotation
@@ -222,10 +225,23 @@ class FakeCirculation:
 
     def __init__(self, library: FakeLibrary | None = None, catalogue: FakeCatalogue | None = None,
                  require_pin: bool = False):
+        from config.settings import CirculationSettings
+
         self.lib = library or FakeLibrary()
         self.catalogue = catalogue or FakeCatalogue(self.lib)
-        self.policy = SimpleNamespace(require_pin=require_pin)
+        # The real rules with the shipped defaults (14 days, 5 books, 2 renewals, Sundays closed).
+        self.policy = replace(Policy.from_settings(CirculationSettings()), require_pin=require_pin)
         self.txns: dict[str, LoanOutcome] = {}
+
+    def _facts(self, reader: ReaderView) -> ReaderFacts:
+        mine = [ln for ln in self.lib.loans.values() if ln.reader_id == reader.id]
+        return ReaderFacts(reader.category, reader.class_name, reader.card in _BLOCKED,
+                           len(mine), sum(ln.due < self.lib.today for ln in mine))
+
+    def _item(self, barcode: str) -> ItemFacts:
+        book = self._book(barcode)
+        status = "on_loan" if self.lib.loan_of(barcode) else _COPIES[barcode][1]
+        return ItemFacts(status, "book", None, book[1])
 
     def _reader(self, card: str) -> ReaderView:
         for reader in _READERS:
@@ -241,12 +257,11 @@ class FakeCirculation:
     def find_reader(self, card: str) -> ReaderView:
         """The reader with this card number; a blocked card says why at once."""
         reader = self._reader(card)
-        if reader.card in _BLOCKED:
-            return replace(reader, restriction="reader_blocked",
+        try:
+            check_reader(self.policy, self._facts(reader))
+        except E.CirculationError as exc:
+            return replace(reader, restriction=exc.code,
                            restriction_note=_BLOCK_NOTES.get(reader.card))
-        if any(ln.reader_id == reader.id and ln.due < self.lib.today
-               for ln in self.lib.loans.values()):
-            return replace(reader, restriction="has_overdue")  # block_on_overdue, the default
         return reader
 
     def is_reader_card(self, code: str) -> bool:
@@ -260,7 +275,7 @@ class FakeCirculation:
 
     def pin_required(self, reader: ReaderView) -> bool:
         """This reader has a PIN of their own (or PINs are required for everyone)."""
-        return self.policy.require_pin or reader.card in _PINS
+        return self.policy.pin_required(reader.card in _PINS)
 
     def identified_reader(self, reader: ReaderView) -> ReaderView:
         """Nothing more to learn after the PIN here."""
@@ -289,20 +304,14 @@ class FakeCirculation:
             raise E.FinishFirst()
         book = self._book(barcode)
         loan = self.lib.loan_of(barcode)
-        if reader.card in _BLOCKED:
-            raise E.ReaderBlocked(title=book[1])
         if loan and loan.reader_id == reader.id:
             raise E.ItemAlreadyYours(title=book[1])
-        if loan:
-            raise E.ItemOnLoan(title=book[1])
-        if _COPIES[barcode][1] == "not_for_loan":
-            raise E.ItemNotForLoan(title=book[1])
-        mine = [ln for ln in self.lib.loans.values() if ln.reader_id == reader.id]
-        if any(ln.due < self.lib.today for ln in mine):
-            raise E.HasOverdue(title=book[1])
-        if len(mine) >= MAX_LOANS:
-            raise E.LoanLimitReached(count=len(mine))
-        due = self.lib.today + dt.timedelta(days=LOAN_DAYS)
+        try:
+            due = checkout_due(self.policy, self._facts(reader), self._item(barcode),
+                               self.lib.today)
+        except E.CirculationError as exc:
+            exc.params.setdefault("title", book[1])  # as the service: the kiosk names the book
+            raise
         loan = self.lib.add_loan(barcode, reader.id, due)
         return self._outcome("checkout", txn_id, loan, barcode, due=due)
 
@@ -327,7 +336,8 @@ class FakeCirculation:
                       key=lambda ln: ln.due)
         return [LoanView(ln.id, ln.barcode, self._book(ln.barcode)[1],
                          ", ".join(self._book(ln.barcode)[2]),
-                         ln.due - dt.timedelta(days=LOAN_DAYS), ln.due, ln.renewals,
+                         ln.due - dt.timedelta(days=self.policy.category(reader.category)
+                                               .rule("book").loan_days), ln.due, ln.renewals,
                          ln.due < self.lib.today) for ln in mine]
 
     def renew(self, card: str, barcode: str, txn_id: str, *,
@@ -339,12 +349,9 @@ class FakeCirculation:
         loan = self.lib.loan_of(barcode)
         if loan is None or loan.reader_id != reader.id:
             raise E.NotYourLoan()
-        if loan.due < self.lib.today:
-            raise E.OverdueCannotRenew()
-        if loan.renewals >= MAX_RENEWALS:
-            raise E.RenewalLimitReached(count=loan.renewals)
+        loan.due = renew_due(self.policy, self._facts(reader), self._item(barcode), loan.due,
+                             loan.renewals, self.lib.today)
         loan.renewals += 1
-        loan.due = self.lib.today + dt.timedelta(days=LOAN_DAYS)
         return self._outcome("renew", txn_id, loan, barcode, due=loan.due)
 
 

@@ -244,8 +244,10 @@ def test_checkout_asks_the_pin_of_a_reader_who_has_one(fakes):
 
 
 def test_checkout_pin_required_by_policy(fakes):
+    from dataclasses import replace
+
     _, circulation, printer = fakes
-    circulation.policy.require_pin = True
+    circulation.policy = replace(circulation.policy, require_pin=True)
     p = CheckoutPresenter(circulation, printer)
     p.scan("100001")
     assert p.state == "pin"  # Маша has no PIN: with PINs required she cannot take books here
@@ -300,7 +302,8 @@ def test_loans_overdue_and_renew(fakes):
     assert overdue.overdue and overdue.due == "Просрочена на 3 дня" and not overdue.can_renew
     assert not fine.overdue and fine.can_renew
     assert p.renew(fine.loan_id).ok
-    assert p.rows[1].outcome == "Продлено. Вернуть до 19 марта"
+    # the real rule: 14 days from the old due date (5 days ahead), not from today
+    assert p.rows[1].outcome == "Продлено. Вернуть до 24 марта"
     refused = p.renew(overdue.loan_id)
     assert not refused.ok and "Просроченную" in refused.text
 
