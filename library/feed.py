@@ -1,6 +1,16 @@
 """The change feed's wire format, shared by the server (server/feed.py builds pages) and the
 terminal's replica (kiosk/terminal/replica.py applies them): the columns a page carries for
-records and copies, and the ``after`` cursor ("r123", "c45") that resumes inside a version."""
+records and copies, the ``after`` cursor ("r123", "c45") that resumes inside a version, and how
+long deletions (tombstones) stay in the feed.
+
+Besides ``records`` and ``copies`` a page carries ``deleted_records`` and ``deleted_copies``
+(ids deleted outright on the server) and ``pruned``: the newest version of the tombstones
+already dropped. A replica whose cursor is before that (`missed_deletions`) may hold rows
+deleted since, so it drops its catalogue and starts again from 0 — unless the cursor is a step
+of a full pass from 0 (it then holds only rows live at the time of reading).
+A tombstone takes the position (version, kind, id) of the row it replaces, so one cursor covers
+both; a tombstone whose id is in use again is left out (the live row supersedes it).
+"""
 
 from __future__ import annotations
 
@@ -16,12 +26,21 @@ COPY_COLS = ("id", "record_id", "sigla", "inventory_number", "barcode", "rfid", 
              "collection", "status", "status_code", "version")
 AFTER = re.compile(r"^(?:([rc])(\d{1,18}))?$")
 KIND = {"r": 0, "c": 1}
+# Tombstones older than this are pruned (server start); a replica whose cursor is older than the
+# newest pruned one gets ``resync``. Long enough for a terminal switched off over the summer.
+TOMBSTONE_DAYS = 180
 
 
 class BadCursor(IbcError, ValueError):
     """The `after` cursor is malformed."""
 
     code = "bad_cursor"
+
+
+def missed_deletions(since: int, after: str, pruned: int) -> bool:
+    """True when the cursor (since, after) has not passed every version up to `pruned`."""
+    pos = parse_after(after)
+    return bool(pruned) and (since, *(pos or (len(KIND), 0))) < (pruned, len(KIND), 0)
 
 
 def parse_after(after: str) -> tuple[int, int] | None:

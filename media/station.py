@@ -43,7 +43,7 @@ class MediaStation:
         self.warmup_timeout_s = warmup_timeout_s
         self.terminal = terminal
         self.on_event = on_event
-        self.lessons = LessonStore(data_dir)
+        self.lessons = LessonStore(db, data_dir)
         self.teacher: str | None = None
         self.projector_state: str = "unused"
         self.last_error: str | None = None  # the player's last failure, in words; cleared on play

@@ -69,6 +69,12 @@ def sync_records(session: Session, items: Iterable[MediaItem]) -> list[int]:
             setattr(rec, key, value)
         existing[item.record_id or -item.id] = rec
         recs.append(rec)
+    if recs:  # a change-feed version, so terminal replicas receive media records too
+        from library.marc.writer import next_version
+
+        version = next_version(session)
+        for rec in recs:
+            rec.version = version
     if fresh:
         session.flush()
         for item, rec in fresh:

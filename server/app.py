@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -145,6 +146,25 @@ def create_app(settings, db, *, today: Callable[[], dt.date] | None = None) -> F
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI):  # noqa: ANN202
-    """Close the media station (if one was started) when the app shuts down."""
+    """Prune old change-feed tombstones at start; close the media station (if one was started)
+    when the app shuts down."""
+    await anyio.to_thread.run_sync(_prune_tombstones, app.state.ibc.db)
     yield
     await anyio.to_thread.run_sync(app.state.media_remote.close)
+
+
+def _prune_tombstones(db) -> None:  # noqa: ANN001
+    """Drop deletions older than library.feed.TOMBSTONE_DAYS from the change feed (server/feed.py)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from library.errors import StorageError
+    from server.feed import prune_tombstones
+
+    try:
+        with db.transaction() as s:
+            gone = prune_tombstones(s)
+    except (SQLAlchemyError, StorageError) as exc:  # the server still starts; next start retries
+        logging.getLogger("ibc.server").warning("tombstones not pruned: %s", exc)
+        return
+    if gone:
+        logging.getLogger("ibc.server").info("pruned %d change-feed tombstones", gone)

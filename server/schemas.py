@@ -191,14 +191,21 @@ class MediaOut(BaseModel):
 
 
 class ChangesOut(BaseModel):
-    """One page of the change feed; pass next_since/next_after back while `more`."""
+    """One page of the change feed; pass next_since/next_after back while `more`.
+
+    ``deleted_records``/``deleted_copies``: ids deleted outright on the server (tombstones);
+    ``pruned``: tombstones up to this version were dropped; a replica behind it starts again.
+    """
 
     version: int
     records: list[dict]
     copies: list[dict]
+    deleted_records: list[int] = []
+    deleted_copies: list[int] = []
     next_since: int
     next_after: str
     more: bool
+    pruned: int = 0
 
 
 class HealthOut(BaseModel):

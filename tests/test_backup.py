@@ -21,7 +21,7 @@ from library.backup import (
     restore_backup,
 )
 from library.storage.migrate import current_revision, head_revision
-from library.storage.models import Copy, Reader, Record
+from library.storage.models import Copy, MediaItem, Reader, Record
 
 
 def _counts(db) -> tuple[int, int, int]:  # noqa: ANN001
@@ -57,6 +57,13 @@ def test_round_trip_demo(demo_db, tmp_path):
     (data_dir / "thumbnails" / "ab" / "x.png").write_bytes(b"png-ish")
     before = _counts(demo_db)
     assert before[0] > 300
+    from media.lessons import LessonStore
+
+    lessons = LessonStore(demo_db)  # teachers' lessons and resume positions are in the database
+    with demo_db.session() as s:
+        films = list(s.scalars(select(MediaItem.id).order_by(MediaItem.id).limit(2)))
+    lessons.save_lesson("reader-1", "Рим, 5А", films)
+    lessons.set_resume_position("reader-1", films[0], 42)
 
     info = create_backup(demo_db, data_dir=data_dir)
     assert info.path.parent == data_dir / "backups"
@@ -65,6 +72,8 @@ def test_round_trip_demo(demo_db, tmp_path):
 
     with demo_db.transaction() as s:
         s.execute(text("DELETE FROM copies WHERE id IN (SELECT id FROM copies ORDER BY id LIMIT 10)"))
+    lessons.delete_lesson("reader-1", "Рим, 5А")
+    lessons.set_resume_position("reader-1", films[0], 0)
     (data_dir / "thumbnails" / "ab" / "x.png").unlink()
     (data_dir / "thumbnails" / "new.png").write_bytes(b"later")
     assert _counts(demo_db) != before
@@ -72,6 +81,8 @@ def test_round_trip_demo(demo_db, tmp_path):
     restored = restore_backup(demo_db, info.path, data_dir=data_dir)
     assert restored.revision == info.revision
     assert _counts(demo_db) == before
+    assert lessons.lessons("reader-1") == {"Рим, 5А": films}
+    assert lessons.resume_position("reader-1", films[0]) == 42
     assert current_revision(demo_db) == head_revision()
     assert (data_dir / "thumbnails" / "ab" / "x.png").read_bytes() == b"png-ish"
     assert not (data_dir / "thumbnails" / "new.png").exists()

@@ -5,7 +5,12 @@ working while the server is unreachable. The places (library.places) come along:
 the server's version differs, so `PlaceMap.load(session)` works on the replica as on the server.
 
 The cursor lives in the replica's own `counters` table ("replica_since", "replica_after"); the
-places version in the counter "places".
+places version in the counter "places". Deletions come as ids (`deleted_records`,
+`deleted_copies`): the rows and their search documents go in the page's transaction. When a
+page says the server already dropped tombstones the cursor has not passed (`pruned`, after
+library.feed.TOMBSTONE_DAYS), the replica empties its catalogue and search index and pulls
+everything again from version 0. A pass from version 0 is marked in the counter "replica_full"
+until it catches up, so its own steps (older than `pruned`) never count as an old cursor.
 """
 
 from __future__ import annotations
@@ -15,12 +20,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
-from library.feed import COPY_COLS, RECORD_COLS, parse_after
-from library.storage.models import Copy, Counter, Record
+from library.feed import COPY_COLS, RECORD_COLS, missed_deletions, parse_after
+from library.storage.models import Copy, Counter, Record, Tombstone
 
-SINCE, AFTER = "replica_since", "replica_after"
+SINCE, AFTER, FULL = "replica_since", "replica_after", "replica_full"
 log = logging.getLogger("ibc.replica")
 _KIND_BITS = 1 << 60
 
@@ -32,6 +37,8 @@ class SyncReport:
     pages: int = 0
     records: int = 0
     copies: int = 0
+    deleted: int = 0  # records and copies removed
+    resynced: bool = False  # started again from version 0 (the cursor missed pruned deletions)
     seconds: float = 0.0
     version: int = 0
     places: int | None = None  # places received (None: unchanged, or the server has no /places)
@@ -58,23 +65,36 @@ class Replica:
 
     def cursor(self) -> tuple[int, str]:
         """(since, after) of the last applied change."""
+        return self._cursor()[:2]
+
+    def _cursor(self) -> tuple[int, str, bool]:
+        """(since, after, in a full pass from version 0)."""
         with self.db.session() as s:
             vals = dict(s.execute(select(Counter.name, Counter.value)
-                                  .where(Counter.name.in_((SINCE, AFTER)))).all())
-        return int(vals.get(SINCE, 0)), _decode_after(int(vals.get(AFTER, 0)))
+                                  .where(Counter.name.in_((SINCE, AFTER, FULL)))).all())
+        since, after = int(vals.get(SINCE, 0)), _decode_after(int(vals.get(AFTER, 0)))
+        return since, after, bool(vals.get(FULL)) or (since, after) == (0, "")
 
     def sync(self, progress: Callable[[SyncReport], None] | None = None) -> SyncReport:
         """Pull every change since the cursor; raises ServerUnreachable/ApiRefused from the
         client. ``progress(report)`` is called after each page (a first sync takes seconds)."""
         report = SyncReport()
         t0 = time.perf_counter()
-        since, after = self.cursor()
+        since, after, full = self._cursor()
         while True:
             page = self.client.changes(since, after, self.page)
-            self._apply(page)
+            if not full and missed_deletions(since, after, int(page.get("pruned") or 0)):
+                log.warning("replica: cursor %s/%s is older than the server's tombstones: "
+                            "full resync", since, after)
+                self._wipe()
+                report.resynced = full = True
+                since, after = 0, ""
+                continue
+            self._apply(page, full)
             report.pages += 1
             report.records += len(page["records"])
             report.copies += len(page["copies"])
+            report.deleted += len(page.get("deleted_records", ())) + len(page.get("deleted_copies", ()))
             report.version = page["version"]
             since, after = page["next_since"], page["next_after"]
             if not page["more"]:
@@ -122,19 +142,55 @@ class Replica:
             log.warning("replica: places from the server not applied: %s", exc)
             report.places = None
 
-    def _apply(self, page: dict) -> None:
+    def _wipe(self) -> None:
+        """Empty the catalogue, its search index and the cursor (before a full resync)."""
+        from library.search import reindex_all
+
+        with self.db.transaction() as s:
+            s.execute(delete(Copy))
+            s.execute(delete(Record))
+            s.execute(delete(Tombstone))
+            reindex_all(s)  # of no records: an empty index
+            _set(s, SINCE, 0)
+            _set(s, AFTER, 0)
+            _set(s, FULL, 1)
+
+    def _apply(self, page: dict, full: bool) -> None:
         from library.search import index_records
 
         recs = [{c: r[c] for c in RECORD_COLS} for r in page["records"]]
         copies = [{c: r[c] for c in COPY_COLS} for r in page["copies"]]
+        gone_recs = [int(i) for i in page.get("deleted_records", ())]
+        gone_copies = [int(i) for i in page.get("deleted_copies", ())]
         with self.db.transaction() as s:
+            # deletions first: a new copy may take the barcode of one deleted in the same page
+            touched = _delete(s, gone_recs, gone_copies)
             _upsert(s, Record, recs)
             _upsert(s, Copy, copies)
-            ids = sorted({r["id"] for r in recs})
+            ids = sorted({r["id"] for r in recs} | touched)
             if ids:
-                index_records(s, ids)
+                index_records(s, ids)  # deleted records leave the index, parents get new counts
             _set(s, SINCE, page["next_since"])
             _set(s, AFTER, _encode_after(page["next_after"]))
+            _set(s, FULL, int(full and bool(page["more"])))  # a full pass ends when caught up
+
+
+def _delete(s, record_ids: list[int], copy_ids: list[int]) -> set[int]:  # noqa: ANN001
+    """Delete these records (with their copies) and copies; returns the records to re-index."""
+    if not (record_ids or copy_ids):
+        return set()
+    touched = set(record_ids)
+    for n in range(0, len(copy_ids), 900):
+        part = copy_ids[n:n + 900]
+        touched.update(s.scalars(select(Copy.record_id).where(Copy.id.in_(part))))
+        s.execute(delete(Copy).where(Copy.id.in_(part)))
+    for n in range(0, len(record_ids), 900):
+        part = record_ids[n:n + 900]
+        s.execute(delete(Copy).where(Copy.record_id.in_(part)))
+        s.execute(delete(Record).where(Record.id.in_(part)))
+    # the replica's own delete triggers wrote tombstones: a replica serves no feed
+    s.execute(delete(Tombstone))
+    return touched
 
 
 def _upsert(s, model, rows: list[dict]) -> None:  # noqa: ANN001

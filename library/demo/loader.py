@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from library.isbn import normalise, to_isbn13
@@ -103,10 +103,12 @@ def load_demo(db, *, sigla: str = "ИБЦ", on_batch: OnBatch | None = None,  # 
             from library.marc.writer import next_version
 
             version = next_version(s)
-            for obj in s.identity_map.values():
-                if isinstance(obj, (Record, Copy)) and not obj.version:
-                    obj.version = version
-            s.flush()
+            # in SQL, not through the identity map: it holds flushed objects only weakly
+            demo = select(Record.id).where(Record.key.like("demo:%"), Record.version == 0)
+            s.execute(update(Copy).where(Copy.record_id.in_(demo), Copy.version == 0)
+                      .values(version=version))
+            s.execute(update(Record).where(Record.key.like("demo:%"), Record.version == 0)
+                      .values(version=version))
         new_ids = list(
             s.scalars(select(Record.id).where(Record.key.like("demo:%"), Record.key.not_in(have)))
         )

@@ -324,3 +324,49 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Tombstone(Base):
+    """A record (kind "r") or copy ("c") deleted outright, so the change feed can tell replicas.
+
+    Written only by the database triggers of migration 0008 (every delete path is covered: ORM,
+    Core, ON DELETE CASCADE, SQL typed by hand), in the deleting transaction, with a version of
+    its own from the counter "catalogue". Pruned after ``library.feed.TOMBSTONE_DAYS``.
+    """
+
+    __tablename__ = "tombstones"
+
+    kind: Mapped[str] = mapped_column(String(1), primary_key=True)
+    row_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, index=True)
+    deleted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                    index=True)
+
+
+class Lesson(Base):
+    """A teacher's lesson («урок»): a named, ordered list of media ids (media/lessons.py)."""
+
+    __tablename__ = "lessons"
+    __table_args__ = (UniqueConstraint("teacher", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    teacher: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    media_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class ResumePosition(Base):
+    """Where a teacher stopped a media item, in seconds (media/lessons.py)."""
+
+    __tablename__ = "resume_positions"
+
+    teacher: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_id: Mapped[int] = mapped_column(
+        ForeignKey("media_items.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
