@@ -79,6 +79,9 @@ class KioskApp(App):
         self.visits = visits or NoVisits()
         self.terminal_name = terminal
         self.connection = connection  # kiosk.remote.ConnectionMonitor in terminal mode
+        from kiosk.bridge import Bridge
+
+        self.bridge = Bridge()  # the one hand-over for slow work (projector, printer, checks)
         self.media_port = media
         self.has_media = media is not None
         self._media_polled = 0.0
@@ -189,7 +192,8 @@ class KioskApp(App):
         self.screen("attract").refresh()
 
     def on_stop(self) -> None:
-        """Stop the scanner and connection threads."""
+        """Stop the scanner and connection threads and the bridge."""
+        self.bridge.close()
         if self.scanner_source is not None:
             self.scanner_source.stop()
         if self.connection is not None:

@@ -167,13 +167,25 @@ class CheckoutPresenter(FlowHooks):
         self.flow.finish()
 
     def print_receipt(self) -> bool:
-        """«Печатать чек» on the done page."""
-        if self.receipt is None:
+        """«Печатать чек» on the done page, waiting for the printer (tests)."""
+        job = self.receipt_job()
+        if job is None:
             return False
         try:
-            self.receipt_printed = bool(self.printer.print_receipt(self.receipt))
-        except OSError:
-            self.receipt_printed = False
+            return self.receipt_done(job(), None)
+        except OSError as exc:
+            return self.receipt_done(False, exc)
+
+    def receipt_job(self) -> Callable[[], bool] | None:
+        """The blocking print call (the screen runs it on the kiosk bridge); None: no receipt."""
+        receipt, printer = self.receipt, self.printer
+        if receipt is None:
+            return None
+        return lambda: bool(printer.print_receipt(receipt))
+
+    def receipt_done(self, printed: bool | None, error: BaseException | None) -> bool:
+        """The printer's answer (on the UI thread)."""
+        self.receipt_printed = bool(printed) and error is None
         return self.receipt_printed
 
     # --- flow hooks -----------------------------------------------------------------------------

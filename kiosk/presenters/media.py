@@ -139,16 +139,34 @@ class MediaPresenter:
         return self._run(lambda port: port.volume((self.now.volume or 50) + delta))
 
     def projector(self, action: str) -> bool:
-        """Projector on, off, or the station's input."""
-        if self.port is None:
-            self._say(_("There is no media station here."), False)
+        """Projector on, off, or the station's input, waiting for the answer (tests, CLI)."""
+        job = self.projector_job(action)
+        if job is None:
             return False
         try:
-            answer = self.port.projector(action)
+            answer = job()
         except MediaUnavailable as exc:
-            self._say(str(exc), False)
+            return self.projector_done(None, exc)
+        return self.projector_done(answer, None)
+
+    def projector_job(self, action: str) -> Callable[[], str] | None:
+        """The blocking PJLink call for ``action`` (the screen runs it on the kiosk bridge: a
+        projector may take seconds, or never answer); None when there is no station."""
+        port = self.port
+        if port is None:
+            self._say(_("There is no media station here."), False)
+            return None
+        self._say(_("Projector: asking…"), True)
+        return lambda: port.projector(action)
+
+    def projector_done(self, answer: str | None, error: BaseException | None) -> bool:
+        """What the projector said, or why it did not (on the UI thread)."""
+        if error is not None:
+            text = str(error) if isinstance(error, MediaUnavailable) else \
+                _("The projector does not answer.")
+            self._say(text, False)
             return False
-        self.now = self.port.status()
+        self.refresh_status()
         self._say(_("Projector: {state}").format(state=answer), True)
         return True
 

@@ -46,11 +46,19 @@ class CheckoutScreen(KioskScreen):
         self.kiosk.screen_changed()  # the thank-you page ends the session by itself
 
     def print_receipt(self) -> None:
-        """«Печатать чек»."""
-        printed = self.kiosk.guard(self.presenter.print_receipt, "receipt")
-        self.kiosk.play("success" if printed else "error")
-        self.refresh()
-        self.kiosk.user_activity()  # a fresh thank-you countdown after printing
+        """«Печатать чек»: the IPP job runs on the kiosk bridge; the page says how it went."""
+        p = self.presenter
+        job = p.receipt_job()
+        if job is None:
+            return
+
+        def done(printed, error) -> None:  # noqa: ANN001 - (bool | None, exception | None)
+            ok = p.receipt_done(printed, error)
+            self.kiosk.play("success" if ok else "error")
+            self.refresh()
+            self.kiosk.user_activity()  # a fresh thank-you countdown after printing
+
+        self.kiosk.bridge.submit(job, done)
 
     def action(self) -> None:
         """The big green button: «Done» while scanning, «Finish» on the thank-you page."""

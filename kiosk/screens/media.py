@@ -101,9 +101,20 @@ class MediaScreen(KioskScreen):
         self.refresh()
 
     def projector(self, action: str) -> None:
-        """Projector power and input (PJLink can take seconds: runs on a tap, not polled)."""
-        self.kiosk.guard(lambda: self.presenter.projector(action), "projector")
+        """Projector power and input: PJLink can take seconds (or never answer), so the call runs
+        on the kiosk bridge and the answer comes back to the screen when it is there."""
+        p = self.presenter
+        job = p.projector_job(action)
         self.refresh()
+        if job is None:
+            return
+
+        def done(answer, error) -> None:  # noqa: ANN001 - (str | None, exception | None)
+            p.projector_done(answer, error)
+            self.kiosk.play("success" if error is None else "error")
+            self.refresh()
+
+        self.kiosk.bridge.submit(job, done)
 
     def reset(self, reason: str = "cancelled") -> None:
         """The teacher's session ended (playback goes on)."""

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import threading
 
-from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
@@ -44,16 +42,14 @@ class ServiceScreen(KioskScreen):
         p = self.presenter
         self.kiosk.guard(lambda: p.show(section), "service")
         if section == "devices" and p.start_checks():
-            def work() -> None:
-                try:
-                    results = p.run_checks()
-                except Exception as exc:  # noqa: BLE001 - reported in the panel
-                    log.warning("device checks failed", exc_info=True)
+            def done(results, error) -> None:  # noqa: ANN001 - (list | None, exception | None)
+                if error is not None:  # reported in the panel
+                    log.warning("device checks failed: %r", error)
                     results = [(_("Devices"), "FAIL", _("the check itself failed: {err}").format(
-                        err=type(exc).__name__))]
-                Clock.schedule_once(lambda _dt: self._checks_done(results))
+                        err=type(error).__name__))]
+                self._checks_done(results)
 
-            threading.Thread(target=work, name="kiosk-doctor", daemon=True).start()
+            self.kiosk.bridge.submit(p.run_checks, done)
         self.refresh()
 
     def toggle_details(self) -> None:

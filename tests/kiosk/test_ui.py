@@ -116,3 +116,14 @@ def test_teacher_media_from_the_home_screen(tmp_path):
     assert out["teachers_only_listed"]
     assert out["strip"] == ["Фотосинтез: как растение ест свет", 1]
     assert out["after_stop"] == ""
+
+
+@pytest.mark.slow
+def test_a_projector_that_never_answers_does_not_freeze_the_kiosk(tmp_path):
+    """PJLink runs on the kiosk bridge: while the projector is silent the kiosk keeps drawing
+    frames and answering taps; its answer, when it comes, reaches the screen."""
+    out = run_scenario("stuck_projector", tmp_path)
+    assert out["asking"] == "Проектор: спрашиваю…"
+    assert out["frames"] >= 10, out  # ≥ 10 frames in 1.5 s while the projector is silent
+    assert out["keyboard"] is True
+    assert out["answer"] == "Проектор: on"

@@ -234,6 +234,44 @@ def media_steps(app, out):  # noqa: ANN001, ANN201
     return [(0.2, open_tile), (0.3, teacher), (0.3, opened), (0.3, home), (0.5, strip)]
 
 
+def stuck_projector_steps(app, out):  # noqa: ANN001, ANN201
+    """A projector that never answers PJLink: the kiosk keeps drawing and stays usable."""
+    import threading
+
+    from kivy.clock import Clock
+
+    from kiosk.gallery import type_scan
+
+    release = threading.Event()
+    frames: list[float] = []
+
+    def never_answers(action: str, value: str = "") -> str:
+        release.wait(30)  # far longer than the test looks
+        return "on"
+
+    def open_media():
+        app.media_port.projector = never_answers
+        app.open_media()
+        type_scan(app, "100005")  # a teacher
+
+    def press():
+        tap(app.screen("media").ids.proj_on)
+        out["asking"] = app.screen("media").ids.message.text
+        Clock.schedule_interval(lambda dt: frames.append(dt), 0)
+
+    def still_drawing():
+        out["frames"] = len(frames)
+        out["search_typed"] = None
+        tap(app.screen("media").ids.search_btn)  # the screen still answers a tap
+        out["keyboard"] = app.media.keyboard_visible
+        release.set()
+
+    def answered():
+        out["answer"] = app.screen("media").ids.message.text
+
+    return [(0.3, open_media), (0.3, press), (1.5, still_drawing), (0.8, answered)]
+
+
 def key_label(app, value: str) -> str:  # noqa: ANN001
     """The label of an on-screen key."""
     return key(app, value).text
@@ -356,7 +394,7 @@ def terminal_steps(app, out):  # noqa: ANN001, ANN201
 
 SCENARIOS = {"search": search_steps, "typing": typing_steps, "checkout": checkout_steps,
              "edges": edges_steps, "reset": reset_steps, "media": media_steps, "idle": idle_steps,
-             "terminal": terminal_steps}
+             "terminal": terminal_steps, "stuck_projector": stuck_projector_steps}
 
 
 def build_terminal_app(home: Path):  # noqa: ANN201
