@@ -125,7 +125,10 @@ class RemoteCirculation:
         return self._reader
 
     def find_reader(self, card: str) -> ReaderView:
-        """Open the reader session (without a PIN first); the server says when a PIN is due."""
+        """Open the reader session (without a PIN first); the server says when a PIN is due.
+        A copy of the replica is a book, told without asking the server."""
+        if self._copy(card) is not None:
+            raise E.BookNotCard()
         self.end_session()
         try:
             return self._open(card)

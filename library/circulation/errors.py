@@ -47,6 +47,12 @@ class ReaderNotFound(CirculationError):
     code, template = "reader_not_found", N_("Reader card {card} is not registered")
 
 
+class BookNotCard(CirculationError):
+    """A copy's barcode shown where a reader card was expected (a book before the card)."""
+
+    code, template = "book_not_card", N_("This is a book: show your library card first")
+
+
 class ReaderBlocked(CirculationError):
     code, template = "reader_blocked", N_("Your card is blocked: please see the librarian")
 

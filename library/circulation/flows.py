@@ -117,19 +117,11 @@ class SelfCheckoutFlow(_Session):
             return
         self.touch()
         if self.step in (Step.WAIT_CARD, Step.WAIT_PIN):
-            if self.service.is_reader_card(code):
-                self._identify(code)
-            else:
-                if code not in self._pending:
-                    self._pending.append(code)
-                self.hooks.need_card()
+            self._identify(code)  # one call: a code that is no reader's card is a book, kept
             return
         if self.reader and code == self.reader.card:
             return  # the same card shown again: nothing to do
-        if self.service.is_reader_card(code):
-            self.hooks.reader_refused(E.FinishFirst())  # another card mid-session
-            return
-        self._checkout(code)
+        self._checkout(code)  # one call: another reader's card comes back as FinishFirst
 
     def enter_pin(self, pin: str) -> None:
         """The PIN typed on the on-screen keypad."""
@@ -143,10 +135,16 @@ class SelfCheckoutFlow(_Session):
 
     def _identify(self, card: str) -> None:
         try:
-            reader = self.reader = self.service.find_reader(card)
+            reader = self.service.find_reader(card)
+        except E.BookNotCard:  # a book before the card: lent once the card is here
+            if card not in self._pending:
+                self._pending.append(card)
+            self.hooks.need_card()
+            return
         except E.CirculationError as exc:
             self.hooks.reader_refused(exc)
             return
+        self.reader = reader
         if self.pin_needed(reader):
             self.step = Step.WAIT_PIN
             self.hooks.need_pin(reader)
@@ -174,6 +172,9 @@ class SelfCheckoutFlow(_Session):
         try:
             outcome = self.service.checkout(self.reader.card, code, new_txn_id(), terminal=self.terminal)
             result = ItemResult(code, outcome=outcome)
+        except E.FinishFirst as exc:  # another reader's card mid-session: not a book
+            self.hooks.reader_refused(exc)
+            return
         except E.CirculationError as exc:
             result = ItemResult(code, error=exc)
         self.results.append(result)

@@ -22,7 +22,8 @@ class CirculationPort(Protocol):
     """Checkout, return, renew and the reader's loans, exactly once per transaction id."""
 
     def find_reader(self, card: str) -> ReaderView:
-        """The reader owning a card (a block is told in ``restriction``); ReaderNotFound."""
+        """The reader owning a card (a block is told in ``restriction``); BookNotCard for a
+        copy's barcode (one call tells cards from books), else ReaderNotFound."""
 
     def is_reader_card(self, code: str) -> bool:
         """True when a scanned code is a reader card rather than a book."""

@@ -45,7 +45,7 @@ def _reader_view(r: Reader, facts: ReaderFacts | None = None, policy=None) -> Re
             restriction = exc.code
             note = (r.block_reason or None) if exc.code == "reader_blocked" else None
     return ReaderView(r.id, r.card_number, r.first_name, initial, r.class_name, r.category,
-                      patronymic, restriction, note)
+                      patronymic, restriction, note, pin_set=bool(r.pin_hash))
 
 
 def _authors(rec: Record) -> str:
@@ -116,6 +116,8 @@ class CirculationService:
         with self.db.session() as s:
             r = s.scalar(select(Reader).where(Reader.card_number == card.strip()))
             if r is None or not r.active:
+                if r is None and s.scalar(select(Copy.id).where(Copy.barcode == card.strip())):
+                    raise E.BookNotCard()
                 raise E.ReaderNotFound(card=card)
             return _reader_view(r, self._reader_facts(s, r), self.policy)
 
@@ -125,10 +127,9 @@ class CirculationService:
             return s.scalar(select(Reader.id).where(Reader.card_number == code.strip())) is not None
 
     def pin_required(self, reader: ReaderView) -> bool:
-        """True when this reader must type a PIN (Policy.pin_required)."""
-        with self.db.session() as s:
-            has_pin = bool(s.scalar(select(Reader.pin_hash).where(Reader.id == reader.id)))
-        return self.policy.pin_required(has_pin)
+        """True when this reader must type a PIN (Policy.pin_required; ``find_reader`` already
+        read whether the reader set one: no second lookup)."""
+        return self.policy.pin_required(reader.pin_set)
 
     def identified_reader(self, reader: ReaderView) -> ReaderView:
         """The reader as known once fully identified (a remote back end learns more after the PIN)."""

@@ -28,6 +28,8 @@ class ReaderView:
     # block reason goes in `restriction_note` (shown to the card's owner only).
     restriction: str | None = None
     restriction_note: str | None = None
+    # The reader set a PIN of their own (Policy.pin_required reads it: no second lookup).
+    pin_set: bool = False
 
     @property
     def greeting_name(self) -> str:

@@ -160,3 +160,34 @@ def test_identify_only_flow_never_lends(service, clock):
     flow.scan("1001")
     assert hooks.log == [("hello", "Аня П."), ("need_card",)]
     assert service.loans("C5A") == []
+
+
+def test_a_quiet_checkout_one_database_session_per_scan(service, lib, clock):
+    """One card scan, one book, a book before the card, another reader's card: each one
+    database session (the port tells cards from books in the same call)."""
+    opened = []
+    session, transaction = lib.session, lib.transaction
+
+    def counting(real):
+        def open_(*args, **kwargs):
+            opened.append(real.__name__)
+            return real(*args, **kwargs)
+        return open_
+
+    lib.session, lib.transaction = counting(session), counting(transaction)
+    try:
+        hooks = Script()
+        flow = SelfCheckoutFlow(service, hooks, clock=clock)
+        steps = []
+        for code in ("2001", "C5A", "2002", "CT"):  # a book first, the card, a book, a card
+            before = len(opened)
+            flow.scan(code)
+            steps.append(len(opened) - before)
+    finally:
+        lib.session, lib.transaction = session, transaction
+    # the card also lends the book shown before it: 1 (card) + 1 (that book); a refusal (the
+    # other card) is recorded for exactly-once in a second short transaction after the rollback
+    assert steps == [1, 2, 1, 2], (steps, opened)
+    assert ("hello", "Аня П.") in hooks.log and ("refused", "finish_first") in hooks.log
+    assert [e for e in hooks.log if e[0] == "item"] == [("item", "2001", True, None),
+                                                        ("item", "2002", True, None)]
