@@ -96,6 +96,9 @@ def test_unknown_card_and_book(world):
         w.port.find_reader(w.unknown)
     assert err.value.code == "reader_not_found"
     assert w.port.is_reader_card(w.card) and not w.port.is_reader_card(w.books[0])
+    with pytest.raises(E.BookNotCard) as book:  # a book where the card is expected: one call
+        w.port.find_reader(w.books[0])
+    assert book.value.code == "book_not_card"
     _identified(w, w.card)
     with pytest.raises(E.ItemNotFound) as err:
         w.port.checkout(w.card, w.unknown, "t-unknown")
