@@ -73,7 +73,8 @@ def _outputs(dpy) -> list[Output]:  # noqa: ANN001
         return [whole]
     try:
         reply = root.xrandr_get_monitors(is_active=True)
-    except Exception:  # noqa: BLE001  (RandR older than 1.5: one output, the whole screen)
+    except Exception as exc:  # noqa: BLE001  (RandR older than 1.5: one output, the whole screen)
+        log.info("no RandR monitors (%r): the film uses the whole screen", exc)
         return [whole]
     out = [Output(dpy.get_atom_name(m.name) or f"monitor-{i}", m.x, m.y,
                   m.width_in_pixels, m.height_in_pixels, bool(m.primary))
@@ -224,7 +225,7 @@ class FilmWindow:
         finally:
             try:
                 self._dpy.close()
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception as exc:  # noqa: BLE001  (closing a connection that is gone already)
+                log.debug("film window: closing the X connection: %r", exc)
             os.close(self._wake_r)
             os.close(self._wake_w)

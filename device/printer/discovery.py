@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from device.printer.errors import PrinterNotFound
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # zeroconf is imported when browsing starts
     from zeroconf.asyncio import AsyncServiceBrowser
@@ -192,7 +195,8 @@ async def choose_printer(aiozc, name: str = "", timeout: float = 3.0,  # noqa: A
                     return printer
                 try:
                     await probe(printer)
-                except Exception:  # noqa: BLE001  (try the next printer)
+                except Exception as exc:  # noqa: BLE001  (try the next printer)
+                    log.info("printer %s did not answer the probe (%r): trying the next", printer.uuid, exc)
                     continue
                 return printer
             remaining = deadline - loop.time()
