@@ -14,6 +14,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from kiosk.i18n import _
 from library.errors import IbcError
 
 
@@ -152,7 +153,7 @@ class LocalMedia:
 
         proj = self.station.projector
         if proj is None:
-            raise MediaUnavailable("Проектор не настроен ([projector] host)")
+            raise MediaUnavailable(_("The projector is not set up ([projector] host)"))
         try:
             if action == "on":
                 return asyncio.run(proj.power_on()).value
@@ -160,7 +161,7 @@ class LocalMedia:
                 return asyncio.run(proj.power_off()).value
             return asyncio.run(proj.set_input(value or self.station.projector_input))
         except ProjectorError as exc:
-            raise MediaUnavailable(f"Проектор не отвечает: {exc}") from None
+            raise MediaUnavailable(_("The projector does not answer: {error}").format(error=exc)) from None
 
 
 class RemoteMedia:
@@ -177,7 +178,8 @@ class RemoteMedia:
         try:
             return fn(*args, **kwargs)
         except ServerUnreachable:
-            raise MediaUnavailable("Нет связи с сервером: медиатека недоступна") from None
+            raise MediaUnavailable(
+                _("No connection to the server: the media library is unavailable")) from None
         except ApiRefused as exc:
             raise MediaUnavailable(exc.message or exc.code) from None
 
@@ -185,7 +187,7 @@ class RemoteMedia:
     def _now(st: dict) -> NowPlaying:
         proj = st.get("projector") or {}
         if not st.get("enabled", True):
-            return NowPlaying("off", error="Медиастанция на сервере выключена")
+            return NowPlaying("off", error=_("The media station on the server is off"))
         state = st.get("state", "idle")
         return NowPlaying(state, st.get("title"), float(st.get("position_s") or 0),
                           st.get("duration_s"), st.get("volume"),
@@ -220,5 +222,5 @@ class RemoteMedia:
 
     def projector(self, action: str, value: str = "") -> str:
         """The API has no projector power/input control: playing «on the projector» switches it."""
-        raise MediaUnavailable("Включать проектор отсюда нельзя: нажмите «На проектор» — "
-                               "медиастанция включит его сама")
+        raise MediaUnavailable(_("The projector cannot be switched from here: press “On the "
+                                 "projector” and the media station switches it on by itself"))
