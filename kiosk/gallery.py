@@ -292,9 +292,12 @@ def _needed(label, text: str, width: float | None) -> tuple[float, float]:  # no
 
 def clipped_texts(root) -> list[str]:  # noqa: ANN001
     """Visible labels whose text does not fit their box: taller or wider than the widget, cut
-    by a fixed text_size, or a word broken in the middle because it is wider than the box. A
-    deliberate cut (``shorten``, ``max_lines``) is not counted. The gallery reports them."""
+    by a fixed text_size, a word broken in the middle because it is wider than the box, or a
+    label its layout pushed out of the layout's own box (more content than room). A deliberate
+    cut (``shorten``, ``max_lines``) is not counted. The gallery reports them."""
     from kivy.uix.label import Label
+    from kivy.uix.layout import Layout
+    from kivy.uix.relativelayout import RelativeLayout
     from kivy.uix.scrollview import ScrollView
 
     found = []
@@ -331,6 +334,12 @@ def clipped_texts(root) -> list[str]:  # noqa: ANN001
                 if ww > box_w - pad + 1:
                     found.append(f"{where}: the word {word!r} is broken ({int(ww)} px)")
                     break
+        parent = w.parent
+        if isinstance(parent, Layout) and not isinstance(parent, RelativeLayout) \
+                and (w.top > parent.top + 3 or w.y < parent.y - 3):
+            # more content than room: the layout pushed the label out (under the top bar)
+            found.append(f"{where}: sticks out of its layout ({int(w.y)}..{int(w.top)} in "
+                         f"{int(parent.y)}..{int(parent.top)})")
     return found
 
 

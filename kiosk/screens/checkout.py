@@ -23,8 +23,11 @@ class CheckoutScreen(KioskScreen):
         self.ids.camera.bind(hint=lambda _w, code: self._show_hint(code))
 
     def _show_hint(self, code: str) -> None:
-        state = self.presenter.state
-        self.ids.hint.text = camera_hint(code) if state in ("card", "books") else ""
+        p = self.presenter
+        refused = p.flash is not None and p.flash.ok is False  # the refusal matters more, and a
+        # long one (a blocked card with the librarian's note) needs the room
+        self.ids.hint.text = camera_hint(code) if p.state in ("card", "books") and not refused \
+            else ""
 
     def on_leave(self, *_args) -> None:
         """No animation while another screen shows."""
@@ -84,6 +87,9 @@ class CheckoutScreen(KioskScreen):
         ids.prompt.text = p.prompt
         ids.greeting.text = p.summary if done else p.greeting
         ids.flash.text = p.flash.text if (p.flash and (not pin or p.flash.ok is False)) else ""
+        # a refusal box carries the message: a smaller heading leaves it the room
+        refused = p.flash is not None and p.flash.ok is False
+        ids.prompt.font_size = self.kiosk.theme.font_l if refused else self.kiosk.theme.font_xl
         ids.flash.ok = p.flash.ok if p.flash else True
         ids.pin.text = p.pin.masked
         ids.pinbox.height = self.kiosk.theme.button_h * 4.1 if pin else 0
