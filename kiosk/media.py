@@ -116,12 +116,14 @@ class LocalMedia:
                           st.get("error"), film_hidden(state, st.get("screen")))
 
     def _do(self, fn, *args, **kwargs) -> NowPlaying:  # noqa: ANN001, ANN002, ANN003
-        from media.station import MediaError
+        from kiosk.i18n import language
+        from library.i18n import translator
+        from media.errors import MediaError
 
         try:
             fn(*args, **kwargs)
-        except MediaError as exc:
-            raise MediaUnavailable(str(exc)) from None
+        except MediaError as exc:  # in the kiosk's language (the templates are library msgids)
+            raise MediaUnavailable(exc.message(translator(language()))) from None
         return self._now()
 
     def play(self, media_id: int, *, projector: bool = False, teacher: str | None = None) -> NowPlaying:

@@ -19,7 +19,13 @@ from sqlalchemy import select
 from library.access import Action, may
 from library.storage.models import MediaItem
 from media.access import media_dict, record_play, visible_media
-from media.errors import MediaError
+from media.errors import (
+    LessonNotFound,
+    MediaItemUnavailable,
+    MediaNotFound,
+    NothingToPlay,
+    NotPlayable,
+)
 from media.kinds import PLAYABLE
 from media.lessons import LessonStore
 from media.player import PlayerEvent, PlayerState, PlayItem, PlaylistPlayer
@@ -88,7 +94,7 @@ class MediaStation:
         with self.db.session() as s:
             item = s.get(MediaItem, media_id)
             if item is None or not may(role, item.access, Action.SEE):
-                raise MediaError(f"нет такого материала: {media_id}")
+                raise MediaNotFound(id=media_id)
             return media_dict(item)
 
     # --- playback -------------------------------------------------------------------
@@ -104,7 +110,7 @@ class MediaStation:
         try:
             ids = self.lessons.lesson(teacher, name)
         except KeyError:
-            raise MediaError(f"нет урока «{name}»") from None
+            raise LessonNotFound(name=name) from None
         return self.play_items(ids, role="teacher", teacher=teacher, projector=projector,
                                resume=False)
 
@@ -132,18 +138,18 @@ class MediaStation:
 
     def _play_items(self, media_ids: list[int], role: str, teacher: str | None) -> list[PlayItem]:
         if not media_ids:
-            raise MediaError("нечего воспроизводить")
+            raise NothingToPlay()
         with self.db.session() as s:
             rows = {i.id: i for i in s.scalars(select(MediaItem).where(MediaItem.id.in_(media_ids)))}
         out = []
         for mid in media_ids:
             item = rows.get(mid)
             if item is None or not may(role, item.access, Action.PLAY):
-                raise MediaError(f"нет такого материала: {mid}")
+                raise MediaNotFound(id=mid)
             if item.status != "ok":
-                raise MediaError(f"«{item.title}» недоступен: {item.error or item.status}")
+                raise MediaItemUnavailable(title=item.title, reason=item.error or item.status)
             if item.kind not in PLAYABLE:
-                raise MediaError(f"«{item.title}» нельзя воспроизвести в плеере ({item.kind})")
+                raise NotPlayable(title=item.title, kind=item.kind)
             start = self.lessons.resume_position(teacher, mid) if teacher else 0.0
             out.append(PlayItem(item.path, item.title, item.id, start_s=start))
         return out

@@ -3,7 +3,7 @@
     ApiError (this module)          → its own status (400, 401, 404, 413, 429)
     AuthError / EnrolError          → 401 / 400
     CirculationError (library)      → 422 when the card or barcode is unknown, else 409
-    MediaError (media.errors)       → 409 media_refused with the station's Russian message
+    MediaError (media.errors)       → 409 media_refused, ``reason`` its code, messages ru/en
     NotFound (library.errors)       → 404 not_found
     StorageError (library.errors)   → 503 storage_unavailable (Retry-After), logged
     any other IbcError              → 400 with its stable code, logged
@@ -123,12 +123,13 @@ def install(app: FastAPI) -> None:
     async def _circ(_req: Request, exc: CirculationError) -> JSONResponse:
         return JSONResponse(circulation_body(exc), status_code=circulation_status(exc))
 
-    from media.station import MediaError
+    from media.errors import MediaError
 
     @app.exception_handler(MediaError)
     async def _media(_req: Request, exc: MediaError) -> JSONResponse:
-        return JSONResponse({"code": "media_refused", "message": str(exc),
-                             "message_en": "The media station refused the request"},
+        return JSONResponse({"code": "media_refused", "reason": exc.code,
+                             "message": exc.message(translator("ru")),
+                             "message_en": exc.message(), "params": exc.params},
                             status_code=409)
 
     @app.exception_handler(NotFound)

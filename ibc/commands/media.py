@@ -105,8 +105,9 @@ def _list(args, ctx) -> int:  # noqa: ANN001
 
 
 def _play(args, ctx) -> int:  # noqa: ANN001
+    from media.errors import MediaError
     from media.player import PlayerState
-    from media.station import MediaError, MediaStation
+    from media.station import MediaStation
 
     def on_event(ev: dict) -> None:
         if ev.get("kind") == "error" or ev.get("source") == "projector":

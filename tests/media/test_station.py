@@ -14,9 +14,10 @@ from device.projector.model import ProjectorModel
 from device.projector.values import PowerState
 from library.storage.models import Event, MediaItem
 from media.access import visible_media
+from media.errors import MediaError
 from media.player import FakePlayer, PlayerState, make_player
 from media.scan import scan
-from media.station import MediaError, MediaStation
+from media.station import MediaStation
 from tests.media.test_player import wait_for
 
 
@@ -125,3 +126,28 @@ def test_projector_failure_does_not_stop_playback(db, library, tmp_path):
         station.close()
     errors = [e for e in events if e["source"] == "projector" and e["kind"] == "error"]
     assert errors and "проектор" in errors[0]["message"]
+
+
+def test_refusals_carry_a_code_and_speak_each_language(db, library, tmp_path):
+    """The station's refusals: a stable code and params; Russian for the CLI and logs, English,
+    and the kiosk's language through the library catalogue (every template translated)."""
+    from library.i18n import translator
+    from media.errors import REFUSALS, LessonNotFound, MediaNotFound, NothingToPlay
+
+    station = MediaStation(db, FakePlayer(), data_dir=tmp_path / "d")
+    try:
+        with pytest.raises(MediaNotFound) as missing:
+            station.play(999999)
+        assert missing.value.code == "media_not_found" and missing.value.params == {"id": 999999}
+        assert str(missing.value) == "Нет такого материала: 999999"
+        assert missing.value.message() == "There is no such media item: 999999"
+        with pytest.raises(LessonNotFound) as lesson:
+            station.play_lesson("reader-1", "Рим")
+        assert lesson.value.message(translator("ru")) == "Нет урока «Рим»"
+        assert lesson.value.message(translator("en")) == "There is no lesson “Рим”"
+        with pytest.raises(NothingToPlay):
+            station.play_items([])
+    finally:
+        station.close()
+    ru = translator("ru")
+    assert all(ru(cls.template) != cls.template for cls in REFUSALS)

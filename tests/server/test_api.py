@@ -306,12 +306,13 @@ def test_the_error_tree_is_mapped_once_never_a_bare_500(db, settings):
     from fastapi.testclient import TestClient
 
     from library.errors import IbcError, NotFound, StorageError
-    from media.errors import ScreenUnavailable
+    from media.errors import LessonNotFound, ScreenUnavailable
     from server.app import create_app
 
     app = create_app(settings, db)
     raised = {"missing": NotFound("no such record"), "storage": StorageError("disk full"),
               "screen": ScreenUnavailable("нет экрана"), "plain": IbcError("deliberate"),
+              "lesson": LessonNotFound(name="Рим"),
               "bug": KeyError("a bug")}
 
     def boom(kind: str):  # noqa: ANN202
@@ -325,5 +326,9 @@ def test_the_error_tree_is_mapped_once_never_a_bare_500(db, settings):
     assert got["storage"].json()["code"] == "storage_unavailable"
     assert got["screen"].status_code == 409 and got["screen"].json()["code"] == "media_refused"
     assert got["plain"].status_code == 400 and got["plain"].json()["code"] == "error"
+    lesson = got["lesson"].json()
+    assert got["lesson"].status_code == 409 and lesson["reason"] == "lesson_not_found"
+    assert lesson["message"] == "Нет урока «Рим»" and lesson["message_en"] == "There is no lesson “Рим”"
+    assert lesson["params"] == {"name": "Рим"}
     assert got["bug"].status_code == 500 and got["bug"].json()["code"] == "internal"
     assert "a bug" not in got["bug"].text
