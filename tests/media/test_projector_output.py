@@ -24,10 +24,6 @@ from tests.media.conftest import ffmpeg
 from tests.media.test_player import wait_for
 from tests.media.xdisplay import changed, grab, lit, pulse_null_sink, record_rms, save_png, xvfb
 
-pytest.importorskip("vlc")
-pytest.importorskip("Xlib")
-np = pytest.importorskip("numpy")
-
 W, H = 1280, 720
 GALLERY = Path(__file__).resolve().parents[2] / "docs/screenshots/projector"
 FILM_SHOT = GALLERY / f"film-fullscreen-{W}x{H}.png"
