@@ -163,6 +163,7 @@ class FilmWindow:
         self.visible = False
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
         self._wake_r, self._wake_w = os.pipe()
+        self._wake_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="film-window", daemon=True)
         self._thread.start()
 
@@ -185,11 +186,11 @@ class FilmWindow:
         self._thread.join(5)
 
     def _post(self, command: str) -> None:
-        self._commands.put(command)
-        try:
+        with self._wake_lock:
+            if self._wake_w < 0:  # the window thread has ended: nothing listens any more
+                return
+            self._commands.put(command)
             os.write(self._wake_w, b"x")
-        except OSError:  # closed already
-            pass
 
     # --- the window thread ----------------------------------------------------------------------
     def _run(self) -> None:
@@ -227,5 +228,7 @@ class FilmWindow:
                 self._dpy.close()
             except Exception as exc:  # noqa: BLE001  (closing a connection that is gone already)
                 log.debug("film window: closing the X connection: %r", exc)
-            os.close(self._wake_r)
-            os.close(self._wake_w)
+            with self._wake_lock:  # never write to a descriptor number reused elsewhere
+                os.close(self._wake_r)
+                os.close(self._wake_w)
+                self._wake_r = self._wake_w = -1

@@ -411,3 +411,24 @@ def test_audio_output_by_plain_words(sound):
         assert player._device == "ibc_test"  # noqa: SLF001
     finally:
         player.close()
+
+
+def test_a_closed_film_window_ignores_late_commands(screen):
+    """A late show/hide (a VLC event after the station closed) must not write into a pipe
+    descriptor that the process may have reused for something else."""
+    from media.screen import FilmWindow
+
+    window = FilmWindow("auto")
+    window.show()
+    window.close()
+    assert window._wake_w == -1  # noqa: SLF001
+    r, w = os.pipe()  # likely reuses the closed numbers
+    try:
+        window.hide()
+        window.show()
+        os.set_blocking(r, False)
+        with pytest.raises(BlockingIOError):
+            os.read(r, 10)  # nothing was written into the new pipe
+    finally:
+        os.close(r)
+        os.close(w)
