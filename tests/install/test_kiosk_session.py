@@ -17,11 +17,10 @@ import subprocess
 import time
 from pathlib import Path
 
+import PIL.Image
 import pytest
 
 from kiosk.theme import NORMAL
-
-PIL = pytest.importorskip("PIL.Image")
 
 ROOT = Path(__file__).resolve().parents[2]
 IBC = Path(os.environ.get("VIRTUAL_ENV") or ROOT / ".venv") / "bin" / "ibc"
@@ -32,10 +31,15 @@ FIRST_FRAME_S = 150  # a cold Kivy start with llvmpipe on a loaded 2-core machin
 def _need(*programs: str) -> None:
     missing = [p for p in programs if not shutil.which(p)]
     if missing:
-        why = f"{', '.join(missing)} not installed (./install.sh dev installs them)"
-        if os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
+        _unavailable(f"{', '.join(missing)} not installed (./install.sh dev installs them)")
+
+
+def _unavailable(why: str) -> None:
+    """Something this test needs is missing: a failure in CI (where install.sh puts it all in
+    place), a skip with the reason on a developer's machine."""
+    if os.environ.get("CI"):
+        pytest.fail(why)
+    pytest.skip(why)
 
 
 def _unit(name: str) -> tuple[list[str], dict[str, str]]:
@@ -66,10 +70,10 @@ def _library(base: Path) -> dict[str, str]:
 
 def _bg_share(png: Path) -> tuple[float, bool]:
     """How much of the picture is the kiosk's background, and whether all four edges are."""
-    with PIL.open(png) as img:
+    with PIL.Image.open(png) as img:
         rgb = img.convert("RGB")
     w, h = rgb.size
-    small = rgb.resize((w // 8, h // 8), PIL.NEAREST)
+    small = rgb.resize((w // 8, h // 8), PIL.Image.NEAREST)
     pixels = list(small.getdata())
     share = sum(1 for p in pixels if max(abs(a - b) for a, b in zip(p, BG)) <= 3) / len(pixels)
     edges = [(x, y) for x in (2, w // 2, w - 3) for y in (2, h - 3)] + [(2, h // 2), (w - 3, h // 2)]
@@ -130,8 +134,9 @@ def cage_frame(tmp_path_factory):
         prefix = ["unshare", "--user", "--map-user=1000", "--map-group=1000"]
         probe = subprocess.run([*prefix, "true"], capture_output=True, text=True)
         if probe.returncode != 0:
-            pytest.skip("running as root, and cage refuses root: no user namespace to run it as "
-                        f"non-root ({probe.stderr.strip()})")
+            # CI runs as root on a kernel with user namespaces: there the test must run
+            _unavailable("running as root, and cage refuses root: no user namespace to run "
+                            f"it as non-root ({probe.stderr.strip()})")
         argv = prefix + argv
     log = base / "session.log"
     png = base / "screen.png"

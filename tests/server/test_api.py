@@ -332,3 +332,20 @@ def test_the_error_tree_is_mapped_once_never_a_bare_500(db, settings):
     assert lesson["params"] == {"name": "Рим"}
     assert got["bug"].status_code == 500 and got["bug"].json()["code"] == "internal"
     assert "a bug" not in got["bug"].text
+
+
+def test_the_wire_schemas_mirror_the_circulation_values():
+    """server/schemas.py spells the API's JSON apart from library/circulation/values.py on
+    purpose (the wire contract changes only deliberately); this keeps the two from drifting."""
+    import dataclasses
+
+    from library.circulation.values import LoanOutcome, LoanView
+    from server.schemas import LoanOut, OutcomeOut
+
+    for value, schema in ((LoanOutcome, OutcomeOut), (LoanView, LoanOut)):
+        fields = {f.name: f for f in dataclasses.fields(value)}
+        assert list(fields) == list(schema.model_fields), (value.__name__, schema.__name__)
+        for name, field in fields.items():
+            default = None if field.default is dataclasses.MISSING else field.default
+            wire = schema.model_fields[name]
+            assert (None if wire.is_required() else wire.default) == default, name
