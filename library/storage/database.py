@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from library.errors import StorageError
 
@@ -51,7 +53,7 @@ def normalise_url(url: str | URL | None, data_dir: str | os.PathLike[str] | None
 
 def _setup_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # noqa: ANN001, ANN202
+    def _on_connect(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         dbapi_conn.isolation_level = None  # let SQLAlchemy emit BEGIN itself
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
@@ -62,7 +64,7 @@ def _setup_sqlite(engine: Engine) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # noqa: ANN001, ANN202
+    def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
 
@@ -70,7 +72,8 @@ def _setup_sqlite(engine: Engine) -> None:
 class Database:
     """An engine plus a session factory for one database URL."""
 
-    def __init__(self, url: str | URL | None = None, *, echo: bool = False, data_dir=None):  # noqa: ANN001
+    def __init__(self, url: str | URL | None = None, *, echo: bool = False,
+                 data_dir: str | os.PathLike[str] | None = None):
         self.url = normalise_url(url, data_dir)
         self.backend = self.url.get_backend_name()
         if self.backend == "sqlite" and self.url.database not in (None, "", ":memory:"):
@@ -124,7 +127,8 @@ class Database:
         return self.url.render_as_string(hide_password=True)
 
 
-def open_database(url: str | URL | None = None, *, data_dir=None, echo: bool = False) -> Database:  # noqa: ANN001
+def open_database(url: str | URL | None = None, *, data_dir: str | os.PathLike[str] | None = None,
+                  echo: bool = False) -> Database:
     """Open a database and migrate it to the newest schema; errors become StorageError."""
     from sqlalchemy.exc import OperationalError, SQLAlchemyError
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+if TYPE_CHECKING:
+    from library.storage.database import Database
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def alembic_config(db) -> Config:  # noqa: ANN001
+def alembic_config(db: Database) -> Config:
     """An Alembic config pointing at the shipped migrations and this database."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -30,12 +34,12 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(db) -> str | None:  # noqa: ANN001
+def current_revision(db: Database) -> str | None:
     """The revision stamped in the database, or None."""
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(db, revision: str = "head") -> None:  # noqa: ANN001
+def upgrade(db: Database, revision: str = "head") -> None:
     """Migrate the database up to `revision`."""
     command.upgrade(alembic_config(db), revision)

@@ -1,15 +1,24 @@
 """Alembic environment: uses the engine handed over in config.attributes when present."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from alembic import context
 from sqlalchemy import create_engine
 
 from library.storage.models import Base
 
+if TYPE_CHECKING:
+    from alembic.runtime.environment import NameFilterType
+    from sqlalchemy.sql.schema import SchemaItem
+
 config = context.config
 target_metadata = Base.metadata
 
 
-def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+def include_object(obj: SchemaItem, name: str | None, type_: NameFilterType, reflected: bool,
+                   compare_to: SchemaItem | None) -> bool:
     """Keep autogenerate away from the search index (Core tables on their own MetaData, FTS5
     virtual and shadow tables, and their indexes): names starting with ``search_``."""
     if type_ == "table" and name and name.startswith("search_"):
