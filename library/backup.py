@@ -27,9 +27,13 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from library import __version__
 from library.errors import IbcError
+
+if TYPE_CHECKING:
+    from library.storage.database import Database
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -87,7 +91,7 @@ def _new_name(directory: Path, now: dt.datetime) -> Path:
 
 # --- dumping -----------------------------------------------------------------------------------
 
-def _dump_sqlite(db, out: Path) -> None:  # noqa: ANN001
+def _dump_sqlite(db: Database, out: Path) -> None:
     """Copy the live SQLite database page by page (consistent even while others write, WAL too)."""
     src_path = db.url.database
     if not src_path or src_path == ":memory:" or not Path(src_path).exists():
@@ -104,7 +108,7 @@ def _dump_sqlite(db, out: Path) -> None:  # noqa: ANN001
         src.close()
 
 
-def _libpq(db) -> tuple[list[str], dict[str, str]]:  # noqa: ANN001
+def _libpq(db: Database) -> tuple[list[str], dict[str, str]]:
     """Connection options for pg_dump/pg_restore/psql and an environment with the password."""
     url = db.url
     env = dict(os.environ)
@@ -136,15 +140,15 @@ def _run(cmd: list[str], env: dict[str, str], what: str, **kwargs) -> subprocess
     return proc
 
 
-def _dump_pg(db, out: Path) -> None:  # noqa: ANN001
+def _dump_pg(db: Database, out: Path) -> None:
     conn, env = _libpq(db)
     _run([_tool("pg_dump"), "-Fc", "--no-owner", "--no-privileges", "-f", str(out), *conn], env, "pg_dump")
 
 
 # --- creating ----------------------------------------------------------------------------------
 
-def create_backup(db, *, data_dir: str | os.PathLike[str], output: str | os.PathLike[str] | None = None,  # noqa: ANN001
-                  keep: int | None = None) -> BackupInfo:
+def create_backup(db: Database, *, data_dir: str | os.PathLike[str],
+                  output: str | os.PathLike[str] | None = None, keep: int | None = None) -> BackupInfo:
     """Write one backup archive (to `output` or a new name in the backup dir); prune to `keep`."""
     from library.storage.migrate import current_revision
 
@@ -164,9 +168,10 @@ def create_backup(db, *, data_dir: str | os.PathLike[str], output: str | os.Path
             for path in sorted(p for p in thumbs.rglob("*") if p.is_file() and not p.is_symlink()):
                 name = f"{THUMBNAILS}/{path.relative_to(thumbs).as_posix()}"
                 files[name] = (path, _sha256(path))
-        manifest = {"format": FORMAT, "ibc_version": __version__, "created": now.isoformat(),
-                    "backend": db.backend, "revision": revision,
-                    "files": {name: digest for name, (_, digest) in files.items()}}
+        created = now.isoformat()
+        digests = {name: digest for name, (_, digest) in files.items()}
+        manifest = {"format": FORMAT, "ibc_version": __version__, "created": created,
+                    "backend": db.backend, "revision": revision, "files": digests}
         partial = Path(tmp) / "archive.tar.gz"
         with tarfile.open(partial, "w:gz") as tar:
             data = json.dumps(manifest, ensure_ascii=False, indent=1).encode()
@@ -179,7 +184,7 @@ def create_backup(db, *, data_dir: str | os.PathLike[str], output: str | os.Path
         os.replace(partial, target)
     if keep is not None:
         prune(target_dir, keep)
-    return BackupInfo(target, db.backend, revision, manifest["created"], __version__, manifest["files"])
+    return BackupInfo(target, db.backend, revision, created, __version__, digests)
 
 
 def list_backups(directory: str | os.PathLike[str]) -> list[Path]:
@@ -283,8 +288,10 @@ def check_revision(revision: str | None) -> None:
 
 # --- restoring ---------------------------------------------------------------------------------
 
-def _swap_sqlite(db, new_file: Path) -> None:  # noqa: ANN001
+def _swap_sqlite(db: Database, new_file: Path) -> None:
     """Rename a checked SQLite file over the live database (which must not be in use)."""
+    if db.url.database is None:
+        raise BackupError(f"no SQLite database file to restore into ({db.describe()})")
     target = Path(db.url.database)
     check = sqlite3.connect(new_file)
     try:
@@ -321,7 +328,7 @@ def _swap_sqlite(db, new_file: Path) -> None:  # noqa: ANN001
         Path(f"{target}{suffix}").unlink(missing_ok=True)
 
 
-def _restore_pg(db, dump: Path) -> None:  # noqa: ANN001
+def _restore_pg(db: Database, dump: Path) -> None:
     """Replace the public schema with the dump's, all in one transaction."""
     conn, env = _libpq(db)
     script = _run([_tool("pg_restore"), "--no-owner", "--no-privileges", "-f", "-", str(dump)],
@@ -348,7 +355,8 @@ def _swap_thumbnails(data_dir: Path, extracted: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def restore_backup(db, path: str | os.PathLike[str], *, data_dir: str | os.PathLike[str]) -> BackupInfo:  # noqa: ANN001
+def restore_backup(db: Database, path: str | os.PathLike[str], *,
+                   data_dir: str | os.PathLike[str]) -> BackupInfo:
     """Check and restore an archive into `db` (and the thumbnails into `data_dir`), then migrate."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
