@@ -27,8 +27,12 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from library.places.errors import BadLetters
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 ALPHABET = "АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 LETTER_INDEX = {ch: i for i, ch in enumerate(ALPHABET)} | {"Ё": ALPHABET.index("Е")}
@@ -231,7 +235,7 @@ class PlaceMap:
         self._memo: dict[tuple, Match | None] = {}
 
     @classmethod
-    def load(cls, session, sigla: str | None = None) -> PlaceMap:  # noqa: ANN001
+    def load(cls, session: Session, sigla: str | None = None) -> PlaceMap:
         """Read the places tables once (every school's places when `sigla` is None)."""
         from library.places.store import load_rows, places_version
 
@@ -306,7 +310,7 @@ class PlaceCache:
         self.sigla = sigla
         self._map: PlaceMap | None = None
 
-    def get(self, session) -> PlaceMap:  # noqa: ANN001
+    def get(self, session: Session) -> PlaceMap:
         """The cached map, reloaded when the counter "places" moved."""
         from library.places.store import places_version
 

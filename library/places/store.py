@@ -4,32 +4,43 @@ say where one copy goes. Callers own the transaction (``db.transaction()``)."""
 
 from __future__ import annotations
 
+import enum
 from collections import Counter as Tally
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
 
 from library.places.errors import PlaceExists, PlaceNotFound
 from library.places.match import Match, PlaceMap, PlaceRow, PlaceView, RuleSpec, author_sign, fold
-from library.places.spec import PlaceSpec, clean_place, clean_rule
+from library.places.spec import Box, PlaceSpec, clean_place, clean_rule, parse_box
 from library.storage.models import Copy, Counter, Place, PlaceRule, Record
 
 VERSION = "places"
-_UNSET = object()
+
+
+class _Unset(enum.Enum):
+    """The type of `_UNSET`: "not given" for `update_place`, where None is a value."""
+
+    UNSET = enum.auto()
+
+
+_UNSET: Final = _Unset.UNSET
 
 
 # --- the version -------------------------------------------------------------------------------
 _VERSION_SQL = select(Counter.__table__.c.value).where(Counter.__table__.c.name == VERSION)
 
 
-def places_version(session) -> int:  # noqa: ANN001
+def places_version(session: Session) -> int:
     """The counter "places" (0 before any change); a prebuilt Core statement on the session's
     connection, as it runs on every circulation call."""
     return int(session.connection().execute(_VERSION_SQL).scalar() or 0)
 
 
-def bump_version(session) -> int:  # noqa: ANN001
+def bump_version(session: Session) -> int:
     """Add one to the counter "places" and return it."""
     value = session.execute(update(Counter).where(Counter.name == VERSION)
                             .values(value=Counter.value + 1).returning(Counter.value),
@@ -40,7 +51,7 @@ def bump_version(session) -> int:  # noqa: ANN001
     return int(value)
 
 
-def set_version(session, value: int) -> None:  # noqa: ANN001
+def set_version(session: Session, value: int) -> None:
     """Set the counter "places" (a replica takes the server's version)."""
     done = session.execute(update(Counter).where(Counter.name == VERSION).values(value=int(value))
                            .returning(Counter.name),
@@ -64,7 +75,7 @@ def _rule_spec(r: PlaceRule) -> RuleSpec:
     return RuleSpec(r.collection, r.shelf_prefix, r.bbk_prefix, letters, bool(r.fallback))
 
 
-def load_rows(session, sigla: str | None = None) -> list[PlaceRow]:  # noqa: ANN001
+def load_rows(session: Session, sigla: str | None = None) -> list[PlaceRow]:
     """Every place (of one school) with its rules, in two queries."""
     q = select(Place)
     if sigla is not None:
@@ -80,13 +91,13 @@ def load_rows(session, sigla: str | None = None) -> list[PlaceRow]:  # noqa: ANN
     return [PlaceRow(_view(p), p.sigla, p.sort, tuple(rules.get(p.id, ()))) for p in places]
 
 
-def export_specs(session, sigla: str) -> list[PlaceSpec]:  # noqa: ANN001
+def export_specs(session: Session, sigla: str) -> list[PlaceSpec]:
     """The school's places as specs, in order (for the TOML file)."""
     return [PlaceSpec(r.view.name, r.view.note, r.view.room, r.view.box, r.sort,
                       tuple(spec for _id, spec in r.rules)) for r in load_rows(session, sigla)]
 
 
-def find_place(session, sigla: str, ident: str) -> Place:  # noqa: ANN001
+def find_place(session: Session, sigla: str, ident: str) -> Place:
     """A place by name (case and ё folded) or by number; PlaceNotFound otherwise."""
     want = fold(ident or "")
     places = list(session.scalars(select(Place).where(Place.sigla == sigla)))
@@ -102,7 +113,7 @@ def find_place(session, sigla: str, ident: str) -> Place:  # noqa: ANN001
 
 
 # --- changing ----------------------------------------------------------------------------------
-def _box_columns(box) -> dict:  # noqa: ANN001
+def _box_columns(box: Box | None) -> dict[str, float | None]:
     x, y, w, h = box if box is not None else (None, None, None, None)
     return {"box_x": x, "box_y": y, "box_w": w, "box_h": h}
 
@@ -116,7 +127,7 @@ def _rule_columns(rule: RuleSpec) -> dict:
             "letter_from": first, "letter_to": last, "fallback": rule.fallback}
 
 
-def add_place(session, sigla: str, spec: PlaceSpec) -> Place:  # noqa: ANN001
+def add_place(session: Session, sigla: str, spec: PlaceSpec) -> Place:
     """Add one place with its rules (checked); PlaceExists when the name is taken."""
     spec = clean_place(spec)
     if any(fold(n) == fold(spec.name)
@@ -134,14 +145,17 @@ def add_place(session, sigla: str, spec: PlaceSpec) -> Place:  # noqa: ANN001
     return place
 
 
-def update_place(session, sigla: str, ident: str, *, name=_UNSET, note=_UNSET,  # noqa: ANN001
-                 room=_UNSET, box=_UNSET, sort=_UNSET) -> Place:  # noqa: ANN001
-    """Change a place's name, note, room, box or sort order (only what is given)."""
+def update_place(session: Session, sigla: str, ident: str, *, name: str | _Unset = _UNSET,
+                 note: str | None | _Unset = _UNSET, room: str | None | _Unset = _UNSET,
+                 box: Box | Sequence[float] | str | None | _Unset = _UNSET,
+                 sort: int | None | _Unset = _UNSET) -> Place:
+    """Change a place's name, note, room, box or sort order (only what is given). The box may
+    also be given as text («0.05,0.1,0.2,0.08») or a list of four numbers, as `parse_box` reads."""
     place = find_place(session, sigla, ident)
     current = PlaceSpec(place.name, place.note, place.room, _view(place).box, place.sort)
     spec = clean_place(PlaceSpec(
         current.name if name is _UNSET else name, current.note if note is _UNSET else note,
-        current.room if room is _UNSET else room, current.box if box is _UNSET else box,
+        current.room if room is _UNSET else room, current.box if box is _UNSET else parse_box(box),
         current.sort if sort is _UNSET else sort))
     if fold(spec.name) != fold(place.name) and any(
             fold(n) == fold(spec.name)
@@ -156,7 +170,7 @@ def update_place(session, sigla: str, ident: str, *, name=_UNSET, note=_UNSET,  
     return place
 
 
-def remove_place(session, sigla: str, ident: str) -> str:  # noqa: ANN001
+def remove_place(session: Session, sigla: str, ident: str) -> str:
     """Remove a place and its rules; returns its name."""
     place = find_place(session, sigla, ident)
     name = place.name
@@ -167,7 +181,7 @@ def remove_place(session, sigla: str, ident: str) -> str:  # noqa: ANN001
     return name
 
 
-def add_rule(session, sigla: str, ident: str, rule: RuleSpec) -> PlaceRule:  # noqa: ANN001
+def add_rule(session: Session, sigla: str, ident: str, rule: RuleSpec) -> PlaceRule:
     """Add a rule to a place."""
     place = find_place(session, sigla, ident)
     row = PlaceRule(place_id=place.id, **_rule_columns(clean_rule(rule)))
@@ -177,7 +191,7 @@ def add_rule(session, sigla: str, ident: str, rule: RuleSpec) -> PlaceRule:  # n
     return row
 
 
-def remove_rule(session, sigla: str, ident: str, number: int) -> RuleSpec:  # noqa: ANN001
+def remove_rule(session: Session, sigla: str, ident: str, number: int) -> RuleSpec:
     """Remove the place's `number`-th rule (1-based, as `ibc places list` shows them)."""
     place = find_place(session, sigla, ident)
     rules = list(session.scalars(select(PlaceRule).where(PlaceRule.place_id == place.id)
@@ -193,7 +207,7 @@ def remove_rule(session, sigla: str, ident: str, number: int) -> RuleSpec:  # no
     return spec
 
 
-def replace_places(session, sigla: str, specs: Iterable[PlaceSpec]) -> int:  # noqa: ANN001
+def replace_places(session: Session, sigla: str, specs: Iterable[PlaceSpec]) -> int:
     """Replace every place of the school with `specs` (checked first; nothing is written when one
     is wrong) and bump the version. Returns the count."""
     checked = [clean_place(s) for s in specs]
@@ -214,7 +228,7 @@ def replace_places(session, sigla: str, specs: Iterable[PlaceSpec]) -> int:  # n
     return len(checked)
 
 
-def mirror_places(session, rows: Iterable[tuple[int, str, PlaceSpec]], version: int) -> int:  # noqa: ANN001
+def mirror_places(session: Session, rows: Iterable[tuple[int, str, PlaceSpec]], version: int) -> int:
     """A replica's copy of the server's places: every school's places replaced by `rows`
     (server id, sigla, spec; checked first) and the version set to the server's."""
     checked = [(int(pid), sigla, clean_place(spec)) for pid, sigla, spec in rows]
@@ -231,7 +245,7 @@ def mirror_places(session, rows: Iterable[tuple[int, str, PlaceSpec]], version: 
 
 
 # --- questions ---------------------------------------------------------------------------------
-def record_places(session, places: PlaceMap, record_ids: Iterable[int]) -> dict[int, PlaceView]:  # noqa: ANN001
+def record_places(session: Session, places: PlaceMap, record_ids: Iterable[int]) -> dict[int, PlaceView]:
     """The place of each record for a result list: where its first copy on the shelf stands,
     else its first copy (written-off and lost copies left out); one query for the whole page.
     Records without a placed copy are missing from the answer."""
@@ -265,7 +279,7 @@ class Usage:
     examples: list[dict] = field(default_factory=list)  # the biggest unmatched groups
 
 
-def usage(session, sigla: str | None, places: PlaceMap, *, examples: int = 10) -> Usage:  # noqa: ANN001
+def usage(session: Session, sigla: str | None, places: PlaceMap, *, examples: int = 10) -> Usage:
     """Count the copies (not written off) per place; copies with the same shelf mark,
     collection and ББК are resolved once."""
     q = (select(Copy.sigla, Copy.shelf_mark, Copy.collection, Record.bbk, func.count())
@@ -275,17 +289,18 @@ def usage(session, sigla: str | None, places: PlaceMap, *, examples: int = 10) -
     if sigla is not None:
         q = q.where(Copy.sigla == sigla)
     out = Usage(per_place={p.id: 0 for p in places})
-    missing = []
+    missing: list[tuple[int, str | None, str | None, str | None]] = []  # count, shelf, coll, bbk
     for copy_sigla, shelf, coll, bbk, n in session.execute(q):
         out.total += n
         place = places.resolve(shelf_mark=shelf, collection=coll, bbk=bbk, sigla=copy_sigla)
         if place is None:
             out.unmatched += n
-            missing.append({"count": int(n), "shelf_mark": shelf, "collection": coll, "bbk": bbk})
+            missing.append((int(n), shelf, coll, bbk))
         else:
             out.per_place[place.id] = out.per_place.get(place.id, 0) + n
-    missing.sort(key=lambda m: (-m["count"], m["shelf_mark"] or ""))
-    out.examples = missing[:examples]
+    missing.sort(key=lambda m: (-m[0], m[1] or ""))
+    out.examples = [{"count": n, "shelf_mark": shelf, "collection": coll, "bbk": bbk}
+                    for n, shelf, coll, bbk in missing[:examples]]
     return out
 
 
@@ -314,7 +329,7 @@ class Where:
                 "author_sign": self.sign, "place": place}
 
 
-def where(session, code: str, places: PlaceMap, *, sigla: str | None = None,  # noqa: ANN001
+def where(session: Session, code: str, places: PlaceMap, *, sigla: str | None = None,
           collection: str | None = None, bbk: str | None = None) -> Where:
     """The place of the copy with this barcode (RFID, inventory number); a code that is no copy
     is taken as a shelf mark (with `collection` and `bbk` when given)."""
