@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +38,7 @@ def doc_terms(row: dict) -> set[str]:
     return out
 
 
-def _field(texts, surface: dict[str, str]) -> str:  # noqa: ANN001
+def _field(texts: Iterable[str | None], surface: dict[str, str]) -> str:
     ws = [w for t in texts if t for w in words(t)]
     ts = stems(ws)
     for w, t in zip(ws, ts):
@@ -46,8 +46,8 @@ def _field(texts, surface: dict[str, str]) -> str:  # noqa: ANN001
     return " ".join(ts)
 
 
-def build_document(rec: Mapping[Any, Any], copy_stats: dict | None = None, copy_codes=(),  # noqa: ANN001
-                   media_access: str | None = None) -> Document:
+def build_document(rec: Mapping[Any, Any], copy_stats: dict | None = None,
+                   copy_codes: Iterable[str | None] = (), media_access: str | None = None) -> Document:
     """The index document of one record given as a mapping of records columns (dict, RowMapping).
 
     `media_access` is MediaItem.access of a media record (missing → teachers only).

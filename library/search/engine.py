@@ -8,6 +8,7 @@ does not grow with the catalogue; totals beyond COUNT_CAP are reported as estima
 from __future__ import annotations
 
 import json
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy import select
@@ -17,12 +18,12 @@ from library.access import Action, Level, downloadable, may
 from library.search import schema as s
 from library.search.access import LEVEL_NAMES, TEACHERS
 from library.search.backends import backend_for
-from library.search.corrector import build_groups, suggestion_text
+from library.search.corrector import Vocab, build_groups, suggestion_text
 from library.search.facets import count_facets
 from library.search.highlight import mark, spans
 from library.search.keyboard import swap_layout
 from library.search.normalize import isbn_variants, stems
-from library.search.plan import FIELD_TO_COLUMN, PhraseSpec, Plan
+from library.search.plan import FIELD_TO_COLUMN, Group, PhraseSpec, Plan
 from library.search.query import ParsedQuery, parse
 from library.search.ranking import final_score, make_scorer
 from library.search.result import Hit, SearchResult
@@ -75,8 +76,8 @@ def _code_hits(session: Session, pq: ParsedQuery, hide: bool) -> list[int]:
     return list(session.execute(q).scalars())
 
 
-def _plan(session: Session, pq: ParsedQuery, filters: dict | None, hide: bool,  # noqa: ANN202
-          force_typos: bool = False):
+def _plan(session: Session, pq: ParsedQuery, filters: dict | None, hide: bool,
+          force_typos: bool = False) -> tuple[Plan, Vocab | None]:
     groups, vocab = build_groups(session, pq.terms, force_typos=force_typos) if pq.terms else ([], None)
     phrases = [PhraseSpec(stems(p.words), (FIELD_TO_COLUMN[p.field],) if p.field else None)
                for p in pq.phrases]
@@ -159,7 +160,7 @@ def search(session: Session, query: str, *, limit: int = 20, offset: int = 0,
     return result
 
 
-def _rank(session: Session, be, plan: Plan, need: int) -> tuple[list[dict], int, bool]:  # noqa: ANN001
+def _rank(session: Session, be: ModuleType, plan: Plan, need: int) -> tuple[list[dict], int, bool]:
     k = max(CANDIDATES, need)
     tier1 = be.match(session, plan, 1, k) if plan.has_text and plan.tiered else []
     if len(tier1) >= need:
@@ -198,7 +199,7 @@ def _access_fields(item_type: str | None, row: dict) -> dict:
     return {"access": access, "downloadable": downloadable(access)}
 
 
-def _hits(session: Session, rows: list[dict], groups, phrase_terms: set[str]) -> list[Hit]:  # noqa: ANN001
+def _hits(session: Session, rows: list[dict], groups: list[Group], phrase_terms: set[str]) -> list[Hit]:
     if not rows:
         return []
     # One page (≤ 200 ids, integers): DB-API cursor, as in _rows.

@@ -105,15 +105,17 @@ def count_facets(rows: Iterable[dict], top: int = TOP_VALUES) -> dict[str, list[
     return out
 
 
-def _label(key: str, value) -> str:  # noqa: ANN001
-    if key == "bbk":
-        return bbk_label(value)
+def _label(key: str, value: str | int) -> str:
+    """The label of a facet value: text for every facet but the decade (a year, int)."""
     if key == "decade":
         return decade_label(int(value))
+    text = str(value)
+    if key == "bbk":
+        return bbk_label(text)
     if key == "type":
-        return TYPE_LABELS.get(value, value)
+        return TYPE_LABELS.get(text, text)
     if key == "language":
-        return LANGUAGE_LABELS.get(value, value)
+        return LANGUAGE_LABELS.get(text, text)
     if key == "available":
-        return "Есть на полке" if value == "yes" else "Нет на полке"
-    return str(value)
+        return "Есть на полке" if text == "yes" else "Нет на полке"
+    return text

@@ -8,6 +8,7 @@ score = Σ_groups idf · weight · BM25F(title, authors, subjects; body as a sma
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from library.search.plan import Group, PhraseSpec
 
@@ -42,7 +43,7 @@ def _tf(g: Group, toks: list[str]) -> float:
     return n
 
 
-def make_scorer(groups: list[Group], phrases: list[PhraseSpec]):  # noqa: ANN201
+def make_scorer(groups: list[Group], phrases: list[PhraseSpec]) -> Callable[[dict], float]:
     """`text_score` with everything that depends only on the query worked out once: a function
     of one candidate row, giving exactly text_score's value (it runs for up to 400 rows)."""
     run = [g for g in groups if g.weight > 0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import Table, delete, text
+from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -24,12 +25,12 @@ _INSERT = text(f"INSERT INTO search_docs ({', '.join(_NAMES)}, tsv, tsv_p) "
                "ts_filter(CAST(:tsv AS tsvector), '{a,b,c}'))")
 
 
-def insert_ignore(table: Table):  # noqa: ANN201
+def insert_ignore(table: Table) -> Insert:
     """INSERT … ON CONFLICT DO NOTHING."""
     return pg_insert(table).on_conflict_do_nothing()
 
 
-def upsert_vocab():  # noqa: ANN201
+def upsert_vocab() -> Insert:
     """INSERT into search_vocab adding df on conflict (a concurrent batch added the term)."""
     stmt = pg_insert(s.vocab)
     return stmt.on_conflict_do_update(index_elements=["term"],

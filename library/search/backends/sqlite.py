@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Table, delete, insert, text
+from sqlalchemy.dialects.sqlite import Insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -13,12 +14,12 @@ _COLS = ", ".join(s.FIELD_COLUMNS)
 _VALS = ", ".join(f":{c}" for c in s.FIELD_COLUMNS)
 
 
-def insert_ignore(table: Table):  # noqa: ANN201
+def insert_ignore(table: Table) -> Insert:
     """INSERT … ON CONFLICT DO NOTHING."""
     return sqlite_insert(table).on_conflict_do_nothing()
 
 
-def upsert_vocab():  # noqa: ANN201
+def upsert_vocab() -> Insert:
     """INSERT into search_vocab adding df on conflict (a concurrent batch added the term)."""
     stmt = sqlite_insert(s.vocab)
     return stmt.on_conflict_do_update(index_elements=["term"],
