@@ -17,11 +17,15 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from device.scanner.base import CodeCallback
 from device.scanner.codes import Barcode, Format
 from device.scanner.errors import CameraUnavailable
 from device.scanner.pipeline import FrameResult, LivePipeline, annotate
+
+if TYPE_CHECKING:  # OpenCV loads when a camera opens
+    import cv2
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +50,8 @@ def parse_camera(camera: str | int) -> tuple[str | int, bool]:
     return text, True
 
 
-def open_capture(camera: str | int, width: int = 1280, height: int = 720):  # noqa: ANN201
+def open_capture(camera: str | int, width: int = 1280,
+                 height: int = 720) -> tuple[cv2.VideoCapture, bool]:
     """An opened `cv2.VideoCapture` and whether it is a file; CameraUnavailable otherwise."""
     import cv2
 
@@ -88,7 +93,7 @@ class CameraSource:
         self._last_error: Exception | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._cap = None
+        self._cap: cv2.VideoCapture | None = None
 
     @property
     def available(self) -> bool:
@@ -122,7 +127,8 @@ class CameraSource:
                                         name=f"scanner-{self.name}", daemon=True)
         self._thread.start()
 
-    def _run(self, cap, is_file: bool, pipeline: LivePipeline, callback: CodeCallback) -> None:  # noqa: ANN001
+    def _run(self, cap: cv2.VideoCapture, is_file: bool, pipeline: LivePipeline,
+             callback: CodeCallback) -> None:
         import cv2
 
         fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
@@ -165,7 +171,8 @@ class CameraSource:
             cap.release()
             self.finished.set()
 
-    def _deliver(self, fn: Callable, *args) -> None:  # noqa: ANN002
+    def _deliver(self, fn: Callable[..., object], *args: object) -> None:
+
         try:
             fn(*args)
         except Exception as exc:  # a UI bug must not kill the camera thread

@@ -11,6 +11,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    from typing import Unpack  # Python 3.11+; annotations only
 
 
 class Format(str, enum.Enum):
@@ -84,6 +88,18 @@ def parse_formats(names: str | Iterable[str | Format] | None) -> tuple[Format, .
 Point = tuple[int, int]
 
 
+class BarcodeChanges(TypedDict, total=False):
+    """The fields `Barcode.with_` may change."""
+
+    format: Format
+    value: str
+    points: tuple[Point, ...]
+    frame_index: int | None
+    source: str
+    addon: str
+    extra: dict
+
+
 @dataclass(frozen=True)
 class Barcode:
     """One validated barcode read: symbology, text, where it was seen and by what."""
@@ -122,7 +138,8 @@ class Barcode:
         """The ISBN-10 form of a 978 ISBN, else None."""
         return isbn13_to_isbn10(self.value) if self.is_isbn else None
 
-    def with_(self, **changes) -> Barcode:  # noqa: ANN003
+    def with_(self, **changes: Unpack[BarcodeChanges]) -> Barcode:
+
         """A copy with some fields changed."""
         return replace(self, **changes)
 

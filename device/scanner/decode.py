@@ -38,6 +38,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from device.scanner.codes import (
     DEFAULT_FORMATS,
@@ -45,6 +47,7 @@ from device.scanner.codes import (
     WEAK_FORMATS,
     Barcode,
     Format,
+    Point,
     parse_formats,
     validate,
 )
@@ -59,7 +62,15 @@ from device.scanner.stripes import (
     straighten,
 )
 
+if TYPE_CHECKING:  # numpy and OpenCV load with the functions that use them
+    import numpy as np
+    from cv2.typing import MatLike
+    from numpy.typing import NDArray
+
 DECODERS = ("zxing", "zbar")
+# An image's pixel coordinates -> another image's (a rotated or cut-out picture's back to the
+# picture it was made from).
+PointMap = Callable[[tuple[Point, ...]], tuple[Point, ...]]
 
 _ZXING_NAMES = {
     Format.EAN13: "EAN13", Format.EAN8: "EAN8", Format.UPCA: "UPCA", Format.UPCE: "UPCE",
@@ -82,7 +93,7 @@ _ZBAR_BACK = {v: k for k, v in _ZBAR_NAMES.items()}
 
 
 @functools.cache
-def _zxing():  # noqa: ANN202
+def _zxing() -> ModuleType | None:
     try:
         import zxingcpp
     except ImportError:
@@ -91,7 +102,7 @@ def _zxing():  # noqa: ANN202
 
 
 @functools.cache
-def _zbar():  # noqa: ANN202
+def _zbar() -> ModuleType | None:
     try:
         from pyzbar import pyzbar
     except (ImportError, OSError):  # OSError/ImportError: libzbar0 missing
@@ -119,7 +130,7 @@ def _pick_decoders(decoders: Iterable[str] | None) -> tuple[str, ...]:
     return chosen
 
 
-def to_gray(image):  # noqa: ANN001, ANN201
+def to_gray(image: MatLike) -> MatLike:
     """A 2-D uint8 grayscale view of a BGR, BGRA or grayscale numpy image."""
     import cv2
 
@@ -130,7 +141,7 @@ def to_gray(image):  # noqa: ANN001, ANN201
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
-def rotate_image(image, angle: float):  # noqa: ANN001, ANN201
+def rotate_image(image: MatLike, angle: float) -> tuple[MatLike, NDArray[np.float64]]:
     """`image` rotated by `angle` degrees on an enlarged white canvas, plus the inverse 2x3 map."""
     import cv2
     import numpy as np
@@ -145,16 +156,18 @@ def rotate_image(image, angle: float):  # noqa: ANN001, ANN201
     return rotated, cv2.invertAffineTransform(m).astype(np.float64)
 
 
-def _transform(points, m, dx: int = 0, dy: int = 0) -> tuple[tuple[int, int], ...]:  # noqa: ANN001
+def _transform(points: Iterable[Point], m: NDArray[np.float64] | None, dx: int = 0,
+               dy: int = 0) -> tuple[Point, ...]:
     out = []
     for x, y in points:
         if m is not None:
+
             x, y = m[0, 0] * x + m[0, 1] * y + m[0, 2], m[1, 0] * x + m[1, 1] * y + m[1, 2]
         out.append((int(round(x)) + dx, int(round(y)) + dy))
     return tuple(out)
 
 
-def read_zxing(image, formats: Sequence[Format] = DEFAULT_FORMATS, *, try_rotate: bool = True,  # noqa: ANN001
+def read_zxing(image: MatLike, formats: Sequence[Format] = DEFAULT_FORMATS, *, try_rotate: bool = True,
                try_downscale: bool = True, try_invert: bool = True, addons: bool = False,
                code39_check: bool = False) -> list[Barcode]:
     """Validated reads of zxing-cpp on a BGR or grayscale numpy image."""
@@ -187,7 +200,7 @@ def read_zxing(image, formats: Sequence[Format] = DEFAULT_FORMATS, *, try_rotate
     return found
 
 
-def read_zbar(image, formats: Sequence[Format] = DEFAULT_FORMATS, *,  # noqa: ANN001
+def read_zbar(image: MatLike, formats: Sequence[Format] = DEFAULT_FORMATS, *,
               code39_check: bool = False) -> list[Barcode]:
     """Validated reads of pyzbar (libzbar0) on a numpy image (converted to grayscale)."""
     zb = _zbar()
@@ -286,7 +299,7 @@ def _resolve(votes: _Votes, keys: list[tuple[str, str]]) -> list[tuple[str, str]
     return keep
 
 
-def decode_frame(image, formats: Iterable[str | Format] | None = None,  # noqa: ANN001
+def decode_frame(image: MatLike, formats: Iterable[str | Format] | None = None,
                  decoders: Iterable[str] | None = None, *, thorough: bool = True,
                  code39_check: bool = False, source: str = "",
                  frame_index: int | None = None) -> list[Barcode]:
@@ -296,7 +309,7 @@ def decode_frame(image, formats: Iterable[str | Format] | None = None,  # noqa: 
     gray = to_gray(image)
     votes = _Votes()
 
-    def attempt(name: str, variant: str, img, inverse=None) -> None:  # noqa: ANN001
+    def attempt(name: str, variant: str, img: MatLike, inverse: PointMap | None = None) -> None:
         if name == "zxing":
             codes = read_zxing(img, fmts, addons=variant == "orig", code39_check=code39_check)
         else:
@@ -320,22 +333,23 @@ def decode_frame(image, formats: Iterable[str | Format] | None = None,  # noqa: 
     return [votes.merged(k).with_(source=source, frame_index=frame_index) for k in keys]
 
 
-def _variants(gray) -> list[tuple[str, object, Callable | None]]:  # noqa: ANN001
+def _variants(gray: MatLike) -> list[tuple[str, MatLike, PointMap | None]]:
     """Extra images for the thorough path: contrast-equalised, rotated 45°, upscaled if small,
     and each barcode-like region turned upright."""
     import cv2
 
-    out: list[tuple[str, object, Callable | None]] = []
+    out: list[tuple[str, MatLike, PointMap | None]] = []
     out.append(("clahe", cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray), None))
     rotated, inv = rotate_image(gray, 45)
-    out.append(("rot45", rotated, lambda pts, m=inv: _transform(pts, m)))
+    out.append(("rot45", rotated, functools.partial(_transform, m=inv)))
     if max(gray.shape) <= 640:
         up = cv2.resize(gray, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
         out.append(("up2", up, lambda pts: tuple((x // 2, y // 2) for x, y in pts)))
     # 1-D codes at any angle: each barcode-like region cut out with its bars upright.
     for i, region in enumerate(find_stripes(gray, limit=3)):
         straight, m = straighten(gray, region)
-        out.append((f"stripes{i}", straight, lambda pts, m=m: _transform(pts, m)))
+        out.append((f"stripes{i}", straight, functools.partial(_transform, m=m)))
+
     return out
 
 
@@ -399,14 +413,15 @@ class FrameDecoder:
         self._sticky: str | None = None
         self._since_costly = self.zbar_every  # the first empty frame may use it at once
 
-    def _read(self, name: str, img, formats: Sequence[Format], *, rotate: bool = True) -> list[Barcode]:  # noqa: ANN001
+    def _read(self, name: str, img: MatLike, formats: Sequence[Format], *,
+              rotate: bool = True) -> list[Barcode]:
         if name == "zxing":
             # Only the given resolution: downscaled tries cost time and the ROI keeps the size.
             return read_zxing(img, formats, try_rotate=rotate, try_downscale=False,
                               try_invert=False, code39_check=self.code39_check)
         return read_zbar(img, formats, code39_check=self.code39_check)
 
-    def _run(self, strategy: str, crop, x: int, y: int) -> list[Barcode]:  # noqa: ANN001
+    def _run(self, strategy: str, crop: MatLike, x: int, y: int) -> list[Barcode]:
         name, _, angle = strategy.partition("@")
         if not angle:
             return [c.with_(points=_transform(c.points, None, x, y))
@@ -430,7 +445,7 @@ class FrameDecoder:
         img = cv2.blur(cand.image, (1, 5))
         primary = self.decoders[0]
         # (decoder, image maker, the image's pixels -> the cut's pixels as (sx, sy, dy))
-        attempts: list[tuple[str, Callable[[], object], tuple[float, float, float]]] = [
+        attempts: list[tuple[str, Callable[[], MatLike], tuple[float, float, float]]] = [
             (primary, lambda: img, (1.0, 1.0, 0.0))]
         if self.zbar_stripes:
             # zbar scans every row and column: on the central band's every other row it reads
@@ -461,7 +476,8 @@ class FrameDecoder:
                 return [votes.reads[key][0] for key in keys]
         return []
 
-    def _stripes(self, gray, rect: tuple[int, int, int, int]) -> tuple[list[Barcode], Seen | None]:  # noqa: ANN001
+    def _stripes(self, gray: MatLike,
+                 rect: tuple[int, int, int, int]) -> tuple[list[Barcode], Seen | None]:
         """Read each barcode-like region turned upright; the best unread one as `Seen`."""
         codes: list[Barcode] = []
         seen = None
@@ -486,7 +502,7 @@ class FrameDecoder:
             order += [s for s in self.costly if s not in order]
         return order
 
-    def scan(self, frame, frame_index: int | None = None, source: str = "") -> Scan:  # noqa: ANN001
+    def scan(self, frame: MatLike, frame_index: int | None = None, source: str = "") -> Scan:
         """Codes in the frame's region of interest (full-frame coordinates), and what was seen."""
         x, y, w, h = roi_rect(frame.shape, self.roi)
         crop = frame[y:y + h, x:x + w]
@@ -511,6 +527,8 @@ class FrameDecoder:
             out.setdefault(c.key, c.with_(frame_index=frame_index, source=source))
         return Scan(list(out.values()), None if out else seen, hit or "")
 
-    def decode(self, frame, frame_index: int | None = None, source: str = "") -> list[Barcode]:  # noqa: ANN001
+    def decode(self, frame: MatLike, frame_index: int | None = None,
+               source: str = "") -> list[Barcode]:
+
         """Codes in the frame's region of interest, in full-frame coordinates."""
         return self.scan(frame, frame_index, source).codes

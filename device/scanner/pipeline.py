@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING
 from device.scanner.codes import Barcode
 
 if TYPE_CHECKING:
+    from cv2.typing import MatLike
+
     from device.scanner.decode import FrameDecoder, Seen
 
 
@@ -134,7 +136,7 @@ def seen_reason(seen: Seen | None) -> str:
     return ""
 
 
-def assess_frame(image, roi: tuple[float, float] | None = (0.75, 0.8), *,  # noqa: ANN001
+def assess_frame(image: MatLike, roi: tuple[float, float] | None = (0.75, 0.8), *,
                  dark_below: float = DARK_BELOW, blur_below: float = BLUR_BELOW) -> FrameHints:
     """Mean luminance and Laplacian variance of the frame's guide region, at half resolution."""
     import cv2
@@ -149,8 +151,8 @@ def assess_frame(image, roi: tuple[float, float] | None = (0.75, 0.8), *,  # noq
     return FrameHints(lum, sharp, lum < dark_below, sharp < blur_below)
 
 
-def annotate(image, codes: Iterable[Barcode] = (), roi: tuple[float, float] | None = None,  # noqa: ANN001, ANN201
-             hints: FrameHints | None = None, seen: Seen | None = None):
+def annotate(image: MatLike, codes: Iterable[Barcode] = (), roi: tuple[float, float] | None = None,
+             hints: FrameHints | None = None, seen: Seen | None = None) -> MatLike:
     """A new BGR image with the guide box, each code's outline and value, the unread
     barcode-like region (`seen`, a `device.scanner.decode.Seen`) and the hint code."""
     import cv2
@@ -220,7 +222,8 @@ class LivePipeline:
         self._gone = 0  # frames since a barcode-like region was last seen
         self._reason = ""
 
-    def process(self, frame, frame_index: int, t: float) -> FrameResult:  # noqa: ANN001
+    def process(self, frame: MatLike, frame_index: int, t: float) -> FrameResult:
+
         """Decode one frame and return its reads, newly accepted codes and quality hints."""
         scan = getattr(self.decoder, "scan", None)
         if scan is not None:

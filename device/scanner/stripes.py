@@ -21,7 +21,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy and OpenCV load with the functions that use them
+    import numpy as np
+    from cv2.typing import MatLike
+    from numpy.typing import NDArray
 
 CELL = 16  # pixels; a 2-pixel-module code still spans several bars per cell
 
@@ -51,7 +56,7 @@ class Stripes:
                      for du, dv in ((-hl, -hh), (hl, -hh), (hl, hh), (-hl, hh)))
 
 
-def find_stripes(gray, *, cell: int = CELL, min_coherence: float = 0.6, min_length: float = 40,  # noqa: ANN001
+def find_stripes(gray: MatLike, *, cell: int = CELL, min_coherence: float = 0.6, min_length: float = 40,
                  limit: int = 3) -> list[Stripes]:
     """Barcode-like regions of a 2-D uint8 image, most convincing first (at most `limit`)."""
     import cv2
@@ -108,8 +113,8 @@ def find_stripes(gray, *, cell: int = CELL, min_coherence: float = 0.6, min_leng
     return [r for _, r in found[:limit]]
 
 
-def straighten(gray, region: Stripes, *, margin: float = 0.12, pad: float = 24.0,  # noqa: ANN001, ANN201
-               smooth: int = 5):
+def straighten(gray: MatLike, region: Stripes, *, margin: float = 0.12, pad: float = 24.0,
+               smooth: int = 5) -> tuple[MatLike, NDArray[np.float64]]:
     """`region` of `gray` cut out with the bars vertical, plus the 2x3 map of its pixels back.
 
     The cut is `margin` of the length plus `pad` pixels longer at each end (the decoders need
@@ -135,7 +140,7 @@ def straighten(gray, region: Stripes, *, margin: float = 0.12, pad: float = 24.0
     return out, m
 
 
-def sharpen_across(straight, sigma: float = 1.0, amount: float = 1.0):  # noqa: ANN001, ANN201
+def sharpen_across(straight: MatLike, sigma: float = 1.0, amount: float = 1.0) -> MatLike:
     """An unsharp mask across the bars only (a `straighten` result): steeper blurred edges."""
     import cv2
 
@@ -168,7 +173,7 @@ BARS_UNIFORM = 0.8
 BARS_MIN_EDGES = 16  # the shortest library code, a 10-digit Code 128 card, has 48
 
 
-def measure_bars(straight) -> BarMeasure:  # noqa: ANN001
+def measure_bars(straight: MatLike) -> BarMeasure:
     """Bar continuity, element width and edge sharpness of an unsmoothed `straighten` result."""
     import numpy as np
 
@@ -201,12 +206,13 @@ class Candidate:
     """A barcode-like region cut out upright, ready for the decoders."""
 
     region: Stripes
-    image: Any  # numpy uint8, bars vertical, unsmoothed
-    matrix: Any  # 2x3: the cut's pixel coordinates -> the analysed image's
+    image: MatLike  # uint8, bars vertical, unsmoothed
+    matrix: NDArray[np.float64]  # 2x3: the cut's pixel coordinates -> the analysed image's
     bars: BarMeasure
 
 
-def candidates(gray, *, limit: int = 2, examine: int = 4, whole=None,  # noqa: ANN001
+def candidates(gray: MatLike, *, limit: int = 2, examine: int = 4, whole: MatLike | None = None,
+
                offset: tuple[int, int] = (0, 0)) -> list[Candidate]:
     """The `limit` most barcode-like regions of `gray`, cut out upright and measured.
 

@@ -9,8 +9,14 @@ what a school webcam adds: defocus blur, motion blur, dim light (less signal, mo
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from device.scanner.codes import is_valid_ean13, mod10_check_digit
+
+if TYPE_CHECKING:  # numpy and OpenCV load with the functions that use them
+    import numpy as np
+    from cv2.typing import MatLike
+    from numpy.typing import NDArray
 
 _L = ["0001101", "0011001", "0010011", "0111101", "0100011",
       "0110001", "0101111", "0111011", "0110111", "0001011"]
@@ -66,7 +72,8 @@ def code128_modules(value: str) -> str:
     return "".join(out)
 
 
-def bars_image(modules: str, module_px: float = 3, height: int = 120, quiet: int = 11):  # noqa: ANN201
+def bars_image(modules: str, module_px: float = 3, height: int = 120,
+               quiet: int = 11) -> NDArray[np.uint8]:
     """A grayscale numpy image of a 1-D code's modules with a white quiet zone around it."""
     import cv2
     import numpy as np
@@ -83,17 +90,19 @@ def bars_image(modules: str, module_px: float = 3, height: int = 120, quiet: int
     return np.vstack([margin, img, margin])
 
 
-def ean13_image(value: str, module_px: float = 3, height: int = 120, quiet: int = 11):  # noqa: ANN201
+def ean13_image(value: str, module_px: float = 3, height: int = 120,
+                quiet: int = 11) -> NDArray[np.uint8]:
     """A grayscale numpy image of an EAN-13 (white quiet zone, no human-readable digits)."""
     return bars_image(ean13_modules(value), module_px, height, quiet)
 
 
-def code128_image(value: str, module_px: float = 3, height: int = 80, quiet: int = 10):  # noqa: ANN201
+def code128_image(value: str, module_px: float = 3, height: int = 80,
+                  quiet: int = 10) -> NDArray[np.uint8]:
     """A grayscale numpy image of a Code 128 (white quiet zone, no human-readable text)."""
     return bars_image(code128_modules(value), module_px, height, quiet)
 
 
-def qr_image(text: str, module_px: int = 6):  # noqa: ANN201
+def qr_image(text: str, module_px: int = 6) -> MatLike:
     """A grayscale numpy image of a QR code (OpenCV's encoder), with a quiet zone."""
     import cv2
 
@@ -104,7 +113,8 @@ def qr_image(text: str, module_px: int = 6):  # noqa: ANN201
                               cv2.BORDER_CONSTANT, value=255)
 
 
-def background(width: int = 1280, height: int = 720, seed: int = 0, noise: float = 12.0):  # noqa: ANN201
+def background(width: int = 1280, height: int = 720, seed: int = 0,
+               noise: float = 12.0) -> MatLike:
     """A BGR frame: a soft gradient with Gaussian sensor noise, like an empty webcam picture."""
     import cv2
     import numpy as np
@@ -116,7 +126,7 @@ def background(width: int = 1280, height: int = 720, seed: int = 0, noise: float
     return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
 
 
-def _noise(shape: tuple[int, ...], sigma: float, seed: int):  # noqa: ANN202
+def _noise(shape: tuple[int, ...], sigma: float, seed: int) -> NDArray[np.float32]:
     """Gaussian noise, float32, repeatable per seed (OpenCV's generator: 3x numpy's speed)."""
     import cv2
     import numpy as np
@@ -153,8 +163,9 @@ def code_quad(size: tuple[int, int], center: tuple[float, float], angle: float =
     return out
 
 
-def place(frame, code, center: tuple[int, int] | None = None, angle: float = 0.0,  # noqa: ANN001, ANN201
-          scale: float = 1.0, seed: int = 0, noise: float = 6.0, tilt: float = 0.0):
+def place(frame: MatLike, code: MatLike, center: tuple[int, int] | None = None,
+          angle: float = 0.0, scale: float = 1.0, seed: int = 0, noise: float = 6.0,
+          tilt: float = 0.0) -> MatLike:
     """A copy of BGR `frame` with grayscale `code` pasted (scaled, tilted, rotated, noisy)."""
     import cv2
     import numpy as np
@@ -186,8 +197,8 @@ def place(frame, code, center: tuple[int, int] | None = None, angle: float = 0.0
     return out
 
 
-def degrade(frame, *, blur: float = 0.0, motion: int = 0, motion_angle: float = 0.0,  # noqa: ANN001, ANN201
-            light: float = 1.0, noise: float = 0.0, seed: int = 0):
+def degrade(frame: MatLike, *, blur: float = 0.0, motion: int = 0, motion_angle: float = 0.0,
+            light: float = 1.0, noise: float = 0.0, seed: int = 0) -> MatLike:
     """A grey BGR copy of `frame` as a poorer camera sees it.
 
     `blur`: defocus, a Gaussian of that sigma in pixels; `motion`: a motion blur `motion` pixels
@@ -199,8 +210,9 @@ def degrade(frame, *, blur: float = 0.0, motion: int = 0, motion_angle: float = 
     import numpy as np
 
     gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-    out = gray.astype(np.float32)
+    out: MatLike = gray.astype(np.float32)
     if blur > 0:
+
         out = cv2.GaussianBlur(out, (0, 0), blur)
     if motion > 1:
         line = np.zeros((motion, motion), np.float32)
@@ -229,14 +241,15 @@ CONDITIONS: dict[str, dict[str, float]] = {
 
 
 @functools.lru_cache(maxsize=8)
-def _shared_background(seed: int):  # noqa: ANN202
+def _shared_background(seed: int) -> MatLike:
     frame = background(seed=seed)
     frame.flags.writeable = False  # shared between calls: `place` copies it
     return frame
 
 
-def held(code, angle: float, condition: str = "plain", frames: int = 3, seed: int = 0,  # noqa: ANN001
-         center: tuple[int, int] = (640, 360)) -> list:
+def held(code: MatLike, angle: float, condition: str = "plain", frames: int = 3, seed: int = 0,
+         center: tuple[int, int] = (640, 360)) -> list[MatLike]:
+
     """`frames` consecutive 1280x720 frames of grayscale `code` held at `angle` degrees under
     one of `CONDITIONS`, drifting a few pixels per frame as a hand does."""
     params = dict(CONDITIONS[condition])
