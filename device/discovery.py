@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from zeroconf import IPVersion, ServiceStateChange
+from zeroconf import IPVersion, ServiceStateChange, Zeroconf
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 SERVICE_TYPE = "_ibc._tcp.local."
@@ -63,7 +63,7 @@ class ServerLocator:
         self._browser = AsyncServiceBrowser(self.aiozc.zeroconf, SERVICE_TYPE,
                                             handlers=[self._on_change])
 
-    def _on_change(self, zeroconf, service_type: str, name: str,  # noqa: ANN001
+    def _on_change(self, zeroconf: Zeroconf, service_type: str, name: str,
                    state_change: ServiceStateChange) -> None:
         if state_change is ServiceStateChange.Removed:
             self.seen.pop(name, None)

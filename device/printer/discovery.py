@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,8 @@ from device.printer.errors import PrinterNotFound
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # zeroconf is imported when browsing starts
-    from zeroconf.asyncio import AsyncServiceBrowser
+    from zeroconf import ServiceInfo, ServiceStateChange, Zeroconf
+    from zeroconf.asyncio import AsyncServiceBrowser, AsyncZeroconf
 
 SERVICE_TYPES = ("_ipp._tcp.local.", "_ipps._tcp.local.")
 
@@ -66,7 +67,7 @@ def _decode_txt(properties: dict) -> dict[str, str]:
     return out
 
 
-def printer_from_info(info, service_type: str) -> DiscoveredPrinter | None:  # noqa: ANN001
+def printer_from_info(info: ServiceInfo, service_type: str) -> DiscoveredPrinter | None:
     """Build a DiscoveredPrinter from a resolved zeroconf ServiceInfo (None if unusable)."""
     addresses = info.parsed_addresses()
     if not addresses or not info.port:
@@ -88,7 +89,7 @@ def printer_from_info(info, service_type: str) -> DiscoveredPrinter | None:  # n
 class PrinterBrowser:
     """Keeps ``printers`` (uuid -> DiscoveredPrinter) up to date while started."""
 
-    def __init__(self, aiozc, *, on_change: Callable[[], None] | None = None,  # noqa: ANN001
+    def __init__(self, aiozc: AsyncZeroconf, *, on_change: Callable[[], None] | None = None,
                  resolve_timeout: float = 3.0) -> None:
         self.aiozc = aiozc
         self.printers: dict[str, DiscoveredPrinter] = {}
@@ -124,7 +125,8 @@ class PrinterBrowser:
     async def __aexit__(self, *exc) -> None:
         await self.close()
 
-    def _handle(self, zeroconf, service_type: str, name: str, state_change) -> None:  # noqa: ANN001
+    def _handle(self, zeroconf: Zeroconf, service_type: str, name: str,
+                state_change: ServiceStateChange) -> None:
         from zeroconf import ServiceStateChange
 
         if state_change is ServiceStateChange.Removed:
@@ -168,15 +170,16 @@ def _matches(printer: DiscoveredPrinter, name: str) -> bool:
                       printer.uuid.casefold())
 
 
-async def discover_printers(aiozc, timeout: float = 3.0) -> list[DiscoveredPrinter]:  # noqa: ANN001
+async def discover_printers(aiozc: AsyncZeroconf, timeout: float = 3.0) -> list[DiscoveredPrinter]:
     """Browse for ``timeout`` seconds; every printer found, by name."""
     async with PrinterBrowser(aiozc) as browser:
         await asyncio.sleep(timeout)
         return sorted(browser.printers.values(), key=lambda p: p.name.casefold())
 
 
-async def choose_printer(aiozc, name: str = "", timeout: float = 3.0,  # noqa: ANN001
-                         probe: Callable | None = None) -> DiscoveredPrinter:
+async def choose_printer(aiozc: AsyncZeroconf, name: str = "", timeout: float = 3.0,
+                         probe: Callable[[DiscoveredPrinter], Awaitable[object]] | None = None,
+                         ) -> DiscoveredPrinter:
     """The printer called ``name`` (instance name, ty or UUID), or the first that answers.
 
     ``probe`` is an async callable taking a DiscoveredPrinter that raises if it does not answer

@@ -8,10 +8,13 @@ printer that may be switched off overnight.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from device.printer.base import IPP_STATES, PrinterState
 from device.printer.errors import PrinterError, PrinterUnavailable, PrintJobFailed
+
+if TYPE_CHECKING:  # pyipp is imported on the first request
+    from pyipp.enums import IppOperation
 
 JOB_STATES = {3: "pending", 4: "held", 5: "processing", 6: "stopped", 7: "canceled",
               8: "aborted", 9: "completed"}
@@ -41,7 +44,7 @@ class IppPrinter:
     def __repr__(self) -> str:
         return f"IppPrinter({self.uri!r})"
 
-    async def _execute(self, operation, message: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
+    async def _execute(self, operation: IppOperation, message: dict[str, Any]) -> dict[str, Any]:
         from pyipp import IPP
         from pyipp.exceptions import IPPConnectionError, IPPError, IPPParseError
 

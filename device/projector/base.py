@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from device.projector.errors import (
     ProjectorTimeout,
@@ -227,7 +228,10 @@ class ProjectorOperations(ABC):
             return ProjectorStatus(power, current, mute, errors, lamps)
 
 
-async def _optional(session: Session, command: str, parse):  # noqa: ANN001, ANN202
+_T = TypeVar("_T")
+
+
+async def _optional(session: Session, command: str, parse: Callable[[str], _T]) -> _T | None:
     """Query that may legitimately be refused (ERR1/ERR3): None instead of an error."""
     reply = await session.request(command, "?", 1)
     if reply.error_code in ("ERR1", "ERR3"):

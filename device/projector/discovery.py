@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +40,7 @@ class _Collector(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.found: dict[str, DiscoveredProjector] = {}
 
-    def datagram_received(self, data: bytes, addr) -> None:  # noqa: ANN001
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         try:
             mac = parse_ackn(data)
         except ProjectorError:
@@ -96,7 +97,7 @@ class _Listener(asyncio.DatagramProtocol):
     def __init__(self, owner: NotificationListener) -> None:
         self.owner = owner
 
-    def datagram_received(self, data: bytes, addr) -> None:  # noqa: ANN001
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         try:
             event = parse_event(data, addr[0])
         except ProjectorError:
@@ -108,7 +109,8 @@ class _Listener(asyncio.DatagramProtocol):
 class NotificationListener:
     """Receives class 2 notifications on UDP ``host:port``: ``async with`` it, then ``get()``."""
 
-    def __init__(self, host: str = "0.0.0.0", port: int = DEFAULT_PORT, callback=None) -> None:  # noqa: ANN001
+    def __init__(self, host: str = "0.0.0.0", port: int = DEFAULT_PORT,
+                 callback: Callable[[ProjectorEvent], object] | None = None) -> None:
         self.host = host
         self.port = port
         self.callback = callback

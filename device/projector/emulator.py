@@ -50,7 +50,7 @@ class _UdpResponder(asyncio.DatagramProtocol):
     def __init__(self, emulator: PJLinkEmulator) -> None:
         self.emulator = emulator
 
-    def datagram_received(self, data: bytes, addr) -> None:  # noqa: ANN001
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         if is_search(data):
             self.emulator.searches += 1
             self.emulator._send_udp(encode_ackn(self.emulator.model.mac), addr)
@@ -102,7 +102,7 @@ class PJLinkEmulator:
             if self.notify:
                 self._send_udp(encode_notification("LKUP", self.model.mac), self.notify)
                 self._last = self._snapshot()
-                self._ticker = asyncio.create_task(self._watch())
+                self._ticker = asyncio.create_task(self._watch(self.notify))
 
     async def stop(self) -> None:
         """Close listeners and every open connection."""
@@ -185,7 +185,7 @@ class PJLinkEmulator:
 
     # --- UDP ---------------------------------------------------------------------------
 
-    def _send_udp(self, data: bytes, addr) -> None:  # noqa: ANN001
+    def _send_udp(self, data: bytes, addr: tuple[str, int]) -> None:
         if self._udp is not None:
             self._udp.sendto(data, addr)
 
@@ -198,14 +198,14 @@ class PJLinkEmulator:
             snap["INPT"] = self.model.input
         return snap
 
-    async def _watch(self) -> None:
-        """Send a notification whenever POWR, INPT or ERST changes."""
+    async def _watch(self, notify: tuple[str, int]) -> None:
+        """Send a notification to `notify` whenever POWR, INPT or ERST changes."""
         while True:
             await asyncio.sleep(self.tick)
             snap = self._snapshot()
             for command, value in snap.items():
                 if self._last.get(command) != value:
-                    self._send_udp(encode_notification(command, value), self.notify)
+                    self._send_udp(encode_notification(command, value), notify)
                     self._last[command] = value
 
 
