@@ -5,6 +5,11 @@ input and unmutes it, then starts playback; projector failures are reported as e
 stop playback. After a playlist ends the projector can be switched off after a delay.
 Events (player states, errors, projector steps) go to ``on_event`` as JSON-ready dicts, from
 the player's worker thread or the projector thread: the receiver hands them to its own loop.
+
+The projector's PJLink client is asynchronous; the station's own threads reach it through
+``run_async(coroutine)``, which the process that owns the station passes in: the kiosk runs the
+coroutine on its one bridge loop, the server on its own event loop. Only the command line
+(one call, then exit) keeps the default, ``asyncio.run``.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from sqlalchemy import select
 
@@ -32,6 +38,7 @@ from media.player import PlayerEvent, PlayerState, PlayItem, PlaylistPlayer
 
 log = logging.getLogger(__name__)
 StationCallback = Callable[[dict], None]
+AsyncRunner = Callable[[Coroutine[Any, Any, Any]], Any]  # run a coroutine from a plain thread
 
 
 class MediaStation:
@@ -40,7 +47,8 @@ class MediaStation:
     def __init__(self, db, player: PlaylistPlayer, *, data_dir, projector=None,  # noqa: ANN001
                  projector_input: str = "HDMI1", off_after_s: float = 0.0,
                  warmup_timeout_s: float = 120.0, terminal: str | None = None,
-                 on_event: StationCallback | None = None) -> None:
+                 on_event: StationCallback | None = None,
+                 run_async: AsyncRunner | None = None) -> None:
         self.db = db
         self.player = player
         self.projector = projector
@@ -49,6 +57,7 @@ class MediaStation:
         self.warmup_timeout_s = warmup_timeout_s
         self.terminal = terminal
         self.on_event = on_event
+        self.run_async: AsyncRunner = run_async or asyncio.run
         self.lessons = LessonStore(db, data_dir)
         self.teacher: str | None = None
         self.projector_state: str = "unused"
@@ -63,7 +72,8 @@ class MediaStation:
     @classmethod
     def from_settings(cls, settings, db, *, player: PlaylistPlayer | None = None,  # noqa: ANN001
                       projector=None, headless: bool = False,  # noqa: ANN001
-                      on_event: StationCallback | None = None) -> MediaStation:
+                      on_event: StationCallback | None = None,
+                      run_async: AsyncRunner | None = None) -> MediaStation:
         """Build from Settings: VLC player on the configured display/audio, PJLink projector."""
         from library.storage.database import default_data_dir
         from media.player import make_player
@@ -80,7 +90,7 @@ class MediaStation:
                                        password=conf.password or None, timeout=conf.timeout_s)
         return cls(db, player, data_dir=data_dir, projector=projector,
                    projector_input=conf.input, off_after_s=conf.off_after_min * 60.0,
-                   on_event=on_event)
+                   on_event=on_event, run_async=run_async)
 
     # --- library --------------------------------------------------------------------
 
@@ -265,7 +275,7 @@ class MediaStation:
     def _projector_then_play(self) -> None:
         self._set_projector("warming")
         try:
-            asyncio.run(self._projector_up())
+            self.run_async(self._projector_up())
             self._set_projector("ready")
         except Exception as exc:  # noqa: BLE001  (projector trouble must not stop playback)
             self._set_projector("error", _describe(exc))
@@ -296,7 +306,7 @@ class MediaStation:
 
     def _projector_off(self) -> None:
         try:
-            asyncio.run(self.projector.power_off())
+            self.run_async(self.projector.power_off())
             self._on_projector = False
             self._set_projector("off")
         except Exception as exc:  # noqa: BLE001

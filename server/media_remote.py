@@ -5,6 +5,8 @@ on the configured display) or "headless" (dummy outputs). Every method here bloc
 PJLink, files): the API calls them through ``anyio.to_thread.run_sync``. Station events arrive
 on the player and projector threads and only update a snapshot under a lock; the projector's
 power and input are re-read in a background thread at most every REFRESH_S while someone asks.
+The projector's coroutines run on the server's own event loop (`attach_loop`, at start-up),
+handed over from those threads; no other loop is started.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from library.errors import IbcError
 
 log = logging.getLogger("ibc.server.media")
 REFRESH_S = 1.0
+_T = TypeVar("_T")
 
 
 class StationOff(IbcError):
@@ -54,6 +57,20 @@ class RemoteStation:
             "faults": {}, "last_error": None, "checked_at": None}
         self._checked = 0.0
         self._refresher: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def attach_loop(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """The server's event loop: the station's projector coroutines run there (None when
+        the server stops)."""
+        self._loop = loop
+
+    def run_async(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        """Run a projector coroutine on the server's loop from a plain thread (never from the
+        loop's own thread); ``asyncio.run`` when no loop is attached (tests, the CLI)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return asyncio.run(coro)
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
     @property
     def enabled(self) -> bool:
@@ -76,11 +93,13 @@ class RemoteStation:
 
         try:
             if self._factory is not None:
-                station = self._factory(self.settings, self.db, on_event=self._on_event)
+                station = self._factory(self.settings, self.db, on_event=self._on_event,
+                                        run_async=self.run_async)
             else:
                 station = MediaStation.from_settings(self.settings, self.db,
                                                      headless=self.mode == "headless",
-                                                     on_event=self._on_event)
+                                                     on_event=self._on_event,
+                                                     run_async=self.run_async)
         except Exception as exc:  # noqa: BLE001  (libvlc missing, bad options, bad projector host)
             log.exception("media station did not start")
             raise StationUnavailable(str(exc)) from exc
@@ -150,7 +169,7 @@ class RemoteStation:
         from media.station import describe_projector_error
 
         try:
-            st = asyncio.run(projector.status())
+            st = self.run_async(projector.status())
         except Exception as exc:  # noqa: BLE001  (reported in the snapshot)
             with self._snap:
                 self._projector.update(power=None, input=None, input_code=None, muted=None,
