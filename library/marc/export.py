@@ -15,16 +15,21 @@ as skipped), `marcxml` writes every record. Encoding marks: UTF-8 output sets le
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from sqlalchemy import exists, select
+from sqlalchemy import Row, exists, select
 
-from library.marc.holdings import identity, read_copy, write_copy
+from library.marc.holdings import CopyFields, identity, read_copy, write_copy
 from library.marc.iso2709 import decode_record, encode_record, split_fields
 from library.marc.model import ControlField, DataField, Field, MarcRecord, RecordError
 from library.storage.models import Copy, Record
+
+if TYPE_CHECKING:
+    import pymarc
+
+    from library.storage.database import Database
 
 R = Record.__table__
 C = Copy.__table__
@@ -53,7 +58,8 @@ def _holdings_tags(fmt: str) -> tuple[str, ...]:
     return ("910",)
 
 
-def _match_copies(originals: list[DataField], copies: list) -> list[tuple[DataField, object]]:
+def _match_copies(originals: list[DataField],
+                  copies: Sequence[CopyFields]) -> list[tuple[DataField, CopyFields]]:
     """Pair original holdings fields with copy rows (by sigla + identifiers, then order)."""
     free = list(copies)
     pairs = []
@@ -76,7 +82,7 @@ def _match_copies(originals: list[DataField], copies: list) -> list[tuple[DataFi
     return pairs
 
 
-def rebuild(rec: MarcRecord, fmt: str, copies: list) -> MarcRecord:
+def rebuild(rec: MarcRecord, fmt: str, copies: Sequence[CopyFields]) -> MarcRecord:
     """The record with its holdings fields regenerated from `copies` (Copy rows)."""
     tags = _holdings_tags(fmt)
     originals = [f for f in rec.fields if isinstance(f, DataField) and f.tag in tags]
@@ -95,7 +101,7 @@ def rebuild(rec: MarcRecord, fmt: str, copies: list) -> MarcRecord:
     return MarcRecord(rec.leader, fields)
 
 
-def synthesise(row) -> MarcRecord:  # noqa: ANN001
+def synthesise(row: Row[Any]) -> MarcRecord:
     """A minimal MARC record from Record columns, for records that came without MARC."""
     fields: list = []
     if row.source_format == "marc21":
@@ -197,7 +203,8 @@ def _chunks(ids: Iterable[int], n: int) -> Iterator[list[int]]:
         yield chunk
 
 
-def _rows(db, ids: Iterable[int] | None, sigla: str | None, chunk: int):  # noqa: ANN001, ANN202
+def _rows(db: Database, ids: Iterable[int] | None, sigla: str | None,
+          chunk: int) -> Iterator[tuple[Row[Any], list[Row[Any]]]]:
     cols = [R.c.id, R.c.key, R.c.source_format, R.c.marc, R.c.marc_encoding, R.c.title,
             R.c.subtitle, R.c.responsibility, R.c.authors, R.c.publisher, R.c.place, R.c.year,
             R.c.isbns, R.c.subjects, R.c.udc, R.c.bbk, R.c.annotation, R.c.language,
@@ -206,10 +213,11 @@ def _rows(db, ids: Iterable[int] | None, sigla: str | None, chunk: int):  # noqa
     if sigla:
         base = base.where(exists().where((C.c.record_id == R.c.id) & (C.c.sigla == sigla)))
     with db.session() as s:
+        pages: Iterator[Sequence[Row[Any]]]
         if ids is not None:
             pages = (s.execute(base.where(R.c.id.in_(part))).all() for part in _chunks(ids, chunk))
         else:
-            def keyset():  # noqa: ANN202
+            def keyset() -> Iterator[Sequence[Row[Any]]]:
                 last = 0
                 while True:
                     page = s.execute(base.where(R.c.id > last).limit(chunk)).all()
@@ -233,7 +241,7 @@ QUERY_PAGE = 200  # library.search.search returns at most 200 hits per call
 QUERY_MAX = 100_000  # a selection, not a dump (`ibc export` without --query exports all)
 
 
-def query_ids(db, query: str, *, audience: str = "staff", page: int = QUERY_PAGE,  # noqa: ANN001
+def query_ids(db: Database, query: str, *, audience: str = "staff", page: int = QUERY_PAGE,
               max_ids: int = QUERY_MAX) -> list[int]:
     """Record ids found by a catalogue search, in rank order, for `export_records(ids=...)`.
 
@@ -263,7 +271,7 @@ def query_ids(db, query: str, *, audience: str = "staff", page: int = QUERY_PAGE
     return ids[:max_ids]
 
 
-def export_records(db, out: BinaryIO, *, fmt: str = "rusmarc", encoding: str | None = None,  # noqa: ANN001, C901
+def export_records(db: Database, out: BinaryIO, *, fmt: str = "rusmarc", encoding: str | None = None,  # noqa: C901
                    ids: Iterable[int] | None = None, sigla: str | None = None,
                    chunk: int = 500) -> ExportReport:
     """Write records to a binary stream in `fmt`; `ids` (any iterable, e.g. from search) and
@@ -311,7 +319,7 @@ def export_records(db, out: BinaryIO, *, fmt: str = "rusmarc", encoding: str | N
     return report
 
 
-def to_pymarc(rec: MarcRecord):  # noqa: ANN201
+def to_pymarc(rec: MarcRecord) -> pymarc.Record:
     """A pymarc.Record for MARCXML output."""
     import pymarc
     from pymarc import Indicators, Subfield

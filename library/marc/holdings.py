@@ -20,6 +20,7 @@ are rewritten, so unchanged copies round-trip byte for byte.
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 from library.marc.model import CopyData, DataField
 
@@ -108,7 +109,37 @@ def read_copy(field: DataField) -> CopyData:
     raise ValueError(f"not a holdings tag: {tag}")
 
 
-def identity(copy) -> tuple:  # noqa: ANN001
+class CopyIds(Protocol):
+    """What identifies a copy: CopyData, a Copy or a row of the copies table all have these."""
+
+    @property
+    def inventory_number(self) -> str | None: ...
+    @property
+    def barcode(self) -> str | None: ...
+    @property
+    def rfid(self) -> str | None: ...
+
+
+class CopyFields(CopyIds, Protocol):
+    """What `write_copy` writes of a copy (CopyData, a Copy or a row of the copies table)."""
+
+    @property
+    def sigla(self) -> str | None: ...
+    @property
+    def shelf_mark(self) -> str | None: ...
+    @property
+    def collection(self) -> str | None: ...
+    @property
+    def price(self) -> str | None: ...
+    @property
+    def received(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def status_code(self) -> str | None: ...
+
+
+def identity(copy: CopyIds) -> tuple[str | None, str | None, str | None]:
     """What identifies a copy within (record, sigla): inventory number, barcode or RFID."""
     return (copy.inventory_number or None, copy.barcode or None, copy.rfid or None)
 
@@ -125,7 +156,7 @@ def _set(subfields: list[tuple[str, str]], code: str, value: str | None) -> None
         subfields.append((code, value))
 
 
-def write_copy(tag: str, copy, original: DataField | None = None,  # noqa: ANN001
+def write_copy(tag: str, copy: CopyFields, original: DataField | None = None,
                keep_absent_sigla: bool = False) -> DataField:
     """A holdings field for a copy row; starts from `original` and rewrites changed values.
 

@@ -13,6 +13,7 @@ import os
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from library.errors import ImportFormatError
 from library.marc.pipeline import mapped_records, should_parallelise
@@ -20,6 +21,9 @@ from library.marc.reader import detect_container
 from library.marc.rows import FORMAT
 from library.marc.writer import CATALOGUE_COUNTER, Item, OnBatch, Writer, next_version
 from library.storage.models import Event
+
+if TYPE_CHECKING:
+    from library.storage.database import Database
 
 __all__ = ["CATALOGUE_COUNTER", "ImportReport", "import_files", "next_version"]
 
@@ -68,7 +72,7 @@ class ImportReport:
         }
 
 
-def import_files(db, paths: Iterable[str | os.PathLike[str]], *, sigla: str,  # noqa: ANN001
+def import_files(db: Database, paths: Iterable[str | os.PathLike[str]], *, sigla: str,
                  on_batch: OnBatch | None = None, progress: Progress | None = None,
                  batch_size: int = 1000, event: bool = True,
                  parallel: bool | None = None) -> ImportReport:
@@ -91,7 +95,7 @@ def import_files(db, paths: Iterable[str | os.PathLike[str]], *, sigla: str,  # 
     return report
 
 
-def _read_files(paths, sigla: str, writer: Writer, report: ImportReport,  # noqa: ANN001
+def _read_files(paths: Iterable[str | os.PathLike[str]], sigla: str, writer: Writer, report: ImportReport,
                 progress: Progress | None, parallel: bool | None) -> None:
     for path in paths:
         name = os.fspath(path)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 
 from library import isbn as isbnlib
 from library.marc.formats import flavour
@@ -49,12 +50,12 @@ def tidy(text: str | None) -> str | None:
     return text or None
 
 
-def _join(values, sep: str) -> str | None:  # noqa: ANN001
+def _join(values: Iterable[str | None], sep: str) -> str | None:
     out = sep.join(v for v in (tidy(x) for x in values) if v)
     return out or None
 
 
-def _unique(values) -> list[str]:  # noqa: ANN001
+def _unique(values: Iterable[str | None]) -> list[str]:
     seen, out = set(), []
     for v in values:
         if v and v not in seen:
@@ -93,7 +94,7 @@ def _pages(text: str | None) -> int | None:
     return n if 0 < n < 100_000 else None
 
 
-def record_key(record, data: RecordData, scope: str) -> str:  # noqa: ANN001
+def record_key(record: _Index, data: RecordData, scope: str) -> str:
     """The stable key that makes a re-import update in place (documented in docs/IMPORT.md).
 
     1. 001 (with 003 when present): "001:<003>/<001>";

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from library.errors import ImportFormatError
 from library.marc.formats import ISO2709
@@ -23,6 +24,9 @@ from library.marc.model import RecordError
 from library.marc.reader import detect_container, read_file
 from library.marc.rows import flatten
 
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
 CHUNK = 256
 PIPE_BYTES = 1 << 20
 PARALLEL_MIN_BYTES = 8 << 20  # below this a second process costs more than it saves
@@ -30,6 +34,8 @@ ISO2709_READERS = 2  # the writer needs about half a reader's CPU time: two read
 
 # (ordinal, offset, encoding, FlatRecord | None, reason | None)
 Mapped = tuple
+# What a reader process sends: chunks of records, then ("end", None) or ("error", message).
+Message = list[Mapped] | tuple[str, str | None]
 
 
 def map_records(path: str, sigla: str, stride: tuple[int, int] | None = None
@@ -50,7 +56,8 @@ def map_records(path: str, sigla: str, stride: tuple[int, int] | None = None
         yield (parsed.ordinal, parsed.offset, parsed.encoding, data, None)
 
 
-def _worker(path: str, sigla: str, conn, stride: tuple[int, int] | None = None) -> None:  # noqa: ANN001
+def _worker(path: str, sigla: str, conn: Connection[Message, object],
+            stride: tuple[int, int] | None = None) -> None:
     try:
         chunk = []
         for item in map_records(path, sigla, stride):
@@ -78,7 +85,7 @@ def should_parallelise(path: str) -> bool:
         return False
 
 
-def _widen(conn) -> None:  # noqa: ANN001
+def _widen(conn: Connection[object, Message]) -> None:
     """Let a reader run ahead while the parent writes a batch: a default 64 KiB pipe holds a
     fifth of one chunk, so the reader stalled during every database write; 1 MiB (Linux's
     default limit for unprivileged processes) holds about three chunks."""
@@ -90,7 +97,7 @@ def _widen(conn) -> None:  # noqa: ANN001
         pass  # not Linux, or a lower limit: the default pipe works, only slower
 
 
-def _received(path: str, recv) -> Iterator[Mapped]:  # noqa: ANN001
+def _received(path: str, recv: Connection[object, Message]) -> Iterator[Mapped]:
     """The records one reader sends, until its end mark; its error as ImportFormatError."""
     while True:
         try:

@@ -23,12 +23,13 @@ SQLAlchemy's batched executemany (insertmanyvalues) with dict rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from library.marc.rows import (
@@ -46,6 +47,10 @@ from library.marc.rows import (
     record_dict,
 )
 from library.storage.models import Copy, Counter, Loan, Record, table_of, utcnow
+
+if TYPE_CHECKING:
+    from library.marc.importer import ImportReport
+    from library.storage.database import Database
 
 R = table_of(Record)
 C = table_of(Copy)
@@ -95,7 +100,7 @@ class _Outcome:
     warnings: list[tuple[Item, str]] = field(default_factory=list)
 
 
-def next_version(session) -> int:  # noqa: ANN001
+def next_version(session: Session) -> int:
     """Increment the change-feed counter and return the new version (one UPDATE)."""
     t = table_of(Counter)
     value = session.execute(
@@ -110,7 +115,7 @@ def next_version(session) -> int:  # noqa: ANN001
 class _Out:
     """Executemany of one batch: raw DBAPI tuples on SQLite, SQLAlchemy dict rows elsewhere."""
 
-    def __init__(self, session, version: int, now) -> None:  # noqa: ANN001
+    def __init__(self, session: Session, version: int, now: dt.datetime) -> None:
         self.session = session
         self.conn = session.connection()
         self.sqlite = self.conn.dialect.name == "sqlite"
@@ -120,7 +125,7 @@ class _Out:
             self.new_tail = self._bind(R, ("created_at", "popularity"), (now, 0))
             self.copy_tail = self._bind(C, _COPY_TAIL, (version, now))
 
-    def _bind(self, table, cols, values) -> tuple:  # noqa: ANN001
+    def _bind(self, table: Table, cols: tuple[str, ...], values: tuple[object, ...]) -> tuple:
         # dialect_impl: the SQLite type's own converter, so a DateTime is stored in SQLAlchemy's
         # string form, as the ORM writes it (the generic type has none, and sqlite3's default
         # adapter, deprecated since Python 3.12, added "+00:00" and ran once per row)
@@ -131,7 +136,7 @@ class _Out:
             out.append(p(v) if p is not None else v)
         return tuple(out)
 
-    def select_in(self, stmt, name: str, values: list) -> list[tuple]:  # noqa: ANN001
+    def select_in(self, stmt: Select[Any], name: str, values: list) -> Sequence[tuple[Any, ...]]:
         """Rows of a cached `... IN (:name)` select; on SQLite as plain SQL with `?` marks:
         rendering 1000 expanding parameters through SQLAlchemy cost more than the query."""
         if not self.sqlite:
@@ -233,7 +238,8 @@ def _match(old: list[_OldCopy], new: list[list]) -> list[tuple[list, _OldCopy | 
     return pairs
 
 
-def apply_batch(session, items: list[Item], sigla: str, on_batch: OnBatch | None) -> _Outcome:  # noqa: ANN001, C901
+def apply_batch(session: Session, items: list[Item], sigla: str,  # noqa: C901
+                on_batch: OnBatch | None) -> _Outcome:
     """Write one batch inside the caller's transaction."""
     out = _Outcome()
     version = next_version(session)
@@ -259,9 +265,9 @@ def apply_batch(session, items: list[Item], sigla: str, on_batch: OnBatch | None
     old_rids: set[int] = set()
     if old_items:
         rec_ids = [existing[it.rec[KEY]] for it in old_items]
-        for row in session.execute(_COPIES_OF, {"ids": rec_ids}):  # re-imports only
-            old_copies.setdefault((row.record_id, row.sigla), []).append(row)
-            old_rids.add(row.record_id)
+        for old_row in session.execute(_COPIES_OF, {"ids": rec_ids}):  # re-imports only
+            old_copies.setdefault((old_row.record_id, old_row.sigla), []).append(old_row)
+            old_rids.add(old_row.record_id)
     inserts: list[tuple[Item, list, None]] = []
     updates: list[tuple[Item, list, int]] = []
     doomed: set[int] = set()
@@ -347,19 +353,21 @@ class Writer:
     file, not just lose the last batches.
     """
 
-    def __init__(self, db, report, sigla: str, on_batch: OnBatch | None,  # noqa: ANN001
+    def __init__(self, db: Database, report: ImportReport, sigla: str, on_batch: OnBatch | None,
                  batch_size: int):
         self.db, self.report, self.sigla = db, report, sigla
         self.on_batch, self.batch_size = on_batch, batch_size
         self.items: list[Item] = []
         self.index: dict[str, int] = {}
-        self.conn = None
+        self.conn: Connection | None = None
         self._restore: tuple[int, ...] = ()
 
     def __enter__(self) -> Writer:
         if self.db.is_sqlite:
             conn = self.db.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
             raw = conn.connection.dbapi_connection  # autocommit: no transaction is opened
+            if raw is None:  # only a pool connection that was invalidated has none
+                raise RuntimeError("the import connection has no DB-API connection")
             self._restore = tuple(int(raw.execute(f"PRAGMA {name}").fetchone()[0])
                                   for name in _PRAGMAS)
             raw.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
@@ -367,7 +375,7 @@ class Writer:
             self.conn = conn
         return self
 
-    def __exit__(self, *exc) -> None:  # noqa: ANN002
+    def __exit__(self, *exc: object) -> None:
         conn, self.conn = self.conn, None
         if conn is not None:
             try:
@@ -375,6 +383,8 @@ class Writer:
                     conn.invalidate()  # but never pool a connection with these settings
                 else:
                     raw = conn.connection.dbapi_connection
+                    if raw is None:  # invalidated meanwhile: dropped below
+                        raise RuntimeError("the import connection has no DB-API connection")
                     for name, value in zip(_PRAGMAS, self._restore):
                         raw.execute(f"PRAGMA {name}={value}")
             except Exception:  # noqa: BLE001 - e.g. the database vanished: drop the connection
@@ -400,7 +410,7 @@ class Writer:
             self._write(items)
 
     @contextmanager
-    def _transaction(self):  # noqa: ANN202
+    def _transaction(self) -> Iterator[Session]:
         if self.conn is None:
             with self.db.transaction() as session:
                 yield session
