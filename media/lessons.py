@@ -19,19 +19,23 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from library.storage.models import Lesson, MediaItem, ResumePosition, utcnow
+from library.storage.models import Base, Lesson, MediaItem, ResumePosition, utcnow
+
+if TYPE_CHECKING:
+    from library.storage.database import Database
 
 log = logging.getLogger(__name__)
 LESSONS_JSON, RESUME_JSON = "lessons.json", "resume.json"
 NAME_MAX = 200
 
 
-def _insert(session: Session, model):  # noqa: ANN001, ANN202
+def _insert(session: Session, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
     """INSERT … ON CONFLICT for the session's dialect (SQLite and PostgreSQL spell it alike)."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(model)
@@ -40,7 +44,7 @@ def _insert(session: Session, model):  # noqa: ANN001, ANN202
 class LessonStore:
     """Named ordered media lists and resume positions per teacher."""
 
-    def __init__(self, db, data_dir: str | os.PathLike[str] | None = None) -> None:  # noqa: ANN001
+    def __init__(self, db: Database, data_dir: str | os.PathLike[str] | None = None) -> None:
         self.db = db
         self.dir = Path(data_dir) / "media" if data_dir is not None else None
         self._imported = self.dir is None
@@ -137,7 +141,7 @@ def _read_json(path: Path) -> dict | None:
     return data
 
 
-def import_json(db, directory: str | os.PathLike[str]) -> tuple[int, int]:  # noqa: ANN001
+def import_json(db: Database, directory: str | os.PathLike[str]) -> tuple[int, int]:
     """Import lessons.json and resume.json from `directory` once (see the module docstring);
     returns (lessons, positions) read from them."""
     directory = Path(directory)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -24,6 +25,11 @@ from media.kinds import kind_of
 from media.probe import ProbeResult, fingerprint, make_thumbnail, probe
 from media.sidecar import FOLDER_FILE, Meta, SidecarResolver
 from media.store import fingerprint_map, set_fingerprints, sync_records
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
+
+    from library.storage.database import Database
 
 Progress = Callable[[str, int, int], None]
 META_FIELDS = ("subject", "class_from", "class_to", "tags", "access", "licence")
@@ -122,7 +128,7 @@ def _apply_probe(item: MediaItem, f: _File) -> None:
     item.status, item.error = ("broken", res.error[:1000]) if res.error else ("ok", None)
 
 
-def scan(db, roots: Iterable[str | os.PathLike[str]], *, data_dir: str | os.PathLike[str],  # noqa: ANN001
+def scan(db: Database, roots: Iterable[str | os.PathLike[str]], *, data_dir: str | os.PathLike[str],
          progress: Progress | None = None, workers: int | None = None,
          thumbnails: bool = True) -> ScanReport:
     """Scan ``roots`` into the database ``db`` (a library.storage Database); returns the report."""
@@ -188,12 +194,13 @@ def scan(db, roots: Iterable[str | os.PathLike[str]], *, data_dir: str | os.Path
                 report.moved += 1
                 touched.append(item)
             elif f in todo_set:
-                item = items.get(key)
-                if item is None:
+                found = items.get(key)
+                if found is None:
                     item = MediaItem(path=key, kind=f.kind, title="", tags=[], plays=0)
                     s.add(item)
                     report.added += 1
                 else:
+                    item = found
                     report.updated += 1
                 item.kind = f.kind
                 _apply_probe(item, f)
@@ -212,11 +219,11 @@ def scan(db, roots: Iterable[str | os.PathLike[str]], *, data_dir: str | os.Path
                 tick("save", n, len(files))
         moved_ids = set(moved.values())
         for mid in gone_ids - moved_ids:
-            item = by_id.get(mid)
-            if item is not None and item.status != "missing":
-                item.status, item.error = "missing", "файл не найден при сканировании"
+            gone = by_id.get(mid)
+            if gone is not None and gone.status != "missing":
+                gone.status, gone.error = "missing", "файл не найден при сканировании"
                 report.missing += 1
-                touched.append(item)
+                touched.append(gone)
         s.flush()
         set_fingerprints(s, [(i.id, size, d) for i, size, d in fps])
         if touched:
@@ -231,11 +238,13 @@ def _keep_title(item: MediaItem, f: _File) -> str | None:
     return item.title if item.title != item_title_from(f.path.stem) else None
 
 
-def _is_changed(item: MediaItem, f: _File) -> bool:
+def _is_changed(item: Row[int, str, int | None, float | None, str], f: _File) -> bool:
+    """`item`: the (id, path, size, mtime, status) of a known MediaItem."""
     return item.status == "missing" or item.size != f.size or item.mtime != f.mtime
 
 
-def _match_moves(new: list[_File], known: dict, gone_ids: set[int], pool) -> dict[_File, int]:  # noqa: ANN001
+def _match_moves(new: list[_File], known: dict, gone_ids: set[int],
+                 pool: ThreadPoolExecutor) -> dict[_File, int]:
     """New paths that are vanished items moved elsewhere, matched by size and edge hash."""
     if not new:
         return {}
@@ -269,6 +278,7 @@ def _probe_one(f: _File, thumb_dir: Path | None) -> None:
         f.thumb = make_thumbnail(f.path, f.kind, thumb_dir, f.digest, f.result.duration_s)
 
 
-def _probe_all(todo: list[_File], pool, thumb_dir: Path | None, tick: Progress) -> None:  # noqa: ANN001
+def _probe_all(todo: list[_File], pool: ThreadPoolExecutor, thumb_dir: Path | None,
+               tick: Progress) -> None:
     for n, _ in enumerate(pool.map(lambda f: _probe_one(f, thumb_dir), todo), 1):
         tick("probe", n, len(todo))

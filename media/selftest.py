@@ -16,6 +16,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from media.screen import Output
 
 VOUT_PLUGINS = ("libxcb_x11_plugin.so", "libxcb_xv_plugin.so", "libgl_plugin.so")
 PLUGIN_DIRS = ("/usr/lib/*/vlc/plugins/video_output", "/usr/lib/vlc/plugins/video_output",
@@ -53,7 +57,7 @@ def _pattern(path: Path) -> None:
                    check=True, capture_output=True, timeout=30)
 
 
-def _lit_centre(display: str | None, output) -> bool:  # noqa: ANN001
+def _lit_centre(display: str | None, output: Output) -> bool:
     """True when the middle of the output shows something other than black."""
     from Xlib import X
     from Xlib import display as xdisplay

@@ -93,7 +93,8 @@ class VlcLog:
             self._logged.clear()
             self.vout = None
 
-    def _on_message(self, _data, level: int, ctx, fmt, args) -> None:  # noqa: ANN001
+    def _on_message(self, _data: int | None, level: int, ctx: ctypes._Pointer[vlc.Log],
+                    fmt: bytes | None, args: int | None) -> None:
         try:
             buf = ctypes.create_string_buffer(_BUF)
             _vsnprintf(buf, _BUF, fmt, args)
