@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from library.pdf import cyrillic_font
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
 
 MM = 72 / 25.4  # points per millimetre
 CARD_W, CARD_H = 85.6 * MM, 54 * MM
@@ -34,7 +37,7 @@ def _get(reader: Any, name: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _fit(canvas, text: str, font: str, size: float, width: float, minimum: float = 5) -> float:  # noqa: ANN001
+def _fit(canvas: Canvas, text: str, font: str, size: float, width: float, minimum: float = 5) -> float:
     """The largest font size <= size at which text fits into width."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -43,7 +46,7 @@ def _fit(canvas, text: str, font: str, size: float, width: float, minimum: float
     return size
 
 
-def _cut_marks(c) -> None:  # noqa: ANN001
+def _cut_marks(c: Canvas) -> None:
     """Thin marks on the margins at every grid line and small crosses at inner corners."""
     c.saveState()
     c.setLineWidth(0.25)
@@ -66,7 +69,7 @@ def _cut_marks(c) -> None:  # noqa: ANN001
     c.restoreState()
 
 
-def _code128(c, number: str, x: float, y: float, width: float, height: float) -> float:  # noqa: ANN001
+def _code128(c: Canvas, number: str, x: float, y: float, width: float, height: float) -> float:
     """A Code 128 barcode (with quiet zones) of at most `width` at (x, y); returns its width."""
     from reportlab.graphics.barcode.code128 import Code128
 
@@ -77,7 +80,7 @@ def _code128(c, number: str, x: float, y: float, width: float, height: float) ->
     return code.width
 
 
-def _qr(c, number: str, x: float, y: float, size: float) -> None:  # noqa: ANN001
+def _qr(c: Canvas, number: str, x: float, y: float, size: float) -> None:
     """A QR code of `number` in a size × size square at (x, y)."""
     from reportlab.graphics import renderPDF
     from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -90,7 +93,7 @@ def _qr(c, number: str, x: float, y: float, size: float) -> None:  # noqa: ANN00
     renderPDF.draw(drawing, c, x, y)
 
 
-def _card(c, reader: Any, x: float, y: float, school_name: str, font: str) -> None:  # noqa: ANN001
+def _card(c: Canvas, reader: Any, x: float, y: float, school_name: str, font: str) -> None:
     """One card with its lower-left corner at (x, y)."""
     inner = CARD_W - 2 * PAD
     top = y + CARD_H - PAD

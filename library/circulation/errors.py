@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from library.errors import CirculationError as _Base
@@ -30,7 +31,7 @@ class CirculationError(_Base):
         self.params = params
         super().__init__(self.message())
 
-    def message(self, translate=None) -> str:  # noqa: ANN001
+    def message(self, translate: Callable[[str], str] | None = None) -> str:
         """The message, translated by `translate(msgid)` when given."""
         text = translate(self.template) if translate else self.template
         try:

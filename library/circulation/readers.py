@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from library.errors import ImportFormatError
+from library.storage.database import Database
 from library.storage.models import Reader
 
 HEADERS = {
@@ -147,13 +148,13 @@ def read_class_list(path: str | Path) -> tuple[list[dict], ReaderImportReport]:
     return readers, report
 
 
-def import_readers(db, path: str | Path, *, sigla: str = "") -> ReaderImportReport:  # noqa: ANN001
+def import_readers(db: Database, path: str | Path, *, sigla: str = "") -> ReaderImportReport:
     """Read a class list and write it: new cards added, known cards updated, in one transaction."""
     readers, report = read_class_list(path)
     return upsert_readers(db, readers, report, sigla=sigla)
 
 
-def upsert_readers(db, readers: list[dict], report: ReaderImportReport, *,  # noqa: ANN001
+def upsert_readers(db: Database, readers: list[dict], report: ReaderImportReport, *,
                    sigla: str = "") -> ReaderImportReport:
     """Write parsed readers in one transaction: new cards added, known cards updated and reactivated."""
     with db.transaction() as s:

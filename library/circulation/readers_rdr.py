@@ -30,6 +30,7 @@ from library.marc import encoding as enc
 from library.marc.formats import ISO2709, sniff
 from library.marc.iso2709 import frame_records, split_fields
 from library.marc.model import RecordError
+from library.storage.database import Database
 
 CATEGORY_WORDS = (
     (("учащ", "учени", "школьн"), "pupil"),
@@ -149,7 +150,7 @@ def read_rdr(path: str | Path) -> tuple[list[dict], ReaderImportReport]:
     return readers, report
 
 
-def import_rdr(db, path: str | Path, *, sigla: str = "") -> ReaderImportReport:  # noqa: ANN001
+def import_rdr(db: Database, path: str | Path, *, sigla: str = "") -> ReaderImportReport:
     """Read an RDR export and upsert its readers by card number in one transaction."""
     readers, report = read_rdr(path)
     return upsert_readers(db, readers, report, sigla=sigla)

@@ -7,7 +7,9 @@ open loans, today) and asks these functions, which return a due date or raise a 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from library.circulation import errors as E
 
@@ -102,6 +104,51 @@ class Calendar:
         return cls(frozenset(weekdays), frozenset(days))
 
 
+class LoanRuleSettingsLike(Protocol):
+    """One loan rule as the settings hold it (config.settings.LoanRuleSettings)."""
+
+    def model_dump(self) -> dict[str, Any]: ...
+
+
+class CategorySettingsLike(Protocol):
+    """One reader category as the settings hold it (config.settings.CategorySettings)."""
+
+    @property
+    def max_items(self) -> int: ...
+    @property
+    def check_age(self) -> bool: ...
+    @property
+    def rules(self) -> Mapping[str, LoanRuleSettingsLike]: ...
+
+
+class CirculationSettingsLike(Protocol):
+    """What `Policy.from_settings` reads of config.settings.CirculationSettings (library/ does
+    not import config/: the layering table in tests/test_layering.py)."""
+
+    @property
+    def pupil(self) -> CategorySettingsLike: ...
+    @property
+    def teacher(self) -> CategorySettingsLike: ...
+    @property
+    def staff(self) -> CategorySettingsLike: ...
+    @property
+    def block_on_overdue(self) -> bool: ...
+    @property
+    def block_on_lost(self) -> bool: ...
+    @property
+    def renew_overdue(self) -> bool: ...
+    @property
+    def closed_weekdays(self) -> list[int]: ...
+    @property
+    def holidays(self) -> list[str]: ...
+    @property
+    def school_year_end(self) -> str: ...
+    @property
+    def require_pin(self) -> bool: ...
+    @property
+    def anonymise_after_days(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class Policy:
     """All circulation rules of one school."""
@@ -125,11 +172,10 @@ class Policy:
         return self.require_pin or has_pin
 
     @classmethod
-    def from_settings(cls, circ) -> Policy:  # noqa: ANN001  (config.settings.CirculationSettings)
+    def from_settings(cls, circ: CirculationSettingsLike) -> Policy:
         """Build from the typed settings section."""
         cats = {}
-        for name in ("pupil", "teacher", "staff"):
-            c = getattr(circ, name)
+        for name, c in (("pupil", circ.pupil), ("teacher", circ.teacher), ("staff", circ.staff)):
             cats[name] = CategoryRules(
                 max_items=c.max_items,
                 check_age=c.check_age,

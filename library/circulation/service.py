@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn, cast
 
-from sqlalchemy import case, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Row, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from library.circulation import errors as E
 from library.circulation import sql as Q
 from library.circulation.rules import (
+    CirculationSettingsLike,
     ItemFacts,
     Policy,
     ReaderFacts,
@@ -31,10 +32,11 @@ from library.circulation.rules import (
 from library.circulation.values import ADULTS, LoanOutcome, LoanView, ReaderView
 from library.errors import IbcError
 from library.places.match import PlaceCache
+from library.storage.database import Database
 from library.storage.models import Copy, Counter, Event, Loan, Reader, Record, TransactionLog, utcnow
 
 
-def _reader_view(r: Reader, facts: ReaderFacts | None = None, policy=None) -> ReaderView:  # noqa: ANN001
+def _reader_view(r: Reader, facts: ReaderFacts | None = None, policy: Policy | None = None) -> ReaderView:
     initial = (r.last_name[:1] + ".") if r.last_name else ""
     patronymic = (r.middle_name or "") if r.category in ADULTS else ""
     restriction = note = None
@@ -83,7 +85,7 @@ class CirculationService:
 
     def __init__(
         self,
-        db,  # noqa: ANN001  (library.storage.Database)
+        db: Database,
         policy: Policy,
         *,
         sigla: str | None = None,
@@ -98,7 +100,7 @@ class CirculationService:
         self._places = PlaceCache(sigla)
 
     @classmethod
-    def from_settings(cls, db, circulation_settings,  # noqa: ANN001  (Database, CirculationSettings)
+    def from_settings(cls, db: Database, circulation_settings: CirculationSettingsLike,
                       *, today: Callable[[], dt.date] = dt.date.today) -> CirculationService:
         """The service every role runs (the server, a standalone kiosk, the CLI): the settings'
         policy, every school's copies, the search index kept up to date after each change."""
@@ -186,7 +188,8 @@ class CirculationService:
                           lambda s: self._renew(s, card, barcode, txn_id, terminal))
 
     # --- internals -----------------------------------------------------------------------
-    def _once(self, kind: str, txn_id: str, terminal, args: dict, work) -> LoanOutcome:  # noqa: ANN001
+    def _once(self, kind: str, txn_id: str, terminal: str | None, args: dict[str, str],
+              work: Callable[[Session], LoanOutcome]) -> LoanOutcome:
         if not txn_id or len(txn_id) > 64:
             raise ValueError("a transaction id of 1..64 characters is required")
         for attempt in range(3):
@@ -199,13 +202,15 @@ class CirculationService:
                     raise
         raise AssertionError("unreachable")
 
-    def _once_attempt(self, kind, txn_id, terminal, args, work) -> LoanOutcome:  # noqa: ANN001
+    def _once_attempt(self, kind: str, txn_id: str, terminal: str | None, args: dict[str, str],
+                      work: Callable[[Session], LoanOutcome]) -> LoanOutcome:
         try:
             return self._apply(kind, txn_id, terminal, args, work)
         except _ReplayedRefusal as replayed:
             raise replayed.error from None
 
-    def _apply(self, kind, txn_id, terminal, args, work) -> LoanOutcome:  # noqa: ANN001
+    def _apply(self, kind: str, txn_id: str, terminal: str | None, args: dict[str, str],
+               work: Callable[[Session], LoanOutcome]) -> LoanOutcome:
         # Rules are checked before anything is written, and a refusal rolls the whole
         # transaction back anyway; the refusal is then recorded in a second, small one.
         try:
@@ -221,16 +226,16 @@ class CirculationService:
             return outcome
         except E.CirculationError as exc:
             with self.db.transaction() as s:
-                done = s.get(TransactionLog, txn_id)
-                if done is not None:  # a twin request got there first: answer as it did
-                    return self._replay(done, kind, args)
+                logged = s.get(TransactionLog, txn_id)
+                if logged is not None:  # a twin request got there first: answer as it did
+                    return self._replay(logged, kind, args)
                 s.add(TransactionLog(txn_id=txn_id, kind=kind, terminal=terminal,
                                      result={"ok": False, "args": args, "error": exc.to_dict()}))
                 self._event(s, f"{kind}_refused", terminal, payload={"code": exc.code})
             raise
 
     @staticmethod
-    def _replay(done: TransactionLog, kind: str, args: dict) -> LoanOutcome:
+    def _replay(done: TransactionLog | Row[Any], kind: str, args: dict) -> LoanOutcome:
         result = done.result or {}
         if done.kind != kind or result.get("args") != args:
             raise _ReplayedRefusal(E.TransactionMismatch(txn=done.txn_id))
@@ -298,7 +303,7 @@ class CirculationService:
             s.flush()
             self.on_copies_changed(s, [copy.record_id])
 
-    def _event(self, s: Session, kind: str, terminal, reader: Reader | None = None,  # noqa: ANN001
+    def _event(self, s: Session, kind: str, terminal: str | None, reader: Reader | None = None,
                copy: Copy | None = None, payload: dict | None = None) -> None:
         s.execute(insert(Event).values(
             ts=utcnow(), kind=kind, terminal=terminal, sigla=copy.sigla if copy else self.sigla,
@@ -308,7 +313,8 @@ class CirculationService:
             payload=payload or {},
         ))
 
-    def _checkout(self, s: Session, card, barcode, txn_id, terminal) -> LoanOutcome:  # noqa: ANN001
+    def _checkout(self, s: Session, card: str, barcode: str, txn_id: str,
+                  terminal: str | None) -> LoanOutcome:
         # The hot path: prebuilt Core statements on the session's connection (library/circulation/sql.py).
         conn = s.connection()
         reader = conn.execute(Q.READER_BY_CARD, {"card": card.strip()}).first()
@@ -358,7 +364,7 @@ class CirculationService:
         return LoanOutcome("checkout", txn_id, loan_id, copy.barcode or code, copy.title,
                            authors, due, copy.shelf_mark or copy.bbk, place=place)
 
-    def _checkin(self, s: Session, barcode, txn_id, terminal) -> LoanOutcome:  # noqa: ANN001
+    def _checkin(self, s: Session, barcode: str, txn_id: str, terminal: str | None) -> LoanOutcome:
         copy, rec = self._lock_copy(s, barcode)
         loan = s.scalar(select(Loan).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None)))
         if loan is None and copy.status != "lost":
@@ -379,7 +385,8 @@ class CirculationService:
                            _shelf(copy, rec), place=_place(self._places, s, copy.shelf_mark,
                                                            copy.collection, rec.bbk, copy.sigla))
 
-    def _renew(self, s: Session, card, barcode, txn_id, terminal) -> LoanOutcome:  # noqa: ANN001
+    def _renew(self, s: Session, card: str, barcode: str, txn_id: str,
+               terminal: str | None) -> LoanOutcome:
         reader = self._reader(s, card)
         copy, rec = self._lock_copy(s, barcode)
         loan = s.scalar(select(Loan).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None)))
@@ -406,9 +413,10 @@ class CirculationService:
         now = now or utcnow()
         cutoff = now - dt.timedelta(days=self.policy.anonymise_after_days)
         with self.db.transaction() as s:
-            res = s.execute(
+            # Session.execute() is typed Result; an UPDATE gives a CursorResult (with rowcount)
+            res = cast(CursorResult[Any], s.execute(
                 update(Loan)
                 .where(Loan.returned_at.is_not(None), Loan.returned_at < cutoff, Loan.reader_id.is_not(None))
                 .values(reader_id=None, anonymised=True)
-            )
+            ))
             return res.rowcount or 0

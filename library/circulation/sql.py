@@ -7,7 +7,9 @@ the ORM unit of work. Measured in bench/circulation_bench.py.
 
 from __future__ import annotations
 
-from sqlalchemy import BindParameter, bindparam, case, func, insert, or_, select, update
+from typing import Any
+
+from sqlalchemy import BindParameter, Select, bindparam, case, func, insert, or_, select, update
 
 from library.storage.models import Copy, Counter, Event, Loan, Reader, Record, TransactionLog, table_of
 
@@ -24,7 +26,7 @@ _COPY_COLUMNS = (
 )
 
 
-def copy_by_code(sigla: bool, lock: bool):  # noqa: ANN201
+def copy_by_code(sigla: bool, lock: bool) -> Select[Any]:
     """The copy with a barcode, RFID or inventory number, joined with its record's fields."""
     code: BindParameter[str] = bindparam("code")
     q = (select(*_COPY_COLUMNS).join(R, C.c.record_id == R.c.id)
