@@ -21,7 +21,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from library.errors import NotFound
 from library.isbn import normalise, to_isbn13
+from library.storage.database import Database
 from library.storage.models import Copy, Event, Loan, MediaItem, Reader, Record, utcnow
 
 OnBatch = Callable[[Session, list[int]], None]
@@ -61,7 +63,7 @@ def _age_min(rating: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def load_demo(db, *, sigla: str = "ИБЦ", on_batch: OnBatch | None = None,  # noqa: ANN001
+def load_demo(db: Database, *, sigla: str = "ИБЦ", on_batch: OnBatch | None = None,
               today: dt.date | None = None) -> DemoSummary:
     """Add the demo titles, copies, readers, loans, media items and places not there yet."""
     data = catalogue()
@@ -140,7 +142,7 @@ def load_demo(db, *, sigla: str = "ИБЦ", on_batch: OnBatch | None = None,  # 
     return summary
 
 
-def _demo_loans(s, data: dict, had: set[str], today: dt.date) -> int:  # noqa: ANN001
+def _demo_loans(s: Session, data: dict, had: set[str], today: dt.date) -> int:
     """Lend the last copies of a newly added title to the readers named in data["loans"]
     (due at the end of the school year, as textbooks are), with their checkout events."""
     keys = {t["title"]: f"demo:{i}" for i, t in enumerate(data["titles"], 1)}
@@ -152,6 +154,9 @@ def _demo_loans(s, data: dict, had: set[str], today: dt.date) -> int:  # noqa: A
             continue
         rec = s.scalar(select(Record).where(Record.key == key))
         reader = s.scalar(select(Reader).where(Reader.card_number == spec["card"]))
+        if rec is None or reader is None:  # catalogue.json names a title or card it lacks
+            raise NotFound(f"demo loan of {spec['title']!r} to {spec['card']}: no such "
+                           + ("title" if rec is None else "reader"))
         taken[key] = taken.get(key, 0) + 1
         copy = rec.copies[-taken[key]]
         issued = utcnow() - dt.timedelta(days=int(spec.get("days_ago", 7)))
@@ -168,7 +173,7 @@ def _demo_loans(s, data: dict, had: set[str], today: dt.date) -> int:  # noqa: A
     return count
 
 
-def _demo_places(s, sigla: str) -> int:  # noqa: ANN001
+def _demo_places(s: Session, sigla: str) -> int:
     """The demo places (library/demo/places.toml) for a school that has none."""
     from library.places.fileformat import loads
     from library.places.store import replace_places
