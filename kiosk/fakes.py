@@ -12,6 +12,8 @@ import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk.services import CopyView, FacetValue, Hit, RecordView, SearchPage
 from library.circulation import errors as E
@@ -27,6 +29,10 @@ from library.circulation.rules import (
 from library.circulation.values import LoanOutcome, LoanView, ReaderView
 from library.errors import NotFound
 from library.places import PlaceView
+
+if TYPE_CHECKING:
+    from kiosk.media import NowPlaying
+    from kiosk.services import ServiceInfo
 
 _BOOKS = [
     # id, title, authors, year, publisher, bbk, shelf, collection, subjects, annotation
@@ -211,7 +217,7 @@ class FakeCatalogue:
         """The fake room's places."""
         return [p for p in _PLACES.values() if p.room == room]
 
-    def cover(self, isbns: tuple[str, ...], barcodes: tuple[str, ...] = ()):  # noqa: ANN201
+    def cover(self, isbns: tuple[str, ...], barcodes: tuple[str, ...] = ()) -> Path | None:
         """No cover files here: every row gets a generated cover."""
         return None
 
@@ -412,7 +418,8 @@ class FakeMedia:
                 if may(role, "teachers" if row[5] else "everyone", Action.SEE)
                 and (not q or q in _fold(row[1] + " " + row[4]))]
 
-    def play(self, media_id: int, *, projector: bool = False, teacher: str | None = None):  # noqa: ANN201
+    def play(self, media_id: int, *, projector: bool = False,
+             teacher: str | None = None) -> NowPlaying:
         """Start one item."""
         item = next(r for r in self.ITEMS if r[0] == media_id)
         self.calls.append(("play", media_id, projector))
@@ -421,7 +428,7 @@ class FakeMedia:
                            duration_s=item[3], projector=proj)
         return self.now
 
-    def control(self, action: str):  # noqa: ANN201
+    def control(self, action: str) -> NowPlaying:
         """pause | resume | stop | show."""
         self.calls.append((action,))
         if action == "show":
@@ -437,17 +444,17 @@ class FakeMedia:
         if self.now.state in ("playing", "paused"):
             self.now = replace(self.now, film_hidden=True)
 
-    def seek(self, position_s: float):  # noqa: ANN201
+    def seek(self, position_s: float) -> NowPlaying:
         """Jump."""
         self.now = replace(self.now, position_s=max(0.0, min(position_s, self.now.duration_s or 0)))
         return self.now
 
-    def volume(self, percent: int):  # noqa: ANN201
+    def volume(self, percent: int) -> NowPlaying:
         """Volume."""
         self.now = replace(self.now, volume=max(0, min(100, percent)))
         return self.now
 
-    def status(self):  # noqa: ANN201
+    def status(self) -> NowPlaying:
         """Now playing."""
         return self.now
 
@@ -463,7 +470,7 @@ class FakeMedia:
         return value or power
 
 
-def fake_service_info():  # noqa: ANN201
+def fake_service_info() -> ServiceInfo:
     """Canned service-mode answers (screenshots, tests)."""
     from kiosk.services import ServiceInfo
 

@@ -8,7 +8,9 @@ library's `CirculationService` unchanged. No rule is decided in this module.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select
 
@@ -19,6 +21,11 @@ from library.places import PlaceView
 from library.places.match import PlaceCache
 from library.places.store import record_places
 from library.storage.models import Copy, Loan, Record
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from library.circulation.service import CirculationService
+    from library.storage.database import Database
 
 FACET_KEYS = ("available", "type", "bbk", "age")  # the chips a child can use; authors are many
 
@@ -39,7 +46,7 @@ class LocalCatalogue:
     """`CatalogueService` over `library.search`, the records table and the places
     (`library.places`, reloaded when the librarian changes them); covers from a folder."""
 
-    def __init__(self, db, sigla: str | None = None, covers_dir: Path | None = None,  # noqa: ANN001
+    def __init__(self, db: Database, sigla: str | None = None, covers_dir: Path | None = None,
                  covers_max_bytes: int | None = None):
         self.db = db
         self.sigla = sigla or None
@@ -119,7 +126,7 @@ class LocalCatalogue:
 class LocalVisits:
     """Counts reader sessions as 'visit' events (`library.reports.record_visit`)."""
 
-    def __init__(self, db, sigla: str | None = None, terminal: str | None = None):  # noqa: ANN001
+    def __init__(self, db: Database, sigla: str | None = None, terminal: str | None = None):
         self.db, self.sigla, self.terminal = db, sigla, terminal
 
     def record(self, reader: ReaderView) -> None:
@@ -131,7 +138,22 @@ class LocalVisits:
                          reader_category=reader.category, reader_class=reader.class_name)
 
 
-def local_services(ctx, today=None):  # noqa: ANN001, ANN201
+class CommandContext(Protocol):
+    """What `local_services` reads of the `ibc` command's context (ibc.context.Context)."""
+
+    @property
+    def settings(self) -> Settings:
+        """The validated settings."""
+        ...
+
+    @property
+    def db(self) -> Database:
+        """The configured database, opened."""
+        ...
+
+
+def local_services(ctx: CommandContext, today: Callable[[], dt.date] | None = None,
+                   ) -> tuple[LocalCatalogue, CirculationService, LocalVisits]:
     """Catalogue, circulation and visit log over the configured database (the `ibc` Context).
 
     The circulation back end is `library.circulation.service.CirculationService` itself: the

@@ -7,6 +7,8 @@ image the catalogue port already found.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.image import Image as CoreImage
@@ -15,10 +17,13 @@ from kivy.graphics import Color, Ellipse, Line, Rectangle, RoundedRectangle
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.widget import Widget
 
-from kiosk.theme import ON_COVER, _hex, cover_colour
+from kiosk.theme import ON_COVER, Theme, _hex, cover_colour
+
+if TYPE_CHECKING:
+    from kivy.graphics.texture import Texture
 
 
-def _theme():  # noqa: ANN202
+def _theme() -> Theme:
     return App.get_running_app().theme
 
 
@@ -34,11 +39,11 @@ def fit_cover(tex_w: float, tex_h: float, w: float, h: float) -> tuple[float, fl
     return 0.0, (1 - dv) / 2, 1.0, dv
 
 
-_TEXTS: dict[tuple, object] = {}
+_TEXTS: dict[tuple, Texture | None] = {}
 
 
-def _text_texture(text: str, size: int, bold: bool, w: int, h: int, valign: str,  # noqa: ANN202
-                  lines: int):  # noqa: ANN202 - a Kivy texture or None
+def _text_texture(text: str, size: int, bold: bool, w: int, h: int, valign: str,
+                  lines: int) -> Texture | None:
     """A rendered cover text, kept: the same letters and titles come back on every search."""
     key = (text, size, bold, w, h, valign, lines)
     tex = _TEXTS.get(key)
@@ -119,8 +124,8 @@ class CoverView(Widget):
                        area=(self.x + pad, self.y + 6, inner_w, self.height * 0.26),
                        valign="bottom", lines=2)
 
-    def _text(self, text: str, size: float, *, area, bold: bool = False,  # noqa: ANN001
-              valign: str = "middle", lines: int = 1) -> None:
+    def _text(self, text: str, size: float, *, area: tuple[float, float, float, float],
+              bold: bool = False, valign: str = "middle", lines: int = 1) -> None:
         if not text:
             return
         x, y, w, h = area
@@ -151,7 +156,7 @@ class PlanView(Widget):
                 return self._rect(p.box)
         return None
 
-    def _rect(self, box) -> tuple[float, float, float, float]:  # noqa: ANN001
+    def _rect(self, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
         x, y, w, h = box
         return (self.x + x * self.width, self.top - (y + h) * self.height,
                 w * self.width, h * self.height)
@@ -181,7 +186,7 @@ class PlanView(Widget):
             if target is not None:
                 self._label(target.name, theme)
 
-    def _label(self, name: str, theme) -> None:  # noqa: ANN001
+    def _label(self, name: str, theme: Theme) -> None:
         """The target's name beside it, inside the room, over no other place if it can be."""
         rx, ry, rw, rh = self._rect(next(p for p in self.places if p.target).box)
         label = CoreLabel(text=name, font_size=theme.font_s, bold=True, color=theme.text)

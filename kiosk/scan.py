@@ -10,6 +10,10 @@ the Kivy clock (kiosk threads rule: nothing else touches widgets from a thread).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from device.scanner.codes import Barcode
 
 MAX_CODE = 64
 
@@ -43,7 +47,7 @@ class ScanBridge:
     def __init__(self, deliver: Callable[[str], None]):
         self.deliver = deliver
 
-    def post(self, code) -> None:  # noqa: ANN001 - a str or a device.scanner Barcode
+    def post(self, code: str | Barcode) -> None:
         """Called from a camera/HID thread."""
         from kivy.clock import Clock
 

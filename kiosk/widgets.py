@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.properties import (
@@ -21,6 +23,9 @@ from kivy.uix.widget import Widget
 
 from kiosk.presenters.keyboard import rows
 
+if TYPE_CHECKING:
+    from kivy.input.motionevent import MotionEvent
+
 
 class BigButton(Button):
     """A flat, rounded, big-text button whose text never spills out: a label that does not fit
@@ -37,7 +42,7 @@ class BigButton(Button):
         self._wanted = float(self.font_size)
         self.bind(size=self._fit_later, text=self._fit_later)
 
-    def on_font_size(self, _widget, value) -> None:  # noqa: ANN001
+    def on_font_size(self, _widget: Widget, value: float) -> None:
         """A size from kv (not from fitting) is the one to fit from."""
         if not self._fitting:
             self._wanted = float(value)
@@ -102,11 +107,11 @@ class ModalVeil(Widget):
 
     active = BooleanProperty(False)
 
-    def on_touch_down(self, touch) -> bool:  # noqa: ANN001
+    def on_touch_down(self, touch: MotionEvent) -> bool:
         """Eat the touch while a dialog is up."""
         return self.active
 
-    def on_touch_up(self, touch) -> bool:  # noqa: ANN001
+    def on_touch_up(self, touch: MotionEvent) -> bool:
         """Eat the touch while a dialog is up."""
         return self.active
 
@@ -231,7 +236,7 @@ class PinPad(GridLayout):
             button.bind(on_release=self._press)
             self.add_widget(button)
 
-    def _press(self, button) -> None:  # noqa: ANN001
+    def _press(self, button: BigButton) -> None:
         if self.callback is not None:
             self.callback(button.key)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from kiosk.i18n import _
 from kiosk.presenters.messages import day_month, weekday
@@ -12,7 +13,8 @@ from kiosk.services import CatalogueService, Hit
 class AttractPresenter:
     """What the idle screen shows."""
 
-    def __init__(self, catalogue: CatalogueService, school: str, now=dt.datetime.now):  # noqa: ANN001
+    def __init__(self, catalogue: CatalogueService, school: str,
+                 now: Callable[[], dt.datetime] = dt.datetime.now):
         self.catalogue = catalogue
         self.school = school
         self.now = now

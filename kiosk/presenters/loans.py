@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.i18n import _, say
-from kiosk.presenters.checkout import Flash, refusal_code
+from kiosk.presenters.checkout import Flash, PinEntry, refusal_code
 from kiosk.presenters.gate import CardGate
 from kiosk.presenters.messages import days, due_text, renewal_refusal
 from library.circulation.flows import MyLoans
@@ -31,7 +31,7 @@ class LoanRow:
 class LoansPresenter:
     """States: card (waiting for the card), pin, list."""
 
-    def __init__(self, circulation: CirculationPort, today=dt.date.today,  # noqa: ANN001
+    def __init__(self, circulation: CirculationPort, today: Callable[[], dt.date] = dt.date.today,
                  *, terminal: str | None = None,
                  on_reader: Callable[[ReaderView], None] | None = None):
         self.today = today
@@ -69,7 +69,7 @@ class LoansPresenter:
         return self.gate.reader
 
     @property
-    def pin(self):  # noqa: ANN201 - kiosk.presenters.checkout.PinEntry
+    def pin(self) -> PinEntry:
         """The PIN being typed."""
         return self.gate.pin
 

@@ -8,6 +8,7 @@ taken from, or give it to the librarian.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from kiosk.i18n import N_, _, ngettext, pgettext, say
 
@@ -119,7 +120,7 @@ def camera_hint(code: str | None) -> str:
     return _(CAMERA_HINTS[code]) if code in CAMERA_HINTS else ""
 
 
-def authors_short(authors) -> str:  # noqa: ANN001 - a sequence of names
+def authors_short(authors: Iterable[str]) -> str:
     """«Виленкин Н. Я. и др.»: one name never cut in the middle on a narrow line."""
     names = [a for a in authors if a]
     if len(names) > 1:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.i18n import N_, _, ngettext
@@ -59,7 +60,8 @@ def _status_key(c: CopyView) -> int:
 class RecordPresenter:
     """Shows one `RecordView`; ``room`` gives the places of a room to draw the plan."""
 
-    def __init__(self, record: RecordView, room=None):  # noqa: ANN001 - (str|None) -> list[PlaceView]
+    def __init__(self, record: RecordView,
+                 room: Callable[[str | None], list[PlaceView]] | None = None):
         self.record = record
         self._room = room
 

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import TYPE_CHECKING
 
 from kiosk.i18n import N_, _
+
+if TYPE_CHECKING:
+    from kiosk.services import ServiceInfo
 
 MAX_ATTEMPTS = 5
 SECTIONS = ("server", "devices", "figures")
@@ -52,7 +56,7 @@ def pin_matches(entered: str, expected: str) -> bool:
 class ServicePresenter:
     """PIN entry, then the service sections."""
 
-    def __init__(self, pin: str | None, info=None):  # noqa: ANN001 - kiosk.services.ServiceInfo
+    def __init__(self, pin: str | None, info: ServiceInfo | None = None):
         from kiosk.services import ServiceInfo
 
         self.pin = pin or ""

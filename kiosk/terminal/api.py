@@ -10,12 +10,15 @@ address.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from library.errors import IbcError
+
+QueryValue = str | int | float | bool | None  # one query-string parameter
 
 
 class ClientError(IbcError):
@@ -55,7 +58,7 @@ class ApiClient:
     def __enter__(self) -> ApiClient:
         return self
 
-    def __exit__(self, *exc) -> None:  # noqa: ANN002
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _send(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
@@ -101,7 +104,7 @@ class ApiClient:
         self.token = self.request("POST", "/terminals/enrol", json={"code": code, "name": name})["token"]
         return self.token
 
-    def search(self, q: str, **params) -> dict:  # noqa: ANN003
+    def search(self, q: str, **params: QueryValue) -> dict:
         """GET /search."""
         return self.request("GET", "/search", params={"q": q, **params})
 
@@ -146,7 +149,7 @@ class ApiClient:
         body = {"op": op, "card": card, "barcode": barcode, "txn_id": txn_id, "queued_at": queued_at}
         return self.request("POST", "/offline", json=body)
 
-    def media(self, **params) -> list[dict]:  # noqa: ANN003
+    def media(self, **params: QueryValue) -> list[dict]:
         """GET /media (teachers-only items only with a teacher's session)."""
         return self.request("GET", "/media", params=params, session=True)
 
@@ -213,7 +216,7 @@ class ApiClient:
         body = {"name": name, "items": [int(i) for i in items]}
         return self.request("POST", "/media/lessons", json=body, session=True)["lessons"]
 
-    def media_download(self, media_id: int, dest) -> int:  # noqa: ANN001
+    def media_download(self, media_id: int, dest: str | os.PathLike[str]) -> int:
         """GET /media/{id}/file into the path ``dest``; returns the byte count."""
         base = self._base()
         if not base:

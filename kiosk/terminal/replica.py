@@ -19,11 +19,17 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
 
 from library.feed import COPY_COLS, RECORD_COLS, missed_deletions, parse_after
 from library.storage.models import Copy, Counter, Record, Tombstone
+
+if TYPE_CHECKING:
+    from kiosk.terminal.api import ApiClient
+    from library.storage.database import Database
 
 SINCE, AFTER, FULL = "replica_since", "replica_after", "replica_full"
 log = logging.getLogger("ibc.replica")
@@ -60,7 +66,7 @@ def _decode_after(value: int) -> str:
 class Replica:
     """Keeps `db` (the terminal's local database) in step with the server through `client`."""
 
-    def __init__(self, db, client, *, page: int = 2000):  # noqa: ANN001
+    def __init__(self, db: Database, client: ApiClient, *, page: int = 2000):
         self.db, self.client, self.page = db, client, page
 
     def cursor(self) -> tuple[int, str]:
@@ -175,7 +181,7 @@ class Replica:
             _set(s, FULL, int(full and bool(page["more"])))  # a full pass ends when caught up
 
 
-def _delete(s, record_ids: list[int], copy_ids: list[int]) -> set[int]:  # noqa: ANN001
+def _delete(s: Session, record_ids: list[int], copy_ids: list[int]) -> set[int]:
     """Delete these records (with their copies) and copies; returns the records to re-index."""
     if not (record_ids or copy_ids):
         return set()
@@ -193,7 +199,7 @@ def _delete(s, record_ids: list[int], copy_ids: list[int]) -> set[int]:  # noqa:
     return touched
 
 
-def _upsert(s, model, rows: list[dict]) -> None:  # noqa: ANN001
+def _upsert(s: Session, model: type[Record] | type[Copy], rows: list[dict]) -> None:
     if not rows:
         return
     ids = [r["id"] for r in rows]
@@ -208,7 +214,7 @@ def _upsert(s, model, rows: list[dict]) -> None:  # noqa: ANN001
         s.execute(update(model), old)
 
 
-def _set(s, name: str, value: int) -> None:  # noqa: ANN001
+def _set(s: Session, name: str, value: int) -> None:
     row = s.get(Counter, name)
     if row is None:
         s.add(Counter(name=name, value=value))
