@@ -15,18 +15,23 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import and_, case, distinct, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from library.reports.period import Period
 from library.search.facets import bbk_section
 from library.storage.models import Copy, Event, Loan, MediaItem, Reader, Record
 
+if TYPE_CHECKING:
+    from typing import Unpack  # Python 3.11+; annotations only
+
 E, R, C = Event.__table__, Record.__table__, Copy.__table__
 RD, L, M = Reader.__table__, Loan.__table__, MediaItem.__table__
 NO_SECTION = "—"
 TOP = 10
+_Select = TypeVar("_Select", bound="Select[Unpack[tuple[Any, ...]]]")
 
 
 @dataclass(frozen=True)
@@ -36,24 +41,24 @@ class Scope:
     period: Period
     sigla: str | None = None
 
-    def in_period(self, col):  # noqa: ANN001, ANN201
+    def in_period(self, col: ColumnElement[dt.datetime]) -> ColumnElement[bool]:
         """col within [start, end)."""
         return and_(col >= self.period.start, col < self.period.end)
 
-    def events(self, *kinds: str):  # noqa: ANN201
+    def events(self, *kinds: str) -> ColumnElement[bool]:
         """Conditions on events of these kinds in the period (and school, untagged included)."""
         cond = [E.c.kind.in_(kinds), self.in_period(E.c.ts)]
         if self.sigla is not None:
             cond.append(or_(E.c.sigla == self.sigla, E.c.sigla.is_(None)))
         return and_(*cond)
 
-    def month_bucket(self, col):  # noqa: ANN001, ANN201
+    def month_bucket(self, col: ColumnElement[dt.datetime]) -> ColumnElement[str | None]:
         """A CASE giving the 'YYYY-MM' key of the period month that contains col."""
         whens = [(and_(col >= m.start, col < m.end), literal(m.key)) for m in self.period.months()]
         return case(*whens, else_=None)
 
 
-def _rows(s: Session, stmt) -> list:  # noqa: ANN001
+def _rows(s: Session, stmt: Select[Unpack[tuple[Any, ...]]]) -> list:
     return list(s.execute(stmt).all())
 
 
@@ -160,7 +165,7 @@ def plays(s: Session, scope: Scope, top: int = TOP) -> tuple[dict[str, int], lis
 
 
 # --- loans ------------------------------------------------------------------------------------
-def _loan_scope(scope: Scope, stmt):  # noqa: ANN001, ANN202
+def _loan_scope(scope: Scope, stmt: _Select) -> _Select:
     if scope.sigla is None:
         return stmt
     return stmt.where(L.c.copy_id.in_(select(C.c.id).where(C.c.sigla == scope.sigla)))
@@ -210,7 +215,7 @@ def registered_readers(s: Session, scope: Scope) -> list[tuple[str | None, str, 
 
 
 # --- the fund ---------------------------------------------------------------------------------
-def _copy_join(scope: Scope, *extra):  # noqa: ANN202
+def _copy_join(scope: Scope, *extra: ColumnElement[bool]) -> ColumnElement[bool]:
     cond = [C.c.record_id == R.c.id, *extra]
     if scope.sigla is not None:
         cond.append(C.c.sigla == scope.sigla)
@@ -240,7 +245,7 @@ def fund(s: Session, scope: Scope) -> dict:
             "types": {k: tuple(v) for k, v in types.items()}}
 
 
-def _yyyymmdd(d) -> str:  # noqa: ANN001
+def _yyyymmdd(d: dt.date) -> str:
     return f"{d:%Y%m%d}"
 
 

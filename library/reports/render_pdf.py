@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from library.pdf import cyrillic_font, font_path
 from library.reports.tables import Table, header_lines, sections
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.container import BarContainer
+    from matplotlib.figure import Figure
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import SimpleDocTemplate
 
 TOP_SECTIONS = 10
 BLUE, ORANGE, GREEN = "#3b6ea8", "#e08a2c", "#4f9a5a"
@@ -34,7 +42,7 @@ def _bold_font(regular: str) -> str:
 
 
 # --- charts -----------------------------------------------------------------------------------
-def _figure(width: float = 7.0, height: float = 3.0):  # noqa: ANN202
+def _figure(width: float = 7.0, height: float = 3.0) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -44,14 +52,14 @@ def _figure(width: float = 7.0, height: float = 3.0):  # noqa: ANN202
     return fig
 
 
-def _png(fig) -> io.BytesIO:  # noqa: ANN001
+def _png(fig: Figure) -> io.BytesIO:
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     buf.seek(0)
     return buf
 
 
-def _style(ax, title: str) -> None:  # noqa: ANN001
+def _style(ax: Axes, title: str) -> None:
     from matplotlib.ticker import MaxNLocator
 
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -61,7 +69,7 @@ def _style(ax, title: str) -> None:  # noqa: ANN001
     ax.set_axisbelow(True)
 
 
-def _label_bars(ax, bars) -> None:  # noqa: ANN001
+def _label_bars(ax: Axes, bars: BarContainer) -> None:
     ax.bar_label(bars, fontsize=7, padding=1, labels=[f"{int(b.get_height()) or ''}" for b in bars])
 
 
@@ -167,7 +175,7 @@ def render_pdf(report: dict, path: str | Path) -> Path:
     school, period = header_lines(report)
     width = A4[0] - 36 * mm
 
-    def on_page(canvas, doc) -> None:  # noqa: ANN001
+    def on_page(canvas: Canvas, doc: SimpleDocTemplate) -> None:
         canvas.saveState()
         canvas.setFont(font, 8)
         canvas.setFillColor(colors.HexColor("#444444"))

@@ -10,10 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
 
 from library.reports import figures as F
 from library.reports.period import Period, parse_period
 from library.search.facets import TYPE_LABELS, bbk_label
+
+if TYPE_CHECKING:
+    from library.storage.database import Database
 
 CATEGORY_LABELS = {"pupil": "Учащиеся", "teacher": "Педагоги", "staff": "Сотрудники"}
 NO_CLASS = "без класса"
@@ -31,18 +38,18 @@ def class_key(name: str) -> tuple:
     return (0, int(m[1]), m[2]) if m else (1, 0, name)
 
 
-def _by_class(rows, field: str, acc: dict) -> None:  # noqa: ANN001
+def _by_class(rows: Iterable[F.Group], field: str, acc: dict[str, dict[str, int]]) -> None:
     for cls, cat, n in rows:
         if cat in (None, "pupil") or cls:
             acc[cls or NO_CLASS][field] += n
 
 
-def _by_category(rows, field: str, acc: dict) -> None:  # noqa: ANN001
+def _by_category(rows: Iterable[F.Group], field: str, acc: dict[str, dict[str, int]]) -> None:
     for _cls, cat, n in rows:
         acc[cat or "unknown"][field] += n
 
 
-def _readers(s, scope: F.Scope, visits, loans) -> dict:  # noqa: ANN001
+def _readers(s: Session, scope: F.Scope, visits: list[F.Group], loans: list[F.Group]) -> dict:
     registered = F.registered_readers(s, scope)
     active, unlinked = F.active_readers(s, scope)
     fields = ("registered", "new", "active", "visits", "loans")
@@ -64,7 +71,7 @@ def _readers(s, scope: F.Scope, visits, loans) -> dict:  # noqa: ANN001
     }
 
 
-def _fund(s, scope: F.Scope) -> dict:  # noqa: ANN001
+def _fund(s: Session, scope: F.Scope) -> dict:
     raw = F.fund(s, scope)
     sections = sorted(raw["sections"].items(), key=lambda kv: (kv[0] == F.NO_SECTION, kv[0]))
     return {
@@ -78,7 +85,7 @@ def _fund(s, scope: F.Scope) -> dict:  # noqa: ANN001
     }
 
 
-def _summary(s, scope: F.Scope) -> dict:  # noqa: ANN001
+def _summary(s: Session, scope: F.Scope) -> dict:
     """The headline numbers (also one row of the per-school table)."""
     counts = F.event_counts(s, scope)
     fund = F.fund(s, scope)
@@ -99,7 +106,7 @@ def _summary(s, scope: F.Scope) -> dict:  # noqa: ANN001
     }
 
 
-def build_report(db, period: Period, *, sigla: str | None = None,  # noqa: ANN001
+def build_report(db: Database, period: Period, *, sigla: str | None = None,
                  school_name: str = "", now: dt.datetime | None = None) -> dict:
     """Every figure of the monitoring report for `period` (one school when `sigla` is given)."""
     scope = F.Scope(period, sigla)
@@ -141,7 +148,7 @@ def build_report(db, period: Period, *, sigla: str | None = None,  # noqa: ANN00
     return report
 
 
-def key_figures(db, period: Period | str | None = None, *, sigla: str | None = None,  # noqa: ANN001
+def key_figures(db: Database, period: Period | str | None = None, *, sigla: str | None = None,
                 today: dt.date | None = None) -> dict:
     """The service mode's headline numbers; period None (or 'term') is the current school term.
 
