@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import TYPE_CHECKING, Any
+
 from config.settings import Settings, SettingsError, load_settings
 from library.errors import IbcError
+
+if TYPE_CHECKING:  # the database (SQLAlchemy) is opened on first use only
+    from library.storage.database import Database
 
 
 class ContextError(IbcError):
@@ -17,12 +23,12 @@ class Context:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._db = None
+        self._db: Database | None = None
 
     @classmethod
-    def from_args(cls, args) -> Context:  # noqa: ANN001
+    def from_args(cls, args: argparse.Namespace) -> Context:
         """Build from parsed command-line arguments (--config, --db)."""
-        overrides = {}
+        overrides: dict[str, Any] = {}
         if getattr(args, "db", None):
             overrides["database"] = {"url": args.db}
         try:
@@ -32,7 +38,7 @@ class Context:
         return cls(settings)
 
     @property
-    def db(self):  # noqa: ANN201
+    def db(self) -> Database:
         """The database, opened and migrated on first use."""
         if self._db is None:
             from library.errors import StorageError

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ibc.context import Context
+    from library.circulation.service import CirculationService
 
 
 def search_indexer() -> Callable:
@@ -12,10 +18,8 @@ def search_indexer() -> Callable:
     return index_records
 
 
-def circulation(ctx, *, today=None):  # noqa: ANN001, ANN201
+def circulation(ctx: Context, *, today: Callable[[], dt.date] | None = None) -> CirculationService:
     """The CirculationService of the settings (library.circulation.service.from_settings)."""
-    import datetime as dt
-
     from library.circulation.service import CirculationService
 
     return CirculationService.from_settings(ctx.db, ctx.settings.circulation,

@@ -7,11 +7,20 @@ backup directory (unless --no-safety-backup), then replaces it and migrates to t
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ibc.commands import Subparsers
+    from ibc.context import Context
+    from library.backup import BackupInfo
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `backup` and `restore` subcommands."""
     p = sub.add_parser("backup", help="back up the database and media index into one archive")
     p.add_argument("-o", "--output", metavar="FILE", help="archive to write (default: a new "
@@ -29,7 +38,7 @@ def register(sub) -> None:  # noqa: ANN001
     r.set_defaults(run=run_restore)
 
 
-def _data_dir(ctx):  # noqa: ANN001, ANN202
+def _data_dir(ctx: Context) -> Path:
     from pathlib import Path
 
     from library.storage.database import default_data_dir
@@ -37,7 +46,7 @@ def _data_dir(ctx):  # noqa: ANN001, ANN202
     return Path(ctx.settings.data_dir) if ctx.settings.data_dir else default_data_dir()
 
 
-def _say(args, info, verb: str) -> None:  # noqa: ANN001
+def _say(args: argparse.Namespace, info: BackupInfo, verb: str) -> None:
     if args.json:
         print(json.dumps(info.to_json(), ensure_ascii=False))
     else:
@@ -45,7 +54,7 @@ def _say(args, info, verb: str) -> None:  # noqa: ANN001
               f"{len(info.files)} files, made {info.created} by ibc {info.version}")
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Write a backup archive and optionally prune old ones."""
     from library.backup import BackupError, create_backup
 
@@ -61,7 +70,7 @@ def run(args, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def run_restore(args, ctx) -> int:  # noqa: ANN001
+def run_restore(args: argparse.Namespace, ctx: Context) -> int:
     """Verify an archive and restore it into the configured database."""
     from library.backup import BackupError, check_revision, create_backup, read_backup, restore_backup
 

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ibc.commands import Subparsers
+    from ibc.context import Context
+    from library.circulation.errors import CirculationError
+    from library.circulation.service import CirculationService
+    from library.circulation.values import LoanOutcome
+    from library.storage import Reader
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the circulation subcommands."""
     p = sub.add_parser("checkout", help="lend a copy to a reader")
     p.add_argument("--reader", required=True, metavar="CARD")
@@ -34,13 +45,13 @@ def register(sub) -> None:  # noqa: ANN001
     register_cards(sub)
 
 
-def _common(p, run) -> None:  # noqa: ANN001
+def _common(p: argparse.ArgumentParser, run: Callable[[argparse.Namespace, Context], int]) -> None:
     p.add_argument("--txn", metavar="ID", help="client transaction id (repeat-safe); default random")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run)
 
 
-def _refused(ctx, exc, as_json: bool) -> int:  # noqa: ANN001
+def _refused(ctx: Context, exc: CirculationError, as_json: bool) -> int:
     from library.i18n import translator
 
     msg = exc.message(translator(ctx.settings.ui.language))
@@ -51,7 +62,7 @@ def _refused(ctx, exc, as_json: bool) -> int:  # noqa: ANN001
     return 1
 
 
-def _done(ctx, out, as_json: bool) -> int:  # noqa: ANN001
+def _done(ctx: Context, out: LoanOutcome, as_json: bool) -> int:
     ru = ctx.settings.ui.language == "ru"
     if as_json:
         print(json.dumps({"ok": True, **out.to_dict()}, ensure_ascii=False))
@@ -68,7 +79,8 @@ def _done(ctx, out, as_json: bool) -> int:  # noqa: ANN001
     return 0
 
 
-def _act(ctx, args, fn) -> int:  # noqa: ANN001
+def _act(ctx: Context, args: argparse.Namespace,
+         fn: Callable[[CirculationService, str], LoanOutcome]) -> int:
     from ibc.wiring import circulation
     from library.circulation.errors import CirculationError
 
@@ -80,22 +92,22 @@ def _act(ctx, args, fn) -> int:  # noqa: ANN001
     return _done(ctx, out, args.json)
 
 
-def run_checkout(args, ctx) -> int:  # noqa: ANN001
+def run_checkout(args: argparse.Namespace, ctx: Context) -> int:
     """`ibc checkout`."""
     return _act(ctx, args, lambda s, t: s.checkout(args.reader, args.item, t, terminal="cli"))
 
 
-def run_checkin(args, ctx) -> int:  # noqa: ANN001
+def run_checkin(args: argparse.Namespace, ctx: Context) -> int:
     """`ibc checkin`."""
     return _act(ctx, args, lambda s, t: s.checkin(args.item, t, terminal="cli"))
 
 
-def run_renew(args, ctx) -> int:  # noqa: ANN001
+def run_renew(args: argparse.Namespace, ctx: Context) -> int:
     """`ibc renew`."""
     return _act(ctx, args, lambda s, t: s.renew(args.reader, args.item, t, terminal="cli"))
 
 
-def run_loans(args, ctx) -> int:  # noqa: ANN001
+def run_loans(args: argparse.Namespace, ctx: Context) -> int:
     """`ibc loans --reader CARD`."""
     from ibc.wiring import circulation
     from library.circulation.errors import CirculationError
@@ -118,7 +130,7 @@ def run_loans(args, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def run_overdue(args, ctx) -> int:  # noqa: ANN001
+def run_overdue(args: argparse.Namespace, ctx: Context) -> int:
     """`ibc overdue`: every overdue loan with the reader's card and class (librarian view)."""
     import datetime as dt
 
@@ -147,7 +159,7 @@ def run_overdue(args, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def run_anonymise(args, ctx) -> int:  # noqa: ANN001
+def run_anonymise(args: argparse.Namespace, ctx: Context) -> int:
     """`ibc anonymise`."""
     from ibc.wiring import circulation
 
@@ -156,7 +168,7 @@ def run_anonymise(args, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def register_readers(sub) -> None:  # noqa: ANN001
+def register_readers(sub: Subparsers) -> None:
     """`ibc readers import FILE`."""
     p = sub.add_parser("readers", help="readers: import class lists (CSV/XLSX) or an ИРБИС RDR export (ISO)")
     p.add_argument("action", choices=["import"])
@@ -165,7 +177,7 @@ def register_readers(sub) -> None:  # noqa: ANN001
     p.set_defaults(run=run_readers)
 
 
-def run_readers(args, ctx) -> int:  # noqa: ANN001
+def run_readers(args: argparse.Namespace, ctx: Context) -> int:
     """Import a class list; bad rows are listed with their line numbers."""
     from dataclasses import asdict
 
@@ -189,7 +201,7 @@ def run_readers(args, ctx) -> int:  # noqa: ANN001
     return 0 if report.read and not (report.skipped == report.read) else 1
 
 
-def register_cards(sub) -> None:  # noqa: ANN001
+def register_cards(sub: Subparsers) -> None:
     """`ibc cards [--class 5А] [--card N ...] -o cards.pdf`."""
     p = sub.add_parser("cards", help="print reader cards (PDF, 10 per A4 page)")
     p.add_argument("--class", dest="class_name", metavar="CLASS",
@@ -199,7 +211,7 @@ def register_cards(sub) -> None:  # noqa: ANN001
     p.set_defaults(run=run_cards)
 
 
-def run_cards(args, ctx) -> int:  # noqa: ANN001
+def run_cards(args: argparse.Namespace, ctx: Context) -> int:
     """Print the cards of the selected readers only; an unknown class or card is an error."""
     from sqlalchemy import select
 
@@ -224,13 +236,13 @@ def run_cards(args, ctx) -> int:  # noqa: ANN001
                 return 1
             chosen.update({r.card_number: _card_data(r) for r in rows})
         if args.card:
-            rows = {r.card_number: r for r in s.scalars(
+            by_card = {r.card_number: r for r in s.scalars(
                 select(Reader).where(Reader.card_number.in_(args.card)))}
-            missing = [c for c in args.card if c not in rows]
+            missing = [c for c in args.card if c not in by_card]
             if missing:
                 print(f"ibc: нет читателей с билетами: {', '.join(missing)}", file=sys.stderr)
                 return 1
-            chosen.update({c: _card_data(rows[c]) for c in args.card})
+            chosen.update({c: _card_data(by_card[c]) for c in args.card})
     try:
         pages = render_cards(chosen.values(), args.output, school_name=ctx.settings.school.name)
     except OSError as exc:
@@ -240,7 +252,7 @@ def run_cards(args, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def _card_data(r) -> dict:  # noqa: ANN001
+def _card_data(r: Reader) -> dict:
     """Only the fields a card shows, detached from the session."""
     return {"card_number": r.card_number, "last_name": r.last_name, "first_name": r.first_name,
             "class_name": r.class_name, "category": r.category}

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ibc.commands import Subparsers
+    from ibc.context import Context
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `db` subcommand."""
     p = sub.add_parser("db", help="database schema: upgrade or show status")
     p.add_argument("action", choices=["upgrade", "status"], help="what to do")
@@ -13,7 +19,7 @@ def register(sub) -> None:  # noqa: ANN001
     p.set_defaults(run=run)
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Migrate (opening the database migrates it) and report the revision."""
     from library.storage.migrate import current_revision, head_revision
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ibc.commands import Subparsers
+    from ibc.context import Context
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `demo` subcommand."""
     p = sub.add_parser("demo", help="load the demo school library (idempotent)")
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.set_defaults(run=run)
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Load the demo data and index it for search."""
     from dataclasses import asdict
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ibc.commands import Subparsers
+    from ibc.context import Context
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `discover` subcommand."""
     p = sub.add_parser("discover", help="list school servers seen over zeroconf")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -30,7 +36,7 @@ async def _browse(interfaces: list[str], wait: float) -> list[dict]:
         await aiozc.async_close()
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Browse for a while and print what answered."""
     import asyncio
 

@@ -8,10 +8,19 @@ device (a camera driver, an unroutable projector) cannot hang the command.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import threading
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from device.printer import Printer, PrinterState
+    from ibc.commands import Subparsers
+    from ibc.context import Context
 
 CONFIG_HINT = "/etc/ibc/ibc.toml"
 
@@ -26,7 +35,7 @@ class Check:
     hint: str = ""
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `doctor` subcommand (argparse only, nothing heavy imported)."""
     p = sub.add_parser("doctor", help="check cameras, scanners, printer, projector, "
                                       "video and sound, database, disk")
@@ -35,7 +44,7 @@ def register(sub) -> None:  # noqa: ANN001
     p.set_defaults(run=run)
 
 
-def check_camera(ctx, timeout: float) -> Check:  # noqa: ANN001
+def check_camera(ctx: Context, timeout: float) -> Check:
     """The configured camera opens with OpenCV; lists /dev/video*."""
     import glob
 
@@ -59,7 +68,7 @@ def check_camera(ctx, timeout: float) -> Check:  # noqa: ANN001
                  f"в {CONFIG_HINT}")
 
 
-def check_usb_scanner(ctx, timeout: float) -> Check:  # noqa: ANN001
+def check_usb_scanner(ctx: Context, timeout: float) -> Check:
     """USB keyboard-wedge scanners show up as /dev/input/by-id/*kbd*."""
     import glob
     import os
@@ -71,7 +80,7 @@ def check_usb_scanner(ctx, timeout: float) -> Check:  # noqa: ANN001
                  "подключите сканер штрихкодов к USB или сканируйте камерой")
 
 
-def check_printer(ctx, timeout: float) -> Check:  # noqa: ANN001
+def check_printer(ctx: Context, timeout: float) -> Check:
     """The configured URI answers, or DNS-SD finds a printer."""
     import asyncio
 
@@ -81,7 +90,7 @@ def check_printer(ctx, timeout: float) -> Check:  # noqa: ANN001
     if not conf.enabled:
         return Check("принтер", "OK", "печать отключена ([printer] enabled = false)")
 
-    async def go():  # noqa: ANN202
+    async def go() -> tuple[Printer, PrinterState]:
         from zeroconf.asyncio import AsyncZeroconf
 
         aiozc = None if conf.uri else AsyncZeroconf()
@@ -101,11 +110,12 @@ def check_printer(ctx, timeout: float) -> Check:  # noqa: ANN001
         return Check("принтер", "WARN", "принтер в сети не найден (DNS-SD _ipp._tcp)",
                      f"включите МФУ в сети школы или укажите [printer] uri в {CONFIG_HINT}")
     status = "OK" if state.ready else "WARN"
-    return Check("принтер", status, f"{printer.uri}: {state.describe()}",
+    where = getattr(printer, "uri", "")  # find_printer gives an IppPrinter; the Protocol has no uri
+    return Check("принтер", status, f"{where}: {state.describe()}",
                  "" if state.ready else "устраните неисправность на панели принтера")
 
 
-def check_projector(ctx, timeout: float) -> Check:  # noqa: ANN001
+def check_projector(ctx: Context, timeout: float) -> Check:
     """PJLink status of the configured projector."""
     import asyncio
 
@@ -128,7 +138,7 @@ def check_projector(ctx, timeout: float) -> Check:  # noqa: ANN001
     return Check("проектор", "OK", f"{conf.host}:{conf.port}, питание: {state}")
 
 
-def check_server(ctx, timeout: float) -> Check:  # noqa: ANN001
+def check_server(ctx: Context, timeout: float) -> Check:
     """A fixed server URL accepts TCP connections (the API itself does not exist yet)."""
     import socket
     from urllib.parse import urlsplit
@@ -149,7 +159,7 @@ def check_server(ctx, timeout: float) -> Check:  # noqa: ANN001
     return Check("сервер", "OK", f"{url}: порт {port} открыт (API сервера ещё не проверяется)")
 
 
-def check_database(ctx, timeout: float) -> Check:  # noqa: ANN001
+def check_database(ctx: Context, timeout: float) -> Check:
     """The database opens; its schema revision equals the shipped head."""
     from library.storage.migrate import current_revision, head_revision
 
@@ -162,7 +172,7 @@ def check_database(ctx, timeout: float) -> Check:  # noqa: ANN001
                  "выполните: ibc db upgrade")
 
 
-def check_disk(ctx, timeout: float) -> Check:  # noqa: ANN001
+def check_disk(ctx: Context, timeout: float) -> Check:
     """Free space where the data directory lives (warn under 1 GB)."""
     import shutil
     from pathlib import Path
@@ -180,7 +190,7 @@ def check_disk(ctx, timeout: float) -> Check:  # noqa: ANN001
     return Check("диск", "OK", detail)
 
 
-def check_playback(ctx, timeout: float) -> Check:  # noqa: ANN001
+def check_playback(ctx: Context, timeout: float) -> Check:
     """A test pattern with a tone through the real video and audio outputs (media/selftest.py)."""
     from media.selftest import check_playback as run_playback
 
@@ -195,9 +205,10 @@ CHECKS = [("камера", check_camera), ("USB-сканер", check_usb_scanner
           ("сервер", check_server), ("база данных", check_database), ("диск", check_disk)]
 
 
-def run_check(name: str, func, ctx, timeout: float) -> Check:  # noqa: ANN001
+def run_check(name: str, func: Callable[[Context, float], Check], ctx: Context,
+              timeout: float) -> Check:
     """Run one check in a daemon thread; a crash or timeout becomes a FAIL line."""
-    box: list = []
+    box: list[Check] = []
 
     def target() -> None:
         try:
@@ -217,7 +228,7 @@ def run_check(name: str, func, ctx, timeout: float) -> Check:  # noqa: ANN001
     return box[0]
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Run every check and print the report; 1 if any check FAILs."""
     results = [run_check(name, func, ctx, args.timeout) for name, func in CHECKS]
     if args.json:

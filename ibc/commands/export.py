@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ibc.commands import Subparsers
+    from ibc.context import Context
+    from library.storage.database import Database
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `export` subcommand."""
     p = sub.add_parser("export", help="export records as ISO 2709 (RUSMARC/MARC21) or MARCXML")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write ('-' = stdout)")
@@ -31,14 +38,14 @@ def _ids(values: list[str]) -> list[int]:
     return out
 
 
-def query_ids(db, query: str) -> list[int]:  # noqa: ANN001
+def query_ids(db: Database, query: str) -> list[int]:
     """Record ids for a search query (library.marc.export.query_ids: pages through search)."""
     from library.marc.export import query_ids as found
 
     return found(db, query)
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Export; exit 1 with one line on a bad option or an unwritable file."""
     from ibc.context import ContextError
     from library.errors import IbcError

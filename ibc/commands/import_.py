@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ibc.commands import Subparsers
+    from ibc.context import Context
+    from library.marc.importer import ImportReport
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `import` subcommand."""
     p = sub.add_parser("import", help="import MARC files (RUSMARC, MARC21, UNIMARC; ISO 2709, "
                                       "MARCXML, ИРБИС text)")
@@ -27,7 +34,7 @@ class _Bar:
     def __init__(self) -> None:
         self.last: tuple[str, int] | None = None
 
-    def __call__(self, name: str, done: int, total: int, report) -> None:  # noqa: ANN001
+    def __call__(self, name: str, done: int, total: int, report: ImportReport) -> None:
         pct = int(100 * done / total) if total else 100
         if (name, pct) == self.last:
             return
@@ -41,13 +48,13 @@ class _Bar:
         sys.stderr.flush()
 
 
-def _summary(report) -> str:  # noqa: ANN001
+def _summary(report: ImportReport) -> str:
     enc = ", ".join(f"{k} {v}" for k, v in sorted(report.encodings.items())) or "none"
     return (f"read {report.read}, added {report.added}, updated {report.updated}, "
             f"skipped {report.skipped}; encodings: {enc}")
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Import the files; exit 0 when records were read (even with some skipped), 1 when none."""
     from ibc.context import ContextError
     from ibc.wiring import search_indexer

@@ -8,12 +8,18 @@ terminal mode.
 
 from __future__ import annotations
 
+import argparse
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ibc.commands import Subparsers
+    from ibc.context import Context
 
 
-def add_parser(tsub) -> None:  # noqa: ANN001 - the `terminals` subparsers
+def add_parser(tsub: Subparsers) -> None:
     """Add `join` under `ibc terminals`."""
     j = tsub.add_parser("join", help="enrol THIS terminal with a code from `ibc terminals enroll`")
     j.add_argument("code", help="the one-time enrolment code")
@@ -23,14 +29,14 @@ def add_parser(tsub) -> None:  # noqa: ANN001 - the `terminals` subparsers
                    help="seconds to look for the server over zeroconf")
 
 
-def data_dir(ctx) -> Path:  # noqa: ANN001
+def data_dir(ctx: Context) -> Path:
     """The terminal's data directory (settings or the default)."""
     from library.storage.database import default_data_dir
 
     return Path(ctx.settings.data_dir) if ctx.settings.data_dir else default_data_dir()
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Enrol and store the token."""
     from kiosk.remote import save_terminal
     from kiosk.terminal import ApiClient, ApiRefused, ServerUnreachable

@@ -5,6 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ibc.commands import Subparsers
+    from ibc.context import Context
+    from kiosk.media import MediaPort
+    from kiosk.remote import TerminalMode
+    from kiosk.services import ServiceInfo
 
 DEMO_PIN = "1234"
 
@@ -18,7 +26,7 @@ def _size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `kiosk` subcommand."""
     p = sub.add_parser("kiosk", help="run the touchscreen kiosk app")
     p.add_argument("--demo", action="store_true",
@@ -36,13 +44,13 @@ def register(sub) -> None:  # noqa: ANN001
     p.set_defaults(run=run)
 
 
-def _data_dir(ctx) -> Path:  # noqa: ANN001
+def _data_dir(ctx: Context) -> Path:
     from library.storage.database import default_data_dir
 
     return Path(ctx.settings.data_dir) if ctx.settings.data_dir else default_data_dir()
 
 
-def _service_info(ctx, terminal=None):  # noqa: ANN001, ANN202
+def _service_info(ctx: Context, terminal: TerminalMode | None = None) -> ServiceInfo:
     """Service mode's sources: the `ibc doctor` checks, key figures (local database only) and
     the terminal queue's conflicts."""
     import json
@@ -61,6 +69,8 @@ def _service_info(ctx, terminal=None):  # noqa: ANN001, ANN202
         return key_figures(ctx.db)
 
     def conflicts() -> list[dict]:
+        if terminal is None:  # offered to service mode on a terminal only (below)
+            raise RuntimeError("the conflicts of a terminal's queue without a terminal")
         out = []
         for row in terminal.queue.conflicts():
             try:
@@ -74,7 +84,8 @@ def _service_info(ctx, terminal=None):  # noqa: ANN001, ANN202
                        conflicts=conflicts if terminal is not None else None)
 
 
-def _media(args, ctx, terminal=None):  # noqa: ANN001, ANN202
+def _media(args: argparse.Namespace, ctx: Context,
+           terminal: TerminalMode | None = None) -> MediaPort | None:
     """The teacher media port: the server's remote control on a terminal, the local station
     otherwise, a fake one in --demo/--fakes."""
     if args.demo or args.fakes:
@@ -95,7 +106,7 @@ def _media(args, ctx, terminal=None):  # noqa: ANN001, ANN202
         return None
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Build the services the settings ask for and run the app."""
     from kiosk.options import KioskOptions, read_pin
     from kiosk.runner import configure

@@ -9,12 +9,20 @@ teacher's or staff card), for technicians checking a station.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ibc.commands import Subparsers
+    from ibc.context import Context
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `media` subcommand (argparse only, nothing heavy imported)."""
     p = sub.add_parser("media", help="медиатека: сканирование, список, воспроизведение")
     msub = p.add_subparsers(dest="media_action", metavar="ACTION", required=True)
@@ -33,7 +41,7 @@ def register(sub) -> None:  # noqa: ANN001
     p.set_defaults(run=run)
 
 
-def _register_remote(msub) -> None:  # noqa: ANN001
+def _register_remote(msub: Subparsers) -> None:
     """`ibc media remote ACTION`: the server's media station, as a teacher at a terminal."""
     r = msub.add_parser("remote", help="пульт медиастанции сервера (для техника)")
     r.add_argument("--url", help="адрес сервера (по умолчанию [server] url или 127.0.0.1:port)")
@@ -50,19 +58,19 @@ def _register_remote(msub) -> None:  # noqa: ANN001
         rsub.add_parser(name, help=text)
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Dispatch one media action; returns the exit code."""
     return {"scan": _scan, "list": _list, "play": _play,
             "remote": _remote}[args.media_action](args, ctx)
 
 
-def _data_dir(ctx):  # noqa: ANN001, ANN202
+def _data_dir(ctx: Context) -> str | Path:
     from library.storage.database import default_data_dir
 
     return ctx.settings.data_dir or default_data_dir()
 
 
-def _scan(args, ctx) -> int:  # noqa: ANN001
+def _scan(args: argparse.Namespace, ctx: Context) -> int:
     from media.scan import scan
 
     dirs = args.dirs or list(ctx.settings.media.roots)
@@ -87,7 +95,7 @@ def _scan(args, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def _list(args, ctx) -> int:  # noqa: ANN001
+def _list(args: argparse.Namespace, ctx: Context) -> int:
     from media.access import media_dict, visible_media
 
     with ctx.db.session() as s:
@@ -104,7 +112,7 @@ def _list(args, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def _play(args, ctx) -> int:  # noqa: ANN001
+def _play(args: argparse.Namespace, ctx: Context) -> int:
     from media.errors import MediaError
     from media.player import PlayerState
     from media.station import MediaStation
@@ -129,7 +137,7 @@ def _play(args, ctx) -> int:  # noqa: ANN001
         station.close()
 
 
-def _remote(args, ctx) -> int:  # noqa: ANN001
+def _remote(args: argparse.Namespace, ctx: Context) -> int:
     import os
 
     from kiosk.terminal.api import ApiClient, ClientError

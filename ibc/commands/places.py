@@ -7,11 +7,22 @@ the kiosk shows the place in results, on the record page and on return. docs/PLA
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ibc.commands import Subparsers
+    from ibc.context import Context
+    from library.places import PlaceMap, PlacesError, PlaceSpec, RuleSpec
+    from library.places.match import PlaceRow
+    from library.places.store import Usage
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `places` subcommand (argparse only)."""
     p = sub.add_parser("places", help="места книг: стеллажи, полки, план зала")
     p.add_argument("--sigla", help="школа (по умолчанию [school] sigla)")
@@ -49,14 +60,14 @@ def register(sub) -> None:  # noqa: ANN001
     p.set_defaults(run=run)
 
 
-def _place_options(p) -> None:  # noqa: ANN001
+def _place_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--note", help="пояснение: «зарубежная проза, буква К»")
     p.add_argument("--room", help="зал: «Абонемент», «Читальный зал»")
     p.add_argument("--box", metavar="X,Y,W,H", help="рамка на плане зала, доли 0..1, y сверху")
     p.add_argument("--sort", type=int, help="порядок в списке и на плане")
 
 
-def _rule_options(p) -> None:  # noqa: ANN001
+def _rule_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--collection", help="фонд экземпляра (регистр и ё не важны)")
     p.add_argument("--shelf", metavar="PREFIX", help="начало полочного шифра")
     p.add_argument("--bbk", metavar="PREFIX", help="начало индекса ББК: 84(4")
@@ -67,7 +78,7 @@ def _rule_options(p) -> None:  # noqa: ANN001
 class _Out:
     """Russian or English lines by [ui] language, errors translated with library.i18n."""
 
-    def __init__(self, ctx) -> None:  # noqa: ANN001
+    def __init__(self, ctx: Context) -> None:
         from library.i18n import translator
 
         self.ru = ctx.settings.ui.language == "ru"
@@ -76,7 +87,7 @@ class _Out:
     def __call__(self, ru: str, en: str) -> None:
         print(ru if self.ru else en)
 
-    def error(self, exc, as_json: bool = False) -> int:  # noqa: ANN001
+    def error(self, exc: PlacesError, as_json: bool = False) -> int:
         if as_json:
             body = {"ok": False, "code": exc.code, "message": exc.message(self.tr)}
             if hasattr(exc, "problems"):
@@ -87,7 +98,7 @@ class _Out:
         return 1
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Carry out one places action."""
     from library.places import PlacesError
 
@@ -102,13 +113,13 @@ def run(args, ctx) -> int:  # noqa: ANN001
         return out.error(exc, getattr(args, "json", False))
 
 
-def _rule(args):  # noqa: ANN001, ANN202
+def _rule(args: argparse.Namespace) -> RuleSpec:
     from library.places import RuleSpec
 
     return RuleSpec(args.collection, args.shelf, args.bbk, args.letters, args.fallback)
 
 
-def _usage(ctx, sigla: str):  # noqa: ANN001, ANN202
+def _usage(ctx: Context, sigla: str) -> tuple[PlaceMap, list[PlaceRow], Usage]:
     from library.places import PlaceMap
     from library.places.store import load_rows, usage
 
@@ -118,7 +129,7 @@ def _usage(ctx, sigla: str):  # noqa: ANN001, ANN202
         return pm, rows, usage(s, sigla, pm)
 
 
-def _report(pm, rows, use, sigla: str) -> dict:  # noqa: ANN001
+def _report(pm: PlaceMap, rows: Sequence[PlaceRow], use: Usage, sigla: str) -> dict:
     return {
         "sigla": sigla, "version": pm.version, "copies": use.total, "unmatched": use.unmatched,
         "unmatched_examples": use.examples,
@@ -130,7 +141,7 @@ def _report(pm, rows, use, sigla: str) -> dict:  # noqa: ANN001
                       for n, (_id, spec) in enumerate(r.rules, 1)]} for r in rows]}
 
 
-def _list(args, ctx, sigla, out) -> int:  # noqa: ANN001
+def _list(args: argparse.Namespace, ctx: Context, sigla: str, out: _Out) -> int:
     pm, rows, use = _usage(ctx, sigla)
     if args.json:
         print(json.dumps(_report(pm, rows, use, sigla), ensure_ascii=False))
@@ -157,7 +168,7 @@ def _list(args, ctx, sigla, out) -> int:  # noqa: ANN001
     return 0
 
 
-def _add(args, ctx, sigla, out) -> int:  # noqa: ANN001
+def _add(args: argparse.Namespace, ctx: Context, sigla: str, out: _Out) -> int:
     from library.places import PlaceSpec, RuleSpec
     from library.places.store import add_place
 
@@ -177,7 +188,7 @@ def _add(args, ctx, sigla, out) -> int:  # noqa: ANN001
     return 0
 
 
-def _set(args, ctx, sigla, out) -> int:  # noqa: ANN001
+def _set(args: argparse.Namespace, ctx: Context, sigla: str, out: _Out) -> int:
     from library.places.store import update_place
 
     changes = {k: getattr(args, k) for k in ("name", "note", "room", "box", "sort")
@@ -189,7 +200,7 @@ def _set(args, ctx, sigla, out) -> int:  # noqa: ANN001
     return 0
 
 
-def _remove(args, ctx, sigla, out) -> int:  # noqa: ANN001
+def _remove(args: argparse.Namespace, ctx: Context, sigla: str, out: _Out) -> int:
     from library.places.store import remove_place
 
     with ctx.db.transaction() as s:
@@ -198,7 +209,7 @@ def _remove(args, ctx, sigla, out) -> int:  # noqa: ANN001
     return 0
 
 
-def _rule_add(args, ctx, sigla, out) -> int:  # noqa: ANN001
+def _rule_add(args: argparse.Namespace, ctx: Context, sigla: str, out: _Out) -> int:
     from library.places.store import add_rule, find_place
 
     with ctx.db.transaction() as s:
@@ -209,7 +220,7 @@ def _rule_add(args, ctx, sigla, out) -> int:  # noqa: ANN001
     return 0
 
 
-def _rule_remove(args, ctx, sigla, out) -> int:  # noqa: ANN001
+def _rule_remove(args: argparse.Namespace, ctx: Context, sigla: str, out: _Out) -> int:
     from library.places.store import remove_rule
 
     with ctx.db.transaction() as s:
@@ -218,7 +229,7 @@ def _rule_remove(args, ctx, sigla, out) -> int:  # noqa: ANN001
     return 0
 
 
-def _import(args, ctx, sigla, out) -> int:  # noqa: ANN001
+def _import(args: argparse.Namespace, ctx: Context, sigla: str, out: _Out) -> int:
     from pathlib import Path
 
     from library.places.errors import BadValue, PlacesFileError, Problem
@@ -261,7 +272,7 @@ def _import(args, ctx, sigla, out) -> int:  # noqa: ANN001
     return 0
 
 
-def _dry_run(ctx, sigla: str, specs) -> dict:  # noqa: ANN001
+def _dry_run(ctx: Context, sigla: str, specs: Sequence[PlaceSpec]) -> dict:
     from library.places.match import PlaceMap, PlaceRow, PlaceView
     from library.places.store import usage
 
@@ -277,7 +288,7 @@ def _dry_run(ctx, sigla: str, specs) -> dict:  # noqa: ANN001
     return rep
 
 
-def _export(args, ctx, sigla, out) -> int:  # noqa: ANN001
+def _export(args: argparse.Namespace, ctx: Context, sigla: str, out: _Out) -> int:
     import os
     import tempfile
     from pathlib import Path
@@ -300,7 +311,7 @@ def _export(args, ctx, sigla, out) -> int:  # noqa: ANN001
     return 0
 
 
-def _where(args, ctx, sigla, out) -> int:  # noqa: ANN001
+def _where(args: argparse.Namespace, ctx: Context, sigla: str, out: _Out) -> int:
     from library.places import PlaceMap
     from library.places.store import where
 

@@ -6,13 +6,20 @@ name (or the first that answers). Errors print one Russian line to stderr and re
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from config.settings import PrinterSettings
+    from ibc.commands import Subparsers
+    from ibc.context import Context
 
 ACTIONS = ("list", "status", "test")
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `printer` subcommand (argparse only, nothing heavy imported)."""
     p = sub.add_parser("printer", help="IPP printer: list, status, test page")
     p.add_argument("action", choices=ACTIONS, help="what to do")
@@ -64,7 +71,7 @@ def describe_error(exc: Exception) -> str:
     return f"Ошибка принтера: {exc}"
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Execute one printer action; returns the exit code."""
     import asyncio
 
@@ -77,7 +84,7 @@ def run(args, ctx) -> int:  # noqa: ANN001
         return 1
 
 
-async def _run(args, conf) -> int:  # noqa: ANN001
+async def _run(args: argparse.Namespace, conf: PrinterSettings) -> int:
     from zeroconf import InterfaceChoice
     from zeroconf.asyncio import AsyncZeroconf
 
@@ -89,6 +96,8 @@ async def _run(args, conf) -> int:  # noqa: ANN001
         interfaces=args.interface or InterfaceChoice.All)
     try:
         if args.action == "list":
+            if aiozc is None:  # not reached: `list` always browses (aiozc made above)
+                raise RuntimeError("ibc printer list without a zeroconf instance")
             found = await discover_printers(aiozc, timeout=args.timeout)
             if args.json:
                 print(json.dumps([p.to_dict() for p in found], ensure_ascii=False, indent=2))

@@ -7,10 +7,16 @@ Errors print one Russian line to stderr and return 1 (2 for a usage error); no t
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from library.errors import IbcError
+
+if TYPE_CHECKING:
+    from ibc.commands import Subparsers
+    from ibc.context import Context
 
 ACTIONS = ("status", "on", "off", "input", "mute", "discover")
 _POWER_RU = {"standby": "в режиме ожидания", "on": "включён", "cooling": "остывает",
@@ -20,7 +26,7 @@ _FIELD_RU = {"fan": "вентилятор", "lamp": "лампа", "temperature":
              "cover": "крышка", "filter": "фильтр", "other": "прочее"}
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `projector` subcommand (argparse only, nothing heavy imported)."""
     p = sub.add_parser("projector", help="PJLink projector: status, power, input, mute")
     p.add_argument("action", choices=ACTIONS, help="what to do")
@@ -36,7 +42,7 @@ def register(sub) -> None:  # noqa: ANN001
     p.set_defaults(run=run)
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Execute one projector action; returns the exit code."""
     import asyncio
 
@@ -111,7 +117,8 @@ async def _locate(host: str, timeout: float) -> str:
     raise _UsageError(f"найдено несколько проекторов: {listed}; укажите --host")
 
 
-async def _run(args, host, port, password, timeout, default_input) -> int:  # noqa: ANN001
+async def _run(args: argparse.Namespace, host: str, port: int, password: str, timeout: float,
+               default_input: str) -> int:
     from device.projector.client import PJLinkClient
 
     if args.action == "discover":
@@ -150,7 +157,7 @@ async def _run(args, host, port, password, timeout, default_input) -> int:  # no
     return 0
 
 
-def _emit(args, data, text: str) -> None:  # noqa: ANN001
+def _emit(args: argparse.Namespace, data: dict | list[dict], text: str) -> None:
     print(json.dumps(data, ensure_ascii=False) if args.json else text)
 
 

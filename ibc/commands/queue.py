@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ibc.commands import Subparsers
+    from ibc.context import Context
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `queue` subcommand."""
     p = sub.add_parser("queue", help="offline-queue conflicts reported by terminals")
     qsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -17,7 +23,7 @@ def register(sub) -> None:  # noqa: ANN001
     p.set_defaults(run=run)
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """List or resolve conflicts."""
     from server.conflicts import list_conflicts, resolve
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ibc.commands import Subparsers
+    from ibc.context import Context
 
 FORMATS = (".pdf", ".xlsx", ".csv")
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `report` subcommand."""
     p = sub.add_parser("report", help="monitoring report (PDF with charts, XLSX, CSV)")
     p.add_argument("--period", required=True, metavar="PERIOD",
@@ -22,7 +28,7 @@ def register(sub) -> None:  # noqa: ANN001
     p.set_defaults(run=run)
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Build the report and write it; one line on a bad option."""
     from library.reports import PeriodError, build_report, parse_period
 

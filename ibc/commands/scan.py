@@ -8,11 +8,20 @@ inside `run` only. Exit status: 0 some code found, 1 none found, 2 an error (one
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cv2.typing import MatLike
+
+    from device.scanner.codes import Format
+    from ibc.commands import Subparsers
+    from ibc.context import Context
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `scan-image` and `scan-video` subcommands."""
     p = sub.add_parser("scan-image", help="decode barcodes in image files (thorough)")
     p.add_argument("files", nargs="+", metavar="FILE", help="image files (PNG, JPEG, ...)")
@@ -37,7 +46,7 @@ def _fail(message: str) -> int:
     return 2
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Dispatch to the image or video scan; returns the exit status."""
     from device.scanner.codes import parse_formats
     from device.scanner.errors import ScannerError
@@ -53,7 +62,7 @@ def run(args, ctx) -> int:  # noqa: ANN001
         return _fail(str(exc))
 
 
-def _read_image(path: str):  # noqa: ANN202
+def _read_image(path: str) -> MatLike:
     import os
 
     import cv2
@@ -73,7 +82,7 @@ def _read_image(path: str):  # noqa: ANN202
     return image
 
 
-def _scan_images(args, formats) -> int:  # noqa: ANN001
+def _scan_images(args: argparse.Namespace, formats: tuple[Format, ...] | None) -> int:
     from device.scanner.decode import decode_frame
     from device.scanner.errors import ImageUnreadable
 
@@ -104,7 +113,7 @@ def _scan_images(args, formats) -> int:  # noqa: ANN001
     return 0 if found else 1
 
 
-def _scan_video(args, ctx, formats) -> int:  # noqa: ANN001
+def _scan_video(args: argparse.Namespace, ctx: Context, formats: tuple[Format, ...] | None) -> int:
     import os
 
     # FFmpeg prints its own lines for broken files; our one-line error says it (read at open).

@@ -6,15 +6,21 @@ its own subprocess (with SDL_VIDEODRIVER=offscreen: no display needed).
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ibc.commands import Subparsers
+    from ibc.context import Context
 
 TIMEOUT_S = 600
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `screenshot` subcommand."""
     p = sub.add_parser("screenshot", help="render the kiosk screens to PNG files (offscreen)")
     p.add_argument("--all", action="store_true", help="every screen in every main state (default)")
@@ -25,7 +31,7 @@ def register(sub) -> None:  # noqa: ANN001
     p.set_defaults(run=run)
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """One subprocess per size; prints what was written."""
     from kiosk.options import parse_size
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ibc.commands import Subparsers
+    from ibc.context import Context
+    from library.search.result import Hit
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `search` and `reindex` subcommands."""
     p = sub.add_parser("search", help="search the catalogue")
     p.add_argument("query", help='query, e.g. "война и мир", author:толстой, year:2000-2010')
@@ -25,14 +32,14 @@ def register(sub) -> None:  # noqa: ANN001
     r.set_defaults(run=run_reindex)
 
 
-def _hit_dict(h) -> dict:  # noqa: ANN001
+def _hit_dict(h: Hit) -> dict:
     return {"id": h.id, "title": h.title, "authors": h.authors, "year": h.year, "isbn": h.isbn,
             "available": h.available, "copies": h.copies, "shelf": h.shelf, "type": h.type,
             "score": h.score, "highlight": h.highlight, "spans": h.spans,
             **({"access": h.access, "downloadable": h.downloadable} if h.access else {})}
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Run one search and print the hits (text or JSON)."""
     from library.search import search
 
@@ -68,7 +75,7 @@ def run(args, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def run_reindex(args, ctx) -> int:  # noqa: ANN001
+def run_reindex(args: argparse.Namespace, ctx: Context) -> int:
     """Rebuild the whole index in one transaction and report the time."""
     from library.search import reindex_all
 

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import TYPE_CHECKING
 
-def register(sub) -> None:  # noqa: ANN001
+if TYPE_CHECKING:
+    from ibc.commands import Subparsers
+    from ibc.context import Context
+
+
+def register(sub: Subparsers) -> None:
     """Add the `serve` subcommand."""
     p = sub.add_parser("serve", help="run the school server API (and zeroconf advertisement)")
     p.add_argument("--host", help="bind address (default: [server] host)")
@@ -12,7 +19,7 @@ def register(sub) -> None:  # noqa: ANN001
     p.set_defaults(run=run)
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Serve until interrupted."""
     import asyncio
 

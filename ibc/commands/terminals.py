@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ibc.commands import Subparsers
+    from ibc.context import Context
 
 
-def register(sub) -> None:  # noqa: ANN001
+def register(sub: Subparsers) -> None:
     """Add the `terminals` and `librarian` subcommands."""
     p = sub.add_parser("terminals", help="enrol, list and revoke kiosk terminals")
     tsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -26,7 +32,7 @@ def register(sub) -> None:  # noqa: ANN001
     lib.set_defaults(run=run_librarian)
 
 
-def run(args, ctx) -> int:  # noqa: ANN001
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Carry out one terminals action."""
     from server import security
 
@@ -56,7 +62,7 @@ def run(args, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def run_librarian(args, ctx) -> int:  # noqa: ANN001
+def run_librarian(args: argparse.Namespace, ctx: Context) -> int:
     """Create a librarian token."""
     from server import security
 
