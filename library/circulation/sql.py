@@ -7,11 +7,14 @@ the ORM unit of work. Measured in bench/circulation_bench.py.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BindParameter, Select, bindparam, case, func, insert, or_, select, update
 
 from library.storage.models import Copy, Counter, Event, Loan, Reader, Record, TransactionLog, table_of
+
+if TYPE_CHECKING:
+    from typing import Unpack  # Python 3.11+; annotations only
 
 C, R, L, RD = table_of(Copy), table_of(Record), table_of(Loan), table_of(Reader)
 CT, EV, TXN = table_of(Counter), table_of(Event), table_of(TransactionLog)
@@ -26,7 +29,7 @@ _COPY_COLUMNS = (
 )
 
 
-def copy_by_code(sigla: bool, lock: bool) -> Select[Any]:
+def copy_by_code(sigla: bool, lock: bool) -> Select[Unpack[tuple[Any, ...]]]:
     """The copy with a barcode, RFID or inventory number, joined with its record's fields."""
     code: BindParameter[str] = bindparam("code")
     q = (select(*_COPY_COLUMNS).join(R, C.c.record_id == R.c.id)

@@ -49,6 +49,8 @@ from library.marc.rows import (
 from library.storage.models import Copy, Counter, Loan, Record, table_of, utcnow
 
 if TYPE_CHECKING:
+    from typing import Unpack  # Python 3.11+; annotations only
+
     from library.marc.importer import ImportReport
     from library.storage.database import Database
 
@@ -136,7 +138,8 @@ class _Out:
             out.append(p(v) if p is not None else v)
         return tuple(out)
 
-    def select_in(self, stmt: Select[Any], name: str, values: list) -> Sequence[tuple[Any, ...]]:
+    def select_in(self, stmt: Select[Unpack[tuple[Any, ...]]], name: str,
+                  values: list) -> Sequence[tuple[Any, ...]]:
         """Rows of a cached `... IN (:name)` select; on SQLite as plain SQL with `?` marks:
         rendering 1000 expanding parameters through SQLAlchemy cost more than the query."""
         if not self.sqlite:
