@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from sqlalchemy import CursorResult, Row, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +34,9 @@ from library.errors import IbcError
 from library.places.match import PlaceCache
 from library.storage.database import Database
 from library.storage.models import Copy, Counter, Event, Loan, Reader, Record, TransactionLog, utcnow
+
+if TYPE_CHECKING:
+    from typing import Unpack  # Python 3.11+; annotations only
 
 
 def _reader_view(r: Reader, facts: ReaderFacts | None = None, policy: Policy | None = None) -> ReaderView:
@@ -235,7 +238,7 @@ class CirculationService:
             raise
 
     @staticmethod
-    def _replay(done: TransactionLog | Row[Any], kind: str, args: dict) -> LoanOutcome:
+    def _replay(done: TransactionLog | Row[Unpack[tuple[Any, ...]]], kind: str, args: dict) -> LoanOutcome:
         result = done.result or {}
         if done.kind != kind or result.get("args") != args:
             raise _ReplayedRefusal(E.TransactionMismatch(txn=done.txn_id))

@@ -27,9 +27,13 @@ from library.marc.model import ControlField, DataField, Field, MarcRecord, Recor
 from library.storage.models import Copy, Record
 
 if TYPE_CHECKING:
+    from typing import Unpack  # Python 3.11+; annotations only
+
     import pymarc
 
     from library.storage.database import Database
+
+    _Row = Row[Unpack[tuple[Any, ...]]]  # a result row of any width
 
 R = Record.__table__
 C = Copy.__table__
@@ -101,7 +105,7 @@ def rebuild(rec: MarcRecord, fmt: str, copies: Sequence[CopyFields]) -> MarcReco
     return MarcRecord(rec.leader, fields)
 
 
-def synthesise(row: Row[Any]) -> MarcRecord:
+def synthesise(row: _Row) -> MarcRecord:
     """A minimal MARC record from Record columns, for records that came without MARC."""
     fields: list = []
     if row.source_format == "marc21":
@@ -204,7 +208,7 @@ def _chunks(ids: Iterable[int], n: int) -> Iterator[list[int]]:
 
 
 def _rows(db: Database, ids: Iterable[int] | None, sigla: str | None,
-          chunk: int) -> Iterator[tuple[Row[Any], list[Row[Any]]]]:
+          chunk: int) -> Iterator[tuple[_Row, list[_Row]]]:
     cols = [R.c.id, R.c.key, R.c.source_format, R.c.marc, R.c.marc_encoding, R.c.title,
             R.c.subtitle, R.c.responsibility, R.c.authors, R.c.publisher, R.c.place, R.c.year,
             R.c.isbns, R.c.subjects, R.c.udc, R.c.bbk, R.c.annotation, R.c.language,
@@ -213,11 +217,11 @@ def _rows(db: Database, ids: Iterable[int] | None, sigla: str | None,
     if sigla:
         base = base.where(exists().where((C.c.record_id == R.c.id) & (C.c.sigla == sigla)))
     with db.session() as s:
-        pages: Iterator[Sequence[Row[Any]]]
+        pages: Iterator[Sequence[_Row]]
         if ids is not None:
             pages = (s.execute(base.where(R.c.id.in_(part))).all() for part in _chunks(ids, chunk))
         else:
-            def keyset() -> Iterator[Sequence[Row[Any]]]:
+            def keyset() -> Iterator[Sequence[_Row]]:
                 last = 0
                 while True:
                     page = s.execute(base.where(R.c.id > last).limit(chunk)).all()
