@@ -39,7 +39,7 @@ def pymarc_parse(path: Path, encoding: str) -> tuple[int, float]:
     return n, time.perf_counter() - start
 
 
-def best_of(repeat: int, fn, *args):  # noqa: ANN001, ANN201
+def best_of(repeat: int, fn, *args):
     """The fastest of `repeat` runs (the machine is shared; the minimum is the least disturbed)."""
     runs = [fn(*args) for _ in range(repeat)]
     return min(runs, key=lambda r: r[1] if isinstance(r, tuple) else r["wall"])
@@ -135,7 +135,7 @@ def main() -> None:
             for index in (False, True):
                 db = work / f"{kind}-{index}.sqlite3"
 
-                def fresh(db=db, index=index):  # noqa: ANN001, ANN202
+                def fresh(db=db, index=index):
                     for p in work.glob(db.name + "*"):
                         p.unlink()
                     return _child_rusage_import(f"sqlite:///{db}", path, index)  # noqa: B023

@@ -82,7 +82,7 @@ def child_start(_args) -> dict:
     original = kiosk.app.KioskApp.on_start
     out: dict = {}
 
-    def on_start(self) -> None:  # noqa: ANN001
+    def on_start(self) -> None:
         original(self)
         out["started"] = time.time()
 
@@ -109,7 +109,7 @@ def child_start(_args) -> dict:
     return out
 
 
-def _local_app(work: Path, **option_overrides):  # noqa: ANN003, ANN202
+def _local_app(work: Path, **option_overrides):
     """A headless KioskApp over the demo SQLite of ``work`` (local back ends)."""
     from config.settings import load_settings
     from kiosk.fakes import FakeMedia, fake_service_info
@@ -134,7 +134,7 @@ def _local_app(work: Path, **option_overrides):  # noqa: ANN003, ANN202
     return app, db
 
 
-def _next_frame(callback) -> None:  # noqa: ANN001
+def _next_frame(callback) -> None:
     from kivy.core.window import Window
 
     def flip(*_a) -> None:
@@ -217,7 +217,7 @@ class _PlainFeeder:
 
         self._stop = threading.Event()
 
-    def start(self, _callback) -> None:  # noqa: ANN001
+    def start(self, _callback) -> None:
         import threading
 
         self._thread = threading.Thread(target=self._run, daemon=True)

@@ -107,7 +107,7 @@ class Zipf:
 
 def make_vocab(rnd: random.Random, n_tail: int) -> tuple[Zipf, Zipf]:
     """Russian and English word distributions with a made-up long tail."""
-    def tail(syl, n):  # noqa: ANN001, ANN202
+    def tail(syl, n):
         return list({"".join(rnd.choice(syl) for _ in range(rnd.randint(2, 4))) for _ in range(n)})
     ru = RU_NOUNS + RU_ADJ
     rnd.shuffle(ru)
@@ -124,7 +124,7 @@ def isbn10(n: int) -> str:
     return body + ("X" if c == 10 else str(c))
 
 
-def generate(db, n: int, seed: int = 7, chunk: int = 5000) -> int:  # noqa: ANN001
+def generate(db, n: int, seed: int = 7, chunk: int = 5000) -> int:
     """Insert n synthetic records (+1–2 copies each) with Core bulk inserts; returns text bytes."""
     rnd = random.Random(seed)
     ru, en = make_vocab(rnd, max(2000, n // 10))
@@ -161,7 +161,7 @@ def generate(db, n: int, seed: int = 7, chunk: int = 5000) -> int:  # noqa: ANN0
     return raw
 
 
-def make_queries(db, k: int, seed: int = 11) -> list[str]:  # noqa: ANN001
+def make_queries(db, k: int, seed: int = 11) -> list[str]:
     """Mixed queries from real records: words, prefixes, author+title, typos, layout, ISBN."""
     rnd = random.Random(seed)
     with db.transaction(write=False) as s:
@@ -201,7 +201,7 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] * 1000
 
 
-def timed(fn, queries):  # noqa: ANN001, ANN201
+def timed(fn, queries):
     """Per-query wall times."""
     out = []
     for q in queries:
@@ -211,7 +211,7 @@ def timed(fn, queries):  # noqa: ANN001, ANN201
     return out
 
 
-def run_queries(db, queries: list[str]) -> dict:  # noqa: ANN001
+def run_queries(db, queries: list[str]) -> dict:
     """Pipeline and floor timings on one database."""
     be_sqlite = db.is_sqlite
     with db.transaction(write=False) as s:
@@ -239,7 +239,7 @@ def run_queries(db, queries: list[str]) -> dict:  # noqa: ANN001
     return {"pipeline": pipe, "pipeline_facets": pipe_f, "floor": floor, "floor_ranked": floor_ranked}
 
 
-def sizes(db) -> int:  # noqa: ANN001
+def sizes(db) -> int:
     """Bytes used by the search tables."""
     with db.engine.connect() as c:
         if db.is_sqlite:

@@ -30,7 +30,7 @@ WORDS = ("война мир история россия сказки матем�
 SURNAMES = "Иванов Петров Сидоров Смирнов Кузнецов Попов Соколов Лебедев Козлов Новиков".split()
 
 
-def build_catalogue(db, n: int, readers: int) -> None:  # noqa: ANN001
+def build_catalogue(db, n: int, readers: int) -> None:
     """n records with one copy each, `readers` pupils, versions stamped, search index rebuilt."""
     from sqlalchemy import insert, update
 
@@ -71,7 +71,7 @@ def start_server(config: Path) -> tuple[subprocess.Popen, str]:
 
 
 def terminal_worker(url: str, token: str, card: str, first_barcode: int, seconds: float,
-                    seed: int, out) -> None:  # noqa: ANN001
+                    seed: int, out) -> None:
     """One terminal: mostly searches, now and then a reader session with a checkout."""
     import httpx
 

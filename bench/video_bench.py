@@ -133,7 +133,7 @@ class ScreenWatch(threading.Thread):
 
 # --------------------------------------------------------------------------- children
 
-def stats_dict(media) -> dict:  # noqa: ANN001
+def stats_dict(media) -> dict:
     import vlc
     st = vlc.MediaStats()
     media.get_stats(st)
@@ -161,7 +161,7 @@ class Meter:
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def _product_classes():  # noqa: ANN202
+def _product_classes():
     """media.screen.FilmWindow and media.vlc_player.VlcPlayer, or None if not there (yet)."""
     try:
         from media.screen import FilmWindow
@@ -283,7 +283,7 @@ def child_b(film: str, seconds: float, xvfb_pid: int) -> dict:
     swap_s: list[float] = []  # buffer swap per drawn frame (llvmpipe renders during it)
 
     @vlc.CallbackDecorators.VideoLockCb
-    def lock_cb(opaque, planes):  # noqa: ANN001, ANN202
+    def lock_cb(opaque, planes):
         with lk:
             busy = st["writing"] | {st["ready"], st["reading"]}
             i = next(j for j in range(3) if j not in busy)
@@ -293,11 +293,11 @@ def child_b(film: str, seconds: float, xvfb_pid: int) -> dict:
         return i + 1
 
     @vlc.CallbackDecorators.VideoUnlockCb
-    def unlock_cb(opaque, picture, planes):  # noqa: ANN001, ANN202
+    def unlock_cb(opaque, picture, planes):
         pass
 
     @vlc.CallbackDecorators.VideoDisplayCb
-    def display_cb(opaque, picture):  # noqa: ANN001, ANN202
+    def display_cb(opaque, picture):
         i = (picture or 1) - 1
         with lk:
             st["writing"].discard(i)
@@ -316,7 +316,7 @@ def child_b(film: str, seconds: float, xvfb_pid: int) -> dict:
     out: dict = {}
 
     class Film(Widget):
-        def __init__(self, **kw) -> None:  # noqa: ANN003
+        def __init__(self, **kw) -> None:
             super().__init__(**kw)
             self.tex = Texture.create(size=(W, H), colorfmt="bgra")
             self.tex.flip_vertical()
@@ -422,7 +422,7 @@ def run_path(path: str, film: Path, seconds: float, disp: str, xvfb: subprocess.
     return res
 
 
-def fmt(v, spec: str = ".1f") -> str:  # noqa: ANN001
+def fmt(v, spec: str = ".1f") -> str:
     return "—" if v is None else format(v, spec)
 
 

@@ -24,7 +24,7 @@ from library.storage.migrate import current_revision, head_revision
 from library.storage.models import Copy, MediaItem, Reader, Record
 
 
-def _counts(db) -> tuple[int, int, int]:  # noqa: ANN001
+def _counts(db) -> tuple[int, int, int]:
     with db.session() as s:
         return tuple(s.scalar(select(func.count()).select_from(m)) for m in (Record, Copy, Reader))
 
@@ -38,7 +38,7 @@ def demo_db(db):
     return db
 
 
-def _rewrite(src: Path, dst: Path, edit) -> None:  # noqa: ANN001
+def _rewrite(src: Path, dst: Path, edit) -> None:
     """Copy an archive, letting `edit(name, bytes) -> bytes | None` change or drop members."""
     with tarfile.open(src, "r:gz") as tin, tarfile.open(dst, "w:gz") as tout:
         for m in tin.getmembers():
@@ -136,7 +136,7 @@ def test_refuses_corrupt_archive(demo_db, tmp_path):
     before = _counts(demo_db)
     member = "database.sqlite3" if demo_db.is_sqlite else "database.pgdump"
 
-    def flip(name, data):  # noqa: ANN001, ANN202
+    def flip(name, data):
         return data[:-10] + bytes([data[-10] ^ 0xFF]) + data[-9:] if name == member else data
 
     bad = tmp_path / "flipped.tar.gz"
@@ -174,7 +174,7 @@ def test_refuses_newer_schema(demo_db, tmp_path):
     """A backup stamped with a revision this version does not know names the reason."""
     info = create_backup(demo_db, data_dir=tmp_path)
 
-    def stamp(name, data):  # noqa: ANN001, ANN202
+    def stamp(name, data):
         if name != "manifest.json":
             return data
         manifest = json.loads(data)

@@ -72,7 +72,7 @@ def test_bad_letters(text):
 
 
 # --- rules and their order --------------------------------------------------------------------
-def _map(*places, sigla=None) -> PlaceMap:  # noqa: ANN002
+def _map(*places, sigla=None) -> PlaceMap:
     """places: (name, [RuleSpec...]) or (name, [RuleSpec...], sigla)."""
     rows, rid = [], 0
     for n, p in enumerate(places, 1):
@@ -85,7 +85,7 @@ def _map(*places, sigla=None) -> PlaceMap:  # noqa: ANN002
     return PlaceMap(rows, sigla=sigla)
 
 
-def _where(pm, shelf, collection=None, bbk=None, sigla=None):  # noqa: ANN001, ANN202
+def _where(pm, shelf, collection=None, bbk=None, sigla=None):
     v = pm.resolve(shelf_mark=shelf, collection=collection, bbk=bbk, sigla=sigla)
     return v.name if v else None
 
@@ -379,7 +379,7 @@ def demo_env(tmp_path_factory):
             os.environ[k] = v
 
 
-def _ibc(capsys, *argv):  # noqa: ANN001, ANN202
+def _ibc(capsys, *argv):
     from ibc.cli import main
 
     capsys.readouterr()

@@ -15,18 +15,18 @@ from ibc.commands import printer as cmd
 class _Zeroconf:
     made: list[dict] = []
 
-    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, **kwargs) -> None:
         _Zeroconf.made.append(kwargs)
 
     async def async_close(self) -> None:
         pass
 
 
-async def _none_found(aiozc, timeout: float = 3.0) -> list:  # noqa: ANN001
+async def _none_found(aiozc, timeout: float = 3.0) -> list:
     return []
 
 
-def _args(**over) -> argparse.Namespace:  # noqa: ANN003
+def _args(**over) -> argparse.Namespace:
     base = dict(action="list", uri=None, name=None, timeout=0.1, interface=None, json=True)
     return argparse.Namespace(**{**base, **over})
 

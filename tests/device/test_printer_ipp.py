@@ -119,7 +119,7 @@ class IppEvePrinter:
             log.close()
         return self
 
-    def _start_daemons(self, bus: Path, env: dict, log) -> None:  # noqa: ANN001
+    def _start_daemons(self, bus: Path, env: dict, log) -> None:
         self._procs.append(subprocess.Popen(
             ["dbus-daemon", f"--config-file={self.tmp / 'dbus.conf'}", "--nofork"],
             stdout=log, stderr=log))

@@ -91,7 +91,7 @@ def test_server_unit_contract():
         assert line in text
 
 
-def _listen(tmp_path, abstract: bool):  # noqa: ANN202
+def _listen(tmp_path, abstract: bool):
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     if abstract:
         name = f"ibc-test-{os.getpid()}-{id(sock)}"

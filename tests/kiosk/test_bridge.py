@@ -20,7 +20,7 @@ def bridge():
     b.close()
 
 
-def _handed_back(hops: queue.Queue):  # noqa: ANN202
+def _handed_back(hops: queue.Queue):
     fn = hops.get(timeout=10)
     fn()
 

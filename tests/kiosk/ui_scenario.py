@@ -13,7 +13,7 @@ import traceback
 from pathlib import Path
 
 
-def tap(widget) -> None:  # noqa: ANN001
+def tap(widget) -> None:
     """Touch down and up at the centre of a widget."""
     from kivy.tests.common import UnitTestTouch
 
@@ -23,12 +23,12 @@ def tap(widget) -> None:  # noqa: ANN001
     touch.touch_up()
 
 
-def key(app, value: str):  # noqa: ANN001, ANN201
+def key(app, value: str):
     """The on-screen key typing ``value``."""
     return next(k for k in app.screen("search").ids.keyboard.keys() if k.value == value)
 
 
-def search_steps(app, out):  # noqa: ANN001, ANN201
+def search_steps(app, out):
     """Tap «Найти книгу», type «сказ» on the on-screen keyboard, open the first result."""
     def open_search():
         tap(app.screen("attract").ids.act_search)
@@ -56,7 +56,7 @@ def search_steps(app, out):  # noqa: ANN001, ANN201
     return [(0.1, open_search), (0.6, typing), (1.0, check), (0.3, tap_first), (0.5, opened)]
 
 
-def visible_rows(app) -> int:  # noqa: ANN001
+def visible_rows(app) -> int:
     """Result rows wholly inside the visible part of the results list."""
     screen = app.screen("search")
     scroll = screen.ids.scroll
@@ -72,7 +72,7 @@ def visible_rows(app) -> int:  # noqa: ANN001
     return n
 
 
-def typing_steps(app, out):  # noqa: ANN001, ANN201
+def typing_steps(app, out):
     """Type one letter: at least four results show above the open keyboard; a drag on the
     list folds the keyboard; «Готово» folds it too."""
     def open_search():
@@ -112,7 +112,7 @@ def typing_steps(app, out):  # noqa: ANN001, ANN201
             (0.3, folded)]
 
 
-def edges_steps(app, out):  # noqa: ANN001, ANN201
+def edges_steps(app, out):
     """The edge cases of item 8 through the real screens: a book before the card, another
     reader's card mid-session, a refused book shown twice, all refused, a reader card at
     Return, a blocked card."""
@@ -164,7 +164,7 @@ def edges_steps(app, out):  # noqa: ANN001, ANN201
             (0.2, to_checkout), (0.3, blocked)]
 
 
-def reset_steps(app, out):  # noqa: ANN001, ANN201
+def reset_steps(app, out):
     """A pupil switches to English and large text, shows a card, walks away: the next reader
     gets Russian, the normal look and the attract screen; the header showed the real time left."""
     from kiosk.gallery import type_scan
@@ -194,7 +194,7 @@ def reset_steps(app, out):  # noqa: ANN001, ANN201
     return [(0.3, choose), (0.3, start), (1.5, after)]
 
 
-def media_steps(app, out):  # noqa: ANN001, ANN201
+def media_steps(app, out):
     """«Медиатека» on the home screen: a pupil's card is turned away, a teacher's opens it;
     a film plays on the projector; after the session ends the home screen can stop it."""
     from kiosk.gallery import type_scan
@@ -234,7 +234,7 @@ def media_steps(app, out):  # noqa: ANN001, ANN201
     return [(0.2, open_tile), (0.3, teacher), (0.3, opened), (0.3, home), (0.5, strip)]
 
 
-def stuck_projector_steps(app, out):  # noqa: ANN001, ANN201
+def stuck_projector_steps(app, out):
     """A projector that never answers PJLink: the kiosk keeps drawing and stays usable."""
     import threading
 
@@ -272,12 +272,12 @@ def stuck_projector_steps(app, out):  # noqa: ANN001, ANN201
     return [(0.3, open_media), (0.3, press), (1.5, still_drawing), (0.8, answered)]
 
 
-def key_label(app, value: str) -> str:  # noqa: ANN001
+def key_label(app, value: str) -> str:
     """The label of an on-screen key."""
     return key(app, value).text
 
 
-def checkout_steps(app, out):  # noqa: ANN001, ANN201
+def checkout_steps(app, out):
     """Card, two books (one refused), «Готово», receipt."""
     from kiosk.gallery import type_scan
 
@@ -310,7 +310,7 @@ def checkout_steps(app, out):  # noqa: ANN001, ANN201
     return [(0.3, start), (0.3, books), (0.3, done), (0.3, offer), (0.3, receipt)]
 
 
-def idle_steps(app, out):  # noqa: ANN001, ANN201
+def idle_steps(app, out):
     """A reader identified, then nobody touches: the warning shows, then the session ends."""
     from kiosk.gallery import type_scan
 
@@ -339,7 +339,7 @@ def idle_steps(app, out):  # noqa: ANN001, ANN201
     return [(0.3, start), (7.0, warn), (2.5, after)]
 
 
-def terminal_steps(app, out):  # noqa: ANN001, ANN201
+def terminal_steps(app, out):
     """Terminal mode against a real `ibc serve`: search on the replica, a self-checkout with the
     fake scanner through the API, then the server dies: the banner shows and a return is queued."""
     import os
@@ -397,7 +397,7 @@ SCENARIOS = {"search": search_steps, "typing": typing_steps, "checkout": checkou
              "terminal": terminal_steps, "stuck_projector": stuck_projector_steps}
 
 
-def build_terminal_app(home: Path):  # noqa: ANN201
+def build_terminal_app(home: Path):
     """A headless KioskApp in terminal mode, from the settings file in IBC_CONFIG."""
     import os
 

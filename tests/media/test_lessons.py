@@ -13,7 +13,7 @@ from library.storage.models import MediaItem
 from media.lessons import LessonStore, import_json
 
 
-def _media(db, n: int = 3) -> list[int]:  # noqa: ANN001
+def _media(db, n: int = 3) -> list[int]:
     with db.transaction() as s:
         items = [MediaItem(path=f"/m/{i}.mp4", title=f"Фильм {i}", kind="video") for i in range(n)]
         s.add_all(items)

@@ -57,7 +57,7 @@ def xvfb(width: int, height: int) -> Iterator[str]:
         _stop(proc)
 
 
-def grab(display: str, width: int, height: int, x: int = 0, y: int = 0):  # noqa: ANN201
+def grab(display: str, width: int, height: int, x: int = 0, y: int = 0):
     """The screen region as an RGB numpy array (ffmpeg's x11grab, as a user's recorder sees it)."""
     import numpy as np
 
@@ -75,12 +75,12 @@ def save_png(display: str, width: int, height: int, path: Path) -> None:
                     str(path)], check=True, timeout=30)
 
 
-def lit(image) -> float:  # noqa: ANN001
+def lit(image) -> float:
     """The share of pixels that are not black (any channel above 40)."""
     return float((image.max(axis=2) > 40).mean())
 
 
-def changed(a, b) -> float:  # noqa: ANN001
+def changed(a, b) -> float:
     """The share of pixels that differ noticeably between two screenshots."""
     import numpy as np
 
@@ -165,7 +165,7 @@ def cage_headless(tmp: Path, outputs: int = 2, child: list[str] | None = None
         log.close()
 
 
-def grim(env: dict[str, str], output, path: Path):  # noqa: ANN001, ANN201
+def grim(env: dict[str, str], output, path: Path):
     """The region of one output (a media.screen.Output: Xwayland's root is cage's output
     layout) as an RGB numpy array, taken by grim, the wlroots screenshot tool."""
     import cv2
@@ -196,6 +196,6 @@ while True:
 """
 
 
-def white(image) -> float:  # noqa: ANN001
+def white(image) -> float:
     """The share of (near) white pixels: the kiosk stand-in."""
     return float((image.min(axis=2) > 235).mean())

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # judged.py, relevance_data.py
 from relevance_data import TEST1, demo_titles, insert_titles, marc_titles  # noqa: E402
 
 
-def _fill(db, shared) -> None:  # noqa: ANN001
+def _fill(db, shared) -> None:
     titles = demo_titles()
     with db.transaction() as s:
         insert_titles(s, titles, "demo")

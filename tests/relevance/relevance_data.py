@@ -25,7 +25,7 @@ def demo_titles() -> list[dict]:
     return json.loads(CATALOGUE.read_text("utf-8"))["titles"]
 
 
-def insert_titles(session, titles: list[dict], key_prefix: str = "rel",  # noqa: ANN001
+def insert_titles(session, titles: list[dict], key_prefix: str = "rel",
                   series: int = 2) -> list[int]:
     """Insert catalogue titles with copies; copy n of title i has barcode <series>000<i><n>."""
     ids = []
@@ -52,7 +52,7 @@ def insert_titles(session, titles: list[dict], key_prefix: str = "rel",  # noqa:
     return ids
 
 
-def _subs(field, code: str) -> list[str]:  # noqa: ANN001
+def _subs(field, code: str) -> list[str]:
     return [v.strip() for v in field.get_subfields(code) if v and v.strip()]
 
 

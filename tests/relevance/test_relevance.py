@@ -10,13 +10,13 @@ from library.search import search
 pytestmark = pytest.mark.shared
 
 
-def _relevant(hit, titles: list[str], author: str | None) -> bool:  # noqa: ANN001
+def _relevant(hit, titles: list[str], author: str | None) -> bool:
     if hit.title in titles:
         return True
     return bool(author) and bool(hit.authors) and hit.authors[0].startswith(author)
 
 
-def evaluate(db) -> tuple[float, float, list[tuple[str, int | None]]]:  # noqa: ANN001
+def evaluate(db) -> tuple[float, float, list[tuple[str, int | None]]]:
     """(MRR, recall@5, [(query, rank or None) for misses below rank 1])."""
     rr, at5, misses = 0.0, 0, []
     with db.transaction(write=False) as s:

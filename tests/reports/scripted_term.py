@@ -100,7 +100,7 @@ class Term:
                         reader_category=r.category, reader_class=r.class_name, payload={}))
 
 
-def _pick(db) -> tuple[dict, list, list]:  # noqa: ANN001
+def _pick(db) -> tuple[dict, list, list]:
     """Borrowers by role and lendable titles (first available copy barcode each)."""
     with db.session() as s:
         def first(**kw):
@@ -117,7 +117,7 @@ def _pick(db) -> tuple[dict, list, list]:  # noqa: ANN001
     return readers, [bc for _, bc in rows[:12]], media
 
 
-def script_term(db, tmp_path) -> Term:  # noqa: ANN001, C901
+def script_term(db, tmp_path) -> Term:  # noqa: C901
     """Demo library loaded before the quarter, then July–September 2026 and a little of October."""
     term = Term(db, tmp_path)
     with term.at(D(2026, 6, 20)):
@@ -205,7 +205,7 @@ def script_term(db, tmp_path) -> Term:  # noqa: ANN001, C901
     return term
 
 
-def _copies(s, barcode: str) -> list[str]:  # noqa: ANN001
+def _copies(s, barcode: str) -> list[str]:
     """Barcodes of every copy of the title that holds `barcode`."""
     rid = s.scalar(select(Copy.record_id).where(Copy.barcode == barcode))
     return list(s.scalars(select(Copy.barcode).where(Copy.record_id == rid).order_by(Copy.id)))

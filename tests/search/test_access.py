@@ -12,7 +12,7 @@ MEDIA = [("Фотосинтез: видеоурок", "everyone"), ("Фотос�
          ("Фотосинтез: фильм для показа в ИБЦ", "onsite"), ("Фотосинтез: гимн", "strange-level")]
 
 
-def _load(db) -> dict[str, int]:  # noqa: ANN001
+def _load(db) -> dict[str, int]:
     from media.store import sync_records
 
     with db.transaction() as s_:
@@ -26,7 +26,7 @@ def _load(db) -> dict[str, int]:  # noqa: ANN001
         return {a: i.id for (_, a), i in zip(MEDIA, items)}
 
 
-def _titles(db, q, **kw):  # noqa: ANN001
+def _titles(db, q, **kw):
     with db.transaction(write=False) as s_:
         return {h.title for h in search(s_, q, **kw).hits}
 

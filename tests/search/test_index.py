@@ -21,7 +21,7 @@ BOOKS = [
 ]
 
 
-def _add(session, n_available=1, **kw):  # noqa: ANN001
+def _add(session, n_available=1, **kw):
     rec = Record(key=f"t:{kw['title']}", **kw)
     rec.copies = [Copy(barcode=f"B{abs(hash(kw['title'])) % 10**8}-{i}", inventory_number=f"INV-{i}",
                        shelf_mark="84 Т", status=CopyStatus.AVAILABLE.value if i < n_available
@@ -31,19 +31,19 @@ def _add(session, n_available=1, **kw):  # noqa: ANN001
     return rec
 
 
-def _load(db):  # noqa: ANN001
+def _load(db):
     with db.transaction() as s_:
         recs = [_add(s_, n_available=(0 if b["title"] == "The Hobbit" else 1), **b) for b in BOOKS]
         index_records(s_, [r.id for r in recs])
         return [r.id for r in recs]
 
 
-def _titles(db, q, **kw):  # noqa: ANN001
+def _titles(db, q, **kw):
     with db.transaction(write=False) as s_:
         return [h.title for h in search(s_, q, **kw).hits]
 
 
-def _df(db, term):  # noqa: ANN001
+def _df(db, term):
     with db.transaction(write=False) as s_:
         return s_.execute(select(s.vocab.c.df).where(s.vocab.c.term == term)).scalar()
 

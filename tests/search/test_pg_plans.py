@@ -12,7 +12,7 @@ from library.search.plan import Group, Plan
 WORDS = "война мир море остров капитан город дорога звезда лес река ночь день".split()
 
 
-def _plan(*dfs, prefix=None, columns=None, docs=1_000_000):  # noqa: ANN001, ANN202
+def _plan(*dfs, prefix=None, columns=None, docs=1_000_000):
     groups = [Group([f"t{i}"], df=df, columns=columns) for i, df in enumerate(dfs)]
     if prefix:
         groups.append(Group([], prefix=prefix, df=0))

@@ -12,12 +12,12 @@ from library.storage.models import Copy, MediaItem, Reader, Record
 TODAY = dt.date(2026, 10, 5)  # a Monday
 
 
-def populate(db) -> None:  # noqa: ANN001
+def populate(db) -> None:
     """Three records, six copies, four readers, three media items."""
     from library.circulation.pins import hash_pin
 
     with db.transaction() as s:
-        def rec(key, title, copies, age_min=None):  # noqa: ANN001, ANN202
+        def rec(key, title, copies, age_min=None):
             r = Record(key=key, title=title, authors=["Толстой, Лев Николаевич"], age_min=age_min,
                        version=1)
             for bc in copies:
@@ -93,7 +93,7 @@ def enrol(api):
 class ServerProcess:
     """`ibc serve` as a subprocess on 127.0.0.1 with an ephemeral port."""
 
-    def __init__(self, config, workdir):  # noqa: ANN001
+    def __init__(self, config, workdir):
         self.config, self.workdir = config, workdir
         self.proc = None
         self.url = ""
@@ -155,7 +155,7 @@ class ServerProcess:
             self._err.close()
 
 
-def write_config(path, db_url: str, school_id: str, **server) -> None:  # noqa: ANN001, ANN003
+def write_config(path, db_url: str, school_id: str, **server) -> None:
     """A settings file for a test server bound to 127.0.0.1."""
     server = {"advertise": True, **server}
     extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in server.items())
@@ -179,10 +179,10 @@ def zc_loop():
     thread = threading.Thread(target=loop.run_forever, name="test-zc-loop", daemon=True)
     thread.start()
 
-    def run(coro, timeout: float = 30.0):  # noqa: ANN001, ANN202
+    def run(coro, timeout: float = 30.0):
         return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
 
-    async def _make():  # noqa: ANN202
+    async def _make():
         return make_zeroconf(["127.0.0.1"])
 
     aiozc = run(_make())
@@ -198,7 +198,7 @@ def serve(tmp_path):
     """serve(db_url, school_id, **server_settings) -> a started ServerProcess; all stopped after."""
     procs = []
 
-    def _serve(db_url: str, school_id: str, **server) -> ServerProcess:  # noqa: ANN003
+    def _serve(db_url: str, school_id: str, **server) -> ServerProcess:
         cfg = tmp_path / f"{school_id}.toml"
         write_config(cfg, db_url, school_id, **server)
         proc = ServerProcess(cfg, tmp_path)

@@ -9,7 +9,7 @@ from server import security
 V = "/api/v1"
 
 
-def _session(client, auth, card="C5A", pin=None):  # noqa: ANN001, ANN202
+def _session(client, auth, card="C5A", pin=None):
     body = {"card": card} if pin is None else {"card": card, "pin": pin}
     r = client.post(f"{V}/session", json=body, headers=auth)
     assert r.status_code == 200, r.text
@@ -141,7 +141,7 @@ def test_pin_and_rate_limit(api, enrol):
     assert client.post(f"{V}/session", json={"card": "C5A"}, headers=enrol("k2")).status_code == 200
 
 
-def _media_readers_and_files(db, tmp_path):  # noqa: ANN001, ANN202
+def _media_readers_and_files(db, tmp_path):
     """An on-site item next to the conftest's three, a staff and an odd-category reader, and a
     real file behind every item; {title: id}."""
     from sqlalchemy import select
@@ -167,7 +167,7 @@ def test_media_access_filter(api, enrol, tmp_path):
     _media_readers_and_files(db, tmp_path)
     auth = enrol("k1")
 
-    def listed(h):  # noqa: ANN001, ANN202
+    def listed(h):
         r = client.get(f"{V}/media", headers=h)
         assert r.status_code == 200, r.text
         return {m["title"]: (m["access"], m["downloadable"]) for m in r.json()}
@@ -272,7 +272,7 @@ def test_search_hides_teachers_only_media_from_pupils(api, enrol):
         index_records(s, sync_records(s, items))
     auth = enrol("k1")
 
-    def titles(headers, q="контрольная ответы"):  # noqa: ANN001, ANN202
+    def titles(headers, q="контрольная ответы"):
         r = client.get(f"{V}/search", params={"q": q}, headers=headers)
         assert r.status_code == 200, r.text
         return [h["title"] for h in r.json()["hits"]]
@@ -315,7 +315,7 @@ def test_the_error_tree_is_mapped_once_never_a_bare_500(db, settings):
               "lesson": LessonNotFound(name="Рим"),
               "bug": KeyError("a bug")}
 
-    def boom(kind: str):  # noqa: ANN202
+    def boom(kind: str):
         raise raised[kind]
 
     app.add_api_route("/boom/{kind}", boom)

@@ -34,13 +34,13 @@ def replica(api, enrol, tmp_path):
         local.dispose()
 
 
-def _rows(db) -> tuple[set, set]:  # noqa: ANN001
+def _rows(db) -> tuple[set, set]:
     """(record keys, copy barcodes)."""
     with db.session() as s:
         return set(s.scalars(select(Record.key))), set(s.scalars(select(Copy.barcode)))
 
 
-def _state(db) -> tuple[set, set, dict]:  # noqa: ANN001
+def _state(db) -> tuple[set, set, dict]:
     """(record keys, copy barcodes, {record key: (copies, available) in the search index});
     no search document of a record that is gone."""
     with db.session() as s:

@@ -25,7 +25,7 @@ def test_no_generated_request_makes_a_server_error(live_server):
         @given(case=op.as_strategy())
         @settings(max_examples=EXAMPLES, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
-        def check(case):  # noqa: ANN001, ANN202
+        def check(case):
             # Half the cases carry valid credentials so generation reaches the handlers.
             sent = {}
             if len(repr(case.body)) % 2:

@@ -38,7 +38,7 @@ def _video(path, seconds: int, freq: int) -> None:
     assert proc.returncode == 0, proc.stderr.decode()
 
 
-def _wait(cond, timeout: float = 15.0, what: str = "condition"):  # noqa: ANN001, ANN202
+def _wait(cond, timeout: float = 15.0, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while True:
         value = cond()

@@ -14,7 +14,7 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 60
 
 
-def _places(db) -> None:  # noqa: ANN001
+def _places(db) -> None:
     """Two places for the test library (its copies: shelf mark 84(2Рос=Рус)1, no sign)."""
     from library.places.store import replace_places
 
@@ -124,14 +124,14 @@ def test_replica_keeps_its_places_when_the_server_sends_garbage(tmp_path):
     from library.storage.database import open_database
 
     class Client:
-        def __init__(self, page):  # noqa: ANN001
+        def __init__(self, page):
             self.page = page
 
-        def changes(self, since, after, limit):  # noqa: ANN001, ANN202
+        def changes(self, since, after, limit):
             return {"version": 0, "records": [], "copies": [], "next_since": since,
                     "next_after": after, "more": False}
 
-        def places(self, version):  # noqa: ANN001, ANN202
+        def places(self, version):
             return self.page
 
     local = open_database(f"sqlite:///{tmp_path / 'replica.sqlite3'}")
