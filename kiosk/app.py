@@ -6,9 +6,12 @@ live behind the ports (`kiosk.services`); this module only routes events to pres
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -35,16 +38,29 @@ from kiosk.sounds import SoundPlayer
 from kiosk.theme import make_theme
 from library.access import runs_station
 
+if TYPE_CHECKING:
+    from kivy.core.window import WindowBase
+    from kivy.input.motionevent import MotionEvent
+    from kivy.uix.widget import Widget
+
+    from device.scanner.base import BarcodeSource
+    from kiosk.media import MediaPort, NowPlaying
+    from kiosk.screens.base import KioskScreen
+    from kiosk.services import CatalogueService, ReceiptPrinter, ServiceInfo, VisitLog
+    from library.circulation.ports import CirculationPort
+    from library.circulation.values import ReaderView
+
 HERE = Path(__file__).parent
 log = logging.getLogger("ibc.kiosk")
 ENTER_KEYS = (13, 271)  # Return and keypad Enter
 ESCAPE = 27
+T = TypeVar("T")
 
 
 class KioskRoot(FloatLayout):
     """The root: every touch counts as activity; the idle warning swallows the first touch."""
 
-    def on_touch_down(self, touch) -> bool:  # noqa: ANN001
+    def on_touch_down(self, touch: MotionEvent) -> bool:
         """Reset the idle countdown."""
         app = App.get_running_app()
         if app.user_activity():
@@ -70,9 +86,14 @@ class KioskApp(App):
     now_paused = BooleanProperty(False)
     now_film_hidden = BooleanProperty(False)
 
-    def __init__(self, catalogue, circulation, printer, options: KioskOptions,  # noqa: ANN001
-                 scanner_source=None, now=None, *, visits=None, terminal=None,  # noqa: ANN001
-                 connection=None, media=None, service_info=None, **kwargs):  # noqa: ANN001
+    def __init__(self, catalogue: CatalogueService, circulation: CirculationPort,
+                 printer: ReceiptPrinter, options: KioskOptions,
+                 scanner_source: BarcodeSource | None = None,
+                 now: Callable[[], dt.datetime] | None = None, *, visits: VisitLog | None = None,
+                 terminal: str | None = None,
+                 connection=None,  # noqa: ANN001
+                 media: MediaPort | None = None, service_info: ServiceInfo | None = None,
+                 **kwargs):
         super().__init__(**kwargs)
         from kiosk.services import NoVisits
 
@@ -125,13 +146,14 @@ class KioskApp(App):
         self.default_language, self.default_large_text = options.language, options.large_text
         self.sounds = SoundPlayer(options.cache_dir / "sounds", options.sounds)
         self.keys = KeystrokeAssembler(options.scanner_max_gap_s)
-        self.session_reader = None
+        self.session_reader: ReaderView | None = None
         self.connection_state = None
         self.preview: camera.PreviewFeed | None = None
         self._allow_exit = False
         self._last_activity = 0.0
 
-    def use_services(self, catalogue, circulation, printer, visits=None) -> None:  # noqa: ANN001
+    def use_services(self, catalogue: CatalogueService, circulation: CirculationPort,
+                     printer: ReceiptPrinter, visits: VisitLog | None = None) -> None:
         """Plug other ports into every presenter (the gallery starts each state afresh)."""
         from kiosk.services import NoVisits
 
@@ -142,7 +164,7 @@ class KioskApp(App):
             p.circulation = circulation
         self.checkout.printer = printer
 
-    def reader_identified(self, reader) -> None:  # noqa: ANN001
+    def reader_identified(self, reader: ReaderView) -> None:
         """A card [+ PIN] was accepted: the session's reader; one visit per reader session."""
         known = self.session_reader
         self.session_reader = reader
@@ -150,7 +172,7 @@ class KioskApp(App):
             self.guard(lambda: self.visits.record(reader), "visit")
 
     # --- building -----------------------------------------------------------------------------
-    def build(self):  # noqa: ANN201
+    def build(self) -> Widget:
         """Load every kv file and assemble the screens."""
         import importlib
 
@@ -200,7 +222,7 @@ class KioskApp(App):
             self.connection.post = None
             self.connection.stop()
 
-    def preview_widget(self):  # noqa: ANN201
+    def preview_widget(self) -> camera.CameraPreview | None:
         """The camera preview of the shown screen, if it shows one."""
         screen = self.sm.current_screen
         widget = getattr(screen, "ids", {}).get("camera") if screen is not None else None
@@ -231,7 +253,7 @@ class KioskApp(App):
         self.theme = make_theme(self.options.large_text, min(w / 1280, h / 800))
 
     # --- navigation and session ---------------------------------------------------------------
-    def screen(self, name: str):  # noqa: ANN201
+    def screen(self, name: str) -> KioskScreen:
         """A screen by name."""
         return self.sm.get_screen(name)
 
@@ -270,7 +292,7 @@ class KioskApp(App):
         """The places of a room for the plan; none when the catalogue cannot tell."""
         return self.guard(lambda: self.catalogue.room(room), "places") or []
 
-    def cover_for(self, isbn: str | None, barcodes: tuple[str, ...] = ()):  # noqa: ANN201
+    def cover_for(self, isbn: str | None, barcodes: tuple[str, ...] = ()) -> Path | None:
         """A cover image path, or None: a missing or broken cover never shows an error."""
         try:
             return self.catalogue.cover(tuple(x for x in (isbn,) if x), barcodes)
@@ -294,7 +316,7 @@ class KioskApp(App):
             self.media_gate.reset()
         self.go("media")
 
-    def _media_opened(self, reader, visit: bool = True) -> None:  # noqa: ANN001
+    def _media_opened(self, reader: ReaderView, visit: bool = True) -> None:
         """A teacher's card opened the media library."""
         if visit:
             self.reader_identified(reader)
@@ -361,12 +383,13 @@ class KioskApp(App):
             status = None
         self.show_now_playing(status)
 
-    def show_now_playing(self, status) -> None:  # noqa: ANN001 - kiosk.media.NowPlaying | None
+    def show_now_playing(self, status: NowPlaying | None) -> None:
         """Fill the home screen's now-playing strip."""
-        active = status is not None and status.state in ("playing", "paused", "opening")
-        self.now_playing = (status.title or "") if active else ""
-        self.now_paused = active and status.state == "paused"
-        self.now_film_hidden = active and bool(getattr(status, "film_hidden", False))
+        if status is not None and status.state not in ("playing", "paused", "opening"):
+            status = None  # nothing playing: the strip hides
+        self.now_playing = (status.title or "") if status is not None else ""
+        self.now_paused = status is not None and status.state == "paused"
+        self.now_film_hidden = status is not None and bool(getattr(status, "film_hidden", False))
 
     def now_playing_control(self, action: str) -> None:
         """The strip's pause/resume, stop and «Показать фильм»."""
@@ -389,12 +412,12 @@ class KioskApp(App):
             self.go("checkout")  # a card shown to the idle terminal starts a checkout
         self.sm.current_screen.on_scan(code)
 
-    def _on_textinput(self, _window, text: str) -> None:  # noqa: ANN001
+    def _on_textinput(self, _window: WindowBase, text: str) -> None:
         now = self.monotonic()
         for char in text:
             self.keys.feed(char, now)
 
-    def _on_key_down(self, _window, key: int, *_args) -> bool:  # noqa: ANN001
+    def _on_key_down(self, _window: WindowBase, key: int, *_args: object) -> bool:
         if key in ENTER_KEYS:
             code = self.keys.enter()
             if code:
@@ -423,7 +446,7 @@ class KioskApp(App):
         self._rescale()
 
     # --- errors, sounds, exit ----------------------------------------------------------------
-    def guard(self, action, where: str = ""):  # noqa: ANN001, ANN201
+    def guard(self, action: Callable[[], T], where: str = "") -> T | None:
         """Run ``action``; any error goes through the ErrorPresenter and returns None."""
         try:
             return action()

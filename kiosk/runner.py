@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kiosk.options import KioskOptions
+
+if TYPE_CHECKING:
+    from device.scanner.base import BarcodeSource
+    from kiosk.services import CatalogueService, ReceiptPrinter
+    from library.circulation.ports import CirculationPort
 
 
 def configure(options: KioskOptions, kivy_home: Path | None = None,
@@ -38,8 +44,9 @@ def configure(options: KioskOptions, kivy_home: Path | None = None,
     Config.set("input", "mouse", "mouse,disable_multitouch")  # no red dots on right clicks
 
 
-def run(catalogue, circulation, printer, options: KioskOptions,  # noqa: ANN001
-        scanner_source=None, **extra) -> int:  # noqa: ANN001, ANN003
+def run(catalogue: CatalogueService, circulation: CirculationPort, printer: ReceiptPrinter,
+        options: KioskOptions, scanner_source: BarcodeSource | None = None,
+        **extra: Any) -> int:
     """Run the app until it is closed from service mode (``extra``: KioskApp keywords)."""
     from kiosk.app import KioskApp
 

@@ -148,6 +148,13 @@ class ServiceInfo:
     conflicts: Callable[[], list[dict]] | None = None
 
 
+class VisitLog(Protocol):
+    """Counts reader sessions (one visit per reader session)."""
+
+    def record(self, reader: ReaderView) -> None:
+        """One visit of this reader."""
+
+
 class NoVisits:
     """Visit counting where nobody counts (fakes; a terminal whose server counts sessions)."""
 

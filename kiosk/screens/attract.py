@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.presenters.messages import authors_short
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets import ArrivalCard
+
+if TYPE_CHECKING:
+    from kivy.input.motionevent import MotionEvent
 
 SERVICE_TAPS = 5
 SERVICE_WINDOW_S = 3.0
@@ -44,13 +47,13 @@ class AttractScreen(KioskScreen):
         """Update the clock (called by the app every half second)."""
         self.clock, self.date = self.kiosk.attract.clock, self.kiosk.attract.date
 
-    def _card_touched(self, card, touch) -> bool:  # noqa: ANN001
+    def _card_touched(self, card: ArrivalCard, touch: MotionEvent) -> bool:
         if card.collide_point(*touch.pos) and not self.asleep:
             self.kiosk.open_record(card.record_id)
             return True
         return False
 
-    def on_touch_down(self, touch) -> bool:  # noqa: ANN001
+    def on_touch_down(self, touch: MotionEvent) -> bool:
         """The first touch only wakes the sleeping screen."""
         if self.asleep:
             self.asleep = False

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from kivy.app import App
 from kivy.uix.screenmanager import Screen
+
+if TYPE_CHECKING:
+    from kiosk.app import KioskApp
+    from kiosk.presenters.checkout import Flash
 
 
 class KioskScreen(Screen):
     """A screen renders its presenter in `refresh` and forwards scans to it."""
 
     @property
-    def kiosk(self):  # noqa: ANN201
+    def kiosk(self) -> KioskApp:
         """The running KioskApp."""
         return App.get_running_app()
 
@@ -31,7 +38,7 @@ class KioskScreen(Screen):
     def reset(self, reason: str = "cancelled") -> None:
         """The session ended: forget everything the reader did."""
 
-    def act(self, action, where: str) -> None:  # noqa: ANN001
+    def act(self, action: Callable[[], Flash | None], where: str) -> None:
         """Run a presenter action through the error presenter, sound its flash, re-render."""
         flash = self.kiosk.guard(action, where)
         if flash is not None:

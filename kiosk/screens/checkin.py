@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets import ItemRow
+
+if TYPE_CHECKING:
+    from kiosk.presenters.checkin import ReturnPresenter
 
 
 class CheckinScreen(KioskScreen):
     """Renders `ReturnPresenter`."""
 
     @property
-    def presenter(self):  # noqa: ANN201
+    def presenter(self) -> ReturnPresenter:
         """The app's ReturnPresenter."""
         return self.kiosk.returns
 

@@ -3,21 +3,28 @@ done with «Печатать чек»."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kiosk.i18n import _
 from kiosk.presenters.messages import camera_hint
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets import ItemRow
+
+if TYPE_CHECKING:
+    from kivy.uix.widget import Widget
+
+    from kiosk.presenters.checkout import CheckoutPresenter
 
 
 class CheckoutScreen(KioskScreen):
     """Renders `CheckoutPresenter`."""
 
     @property
-    def presenter(self):  # noqa: ANN201
+    def presenter(self) -> CheckoutPresenter:
         """The app's CheckoutPresenter."""
         return self.kiosk.checkout
 
-    def on_kv_post(self, base_widget) -> None:  # noqa: ANN001
+    def on_kv_post(self, base_widget: Widget) -> None:
         """The camera's hint («Поднеси ближе») follows the preview."""
         super().on_kv_post(base_widget)
         self.ids.camera.bind(hint=lambda _w, code: self._show_hint(code))
@@ -55,7 +62,7 @@ class CheckoutScreen(KioskScreen):
         if job is None:
             return
 
-        def done(printed, error) -> None:  # noqa: ANN001 - (bool | None, exception | None)
+        def done(printed: bool | None, error: BaseException | None) -> None:
             ok = p.receipt_done(printed, error)
             self.kiosk.play("success" if ok else "error")
             self.refresh()

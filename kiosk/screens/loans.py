@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets import LoanRowWidget
+
+if TYPE_CHECKING:
+    from kiosk.presenters.loans import LoansPresenter
 
 
 class LoansScreen(KioskScreen):
     """Renders `LoansPresenter`; a reader already known in this session skips the card."""
 
     @property
-    def presenter(self):  # noqa: ANN201
+    def presenter(self) -> LoansPresenter:
         """The app's LoansPresenter."""
         return self.kiosk.loans
 

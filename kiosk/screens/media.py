@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
@@ -10,6 +12,10 @@ from kivy.uix.boxlayout import BoxLayout
 from kiosk.i18n import _
 from kiosk.presenters.media import SEEK_STEP_S, VOLUME_STEP
 from kiosk.screens.base import KioskScreen
+
+if TYPE_CHECKING:
+    from kiosk.presenters.gate import CardGate
+    from kiosk.presenters.media import MediaPresenter
 
 
 class MediaRow(ButtonBehavior, BoxLayout):
@@ -29,7 +35,7 @@ class MediaScreen(KioskScreen):
     locked = BooleanProperty(True)  # no teacher's card yet: the gate shows
 
     @property
-    def gate(self):  # noqa: ANN201
+    def gate(self) -> CardGate:
         """The app's teachers-only card gate."""
         return self.kiosk.media_gate
 
@@ -48,7 +54,7 @@ class MediaScreen(KioskScreen):
         return "personal" if self.gate.state != "card" else "general"
 
     @property
-    def presenter(self):  # noqa: ANN201
+    def presenter(self) -> MediaPresenter:
         """The app's MediaPresenter."""
         return self.kiosk.media
 
@@ -109,7 +115,7 @@ class MediaScreen(KioskScreen):
         if job is None:
             return
 
-        def done(answer, error) -> None:  # noqa: ANN001 - (str | None, exception | None)
+        def done(answer: str | None, error: BaseException | None) -> None:
             p.projector_done(answer, error)
             self.kiosk.play("success" if error is None else "error")
             self.refresh()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty
 
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets import Chip, ResultRow, WrapLabel
+
+if TYPE_CHECKING:
+    from kiosk.presenters.search import SearchPresenter
 
 TYPING_PAUSE_S = 0.3  # search after this pause in typing: one query per word, not per key
 
@@ -22,7 +27,7 @@ class SearchScreen(KioskScreen):
         self._pending = Clock.create_trigger(self._run_search, TYPING_PAUSE_S)
 
     @property
-    def presenter(self):  # noqa: ANN201
+    def presenter(self) -> SearchPresenter:
         """The app's SearchPresenter."""
         return self.kiosk.search
 
@@ -122,7 +127,7 @@ class SearchScreen(KioskScreen):
         if not keep_scroll:
             ids.scroll.scroll_y = 1
 
-    def _render_chips(self, p, shown: bool) -> None:  # noqa: ANN001
+    def _render_chips(self, p: SearchPresenter, shown: bool) -> None:
         """Chips are built only when they show (not while typing: a chip widget costs ~2 ms,
         and a keystroke's search must stay fast), and not again for the same set."""
         wanted: list[tuple] = []
@@ -144,7 +149,7 @@ class SearchScreen(KioskScreen):
                 chip.bind(on_release=self.toggle_facet)
             chips.add_widget(chip)
 
-    def _render_results(self, p) -> None:  # noqa: ANN001
+    def _render_results(self, p: SearchPresenter) -> None:
         """Result rows are reused (building a Kivy widget costs milliseconds): only their texts
         change from one query to the next."""
         results = self.ids.results

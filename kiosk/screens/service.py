@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.i18n import N_, _
 from kiosk.screens.base import KioskScreen
+
+if TYPE_CHECKING:
+    from kiosk.presenters.service import ServicePresenter
 
 log = logging.getLogger("ibc.kiosk")
 
@@ -28,7 +32,7 @@ class ServiceScreen(KioskScreen):
     """Renders `ServicePresenter`."""
 
     @property
-    def presenter(self):  # noqa: ANN201
+    def presenter(self) -> ServicePresenter:
         """The app's ServicePresenter."""
         return self.kiosk.service
 
@@ -42,11 +46,14 @@ class ServiceScreen(KioskScreen):
         p = self.presenter
         self.kiosk.guard(lambda: p.show(section), "service")
         if section == "devices" and p.start_checks():
-            def done(results, error) -> None:  # noqa: ANN001 - (list | None, exception | None)
+            def done(results: list[tuple[str, str, str]] | None,
+                     error: BaseException | None) -> None:
                 if error is not None:  # reported in the panel
                     log.warning("device checks failed: %r", error)
                     results = [(_("Devices"), "FAIL", _("the check itself failed: {err}").format(
                         err=type(error).__name__))]
+                elif results is None:
+                    raise TypeError("the device checks returned nothing")
                 self._checks_done(results)
 
             self.kiosk.bridge.submit(p.run_checks, done)
@@ -57,7 +64,7 @@ class ServiceScreen(KioskScreen):
         self.presenter.toggle_details()
         self.refresh()
 
-    def _checks_done(self, results) -> None:  # noqa: ANN001
+    def _checks_done(self, results: list[tuple[str, str, str]]) -> None:
         self.presenter.checks_done(results)
         self.refresh()
 
