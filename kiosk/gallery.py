@@ -13,17 +13,25 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.options import KioskOptions, parse_size
 
+if TYPE_CHECKING:  # Kivy is configured (build_app) before the app is imported
+    from kivy.uix.label import Label
+    from kivy.uix.widget import Widget
+
+    from kiosk.app import KioskApp
+    from kiosk.fakes import FakeMedia
+
 NOW = dt.datetime(2025, 3, 5, 10, 30)
 STEP_S = 0.25
+Step = Callable[["KioskApp"], object]  # one gallery state, acted on a fresh session
 
 
-def press_keys(app, text: str) -> None:  # noqa: ANN001
+def press_keys(app: KioskApp, text: str) -> None:
     """Type on the on-screen keyboard by pressing its buttons, as a finger would."""
     screen = app.screen("search")
     for char in text:
@@ -33,7 +41,7 @@ def press_keys(app, text: str) -> None:  # noqa: ANN001
         key.dispatch("on_release")
 
 
-def type_scan(app, code: str) -> None:  # noqa: ANN001
+def type_scan(app: KioskApp, code: str) -> None:
     """Type a code + Enter on the (fake) keyboard-wedge scanner."""
     from kivy.core.window import Window
 
@@ -41,7 +49,7 @@ def type_scan(app, code: str) -> None:  # noqa: ANN001
     Window.dispatch("on_key_down", 13, 40, None, [])
 
 
-def _fail(app) -> None:  # noqa: ANN001
+def _fail(app: KioskApp) -> None:
     def broken() -> None:
         raise ConnectionError("server 10.0.0.2:8470 refused the connection")
 
@@ -49,14 +57,15 @@ def _fail(app) -> None:  # noqa: ANN001
     app.guard(broken, "gallery")
 
 
-def _warning(app) -> None:  # noqa: ANN001
+def _warning(app: KioskApp) -> None:
     app.go("checkout")
     type_scan(app, "100001")
     app.timer.start(app.monotonic() - (app.timer.timeout_s - 7))
     app._tick(0)
 
 
-def _search(app, text: str, hide: bool = False, facet: tuple[str, str] | None = None) -> None:  # noqa: ANN001
+def _search(app: KioskApp, text: str, hide: bool = False,
+            facet: tuple[str, str] | None = None) -> None:
     app.go("search")
     press_keys(app, text)
     if facet:
@@ -66,35 +75,46 @@ def _search(app, text: str, hide: bool = False, facet: tuple[str, str] | None = 
     app.screen("search").search_now()
 
 
-def _teacher(app) -> None:  # noqa: ANN001
+def _teacher(app: KioskApp) -> None:
     app.go("checkout")
     type_scan(app, "100005")
 
 
-def _playing_home(app) -> None:  # noqa: ANN001
+def _fake_media(app: KioskApp) -> FakeMedia:
+    """The app's media port: every gallery state runs over a `FakeMedia`."""
+    from kiosk.fakes import FakeMedia
+
+    port = app.media_port
+    if not isinstance(port, FakeMedia):
+        raise TypeError(f"the gallery runs over FakeMedia, not {port!r}")
+    return port
+
+
+def _playing_home(app: KioskApp) -> None:
     """A teacher started a film on the projector and walked away: the session ended, the
     home screen keeps pause and stop."""
     _media(app, play=True)
     app.end_session("idle")
-    app.show_now_playing(app.media_port.status())
+    app.show_now_playing(_fake_media(app).status())
 
 
-def _film_tapped(app) -> None:  # noqa: ANN001
+def _film_tapped(app: KioskApp) -> None:
     """One screen for the film and the kiosk: a tap on the film brought the kiosk back, the film
     goes on; «Показать фильм» puts it back on the screen."""
     _media(app, play=True)
-    app.media_port.tap_film()
+    _fake_media(app).tap_film()
     app.media.refresh_status()
     app.screen("media").refresh()
 
 
-def _film_tapped_home(app) -> None:  # noqa: ANN001
+def _film_tapped_home(app: KioskApp) -> None:
     _playing_home(app)
-    app.media_port.tap_film()
-    app.show_now_playing(app.media_port.status())
+    media = _fake_media(app)
+    media.tap_film()
+    app.show_now_playing(media.status())
 
 
-def _media(app, play: bool = False, search: str = "") -> None:  # noqa: ANN001
+def _media(app: KioskApp, play: bool = False, search: str = "") -> None:
     _teacher(app)
     app.open_media()
     screen = app.screen("media")
@@ -117,21 +137,21 @@ def _offline(policy: str = "seen_cards", pending: int = 0, conflicts: int = 0): 
                            "ConnectError: [Errno 113] No route to host", NOW, replica_ready=True)
 
 
-def _closer(app) -> None:  # noqa: ANN001
+def _closer(app: KioskApp) -> None:
     """The camera sees a book's barcode but it is too small to read: «Поднеси ближе»."""
     app.go("checkout")
     type_scan(app, "100001")
     app.screen("checkout").ids.camera.hint = "closer"
 
 
-def _return_to_place(app) -> None:  # noqa: ANN001
+def _return_to_place(app: KioskApp) -> None:
     """A library that shelves returns itself ([places] returns = "shelf")."""
     app.returns.returns = "shelf"
     app.go("checkin")
     type_scan(app, "200010")
 
 
-def _first_sync(app) -> None:  # noqa: ANN001
+def _first_sync(app: KioskApp) -> None:
     """A new terminal's first minutes: the catalogue is still loading."""
     from kiosk.remote import ConnectionState
 
@@ -140,7 +160,7 @@ def _first_sync(app) -> None:  # noqa: ANN001
                                       None, 12400, "", NOW, syncing=True, replica_ready=False))
 
 
-def _service(app, section: str = "server") -> None:  # noqa: ANN001
+def _service(app: KioskApp, section: str = "server") -> None:
     app.on_connection(_offline(pending=3, conflicts=1))
     app.go("service")
     screen = app.screen("service")
@@ -149,21 +169,24 @@ def _service(app, section: str = "server") -> None:  # noqa: ANN001
     screen.press("ok")
     if section == "devices":
         app.service.show("devices")
-        app.service.checks_done(app.service.info.checks())
+        checks = app.service.info.checks
+        if checks is None:
+            raise TypeError("the gallery's service info has no device checks")
+        app.service.checks_done(checks())
         screen.refresh()
     else:
         screen.show(section)
 
 
-def _offline_return(app) -> None:  # noqa: ANN001
+def _offline_return(app: KioskApp) -> None:
     app.on_connection(_offline("return_only", pending=1))
     app.go("checkin")
     type_scan(app, "200010")
 
 
-def _scans(screen: str, *codes: str) -> Callable[[Any], None]:
+def _scans(screen: str, *codes: str) -> Callable[[KioskApp], None]:
     """A step: go to `screen`, then scan `codes` one after another."""
-    def step(app) -> None:  # noqa: ANN001
+    def step(app: KioskApp) -> None:
         app.go(screen)
         for code in codes:
             type_scan(app, code)
@@ -171,62 +194,75 @@ def _scans(screen: str, *codes: str) -> Callable[[Any], None]:
     return step
 
 
-def _search_en(app) -> None:  # noqa: ANN001
+def _search_en(app: KioskApp) -> None:
     app.set_language("en")
     _search(app, "nos")
 
 
-def _search_large(app) -> None:  # noqa: ANN001
+def _search_large(app: KioskApp) -> None:
     app.toggle_large_text()
     _search(app, "сказки", hide=True)
 
 
-def _checkout_all_refused(app) -> None:  # noqa: ANN001
+def _checkout_all_refused(app: KioskApp) -> None:
     _scans("checkout", "100001", "200006", "200004")(app)
     app.screen("checkout").finish()
 
 
-def _checkout_pin(app) -> None:  # noqa: ANN001
+def _checkout_pin(app: KioskApp) -> None:
     _scans("checkout", "100004")(app)
     app.screen("checkout").press_pin("4")
     app.screen("checkout").press_pin("3")
 
 
-def _checkout_done(app) -> None:  # noqa: ANN001
+def _checkout_done(app: KioskApp) -> None:
     _scans("checkout", "100001", "200003", "200008")(app)
     app.screen("checkout").finish()
 
 
-def _checkout_printed(app) -> None:  # noqa: ANN001
+def _checkout_printed(app: KioskApp) -> None:
     _scans("checkout", "100001", "200003")(app)
     app.screen("checkout").finish()
     app.screen("checkout").print_receipt()
 
 
-def _loans_renewed(app) -> None:  # noqa: ANN001
+def _loans_renewed(app: KioskApp) -> None:
     _scans("loans", "100003")(app)
     app.screen("loans").renew(2)
 
 
-def _media_pupil_card(app) -> None:  # noqa: ANN001
+def _media_pupil_card(app: KioskApp) -> None:
     app.open_media()
     type_scan(app, "100001")
 
 
-def gallery_steps() -> list[tuple[str, Callable]]:
+def gallery_steps() -> list[tuple[str, Step]]:
     """(state name, action) in order; each state starts from a fresh session."""
-    def large(app):  # noqa: ANN001, ANN202
+    def large(app: KioskApp) -> None:
         app.toggle_large_text()
 
-    def sleep(app):  # noqa: ANN001, ANN202
+    def sleep(app: KioskApp) -> None:
         app.screen("attract").asleep = True
+
+    def large_en(app: KioskApp) -> None:
+        large(app)
+        app.set_language("en")
+
+    def large_record(app: KioskApp) -> None:
+        large(app)
+        app.open_record(11)
+
+    def service_pin(app: KioskApp) -> None:
+        app.go("service")
+        app.screen("service").press("1")
+        app.screen("service").press("2")
 
     return [
         ("attract", lambda app: None),
         ("attract-asleep", sleep),
         ("attract-en", lambda app: app.set_language("en")),
         ("attract-large", large),
-        ("attract-en-large", lambda app: (large(app), app.set_language("en"))),
+        ("attract-en-large", large_en),
         ("search-en", _search_en),
         ("search-empty", lambda app: app.go("search")),
         ("search-typing", lambda app: _search(app, "к")),
@@ -237,7 +273,7 @@ def gallery_steps() -> list[tuple[str, Callable]]:
         ("record", lambda app: app.open_record(1)),
         ("record-all-out", lambda app: app.open_record(8)),
         ("record-class-set", lambda app: app.open_record(11)),
-        ("record-large", lambda app: (large(app), app.open_record(11))),
+        ("record-large", large_record),
         ("checkout-card", lambda app: app.go("checkout")),
         ("checkout-greeting", _scans("checkout", "100001")),
         ("checkout-closer", _closer),
@@ -259,8 +295,7 @@ def gallery_steps() -> list[tuple[str, Callable]]:
         ("loans-renewed", _loans_renewed),
         ("idle-warning", _warning),
         ("error", _fail),
-        ("service-pin", lambda app: (app.go("service"), app.screen("service").press("1"),
-                                     app.screen("service").press("2"))),
+        ("service-pin", service_pin),
         ("checkout-teacher", _teacher),
         ("media-card", lambda app: app.open_media()),
         ("media-pupil-card", _media_pupil_card),
@@ -279,7 +314,7 @@ def gallery_steps() -> list[tuple[str, Callable]]:
     ]
 
 
-def _needed(label, text: str, width: float | None) -> tuple[float, float]:  # noqa: ANN001
+def _needed(label: Label, text: str, width: float | None) -> tuple[float, float]:
     """The size `text` takes in `label`'s font, wrapped to `width` (None: one line)."""
     from kivy.core.text import Label as CoreLabel
 
@@ -290,7 +325,7 @@ def _needed(label, text: str, width: float | None) -> tuple[float, float]:  # no
     return core.texture.size if core.texture is not None else (0, 0)
 
 
-def clipped_texts(root) -> list[str]:  # noqa: ANN001
+def clipped_texts(root: Widget) -> list[str]:
     """Visible labels whose text does not fit their box: taller or wider than the widget, cut
     by a fixed text_size, a word broken in the middle because it is wider than the box, or a
     label its layout pushed out of the layout's own box (more content than room). A deliberate
@@ -302,7 +337,7 @@ def clipped_texts(root) -> list[str]:  # noqa: ANN001
 
     found = []
 
-    def visible(w) -> bool:  # noqa: ANN001
+    def visible(w: Widget | None) -> bool:
         while w is not None and w is not w.parent:
             if getattr(w, "opacity", 1) <= 0.01:
                 return False
@@ -346,7 +381,8 @@ def clipped_texts(root) -> list[str]:  # noqa: ANN001
 class Stepper:
     """Runs actions one by one on the Kivy clock, taking a screenshot after each."""
 
-    def __init__(self, app, steps, out_dir: Path | None, size: tuple[int, int]):  # noqa: ANN001
+    def __init__(self, app: KioskApp, steps: Iterable[tuple[str, Step]], out_dir: Path | None,
+                 size: tuple[int, int]):
         self.app, self.steps, self.out_dir, self.size = app, list(steps), out_dir, size
         self.index = 0
         self.written: list[str] = []
@@ -402,7 +438,7 @@ class Stepper:
         Clock.schedule_once(self._act, 0)
 
 
-def build_app(size: tuple[int, int], kivy_home: Path, **overrides):  # noqa: ANN003, ANN201
+def build_app(size: tuple[int, int], kivy_home: Path, **overrides: Any) -> KioskApp:
     """A headless KioskApp over fresh fakes at a fixed date (Kivy configured here)."""
     from kiosk.runner import configure
 
