@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,10 +22,13 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from library import __version__
 from library.circulation.service import CirculationService
 from library.places.match import PlaceCache
+from library.storage.models import Reader
 from server import errors
 from server.security import GuessLimiter, authenticate, session_reader
 
 if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
     from config.settings import Settings
     from library.storage.database import Database
 
@@ -74,15 +77,15 @@ def librarian(request: Request, cred: HTTPAuthorizationCredentials | None = Depe
     return Caller(*authenticate(st.db, cred.credentials if cred else None, "librarian"))
 
 
-def reader(request: Request, caller: Caller = Depends(terminal),  # noqa: ANN201
-           session: str | None = Depends(reader_header)):  # noqa: ANN201
+def reader(request: Request, caller: Caller = Depends(terminal),
+           session: str | None = Depends(reader_header)) -> Reader:
     """The reader of a live session opened on the calling terminal (else 401)."""
     st = state(request)
     return session_reader(st.db, session, caller.id, st.settings.server.session_idle_s)
 
 
-def optional_reader(request: Request, caller: Caller = Depends(terminal),  # noqa: ANN201
-                    session: str | None = Depends(reader_header)):  # noqa: ANN201
+def optional_reader(request: Request, caller: Caller = Depends(terminal),
+                    session: str | None = Depends(reader_header)) -> Reader | None:
     """The session reader when a session header is sent, else None."""
     if not session:
         return None
@@ -93,10 +96,10 @@ def optional_reader(request: Request, caller: Caller = Depends(terminal),  # noq
 class BodyLimit:
     """ASGI middleware: refuse bodies over `limit` bytes (413) and bodies without a length (411)."""
 
-    def __init__(self, app, limit: int):  # noqa: ANN001
+    def __init__(self, app: ASGIApp, limit: int):
         self.app, self.limit = app, limit
 
-    async def __call__(self, scope, receive, send):  # noqa: ANN001, ANN204
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
@@ -118,7 +121,8 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": payload})
 
 
-def create_app(settings, db, *, today: Callable[[], dt.date] | None = None) -> FastAPI:  # noqa: ANN001
+def create_app(settings: Settings, db: Database, *,
+               today: Callable[[], dt.date] | None = None) -> FastAPI:
     """The API app for `settings` on database `db`."""
     from server import admin, media_api, places_api, routes
     from server.media_remote import RemoteStation
@@ -145,7 +149,7 @@ def create_app(settings, db, *, today: Callable[[], dt.date] | None = None) -> F
 
 
 @contextlib.asynccontextmanager
-async def _lifespan(app: FastAPI):  # noqa: ANN202
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Prune old change-feed tombstones at start; close the media station (if one was started)
     when the app shuts down."""
     await anyio.to_thread.run_sync(_prune_tombstones, app.state.ibc.db)
@@ -153,7 +157,7 @@ async def _lifespan(app: FastAPI):  # noqa: ANN202
     await anyio.to_thread.run_sync(app.state.media_remote.close)
 
 
-def _prune_tombstones(db) -> None:  # noqa: ANN001
+def _prune_tombstones(db: Database) -> None:
     """Drop deletions older than library.feed.TOMBSTONE_DAYS from the change feed (server/feed.py)."""
     from sqlalchemy.exc import SQLAlchemyError
 

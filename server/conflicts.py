@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 
 from library.i18n import translator
 from server.models import OfflineConflict
 
+if TYPE_CHECKING:
+    from library.circulation.errors import CirculationError
+    from library.storage.database import Database
+    from server.schemas import OfflineIn
 
-def record_conflict(db, terminal: str, op, exc) -> None:  # noqa: ANN001
+
+def record_conflict(db: Database, terminal: str, op: OfflineIn, exc: CirculationError) -> None:
     """Store (or count again) a refused offline operation; nothing is dropped silently."""
     with db.transaction() as s:
         row = s.get(OfflineConflict, op.txn_id)
@@ -21,7 +28,7 @@ def record_conflict(db, terminal: str, op, exc) -> None:  # noqa: ANN001
             params=exc.to_dict()["params"]))
 
 
-def list_conflicts(db, *, include_resolved: bool = False) -> list[dict]:  # noqa: ANN001
+def list_conflicts(db: Database, *, include_resolved: bool = False) -> list[dict]:
     """Conflicts, oldest first."""
     with db.session() as s:
         q = select(OfflineConflict).order_by(OfflineConflict.received_at, OfflineConflict.txn_id)
@@ -34,7 +41,7 @@ def list_conflicts(db, *, include_resolved: bool = False) -> list[dict]:  # noqa
                  "resolved": c.resolved} for c in s.scalars(q)]
 
 
-def resolve(db, txn_id: str) -> bool:  # noqa: ANN001
+def resolve(db: Database, txn_id: str) -> bool:
     """Mark a conflict as dealt with; False when unknown."""
     with db.transaction() as s:
         row = s.get(OfflineConflict, txn_id)

@@ -74,10 +74,10 @@ class ApiError(IbcError):
         self.status, self.code, self.detail = status, code, detail
 
 
-def body(code: str, detail: str | None = None, **extra) -> dict:  # noqa: ANN003
+def body(code: str, detail: str | None = None, **extra: object) -> dict:
     """The JSON error body for a server-side code."""
     ru, en = MESSAGES.get(code, MESSAGES["internal"])
-    out = {"code": code, "message": ru, "message_en": en}
+    out: dict[str, object] = {"code": code, "message": ru, "message_en": en}
     if detail:
         out["detail"] = detail
     out.update(extra)

@@ -20,28 +20,35 @@ one or a step of a full pass that began after the prune.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import delete, exists, literal, select, tuple_, union_all
+from sqlalchemy import Select, delete, exists, literal, select, tuple_, union_all
 
 from library.feed import COPY_COLS, KIND, RECORD_COLS, TOMBSTONE_DAYS, BadCursor, parse_after
 from library.storage.models import Copy, Counter, Record, Tombstone, utcnow
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+    from sqlalchemy.sql import Subquery
+
 __all__ = ["BadCursor", "changes", "prune_tombstones"]
 PRUNED = "tombstones_pruned"
 _END = len(KIND)  # a kind after every real kind: (v, _END, 0) is "after all of version v"
+_Row = TypeVar("_Row", Record, Copy)
 
 
-def _row(obj, cols) -> dict:  # noqa: ANN001
+def _row(obj: Record | Copy, cols: Iterable[str]) -> dict:
     return {c: getattr(obj, c) for c in cols}
 
 
-def _counter(session, name: str) -> int:  # noqa: ANN001
+def _counter(session: Session, name: str) -> int:
     return int(session.scalar(select(Counter.value).where(Counter.name == name)) or 0)
 
 
-def _feed(since: int):  # noqa: ANN202
+def _feed(since: int) -> Subquery:
     """(v, k, i, dead) of every live row and every tombstone at version >= since."""
-    def dead(kind: str, k: int, model):  # noqa: ANN001, ANN202
+    def dead(kind: str, k: int, model: type[Record] | type[Copy]) -> Select:
         return (select(Tombstone.version.label("v"), literal(k).label("k"),
                        Tombstone.row_id.label("i"), literal(1).label("d"))
                 .where(Tombstone.kind == kind, Tombstone.version >= since,
@@ -57,7 +64,7 @@ def _feed(since: int):  # noqa: ANN202
     ).subquery()
 
 
-def changes(session, since: int, after: str = "", limit: int = 1000) -> dict:  # noqa: ANN001
+def changes(session: Session, since: int, after: str = "", limit: int = 1000) -> dict:
     """One page of changes after the cursor (see the module docstring)."""
     pos = parse_after(after)
     version = _counter(session, "catalogue")
@@ -92,7 +99,7 @@ def changes(session, since: int, after: str = "", limit: int = 1000) -> dict:  #
             "pruned": _counter(session, PRUNED)}
 
 
-def prune_tombstones(session, *, days: int = TOMBSTONE_DAYS,  # noqa: ANN001
+def prune_tombstones(session: Session, *, days: int = TOMBSTONE_DAYS,
                      now: dt.datetime | None = None) -> int:
     """Drop tombstones older than `days`; replicas behind the newest dropped one will resync."""
     cutoff = (now or utcnow()) - dt.timedelta(days=days)
@@ -110,8 +117,8 @@ def prune_tombstones(session, *, days: int = TOMBSTONE_DAYS,  # noqa: ANN001
     return gone
 
 
-def _fetch(session, model, ids: list[int]) -> list:  # noqa: ANN001
-    out = []
+def _fetch(session: Session, model: type[_Row], ids: list[int]) -> list[_Row]:
+    out: list[_Row] = []
     for n in range(0, len(ids), 900):
         chunk = ids[n:n + 900]
         out.extend(session.scalars(select(model).where(model.id.in_(chunk))).all())

@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import mimetypes
 import os
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
 from fastapi import APIRouter, Depends, Path, Request
@@ -24,8 +25,13 @@ from server.errors import ApiError
 from server.media_remote import RemoteStation, StationOff, StationUnavailable, teacher_key
 from server.schemas import ErrorOut
 
+if TYPE_CHECKING:
+    from media.station import MediaStation
+
 router = APIRouter(prefix="/media", tags=["media remote"])
 _REFUSALS: dict[int | str, dict[str, Any]] = {403: {"model": ErrorOut}, 409: {"model": ErrorOut}}
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 def teacher_reader(who: Annotated[Reader, Depends(reader)]) -> Reader:
@@ -43,7 +49,7 @@ def remote(request: Request) -> RemoteStation:
     return request.app.state.media_remote
 
 
-async def _blocking(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+async def _blocking(fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
     """Run a blocking station call in a worker thread, mapping station trouble to 409."""
     try:
         return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
@@ -53,7 +59,8 @@ async def _blocking(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN20
         raise ApiError(409, "station_unavailable", str(exc)[:300]) from None
 
 
-async def _control(request: Request, who: Reader, fn, *args, **kwargs) -> dict:  # noqa: ANN001, ANN002, ANN003
+async def _control(request: Request, who: Reader, fn: Callable[Concatenate[MediaStation, _P], object],
+                   *args: _P.args, **kwargs: _P.kwargs) -> dict:
     """One control call, then the station's state as this teacher sees it."""
     rs = remote(request)
     await _blocking(rs.control, fn, *args, **kwargs)
@@ -71,7 +78,7 @@ async def play(body: ms.PlayIn, request: Request, who: Teacher) -> dict:
     """Play an item, the teacher's lesson or a list, optionally on the projector."""
     key = teacher_key(who.id)
 
-    def _play(station) -> None:  # noqa: ANN001
+    def _play(station: MediaStation) -> None:
         if body.lesson is not None:
             station.play_lesson(key, body.lesson, projector=body.projector)
         else:
@@ -150,7 +157,7 @@ async def save_lesson(body: ms.LessonIn, request: Request, who: Teacher) -> dict
     rs = remote(request)
     key = teacher_key(who.id)
 
-    def _save(station) -> dict:  # noqa: ANN001
+    def _save(station: MediaStation) -> dict:
         station.save_lesson(key, body.name, list(body.items))
         return station.lessons.lessons(key)
 

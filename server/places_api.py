@@ -8,7 +8,7 @@ search hits and record copies are filled by `place_labels` / `hit_places` (serve
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -18,6 +18,9 @@ from library.places.match import PlaceMap
 from server import schemas
 from server.app import Caller, state, terminal
 from server.errors import ApiError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 router = APIRouter()
 Terminal = Annotated[Caller, Depends(terminal)]
@@ -81,7 +84,7 @@ def cover(key: str, request: Request, caller: Terminal) -> Response:
 
 
 # --- place labels for search hits and record copies ----------------------------------------
-def place_map(request: Request, session) -> PlaceMap:  # noqa: ANN001
+def place_map(request: Request, session: Session) -> PlaceMap:
     """The server's PlaceMap, reloaded when the places version moved."""
     return state(request).places.get(session)
 
@@ -95,7 +98,7 @@ def copy_place(pm: PlaceMap, copy: Any, bbk: str | None) -> tuple[str | None, in
     return (view.label, view.id) if view else (None, None)
 
 
-def hit_places(request: Request, session, hits: list[dict]) -> None:  # noqa: ANN001
+def hit_places(request: Request, session: Session, hits: list[dict]) -> None:
     """Add `place` and `place_id` to each search hit: the place of its first copy on the shelf,
     else of its first copy (library.places.store.record_places, one query for the page)."""
     from library.places.store import record_places

@@ -7,6 +7,14 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from config.settings import Settings
+    from library.storage.database import Database
 
 log = logging.getLogger("ibc.server")
 
@@ -38,7 +46,7 @@ def _systemd_ready(host: str, port: int) -> asyncio.Task | None:
     return asyncio.create_task(_feed())
 
 
-async def _start_station(app) -> None:  # noqa: ANN001
+async def _start_station(app: FastAPI) -> None:
     """Open the media station now when this server drives one (else on first use, or never)."""
     remote = app.state.media_remote
     if not remote.enabled:
@@ -50,7 +58,7 @@ async def _start_station(app) -> None:  # noqa: ANN001
         log.error("media station not started: %s", exc)
 
 
-async def serve(settings, db, *, host: str, port: int, advertise: bool) -> None:  # noqa: ANN001
+async def serve(settings: Settings, db: Database, *, host: str, port: int, advertise: bool) -> None:
     """Run until SIGINT/SIGTERM; prints the listening URL on stdout once ready."""
     import uvicorn
 
@@ -60,7 +68,7 @@ async def serve(settings, db, *, host: str, port: int, advertise: bool) -> None:
         # uvicorn re-raises a captured SIGTERM after shutdown, which would kill the process
         # before the zeroconf goodbye is sent; this loop handles the signals itself.
         @contextlib.contextmanager
-        def capture_signals(self):  # noqa: ANN202
+        def capture_signals(self) -> Iterator[None]:
             yield
 
     app = create_app(settings, db)

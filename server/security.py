@@ -14,12 +14,17 @@ import hashlib
 import secrets
 import threading
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
 from library.errors import IbcError
 from library.storage.models import Reader, utcnow
 from server.models import EnrolCode, ReaderSession, Terminal
+
+if TYPE_CHECKING:
+    from library.storage.database import Database
 
 NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 
@@ -51,7 +56,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 # --- administration (CLI side) ----------------------------------------------------------------
-def create_enrol_code(db, minutes: int) -> str:  # noqa: ANN001
+def create_enrol_code(db: Database, minutes: int) -> str:
     """A new one-time enrolment code, valid `minutes` minutes (printed once, stored hashed)."""
     code = "-".join(secrets.token_hex(2).upper() for _ in range(3))
     with db.transaction() as s:
@@ -59,7 +64,7 @@ def create_enrol_code(db, minutes: int) -> str:  # noqa: ANN001
     return code
 
 
-def create_librarian_token(db, name: str) -> str:  # noqa: ANN001
+def create_librarian_token(db: Database, name: str) -> str:
     """A new librarian credential named `name`; the token is shown once."""
     token = secrets.token_urlsafe(32)
     with db.transaction() as s:
@@ -69,7 +74,7 @@ def create_librarian_token(db, name: str) -> str:  # noqa: ANN001
     return token
 
 
-def revoke(db, name: str) -> bool:  # noqa: ANN001
+def revoke(db: Database, name: str) -> bool:
     """Revoke a terminal or librarian credential; False when there is no such name."""
     with db.transaction() as s:
         row = s.scalar(select(Terminal).where(Terminal.name == name))
@@ -82,7 +87,7 @@ def revoke(db, name: str) -> bool:  # noqa: ANN001
         return True
 
 
-def list_credentials(db) -> list[dict]:  # noqa: ANN001
+def list_credentials(db: Database) -> list[dict]:
     """Every terminal and librarian credential (never the token)."""
     with db.session() as s:
         rows = s.scalars(select(Terminal).order_by(Terminal.role.desc(), Terminal.name)).all()
@@ -92,7 +97,7 @@ def list_credentials(db) -> list[dict]:  # noqa: ANN001
 
 
 # --- the API side -----------------------------------------------------------------------------
-def enrol(db, code: str, name: str) -> str:  # noqa: ANN001
+def enrol(db: Database, code: str, name: str) -> str:
     """Trade a one-time code for a new terminal token."""
     now = utcnow()
     token = secrets.token_urlsafe(32)
@@ -107,7 +112,7 @@ def enrol(db, code: str, name: str) -> str:  # noqa: ANN001
     return token
 
 
-def authenticate(db, token: str | None, role: str = "terminal") -> tuple[int, str]:  # noqa: ANN001
+def authenticate(db: Database, token: str | None, role: str = "terminal") -> tuple[int, str]:
     """(id, name) of the live credential with this token and role, else AuthError."""
     if not token:
         raise AuthError("no_token", "a bearer token is required")
@@ -127,7 +132,7 @@ def authenticate(db, token: str | None, role: str = "terminal") -> tuple[int, st
     return row.id, row.name
 
 
-def open_session(db, terminal_id: int, reader_id: int) -> str:  # noqa: ANN001
+def open_session(db: Database, terminal_id: int, reader_id: int) -> str:
     """A new reader session token bound to the terminal."""
     token = secrets.token_urlsafe(24)
     with db.transaction() as s:
@@ -139,7 +144,7 @@ def open_session(db, terminal_id: int, reader_id: int) -> str:  # noqa: ANN001
     return token
 
 
-def session_reader(db, token: str | None, terminal_id: int, idle_s: int) -> Reader:  # noqa: ANN001
+def session_reader(db: Database, token: str | None, terminal_id: int, idle_s: int) -> Reader:
     """The reader of a live session opened on this terminal; refreshes the idle timer."""
     if not token:
         raise AuthError("no_session", "a reader session is required")
@@ -159,7 +164,7 @@ def session_reader(db, token: str | None, terminal_id: int, idle_s: int) -> Read
         return reader
 
 
-def end_session(db, token: str | None, terminal_id: int) -> None:  # noqa: ANN001
+def end_session(db: Database, token: str | None, terminal_id: int) -> None:
     """End a reader session (Done button, idle timeout on the terminal)."""
     if not token:
         return
@@ -172,7 +177,8 @@ def end_session(db, token: str | None, terminal_id: int) -> None:  # noqa: ANN00
 class GuessLimiter:
     """At most `limit` failed card/PIN attempts per key in a sliding 60-second window."""
 
-    def __init__(self, limit: int, window_s: float = 60.0, clock=time.monotonic):  # noqa: ANN001
+    def __init__(self, limit: int, window_s: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic):
         self.limit, self.window_s, self.clock = limit, window_s, clock
         self._fails: dict[str, collections.deque] = collections.defaultdict(collections.deque)
         self._lock = threading.Lock()
