@@ -16,7 +16,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+
+from media.errors import MediaError, PlaybackProblem
 
 
 class PlayerState(str, enum.Enum):
@@ -29,6 +31,7 @@ class PlayerState(str, enum.Enum):
     STOPPED = "stopped"
     ENDED = "ended"
     ERROR = "error"
+
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,10 @@ class PlayerEvent:
     state: PlayerState
     index: int = -1
     item: PlayItem | None = None
-    message: str | None = None
+    message: str | None = None  # Russian (logs, the CLI); ``error`` says it in any language
     position_s: float | None = None
     extra: dict = field(default_factory=dict)
+    error: MediaError | None = None  # the coded problem of an "error" event
 
 
 EventCallback = Callable[[PlayerEvent], None]
@@ -127,16 +131,19 @@ class PlaylistPlayer(ABC):
         """The film window: output, visible, covers_panel (None: no window)."""
         return None
 
-    def _emit(self, kind: str, message: str | None = None, **extra) -> None:
+    def _emit(self, kind: str, message: str | None = None, error: MediaError | None = None,
+              **extra: Any) -> None:
         if self.on_event is not None:
             item = self.current()
+            if error is not None and message is None:
+                message = str(error)
             self.on_event(PlayerEvent(kind, self.state, self.index, item, message,
-                                      extra=extra))
+                                      extra=extra, error=error))
 
-    def _set_state(self, state: PlayerState, message: str | None = None) -> None:
-        if state is not self.state or message:
+    def _set_state(self, state: PlayerState, error: MediaError | None = None) -> None:
+        if state is not self.state or error is not None:
             self.state = state
-            self._emit("error" if state is PlayerState.ERROR else "state", message)
+            self._emit("error" if state is PlayerState.ERROR else "state", error=error)
 
     def load(self, items: Sequence[PlayItem]) -> None:
         """Replace the playlist (stops what is playing)."""
@@ -161,7 +168,8 @@ class PlaylistPlayer(ABC):
             try:
                 self._open(self.items[index])
             except Exception as exc:  # noqa: BLE001  (backend failure → reported, not raised)
-                self._set_state(PlayerState.ERROR, f"не удалось открыть: {exc}")
+                self._set_state(PlayerState.ERROR, PlaybackProblem(
+                    PlaybackProblem.OPEN_FAILED, error=exc))
 
     def pause(self) -> None:
         """Pause playback."""
@@ -256,7 +264,8 @@ class FakePlayer(PlaylistPlayer):
     def _open(self, item: PlayItem) -> None:
         self.opened.append(item.path)
         if item.path in self.fail_paths or not Path(item.path).exists():
-            self._set_state(PlayerState.ERROR, f"файл не воспроизводится: {item.path}")
+            self._set_state(PlayerState.ERROR, PlaybackProblem(
+                PlaybackProblem.NOT_PLAYABLE, path=item.path))
             return
         self._pos = item.start_s
         self._set_state(PlayerState.PLAYING)

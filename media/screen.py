@@ -26,8 +26,12 @@ import select
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from media.errors import ScreenUnavailable
+
+if TYPE_CHECKING:
+    from Xlib.display import Display
 
 log = logging.getLogger(__name__)
 
@@ -53,19 +57,20 @@ def display_name() -> str | None:
     return os.environ.get("DISPLAY") or None
 
 
-def _open_display(name: str | None):  # noqa: ANN202
+def _open_display(name: str | None) -> Display:
     from Xlib import display as xdisplay
     from Xlib import error as xerror
 
     if not name:
-        raise ScreenUnavailable("нет графического сеанса: переменная DISPLAY не задана")
+        raise ScreenUnavailable(template=ScreenUnavailable.NO_DISPLAY)
     try:
         return xdisplay.Display(name)
     except (xerror.DisplayError, OSError) as exc:
-        raise ScreenUnavailable(f"нет доступа к экрану {name}: {exc}") from exc
+        raise ScreenUnavailable(template=ScreenUnavailable.NO_ACCESS, display=name,
+                                error=exc) from exc
 
 
-def _outputs(dpy) -> list[Output]:  # noqa: ANN001
+def _outputs(dpy: Display) -> list[Output]:
     screen = dpy.screen()
     root = screen.root
     whole = Output("screen", 0, 0, screen.width_in_pixels, screen.height_in_pixels, True)
@@ -94,7 +99,7 @@ def list_outputs(name: str | None = None) -> list[Output]:
 def choose_output(outputs: list[Output], wanted: str, screen: Output | None = None) -> Output:
     """The output a film goes to for ``[media] display`` = ``wanted`` (see the module doc)."""
     if not outputs:
-        raise ScreenUnavailable("у экрана нет ни одного выхода")
+        raise ScreenUnavailable(template=ScreenUnavailable.NO_OUTPUTS)
     wanted = (wanted or "auto").strip()
     if wanted.lower() == "all":
         if screen is not None:
@@ -112,13 +117,14 @@ def choose_output(outputs: list[Output], wanted: str, screen: Output | None = No
     if wanted.isdigit():
         index = int(wanted)
         if index >= len(outputs):
-            raise ScreenUnavailable(f"выхода №{index} нет: выходов {len(outputs)} "
-                                    f"({', '.join(o.name for o in outputs)})")
+            raise ScreenUnavailable(template=ScreenUnavailable.NO_OUTPUT_NUMBER, index=index,
+                                    count=len(outputs), names=", ".join(o.name for o in outputs))
         return outputs[index]
     for o in outputs:
         if o.name.lower() == wanted.lower():
             return o
-    raise ScreenUnavailable(f"выхода «{wanted}» нет; есть: {', '.join(o.name for o in outputs)}")
+    raise ScreenUnavailable(template=ScreenUnavailable.NO_OUTPUT_NAMED, name=wanted,
+                            names=", ".join(o.name for o in outputs))
 
 
 class FilmWindow:

@@ -18,7 +18,8 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Coroutine
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -27,14 +28,20 @@ from library.storage.models import MediaItem
 from media.access import media_dict, record_play, visible_media
 from media.errors import (
     LessonNotFound,
+    MediaError,
     MediaItemUnavailable,
     MediaNotFound,
     NothingToPlay,
     NotPlayable,
+    ProjectorProblem,
 )
 from media.kinds import PLAYABLE
 from media.lessons import LessonStore
 from media.player import PlayerEvent, PlayerState, PlayItem, PlaylistPlayer
+
+if TYPE_CHECKING:
+    from device.projector.base import Projector
+    from library.storage.database import Database
 
 log = logging.getLogger(__name__)
 StationCallback = Callable[[dict], None]
@@ -44,7 +51,8 @@ AsyncRunner = Callable[[Coroutine[Any, Any, Any]], Any]  # run a coroutine from 
 class MediaStation:
     """Media library + player + projector automation for one station."""
 
-    def __init__(self, db, player: PlaylistPlayer, *, data_dir, projector=None,  # noqa: ANN001
+    def __init__(self, db: Database, player: PlaylistPlayer, *, data_dir: str | Path,
+                 projector: Projector | None = None,
                  projector_input: str = "HDMI1", off_after_s: float = 0.0,
                  warmup_timeout_s: float = 120.0, terminal: str | None = None,
                  on_event: StationCallback | None = None,
@@ -61,7 +69,7 @@ class MediaStation:
         self.lessons = LessonStore(db, data_dir)
         self.teacher: str | None = None
         self.projector_state: str = "unused"
-        self.last_error: str | None = None  # the player's last failure, in words; cleared on play
+        self.last_error: MediaError | None = None  # the player's last failure; cleared on play
         self._counted: set[int] = set()
         self._on_projector = False
         self._threads: list[threading.Thread] = []
@@ -70,8 +78,9 @@ class MediaStation:
         player.on_event = self._player_event
 
     @classmethod
-    def from_settings(cls, settings, db, *, player: PlaylistPlayer | None = None,  # noqa: ANN001
-                      projector=None, headless: bool = False,  # noqa: ANN001
+    def from_settings(cls, settings: Any, db: Database, *,  # config.settings.Settings
+                      player: PlaylistPlayer | None = None,
+                      projector: Projector | None = None, headless: bool = False,
                       on_event: StationCallback | None = None,
                       run_async: AsyncRunner | None = None) -> MediaStation:
         """Build from Settings: VLC player on the configured display/audio, PJLink projector."""
@@ -141,8 +150,9 @@ class MediaStation:
                 self._start_thread(self._projector_then_play, "media-projector")
             else:
                 if projector:
-                    self._emit({"source": "projector", "kind": "error",
-                                "message": "проектор не настроен ([projector] host)"})
+                    problem = ProjectorProblem(template=ProjectorProblem.NOT_SET_UP)
+                    self._emit({"source": "projector", "kind": "error", "message": str(problem),
+                                "code": problem.code, "message_en": problem.message()})
                 self.player.play(0)
         return self.status()
 
@@ -216,7 +226,8 @@ class MediaStation:
             "position_s": round(self.player.position_s(), 1), "length_s": self.player.length_s(),
             "volume": self.player.volume(), "projector": self.projector_state,
             "teacher": self.teacher, "screen": self.player.screen_status(),
-            "error": self.last_error,
+            "error": str(self.last_error) if self.last_error else None,
+            "error_en": self.last_error.message() if self.last_error else None,
         }
 
     # --- lessons --------------------------------------------------------------------
@@ -245,8 +256,8 @@ class MediaStation:
                                 payload={"teacher": self.teacher} if self.teacher else None)
             except Exception as exc:  # noqa: BLE001  (statistics must not stop playback)
                 log.warning("play not recorded: %s", exc)
-        if ev.kind == "error" and ev.message:
-            self.last_error = ev.message
+        if ev.kind == "error" and (ev.error is not None or ev.message):
+            self.last_error = ev.error if ev.error is not None else MediaError(ev.message)
         if ev.kind == "playlist_end":
             if ev.item is not None and ev.item.media_id is not None and self.teacher:
                 self.lessons.set_resume_position(self.teacher, ev.item.media_id, 0)
@@ -254,7 +265,9 @@ class MediaStation:
                 self._schedule_off()
         self._emit({"source": "player", "kind": ev.kind, "state": ev.state.value,
                     "index": ev.index, "media_id": ev.item.media_id if ev.item else None,
-                    "message": ev.message, **ev.extra})
+                    "message": ev.message,
+                    **({"message_en": ev.error.message()} if ev.error is not None else {}),
+                    **ev.extra})
 
     def _save_resume(self) -> None:
         cur = self.player.current()
@@ -267,7 +280,7 @@ class MediaStation:
         self.lessons.set_resume_position(self.teacher, cur.media_id,
                                          0 if pos < 5 or near_end else pos)
 
-    def _start_thread(self, target, name: str) -> None:  # noqa: ANN001
+    def _start_thread(self, target: Callable[[], None], name: str) -> None:
         t = threading.Thread(target=target, name=name, daemon=True)
         self._threads = [x for x in self._threads if x.is_alive()] + [t]
         t.start()
@@ -278,20 +291,27 @@ class MediaStation:
             self.run_async(self._projector_up())
             self._set_projector("ready")
         except Exception as exc:  # noqa: BLE001  (projector trouble must not stop playback)
-            self._set_projector("error", _describe(exc))
+            self._set_projector("error", describe_projector_error(exc))
         with self._lock:
             if self.player.items and self.player.index < 0:
                 self.player.play(0)
 
     async def _projector_up(self) -> None:
-        await self.projector.power_on(wait=True, timeout=self.warmup_timeout_s)
-        await self.projector.set_input(self.projector_input)
-        await self.projector.mute("both", on=False)
+        proj = self._configured_projector()
+        await proj.power_on(wait=True, timeout=self.warmup_timeout_s)
+        await proj.set_input(self.projector_input)
+        await proj.mute("both", on=False)
 
-    def _set_projector(self, state: str, message: str | None = None) -> None:
+    def _configured_projector(self) -> Projector:
+        if self.projector is None:
+            raise ProjectorProblem(template=ProjectorProblem.NOT_SET_UP)
+        return self.projector
+
+    def _set_projector(self, state: str, problem: ProjectorProblem | None = None) -> None:
         self.projector_state = state
         self._emit({"source": "projector", "kind": "error" if state == "error" else "state",
-                    "state": state, "message": message})
+                    "state": state, "message": str(problem) if problem else None,
+                    **({"message_en": problem.message()} if problem else {})})
 
     def _schedule_off(self) -> None:
         self._cancel_off_timer()
@@ -306,11 +326,11 @@ class MediaStation:
 
     def _projector_off(self) -> None:
         try:
-            self.run_async(self.projector.power_off())
+            self.run_async(self._configured_projector().power_off())
             self._on_projector = False
             self._set_projector("off")
         except Exception as exc:  # noqa: BLE001
-            self._set_projector("error", _describe(exc))
+            self._set_projector("error", describe_projector_error(exc))
 
     def close(self) -> None:
         """Remember the position, stop timers and threads, release the player."""
@@ -322,23 +342,16 @@ class MediaStation:
         self.player.close()
 
 
-def describe_projector_error(exc: Exception) -> str:
-    """A Russian line for a projector failure (for the API's status)."""
-    return _describe(exc)
-
-
-def _describe(exc: Exception) -> str:
-    """A Russian line for a projector failure."""
+def describe_projector_error(exc: Exception) -> ProjectorProblem:
+    """A projector failure in words (``str()`` Russian, ``message(tr)`` in any language)."""
     from device.projector import errors as e
 
-    table = [(e.ProjectorTimeout, "проектор не отвечает или не прогрелся вовремя"),
-             (e.ProjectorConnectionError, "нет связи с проектором"),
-             (e.ProjectorAuthError, "проектор отклонил пароль PJLink"),
-             (e.ProjectorUnavailable, "проектор занят или выключен (ERR3)"),
-             (e.ProjectorFailure, "неисправность проектора (ERR4)"),
-             (e.OutOfRange, "проектор не принял вход или параметр (ERR2)"),
-             (e.UndefinedCommand, "проектор не поддерживает команду (ERR1)")]
-    for cls, text in table:
-        if isinstance(exc, cls):
-            return f"{text}: {exc}"
-    return f"ошибка проектора: {exc}"
+    table = [(e.ProjectorTimeout, ProjectorProblem.TIMEOUT),
+             (e.ProjectorConnectionError, ProjectorProblem.NO_CONNECTION),
+             (e.ProjectorAuthError, ProjectorProblem.BAD_PASSWORD),
+             (e.ProjectorUnavailable, ProjectorProblem.BUSY),
+             (e.ProjectorFailure, ProjectorProblem.FAULT),
+             (e.OutOfRange, ProjectorProblem.OUT_OF_RANGE),
+             (e.UndefinedCommand, ProjectorProblem.UNDEFINED)]
+    template = next((t for cls, t in table if isinstance(exc, cls)), ProjectorProblem.template)
+    return ProjectorProblem(template=template, error=exc)

@@ -6,7 +6,8 @@ failed"). ``VlcLog`` installs a log callback on an instance (``libvlc_log_set``)
 message with the C library's ``vsnprintf`` (libvlc hands over a printf format and a va_list),
 remembers the video and audio output modules VLC reports ("using vout display module
 "xcb_x11""), keeps the last messages for ``ibc doctor``, sends VLC's errors to our log, and
-turns the failures a teacher can see or hear into one Russian sentence for ``on_problem``.
+turns the failures a teacher can see or hear into one `PlaybackProblem` for ``on_problem``
+(an English msgid with params: Russian in ``str()``, any language through ``message(tr)``).
 
 The callback runs on libvlc's threads: it only formats, appends to a bounded deque and calls
 ``on_problem``, which must only queue work (VlcPlayer hands it to its event worker).
@@ -23,25 +24,23 @@ from collections.abc import Callable
 
 import vlc
 
+from media.errors import PlaybackProblem
+
 log = logging.getLogger("ibc.vlc")
 
 DEBUG, NOTICE, WARNING, ERROR = 0, 2, 3, 4
 _BUF = 1024
 
-# (pattern in the message, what failed, the plain words). The first match wins.
+# (pattern in the message, what failed, the plain words: a PlaybackProblem msgid whose
+# {codec} is the pattern's group). The first match wins.
 PROBLEMS: list[tuple[re.Pattern, str, str]] = [
     (re.compile(r"video output creation failed|failed to create video output"
-                r"|no vout display modules? match", re.I), "video",
-     "Не удалось показать видео: нет подходящего модуля вывода видео "
-     "(установите пакет vlc-plugin-video-output и проверьте экран проектора)"),
+                r"|no vout display modules? match", re.I), "video", PlaybackProblem.NO_VIDEO_OUTPUT),
     (re.compile(r"failed to create audio output|no audio output modules? match"
                 r"|audio output failed|failed to open audio output", re.I), "audio",
-     "Не удалось вывести звук: звуковое устройство недоступно "
-     "(проверьте [media] audio_output и подключение колонок или HDMI)"),
-    (re.compile(r"Codec `[^']*' \((.*)\) is not supported", re.I), "codec",
-     "Не удалось показать видео: формат «{0}» не поддерживается — перекодируйте файл в MP4 (H.264)"),
-    (re.compile(r"no suitable decoder module", re.I), "codec",
-     "Не удалось воспроизвести: VLC не знает формат этого файла — перекодируйте его в MP4 (H.264)"),
+     PlaybackProblem.NO_AUDIO_OUTPUT),
+    (re.compile(r"Codec `[^']*' \((.*)\) is not supported", re.I), "codec", PlaybackProblem.CODEC),
+    (re.compile(r"no suitable decoder module", re.I), "codec", PlaybackProblem.NO_DECODER),
 ]
 # Errors VLC logs on every healthy play here (probing outputs it then does without): not logged.
 BENIGN = re.compile(r"cannot connect to session bus|Failed to create video converter"
@@ -58,15 +57,15 @@ _get_context.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p),
                          ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_uint)]
 _get_context.restype = None
 
-ProblemCallback = Callable[[str, str], None]
+ProblemCallback = Callable[[PlaybackProblem], None]
 
 
-def explain(text: str) -> tuple[str, str] | None:
-    """``(kind, Russian sentence)`` for a VLC message that means a failure a user notices."""
-    for pattern, kind, words in PROBLEMS:
+def explain(text: str) -> PlaybackProblem | None:
+    """The problem (``kind``: video, audio, codec) a VLC message means, when a user notices it."""
+    for pattern, kind, template in PROBLEMS:
         m = pattern.search(text)
         if m:
-            return kind, words.format(*m.groups())
+            return PlaybackProblem(template, kind, **({"codec": m.group(1)} if m.groups() else {}))
     return None
 
 
@@ -117,10 +116,10 @@ class VlcLog:
                 else:
                     self.aout = used.group(2)
             if problem is not None:
-                if problem[0] in self._reported:  # one sentence per kind and item
+                if problem.kind in self._reported:  # one sentence per kind and item
                     problem = None
                 else:
-                    self._reported.add(problem[0])
+                    self._reported.add(problem.kind)
             line = f"{module}: {text}"
             fresh = (level >= ERROR and line not in self._logged and len(self._logged) < 100
                      and not BENIGN.search(text))
@@ -129,7 +128,7 @@ class VlcLog:
         if fresh:  # VLC retries a failing output many times a second: each line once per item
             log.warning("vlc %s", line)
         if problem is not None and self.on_problem is not None:
-            self.on_problem(*problem)
+            self.on_problem(problem)
 
     def errors(self) -> list[str]:
         """VLC's error lines kept so far (``module: text``)."""

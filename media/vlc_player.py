@@ -14,10 +14,11 @@ the state stays what VLC says: VLC goes on with sound over a black screen).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import vlc
 
-from media.errors import PlayerUnavailable, ScreenUnavailable
+from media.errors import PlaybackProblem, PlayerUnavailable, ScreenUnavailable
 from media.player import (
     EventCallback,
     EventWorker,
@@ -45,7 +46,7 @@ _STATES = {
 AUDIO_KEYWORDS = {"hdmi", "speakers"}
 
 
-def _devices(first) -> list[tuple[str, str]]:  # noqa: ANN001
+def _devices(first: Any) -> list[tuple[str, str]]:  # a ctypes AudioOutputDevice list
     out: list[tuple[str, str]] = []
     node = first
     while node:
@@ -104,7 +105,7 @@ class VlcPlayer(PlaylistPlayer):
         args += list(extra_args or [])
         self._instance = vlc.Instance(args)
         if self._instance is None:
-            raise PlayerUnavailable(f"libvlc не запустился с параметрами {' '.join(args)}")
+            raise PlayerUnavailable(options=" ".join(args))
         self._worker = EventWorker("vlc-events")
         self.log = VlcLog(self._instance, on_problem=self._on_problem)
         self._mp = self._instance.media_player_new()
@@ -139,9 +140,8 @@ class VlcPlayer(PlaylistPlayer):
         try:
             self._window = FilmWindow(self._display, on_tap=self._tapped)
         except (ScreenUnavailable, ValueError) as exc:
-            message = f"Не удалось показать видео: {exc}"
-            log.error("%s", message)
-            self._worker.submit(lambda: self._report_problem(self._gen, "video", message))
+            problem = PlaybackProblem(PlaybackProblem.NO_SCREEN, "video", error=exc)
+            self._worker.submit(lambda: self._report_problem(self._gen, problem))
             return
         self._mp.set_xwindow(self._window.xid)
         # Clicks and keys reach the film window (a tap brings the controls back), not VLC.
@@ -182,18 +182,18 @@ class VlcPlayer(PlaylistPlayer):
         return {"output": w.output.describe(), "visible": w.visible,
                 "covers_panel": w.covers_panel, "vout": self.log.vout, "aout": self.log.aout}
 
-    def _on_problem(self, kind: str, message: str) -> None:
+    def _on_problem(self, problem: PlaybackProblem) -> None:
         # On libvlc's thread: queue only.
         gen = self._gen
-        self._worker.submit(lambda: self._report_problem(gen, kind, message))
+        self._worker.submit(lambda: self._report_problem(gen, problem))
 
-    def _report_problem(self, gen: int, kind: str, message: str) -> None:
+    def _report_problem(self, gen: int, problem: PlaybackProblem) -> None:
         with self._lock:
             if gen == self._gen and not self._closed:
-                log.error("playback problem (%s): %s", kind, message)
-                self._emit("error", message, problem=kind)
+                log.error("playback problem (%s): %s", problem.kind, problem.message())
+                self._emit("error", error=problem, problem=problem.kind)
 
-    def _on_media_event(self, event, gen: int) -> None:  # noqa: ANN001
+    def _on_media_event(self, event: vlc.Event, gen: int) -> None:
         # Runs on libvlc's thread: only queue, never call libvlc here.
         state = _STATES.get(event.u.new_state)
         if state is not None:
@@ -211,8 +211,9 @@ class VlcPlayer(PlaylistPlayer):
             elif state is PlayerState.ERROR:
                 item = self.current()
                 detail = "; ".join(self.log.errors()[-3:])
-                self._set_state(state, f"VLC не может воспроизвести {item.path if item else ''}"
-                                       + (f" ({detail})" if detail else ""))
+                self._set_state(state, PlaybackProblem(
+                    PlaybackProblem.VLC_FAILED, path=item.path if item else "",
+                    detail=f" ({detail})" if detail else ""))
                 self._hide_window()
             elif state is PlayerState.PLAYING:
                 self._set_state(state)

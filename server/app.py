@@ -7,6 +7,7 @@ server.admin (librarians); errors become JSON in server.errors.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import json
@@ -152,9 +153,11 @@ def create_app(settings: Settings, db: Database, *,
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Prune old change-feed tombstones at start; close the media station (if one was started)
     when the app shuts down."""
+    app.state.media_remote.attach_loop(asyncio.get_running_loop())
     await anyio.to_thread.run_sync(_prune_tombstones, app.state.ibc.db)
     yield
     await anyio.to_thread.run_sync(app.state.media_remote.close)
+    app.state.media_remote.attach_loop(None)
 
 
 def _prune_tombstones(db: Database) -> None:

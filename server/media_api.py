@@ -63,7 +63,7 @@ async def _control(request: Request, who: Reader, fn: Callable[Concatenate[Media
                    *args: _P.args, **kwargs: _P.kwargs) -> dict:
     """One control call, then the station's state as this teacher sees it."""
     rs = remote(request)
-    await _blocking(rs.control, fn, *args, **kwargs)
+    await _blocking(lambda: rs.control(fn, *args, **kwargs))
     return await _blocking(rs.status, teacher_key(who.id))
 
 

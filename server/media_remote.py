@@ -16,13 +16,20 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from library.errors import IbcError
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from device.projector.base import Projector
+    from library.storage.database import Database
+    from media.station import MediaStation
 
 log = logging.getLogger("ibc.server.media")
 REFRESH_S = 1.0
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 
 class StationOff(IbcError):
@@ -41,11 +48,12 @@ def teacher_key(reader_id: int) -> str:
 class RemoteStation:
     """One lazily created MediaStation plus a state snapshot fed by its events."""
 
-    def __init__(self, settings, db, *, factory: Callable | None = None) -> None:  # noqa: ANN001
+    def __init__(self, settings: Settings, db: Database, *,
+                 factory: Callable[..., MediaStation] | None = None) -> None:
         self.settings, self.db = settings, db
         self.mode = settings.media.station
         self._factory = factory
-        self._station = None
+        self._station: MediaStation | None = None
         self._lock = threading.Lock()        # creation and close
         self._control = threading.Lock()     # one control call at a time, in arrival order
         self._snap = threading.Lock()        # the snapshot below
@@ -77,7 +85,7 @@ class RemoteStation:
         """True when this server drives a station."""
         return self.mode != "off"
 
-    def get(self):  # noqa: ANN201
+    def get(self) -> MediaStation:
         """The station, created on first use (blocking)."""
         if not self.enabled:
             raise StationOff("media station is off")
@@ -88,7 +96,7 @@ class RemoteStation:
                 self._station = self._create()
             return self._station
 
-    def _create(self):  # noqa: ANN202
+    def _create(self) -> MediaStation:
         from media.station import MediaStation
 
         try:
@@ -106,7 +114,8 @@ class RemoteStation:
         station.terminal = "server"
         return station
 
-    def control(self, fn: Callable, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    def control(self, fn: Callable[Concatenate[MediaStation, _P], _T], *args: _P.args,
+                **kwargs: _P.kwargs) -> _T:
         """Run one station call ``fn(station, ...)`` serialised with the other control calls."""
         station = self.get()
         with self._control:
@@ -151,7 +160,7 @@ class RemoteStation:
                 "count": 0, "position_s": 0.0, "duration_s": None, "volume": None,
                 "started_by_me": False, "last_error": None, "screen": None, "projector": projector}
 
-    def _maybe_refresh(self, station) -> None:  # noqa: ANN001
+    def _maybe_refresh(self, station: MediaStation) -> None:
         if station.projector is None:
             return
         with self._snap:
@@ -164,7 +173,7 @@ class RemoteStation:
             self._refresher = t
         t.start()
 
-    def _refresh(self, projector) -> None:  # noqa: ANN001
+    def _refresh(self, projector: Projector) -> None:
         from device.projector.values import input_name
         from media.station import describe_projector_error
 
@@ -173,7 +182,7 @@ class RemoteStation:
         except Exception as exc:  # noqa: BLE001  (reported in the snapshot)
             with self._snap:
                 self._projector.update(power=None, input=None, input_code=None, muted=None,
-                                       last_error=describe_projector_error(exc),
+                                       last_error=str(describe_projector_error(exc)),
                                        checked_at=time.time())
             return
         code = st.input

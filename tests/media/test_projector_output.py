@@ -200,7 +200,8 @@ def test_vlc_log_lines_become_plain_words(line, kind, words):
     from media.vlc_log import explain
 
     got = explain(line)
-    assert got is not None and got[0] == kind and words in got[1]
+    assert got is not None and got.kind == kind and words in str(got)
+    assert got.code == "playback_problem" and "not" in got.message()  # English for an English kiosk
     assert explain("Failed to create video converter") is None  # harmless, seen on every play
     from media.vlc_log import BENIGN
 
