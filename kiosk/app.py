@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -44,9 +44,11 @@ if TYPE_CHECKING:
     from kivy.uix.widget import Widget
 
     from device.scanner.base import BarcodeSource
+    from kiosk.bridge import Bridge
     from kiosk.media import MediaPort, NowPlaying
     from kiosk.screens.base import KioskScreen
     from kiosk.services import CatalogueService, ReceiptPrinter, ServiceInfo, VisitLog
+    from kiosk.terminal.monitor import ConnectionMonitor, ConnectionState
     from library.circulation.ports import CirculationPort
     from library.circulation.values import ReaderView
 
@@ -91,18 +93,22 @@ class KioskApp(App):
                  scanner_source: BarcodeSource | None = None,
                  now: Callable[[], dt.datetime] | None = None, *, visits: VisitLog | None = None,
                  terminal: str | None = None,
-                 connection=None,  # noqa: ANN001
+                 connection: ConnectionMonitor | None = None,
                  media: MediaPort | None = None, service_info: ServiceInfo | None = None,
-                 **kwargs):
+                 bridge: Bridge | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         from kiosk.services import NoVisits
 
         self.visits = visits or NoVisits()
         self.terminal_name = terminal
-        self.connection = connection  # kiosk.remote.ConnectionMonitor in terminal mode
+        self.connection = connection  # terminal mode: health, queue and replica in the background
         from kiosk.bridge import Bridge
 
-        self.bridge = Bridge()  # the one hand-over for slow work (projector, printer, checks)
+        # The one hand-over for slow work (terminal, projector, printer, checks): made by the
+        # command that starts the kiosk and closed by it after its other users; tests and the
+        # gallery let the app make (and close) its own.
+        self._own_bridge = bridge is None
+        self.bridge = bridge if bridge is not None else Bridge()
         self.media_port = media
         self.has_media = media is not None
         self._media_polled = 0.0
@@ -147,7 +153,7 @@ class KioskApp(App):
         self.sounds = SoundPlayer(options.cache_dir / "sounds", options.sounds)
         self.keys = KeystrokeAssembler(options.scanner_max_gap_s)
         self.session_reader: ReaderView | None = None
-        self.connection_state = None
+        self.connection_state: ConnectionState | None = None
         self.preview: camera.PreviewFeed | None = None
         self._allow_exit = False
         self._last_activity = 0.0
@@ -214,13 +220,14 @@ class KioskApp(App):
         self.screen("attract").refresh()
 
     def on_stop(self) -> None:
-        """Stop the scanner and connection threads and the bridge."""
-        self.bridge.close()
+        """Stop the scanner thread and the connection monitor; the bridge last (if ours)."""
         if self.scanner_source is not None:
             self.scanner_source.stop()
         if self.connection is not None:
             self.connection.post = None
             self.connection.stop()
+        if self._own_bridge:
+            self.bridge.close()
 
     def preview_widget(self) -> camera.CameraPreview | None:
         """The camera preview of the shown screen, if it shows one."""
@@ -231,15 +238,14 @@ class KioskApp(App):
         return widget if shown else None
 
     def start_connection(self) -> None:
-        """Terminal mode: the monitor thread reports through one Clock hop."""
+        """Terminal mode: the monitor (on the bridge) reports through one Clock hop."""
         if self.connection is None:
             return
-        self.connection.post = lambda state: Clock.schedule_once(
-            lambda _dt: self.on_connection(state))
+        self.connection.post = lambda state: self.bridge.post(lambda: self.on_connection(state))
         self.on_connection(self.connection.state)
         self.connection.start()
 
-    def on_connection(self, state) -> None:  # noqa: ANN001 - kiosk.remote.ConnectionState
+    def on_connection(self, state: ConnectionState | None) -> None:
         """The server came or went: the banner and service mode follow."""
         from kiosk.presenters.connection import banner
 

@@ -2,17 +2,22 @@
 
 Kivy draws and handles touches on one thread; nothing slow may run there. Slow work — a
 projector that takes seconds to answer PJLink (or never answers), an IPP print job, the
-device checks of the service screen — goes through this one event-loop thread. Two calls:
+device checks of the service screen, the terminal's connection monitor (health, queue, replica
+sync) and its zeroconf browser, the media station's projector steps — goes through this one
+event-loop thread. Two calls:
 
-* ``bridge.submit(work, on_done)`` from the Kivy thread: ``work`` is a coroutine, a coroutine
-  function or a blocking callable (run in the loop's executor); when it ends, ``on_done(result,
-  error)`` is called **on the Kivy thread** (``error`` is the exception, or None).
+* ``bridge.submit(work, on_done)``: ``work`` is a coroutine, a coroutine function or a blocking
+  callable (run in the loop's executor; a coroutine it returns is awaited on the loop); when it
+  ends, ``on_done(result, error)`` is called **on the Kivy thread** (``error`` is the exception,
+  or None). It returns a `concurrent.futures.Future`: a plain thread that must wait for the
+  result (the media station's projector thread, closing at exit) waits on it — never the Kivy
+  thread, never the loop's own thread.
 * ``bridge.post(fn)`` from any thread: run ``fn`` on the Kivy thread (one ``Clock.schedule_once``
   hop); ``submit`` uses it to hand results back.
 
-Nothing else in the kiosk starts event loops or threads for such work. (The terminal's
-connection monitor keeps its own thread for the server's heartbeat and the zeroconf locator: it
-runs for the life of the app, not per action.)
+Nothing else in the kiosk process starts event loops or threads for such work. The one bridge
+is made by the command that starts the kiosk (``ibc kiosk``) and passed to the app, the
+terminal mode and the media station; it is closed last.
 """
 
 from __future__ import annotations
@@ -70,7 +75,10 @@ class Bridge:
                 return await work
             if inspect.iscoroutinefunction(work):
                 return await work()
-            return await loop.run_in_executor(None, work)
+            result = await loop.run_in_executor(None, work)
+            if inspect.isawaitable(result):  # a lambda around an async call
+                return await result
+            return result
 
         future = asyncio.run_coroutine_threadsafe(runner(), loop)
 
@@ -86,6 +94,11 @@ class Bridge:
 
         future.add_done_callback(finished)
         return future
+
+    def run_async(self, coro: Any) -> Any:
+        """For a plain worker thread (the media station's): run ``coro`` on the loop and wait
+        for its result. Never call it from the Kivy thread or the loop's own thread."""
+        return self.submit(coro).result()
 
     def close(self, timeout: float = 2.0) -> None:
         """Stop the loop (pending work is abandoned: the app is closing)."""

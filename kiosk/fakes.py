@@ -372,7 +372,7 @@ class FakePrinter:
         self.working = working
         self.printed: list[Receipt] = []
 
-    def print_receipt(self, receipt: Receipt) -> bool:
+    async def print_receipt(self, receipt: Receipt) -> bool:
         """Keep the receipt when working."""
         if self.working:
             self.printed.append(receipt)
@@ -458,12 +458,16 @@ class FakeMedia:
         """Now playing."""
         return self.now
 
-    def projector(self, action: str, value: str = "") -> str:
+    def close(self) -> None:
+        """Nothing to release."""
+
+    async def projector(self, action: str, value: str = "") -> str:
         """Power and input."""
+        from kiosk.i18n import _
         from kiosk.media import MediaUnavailable
 
         if not self.has_projector:
-            raise MediaUnavailable("Проектор не настроен ([projector] host)")
+            raise MediaUnavailable(_("The projector is not set up ([projector] host)"))
         self.calls.append(("projector", action, value))
         power = {"on": "on", "off": "standby"}.get(action, self.now.projector)
         self.now = replace(self.now, projector=power)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # Kivy is configured (build_app) before the app is imported
 
     from kiosk.app import KioskApp
     from kiosk.fakes import FakeMedia
+    from kiosk.terminal.monitor import ConnectionState
 
 NOW = dt.datetime(2025, 3, 5, 10, 30)
 STEP_S = 0.25
@@ -129,8 +130,8 @@ def _media(app: KioskApp, play: bool = False, search: str = "") -> None:
         screen.refresh()
 
 
-def _offline(policy: str = "seen_cards", pending: int = 0, conflicts: int = 0):  # noqa: ANN202
-    from kiosk.remote import ConnectionState
+def _offline(policy: str = "seen_cards", pending: int = 0, conflicts: int = 0) -> ConnectionState:
+    from kiosk.terminal.monitor import ConnectionState
 
     return ConnectionState(False, "http://ibc-server.local:8470", policy, pending, conflicts,
                            dt.datetime(2025, 3, 5, 10, 12, 40), 4127,
@@ -153,7 +154,7 @@ def _return_to_place(app: KioskApp) -> None:
 
 def _first_sync(app: KioskApp) -> None:
     """A new terminal's first minutes: the catalogue is still loading."""
-    from kiosk.remote import ConnectionState
+    from kiosk.terminal.monitor import ConnectionState
 
     _service(app)
     app.on_connection(ConnectionState(True, "http://ibc-server.local:8470", "seen_cards", 0, 0,

@@ -10,12 +10,18 @@ and input, now-playing controls. Kivy-free.
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from kiosk.i18n import _
 from library.errors import IbcError
+
+if TYPE_CHECKING:
+    from kiosk.terminal import ApiClient
+    from media.station import MediaStation
+
+_T = TypeVar("_T")
 
 
 class MediaUnavailable(IbcError):
@@ -80,8 +86,12 @@ class MediaPort(Protocol):
     def status(self) -> NowPlaying:
         """The current state."""
 
-    def projector(self, action: str, value: str = "") -> str:
-        """on | off | input (value: input name); returns what the projector says now."""
+    async def projector(self, action: str, value: str = "") -> str:
+        """on | off | input (value: input name); returns what the projector says now. A
+        coroutine: the media screen awaits it on the kiosk bridge."""
+
+    def close(self) -> None:
+        """Release what the port holds (the local station's player and threads), at exit."""
 
 
 def _matches(item: dict, query: str) -> bool:
@@ -100,7 +110,7 @@ class LocalMedia:
 
     where = "station"
 
-    def __init__(self, station):  # noqa: ANN001 - media.station.MediaStation
+    def __init__(self, station: MediaStation) -> None:
         self.station = station
 
     def items(self, query: str = "", role: str = "teacher") -> list[MediaView]:
@@ -109,13 +119,18 @@ class LocalMedia:
                 if d.get("status", "ok") == "ok" and _matches(d, query)]
 
     def _now(self) -> NowPlaying:
+        from kiosk.i18n import language
+        from library.i18n import translator
+
         st = self.station.status()
         state = st.get("state", "idle")
+        problem = self.station.last_error  # said in the kiosk's language (library msgids)
+        error = problem.message(translator(language())) if problem is not None else None
         return NowPlaying(state, st.get("title"), float(st.get("position_s") or 0),
                           st.get("length_s"), st.get("volume"), st.get("projector") or "unused",
-                          st.get("error"), film_hidden(state, st.get("screen")))
+                          error, film_hidden(state, st.get("screen")))
 
-    def _do(self, fn, *args, **kwargs) -> NowPlaying:  # noqa: ANN001, ANN002, ANN003
+    def _do(self, fn: Callable[..., object], *args: Any, **kwargs: Any) -> NowPlaying:
         from kiosk.i18n import language
         from library.i18n import translator
         from media.errors import MediaError
@@ -149,8 +164,13 @@ class LocalMedia:
         """Now playing."""
         return self._now()
 
-    def projector(self, action: str, value: str = "") -> str:
-        """Power on/off or switch the input over PJLink (blocks up to the projector timeout)."""
+    def close(self) -> None:
+        """Remember the teacher's position, stop the station's threads, release VLC."""
+        self.station.close()
+
+    async def projector(self, action: str, value: str = "") -> str:
+        """Power on/off or switch the input over PJLink (awaited on the kiosk bridge's loop:
+        a projector may take seconds, or never answer)."""
         from device.projector.errors import ProjectorError
 
         proj = self.station.projector
@@ -158,10 +178,10 @@ class LocalMedia:
             raise MediaUnavailable(_("The projector is not set up ([projector] host)"))
         try:
             if action == "on":
-                return asyncio.run(proj.power_on()).value
+                return (await proj.power_on()).value
             if action == "off":
-                return asyncio.run(proj.power_off()).value
-            return asyncio.run(proj.set_input(value or self.station.projector_input))
+                return (await proj.power_off()).value
+            return await proj.set_input(value or self.station.projector_input)
         except ProjectorError as exc:
             raise MediaUnavailable(_("The projector does not answer: {error}").format(error=exc)) from None
 
@@ -171,10 +191,10 @@ class RemoteMedia:
 
     where = "server"
 
-    def __init__(self, client):  # noqa: ANN001 - kiosk.terminal.ApiClient (session of the teacher)
+    def __init__(self, client: ApiClient) -> None:  # with the teacher's reader session
         self.client = client
 
-    def _call(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def _call(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         from kiosk.terminal import ApiRefused, ServerUnreachable
 
         try:
@@ -222,7 +242,10 @@ class RemoteMedia:
         """GET /media/station."""
         return self._now(self._call(self.client.media_station))
 
-    def projector(self, action: str, value: str = "") -> str:
+    def close(self) -> None:
+        """Nothing of its own: the terminal mode closes the client."""
+
+    async def projector(self, action: str, value: str = "") -> str:
         """The API has no projector power/input control: playing «on the projector» switches it."""
         raise MediaUnavailable(_("The projector cannot be switched from here: press “On the "
                                  "projector” and the media station switches it on by itself"))

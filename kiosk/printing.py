@@ -1,8 +1,9 @@
 """The receipt printer port over `device.printer` (IPP): the receipt's PDF is sent as one job.
 
-Printing runs on the UI thread when the reader taps «Печатать чек» (an IPP job is a single
-short request, bounded by the printer timeout); any printer error means "not printed" and the
-screen says so («Чек не напечатан: принтер недоступен»).
+When the reader taps «Печатать чек» the checkout screen awaits `print_receipt` on the kiosk
+bridge's loop (`kiosk.bridge`): the PDF is drawn in the loop's executor, the IPP job is sent
+asynchronously; the UI thread never waits. Any printer error means "not printed" and the screen
+says so («Чек не напечатан: принтер недоступен»).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import TYPE_CHECKING
 from library.circulation.receipts import Receipt
 
 if TYPE_CHECKING:  # device.printer is imported when a printer is configured
+    from config.settings import PrinterSettings
     from device.printer import Printer
+    from kiosk.services import ReceiptPrinter
 
 log = logging.getLogger("ibc.kiosk")
 
@@ -30,21 +33,24 @@ class DevicePrinter:
         self.printer = printer
         self.jobs: list[int] = []
 
-    def print_receipt(self, receipt: Receipt) -> bool:
+    async def print_receipt(self, receipt: Receipt) -> bool:
         """Render the PDF and send it; False on any printer failure."""
         from device.printer import PrinterError
 
-        with tempfile.TemporaryDirectory(prefix="ibc-receipt-") as tmp:
-            data = receipt.pdf(Path(tmp) / "receipt.pdf").read_bytes()
+        def render() -> bytes:
+            with tempfile.TemporaryDirectory(prefix="ibc-receipt-") as tmp:
+                return receipt.pdf(Path(tmp) / "receipt.pdf").read_bytes()
+
+        data = await asyncio.get_running_loop().run_in_executor(None, render)
         try:
-            self.jobs.append(asyncio.run(self.printer.print_pdf(data, "ibc-receipt")))
+            self.jobs.append(await self.printer.print_pdf(data, "ibc-receipt"))
         except (PrinterError, OSError) as exc:
             log.warning("receipt not printed: %s", exc)
             return False
         return True
 
 
-def make_receipt_printer(settings):  # noqa: ANN001, ANN201 - config PrinterSettings
+def make_receipt_printer(settings: PrinterSettings) -> ReceiptPrinter:
     """The configured printer, or `NoPrinter` when none is set up (printing then says so)."""
     from kiosk.services import NoPrinter
 

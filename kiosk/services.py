@@ -116,11 +116,12 @@ class CatalogueService(Protocol):
 @runtime_checkable
 class ReceiptPrinter(Protocol):
     """A slip printer; ``print_receipt`` returns False when nothing came out; ``available``
-    False means the terminal has none (no receipt is offered)."""
+    False means the terminal has none (no receipt is offered). A coroutine: the checkout
+    screen awaits it on the kiosk bridge (`kiosk.bridge`)."""
 
     available: bool
 
-    def print_receipt(self, receipt: Receipt) -> bool:
+    async def print_receipt(self, receipt: Receipt) -> bool:
         """Print one checkout receipt (`library.circulation.receipts.Receipt`)."""
 
 
@@ -129,7 +130,7 @@ class NoPrinter:
 
     available = False
 
-    def print_receipt(self, receipt: Receipt) -> bool:
+    async def print_receipt(self, receipt: Receipt) -> bool:
         """Nothing is printed."""
         return False
 

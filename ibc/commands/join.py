@@ -38,8 +38,8 @@ def data_dir(ctx: Context) -> Path:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Enrol and store the token."""
-    from kiosk.remote import save_terminal
     from kiosk.terminal import ApiClient, ApiRefused, ServerUnreachable
+    from kiosk.terminal.credentials import save_terminal
 
     url = args.url or ctx.settings.server.url
     if not url:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ibc.commands import Subparsers
     from ibc.context import Context
+    from kiosk.bridge import Bridge
     from kiosk.media import MediaPort
     from kiosk.remote import TerminalMode
     from kiosk.services import ServiceInfo
@@ -84,7 +85,7 @@ def _service_info(ctx: Context, terminal: TerminalMode | None = None) -> Service
                        conflicts=conflicts if terminal is not None else None)
 
 
-def _media(args: argparse.Namespace, ctx: Context,
+def _media(args: argparse.Namespace, ctx: Context, bridge: Bridge,
            terminal: TerminalMode | None = None) -> MediaPort | None:
     """The teacher media port: the server's remote control on a terminal, the local station
     otherwise, a fake one in --demo/--fakes."""
@@ -100,7 +101,8 @@ def _media(args: argparse.Namespace, ctx: Context,
         from kiosk.media import LocalMedia
         from media.station import MediaStation
 
-        return LocalMedia(MediaStation.from_settings(ctx.settings, ctx.db))
+        return LocalMedia(MediaStation.from_settings(ctx.settings, ctx.db,
+                                                     run_async=bridge.run_async))
     except Exception as exc:  # noqa: BLE001 - no VLC/display: the kiosk runs without media
         print(f"ibc kiosk: media station unavailable ({exc})", file=sys.stderr)
         return None
@@ -132,7 +134,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     visits = terminal = None
     enrolment = None
     if not (args.demo or args.fakes):
-        from kiosk.remote import load_terminal
+        from kiosk.terminal.credentials import load_terminal
 
         enrolment = load_terminal(_data_dir(ctx))
         if enrolment is None and st.server.url:
@@ -143,6 +145,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     catalogue: CatalogueService
     circulation: CirculationPort
     printer: ReceiptPrinter
+    from kiosk.bridge import Bridge
+
+    bridge = Bridge()  # the kiosk's one event loop: terminal, media station, printer, checks
     if args.fakes:
         from kiosk.fakes import fake_services
 
@@ -151,7 +156,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         from kiosk.printing import make_receipt_printer
         from kiosk.remote import terminal_mode
 
-        terminal = terminal_mode(_data_dir(ctx), enrolment, st)
+        terminal = terminal_mode(_data_dir(ctx), enrolment, st, bridge)
         catalogue, circulation = terminal.catalogue, terminal.circulation
         printer = make_receipt_printer(st.printer)
     else:
@@ -174,12 +179,16 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     configure(options, kivy_home=cache / "kivy")
     from kiosk.runner import run as run_app
 
+    media = _media(args, ctx, bridge, terminal)
     try:
         return run_app(catalogue, circulation, printer, options, scanner_source=source,
                        visits=visits, terminal=terminal.name if terminal else st.school.id,
-                       connection=terminal.monitor if terminal else None,
-                       media=_media(args, ctx, terminal),
+                       connection=terminal.monitor if terminal else None, media=media,
+                       bridge=bridge,
                        service_info=None if args.fakes else _service_info(ctx, terminal))
-    finally:
+    finally:  # the users of the bridge first, the bridge last
         if terminal is not None:
             terminal.close()
+        if media is not None:
+            media.close()
+        bridge.close()

@@ -7,7 +7,7 @@ done; the list of scanned books; the big flash message; the receipt offer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from kiosk.i18n import _, nsay, say
@@ -166,22 +166,16 @@ class CheckoutPresenter(FlowHooks):
             return
         self.flow.finish()
 
-    def print_receipt(self) -> bool:
-        """«Печатать чек» on the done page, waiting for the printer (tests)."""
-        job = self.receipt_job()
-        if job is None:
-            return False
-        try:
-            return self.receipt_done(job(), None)
-        except OSError as exc:
-            return self.receipt_done(False, exc)
-
-    def receipt_job(self) -> Callable[[], bool] | None:
-        """The blocking print call (the screen runs it on the kiosk bridge); None: no receipt."""
+    def receipt_job(self) -> Callable[[], Awaitable[bool]] | None:
+        """The print call, for the kiosk bridge to await; None: no receipt."""
         receipt, printer = self.receipt, self.printer
         if receipt is None:
             return None
-        return lambda: bool(printer.print_receipt(receipt))
+
+        async def job() -> bool:
+            return bool(await printer.print_receipt(receipt))
+
+        return job
 
     def receipt_done(self, printed: bool | None, error: BaseException | None) -> bool:
         """The printer's answer (on the UI thread)."""

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kiosk.i18n import N_, _, ngettext
+
+if TYPE_CHECKING:
+    from kiosk.terminal.monitor import ConnectionState
 
 # What a transport error means, in words a librarian can act on; the raw text is behind
 # «Подробнее». First match wins.
@@ -31,7 +36,7 @@ def plain_error(raw: str | None) -> str:
     return _("the connection to the server failed")
 
 
-def banner(state) -> str:  # noqa: ANN001 - kiosk.remote.ConnectionState or None
+def banner(state: ConnectionState | None) -> str:
     """The strip under the header while the server is unreachable ('' when online)."""
     if state is None or state.online is not False:
         return ""
@@ -43,7 +48,8 @@ def banner(state) -> str:  # noqa: ANN001 - kiosk.remote.ConnectionState or None
     return _("No connection to the server — please ask the librarian")
 
 
-def status_lines(state, details: bool = False) -> list[tuple[str, str, bool]]:  # noqa: ANN001
+def status_lines(state: ConnectionState | None,
+                 details: bool = False) -> list[tuple[str, str, bool]]:
     """(label, value, ok) rows for service mode; ``details`` adds the raw error text."""
     if state is None:
         return [(_("Server"), _("not used: local database"), True)]
@@ -54,7 +60,7 @@ def status_lines(state, details: bool = False) -> list[tuple[str, str, bool]]:  
     else:
         conn = _("no connection")
     rows = [(_("Server"), f"{state.url or _('searching (zeroconf)')} — {conn}", bool(state.online))]
-    if getattr(state, "syncing", False):
+    if state.syncing:
         synced = _("loading: {n} records so far").format(n=state.records)
     else:
         synced = state.last_sync.strftime("%d.%m %H:%M:%S") if state.last_sync else _("never")

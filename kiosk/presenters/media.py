@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from kiosk.i18n import N_, _, say
 from kiosk.media import MediaPort, MediaUnavailable, MediaView, NowPlaying
@@ -138,26 +138,19 @@ class MediaPresenter:
         """Quieter or louder."""
         return self._run(lambda port: port.volume((self.now.volume or 50) + delta))
 
-    def projector(self, action: str) -> bool:
-        """Projector on, off, or the station's input, waiting for the answer (tests, CLI)."""
-        job = self.projector_job(action)
-        if job is None:
-            return False
-        try:
-            answer = job()
-        except MediaUnavailable as exc:
-            return self.projector_done(None, exc)
-        return self.projector_done(answer, None)
-
-    def projector_job(self, action: str) -> Callable[[], str] | None:
-        """The blocking PJLink call for ``action`` (the screen runs it on the kiosk bridge: a
-        projector may take seconds, or never answer); None when there is no station."""
+    def projector_job(self, action: str) -> Callable[[], Awaitable[str]] | None:
+        """The PJLink call for ``action``, for the kiosk bridge to await (a projector may take
+        seconds, or never answer); None when there is no station."""
         port = self.port
         if port is None:
             self._say(_("There is no media station here."), False)
             return None
         self._say(_("Projector: asking…"), True)
-        return lambda: port.projector(action)
+
+        async def job() -> str:
+            return await port.projector(action)
+
+        return job
 
     def projector_done(self, answer: str | None, error: BaseException | None) -> bool:
         """What the projector said, or why it did not (on the UI thread)."""

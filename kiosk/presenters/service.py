@@ -12,6 +12,7 @@ from kiosk.i18n import N_, _
 
 if TYPE_CHECKING:
     from kiosk.services import ServiceInfo
+    from kiosk.terminal.monitor import ConnectionState
 
 MAX_ATTEMPTS = 5
 SECTIONS = ("server", "devices", "figures")
@@ -119,7 +120,7 @@ class ServicePresenter:
         """Results are back on the UI thread."""
         self.checks, self.checking = results, False
 
-    def rows(self, connection=None) -> list[tuple[str, str, bool]]:  # noqa: ANN001
+    def rows(self, connection: ConnectionState | None = None) -> list[tuple[str, str, bool]]:
         """(label, value, ok) of the shown section."""
         if self.section == "devices":
             if self.checking:

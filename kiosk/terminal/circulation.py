@@ -12,16 +12,14 @@ from dataclasses import dataclass, field
 
 from kiosk.terminal.api import ApiClient, ApiRefused, ServerUnreachable
 from kiosk.terminal.offline import OfflineQueue, new_txn_id
-from library.errors import IbcError
+from library.circulation.errors import N_, CirculationError
 
 
-class OfflineRefused(IbcError):
-    code = "offline_refused"
+class OfflineRefused(CirculationError):
+    """The server is unreachable and the offline policy does not allow this operation (the
+    kiosk says it by its code, in its own language)."""
 
-    """The server is unreachable and the offline policy does not allow this operation."""
-
-    message = "Сервер недоступен: обратитесь к библиотекарю"
-    message_en = "The server is unreachable: please see the librarian"
+    code, template = "offline_refused", N_("The server is unreachable: please see the librarian")
 
 
 @dataclass

@@ -3,15 +3,32 @@ top of it, the terminal.json file."""
 
 from __future__ import annotations
 
+import asyncio
 import stat
 
 from kiosk.fakes import FakePrinter
 from kiosk.presenters.checkin import ReturnPresenter
 from kiosk.presenters.checkout import CheckoutPresenter
-from kiosk.remote import RemoteCirculation, load_terminal, save_terminal
 from kiosk.terminal import ApiRefused, ServerUnreachable
 from kiosk.terminal.circulation import TerminalCirculation
+from kiosk.terminal.circulation_port import RemoteCirculation
+from kiosk.terminal.credentials import load_terminal, save_terminal
 from kiosk.terminal.offline import OfflineQueue
+
+
+def bridged(job, done):
+    """What the kiosk bridge does with a presenter's job: await it off the UI thread, then hand
+    the result (or the error) back to ``done``; False when there was no job."""
+    import asyncio
+
+    if job is None:
+        return False
+    try:
+        result = asyncio.run(job())
+    except Exception as exc:  # noqa: BLE001 - handed to done, as the bridge does
+        return done(None, exc)
+    return done(result, None)
+
 
 
 class ScriptedClient:
@@ -175,16 +192,16 @@ def test_remote_media_maps_the_station_and_refusals():
     assert not p.stop() and p.message == "Медиастанция выключена"
     p.refresh_status()
     assert "Нет связи с сервером" in p.message
-    assert not p.projector("on") and "«На проектор»" in p.message
+    assert not bridged(p.projector_job("on"), p.projector_done) and "«На проектор»" in p.message
     try:
-        RemoteMedia(Client()).projector("off")
+        asyncio.run(RemoteMedia(Client()).projector("off"))
         raise AssertionError("no projector endpoints on the server")
     except MediaUnavailable:
         pass
 
 
 def test_cover_fetcher_is_bounded_atomic_and_does_not_ask_twice(tmp_path):
-    from kiosk.remote import CoverFetcher
+    from kiosk.terminal.catalogue import CoverFetcher
 
     jpeg = b"\xff\xd8\xff" + bytes(32)
 

@@ -93,7 +93,10 @@ def advertised_server(tmp_path):
 @pytest.mark.slow
 def test_join_and_terminal_mode_find_the_server_over_zeroconf(tmp_path, advertised_server):
     from config.settings import load_settings
-    from kiosk.remote import ZeroconfUrl, load_terminal, terminal_mode
+    from kiosk.bridge import Bridge
+    from kiosk.remote import terminal_mode
+    from kiosk.terminal.credentials import load_terminal
+    from kiosk.terminal.locator import ZeroconfUrl
     from server.security import create_enrol_code
 
     base, db, _pid = advertised_server
@@ -107,7 +110,8 @@ def test_join_and_terminal_mode_find_the_server_over_zeroconf(tmp_path, advertis
                             capture_output=True, text=True, timeout=60, env=env, check=False)
     assert joined.returncode == 0, joined.stderr
     assert base in joined.stdout and load_terminal(term)["url"] == ""
-    locator = ZeroconfUrl("sch-k", ["127.0.0.1"])
+    bridge = Bridge(post=lambda fn: fn())
+    locator = ZeroconfUrl(bridge, "sch-k", ["127.0.0.1"])
     try:
         deadline = time.monotonic() + 15
         while locator() is None and time.monotonic() < deadline:
@@ -115,7 +119,7 @@ def test_join_and_terminal_mode_find_the_server_over_zeroconf(tmp_path, advertis
         assert locator() == base
     finally:
         locator.close()
-    mode = terminal_mode(term, load_terminal(term), load_settings(cfg))
+    mode = terminal_mode(term, load_terminal(term), load_settings(cfg), bridge)
     try:
         mode.monitor.start()
         deadline = time.monotonic() + 30
@@ -124,6 +128,7 @@ def test_join_and_terminal_mode_find_the_server_over_zeroconf(tmp_path, advertis
         assert mode.monitor.state.online is True and mode.monitor.state.url == base
     finally:
         mode.close()
+        bridge.close()
 
 
 @pytest.mark.slow
@@ -187,7 +192,10 @@ def test_terminal_starts_at_once_and_searches_through_the_server_until_its_repli
     """Start-up never waits for the network; the first search goes to the server; after the
     first sync the replica answers; progress reaches service mode."""
     from config.settings import load_settings
-    from kiosk.remote import RemoteCatalogue, load_terminal, terminal_mode
+    from kiosk.bridge import Bridge
+    from kiosk.remote import terminal_mode
+    from kiosk.terminal.catalogue import RemoteCatalogue
+    from kiosk.terminal.credentials import load_terminal
     from server.security import create_enrol_code
 
     base, db, _pid = server
@@ -203,7 +211,8 @@ def test_terminal_starts_at_once_and_searches_through_the_server_until_its_repli
                              "join", create_enrol_code(db, 5), "--name", "kiosk-s"],
                             capture_output=True, text=True, timeout=60, env=env, check=False)
     assert joined.returncode == 0, joined.stderr
-    mode = terminal_mode(term, load_terminal(term), load_settings(cfg))
+    bridge = Bridge(post=lambda fn: fn())
+    mode = terminal_mode(term, load_terminal(term), load_settings(cfg), bridge)
     try:
         assert mode.monitor.state.online is None  # nothing was asked of the network yet
         assert not mode.monitor.replica_ready
@@ -235,8 +244,9 @@ def test_terminal_starts_at_once_and_searches_through_the_server_until_its_repli
         assert mode.catalogue.cover(("9780000000002",)) is None
     finally:
         mode.close()
-    again = terminal_mode(term, load_terminal(term), load_settings(cfg))
+    again = terminal_mode(term, load_terminal(term), load_settings(cfg), bridge)
     try:
         assert again.monitor.replica_ready  # a restart: the replica is ready at once
     finally:
         again.close()
+        bridge.close()

@@ -236,17 +236,20 @@ def media_steps(app, out):
 
 def stuck_projector_steps(app, out):
     """A projector that never answers PJLink: the kiosk keeps drawing and stays usable."""
-    import threading
+    import asyncio
 
     from kivy.clock import Clock
 
     from kiosk.gallery import type_scan
 
-    release = threading.Event()
+    release = asyncio.Event()  # set on the bridge's loop
     frames: list[float] = []
 
-    def never_answers(action: str, value: str = "") -> str:
-        release.wait(30)  # far longer than the test looks
+    async def never_answers(action: str, value: str = "") -> str:
+        try:
+            await asyncio.wait_for(release.wait(), 30)  # far longer than the test looks
+        except asyncio.TimeoutError:
+            pass
         return "on"
 
     def open_media():
@@ -264,7 +267,10 @@ def stuck_projector_steps(app, out):
         out["search_typed"] = None
         tap(app.screen("media").ids.search_btn)  # the screen still answers a tap
         out["keyboard"] = app.media.keyboard_visible
-        release.set()
+        async def answer() -> None:  # on the bridge's loop, where the event lives
+            release.set()
+
+        app.bridge.submit(answer())  # the projector answers at last
 
     def answered():
         out["answer"] = app.screen("media").ids.message.text
@@ -402,13 +408,16 @@ def build_terminal_app(home: Path):
     import os
 
     from config.settings import load_settings
+    from kiosk.bridge import Bridge
     from kiosk.options import KioskOptions
-    from kiosk.remote import load_terminal, terminal_mode
+    from kiosk.remote import terminal_mode
     from kiosk.runner import configure
+    from kiosk.terminal.credentials import load_terminal
 
     settings = load_settings(os.environ["IBC_CONFIG"])
     data_dir = Path(settings.data_dir)
-    mode = terminal_mode(data_dir, load_terminal(data_dir), settings, interval_s=0.5)
+    bridge = Bridge()
+    mode = terminal_mode(data_dir, load_terminal(data_dir), settings, bridge, interval_s=0.5)
     options = KioskOptions(size=(1280, 800), sounds=False, cache_dir=home / "cache",
                            school="Гимназия № 5 — ИБЦ", service_pin="1234")
     configure(options, kivy_home=home, headless=True)
@@ -416,7 +425,7 @@ def build_terminal_app(home: Path):
     from kiosk.fakes import FakePrinter
 
     app = KioskApp(mode.catalogue, mode.circulation, FakePrinter(), options,
-                   terminal=mode.name, connection=mode.monitor)
+                   terminal=mode.name, connection=mode.monitor, bridge=bridge)
     return app, mode
 
 
@@ -459,6 +468,7 @@ def main() -> int:
     app.run()
     if mode is not None:
         mode.close()
+        app.bridge.close()  # the terminal's bridge: its users first, then the bridge
     print(json.dumps(out, ensure_ascii=False))
     return 0
 

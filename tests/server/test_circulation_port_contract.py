@@ -1,7 +1,7 @@
 """One contract for every implementation of library.circulation.ports.CirculationPort.
 
 The same scenarios run against the database itself (CirculationService), a terminal through the
-real school server's API (kiosk.remote.RemoteCirculation over kiosk.terminal, the app served in
+real school server's API (kiosk.terminal.circulation_port.RemoteCirculation, the app served in
 process) and the kiosk's fake (kiosk.fakes.FakeCirculation): the same refusal codes, exactly-once
 transaction ids, the same values. The way httpx runs one test suite over its transports.
 """
@@ -43,9 +43,9 @@ def _service(db, settings) -> World:  # noqa: ANN001
 
 
 def _remote(api, enrol, tmp_path) -> World:  # noqa: ANN001
-    from kiosk.remote import RemoteCirculation
     from kiosk.terminal import ApiClient
     from kiosk.terminal.circulation import TerminalCirculation
+    from kiosk.terminal.circulation_port import RemoteCirculation
     from kiosk.terminal.offline import OfflineQueue
     from kiosk.terminal.replica import Replica
     from library.storage.database import open_database
