@@ -48,7 +48,7 @@ def _start_server(config: Path, log: Path, advertise: bool = False) -> tuple[sub
     raise RuntimeError("ibc serve did not start: " + log.read_text(errors="replace")[-2000:])
 
 
-def _serve(tmp_path, advertise: bool = False):  # noqa: ANN202
+def _serve(tmp_path, advertise: bool = False):
     """(url, db, pid) of a running `ibc serve` over the demo library (a generator)."""
     from ibc.wiring import search_indexer
     from library.demo.loader import load_demo

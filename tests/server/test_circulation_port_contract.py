@@ -33,7 +33,7 @@ class World:
     unknown: str = "NO-SUCH-CODE-42"
 
 
-def _service(db, settings) -> World:  # noqa: ANN001
+def _service(db, settings) -> World:
     from library.circulation.service import CirculationService
     from tests.server.conftest import populate
 
@@ -42,7 +42,7 @@ def _service(db, settings) -> World:  # noqa: ANN001
     return World(port, TODAY, "C5A", "CBLK", "CPIN", "4321", ("2001", "2002"))
 
 
-def _remote(api, enrol, tmp_path) -> World:  # noqa: ANN001
+def _remote(api, enrol, tmp_path) -> World:
     from kiosk.terminal import ApiClient
     from kiosk.terminal.circulation import TerminalCirculation
     from kiosk.terminal.circulation_port import RemoteCirculation
