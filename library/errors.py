@@ -10,7 +10,8 @@
     ├── ProjectorError, PrinterError, ScannerError     the device edges (device/*/errors.py)
     ├── MediaError                the media library and player (media/errors.py)
     ├── ApiError, AuthError, EnrolError, StationOff…   the server's refusals (server/)
-    └── ClientError, OfflineRefused, MediaUnavailable… the kiosk and its terminal side (kiosk/)
+    └── ClientError, MediaUnavailable, MonitorStopped… the kiosk and its terminal side (kiosk/;
+                                  a terminal's OfflineRefused is a CirculationError)
 
 Only config.settings.SettingsError stays apart (config is a leaf). tests/test_layering.py checks
 that every exception class of the product is in this tree; server/errors.py maps it once.

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import Connection, Select, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from library.marc.holdings import CopyIds
 from library.marc.rows import (
     C_BARCODE,
     C_INV,
@@ -208,17 +209,11 @@ class _Out:
             [dict(zip(cols, r + [self.version, self.now]), _id=cid) for r, cid in pairs])
 
 
-class _OldCopy(Protocol):
+class _OldCopy(CopyIds, Protocol):
     """A row of _COPIES_OF: a copy already in the database."""
 
     @property
     def id(self) -> int: ...
-    @property
-    def inventory_number(self) -> str | None: ...
-    @property
-    def barcode(self) -> str | None: ...
-    @property
-    def rfid(self) -> str | None: ...
 
 
 def _match(old: list[_OldCopy], new: list[list]) -> list[tuple[list, _OldCopy | None]]:

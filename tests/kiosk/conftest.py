@@ -25,3 +25,21 @@ def fakes():
     from kiosk.fakes import fake_services
 
     return fake_services(TODAY)
+
+
+@pytest.fixture
+def bridged():
+    """What the kiosk bridge does with a presenter's job (`receipt_job`, `projector_job`): await
+    it off the UI thread, then hand the result, or the error, to ``done``; False: no job."""
+    import asyncio
+
+    def run(job, done):
+        if job is None:
+            return False
+        try:
+            result = asyncio.run(job())
+        except Exception as exc:  # noqa: BLE001 - handed to done, as the bridge does
+            return done(None, exc)
+        return done(result, None)
+
+    return run

@@ -28,21 +28,6 @@ from library.errors import NotFound, StorageError
 from .conftest import TODAY
 
 
-def bridged(job, done):
-    """What the kiosk bridge does with a presenter's job: await it off the UI thread, then hand
-    the result (or the error) back to ``done``; False when there was no job."""
-    import asyncio
-
-    if job is None:
-        return False
-    try:
-        result = asyncio.run(job())
-    except Exception as exc:  # noqa: BLE001 - handed to done, as the bridge does
-        return done(None, exc)
-    return done(result, None)
-
-
-
 def type_text(p: SearchPresenter, text: str) -> None:
     for ch in text:
         p.press(SPACE if ch == " " else ch)
@@ -141,7 +126,7 @@ def test_record_without_places_shows_the_shelf_mark(fakes):
     assert p.where == "Шифр на полке: 84(2Рос=Рус)6 Д72\nРаздел: «Художественная литература»"
 
 
-def test_checkout_flow_card_books_receipt(fakes):
+def test_checkout_flow_card_books_receipt(fakes, bridged):
     _, circulation, printer = fakes
     seen = []
     p = CheckoutPresenter(circulation, printer, "ИБЦ", on_reader=seen.append)
@@ -178,7 +163,7 @@ def test_checkout_flow_card_books_receipt(fakes):
     assert p.reader is None and p.items == [] and p.state == "card"
 
 
-def test_checkout_refusals_and_jammed_printer(fakes):
+def test_checkout_refusals_and_jammed_printer(fakes, bridged):
     _, circulation, printer = fakes
     printer.working = False
     p = CheckoutPresenter(circulation, printer)
@@ -413,7 +398,7 @@ def test_attract_clock_and_arrivals(fakes):
     assert len(p.arrivals) == 4 and p.arrivals[0].year == 2024
 
 
-def test_media_presenter_browse_play_and_controls():
+def test_media_presenter_browse_play_and_controls(bridged):
     from kiosk.fakes import FakeMedia
     from kiosk.presenters.media import MediaPresenter
 
@@ -438,7 +423,7 @@ def test_media_presenter_browse_play_and_controls():
     assert p.stop() and p.now_title.startswith("Остановлено")
 
 
-def test_media_presenter_without_projector_or_station():
+def test_media_presenter_without_projector_or_station(bridged):
     from kiosk.fakes import FakeMedia
     from kiosk.presenters.media import MediaPresenter
 

@@ -16,21 +16,6 @@ from kiosk.terminal.credentials import load_terminal, save_terminal
 from kiosk.terminal.offline import OfflineQueue
 
 
-def bridged(job, done):
-    """What the kiosk bridge does with a presenter's job: await it off the UI thread, then hand
-    the result (or the error) back to ``done``; False when there was no job."""
-    import asyncio
-
-    if job is None:
-        return False
-    try:
-        result = asyncio.run(job())
-    except Exception as exc:  # noqa: BLE001 - handed to done, as the bridge does
-        return done(None, exc)
-    return done(result, None)
-
-
-
 class ScriptedClient:
     """Answers like the server: card C1 plain, CPIN with PIN 4321; books B1, B2."""
 
@@ -162,7 +147,7 @@ def test_kiosk_refuses_a_server_url_without_enrolment(tmp_path, capsys):
     assert "ibc terminals join" in capsys.readouterr().err
 
 
-def test_remote_media_maps_the_station_and_refusals():
+def test_remote_media_maps_the_station_and_refusals(bridged):
     from kiosk.media import MediaUnavailable, RemoteMedia
     from kiosk.presenters.media import MediaPresenter
 
