@@ -149,19 +149,26 @@ def session_reader(db: Database, token: str | None, terminal_id: int, idle_s: in
     if not token:
         raise AuthError("no_session", "a reader session is required")
     now = utcnow()
+    refusal: AuthError | None = None
     with db.transaction() as s:
         sess = s.get(ReaderSession, digest(token))
         if sess is None or sess.ended or sess.terminal_id != terminal_id:
             raise AuthError("bad_session", "unknown or ended reader session")
-        if now - _aware(sess.last_seen) > dt.timedelta(seconds=idle_s):
-            sess.ended = True
-            raise AuthError("session_expired", "the reader session expired")
-        sess.last_seen = now
         reader = s.get(Reader, sess.reader_id)
-        if reader is None or not reader.active:
-            raise AuthError("bad_session", "unknown or ended reader session")
-        s.expunge(reader)
-        return reader
+        if now - _aware(sess.last_seen) > dt.timedelta(seconds=idle_s):
+            refusal = AuthError("session_expired", "the reader session expired")
+        elif reader is None or not reader.active:
+            refusal = AuthError("bad_session", "unknown or ended reader session")
+        if refusal is not None or reader is None:
+            # Ended in this transaction, which commits: the refusal is raised after the commit
+            # (raised inside, it would roll the end back and the session would stay live).
+            sess.ended = True
+        else:
+            sess.last_seen = now
+            s.expunge(reader)
+    if refusal is not None or reader is None:
+        raise refusal or AuthError("bad_session", "unknown or ended reader session")
+    return reader
 
 
 def end_session(db: Database, token: str | None, terminal_id: int) -> None:
