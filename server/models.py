@@ -1,6 +1,6 @@
 """Server-side storage: enrolled terminals (and librarian credentials), one-time enrolment codes,
-reader sessions and the offline-conflict list. Tables come from migration 0003; tokens and codes
-are stored only as SHA-256 hashes.
+reader sessions and the offline-conflict list (migration 0004); the cards each terminal probed and
+identified (migration 0010). Tokens, codes and probed cards are stored only as SHA-256 hashes.
 """
 
 from __future__ import annotations
@@ -70,3 +70,27 @@ class OfflineConflict(Base):
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class TerminalProbe(Base):
+    """A card that failed on a terminal (unknown, wrong PIN, refused offline forward) within the
+    last minute: the per-terminal limit counts these distinct cards (server/security.py)."""
+
+    __tablename__ = "terminal_probes"
+
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    card_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    probed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TerminalCard(Base):
+    """A reader identified online at a terminal: what the offline policy ``seen_cards`` trusts."""
+
+    __tablename__ = "terminal_cards"
+
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -165,6 +165,20 @@ class Reader(Base):
     )
 
 
+class PinGuard(Base):
+    """Wrong-PIN guesses on one reader's card (library/circulation/pin_guard.py): a guess takes a
+    slot (``attempts``) before its hash is computed; ``locked_until`` is set once the slots of the
+    window are used up by wrong PINs. A row exists only for cards a PIN was typed for."""
+
+    __tablename__ = "pin_guards"
+
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class Loan(Base):
     """One loan of a copy; at most one open loan per copy (a partial unique index)."""
 
