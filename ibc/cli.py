@@ -54,7 +54,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the `ibc` command; returns the process exit code."""
+    """Run the `ibc` command; returns the process exit code. Everything it prints goes through
+    `ibc.terminal_output` (stored values cannot drive the librarian's terminal)."""
+    from ibc.terminal_output import escape_output
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = escape_output(sys.stdout), escape_output(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = saved
+
+
+def _main(argv: list[str] | None) -> int:
     from ibc.context import Context, ContextError
 
     parser = build_parser()

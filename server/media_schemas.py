@@ -6,8 +6,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from library.text import NO_CONTROLS_PATTERN
+
 MediaId = Annotated[int, Field(ge=1, le=2**62)]
-LessonName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
+LessonName = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_CONTROLS_PATTERN)]
 
 
 class _In(BaseModel):

@@ -15,6 +15,7 @@ from library.access import downloadable as level_downloadable
 from library.circulation import errors as E
 from library.reports.events import record_visit
 from library.storage.models import MediaItem, Reader, Record
+from library.text import NO_CONTROLS_PATTERN
 from server import schemas
 from server.app import Caller, optional_reader, reader, reader_header, state, terminal
 from server.errors import ApiError
@@ -62,7 +63,7 @@ def enrol_terminal(body: schemas.EnrolIn, request: Request) -> dict:
 @router.get("/search", tags=["catalogue"], response_class=JSONResponse)
 def search_catalogue(
     request: Request, caller: Terminal,
-    q: Annotated[str, Query(max_length=500)] = "",
+    q: Annotated[str, Query(max_length=500, pattern=NO_CONTROLS_PATTERN)] = "",
     limit: Annotated[int, Query(ge=0, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
     available: bool = False, facets: bool = False,
@@ -211,7 +212,7 @@ def forward_offline(body: schemas.OfflineIn, request: Request, caller: Terminal)
 def media_list(
     request: Request,
     who: Annotated[Reader | None, Depends(optional_reader)],
-    q: Annotated[str, Query(max_length=200)] = "",
+    q: Annotated[str, Query(max_length=200, pattern=NO_CONTROLS_PATTERN)] = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> list:

@@ -7,10 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from library.text import NO_CONTROLS_PATTERN
 from server.security import NAME_PATTERN
 
 TXN_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
-CODE = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")
+# A card or copy barcode: no control character (C0, DEL, C1), so that nothing stored can drive
+# a librarian's terminal when the command line prints it (library/text.py).
+CODE = Field(min_length=1, max_length=64, pattern=NO_CONTROLS_PATTERN)
 
 
 class _In(BaseModel):
@@ -69,7 +72,7 @@ class OfflineIn(_In):
     """An operation a terminal queued while the server was unreachable."""
 
     op: Literal["checkout", "checkin"]
-    card: str | None = Field(None, min_length=1, max_length=64)
+    card: str | None = Field(None, min_length=1, max_length=64, pattern=NO_CONTROLS_PATTERN)
     barcode: str = CODE
     txn_id: str = Field(pattern=TXN_PATTERN)
     queued_at: dt.datetime | None = None
