@@ -10,6 +10,7 @@ probed, in a thread pool (ffprobe runs as a subprocess, so threads overlap well)
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from library.search.indexer import index_records
 from library.storage.models import MediaItem
 from media.kinds import kind_of
 from media.probe import ProbeResult, fingerprint, make_thumbnail, probe
+from media.roots import real_roots, resolve_inside
 from media.sidecar import FOLDER_FILE, Meta, SidecarResolver
 from media.store import fingerprint_map, set_fingerprints, sync_records
 
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, int, int], None]
 META_FIELDS = ("subject", "class_from", "class_to", "tags", "access", "licence")
+SKIP_OUTSIDE = "ссылка ведёт за пределы папок медиатеки ({}): не индексируется и не отдаётся"
+SKIP_SEEN = "папка уже пройдена (ссылка на неё или петля из ссылок): второй раз не обходится"
+SKIP_SPECIAL = "не обычный файл (канал, устройство или сокет): не индексируется"
 
 
 @dataclass
@@ -47,6 +52,7 @@ class ScanReport:
     moved: int = 0
     missing: int = 0
     broken: list[dict] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     probed: int = 0
     elapsed_s: float = 0.0
@@ -54,6 +60,10 @@ class ScanReport:
     def to_dict(self) -> dict:
         """Plain JSON-ready dict."""
         return asdict(self)
+
+    def skip(self, path: str | os.PathLike[str], reason: str) -> None:
+        """Note a path the scan left out on purpose, with the reason (in Russian)."""
+        self.skipped.append({"path": os.fspath(path), "reason": reason})
 
 
 @dataclass(eq=False)
@@ -69,30 +79,58 @@ class _File:
     thumb: str | None = None
 
 
-def walk(root: Path, warnings: list[str]) -> Iterable[_File]:
-    """Every media file under ``root`` (hidden entries and sidecars skipped), with its stat."""
-    stack = [root]
-    while stack:
-        folder = stack.pop()
+def walk(root: Path, allowed: list[str], report: ScanReport,
+         visited: set[tuple[int, int]] | None = None) -> Iterable[_File]:
+    """Every media file under ``root`` (hidden entries and sidecars skipped), with its stat.
+
+    Symbolic links are followed only to what lies inside ``allowed`` (real paths of the media
+    folders, media/roots.py); a folder is walked once however many links lead to it (its
+    (st_dev, st_ino) goes into ``visited``, shared by the roots of one scan), so link loops end
+    and memory stays flat. Real folders are walked before linked ones, so a file keeps its own
+    path rather than one through a link. Whatever is left out goes to ``report.skipped``.
+    """
+    if visited is None:
+        visited = set()
+    stack = [root]  # real folders
+    linked: list[Path] = []  # folders reached through a link, walked after the real ones
+    while stack or linked:
+        folder = stack.pop() if stack else linked.pop()
+        try:
+            st = folder.stat()
+        except OSError as exc:
+            report.warnings.append(f"{folder}: папка не читается: {exc.strerror or exc}")
+            continue
+        if (st.st_dev, st.st_ino) in visited:
+            report.skip(folder, SKIP_SEEN)
+            continue
+        visited.add((st.st_dev, st.st_ino))
         try:
             entries = list(os.scandir(folder))
         except OSError as exc:
-            warnings.append(f"{folder}: папка не читается: {exc.strerror or exc}")
+            report.warnings.append(f"{folder}: папка не читается: {exc.strerror or exc}")
             continue
         names = frozenset(e.name for e in entries)
         for entry in sorted(entries, key=lambda e: e.name):
             if entry.name.startswith("."):
                 continue
             try:
+                link = entry.is_symlink()
+                if link and resolve_inside(entry.path, allowed) is None:
+                    if entry.is_dir(follow_symlinks=True) or kind_of(entry.name) is not None:
+                        report.skip(entry.path, SKIP_OUTSIDE.format(os.path.realpath(entry.path)))
+                    continue
                 if entry.is_dir(follow_symlinks=True):
-                    stack.append(Path(entry.path))
+                    (linked if link else stack).append(Path(entry.path))
                     continue
                 kind = kind_of(entry.name)
                 if kind is None or entry.name == FOLDER_FILE:
                     continue
                 st = entry.stat()
             except OSError as exc:
-                warnings.append(f"{entry.path}: {exc.strerror or exc}")
+                report.warnings.append(f"{entry.path}: {exc.strerror or exc}")
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                report.skip(entry.path, SKIP_SPECIAL)  # a FIFO or a device would hang the probe
                 continue
             yield _File(root, Path(entry.path), st.st_size, st.st_mtime, kind, names)
 
@@ -130,19 +168,26 @@ def _apply_probe(item: MediaItem, f: _File) -> None:
 
 def scan(db: Database, roots: Iterable[str | os.PathLike[str]], *, data_dir: str | os.PathLike[str],
          progress: Progress | None = None, workers: int | None = None,
-         thumbnails: bool = True) -> ScanReport:
-    """Scan ``roots`` into the database ``db`` (a library.storage Database); returns the report."""
+         thumbnails: bool = True,
+         media_roots: Iterable[str | os.PathLike[str]] = ()) -> ScanReport:
+    """Scan ``roots`` into the database ``db`` (a library.storage Database); returns the report.
+
+    A link is followed only to what lies inside ``roots`` or ``media_roots`` (the configured
+    media folders, `[media] roots`); see ``walk``.
+    """
     started = time.perf_counter()
     root_paths = [Path(r).resolve() for r in roots]
     report = ScanReport(roots=[str(r) for r in root_paths])
+    allowed = real_roots([*root_paths, *media_roots])
     thumb_dir = Path(data_dir) / "thumbnails"
     tick = progress or (lambda *_: None)
     files: list[_File] = []
+    visited: set[tuple[int, int]] = set()
     for root in root_paths:
         if not root.is_dir():
             report.warnings.append(f"{root}: нет такой папки")
             continue
-        files.extend(walk(root, report.warnings))
+        files.extend(walk(root, allowed, report, visited))
         tick("walk", len(files), 0)
     report.files = len(files)
     resolver = SidecarResolver()

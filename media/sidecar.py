@@ -8,7 +8,9 @@ scanned root down to the file's folder, then the file's own sidecar ``<stem>.tom
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 
 from media.errors import SidecarError
 
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 FOLDER_FILE = "_media.toml"
+MAX_SIDECAR_BYTES = 64 * 1024  # a description is a few lines
 ACCESS_LEVELS = ("everyone", "teachers", "onsite")
 _ACCESS_ALIASES = {
     "everyone": "everyone", "all": "everyone", "все": "everyone", "public": "everyone",
@@ -106,8 +109,15 @@ def normalise(data: dict, where: str) -> tuple[dict, list[str]]:
 def read_toml(path: Path) -> tuple[dict, list[str]]:
     """Read and validate one sidecar; a broken file gives a warning and no values."""
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        # O_NONBLOCK: opening a FIFO planted as `_media.toml` must not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return {}, [f"{path}: не прочитан: не обычный файл"]
+            raw = fh.read(MAX_SIDECAR_BYTES + 1)  # a link to /dev/zero or a huge file: bounded
+        if len(raw) > MAX_SIDECAR_BYTES:
+            return {}, [f"{path}: не прочитан: больше {MAX_SIDECAR_BYTES // 1024} КиБ"]
+        data = tomllib.loads(raw.decode("utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         return {}, [f"{path}: не прочитан: {exc}"]
     return normalise(data, str(path))

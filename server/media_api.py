@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse
 
 from library.access import Action, may, runs_station
 from library.storage.models import MediaItem, Reader
+from media.roots import real_roots, resolve_inside
 from server import media_schemas as ms
 from server.app import optional_reader, reader, state
 from server.errors import ApiError
@@ -169,7 +170,8 @@ async def save_lesson(body: ms.LessonIn, request: Request, who: Teacher) -> dict
 def media_file(media_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
                who: Annotated[Reader | None, Depends(optional_reader)]) -> FileResponse:
     """Download a media file when library.access allows: on-site-only items never (403),
-    items hidden from this reader look absent (404)."""
+    items hidden from this reader look absent (404), and so does a file whose real path is
+    outside the configured media folders (`[media] roots`)."""
     with state(request).db.session() as s:
         item = s.get(MediaItem, media_id)
         row = None if item is None else (item.path, item.access, item.status, item.title)
@@ -181,9 +183,15 @@ def media_file(media_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
         raise ApiError(404, "not_found")  # hidden from this reader; unknown levels fail closed
     if not may(category, access, Action.DOWNLOAD):
         raise ApiError(403, "onsite_only")
-    if not os.path.isfile(path):
+    # The real path must lie inside a configured media folder, checked now and not only at the
+    # scan: a link made or changed after the scan must not reach outside (media/roots.py).
+    # Refused exactly like an absent item; the real path is what is opened.
+    real = resolve_inside(path, real_roots(state(request).settings.media.roots))
+    if real is None:
+        raise ApiError(404, "not_found")
+    if not os.path.isfile(real):
         raise ApiError(404, "not_found", "the file is missing on the server")
     ext = os.path.splitext(path)[1]
     safe = "".join(ch for ch in title[:100] if ch.isprintable() and ch not in '"\\/') or "media"
-    return FileResponse(path, filename=f"{safe}{ext}",
+    return FileResponse(real, filename=f"{safe}{ext}",
                         media_type=mimetypes.guess_type(path)[0] or "application/octet-stream")

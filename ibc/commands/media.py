@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -79,7 +80,8 @@ def _scan(args: argparse.Namespace, ctx: Context) -> int:
         return 2
     bar = _ProgressBar() if sys.stderr.isatty() else None
     report = scan(ctx.db, dirs, data_dir=_data_dir(ctx), progress=bar,
-                  thumbnails=not args.no_thumbnails)
+                  thumbnails=not args.no_thumbnails, media_roots=ctx.settings.media.roots)
+    _warn_unserved(dirs, ctx.settings.media.roots, report.warnings)
     if bar:
         bar.done()
     if args.json:
@@ -90,9 +92,23 @@ def _scan(args: argparse.Namespace, ctx: Context) -> int:
               f"пропавших {report.missing}; {report.elapsed_s:.1f} с")
         for b in report.broken:
             print(f"  повреждён: {b['path']}: {b['error']}")
+        for k in report.skipped:
+            print(f"  пропущен: {k['path']}: {k['reason']}")
         for w in report.warnings:
             print(f"  внимание: {w}")
     return 0
+
+
+def _warn_unserved(dirs: list[str], configured: list[str], warnings: list[str]) -> None:
+    """The server serves files only from `[media] roots`: say so for a folder outside them."""
+    from media.roots import is_inside, real_roots
+
+    allowed = real_roots(configured)
+    for d in dirs:
+        real = os.path.realpath(d)
+        if os.path.isdir(real) and not is_inside(real, allowed):
+            warnings.append(f"{d}: папки нет в [media] roots — сервер не будет отдавать "
+                            f"её файлы терминалам")
 
 
 def _list(args: argparse.Namespace, ctx: Context) -> int:

@@ -141,9 +141,9 @@ def test_pin_and_rate_limit(api, enrol):
     assert client.post(f"{V}/session", json={"card": "C5A"}, headers=enrol("k2")).status_code == 200
 
 
-def _media_readers_and_files(db, tmp_path):
+def _media_readers_and_files(db, tmp_path, settings):
     """An on-site item next to the conftest's three, a staff and an odd-category reader, and a
-    real file behind every item; {title: id}."""
+    real file behind every item, in a configured media folder; {title: id}."""
     from sqlalchemy import select
 
     from library.storage.models import MediaItem, Reader
@@ -158,13 +158,14 @@ def _media_readers_and_files(db, tmp_path):
             m.path = str(tmp_path / f"{m.id}.mp4")
             (tmp_path / f"{m.id}.mp4").write_bytes(b"film %d" % m.id)
             ids[m.title] = m.id
+    settings.media.roots = [str(tmp_path)]  # the server serves files from media folders only
     return ids
 
 
-def test_media_access_filter(api, enrol, tmp_path):
+def test_media_access_filter(api, enrol, tmp_path, settings):
     """GET /media lists what library.access lets the session's reader see, with the flags."""
     client, db = api
-    _media_readers_and_files(db, tmp_path)
+    _media_readers_and_files(db, tmp_path, settings)
     auth = enrol("k1")
 
     def listed(h):
@@ -190,10 +191,11 @@ def test_media_access_filter(api, enrol, tmp_path):
     ("CT", (200, 403, 200, 200)),
     ("CS", (200, 403, 200, 200)),
 ])
-def test_media_file_download_follows_the_access_table(api, enrol, tmp_path, card, codes):
+def test_media_file_download_follows_the_access_table(api, enrol, tmp_path, settings, card,
+                                                      codes):
     """GET /media/{id}/file: on-site never (403 onsite_only), hidden items look absent (404)."""
     client, db = api
-    ids = _media_readers_and_files(db, tmp_path)
+    ids = _media_readers_and_files(db, tmp_path, settings)
     auth = enrol("k1")
     h = auth if card is None else _session(client, auth, card)
     got = []
