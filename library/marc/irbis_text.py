@@ -12,7 +12,9 @@ subfield a (ИРБИС fields such as 610 or 903 often have no subfields). Tags 
 three digits (`#10` → 010); tags 1-9 become control fields; ИРБИС technical tags above 999
 (e.g. 1119, a GUID) cannot live in ISO 2709 and are dropped. A record is rejected with the line
 number when a line lacks the `#`, lacks the `:` after the tag, or an empty line sits between
-fields. The leader is synthesised: leader/06 from 900^t, leader/07 from the 920 worksheet.
+fields, and with the line and offset when it outgrows 1 MiB or 10,000 lines (no separators):
+then everything up to the next `*****` is skipped as one error, with memory bounded. The
+leader is synthesised: leader/06 from 900^t, leader/07 from the 920 worksheet.
 """
 
 from __future__ import annotations
@@ -23,7 +25,16 @@ from typing import BinaryIO
 
 from library.marc.encoding import detect_text
 from library.marc.iso2709 import encode_record
-from library.marc.model import ControlField, DataField, Field, MarcRecord, Parsed, RecordError
+from library.marc.model import (
+    MAX_RECORD_BYTES,
+    MAX_RECORD_FIELDS,
+    ControlField,
+    DataField,
+    Field,
+    MarcRecord,
+    Parsed,
+    RecordError,
+)
 
 SEPARATOR = b"*****"
 _LINE = re.compile(r"#(\d{1,4}):\s?(.*)\Z", re.S)
@@ -81,17 +92,29 @@ def _leader(fields: list[Field]) -> str:
     return f"00000n{doc_type}{level} a2200000 i 450 "
 
 
-def read_irbis_text(stream: BinaryIO) -> Iterator[Parsed]:
-    """Yield one Parsed per record of an ИРБИС text export, streaming line by line."""
+def read_irbis_text(stream: BinaryIO, max_bytes: int = MAX_RECORD_BYTES,
+                    max_lines: int = MAX_RECORD_FIELDS) -> Iterator[Parsed]:
+    """Yield one Parsed per record of an ИРБИС text export, streaming line by line.
+
+    Memory is bounded whatever the file holds: lines are read at most `max_bytes` + 1 bytes at
+    a time, and a record that grows past `max_bytes` or `max_lines` (a file without `*****`
+    separators, one endless line, random bytes) is dropped on the spot and reported once,
+    "record too long at line N, offset X", with everything up to the next separator skipped.
+    """
     ordinal = 0
-    offset = 0
+    offset = 0  # file offset of the next read
     start_offset = 0
     lines: list[tuple[int, bytes]] = []
+    size = 0
     number = 0
+    line_start = True  # the next read starts a line (a read stops at max_bytes + 1 bytes)
+    too_long: str | None = None  # set once the current record outgrew the caps
 
     def finish() -> Parsed:
         nonlocal ordinal
         ordinal += 1
+        if too_long is not None:
+            return Parsed(ordinal, start_offset, error=too_long)
         raw = b"".join(line for _, line in lines)
         encoding = detect_text(raw)
         try:
@@ -104,20 +127,34 @@ def read_irbis_text(stream: BinaryIO) -> Iterator[Parsed]:
         return Parsed(ordinal, start_offset, record, encoding, stored, "utf-8",
                       format_hint="rusmarc")
 
-    for line in stream:
-        number += 1
-        if line.rstrip(b"\r\n").strip() == SEPARATOR:
-            if any(b.strip() for _, b in lines):
-                yield finish()
-            lines = []
-            offset += len(line)
-            start_offset = offset
-            continue
-        if not lines and not line.strip():
-            offset += len(line)
-            start_offset = offset
+    while True:
+        line = stream.readline(max_bytes + 1)
+        if not line:
+            break
+        whole = line_start
+        line_start = line.endswith(b"\n")
+        at = offset
+        offset += len(line)
+        if whole:
+            number += 1
+            if line.rstrip(b"\r\n").strip() == SEPARATOR:
+                if too_long is not None or any(b.strip() for _, b in lines):
+                    yield finish()
+                lines, size, too_long = [], 0, None
+                start_offset = offset
+                continue
+            if not lines and too_long is None and not line.strip():
+                start_offset = offset
+                continue
+        if too_long is not None:
+            continue  # skipping to the next separator
+        size += len(line)
+        if size > max_bytes or len(lines) >= max_lines:
+            too_long = (f"record too long at line {number}, offset {at}: more than "
+                        + (f"{max_bytes} bytes" if size > max_bytes else f"{max_lines} lines")
+                        + " without a '*****' separator; skipped up to the next separator")
+            lines = []  # the memory goes now, not at the separator
             continue
         lines.append((number, line))
-        offset += len(line)
-    if any(b.strip() for _, b in lines):
+    if too_long is not None or any(b.strip() for _, b in lines):
         yield finish()

@@ -10,9 +10,10 @@ into the lean `MarcRecord` (`decode_record`). pymarc is still used for MARC-8 de
 MARCXML output.
 
 Framing rule: a record starts at the first byte that is not inter-record whitespace; its length
-is leader/00-04. When that length does not end on a record terminator (0x1D), the chunk up to
-the next terminator is reported as one broken record and reading resumes after it, so one bad
-record never aborts the file.
+is leader/00-04. When that length is not digits or does not end on a record terminator (0x1D),
+everything up to the next record that frames after a terminator is reported as ONE broken
+stretch and reading resumes there, so one bad record never aborts the file and a run of
+garbage (50 MB of 0x1D bytes, random bytes) is one error, skipped at regular-expression speed.
 """
 
 from __future__ import annotations
@@ -27,13 +28,21 @@ RT = 0x1D  # record terminator
 FT = 0x1E  # field terminator
 SF = 0x1F  # subfield delimiter
 _BETWEEN = frozenset(b" \t\r\n\x00\x1a")  # tolerated between records (editors add newlines)
-_MAX_RESYNC = 200_000  # bytes searched for a terminator after a bad length
+_GAP = re.compile(rb"[ \t\r\n\x00\x1a]*")
+_RT_RUN = re.compile(rb"\x1d*+")
+# After the last terminator of a run a record may start again: a gap, then five digits (or the
+# buffer's end inside the gap or the digits, to be read on with more data).
+_AFTER_RT = re.compile(rb"[ \t\r\n\x00\x1a]*+(?:[0-9]{5}|[0-9]{0,4}\Z)")
+_MAX_GAP_KEPT = 1 << 20  # a longer gap after a broken record's terminator is garbage as well
 _DIRECTORY = re.compile(rb"(?:[\x20-\x7e]{3}[0-9]{9})+")
 _SINGLE_BYTE = frozenset({"cp1251", "cp866", "koi8-r", "latin-1", "iso8859-1", "iso8859-5"})
 
 
 class Frame(NamedTuple):
-    """Raw bytes of one record with its ordinal (1-based) and byte offset in the file."""
+    """Raw bytes of one record with its ordinal (1-based) and byte offset in the file.
+
+    A broken stretch has an error reason and no data (it may be megabytes of garbage).
+    """
 
     ordinal: int
     offset: int
@@ -42,7 +51,14 @@ class Frame(NamedTuple):
 
 
 def frame_records(stream: BinaryIO, chunk_size: int = 1 << 20) -> Iterator[Frame]:
-    """Yield each record's raw bytes from a binary stream, or a Frame with an error reason."""
+    """Yield each record's raw bytes from a binary stream, or a Frame with an error reason.
+
+    Memory is bounded by one record (at most 99,999 bytes, ISO 2709's own limit) plus a chunk,
+    whatever the file holds. After a record that does not frame (its length is not digits or
+    does not end on a record terminator), everything up to the next record that does frame
+    after a terminator is ONE error, however long: a run of 50 MB of 0x1D bytes or of random
+    bytes is one line in the report, skipped at regular-expression speed.
+    """
     buf = b""
     base = 0  # file offset of buf[0]
     pos = 0
@@ -50,6 +66,7 @@ def frame_records(stream: BinaryIO, chunk_size: int = 1 << 20) -> Iterator[Frame
     ordinal = 0
 
     def more() -> bool:
+        """Append a chunk, first dropping what lies before `pos` (indices shift by `pos`)."""
         nonlocal buf, base, pos, eof
         if eof:
             return False
@@ -64,49 +81,80 @@ def frame_records(stream: BinaryIO, chunk_size: int = 1 << 20) -> Iterator[Frame
         buf += chunk
         return True
 
+    def fault() -> str | None:
+        """Why the record at `pos` does not frame, or None when it does (reads on as needed)."""
+        while len(buf) - pos < 5 and more():
+            pass
+        head = buf[pos:pos + 5]
+        if not (len(head) == 5 and head.isdigit()):
+            return f"bad record length {head!r}: not 5 digits"
+        length = int(head)
+        if length < 26:
+            return f"bad record length {head.decode()}: shorter than a leader"
+        while len(buf) - pos < length and more():
+            pass
+        if len(buf) - pos < length:
+            return f"record length {length} runs past the end of the file"
+        if buf[pos + length - 1] != RT:
+            return f"record length {length} does not end on a record terminator"
+        return None
+
+    def resynchronise() -> None:
+        """Move `pos` past a broken stretch: to the next record after a terminator that frames,
+        else to the end of the file."""
+        nonlocal pos
+        i = pos + 1
+        while True:
+            j = buf.find(b"\x1d", i)  # memchr speed through garbage
+            if j < 0:  # no terminator left in the buffer: all of it is garbage
+                pos = len(buf)
+                if not more():
+                    return
+                i = pos
+                continue
+            k = _RT_RUN.match(buf, j).end()  # type: ignore[union-attr]  # past a run of them
+            m = _AFTER_RT.match(buf, k)
+            if k < len(buf) and m is None:
+                i = k
+                continue
+            if m is not None and m.end() - k >= 5 and buf[m.end() - 5:m.end()].isdigit():
+                pos = m.end() - 5
+                if fault() is None:
+                    return
+                i = pos + 1
+                continue
+            # a terminator, a gap and maybe the first digits up to the buffer's end: read on
+            pos = len(buf) if len(buf) - k > _MAX_GAP_KEPT else k - 1
+            if not more():
+                pos = len(buf)
+                return
+            i = pos
+
     while True:
         while True:
-            n = len(buf)
-            while pos < n and buf[pos] in _BETWEEN:
-                pos += 1
-            if pos + 5 <= n or not more():
+            if pos < len(buf) and buf[pos] in _BETWEEN:
+                pos = _GAP.match(buf, pos).end()  # type: ignore[union-attr]  # * always matches
+            if pos + 5 <= len(buf) or not more():
                 break
         if pos >= len(buf):
             return
         ordinal += 1
         head = buf[pos:pos + 5]
-        if head.isdigit() and int(head) >= 26:
+        if head.isdigit():
             length = int(head)
-            while len(buf) - pos < length and more():
-                pass
-            if len(buf) - pos >= length and buf[pos + length - 1] == RT:
-                yield Frame(ordinal, base + pos, buf[pos:pos + length], None)
-                pos += length
-                continue
-            if len(buf) - pos < length:
-                reason = f"record length {length} runs past the end of the file"
-            else:
-                reason = f"record length {length} does not end on a record terminator"
-        elif head.isdigit():
-            reason = f"bad record length {head.decode()}: shorter than a leader"
-        else:
-            reason = f"bad record length {head!r}: not 5 digits"
-        # Resynchronise on the next record terminator.
-        scanned = 0  # bytes after pos already searched (pos moves when `more` compacts buf)
-        while True:
-            idx = buf.find(b"\x1d", pos + scanned, pos + _MAX_RESYNC)
-            if idx >= 0:
-                break
-            scanned = len(buf) - pos
-            if scanned >= _MAX_RESYNC or not more():
-                break
-        if idx < 0:
-            end = min(len(buf), pos + _MAX_RESYNC)
-            yield Frame(ordinal, base + pos, buf[pos:end], reason + "; no record terminator found")
-            pos = end
-            continue
-        yield Frame(ordinal, base + pos, buf[pos:idx + 1], reason)
-        pos = idx + 1
+            if length >= 26:
+                while len(buf) - pos < length and more():
+                    pass
+                if len(buf) - pos >= length and buf[pos + length - 1] == RT:
+                    yield Frame(ordinal, base + pos, buf[pos:pos + length], None)
+                    pos += length
+                    continue
+        reason = fault() or "cannot frame the record"
+        start = base + pos
+        resynchronise()
+        end = base + pos
+        tail = "up to the end of the file" if pos >= len(buf) and eof else f"up to offset {end}"
+        yield Frame(ordinal, start, b"", f"{reason}; {end - start} bytes skipped {tail}")
 
 
 def _non_ascii(data: bytes) -> tuple[int, int]:

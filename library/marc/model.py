@@ -11,6 +11,13 @@ from dataclasses import dataclass, field
 
 from library.errors import ImportFormatError
 
+# Bounds on one record in the text containers (ИРБИС text, MARCXML), whatever the file holds.
+# ISO 2709 bounds itself: a record's length is five digits (at most 99,999 bytes), so a record
+# that passes these caps is still refused by encode_record when it is stored; the caps only stop
+# a file without separators (or one giant element) from growing memory before that.
+MAX_RECORD_BYTES = 1 << 20  # text bytes of one record
+MAX_RECORD_FIELDS = 10_000  # ISO 2709 has room for at most 8,331 directory entries
+
 
 class RecordError(ImportFormatError):
     """One record cannot be read or mapped; the batch goes on without it."""
