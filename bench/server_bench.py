@@ -135,7 +135,9 @@ def main() -> int:
     build_s = time.perf_counter() - t0
     codes = [create_enrol_code(db, 10) for _ in range(args.terminals + 1)]
     cfg = tmp / "server.toml"
-    cfg.write_text(f'[database]\nurl = "{url}"\n[server]\nhost = "127.0.0.1"\nadvertise = false\n'
+    # Plain HTTP (the development setting): the API's own throughput, comparable with earlier runs.
+    cfg.write_text(f'data_dir = "{tmp / "data"}"\n[database]\nurl = "{url}"\n[server]\n'
+                   'host = "127.0.0.1"\nadvertise = false\ntls = "off"\n'
                    'pin_failures_per_minute = 1000\n', encoding="utf-8")
     proc, base = start_server(cfg)
     result: dict = {"records": args.records, "terminals": args.terminals, "seconds": args.seconds,

@@ -118,6 +118,13 @@ class ServerSettings(_Section):
     max_body_bytes: int = Field(65536, ge=1024, le=16 * 1024 * 1024)
     offline_policy: Literal["seen_cards", "return_only", "disabled"] = Field(
         "seen_cards", description="what a terminal queues while the server is unreachable")
+    tls: Literal["on", "off"] = Field(
+        "on", description="HTTPS for the terminals (on); off = plain HTTP, for development only")
+    tls_cert: str = Field("", max_length=4096, description=(
+        "the school's own certificate (PEM); empty = <data_dir>/tls/server.crt, self-signed, "
+        "made at install or at first start"))
+    tls_key: str = Field("", max_length=4096,
+                         description="its private key (PEM); empty = <data_dir>/tls/server.key")
 
 
 class MediaSettings(_Section):

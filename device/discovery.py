@@ -28,11 +28,13 @@ class SeenServer:
     address: str
     port: int
     path: str
+    fingerprint: str = ""  # TXT fp: the server's certificate (SHA-256); empty = plain HTTP
 
     @property
     def url(self) -> str:
-        """Base URL of its API."""
-        return f"http://{self.address}:{self.port}"
+        """Base URL of its API (https when it announces a certificate)."""
+        scheme = "https" if self.fingerprint else "http"
+        return f"{scheme}://{self.address}:{self.port}"
 
 
 def make_zeroconf(interfaces: list[str] | None = None) -> AsyncZeroconf:
@@ -50,8 +52,12 @@ def _txt(info: AsyncServiceInfo, key: str) -> str:
 class ServerLocator:
     """Browses for school servers and keeps the latest address of each school id."""
 
-    def __init__(self, aiozc: AsyncZeroconf, school_id: str | None = None):
+    def __init__(self, aiozc: AsyncZeroconf, school_id: str | None = None,
+                 fingerprint: str | None = None):
         self.aiozc, self.school_id = aiozc, school_id
+        # A terminal enrolled over TLS looks only for the server with its certificate: another
+        # machine announcing the same school id is not even tried.
+        self.fingerprint = fingerprint or None
         self.seen: dict[str, SeenServer] = {}
         self._browser: AsyncServiceBrowser | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -81,14 +87,18 @@ class ServerLocator:
         if not addresses or not info.port:
             return
         self.seen[name] = SeenServer(name, _txt(info, "id"), _txt(info, "school"), _txt(info, "api"),
-                                     addresses[0], info.port, _txt(info, "path") or "/api/v1")
+                                     addresses[0], info.port, _txt(info, "path") or "/api/v1",
+                                     _txt(info, "fp"))
         self._changed.set()
 
     def current(self) -> SeenServer | None:
-        """The chosen server: the configured school id when set, else the only one seen."""
+        """The chosen server: the configured school id (and certificate) when set, else the
+        only one seen."""
         servers = list(self.seen.values())
         if self.school_id:
             servers = [s for s in servers if s.school_id == self.school_id]
+        if self.fingerprint:
+            servers = [s for s in servers if s.fingerprint.upper() == self.fingerprint.upper()]
         return servers[0] if len(servers) == 1 else (sorted(servers, key=lambda s: s.name)[0]
                                                      if servers else None)
 

@@ -35,6 +35,7 @@ COMMANDS = [
     "screenshot",
     "serve",
     "terminals",
+    "tls",
     "discover",
     "queue",
 ]

@@ -80,22 +80,25 @@ def terminal_mode(data_dir: Path, enrolment: dict, settings: Settings, bridge: B
     from library.storage.database import open_database
 
     url = settings.server.url or enrolment.get("url") or ""
+    server_cert = enrolment.get("server_cert") or None  # the certificate pinned at enrolment
     locator = None
     base: Callable[[], str | None]
     if url:
         base = lambda: url  # noqa: E731
     else:
-        locator = ZeroconfUrl(bridge, settings.school.id or None, settings.server.interfaces)
+        locator = ZeroconfUrl(bridge, settings.school.id or None, settings.server.interfaces,
+                              fingerprint=enrolment.get("fingerprint") or None)
         base = locator
     name = enrolment["name"]
     policy = settings.server.offline_policy
-    client = ApiClient(base, enrolment["token"], timeout=5.0)
+    client = ApiClient(base, enrolment["token"], timeout=5.0, server_cert=server_cert)
     queue = OfflineQueue(Path(data_dir) / QUEUE_FILE)
     replica = open_database(f"sqlite:///{Path(data_dir) / REPLICA_FILE}")
     circulation = RemoteCirculation(TerminalCirculation(name, client, queue, policy), replica)
     ready = Replica(replica, client).cursor()[0] > 0  # a restart: the replica is already here
     monitor = ConnectionMonitor(name, base, enrolment["token"], queue, replica, bridge=bridge,
-                                policy=policy, interval_s=interval_s, replica_ready=ready)
+                                policy=policy, interval_s=interval_s, replica_ready=ready,
+                                server_cert=server_cert)
     folder = covers_folder(settings.library.covers_dir, data_dir)
     monitor.covers = CoverFetcher(folder, monitor.client)  # fetched on the monitor's rounds
     local = LocalCatalogue(replica, settings.school.sigla, folder,

@@ -12,13 +12,17 @@ __all__ = ["SERVICE_TYPE", "advertise", "make_zeroconf", "service_info"]
 
 
 def service_info(*, school_id: str, school_name: str, api: int, addresses: list[str], port: int,
-                 path: str = "/api/v1") -> AsyncServiceInfo:
-    """The ServiceInfo a server registers."""
+                 path: str = "/api/v1", fingerprint: str = "") -> AsyncServiceInfo:
+    """The ServiceInfo a server registers; `fingerprint` (TXT ``fp``, the certificate's SHA-256,
+    library/tls.py) says it speaks HTTPS with that certificate."""
     label = f"IBC {school_id}"[:60]
+    properties = {"api": str(api), "school": school_name, "id": school_id, "path": path}
+    if fingerprint:
+        properties["fp"] = fingerprint
     return AsyncServiceInfo(
         SERVICE_TYPE, f"{label}.{SERVICE_TYPE}",
         addresses=[socket.inet_aton(a) for a in addresses], port=port,
-        properties={"api": str(api), "school": school_name, "id": school_id, "path": path},
+        properties=properties,
         server=f"ibc-{school_id}.local.",
     )
 

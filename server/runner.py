@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from config.settings import Settings
     from library.storage.database import Database
+    from server.tls import ServerCertificate
 
 log = logging.getLogger("ibc.server")
 
@@ -58,8 +59,10 @@ async def _start_station(app: FastAPI) -> None:
         log.error("media station not started: %s", exc)
 
 
-async def serve(settings: Settings, db: Database, *, host: str, port: int, advertise: bool) -> None:
-    """Run until SIGINT/SIGTERM; prints the listening URL on stdout once ready."""
+async def serve(settings: Settings, db: Database, *, host: str, port: int, advertise: bool,
+                tls: ServerCertificate | None = None) -> None:
+    """Run until SIGINT/SIGTERM; prints the listening URL on stdout once ready. HTTPS with
+    `tls`; without it plain HTTP, which is for development only and says so."""
     import uvicorn
 
     from server.app import API_VERSION, create_app
@@ -72,8 +75,16 @@ async def serve(settings: Settings, db: Database, *, host: str, port: int, adver
             yield
 
     app = create_app(settings, db)
+    if tls is None:
+        log.warning("[server] tls = \"off\": plain HTTP on %s — terminal tokens, reader sessions "
+                    "and PINs cross the network in clear; for development only", host)
+        print(f"ibc serve: ВНИМАНИЕ: TLS выключен ([server] tls = \"off\"): ключи терминалов и "
+              f"PIN-коды идут по сети открытым текстом (plain HTTP on {host}, development only)",
+              file=sys.stderr, flush=True)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                            lifespan="off", timeout_graceful_shutdown=5)
+                            lifespan="off", timeout_graceful_shutdown=5,
+                            ssl_certfile=str(tls.cert) if tls else None,
+                            ssl_keyfile=str(tls.key) if tls else None)
     server = _Server(config)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -85,7 +96,13 @@ async def serve(settings: Settings, db: Database, *, host: str, port: int, adver
             return
         await asyncio.sleep(0.02)
     real_port = server.servers[0].sockets[0].getsockname()[1]
-    print(f"ibc serve: listening on http://{host}:{real_port}", flush=True)
+    scheme = "https" if tls is not None else "http"
+    if tls is not None:  # on stderr: stdout has one line per state (listening, advertised)
+        from library.tls import short_fingerprint
+
+        print(f"ibc serve: certificate {tls.cert} SHA-256 {tls.fingerprint} "
+              f"({short_fingerprint(tls.fingerprint)})", file=sys.stderr, flush=True)
+    print(f"ibc serve: listening on {scheme}://{host}:{real_port}", flush=True)
     aiozc = info = None
     if advertise:
         from server.discovery import advertise as announce
@@ -94,7 +111,7 @@ async def serve(settings: Settings, db: Database, *, host: str, port: int, adver
         aiozc = make_zeroconf(settings.server.interfaces)
         info = service_info(school_id=settings.school.id, school_name=settings.school.name,
                             api=API_VERSION, addresses=_addresses(host, settings.server.interfaces),
-                            port=real_port)
+                            port=real_port, fingerprint=tls.fingerprint if tls else "")
         await announce(aiozc, info)
         print(f"ibc serve: advertised {info.name}", flush=True)
     await _start_station(app)

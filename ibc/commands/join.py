@@ -1,9 +1,13 @@
 """`ibc terminals join CODE`: enrol this terminal with the school server (run on the terminal).
 
 The technician prints a one-time code on the server (`ibc terminals enroll`) and runs
-``ibc terminals join CODE`` on the terminal; the terminal posts the code with its name and keeps
-the token it receives in ``<data_dir>/terminal.json`` (mode 0600). `ibc kiosk` then runs in
-terminal mode.
+``ibc terminals join CODE`` on the terminal. The code is the server's one-time secret plus a check
+of the server's TLS certificate (library/tls.py): the terminal reads the certificate the server
+shows, refuses it — sending nothing — unless it passes the check, shows its fingerprint, posts
+the secret with its name over a connection that trusts only that certificate, and keeps the
+token and the certificate in ``<data_dir>/terminal.json`` (mode 0600). `ibc kiosk` then runs in
+terminal mode and trusts that certificate only. A code without the check (a server with
+``[server] tls = "off"``) is accepted only by a terminal with the same development setting.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ibc.commands import Subparsers
     from ibc.context import Context
+    from library.tls import EnrolmentCode
 
 
 def add_parser(tsub: Subparsers) -> None:
@@ -36,35 +41,86 @@ def data_dir(ctx: Context) -> Path:
     return Path(ctx.settings.data_dir) if ctx.settings.data_dir else default_data_dir()
 
 
+def _find_over_zeroconf(args: argparse.Namespace, ctx: Context, code: EnrolmentCode) -> str:
+    """The URL of the school server seen over zeroconf ('' when none answers); with a
+    certificate check in the code, the server whose announced certificate (TXT fp) passes it."""
+    import asyncio
+
+    from ibc.commands.discover import _browse
+
+    found = asyncio.run(_browse(ctx.settings.server.interfaces, args.wait))
+    school = ctx.settings.school.id
+    found = [s for s in found if not school or s.get("school_id") == school] or found
+    if code.check is not None:
+        found = [s for s in found if s.get("fingerprint") and code.accepts(s["fingerprint"])] \
+            or found
+    return str(found[0]["url"]) if found else ""
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    """Enrol and store the token."""
+    """Check the server's certificate against the code, enrol over it, store token and
+    certificate."""
     from kiosk.terminal import ApiClient, ApiRefused, ServerUnreachable
     from kiosk.terminal.credentials import save_terminal
+    from kiosk.terminal.tls import CertificateFetchError, fetch_certificate
+    from library.tls import EnrolCodeError, fingerprint, parse_enrolment_code, short_fingerprint
 
-    url = args.url or ctx.settings.server.url
-    if not url:
-        import asyncio
-
-        from ibc.commands.discover import _browse
-
-        found = asyncio.run(_browse(ctx.settings.server.interfaces, args.wait))
-        school = ctx.settings.school.id
-        found = [s for s in found if not school or s.get("school_id") == school] or found
-        if not found:
-            print("ibc terminals join: сервер не найден — укажите --url "
-                  "(no server found over zeroconf: pass --url)", file=sys.stderr)
-            return 1
-        url = found[0]["url"]
     try:
-        with ApiClient(url, timeout=10) as client:
-            token = client.enrol(args.code, args.name)
+        code = parse_enrolment_code(args.code)
+    except EnrolCodeError as exc:
+        print(f"ibc terminals join: код не читается — {exc}", file=sys.stderr)
+        return 1
+    url = args.url or ctx.settings.server.url or _find_over_zeroconf(args, ctx, code)
+    if not url:
+        print("ibc terminals join: сервер не найден — укажите --url "
+              "(no server found over zeroconf: pass --url)", file=sys.stderr)
+        return 1
+    if "://" not in url:
+        url = ("http://" if code.check is None else "https://") + url
+    pem = fp = ""
+    if code.check is None:
+        if ctx.settings.server.tls != "off":
+            print("ibc terminals join: в коде нет проверки сертификата — сервер работает без "
+                  "TLS? Терминал подключается к такому серверу только при [server] tls = \"off\" "
+                  "в своих настройках (development only)", file=sys.stderr)
+            return 1
+        print("ВНИМАНИЕ: подключение без TLS ([server] tls = \"off\"): ключ терминала и "
+              "PIN-коды пойдут по сети открытым текстом", file=sys.stderr)
+    else:
+        if url.lower().startswith("http://"):
+            url = "https://" + url[len("http://"):]  # the code says the server speaks TLS
+        try:
+            pem = fetch_certificate(url)
+        except CertificateFetchError as exc:
+            print(f"ibc terminals join: сервер {url} не отвечает по TLS: {exc}", file=sys.stderr)
+            return 1
+        fp = fingerprint(pem)
+        if not code.accepts(fp):
+            print(f"ibc terminals join: сертификат сервера {url} НЕ совпадает с кодом: "
+                  f"{short_fingerprint(fp)} (SHA-256 {fp}). Ничего не отправлено. Проверьте код "
+                  "и адрес; если всё верно — в сети может быть подмена сервера "
+                  "(server_certificate_changed)", file=sys.stderr)
+            return 3
+        print(f"Сертификат сервера {short_fingerprint(fp)} совпадает с кодом "
+              f"(SHA-256 {fp})")
+    try:
+        with ApiClient(url, timeout=10, server_cert=pem or None) as client:
+            token = client.enrol(code.secret, args.name)
     except ApiRefused as exc:
         print(f"ibc terminals join: {exc.message or exc}", file=sys.stderr)
         return 1
     except ServerUnreachable as exc:
         print(f"ibc terminals join: сервер {url} недоступен (unreachable): {exc}", file=sys.stderr)
         return 1
-    path = save_terminal(data_dir(ctx), args.name, token, args.url or ctx.settings.server.url)
+    stored = args.url or ctx.settings.server.url
+    if stored and pem and stored.lower().startswith("http://"):
+        stored = "https://" + stored[len("http://"):]
+    path = save_terminal(data_dir(ctx), args.name, token, stored,
+                         server_cert=pem, fingerprint=fp)
     print(f"Терминал {args.name} подключён к {url}; ключ сохранён в {path} "
           f"(terminal enrolled; token stored, mode 0600)")
+    if pem and ctx.settings.server.url.lower().startswith("http://"):
+        print(f"ВНИМАНИЕ: в настройках терминала [server] url = {ctx.settings.server.url}: "
+              "замените http:// на https:// — по http терминал теперь не подключится",
+              file=sys.stderr)
     return 0

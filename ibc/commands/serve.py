@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,6 +29,17 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     cfg = ctx.settings.server
     host = args.host or cfg.host
     port = cfg.port if args.port is None else args.port
+    cert = None
+    if cfg.tls == "on":
+        from ibc.commands.join import data_dir
+        from server import tls
+
+        try:
+            cert = tls.ensure(ctx.settings, data_dir(ctx))  # made at the first start if missing
+            tls.check_key(cert)
+        except tls.TlsError as exc:
+            print(f"ibc serve: {exc}", file=sys.stderr)
+            return 1
     asyncio.run(serve(ctx.settings, ctx.db, host=host, port=port,
-                      advertise=cfg.advertise and not args.no_advertise))
+                      advertise=cfg.advertise and not args.no_advertise, tls=cert))
     return 0

@@ -41,12 +41,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
         return join(args, ctx)
     if args.action in ("enroll", "enrol"):
-        minutes = args.minutes or ctx.settings.server.enrol_code_minutes
-        code = security.create_enrol_code(ctx.db, minutes)
-        print(code)
-        print(f"Код подключения терминала действует {minutes} мин. "
-              f"(one-time terminal enrolment code, valid {minutes} min)")
-        return 0
+        return _enroll(args, ctx)
     if args.action == "list":
         rows = security.list_credentials(ctx.db)
         if args.json:
@@ -59,6 +54,43 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print(f"ibc terminals: нет терминала {args.name!r} (no such terminal)")
         return 1
     print(f"{args.name}: отключён (revoked)")
+    return 0
+
+
+def _enroll(args: argparse.Namespace, ctx: Context) -> int:
+    """Print a one-time code that also carries a check of the server's certificate
+    (library/tls.py), and the certificate's fingerprint for the technician to compare."""
+    import sys
+
+    from ibc.commands.join import data_dir
+    from library.tls import enrolment_code, short_fingerprint
+    from server import security, tls
+
+    fp = None
+    if ctx.settings.server.tls == "on":
+        try:
+            cert = tls.load(ctx.settings, data_dir(ctx))
+        except tls.TlsError as exc:
+            print(f"ibc terminals enroll: {exc}", file=sys.stderr)
+            return 1
+        if cert is None:
+            print("ibc terminals enroll: у сервера ещё нет сертификата — запустите сервер "
+                  "(systemctl start ibc-server) или `sudo -u ibc ibc tls create` "
+                  "(no server certificate yet)", file=sys.stderr)
+            return 1
+        fp = cert.fingerprint
+    minutes = args.minutes or ctx.settings.server.enrol_code_minutes
+    code = enrolment_code(security.create_enrol_code(ctx.db, minutes), fp)
+    print(code)
+    print(f"Код подключения терминала действует {minutes} мин. "
+          f"(one-time terminal enrolment code, valid {minutes} min)")
+    if fp is None:
+        print("ВНИМАНИЕ: TLS выключен ([server] tls = \"off\"): терминал подключится без "
+              "шифрования (development only)")
+    else:
+        print(f"Сертификат сервера: {short_fingerprint(fp)} (SHA-256 {fp})")
+        print("На терминале: ibc terminals join " + code + " — терминал покажет тот же "
+              "отпечаток; код проверяет сертификат до отправки чего-либо")
     return 0
 
 

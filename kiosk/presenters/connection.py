@@ -25,8 +25,22 @@ PLAIN_ERRORS = (
 )
 
 
-def plain_error(raw: str | None) -> str:
-    """A transport error in plain words ('' for none)."""
+# Errors the terminal names itself (kiosk/terminal/api.py), by code: they ask for a person.
+PLAIN_CODES = {
+    "server_certificate_changed":
+        N_("the server's certificate is not the one this terminal was joined with: nothing was "
+           "sent. If the certificate was replaced on purpose, join the terminal again "
+           "(ibc terminals join); otherwise tell the administrator"),
+    "server_not_tls":
+        N_("the server answers without encryption, and this terminal was joined over TLS: "
+           "nothing was sent; tell the administrator"),
+}
+
+
+def plain_error(raw: str | None, code: str = "") -> str:
+    """A transport error in plain words ('' for none); a known error `code` wins."""
+    if code in PLAIN_CODES:
+        return _(PLAIN_CODES[code])
     if not raw:
         return ""
     low = raw.lower()
@@ -73,6 +87,6 @@ def status_lines(state: ConnectionState | None,
                  state.pending == 0))
     rows.append((_("Conflicts"), str(state.conflicts), state.conflicts == 0))
     if state.error:
-        text = plain_error(state.error)
+        text = plain_error(state.error, getattr(state, "error_code", ""))
         rows.append((_("Last error"), f"{text} ({state.error})" if details else text, False))
     return rows

@@ -2,15 +2,20 @@
 
     ClientError
     ├── ServerUnreachable   connection refused/reset, timeout, 5xx: worth queueing and retrying
+    │   ├── ServerCertificateChanged  the server showed another certificate than the pinned one
+    │   └── ServerNotTls              a terminal enrolled over TLS was pointed at plain HTTP
     └── ApiRefused          the server answered 4xx: ``status``, ``code``, ``message`` (ru)
 
 The base URL comes from a callable so a terminal follows the server when zeroconf reports a new
-address.
+address. With ``server_cert`` (the PEM stored at enrolment) the client trusts that certificate
+only (kiosk/terminal/tls.py) and refuses plain ``http://`` URLs before anything is sent: no
+token, session or PIN reaches a server that cannot prove it holds the enrolled key.
 """
 
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +36,30 @@ class ServerUnreachable(ClientError):
     """No usable answer from the server (network down, server stopped, 5xx)."""
 
 
+class ServerCertificateChanged(ServerUnreachable):
+    """The server's certificate is not the one this terminal was enrolled with (a replaced
+    certificate, or a man in the middle): nothing was sent. Re-enrolment accepts a new one."""
+
+    code = "server_certificate_changed"
+
+
+class ServerNotTls(ServerUnreachable):
+    """A terminal enrolled over TLS was given a plain-HTTP server (or the server does not speak
+    TLS): nothing was sent."""
+
+    code = "server_not_tls"
+
+
+def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The SSL error behind a transport error, if any."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 class ApiRefused(ClientError):
     """The server refused the request (4xx)."""
 
@@ -45,11 +74,21 @@ class ApiClient:
     """Calls the school server's /api/v1 as one terminal."""
 
     def __init__(self, base_url: str | Callable[[], str | None], token: str | None = None, *,
-                 timeout: float = 5.0, transport: httpx.BaseTransport | None = None):
+                 timeout: float = 5.0, transport: httpx.BaseTransport | None = None,
+                 server_cert: str | None = None):
         self._base = base_url if callable(base_url) else (lambda: base_url)
         self.token = token
         self.session: str | None = None
-        self._http = httpx.Client(timeout=timeout, transport=transport)
+        self.server_cert = server_cert or None
+        self.fingerprint = ""
+        verify: ssl.SSLContext | bool = True
+        if self.server_cert:
+            from kiosk.terminal.tls import pinned_context
+            from library.tls import fingerprint
+
+            verify = pinned_context(self.server_cert)
+            self.fingerprint = fingerprint(self.server_cert)
+        self._http = httpx.Client(timeout=timeout, transport=transport, verify=verify)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -65,19 +104,16 @@ class ApiClient:
               session: bool = False, ok: tuple[int, ...] = ()) -> httpx.Response:
         """One request to /api/v1; transport errors and 5xx are ServerUnreachable, other 4xx
         (but those in ``ok``) ApiRefused with the server's error body."""
-        base = self._base()
-        if not base:
-            raise ServerUnreachable("no server known (zeroconf has not found one yet)")
+        url = self._url(path)
         headers = {}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         if session and self.session:
             headers["X-Reader-Session"] = self.session
         try:
-            resp = self._http.request(method, f"{base.rstrip('/')}/api/v1{path}", json=json,
-                                      params=params, headers=headers)
+            resp = self._http.request(method, url, json=json, params=params, headers=headers)
         except httpx.TransportError as exc:
-            raise ServerUnreachable(f"{type(exc).__name__}: {exc}") from exc
+            raise self._unreachable(exc) from exc
         if resp.status_code >= 500:
             raise ServerUnreachable(f"server error {resp.status_code}")
         if resp.status_code >= 400 and resp.status_code not in ok:
@@ -87,6 +123,31 @@ class ApiClient:
                 data = {"code": f"http_{resp.status_code}", "message": resp.text[:200]}
             raise ApiRefused(resp.status_code, data if isinstance(data, dict) else {})
         return resp
+
+    def _url(self, path: str) -> str:
+        """The full URL of an API path; a pinned client refuses anything but https."""
+        base = self._base()
+        if not base:
+            raise ServerUnreachable("no server known (zeroconf has not found one yet)")
+        if self.server_cert and not base.lower().startswith("https://"):
+            raise ServerNotTls(f"server_not_tls: {base} is not https, but this terminal was "
+                               f"enrolled over TLS (certificate {self.fingerprint[:23]}…): "
+                               "nothing sent")
+        return f"{base.rstrip('/')}/api/v1{path}"
+
+    def _unreachable(self, exc: httpx.TransportError) -> ServerUnreachable:
+        """A transport error as the client's error: a certificate that is not the pinned one
+        and a server without TLS are named."""
+        failure = _tls_failure(exc)
+        if isinstance(failure, ssl.SSLCertVerificationError) and self.server_cert:
+            return ServerCertificateChanged(
+                "server_certificate_changed: the server's certificate is not the one this "
+                f"terminal was enrolled with ({self.fingerprint[:23]}…; {failure.verify_message});"
+                " nothing sent — if it was replaced on purpose, enrol again (ibc terminals join)")
+        if failure is not None and self.server_cert:
+            return ServerNotTls(f"server_not_tls: no TLS handshake with the server ({failure});"
+                                " nothing sent")
+        return ServerUnreachable(f"{type(exc).__name__}: {exc}")
 
     def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
                 session: bool = False) -> Any:
@@ -218,13 +279,10 @@ class ApiClient:
 
     def media_download(self, media_id: int, dest: str | os.PathLike[str]) -> int:
         """GET /media/{id}/file into the path ``dest``; returns the byte count."""
-        base = self._base()
-        if not base:
-            raise ServerUnreachable("no server known (zeroconf has not found one yet)")
+        url = self._url(f"/media/{int(media_id)}/file")
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         if self.session:
             headers["X-Reader-Session"] = self.session
-        url = f"{base.rstrip('/')}/api/v1/media/{int(media_id)}/file"
         try:
             with self._http.stream("GET", url, headers=headers) as resp:
                 if resp.status_code >= 500:
@@ -243,7 +301,7 @@ class ApiClient:
                         size += len(chunk)
                 return size
         except httpx.TransportError as exc:
-            raise ServerUnreachable(f"{type(exc).__name__}: {exc}") from exc
+            raise self._unreachable(exc) from exc
 
     def changes(self, since: int, after: str = "", limit: int = 1000) -> dict:
         """GET /changes."""

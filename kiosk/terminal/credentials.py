@@ -1,5 +1,7 @@
-"""The terminal's enrolment on disk: ``<data_dir>/terminal.json`` (name, token, server URL),
-readable by its owner only (0600), written by ``ibc terminals join CODE``."""
+"""The terminal's enrolment on disk: ``<data_dir>/terminal.json`` (name, token, server URL, and
+the server's certificate — PEM and SHA-256 fingerprint — that the terminal trusts from then on;
+both empty for a development server without TLS), readable by its owner only (0600), written by
+``ibc terminals join CODE``."""
 
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ def load_terminal(data_dir: str | Path) -> dict | None:
     return data if isinstance(data, dict) and data.get("token") else None
 
 
-def save_terminal(data_dir: str | Path, name: str, token: str, url: str = "") -> Path:
+def save_terminal(data_dir: str | Path, name: str, token: str, url: str = "",
+                  server_cert: str = "", fingerprint: str = "") -> Path:
     """Write terminal.json readable by its owner only (0600), atomically."""
     path = terminal_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,6 +36,7 @@ def save_terminal(data_dir: str | Path, name: str, token: str, url: str = "") ->
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump({"name": name, "token": token, "url": url,
+                   "server_cert": server_cert, "fingerprint": fingerprint,
                    "enrolled_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")},
                   out, ensure_ascii=False)
     os.chmod(tmp, 0o600)

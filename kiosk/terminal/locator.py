@@ -23,17 +23,19 @@ class ZeroconfUrl:
     None (the connection monitor retries every second at start-up)."""
 
     def __init__(self, bridge: Bridge, school_id: str | None = None,
-                 interfaces: list[str] | None = None) -> None:
+                 interfaces: list[str] | None = None, fingerprint: str | None = None) -> None:
         self.bridge = bridge
         self.locator: ServerLocator | None = None
         self._aiozc: AsyncZeroconf | None = None
-        self._started = bridge.submit(self._start(school_id, interfaces))
+        self._started = bridge.submit(self._start(school_id, interfaces, fingerprint))
 
-    async def _start(self, school_id: str | None, interfaces: list[str] | None) -> None:
+    async def _start(self, school_id: str | None, interfaces: list[str] | None,
+                     fingerprint: str | None) -> None:
         from device.discovery import ServerLocator, make_zeroconf
 
         self._aiozc = make_zeroconf(interfaces)
-        locator = ServerLocator(self._aiozc, school_id=school_id)
+        # Enrolled over TLS: only the server announcing the pinned certificate is followed.
+        locator = ServerLocator(self._aiozc, school_id=school_id, fingerprint=fingerprint)
         await locator.start()
         self.locator = locator
 

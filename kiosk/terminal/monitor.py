@@ -53,6 +53,7 @@ class ConnectionState:
     notes: tuple[str, ...] = field(default_factory=tuple)
     replica_ready: bool = False  # a full catalogue copy is here: searches run locally
     syncing: bool = False  # a sync is running (service mode shows its progress)
+    error_code: str = ""  # the ClientError's code (server_certificate_changed, …)
 
 
 class ConnectionMonitor:
@@ -62,11 +63,13 @@ class ConnectionMonitor:
                  queue: OfflineQueue, replica_db: Database | None = None, *, bridge: Bridge,
                  policy: str = "seen_cards", interval_s: float = 10.0,
                  post: Callable[[ConnectionState], None] | None = None,
-                 replica_ready: bool = False, retry_s: float = 1.0) -> None:
+                 replica_ready: bool = False, retry_s: float = 1.0,
+                 server_cert: str | None = None) -> None:
         from kiosk.terminal import ApiClient
         from kiosk.terminal.circulation import TerminalCirculation
 
-        self.client = ApiClient(base_url, token, timeout=5.0)  # its own connection pool
+        # its own connection pool, trusting the same enrolled certificate
+        self.client = ApiClient(base_url, token, timeout=5.0, server_cert=server_cert)
         self.forwarder = TerminalCirculation(name, self.client, queue, policy)
         self.queue, self.replica_db, self.policy = queue, replica_db, policy
         self.base_url, self.interval_s, self.post = base_url, interval_s, post
@@ -157,7 +160,7 @@ class ConnectionMonitor:
             state = ConnectionState(False, self.base_url() or "", self.policy,
                                     len(self.queue.pending()), len(self.queue.conflicts()),
                                     state.last_sync, state.records, str(exc)[:200], now,
-                                    replica_ready=state.replica_ready)
+                                    replica_ready=state.replica_ready, error_code=exc.code)
         except MonitorStopped:
             return self.state  # the replica keeps every page it applied; nothing to publish
         except Exception as exc:  # noqa: BLE001 - the monitor must survive a bad page

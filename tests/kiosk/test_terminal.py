@@ -1,7 +1,8 @@
-"""Terminal mode for real: `ibc serve` on 127.0.0.1 with the demo library, the terminal enrolled
-with `ibc terminals join` (POST /terminals/enrol), the kiosk app offscreen in terminal mode with
-the fake scanner; the loan must be in the server's database. Then the server dies: the banner
-says so and a return goes into the offline queue."""
+"""Terminal mode for real: `ibc serve` on 127.0.0.1 with the demo library over TLS (its
+self-signed certificate made at the first start), the terminal enrolled with `ibc terminals join`
+(the code checks the certificate, which the terminal then pins), the kiosk app offscreen in
+terminal mode with the fake scanner; the loan must be in the server's database. Then the server
+dies: the banner says so and a return goes into the offline queue."""
 
 from __future__ import annotations
 
@@ -68,6 +69,7 @@ def _serve(tmp_path, advertise: bool = False):
                    '[server]\nhost = "127.0.0.1"\ninterfaces = ["127.0.0.1"]\n'
                    f'advertise = {"true" if advertise else "false"}\n', encoding="utf-8")
     proc, base = _start_server(cfg, tmp_path / "serve.log", advertise)
+    assert base.startswith("https://")  # TLS is the default
     try:
         yield base, db, proc.pid
     finally:
@@ -76,6 +78,15 @@ def _serve(tmp_path, advertise: bool = False):
         proc.wait(10)
         proc.stdout.close()
         db.dispose()
+
+
+def enrolment_code(tmp_path: Path, db) -> str:
+    """What `ibc terminals enroll` prints: the one-time secret and the certificate check."""
+    from library.tls import enrolment_code as code, fingerprint
+    from server.security import create_enrol_code
+
+    pem = (tmp_path / "srv" / "tls" / "server.crt").read_text(encoding="ascii")
+    return code(create_enrol_code(db, 5), fingerprint(pem))
 
 
 @pytest.fixture
@@ -97,7 +108,6 @@ def test_join_and_terminal_mode_find_the_server_over_zeroconf(tmp_path, advertis
     from kiosk.remote import terminal_mode
     from kiosk.terminal.credentials import load_terminal
     from kiosk.terminal.locator import ZeroconfUrl
-    from server.security import create_enrol_code
 
     base, db, _pid = advertised_server
     term = tmp_path / "terminal"
@@ -106,10 +116,11 @@ def test_join_and_terminal_mode_find_the_server_over_zeroconf(tmp_path, advertis
                    '[server]\ninterfaces = ["127.0.0.1"]\n', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "IBC_CONFIG"}
     joined = subprocess.run([sys.executable, "-m", "ibc", "--config", str(cfg), "terminals",
-                             "join", create_enrol_code(db, 5), "--name", "kiosk-z"],
+                             "join", enrolment_code(tmp_path, db), "--name", "kiosk-z"],
                             capture_output=True, text=True, timeout=60, env=env, check=False)
     assert joined.returncode == 0, joined.stderr
     assert base in joined.stdout and load_terminal(term)["url"] == ""
+    assert load_terminal(term)["server_cert"].startswith("-----BEGIN CERTIFICATE-----")
     bridge = Bridge(post=lambda fn: fn())
     locator = ZeroconfUrl(bridge, "sch-k", ["127.0.0.1"])
     try:
@@ -125,7 +136,7 @@ def test_join_and_terminal_mode_find_the_server_over_zeroconf(tmp_path, advertis
         deadline = time.monotonic() + 30
         while mode.monitor.state.online is not True and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert mode.monitor.state.online is True and mode.monitor.state.url == base
+        assert mode.monitor.state.online is True and mode.monitor.state.url == base, mode.monitor.state.error
     finally:
         mode.close()
         bridge.close()
@@ -133,8 +144,6 @@ def test_join_and_terminal_mode_find_the_server_over_zeroconf(tmp_path, advertis
 
 @pytest.mark.slow
 def test_self_checkout_in_terminal_mode_against_a_real_server(tmp_path, server):
-    from server.security import create_enrol_code
-
     base, db, pid = server
     with db.session() as s:
         card = s.scalar(sql_select(Reader.card_number).where(Reader.class_name.like("9%"),
@@ -149,7 +158,7 @@ def test_self_checkout_in_terminal_mode_against_a_real_server(tmp_path, server):
                    'offline_policy = "seen_cards"\n', encoding="utf-8")
 
     # The technician: a code on the server, `ibc terminals join CODE` on the terminal.
-    code = create_enrol_code(db, 5)
+    code = enrolment_code(tmp_path, db)
     env = {k: v for k, v in os.environ.items() if k != "IBC_CONFIG"}
     joined = subprocess.run([sys.executable, "-m", "ibc", "--config", str(cfg), "terminals",
                              "join", code, "--name", "kiosk-t1"], capture_output=True, text=True,
@@ -196,7 +205,6 @@ def test_terminal_starts_at_once_and_searches_through_the_server_until_its_repli
     from kiosk.remote import terminal_mode
     from kiosk.terminal.catalogue import RemoteCatalogue
     from kiosk.terminal.credentials import load_terminal
-    from server.security import create_enrol_code
 
     base, db, _pid = server
     with db.session() as s:
@@ -208,7 +216,7 @@ def test_terminal_starts_at_once_and_searches_through_the_server_until_its_repli
     cfg.write_text(f'data_dir = "{term}"\n\n[server]\nurl = "{base}"\n', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "IBC_CONFIG"}
     joined = subprocess.run([sys.executable, "-m", "ibc", "--config", str(cfg), "terminals",
-                             "join", create_enrol_code(db, 5), "--name", "kiosk-s"],
+                             "join", enrolment_code(tmp_path, db), "--name", "kiosk-s"],
                             capture_output=True, text=True, timeout=60, env=env, check=False)
     assert joined.returncode == 0, joined.stderr
     bridge = Bridge(post=lambda fn: fn())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -98,6 +99,23 @@ class ServerProcess:
         self.proc = None
         self.url = ""
 
+    @property
+    def cert_pem(self) -> str:
+        """The server's TLS certificate (PEM) from its data dir, as a terminal pins it."""
+        import tomllib
+
+        data_dir = tomllib.loads(self.config.read_text(encoding="utf-8"))["data_dir"]
+        return (Path(data_dir) / "tls" / "server.crt").read_text(encoding="ascii")
+
+    def enrolment_code(self, db) -> str:
+        """A one-time code as `ibc terminals enroll` prints it (with the certificate check
+        when the server speaks TLS)."""
+        from library.tls import enrolment_code, fingerprint
+        from server.security import create_enrol_code
+
+        tls = self.url.startswith("https://")
+        return enrolment_code(create_enrol_code(db, 5), fingerprint(self.cert_pem) if tls else None)
+
     def start(self, timeout: float = 30.0) -> str:
         """Start and wait until it listens and advertises; returns its URL."""
         import os
@@ -156,10 +174,16 @@ class ServerProcess:
 
 
 def write_config(path, db_url: str, school_id: str, **server) -> None:
-    """A settings file for a test server bound to 127.0.0.1."""
-    server = {"advertise": True, **server}
+    """A settings file for a test server bound to 127.0.0.1, its data dir beside the file.
+
+    Plain HTTP (``tls = "off"``, the development setting) unless the test passes ``tls="on"``:
+    the tests about the terminals' real path run with TLS (test_e2e, tests/security/test_tls.py,
+    tests/kiosk/test_terminal.py), the others are about something else."""
+    server = {"advertise": True, "tls": "off", **server}
     extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in server.items())
+    data_dir = path.parent / f"data-{school_id}"
     path.write_text(
+        f'data_dir = {json.dumps(str(data_dir))}\n\n'
         f'[school]\nid = "{school_id}"\nname = "Школа {school_id}"\n\n'
         f'[database]\nurl = "{db_url}"\n\n'
         '[server]\nhost = "127.0.0.1"\ninterfaces = ["127.0.0.1"]\n' + extra,

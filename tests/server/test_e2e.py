@@ -1,5 +1,6 @@
-"""The real thing: `ibc serve` as a process, two enrolled terminals found through zeroconf,
-a local replica, the server killed mid-run, queued operations forwarded exactly once."""
+"""The real thing: `ibc serve` as a process over TLS, two enrolled terminals found through
+zeroconf (the server's certificate pinned, found by its fingerprint in TXT), a local replica,
+the server killed mid-run, queued operations forwarded exactly once."""
 
 from __future__ import annotations
 
@@ -26,10 +27,14 @@ def test_terminals_survive_a_server_crash(tmp_path, zc_loop, serve, library_fill
     library_fill(db)
     codes = [security.create_enrol_code(db, 5) for _ in range(2)]
     librarian = security.create_librarian_token(db, "anna")
-    proc = serve(url, "sch-1")
+    proc = serve(url, "sch-1", tls="on")
+    assert proc.url.startswith("https://")
+    from library.tls import fingerprint
+
+    pem = proc.cert_pem
 
     aiozc, run = zc_loop
-    locator = ServerLocator(aiozc, school_id="sch-1")
+    locator = ServerLocator(aiozc, school_id="sch-1", fingerprint=fingerprint(pem))
     run(locator.start())
     assert run(locator.wait(10)).url == proc.url
     base = lambda: locator.current().url if locator.current() else None  # noqa: E731
@@ -37,7 +42,7 @@ def test_terminals_survive_a_server_crash(tmp_path, zc_loop, serve, library_fill
     clients, terms, queues = [], [], []
     try:
         for i, code in enumerate(codes, 1):
-            c = ApiClient(base, timeout=3)
+            c = ApiClient(base, timeout=3, server_cert=pem)
             c.enrol(code, f"kiosk-{i}")
             q = OfflineQueue(tmp_path / f"kiosk-{i}" / "queue.sqlite3")
             clients.append(c)
@@ -82,7 +87,7 @@ def test_terminals_survive_a_server_crash(tmp_path, zc_loop, serve, library_fill
             assert search(s, "война").hits[0].title == "Война и мир"  # replica answers offline
 
         # The server comes back on another port; the terminals follow it through zeroconf.
-        proc2 = serve(url, "sch-1")
+        proc2 = serve(url, "sch-1", tls="on")  # the same data dir: the same certificate
         assert proc2.url != old_url
         assert run(locator.wait(15, not_url=old_url)).url == proc2.url
         r1 = t1.flush()
@@ -112,7 +117,9 @@ def test_terminals_survive_a_server_crash(tmp_path, zc_loop, serve, library_fill
         # The librarian sees the conflict (API and CLI).
         import httpx
 
-        rows = httpx.get(f"{proc2.url}/api/v1/admin/conflicts",
+        from kiosk.terminal.tls import pinned_context
+
+        rows = httpx.get(f"{proc2.url}/api/v1/admin/conflicts", verify=pinned_context(pem),
                          headers={"Authorization": f"Bearer {librarian}"}).json()
         assert [(c["txn_id"], c["code"], c["terminal"]) for c in rows] == \
             [(q3["txn_id"], "item_on_loan", "kiosk-2")]

@@ -80,7 +80,8 @@ def station_server(tmp_path):
             f'data_dir = "{tmp_path / "data"}"\n\n'
             '[school]\nid = "media"\nname = "Школа"\n\n'
             f'[database]\nurl = "{url}"\n\n'
-            '[server]\nhost = "127.0.0.1"\ninterfaces = ["127.0.0.1"]\nadvertise = false\n\n'
+            '[server]\nhost = "127.0.0.1"\ninterfaces = ["127.0.0.1"]\nadvertise = false\n'
+            'tls = "off"\n\n'  # about the media station: plain HTTP, the development setting
             f'[projector]\nhost = "127.0.0.1"\nport = {emu.port}\ninput = "HDMI1"\n'
             'timeout_s = 2.0\n\n'
             '[media]\nstation = "headless"\n', encoding="utf-8")
