@@ -18,7 +18,7 @@ except ModuleNotFoundError:  # Python 3.10 (Ubuntu 22.04)
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
 SYSTEM_FILE = Path("/etc/ibc/ibc.toml")
@@ -114,7 +114,11 @@ class ServerSettings(_Section):
     interfaces: list[str] = Field([], description="zeroconf bind addresses; empty = all")
     session_idle_s: int = Field(120, ge=10, le=3600, description="reader session idle expiry")
     enrol_code_minutes: int = Field(15, ge=1, le=1440, description="one-time enrolment code life")
-    pin_failures_per_minute: int = Field(10, ge=1, le=1000, description="card/PIN guesses per terminal")
+    pin_failures_per_minute: int = Field(
+        10, ge=1, le=1000,
+        description="distinct cards failing on one terminal in a minute (unknown card, wrong PIN, "
+                    "refused offline forward) before it gets 429")
+    pin_hash_concurrency: int = Field(2, ge=1, le=16, description="PIN hashes computed at once")
     max_body_bytes: int = Field(65536, ge=1024, le=16 * 1024 * 1024)
     offline_policy: Literal["seen_cards", "return_only", "disabled"] = Field(
         "seen_cards", description="what a terminal queues while the server is unreachable")
@@ -225,7 +229,20 @@ class CirculationSettings(_Section):
     )
     school_year_end: str = Field("05-31", pattern=r"^\d\d-\d\d$", description="MM-DD textbooks are due")
     require_pin: bool = False
+    pin_min_digits: int = Field(4, ge=4, le=8, description="shortest PIN a reader may set")
+    pin_max_digits: int = Field(8, ge=4, le=8, description="longest PIN a reader may set")
+    pin_self_set: bool = Field(
+        True, description="a reader without a PIN may set one at a kiosk (session by card alone)")
+    pin_max_failures: int = Field(5, ge=1, le=100, description="wrong PINs per card before a lock")
+    pin_failure_window_min: int = Field(15, ge=1, le=1440, description="the wrong PINs counted within")
+    pin_lock_min: int = Field(15, ge=1, le=10080, description="how long a card stays locked")
     anonymise_after_days: int = Field(30, ge=0, le=3650)
+
+    @model_validator(mode="after")
+    def _pin_lengths(self) -> CirculationSettings:
+        if self.pin_min_digits > self.pin_max_digits:
+            raise ValueError("pin_min_digits is more than pin_max_digits")
+        return self
 
     @field_validator("closed_weekdays")
     @classmethod

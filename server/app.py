@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,7 @@ from library.circulation.service import CirculationService
 from library.places.match import PlaceCache
 from library.storage.models import Reader
 from server import errors
-from server.security import GuessLimiter, authenticate, session_reader
+from server.security import authenticate, session_reader
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -44,7 +45,6 @@ class ServerState:
     settings: Settings
     db: Database
     circulation: CirculationService
-    limiter: GuessLimiter
     places: PlaceCache = field(default_factory=PlaceCache)  # every school's places, by version
 
 
@@ -128,8 +128,12 @@ def create_app(settings: Settings, db: Database, *,
     from server import admin, media_api, places_api, routes
     from server.media_remote import RemoteStation
 
+    # PIN hashes are scrypt (16 MB each): they run on pin_hash_concurrency threads of their own,
+    # whatever the number of parallel requests (FastAPI runs sync routes on 40 worker threads;
+    # a semaphore alone still left 16 MB in the malloc arena of every thread that hashed once).
+    hashing = ThreadPoolExecutor(settings.server.pin_hash_concurrency, thread_name_prefix="ibc-pin-hash")
     service = CirculationService.from_settings(db, settings.circulation,
-                                               today=today or dt.date.today)
+                                               today=today or dt.date.today, pin_executor=hashing)
     app = FastAPI(
         title="ИБЦ school server API", version=f"{API_VERSION}.0 ({__version__})",
         description="Terminals of the school information-library centre: search, loans, media, "
@@ -138,8 +142,7 @@ def create_app(settings: Settings, db: Database, *,
         lifespan=_lifespan,
     )
     app.state.media_remote = RemoteStation(settings, db)
-    app.state.ibc = ServerState(settings, db, service,
-                                GuessLimiter(settings.server.pin_failures_per_minute))
+    app.state.ibc = ServerState(settings, db, service)
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)
     app.include_router(routes.router, prefix=PREFIX)
@@ -152,10 +155,15 @@ def create_app(settings: Settings, db: Database, *,
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Prune old change-feed tombstones at start; close the media station (if one was started)
-    when the app shuts down."""
+    and the PIN hashing pool when the app shuts down."""
     app.state.media_remote.attach_loop(asyncio.get_running_loop())
     await anyio.to_thread.run_sync(_prune_tombstones, app.state.ibc.db)
-    yield
+    try:
+        yield
+    finally:
+        pool = app.state.ibc.circulation.pin_executor
+        if pool is not None:  # `ibc serve` runs without the lifespan: its exit ends the pool
+            pool.shutdown(wait=True)
     await anyio.to_thread.run_sync(app.state.media_remote.close)
     app.state.media_remote.attach_loop(None)
 

@@ -2,7 +2,8 @@
 
     ApiError (this module)          → its own status (400, 401, 404, 413, 429)
     AuthError / EnrolError          → 401 / 400
-    CirculationError (library)      → 422 when the card or barcode is unknown, else 409
+    CirculationError (library)      → 422 when the card or barcode is unknown or a new PIN is
+                                      malformed or trivial, 429 card_locked, else 409
     MediaError (media.errors)       → 409 media_refused, ``reason`` its code, messages ru/en
     NotFound (library.errors)       → 404 not_found
     StorageError (library.errors)   → 503 storage_unavailable (Retry-After), logged
@@ -30,6 +31,8 @@ from server.security import AuthError, EnrolError
 
 log = logging.getLogger("ibc.server")
 NOT_FOUND_CODES = {"reader_not_found", "item_not_found"}
+INVALID_CODES = {"pin_format", "pin_trivial"}
+LOCKED_CODES = {"card_locked"}
 
 # Server-side messages: code → (Russian, English).
 MESSAGES = {
@@ -91,8 +94,11 @@ def circulation_body(exc: CirculationError) -> dict:
 
 
 def circulation_status(exc: CirculationError) -> int:
-    """422 for unknown card/barcode, 409 for a refusal by the rules or the copy's state."""
-    return 422 if exc.code in NOT_FOUND_CODES else 409
+    """422 for unknown card/barcode and a malformed new PIN, 429 for a card locked by wrong PINs,
+    409 for a refusal by the rules or the copy's state."""
+    if exc.code in NOT_FOUND_CODES or exc.code in INVALID_CODES:
+        return 422
+    return 429 if exc.code in LOCKED_CODES else 409
 
 
 def _fields(exc: RequestValidationError) -> list[dict]:
@@ -121,7 +127,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(CirculationError)
     async def _circ(_req: Request, exc: CirculationError) -> JSONResponse:
-        return JSONResponse(circulation_body(exc), status_code=circulation_status(exc))
+        status = circulation_status(exc)
+        headers = None
+        if status == 429:
+            minutes = str(exc.params.get("minutes", "1"))
+            headers = {"Retry-After": str(60 * int(minutes)) if minutes.isdigit() else "60"}
+        return JSONResponse(circulation_body(exc), status_code=status, headers=headers)
 
     from media.errors import MediaError
 

@@ -4,7 +4,7 @@ offline forwarding and the replica change feed."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -20,7 +20,19 @@ from server import schemas
 from server.app import Caller, optional_reader, reader, reader_header, state, terminal
 from server.errors import ApiError
 from server.places_api import copy_place, hit_places, place_map
-from server.security import AuthError, end_session, open_session, session_reader
+from server.security import (
+    AuthError,
+    clear_probe,
+    end_session,
+    open_session,
+    reserve_probe,
+    seen_at_terminal,
+    session_reader,
+)
+
+if TYPE_CHECKING:
+    from library.circulation.service import CirculationService
+    from library.storage.database import Database
 
 router = APIRouter()
 SessionHeader = Annotated[Reader, Depends(reader)]
@@ -116,34 +128,62 @@ def record_details(record_id: Annotated[int, Path(ge=1, le=2**62)], request: Req
 
 
 # --- reader session ------------------------------------------------------------------------
-@router.post("/session", response_model=schemas.SessionOut, tags=["reader"],
-             responses={409: {"model": schemas.ErrorOut}, 429: {"model": schemas.ErrorOut}})
+_SESSION: dict[int | str, dict[str, Any]] = {
+    409: {"model": schemas.ErrorOut}, 422: {"model": schemas.ErrorOut}, 429: {"model": schemas.ErrorOut}}
+
+
+@router.post("/session", response_model=schemas.SessionOut, tags=["reader"], responses=_SESSION)
 def start_session(body: schemas.SessionIn, request: Request, caller: Terminal) -> dict:
-    """Card [+ PIN] → a short-lived reader session bound to this terminal."""
+    """Card [+ PIN] → a short-lived reader session bound to this terminal.
+
+    Two limits, both in the database: the card counts among the distinct cards failing on this
+    terminal in a minute (429 ``too_many_attempts`` over ``pin_failures_per_minute``), and a PIN
+    takes one of the card's guess slots before it is hashed (429 ``card_locked``)."""
     st = state(request)
-    if st.limiter.blocked(caller.name):
+    if not reserve_probe(st.db, caller.id, body.card, st.settings.server.pin_failures_per_minute):
         raise ApiError(429, "too_many_attempts")
     with st.db.session() as s:
         row = s.scalar(select(Reader).where(Reader.card_number == body.card))
     if row is None or not row.active:
-        st.limiter.failed(caller.name)
         raise E.ReaderNotFound(card=body.card)
     needs_pin = st.circulation.policy.pin_required(bool(row.pin_hash))
     if needs_pin and body.pin is None:
         raise ApiError(409, "pin_required")
     if needs_pin and not st.circulation.check_pin(body.card, body.pin or ""):
-        st.limiter.failed(caller.name)
         raise E.WrongPin()
+    clear_probe(st.db, caller.id, body.card)
     view = st.circulation.find_reader(body.card)
     token = open_session(st.db, caller.id, row.id)
     with st.db.transaction() as s:  # one visit per reader session, for the monitoring reports
         record_visit(s, sigla=row.sigla or st.settings.school.sigla, terminal=caller.name,
                      reader_category=row.category, reader_class=row.class_name)
-    return {"session": token, "idle_s": st.settings.server.session_idle_s,
+    return {"session": token, "idle_s": st.settings.server.session_idle_s, "pin_required": needs_pin,
             "reader": {"first_name": view.first_name, "initial": view.initial,
                        "class_name": view.class_name, "category": view.category,
                        "patronymic": view.patronymic, "restriction": view.restriction,
                        "restriction_note": view.restriction_note}}
+
+
+@router.post("/session/pin", response_model=schemas.PinOut, tags=["reader"], responses=_SESSION)
+def change_pin(body: schemas.PinChangeIn, request: Request, who: SessionHeader) -> dict:
+    """The session reader sets a new PIN: with the current one when a PIN is set (a wrong one
+    counts towards the card's lock), the first one when ``[circulation] pin_self_set`` allows.
+    The new PIN passes library.circulation.pins.check_new_pin (4..8 digits, not trivial)."""
+    from library.circulation.pins import PinRules, check_new_pin, hash_pin, set_pin
+
+    st = state(request)
+    rules = PinRules.from_settings(st.settings.circulation)
+    new = check_new_pin(body.new, rules)  # before the current PIN: a bad request uses no guess
+    if who.pin_hash:
+        if body.current is None:
+            raise ApiError(409, "pin_required")
+        if not st.circulation.check_pin(who.card_number, body.current):
+            raise E.WrongPin()
+    elif not st.settings.circulation.pin_self_set:
+        raise E.PinSelfSetOff()
+    svc = st.circulation
+    set_pin(st.db, who.card_number, new, rules, hasher=lambda pin: svc.hashing(hash_pin, pin))
+    return {"pin_set": True}
 
 
 @router.delete("/session", status_code=204, tags=["reader"])
@@ -184,9 +224,16 @@ def give_back(body: schemas.CirculationIn, request: Request, caller: Terminal) -
     return state(request).circulation.checkin(body.barcode, body.txn_id, terminal=caller.name).to_dict()
 
 
-@router.post("/offline", response_model=schemas.OutcomeOut, tags=["circulation"], responses=_CIRC)
+@router.post("/offline", response_model=schemas.OutcomeOut, tags=["circulation"],
+             responses={**_CIRC, 403: {"model": schemas.ErrorOut}, 429: {"model": schemas.ErrorOut}})
 def forward_offline(body: schemas.OfflineIn, request: Request, caller: Terminal) -> dict:
-    """Apply an operation the terminal queued while offline; refusals go to the conflict list."""
+    """Apply an operation the terminal queued while offline; refusals go to the conflict list.
+
+    A checkout is applied only under ``offline_policy = "seen_cards"``, for an active reader who
+    opened a session at this very terminal before and needs no PIN; else 409
+    ``offline_card_refused`` (the same answer for a card that does not exist) or
+    ``offline_pin_required``. Every forwarded card counts towards this terminal's probe limit.
+    A transaction already applied (the online attempt reached the server) is replayed."""
     from server.conflicts import record_conflict
 
     st = state(request)
@@ -198,13 +245,39 @@ def forward_offline(body: schemas.OfflineIn, request: Request, caller: Terminal)
     svc = st.circulation
     try:
         if body.op == "checkout":
-            out = svc.checkout(body.card or "", body.barcode, body.txn_id, terminal=caller.name)
+            card = body.card or ""
+            if not reserve_probe(st.db, caller.id, card, st.settings.server.pin_failures_per_minute):
+                raise ApiError(429, "too_many_attempts")
+            if not _logged(st.db, body.txn_id):
+                _offline_reader(st.db, svc, caller.id, card)
+            out = svc.checkout(card, body.barcode, body.txn_id, terminal=caller.name)
+            clear_probe(st.db, caller.id, card)
         else:
             out = svc.checkin(body.barcode, body.txn_id, terminal=caller.name)
     except E.CirculationError as exc:
         record_conflict(st.db, caller.name, body, exc)
         raise
     return out.to_dict()
+
+
+def _logged(db: Database, txn_id: str) -> bool:
+    """True when this transaction id has an outcome already (the service replays it)."""
+    from library.storage.models import TransactionLog
+
+    with db.session() as s:
+        return s.get(TransactionLog, txn_id) is not None
+
+
+def _offline_reader(db: Database, svc: CirculationService, terminal_id: int, card: str) -> None:
+    """Refuse an offline checkout the policy does not trust: an unknown or inactive card and a
+    card never identified online at this terminal get the same refusal; a PIN is never skipped."""
+    with db.session() as s:
+        row = s.execute(select(Reader.id, Reader.active, Reader.pin_hash)
+                        .where(Reader.card_number == card)).first()
+    if row is None or not row.active or not seen_at_terminal(db, terminal_id, row.id):
+        raise E.OfflineCardRefused()
+    if svc.policy.pin_required(bool(row.pin_hash)):
+        raise E.OfflinePinRequired()
 
 
 # --- media -----------------------------------------------------------------------------------

@@ -59,6 +59,21 @@ class SessionOut(BaseModel):
     session: str
     reader: ReaderOut
     idle_s: int
+    pin_required: bool = Field(False, description="the reader had to type a PIN (a terminal never "
+                                                  "lends offline to such a reader)")
+
+
+class PinChangeIn(_In):
+    """The session reader's new PIN; `current` is required when the reader has a PIN."""
+
+    current: str | None = Field(None, max_length=16)
+    new: str = Field(min_length=1, max_length=16)
+
+
+class PinOut(BaseModel):
+    """The PIN was set."""
+
+    pin_set: bool
 
 
 class CirculationIn(_In):

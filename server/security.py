@@ -1,27 +1,28 @@
-"""Credentials: terminal enrolment and tokens, librarian tokens, reader sessions, guess limits.
+"""Credentials: terminal enrolment and tokens, librarian tokens, reader sessions, the
+per-terminal probe limit and the cards each terminal identified (offline policy).
 
 Tokens and one-time codes are random (``secrets``) and stored only as SHA-256 hashes, so a copy
 of the database does not let anyone act as a terminal. A reader session is a separate random
 token that is only valid together with the token of the terminal that opened it, and it ends
-after ``session_idle_s`` seconds without a request.
+after ``session_idle_s`` seconds without a request. Wrong PINs are limited per card in
+library/circulation/pin_guard.py; here a terminal is limited in how many distinct cards may fail
+on it in a minute. Both live in the database: across server processes and restarts.
 """
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import hashlib
 import secrets
-import threading
-import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from library.errors import IbcError
 from library.storage.models import Reader, utcnow
-from server.models import EnrolCode, ReaderSession, Terminal
+from server.models import EnrolCode, ReaderSession, Terminal, TerminalCard, TerminalProbe
 
 if TYPE_CHECKING:
     from library.storage.database import Database
@@ -141,6 +142,11 @@ def open_session(db: Database, terminal_id: int, reader_id: int) -> str:
                 ReaderSession.terminal_id == terminal_id, ReaderSession.ended.is_(False))):
             old.ended = True
         s.add(ReaderSession(token_hash=digest(token), terminal_id=terminal_id, reader_id=reader_id))
+        # The offline policy seen_cards trusts this reader at this terminal from now on.
+        stmt = _insert(s)(TerminalCard).values(terminal_id=terminal_id, reader_id=reader_id,
+                                              seen_at=utcnow())
+        s.execute(stmt.on_conflict_do_update(index_elements=["terminal_id", "reader_id"],
+                                             set_={"seen_at": stmt.excluded.seen_at}))
     return token
 
 
@@ -181,28 +187,46 @@ def end_session(db: Database, token: str | None, terminal_id: int) -> None:
             sess.ended = True
 
 
-class GuessLimiter:
-    """At most `limit` failed card/PIN attempts per key in a sliding 60-second window."""
+# --- the per-terminal probe limit ------------------------------------------------------------
+PROBE_WINDOW = dt.timedelta(minutes=1)
 
-    def __init__(self, limit: int, window_s: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic):
-        self.limit, self.window_s, self.clock = limit, window_s, clock
-        self._fails: dict[str, collections.deque] = collections.defaultdict(collections.deque)
-        self._lock = threading.Lock()
 
-    def _trim(self, key: str) -> collections.deque:
-        q = self._fails[key]
-        cutoff = self.clock() - self.window_s
-        while q and q[0] < cutoff:
-            q.popleft()
-        return q
+def _insert(s: Session) -> Any:
+    """INSERT … ON CONFLICT for the session's dialect (SQLite and PostgreSQL spell it alike)."""
+    return (postgresql if s.get_bind().dialect.name == "postgresql" else sqlite).insert
 
-    def blocked(self, key: str) -> bool:
-        """True when `key` used up its failures for now."""
-        with self._lock:
-            return len(self._trim(key)) >= self.limit
 
-    def failed(self, key: str) -> None:
-        """Count one failure."""
-        with self._lock:
-            self._trim(key).append(self.clock())
+def reserve_probe(db: Database, terminal_id: int, card: str, limit: int) -> bool:
+    """Count `card` among the cards this terminal is trying (before anything is looked up); False
+    when the terminal has more than `limit` distinct cards failing in the last minute.
+
+    A card stays counted until it succeeds (`clear_probe`): unknown cards, wrong PINs and refused
+    offline forwards keep counting, the same card typed again counts once (one reader's wrong
+    PINs never lock a terminal for the others; `pin_guard` limits that card). The terminal's row
+    is locked first (PostgreSQL; SQLite has one writer), so a parallel burst counts exactly."""
+    now = utcnow()
+    with db.transaction() as s:
+        if db.backend == "postgresql":
+            s.execute(select(Terminal.id).where(Terminal.id == terminal_id).with_for_update())
+        s.execute(delete(TerminalProbe).where(TerminalProbe.terminal_id == terminal_id,
+                                              TerminalProbe.probed_at < now - PROBE_WINDOW))
+        stmt = _insert(s)(TerminalProbe).values(terminal_id=terminal_id, card_hash=digest(card),
+                                               probed_at=now)
+        s.execute(stmt.on_conflict_do_update(index_elements=["terminal_id", "card_hash"],
+                                             set_={"probed_at": stmt.excluded.probed_at}))
+        count = s.scalar(select(func.count()).select_from(TerminalProbe)
+                         .where(TerminalProbe.terminal_id == terminal_id)) or 0
+    return count <= limit
+
+
+def clear_probe(db: Database, terminal_id: int, card: str) -> None:
+    """The card succeeded on this terminal: it no longer counts as a probe."""
+    with db.transaction() as s:
+        s.execute(delete(TerminalProbe).where(TerminalProbe.terminal_id == terminal_id,
+                                              TerminalProbe.card_hash == digest(card)))
+
+
+def seen_at_terminal(db: Database, terminal_id: int, reader_id: int) -> bool:
+    """True when this reader opened a session at this terminal before (offline `seen_cards`)."""
+    with db.session() as s:
+        return s.get(TerminalCard, (terminal_id, reader_id)) is not None

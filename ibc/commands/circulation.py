@@ -1,4 +1,5 @@
-"""Librarian circulation commands: checkout, checkin, renew, loans, overdue, anonymise."""
+"""Librarian circulation commands: checkout, checkin, renew, loans, overdue, anonymise, cards
+(`ibc readers` is ibc/commands/readers.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import json
 import sys
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -41,7 +41,9 @@ def register(sub: Subparsers) -> None:
     p.set_defaults(run=run_overdue)
     p = sub.add_parser("anonymise", help="unlink readers from loans returned long ago")
     p.set_defaults(run=run_anonymise)
-    register_readers(sub)
+    from ibc.commands import readers
+
+    readers.register(sub)
     register_cards(sub)
 
 
@@ -166,39 +168,6 @@ def run_anonymise(args: argparse.Namespace, ctx: Context) -> int:
     n = circulation(ctx).anonymise_returned()
     print(f"anonymised {n} returned loans")
     return 0
-
-
-def register_readers(sub: Subparsers) -> None:
-    """`ibc readers import FILE`."""
-    p = sub.add_parser("readers", help="readers: import class lists (CSV/XLSX) or an ИРБИС RDR export (ISO)")
-    p.add_argument("action", choices=["import"])
-    p.add_argument("file")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(run=run_readers)
-
-
-def run_readers(args: argparse.Namespace, ctx: Context) -> int:
-    """Import a class list; bad rows are listed with their line numbers."""
-    from dataclasses import asdict
-
-    from library.circulation.readers import import_readers
-    from library.circulation.readers_rdr import import_rdr, is_rdr_file
-    from library.errors import ImportFormatError
-
-    rdr = Path(args.file).suffix.lower() not in (".csv", ".txt", ".xlsx", ".xlsm") and is_rdr_file(args.file)
-    try:
-        report = (import_rdr if rdr else import_readers)(ctx.db, args.file, sigla=ctx.settings.school.sigla)
-    except (ImportFormatError, OSError) as exc:
-        print(f"ibc: {args.file}: {exc}", file=sys.stderr)
-        return 1
-    if args.json:
-        print(json.dumps(asdict(report), ensure_ascii=False))
-    else:
-        print(f"read {report.read}, added {report.added}, updated {report.updated}, skipped {report.skipped}")
-        for e in report.errors:
-            where = f"line {e['line']}" if "line" in e else f"record {e['record']} (byte {e['offset']})"
-            print(f"  {where}: {e['reason']}")
-    return 0 if report.read and not (report.skipped == report.read) else 1
 
 
 def register_cards(sub: Subparsers) -> None:

@@ -1,7 +1,9 @@
 """A terminal's circulation front: online through the API, queued while the server is away.
 
 Policies (``[server] offline_policy``): ``seen_cards`` — checkouts for cards this terminal saw
-accepted online before, and returns; ``return_only`` — returns only; ``disabled`` — nothing.
+accepted online before without a PIN (a reader who types a PIN is never lent to offline: the
+server would refuse the forward, ``offline_pin_required``), and returns; ``return_only`` —
+returns only; ``disabled`` — nothing.
 An operation keeps its transaction id from the first online attempt to the last forward, so a
 request that reached the server before the network failed is applied once, not twice.
 """
@@ -38,18 +40,20 @@ class TerminalCirculation:
         self.name, self.client, self.queue, self.policy = name, client, queue, policy
         self.card: str | None = None
         self.offline = False
+        self.pin_card = False  # the current reader typed a PIN online: no offline checkout
 
     def identify(self, card: str, pin: str | None = None) -> dict:
         """Start a reader's visit; offline only for cards seen before (policy seen_cards)."""
         try:
             out = self.client.open_session(card, pin)
         except ServerUnreachable:
-            if self.policy != "seen_cards" or not self.queue.seen(card):
+            if self.policy != "seen_cards" or not self.queue.offline_trusted(card):
                 raise OfflineRefused() from None
-            self.card, self.offline = card, True
+            self.card, self.offline, self.pin_card = card, True, False
             return {"online": False}
-        self.queue.remember_card(card)
-        self.card, self.offline = card, False
+        needs_pin = bool(out.get("pin_required", pin is not None))
+        self.queue.remember_card(card, pin=needs_pin)
+        self.card, self.offline, self.pin_card = card, False, needs_pin
         return {"online": True, **out}
 
     def finish(self) -> None:
@@ -59,7 +63,7 @@ class TerminalCirculation:
                 self.client.end_session()
             except (ServerUnreachable, ApiRefused):
                 self.client.session = None
-        self.card, self.offline = None, False
+        self.card, self.offline, self.pin_card = None, False, False
 
     def txn(self, caller_txn: str | None = None) -> str:
         """The transaction id sent to the server: the caller's (a flow's, so that its retry is
@@ -79,7 +83,9 @@ class TerminalCirculation:
                 return self.client.checkout(barcode, txn)
             except ServerUnreachable:
                 self.offline = True  # same txn id goes into the queue
-        if self.policy != "seen_cards":
+        if self.policy != "seen_cards" or self.pin_card:
+            # A reader with a PIN is never lent to offline (if the request did reach the server,
+            # the loan is there, recorded with the PIN's session).
             raise OfflineRefused()
         self.queue.add("checkout", self.card, barcode, txn)
         return {"queued": True, "txn_id": txn, "barcode": barcode}
@@ -108,7 +114,7 @@ class TerminalCirculation:
                 report.left = len(pending) - i
                 return report
             except ApiRefused as exc:
-                if exc.status in (401, 403):  # revoked or policy: keep it, the librarian decides
+                if exc.status in (401, 403, 429):  # revoked, policy, probe limit: kept for later
                     report.left = len(pending) - i
                     return report
                 self.queue.finish(op["txn_id"], "conflict", exc.data)

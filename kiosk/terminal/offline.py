@@ -4,7 +4,8 @@ Checkouts and returns made while the server is unreachable are written here with
 transaction id before the reader is told "accepted"; ``Terminal.flush`` forwards them once the
 server is back. Refusals (copy already on loan, reader blocked) stay here as conflicts and are
 also listed on the server for the librarian: nothing is dropped silently. Reader cards are kept
-only as SHA-256 hashes (for the "cards seen before" policy).
+only as SHA-256 hashes (for the "cards seen before" policy), with whether the card needed a PIN
+online: a reader with a PIN is never lent to offline (the server refuses such forwards too).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ CREATE TABLE IF NOT EXISTS ops (
     attempts INTEGER NOT NULL DEFAULT 0,
     result TEXT
 );
-CREATE TABLE IF NOT EXISTS seen_cards (hash TEXT PRIMARY KEY, seen_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS seen_cards (hash TEXT PRIMARY KEY, seen_at TEXT NOT NULL,
+                                       pin INTEGER NOT NULL DEFAULT 1);
 """
 
 
@@ -56,6 +58,9 @@ class OfflineQueue:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")  # an accepted loan survives a power cut
         self._conn.executescript(SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(seen_cards)")}
+        if "pin" not in columns:  # a queue from before 0.10: whether a card needs a PIN is unknown
+            self._conn.execute("ALTER TABLE seen_cards ADD COLUMN pin INTEGER NOT NULL DEFAULT 1")
 
     def close(self) -> None:
         """Close the database."""
@@ -99,13 +104,23 @@ class OfflineQueue:
         with self._lock:
             self._conn.execute("UPDATE ops SET attempts = attempts + 1 WHERE txn_id = ?", (txn_id,))
 
-    def remember_card(self, card: str) -> None:
-        """Note a card the server accepted (hash only)."""
+    def remember_card(self, card: str, pin: bool = False) -> None:
+        """Note a card the server accepted (hash only) and whether it needed a PIN."""
         with self._lock:
-            self._conn.execute("INSERT OR REPLACE INTO seen_cards VALUES (?, ?)", (_card_hash(card), _now()))
+            self._conn.execute("INSERT OR REPLACE INTO seen_cards (hash, seen_at, pin) VALUES (?, ?, ?)",
+                               (_card_hash(card), _now(), int(pin)))
 
     def seen(self, card: str) -> bool:
         """True when this card was accepted online before."""
         with self._lock:
             return self._conn.execute("SELECT 1 FROM seen_cards WHERE hash = ?",
                                       (_card_hash(card),)).fetchone() is not None
+
+    def offline_trusted(self, card: str) -> bool:
+        """True when this card was accepted online before without a PIN (the last time): the
+        only cards a terminal lends to while the server is away. A card seen before this
+        column existed counts as needing a PIN until it is seen online again."""
+        with self._lock:
+            row = self._conn.execute("SELECT pin FROM seen_cards WHERE hash = ?",
+                                     (_card_hash(card),)).fetchone()
+        return row is not None and not row[0]

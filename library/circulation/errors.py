@@ -8,7 +8,9 @@
     ├── LoanLimitReached      ├── ItemAlreadyYours     ├── OverdueCannotRenew
     ├── HasOverdue            ├── AgeRestricted        ├── TransactionMismatch
     ├── HasLost               ├── ReaderCardShown      └── NotYourLoan
-    └── FinishFirst (another reader's card shown mid-session; also raised by checkout for it)
+    ├── FinishFirst (another reader's card shown mid-session; also raised by checkout for it)
+    ├── CardLocked, PinFormat, PinTrivial, PinSelfSetOff   (PINs: guess limit, a new PIN's rule)
+    └── OfflineCardRefused, OfflinePinRequired            (a terminal's forwarded offline checkout)
 """
 
 from __future__ import annotations
@@ -128,6 +130,40 @@ class ReaderCardShown(CirculationError):
 
 class TransactionMismatch(CirculationError):
     code, template = "txn_mismatch", N_("Transaction {txn} was already used for another action")
+
+
+class CardLocked(CirculationError):
+    """Too many wrong PINs on this card (all terminals): refused before any PIN is checked."""
+
+    code, template = "card_locked", N_("Too many wrong PINs: the card is locked for {minutes} min. "
+                                       "Please see the librarian")
+
+
+class PinFormat(CirculationError):
+    code, template = "pin_format", N_("The PIN must be {min} to {max} digits")
+
+
+class PinTrivial(CirculationError):
+    code, template = "pin_trivial", N_("This PIN is too easy to guess: choose another one")
+
+
+class PinSelfSetOff(CirculationError):
+    code, template = "pin_self_set_off", N_("Your PIN is set by the librarian: please ask at the desk")
+
+
+class OfflineCardRefused(CirculationError):
+    """An offline forward for a card the offline policy does not trust at this terminal; the
+    same answer for a card that does not exist (a forward reveals nothing about cards)."""
+
+    code, template = "offline_card_refused", N_(
+        "This card cannot be used at this terminal without the server: please see the librarian")
+
+
+class OfflinePinRequired(CirculationError):
+    """An offline checkout for a reader who must type a PIN: never applied without one."""
+
+    code, template = "offline_pin_required", N_(
+        "A reader with a PIN cannot borrow while the server is unreachable: please see the librarian")
 
 
 ERRORS: dict[str, type[CirculationError]] = {

@@ -128,7 +128,12 @@ class SelfCheckoutFlow(_Session):
         if self.step != Step.WAIT_PIN or self.reader is None:
             return
         self.touch()
-        if not self.service.check_pin(self.reader.card, pin):
+        try:
+            right = self.service.check_pin(self.reader.card, pin)
+        except E.CirculationError as exc:  # card_locked: too many wrong PINs
+            self.hooks.reader_refused(exc)
+            return
+        if not right:
             self.hooks.reader_refused(E.WrongPin())
             return
         self._ready(self.reader)

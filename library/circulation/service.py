@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 from sqlalchemy import CursorResult, Row, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from library.circulation import errors as E
 from library.circulation import sql as Q
+from library.circulation.pin_guard import GuessLimits
 from library.circulation.rules import (
     CirculationSettingsLike,
     ItemFacts,
@@ -37,6 +39,8 @@ from library.storage.models import Copy, Counter, Event, Loan, Reader, Record, T
 
 if TYPE_CHECKING:
     from typing import Unpack  # Python 3.11+; annotations only
+
+_T = TypeVar("_T")
 
 
 def _reader_view(r: Reader, facts: ReaderFacts | None = None, policy: Policy | None = None) -> ReaderView:
@@ -94,23 +98,34 @@ class CirculationService:
         sigla: str | None = None,
         today: Callable[[], dt.date] = dt.date.today,
         on_copies_changed: Callable[[Session, list[int]], None] | None = None,
+        guesses: GuessLimits | None = None,
+        pin_executor: Executor | None = None,
     ):
         self.db = db
         self.policy = policy
         self.sigla = sigla
         self.today = today
         self.on_copies_changed = on_copies_changed
+        self.guesses = guesses or GuessLimits()  # wrong PINs per card (circulation/pin_guard.py)
+        # Where PIN hashes run (scrypt: 16 MB each). The server passes a pool of 2 threads: a
+        # bound on hashes at once, and only those threads' malloc arenas ever hold the 16 MB
+        # (a semaphore alone still left one arena per request thread: 40 threads, +300 MB).
+        self.pin_executor = pin_executor
         self._places = PlaceCache(sigla)
 
     @classmethod
     def from_settings(cls, db: Database, circulation_settings: CirculationSettingsLike,
-                      *, today: Callable[[], dt.date] = dt.date.today) -> CirculationService:
+                      *, today: Callable[[], dt.date] = dt.date.today,
+                      pin_executor: Executor | None = None) -> CirculationService:
         """The service every role runs (the server, a standalone kiosk, the CLI): the settings'
-        policy, every school's copies, the search index kept up to date after each change."""
+        policy and PIN guess limits, every school's copies, the search index kept up to date
+        after each change."""
         from library.search.indexer import index_copies_changed
 
         return cls(db, Policy.from_settings(circulation_settings), sigla=None, today=today,
-                   on_copies_changed=index_copies_changed)
+                   on_copies_changed=index_copies_changed,
+                   guesses=GuessLimits.from_settings(circulation_settings),
+                   pin_executor=pin_executor)
 
     def end_session(self) -> None:
         """Nothing to forget here: the database keeps no reader session (the port's contract)."""
@@ -141,16 +156,39 @@ class CirculationService:
         return reader
 
     def check_pin(self, card: str, pin: str) -> bool:
-        """Verify a reader's PIN (readers without a PIN pass when PINs are not required)."""
+        """Verify a reader's PIN (readers without a PIN pass when PINs are not required).
+
+        Each guess first takes a slot of the card's guess limit in the database (one atomic
+        statement, `pin_guard.reserve`), then the hash runs on `pin_executor`; CardLocked when
+        no slot is free: the card was locked by wrong PINs (on any terminal) or a burst is
+        already being checked. A wrong PIN that used the last slot locks the card."""
+        from library.circulation import pin_guard
         from library.circulation.pins import verify_pin
 
         with self.db.session() as s:
             r = s.scalar(select(Reader).where(Reader.card_number == card.strip()))
             if r is None:
                 raise E.ReaderNotFound(card=card)
-            if not r.pin_hash:
-                return not self.policy.require_pin
-            return verify_pin(pin, r.pin_hash)
+            reader_id, stored = r.id, r.pin_hash
+        if not stored:
+            return not self.policy.require_pin
+        with self.db.transaction() as s:
+            until = pin_guard.reserve(s, reader_id, self.guesses)
+        if until is not None:
+            raise E.CardLocked(minutes=pin_guard.minutes_left(until))
+        ok = self.hashing(verify_pin, pin, stored)
+        with self.db.transaction() as s:
+            if ok:
+                pin_guard.reset(s, reader_id)
+            else:
+                pin_guard.failed(s, reader_id, self.guesses)
+        return ok
+
+    def hashing(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """Run a PIN hash (`pins.hash_pin`, `pins.verify_pin`) on `pin_executor`, else here."""
+        if self.pin_executor is None:
+            return fn(*args)
+        return self.pin_executor.submit(fn, *args).result()
 
     def loans(self, card: str) -> list[LoanView]:
         """The reader's open loans, soonest due first."""

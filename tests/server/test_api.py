@@ -135,10 +135,20 @@ def test_pin_and_rate_limit(api, enrol):
     for _ in range(5):
         r = client.post(f"{V}/session", json={"card": "CPIN", "pin": "000"}, headers=auth)
         assert r.status_code == 409 and r.json()["code"] == "wrong_pin"
-    r = client.post(f"{V}/session", json={"card": "CPIN", "pin": "4321"}, headers=auth)
+    # The card is locked (in the database, on every terminal), even for the right PIN ...
+    for h in (auth, enrol("k2")):
+        r = client.post(f"{V}/session", json={"card": "CPIN", "pin": "4321"}, headers=h)
+        assert r.status_code == 429 and r.json()["code"] == "card_locked"
+        assert int(r.headers["Retry-After"]) > 60
+    # ... but one card's wrong PINs lock no other reader out of the terminal.
+    assert client.post(f"{V}/session", json={"card": "C5A"}, headers=auth).status_code == 200
+    # Distinct unknown cards are what a terminal is limited in (5 a minute here).
+    for i in range(4):
+        assert client.post(f"{V}/session", json={"card": f"NOPE{i}"}, headers=auth).status_code == 422
+    r = client.post(f"{V}/session", json={"card": "C1B"}, headers=auth)
     assert r.status_code == 429 and r.json()["code"] == "too_many_attempts"
-    # Another terminal is not blocked by this one's guesses.
-    assert client.post(f"{V}/session", json={"card": "C5A"}, headers=enrol("k2")).status_code == 200
+    # Another terminal is not blocked by this one's probes.
+    assert client.post(f"{V}/session", json={"card": "C5A"}, headers=enrol("k3")).status_code == 200
 
 
 def _media_readers_and_files(db, tmp_path, settings):
