@@ -84,7 +84,7 @@ def station_server(tmp_path):
             'tls = "off"\n\n'  # about the media station: plain HTTP, the development setting
             f'[projector]\nhost = "127.0.0.1"\nport = {emu.port}\ninput = "HDMI1"\n'
             'timeout_s = 2.0\n\n'
-            '[media]\nstation = "headless"\n', encoding="utf-8")
+            f'[media]\nstation = "headless"\nroots = ["{root}"]\n', encoding="utf-8")
         proc = ServerProcess(cfg, tmp_path)
         proc.start()
         try:
