@@ -59,6 +59,8 @@ def reader_refusal(code: str, formal: bool = False) -> str:
         "offline_refused": say("No connection to the library server: ask the librarian.",
                                formal),
         "too_many_attempts": say("Too many attempts. Ask the librarian.", formal),
+        "card_locked": say("Too many wrong PINs: the card is locked for a while. Try again "
+                           "later or ask the librarian.", formal),
     }
     return texts.get(code, _("This is not a library card we know. Show your library card."))
 

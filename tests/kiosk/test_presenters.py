@@ -243,6 +243,26 @@ def test_checkout_asks_the_pin_of_a_reader_who_has_one(fakes):
     assert p.scan("200001").ok
 
 
+def test_a_locked_card_is_told_in_plain_words(fakes, monkeypatch):
+    """Too many wrong PINs (the server's or the database's guess limit): the PIN pad says the
+    card is locked, not «wrong PIN», and no book is lent."""
+    from library.circulation import errors as E
+
+    _, circulation, printer = fakes
+
+    def locked(card: str, pin: str) -> bool:
+        raise E.CardLocked(minutes=15)
+
+    monkeypatch.setattr(circulation, "check_pin", locked)
+    p = CheckoutPresenter(circulation, printer)
+    p.scan("100004")
+    for key in "4321":
+        p.press_pin(key)
+    told = p.press_pin("ok")
+    assert not told.ok and "билет заблокирован" in told.text and "Неверный" not in told.text
+    assert p.state != "books" and not p.scan("200001").ok
+
+
 def test_checkout_pin_required_by_policy(fakes):
     from dataclasses import replace
 
