@@ -198,6 +198,12 @@ install_role() {
   local was_active=no
   if unit_active "$main_unit"; then was_active=yes; systemctl stop "$main_unit"; fi
   as_ibc "$PREFIX/bin/ibc" db upgrade
+  if [ "$role" = server ]; then
+    # HTTPS for the terminals: a self-signed certificate made once as the service user
+    # ($DATA/tls/server.crt, key server.key mode 0600 owned by ibc); kept on upgrades.
+    install -d -o ibc -g ibc -m 0750 "$DATA/tls"
+    as_ibc "$PREFIX/bin/ibc" tls create
+  fi
   if may_start; then
     systemctl start ibc-backup.timer
     if [ "$role" = server ]; then systemctl start ibc-display.service; fi  # skipped without a GPU

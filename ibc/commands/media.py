@@ -159,14 +159,21 @@ def _remote(args: argparse.Namespace, ctx: Context) -> int:
     from kiosk.terminal.api import ApiClient, ClientError
 
     cfg = ctx.settings.server
-    url = args.url or cfg.url or f"http://127.0.0.1:{cfg.port}"
+    scheme = "https" if cfg.tls == "on" else "http"
+    url = args.url or cfg.url or f"{scheme}://127.0.0.1:{cfg.port}"
+    server_cert = None
+    if url.startswith("https://"):  # this machine's server: trust its own certificate
+        from server import tls
+
+        found = tls.load(ctx.settings, _data_dir(ctx))
+        server_cert = found.pem if found is not None else None
     token = args.token or os.environ.get("IBC_TERMINAL_TOKEN", "")
     card = args.card or os.environ.get("IBC_REMOTE_CARD", "")
     if not token or not card:
         print("ibc media remote: нужны токен терминала (--token) и билет учителя (--card)",
               file=sys.stderr)
         return 2
-    with ApiClient(url, token, timeout=15) as client:
+    with ApiClient(url, token, timeout=15, server_cert=server_cert) as client:
         try:
             client.open_session(card, args.pin)
             try:

@@ -258,6 +258,12 @@ def test_install_in_clean_debian(chroot, role):
         assert (root / "usr/bin/Xorg").exists() and (root / "usr/bin/xauth").exists()
         groups = chroot.run("id", "-nG", "ibc").stdout.split()
         assert {"audio", "video"} <= set(groups), groups
+        # The TLS certificate for the terminals, made at install by the service user.
+        tls = chroot.run("stat", "-c", "%U %a %n", "/var/lib/ibc/tls/server.key",
+                         "/var/lib/ibc/tls/server.crt").stdout.split("\n")
+        assert tls[0] == "ibc 600 /var/lib/ibc/tls/server.key", tls
+        assert tls[1].startswith("ibc ") and "SHA-256" in chroot.run(
+            "runuser", "-u", "ibc", "--", "/opt/ibc/bin/ibc", "tls", "show").stdout
         _verify_installed_units(chroot, ["ibc-server.service", "ibc-display.service",
                                          "ibc-backup.service", "ibc-backup.timer"])
         _upgrade_and_uninstall(chroot)
@@ -276,8 +282,10 @@ def _upgrade_and_uninstall(box: Chroot) -> None:
     cfg = root / "etc/ibc/ibc.toml"
     cfg.write_text(cfg.read_text().replace('name = "Школьный ИБЦ"', 'name = "Школа № 7"'))
     box.run("runuser", "-u", "ibc", "--", "/opt/ibc/bin/ibc", "demo")
+    cert = (root / "var/lib/ibc/tls/server.crt").read_bytes()
     out = box.run("/usr/src/ibc-kiosk/install.sh", "server", timeout=1800).stdout
     assert "backing up the library first" in out
+    assert (root / "var/lib/ibc/tls/server.crt").read_bytes() == cert  # enrolled terminals keep it
     backups = list((root / "var/lib/ibc/backups").glob("ibc-backup-*.tar.gz"))
     assert len(backups) == 1
     assert "Школа № 7" in cfg.read_text() and (root / "etc/ibc/ibc.toml.dist").exists()

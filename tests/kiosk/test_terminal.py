@@ -82,7 +82,8 @@ def _serve(tmp_path, advertise: bool = False):
 
 def enrolment_code(tmp_path: Path, db) -> str:
     """What `ibc terminals enroll` prints: the one-time secret and the certificate check."""
-    from library.tls import enrolment_code as code, fingerprint
+    from library.tls import enrolment_code as code
+    from library.tls import fingerprint
     from server.security import create_enrol_code
 
     pem = (tmp_path / "srv" / "tls" / "server.crt").read_text(encoding="ascii")
