@@ -99,17 +99,24 @@ def list_credentials(db: Database) -> list[dict]:
 
 # --- the API side -----------------------------------------------------------------------------
 def enrol(db: Database, code: str, name: str) -> str:
-    """Trade a one-time code for a new terminal token."""
+    """Trade a one-time code for a new terminal token. The name of a revoked terminal may be
+    enrolled again (a terminal re-joins after a new server certificate or a repair): its row
+    gets the new token, the old token stays refused."""
     now = utcnow()
     token = secrets.token_urlsafe(32)
     with db.transaction() as s:
         row = s.get(EnrolCode, digest(code.strip().upper()))
         if row is None or row.used_at is not None or _aware(row.expires_at) < now:
             raise EnrolError("bad_enrol_code", "the enrolment code is wrong, used or expired")
-        if s.scalar(select(Terminal.id).where(Terminal.name == name)) is not None:
+        old = s.scalar(select(Terminal).where(Terminal.name == name))
+        if old is not None and (old.revoked_at is None or old.role != "terminal"):
             raise EnrolError("name_taken", f"the name {name!r} is already in use")
         row.used_at, row.used_by = now, name
-        s.add(Terminal(name=name, role="terminal", token_hash=digest(token)))
+        if old is not None:
+            old.token_hash, old.revoked_at, old.created_at, old.last_seen = \
+                digest(token), None, now, None
+        else:
+            s.add(Terminal(name=name, role="terminal", token_hash=digest(token)))
     return token
 
 

@@ -34,6 +34,10 @@ def test_unknown_and_revoked_terminals_get_401(api, enrol):
     assert client.get(f"{V}/search", params={"q": "мир"}, headers=auth).status_code == 200
     assert security.revoke(db, "kiosk-1")
     assert client.get(f"{V}/search", params={"q": "мир"}, headers=auth).status_code == 401
+    again = enrol("kiosk-1")  # a revoked name joins again (new certificate, repaired terminal)
+    assert client.get(f"{V}/search", params={"q": "мир"}, headers=again).status_code == 200
+    assert client.get(f"{V}/search", params={"q": "мир"}, headers=auth).status_code == 401
+    assert [t["name"] for t in security.list_credentials(db)].count("kiosk-1") == 1
 
 
 def test_enrol_code_is_one_time_and_names_unique(api):
