@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from kiosk.services import CopyView, FacetValue, Hit, RecordView, SearchPage
 from library.circulation import errors as E
+from library.circulation.pins import PinRules, check_new_pin
 from library.circulation.receipts import Receipt
 from library.circulation.rules import (
     ItemFacts,
@@ -238,6 +239,9 @@ class FakeCirculation:
         # The real rules with the shipped defaults (14 days, 5 books, 2 renewals, Sundays closed).
         self.policy = replace(Policy.from_settings(CirculationSettings()), require_pin=require_pin)
         self.txns: dict[str, LoanOutcome] = {}
+        self.pins = dict(_PINS)  # card → PIN, this instance's own (a PIN change stays here)
+        self.pin_self_set = True  # [circulation] pin_self_set
+        self.pin_rules = PinRules()
 
     def _facts(self, reader: ReaderView) -> ReaderFacts:
         mine = [ln for ln in self.lib.loans.values() if ln.reader_id == reader.id]
@@ -278,12 +282,12 @@ class FakeCirculation:
 
     def check_pin(self, card: str, pin: str) -> bool:
         """Readers without a PIN pass unless PINs are required."""
-        expected = _PINS.get(card.strip())
+        expected = self.pins.get(card.strip())
         return (not self.policy.require_pin) if expected is None else pin == expected
 
     def pin_required(self, reader: ReaderView) -> bool:
         """This reader has a PIN of their own (or PINs are required for everyone)."""
-        return self.policy.pin_required(reader.card in _PINS)
+        return self.policy.pin_required(reader.card in self.pins)
 
     def identified_reader(self, reader: ReaderView) -> ReaderView:
         """Nothing more to learn after the PIN here."""
@@ -291,6 +295,21 @@ class FakeCirculation:
 
     def end_session(self) -> None:
         """No session to forget."""
+
+    def may_set_first_pin(self) -> bool:
+        """``pin_self_set`` of this fake library."""
+        return self.pin_self_set
+
+    def change_pin(self, card: str, current: str | None, new: str) -> None:
+        """The service's order with the real rule (pins.check_new_pin); no guess counting."""
+        new = check_new_pin(new, self.pin_rules)
+        reader = self._reader(card)
+        if reader.card in self.pins:
+            if current is None or not self.check_pin(reader.card, current):
+                raise E.WrongPin()
+        elif not self.pin_self_set:
+            raise E.PinSelfSetOff()
+        self.pins[reader.card] = new
 
     def _outcome(self, action: str, txn: str, loan: _Loan | None, barcode: str,
                  shelf: str | None = None, due: dt.date | None = None) -> LoanOutcome:

@@ -158,6 +158,7 @@ def start_session(body: schemas.SessionIn, request: Request, caller: Terminal) -
         record_visit(s, sigla=row.sigla or st.settings.school.sigla, terminal=caller.name,
                      reader_category=row.category, reader_class=row.class_name)
     return {"session": token, "idle_s": st.settings.server.session_idle_s, "pin_required": needs_pin,
+            "pin_self_set": st.circulation.may_set_first_pin(),
             "reader": {"first_name": view.first_name, "initial": view.initial,
                        "class_name": view.class_name, "category": view.category,
                        "patronymic": view.patronymic, "restriction": view.restriction,
@@ -169,20 +170,12 @@ def change_pin(body: schemas.PinChangeIn, request: Request, who: SessionHeader) 
     """The session reader sets a new PIN: with the current one when a PIN is set (a wrong one
     counts towards the card's lock), the first one when ``[circulation] pin_self_set`` allows.
     The new PIN passes library.circulation.pins.check_new_pin (4..8 digits, not trivial)."""
-    from library.circulation.pins import PinRules, check_new_pin, hash_pin, set_pin
-
-    st = state(request)
-    rules = PinRules.from_settings(st.settings.circulation)
-    new = check_new_pin(body.new, rules)  # before the current PIN: a bad request uses no guess
-    if who.pin_hash:
-        if body.current is None:
-            raise ApiError(409, "pin_required")
-        if not st.circulation.check_pin(who.card_number, body.current):
-            raise E.WrongPin()
-    elif not st.settings.circulation.pin_self_set:
-        raise E.PinSelfSetOff()
-    svc = st.circulation
-    set_pin(st.db, who.card_number, new, rules, hasher=lambda pin: svc.hashing(hash_pin, pin))
+    try:
+        state(request).circulation.change_pin(who.card_number, body.current, body.new)
+    except E.WrongPin:
+        if body.current is None:  # the request lacks the current PIN: no guess was used
+            raise ApiError(409, "pin_required") from None
+        raise
     return {"pin_set": True}
 
 

@@ -61,6 +61,8 @@ class SessionOut(BaseModel):
     idle_s: int
     pin_required: bool = Field(False, description="the reader had to type a PIN (a terminal never "
                                                   "lends offline to such a reader)")
+    pin_self_set: bool = Field(False, description="a reader without a PIN may set one here "
+                                                  "(POST /session/pin, [circulation] pin_self_set)")
 
 
 class PinChangeIn(_In):

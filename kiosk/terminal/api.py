@@ -200,6 +200,11 @@ class ApiClient:
         """POST /renew for the session reader."""
         return self.request("POST", "/renew", json={"barcode": barcode, "txn_id": txn_id}, session=True)
 
+    def change_pin(self, current: str | None, new: str) -> dict:
+        """POST /session/pin: the session reader's new PIN (``current`` when they have one)."""
+        body = {"new": new} if current is None else {"current": current, "new": new}
+        return self.request("POST", "/session/pin", json=body, session=True)
+
     def checkin(self, barcode: str, txn_id: str) -> dict:
         """POST /return."""
         return self.request("POST", "/return", json={"barcode": barcode, "txn_id": txn_id})

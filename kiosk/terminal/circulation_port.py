@@ -46,6 +46,7 @@ class RemoteCirculation:
         self.policy = SimpleNamespace(require_pin=False)  # the server decides per reader
         self._pin_card: str | None = None
         self._reader: ReaderView | None = None
+        self._self_set = False  # the server lets this session's reader set a first PIN
 
     # --- identification -------------------------------------------------------------------------
     def _view(self, card: str, out: dict) -> ReaderView:
@@ -61,6 +62,7 @@ class RemoteCirculation:
         except ApiRefused as exc:
             raise _refusal(exc) from None
         self._reader = self._view(card, out)
+        self._self_set = bool(out.get("pin_self_set", False))
         return self._reader
 
     def find_reader(self, card: str) -> ReaderView:
@@ -78,8 +80,9 @@ class RemoteCirculation:
         return ReaderView(0, card, "", "", None, "pupil")
 
     def pin_required(self, reader: ReaderView) -> bool:
-        """The server asked for this reader's PIN."""
-        return reader.card == self._pin_card
+        """The server asks for this reader's PIN (or asked it to open this session)."""
+        return reader.card == self._pin_card or (
+            reader.card == self.terminal.card and self.terminal.pin_card)
 
     def check_pin(self, card: str, pin: str) -> bool:
         """Open the session with the PIN; False for a wrong one."""
@@ -109,7 +112,7 @@ class RemoteCirculation:
         """«Готово» / idle: DELETE /session."""
         if self.terminal.card is not None:
             self.terminal.finish()
-        self._pin_card, self._reader = None, None
+        self._pin_card, self._reader, self._self_set = None, None, False
 
     # --- circulation ----------------------------------------------------------------------------
     def _copy(self, barcode: str) -> tuple[str, str] | None:
@@ -173,3 +176,20 @@ class RemoteCirculation:
             raise OfflineRefused()
         txn = self.terminal.txn(txn_id)
         return self._outcome("renew", self._call(lambda: self.client.renew(barcode, txn)), barcode)
+
+    def may_set_first_pin(self) -> bool:
+        """What the server said when the session opened (``pin_self_set``; offline: no)."""
+        return self._self_set and not self.terminal.offline
+
+    def change_pin(self, card: str, current: str | None, new: str) -> None:
+        """POST /session/pin for the session reader (online only); the server's refusals come
+        back as the same CirculationErrors (its ``pin_required`` for a missing current PIN is
+        WrongPin, as everywhere else)."""
+        if self.terminal.card != card or self.terminal.offline:
+            raise OfflineRefused()
+        try:
+            self._call(lambda: self.client.change_pin(current, new))
+        except E.CirculationError as exc:
+            if exc.code == "pin_required":
+                raise E.WrongPin() from None
+            raise

@@ -1,6 +1,6 @@
 """The circulation port: what the self-service flows (library.circulation.flows), the kiosk's
 presenters and the server's routes drive. Three implementations pass one contract test suite
-(tests/circulation/test_port_contract.py):
+(tests/server/test_circulation_port_contract.py):
 
 * `library.circulation.service.CirculationService` — the database itself (server, standalone kiosk);
 * `kiosk.remote.RemoteCirculation` — a terminal through the school server's API (+ offline queue);
@@ -50,6 +50,16 @@ class CirculationPort(Protocol):
     def renew(self, card: str, barcode: str, txn_id: str, *,
               terminal: str | None = None) -> LoanOutcome:
         """Extend one loan."""
+
+    def may_set_first_pin(self) -> bool:
+        """True when a reader without a PIN may set one here (``[circulation] pin_self_set``); a
+        reader with a PIN may always change it with the current one."""
+
+    def change_pin(self, card: str, current: str | None, new: str) -> None:
+        """Give the reader a new PIN: ``current`` is the PIN they have (WrongPin when wrong or
+        missing, counted like any guess, CardLocked), None for a first one (PinSelfSetOff when
+        the policy says no); the new PIN passes library.circulation.pins.check_new_pin first
+        (PinFormat, PinTrivial: nothing counted)."""
 
     def end_session(self) -> None:
         """The reader's session at this terminal is over (a server forgets its session)."""

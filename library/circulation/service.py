@@ -100,6 +100,7 @@ class CirculationService:
         on_copies_changed: Callable[[Session, list[int]], None] | None = None,
         guesses: GuessLimits | None = None,
         pin_executor: Executor | None = None,
+        pin_settings: object | None = None,
     ):
         self.db = db
         self.policy = policy
@@ -111,6 +112,9 @@ class CirculationService:
         # bound on hashes at once, and only those threads' malloc arenas ever hold the 16 MB
         # (a semaphore alone still left one arena per request thread: 40 threads, +300 MB).
         self.pin_executor = pin_executor
+        # [circulation] pin_min_digits, pin_max_digits, pin_self_set: read at each PIN change,
+        # so a server's settings object is followed as it is (None: the defaults, 4..8, allowed).
+        self.pin_settings = pin_settings
         self._places = PlaceCache(sigla)
 
     @classmethod
@@ -125,7 +129,7 @@ class CirculationService:
         return cls(db, Policy.from_settings(circulation_settings), sigla=None, today=today,
                    on_copies_changed=index_copies_changed,
                    guesses=GuessLimits.from_settings(circulation_settings),
-                   pin_executor=pin_executor)
+                   pin_executor=pin_executor, pin_settings=circulation_settings)
 
     def end_session(self) -> None:
         """Nothing to forget here: the database keeps no reader session (the port's contract)."""
@@ -183,6 +187,33 @@ class CirculationService:
             else:
                 pin_guard.failed(s, reader_id, self.guesses)
         return ok
+
+    def may_set_first_pin(self) -> bool:
+        """True when a reader without a PIN may set one at a kiosk (``[circulation] pin_self_set``)."""
+        return bool(getattr(self.pin_settings, "pin_self_set", True))
+
+    def change_pin(self, card: str, current: str | None, new: str) -> None:
+        """The reader sets their own PIN — the one rule behind ``POST /session/pin`` and a
+        standalone kiosk. The new PIN is checked first (PinFormat, PinTrivial: no guess used);
+        a reader with a PIN gives the current one (checked like any guess: WrongPin, CardLocked;
+        None is WrongPin without a guess), a reader without one sets a first PIN when
+        `may_set_first_pin` (else PinSelfSetOff). The card's guess count starts again."""
+        from library.circulation.pins import PinRules, check_new_pin, hash_pin, set_pin
+
+        rules = PinRules.from_settings(self.pin_settings) if self.pin_settings is not None \
+            else PinRules()
+        new = check_new_pin(new, rules)
+        with self.db.session() as s:
+            r = s.scalar(select(Reader).where(Reader.card_number == card.strip()))
+            if r is None or not r.active:
+                raise E.ReaderNotFound(card=card)
+            has_pin = bool(r.pin_hash)
+        if has_pin:
+            if current is None or not self.check_pin(card, current):
+                raise E.WrongPin()
+        elif not self.may_set_first_pin():
+            raise E.PinSelfSetOff()
+        set_pin(self.db, card, new, rules, hasher=lambda pin: self.hashing(hash_pin, pin))
 
     def hashing(self, fn: Callable[..., _T], *args: Any) -> _T:
         """Run a PIN hash (`pins.hash_pin`, `pins.verify_pin`) on `pin_executor`, else here."""

@@ -9,6 +9,7 @@ transaction ids, the same values. The way httpx runs one test suite over its tra
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -30,6 +31,7 @@ class World:
     pin_card: str      # a reader with a PIN of their own
     pin: str
     books: tuple[str, str]  # two copies on the shelf
+    self_set_off: Callable[[], None]  # [circulation] pin_self_set = false from now on
     unknown: str = "NO-SUCH-CODE-42"
 
 
@@ -39,10 +41,11 @@ def _service(db, settings) -> World:
 
     populate(db)
     port = CirculationService.from_settings(db, settings.circulation, today=lambda: TODAY)
-    return World(port, TODAY, "C5A", "CBLK", "CPIN", "4321", ("2001", "2002"))
+    return World(port, TODAY, "C5A", "CBLK", "CPIN", "4321", ("2001", "2002"),
+                 lambda: setattr(settings.circulation, "pin_self_set", False))
 
 
-def _remote(api, enrol, tmp_path) -> World:
+def _remote(api, enrol, tmp_path, settings) -> World:
     from kiosk.terminal import ApiClient
     from kiosk.terminal.circulation import TerminalCirculation
     from kiosk.terminal.circulation_port import RemoteCirculation
@@ -57,7 +60,8 @@ def _remote(api, enrol, tmp_path) -> World:
     replica = open_database(f"sqlite:///{tmp_path / 'replica.sqlite3'}")
     assert Replica(replica, client).sync().records == 3  # the terminal tells books from cards
     port = RemoteCirculation(TerminalCirculation("contract", client, queue), replica)
-    return World(port, TODAY, "C5A", "CBLK", "CPIN", "4321", ("2001", "2002"))
+    return World(port, TODAY, "C5A", "CBLK", "CPIN", "4321", ("2001", "2002"),
+                 lambda: setattr(settings.circulation, "pin_self_set", False))
 
 
 def _fake() -> World:
@@ -65,7 +69,7 @@ def _fake() -> World:
 
     port = FakeCirculation()
     return World(port, port.lib.today, "100001", "100002", "100004", "4321",
-                 ("200001", "200003"))
+                 ("200001", "200003"), lambda: setattr(port, "pin_self_set", False))
 
 
 @pytest.fixture(params=["service", "remote", "fake"])
@@ -75,7 +79,8 @@ def world(request, db, tmp_path):
     settings = request.getfixturevalue("settings")
     if request.param == "service":
         return _service(db, settings)
-    return _remote(request.getfixturevalue("api"), request.getfixturevalue("enrol"), tmp_path)
+    return _remote(request.getfixturevalue("api"), request.getfixturevalue("enrol"), tmp_path,
+                   settings)
 
 
 def _identified(w: World, card: str, pin: str | None = None) -> ReaderView:
@@ -158,4 +163,62 @@ def test_a_pin_is_asked_and_checked(world):
     w.port.end_session()
     free = w.port.find_reader(w.card)
     assert not w.port.pin_required(free)
+    w.port.end_session()
+
+
+# --- a reader's own PIN (issue 16) -----------------------------------------------------------
+def test_a_reader_changes_their_pin_and_identifies_with_the_new_one(world):
+    w = world
+    _identified(w, w.pin_card, w.pin)
+    w.port.change_pin(w.pin_card, w.pin, "5830")
+    w.port.end_session()
+    assert w.port.pin_required(w.port.find_reader(w.pin_card))
+    assert not w.port.check_pin(w.pin_card, w.pin)
+    assert w.port.check_pin(w.pin_card, "5830")
+    assert w.port.identified_reader(w.port.find_reader(w.pin_card)).card == w.pin_card
+    w.port.end_session()
+
+
+def test_a_wrong_current_pin_or_a_bad_new_one_is_refused(world):
+    w = world
+    _identified(w, w.pin_card, w.pin)
+    for current in ("9075", None):
+        with pytest.raises(E.WrongPin) as wrong:
+            w.port.change_pin(w.pin_card, current, "5830")
+        assert wrong.value.code == "wrong_pin"
+    with pytest.raises(E.PinTrivial) as trivial:
+        w.port.change_pin(w.pin_card, w.pin, "1111")
+    assert trivial.value.code == "pin_trivial"
+    with pytest.raises(E.PinFormat) as short:
+        w.port.change_pin(w.pin_card, w.pin, "58")
+    assert short.value.code == "pin_format"
+    assert (str(short.value.params["min"]), str(short.value.params["max"])) == ("4", "8")
+    w.port.end_session()
+    w.port.find_reader(w.pin_card)
+    assert w.port.check_pin(w.pin_card, w.pin)  # nothing changed
+    w.port.end_session()
+
+
+def test_a_first_pin_where_the_policy_allows(world):
+    w = world
+    _identified(w, w.card)
+    assert w.port.may_set_first_pin()
+    w.port.change_pin(w.card, None, "5830")
+    w.port.end_session()
+    reader = w.port.find_reader(w.card)
+    assert w.port.pin_required(reader)  # from now on the card needs the PIN
+    assert w.port.check_pin(w.card, "5830")
+    w.port.end_session()
+
+
+def test_no_first_pin_when_the_policy_says_no(world):
+    w = world
+    w.self_set_off()
+    _identified(w, w.card)
+    assert not w.port.may_set_first_pin()
+    with pytest.raises(E.PinSelfSetOff) as off:
+        w.port.change_pin(w.card, None, "5830")
+    assert off.value.code == "pin_self_set_off"
+    w.port.end_session()
+    assert not w.port.pin_required(w.port.find_reader(w.card))
     w.port.end_session()
