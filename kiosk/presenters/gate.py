@@ -46,6 +46,9 @@ class CardGate(FlowHooks):
         self.reader: ReaderView | None = None
         self.flash: Flash | None = None
         self.pin = PinEntry()
+        # The PIN that opened the gate: memory only, forgotten with the reader (reset, idle),
+        # never shown; «Мои книги» passes it as the current PIN when the reader changes it.
+        self.opening_pin: str | None = None
 
     @property
     def formal(self) -> bool:
@@ -69,8 +72,13 @@ class CardGate(FlowHooks):
 
     def press_pin(self, key: str) -> Flash | None:
         """A key of the PIN pad."""
-        if self.state != "pin" or not self.pin.feed(key, self.flow):
+        if self.state != "pin":
             return None
+        pin = self.pin.press(key)
+        if pin is None:
+            return None
+        self.flow.enter_pin(pin)
+        self.opening_pin = pin if self.state == "open" else None
         return self.flash
 
     # --- flow hooks ---------------------------------------------------------------------------

@@ -65,6 +65,23 @@ def reader_refusal(code: str, formal: bool = False) -> str:
     return texts.get(code, _("This is not a library card we know. Show your library card."))
 
 
+def pin_change_refusal(code: str, formal: bool = False, params: dict | None = None) -> str:
+    """Why a new PIN was not saved, and what to do next."""
+    params = params or {}
+    if code == "pin_format":
+        return say("A PIN is {min} to {max} digits. Make up another one.", formal).format(
+            min=params.get("min", 4), max=params.get("max", 8))
+    texts = {
+        "pin_trivial": say("This PIN is too easy to guess. Make up another one.", formal),
+        "pin_self_set_off": say("Your PIN is set by the librarian: ask at the desk.", formal),
+        "wrong_pin": say("Wrong PIN. Type the PIN you have now.", formal),
+        "card_locked": reader_refusal("card_locked", formal),
+        "offline_refused": say("No connection to the library server: the PIN was not changed. "
+                               "Try later.", formal),
+    }
+    return texts.get(code, say("The PIN was not changed. Ask the librarian.", formal))
+
+
 def restriction(code: str, note: str | None = None, formal: bool = False) -> str:
     """Why a reader cannot borrow now, told when the card is shown, with what to do."""
     texts = {

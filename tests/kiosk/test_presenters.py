@@ -338,6 +338,113 @@ def test_loans_with_pin(fakes):
     assert p.state == "list" and p.heading == "Оля, сейчас у тебя нет книг."
 
 
+def _type(p, digits):
+    for key in digits:
+        p.press_pin(key)
+    return p.press_pin("ok")
+
+
+def test_a_reader_changes_their_pin_on_my_books(fakes):
+    circulation = fakes[1]
+    p = LoansPresenter(circulation, today=lambda: TODAY)
+    p.scan("100004")
+    _type(p, "4321")
+    assert p.state == "list" and p.pin_button == "Сменить PIN"
+    p.start_pin_change()  # the PIN typed at the card is the current one: not asked again
+    assert p.state == "new_pin" and p.pin_step == "new"
+    assert p.heading == "Придумай новый PIN и набери его" and "1234" in p.flash.text
+    for key in "5830":
+        p.press_pin(key)
+    assert p.pin.masked == "••••" and "5830" not in p.heading + p.flash.text  # never shown
+    p.press_pin("ok")
+    assert p.pin_step == "again" and p.heading == "Набери новый PIN ещё раз"
+    missed = _type(p, "5831")
+    assert not missed.ok and missed.text == "PIN-коды не совпали, введи ещё раз."
+    assert p.pin_step == "new"
+    _type(p, "5830")
+    done = _type(p, "5830")
+    assert done.ok and done.text == "Готово: новый PIN сохранён." and p.state == "list"
+    assert circulation.check_pin("100004", "5830") and not circulation.check_pin("100004", "4321")
+    p.reset("idle")  # the PIN is forgotten with the reader
+    assert p.gate.opening_pin is None and p.state == "card"
+    p.scan("100004")
+    _type(p, "5830")
+    assert p.state == "list"
+
+
+def test_a_new_pin_refused_is_said_in_plain_words(fakes):
+    circulation = fakes[1]
+    p = LoansPresenter(circulation, today=lambda: TODAY)
+    p.scan("100004")
+    _type(p, "4321")
+    p.start_pin_change()
+    _type(p, "1111")
+    trivial = _type(p, "1111")
+    assert not trivial.ok and trivial.text == "Такой PIN легко угадать. Придумай другой."
+    assert p.pin_step == "new"  # try another one at once
+    _type(p, "58")
+    short = _type(p, "58")
+    assert short.text == "В PIN-коде от 4 до 8 цифр. Придумай другой."
+    p.cancel_pin_change()
+    assert p.state == "list" and circulation.check_pin("100004", "4321")
+    circulation.pins["100004"] = "9075"  # changed meanwhile: the PIN of the card is now wrong
+    p.start_pin_change()
+    _type(p, "5830")
+    wrong = _type(p, "5830")
+    assert not wrong.ok and wrong.text == "Неверный PIN. Набери свой старый PIN."
+    assert p.pin_step == "current" and p.heading == "Набери свой старый PIN"
+    for pin in ("9075", "5830", "5830"):
+        done = _type(p, pin)
+    assert done.ok and circulation.check_pin("100004", "5830")
+
+
+def test_a_first_pin_only_where_the_policy_allows(fakes):
+    circulation = fakes[1]
+    p = LoansPresenter(circulation, today=lambda: TODAY)
+    p.scan("100005")  # a teacher without a PIN: «Вы»
+    assert p.pin_button == "Придумать PIN"
+    p.start_pin_change()
+    assert p.pin_step == "new" and p.heading == "Придумайте новый PIN и наберите его"
+    _type(p, "5830")
+    missed = _type(p, "5803")
+    assert missed.text == "PIN-коды не совпали, введите ещё раз."
+    _type(p, "5830")
+    assert _type(p, "5830").ok and circulation.check_pin("100005", "5830")
+    assert p.pin_button == "Сменить PIN"  # the next change asks nothing twice
+    p.reset()
+    circulation.pin_self_set = False
+    p.scan("100001")
+    assert p.state == "list" and p.pin_button == ""  # no button the policy would refuse
+    assert p.start_pin_change() is None and p.state == "list"
+    p.reset()
+    p.scan("100004")  # a reader with a PIN may still change it
+    _type(p, "4321")
+    assert p.pin_button == "Сменить PIN"
+
+
+def test_a_reader_known_from_checkout_types_the_current_pin_first(fakes):
+    circulation = fakes[1]
+    p = LoansPresenter(circulation, today=lambda: TODAY)
+    p.use_reader(circulation.find_reader("100004"))  # identified on «Взять книгу»
+    p.start_pin_change()
+    assert p.pin_step == "current" and p.heading == "Набери свой старый PIN"
+    for pin in ("4321", "5830", "5830"):
+        done = _type(p, pin)
+    assert done.ok and circulation.check_pin("100004", "5830")
+
+
+def test_pin_change_refusals_have_words_for_every_code():
+    from kiosk.presenters.messages import pin_change_refusal
+
+    assert "библиотекарь" in pin_change_refusal("pin_self_set_off")
+    assert "обратитесь" in pin_change_refusal("pin_self_set_off", formal=True)
+    assert "заблокирован" in pin_change_refusal("card_locked")
+    assert pin_change_refusal("pin_format", params={"min": "6", "max": "8"}).startswith(
+        "В PIN-коде от 6 до 8 цифр")
+    assert "Нет связи" in pin_change_refusal("offline_refused")
+    assert pin_change_refusal("something_new") == "PIN не изменён. Спроси библиотекаря."
+
+
 def test_idle_timer_counts_down_and_expires():
     t = IdleTimer(10, warn_s=3)
     assert t.countdown_text == "" and not t.tick(100)
