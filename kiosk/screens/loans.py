@@ -35,6 +35,14 @@ class LoansScreen(KioskScreen):
         self.kiosk.user_activity()
         self.act(lambda: self.presenter.press_pin(key), "pin")
 
+    def pin_button(self) -> None:
+        """«Сменить PIN» / «Придумать PIN»."""
+        self.act(self.presenter.start_pin_change, "pin")
+
+    def pin_back(self) -> None:
+        """«Назад» from the PIN step: nothing changed."""
+        self.act(self.presenter.cancel_pin_change, "pin")
+
     def renew(self, loan_id: int) -> None:
         """A renew button."""
         self.act(lambda: self.presenter.renew(loan_id), "renew")
@@ -52,18 +60,26 @@ class LoansScreen(KioskScreen):
         p = self.presenter
         ids = self.ids
         ids.heading.text = p.heading
-        card, pin = p.state == "card", p.state == "pin"
+        card, pin = p.state == "card", p.state in ("pin", "new_pin")
         ids.camera_col.opacity = 1 if card else 0
         ids.camera_col.size_hint_x = 0.85 if card else 0.001
-        ids.flash.text = p.flash.text if (p.flash and (card or (pin and p.flash.ok is False))) else ""
+        notice = p.notice
+        ids.flash.text = notice.text if notice else ""
+        ids.flash.ok = notice.ok if notice else True
         ids.pin.text = p.pin.masked
         ids.pinbox.height = self.kiosk.theme.button_h * 4.1 if pin else 0
         ids.pinbox.opacity = 1 if pin else 0
         ids.pinbox.disabled = not pin
-        ids.flash.ok = p.flash.ok if p.flash else True
+        label, changing = p.pin_button, p.state == "new_pin"
+        ids.pin_btn.text = label
+        for button, shown in ((ids.pin_btn, bool(label)), (ids.pin_back, changing)):
+            button.opacity = 1 if shown else 0
+            button.disabled = not shown
+            button.size_hint_x = 1 if shown else 0.001
+        ids.pinbar.height = self.kiosk.theme.button_h if (label or changing) else 0
         rows = ids.rows
         rows.clear_widgets()
-        for row in p.rows:
+        for row in (p.rows if p.state == "list" else []):
             rows.add_widget(LoanRowWidget(loan_id=row.loan_id, title=row.title, due=row.due,
                                           overdue=row.overdue, can_renew=row.can_renew,
                                           outcome=row.outcome, on_renew=self.renew))

@@ -127,3 +127,14 @@ def test_a_projector_that_never_answers_does_not_freeze_the_kiosk(tmp_path):
     assert out["frames"] >= 10, out  # ≥ 10 frames in 1.5 s while the projector is silent
     assert out["keyboard"] is True
     assert out["answer"] == "Проектор: on"
+
+
+@pytest.mark.slow
+def test_a_reader_changes_their_pin_on_my_books(tmp_path):
+    out = run_scenario("pin", tmp_path)
+    assert out["button"] == "Сменить PIN"
+    assert out["step_heading"] == "Придумай новый PIN и набери его"
+    assert out["again_heading"] == "Набери новый PIN ещё раз"
+    assert out["saved"] == "Готово: новый PIN сохранён." and out["state_after"] == "list"
+    assert out["old_refused"].startswith("Неверный PIN")
+    assert out["final_state"] == "list" and out["final_heading"].startswith("Оля")

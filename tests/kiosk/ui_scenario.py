@@ -316,6 +316,66 @@ def checkout_steps(app, out):
     return [(0.3, start), (0.3, books), (0.3, done), (0.3, offer), (0.3, receipt)]
 
 
+def pin_pad_keys(screen) -> dict:
+    """The PIN pad's buttons of a screen by key ('0'…'9', 'back', 'ok')."""
+    return {w.key: w for w in screen.walk() if hasattr(w, "key") and isinstance(w.key, str)}
+
+
+def pin_steps(app, out):
+    """«Мои книги» with card + PIN, «Сменить PIN», the new PIN twice on the pad, then a new
+    session opens «Мои книги» with the new PIN (the old one refused)."""
+    from kiosk.gallery import type_scan
+
+    def type_pin(digits: str) -> None:
+        keys = pin_pad_keys(app.screen("loans"))
+        for d in digits:
+            tap(keys[d])
+        tap(keys["ok"])
+
+    def start():
+        tap(app.screen("attract").ids.act_loans)
+        type_scan(app, "100004")
+
+    def old_pin():
+        type_pin("4321")
+
+    def change():
+        screen = app.screen("loans")
+        out["button"] = screen.ids.pin_btn.text
+        tap(screen.ids.pin_btn)
+        out["step_heading"] = screen.ids.heading.text
+
+    def new_twice():
+        screen = app.screen("loans")
+        type_pin("5830")
+        out["again_heading"] = screen.ids.heading.text
+        type_pin("5830")
+        out["saved"] = screen.ids.flash.text
+        out["state_after"] = app.loans.state
+        out["rows_after"] = len(screen.ids.rows.children)
+
+    def leave():
+        app.end_session()
+
+    def again():
+        tap(app.screen("attract").ids.act_loans)
+        type_scan(app, "100004")
+
+    def old_refused():
+        screen = app.screen("loans")
+        type_pin("4321")
+        out["old_refused"] = screen.ids.flash.text
+
+    def new_accepted():
+        screen = app.screen("loans")
+        type_pin("5830")
+        out["final_state"] = app.loans.state
+        out["final_heading"] = screen.ids.heading.text
+
+    return [(0.3, start), (0.3, old_pin), (0.3, change), (0.3, new_twice), (0.3, leave),
+            (0.3, again), (0.3, old_refused), (0.3, new_accepted)]
+
+
 def idle_steps(app, out):
     """A reader identified, then nobody touches: the warning shows, then the session ends."""
     from kiosk.gallery import type_scan
@@ -412,7 +472,8 @@ def terminal_steps(app, out):
 
 SCENARIOS = {"search": search_steps, "typing": typing_steps, "checkout": checkout_steps,
              "edges": edges_steps, "reset": reset_steps, "media": media_steps, "idle": idle_steps,
-             "terminal": terminal_steps, "stuck_projector": stuck_projector_steps}
+             "terminal": terminal_steps, "stuck_projector": stuck_projector_steps,
+             "pin": pin_steps}
 
 
 def build_terminal_app(home: Path):
