@@ -232,6 +232,32 @@ def _loans_renewed(app: KioskApp) -> None:
     app.screen("loans").renew(2)
 
 
+def _loans_with_pin(app: KioskApp) -> None:
+    """Оля (card 100004, PIN 4321) opens «Мои книги» with her PIN."""
+    _scans("loans", "100004")(app)
+    for key in "4321":
+        app.screen("loans").press_pin(key)
+    app.screen("loans").press_pin("ok")
+
+
+def _loans_new_pin(app: KioskApp) -> None:
+    """«Сменить PIN»: the new PIN typed once (two digits so far)."""
+    _loans_with_pin(app)
+    screen = app.screen("loans")
+    screen.pin_button()
+    for key in "58":
+        screen.press_pin(key)
+
+
+def _loans_pin_changed(app: KioskApp) -> None:
+    """The new PIN typed twice and saved."""
+    _loans_with_pin(app)
+    screen = app.screen("loans")
+    screen.pin_button()
+    for key in ["5", "8", "3", "0", "ok"] * 2:  # the new PIN, then again to confirm
+        screen.press_pin(key)
+
+
 def _media_pupil_card(app: KioskApp) -> None:
     app.open_media()
     type_scan(app, "100001")
@@ -294,6 +320,8 @@ def gallery_steps() -> list[tuple[str, Step]]:
         ("loans-card", lambda app: app.go("loans")),
         ("loans-list", _scans("loans", "100003")),
         ("loans-renewed", _loans_renewed),
+        ("loans-new-pin", _loans_new_pin),
+        ("loans-pin-changed", _loans_pin_changed),
         ("idle-warning", _warning),
         ("error", _fail),
         ("service-pin", service_pin),

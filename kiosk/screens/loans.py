@@ -67,7 +67,9 @@ class LoansScreen(KioskScreen):
         ids.flash.text = notice.text if notice else ""
         ids.flash.ok = notice.ok if notice else True
         ids.pin.text = p.pin.masked
-        ids.pinbox.height = self.kiosk.theme.button_h * 4.1 if pin else 0
+        # The new-PIN step also shows its hint: a slightly lower pad keeps it all on the screen.
+        rows_h = 3.9 if p.state == "new_pin" else 4.1
+        ids.pinbox.height = self.kiosk.theme.button_h * rows_h if pin else 0
         ids.pinbox.opacity = 1 if pin else 0
         ids.pinbox.disabled = not pin
         label, changing = p.pin_button, p.state == "new_pin"
@@ -75,8 +77,10 @@ class LoansScreen(KioskScreen):
         for button, shown in ((ids.pin_btn, bool(label)), (ids.pin_back, changing)):
             button.opacity = 1 if shown else 0
             button.disabled = not shown
-            button.size_hint_x = 1 if shown else 0.001
-        ids.pinbar.height = self.kiosk.theme.button_h if (label or changing) else 0
+        # «Назад» sits under the typed PIN, beside the pad: the step fits 1280×800 without the
+        # camera column; «Сменить PIN» has its own bar under the list.
+        ids.pin_back.height = self.kiosk.theme.button_h if changing else 0
+        ids.pinbar.height = self.kiosk.theme.button_h if label else 0
         rows = ids.rows
         rows.clear_widgets()
         for row in (p.rows if p.state == "list" else []):
