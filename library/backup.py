@@ -3,7 +3,11 @@
 One backup is a ``.tar.gz`` holding ``manifest.json`` (format, ibc version, creation time, backend,
 Alembic schema revision, SHA-256 of every other member), the database (``database.sqlite3``, a
 copy made with SQLite's online backup API, or ``database.pgdump``, ``pg_dump -Fc``) and the
-``thumbnails/`` folder of the data directory when there is one.
+``thumbnails/`` folder of the data directory when there is one, and the server's own TLS
+certificate and key (``tls/server.crt``, ``tls/server.key``, made by ``ibc tls create``): a
+restore on new hardware keeps the certificate every terminal pinned, so the terminals go on
+without enrolling again. The archive therefore holds a private key as well as the readers'
+data: it is written 0640, for the service's user and group only.
 
 Restore refuses an archive whose checksums do not match, whose schema revision this version's
 migrations do not know (a backup from a newer ibc) or whose backend differs from the configured
@@ -40,6 +44,8 @@ MANIFEST = "manifest.json"
 SQLITE_MEMBER = "database.sqlite3"
 PG_MEMBER = "database.pgdump"
 THUMBNAILS = "thumbnails"
+TLS = "tls"  # server/tls.py's folder in the data directory
+TLS_FILES = ("server.crt", "server.key")
 NAME_RE = re.compile(r"^ibc-backup-\d{8}T\d{6}Z(-\d+)?\.tar\.gz$")
 _CHUNK = 1 << 20
 
@@ -168,6 +174,10 @@ def create_backup(db: Database, *, data_dir: str | os.PathLike[str],
             for path in sorted(p for p in thumbs.rglob("*") if p.is_file() and not p.is_symlink()):
                 name = f"{THUMBNAILS}/{path.relative_to(thumbs).as_posix()}"
                 files[name] = (path, _sha256(path))
+        for file_name in TLS_FILES:
+            path = data_dir / TLS / file_name
+            if path.is_file() and not path.is_symlink():
+                files[f"{TLS}/{file_name}"] = (path, _sha256(path))
         created = now.isoformat()
         digests = {name: digest for name, (_, digest) in files.items()}
         manifest = {"format": FORMAT, "ibc_version": __version__, "created": created,
@@ -355,9 +365,25 @@ def _swap_thumbnails(data_dir: Path, extracted: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _restore_tls(data_dir: Path, extracted: Path) -> None:
+    """Put the backed-up certificate and key back (key 0600, folder 0700); each file is
+    replaced atomically. Nothing happens for an archive without them."""
+    if not all((extracted / TLS / name).is_file() for name in TLS_FILES):
+        return
+    live = data_dir / TLS
+    live.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(live, 0o700)
+    for name in TLS_FILES:
+        staged = live / f".{name}.restore"
+        shutil.copyfile(extracted / TLS / name, staged)
+        os.chmod(staged, 0o600 if name.endswith(".key") else 0o644)
+        os.replace(staged, live / name)
+
+
 def restore_backup(db: Database, path: str | os.PathLike[str], *,
                    data_dir: str | os.PathLike[str]) -> BackupInfo:
-    """Check and restore an archive into `db` (and the thumbnails into `data_dir`), then migrate."""
+    """Check and restore an archive into `db` (and the thumbnails and the server's certificate
+    into `data_dir`), then migrate."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".ibc-restore-", dir=data_dir) as tmp:
@@ -371,5 +397,6 @@ def restore_backup(db: Database, path: str | os.PathLike[str], *,
         else:
             _restore_pg(db, Path(tmp) / PG_MEMBER)
         _swap_thumbnails(data_dir, Path(tmp))
+        _restore_tls(data_dir, Path(tmp))
     db.upgrade()
     return info

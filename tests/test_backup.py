@@ -259,3 +259,31 @@ def test_older_backup_is_migrated_after_restore(db, tmp_path):
     restored = restore_backup(db, info.path, data_dir=tmp_path)
     assert restored.revision == previous
     assert current_revision(db) == head_revision()
+
+
+def test_the_servers_certificate_survives_a_restore_on_new_hardware(db, tmp_path):
+    """The terminals pinned the server's certificate at enrolment: a restore brings the same
+    certificate and key back (key 0600), so no terminal has to enrol again."""
+    import os
+    import stat
+
+    old = tmp_path / "old"
+    (old / "tls").mkdir(parents=True, mode=0o700)
+    (old / "tls" / "server.crt").write_bytes(b"-----BEGIN CERTIFICATE-----\npinned\n")
+    key = old / "tls" / "server.key"
+    key.write_bytes(b"-----BEGIN PRIVATE KEY-----\nsecret\n")
+    os.chmod(key, 0o600)
+    info = create_backup(db, data_dir=old, output=tmp_path / "b.tar.gz")
+    assert {"tls/server.crt", "tls/server.key"} <= set(info.files)
+    assert stat.S_IMODE((tmp_path / "b.tar.gz").stat().st_mode) == 0o640
+
+    new = tmp_path / "new"  # the new machine made its own certificate at install
+    (new / "tls").mkdir(parents=True)
+    (new / "tls" / "server.crt").write_bytes(b"fresh")
+    (new / "tls" / "server.key").write_bytes(b"fresh key")
+    restore_backup(db, tmp_path / "b.tar.gz", data_dir=new)
+    assert (new / "tls" / "server.crt").read_bytes().endswith(b"pinned\n")
+    assert (new / "tls" / "server.key").read_bytes().endswith(b"secret\n")
+    assert stat.S_IMODE((new / "tls" / "server.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE((new / "tls").stat().st_mode) == 0o700
+    assert not list((new / "tls").glob(".*"))  # no staged leftovers
