@@ -82,3 +82,18 @@ def test_compile_all_writes_mo_files(tmp_path):
     written = i18n.compile_all(tmp_path)
     assert [p.name for p in written] == ["kiosk.mo", "kiosk.mo"]
     assert i18n.load_translations("ru", tmp_path).gettext("Return a book") == "Вернуть книгу"
+
+
+def test_the_catalogue_passes_msgfmt_check():
+    """No msgid twice (a later copy would silently win over an empty first one), no broken
+    format: the catalogue is as GNU gettext's own checker wants it."""
+    import shutil
+    import subprocess
+
+    from kiosk.i18n import LOCALE_DIR
+
+    assert shutil.which("msgfmt"), "msgfmt missing: `./install.sh dev` installs gettext"
+    po = LOCALE_DIR / "ru" / "LC_MESSAGES" / "kiosk.po"
+    out = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(po)], capture_output=True,
+                         text=True, check=False)
+    assert out.returncode == 0, out.stderr
