@@ -41,7 +41,8 @@ common_pkgs=(python3 python3-venv python3-dev build-essential libzbar0 fonts-dej
 # kiosk's own sounds); ALSA directly where no session runs it.
 media_pkgs=(libvlc5 vlc-plugin-base vlc-plugin-video-output ffmpeg pulseaudio pulseaudio-utils alsa-utils)
 kiosk_pkgs=(libgl1 libegl1 libgles2 libmtdev1 libgl1-mesa-dri libxi6 libxcursor1 libxss1)
-dev_pkgs=(postgresql cups-ipp-utils avahi-daemon dbus poppler-utils xvfb gettext systemd debootstrap shellcheck cage xwayland grim matchbox-window-manager x11-xserver-utils xinit)
+# chromium + chromium-driver: the librarian's desk is tested in a real browser (Selenium).
+dev_pkgs=(postgresql cups-ipp-utils avahi-daemon dbus poppler-utils xvfb gettext systemd debootstrap shellcheck cage xwayland grim matchbox-window-manager x11-xserver-utils xinit chromium chromium-driver)
 # The server is also the media station: an X server for films on the projector (ibc-display).
 server_pkgs=(systemd postgresql-client ca-certificates xserver-xorg-core xauth)
 terminal_pkgs=(systemd udev ca-certificates dbus libpam-systemd cups-client ipp-usb avahi-daemon)
