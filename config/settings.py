@@ -131,6 +131,19 @@ class ServerSettings(_Section):
                          description="its private key (PEM); empty = <data_dir>/tls/server.key")
 
 
+class DeskSettings(_Section):
+    """The librarian's desk in the browser (`/desk`, docs/DESK.md): sessions and login limits."""
+
+    idle_minutes: int = Field(30, ge=1, le=720, description="a desk session ends after this idle time")
+    max_hours: int = Field(12, ge=1, le=168, description="a desk session ends this long after login")
+    login_max_failures: int = Field(5, ge=1, le=100,
+                                    description="failed logins for one account name before a lock")
+    ip_max_failures: int = Field(20, ge=1, le=1000,
+                                 description="failed logins from one client address before a lock")
+    login_window_min: int = Field(15, ge=1, le=1440, description="the failed logins counted within")
+    login_lock_min: int = Field(15, ge=1, le=10080, description="how long a name or address stays locked")
+
+
 class MediaSettings(_Section):
     """Media library folders and playback output."""
 
@@ -277,6 +290,7 @@ class Settings(_Section):
     printer: PrinterSettings = PrinterSettings()
     projector: ProjectorSettings = ProjectorSettings()
     server: ServerSettings = ServerSettings()
+    desk: DeskSettings = Field(default_factory=DeskSettings)
     media: MediaSettings = MediaSettings()
     places: PlacesSettings = Field(default_factory=PlacesSettings)
     library: LibrarySettings = Field(default_factory=LibrarySettings)

@@ -2,7 +2,8 @@
 
 `create_app(settings, db)` builds everything from what it is given (no globals), so tests and
 `ibc serve` construct the same app. Routes live in server.routes (terminals and readers) and
-server.admin (librarians); errors become JSON in server.errors.
+server.admin (librarians); errors become JSON in server.errors. The librarian's desk (HTML pages
+under /desk, its own cookie sessions) is server.desk.
 """
 
 from __future__ import annotations
@@ -126,6 +127,7 @@ def create_app(settings: Settings, db: Database, *,
                today: Callable[[], dt.date] | None = None) -> FastAPI:
     """The API app for `settings` on database `db`."""
     from server import admin, media_api, places_api, routes
+    from server.desk import pages as desk
     from server.media_remote import RemoteStation
 
     # PIN hashes are scrypt (16 MB each): they run on pin_hash_concurrency threads of their own,
@@ -143,12 +145,15 @@ def create_app(settings: Settings, db: Database, *,
     )
     app.state.media_remote = RemoteStation(settings, db)
     app.state.ibc = ServerState(settings, db, service)
+    app.state.desk_today = today or dt.date.today
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)
+    app.add_middleware(desk.DeskHeaders)
     app.include_router(routes.router, prefix=PREFIX)
     app.include_router(admin.router, prefix=PREFIX)
     app.include_router(media_api.router, prefix=PREFIX)
     app.include_router(places_api.router, prefix=PREFIX)
+    app.include_router(desk.router)
     return app
 
 

@@ -5,6 +5,8 @@
     CirculationError (library)      → 422 when the card or barcode is unknown or a new PIN is
                                       malformed or trivial, 429 card_locked, else 409
     MediaError (media.errors)       → 409 media_refused, ``reason`` its code, messages ru/en
+    DeskLoginRequired (server.desk) → 303 to /desk/login (pages, never JSON)
+    DeskError (server.desk)         → 403 HTML page with its Russian text (admin only, CSRF)
     NotFound (library.errors)       → 404 not_found
     StorageError (library.errors)   → 503 storage_unavailable (Retry-After), logged
     any other IbcError              → 400 with its stable code, logged
@@ -142,6 +144,21 @@ def install(app: FastAPI) -> None:
                              "message": exc.message(translator("ru")),
                              "message_en": exc.message(), "params": exc.params},
                             status_code=409)
+
+    from fastapi.responses import RedirectResponse, Response
+
+    from server.desk.errors import DeskError, DeskLoginRequired
+    from server.desk.pages import error_page
+
+    @app.exception_handler(DeskLoginRequired)
+    async def _desk_login(_req: Request, exc: DeskLoginRequired) -> Response:
+        response = RedirectResponse("/desk/login", status_code=303)
+        response.delete_cookie("ibc_desk", path="/desk")
+        return response
+
+    @app.exception_handler(DeskError)
+    async def _desk(_req: Request, exc: DeskError) -> Response:
+        return error_page(403, str(exc))
 
     @app.exception_handler(NotFound)
     async def _not_found(_req: Request, exc: NotFound) -> JSONResponse:

@@ -1,6 +1,8 @@
 """Server-side storage: enrolled terminals (and librarian credentials), one-time enrolment codes,
 reader sessions and the offline-conflict list (migration 0004); the cards each terminal probed and
-identified (migration 0010). Tokens, codes and probed cards are stored only as SHA-256 hashes.
+identified (migration 0010); the librarian's desk: accounts, sessions, login guards and the audit
+log (migration 0011, server/desk). Tokens, codes and probed cards are stored only as SHA-256
+hashes, desk passwords as salted scrypt hashes (library/hashing.py).
 """
 
 from __future__ import annotations
@@ -94,3 +96,59 @@ class TerminalCard(Base):
     reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"),
                                            primary_key=True)
     seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DeskAccount(Base):
+    """A person who signs in to the librarian's desk (role "librarian" or "admin")."""
+
+    __tablename__ = "desk_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16), default="librarian")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DeskSession(Base):
+    """A signed-in desk session; the cookie holds the token, this row only its SHA-256 hash.
+    The form token (CSRF) is derived from the session token (server/desk/sessions.py)."""
+
+    __tablename__ = "desk_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("desk_accounts.id", ondelete="CASCADE"),
+                                            index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_why: Mapped[str | None] = mapped_column(String(16))
+    client_ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class DeskLoginGuard(Base):
+    """Failed desk logins per account name ("name:" + SHA-256 of the name) or per client address
+    ("ip:" + address) in the current window, and the lock they caused (server/desk/guard.py)."""
+
+    __tablename__ = "desk_login_guards"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DeskAudit(Base):
+    """Who did what at the desk or to its accounts (actor "cli" for the `ibc` command)."""
+
+    __tablename__ = "desk_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    client_ip: Mapped[str | None] = mapped_column(String(64))

@@ -1,4 +1,6 @@
-"""`ibc terminals enroll|list|revoke` and `ibc librarian token`: server credentials."""
+"""`ibc terminals enroll|list|revoke` and `ibc librarian token`: server credentials;
+`ibc librarian add|passwd|disable|list`: accounts of the librarian's desk (server/desk/accounts.py).
+A desk password comes from a prompt (asked twice) or the first line of stdin, never from argv."""
 
 from __future__ import annotations
 
@@ -29,6 +31,15 @@ def register(sub: Subparsers) -> None:
     lsub = lib.add_subparsers(dest="action", metavar="ACTION", required=True)
     t = lsub.add_parser("token", help="create a librarian token (shown once)")
     t.add_argument("name", help="who holds it, e.g. ivanova")
+    a = lsub.add_parser("add", help="add a desk account (password at a prompt or from stdin)")
+    a.add_argument("name", help="login name: a-z 0-9 _ . -, e.g. ivanova")
+    a.add_argument("--role", choices=("librarian", "admin"), default="librarian")
+    pw = lsub.add_parser("passwd", help="set a desk account's password (prompt or stdin)")
+    pw.add_argument("name")
+    d = lsub.add_parser("disable", help="disable a desk account and end its sessions")
+    d.add_argument("name")
+    ls2 = lsub.add_parser("list", help="list desk accounts")
+    ls2.add_argument("--json", action="store_true", help="machine-readable output")
     lib.set_defaults(run=run_librarian)
 
 
@@ -94,9 +105,67 @@ def _enroll(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def _read_password() -> str | None:
+    """A new password from an interactive prompt (asked twice) or stdin's first line; None when
+    the two prompts differ or nothing was given."""
+    import getpass
+    import sys
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("Новый пароль: ")
+        if getpass.getpass("Ещё раз: ") != first:
+            print("ibc librarian: пароли не совпали", file=sys.stderr)
+            return None
+        return first or None
+    line = sys.stdin.readline(1024)
+    return line.rstrip("\r\n") or None
+
+
+def _desk_accounts(args: argparse.Namespace, ctx: Context) -> int:
+    """`ibc librarian add|passwd|disable|list`."""
+    import sys
+
+    from server.desk import accounts
+    from server.desk.errors import AccountError
+
+    try:
+        if args.action == "list":
+            rows = accounts.list_accounts(ctx.db)
+            if args.json:
+                print(json.dumps(rows, ensure_ascii=False))
+                return 0
+            if not rows:
+                print("Учётных записей нет: ibc librarian add ИМЯ")
+            for row in rows:
+                state = f"отключена {row['disabled_at'][:16]}" if row["disabled_at"] else "активна"
+                print(f"{row['name']:24} {row['role']:10} создана {row['created_at'][:16]}  {state}")
+            return 0
+        if args.action == "disable":
+            done = accounts.disable(ctx.db, args.name)
+            print(f"{args.name}: отключена" if done else f"{args.name}: уже отключена")
+            return 0
+        password = _read_password()
+        if password is None:
+            print("ibc librarian: пароль не введён", file=sys.stderr)
+            return 1
+        if args.action == "add":
+            accounts.add_account(ctx.db, args.name, password, args.role)
+            print(f"{accounts.check_name(args.name)}: учётная запись добавлена ({args.role})")
+        else:
+            accounts.set_password(ctx.db, args.name, password)
+            print(f"{accounts.check_name(args.name)}: пароль изменён, открытые сеансы завершены")
+        return 0
+    except AccountError as exc:
+        print(f"ibc librarian: {exc}", file=sys.stderr)
+        return 1
+
+
 def run_librarian(args: argparse.Namespace, ctx: Context) -> int:
-    """Create a librarian token."""
+    """Create a librarian token, or manage desk accounts."""
     from server import security
+
+    if args.action != "token":
+        return _desk_accounts(args, ctx)
 
     try:
         token = security.create_librarian_token(ctx.db, args.name)

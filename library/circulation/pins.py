@@ -8,49 +8,32 @@ trivial (`is_trivial`): all one digit (0000), a run up or down (1234, 4321, 9876
 8901 too), a repeated block (1212, 123123) — what an attacker tries first.
 
 Hashes are scrypt N=2**14, r=8, p=1 (16 MB of memory and ~50 ms each): the server bounds how many
-run at once (`[server] pin_hash_concurrency`). Existing hashes keep verifying; the format is
-``scrypt$`` + base64(salt16 + digest32).
+run at once (`[server] pin_hash_concurrency`); the hashing is library/hashing.py's, shared with
+the desk's passwords. Hashes of the older form ``scrypt$`` + base64(salt16 + digest32) keep
+verifying.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from library.circulation import errors as E
+from library.hashing import hash_secret, verify_secret
 
 if TYPE_CHECKING:
     from library.storage.database import Database
 
-_N, _R, _P = 2**14, 8, 1
-
 
 def hash_pin(pin: str) -> str:
-    """A salted scrypt hash of `pin` for storage."""
-    salt = os.urandom(16)
-    digest = hashlib.scrypt(pin.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
-    return "scrypt$" + base64.b64encode(salt + digest).decode()
+    """A salted scrypt hash of `pin` for storage (library/hashing.py, N=2**14)."""
+    return hash_secret(pin, log_n=14)
 
 
 def verify_pin(pin: str, stored: str) -> bool:
     """True when `pin` matches a hash made by hash_pin (a damaged hash matches nothing)."""
-    if not stored.startswith("scrypt$"):
-        return False
-    try:
-        raw = base64.b64decode(stored[7:], validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    salt, digest = raw[:16], raw[16:]
-    if len(salt) != 16 or not digest:
-        return False
-    probe = hashlib.scrypt(pin.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=len(digest))
-    return hmac.compare_digest(probe, digest)
+    return verify_secret(pin, stored)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,40 @@
+"""The desk's refusals; server/errors.py turns them into redirects and HTML pages."""
+
+from __future__ import annotations
+
+from library.errors import IbcError
+
+
+class DeskError(IbcError):
+    """A refusal of the librarian's desk; `str()` is the Russian text for the page or the CLI."""
+
+    code = "desk"
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class DeskLoginRequired(DeskError):
+    """No live desk session: the page redirects to the login form."""
+
+    def __init__(self) -> None:
+        super().__init__("desk_login_required", "Войдите, чтобы продолжить")
+
+
+class DeskForbidden(DeskError):
+    """The account's role may not open this page (HTTP 403)."""
+
+    def __init__(self) -> None:
+        super().__init__("desk_admin_only", "Только для администратора")
+
+
+class DeskCsrf(DeskError):
+    """A form came without this session's form token (HTTP 403, nothing changed)."""
+
+    def __init__(self) -> None:
+        super().__init__("desk_csrf", "Страница устарела: обновите её")
+
+
+class AccountError(DeskError):
+    """A desk account cannot be added or changed (bad name, password, unknown account...)."""
