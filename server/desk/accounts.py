@@ -156,7 +156,6 @@ def login(db: Database, name: str, password: str, ip: str, limits: guard.LoginLi
                 if refused is None:  # the other key refused: its slot is given back
                     guard.release(s, key)
             later = max(u for u in (until, ip_until) if u is not None)
-            audit(s, "-", "login_locked", ip=ip, name=shown, by="name" if until else "address")
             return LoginResult(locked_min=guard.minutes_left(later))
     account = None
     if NAME.match(typed) and len(password) <= MAX_PASSWORD:
@@ -171,8 +170,11 @@ def login(db: Database, name: str, password: str, ip: str, limits: guard.LoginLi
             guard.reset(s, nkey)
             guard.release(s, ikey)
             return LoginResult(account=(account[0], account[1], account[2]))
-        guard.failed(s, nkey, limits.name_max, limits.lock_min)
-        guard.failed(s, ikey, limits.ip_max, limits.lock_min)
         why = "unknown" if account is None else ("disabled" if account[4] is not None else "password")
         audit(s, "-", "login_failed", ip=ip, name=shown, reason=why)
+        # A lock is recorded when it is set, not at every refused attempt (no audit flood).
+        if guard.failed(s, nkey, limits.name_max, limits.lock_min):
+            audit(s, "-", "login_locked", ip=ip, name=shown, by="name")
+        if guard.failed(s, ikey, limits.ip_max, limits.lock_min):
+            audit(s, "-", "login_locked", ip=ip, by="address")
     return LoginResult()

@@ -88,13 +88,15 @@ def reserve(s: Session, key: str, limit: int, window_min: int,
     return _aware(row.window_start) + dt.timedelta(minutes=window_min)
 
 
-def failed(s: Session, key: str, limit: int, lock_min: int, now: dt.datetime | None = None) -> None:
-    """A failed login used a slot of `key`: lock it when the window's slots are used up."""
+def failed(s: Session, key: str, limit: int, lock_min: int, now: dt.datetime | None = None) -> bool:
+    """A failed login used a slot of `key`: lock it when the window's slots are used up.
+    True when this failure locked it."""
     now = now or utcnow()
-    s.execute(update(G).where(G.key == key, G.attempts >= limit,
-                              or_(G.locked_until.is_(None), G.locked_until <= now))
-              .values(locked_until=now + dt.timedelta(minutes=lock_min)),
-              execution_options={"synchronize_session": False})
+    done = s.execute(update(G).where(G.key == key, G.attempts >= limit,
+                                     or_(G.locked_until.is_(None), G.locked_until <= now))
+                     .values(locked_until=now + dt.timedelta(minutes=lock_min)),
+                     execution_options={"synchronize_session": False})
+    return bool(getattr(done, "rowcount", 0))
 
 
 def release(s: Session, key: str) -> None:
