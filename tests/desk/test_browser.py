@@ -3,7 +3,7 @@ chromium-driver (both installed by `./install.sh dev`), against a real `ibc serv
 library. Everything by keyboard, as at a desk with a USB scanner: Tab, typing and Enter.
 
 With ``DESK_SHOTS=DIR`` the test also writes the pages' screenshots there
-(``docs/screenshots/desk-*.png`` are made this way: ``DESK_SHOTS=docs/screenshots pytest
+(``docs/screenshots/desk/desk-*.png`` are made this way: ``DESK_SHOTS=docs/screenshots/desk pytest
 tests/desk/test_browser.py``).
 """
 
