@@ -7,7 +7,6 @@ interactive prompt (asked twice) or, when stdin is not a terminal, from its firs
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from pathlib import Path
@@ -66,16 +65,10 @@ def run_import(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _read_pin() -> str | None:
-    """The new PIN from an interactive prompt (asked twice) or stdin's first line; None when
-    the two prompts differ or nothing was given."""
-    if sys.stdin.isatty():
-        first = getpass.getpass("Новый ПИН-код: ")
-        if getpass.getpass("Ещё раз: ") != first:
-            print("ibc: ПИН-коды не совпали", file=sys.stderr)
-            return None
-        return first
-    line = sys.stdin.readline(64)
-    return line.strip() or None
+    """The new PIN (a prompt asked twice, or stdin's first line)."""
+    from ibc.secret_input import read_secret
+
+    return read_secret("Новый ПИН-код: ", "ibc: ПИН-коды не совпали", limit=64, strip=True)
 
 
 def _say(ctx: Context, exc: Exception) -> int:

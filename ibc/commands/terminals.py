@@ -106,19 +106,10 @@ def _enroll(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _read_password() -> str | None:
-    """A new password from an interactive prompt (asked twice) or stdin's first line; None when
-    the two prompts differ or nothing was given."""
-    import getpass
-    import sys
+    """A new password (a prompt asked twice, or stdin's first line)."""
+    from ibc.secret_input import read_secret
 
-    if sys.stdin.isatty():
-        first = getpass.getpass("Новый пароль: ")
-        if getpass.getpass("Ещё раз: ") != first:
-            print("ibc librarian: пароли не совпали", file=sys.stderr)
-            return None
-        return first or None
-    line = sys.stdin.readline(1024)
-    return line.rstrip("\r\n") or None
+    return read_secret("Новый пароль: ", "ibc librarian: пароли не совпали", limit=1024)
 
 
 def _desk_accounts(args: argparse.Namespace, ctx: Context) -> int:
