@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from library.errors import IbcError
-from library.storage.models import Reader, utcnow
+from library.storage.models import Reader, as_utc, utcnow
 from server.models import EnrolCode, ReaderSession, Terminal, TerminalCard, TerminalProbe
 
 if TYPE_CHECKING:
@@ -49,11 +49,6 @@ class EnrolError(IbcError):
 def digest(secret: str) -> str:
     """The stored form of a token or code."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    # SQLite gives naive datetimes back even for timezone=True columns: they are UTC.
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 # --- administration (CLI side) ----------------------------------------------------------------
@@ -92,8 +87,8 @@ def list_credentials(db: Database) -> list[dict]:
     """Every terminal and librarian credential (never the token)."""
     with db.session() as s:
         rows = s.scalars(select(Terminal).order_by(Terminal.role.desc(), Terminal.name)).all()
-        return [{"name": t.name, "role": t.role, "created_at": _aware(t.created_at).isoformat(),
-                 "last_seen": _aware(t.last_seen).isoformat() if t.last_seen else None,
+        return [{"name": t.name, "role": t.role, "created_at": as_utc(t.created_at).isoformat(),
+                 "last_seen": as_utc(t.last_seen).isoformat() if t.last_seen else None,
                  "revoked": t.revoked_at is not None} for t in rows]
 
 
@@ -106,7 +101,7 @@ def enrol(db: Database, code: str, name: str) -> str:
     token = secrets.token_urlsafe(32)
     with db.transaction() as s:
         row = s.get(EnrolCode, digest(code.strip().upper()))
-        if row is None or row.used_at is not None or _aware(row.expires_at) < now:
+        if row is None or row.used_at is not None or as_utc(row.expires_at) < now:
             raise EnrolError("bad_enrol_code", "the enrolment code is wrong, used or expired")
         old = s.scalar(select(Terminal).where(Terminal.name == name))
         if old is not None and (old.revoked_at is None or old.role != "terminal"):
@@ -134,7 +129,7 @@ def authenticate(db: Database, token: str | None, role: str = "terminal") -> tup
         raise AuthError("bad_token", "unknown or revoked credential")
     now = utcnow()
     # Touch last_seen at most once a minute: no write per request.
-    if row.last_seen is None or now - _aware(row.last_seen) > dt.timedelta(seconds=60):
+    if row.last_seen is None or now - as_utc(row.last_seen) > dt.timedelta(seconds=60):
         with db.transaction() as s:
             s.execute(update(Terminal).where(Terminal.id == row.id).values(last_seen=now))
     return row.id, row.name
@@ -168,7 +163,7 @@ def session_reader(db: Database, token: str | None, terminal_id: int, idle_s: in
         if sess is None or sess.ended or sess.terminal_id != terminal_id:
             raise AuthError("bad_session", "unknown or ended reader session")
         reader = s.get(Reader, sess.reader_id)
-        if now - _aware(sess.last_seen) > dt.timedelta(seconds=idle_s):
+        if now - as_utc(sess.last_seen) > dt.timedelta(seconds=idle_s):
             refusal = AuthError("session_expired", "the reader session expired")
         elif reader is None or not reader.active:
             refusal = AuthError("bad_session", "unknown or ended reader session")

@@ -46,6 +46,12 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A stored time, timezone-aware: SQLite gives naive datetimes back even for timezone=True
+    columns, and they are UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
 class Base(DeclarativeBase):
     """Declarative base with a naming convention so migrations name constraints stably."""
 

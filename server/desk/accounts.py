@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import select, update
 
 from library.hashing import hash_secret, verify_secret
-from library.storage.models import utcnow
+from library.slot_guard import minutes_left
+from library.storage.models import as_utc, utcnow
 from library.text import has_controls
 from server.desk import guard
 from server.desk.audit import audit
@@ -127,8 +128,8 @@ def list_accounts(db: Database) -> list[dict[str, Any]]:
     """Every account (never the hash): name, role, created_at, disabled_at (ISO, UTC)."""
     with db.session() as s:
         rows = s.scalars(select(DeskAccount).order_by(DeskAccount.name)).all()
-        return [{"name": a.name, "role": a.role, "created_at": guard._aware(a.created_at).isoformat(),
-                 "disabled_at": guard._aware(a.disabled_at).isoformat() if a.disabled_at else None}
+        return [{"name": a.name, "role": a.role, "created_at": as_utc(a.created_at).isoformat(),
+                 "disabled_at": as_utc(a.disabled_at).isoformat() if a.disabled_at else None}
                 for a in rows]
 
 
@@ -156,7 +157,7 @@ def login(db: Database, name: str, password: str, ip: str, limits: guard.LoginLi
                 if refused is None:  # the other key refused: its slot is given back
                     guard.release(s, key)
             later = max(u for u in (until, ip_until) if u is not None)
-            return LoginResult(locked_min=guard.minutes_left(later))
+            return LoginResult(locked_min=minutes_left(later))
     account = None
     if NAME.match(typed) and len(password) <= MAX_PASSWORD:
         with db.session() as s:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from library.storage.models import utcnow
+from library.storage.models import as_utc, utcnow
 from server.desk.audit import audit
 from server.desk.errors import DeskCsrf, DeskLoginRequired
 from server.models import DeskAccount, DeskSession
@@ -81,10 +81,6 @@ def check_csrf(expected: str | None, given: str | None) -> None:
         raise DeskCsrf()
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-
-
 def open_session(db: Database, account: tuple[int, str, str], ip: str) -> str:
     """A new session for a checked login (recorded in the audit log); returns its token."""
     token = new_token()
@@ -112,9 +108,9 @@ def current(db: Database, token: str | None, desk: DeskSettings, ip: str | None 
     why = None
     if row.disabled_at is not None:
         why = "disabled"
-    elif now - _aware(row.last_seen) > dt.timedelta(minutes=desk.idle_minutes):
+    elif now - as_utc(row.last_seen) > dt.timedelta(minutes=desk.idle_minutes):
         why = "idle"
-    elif now - _aware(row.created_at) > dt.timedelta(hours=desk.max_hours):
+    elif now - as_utc(row.created_at) > dt.timedelta(hours=desk.max_hours):
         why = "max_age"
     if why is not None:
         with db.transaction() as s:
@@ -123,7 +119,7 @@ def current(db: Database, token: str | None, desk: DeskSettings, ip: str | None 
                 sess.ended_at, sess.ended_why = now, why
                 audit(s, row.name, "session_expired", ip=ip, why=why)
         raise DeskLoginRequired()
-    if now - _aware(row.last_seen) > dt.timedelta(seconds=TOUCH_S):
+    if now - as_utc(row.last_seen) > dt.timedelta(seconds=TOUCH_S):
         with db.transaction() as s:
             sess = s.get(DeskSession, row.id)
             if sess is not None and sess.ended_at is None:
