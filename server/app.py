@@ -128,6 +128,7 @@ def create_app(settings: Settings, db: Database, *,
     """The API app for `settings` on database `db`."""
     from server import admin, media_api, places_api, routes
     from server.desk import pages as desk
+    from server.desk.web import DeskHeaders
     from server.media_remote import RemoteStation
 
     # PIN hashes are scrypt (16 MB each): they run on pin_hash_concurrency threads of their own,
@@ -148,12 +149,13 @@ def create_app(settings: Settings, db: Database, *,
     app.state.desk_today = today or dt.date.today
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)
-    app.add_middleware(desk.DeskHeaders)
+    app.add_middleware(DeskHeaders)
     app.include_router(routes.router, prefix=PREFIX)
     app.include_router(admin.router, prefix=PREFIX)
     app.include_router(media_api.router, prefix=PREFIX)
     app.include_router(places_api.router, prefix=PREFIX)
-    app.include_router(desk.router)
+    for desk_router in desk.routers():
+        app.include_router(desk_router)
     return app
 
 

@@ -6,7 +6,9 @@
                                       malformed or trivial, 429 card_locked, else 409
     MediaError (media.errors)       → 409 media_refused, ``reason`` its code, messages ru/en
     DeskLoginRequired (server.desk) → 303 to /desk/login (pages, never JSON)
-    DeskError (server.desk)         → 403 HTML page with its Russian text (admin only, CSRF)
+    DeskError (server.desk)         → an HTML page with its Russian text and status (403 admin
+                                      only or CSRF, 404, 409, 400)
+    (under /desk every refusal below is the same HTML page instead of JSON)
     NotFound (library.errors)       → 404 not_found
     StorageError (library.errors)   → 503 storage_unavailable (Retry-After), logged
     any other IbcError              → 400 with its stable code, logged
@@ -20,6 +22,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -112,22 +115,46 @@ def _fields(exc: RequestValidationError) -> list[dict]:
 
 
 def install(app: FastAPI) -> None:
-    """Register every exception handler on `app`."""
+    """Register every exception handler on `app`. Under /desk the same refusal is an HTML page
+    (its Russian message and status) instead of JSON."""
+    import json
 
-    @app.exception_handler(ApiError)
+    from fastapi.responses import RedirectResponse, Response
+
+    from server.desk.errors import DeskError, DeskLoginRequired
+    from server.desk.web import error_page, is_desk_path
+
+    def on(exc_type: type[Exception]) -> Any:
+        register = app.exception_handler(exc_type)
+
+        def wrap(fn: Any) -> Any:
+            async def page_or_json(req: Request, exc: Any) -> Response:
+                response = await fn(req, exc)
+                if isinstance(response, JSONResponse) and is_desk_path(req.url.path):
+                    message = json.loads(bytes(response.body)).get("message", "")
+                    page = error_page(response.status_code, message or MESSAGES["refused"][0])
+                    if "retry-after" in response.headers:
+                        page.headers["Retry-After"] = response.headers["retry-after"]
+                    return page
+                return response
+            return register(page_or_json)
+        return wrap
+
+
+    @on(ApiError)
     async def _api(_req: Request, exc: ApiError) -> JSONResponse:
         headers = {"Retry-After": "60"} if exc.status == 429 else None
         return JSONResponse(body(exc.code, exc.detail), status_code=exc.status, headers=headers)
 
-    @app.exception_handler(AuthError)
+    @on(AuthError)
     async def _auth(_req: Request, exc: AuthError) -> JSONResponse:
         return JSONResponse(body(exc.code), status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
-    @app.exception_handler(EnrolError)
+    @on(EnrolError)
     async def _enrol(_req: Request, exc: EnrolError) -> JSONResponse:
         return JSONResponse(body(exc.code), status_code=409 if exc.code == "name_taken" else 400)
 
-    @app.exception_handler(CirculationError)
+    @on(CirculationError)
     async def _circ(_req: Request, exc: CirculationError) -> JSONResponse:
         status = circulation_status(exc)
         headers = None
@@ -138,56 +165,51 @@ def install(app: FastAPI) -> None:
 
     from media.errors import MediaError
 
-    @app.exception_handler(MediaError)
+    @on(MediaError)
     async def _media(_req: Request, exc: MediaError) -> JSONResponse:
         return JSONResponse({"code": "media_refused", "reason": exc.code,
                              "message": exc.message(translator("ru")),
                              "message_en": exc.message(), "params": exc.params},
                             status_code=409)
 
-    from fastapi.responses import RedirectResponse, Response
-
-    from server.desk.errors import DeskError, DeskLoginRequired
-    from server.desk.pages import error_page
-
-    @app.exception_handler(DeskLoginRequired)
+    @on(DeskLoginRequired)
     async def _desk_login(_req: Request, exc: DeskLoginRequired) -> Response:
         response = RedirectResponse("/desk/login", status_code=303)
         response.delete_cookie("ibc_desk", path="/desk")
         return response
 
-    @app.exception_handler(DeskError)
+    @on(DeskError)
     async def _desk(_req: Request, exc: DeskError) -> Response:
-        return error_page(403, str(exc))
+        return error_page(exc.status, str(exc))
 
-    @app.exception_handler(NotFound)
+    @on(NotFound)
     async def _not_found(_req: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse(body("not_found"), status_code=404)
 
-    @app.exception_handler(StorageError)
+    @on(StorageError)
     async def _storage(req: Request, exc: StorageError) -> JSONResponse:
         log.error("storage unavailable on %s %s: %s", req.method, req.url.path, exc)
         return JSONResponse(body("storage_unavailable"), status_code=503,
                             headers={"Retry-After": "60"})
 
-    @app.exception_handler(IbcError)
+    @on(IbcError)
     async def _refused(req: Request, exc: IbcError) -> JSONResponse:
         log.warning("refused on %s %s: %s (%s)", req.method, req.url.path, exc, exc.code)
         ru, en = MESSAGES.get(exc.code, MESSAGES["refused"])
         return JSONResponse({"code": exc.code, "message": ru, "message_en": en},
                             status_code=400)
 
-    @app.exception_handler(RequestValidationError)
+    @on(RequestValidationError)
     async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(body("invalid_request", errors=_fields(exc)), status_code=422)
 
-    @app.exception_handler(StarletteHTTPException)
+    @on(StarletteHTTPException)
     async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
             exc.status_code, "invalid_request")
         return JSONResponse(body(code), status_code=exc.status_code)
 
-    @app.exception_handler(Exception)
+    @on(Exception)
     async def _bug(req: Request, exc: Exception) -> JSONResponse:
         log.exception("internal error on %s %s", req.method, req.url.path)
         return JSONResponse(body("internal"), status_code=500)

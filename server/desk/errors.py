@@ -10,9 +10,10 @@ class DeskError(IbcError):
 
     code = "desk"
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, status: int = 403):
         super().__init__(message)
         self.code = code
+        self.status = status
 
 
 class DeskLoginRequired(DeskError):
@@ -38,3 +39,17 @@ class DeskCsrf(DeskError):
 
 class AccountError(DeskError):
     """A desk account cannot be added or changed (bad name, password, unknown account...)."""
+
+
+class DeskNotFound(DeskError):
+    """A reader, record, copy or terminal named in the address does not exist (HTTP 404)."""
+
+    def __init__(self, message: str = "Не найдено"):
+        super().__init__("desk_not_found", message, 404)
+
+
+class DeskInvalid(DeskError):
+    """A form's value cannot be used (HTTP 400); the message says which and why."""
+
+    def __init__(self, message: str):
+        super().__init__("desk_invalid", message, 400)

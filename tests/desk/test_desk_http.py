@@ -12,68 +12,10 @@ import sys
 import pytest
 from sqlalchemy import select, update
 
-from tests.server.conftest import TODAY, populate
+from tests.desk.conftest import ADMIN_PASSWORD, PASSWORD, csrf, logged_in, login, make_app
+from tests.server.conftest import TODAY
 
-PASSWORD = "библиотека-2026"
-ADMIN_PASSWORD = "очень-длинный-пароль"
 STALE = "Страница устарела: обновите её"
-
-
-@pytest.fixture
-def settings():
-    from config.settings import load_settings
-
-    return load_settings(environ={})
-
-
-def _app(db, settings):
-    from server.app import create_app
-
-    return create_app(settings, db, today=lambda: TODAY)
-
-
-@pytest.fixture
-def desk(db, settings):
-    """(make_client, db): clients of one app on a populated database with two accounts."""
-    from fastapi.testclient import TestClient
-
-    from server.desk.accounts import add_account
-
-    populate(db)
-    add_account(db, "marina", PASSWORD)
-    add_account(db, "boss", ADMIN_PASSWORD, "admin")
-    app = _app(db, settings)
-    clients = []
-
-    def make() -> TestClient:
-        client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield make, db
-    for client in clients:
-        client.__exit__(None, None, None)
-
-
-def _csrf(html: str) -> str:
-    m = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert m, html
-    return m.group(1)
-
-
-def _login(client, name: str = "marina", password: str = PASSWORD):
-    form = client.get("/desk/login")
-    assert form.status_code == 200
-    return client.post("/desk/login", data={"name": name, "password": password,
-                                             "csrf": _csrf(form.text)})
-
-
-def _logged_in(make, name: str = "marina", password: str = PASSWORD):
-    client = make()
-    r = _login(client, name, password)
-    assert r.status_code == 303 and r.headers["location"] == "/desk", r.text
-    return client
 
 
 def _audit(db) -> list[tuple[str, str, dict]]:
@@ -147,7 +89,7 @@ def test_login_sets_a_guarded_cookie_and_the_home_page_counts_from_the_tables(de
                             revoked_at=now - dt.timedelta(days=1)),
                    Terminal(name="lib", role="librarian", token_hash="d" * 64, last_seen=now)])
     client = make()
-    r = _login(client)
+    r = login(client)
     assert r.status_code == 303 and r.headers["location"] == "/desk"
     cookie = r.headers["set-cookie"]
     assert cookie.startswith("ibc_desk=") and "HttpOnly" in cookie and "SameSite=strict" in cookie
@@ -164,8 +106,8 @@ def test_login_sets_a_guarded_cookie_and_the_home_page_counts_from_the_tables(de
 
 def test_csrf_refusals_change_nothing(desk):
     make, db = desk
-    one, two = _logged_in(make), _logged_in(make, "boss", ADMIN_PASSWORD)
-    other = _csrf(two.get("/desk").text)
+    one, two = logged_in(make), logged_in(make, "boss", ADMIN_PASSWORD)
+    other = csrf(two.get("/desk").text)
     before = _audit(db), _guards(db)
     for data in ({}, {"csrf": ""}, {"csrf": "0" * 64}, {"csrf": other}):
         r = one.post("/desk/logout", data=data)
@@ -173,7 +115,7 @@ def test_csrf_refusals_change_nothing(desk):
         assert one.get("/desk").status_code == 200  # still signed in
     # the login form: no form token, a wrong one, or no login cookie
     fresh = make()
-    token = _csrf(fresh.get("/desk/login").text)
+    token = csrf(fresh.get("/desk/login").text)
     for data in ({"name": "marina", "password": PASSWORD},
                  {"name": "marina", "password": PASSWORD, "csrf": "x" * 43}):
         r = fresh.post("/desk/login", data=data)
@@ -192,22 +134,22 @@ def test_wrong_passwords_lock_the_name_across_a_new_app(desk, db, settings):
     make, _db = desk
     client = make()
     for _ in range(5):
-        r = _login(client, "marina", "не тот пароль!")
+        r = login(client, "marina", "не тот пароль!")
         assert r.status_code == 401 and "Неверное имя или пароль" in r.text
-    r = _login(client)  # the right password, but the name is locked
+    r = login(client)  # the right password, but the name is locked
     assert r.status_code == 429 and "Слишком много неудачных попыток" in r.text
     assert int(r.headers["retry-after"]) > 0 and "ibc_desk=" not in r.headers.get("set-cookie", "")
-    with TestClient(_app(db, settings), raise_server_exceptions=False, follow_redirects=False) as c2:
+    with TestClient(make_app(db, settings), raise_server_exceptions=False, follow_redirects=False) as c2:
         for _ in range(10):
-            r = _login(c2)
+            r = login(c2)
             assert r.status_code == 429
     # one row per failure and one for the lock; refused attempts while locked add none
     assert [a[1] for a in _audit(db)][-6:] == ["login_failed"] * 5 + ["login_locked"]
     with db.transaction() as s:  # the lock runs out: the right password works again
         s.execute(update(DeskLoginGuard).values(
             locked_until=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)))
-    assert _login(client).status_code == 303
-    assert _login(make(), "boss", ADMIN_PASSWORD).status_code == 303  # other names never locked
+    assert login(client).status_code == 303
+    assert login(make(), "boss", ADMIN_PASSWORD).status_code == 303  # other names never locked
 
 
 def test_parallel_guesses_evaluate_at_most_the_limit(desk):
@@ -215,7 +157,7 @@ def test_parallel_guesses_evaluate_at_most_the_limit(desk):
 
     make, db = desk
     client = make()
-    token = _csrf(client.get("/desk/login").text)
+    token = csrf(client.get("/desk/login").text)
 
     def guess(i: int) -> int:
         return client.post("/desk/login", data={"name": "marina", "password": f"wrong-{i:08}",
@@ -230,22 +172,22 @@ def test_the_address_limit_holds_across_names(desk, settings):
     make, _db = desk
     client = make()
     for i in range(settings.desk.ip_max_failures):
-        assert _login(client, f"nobody{i}", "whatever-password").status_code == 401
-    assert _login(client).status_code == 429
+        assert login(client, f"nobody{i}", "whatever-password").status_code == 401
+    assert login(client).status_code == 429
 
 
 def test_unknown_name_and_wrong_password_get_the_same_answer(desk):
     make, db = desk
     client = make()
-    wrong = _login(client, "marina", "не тот пароль!")
-    unknown = _login(client, "nobody", "не тот пароль!")
+    wrong = login(client, "marina", "не тот пароль!")
+    unknown = login(client, "nobody", "не тот пароль!")
     assert wrong.status_code == unknown.status_code == 401
     strip = lambda html: re.sub(r'value="[^"]*"', "", html)  # noqa: E731 (the name field echoes)
     assert strip(wrong.text) == strip(unknown.text)
     from server.desk.accounts import disable
 
     disable(db, "marina")
-    disabled = _login(client)
+    disabled = login(client)
     assert disabled.status_code == 401 and strip(disabled.text) == strip(wrong.text)
     reasons = [a[2]["reason"] for a in _audit(db) if a[1] == "login_failed"]
     assert reasons == ["password", "unknown", "disabled"]
@@ -253,11 +195,11 @@ def test_unknown_name_and_wrong_password_get_the_same_answer(desk):
 
 def test_roles(desk):
     make, _db = desk
-    librarian = _logged_in(make)
+    librarian = logged_in(make)
     r = librarian.get("/desk/accounts")
     assert r.status_code == 403 and "Только для администратора" in r.text
     assert "/desk/accounts" not in librarian.get("/desk").text
-    admin = _logged_in(make, "boss", ADMIN_PASSWORD)
+    admin = logged_in(make, "boss", ADMIN_PASSWORD)
     r = admin.get("/desk/accounts")
     assert r.status_code == 200 and "marina" in r.text and "boss" in r.text
     assert "администратор" in r.text and "scrypt" not in r.text
@@ -282,7 +224,7 @@ def test_idle_expiry_ends_the_session_and_says_so(desk):
     make, db = desk
     client = make()
     assert client.get("/desk").status_code == 303
-    client = _logged_in(make)
+    client = logged_in(make)
     with db.transaction() as s:
         s.execute(update(DeskSession).values(
             last_seen=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=31)))
@@ -295,9 +237,9 @@ def test_idle_expiry_ends_the_session_and_says_so(desk):
 
 def test_logout_ends_the_session_for_good(desk):
     make, db = desk
-    client = _logged_in(make)
+    client = logged_in(make)
     cookie = client.cookies.get("ibc_desk")
-    r = client.post("/desk/logout", data={"csrf": _csrf(client.get("/desk").text)})
+    r = client.post("/desk/logout", data={"csrf": csrf(client.get("/desk").text)})
     assert r.status_code == 303 and r.headers["location"] == "/desk/login"
     assert _sessions(db)[0][1] == "logout"
     replay = make()
@@ -311,10 +253,10 @@ def test_password_change_and_disable_end_open_sessions(desk):
     from server.desk.accounts import disable, set_password
 
     make, db = desk
-    client = _logged_in(make)
+    client = logged_in(make)
     set_password(db, "marina", "новый-пароль-2027")
     assert client.get("/desk").status_code == 303
-    client = _logged_in(make, "marina", "новый-пароль-2027")
+    client = logged_in(make, "marina", "новый-пароль-2027")
     disable(db, "marina")
     assert client.get("/desk").status_code == 303
     assert [w for _e, w in _sessions(db)] == ["password", "disabled"]
@@ -326,12 +268,12 @@ def test_password_change_and_disable_end_open_sessions(desk):
 def test_hostile_input_gets_a_clean_refusal(desk, name):
     make, db = desk
     client = make()
-    r = _login(client, name, "p" * 5000 if len(name) < 100 else PASSWORD)
+    r = login(client, name, "p" * 5000 if len(name) < 100 else PASSWORD)
     assert r.status_code == 401 and "Неверное имя или пароль" in r.text
     assert "<script>alert" not in r.text and "\x1b" not in r.text
     failed = [a for a in _audit(db) if a[1] == "login_failed"]
     assert failed and len(str(failed[-1][2])) < 300
-    assert _logged_in(make).get("/desk").status_code == 200  # the table is still there
+    assert logged_in(make).get("/desk").status_code == 200  # the table is still there
 
 
 def test_a_huge_form_is_refused(desk):

@@ -1,0 +1,130 @@
+"""What every desk page shares: the templates, `render`, the session dependencies, the form
+token check and the security headers. Each section of the desk is a module with its own
+`router` (server/desk/pages.py lists them); they import from here, never from each other.
+
+Only the desk's cookie opens a page; a terminal's or librarian's bearer token is ignored here.
+Refusals are raised (server/desk/errors.py, or any IbcError) and turned into a redirect or an
+HTML page by server/errors.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from server.desk import sessions
+from server.desk.errors import DeskForbidden
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from server.app import ServerState
+
+HERE = Path(__file__).resolve().parent
+PREFIX = "/desk"
+HEADERS = [(b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'"),
+           (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
+           (b"cache-control", b"no-store"), (b"x-frame-options", b"DENY")]
+ROLE_NAMES = {"librarian": "библиотекарь", "admin": "администратор"}
+
+templates = Environment(loader=FileSystemLoader(HERE / "templates"),
+                        autoescape=select_autoescape(default=True), auto_reload=False)
+
+
+def is_desk_path(path: str) -> bool:
+    """True for /desk and everything under it."""
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+class DeskHeaders:
+    """ASGI middleware: the security headers on every response under /desk."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_desk_path(scope.get("path", "")):
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {h[0] for h in HEADERS}
+                message["headers"] = [h for h in message.get("headers", []) if h[0] not in names] + HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def state(request: Request) -> ServerState:
+    """The server's state (settings, database, circulation service)."""
+    return request.app.state.ibc
+
+
+def today(request: Request) -> dt.date:
+    """The server's today (a test may fix it)."""
+    return request.app.state.desk_today()
+
+
+def client_ip(request: Request) -> str:
+    """The client's address (the direct peer: the desk trusts no forwarding header)."""
+    return (request.client.host if request.client else "unknown")[:64]
+
+
+def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page from server/desk/templates."""
+    return HTMLResponse(templates.get_template(template).render(**context), status_code=status)
+
+
+def error_page(status: int, message: str) -> HTMLResponse:
+    """A refusal page (server/errors.py)."""
+    return render("error.html", status, title=message, message=message)
+
+
+def desk_user(request: Request) -> sessions.DeskUser:
+    """The account of the request's desk session (else DeskLoginRequired → the login page)."""
+    st = state(request)
+    return sessions.current(st.db, request.cookies.get(sessions.COOKIE), st.settings.desk,
+                            client_ip(request))
+
+
+def admin_user(user: sessions.DeskUser = Depends(desk_user)) -> sessions.DeskUser:
+    """A desk session of an `admin` account (else DeskForbidden, 403)."""
+    if user.role != "admin":
+        raise DeskForbidden()
+    return user
+
+
+def check_form(user: sessions.DeskUser, csrf: str | None) -> None:
+    """Every POST form: its hidden `csrf` must be this session's form token (else DeskCsrf, 403,
+    nothing changed). Call it first in every POST route."""
+    sessions.check_csrf(user.csrf, csrf)
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str) -> None:
+    """A desk cookie: HttpOnly, SameSite=Strict, Path=/desk, Secure over HTTPS."""
+    response.set_cookie(name, value, path=PREFIX, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
+
+
+def local_time(when: dt.datetime | str | None) -> str:
+    """A stored time as the server's local «дд.мм.гггг чч:мм» ('' for none)."""
+    if when is None or when == "":
+        return ""
+    value = dt.datetime.fromisoformat(when) if isinstance(when, str) else when
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone().strftime("%d.%m.%Y %H:%M")
+
+
+def local_date(day: dt.date | None) -> str:
+    """A date as «дд.мм.гггг» ('' for none)."""
+    return day.strftime("%d.%m.%Y") if day else ""
+
+
+templates.filters["local_time"] = local_time
+templates.filters["local_date"] = local_date

@@ -1,0 +1,168 @@
+"""Shared fixtures of the desk's tests.
+
+HTTP level (TestClient, SQLite and PostgreSQL through the `db` fixture): `desk` gives
+(make_client, db) on a populated database (tests.server.conftest.populate) with the accounts
+`marina` (librarian) and `boss` (admin); `logged_in(make)` a client with a live session;
+`csrf(html)` the form token of a page.
+
+Browser (Debian's Chromium via Selenium): `desk_server` runs `ibc serve` on the demo library
+with the admin `marina` (module scope: each test module has its own server and database);
+`browser` is headless Chromium at 1366×768; `browser_login(driver, url)` logs in by keyboard;
+`shot(driver, name)` writes docs/screenshots/desk/desk-NAME.png when DESK_SHOTS is set.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.server.conftest import TODAY, ServerProcess, populate, write_config
+
+PASSWORD = "библиотека-2026"
+ADMIN_PASSWORD = "очень-длинный-пароль"
+CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+@pytest.fixture
+def settings():
+    from config.settings import load_settings
+
+    return load_settings(environ={})
+
+
+def make_app(db, settings):
+    from server.app import create_app
+
+    return create_app(settings, db, today=lambda: TODAY)
+
+
+@pytest.fixture
+def desk(db, settings):
+    """(make_client, db): clients of one app on a populated database with two accounts."""
+    from fastapi.testclient import TestClient
+
+    from server.desk.accounts import add_account
+
+    populate(db)
+    add_account(db, "marina", PASSWORD)
+    add_account(db, "boss", ADMIN_PASSWORD, "admin")
+    app = make_app(db, settings)
+    clients = []
+
+    def make() -> TestClient:
+        client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make, db
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def csrf(html: str) -> str:
+    """The hidden form token of a desk page."""
+    m = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert m, html
+    return m.group(1)
+
+
+def login(client, name: str = "marina", password: str = PASSWORD):
+    form = client.get("/desk/login")
+    assert form.status_code == 200
+    return client.post("/desk/login", data={"name": name, "password": password,
+                                             "csrf": csrf(form.text)})
+
+
+def logged_in(make, name: str = "marina", password: str = PASSWORD):
+    """A new client with a live desk session of `name`."""
+    client = make()
+    r = login(client, name, password)
+    assert r.status_code == 303 and r.headers["location"] == "/desk", r.text
+    return client
+
+
+def ibc(cfg: Path, *argv: str, stdin: str = "") -> subprocess.CompletedProcess:
+    """`ibc --config CFG ARGV…` in a subprocess."""
+    env = {k: v for k, v in os.environ.items() if k != "IBC_CONFIG"}
+    return subprocess.run([sys.executable, "-m", "ibc", "--config", str(cfg), *argv],
+                          input=stdin, capture_output=True, text=True, timeout=120, env=env,
+                          check=False)
+
+
+@pytest.fixture(scope="module")
+def desk_server(tmp_path_factory):
+    """(url, config) of `ibc serve` on the demo library with one admin account `marina`."""
+    tmp = tmp_path_factory.mktemp("desk")
+    cfg = tmp / "desk.toml"
+    write_config(cfg, f"sqlite:///{tmp / 'desk.sqlite3'}", "desk", advertise=False)
+    for argv, stdin in ((["db", "upgrade"], ""), (["demo"], ""),
+                        (["librarian", "add", "marina", "--role", "admin"], f"{PASSWORD}\n")):
+        done = ibc(cfg, *argv, stdin=stdin)
+        assert done.returncode == 0, (argv, done.stdout, done.stderr)
+    proc = ServerProcess(cfg, tmp)
+    proc.start()
+    try:
+        yield proc.url, cfg
+    finally:
+        assert proc.stop() == 0
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium at 1366×768 (the desk PC's usual screen), in Russian."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    assert shutil.which("chromium") and shutil.which("chromedriver"), \
+        "Chromium missing: `./install.sh dev` installs chromium and chromium-driver"
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1366,768", "--lang=ru-RU", "--no-first-run"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def shot(driver, name: str) -> None:
+    """docs/screenshots/desk/desk-NAME.png (full page height) when DESK_SHOTS names the folder."""
+    where = os.environ.get("DESK_SHOTS")
+    if where:
+        Path(where).mkdir(parents=True, exist_ok=True)
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(1366, max(768, min(int(height), 4000)))
+        driver.save_screenshot(str(Path(where) / f"desk-{name}.png"))
+        driver.set_window_size(1366, 768)
+
+
+def type_keys(driver, text: str) -> None:
+    """Type into the focused element, as a keyboard or a USB scanner does."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(driver).send_keys(text).perform()
+
+
+def browser_login(driver, url: str, name: str = "marina", password: str = PASSWORD) -> None:
+    """Log in by keyboard (the name field has the focus) and wait for the home page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.delete_all_cookies()
+    driver.get(f"{url}/desk/login")
+    WebDriverWait(driver, 15).until(ec.presence_of_element_located((By.NAME, "name")))
+    type_keys(driver, name + Keys.TAB + password + Keys.ENTER)
+    WebDriverWait(driver, 15).until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"),
+                                                                     "Рабочее место"))
