@@ -166,10 +166,25 @@ class Reader(Base):
     sigla: Mapped[str] = mapped_column(String(32), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class SchoolYearMove(Base):
+    """One school year's move of the classes (library/circulation/school_year.py): the primary
+    key makes it happen once per year (the year its September falls in)."""
+
+    __tablename__ = "school_year_moves"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    moved_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    moved_by: Mapped[str] = mapped_column(String(64))
+    pupils_moved: Mapped[int] = mapped_column(Integer)
+    leavers: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class PinGuard(Base):
