@@ -106,6 +106,22 @@ def refusals(s: Session, scope: Scope) -> dict[str, int]:
     return dict(out)
 
 
+def overrides(s: Session, scope: Scope) -> dict[str, int]:
+    """Librarian overrides (events 'override') by 'action:refusal code', e.g. 'checkout:has_overdue'.
+
+    Only the counts: the override's reason and the librarian's name stay out of the report.
+    """
+    inner = select(E.c.payload["action"].as_string().label("action"),
+                   E.c.payload["refusal"].as_string().label("refusal")).where(
+        scope.events("override")).subquery()
+    stmt = (select(inner.c.action, inner.c.refusal, func.count())
+            .group_by(inner.c.action, inner.c.refusal))
+    out: Counter = Counter()
+    for action, refusal, n in _rows(s, stmt):
+        out[f"{action or '?'}:{refusal or '?'}"] += int(n)
+    return dict(out)
+
+
 def late_returns(s: Session, scope: Scope) -> int:
     """Returns in the period of copies that were already overdue."""
     stmt = select(func.count()).where(scope.events("return"),

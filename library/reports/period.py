@@ -6,7 +6,9 @@ September whatever the database stores. Accepted spellings (`parse_period`):
 
 * ``2026Q3`` — calendar quarter; ``2026`` — calendar year; ``2026-09`` — a month;
 * ``2026-09-01..2026-11-30`` — a range of dates, both ends included;
-* ``term`` (or ``current``) — the current school term up to today, see `school_term`.
+* ``term`` (or ``current``) — the current school term up to today, see `school_term`;
+* ``month``, ``last-month``, ``quarter``, ``last-quarter``, ``year``, ``school-year`` — relative
+  to today (`relative_period`); a period that has not ended is clipped to today.
 
 School terms (четверти) are 1 Sep–31 Oct, 1 Nov–31 Dec, 10 Jan–20 Mar and 1 Apr–31 May. A date
 in the holidays between terms (1–9 Jan, 21–31 Mar, June–August) belongs to the term that has
@@ -135,6 +137,41 @@ def school_term(day: dt.date, tz: dt.tzinfo = dt.timezone.utc) -> Period:
     return Period(first, last, label, tz)
 
 
+def school_year(day: dt.date, tz: dt.tzinfo = dt.timezone.utc) -> Period:
+    """The school year containing `day`: 1 September to 31 August (the summer closes it)."""
+    autumn = day.year if day.month >= 9 else day.year - 1
+    return Period(dt.date(autumn, 9, 1), dt.date(autumn + 1, 8, 31),
+                  f"{autumn}/{(autumn + 1) % 100:02d} учебный год", tz)
+
+
+def _month(year: int, month: int, tz: dt.tzinfo) -> Period:
+    last = dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
+    return Period(dt.date(year, month, 1), last, f"{MONTHS[month - 1]} {year} г.", tz)
+
+
+RELATIVE = ("month", "last-month", "quarter", "last-quarter", "year", "school-year")
+
+
+def relative_period(name: str, today: dt.date, tz: dt.tzinfo = dt.timezone.utc) -> Period:
+    """One of RELATIVE around `today`; the current month, quarter or year is clipped to today."""
+    q = (today.month - 1) // 3 + 1
+    if name == "month":
+        return _month(today.year, today.month, tz).clipped(today)
+    if name == "last-month":
+        before = today.replace(day=1) - dt.timedelta(days=1)
+        return _month(before.year, before.month, tz)
+    if name == "quarter":
+        return quarter(today.year, q, tz).clipped(today)
+    if name == "last-quarter":
+        return quarter(today.year - (q == 1), (q - 2) % 4 + 1, tz)
+    if name == "year":
+        return Period(dt.date(today.year, 1, 1), dt.date(today.year, 12, 31), f"{today.year} год",
+                      tz).clipped(today)
+    if name == "school-year":
+        return school_year(today, tz).clipped(today)
+    raise PeriodError(f"unknown relative period {name!r}: one of {', '.join(RELATIVE)}")
+
+
 def parse_period(text: str, *, tz: dt.tzinfo | str | None = None,
                  today: dt.date | None = None) -> Period:
     """A Period from '2026Q3', '2026', '2026-09', '2026-09-01..2026-11-30' or 'term'."""
@@ -143,6 +180,8 @@ def parse_period(text: str, *, tz: dt.tzinfo | str | None = None,
     if s.lower() in ("term", "current", "четверть"):
         day = today or dt.datetime.now(zone).date()
         return school_term(day, zone).clipped(day)
+    if s.lower() in RELATIVE:
+        return relative_period(s.lower(), today or dt.datetime.now(zone).date(), zone)
     if m := re.fullmatch(r"(\d{4})\s*[QqКк]([1-4])", s):
         return quarter(int(m[1]), int(m[2]), zone)
     if re.fullmatch(r"\d{4}", s):
@@ -152,8 +191,7 @@ def parse_period(text: str, *, tz: dt.tzinfo | str | None = None,
         y, mo = int(m[1]), int(m[2])
         if not 1 <= mo <= 12:
             raise PeriodError(f"no month {mo} in {s!r}")
-        last = dt.date(y + (mo == 12), mo % 12 + 1, 1) - dt.timedelta(days=1)
-        return Period(dt.date(y, mo, 1), last, f"{MONTHS[mo - 1]} {y} г.", zone)
+        return _month(y, mo, zone)
     if ".." in s:
         a, _, b = s.partition("..")
         try:
@@ -162,4 +200,5 @@ def parse_period(text: str, *, tz: dt.tzinfo | str | None = None,
             raise PeriodError(f"not a date range YYYY-MM-DD..YYYY-MM-DD: {s!r}") from None
         return Period(first, last, f"{first:%d.%m.%Y}–{last:%d.%m.%Y}", zone)
     raise PeriodError(
-        f"unknown period {s!r}: use 2026Q3, 2026, 2026-09, 2026-09-01..2026-11-30 or term")
+        f"unknown period {s!r}: use 2026Q3, 2026, 2026-09, 2026-09-01..2026-11-30, term or "
+        f"{', '.join(RELATIVE)}")

@@ -13,11 +13,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from library.reports import figures as F
 from library.reports.period import Period, parse_period
 from library.search.facets import TYPE_LABELS, bbk_label
+from library.storage.models import Event, Record
 
 if TYPE_CHECKING:
     from library.storage.database import Database
@@ -101,7 +103,7 @@ def _summary(s: Session, scope: F.Scope) -> dict:
         "renewals": counts.get("renew", 0),
         "searches": counts.get("search", 0) + counts.get("search_zero", 0),
         "zero_searches": counts.get("search_zero", 0),
-        "plays": counts.get("play", 0),
+        "plays": counts.get("play", 0), "overrides": counts.get("override", 0),
         "on_loan": n_open, "overdue": n_overdue,
     }
 
@@ -132,6 +134,7 @@ def build_report(db: Database, period: Period, *, sigla: str | None = None,
                 "renewals": summary["renewals"], "late_returns": F.late_returns(s, scope),
                 "on_loan_at_end": summary["on_loan"], "overdue_at_end": summary["overdue"],
                 "refusals": F.refusals(s, scope),
+                "overrides": F.overrides(s, scope),
                 "by_month": [{"month": m.key, "label": m.label, **months[m.key]}
                              for m in period.months()],
             },
@@ -154,7 +157,7 @@ def key_figures(db: Database, period: Period | str | None = None, *, sigla: str 
 
     The current term is clipped to today. Returns {'period': label, 'first', 'last', and the
     counts: titles, copies, readers, active_readers, visits, loans, returns, renewals,
-    searches, zero_searches, plays, on_loan, overdue}.
+    searches, zero_searches, plays, overrides, on_loan, overdue}.
     """
     if period is None or isinstance(period, str):
         period = parse_period(period or "term", today=today)
@@ -162,3 +165,29 @@ def key_figures(db: Database, period: Period | str | None = None, *, sigla: str 
         figures = _summary(s, F.Scope(period, sigla))
     return {"period": period.title, "first": period.first.isoformat(),
             "last": period.last.isoformat(), **figures}
+
+
+def override_counts(db: Database, period: Period, *, sigla: str | None = None) -> dict[str, int]:
+    """Librarian overrides in the period by 'action:refusal code' (as in the report)."""
+    with db.session() as s:
+        return F.overrides(s, F.Scope(period, sigla))
+
+
+def override_events(db: Database, period: Period, *, limit: int = 200) -> list[dict]:
+    """The period's overrides one by one, newest first (at most `limit`): ts, action, refusal,
+    reason, by and the book's title. For an administrator's eyes: the report itself carries
+    counts only."""
+    scope = F.Scope(period)
+    with db.session() as s:
+        rows = s.execute(
+            select(Event.ts, Event.payload, Record.title)
+            .outerjoin(Record, Event.record_id == Record.id)
+            .where(scope.events("override")).order_by(Event.ts.desc(), Event.id.desc())
+            .limit(limit)).all()
+    out = []
+    for ts, payload, title in rows:
+        p = payload if isinstance(payload, dict) else {}
+        out.append({"ts": ts, "action": str(p.get("action") or "?"),
+                    "refusal": str(p.get("refusal") or "?"), "reason": str(p.get("reason") or ""),
+                    "by": str(p.get("by") or ""), "title": title or ""})
+    return out

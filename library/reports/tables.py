@@ -32,10 +32,16 @@ SUMMARY_ROWS = [
     ("renewals", "Продлений"), ("on_loan", "На руках на конец периода"),
     ("overdue", "Просрочено на конец периода"), ("searches", "Поисковых запросов"),
     ("zero_searches", "Запросов без результата"), ("plays", "Просмотров медиатеки"),
+    ("overrides", "Решений библиотекаря в обход правил"),
 ]
 MONTH_COLUMNS = [("checkout", "Выдачи"), ("return", "Возвраты"), ("renew", "Продления"),
                  ("visit", "Посещения"), ("search", "Поиски"), ("search_zero", "Без результата"),
                  ("play", "Медиа")]
+
+
+def refusal_words(code: str) -> str:
+    """A refusal code in short Russian words ('has_overdue' → 'есть просроченные книги')."""
+    return REFUSALS.get(code, code)
 
 
 @dataclass
@@ -95,6 +101,12 @@ def sections(r: dict) -> list[Section]:  # noqa: C901
     for key, n in sorted(c["refusals"].items()):
         action, _, code = key.partition(":")
         refusals.append([f"{ACTIONS.get(action, action)}: {REFUSALS.get(code, code)}", n])
+    overrides = []
+    for key, n in sorted(c.get("overrides", {}).items()):
+        action, _, code = key.partition(":")
+        overrides.append([f"{ACTIONS.get(action, action)}: {refusal_words(code)}", n])
+    if overrides:
+        overrides.append(["Итого", sum(n for _, n in overrides)])
     out.append(Section("circulation", "Обслуживание", [
         Table("Выдача и возврат", ["Показатель", "Значение"], [
             ["Выдано", c["loans"]], ["Возвращено", c["returns"]], ["Продлено", c["renewals"]],
@@ -104,6 +116,8 @@ def sections(r: dict) -> list[Section]:  # noqa: C901
         Table("По месяцам", ["Месяц", *(label for _, label in MONTH_COLUMNS)],
               [[m["label"], *(m[k] for k, _ in MONTH_COLUMNS)] for m in c["by_month"]]),
         Table("Отказы в обслуживании", ["Причина", "Количество"], refusals),
+        Table("Выдачи и продления в обход правил", ["Действие и правило", "Количество"], overrides,
+              "Библиотекарь разрешил действие, которое правила запрещали; правило указано."),
     ]))
     out.append(Section("reading", "Чтение", [
         Table("Самые читаемые книги", ["№", "Заглавие", "Автор", "Год", "Выдач"],

@@ -69,3 +69,29 @@ def test_current_term_and_clipping():
     assert (p.first, p.last) == (D(2026, 11, 1), D(2026, 11, 24))
     assert p.title == "2-я четверть 2026/27 уч. г., по 24.11.2026 (01.11.2026–24.11.2026)"
     assert parse_period("term", today=D(2027, 7, 1), tz=MSK).last == D(2027, 5, 31)
+
+
+@pytest.mark.parametrize("name, first, last, title", [
+    ("month", D(2026, 10, 1), D(2026, 10, 5), "октябрь 2026 г., по 05.10.2026 (01.10.2026–05.10.2026)"),
+    ("last-month", D(2026, 9, 1), D(2026, 9, 30), "сентябрь 2026 г. (01.09.2026–30.09.2026)"),
+    ("quarter", D(2026, 10, 1), D(2026, 10, 5), "IV квартал 2026 г., по 05.10.2026 (01.10.2026–05.10.2026)"),
+    ("last-quarter", D(2026, 7, 1), D(2026, 9, 30), "III квартал 2026 г. (01.07.2026–30.09.2026)"),
+    ("year", D(2026, 1, 1), D(2026, 10, 5), "2026 год, по 05.10.2026 (01.01.2026–05.10.2026)"),
+    ("school-year", D(2026, 9, 1), D(2026, 10, 5),
+     "2026/27 учебный год, по 05.10.2026 (01.09.2026–05.10.2026)"),
+])
+def test_relative_periods(name, first, last, title):
+    p = parse_period(name, today=D(2026, 10, 5), tz=MSK)
+    assert (p.first, p.last, p.title) == (first, last, title)
+
+
+def test_relative_periods_across_a_year_and_the_summer():
+    jan = D(2027, 1, 15)
+    assert (parse_period("last-month", today=jan).first, parse_period("last-month", today=jan).last) \
+        == (D(2026, 12, 1), D(2026, 12, 31))
+    assert parse_period("last-quarter", today=jan).label == "IV квартал 2026 г."
+    summer = parse_period("school-year", today=D(2027, 7, 1))
+    assert (summer.first, summer.last) == (D(2026, 9, 1), D(2027, 7, 1))
+    whole = parse_period("school-year", today=D(2027, 9, 1))
+    assert (whole.first, whole.last, whole.label) == (D(2027, 9, 1), D(2027, 9, 1),
+                                                     "2027/28 учебный год, по 01.09.2027")

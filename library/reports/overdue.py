@@ -1,0 +1,97 @@
+"""Overdue loans for class teachers: who holds what past its due date, grouped by class.
+
+One query (`overdue_loans`) serves the desk's printable list and its exports. A pupil is
+named «Фамилия И.» (`short_name`): enough for a class teacher, less than the full name.
+Pupils are grouped by their class (the reader's current class); teachers and staff form one
+group of their own; a pupil without a class is grouped under «без класса».
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from library.reports.report import NO_CLASS, class_key
+from library.storage.models import Copy, Loan, Reader, Record
+
+STAFF = "teachers"  # the group key of teachers and staff (not a class name: class names are short)
+STAFF_LABEL = "Педагоги и сотрудники"
+
+
+@dataclass(frozen=True)
+class OverdueLoan:
+    """One open loan past its due date."""
+
+    group: str  # the class, NO_CLASS, or STAFF
+    reader: str  # «Фамилия И.»
+    card: str
+    title: str
+    barcode: str
+    due_date: dt.date
+    days: int
+
+
+@dataclass
+class OverdueGroup:
+    """The overdue loans of one class (or of the teachers and staff)."""
+
+    key: str
+    label: str
+    loans: list[OverdueLoan] = field(default_factory=list)
+
+    @property
+    def readers(self) -> int:
+        """How many readers of the group are in the list."""
+        return len({x.card for x in self.loans})
+
+
+def short_name(last: str | None, first: str | None) -> str:
+    """«Петрова А.» from the last and first names."""
+    last, first = (last or "").strip(), (first or "").strip()
+    return f"{last} {first[0]}." if last and first else last or first
+
+
+def _group(category: str | None, class_name: str | None) -> str:
+    if category in ("teacher", "staff"):
+        return STAFF
+    return (class_name or "").strip() or NO_CLASS
+
+
+def overdue_loans(s: Session, today: dt.date, *, group: str | None = None) -> list[OverdueLoan]:
+    """Open loans due before `today` with a reader, by class, reader and due date; `group`
+    keeps one class (or STAFF, or NO_CLASS) only."""
+    rows = s.execute(
+        select(Reader.category, Reader.class_name, Reader.last_name, Reader.first_name,
+               Reader.card_number, Record.title, Copy.barcode, Loan.due_date)
+        .join(Copy, Loan.copy_id == Copy.id).join(Record, Copy.record_id == Record.id)
+        .join(Reader, Loan.reader_id == Reader.id)
+        .where(Loan.returned_at.is_(None), Loan.due_date < today)
+    ).all()
+    out = [OverdueLoan(_group(cat, cls), short_name(last, first), card, title or "",
+                       barcode or "", due, (today - due).days)
+           for cat, cls, last, first, card, title, barcode, due in rows]
+    if group is not None:
+        out = [x for x in out if x.group == group]
+    out.sort(key=lambda x: (_order(x.group), x.reader.casefold(), x.card, x.due_date, x.title))
+    return out
+
+
+def _order(key: str) -> tuple:
+    return (key == STAFF, class_key(key) if key != NO_CLASS else (2, 0, ""))
+
+
+def group_label(key: str) -> str:
+    """«7А», «без класса» or «Педагоги и сотрудники»."""
+    return STAFF_LABEL if key == STAFF else key
+
+
+def by_group(loans: list[OverdueLoan]) -> list[OverdueGroup]:
+    """The loans (already ordered by overdue_loans) as one group per class, staff last."""
+    groups: dict[str, OverdueGroup] = {}
+    for x in loans:
+        groups.setdefault(x.group, OverdueGroup(x.group, group_label(x.group))).loans.append(x)
+    return list(groups.values())
+
