@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select, update
@@ -25,7 +27,13 @@ from library.storage.models import Reader, as_utc, utcnow
 from server.models import EnrolCode, ReaderSession, Terminal, TerminalCard, TerminalProbe
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from config.settings import Settings
     from library.storage.database import Database
+
+# Called inside the transaction of a change, so its audit row commits (or rolls back) with it.
+InTransaction = Callable[[Session], None]
 
 NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 
@@ -52,12 +60,47 @@ def digest(secret: str) -> str:
 
 
 # --- administration (CLI side) ----------------------------------------------------------------
-def create_enrol_code(db: Database, minutes: int) -> str:
+def create_enrol_code(db: Database, minutes: int, *, also: InTransaction | None = None) -> str:
     """A new one-time enrolment code, valid `minutes` minutes (printed once, stored hashed)."""
     code = "-".join(secrets.token_hex(2).upper() for _ in range(3))
     with db.transaction() as s:
         s.add(EnrolCode(code_hash=digest(code), expires_at=utcnow() + dt.timedelta(minutes=minutes)))
+        if also is not None:
+            also(s)
     return code
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A new enrolment code as the technician types it (library/tls.py: the secret, then the
+    check of the server's certificate when TLS is on), how long it lives, the certificate."""
+
+    code: str
+    minutes: int
+    expires_at: dt.datetime
+    fingerprint: str | None  # None: TLS is off (development only)
+
+
+def new_enrolment(db: Database, settings: Settings, data_dir: str | Path, minutes: int | None = None,
+                  *, also: InTransaction | None = None) -> Enrolment:
+    """A one-time code for a new terminal (`ibc terminals enroll` and the desk's «Подключить
+    терминал»): valid `minutes` (default ``[server] enrol_code_minutes``). With TLS on the
+    server's certificate must exist (TlsError otherwise): the code carries its check."""
+    from library.tls import enrolment_code
+    from server import tls
+
+    fp = None
+    if settings.server.tls == "on":
+        cert = tls.load(settings, data_dir)
+        if cert is None:
+            raise tls.TlsError("у сервера ещё нет сертификата — запустите сервер "
+                               "(systemctl start ibc-server) или `sudo -u ibc ibc tls create` "
+                               "(no server certificate yet)")
+        fp = cert.fingerprint
+    minutes = minutes or settings.server.enrol_code_minutes
+    secret = create_enrol_code(db, minutes, also=also)
+    return Enrolment(enrolment_code(secret, fp), minutes,
+                     utcnow() + dt.timedelta(minutes=minutes), fp)
 
 
 def create_librarian_token(db: Database, name: str) -> str:
@@ -70,12 +113,15 @@ def create_librarian_token(db: Database, name: str) -> str:
     return token
 
 
-def revoke(db: Database, name: str) -> bool:
-    """Revoke a terminal or librarian credential; False when there is no such name."""
+def revoke(db: Database, name: str, *, also: InTransaction | None = None) -> bool:
+    """Revoke a terminal or librarian credential (its reader sessions end); False when there is
+    no such name. `also` runs in the same transaction (the desk's audit row)."""
     with db.transaction() as s:
         row = s.scalar(select(Terminal).where(Terminal.name == name))
         if row is None:
             return False
+        if also is not None:
+            also(s)
         if row.revoked_at is None:
             row.revoked_at = utcnow()
         for sess in s.scalars(select(ReaderSession).where(ReaderSession.terminal_id == row.id)):
@@ -87,7 +133,7 @@ def list_credentials(db: Database) -> list[dict]:
     """Every terminal and librarian credential (never the token)."""
     with db.session() as s:
         rows = s.scalars(select(Terminal).order_by(Terminal.role.desc(), Terminal.name)).all()
-        return [{"name": t.name, "role": t.role, "created_at": as_utc(t.created_at).isoformat(),
+        return [{"id": t.id, "name": t.name, "role": t.role, "created_at": as_utc(t.created_at).isoformat(),
                  "last_seen": as_utc(t.last_seen).isoformat() if t.last_seen else None,
                  "revoked": t.revoked_at is not None} for t in rows]
 

@@ -20,6 +20,7 @@ def register(sub: Subparsers) -> None:
     ls.add_argument("--json", action="store_true", help="machine-readable output")
     r = qsub.add_parser("resolve", help="mark a conflict as dealt with")
     r.add_argument("txn_id")
+    r.add_argument("--note", default="", help="what was done (kept with the conflict)")
     p.set_defaults(run=run)
 
 
@@ -28,8 +29,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from server.conflicts import list_conflicts, resolve
 
     if args.action == "resolve":
-        ok = resolve(ctx.db, args.txn_id)
-        print("готово (resolved)" if ok else "нет такой операции (unknown transaction)")
+        ok = resolve(ctx.db, args.txn_id, note=args.note)
+        print("готово (resolved)" if ok else "нет такой операции или она уже решена "
+              "(unknown or already resolved transaction)")
         return 0 if ok else 1
     rows = list_conflicts(ctx.db, include_resolved=args.all)
     if args.json:

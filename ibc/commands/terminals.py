@@ -74,24 +74,15 @@ def _enroll(args: argparse.Namespace, ctx: Context) -> int:
     import sys
 
     from ibc.commands.join import data_dir
-    from library.tls import enrolment_code, short_fingerprint
+    from library.tls import short_fingerprint
     from server import security, tls
 
-    fp = None
-    if ctx.settings.server.tls == "on":
-        try:
-            cert = tls.load(ctx.settings, data_dir(ctx))
-        except tls.TlsError as exc:
-            print(f"ibc terminals enroll: {exc}", file=sys.stderr)
-            return 1
-        if cert is None:
-            print("ibc terminals enroll: у сервера ещё нет сертификата — запустите сервер "
-                  "(systemctl start ibc-server) или `sudo -u ibc ibc tls create` "
-                  "(no server certificate yet)", file=sys.stderr)
-            return 1
-        fp = cert.fingerprint
-    minutes = args.minutes or ctx.settings.server.enrol_code_minutes
-    code = enrolment_code(security.create_enrol_code(ctx.db, minutes), fp)
+    try:
+        enrolment = security.new_enrolment(ctx.db, ctx.settings, data_dir(ctx), args.minutes)
+    except tls.TlsError as exc:
+        print(f"ibc terminals enroll: {exc}", file=sys.stderr)
+        return 1
+    code, minutes, fp = enrolment.code, enrolment.minutes, enrolment.fingerprint
     print(code)
     print(f"Код подключения терминала действует {minutes} мин. "
           f"(one-time terminal enrolment code, valid {minutes} min)")

@@ -16,6 +16,12 @@ if TYPE_CHECKING:
 SEEN_MIN = 10
 
 
+def seen_since(now: dt.datetime) -> dt.datetime:
+    """A terminal whose last_seen is at or after this is on line (the home page and the
+    terminals page count alike)."""
+    return now - dt.timedelta(minutes=SEEN_MIN)
+
+
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The server's local day as [start, end) in UTC (stored times are UTC)."""
     tz = dt.datetime.now().astimezone().tzinfo
@@ -40,6 +46,6 @@ def home_figures(s: Session, today: dt.date, now: dt.datetime | None = None) -> 
         "overdue_readers": s.scalar(select(func.count(distinct(Loan.reader_id)))
                                     .where(*overdue, Loan.reader_id.is_not(None))) or 0,
         "terminals_seen": s.scalar(select(count).select_from(Terminal).where(
-            *live, Terminal.last_seen >= now - dt.timedelta(minutes=SEEN_MIN))) or 0,
+            *live, Terminal.last_seen >= seen_since(now))) or 0,
         "terminals": s.scalar(select(count).select_from(Terminal).where(*live)) or 0,
     }

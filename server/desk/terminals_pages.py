@@ -1,9 +1,198 @@
-"""The desk's section /terminals: Терминалы: подключение, список, отключение, конфликты без сети."""
+"""The desk's section /terminals: Терминалы: подключение, список, отключение, конфликты без сети.
+
+Everyone at the desk sees the terminals and the offline conflicts and may resolve a conflict;
+only an administrator enrols a terminal (a one-time code, the same as `ibc terminals enroll`,
+shown large and as a QR code drawn here as inline SVG) or revokes one. The rules live in
+server/security.py (codes, revoke) and server/conflicts.py (the conflicts); "on line" is
+server/desk/figures.py's rule, as on the home page.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+from pathlib import Path
 
-from server.desk.web import PREFIX
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from markupsafe import Markup
+
+from library.storage.models import as_utc, utcnow
+from server import conflicts, security, tls
+from server.desk.audit import audit
+from server.desk.errors import DeskNotFound
+from server.desk.figures import SEEN_MIN, seen_since
+from server.desk.sessions import DeskUser
+from server.desk.web import PREFIX, admin_user, check_form, client_ip, desk_user, local_time, render, state
 
 router = APIRouter(prefix=PREFIX + "/terminals", include_in_schema=False)
+HERE = PREFIX + "/terminals"
+OPS = {"checkout": "выдача", "checkin": "возврат"}
+
+
+def ago(when: dt.datetime | None, now: dt.datetime) -> str:
+    """«только что», «3 мин назад», «2 ч назад», «5 дн. назад» ('' for never)."""
+    if when is None:
+        return ""
+    seconds = max(0, int((now - as_utc(when)).total_seconds()))
+    if seconds < 60:
+        return "только что"
+    if seconds < 3600:
+        return f"{seconds // 60} мин назад"
+    if seconds < 86400:
+        return f"{seconds // 3600} ч назад"
+    return f"{seconds // 86400} дн. назад"
+
+
+def qr_svg(text: str, scale: int = 8, border: int = 4) -> Markup:
+    """`text` as a QR code (error correction M): an inline <svg>, one path of black squares on a
+    white field with the 4-module quiet zone (no data: URL, no script: the CSP allows it)."""
+    from reportlab.graphics.barcode import qrencoder
+
+    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    code.addData(text)
+    code.make()
+    n = code.getModuleCount()
+    size = n + 2 * border
+    squares = "".join(f"M{x + border} {y + border}h1v1h-1z" for y in range(n) for x in range(n)
+                      if code.isDark(y, x))
+    return Markup(  # noqa: S704 — built from numbers only; `text` is not in the markup
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="term-qr" role="img" '
+        f'aria-label="QR-код кода подключения" width="{size * scale}" height="{size * scale}" '
+        f'viewBox="0 0 {size} {size}" shape-rendering="crispEdges">'
+        f'<rect width="{size}" height="{size}" fill="#ffffff"/>'
+        f'<path fill="#000000" d="{squares}"/></svg>')
+
+
+def _terminals(request: Request) -> list[dict]:
+    now = utcnow()
+    cutoff = seen_since(now)
+    rows = [r for r in security.list_credentials(state(request).db) if r["role"] == "terminal"]
+    for r in rows:
+        seen = dt.datetime.fromisoformat(r["last_seen"]) if r["last_seen"] else None
+        r["seen_ago"] = ago(seen, now)
+        r["seen_at"] = local_time(seen)
+        r["enrolled"] = local_time(r["created_at"])
+        r["online"] = not r["revoked"] and seen is not None and seen >= cutoff
+    return rows
+
+
+def _list_page(request: Request, user: DeskUser, status: int = 200, error: str = "",
+               revoked: str = "") -> HTMLResponse:
+    return render("terminals_list.html", status, title="Терминалы", section="terminals", user=user,
+                  rows=_terminals(request), seen_min=SEEN_MIN, error=error, revoked=revoked)
+
+
+@router.get("")
+def terminal_list(request: Request, revoked: int | None = None,
+                  user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """Every enrolled terminal: enrolled, last seen, on line or not, revoked."""
+    name = ""
+    if revoked is not None:
+        name = next((r["name"] for r in security.list_credentials(state(request).db)
+                     if r["id"] == revoked and r["revoked"]), "")
+    return _list_page(request, user, revoked=name)
+
+
+def _data_dir(request: Request) -> Path:
+    from library.storage.database import default_data_dir
+
+    settings = state(request).settings
+    return Path(settings.data_dir) if settings.data_dir else default_data_dir()
+
+
+@router.post("/enrol")
+def enrol(request: Request, csrf: str = Form(""), user: DeskUser = Depends(admin_user)) -> HTMLResponse:
+    """A new one-time enrolment code (as `ibc terminals enroll`), shown large and as a QR code."""
+    check_form(user, csrf)
+    st = state(request)
+    ip = client_ip(request)
+    try:
+        made = security.new_enrolment(
+            st.db, st.settings, _data_dir(request),
+            also=lambda s: audit(s, user.name, "terminal_code", ip=ip,
+                                 minutes=st.settings.server.enrol_code_minutes))
+    except tls.TlsError as exc:
+        return _list_page(request, user, 503, f"Код не создан: {exc}")
+    return render("terminals_enrol.html", title="Код подключения терминала", section="terminals",
+                  user=user, code=made.code, minutes=made.minutes, qr=qr_svg(made.code),
+                  expires=local_time(made.expires_at),
+                  short_fp=_short(made.fingerprint), fingerprint=made.fingerprint)
+
+
+def _short(fp: str | None) -> str:
+    from library.tls import short_fingerprint
+
+    return short_fingerprint(fp) if fp else ""
+
+
+def _terminal(request: Request, terminal_id: int) -> dict:
+    found = next((r for r in security.list_credentials(state(request).db)
+                  if r["id"] == terminal_id and r["role"] == "terminal"), None)
+    if found is None:
+        raise DeskNotFound("Нет такого терминала")
+    return found
+
+
+@router.get("/{terminal_id}/revoke")
+def revoke_confirm(request: Request, terminal_id: int,
+                   user: DeskUser = Depends(admin_user)) -> HTMLResponse:
+    """Ask before revoking a terminal."""
+    return render("terminals_revoke.html", title="Отключить терминал", section="terminals", user=user,
+                  terminal=_terminal(request, terminal_id))
+
+
+@router.post("/{terminal_id}/revoke")
+def revoke(request: Request, terminal_id: int, csrf: str = Form(""),
+           user: DeskUser = Depends(admin_user)) -> RedirectResponse:
+    """Revoke a terminal: its token is refused from now on, its readers' sessions end."""
+    check_form(user, csrf)
+    row = _terminal(request, terminal_id)
+    ip = client_ip(request)
+    if not row["revoked"]:
+        security.revoke(state(request).db, row["name"],
+                        also=lambda s: audit(s, user.name, "terminal_revoked", ip=ip,
+                                             terminal=row["name"]))
+    return RedirectResponse(f"{HERE}?revoked={terminal_id}", status_code=303)
+
+
+def _conflicts_page(request: Request, user: DeskUser, status: int = 200, error_for: str = "",
+                    error: str = "", note: str = "", done: str = "") -> HTMLResponse:
+    rows = conflicts.list_conflicts(state(request).db, include_resolved=True)
+    for c in rows:
+        c["op_name"] = OPS.get(c["op"], c["op"])
+        c["queued"] = local_time(c["queued_at"])
+        c["received"] = local_time(c["received_at"])
+        res = c["resolution"] or {}
+        c["resolved_at"] = local_time(res.get("at"))
+        c["resolved_by"] = res.get("by", "")
+        c["note"] = res.get("note", "")
+    open_rows = [c for c in rows if not c["resolved"]]
+    closed = sorted((c for c in rows if c["resolved"]), key=lambda c: c["resolution"]["at"]
+                    if c["resolution"] else "", reverse=True)[:50]
+    return render("terminals_conflicts.html", status, title="Конфликты без сети", section="terminals",
+                  user=user, open_rows=open_rows, closed=closed, error_for=error_for, error=error,
+                  note=note, done=done, note_max=conflicts.NOTE_MAX,
+                  error_inline=any(c["txn_id"] == error_for for c in open_rows))
+
+
+@router.get("/conflicts")
+def conflict_list(request: Request, done: str = "", user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """Operations queued on a terminal without the network that the server refused later."""
+    return _conflicts_page(request, user, done=done[:64])
+
+
+@router.post("/conflicts/{txn_id}/resolve", response_model=None)
+def conflict_resolve(request: Request, txn_id: str, note: str = Form(""), csrf: str = Form(""),
+                     user: DeskUser = Depends(desk_user)) -> HTMLResponse | RedirectResponse:
+    """Mark a conflict as dealt with, with a note of what was done (kept with it, audited)."""
+    check_form(user, csrf)
+    ip = client_ip(request)
+    if len(note) > conflicts.NOTE_MAX:
+        return _conflicts_page(request, user, 400, txn_id, f"Слишком длинная заметка: не больше "
+                               f"{conflicts.NOTE_MAX} знаков", note[:conflicts.NOTE_MAX])
+    done = conflicts.resolve(state(request).db, txn_id, note=note, by=user.name,
+                             also=lambda s: audit(s, user.name, "conflict_resolved", ip=ip,
+                                                  txn_id=txn_id, note=note))
+    if not done:
+        return _conflicts_page(request, user, 404, txn_id, "Нет такого конфликта, или он уже решён")
+    return RedirectResponse(f"{HERE}/conflicts?done={txn_id}", status_code=303)
