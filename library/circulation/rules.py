@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from library.circulation import errors as E
+from library.circulation.overrides import Waiver, refuse
 
 # Declarative state table: (copy status, action) -> new copy status. A pair not listed is refused.
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -234,30 +235,33 @@ class ItemFacts:
     title: str = ""
 
 
-def check_reader(policy: Policy, reader: ReaderFacts) -> None:
-    """Blocks that stop any checkout, raised as named errors."""
+def check_reader(policy: Policy, reader: ReaderFacts, waiver: Waiver | None = None) -> None:
+    """Blocks that stop any checkout, raised as named errors (unless `waiver`, a librarian's
+    override, waives them: library/circulation/overrides.py)."""
     if reader.blocked:
-        raise E.ReaderBlocked()
+        refuse(E.ReaderBlocked(), waiver)
     if policy.block_on_lost and reader.lost_loans:
-        raise E.HasLost()
+        refuse(E.HasLost(), waiver)
     if policy.block_on_overdue and reader.overdue_loans:
-        raise E.HasOverdue(count=reader.overdue_loans)
+        refuse(E.HasOverdue(count=reader.overdue_loans), waiver)
 
 
-def checkout_due(policy: Policy, reader: ReaderFacts, item: ItemFacts, today: dt.date) -> dt.date:
-    """The due date of a checkout that every rule allows, or a named refusal."""
-    check_reader(policy, reader)
+def checkout_due(policy: Policy, reader: ReaderFacts, item: ItemFacts, today: dt.date,
+                 waiver: Waiver | None = None) -> dt.date:
+    """The due date of a checkout that every rule allows, or a named refusal. With a `waiver`
+    the rules it allows are noted in it instead of raised; the copy's own state never is."""
+    check_reader(policy, reader, waiver)
     cat = policy.category(reader.category)
     rule = cat.rule(item.item_type)
     if not rule.lendable:
         raise E.ItemNotForLoan()
     transition(item.status, "checkout")
     if reader.open_loans >= cat.max_items:
-        raise E.LoanLimitReached(count=reader.open_loans)
+        refuse(E.LoanLimitReached(count=reader.open_loans), waiver)
     if cat.check_age and item.age_min:
         age = reader_age(reader.class_name)
         if age is not None and age < item.age_min:
-            raise E.AgeRestricted(age=f"{item.age_min}+")
+            refuse(E.AgeRestricted(age=f"{item.age_min}+"), waiver)
     if rule.school_year:
         due = school_year_end(today, policy.school_year_end)
     else:
@@ -266,17 +270,19 @@ def checkout_due(policy: Policy, reader: ReaderFacts, item: ItemFacts, today: dt
 
 
 def renew_due(
-    policy: Policy, reader: ReaderFacts, item: ItemFacts, due: dt.date, renewals: int, today: dt.date
+    policy: Policy, reader: ReaderFacts, item: ItemFacts, due: dt.date, renewals: int, today: dt.date,
+    waiver: Waiver | None = None,
 ) -> dt.date:
-    """The new due date of a renewal, or a named refusal."""
+    """The new due date of a renewal, or a named refusal (those a `waiver` allows are noted in
+    it instead)."""
     if reader.blocked:
-        raise E.ReaderBlocked()
+        refuse(E.ReaderBlocked(), waiver)
     transition(item.status, "renew")
     rule = policy.category(reader.category).rule(item.item_type)
     if rule.renewals <= 0 or rule.school_year:
-        raise E.RenewalNotAllowed()
-    if renewals >= rule.renewals:
-        raise E.RenewalLimitReached(count=renewals)
+        refuse(E.RenewalNotAllowed(), waiver)
+    elif renewals >= rule.renewals:
+        refuse(E.RenewalLimitReached(count=renewals), waiver)
     if due < today and not policy.renew_overdue:
-        raise E.OverdueCannotRenew()
+        refuse(E.OverdueCannotRenew(), waiver)
     return policy.calendar.next_open(max(today, due) + dt.timedelta(days=rule.renew_days))

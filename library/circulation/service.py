@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from library.circulation import errors as E
 from library.circulation import sql as Q
+from library.circulation.overrides import CHECKOUT_OVERRIDABLE, RENEW_OVERRIDABLE, Override, Waiver
 from library.circulation.pin_guard import GuessLimits
 from library.circulation.rules import (
     CirculationSettingsLike,
@@ -77,6 +78,24 @@ def _place(places: PlaceCache, s: Session, shelf: str | None, collection: str | 
         return None
     view = pm.resolve(shelf_mark=shelf, collection=collection, bbk=bbk, sigla=sigla)
     return view.label if view else None
+
+
+Recorder = Callable[[Session, LoanOutcome], None]
+
+
+def _args(override: Override | None, **args: str) -> dict[str, str]:
+    """A write's arguments as its transaction stores them (an override's reason included: the
+    same id sent again with another reason is another action)."""
+    if override is not None:
+        args["override"] = override.reason
+    return args
+
+
+def _override_payload(action: str, waiver: Waiver, override: Override) -> dict[str, str]:
+    """The Event ``override`` payload (the reports count overrides by ``refusal``): the first
+    refusal the override skipped — the one the librarian saw."""
+    return {"action": action, "refusal": waiver.skipped[0], "reason": override.reason,
+            "by": override.by}
 
 
 class _ReplayedRefusal(IbcError):
@@ -244,29 +263,38 @@ class CirculationService:
             ]
 
     # --- the three writes ----------------------------------------------------------------
-    def checkout(self, card: str, barcode: str, txn_id: str, *, terminal: str | None = None) -> LoanOutcome:
+    # `override` (the librarian's desk only): lend or renew although a rule that may be waived
+    # refused (library/circulation/overrides.py); the waived refusal is recorded as an Event
+    # ``override``. `record(session, outcome)` runs inside the write's transaction when the
+    # write is done (not on a replay): the desk's audit row commits with the loan.
+    def checkout(self, card: str, barcode: str, txn_id: str, *, terminal: str | None = None,
+                 override: Override | None = None, record: Recorder | None = None) -> LoanOutcome:
         """Lend the copy with `barcode` to the reader with `card`."""
-        return self._once("checkout", txn_id, terminal, {"card": card, "barcode": barcode},
-                          lambda s: self._checkout(s, card, barcode, txn_id, terminal))
+        return self._once("checkout", txn_id, terminal, _args(override, card=card, barcode=barcode),
+                          lambda s: self._checkout(s, card, barcode, txn_id, terminal, override),
+                          record)
 
-    def checkin(self, barcode: str, txn_id: str, *, terminal: str | None = None) -> LoanOutcome:
+    def checkin(self, barcode: str, txn_id: str, *, terminal: str | None = None,
+                record: Recorder | None = None) -> LoanOutcome:
         """Take back the copy with `barcode`."""
         return self._once("checkin", txn_id, terminal, {"barcode": barcode},
-                          lambda s: self._checkin(s, barcode, txn_id, terminal))
+                          lambda s: self._checkin(s, barcode, txn_id, terminal), record)
 
-    def renew(self, card: str, barcode: str, txn_id: str, *, terminal: str | None = None) -> LoanOutcome:
+    def renew(self, card: str, barcode: str, txn_id: str, *, terminal: str | None = None,
+              override: Override | None = None, record: Recorder | None = None) -> LoanOutcome:
         """Extend the reader's loan of the copy with `barcode`."""
-        return self._once("renew", txn_id, terminal, {"card": card, "barcode": barcode},
-                          lambda s: self._renew(s, card, barcode, txn_id, terminal))
+        return self._once("renew", txn_id, terminal, _args(override, card=card, barcode=barcode),
+                          lambda s: self._renew(s, card, barcode, txn_id, terminal, override),
+                          record)
 
     # --- internals -----------------------------------------------------------------------
     def _once(self, kind: str, txn_id: str, terminal: str | None, args: dict[str, str],
-              work: Callable[[Session], LoanOutcome]) -> LoanOutcome:
+              work: Callable[[Session], LoanOutcome], record: Recorder | None = None) -> LoanOutcome:
         if not txn_id or len(txn_id) > 64:
             raise ValueError("a transaction id of 1..64 characters is required")
         for attempt in range(3):
             try:
-                return self._once_attempt(kind, txn_id, terminal, args, work)
+                return self._once_attempt(kind, txn_id, terminal, args, work, record)
             except IntegrityError:
                 # Lost a race: either the same txn id was stored by a twin request, or the copy
                 # got an open loan first. Retry: the replay or the status check answers now.
@@ -275,14 +303,14 @@ class CirculationService:
         raise AssertionError("unreachable")
 
     def _once_attempt(self, kind: str, txn_id: str, terminal: str | None, args: dict[str, str],
-                      work: Callable[[Session], LoanOutcome]) -> LoanOutcome:
+                      work: Callable[[Session], LoanOutcome], record: Recorder | None) -> LoanOutcome:
         try:
-            return self._apply(kind, txn_id, terminal, args, work)
+            return self._apply(kind, txn_id, terminal, args, work, record)
         except _ReplayedRefusal as replayed:
             raise replayed.error from None
 
     def _apply(self, kind: str, txn_id: str, terminal: str | None, args: dict[str, str],
-               work: Callable[[Session], LoanOutcome]) -> LoanOutcome:
+               work: Callable[[Session], LoanOutcome], record: Recorder | None = None) -> LoanOutcome:
         # Rules are checked before anything is written, and a refusal rolls the whole
         # transaction back anyway; the refusal is then recorded in a second, small one.
         try:
@@ -295,6 +323,8 @@ class CirculationService:
                 s.connection().execute(Q.INSERT_TXN, {
                     "txn_id": txn_id, "kind": kind, "terminal": terminal, "created_at": utcnow(),
                     "result": {"ok": True, "args": args, "outcome": outcome.to_dict()}})
+                if record is not None:
+                    record(s, outcome)
             return outcome
         except E.CirculationError as exc:
             with self.db.transaction() as s:
@@ -386,7 +416,7 @@ class CirculationService:
         ))
 
     def _checkout(self, s: Session, card: str, barcode: str, txn_id: str,
-                  terminal: str | None) -> LoanOutcome:
+                  terminal: str | None, override: Override | None = None) -> LoanOutcome:
         # The hot path: prebuilt Core statements on the session's connection (library/circulation/sql.py).
         conn = s.connection()
         reader = conn.execute(Q.READER_BY_CARD, {"card": card.strip()}).first()
@@ -407,8 +437,9 @@ class CirculationService:
         facts = ReaderFacts(reader.category, reader.class_name, reader.blocked,
                             int(n_open), int(n_overdue), int(n_lost))
         item = ItemFacts(copy.status, copy.item_type or "book", copy.age_min, copy.title)
+        waiver = Waiver(CHECKOUT_OVERRIDABLE) if override is not None else None
         try:
-            due = checkout_due(self.policy, facts, item, today)
+            due = checkout_due(self.policy, facts, item, today, waiver)
         except E.CirculationError as exc:
             exc.params.setdefault("title", copy.title)  # the kiosk names the refused book
             raise
@@ -426,6 +457,12 @@ class CirculationService:
             "ts": now, "kind": "checkout", "terminal": terminal, "sigla": copy.sigla,
             "reader_category": reader.category, "reader_class": reader.class_name,
             "record_id": copy.record_id, "copy_id": copy.id, "payload": {}})
+        if waiver is not None and waiver.skipped and override is not None:
+            conn.execute(Q.INSERT_EVENT, {
+                "ts": now, "kind": "override", "terminal": terminal, "sigla": copy.sigla,
+                "reader_category": reader.category, "reader_class": reader.class_name,
+                "record_id": copy.record_id, "copy_id": copy.id,
+                "payload": _override_payload("checkout", waiver, override)})
         if self.on_copies_changed:
             self.on_copies_changed(s, [copy.record_id])
         authors = ", ".join(a.split(",")[0].strip() for a in (copy.authors or [])[:2] if a)
@@ -458,7 +495,7 @@ class CirculationService:
                                                            copy.collection, rec.bbk, copy.sigla))
 
     def _renew(self, s: Session, card: str, barcode: str, txn_id: str,
-               terminal: str | None) -> LoanOutcome:
+               terminal: str | None, override: Override | None = None) -> LoanOutcome:
         reader = self._reader(s, card)
         copy, rec = self._lock_copy(s, barcode)
         loan = s.scalar(select(Loan).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None)))
@@ -467,12 +504,16 @@ class CirculationService:
         if loan.reader_id != reader.id:
             raise E.NotYourLoan()
         facts = ItemFacts(copy.status, rec.item_type or "book", rec.age_min, rec.title)
+        waiver = Waiver(RENEW_OVERRIDABLE) if override is not None else None
         due = renew_due(self.policy, self._reader_facts(s, reader), facts, loan.due_date,
-                        loan.renewals, self.today())
+                        loan.renewals, self.today(), waiver)
         loan.due_date = due
         loan.renewals += 1
         self._bump(s, copy)
         self._event(s, "renew", terminal, reader, copy)
+        if waiver is not None and waiver.skipped and override is not None:
+            self._event(s, "override", terminal, reader, copy,
+                        payload=_override_payload("renew", waiver, override))
         s.flush()
         return LoanOutcome("renew", txn_id, loan.id, copy.barcode or barcode, rec.title,
                            _authors(rec), due, _shelf(copy, rec), loan.renewals,

@@ -1,9 +1,544 @@
-"""The desk's section /circulation: Выдача и возврат: карточка читателя, выдать, вернуть, продлить."""
+"""The desk's section /circulation: «Выдача и возврат» (Koha's circulation page, ИРБИС
+«Книговыдача»).
+
+`GET /desk/circulation` is one scan field: a reader's card opens the reader's panel, a book's
+barcode is taken back (a return needs no reader). The panel (`?card=CARD`) lends by a scanned
+barcode, renews and takes back, each through the kiosk's own exactly-once service
+(`state(request).circulation`) as terminal ``desk:<account>``; a refusal by a rule the librarian
+may waive (library/circulation/overrides.py) comes with a form «Выдать всё равно».
+
+A visit: when a card (or the first return) is scanned, a visit id is made — a nonce and a tag
+bound to the card and the desk session — and every form's transaction id starts with it. The
+outcomes listed at the top are the transactions of this visit (table ``transactions``), so a
+reload or a second server process shows the same list and another reader's panel never shows
+them (a visit id is only taken for the card it was made for).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from server.desk.web import PREFIX
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from library.circulation import errors as E
+from library.circulation.overrides import MAX_REASON, Override, OverrideReasonInvalid, overridable
+from library.circulation.receipts import Receipt, ReceiptLine
+from library.circulation.values import LoanOutcome
+from library.i18n import translator
+from library.storage.models import PinGuard, Reader, TransactionLog, as_utc, utcnow
+from library.text import printable
+from server.desk.audit import audit
+from server.desk.sessions import DeskUser
+from server.desk.web import PREFIX, check_form, client_ip, desk_user, local_date, render, state, today
 
 router = APIRouter(prefix=PREFIX + "/circulation", include_in_schema=False)
+HOME = PREFIX + "/circulation"
+MAX_CODE = 64
+OVERRIDE_ROLES = frozenset({"librarian", "admin"})
+CATEGORY_NAMES = {"pupil": "ученик", "teacher": "учитель", "staff": "сотрудник"}
+STATUS_NAMES = {"lost": "утерян", "written_off": "списан", "in_process": "в обработке",
+                "reserved": "отложен", "not_for_loan": "не выдаётся", "missing": "не найден"}
+# Common reasons of an override (a select); «Другое» needs the free text.
+REASONS = ("Разрешение заведующей", "Учебник по программе", "Нужна для урока",
+           "Читатель вернёт просроченное завтра", "Другое")
+PRINT_TIMEOUT_S = 8.0
+
+# The librarian's words for each refusal (the kiosk's texts speak to the reader).
+REFUSALS = {
+    "reader_not_found": "Билет {card} не зарегистрирован или не действует",
+    "reader_blocked": "Читатель заблокирован",
+    "has_overdue": "У читателя есть просроченные книги ({count})",
+    "has_lost": "У читателя есть потерянная книга",
+    "limit_reached": "У читателя уже {count} кн. — это предел",
+    "item_not_found": "Штрихкод {barcode} не найден в каталоге",
+    "not_for_loan": "Эта книга только для читального зала",
+    "item_unavailable": "Этот экземпляр нельзя выдать: {status}",
+    "item_on_loan": "Этот экземпляр выдан другому читателю: сначала примите его",
+    "already_yours": "Эта книга уже у этого читателя",
+    "age_restricted": "Книга для читателей {age}",
+    "not_on_loan": "Эта книга не выдана",
+    "renewal_not_allowed": "Эту книгу продлевать нельзя",
+    "renewal_limit": "Книгу уже продлевали {count} раз — это предел",
+    "overdue_no_renew": "Книга просрочена: продлить нельзя",
+    "not_your_loan": "Эта книга выдана другому читателю",
+    "finish_first": "Это билет читателя, а не книга",
+    "reader_card": "Это билет читателя, а не книга",
+    "txn_mismatch": "Форма устарела: повторите действие",
+    "book_not_card": "Это книга, а не билет читателя",
+}
+_SERVICE_ACTION = {"lend": "checkout", "return": "checkin", "renew": "renew"}
+ACTION_WORDS = {"checkout": "Выдано", "checkin": "Принято", "renew": "Продлено"}
+
+
+# --- small helpers ------------------------------------------------------------------------------
+def _clean(value: str | None) -> str:
+    """A scanned or typed code: printable, trimmed (a scanner may add spaces or controls)."""
+    return printable(value or "").strip()
+
+
+def _code_ok(code: str) -> bool:
+    return 0 < len(code) <= MAX_CODE and "\\x" not in code
+
+
+def _refusal_text(error: E.CirculationError) -> str:
+    params = dict(error.params)
+    if error.code == "item_unavailable":
+        params["status"] = STATUS_NAMES.get(str(params.get("status")), str(params.get("status", "")))
+    template = REFUSALS.get(error.code)
+    if template is None:
+        return error.message(translator("ru"))
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def _visit_tag(user: DeskUser, card: str, nonce: str) -> str:
+    key = user.csrf.encode()
+    return hmac.new(key, f"{card}\n{nonce}".encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def new_visit(user: DeskUser, card: str) -> str:
+    """A visit id for this card and desk session: 12 hex nonce + 12 hex tag."""
+    nonce = secrets.token_hex(6)
+    return nonce + _visit_tag(user, card, nonce)
+
+
+def valid_visit(user: DeskUser, card: str, visit: str | None) -> bool:
+    """True when `visit` was made for this card in this desk session."""
+    if not visit or len(visit) != 24 or any(c not in "0123456789abcdef" for c in visit):
+        return False
+    return hmac.compare_digest(visit[12:], _visit_tag(user, card, visit[:12]))
+
+
+def visit_of(user: DeskUser, card: str, txn: str | None) -> str:
+    """The visit a form's transaction id belongs to (a new one when it is not this card's)."""
+    visit = (txn or "")[:24]
+    return visit if valid_visit(user, card, visit) else new_visit(user, card)
+
+
+def new_txn(visit: str) -> str:
+    """A transaction id for one form of this visit (≤ 64 characters)."""
+    return f"{visit}-{secrets.token_hex(8)}"
+
+
+def _txn_ok(txn: str) -> bool:
+    return 0 < len(txn) <= 64 and all(c in "0123456789abcdef-." for c in txn)
+
+
+def terminal_of(user: DeskUser) -> str:
+    return f"desk:{user.name}"[:64]
+
+
+@dataclass
+class Line:
+    """One outcome of the visit, in words."""
+
+    ok: bool
+    text: str
+    action: str
+    title: str = ""
+    due: dt.date | None = None
+    barcode: str = ""
+
+
+def _line(kind: str, result: dict[str, Any], day: dt.date) -> Line:
+    args = result.get("args") or {}
+    barcode = str(args.get("barcode", ""))
+    note = f" (вопреки правилу: {args['override']})" if args.get("override") else ""
+    if not result.get("ok"):
+        error = E.error_from_dict(result.get("error") or {})
+        title = str(error.params.get("title", ""))
+        what = f"«{title}»" if title else f"штрихкод {barcode}"
+        verb = {"checkout": "выдать", "checkin": "принять", "renew": "продлить"}.get(kind, kind)
+        return Line(False, f"Отказ ({verb} {what}): {_refusal_text(error)}", kind, title,
+                    barcode=barcode)
+    out = LoanOutcome.from_dict(result.get("outcome") or {})
+    if kind == "checkin":
+        text = f"Принято: «{out.title}»"
+        if out.due_date and out.due_date < day:
+            text += f" — с опозданием на {(day - out.due_date).days} дн."
+        where = out.place or out.shelf
+        if where:
+            text += f". Место: {where}"
+    else:
+        text = f"{ACTION_WORDS.get(kind, kind)}: «{out.title}», вернуть до {local_date(out.due_date)}"
+    return Line(True, text + note, kind, out.title, out.due_date, out.barcode)
+
+
+def visit_lines(s: Session, user: DeskUser, visit: str, day: dt.date) -> list[Line]:
+    """This visit's outcomes at this desk account, newest first."""
+    rows = s.execute(
+        select(TransactionLog.kind, TransactionLog.result)
+        .where(TransactionLog.txn_id.like(visit + "-%"),
+               TransactionLog.terminal == terminal_of(user))
+        .order_by(TransactionLog.created_at.desc(), TransactionLog.txn_id)).all()
+    return [_line(kind, result or {}, day) for kind, result in rows]
+
+
+@dataclass
+class Panel:
+    """What the reader's panel shows."""
+
+    card: str
+    name: str
+    short_name: str
+    class_name: str
+    category: str
+    blocked: bool
+    block_reason: str
+    locked_until: str
+    restriction: str
+    loans: list[dict[str, Any]] = field(default_factory=list)
+    limit: int = 0
+
+
+def _panel(request: Request, card: str) -> Panel | None:
+    """The reader's panel data, or None when no active reader has this card."""
+    st = state(request)
+    day = today(request)
+    svc = st.circulation
+    try:
+        view = svc.find_reader(card)
+    except E.CirculationError:
+        return None
+    with st.db.session() as s:
+        r = s.get(Reader, view.id)
+        assert r is not None
+        guard = s.get(PinGuard, r.id)
+        locked = guard.locked_until if guard and guard.locked_until else None
+        name = " ".join(x for x in (r.last_name, r.first_name, r.middle_name) if x)
+        panel = Panel(
+            card=r.card_number, name=name or r.card_number, short_name=view.greeting_name,
+            class_name=r.class_name or "", category=CATEGORY_NAMES.get(r.category, r.category),
+            blocked=bool(r.blocked), block_reason=r.block_reason or "",
+            locked_until=(as_utc(locked).astimezone().strftime("%d.%m.%Y %H:%M")
+                          if locked and as_utc(locked) > utcnow() else ""),
+            restriction=_refusal_text(E.ERRORS[view.restriction]())
+            if view.restriction in E.ERRORS and view.restriction != "reader_blocked" else "",
+            limit=svc.policy.category(r.category).max_items)
+    for loan in svc.loans(card):
+        panel.loans.append({"barcode": loan.barcode, "title": loan.title, "authors": loan.authors,
+                            "issued": local_date(loan.issued), "due": local_date(loan.due_date),
+                            "renewals": loan.renewals, "overdue": loan.overdue,
+                            "days": (day - loan.due_date).days if loan.overdue else 0})
+    return panel
+
+
+@dataclass
+class Refusal:
+    """The refusal of this request, with what an override form needs."""
+
+    text: str
+    action: str = ""
+    code: str = ""
+    barcode: str = ""
+    title: str = ""
+    can_override: bool = False
+
+
+def _page(request: Request, user: DeskUser, *, card: str = "", visit: str = "",
+          refusal: Refusal | None = None, notice: str = "", status: int = 200,
+          reason_error: str = "", typed: str = "") -> HTMLResponse:
+    """The start page (no card) or the reader's panel, with this visit's outcomes."""
+    st = state(request)
+    day = today(request)
+    panel = _panel(request, card) if card else None
+    if card and panel is None:
+        card, visit = "", ""
+        refusal = refusal or Refusal("Билет не зарегистрирован или не действует")
+    if not valid_visit(user, card, visit):
+        visit = new_visit(user, card)
+    with st.db.session() as s:
+        lines = visit_lines(s, user, visit, day)
+    lent = [x for x in lines if x.ok and x.action == "checkout"]
+    context = dict(title="Выдача и возврат", section="circulation", user=user, panel=panel,
+                   visit=visit, lines=lines, refusal=refusal, notice=notice, lent=bool(lent),
+                   txn=lambda: new_txn(visit), reasons=REASONS, max_reason=MAX_REASON,
+                   reason_error=reason_error, typed=typed, max_code=MAX_CODE)
+    return render("circulation_panel.html" if panel else "circulation_start.html", status, **context)
+
+
+def _refused(action: str, exc: E.CirculationError, barcode: str, user: DeskUser) -> Refusal:
+    return Refusal(_refusal_text(exc), action, exc.code, barcode, str(exc.params.get("title", "")),
+                   overridable(action, exc.code) and user.role in OVERRIDE_ROLES)
+
+
+def _recorder(user: DeskUser, request: Request, action: str, card: str, barcode: str,
+              override: Override | None = None) -> Any:
+    ip = client_ip(request)
+
+    def record(s: Session, outcome: LoanOutcome) -> None:
+        detail: dict[str, object] = {"card": card, "barcode": barcode, "title": outcome.title}
+        if override is not None:
+            audit(s, user.name, "override", ip=ip, of=_SERVICE_ACTION.get(action, action),
+                  reason=override.reason,
+                  **detail)
+        else:
+            audit(s, user.name, action, ip=ip, **detail)
+    return record
+
+
+def _reason(choice: str, note: str) -> str:
+    choice, note = choice.strip(), note.strip()  # controls are dropped by Override.make
+    if choice not in REASONS:
+        choice = ""
+    if choice == "Другое":
+        choice = ""
+    return ": ".join(x for x in (choice, note) if x)
+
+
+# --- routes ------------------------------------------------------------------------------------
+@router.get("")
+def start(request: Request, card: str = Query("", max_length=4096), v: str = Query("", max_length=64),
+          user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """The scan field, or the reader's panel for `card`."""
+    card = _clean(card)
+    if card and not _code_ok(card):
+        return _page(request, user, refusal=Refusal("Слишком длинный или неверный код"), status=400)
+    return _page(request, user, card=card, visit=v if card else "")
+
+
+@router.post("/return")
+def take_back(request: Request, csrf: str = Form(""), barcode: str = Form(""),
+              txn: str = Form(""), card: str = Form(""),
+              user: DeskUser = Depends(desk_user)) -> Response:
+    """Take a book back (the start page's scan field, or «Вернуть» on a panel). A reader's card
+    scanned at the start page opens the reader's panel instead."""
+    check_form(user, csrf)
+    code, card = _clean(barcode), _clean(card)
+    visit = visit_of(user, card, txn)
+    if not _code_ok(code):
+        return _page(request, user, card=card, visit=visit, status=400, refusal=Refusal(
+            "Отсканируйте штрихкод книги или билет" if not code else "Слишком длинный или неверный код"))
+    svc = state(request).circulation
+    if svc.is_reader_card(code):
+        return _open_reader(request, user, code)
+    if not _txn_ok(txn):
+        return _page(request, user, card=card, visit=visit, status=400,
+                     refusal=Refusal("Форма устарела: отсканируйте ещё раз"))
+    refusal = None
+    try:
+        svc.checkin(code, txn, terminal=terminal_of(user),
+                    record=_recorder(user, request, "return", card, code))
+    except E.ItemNotFound:
+        refusal = Refusal(f"Код «{code}» не найден: это не билет читателя и не книга")
+    except E.CirculationError as exc:
+        refusal = _refused("checkin", exc, code, user)
+    return _page(request, user, card=card, visit=visit, refusal=refusal)
+
+
+def _open_reader(request: Request, user: DeskUser, card: str) -> Response:
+    """A reader's card scanned: that reader's panel with a new visit (nothing of the last one)."""
+    try:
+        state(request).circulation.find_reader(card)
+    except E.CirculationError as exc:
+        return _page(request, user, refusal=Refusal(_refusal_text(exc)))
+    return RedirectResponse(f"{HOME}?card={_q(card)}&v={new_visit(user, card)}", status_code=303)
+
+
+def _q(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
+
+
+@router.post("/lend")
+def lend(request: Request, csrf: str = Form(""), card: str = Form(""), barcode: str = Form(""),
+         txn: str = Form(""), override: str = Form(""), reason: str = Form(""),
+         reason_note: str = Form("", max_length=4096),
+         user: DeskUser = Depends(desk_user)) -> Response:
+    """Lend the scanned book to the panel's reader (or, with `override`, despite a rule)."""
+    check_form(user, csrf)
+    card, code = _clean(card), _clean(barcode)
+    if not _code_ok(card):
+        return _page(request, user, status=400, refusal=Refusal("Сначала отсканируйте билет читателя"))
+    visit = visit_of(user, card, txn)
+    if not code:
+        return _page(request, user, card=card, visit=visit)  # an empty Enter: nothing to do
+    if not _code_ok(code):
+        return _page(request, user, card=card, visit=visit, status=400,
+                     refusal=Refusal("Слишком длинный или неверный код"))
+    svc = state(request).circulation
+    if code != card and svc.is_reader_card(code):
+        return _open_reader(request, user, code)  # another reader's card: that reader now
+    if code == card:
+        return _page(request, user, card=card, visit=visit)
+    return _write(request, user, "checkout", card, code, txn, visit, override, reason, reason_note)
+
+
+@router.post("/renew")
+def renew(request: Request, csrf: str = Form(""), card: str = Form(""), barcode: str = Form(""),
+          txn: str = Form(""), override: str = Form(""), reason: str = Form(""),
+          reason_note: str = Form("", max_length=4096),
+          user: DeskUser = Depends(desk_user)) -> Response:
+    """Renew one of the panel reader's loans (or, with `override`, despite a rule)."""
+    check_form(user, csrf)
+    card, code = _clean(card), _clean(barcode)
+    if not _code_ok(card):
+        return _page(request, user, status=400, refusal=Refusal("Сначала отсканируйте билет читателя"))
+    visit = visit_of(user, card, txn)
+    if not _code_ok(code):
+        return _page(request, user, card=card, visit=visit, status=400,
+                     refusal=Refusal("Нет штрихкода книги"))
+    return _write(request, user, "renew", card, code, txn, visit, override, reason, reason_note)
+
+
+@router.post("/renew-all")
+def renew_all(request: Request, csrf: str = Form(""), card: str = Form(""), txn: str = Form(""),
+              user: DeskUser = Depends(desk_user)) -> Response:
+    """«Продлить все»: each open loan renewed once (transaction `txn.N` each: a second send
+    of the form renews nothing again)."""
+    check_form(user, csrf)
+    card = _clean(card)
+    if not _code_ok(card):
+        return _page(request, user, status=400, refusal=Refusal("Сначала отсканируйте билет читателя"))
+    visit = visit_of(user, card, txn)
+    if not _txn_ok(txn) or len(txn) > 56:
+        return _page(request, user, card=card, visit=visit, status=400,
+                     refusal=Refusal("Форма устарела: повторите действие"))
+    svc = state(request).circulation
+    try:
+        loans = svc.loans(card)
+    except E.CirculationError as exc:
+        return _page(request, user, status=400, refusal=Refusal(_refusal_text(exc)))
+    for loan in loans:
+        try:
+            svc.renew(card, loan.barcode, f"{txn}.{loan.loan_id}", terminal=terminal_of(user),
+                      record=_recorder(user, request, "renew", card, loan.barcode))
+        except E.CirculationError:
+            pass  # each refusal is in the visit's list
+    return _page(request, user, card=card, visit=visit,
+                 notice="" if loans else "У читателя нет книг")
+
+
+def _write(request: Request, user: DeskUser, action: str, card: str, code: str, txn: str,
+           visit: str, override: str, reason: str, reason_note: str) -> HTMLResponse:
+    if not _txn_ok(txn):
+        return _page(request, user, card=card, visit=visit, status=400,
+                     refusal=Refusal("Форма устарела: отсканируйте ещё раз"))
+    svc = state(request).circulation
+    waive: Override | None = None
+    if override:
+        if user.role not in OVERRIDE_ROLES:
+            return _page(request, user, card=card, visit=visit, status=403,
+                         refusal=Refusal("Ваша роль не может выдавать вопреки правилам"))
+        try:
+            waive = Override.make(_reason(reason, reason_note), user.name)
+        except OverrideReasonInvalid as exc:
+            words = ("Укажите причину" if exc.problem == "missing"
+                     else f"Причина длиннее {MAX_REASON} знаков")
+            refused = override if override in E.ERRORS else ""
+            text = _refusal_text(E.ERRORS[refused]()) if refused else "Отказ по правилу"
+            refusal = Refusal(text, action, refused, code, "", True)
+            return _page(request, user, card=card, visit=visit, status=400, refusal=refusal,
+                         reason_error=words, typed=_clean(reason_note)[:MAX_REASON])
+    kind = "lend" if action == "checkout" else "renew"
+    record = _recorder(user, request, kind, card, code, waive)
+    try:
+        if action == "checkout":
+            svc.checkout(card, code, txn, terminal=terminal_of(user), override=waive, record=record)
+        else:
+            svc.renew(card, code, txn, terminal=terminal_of(user), override=waive, record=record)
+    except E.ReaderNotFound:
+        return _page(request, user, status=404, refusal=Refusal("Билет не зарегистрирован или не действует"))
+    except E.ItemNotFound:
+        return _page(request, user, card=card, visit=visit, refusal=Refusal(
+            f"Код «{code}» не найден: это не билет читателя и не книга"))
+    except E.CirculationError as exc:
+        return _page(request, user, card=card, visit=visit, refusal=_refused(action, exc, code, user))
+    except ValueError:
+        return _page(request, user, card=card, visit=visit, status=400,
+                     refusal=Refusal("Форма устарела: повторите действие"))
+    return _page(request, user, card=card, visit=visit)
+
+
+# --- the receipt ---------------------------------------------------------------------------------
+def _receipt(request: Request, user: DeskUser, card: str, visit: str) -> Receipt | None:
+    """What this visit lent to the reader, as the kiosk's receipt (first name and initial)."""
+    if not _code_ok(card) or not valid_visit(user, card, visit):
+        return None
+    st = state(request)
+    try:
+        reader = st.circulation.find_reader(card)
+    except E.CirculationError:
+        return None
+    with st.db.session() as s:
+        lines = [x for x in reversed(visit_lines(s, user, visit, today(request)))
+                 if x.ok and x.action in ("checkout", "renew")]
+    latest: dict[str, Line] = {}
+    for x in lines:  # a book lent and then renewed in one visit: its last due date
+        latest.pop(x.barcode, None)
+        latest[x.barcode] = x
+    if not latest:
+        return None
+    return Receipt(st.settings.school.name, reader.greeting_name, dt.datetime.now(),
+                   [ReceiptLine(x.title, "", x.due) for x in latest.values()])
+
+
+def _printer_configured(request: Request) -> bool:
+    printer = state(request).settings.printer
+    return bool(printer.enabled and printer.uri)
+
+
+@router.get("/receipt")
+def receipt_page(request: Request, card: str = Query("", max_length=4096),
+                 v: str = Query("", max_length=64), user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """A printable receipt of this visit's loans (the browser prints it; print CSS)."""
+    card = _clean(card)
+    receipt = _receipt(request, user, card, v)
+    if receipt is None:
+        return _page(request, user, card=card if _code_ok(card) else "", visit=v, status=404,
+                     refusal=Refusal("В этот приход читателю ничего не выдано: квитанции нет"))
+    return render("circulation_receipt.html", title="Квитанция", section="circulation", user=user,
+                  receipt=receipt, card=card, visit=v, when=receipt.when.strftime("%d.%m.%Y %H:%M"),
+                  printer=_printer_configured(request), message="", ok=False)
+
+
+@router.post("/receipt/print")
+async def receipt_print(request: Request, csrf: str = Form(""), card: str = Form(""),
+                        v: str = Form(""), user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """«Печать на МФУ»: the receipt's PDF to the configured IPP printer (a short timeout)."""
+    check_form(user, csrf)
+    card = _clean(card)
+    receipt = await run_in_threadpool(_receipt, request, user, card, v)
+    if receipt is None:
+        return await run_in_threadpool(lambda: _page(
+            request, user, card=card if _code_ok(card) else "", visit=v, status=404,
+            refusal=Refusal("В этот приход читателю ничего не выдано: квитанции нет")))
+    ok, message = False, "Принтер не настроен: распечатайте квитанцию из браузера (Ctrl+P)"
+    if _printer_configured(request):
+        ok, message = await _send(request, receipt)
+    return render("circulation_receipt.html", title="Квитанция", section="circulation", user=user,
+                  receipt=receipt, card=card, visit=v, when=receipt.when.strftime("%d.%m.%Y %H:%M"),
+                  printer=_printer_configured(request), message=message, ok=ok)
+
+
+async def _send(request: Request, receipt: Receipt) -> tuple[bool, str]:
+    from device.printer import PrinterError, make_printer
+
+    def pdf() -> bytes:
+        with tempfile.TemporaryDirectory(prefix="ibc-desk-receipt-") as tmp:
+            return receipt.pdf(Path(tmp) / "receipt.pdf").read_bytes()
+
+    try:
+        data = await run_in_threadpool(pdf)
+        printer = make_printer(state(request).settings.printer, timeout=PRINT_TIMEOUT_S)
+        await asyncio.wait_for(printer.print_pdf(data, "ibc-desk-receipt"), PRINT_TIMEOUT_S + 1)
+    except (TimeoutError, asyncio.TimeoutError):
+        return False, "Принтер не ответил вовремя: квитанция не напечатана. Проверьте, включён ли он"
+    except (PrinterError, OSError):
+        return False, "Принтер недоступен: квитанция не напечатана. Проверьте, включён ли он"
+    return True, "Квитанция отправлена на принтер"
