@@ -40,6 +40,7 @@ class SchoolSettings(_Section):
     name: str = "Школьный ИБЦ"
     sigla: str = Field("ИБЦ", min_length=1, max_length=32, description="holding-library code")
     id: str = Field("school", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="id used in discovery")
+    last_grade: int = Field(11, ge=1, le=11, description="pupils of this grade leave at the school-year move")
 
 
 class DatabaseSettings(_Section):
@@ -142,6 +143,8 @@ class DeskSettings(_Section):
                                  description="failed logins from one client address before a lock")
     login_window_min: int = Field(15, ge=1, le=1440, description="the failed logins counted within")
     login_lock_min: int = Field(15, ge=1, le=10080, description="how long a name or address stays locked")
+    upload_max_mb: int = Field(50, ge=1, le=2048,
+                               description="the largest MARC file the catalogue's upload takes, in MB")
 
 
 class MediaSettings(_Section):
@@ -250,6 +253,8 @@ class CirculationSettings(_Section):
     pin_failure_window_min: int = Field(15, ge=1, le=1440, description="the wrong PINs counted within")
     pin_lock_min: int = Field(15, ge=1, le=10080, description="how long a card stays locked")
     anonymise_after_days: int = Field(30, ge=0, le=3650)
+    archived_keep_days: int = Field(
+        365, ge=0, le=3650, description="days an archived reader (a leaver) keeps the name before anonymisation")
 
     @model_validator(mode="after")
     def _pin_lengths(self) -> CirculationSettings:

@@ -39,7 +39,8 @@ def register(sub: Subparsers) -> None:
     p = sub.add_parser("overdue", help="every overdue loan")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_overdue)
-    p = sub.add_parser("anonymise", help="unlink readers from loans returned long ago")
+    p = sub.add_parser("anonymise", help="unlink readers from loans returned long ago; erase the "
+                                        "names of leavers archived long ago")
     p.set_defaults(run=run_anonymise)
     from ibc.commands import readers
 
@@ -164,9 +165,13 @@ def run_overdue(args: argparse.Namespace, ctx: Context) -> int:
 def run_anonymise(args: argparse.Namespace, ctx: Context) -> int:
     """`ibc anonymise`."""
     from ibc.wiring import circulation
+    from library.circulation.school_year import anonymise_archived
 
     n = circulation(ctx).anonymise_returned()
     print(f"anonymised {n} returned loans")
+    gone = anonymise_archived(ctx.db, ctx.settings.circulation.archived_keep_days)
+    print(f"anonymised {gone} archived readers (archived over "
+          f"{ctx.settings.circulation.archived_keep_days} days ago, no book on loan)")
     return 0
 
 

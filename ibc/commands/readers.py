@@ -1,4 +1,5 @@
-"""`ibc readers import FILE | set-pin CARD | clear-pin CARD | locked [--json] | unlock CARD`.
+"""`ibc readers import FILE | set-pin CARD | clear-pin CARD | locked [--json] | unlock CARD |
+promote [--dry-run] [--json]`.
 
 A PIN is never an argument (argv is visible in `ps` and shell history): it is read from an
 interactive prompt (asked twice) or, when stdin is not a terminal, from its first line.
@@ -38,6 +39,11 @@ def register(sub: Subparsers) -> None:
     u = rsub.add_parser("unlock", help="unlock a card locked by wrong PINs")
     u.add_argument("card")
     u.set_defaults(run=run_unlock)
+    pr = rsub.add_parser("promote", help="the school-year move: every pupil one grade up, the last "
+                                         "grade archived (once per school year)")
+    pr.add_argument("--dry-run", action="store_true", help="only say what would be done")
+    pr.add_argument("--json", action="store_true")
+    pr.set_defaults(run=run_promote)
 
 
 def run_import(args: argparse.Namespace, ctx: Context) -> int:
@@ -136,4 +142,43 @@ def run_unlock(args: argparse.Namespace, ctx: Context) -> int:
         print(f"ibc: нет читателя с билетом {args.card}", file=sys.stderr)
         return 1
     print(f"Билет {args.card} разблокирован" if was else f"Билет {args.card} не был заблокирован")
+    return 0
+
+
+def run_promote(args: argparse.Namespace, ctx: Context) -> int:
+    """`ibc readers promote [--dry-run] [--json]`: library/circulation/school_year.py's move
+    (the desk's «Новый учебный год» calls the same function); 1 when this year's was done."""
+    import datetime as dt
+
+    from library.circulation import school_year as sy
+    from server.desk.audit import audit
+
+    day = dt.date.today()
+    last, year_end = ctx.settings.school.last_grade, ctx.settings.circulation.school_year_end
+    if args.dry_run:
+        with ctx.db.session() as s:
+            plan = sy.plan(s, day, last_grade=last, year_end=year_end)
+    else:
+        def record(s: object, done: sy.SchoolYearPlan) -> None:
+            audit(s, "cli", "school_year_moved", year=done.year,  # type: ignore[arg-type]
+                  pupils=done.pupils_moved, leavers=done.leavers, with_loans=done.leavers_with_loans)
+        try:
+            plan = sy.promote(ctx.db, day, actor="cli", last_grade=last, year_end=year_end, audit=record)
+        except sy.SchoolYearDone as exc:
+            print(f"ibc: классы {exc.year}/{exc.year + 1} учебного года уже переведены", file=sys.stderr)
+            return 1
+    if args.json:
+        print(json.dumps(plan.as_dict(), ensure_ascii=False))
+        return 0
+    title = "Будет сделано" if args.dry_run else "Сделано"
+    if args.dry_run and plan.done_at is not None:
+        title = f"Классы уже переведены {plan.done_at:%d.%m.%Y}; повторно нельзя. Было бы"
+    print(f"{title} ({plan.year}/{plan.year + 1}):")
+    for m in plan.moves:
+        print(f"  {m.old} → {m.new}: {m.pupils}")
+    if plan.leaving:
+        print(f"  выпуск {', '.join(plan.leaving)}: {plan.leavers}, с книгами на руках: "
+              f"{plan.leavers_with_loans}")
+    for name, n in plan.unknown.items():
+        print(f"  не тронут (класс не как «5А»): {name}: {n}")
     return 0

@@ -23,6 +23,8 @@ from library.circulation import errors as E
 from library.hashing import hash_secret, verify_secret
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from library.storage.database import Database
 
 
@@ -87,16 +89,23 @@ def clear_pin(db: Database, card: str) -> bool:
 
 def _store(db: Database, card: str, stored: str | None) -> bool:
     """Write the reader's PIN hash (None: no PIN) and unlock the card; True when one was set."""
+    with db.transaction() as s:
+        return store_pin_hash(s, card, stored)
+
+
+def store_pin_hash(s: Session, card: str, stored: str | None) -> bool:
+    """In the caller's transaction: the reader's PIN hash (from `hash_pin` of a PIN that passed
+    `check_new_pin`; None: no PIN), the card's guess count started again; True when a PIN was
+    set before. ReaderNotFound for an unknown card."""
     from sqlalchemy import select
 
     from library.circulation.pin_guard import reset
     from library.storage.models import Reader
 
-    with db.transaction() as s:
-        reader = s.scalar(select(Reader).where(Reader.card_number == card.strip()))
-        if reader is None:
-            raise E.ReaderNotFound(card=card)
-        had = reader.pin_hash is not None
-        reader.pin_hash = stored
-        reset(s, reader.id)
-        return had
+    reader = s.scalar(select(Reader).where(Reader.card_number == card.strip()))
+    if reader is None:
+        raise E.ReaderNotFound(card=card)
+    had = reader.pin_hash is not None
+    reader.pin_hash = stored
+    reset(s, reader.id)
+    return had

@@ -14,12 +14,16 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from library.errors import ImportFormatError
 from library.storage.database import Database
 from library.storage.models import Reader
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 HEADERS = {
     "fio": ("фио", "ф.и.о.", "name", "full name", "фамилия имя отчество"),
@@ -44,6 +48,7 @@ class ReaderImportReport:
     updated: int = 0
     skipped: int = 0
     errors: list[dict] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)  # line, card, class, action (added/updated)
 
 
 def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
@@ -143,6 +148,7 @@ def read_class_list(path: str | Path) -> tuple[list[dict], ReaderImportReport]:
             report.errors.append({"line": line, "reason": str(exc)})
             continue
         seen[card] = line
+        report.rows.append({"line": line, "card": card, "class": class_name, "action": ""})
         readers.append({"card_number": card, "last_name": last, "first_name": first,
                         "middle_name": middle or None, "class_name": class_name, "category": category})
     return readers, report
@@ -158,16 +164,28 @@ def upsert_readers(db: Database, readers: list[dict], report: ReaderImportReport
                    sigla: str = "") -> ReaderImportReport:
     """Write parsed readers in one transaction: new cards added, known cards updated and reactivated."""
     with db.transaction() as s:
-        known = {r.card_number: r for r in s.scalars(
-            select(Reader).where(Reader.card_number.in_([x["card_number"] for x in readers])))}
-        for data in readers:
-            existing = known.get(data["card_number"])
-            if existing is None:
-                s.add(Reader(sigla=sigla, **data))
-                report.added += 1
-            else:
-                for key, value in data.items():
-                    setattr(existing, key, value)
-                existing.active = True
-                report.updated += 1
+        return write_readers(s, readers, report, sigla=sigla)
+
+
+def write_readers(s: Session, readers: list[dict], report: ReaderImportReport, *,
+                  sigla: str = "") -> ReaderImportReport:
+    """`upsert_readers` in the caller's transaction (the desk writes its audit row in it too)."""
+    known = {r.card_number: r for r in s.scalars(
+        select(Reader).where(Reader.card_number.in_([x["card_number"] for x in readers])))}
+    action: dict[str, str] = {}
+    for data in readers:
+        existing = known.get(data["card_number"])
+        if existing is None:
+            s.add(Reader(sigla=sigla, **data))
+            report.added += 1
+            action[data["card_number"]] = "added"
+        else:
+            for key, value in data.items():
+                setattr(existing, key, value)
+            existing.active = True
+            existing.archived_at = None
+            report.updated += 1
+            action[data["card_number"]] = "updated"
+    for row in report.rows:
+        row["action"] = action.get(row["card"], row["action"])
     return report

@@ -1,9 +1,463 @@
-"""The desk's section /readers: search, add, block, PINs, cards, class lists, the school year."""
+"""The desk's section /readers: search, add, edit, block, PINs, cards, class lists, the school year.
+
+The rules are the library's: reader data and search in library/circulation/reader_records.py,
+PINs in pins.py (hashed on the server's hashing pool, as the API does), locks in pin_guard.py,
+class lists in readers.py, cards in cards.py, the school-year move in school_year.py. This module
+turns forms into calls, writes one `desk_audit` row in the transaction of each change, and shows
+a refusal next to its field with the form kept.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
-from server.desk.web import PREFIX
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from library.circulation import reader_records as rr
+from library.circulation import school_year as sy
+from library.circulation.cards import render_cards
+from library.circulation.errors import CirculationError
+from library.circulation.pin_guard import unlock
+from library.circulation.pins import PinRules, check_new_pin, hash_pin, store_pin_hash
+from library.circulation.readers import normalise_class, read_class_list, write_readers
+from library.i18n import translator
+from library.storage.models import Copy, Loan, PinGuard, Reader, Record, as_utc, utcnow
+from library.text import has_controls
+from server.desk.audit import audit
+from server.desk.errors import DeskNotFound
+from server.desk.sessions import DeskUser
+from server.desk.web import (
+    PREFIX,
+    admin_user,
+    check_form,
+    client_ip,
+    desk_user,
+    local_date,
+    local_time,
+    render,
+    state,
+    today,
+)
 
 router = APIRouter(prefix=PREFIX + "/readers", include_in_schema=False)
+BASE = PREFIX + "/readers"
+PAGE_SIZE = 50
+MAX_QUERY = 100
+UPLOAD_SUFFIXES = {".csv": ".csv", ".txt": ".csv", ".xlsx": ".xlsx", ".xlsm": ".xlsm"}
+UPLOAD = File(None)
+DONE = {  # ?ok=… after a change: what the reader's page says
+    "added": "Читатель добавлен",
+    "saved": "Изменения сохранены",
+    "blocked": "Читатель заблокирован",
+    "unblocked": "Блокировка снята",
+    "pin_set": "ПИН-код установлен",
+    "pin_cleared": "ПИН-код снят",
+    "unlocked": "Билет разблокирован",
+    "not_locked": "Билет не был заблокирован",
+}
+
+
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """«1 ученик», «3 ученика», «5 учеников»."""
+    if n % 10 == 1 and n % 100 != 11:
+        return f"{n} {one}"
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return f"{n} {few}"
+    return f"{n} {many}"
+
+
+def pupils(n: int) -> str:
+    """«27 учеников»."""
+    return plural(n, "ученик", "ученика", "учеников")
+
+
+def _reader(s: Any, reader_id: int) -> Reader:
+    reader = s.get(Reader, reader_id)
+    if reader is None or reader.anonymised_at is not None:
+        raise DeskNotFound("Читатель не найден")
+    return reader
+
+
+def _locked(s: Any, reader_id: int) -> dt.datetime | None:
+    until = s.scalar(select(PinGuard.locked_until).where(PinGuard.reader_id == reader_id))
+    return until if until is not None and as_utc(until) > utcnow() else None
+
+
+def _form_values(reader: Reader) -> dict[str, str]:
+    return {"last_name": reader.last_name, "first_name": reader.first_name,
+            "middle_name": reader.middle_name or "", "class_name": reader.class_name or "",
+            "category": reader.category, "card_number": reader.card_number}
+
+
+# --- the list ---------------------------------------------------------------------------------
+@router.get("")
+def reader_list(request: Request, q: str = "", klass: str = "", archived: str = "", page: int = 1,
+                user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """Search readers by surname, name, card or class; a class filter; archived on request."""
+    errors: dict[str, str] = {}
+    query = q.strip()[:MAX_QUERY]
+    if has_controls(query):
+        errors["q"] = "Недопустимые символы"
+        query = ""
+    class_name: str | None = None
+    if klass.strip():
+        try:
+            class_name = normalise_class(klass[:16])
+        except ValueError:
+            errors["klass"] = "Класс пишется так: 5А"
+    show_archived = archived == "1"
+    with state(request).db.session() as s:
+        all_classes = rr.classes(s)
+        rows = rr.find_readers(s, query, class_name=class_name, archived=show_archived) \
+            if "q" not in errors and "klass" not in errors else []
+        pages = max(1, (len(rows) + PAGE_SIZE - 1) // PAGE_SIZE)
+        page = min(max(1, page), pages)
+        shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        rr.mark_rows(s, shown)
+    args = {"q": query, "klass": class_name or "", "archived": "1" if show_archived else ""}
+    link = "&".join(f"{k}={quote(v)}" for k, v in args.items() if v)
+    return render("readers_list.html", 400 if errors else 200, title="Читатели", section="readers",
+                  user=user, rows=shown, total=len(rows), page=page, pages=pages, args=args,
+                  link=link, classes=all_classes, errors=errors, categories=rr.CATEGORY_NAMES,
+                  searched=bool(query or class_name))
+
+
+# --- adding -----------------------------------------------------------------------------------
+def _new_form(user: DeskUser, values: dict[str, str], errors: dict[str, str],
+              status: int = 200) -> HTMLResponse:
+    return render("readers_new.html", status, title="Новый читатель", section="readers", user=user,
+                  values=values, errors=errors, categories=rr.CATEGORY_NAMES)
+
+
+@router.get("/new")
+def new_form(user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """The new-reader form."""
+    return _new_form(user, {"category": "pupil"}, {})
+
+
+@router.post("/new", response_model=None)
+def add(request: Request, csrf: str = Form(""), last_name: str = Form(""), first_name: str = Form(""),
+        middle_name: str = Form(""), class_name: str = Form(""), category: str = Form("pupil"),
+        card_number: str = Form(""), user: DeskUser = Depends(desk_user)) -> Response:
+    """Add a reader (card typed, scanned or generated); the form again with the errors."""
+    check_form(user, csrf)
+    data = rr.check_reader(last_name, first_name, middle_name, class_name, category, card_number)
+    st = state(request)
+    try:
+        with st.db.transaction() as s:
+            reader = rr.add_reader(s, data, sigla=st.settings.school.sigla)
+            audit(s, user.name, "reader_added", ip=client_ip(request), card=reader.card_number,
+                  category=reader.category, class_name=reader.class_name,
+                  generated=not data.card_number)
+            reader_id = reader.id
+    except rr.ReaderInvalid as exc:
+        return _new_form(user, _typed(data), exc.errors, 400)
+    except IntegrityError:
+        return _new_form(user, _typed(data), {"card_number": "Этот номер билета уже занят"}, 400)
+    return RedirectResponse(f"{BASE}/{reader_id}?ok=added", status_code=303)
+
+
+def _typed(data: rr.ReaderData) -> dict[str, str]:
+    return {"last_name": data.last_name, "first_name": data.first_name,
+            "middle_name": data.middle_name, "class_name": data.class_name,
+            "category": data.category, "card_number": data.card_number}
+
+
+# --- class cards ------------------------------------------------------------------------------
+def _pdf(readers: list[dict[str, Any]], school: str, filename: str) -> Response:
+    with tempfile.TemporaryDirectory(prefix="ibc-cards-") as tmp:
+        path = Path(tmp) / "cards.pdf"
+        render_cards(readers, path, school_name=school)
+        body = path.read_bytes()
+    return Response(body, media_type="application/pdf",
+                    headers={"Content-Disposition": f"attachment; filename=\"{filename}\""})
+
+
+def _card_data(r: Reader) -> dict[str, Any]:
+    return {"card_number": r.card_number, "last_name": r.last_name, "first_name": r.first_name,
+            "class_name": r.class_name, "category": r.category}
+
+
+@router.get("/cards", response_model=None)
+def class_cards(request: Request, klass: str = "", user: DeskUser = Depends(desk_user)) -> Response:
+    """Choose a class; with `klass` the PDF of every active reader's card in it."""
+    st = state(request)
+    error = ""
+    with st.db.session() as s:
+        all_classes = rr.classes(s)
+        if klass.strip():
+            try:
+                name = normalise_class(klass[:16])
+            except ValueError:
+                name = None
+            rows = list(s.scalars(select(Reader).where(
+                Reader.class_name == name, Reader.active.is_(True))
+                .order_by(Reader.last_name, Reader.first_name))) if name else []
+            if rows:
+                data = [_card_data(r) for r in rows]
+                return _pdf(data, st.settings.school.name, f"cards-{len(data)}.pdf")
+            error = "В этом классе нет читателей" if name else "Класс пишется так: 5А"
+    return render("readers_cards.html", 400 if error else 200, title="Билеты класса",
+                  section="readers", user=user, classes=all_classes, error=error, klass=klass[:16])
+
+
+# --- class list import ------------------------------------------------------------------------
+def _import_page(user: DeskUser, status: int = 200, **context: Any) -> HTMLResponse:
+    return render("readers_import.html", status, title="Список класса", section="readers",
+                  user=user, **context)
+
+
+@router.get("/import")
+def import_form(request: Request, user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """The class-list upload form."""
+    return _import_page(user, limit_kb=state(request).settings.server.max_body_bytes // 1024)
+
+
+@router.post("/import")
+async def import_list(request: Request, csrf: str = Form(""), file: UploadFile | None = UPLOAD,
+                      user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """Read an uploaded class list (CSV or XLSX) with the importer and show its report."""
+    check_form(user, csrf)
+    st = state(request)
+    limit_kb = st.settings.server.max_body_bytes // 1024
+    name = (file.filename or "") if file is not None else ""
+    suffix = UPLOAD_SUFFIXES.get(Path(name).suffix.lower())
+    if file is None or not name:
+        return _import_page(user, 400, limit_kb=limit_kb, error="Выберите файл")
+    if suffix is None:
+        return _import_page(user, 400, limit_kb=limit_kb, error="Нужен файл CSV или XLSX")
+    content = await file.read()
+    return await _run_import(request, user, content, suffix, limit_kb)
+
+
+async def _run_import(request: Request, user: DeskUser, content: bytes, suffix: str,
+                      limit_kb: int) -> HTMLResponse:
+    from anyio import to_thread
+
+    return await to_thread.run_sync(_import_sync, request, user, content, suffix, limit_kb)
+
+
+def _import_sync(request: Request, user: DeskUser, content: bytes, suffix: str,
+                 limit_kb: int) -> HTMLResponse:
+    st = state(request)
+    with tempfile.TemporaryDirectory(prefix="ibc-class-list-") as tmp:
+        path = Path(tmp) / f"list{suffix}"
+        path.write_bytes(content)
+        try:
+            readers, report = read_class_list(path)
+        except Exception as exc:  # an uploaded file may be anything: say so, keep nothing
+            reason = str(exc) if exc.__class__.__name__ == "ImportFormatError" else ""
+            return _import_page(user, 400, limit_kb=limit_kb,
+                                error="Файл не читается как список класса", reason=reason)
+    if readers:
+        try:
+            with st.db.transaction() as s:
+                write_readers(s, readers, report, sigla=st.settings.school.sigla)
+                audit(s, user.name, "readers_imported", ip=client_ip(request), read=report.read,
+                      added=report.added, updated=report.updated, skipped=report.skipped)
+        except IntegrityError:
+            return _import_page(user, 409, limit_kb=limit_kb,
+                                error="Список не записан: номер билета занят (попробуйте ещё раз)")
+    rows = sorted([{**r, "reason": ""} for r in report.rows]
+                  + [{"line": e["line"], "card": "", "class": "", "action": "error",
+                      "reason": e["reason"]} for e in report.errors], key=lambda r: r["line"])
+    return _import_page(user, limit_kb=limit_kb, report=report, rows=rows)
+
+
+# --- the school year --------------------------------------------------------------------------
+def _plan_lines(plan: sy.SchoolYearPlan) -> list[str]:
+    lines = [f"{m.old} → {m.new}: {pupils(m.pupils)}" for m in plan.moves]
+    if plan.leaving:
+        lines.append(f"{', '.join(plan.leaving)}: выпуск, {pupils(plan.leavers)}, из них "
+                     f"{plan.leavers_with_loans} с книгами на руках")
+    return lines
+
+
+def _year_page(request: Request, user: DeskUser, status: int = 200, **context: Any) -> HTMLResponse:
+    st = state(request)
+    with st.db.session() as s:
+        plan = sy.plan(s, today(request), last_grade=st.settings.school.last_grade,
+                       year_end=st.settings.circulation.school_year_end)
+    return render("readers_year.html", status, title="Новый учебный год", section="readers",
+                  user=user, plan=plan, lines=_plan_lines(plan), done_at=local_time(plan.done_at),
+                  unknown=[f"{k}: {pupils(v)}" for k, v in plan.unknown.items()], **context)
+
+
+@router.get("/school-year")
+def school_year_preview(request: Request, user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """What the school-year move would do; the confirm button for an administrator."""
+    return _year_page(request, user)
+
+
+@router.post("/school-year")
+def school_year_move(request: Request, csrf: str = Form(""),
+                     user: DeskUser = Depends(admin_user)) -> HTMLResponse:
+    """Move the classes (administrators only, once per school year)."""
+    check_form(user, csrf)
+    st = state(request)
+    ip = client_ip(request)
+
+    def record(s: Any, plan: sy.SchoolYearPlan) -> None:
+        audit(s, user.name, "school_year_moved", ip=ip, year=plan.year, pupils=plan.pupils_moved,
+              leavers=plan.leavers, with_loans=plan.leavers_with_loans)
+    try:
+        done = sy.promote(st.db, today(request), actor=user.name,
+                          last_grade=st.settings.school.last_grade,
+                          year_end=st.settings.circulation.school_year_end, audit=record)
+    except sy.SchoolYearDone:
+        return _year_page(request, user, 409, error="Классы этого учебного года уже переведены")
+    return _year_page(request, user, moved=_plan_lines(done))
+
+
+# --- one reader -------------------------------------------------------------------------------
+def _reader_page(request: Request, user: DeskUser, reader_id: int, status: int = 200,
+                 ok: str = "", errors: dict[str, str] | None = None,
+                 values: dict[str, str] | None = None, reason: str = "") -> HTMLResponse:
+    st = state(request)
+    with st.db.session() as s:
+        reader = _reader(s, reader_id)
+        locked = _locked(s, reader.id)
+        loans = s.execute(select(Loan.issued_at, Loan.due_date, Copy.barcode, Record.title)
+                          .join(Copy, Copy.id == Loan.copy_id).join(Record, Record.id == Copy.record_id)
+                          .where(Loan.reader_id == reader.id, Loan.returned_at.is_(None))
+                          .order_by(Loan.due_date)).all()
+        day = today(request)
+        info = {"id": reader.id, "card": reader.card_number, "name": " ".join(
+                    x for x in (reader.last_name, reader.first_name, reader.middle_name) if x),
+                "class_name": reader.class_name or "", "category": rr.CATEGORY_NAMES.get(
+                    reader.category, reader.category),
+                "blocked": reader.blocked, "block_reason": reader.block_reason or "",
+                "active": reader.active, "archived": local_time(reader.archived_at),
+                "pin": reader.pin_hash is not None,
+                "locked": local_time(locked) if locked else ""}
+        loan_rows = [{"title": r.title, "barcode": r.barcode or "", "issued": local_time(r.issued_at),
+                      "due": local_date(r.due_date), "overdue": r.due_date < day} for r in loans]
+        form = values if values is not None else _form_values(reader)
+    rules = PinRules.from_settings(st.settings.circulation)
+    return render("readers_reader.html", status, title=f"Читатель {info['card']}", section="readers",
+                  user=user, r=info, loans=loan_rows, values=form, errors=errors or {},
+                  categories=rr.CATEGORY_NAMES, done=DONE.get(ok, ""), reason=reason,
+                  pin_min=rules.min_digits, pin_max=rules.max_digits,
+                  circulation=f"{PREFIX}/circulation?card={quote(str(info['card']), safe='')}")
+
+
+@router.get("/{reader_id}")
+def reader_page(request: Request, reader_id: int, ok: str = "",
+                user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """One reader: data, open loans, edit, block, PIN, unlock, card."""
+    return _reader_page(request, user, reader_id, ok=ok)
+
+
+def _done(reader_id: int, what: str) -> RedirectResponse:
+    return RedirectResponse(f"{BASE}/{reader_id}?ok={what}", status_code=303)
+
+
+@router.post("/{reader_id}/edit", response_model=None)
+def edit(request: Request, reader_id: int, csrf: str = Form(""), last_name: str = Form(""),
+         first_name: str = Form(""), middle_name: str = Form(""), class_name: str = Form(""),
+         category: str = Form("pupil"), card_number: str = Form(""),
+         user: DeskUser = Depends(desk_user)) -> Response:
+    """Change a reader's names, class, category or card number."""
+    check_form(user, csrf)
+    data = rr.check_reader(last_name, first_name, middle_name, class_name, category, card_number)
+    try:
+        with state(request).db.transaction() as s:
+            reader = _reader(s, reader_id)
+            old_card = reader.card_number
+            changed = rr.update_reader(s, reader, data)
+            if changed:
+                detail: dict[str, Any] = {"card": old_card, "fields": ",".join(sorted(changed))}
+                if "card_number" in changed:
+                    detail["new_card"] = reader.card_number
+                if "class_name" in changed:
+                    detail["class_name"] = f"{changed['class_name'][0]} → {changed['class_name'][1]}"
+                audit(s, user.name, "reader_changed", ip=client_ip(request), **detail)
+    except rr.ReaderInvalid as exc:
+        return _reader_page(request, user, reader_id, 400, errors=exc.errors, values=_typed(data))
+    except IntegrityError:
+        return _reader_page(request, user, reader_id, 400, values=_typed(data),
+                            errors={"card_number": "Этот номер билета уже занят"})
+    return _done(reader_id, "saved")
+
+
+@router.post("/{reader_id}/block", response_model=None)
+def block(request: Request, reader_id: int, csrf: str = Form(""), reason: str = Form(""),
+          action: str = Form("block"), user: DeskUser = Depends(desk_user)) -> Response:
+    """Block (`action=block`) or unblock (`action=unblock`) with a reason."""
+    check_form(user, csrf)
+    blocked = action != "unblock"
+    try:
+        with state(request).db.transaction() as s:
+            reader = _reader(s, reader_id)
+            why = rr.set_blocked(reader, blocked, reason)
+            audit(s, user.name, "reader_blocked" if blocked else "reader_unblocked",
+                  ip=client_ip(request), card=reader.card_number, reason=why)
+    except rr.ReaderInvalid as exc:
+        return _reader_page(request, user, reader_id, 400, errors=exc.errors, reason=reason[:300])
+    return _done(reader_id, "blocked" if blocked else "unblocked")
+
+
+@router.post("/{reader_id}/pin", response_model=None)
+def set_pin(request: Request, reader_id: int, csrf: str = Form(""), pin: str = Form(""),
+            pin2: str = Form(""), user: DeskUser = Depends(desk_user)) -> Response:
+    """Set the reader's PIN (typed twice; the PIN rule; hashed on the server's hashing pool)."""
+    check_form(user, csrf)
+    st = state(request)
+    with st.db.session() as s:
+        card = _reader(s, reader_id).card_number
+    try:
+        if pin[:64] != pin2[:64]:
+            raise ValueError("ПИН-коды не совпали")
+        new = check_new_pin(pin[:64], PinRules.from_settings(st.settings.circulation))
+    except ValueError as exc:
+        return _reader_page(request, user, reader_id, 400, errors={"pin": str(exc)})
+    except CirculationError as exc:
+        return _reader_page(request, user, reader_id, 400,
+                            errors={"pin": exc.message(translator(st.settings.ui.language))})
+    stored = st.circulation.hashing(hash_pin, new)
+    with st.db.transaction() as s:
+        reader = _reader(s, reader_id)
+        store_pin_hash(s, reader.card_number, stored)
+        audit(s, user.name, "pin_set", ip=client_ip(request), card=card)
+    return _done(reader_id, "pin_set")
+
+
+@router.post("/{reader_id}/pin/clear", response_model=None)
+def clear_pin(request: Request, reader_id: int, csrf: str = Form(""),
+              user: DeskUser = Depends(desk_user)) -> Response:
+    """Remove the reader's PIN."""
+    check_form(user, csrf)
+    with state(request).db.transaction() as s:
+        reader = _reader(s, reader_id)
+        had = store_pin_hash(s, reader.card_number, None)
+        audit(s, user.name, "pin_cleared", ip=client_ip(request), card=reader.card_number, had=had)
+    return _done(reader_id, "pin_cleared")
+
+
+@router.post("/{reader_id}/unlock", response_model=None)
+def unlock_card(request: Request, reader_id: int, csrf: str = Form(""),
+                user: DeskUser = Depends(desk_user)) -> Response:
+    """Forget the card's wrong PINs (a lock ends)."""
+    check_form(user, csrf)
+    with state(request).db.transaction() as s:
+        reader = _reader(s, reader_id)
+        was = unlock(s, reader.card_number)
+        audit(s, user.name, "card_unlocked", ip=client_ip(request), card=reader.card_number,
+              was_locked=bool(was))
+    return _done(reader_id, "unlocked" if was else "not_locked")
+
+
+@router.get("/{reader_id}/card.pdf", response_model=None)
+def reader_card(request: Request, reader_id: int, user: DeskUser = Depends(desk_user)) -> Response:
+    """This reader's card as a PDF (one card on an A4 sheet with cut marks)."""
+    st = state(request)
+    with st.db.session() as s:
+        data = _card_data(_reader(s, reader_id))
+    return _pdf([data], st.settings.school.name, f"card-{reader_id}.pdf")
