@@ -3,6 +3,10 @@
 Who may see, play and download what is library.access's table (docs/MEDIA.md): "everyone";
 "teachers" (teachers and staff only); "onsite" (seen and played in the ИБЦ by everyone, never
 downloaded: ``downloadable`` is False and the API does not serve the file).
+
+An item's level comes from its description files (media/sidecar.py, at every scan) unless a
+person set it (`set_access`, the desk's «Медиатека»): that choice is an Event(kind
+"media_access") and wins over the description files at later scans (`access_overrides`).
 """
 
 from __future__ import annotations
@@ -44,6 +48,26 @@ def media_dict(item: MediaItem) -> dict:
         "error": item.error, "plays": item.plays, "record_id": item.record_id,
         "downloadable": downloadable(item),
     }
+
+
+ACCESS_EVENT = "media_access"
+
+
+def set_access(session: Session, item: MediaItem, level: access.Level, *, by: str) -> str:
+    """Give `item` the access level `level` (one of library.access.Level), set by the person
+    `by`; kept over later scans. Returns the level it had."""
+    before = item.access
+    item.access = level.value
+    session.add(Event(kind=ACCESS_EVENT, media_id=item.id,
+                      payload={"access": level.value, "before": before, "by": by[:64]}))
+    return before
+
+
+def access_overrides(session: Session) -> dict[int, str]:
+    """media id → the level a person set last (`set_access`); scans keep it."""
+    rows = session.execute(select(Event.media_id, Event.payload).where(
+        Event.kind == ACCESS_EVENT, Event.media_id.is_not(None)).order_by(Event.id))
+    return {mid: access.level_of((payload or {}).get("access")).value for mid, payload in rows}
 
 
 def record_play(session: Session, media_id: int, *, terminal: str | None = None,

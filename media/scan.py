@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from library.search.indexer import index_records
 from library.storage.models import MediaItem
+from media.access import access_overrides
 from media.kinds import kind_of
 from media.probe import ProbeResult, fingerprint, make_thumbnail, probe
 from media.roots import real_roots, resolve_inside
@@ -139,9 +140,13 @@ def _under(path: str, roots: list[Path]) -> bool:
     return any(path == str(r) or path.startswith(str(r) + os.sep) for r in roots)
 
 
-def _apply_meta(item: MediaItem, meta: Meta, probed_title: str | None, stem: str) -> bool:
-    """Copy descriptive metadata onto an item; True when something changed."""
+def _apply_meta(item: MediaItem, meta: Meta, probed_title: str | None, stem: str,
+                pinned: dict[int, str] | None = None) -> bool:
+    """Copy descriptive metadata onto an item; True when something changed. An access level a
+    person set (`pinned`, media.access.access_overrides) wins over the description files."""
     changed = False
+    if pinned and item.id in pinned:
+        meta = meta.merged({"access": pinned[item.id]})
     title = meta.title or probed_title or item_title_from(stem)
     if item.title != title:
         item.title, changed = title, True
@@ -219,6 +224,7 @@ def scan(db: Database, roots: Iterable[str | os.PathLike[str]], *, data_dir: str
     # Phase 3, one write transaction: apply everything and reindex the touched records.
     with db.transaction() as s:
         items = {i.path: i for i in s.scalars(select(MediaItem))}
+        pinned = access_overrides(s)
         by_id = {i.id: i for i in items.values()}
         touched: list[MediaItem] = []
         fps: list[tuple[MediaItem, int, str]] = []
@@ -235,7 +241,7 @@ def scan(db: Database, roots: Iterable[str | os.PathLike[str]], *, data_dir: str
                 if item.status == "ok":
                     item.error = None
                 item.size, item.mtime = f.size, f.mtime
-                _apply_meta(item, meta, kept, f.path.stem)
+                _apply_meta(item, meta, kept, f.path.stem, pinned)
                 report.moved += 1
                 touched.append(item)
             elif f in todo_set:
@@ -249,14 +255,14 @@ def scan(db: Database, roots: Iterable[str | os.PathLike[str]], *, data_dir: str
                     report.updated += 1
                 item.kind = f.kind
                 _apply_probe(item, f)
-                _apply_meta(item, meta, f.result.title if f.result else None, f.path.stem)
+                _apply_meta(item, meta, f.result.title if f.result else None, f.path.stem, pinned)
                 if f.digest:
                     fps.append((item, f.size, f.digest))
                 touched.append(item)
             else:
                 item = items[key]
                 report.unchanged += 1
-                if _apply_meta(item, meta, _keep_title(item, f), f.path.stem):
+                if _apply_meta(item, meta, _keep_title(item, f), f.path.stem, pinned):
                     touched.append(item)
             if item.status == "broken":
                 report.broken.append({"path": key, "error": item.error})

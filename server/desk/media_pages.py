@@ -1,9 +1,147 @@
-"""The desk's section /media: Медиатека: список, доступ, пересканирование."""
+"""The desk's section /media: Медиатека: список, доступ, пересканирование.
+
+The list of media items (filter by kind and status), an item's access level (one of
+library.access.Level, set through media.access.set_access: kept over later scans), and a rescan
+of the configured folders (`[media] roots`) in a background thread, one at a time
+(media/rescan.py keeps its state in the database). Every desk account may use them.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from pathlib import Path
 
-from server.desk.web import PREFIX
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import func, select
+
+from library.access import Level
+from library.storage.models import MediaItem
+from media import rescan
+from media.access import access_overrides, set_access
+from media.kinds import KIND_RU
+from server.desk.audit import audit
+from server.desk.errors import DeskNotFound
+from server.desk.sessions import DeskUser
+from server.desk.web import PREFIX, check_form, client_ip, desk_user, local_time, render, state
 
 router = APIRouter(prefix=PREFIX + "/media", include_in_schema=False)
+HERE = PREFIX + "/media"
+LEVEL_RU = {Level.EVERYONE.value: "все", Level.TEACHERS.value: "только учителя и сотрудники",
+            Level.ONSITE.value: "все, только в ИБЦ (без скачивания)"}
+STATUS_RU = {"ok": "в порядке", "broken": "не читается", "missing": "файл пропал"}
+PAGE = 100
+
+
+def duration(seconds: float | None) -> str:
+    """«1:02:03», «4:05» ('' for none)."""
+    if not seconds:
+        return ""
+    s = int(round(seconds))
+    h, m, sec = s // 3600, s // 60 % 60, s % 60
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def size_text(size: int | None) -> str:
+    """«512 Б», «3,4 МБ», «1,2 ГБ» ('' for none)."""
+    if size is None:
+        return ""
+    value, unit = float(size), "Б"
+    for next_unit in ("КБ", "МБ", "ГБ", "ТБ"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, next_unit
+    return f"{value:.0f} {unit}" if unit == "Б" else f"{value:.1f} {unit}".replace(".", ",")
+
+
+def _scan_view(request: Request) -> dict:
+    latest, done = rescan.current(state(request).db)
+    view: dict = {"running": latest is not None and latest.running, "last": None}
+    if latest is not None and latest.running:
+        view["since"] = local_time(latest.started)
+        view["by"] = latest.by
+    if latest is not None and latest.state == "interrupted":
+        view["interrupted"] = local_time(latest.started)
+    if done is not None:
+        view["last"] = {"state": done.state, "started": local_time(done.started),
+                        "finished": local_time(done.finished), "by": done.by,
+                        "error": done.error, **done.report}
+    return view
+
+
+def _page(request: Request, user: DeskUser, kind: str = "", status_filter: str = "", page: int = 1,
+          http_status: int = 200, error: str = "", error_for: int | None = None,
+          message: str = "") -> HTMLResponse:
+    st = state(request)
+    kind = kind if kind in KIND_RU else ""
+    status_filter = status_filter if status_filter in STATUS_RU else ""
+    q = select(MediaItem)
+    if kind:
+        q = q.where(MediaItem.kind == kind)
+    if status_filter:
+        q = q.where(MediaItem.status == status_filter)
+    page = max(1, page)
+    with st.db.session() as s:
+        total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+        items = s.scalars(q.order_by(MediaItem.title, MediaItem.id)
+                          .offset((page - 1) * PAGE).limit(PAGE)).all()
+        pinned = access_overrides(s)
+        rows = [{"id": i.id, "title": i.title, "kind": KIND_RU.get(i.kind, i.kind),
+                 "duration": duration(i.duration_s), "size": size_text(i.size),
+                 "status": i.status, "status_name": STATUS_RU.get(i.status, i.status),
+                 "error": i.error or "", "access": i.access,
+                 "access_name": LEVEL_RU.get(i.access, LEVEL_RU[Level.TEACHERS.value]),
+                 "pinned": i.id in pinned, "plays": i.plays, "file": Path(i.path).name}
+                for i in items]
+    return render("media_list.html", http_status, title="Медиатека", section="media", user=user,
+                  rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)), kind=kind,
+                  status_filter=status_filter, kinds=KIND_RU, statuses=STATUS_RU, levels=LEVEL_RU,
+                  scan=_scan_view(request), roots=list(st.settings.media.roots), error=error,
+                  error_for=error_for, message=message,
+                  error_inline=any(r["id"] == error_for for r in rows))
+
+
+@router.get("")
+def media_list(request: Request, kind: str = "", status: str = "", page: int = 1, done: str = "",
+               user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """The media items (filter by kind and status), the rescan's state."""
+    message = {"access": "Уровень доступа изменён.",
+               "rescan": "Пересканирование запущено: обновите страницу, чтобы увидеть итог.",
+               "busy": "Пересканирование уже идёт: дождитесь его конца."}.get(done, "")
+    return _page(request, user, kind, status, page, message=message)
+
+
+@router.post("/{item_id}/access", response_model=None)
+def change_access(request: Request, item_id: int, access: str = Form(""), csrf: str = Form(""),
+                  user: DeskUser = Depends(desk_user)) -> HTMLResponse | RedirectResponse:
+    """Set an item's access level (one of the existing levels); audited, kept over rescans."""
+    check_form(user, csrf)
+    if access not in LEVEL_RU:
+        return _page(request, user, http_status=400, error_for=item_id,
+                     error="Такого уровня доступа нет: выберите из списка")
+    ip = client_ip(request)
+    with state(request).db.transaction() as s:
+        item = s.get(MediaItem, item_id)
+        if item is None:
+            raise DeskNotFound("Нет такого материала")
+        before = set_access(s, item, Level(access), by=user.name)
+        audit(s, user.name, "media_access", ip=ip, media_id=item_id, before=before, access=access)
+    return RedirectResponse(f"{HERE}?done=access", status_code=303)
+
+
+@router.post("/rescan")
+def start_rescan(request: Request, csrf: str = Form(""),
+                 user: DeskUser = Depends(desk_user)) -> RedirectResponse:
+    """Rescan `[media] roots` in the background; one at a time (a second press is told so)."""
+    check_form(user, csrf)
+    st = state(request)
+    roots = list(st.settings.media.roots)
+    if not roots:
+        return RedirectResponse(HERE, status_code=303)
+    from library.storage.database import default_data_dir
+
+    ip = client_ip(request)
+    run, _thread = rescan.start(
+        st.db, user.name, roots, media_roots=roots,
+        data_dir=st.settings.data_dir or default_data_dir(),
+        also=lambda s: audit(s, user.name, "media_rescan", ip=ip, roots=len(roots)))
+    return RedirectResponse(f"{HERE}?done={'rescan' if run else 'busy'}", status_code=303)
