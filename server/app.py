@@ -96,13 +96,17 @@ def optional_reader(request: Request, caller: Caller = Depends(terminal),
 
 
 class BodyLimit:
-    """ASGI middleware: refuse bodies over `limit` bytes (413) and bodies without a length (411)."""
+    """ASGI middleware: refuse bodies over `limit` bytes (413) and bodies without a length (411).
 
-    def __init__(self, app: ASGIApp, limit: int):
-        self.app, self.limit = app, limit
+    The paths in `own_limit` (the desk's MARC upload) are left to their route, which streams the
+    body to disk under a larger limit of its own and refuses with a page of the desk.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, own_limit: frozenset[str] = frozenset()):
+        self.app, self.limit, self.own_limit = app, limit, own_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("path") in self.own_limit:
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
@@ -127,6 +131,7 @@ def create_app(settings: Settings, db: Database, *,
                today: Callable[[], dt.date] | None = None) -> FastAPI:
     """The API app for `settings` on database `db`."""
     from server import admin, media_api, places_api, routes
+    from server.desk import catalogue_pages
     from server.desk import pages as desk
     from server.desk.web import DeskHeaders
     from server.media_remote import RemoteStation
@@ -148,7 +153,8 @@ def create_app(settings: Settings, db: Database, *,
     app.state.ibc = ServerState(settings, db, service)
     app.state.desk_today = today or dt.date.today
     errors.install(app)
-    app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes,
+                       own_limit=frozenset({catalogue_pages.IMPORT_PATH}))
     app.add_middleware(DeskHeaders)
     app.include_router(routes.router, prefix=PREFIX)
     app.include_router(admin.router, prefix=PREFIX)

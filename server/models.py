@@ -1,8 +1,9 @@
 """Server-side storage: enrolled terminals (and librarian credentials), one-time enrolment codes,
 reader sessions and the offline-conflict list (migration 0004); the cards each terminal probed and
 identified (migration 0010); the librarian's desk: accounts, sessions, login guards and the audit
-log (migration 0011, server/desk). Tokens, codes and probed cards are stored only as SHA-256
-hashes, desk passwords as salted scrypt hashes (library/hashing.py).
+log (migration 0011, server/desk); MARC imports uploaded at the desk (migration 0013). Tokens,
+codes and probed cards are stored only as SHA-256 hashes, desk passwords as salted scrypt hashes
+(library/hashing.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from library.storage.models import Base, utcnow
@@ -152,3 +153,32 @@ class DeskAudit(Base):
     action: Mapped[str] = mapped_column(String(32), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     client_ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class DeskImport(Base):
+    """A MARC file uploaded at the desk and imported in the background (server/desk/imports.py):
+    its progress and report live here, so a page reload or another desk sees them. ``boot`` is
+    the server process that runs it: a ``running`` job of another process was cut off by a stop
+    and is shown ``interrupted`` (the import is idempotent: the same file again finishes it)."""
+
+    __tablename__ = "desk_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    actor: Mapped[str] = mapped_column(String(64))
+    container: Mapped[str | None] = mapped_column(String(16))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                    index=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(16), default="running", index=True)
+    boot: Mapped[str] = mapped_column(String(32))
+    bytes_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_done: Mapped[int] = mapped_column(BigInteger, default=0)
+    records_total: Mapped[int | None] = mapped_column(Integer)
+    records_done: Mapped[int] = mapped_column(Integer, default=0)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(String(500))
+    errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)

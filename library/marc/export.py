@@ -246,14 +246,14 @@ QUERY_MAX = 100_000  # a selection, not a dump (`ibc export` without --query exp
 
 
 def query_ids(db: Database, query: str, *, audience: str = "staff", page: int = QUERY_PAGE,
-              max_ids: int = QUERY_MAX) -> list[int]:
+              max_ids: int = QUERY_MAX, filters: dict | None = None) -> list[int]:
     """Record ids found by a catalogue search, in rank order, for `export_records(ids=...)`.
 
     Pages through `library.search.search` (read-only, `page` hits at a time) until a page comes
     back short or adds nothing new. Each call ranks offset + page candidates, so paging is
     quadratic in the number of matches: fine for a selection, slow for tens of thousands.
-    `audience` "staff" also finds teachers-only media. ValueError when the search module is
-    missing.
+    `audience` "staff" also finds teachers-only media; `filters` are the search's facet filters
+    (library.search.plan.filter_sql). ValueError when the search module is missing.
     """
     try:
         from library.search import search
@@ -264,7 +264,8 @@ def query_ids(db: Database, query: str, *, audience: str = "staff", page: int = 
     offset = 0
     with db.session() as session:
         while len(ids) < max_ids:
-            result = search(session, query, limit=page, offset=offset, audience=audience)
+            result = search(session, query, limit=page, offset=offset, audience=audience,
+                            filters=filters)
             fresh = [h.id for h in result.hits if h.id not in seen]
             for rid in fresh:
                 seen.add(rid)

@@ -1,9 +1,632 @@
-"""The desk's section /catalogue: Каталог: поиск, запись с экземплярами, загрузка и выгрузка MARC."""
+"""The desk's section /catalogue: Каталог: поиск, запись с экземплярами, загрузка и выгрузка MARC.
+
+Search is the kiosk's and the API's engine (library.search) with its facets; a scanned barcode
+or inventory number of a copy opens its record at once. Copies are added and changed by the
+rules of library/copies.py (unique barcode, no status change while on loan, a new change-feed
+version, the record re-indexed). MARC files are imported in the background
+(server/desk/imports.py, table desk_imports) and exported as a streamed download
+(library.marc.export).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+import logging
+import os
+import queue
+import tempfile
+import threading
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
 
-from server.desk.web import PREFIX
+import anyio
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy import desc, func, or_, select
+from starlette.datastructures import UploadFile
 
-router = APIRouter(prefix=PREFIX + "/catalogue", include_in_schema=False)
+from library import copies as copy_rules
+from library.errors import ImportFormatError, NotFound
+from library.marc.formats import IRBIS_TEXT, ISO2709, MARCXML
+from library.places.match import PlaceMap
+from library.search.facets import FACET_TITLES
+from library.storage.models import Copy, CopyStatus, Loan, Record
+from library.text import printable
+from server.desk import imports
+from server.desk.audit import audit
+from server.desk.errors import DeskInvalid, DeskNotFound
+from server.desk.sessions import DeskUser
+from server.desk.web import (
+    PREFIX,
+    check_form,
+    client_ip,
+    desk_user,
+    local_date,
+    local_time,
+    render,
+    state,
+)
+from server.models import DeskImport
+
+BASE = PREFIX + "/catalogue"
+IMPORT_PATH = BASE + "/import"
+router = APIRouter(prefix=BASE, include_in_schema=False)
+_log = logging.getLogger("ibc.desk.catalogue")
+
+PAGE = 20
+MAX_QUERY = 500
+MAX_FILTER = 200
+MAX_OFFSET = 10_000
+STATUS_NAMES = {
+    CopyStatus.AVAILABLE.value: "на месте", CopyStatus.ON_LOAN.value: "выдан",
+    CopyStatus.ORDERED.value: "заказан", CopyStatus.BINDERY.value: "в ремонте",
+    CopyStatus.LOST.value: "утерян", CopyStatus.NOT_FOR_LOAN.value: "только в библиотеке",
+    CopyStatus.WRITTEN_OFF.value: "списан", CopyStatus.RESERVED.value: "отложен",
+    CopyStatus.IN_PROCESS.value: "в обработке",
+}
+FACETS = ("available", "type", "author", "subject", "bbk", "decade", "language", "age")
+CONTAINERS = {ISO2709: "ISO 2709 (.mrc, .iso)", MARCXML: "MARCXML (.xml)", IRBIS_TEXT: "текст ИРБИС (.txt)"}
+STATES = {"running": "идёт", "done": "готово", "failed": "не удалась", "interrupted": "прервана"}
+EXPORTS = {("iso2709", "rusmarc"): ("rusmarc", "mrc"), ("iso2709", "marc21"): ("marc21", "mrc"),
+           ("marcxml", ""): ("marcxml", "xml"), ("marcxml", "rusmarc"): ("marcxml", "xml"),
+           ("marcxml", "marc21"): ("marcxml", "xml")}
+FIELD_NAMES = {"barcode": "Штрихкод", "inventory_number": "Инвентарный номер",
+               "shelf_mark": "Шифр (полочный индекс)", "collection": "Фонд (место)", "status": "Состояние"}
+MULTIPART_SLACK = 64 * 1024  # the form's other fields and the part headers around the file
+
+
+# ---------------------------------------------------------------- search
+
+def _text(value: str | None, limit: int) -> str:
+    """A typed value as searched: printable, trimmed, cut to `limit` characters."""
+    return printable((value or "").replace("\t", " ").replace("\n", " ")).strip()[:limit]
+
+
+def _chosen(request: Request) -> dict[str, str]:
+    """The facet values chosen in the address (?author=…&decade=…)."""
+    out = {}
+    for key in FACETS:
+        value = _text(request.query_params.get(key), MAX_FILTER)
+        if not value:
+            continue
+        if key == "decade" and not (value.isdigit() and len(value) <= 4):
+            continue
+        if key == "available" and value != "yes":
+            continue
+        out[key] = value
+    return out
+
+
+def _filters(chosen: dict[str, str]) -> dict[str, Any]:
+    """The search engine's filters for the chosen facet values."""
+    out: dict[str, Any] = {}
+    for key, value in chosen.items():
+        if key == "available":
+            out["available"] = True
+        elif key == "type":
+            out["types"] = [value]
+        elif key == "decade":
+            out["decade"] = int(value)
+        else:
+            out[key] = value
+    return out
+
+
+def _url(path: str, **params: Any) -> str:
+    clean = {k: v for k, v in params.items() if v not in (None, "", 0)}
+    return path + ("?" + urlencode(clean) if clean else "")
+
+
+def _copy_by_code(request: Request, code: str) -> tuple[int, int] | None:
+    """(record id, copy id) of the one copy with this barcode or inventory number."""
+    if not code or len(code) > 64 or any(ch.isspace() for ch in code):
+        return None
+    with state(request).db.session() as s:
+        rows = s.execute(select(Copy.record_id, Copy.id).join(Record, Record.id == Copy.record_id)
+                         .where(or_(Copy.barcode == code, Copy.inventory_number == code),
+                                Record.deleted.is_(False)).limit(2)).all()
+    return (rows[0][0], rows[0][1]) if len(rows) == 1 else None
+
+
+@router.get("", response_model=None)
+def search_page(request: Request, q: str = "", page: int = Query(1, ge=1, le=MAX_OFFSET // PAGE),
+                user: DeskUser = Depends(desk_user)) -> Response:
+    """Search with facets; a copy's barcode or inventory number opens its record."""
+    from library.search import search
+
+    query = _text(q, MAX_QUERY)
+    chosen = _chosen(request)
+    if query and not chosen and page == 1:
+        hit = _copy_by_code(request, query)
+        if hit:
+            return RedirectResponse(f"{BASE}/record/{hit[0]}#copy-{hit[1]}", status_code=303)
+    result = None
+    facets: list[dict] = []
+    st = state(request)
+    if query or chosen:
+        with st.db.transaction(write=False) as s:
+            result = search(s, query, limit=PAGE, offset=(page - 1) * PAGE, facets=True,
+                            filters=_filters(chosen), audience="staff")
+        for key in FACETS:
+            values = (result.facets or {}).get(key) or []
+            items = []
+            for v in values:
+                value = str(v["value"])
+                if key == "available" and value != "yes":
+                    continue
+                link = _url(BASE, q=query, **{**chosen, key: value}) if chosen.get(key) != value else ""
+                items.append({"label": v["label"], "count": v["count"], "url": link,
+                              "on": chosen.get(key) == value})
+            if items:
+                facets.append({"key": key, "title": FACET_TITLES[key], "items": items})
+    with st.db.session() as s:
+        size = s.scalar(select(func.count()).select_from(Record).where(Record.deleted.is_(False)))
+    removable = [{"title": FACET_TITLES[k], "value": v,
+                  "url": _url(BASE, q=query, **{kk: vv for kk, vv in chosen.items() if kk != k})}
+                 for k, v in chosen.items()]
+    pages = {}
+    if result is not None:
+        if page > 1:
+            pages["prev"] = _url(BASE, q=query, page=page - 1, **chosen)
+        if page * PAGE < result.total and page * PAGE < MAX_OFFSET:
+            pages["next"] = _url(BASE, q=query, page=page + 1, **chosen)
+    export_params = {"q": query, **chosen}
+    return render("catalogue_search.html", title="Каталог", section="catalogue", user=user,
+                  q=query, result=result, facets=facets, chosen=removable, page=page,
+                  pages=pages, first=(page - 1) * PAGE + 1, size=size,
+                  export_query=urlencode({k: v for k, v in export_params.items() if v}),
+                  typed=bool(q.strip()))
+
+
+# ---------------------------------------------------------------- record and copies
+
+def _record(s: Any, record_id: int) -> Record:
+    rec = s.get(Record, record_id)
+    if rec is None or rec.deleted:
+        raise DeskNotFound("Такой записи в каталоге нет")
+    return rec
+
+
+def _place_options(s: Any, sigla: str) -> tuple[PlaceMap, list[dict]]:
+    """The school's places and the collections their rules name (an editor's choice)."""
+    from library.places.store import load_rows
+
+    rows = load_rows(s, sigla)
+    pm = PlaceMap(rows, sigla=sigla)
+    options: dict[str, str] = {}
+    for row in rows:
+        for _rule_id, spec in row.rules:
+            if spec.collection and spec.collection not in options:
+                options[spec.collection] = f"{row.view.label} (фонд «{spec.collection}»)"
+    return pm, [{"value": k, "label": v} for k, v in options.items()]
+
+
+def _copy_rows(s: Any, rec: Record, pm: PlaceMap) -> list[dict]:
+    dues = dict(s.execute(select(Loan.copy_id, Loan.due_date).join(Copy, Loan.copy_id == Copy.id)
+                          .where(Copy.record_id == rec.id, Loan.returned_at.is_(None))).all())
+    rows = []
+    for c in rec.copies:
+        place = pm.resolve(shelf_mark=c.shelf_mark, collection=c.collection, bbk=rec.bbk,
+                           sigla=c.sigla) if len(pm) else None
+        due = dues.get(c.id)
+        status = STATUS_NAMES.get(c.status, c.status)
+        if due is not None:
+            status = f"выдан до {local_date(due)}"
+        rows.append({"id": c.id, "barcode": c.barcode or "", "inventory": c.inventory_number or "",
+                     "shelf": c.shelf_mark or "", "collection": c.collection or "",
+                     "place": place.label if place else "", "status": status,
+                     "status_code": c.status, "sigla": c.sigla})
+    return rows
+
+
+def _record_page(request: Request, user: DeskUser, record_id: int, *, status: int = 200,
+                 error: str = "", error_field: str = "", form: copy_rules.CopyFields | None = None,
+                 saved: int | None = None) -> HTMLResponse:
+    st = state(request)
+    sigla = st.settings.school.sigla
+    with st.db.session() as s:
+        rec = _record(s, record_id)
+        pm, places = _place_options(s, sigla)
+        copies = _copy_rows(s, rec, pm)
+        info = {"id": rec.id, "title": rec.title, "subtitle": rec.subtitle,
+                "responsibility": rec.responsibility, "authors": list(rec.authors or []),
+                "publisher": rec.publisher, "place": rec.place, "year": rec.year,
+                "isbns": list(rec.isbns or []) or ([rec.isbn] if rec.isbn else []),
+                "subjects": list(rec.subjects or []), "annotation": rec.annotation,
+                "age_rating": rec.age_rating, "bbk": rec.bbk, "udc": rec.udc, "pages": rec.pages,
+                "key": rec.key}
+    saved_copy = next((c for c in copies if c["id"] == saved), None) if saved else None
+    return render("catalogue_record.html", status, title=rec.title[:80] or "Запись",
+                  section="catalogue", user=user, rec=info, copies=copies, places=places,
+                  statuses=[(k, STATUS_NAMES[k]) for k in copy_rules.HAND_STATUSES],
+                  form=form or copy_rules.CopyFields(), error=error, error_field=error_field,
+                  saved=saved_copy, many_siglas=len({c["sigla"] for c in copies}) > 1)
+
+
+@router.get("/record/{record_id}")
+def record_page(request: Request, record_id: int, saved: int | None = Query(None, ge=1, le=2**62),
+                user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """A record and its copies, with the form to add a copy."""
+    if not 1 <= record_id <= 2**62:
+        raise DeskNotFound("Такой записи в каталоге нет")
+    return _record_page(request, user, record_id, saved=saved)
+
+
+def _refusal(exc: copy_rules.CopyEditError) -> tuple[str, int]:
+    """The Russian words and status of a refused copy change."""
+    if isinstance(exc, copy_rules.BarcodeTaken):
+        return (f"Штрихкод {exc.barcode} уже есть у другого экземпляра "
+                f"(запись № {exc.record_id}). Проверьте номер."), 409
+    if isinstance(exc, copy_rules.CopyOnLoan):
+        what = {"written_off": "списать", "lost": "отметить утерянным",
+                "available": "поставить на место", "bindery": "отдать в ремонт"}.get(exc.wanted,
+                                                                                     "изменить")
+        return (f"Экземпляр выдан до {local_date(exc.due)}: его нельзя {what}, пока его не "
+                f"вернут. Сначала оформите возврат в разделе «Выдача»."), 409
+    field = FIELD_NAMES.get(exc.field, "Поле")
+    text = str(exc)
+    if "longer than" in text:
+        return f"{field}: слишком длинно (не больше {copy_rules.LIMITS[exc.field]} знаков).", 400
+    if "control characters" in text:
+        return f"{field}: недопустимые символы.", 400
+    if "spaces" in text:
+        return f"{field}: без пробелов.", 400
+    if "needs a barcode" in text:
+        return "Укажите штрихкод или инвентарный номер.", 400
+    return "Такое состояние нельзя выбрать.", 400
+
+
+def _typed(barcode: str, inventory_number: str, shelf_mark: str, collection: str,
+           status: str) -> copy_rules.CopyFields:
+    cut = {k: (v or "")[:1000] for k, v in (("barcode", barcode), ("inventory_number", inventory_number),
+                                             ("shelf_mark", shelf_mark), ("collection", collection),
+                                             ("status", status))}
+    return copy_rules.CopyFields(**cut)
+
+
+@router.post("/record/{record_id}/copies", response_model=None)
+def add_copy(request: Request, record_id: int, csrf: str = Form(""), barcode: str = Form(""),
+             inventory_number: str = Form(""), shelf_mark: str = Form(""),
+             collection: str = Form(""), status: str = Form("available"),
+             user: DeskUser = Depends(desk_user)) -> Response:
+    """Add a copy to the record; the page again with the refusal in words."""
+    check_form(user, csrf)
+    if not 1 <= record_id <= 2**62:
+        raise DeskNotFound("Такой записи в каталоге нет")
+    typed = _typed(barcode, inventory_number, shelf_mark, collection, status)
+    st = state(request)
+    try:
+        with st.db.transaction() as s:
+            _record(s, record_id)
+            copy = copy_rules.add_copy(s, record_id, typed, sigla=st.settings.school.sigla)
+            audit(s, user.name, "copy_added", ip=client_ip(request), record=record_id,
+                  copy=copy.id, barcode=copy.barcode, inventory=copy.inventory_number,
+                  status=copy.status)
+            new_id = copy.id
+    except copy_rules.CopyEditError as exc:
+        message, code = _refusal(exc)
+        return _record_page(request, user, record_id, status=code, error=message,
+                            error_field=exc.field, form=typed)
+    except NotFound:
+        raise DeskNotFound("Такой записи в каталоге нет") from None
+    return RedirectResponse(f"{BASE}/record/{record_id}?saved={new_id}#copy-{new_id}", status_code=303)
+
+
+def _copy_page(request: Request, user: DeskUser, copy_id: int, *, status: int = 200,
+               error: str = "", error_field: str = "",
+               form: copy_rules.CopyFields | None = None) -> HTMLResponse:
+    st = state(request)
+    with st.db.session() as s:
+        copy = s.get(Copy, copy_id)
+        if copy is None:
+            raise DeskNotFound("Такого экземпляра нет")
+        rec = _record(s, copy.record_id)
+        pm, places = _place_options(s, st.settings.school.sigla)
+        row = next(r for r in _copy_rows(s, rec, pm) if r["id"] == copy.id)
+        due = copy_rules.open_loan_due(s, copy.id)
+        current = copy_rules.CopyFields(copy.barcode or "", copy.inventory_number or "",
+                                        copy.shelf_mark or "", copy.collection or "", copy.status)
+        title = rec.title
+    statuses = [(k, STATUS_NAMES[k]) for k in copy_rules.HAND_STATUSES]
+    if current.status not in copy_rules.HAND_STATUSES:
+        statuses.insert(0, (current.status, STATUS_NAMES.get(current.status, current.status)))
+    shown = form or current
+    if places and shown.collection and shown.collection not in {p["value"] for p in places}:
+        places = [{"value": shown.collection, "label": f"фонд «{shown.collection}»"}, *places]
+    return render("catalogue_copy.html", status, title="Экземпляр", section="catalogue", user=user,
+                  copy=row, record_id=rec.id, record_title=title, form=shown, statuses=statuses,
+                  places=places, due=local_date(due) if due else "", error=error,
+                  error_field=error_field)
+
+
+@router.get("/copy/{copy_id}")
+def copy_page(request: Request, copy_id: int, user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """The copy editor."""
+    if not 1 <= copy_id <= 2**62:
+        raise DeskNotFound("Такого экземпляра нет")
+    return _copy_page(request, user, copy_id)
+
+
+@router.post("/copy/{copy_id}", response_model=None)
+def save_copy(request: Request, copy_id: int, csrf: str = Form(""), barcode: str = Form(""),
+              inventory_number: str = Form(""), shelf_mark: str = Form(""),
+              collection: str = Form(""), status: str = Form(""),
+              user: DeskUser = Depends(desk_user)) -> Response:
+    """Save the copy; back to its record, or the editor again with the refusal in words."""
+    check_form(user, csrf)
+    if not 1 <= copy_id <= 2**62:
+        raise DeskNotFound("Такого экземпляра нет")
+    typed = _typed(barcode, inventory_number, shelf_mark, collection, status)
+    st = state(request)
+    try:
+        with st.db.transaction() as s:
+            copy, changes = copy_rules.update_copy(s, copy_id, typed)
+            record_id = copy.record_id
+            if changes:
+                audit(s, user.name, "copy_changed", ip=client_ip(request), record=record_id,
+                      copy=copy.id, **{k: f"{old or ''} → {new or ''}" for k, (old, new) in changes.items()})
+    except copy_rules.CopyEditError as exc:
+        message, code = _refusal(exc)
+        return _copy_page(request, user, copy_id, status=code, error=message,
+                          error_field=exc.field, form=typed)
+    except NotFound:
+        raise DeskNotFound("Такого экземпляра нет") from None
+    return RedirectResponse(f"{BASE}/record/{record_id}?saved={copy_id}#copy-{copy_id}",
+                            status_code=303)
+
+
+# ---------------------------------------------------------------- import
+
+def _jobs(request: Request, limit: int = 10) -> list[dict]:
+    with state(request).db.session() as s:
+        rows = s.scalars(select(DeskImport).order_by(desc(DeskImport.id)).limit(limit)).all()
+        return [_job_view(j) for j in rows]
+
+
+REASONS = (  # (a part of the importer's reason, what it means in words); the first match wins
+    ("no title", "нет заглавия (поле 245$a или 200$a пустое)"),
+    ("cannot decode", "текст записи не прочитать: кодировка не подходит"),
+    ("cannot map", "запись прочитана, но поля не разобрать"),
+    ("line ", "ошибка в строке текстового файла ИРБИС"),
+    ("xml", "ошибка в разметке MARCXML"),
+    ("leader", "запись повреждена: испорчен маркер записи"),
+    ("directory", "запись повреждена: справочник полей не сходится с данными"),
+    ("field ", "запись повреждена: поле обрывается"),
+    ("record", "запись повреждена"),
+)
+
+
+def reason_words(reason: str) -> str:
+    """The importer's reason (English, technical) told in Russian words."""
+    low = reason.lower()
+    return next((words for part, words in REASONS if part in low), "запись не прочитана")
+
+
+def _job_view(job: DeskImport) -> dict:
+    total = job.records_total
+    if job.bytes_total:
+        percent = 100 if job.state == "done" else min(99, job.bytes_done * 100 // job.bytes_total)
+    else:
+        percent = 100 if job.state == "done" else 0
+    return {"id": job.id, "file": job.file_name, "actor": job.actor, "state": job.state,
+            "state_name": STATES.get(job.state, job.state), "started": local_time(job.started_at),
+            "finished": local_time(job.finished_at), "total": total, "done": job.records_done,
+            "added": job.added, "updated": job.updated, "failed": job.failed, "percent": percent,
+            "message": job.message or "",
+            "errors": [{**e, "words": reason_words(str(e.get("reason") or ""))} for e in job.errors or []],
+            "warnings": list(job.warnings or []),
+            "container": CONTAINERS.get(job.container or "", job.container or "")}
+
+
+def _import_form(request: Request, user: DeskUser, *, status: int = 200, error: str = "",
+                 fmt: str = "auto") -> HTMLResponse:
+    imports.mark_interrupted(state(request).db)
+    return render("catalogue_import.html", status, title="Загрузка MARC", section="catalogue",
+                  user=user, jobs=_jobs(request), error=error, fmt=fmt, containers=CONTAINERS,
+                  max_mb=state(request).settings.desk.upload_max_mb)
+
+
+@router.get("/import")
+def import_form(request: Request, user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """The upload form and the latest imports."""
+    return _import_form(request, user)
+
+
+def _save_upload(upload: UploadFile, limit: int) -> tuple[str, int]:
+    """The uploaded file copied to a temporary file of its own (the import removes it)."""
+    suffix = os.path.splitext(upload.filename or "")[1][:8]
+    fd, path = tempfile.mkstemp(prefix="ibc-desk-import-", suffix=suffix if suffix.isascii() else "")
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            upload.file.seek(0)
+            while chunk := upload.file.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    break
+                out.write(chunk)
+    except OSError:
+        os.remove(path)
+        raise
+    if size > limit:
+        os.remove(path)
+    return path, size
+
+
+@router.post(IMPORT_PATH.removeprefix(BASE), response_model=None)
+async def upload(request: Request, user: DeskUser = Depends(desk_user)) -> Response:
+    """Take a MARC file (streamed to disk, up to [desk] upload_max_mb) and start its import."""
+    st = state(request)
+    max_mb = st.settings.desk.upload_max_mb
+    limit = max_mb * 1024 * 1024
+    too_big = (f"Файл больше {max_mb} МБ: такой здесь не загрузить. Разделите его на части "
+               f"или загрузите командой «ibc import».")
+
+    def refuse(code: int, message: str, fmt: str = "auto") -> Any:
+        return anyio.to_thread.run_sync(lambda: _import_form(request, user, status=code,
+                                                             error=message, fmt=fmt))
+
+    length = request.headers.get("content-length", "")
+    if not length.isdigit():
+        return await refuse(411, "Файл пришёл без размера: загрузите его ещё раз из формы.")
+    if int(length) > limit + MULTIPART_SLACK:
+        return await refuse(413, too_big)
+    form = await request.form(max_files=1, max_fields=10)
+    try:
+        check_form(user, str(form.get("csrf") or ""))
+        fmt = str(form.get("format") or "auto")
+        if fmt != "auto" and fmt not in CONTAINERS:
+            fmt = "auto"
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return await refuse(400, "Выберите файл.", fmt)
+        name = os.path.basename(printable(upload.filename).replace("\\", "/"))[:255] or "файл"
+        path, size = await anyio.to_thread.run_sync(_save_upload, upload, limit)
+    finally:
+        await form.close()
+    if size > limit:
+        return await refuse(413, too_big, fmt)
+    if size == 0:
+        os.remove(path)
+        return await refuse(400, "Файл пустой.", fmt)
+
+    def begin() -> int | str:
+        from library.marc.reader import detect_container
+
+        try:
+            found = detect_container(path)
+        except ImportFormatError:
+            os.remove(path)
+            return "Это не файл MARC: нужен ISO 2709 (.mrc, .iso), MARCXML (.xml) или текст ИРБИС."
+        if fmt != "auto" and found != fmt:
+            os.remove(path)
+            return (f"Вы выбрали формат «{CONTAINERS[fmt]}», а файл — «{CONTAINERS[found]}». "
+                    f"Выберите «определить сам» или другой файл.")
+
+        def audited(s: Any, job_id: int) -> None:
+            audit(s, user.name, "import_started", ip=client_ip(request), job=job_id, file=name,
+                  bytes=size)
+
+        try:
+            return imports.start(st.db, path, file_name=name, actor=user.name,
+                                 sigla=st.settings.school.sigla, on_created=audited)
+        except (ImportFormatError, OSError):
+            return "Файл не прочитать. Загрузите его ещё раз."
+
+    started = await anyio.to_thread.run_sync(begin)
+    if isinstance(started, str):
+        return await refuse(400, started, fmt)
+    return RedirectResponse(f"{IMPORT_PATH}/{started}", status_code=303)
+
+
+@router.get("/import/{job_id}")
+def import_job(request: Request, job_id: int, user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """A job's progress (the page reloads itself every 2 s while it runs), then its report."""
+    if not 1 <= job_id <= 2**62:
+        raise DeskNotFound("Такой загрузки нет")
+    st = state(request)
+    imports.mark_interrupted(st.db)
+    with st.db.session() as s:
+        job = s.get(DeskImport, job_id)
+        if job is None:
+            raise DeskNotFound("Такой загрузки нет")
+        view = _job_view(job)
+    return render("catalogue_job.html", title=f"Загрузка № {job_id}", section="catalogue",
+                  user=user, job=view, refresh=view["state"] == "running")
+
+
+# ---------------------------------------------------------------- export
+
+class _Pipe:
+    """A binary stream the exporting thread writes into and the response reads from
+    (bounded: the writer waits while the reader is behind, stops when the reader is gone)."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self) -> None:
+        self.q: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
+        self.buf = bytearray()
+        self.gone = threading.Event()
+
+    def write(self, data: bytes | str) -> int:
+        self.buf += data.encode("utf-8") if isinstance(data, str) else data
+        if len(self.buf) >= self.CHUNK:
+            self._put(bytes(self.buf))
+            self.buf.clear()
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing: chunks go out as they fill."""
+
+    def _put(self, item: bytes | None) -> None:
+        while True:
+            if self.gone.is_set():
+                raise BrokenPipeError("the download was cancelled")
+            try:
+                self.q.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def close_writer(self) -> None:
+        if self.buf:
+            self._put(bytes(self.buf))
+            self.buf.clear()
+        self._put(None)
+
+
+@router.get("/export", response_model=None)
+def export(request: Request, format: str = "iso2709", flavour: str = "rusmarc",
+           encoding: str = "", q: str = "", user: DeskUser = Depends(desk_user)) -> Response:
+    """The catalogue (or the records of the current search) as ISO 2709 or MARCXML, streamed."""
+    from library.marc.export import export_records, query_ids
+
+    fmt_key = (format, flavour if format == "iso2709" else "")
+    if fmt_key not in EXPORTS:
+        raise DeskInvalid("Неизвестный формат выгрузки: выберите ISO 2709 (RUSMARC или MARC21) или MARCXML")
+    fmt, ext = EXPORTS[fmt_key]
+    enc = encoding if encoding in ("utf-8", "cp1251") else None
+    if enc == "cp1251" and fmt != "rusmarc":
+        raise DeskInvalid("В cp1251 выгружается только RUSMARC")
+    query = _text(q, MAX_QUERY)
+    chosen = _chosen(request)
+    st = state(request)
+    ids = query_ids(st.db, query, filters=_filters(chosen)) if (query or chosen) else None
+    with st.db.transaction() as s:
+        audit(s, user.name, "catalogue_exported", ip=client_ip(request), format=fmt,
+              encoding=enc or "", query=query, records="все" if ids is None else len(ids))
+    pipe = _Pipe()
+
+    def produce() -> None:
+        try:
+            export_records(st.db, pipe, fmt=fmt, encoding=enc, ids=ids)  # type: ignore[arg-type]
+            pipe.close_writer()
+        except BrokenPipeError:
+            pass
+        except Exception:  # noqa: BLE001 - the download ends short; the log says why
+            _log.exception("catalogue export failed")
+            pipe.gone.set()
+            try:
+                pipe.q.put_nowait(None)
+            except queue.Full:
+                pass
+
+    def body() -> Iterator[bytes]:
+        worker = threading.Thread(target=produce, daemon=True, name="ibc-desk-export")
+        worker.start()
+        try:
+            while True:
+                item = pipe.q.get()
+                if item is None:
+                    return
+                yield item
+        finally:
+            pipe.gone.set()
+
+    stamp = dt.date.today().strftime("%Y%m%d")
+    name = f"catalogue-{fmt}-{stamp}.{ext}"
+    media = "application/marcxml+xml" if fmt == "marcxml" else "application/marc"
+    return StreamingResponse(body(), media_type=media,
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
