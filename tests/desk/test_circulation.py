@@ -426,7 +426,7 @@ def test_the_receipt_names_the_reader_shortly(desk, monkeypatch):
     assert "Читатель: Аня П." in text and "Петрова" not in text
     assert "Денискины рассказы" in text and "Анна Каренина" in text and f"Вернуть до {DUE}" in text
     assert "Всего книг: 2" in text
-    assert "Принтер на сервере не настроен" in text and "Печать на МФУ" not in text
+    assert "Принтер на сервере не настроен" in text and "receipt/print" not in r.text
     r = client.post("/desk/circulation/receipt/print", data={
         "csrf": csrf(r.text), "card": "C5A", "v": re.search(r"v=([0-9a-f]+)", link).group(1)})  # type: ignore[union-attr]
     assert r.status_code == 200 and "Принтер не настроен" in _text(r.text)
@@ -448,3 +448,34 @@ def test_a_dead_printer_is_told_quickly(desk, settings):
     assert r.status_code == 200
     assert "квитанция не напечатана" in _text(r.text)
     assert time.monotonic() - started < 12
+
+
+def test_the_receipt_goes_to_a_real_ipp_printer(desk, settings, tmp_path):
+    """«Печать на МФУ» sends the receipt's PDF to ippeveprinter (CUPS' IPP Everywhere printer)."""
+    import time
+
+    import pytest
+
+    from tests.device.test_printer_ipp import IppEvePrinter
+
+    if IppEvePrinter.missing():
+        pytest.skip(IppEvePrinter.missing())
+    printer = IppEvePrinter(tmp_path).start()
+    try:
+        make, _db = desk
+        settings.printer.uri = printer.uri
+        client = logged_in(make)
+        page = _lend(client, _panel(client, "C5A"), "C5A", "2001").text
+        link = html.unescape(re.search(r'href="(/desk/circulation/receipt\?[^"]+)"', page).group(1))  # type: ignore[union-attr]
+        receipt = client.get(link)
+        assert 'action="/desk/circulation/receipt/print"' in receipt.text
+        r = client.post("/desk/circulation/receipt/print", data={
+            "csrf": csrf(receipt.text), "card": "C5A", "v": re.search(r"v=([0-9a-f]+)", link).group(1)})  # type: ignore[union-attr]
+        assert r.status_code == 200 and "Квитанция отправлена на принтер" in _text(r.text)
+        deadline = time.monotonic() + 10
+        while not printer.spooled() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        spooled = printer.spooled()
+        assert spooled and spooled[0].read_bytes().startswith(b"%PDF")
+    finally:
+        printer.stop()
