@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from library.circulation.readers import CATEGORIES, normalise_class
+from library.circulation.readers import CATEGORIES, MAX_CARD, MAX_NAME, normalise_class
 from library.errors import IbcError
 from library.storage.models import Loan, PinGuard, Reader, utcnow
 from library.text import has_controls
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 CATEGORY_NAMES = {"pupil": "ученик", "teacher": "учитель", "staff": "сотрудник"}
-MAX_NAME = 100
-MAX_CARD = 64
 MAX_REASON = 255
 CARD_WIDTH = 6
 

@@ -21,9 +21,23 @@ from sqlalchemy import select
 from library.errors import ImportFormatError
 from library.storage.database import Database
 from library.storage.models import Reader
+from library.text import has_controls
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+MAX_NAME = 100  # readers.last_name, first_name, middle_name
+MAX_CARD = 64   # readers.card_number
+
+
+class RowError(ValueError):
+    """A value of a reader that cannot be kept: `code` and `params` for a translated message,
+    `str()` the English text (the CLI's report)."""
+
+    def __init__(self, code: str, text: str, **params: object):
+        self.code, self.params = code, params
+        super().__init__(text.format(**params))
+
 
 HEADERS = {
     "fio": ("фио", "ф.и.о.", "name", "full name", "фамилия имя отчество"),
@@ -97,7 +111,7 @@ def normalise_class(value: str) -> str | None:
         return None
     m = CLASS_RE.match(value)
     if not m:
-        raise ValueError(f"class «{value}» is not like 5А")
+        raise RowError("bad_class", "class «{value}» is not like 5А", value=value)
     return f"{m.group(1)}{(m.group(2) or '').upper()}"
 
 
@@ -125,9 +139,14 @@ def read_class_list(path: str | Path) -> tuple[list[dict], ReaderImportReport]:
         try:
             card = cell(row, "card")
             if not card:
-                raise ValueError("no card number")
+                raise RowError("no_card", "no card number")
+            if len(card) > MAX_CARD or has_controls(card) or any(c.isspace() for c in card) \
+                    or card.startswith("~"):  # «~ID»: the card of an anonymised reader
+                raise RowError("bad_card", "card number: at most {max} characters, no spaces or "
+                                           "control characters, not starting with ~", max=MAX_CARD)
             if card in seen:
-                raise ValueError(f"card {card} repeats line {seen[card]}")
+                raise RowError("card_repeats", "card {card} repeats line {line}", card=card,
+                               line=seen[card])
             if "fio" in cols:
                 parts = cell(row, "fio").split()
                 last, first, middle = (parts + ["", "", ""])[:3] if len(parts) < 3 else (
@@ -135,17 +154,21 @@ def read_class_list(path: str | Path) -> tuple[list[dict], ReaderImportReport]:
             else:
                 last, first, middle = cell(row, "last"), cell(row, "first"), cell(row, "middle")
             if not last or not first:
-                raise ValueError("a surname and a first name are needed")
+                raise RowError("no_name", "a surname and a first name are needed")
+            if any(len(x) > MAX_NAME or has_controls(x) for x in (last, first, middle)):
+                raise RowError("bad_name", "a name: at most {max} characters, no control characters",
+                               max=MAX_NAME)
             cat_raw = cell(row, "category").lower()
             category = CATEGORIES.get(cat_raw, "pupil" if not cat_raw else None)
             if category is None:
-                raise ValueError(f"unknown category «{cat_raw}»")
-            class_name = normalise_class(cell(row, "class"))
+                raise RowError("bad_category", "unknown category «{category}»", category=cat_raw[:40])
+            class_name = normalise_class(cell(row, "class")[:40])
             if category == "pupil" and class_name is None:
-                raise ValueError("a pupil needs a class")
+                raise RowError("no_class", "a pupil needs a class")
         except ValueError as exc:
             report.skipped += 1
-            report.errors.append({"line": line, "reason": str(exc)})
+            code, params = (exc.code, exc.params) if isinstance(exc, RowError) else ("error", {})
+            report.errors.append({"line": line, "reason": str(exc), "code": code, "params": params})
             continue
         seen[card] = line
         report.rows.append({"line": line, "card": card, "class": class_name, "action": ""})

@@ -52,6 +52,16 @@ PAGE_SIZE = 50
 MAX_QUERY = 100
 UPLOAD_SUFFIXES = {".csv": ".csv", ".txt": ".csv", ".xlsx": ".xlsx", ".xlsm": ".xlsm"}
 UPLOAD = File(None)
+ROW_ERRORS = {  # library/circulation/readers.py RowError codes, in the librarian's words
+    "no_card": "нет номера билета",
+    "bad_card": "номер билета: до {max} знаков, без пробелов, не с «~»",
+    "card_repeats": "билет {card} уже был в строке {line}",
+    "no_name": "нужны фамилия и имя",
+    "bad_name": "имя: до {max} знаков, без служебных символов",
+    "bad_category": "неизвестная категория «{category}» (ученик, учитель, сотрудник)",
+    "bad_class": "класс «{value}» пишется не так, как 5А",
+    "no_class": "ученику нужен класс",
+}
 DONE = {  # ?ok=… after a change: what the reader's page says
     "added": "Читатель добавлен",
     "saved": "Изменения сохранены",
@@ -267,8 +277,18 @@ def _import_sync(request: Request, user: DeskUser, content: bytes, suffix: str,
                                 error="Список не записан: номер билета занят (попробуйте ещё раз)")
     rows = sorted([{**r, "reason": ""} for r in report.rows]
                   + [{"line": e["line"], "card": "", "class": "", "action": "error",
-                      "reason": e["reason"]} for e in report.errors], key=lambda r: r["line"])
+                      "reason": _row_error(e)} for e in report.errors], key=lambda r: r["line"])
     return _import_page(user, limit_kb=limit_kb, report=report, rows=rows)
+
+
+def _row_error(error: dict[str, Any]) -> str:
+    text = ROW_ERRORS.get(error.get("code", ""))
+    if text is None:
+        return "строка не читается"
+    try:
+        return text.format(**error.get("params", {}))
+    except (KeyError, IndexError):
+        return text
 
 
 # --- the school year --------------------------------------------------------------------------

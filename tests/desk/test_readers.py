@@ -279,18 +279,23 @@ def test_class_list_import_report(desk):
             "Новикова Ева Петровна;5 б;N100\n"
             "Петрова Аня;8А;C5A\n"
             ";5Б;N101\n"
-            "Кто-то Такой;99Я;N102\n")
+            "Кто-то Такой;99Я;N102\n"
+            f"Длинный Билет;5Б;{'9' * 100}\n"
+            "<b>Злой</b> Кот;5Б;N103\n")
     r = client.post("/desk/readers/import", data={"csrf": token},
                     files={"file": ("5b.csv", text.encode("utf-8"), "text/csv")})
     assert r.status_code == 200, r.text
-    assert re.search(r'id="added">1<', r.text) and re.search(r'id="updated">1<', r.text)
-    assert re.search(r'id="skipped">2<', r.text)
+    assert re.search(r'id="updated">1<', r.text)
+    assert re.search(r'id="skipped">3<', r.text) and re.search(r'id="added">2<', r.text)
     rows = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td>", r.text)
-    assert rows == [("2", "N100"), ("3", "C5A"), ("4", ""), ("5", "")]
+    assert rows == [("2", "N100"), ("3", "C5A"), ("4", ""), ("5", ""), ("6", ""), ("7", "N103")]
+    assert "нужны фамилия и имя" in r.text and "класс «99Я» пишется не так, как 5А" in r.text
+    assert "номер билета: до 64 знаков" in r.text and "<b>Злой" not in r.text
     assert "добавлен" in r.text and "обновлён" in r.text and "ошибка" in r.text
     assert _reader(db, "N100").class_name == "5Б" and _reader(db, "C5A").class_name == "8А"
     (_actor, _, detail), = _audit(db, "readers_imported")
-    assert detail == {"read": 4, "added": 1, "updated": 1, "skipped": 2}
+    assert detail == {"read": 6, "added": 2, "updated": 1, "skipped": 3}
+    assert _reader(db, "N103").last_name == "<b>Злой</b>"
     # not a class list, a wrong type, no file
     r = client.post("/desk/readers/import", data={"csrf": token},
                     files={"file": ("x.csv", b"\x00\x01garbage", "text/csv")})
