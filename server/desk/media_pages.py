@@ -26,8 +26,8 @@ from server.desk.web import PREFIX, check_form, client_ip, desk_user, local_time
 
 router = APIRouter(prefix=PREFIX + "/media", include_in_schema=False)
 HERE = PREFIX + "/media"
-LEVEL_RU = {Level.EVERYONE.value: "все", Level.TEACHERS.value: "только учителя и сотрудники",
-            Level.ONSITE.value: "все, только в ИБЦ (без скачивания)"}
+LEVEL_RU = {Level.EVERYONE.value: "все", Level.TEACHERS.value: "только учителя",
+            Level.ONSITE.value: "только в ИБЦ"}
 STATUS_RU = {"ok": "в порядке", "broken": "не читается", "missing": "файл пропал"}
 PAGE = 100
 

@@ -141,7 +141,8 @@ def shot(driver, name: str) -> None:
     if where:
         Path(where).mkdir(parents=True, exist_ok=True)
         height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(1366, max(768, min(int(height), 4000)))
+        chrome = driver.execute_script("return window.outerHeight - window.innerHeight")  # toolbar
+        driver.set_window_size(1366, max(768, min(int(height) + int(chrome or 0), 4000)))
         driver.save_screenshot(str(Path(where) / f"desk-{name}.png"))
         driver.set_window_size(1366, 768)
 
