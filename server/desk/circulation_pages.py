@@ -29,7 +29,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from library.circulation import errors as E
@@ -135,7 +135,7 @@ def new_txn(visit: str) -> str:
 
 
 def _txn_ok(txn: str) -> bool:
-    return 0 < len(txn) <= 64 and all(c in "0123456789abcdef-." for c in txn)
+    return 0 < len(txn) <= 64 and txn.isprintable() and not any(c.isspace() for c in txn)
 
 
 def terminal_of(user: DeskUser) -> str:
@@ -178,12 +178,16 @@ def _line(kind: str, result: dict[str, Any], day: dt.date) -> Line:
     return Line(True, text + note, kind, out.title, out.due_date, out.barcode)
 
 
-def visit_lines(s: Session, user: DeskUser, visit: str, day: dt.date) -> list[Line]:
-    """This visit's outcomes at this desk account, newest first."""
+def visit_lines(s: Session, user: DeskUser, visit: str, day: dt.date, current: str = "") -> list[Line]:
+    """This visit's outcomes at this desk account, newest first; with `current` (the form's
+    transaction id, also when a client made it outside the visit) its outcome too."""
+    mine = TransactionLog.txn_id.startswith(visit + "-", autoescape=True)
+    if current:
+        mine = or_(mine, TransactionLog.txn_id == current,
+                   TransactionLog.txn_id.startswith(current + ".", autoescape=True))
     rows = s.execute(
         select(TransactionLog.kind, TransactionLog.result)
-        .where(TransactionLog.txn_id.like(visit + "-%"),
-               TransactionLog.terminal == terminal_of(user))
+        .where(mine, TransactionLog.terminal == terminal_of(user))
         .order_by(TransactionLog.created_at.desc(), TransactionLog.txn_id)).all()
     return [_line(kind, result or {}, day) for kind, result in rows]
 
@@ -251,7 +255,7 @@ class Refusal:
 
 def _page(request: Request, user: DeskUser, *, card: str = "", visit: str = "",
           refusal: Refusal | None = None, notice: str = "", status: int = 200,
-          reason_error: str = "", typed: str = "") -> HTMLResponse:
+          reason_error: str = "", typed: str = "", current: str = "") -> HTMLResponse:
     """The start page (no card) or the reader's panel, with this visit's outcomes."""
     st = state(request)
     day = today(request)
@@ -262,7 +266,7 @@ def _page(request: Request, user: DeskUser, *, card: str = "", visit: str = "",
     if not valid_visit(user, card, visit):
         visit = new_visit(user, card)
     with st.db.session() as s:
-        lines = visit_lines(s, user, visit, day)
+        lines = visit_lines(s, user, visit, day, current if _txn_ok(current) else "")
     lent = [x for x in lines if x.ok and x.action == "checkout"]
     context = dict(title="Выдача и возврат", section="circulation", user=user, panel=panel,
                    visit=visit, lines=lines, refusal=refusal, notice=notice, lent=bool(lent),
@@ -337,7 +341,7 @@ def take_back(request: Request, csrf: str = Form(""), barcode: str = Form(""),
         refusal = Refusal(f"Код «{code}» не найден: это не билет читателя и не книга")
     except E.CirculationError as exc:
         refusal = _refused("checkin", exc, code, user)
-    return _page(request, user, card=card, visit=visit, refusal=refusal)
+    return _page(request, user, card=card, visit=visit, refusal=refusal, current=txn)
 
 
 def _open_reader(request: Request, user: DeskUser, card: str) -> Response:
@@ -420,7 +424,7 @@ def renew_all(request: Request, csrf: str = Form(""), card: str = Form(""), txn:
                       record=_recorder(user, request, "renew", card, loan.barcode))
         except E.CirculationError:
             pass  # each refusal is in the visit's list
-    return _page(request, user, card=card, visit=visit,
+    return _page(request, user, card=card, visit=visit, current=txn,
                  notice="" if loans else "У читателя нет книг")
 
 
@@ -458,11 +462,12 @@ def _write(request: Request, user: DeskUser, action: str, card: str, code: str, 
         return _page(request, user, card=card, visit=visit, refusal=Refusal(
             f"Код «{code}» не найден: это не билет читателя и не книга"))
     except E.CirculationError as exc:
-        return _page(request, user, card=card, visit=visit, refusal=_refused(action, exc, code, user))
+        return _page(request, user, card=card, visit=visit, current=txn,
+                     refusal=_refused(action, exc, code, user))
     except ValueError:
         return _page(request, user, card=card, visit=visit, status=400,
                      refusal=Refusal("Форма устарела: повторите действие"))
-    return _page(request, user, card=card, visit=visit)
+    return _page(request, user, card=card, visit=visit, current=txn)
 
 
 # --- the receipt ---------------------------------------------------------------------------------

@@ -479,3 +479,22 @@ def test_the_receipt_goes_to_a_real_ipp_printer(desk, settings, tmp_path):
         assert spooled and spooled[0].read_bytes().startswith(b"%PDF")
     finally:
         printer.stop()
+
+
+def test_a_client_made_transaction_id_shows_its_outcome(desk):
+    """A client that makes its own ids (a benchmark, a script) still sees each outcome."""
+    import uuid
+
+    make, db = desk
+    client = logged_in(make)
+    page = client.get("/desk/circulation?card=C5A").text
+    r = client.post("/desk/circulation/lend", data={"csrf": csrf(page), "card": "C5A",
+                                                    "barcode": "2001", "txn": uuid.uuid4().hex})
+    assert r.status_code == 200 and "Выдано: «Денискины рассказы»" in _text(r.text)
+    r = client.post("/desk/circulation/return", data={"csrf": csrf(page), "card": "C5A",
+                                                      "barcode": "2001", "txn": str(uuid.uuid4())})
+    assert r.status_code == 200 and "Принято: «Денискины рассказы»" in _text(r.text)
+    assert "Выдано" not in _text(r.text), "each request shows its own outcome"
+    r = client.post("/desk/circulation/lend", data={"csrf": csrf(page), "card": "C5A",
+                                                    "barcode": "2001", "txn": "x y"})
+    assert r.status_code == 400 and _open_loans(db) == []
