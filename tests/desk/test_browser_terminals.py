@@ -15,7 +15,7 @@ import shutil
 
 import pytest
 
-from tests.desk.conftest import CHROMIUM, DRIVER, PASSWORD, browser_login, ibc, type_keys
+from tests.desk.conftest import CHROMIUM, DRIVER, PASSWORD, browser_login, ibc, shot, type_keys
 from tests.server.conftest import ServerProcess, write_config
 
 
@@ -85,24 +85,6 @@ def browser():
         yield driver
     finally:
         driver.quit()
-
-
-def shot(driver, name: str) -> None:
-    """docs/screenshots/desk/desk-NAME.png of the whole page when DESK_SHOTS names the folder
-    (the window is made taller by the page's height plus the browser's own frame, so the
-    bottom is not cut; then back to 1366×768)."""
-    import os
-    from pathlib import Path
-
-    where = os.environ.get("DESK_SHOTS")
-    if where:
-        Path(where).mkdir(parents=True, exist_ok=True)
-        frame = driver.execute_script("return window.outerHeight - window.innerHeight")
-        height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(1366, max(768, min(int(height) + int(frame), 4000)))
-        driver.execute_script("window.scrollTo(0, 0)")
-        driver.save_screenshot(str(Path(where) / f"desk-{name}.png"))
-        driver.set_window_size(1366, 768)
 
 
 def _wait():
