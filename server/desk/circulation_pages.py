@@ -230,14 +230,16 @@ def _panel(request: Request, card: str) -> Panel | None:
             blocked=bool(r.blocked), block_reason=r.block_reason or "",
             locked_until=(as_utc(locked).astimezone().strftime("%d.%m.%Y %H:%M")
                           if locked and as_utc(locked) > utcnow() else ""),
-            restriction=_refusal_text(E.ERRORS[view.restriction]())
-            if view.restriction in E.ERRORS and view.restriction != "reader_blocked" else "",
+            restriction="",
             limit=svc.policy.category(r.category).max_items)
     for loan in svc.loans(card):
         panel.loans.append({"barcode": loan.barcode, "title": loan.title, "authors": loan.authors,
                             "issued": local_date(loan.issued), "due": local_date(loan.due_date),
                             "renewals": loan.renewals, "overdue": loan.overdue,
                             "days": (day - loan.due_date).days if loan.overdue else 0})
+    if view.restriction in E.ERRORS and view.restriction != "reader_blocked":  # shown above
+        overdue = sum(1 for loan in panel.loans if loan["overdue"])
+        panel.restriction = _refusal_text(E.ERRORS[view.restriction](count=overdue))
     return panel
 
 

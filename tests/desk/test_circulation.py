@@ -498,3 +498,28 @@ def test_a_client_made_transaction_id_shows_its_outcome(desk):
     r = client.post("/desk/circulation/lend", data={"csrf": csrf(page), "card": "C5A",
                                                     "barcode": "2001", "txn": "x y"})
     assert r.status_code == 400 and _open_loans(db) == []
+
+
+def test_overdue_loans_and_a_pin_lock_are_shown(desk):
+    from library.storage.models import Loan, PinGuard, Reader
+
+    make, db = desk
+    client = logged_in(make)
+    page = _lend(client, _panel(client, "C5A"), "C5A", "2001").text
+    with db.transaction() as s:
+        s.execute(update(Loan).values(due_date=TODAY - dt.timedelta(days=3)))
+        reader_id = s.scalar(select(Reader.id).where(Reader.card_number == "C5A"))
+        s.add(PinGuard(reader_id=reader_id, attempts=5,
+                       locked_until=dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=10)))
+    page = client.get("/desk/circulation?card=C5A").text
+    assert '<tr class="circ-overdue">' in page
+    text = _text(page)
+    assert "просрочено на 3 дн." in text
+    assert "У читателя есть просроченные книги (1)" in text
+    assert "Билет заперт после неверных PIN-кодов до" in text
+    r = _lend(client, page, "C5A", "3001")
+    assert "У читателя есть просроченные книги" in _text(r.text) and "Выдать всё равно" in r.text
+    r = client.post("/desk/circulation/renew", data={"csrf": csrf(r.text), "card": "C5A",
+                                                     "barcode": "2001", "txn": _txn(r.text, "renew")})
+    assert "Книга просрочена: продлить нельзя" in _text(r.text) and "Продлить всё равно" in r.text
+    assert _open_loans(db) == [("C5A", "2001")]
