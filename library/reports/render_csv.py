@@ -10,7 +10,7 @@ import csv
 import io
 from pathlib import Path
 
-from library.reports.tables import header_lines, sections
+from library.reports.tables import csv_safe, header_lines, sections
 
 HEADER = ["Раздел", "Таблица", "Строка", "Показатель", "Значение"]
 
@@ -28,7 +28,7 @@ def csv_text(report: dict) -> str:
             for row in table.rows:
                 label = str(row[0])
                 for head, value in zip(table.headers[1:], row[1:]):
-                    w.writerow([section.title, table.title, label, head, value])
+                    w.writerow([csv_safe(x) for x in (section.title, table.title, label, head, value)])
     return buf.getvalue()
 
 

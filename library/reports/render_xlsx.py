@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from library.reports.tables import header_lines, sections
+from library.reports.tables import header_lines, sections, xlsx_text_cells
 
 MAX_WIDTH = 60
 
@@ -22,6 +22,7 @@ def render_xlsx(report: dict, path: str | Path) -> Path:
     for section in sections(report):
         ws = wb.create_sheet(section.title[:31])
         ws.append([school])
+        xlsx_text_cells(ws[1])
         ws["A1"].font = title_font
         ws.append([period])
         widths: dict[int, int] = {}
@@ -36,6 +37,7 @@ def render_xlsx(report: dict, path: str | Path) -> Path:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
             for row in table.rows or [["нет данных"]]:
                 ws.append(row)
+                xlsx_text_cells(ws[ws.max_row])
             if table.note:
                 ws.append([table.note])
                 ws.cell(ws.max_row, 1).font = Font(italic=True)

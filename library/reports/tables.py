@@ -6,7 +6,9 @@ str or int; nothing here formats for one output only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from library.reports.report import NO_CLASS
 
@@ -37,6 +39,25 @@ SUMMARY_ROWS = [
 MONTH_COLUMNS = [("checkout", "Выдачи"), ("return", "Возвраты"), ("renew", "Продления"),
                  ("visit", "Посещения"), ("search", "Поиски"), ("search_zero", "Без результата"),
                  ("play", "Медиа")]
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula (a reader's search query «=HYPERLINK(…)»,
+    a title) gets a leading apostrophe in CSV; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def xlsx_text_cells(row: Iterable[Any]) -> None:
+    """openpyxl stores a string starting with '=' as a formula: make such cells of a written
+    row (a tuple of cells) plain text again."""
+    for cell in row:
+        if cell.data_type == "f":
+            cell.data_type = "s"
 
 
 def refusal_words(code: str) -> str:

@@ -35,7 +35,7 @@ from library.reports.overdue import (
     overdue_loans,
 )
 from library.reports.report import override_counts, override_events
-from library.reports.tables import ACTIONS, SUMMARY_ROWS, refusal_words
+from library.reports.tables import ACTIONS, SUMMARY_ROWS, csv_safe, refusal_words, xlsx_text_cells
 from library.text import printable
 from server.desk.audit import audit
 from server.desk.errors import DeskError, DeskInvalid
@@ -298,15 +298,8 @@ def _overdue_csv(loans: list[OverdueLoan], now: dt.date) -> bytes:
     w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
     w.writerow(OVERDUE_HEADER)
     for row in _overdue_rows(loans):
-        w.writerow([_cell(v) for v in row])
+        w.writerow([csv_safe(v) for v in row])
     return buf.getvalue().encode("utf-8-sig")
-
-
-def _cell(value: object) -> object:
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _overdue_xlsx(loans: list[OverdueLoan], now: dt.date) -> bytes:
@@ -322,7 +315,8 @@ def _overdue_xlsx(loans: list[OverdueLoan], now: dt.date) -> bytes:
     for cell in ws[2]:
         cell.font = Font(bold=True)
     for row in _overdue_rows(loans):
-        ws.append([_cell(v) for v in row])
+        ws.append(row)
+        xlsx_text_cells(ws[ws.max_row])
     for letter, width in zip("ABCDEFG", (12, 24, 12, 50, 14, 14, 10)):
         ws.column_dimensions[letter].width = width
     buf = io.BytesIO()

@@ -357,16 +357,33 @@ def test_overdue_export_csv_and_xlsx_written_to_the_audit_log(desk, settings):
     ]
 
 
-def test_formula_looking_cells_are_defused_in_the_export(desk, settings):
-    from library.storage.models import Record
+def test_formula_looking_cells_stay_text_in_every_spreadsheet(desk, settings):
+    """A title or a reader's search query that looks like a formula is text in CSV and XLSX."""
+    from openpyxl import load_workbook
+
+    from library.storage.models import Event, Record
 
     make, db = desk
+    evil = '=HYPERLINK("http://x.invalid","click")'
     with db.transaction() as s:
-        s.execute(Record.__table__.update().where(Record.key == "kid").values(title="=HYPERLINK(\"x\")"))
+        s.execute(Record.__table__.update().where(Record.key == "kid").values(title=evil))
+        s.add(Event(kind="search", ts=at(dt.date(2026, 10, 2)), query=evil))
     make_overdue(db, settings)
-    r = logged_in(make).get("/desk/reports/overdue/download", params={"class": "1Б", "format": "csv"})
+    client = logged_in(make)
+    r = client.get("/desk/reports/overdue/download", params={"class": "1Б", "format": "csv"})
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[1][3] == "'=HYPERLINK(\"x\")"
+    assert rows[1][3] == "'" + evil
+    x = client.get("/desk/reports/overdue/download", params={"class": "1Б", "format": "xlsx"})
+    cell = load_workbook(io.BytesIO(x.content)).active["D3"]
+    assert (cell.value, cell.data_type) == (evil, "s")
+
+    files = _downloads(client, period="month")
+    rows = list(csv.reader(io.StringIO(files["csv"].content.decode("utf-8-sig")), delimiter=";"))
+    assert ["Поиск", "Частые запросы", "'" + evil, "Раз", "1"] in rows
+    wb = load_workbook(io.BytesIO(files["xlsx"].content))
+    cells = [c for row in wb["Поиск"].iter_rows() for c in row if c.value == evil]
+    assert cells and all(c.data_type == "s" for c in cells)
+    assert not any(c.data_type == "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
 
 
 def test_a_librarian_and_an_admin_may_run_everything_but_the_override_list(desk, settings):
