@@ -55,11 +55,17 @@ ACCESS_EVENT = "media_access"
 
 def set_access(session: Session, item: MediaItem, level: access.Level, *, by: str) -> str:
     """Give `item` the access level `level` (one of library.access.Level), set by the person
-    `by`; kept over later scans. Returns the level it had."""
+    `by`; kept over later scans, and the search index follows at once. Returns the level it
+    had."""
+    from library.search import index_access_changed
+
     before = item.access
     item.access = level.value
     session.add(Event(kind=ACCESS_EVENT, media_id=item.id,
                       payload={"access": level.value, "before": before, "by": by[:64]}))
+    if item.record_id is not None:  # the search index decides who finds its record
+        session.flush()
+        index_access_changed(session, [item.record_id])
     return before
 
 

@@ -145,6 +145,13 @@ def test_without_media_roots_the_page_says_what_to_set(desk, settings):
     assert rescan.current(db) == (None, None) and _audit(db, "media_rescan") == []
 
 
+def _found_by_a_pupil(db, text: str) -> bool:
+    from library.search import search
+
+    with db.session() as s:
+        return search(s, text, audience="pupil").total > 0
+
+
 def _wait_done(db, timeout: float = 90.0):
     from media import rescan
 
@@ -182,7 +189,11 @@ def test_rescan_runs_in_the_background_one_at_a_time_and_keeps_a_desk_access(des
     assert "аудио" in row and "0:02" in row and "в порядке" in row
     mid, level, _status = _items(db)["Гамма ля"]
     assert level == "everyone"
+    assert _found_by_a_pupil(db, "гамма")
+    client.post(f"/desk/media/{mid}/access", data={"access": "teachers", "csrf": token})
+    assert not _found_by_a_pupil(db, "гамма"), "the search index follows the new level at once"
     client.post(f"/desk/media/{mid}/access", data={"access": "onsite", "csrf": token})
+    assert _found_by_a_pupil(db, "гамма")
 
     # A second press while one runs is told so; nothing new is started.
     held = rescan.claim(db, "boss")
