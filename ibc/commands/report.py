@@ -19,7 +19,8 @@ def register(sub: Subparsers) -> None:
     """Add the `report` subcommand."""
     p = sub.add_parser("report", help="monitoring report (PDF with charts, XLSX, CSV)")
     p.add_argument("--period", required=True, metavar="PERIOD",
-                   help="2026Q3, 2026, 2026-09, 2026-09-01..2026-11-30 or term (current term)")
+                   help="2026Q3, 2026, 2026-09, 2026-09-01..2026-11-30, term (current term), "
+                        "month, last-month, quarter, last-quarter, year or school-year")
     p.add_argument("--school", metavar="SIGLA", help="one school of a union catalogue")
     p.add_argument("-o", "--output", metavar="FILE", help="FILE.pdf, FILE.xlsx or FILE.csv")
     p.add_argument("--json", action="store_true",
