@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from library.errors import ImportFormatError
+from library.errors import IbcError, ImportFormatError
 from library.storage.database import Database
 from library.storage.models import Reader
 from library.text import has_controls
@@ -30,8 +30,9 @@ MAX_NAME = 100  # readers.last_name, first_name, middle_name
 MAX_CARD = 64   # readers.card_number
 
 
-class RowError(ValueError):
-    """A value of a reader that cannot be kept: `code` and `params` for a translated message,
+class RowError(IbcError, ValueError):
+    """A value of a reader that cannot be kept (a ValueError too: callers of `normalise_class`
+    catch that): `code` and `params` for a translated message,
     `str()` the English text (the CLI's report)."""
 
     def __init__(self, code: str, text: str, **params: object):

@@ -469,3 +469,5 @@ def test_cli_promote(tmp_path):
     again = ibc(cfg, "readers", "promote")
     assert again.returncode == 1 and "уже" in again.stderr
     assert json.loads(ibc(cfg, "readers", "promote", "--dry-run", "--json").stdout)["done_at"]
+    anon = ibc(cfg, "anonymise")  # the leaver was archived today: kept for archived_keep_days
+    assert anon.returncode == 0 and "anonymised 0 archived readers" in anon.stdout
