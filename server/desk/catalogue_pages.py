@@ -189,7 +189,8 @@ def _record(s: Any, record_id: int) -> Record:
 
 
 def _place_options(s: Any, sigla: str) -> tuple[PlaceMap, list[dict]]:
-    """The school's places and the collections their rules name (an editor's choice)."""
+    """The school's places, and the collections (фонды) to choose from: those the places' rules
+    name (with the place when the collection alone decides it) and those copies already have."""
     from library.places.store import load_rows
 
     rows = load_rows(s, sigla)
@@ -197,9 +198,18 @@ def _place_options(s: Any, sigla: str) -> tuple[PlaceMap, list[dict]]:
     options: dict[str, str] = {}
     for row in rows:
         for _rule_id, spec in row.rules:
-            if spec.collection and spec.collection not in options:
-                options[spec.collection] = f"{row.view.label} (фонд «{spec.collection}»)"
-    return pm, [{"value": k, "label": v} for k, v in options.items()]
+            if not spec.collection:
+                continue
+            if not (spec.shelf or spec.bbk or spec.letters):
+                options[spec.collection] = f"{spec.collection} — {row.view.label}"
+            else:
+                options.setdefault(spec.collection, spec.collection)
+    used = s.scalars(select(Copy.collection).where(Copy.sigla == sigla, Copy.collection.is_not(None))
+                     .distinct().order_by(Copy.collection).limit(100))
+    for name in used:
+        if name:
+            options.setdefault(name, name)
+    return pm, [{"value": k, "label": options[k]} for k in sorted(options, key=str.casefold)]
 
 
 def _copy_rows(s: Any, rec: Record, pm: PlaceMap) -> list[dict]:
@@ -333,7 +343,7 @@ def _copy_page(request: Request, user: DeskUser, copy_id: int, *, status: int = 
         statuses.insert(0, (current.status, STATUS_NAMES.get(current.status, current.status)))
     shown = form or current
     if places and shown.collection and shown.collection not in {p["value"] for p in places}:
-        places = [{"value": shown.collection, "label": f"фонд «{shown.collection}»"}, *places]
+        places = [{"value": shown.collection, "label": shown.collection}, *places]
     return render("catalogue_copy.html", status, title="Экземпляр", section="catalogue", user=user,
                   copy=row, record_id=rec.id, record_title=title, form=shown, statuses=statuses,
                   places=places, due=local_date(due) if due else "", error=error,

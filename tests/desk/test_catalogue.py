@@ -412,8 +412,8 @@ def test_the_place_list_comes_from_the_places_rules(cat):
     client = logged_in(make)
     copy = _copy(db, "1001")
     page = client.get(f"/desk/catalogue/copy/{copy.id}")
-    assert '<select id="collection" name="collection">' in page.text
-    assert '<option value="Учебный фонд">Стеллаж 5 — учебники (фонд «Учебный фонд»)</option>' in page.text
+    assert '<select id="collection" name="collection" aria-describedby="collection-hint">' in page.text
+    assert '<option value="Учебный фонд">Учебный фонд — Стеллаж 5 — учебники</option>' in page.text
     r = client.post(f"/desk/catalogue/copy/{copy.id}",
                     data={"csrf": csrf(page.text), **_copy_form(barcode="1001", collection="Учебный фонд")})
     assert r.status_code == 303
