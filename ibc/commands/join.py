@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,11 +28,56 @@ if TYPE_CHECKING:
 def add_parser(tsub: Subparsers) -> None:
     """Add `join` under `ibc terminals`."""
     j = tsub.add_parser("join", help="enrol THIS terminal with a code from `ibc terminals enroll`")
-    j.add_argument("code", help="the one-time enrolment code")
+    j.add_argument("code", nargs="?", default="",
+                   help="the one-time enrolment code (or --camera: read its QR code)")
+    j.add_argument("--camera", nargs="?", const="settings", default=None, metavar="SOURCE",
+                   help="read the code's QR code from the desk's screen with the camera "
+                        "(default: [scanner] camera; a device number, /dev/videoN or a video file)")
+    j.add_argument("--camera-wait", type=float, default=60.0, metavar="S",
+                   help="seconds to wait for the QR code (default 60)")
     j.add_argument("--name", default=socket.gethostname(), help="terminal name (default: host name)")
     j.add_argument("--url", default="", help="server URL (default: [server] url, else zeroconf)")
     j.add_argument("--wait", type=float, default=5.0, metavar="S",
                    help="seconds to look for the server over zeroconf")
+
+
+def code_from_camera(camera: str, wait_s: float) -> str | None:
+    """The first QR code the camera (or a video file) shows that reads as an enrolment code
+    (the desk's «Код подключения терминала» page shows it), or None after `wait_s` seconds or
+    at the end of a video file. Uses the kiosk's scanner pipeline (device/scanner)."""
+    import queue
+
+    from device.scanner.camera import CameraSource
+    from device.scanner.codes import Format
+    from device.scanner.errors import CameraUnavailable
+    from library.tls import EnrolCodeError, parse_enrolment_code
+
+    seen: queue.Queue[str] = queue.Queue()
+    source = CameraSource(camera, formats=[Format.QR], confirm_frames=1, roi=None,
+                          name="join-camera")
+    try:
+        source.start(lambda code: seen.put(code.value))
+    except CameraUnavailable as exc:
+        print(f"ibc terminals join: камера {camera}: {exc}", file=sys.stderr)
+        return None
+    print("Покажите камере QR-код со страницы «Код подключения терминала»…", file=sys.stderr)
+    deadline = time.monotonic() + wait_s
+    try:
+        while time.monotonic() < deadline:
+            try:
+                value = seen.get(timeout=0.2)
+            except queue.Empty:
+                if source.finished.is_set() and seen.empty():
+                    return None  # a video file ended, or the camera stopped
+                continue
+            try:
+                parsed = parse_enrolment_code(value)
+            except EnrolCodeError:
+                continue  # another QR code (a book's, a web address)
+            return parsed.secret + (f"-{parsed.check}" if parsed.check else "")
+        return None
+    finally:
+        source.stop()
 
 
 def data_dir(ctx: Context) -> Path:
@@ -65,8 +111,22 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from kiosk.terminal.tls import CertificateFetchError, fetch_certificate
     from library.tls import EnrolCodeError, fingerprint, parse_enrolment_code, short_fingerprint
 
+    text = args.code
+    if args.camera is not None:
+        camera = ctx.settings.scanner.camera if args.camera == "settings" else args.camera
+        text = code_from_camera(camera, args.camera_wait) or ""
+        if not text:
+            print("ibc terminals join: QR-код подключения не найден — покажите камере страницу "
+                  "«Код подключения терминала» рабочего места или наберите код "
+                  "(no enrolment QR code seen)", file=sys.stderr)
+            return 1
+        print(f"Код с QR-кода: {text}")
+    elif not text:
+        print("ibc terminals join: укажите код или --camera (a code or --camera is required)",
+              file=sys.stderr)
+        return 2
     try:
-        code = parse_enrolment_code(args.code)
+        code = parse_enrolment_code(text)
     except EnrolCodeError as exc:
         print(f"ibc terminals join: код не читается — {exc}", file=sys.stderr)
         return 1

@@ -1,7 +1,7 @@
 """The desk's terminals and media sections in a real browser (Debian's Chromium via Selenium)
 against a real `ibc serve` over TLS on the demo library, by keyboard alone: an administrator
-makes an enrolment code (shown large, with its QR code), a terminal trades it at the API and is
-listed on line; an offline conflict is resolved with a note; the media list is rescanned and an
+makes an enrolment code (shown large, with its QR code), a terminal reads the QR code from the
+screen with its camera (`ibc terminals join --camera`) and is listed on line; an offline conflict is resolved with a note; the media list is rescanned and an
 item's access changed.
 
 ``DESK_SHOTS=docs/screenshots/desk pytest tests/desk/test_browser_terminals.py`` writes
@@ -93,13 +93,13 @@ def _wait():
     return WebDriverWait
 
 
-def test_an_admin_enrols_a_terminal_by_keyboard_and_sees_it_listed(lab, browser):
+def test_an_admin_enrols_a_terminal_by_keyboard_and_sees_it_listed(lab, browser, tmp_path):
+    import json
+
     import httpx
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
-
-    from library.tls import parse_enrolment_code
 
     url, _db, _media = lab
     wait = _wait()(browser, 15)
@@ -119,12 +119,24 @@ def test_an_admin_enrols_a_terminal_by_keyboard_and_sees_it_listed(lab, browser)
     assert f"ibc terminals join {code}" in body and "Отпечаток сертификата сервера" in body
     shot(browser, "terminals-enrol")
 
-    # The technician types the code on the terminal: it trades the secret for a token.
-    secret = parse_enrolment_code(code).secret
-    with httpx.Client(verify=False, timeout=15) as http:  # noqa: S501 — the code's check is the test of test_terminals
-        r = http.post(f"{url}/api/v1/terminals/enrol", json={"code": secret, "name": "kiosk-lab"})
-        assert r.status_code == 200, r.text
-        token = r.json()["token"]
+    # The terminal's camera looks at the desk's screen: `ibc terminals join --camera` reads the
+    # QR code (a short video of the QR as Chromium drew it), checks the server's certificate
+    # with it and enrols.
+    from tests.media.conftest import ffmpeg
+
+    still = tmp_path / "qr.png"
+    still.write_bytes(qr.screenshot_as_png)
+    video = tmp_path / "qr.mp4"
+    ffmpeg("-loop", "1", "-i", str(still), "-t", "2", "-r", "10", "-vf", "pad=640:480:(ow-iw)/2:(oh-ih)/2:white",
+           "-pix_fmt", "yuv420p", str(video))
+    term = tmp_path / "terminal"
+    kiosk_cfg = tmp_path / "kiosk.toml"
+    kiosk_cfg.write_text(f'data_dir = "{term}"\n', encoding="utf-8")
+    joined = ibc(kiosk_cfg, "terminals", "join", "--camera", str(video), "--url", url, "--name", "kiosk-lab")
+    assert joined.returncode == 0, joined.stderr
+    assert f"Код с QR-кода: {code}" in joined.stdout and "совпадает с кодом" in joined.stdout
+    token = json.loads((term / "terminal.json").read_text(encoding="utf-8"))["token"]
+    with httpx.Client(verify=False, timeout=15) as http:  # noqa: S501 — the join above checked it
         assert http.get(f"{url}/api/v1/search", params={"q": "а"},
                         headers={"Authorization": f"Bearer {token}"}).status_code == 200
 

@@ -115,19 +115,24 @@ def test_a_librarian_sees_the_list_but_no_admin_buttons_and_is_refused(desk):
     assert _audit(db, "terminal_code") == [] and _audit(db, "terminal_revoked") == []
 
 
-def _qr_text(svg: str) -> str:
-    """Decode the page's inline QR svg (its one path of unit squares) with zbar."""
+def _qr_image(svg: str, scale: int = 6):
+    """The page's inline QR svg (its one path of unit squares) drawn as a PIL image."""
     from PIL import Image
-    from pyzbar import pyzbar
 
     size = int(re.search(r'viewBox="0 0 (\d+) \1"', svg).group(1))
     path = re.search(r'<path fill="#000000" d="([^"]+)"', svg).group(1)
-    scale = 6
     img = Image.new("L", (size * scale, size * scale), 255)
     for x, y in re.findall(r"M(\d+) (\d+)h1v1h-1z", path):
         x0, y0 = int(x) * scale, int(y) * scale
         img.paste(0, (x0, y0, x0 + scale, y0 + scale))
-    found = pyzbar.decode(img)
+    return img
+
+
+def _qr_text(svg: str) -> str:
+    """Decode the page's inline QR svg with zbar."""
+    from pyzbar import pyzbar
+
+    found = pyzbar.decode(_qr_image(svg))
     assert found, "zbar reads the QR code"
     return found[0].data.decode("ascii")
 
@@ -286,3 +291,25 @@ def test_hostile_terminal_names_are_escaped(desk):
         s.add(Terminal(name='<img src=x onerror="alert(1)">', token_hash="f" * 64))
     page = logged_in(make).get("/desk/terminals").text
     assert "<img src=x" not in page and "&lt;img src=x" in page
+
+
+def test_join_reads_the_code_from_the_qr_code_with_the_camera(tmp_path):
+    """`ibc terminals join --camera`: the kiosk's scanner pipeline reads the desk's QR code
+    (drawn from the page's svg, as a short video: a camera's frames), and ignores other QR codes."""
+    from ibc.commands.join import code_from_camera
+    from server.desk.terminals_pages import qr_svg
+    from tests.media.conftest import ffmpeg
+
+    def video(text: str, name: str):
+        still = tmp_path / f"{name}.png"
+        _qr_image(str(qr_svg(text)), scale=5).save(still)
+        out = tmp_path / f"{name}.mp4"
+        ffmpeg("-loop", "1", "-i", str(still), "-t", "1", "-r", "10", "-vf",
+               "pad=640:480:(ow-iw)/2:(oh-ih)/2:white", "-pix_fmt", "yuv420p", str(out))
+        return str(out)
+
+    code = "0BB7-D2C2-AAB8-2CBH-U5VT"
+    assert code_from_camera(video(code, "code"), 20) == code
+    assert code_from_camera(video("0bb7 d2c2 aab8", "plain"), 20) == "0BB7-D2C2-AAB8"
+    assert code_from_camera(video("https://example.org/", "other"), 20) is None
+    assert code_from_camera(str(tmp_path / "no-such.mp4"), 5) is None
