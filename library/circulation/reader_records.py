@@ -130,6 +130,17 @@ def card_taken(s: Session, card: str, but: int | None = None) -> bool:
     return s.scalar(q) is not None
 
 
+def same_reader(s: Session, data: ReaderData) -> Reader | None:
+    """An active reader with the same surname, first name, patronymic, class and category (Koha
+    asks before adding such a «duplicate patron»; it also catches a form sent twice)."""
+    return s.scalars(select(Reader).where(
+        Reader.active.is_(True), Reader.last_name == data.last_name,
+        Reader.first_name == data.first_name, Reader.category == data.category,
+        (Reader.middle_name == data.middle_name) if data.middle_name else Reader.middle_name.is_(None),
+        (Reader.class_name == data.class_name) if data.class_name else Reader.class_name.is_(None),
+    ).order_by(Reader.id).limit(1)).first()
+
+
 def add_reader(s: Session, data: ReaderData, *, sigla: str = "") -> Reader:
     """A new reader from checked data (`check_reader`); the card generated when empty.
     ReaderInvalid for errors or a card that is taken."""

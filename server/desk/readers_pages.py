@@ -108,10 +108,11 @@ def _form_values(reader: Reader) -> dict[str, str]:
 
 # --- the list ---------------------------------------------------------------------------------
 @router.get("")
-def reader_list(request: Request, q: str = "", klass: str = "", archived: str = "", page: int = 1,
+def reader_list(request: Request, q: str = "", klass: str = "", archived: str = "", page: str = "1",
                 user: DeskUser = Depends(desk_user)) -> HTMLResponse:
     """Search readers by surname, name, card or class; a class filter; archived on request."""
     errors: dict[str, str] = {}
+    number = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
     query = q.strip()[:MAX_QUERY]
     if has_controls(query):
         errors["q"] = "Недопустимые символы"
@@ -128,22 +129,22 @@ def reader_list(request: Request, q: str = "", klass: str = "", archived: str = 
         rows = rr.find_readers(s, query, class_name=class_name, archived=show_archived) \
             if "q" not in errors and "klass" not in errors else []
         pages = max(1, (len(rows) + PAGE_SIZE - 1) // PAGE_SIZE)
-        page = min(max(1, page), pages)
-        shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        number = min(max(1, number), pages)
+        shown = rows[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
         rr.mark_rows(s, shown)
     args = {"q": query, "klass": class_name or "", "archived": "1" if show_archived else ""}
     link = "&".join(f"{k}={quote(v)}" for k, v in args.items() if v)
     return render("readers_list.html", 400 if errors else 200, title="Читатели", section="readers",
-                  user=user, rows=shown, total=len(rows), page=page, pages=pages, args=args,
+                  user=user, rows=shown, total=len(rows), page=number, pages=pages, args=args,
                   link=link, classes=all_classes, errors=errors, categories=rr.CATEGORY_NAMES,
                   searched=bool(query or class_name))
 
 
 # --- adding -----------------------------------------------------------------------------------
 def _new_form(user: DeskUser, values: dict[str, str], errors: dict[str, str],
-              status: int = 200) -> HTMLResponse:
+              status: int = 200, same: dict[str, Any] | None = None) -> HTMLResponse:
     return render("readers_new.html", status, title="Новый читатель", section="readers", user=user,
-                  values=values, errors=errors, categories=rr.CATEGORY_NAMES)
+                  values=values, errors=errors, categories=rr.CATEGORY_NAMES, same=same)
 
 
 @router.get("/new")
@@ -155,13 +156,19 @@ def new_form(user: DeskUser = Depends(desk_user)) -> HTMLResponse:
 @router.post("/new", response_model=None)
 def add(request: Request, csrf: str = Form(""), last_name: str = Form(""), first_name: str = Form(""),
         middle_name: str = Form(""), class_name: str = Form(""), category: str = Form("pupil"),
-        card_number: str = Form(""), user: DeskUser = Depends(desk_user)) -> Response:
-    """Add a reader (card typed, scanned or generated); the form again with the errors."""
+        card_number: str = Form(""), same_ok: str = Form(""),
+        user: DeskUser = Depends(desk_user)) -> Response:
+    """Add a reader (card typed, scanned or generated); the form again with the errors, or with
+    the question «такой читатель уже есть» (`same_ok` = that reader's card adds anyway)."""
     check_form(user, csrf)
     data = rr.check_reader(last_name, first_name, middle_name, class_name, category, card_number)
     st = state(request)
     try:
         with st.db.transaction() as s:
+            same = rr.same_reader(s, data) if not data.errors else None
+            if same is not None and same_ok != same.card_number:
+                return _new_form(user, _typed(data), {}, 409, same={
+                    "id": same.id, "card": same.card_number})
             reader = rr.add_reader(s, data, sigla=st.settings.school.sigla)
             audit(s, user.name, "reader_added", ip=client_ip(request), card=reader.card_number,
                   category=reader.category, class_name=reader.class_name,

@@ -52,9 +52,9 @@ def test_readers_by_keyboard(desk_server, browser, tmp_path):
     wait.until(ec.presence_of_element_located((By.ID, "class_name-error")))
     assert "Ученику нужен класс" in browser.find_element(By.ID, "class_name-error").text
     assert browser.find_element(By.ID, "last_name").get_attribute("value") == "Соколова"
+    assert browser.switch_to.active_element.get_attribute("id") == "class_name", \
+        "the refused field has the focus"
     shot(browser, "readers-new")
-    browser.find_element(By.ID, "last_name").click()  # the focus back into the form
-    _tab_to(browser, "class_name")
     type_keys(browser, "6 б" + Keys.ENTER)
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Соколова Вера Павловна"))
     body = browser.find_element(By.TAG_NAME, "body").text

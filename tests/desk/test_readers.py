@@ -115,11 +115,18 @@ def test_add_reader_generated_and_typed_card_duplicate_refused(desk):
     assert "Читатель добавлен" in page.text and "Новиков Лев" in page.text
     new = _reader(db, "000001")
     assert (new.last_name, new.class_name, new.category) == ("Новиков", "5А", "pupil")
+    # the same pupil again (a form sent twice, or a namesake): asked first, added when confirmed
+    same = {"csrf": token, "last_name": "Новиков", "first_name": "Лев", "class_name": "5А", "category": "pupil"}
+    r = client.post("/desk/readers/new", data=same)
+    assert r.status_code == 409 and "Такой читатель уже есть" in r.text and "билет 000001" in r.text
+    assert 'name="same_ok" value="000001"' in r.text and "Всё равно добавить" in r.text
+    r = client.post("/desk/readers/new", data={**same, "same_ok": "000001"})
+    assert r.status_code == 303 and _reader(db, "000002").last_name == "Новиков"
     r = client.post("/desk/readers/new", data={"csrf": token, "last_name": "Новикова", "first_name": "Ева",
                                                "class_name": "", "category": "teacher", "card_number": "000777"})
     assert r.status_code == 303
     r = client.post("/desk/readers/new", data={"csrf": token, "last_name": "Третий", "first_name": "Тим",
-                                               "class_name": "2Б", "category": "pupil"})
+                                               "class_name": "2Б", "category": "pupil", "card_number": ""})
     assert r.status_code == 303 and _reader(db, "000778").last_name == "Третий"
     # a taken card: refused next to the field, the form kept, nothing written
     r = client.post("/desk/readers/new", data={"csrf": token, "last_name": "Двойник", "first_name": "Иван",
@@ -138,7 +145,7 @@ def test_add_reader_generated_and_typed_card_duplicate_refused(desk):
 
         assert s.scalar(select(func.count()).select_from(Reader).where(Reader.last_name.in_(["Двойник", "А"]))) == 0
     added = _audit(db, "reader_added")
-    assert [a[2]["card"] for a in added] == ["000001", "000777", "000778"]
+    assert [a[2]["card"] for a in added] == ["000001", "000002", "000777", "000778"]
     assert added[0][0] == "marina" and added[0][2]["generated"] is True
 
 
@@ -429,6 +436,8 @@ def test_hostile_input_shown_escaped(desk):
     r = client.get("/desk/readers", params={"q": "a\x00b"})
     assert r.status_code == 400 and "Недопустимые символы" in r.text
     assert client.get("/desk/readers", params={"q": "я" * 10_000}).status_code == 200
+    for page in ("abc", "-5", "9" * 50, "0"):
+        assert client.get("/desk/readers", params={"page": page}).status_code == 200
     assert client.get("/desk/readers", params={"klass": "'; DROP TABLE readers; --"}).status_code == 400
     token = csrf(client.get("/desk/readers/new").text)
     r = client.post("/desk/readers/new", data={"csrf": token, "last_name": "<b>Злой</b>", "first_name": "x" * 10_000,
