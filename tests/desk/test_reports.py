@@ -398,3 +398,22 @@ def test_a_librarian_and_an_admin_may_run_everything_but_the_override_list(desk,
     assert "override-list" not in logged_in(make).get("/desk/reports?period=month").text
     assert "override-list" in logged_in(make, "boss", ADMIN_PASSWORD).get(
         "/desk/reports?period=month").text
+
+
+def test_at_most_two_reports_are_rendered_at_once(desk, monkeypatch):
+    """Two renders hold both slots: a third request waits GENERATOR_WAIT_S, then is told in words."""
+    from server.desk import reports_pages
+
+    make, _db = desk
+    client = logged_in(make)
+    monkeypatch.setattr(reports_pages, "GENERATOR_WAIT_S", 0.2)
+    held = [reports_pages._generating.acquire(timeout=5) for _ in range(reports_pages.GENERATORS)]
+    try:
+        assert all(held)
+        r = client.get("/desk/reports/download", params={"period": "month", "format": "csv"})
+        assert r.status_code == 503 and "Сейчас готовятся другие отчёты" in r.text
+    finally:
+        for _ in held:
+            reports_pages._generating.release()
+    r = client.get("/desk/reports/download", params={"period": "month", "format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
