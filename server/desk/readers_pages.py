@@ -27,6 +27,7 @@ from library.circulation.errors import CirculationError
 from library.circulation.pin_guard import unlock
 from library.circulation.pins import PinRules, check_new_pin, hash_pin, store_pin_hash
 from library.circulation.readers import normalise_class, read_class_list, write_readers
+from library.errors import ImportFormatError
 from library.i18n import translator
 from library.storage.models import Copy, Loan, PinGuard, Reader, Record, as_utc, utcnow
 from library.text import has_controls
@@ -52,6 +53,7 @@ PAGE_SIZE = 50
 MAX_QUERY = 100
 UPLOAD_SUFFIXES = {".csv": ".csv", ".txt": ".csv", ".xlsx": ".xlsx", ".xlsm": ".xlsm"}
 UPLOAD = File(None)
+HEADER_NEEDED = "в первой строке нужны «ФИО» (или «Фамилия» и «Имя») и «Номер билета»"
 ROW_ERRORS = {  # library/circulation/readers.py RowError codes, in the librarian's words
     "no_card": "нет номера билета",
     "bad_card": "номер билета: до {max} знаков, без пробелов, не с «~»",
@@ -269,10 +271,12 @@ def _import_sync(request: Request, user: DeskUser, content: bytes, suffix: str,
         path.write_bytes(content)
         try:
             readers, report = read_class_list(path)
-        except Exception as exc:  # an uploaded file may be anything: say so, keep nothing
-            reason = str(exc) if exc.__class__.__name__ == "ImportFormatError" else ""
+        except ImportFormatError:  # empty, or the header lacks the needed columns
             return _import_page(user, 400, limit_kb=limit_kb,
-                                error="Файл не читается как список класса", reason=reason)
+                                error="Файл не читается как список класса", reason=HEADER_NEEDED)
+        except Exception:  # an uploaded file may be anything (a broken XLSX, binary): keep nothing
+            return _import_page(user, 400, limit_kb=limit_kb,
+                                error="Файл не читается как список класса")
     if readers:
         try:
             with st.db.transaction() as s:

@@ -308,6 +308,9 @@ def test_class_list_import_report(desk):
                     files={"file": ("x.csv", b"\x00\x01garbage", "text/csv")})
     assert r.status_code == 400 and "не читается" in r.text
     r = client.post("/desk/readers/import", data={"csrf": token},
+                    files={"file": ("x.csv", "Фамилия;Имя\nА;Б\n".encode(), "text/csv")})
+    assert r.status_code == 400 and "нужны «ФИО»" in r.text
+    r = client.post("/desk/readers/import", data={"csrf": token},
                     files={"file": ("x.xlsx", b"not a zip", "application/octet-stream")})
     assert r.status_code == 400 and "не читается" in r.text
     r = client.post("/desk/readers/import", data={"csrf": token},
@@ -480,3 +483,31 @@ def test_cli_promote(tmp_path):
     assert json.loads(ibc(cfg, "readers", "promote", "--dry-run", "--json").stdout)["done_at"]
     anon = ibc(cfg, "anonymise")  # the leaver was archived today: kept for archived_keep_days
     assert anon.returncode == 0 and "anonymised 0 archived readers" in anon.stdout
+
+
+def test_school_year_parallel_moves_once(db):
+    """Two moves started at once (two desks, or the desk and the CLI): one moves, one is told."""
+    import threading
+
+    from library.circulation import school_year as sy
+    from tests.server.conftest import populate
+
+    populate(db)
+    _school(db)
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        start.wait()
+        try:
+            sy.promote(db, TODAY, actor="t")
+            outcomes.append("moved")
+        except sy.SchoolYearDone:
+            outcomes.append("done")
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes) == ["done", "moved"]
+    assert _reader(db, "S1").class_name == "6А" and _reader(db, "S3").class_name == "11Б"
