@@ -9,28 +9,10 @@ desk-circulation-start, -panel, -receipt, -override.
 
 from __future__ import annotations
 
-from tests.desk.conftest import browser_login, type_keys
+from tests.desk.conftest import browser_login, shot, type_keys
 
 READER = "2000000229"  # Орлов Дмитрий Игоревич, 7В
 LITTLE = "2000000101"  # Иванов Артём, 1А: seven years old
-
-
-def shot(driver, name: str) -> None:
-    """tests.desk.conftest.shot, from the top of the page and with the window's frame added to
-    the page's height (the shared helper's window cuts off the bottom of a long page)."""
-    import os
-    from pathlib import Path
-
-    where = os.environ.get("DESK_SHOTS")
-    if not where:
-        return
-    Path(where).mkdir(parents=True, exist_ok=True)
-    frame = driver.execute_script("return window.outerHeight - window.innerHeight")
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1366, max(768, min(int(height) + int(frame), 4000)))
-    driver.execute_script("window.scrollTo(0, 0)")
-    driver.save_screenshot(str(Path(where) / f"desk-{name}.png"))
-    driver.set_window_size(1366, 768)
 
 
 def _first_copy(title: str) -> str:
