@@ -196,6 +196,16 @@ def set_blocked(reader: Reader, blocked: bool, reason: str) -> str:
     return reason
 
 
+def restore(reader: Reader) -> bool:
+    """Bring an archived reader back (a leaver who stays, an archive by mistake): active again,
+    not archived; the class stays as it was. False when the reader was not archived."""
+    if reader.active and reader.archived_at is None:
+        return False
+    reader.active = True
+    reader.archived_at = None
+    return True
+
+
 @dataclass
 class ReaderRow:
     """One line of a reader list."""

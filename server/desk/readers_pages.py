@@ -73,6 +73,7 @@ DONE = {  # ?ok=… after a change: what the reader's page says
     "pin_cleared": "ПИН-код снят",
     "unlocked": "Билет разблокирован",
     "not_locked": "Билет не был заблокирован",
+    "restored": "Читатель возвращён из архива",
 }
 
 
@@ -483,6 +484,18 @@ def unlock_card(request: Request, reader_id: int, csrf: str = Form(""),
         audit(s, user.name, "card_unlocked", ip=client_ip(request), card=reader.card_number,
               was_locked=bool(was))
     return _done(reader_id, "unlocked" if was else "not_locked")
+
+
+@router.post("/{reader_id}/restore", response_model=None)
+def restore(request: Request, reader_id: int, csrf: str = Form(""),
+            user: DeskUser = Depends(desk_user)) -> Response:
+    """Bring an archived reader back (active again)."""
+    check_form(user, csrf)
+    with state(request).db.transaction() as s:
+        reader = _reader(s, reader_id)
+        if rr.restore(reader):
+            audit(s, user.name, "reader_restored", ip=client_ip(request), card=reader.card_number)
+    return _done(reader_id, "restored")
 
 
 @router.get("/{reader_id}/card.pdf", response_model=None)

@@ -157,7 +157,8 @@ def test_csrf_refused_and_nothing_changed(desk):
                        (f"/desk/readers/{rid}/edit", {"last_name": "Другая", "first_name": "Аня", "class_name": "7А"}),
                        (f"/desk/readers/{rid}/block", {"reason": "потерял книгу"}),
                        (f"/desk/readers/{rid}/pin", {"pin": "2580", "pin2": "2580"}),
-                       (f"/desk/readers/{rid}/pin/clear", {}), (f"/desk/readers/{rid}/unlock", {})):
+                       (f"/desk/readers/{rid}/pin/clear", {}), (f"/desk/readers/{rid}/unlock", {}),
+                       (f"/desk/readers/{rid}/restore", {})):
         for token in (None, "wrong"):
             body = data if token is None else {**data, "csrf": token}
             r = client.post(path, data=body)
@@ -387,8 +388,9 @@ def test_school_year_preview_move_idempotent(desk):
 
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Loan).where(Loan.returned_at.is_(None))) == 1
-    page = boss.get(f"/desk/readers/{_reader(db, 'S4').id}").text
-    assert "в архиве" in page and "Анна Каренина" in page
+    s4 = _reader(db, "S4").id
+    page = boss.get(f"/desk/readers/{s4}").text
+    assert "в архиве" in page and "Анна Каренина" in page and "Вернуть из архива" in page
     # twice in one school year: refused, nobody moves again
     r = boss.post("/desk/readers/school-year", data={"csrf": csrf(page)})
     assert r.status_code == 409 and "уже переведены" in r.text
@@ -396,6 +398,12 @@ def test_school_year_preview_move_idempotent(desk):
     assert "уже переведены" in boss.get("/desk/readers/school-year").text
     (actor, _, detail), = _audit(db, "school_year_moved")
     assert actor == "boss" and detail == {"year": 2026, "pupils": 7, "leavers": 2, "with_loans": 1}
+    # one leaver stays a year more: back from the archive (the class as it was)
+    r = librarian.post(f"/desk/readers/{s4}/restore", data={"csrf": csrf(preview.text)})
+    assert r.status_code == 303 and "возвращён из архива" in librarian.get(r.headers["location"]).text
+    back = _reader(db, "S4")
+    assert back.active and back.archived_at is None and back.class_name == "11А"
+    assert [a[2]["card"] for a in _audit(db, "reader_restored")] == ["S4"]
 
 
 def test_school_year_rules_and_anonymisation(db):
