@@ -60,11 +60,14 @@ def digest(secret: str) -> str:
 
 
 # --- administration (CLI side) ----------------------------------------------------------------
-def create_enrol_code(db: Database, minutes: int, *, also: InTransaction | None = None) -> str:
-    """A new one-time enrolment code, valid `minutes` minutes (printed once, stored hashed)."""
+def create_enrol_code(db: Database, minutes: int, *, also: InTransaction | None = None,
+                      expires_at: dt.datetime | None = None) -> str:
+    """A new one-time enrolment code, valid `minutes` minutes (or until `expires_at`), printed
+    once and stored hashed."""
     code = "-".join(secrets.token_hex(2).upper() for _ in range(3))
     with db.transaction() as s:
-        s.add(EnrolCode(code_hash=digest(code), expires_at=utcnow() + dt.timedelta(minutes=minutes)))
+        s.add(EnrolCode(code_hash=digest(code),
+                        expires_at=expires_at or utcnow() + dt.timedelta(minutes=minutes)))
         if also is not None:
             also(s)
     return code
@@ -98,9 +101,9 @@ def new_enrolment(db: Database, settings: Settings, data_dir: str | Path, minute
                                "(no server certificate yet)")
         fp = cert.fingerprint
     minutes = minutes or settings.server.enrol_code_minutes
-    secret = create_enrol_code(db, minutes, also=also)
-    return Enrolment(enrolment_code(secret, fp), minutes,
-                     utcnow() + dt.timedelta(minutes=minutes), fp)
+    expires_at = utcnow() + dt.timedelta(minutes=minutes)
+    secret = create_enrol_code(db, minutes, also=also, expires_at=expires_at)
+    return Enrolment(enrolment_code(secret, fp), minutes, expires_at, fp)
 
 
 def create_librarian_token(db: Database, name: str) -> str:

@@ -9,6 +9,7 @@ of the configured folders (`[media] roots`) in a background thread, one at a tim
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -79,9 +80,9 @@ def _page(request: Request, user: DeskUser, kind: str = "", status_filter: str =
         q = q.where(MediaItem.kind == kind)
     if status_filter:
         q = q.where(MediaItem.status == status_filter)
-    page = max(1, page)
     with st.db.session() as s:
         total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+        page = min(max(1, page), max(1, -(-total // PAGE)))
         items = s.scalars(q.order_by(MediaItem.title, MediaItem.id)
                           .offset((page - 1) * PAGE).limit(PAGE)).all()
         pinned = access_overrides(s)
@@ -110,13 +111,22 @@ def media_list(request: Request, kind: str = "", status: str = "", page: int = 1
     return _page(request, user, kind, status, page, message=message)
 
 
+def _back(kind: str, status: str, page: int, done: str) -> str:
+    """The list's address with its filters and page (unknown values dropped)."""
+    query = {"kind": kind if kind in KIND_RU else "", "status": status if status in STATUS_RU else "",
+             "page": str(page) if page > 1 else "", "done": done}
+    return f"{HERE}?" + urlencode({k: v for k, v in query.items() if v})
+
+
 @router.post("/{item_id}/access", response_model=None)
 def change_access(request: Request, item_id: int, access: str = Form(""), csrf: str = Form(""),
+                  kind: str = Form(""), status: str = Form(""), page: int = Form(1),
                   user: DeskUser = Depends(desk_user)) -> HTMLResponse | RedirectResponse:
-    """Set an item's access level (one of the existing levels); audited, kept over rescans."""
+    """Set an item's access level (one of the existing levels); audited, kept over rescans.
+    Back to the same filters and page."""
     check_form(user, csrf)
     if access not in LEVEL_RU:
-        return _page(request, user, http_status=400, error_for=item_id,
+        return _page(request, user, kind, status, page, http_status=400, error_for=item_id,
                      error="Такого уровня доступа нет: выберите из списка")
     ip = client_ip(request)
     with state(request).db.transaction() as s:
@@ -125,7 +135,7 @@ def change_access(request: Request, item_id: int, access: str = Form(""), csrf: 
             raise DeskNotFound("Нет такого материала")
         before = set_access(s, item, Level(access), by=user.name)
         audit(s, user.name, "media_access", ip=ip, media_id=item_id, before=before, access=access)
-    return RedirectResponse(f"{HERE}?done=access", status_code=303)
+    return RedirectResponse(_back(kind, status, page, "access"), status_code=303)
 
 
 @router.post("/rescan")

@@ -88,7 +88,8 @@ def test_the_list_shows_items_with_access_in_words_and_filters(desk):
     assert [r for r in _rows(audio) if "Гимн" in r] and len(_rows(audio)) == 1
     broken = client.get("/desk/media", params={"status": "broken"}).text
     assert len(_rows(broken)) == 1 and "alert(1)" in _rows(broken)[0]
-    junk = client.get("/desk/media", params={"kind": "'; DROP TABLE media_items;--", "status": "x" * 10_000})
+    junk = client.get("/desk/media", params={"kind": "'; DROP TABLE media_items;--", "status": "x" * 10_000,
+                                             "page": str(10**30)})
     assert junk.status_code == 200 and len(_rows(junk.text)) == 4
     assert "Материалов нет с такими условиями" in client.get(
         "/desk/media", params={"kind": "pdf"}).text
@@ -127,6 +128,12 @@ def test_an_access_change_is_audited_and_only_existing_levels(desk):
 
     with db.session() as s:
         assert "Фотосинтез" not in [i.title for i in visible_media(s, "pupil")]
+    # From a filtered list: back to the same filter (unknown values dropped).
+    r = client.post(f"/desk/media/{mid}/access", data={"access": "onsite", "csrf": token,
+                                                        "kind": "video", "status": "<x>", "page": "1"})
+    assert r.headers["location"] == "/desk/media?kind=video&done=access"
+    assert 'name="kind" value="video"' in client.get(r.headers["location"]).text
+    assert len(_audit(db, "media_access")) == 2
     assert client.post("/desk/media/999999/access",
                        data={"access": "everyone", "csrf": token}).status_code == 404
 

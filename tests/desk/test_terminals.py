@@ -313,3 +313,16 @@ def test_join_reads_the_code_from_the_qr_code_with_the_camera(tmp_path):
     assert code_from_camera(video("0bb7 d2c2 aab8", "plain"), 20) == "0BB7-D2C2-AAB8"
     assert code_from_camera(video("https://example.org/", "other"), 20) is None
     assert code_from_camera(str(tmp_path / "no-such.mp4"), 5) is None
+
+
+def test_with_tls_off_the_code_has_no_check_and_the_page_warns(desk, settings):
+    from server import security
+
+    make, db = desk
+    settings.server.tls = "off"
+    client = logged_in(make, "boss", ADMIN_PASSWORD)
+    r = client.post("/desk/terminals/enrol", data={"csrf": csrf(client.get("/desk/terminals").text)})
+    assert r.status_code == 200 and "TLS на сервере выключен" in r.text
+    code = re.search(r'class="term-code"[^>]*>([^<]+)<', r.text).group(1)
+    assert re.fullmatch(r"[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}", code)
+    assert security.enrol(db, code, "kiosk-dev")
