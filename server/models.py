@@ -167,6 +167,7 @@ class DeskImport(Base):
     file_name: Mapped[str] = mapped_column(String(255))
     actor: Mapped[str] = mapped_column(String(64))
     container: Mapped[str | None] = mapped_column(String(16))
+    encoding: Mapped[str | None] = mapped_column(String(16))  # forced; None: detected per record
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                     index=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -19,6 +19,8 @@ import re
 UTF8 = "utf-8"
 CP1251 = "cp1251"
 MARC8 = "marc-8"
+# What an import may be told to use instead of the detection (old DOS and Unix exports too).
+FORCED = (UTF8, CP1251, "cp866", "koi8-r", MARC8)
 
 _CYRILLIC_RUN = re.compile(rb"[\xa8\xb8\xc0-\xff]{3}")
 

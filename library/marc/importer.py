@@ -75,17 +75,18 @@ class ImportReport:
 def import_files(db: Database, paths: Iterable[str | os.PathLike[str]], *, sigla: str,
                  on_batch: OnBatch | None = None, progress: Progress | None = None,
                  batch_size: int = 1000, event: bool = True,
-                 parallel: bool | None = None) -> ImportReport:
+                 parallel: bool | None = None, encoding: str | None = None) -> ImportReport:
     """Import MARC files (ISO 2709, MARCXML, ИРБИС text) into `db`; returns the report.
 
     `sigla` is the holding school for copies whose field names no library (910^d / 899$a /
     852$a / 952$a empty) and scopes ИРБИС 903 keys. A file that cannot be opened or recognised
     is reported as an error and the other files go on. `parallel` reads and maps in a second
     process (None: automatically for files of 8 MB and more on multi-core machines).
+    `encoding` (library.marc.encoding.FORCED) replaces the per-record detection.
     """
     report = ImportReport()
     with Writer(db, report, sigla, on_batch, batch_size) as writer:
-        _read_files(paths, sigla, writer, report, progress, parallel)
+        _read_files(paths, sigla, writer, report, progress, parallel, encoding)
     if event:
         with db.transaction() as session:
             summary = {k: v for k, v in report.as_dict().items() if k not in ("errors", "warnings")}
@@ -96,7 +97,8 @@ def import_files(db: Database, paths: Iterable[str | os.PathLike[str]], *, sigla
 
 
 def _read_files(paths: Iterable[str | os.PathLike[str]], sigla: str, writer: Writer, report: ImportReport,
-                progress: Progress | None, parallel: bool | None) -> None:
+                progress: Progress | None, parallel: bool | None,
+                encoding: str | None = None) -> None:
     for path in paths:
         name = os.fspath(path)
         report.files.append(name)
@@ -109,11 +111,12 @@ def _read_files(paths: Iterable[str | os.PathLike[str]], sigla: str, writer: Wri
             else:
                 use_worker = parallel
             first = True
-            for ordinal, offset, encoding, data, reason in mapped_records(name, sigla, use_worker):
+            for ordinal, offset, charset, data, reason in mapped_records(name, sigla, use_worker,
+                                                                         encoding):
                 first = False
                 report.read += 1
-                if encoding is not None:  # the record was decoded (even if mapping refused it)
-                    report.encodings[encoding] += 1
+                if charset is not None:  # the record was decoded (even if mapping refused it)
+                    report.encodings[charset] += 1
                 if reason is not None:
                     report.skip(name, ordinal, offset, reason)
                     continue

@@ -93,7 +93,7 @@ def _leader(fields: list[Field]) -> str:
 
 
 def read_irbis_text(stream: BinaryIO, max_bytes: int = MAX_RECORD_BYTES,
-                    max_lines: int = MAX_RECORD_FIELDS) -> Iterator[Parsed]:
+                    max_lines: int = MAX_RECORD_FIELDS, encoding: str | None = None) -> Iterator[Parsed]:
     """Yield one Parsed per record of an ИРБИС text export, streaming line by line.
 
     Memory is bounded whatever the file holds: lines are read at most `max_bytes` + 1 bytes at
@@ -116,15 +116,15 @@ def read_irbis_text(stream: BinaryIO, max_bytes: int = MAX_RECORD_BYTES,
         if too_long is not None:
             return Parsed(ordinal, start_offset, error=too_long)
         raw = b"".join(line for _, line in lines)
-        encoding = detect_text(raw)
+        charset = encoding or detect_text(raw)
         try:
-            text_lines = [(n, b.decode(encoding).rstrip("\r\n")) for n, b in lines]
+            text_lines = [(n, b.decode(charset).rstrip("\r\n")) for n, b in lines]
             record = parse_lines(text_lines)
             stored = encode_record(record, "utf-8")
         except (RecordError, UnicodeDecodeError) as exc:
             reason = getattr(exc, "reason", None) or str(exc)
-            return Parsed(ordinal, start_offset, error=reason, encoding=encoding)
-        return Parsed(ordinal, start_offset, record, encoding, stored, "utf-8",
+            return Parsed(ordinal, start_offset, error=reason, encoding=charset)
+        return Parsed(ordinal, start_offset, record, charset, stored, "utf-8",
                       format_hint="rusmarc")
 
     while True:

@@ -38,10 +38,11 @@ Mapped = tuple
 Message = list[Mapped] | tuple[str, str | None]
 
 
-def map_records(path: str, sigla: str, stride: tuple[int, int] | None = None
-                ) -> Iterator[Mapped]:
-    """Read and map the records of `path` (every n-th with `stride`) in this process."""
-    for parsed in read_file(path, MAPPED_TAGS, stride):
+def map_records(path: str, sigla: str, stride: tuple[int, int] | None = None,
+                encoding: str | None = None) -> Iterator[Mapped]:
+    """Read and map the records of `path` (every n-th with `stride`; in `encoding` instead of
+    the detected one) in this process."""
+    for parsed in read_file(path, MAPPED_TAGS, stride, encoding):
         if parsed.error:
             yield (parsed.ordinal, parsed.offset, None, None, parsed.error)  # not decoded
             continue
@@ -57,10 +58,10 @@ def map_records(path: str, sigla: str, stride: tuple[int, int] | None = None
 
 
 def _worker(path: str, sigla: str, conn: Connection[Message, object],
-            stride: tuple[int, int] | None = None) -> None:
+            stride: tuple[int, int] | None = None, encoding: str | None = None) -> None:
     try:
         chunk = []
-        for item in map_records(path, sigla, stride):
+        for item in map_records(path, sigla, stride, encoding):
             chunk.append(item)
             if len(chunk) >= CHUNK:
                 conn.send(chunk)
@@ -123,10 +124,12 @@ def _in_turn(path: str, streams: list[Iterator[Mapped]]) -> Iterator[Mapped]:
             yield item
 
 
-def mapped_records(path: str, sigla: str, parallel: bool = False) -> Iterator[Mapped]:
-    """Mapped records of `path` in file order, read in child processes when `parallel`."""
+def mapped_records(path: str, sigla: str, parallel: bool = False,
+                   encoding: str | None = None) -> Iterator[Mapped]:
+    """Mapped records of `path` in file order, read in child processes when `parallel`
+    (in `encoding` instead of the detected one when given)."""
     if not parallel:
-        yield from map_records(path, sigla)
+        yield from map_records(path, sigla, encoding=encoding)
         return
     import multiprocessing as mp
 
@@ -138,7 +141,7 @@ def mapped_records(path: str, sigla: str, parallel: bool = False) -> Iterator[Ma
             recv, send = ctx.Pipe(duplex=False)
             _widen(recv)
             conns.append(recv)
-            proc = ctx.Process(target=_worker, args=(path, sigla, send, (k, n) if n > 1 else None),
+            proc = ctx.Process(target=_worker, args=(path, sigla, send, (k, n) if n > 1 else None, encoding),
                                daemon=True, name=f"ibc-marc-reader-{k + 1}")
             proc.start()
             procs.append(proc)

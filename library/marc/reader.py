@@ -19,12 +19,15 @@ from library.marc.model import Parsed, RecordError
 
 
 def read_iso2709(stream: BinaryIO, wanted: frozenset[str] | None = None,
-                 stride: tuple[int, int] | None = None) -> Iterator[Parsed]:
+                 stride: tuple[int, int] | None = None,
+                 encoding: str | None = None) -> Iterator[Parsed]:
     """Yield Parsed records of an ISO 2709 stream, detecting family and encoding per record.
 
     With `wanted`, only those tags are decoded into Parsed.record (Parsed.raw keeps them all).
     With `stride` (k, n), only records whose ordinal - 1 is k modulo n are checked and yielded
     (every record is still framed, which is cheap): n reader processes share one file.
+    With `encoding` every record is decoded in it instead of the detected one (library.marc.
+    encoding.FORCED: an old export in cp866 or KOI8-R, which no rule can tell apart).
     """
     part, parts = stride or (0, 1)
     for frame in frame_records(stream):
@@ -37,12 +40,12 @@ def read_iso2709(stream: BinaryIO, wanted: frozenset[str] | None = None,
         try:
             leader, fields = split_fields(raw)
             fam = family([f[0] for f in fields])
-            encoding = enc.detect(raw, leader, fam)
-            record = decode_record(raw, leader, fields, encoding, wanted)
+            charset = encoding or enc.detect(raw, leader, fam)
+            record = decode_record(raw, leader, fields, charset, wanted)
         except RecordError as exc:
             yield Parsed(frame.ordinal, frame.offset, error=exc.reason)
             continue
-        yield Parsed(frame.ordinal, frame.offset, record, encoding, raw, encoding,
+        yield Parsed(frame.ordinal, frame.offset, record, charset, raw, charset,
                      format_hint=None if fam == "unimarc" else "marc21")
 
 
@@ -62,17 +65,25 @@ def detect_container(path: str | os.PathLike[str]) -> str:
 
 
 def read_file(path: str | os.PathLike[str], wanted: frozenset[str] | None = None,
-              stride: tuple[int, int] | None = None) -> Iterator[Parsed]:
+              stride: tuple[int, int] | None = None,
+              encoding: str | None = None) -> Iterator[Parsed]:
     """Yield every record of a MARC file as Parsed (ImportFormatError if it cannot be opened).
 
-    `stride` (ISO 2709 only; see read_iso2709) yields every n-th record.
+    `stride` (ISO 2709 only; see read_iso2709) yields every n-th record. `encoding` (one of
+    library.marc.encoding.FORCED) replaces the per-record detection of ISO 2709 and ИРБИС text;
+    MARCXML declares its own (ImportFormatError if one is forced).
     """
     kind = detect_container(path)
+    if encoding is not None:
+        if encoding not in enc.FORCED:
+            raise ImportFormatError(f"unknown encoding {encoding!r}; use one of {', '.join(enc.FORCED)}")
+        if kind == MARCXML or (kind == IRBIS_TEXT and encoding == enc.MARC8):
+            raise ImportFormatError(f"{path}: {kind} cannot be read as {encoding}")
     if stride is not None and stride[1] > 1 and kind != ISO2709:
         raise ImportFormatError(f"{path}: only ISO 2709 files can be read in parts")
     with open(path, "rb") as fh:
         if kind == ISO2709:
-            yield from read_iso2709(fh, wanted, stride)
+            yield from read_iso2709(fh, wanted, stride, encoding)
         elif kind == MARCXML:
             from library.marc.marcxml import read_marcxml
 
@@ -80,4 +91,4 @@ def read_file(path: str | os.PathLike[str], wanted: frozenset[str] | None = None
         elif kind == IRBIS_TEXT:
             from library.marc.irbis_text import read_irbis_text
 
-            yield from read_irbis_text(fh)
+            yield from read_irbis_text(fh, encoding=encoding)

@@ -67,6 +67,8 @@ STATUS_NAMES = {
 }
 FACETS = ("available", "type", "author", "subject", "bbk", "decade", "language", "age")
 CONTAINERS = {ISO2709: "ISO 2709 (.mrc, .iso)", MARCXML: "MARCXML (.xml)", IRBIS_TEXT: "текст ИРБИС (.txt)"}
+ENCODINGS = {"utf-8": "UTF-8", "cp1251": "Windows-1251 (ИРБИС, Windows)", "cp866": "DOS (cp866)",
+             "koi8-r": "KOI8-R", "marc-8": "MARC-8 (только ISO 2709)"}
 STATES = {"running": "идёт", "done": "готово", "failed": "не удалась", "interrupted": "прервана"}
 EXPORTS = {("iso2709", "rusmarc"): ("rusmarc", "mrc"), ("iso2709", "marc21"): ("marc21", "mrc"),
            ("marcxml", ""): ("marcxml", "xml"), ("marcxml", "rusmarc"): ("marcxml", "xml"),
@@ -426,14 +428,16 @@ def _job_view(job: DeskImport) -> dict:
             "message": job.message or "",
             "errors": [{**e, "words": reason_words(str(e.get("reason") or ""))} for e in job.errors or []],
             "warnings": list(job.warnings or []),
-            "container": CONTAINERS.get(job.container or "", job.container or "")}
+            "container": CONTAINERS.get(job.container or "", job.container or ""),
+            "encoding": ENCODINGS.get(job.encoding or "", job.encoding or "")}
 
 
 def _import_form(request: Request, user: DeskUser, *, status: int = 200, error: str = "",
-                 fmt: str = "auto") -> HTMLResponse:
+                 fmt: str = "auto", charset: str = "auto") -> HTMLResponse:
     imports.mark_interrupted(state(request).db)
     return render("catalogue_import.html", status, title="Загрузка MARC", section="catalogue",
                   user=user, jobs=_jobs(request), error=error, fmt=fmt, containers=CONTAINERS,
+                  charset=charset, encodings=ENCODINGS,
                   max_mb=state(request).settings.desk.upload_max_mb)
 
 
@@ -473,9 +477,11 @@ async def upload(request: Request, user: DeskUser = Depends(desk_user)) -> Respo
     too_big = (f"Файл больше {max_mb} МБ: такой здесь не загрузить. Разделите его на части "
                f"или загрузите командой «ibc import».")
 
-    def refuse(code: int, message: str, fmt: str = "auto") -> Any:
+    fmt, charset = "auto", "auto"
+
+    def refuse(code: int, message: str) -> Any:
         return anyio.to_thread.run_sync(lambda: _import_form(request, user, status=code,
-                                                             error=message, fmt=fmt))
+                                                             error=message, fmt=fmt, charset=charset))
 
     length = request.headers.get("content-length", "")
     if not length.isdigit():
@@ -486,20 +492,23 @@ async def upload(request: Request, user: DeskUser = Depends(desk_user)) -> Respo
     try:
         check_form(user, str(form.get("csrf") or ""))
         fmt = str(form.get("format") or "auto")
-        if fmt != "auto" and fmt not in CONTAINERS:
+        if fmt not in CONTAINERS:
             fmt = "auto"
+        charset = str(form.get("encoding") or "auto")
+        if charset not in ENCODINGS:
+            charset = "auto"
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            return await refuse(400, "Выберите файл.", fmt)
+            return await refuse(400, "Выберите файл.")
         name = os.path.basename(printable(upload.filename).replace("\\", "/"))[:255] or "файл"
         path, size = await anyio.to_thread.run_sync(_save_upload, upload, limit)
     finally:
         await form.close()
     if size > limit:
-        return await refuse(413, too_big, fmt)
+        return await refuse(413, too_big)
     if size == 0:
         os.remove(path)
-        return await refuse(400, "Файл пустой.", fmt)
+        return await refuse(400, "Файл пустой.")
 
     def begin() -> int | str:
         from library.marc.reader import detect_container
@@ -513,20 +522,26 @@ async def upload(request: Request, user: DeskUser = Depends(desk_user)) -> Respo
             os.remove(path)
             return (f"Вы выбрали формат «{CONTAINERS[fmt]}», а файл — «{CONTAINERS[found]}». "
                     f"Выберите «определить сам» или другой файл.")
+        if charset != "auto" and (found == MARCXML or (found == IRBIS_TEXT and charset == "marc-8")):
+            os.remove(path)
+            return (f"Файл «{CONTAINERS[found]}» нельзя прочитать в кодировке «{ENCODINGS[charset]}»"
+                    + (": MARCXML сам указывает свою." if found == MARCXML else ".")
+                    + " Выберите «определить по каждой записи».")
 
         def audited(s: Any, job_id: int) -> None:
             audit(s, user.name, "import_started", ip=client_ip(request), job=job_id, file=name,
-                  bytes=size)
+                  bytes=size, encoding=charset)
 
         try:
             return imports.start(st.db, path, file_name=name, actor=user.name,
-                                 sigla=st.settings.school.sigla, on_created=audited)
+                                 sigla=st.settings.school.sigla,
+                                 encoding=None if charset == "auto" else charset, on_created=audited)
         except (ImportFormatError, OSError):
             return "Файл не прочитать. Загрузите его ещё раз."
 
     started = await anyio.to_thread.run_sync(begin)
     if isinstance(started, str):
-        return await refuse(400, started, fmt)
+        return await refuse(400, started)
     return RedirectResponse(f"{IMPORT_PATH}/{started}", status_code=303)
 
 

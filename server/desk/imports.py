@@ -73,6 +73,7 @@ def mark_interrupted(db: Database) -> int:
 
 
 def start(db: Database, path: str, *, file_name: str, actor: str, sigla: str,
+          encoding: str | None = None,
           on_created: Callable[[Session, int], None] | None = None) -> int:
     """Record the job (and `on_created(session, job_id)`, the audit row, in the same
     transaction) and import `path` on a thread; the file is removed when it ends.
@@ -86,6 +87,7 @@ def start(db: Database, path: str, *, file_name: str, actor: str, sigla: str,
         raise
     with db.transaction() as s:
         job = DeskImport(file_name=file_name[:255], actor=actor[:64], container=container,
+                         encoding=encoding,
                          state="running", boot=BOOT, bytes_total=size, bytes_done=0,
                          records_total=total, records_done=0, added=0, updated=0, failed=0,
                          errors=[], warnings=[])
@@ -94,7 +96,7 @@ def start(db: Database, path: str, *, file_name: str, actor: str, sigla: str,
         job_id = job.id
         if on_created is not None:
             on_created(s, job_id)
-    thread = threading.Thread(target=_run, args=(db, job_id, path, sigla), daemon=True,
+    thread = threading.Thread(target=_run, args=(db, job_id, path, sigla, encoding), daemon=True,
                               name=f"ibc-desk-import-{job_id}")
     _threads[job_id] = thread
     thread.start()
@@ -125,7 +127,7 @@ def _save(db: Database, job_id: int, **values: object) -> None:
         s.execute(update(DeskImport).where(DeskImport.id == job_id).values(**values))
 
 
-def _run(db: Database, job_id: int, path: str, sigla: str) -> None:
+def _run(db: Database, job_id: int, path: str, sigla: str, encoding: str | None) -> None:
     from library.marc.importer import import_files
     from library.search import index_records
 
@@ -136,7 +138,8 @@ def _run(db: Database, job_id: int, path: str, sigla: str) -> None:
         _save(db, job_id, bytes_done=offset, **_counts(report))
 
     try:
-        report = import_files(db, [path], sigla=sigla, on_batch=on_batch, progress=progress)
+        report = import_files(db, [path], sigla=sigla, on_batch=on_batch, progress=progress,
+                              encoding=encoding)
     except Exception as exc:  # noqa: BLE001 - the job says why; the server goes on
         _log.warning("desk import %s failed: %s", job_id, exc)
         try:

@@ -100,7 +100,7 @@ def test_upload_a_marc_file_and_read_its_report(desk_server, browser, tmp_path):
     # A file chooser is the operating system's dialog: the driver types the path into the field.
     browser.find_element(By.ID, "file").send_keys(str(path))
     shot(browser, "catalogue-import")
-    type_keys(browser, Keys.TAB + Keys.TAB)  # the format (определить сам), then «Загрузить»
+    type_keys(browser, Keys.TAB * 3)  # the format, the encoding (both «определить»), «Загрузить»
     assert browser.switch_to.active_element.text == "Загрузить"
     type_keys(browser, Keys.ENTER)
     wait.until(ec.url_contains("/desk/catalogue/import/"))

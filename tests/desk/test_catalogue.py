@@ -91,11 +91,13 @@ def _copy_form(**fields) -> dict:
             "status": "available", **fields}
 
 
-def _upload(client, data: bytes, name: str = "books.mrc", fmt: str = "auto", token: str | None = None):
+def _upload(client, data: bytes, name: str = "books.mrc", fmt: str = "auto", token: str | None = None,
+            encoding: str = "auto"):
     page = client.get("/desk/catalogue/import")
     assert page.status_code == 200
     return client.post("/desk/catalogue/import",
-                       data={"csrf": csrf(page.text) if token is None else token, "format": fmt},
+                       data={"csrf": csrf(page.text) if token is None else token, "format": fmt,
+                             "encoding": encoding},
                        files={"file": (name, data, "application/octet-stream")})
 
 
@@ -473,6 +475,37 @@ def test_upload_refusals(cat, settings):
     assert r.status_code == 400 and "Выберите файл" in r.text
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(DeskImport)) == 0
+
+
+def test_an_old_export_in_koi8_r_is_read_when_the_librarian_says_so(cat):
+    """No rule tells KOI8-R from cp1251 (both put Cyrillic in 0xC0-0xFF): the detection reads
+    it as cp1251, wrong letters; «KOI8-R» on the form reads it right."""
+    from library.marc.export import stored_record
+    from library.marc.iso2709 import encode_record
+    from library.storage.models import Record
+
+    make, db = cat
+    rec = stored_record(_marc(9, "7009", "Сказка о золотом петушке"), "utf-8")
+    rec.leader = rec.leader[:9] + " " + rec.leader[10:]  # no encoding declared, as old exports
+    data = encode_record(rec, "koi8-r")
+    client = logged_in(make)
+    guessed = _finished(client, _upload(client, data).headers["location"])
+    assert 'id="added">1<' in guessed
+    with db.session() as s:
+        assert s.scalar(select(Record.title).where(Record.key.like("%cat-test-9%"))) != "Сказка о золотом петушке"
+    told = _finished(client, _upload(client, data, encoding="koi8-r").headers["location"])
+    assert 'id="updated">1<' in told and "кодировка KOI8-R" in told
+    with db.session() as s:
+        assert s.scalar(select(Record.title).where(Record.key.like("%cat-test-9%"))) == "Сказка о золотом петушке"
+    assert [a[2]["encoding"] for a in _audit(db, "import_started")] == ["auto", "koi8-r"]
+    # MARCXML declares its own encoding: a forced one is refused in words
+    out = io.BytesIO()
+    writer = pymarc.XMLWriter(out)
+    writer.write(pymarc.Record(data=_marc(10, "7010")))
+    writer.close(close_fh=False)
+    r = _upload(client, out.getvalue(), name="a.xml", encoding="cp1251")
+    assert r.status_code == 400 and "MARCXML сам указывает свою" in r.text
+    assert '<option value="cp1251" selected>' in r.text
 
 
 def test_too_big_an_upload_is_refused_with_a_page(cat, settings):

@@ -1,6 +1,7 @@
 """MARC imports uploaded at the librarian's desk
 
 One row per uploaded file (server/desk/imports.py): who, when, the file's name and container,
+the encoding the librarian chose (none: detected per record),
 the progress (bytes and records), the counts (added, updated, failed), the state (running, done,
 failed, interrupted), the process that ran it (``boot``: a running job of an earlier process
 is shown interrupted) and the per-record error report.
@@ -26,6 +27,7 @@ def upgrade() -> None:
         sa.Column("file_name", sa.String(255), nullable=False),
         sa.Column("actor", sa.String(64), nullable=False),
         sa.Column("container", sa.String(16), nullable=True),
+        sa.Column("encoding", sa.String(16), nullable=True),
         sa.Column("started_at", TS, nullable=False),
         sa.Column("finished_at", TS, nullable=True),
         sa.Column("state", sa.String(16), nullable=False),
