@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 
-from library.storage.models import Copy, Loan, Reader, Record
+from library.reports.overdue import open_overdue
 from server.app import Caller, librarian, state
 
 router = APIRouter(prefix="/admin", tags=["librarian"])
@@ -18,20 +17,12 @@ Librarian = Annotated[Caller, Depends(librarian)]
 def overdue(request: Request, who: Librarian) -> list[dict]:
     """Open loans past their due date, most overdue first."""
     st = state(request)
-    today = st.circulation.today()
     with st.db.session() as s:
-        rows = s.execute(
-            select(Loan, Copy, Record, Reader)
-            .join(Copy, Loan.copy_id == Copy.id).join(Record, Copy.record_id == Record.id)
-            .outerjoin(Reader, Loan.reader_id == Reader.id)
-            .where(Loan.returned_at.is_(None), Loan.due_date < today)
-            .order_by(Loan.due_date, Loan.id)
-        ).all()
-        return [{"loan_id": loan.id, "due_date": loan.due_date.isoformat(),
-                 "days": (today - loan.due_date).days, "barcode": copy.barcode,
-                 "title": rec.title, "card": r.card_number if r else None,
-                 "reader": f"{r.last_name} {r.first_name}".strip() if r else None,
-                 "class_name": r.class_name if r else None} for loan, copy, rec, r in rows]
+        rows = open_overdue(s, st.circulation.today())
+    return [{"loan_id": x.loan_id, "due_date": x.due_date.isoformat(), "days": x.days,
+             "barcode": x.barcode, "title": x.title, "card": x.card,
+             "reader": x.full_name if x.card is not None else None,
+             "class_name": x.class_name} for x in rows]
 
 
 @router.get("/terminals")

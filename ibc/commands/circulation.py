@@ -137,21 +137,13 @@ def run_overdue(args: argparse.Namespace, ctx: Context) -> int:
     """`ibc overdue`: every overdue loan with the reader's card and class (librarian view)."""
     import datetime as dt
 
-    from sqlalchemy import select
+    from library.reports.overdue import open_overdue
 
-    from library.storage import Copy, Loan, Reader, Record
-
-    today = dt.date.today()
     with ctx.db.session() as s:
-        rows = s.execute(
-            select(Loan.due_date, Copy.barcode, Record.title, Reader.card_number, Reader.last_name,
-                   Reader.first_name, Reader.class_name)
-            .join(Copy, Loan.copy_id == Copy.id).join(Record, Copy.record_id == Record.id)
-            .outerjoin(Reader, Loan.reader_id == Reader.id)
-            .where(Loan.returned_at.is_(None), Loan.due_date < today).order_by(Loan.due_date)
-        ).all()
-    items = [{"due_date": r[0].isoformat(), "days": (today - r[0]).days, "barcode": r[1], "title": r[2],
-              "card": r[3], "reader": f"{r[4]} {r[5]}".strip(), "class": r[6]} for r in rows]
+        rows = open_overdue(s, dt.date.today())
+    items = [{"due_date": x.due_date.isoformat(), "days": x.days, "barcode": x.barcode,
+              "title": x.title, "card": x.card, "reader": x.full_name, "class": x.class_name}
+             for x in rows]
     if args.json:
         print(json.dumps(items, ensure_ascii=False))
     else:

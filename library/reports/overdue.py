@@ -60,19 +60,48 @@ def _group(category: str | None, class_name: str | None) -> str:
     return (class_name or "").strip() or NO_CLASS
 
 
+@dataclass(frozen=True)
+class OpenOverdue:
+    """One open loan past its due date, as stored (for `ibc overdue` and GET /admin/overdue)."""
+
+    loan_id: int
+    due_date: dt.date
+    days: int
+    barcode: str | None
+    title: str | None
+    card: str | None  # None: the loan has lost its reader
+    last_name: str | None
+    first_name: str | None
+    class_name: str | None
+    category: str | None
+
+    @property
+    def full_name(self) -> str:
+        """«Фамилия Имя» ('' without a reader)."""
+        return f"{self.last_name or ''} {self.first_name or ''}".strip()
+
+
+def open_overdue(s: Session, today: dt.date) -> list[OpenOverdue]:
+    """Every open loan due before `today`, most overdue first (then by loan id). The one query
+    of what "overdue" means for the lists; the report's figure is figures.loans_at_end."""
+    rows = s.execute(
+        select(Loan.id, Loan.due_date, Copy.barcode, Record.title, Reader.card_number,
+               Reader.last_name, Reader.first_name, Reader.class_name, Reader.category)
+        .join(Copy, Loan.copy_id == Copy.id).join(Record, Copy.record_id == Record.id)
+        .outerjoin(Reader, Loan.reader_id == Reader.id)
+        .where(Loan.returned_at.is_(None), Loan.due_date < today)
+        .order_by(Loan.due_date, Loan.id)
+    ).all()
+    return [OpenOverdue(loan_id, due, (today - due).days, barcode, title, card, last, first, cls, cat)
+            for loan_id, due, barcode, title, card, last, first, cls, cat in rows]
+
+
 def overdue_loans(s: Session, today: dt.date, *, group: str | None = None) -> list[OverdueLoan]:
     """Open loans due before `today` with a reader, by class, reader and due date; `group`
     keeps one class (or STAFF, or NO_CLASS) only."""
-    rows = s.execute(
-        select(Reader.category, Reader.class_name, Reader.last_name, Reader.first_name,
-               Reader.card_number, Record.title, Copy.barcode, Loan.due_date)
-        .join(Copy, Loan.copy_id == Copy.id).join(Record, Copy.record_id == Record.id)
-        .join(Reader, Loan.reader_id == Reader.id)
-        .where(Loan.returned_at.is_(None), Loan.due_date < today)
-    ).all()
-    out = [OverdueLoan(_group(cat, cls), short_name(last, first), card, title or "",
-                       barcode or "", due, (today - due).days)
-           for cat, cls, last, first, card, title, barcode, due in rows]
+    out = [OverdueLoan(_group(x.category, x.class_name), short_name(x.last_name, x.first_name),
+                       x.card, x.title or "", x.barcode or "", x.due_date, x.days)
+           for x in open_overdue(s, today) if x.card is not None]
     if group is not None:
         out = [x for x in out if x.group == group]
     out.sort(key=lambda x: (_order(x.group), x.reader.casefold(), x.card, x.due_date, x.title))

@@ -417,3 +417,21 @@ def test_at_most_two_reports_are_rendered_at_once(desk, monkeypatch):
             reports_pages._generating.release()
     r = client.get("/desk/reports/download", params={"period": "month", "format": "csv"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+
+
+def test_the_api_lists_the_same_overdue_loans_most_overdue_first(desk, settings):
+    """GET /api/v1/admin/overdue (and `ibc overdue`) read library/reports/overdue.py too."""
+    from server import security
+
+    make, db = desk
+    due = make_overdue(db, settings)
+    lent = ["2001", "3001", "2002", "3002"]  # loan ids in this order
+    who = {"2001": ("C5A", "Петрова Аня", "7А"), "3001": ("C5A", "Петрова Аня", "7А"),
+           "2002": ("C1B", "Сидоров Ваня", "1Б"), "3002": ("CT", "Иванова Мария", None)}
+    token = {"Authorization": f"Bearer {security.create_librarian_token(db, 'anna')}"}
+    r = make().get("/api/v1/admin/overdue", headers=token)
+    assert r.status_code == 200
+    assert [(x["barcode"], x["card"], x["reader"], x["class_name"], x["due_date"], x["days"])
+            for x in r.json()] == [
+        (b, *who[b], due[b].isoformat(), (TODAY - due[b]).days)
+        for b in sorted(lent, key=lambda b: (due[b], lent.index(b)))]
