@@ -51,6 +51,13 @@ def test_search_scan_and_edit_a_copy_by_keyboard(desk_server, browser):
     assert "на месте:" in body
     shot(browser, "catalogue-search")
 
+    # a hit opens its record (Enter on the focused link), and back
+    _press(browser, browser.find_element(By.LINK_TEXT, "Капитанская дочка"))
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Капитанская дочка"))
+    assert "Экземпляры (5)" in browser.find_element(By.TAG_NAME, "body").text
+    browser.back()
+    wait.until(ec.text_to_be_present_in_element((By.ID, "found"), "Найдено"))
+
     # a facet by keyboard: «Есть на полке»
     _press(browser, browser.find_element(By.LINK_TEXT, "Есть на полке"))
     wait.until(ec.text_to_be_present_in_element((By.CLASS_NAME, "cat-chosen"), "Выбрано"))
