@@ -126,6 +126,8 @@ def resolve(choice: str, start: str, end: str, now: dt.date) -> tuple[Period | N
     if first > last:
         return None, {"to": f"Дата «по» ({local_date(last)}) раньше даты «с» ({local_date(first)}): "
                             "поменяйте их местами"}
+    if first > now:
+        return None, {"from": f"Период ещё не начался: сегодня {local_date(now)}"}
     if (last - first).days + 1 > MAX_DAYS:
         return None, {"to": "Период слишком длинный: не больше трёх лет. Возьмите учебный год "
                             "или несколько отчётов"}

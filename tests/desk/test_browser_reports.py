@@ -153,22 +153,25 @@ def test_reports_by_keyboard(library, chrome, downloads):
 
     # Dates typed the wrong way round: refused in words beside the field, the dates kept.
     tab_to(driver, attr("id", "from"), "the «С» field")
-    type_keys(driver, "31.12.2026" + Keys.TAB + "01.09.2026" + Keys.ENTER)
+    today = dt.date.today()
+    first, last = dt.date(today.year - 1, 9, 1), today  # the school year before, up to today
+    a, b = first.strftime("%d.%m.%Y"), last.strftime("%d.%m.%Y")
+    type_keys(driver, b + Keys.TAB + a + Keys.ENTER)
     wait.until(ec.presence_of_element_located((By.ID, "to-error")))
     assert "раньше даты «с»" in driver.find_element(By.ID, "to-error").text
-    assert driver.find_element(By.ID, "from").get_attribute("value") == "31.12.2026"
+    assert driver.find_element(By.ID, "from").get_attribute("value") == b
     shot(driver, "reports-error")
 
     tab_to(driver, attr("id", "from"), "the «С» field")
     erase = Keys.END + Keys.BACKSPACE * 12
-    type_keys(driver, erase + "01.09.2026" + Keys.TAB + erase + "31.12.2026" + Keys.ENTER)
-    wait.until(ec.text_to_be_present_in_element((By.ID, "figures-heading"), "01.09.2026–31.12.2026"))
+    type_keys(driver, erase + a + Keys.TAB + erase + b + Keys.ENTER)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "figures-heading"), f"{a}–{b}"))
 
     for fmt, suffix in (("csv", ".csv"), ("pdf", ".pdf")):
         tab_to(driver, attr("id", f"download-{fmt}"), f"the {fmt} download link")
         type_keys(driver, Keys.ENTER)
         got = wait_file(downloads, suffix)
-        assert got.name == f"Отчёт ИБЦ 2026-09-01_2026-12-31{suffix}"
+        assert got.name == f"Отчёт ИБЦ {first.isoformat()}_{last.isoformat()}{suffix}"
         data = got.read_bytes()
         if fmt == "pdf":
             assert data.startswith(b"%PDF")
