@@ -130,7 +130,7 @@ def change_access(request: Request, item_id: int, access: str = Form(""), csrf: 
                      error="Такого уровня доступа нет: выберите из списка")
     ip = client_ip(request)
     with state(request).db.transaction() as s:
-        item = s.get(MediaItem, item_id)
+        item = s.get(MediaItem, item_id) if 0 < item_id < 2**31 else None  # an INTEGER column
         if item is None:
             raise DeskNotFound("Нет такого материала")
         before = set_access(s, item, Level(access), by=user.name)

@@ -10,6 +10,7 @@ server/desk/figures.py's rule, as on the home page.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -23,6 +24,7 @@ from server.desk.errors import DeskNotFound
 from server.desk.figures import SEEN_MIN, seen_since
 from server.desk.sessions import DeskUser
 from server.desk.web import PREFIX, admin_user, check_form, client_ip, desk_user, local_time, render, state
+from server.schemas import TXN_PATTERN
 
 router = APIRouter(prefix=PREFIX + "/terminals", include_in_schema=False)
 HERE = PREFIX + "/terminals"
@@ -187,6 +189,8 @@ def conflict_resolve(request: Request, txn_id: str, note: str = Form(""), csrf: 
     """Mark a conflict as dealt with, with a note of what was done (kept with it, audited)."""
     check_form(user, csrf)
     ip = client_ip(request)
+    if not re.fullmatch(TXN_PATTERN, txn_id):  # never stored: not looked up (no NUL to PostgreSQL)
+        return _conflicts_page(request, user, 404, "", "Нет такого конфликта, или он уже решён")
     if len(note) > conflicts.NOTE_MAX:
         return _conflicts_page(request, user, 400, txn_id, f"Слишком длинная заметка: не больше "
                                f"{conflicts.NOTE_MAX} знаков", note[:conflicts.NOTE_MAX])

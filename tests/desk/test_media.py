@@ -134,8 +134,9 @@ def test_an_access_change_is_audited_and_only_existing_levels(desk):
     assert r.headers["location"] == "/desk/media?kind=video&done=access"
     assert 'name="kind" value="video"' in client.get(r.headers["location"]).text
     assert len(_audit(db, "media_access")) == 2
-    assert client.post("/desk/media/999999/access",
-                       data={"access": "everyone", "csrf": token}).status_code == 404
+    for bad_id in ("999999", "0", "-1", str(10**30)):
+        assert client.post(f"/desk/media/{bad_id}/access",
+                           data={"access": "everyone", "csrf": token}).status_code == 404, bad_id
 
 
 def test_without_media_roots_the_page_says_what_to_set(desk, settings):

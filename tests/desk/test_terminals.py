@@ -216,6 +216,7 @@ def test_revoke_after_a_confirm_page_and_the_token_is_refused(desk):
     client.post(f"/desk/terminals/{tid}/revoke", data={"csrf": csrf(confirm.text)})
     assert len(_audit(db, "terminal_revoked")) == 1
     assert client.get("/desk/terminals/999999/revoke").status_code == 404
+    assert client.get(f"/desk/terminals/{10**30}/revoke").status_code == 404
     assert client.post("/desk/terminals/999999/revoke",
                        data={"csrf": csrf(confirm.text)}).status_code == 404
     # An API credential of a librarian is not a terminal: not revoked from here.
@@ -263,21 +264,22 @@ def test_conflicts_are_listed_and_resolved_with_a_note(desk):
     r = client.post("/desk/terminals/conflicts/kiosk-1:17/resolve", data={"note": "я" * 10_000, "csrf": token})
     assert r.status_code == 400 and "Слишком длинная заметка" in r.text and 'aria-invalid="true"' in r.text
     assert len(list_conflicts(db)) == 2
-    note = "Книга на руках у C5A с 01.12 — выдачу записали вручную\x1b[2J <i>ок</i>"
+    note = "Книга на руках у C5A с 01.12 — выдачу записали вручную\x1b[2J\x00 <i>ок</i>"
     r = client.post("/desk/terminals/conflicts/kiosk-1:17/resolve", data={"note": note, "csrf": token})
     assert r.status_code == 303 and r.headers["location"].startswith("/desk/terminals/conflicts?done=")
     left = list_conflicts(db)
     assert [c["txn_id"] for c in left] == ["kiosk-2:3"]
     done = next(c for c in list_conflicts(db, include_resolved=True) if c["txn_id"] == "kiosk-1:17")
     assert done["resolved"] and done["resolution"]["by"] == "marina"
-    assert done["resolution"]["note"].startswith("Книга на руках") and "\x1b" not in done["resolution"]["note"]
+    note_kept = done["resolution"]["note"]
+    assert note_kept.startswith("Книга на руках") and "\x1b" not in note_kept and "\x00" not in note_kept
     (actor, detail), = _audit(db, "conflict_resolved")
     assert actor == "marina" and detail["txn_id"] == "kiosk-1:17" and "\x1b" not in detail["note"]
     after = client.get(r.headers["location"]).text
     assert "Конфликт отмечен решённым" in after and "Не решены (1)" in after
     assert "&lt;i&gt;ок&lt;/i&gt;" in after and "<i>ок</i>" not in after and "marina" in after
     # Again, or an unknown one: said on the page, no new audit row.
-    for txn in ("kiosk-1:17", "no-such"):
+    for txn in ("kiosk-1:17", "no-such", "x" * 10_000, "k%1B%5B2J%00", "%3Cscript%3E"):
         r = client.post(f"/desk/terminals/conflicts/{txn}/resolve", data={"note": "", "csrf": token})
         assert r.status_code == 404 and "Нет такого конфликта, или он уже решён" in r.text
     assert len(_audit(db, "conflict_resolved")) == 1
