@@ -449,8 +449,9 @@ def import_form(request: Request, user: DeskUser = Depends(desk_user)) -> HTMLRe
 
 def _save_upload(upload: UploadFile, limit: int) -> tuple[str, int]:
     """The uploaded file copied to a temporary file of its own (the import removes it)."""
-    suffix = os.path.splitext(upload.filename or "")[1][:8]
-    fd, path = tempfile.mkstemp(prefix="ibc-desk-import-", suffix=suffix if suffix.isascii() else "")
+    suffix = os.path.splitext(upload.filename or "")[1]
+    ok = len(suffix) <= 8 and suffix[1:].isascii() and suffix[1:].isalnum()
+    fd, path = tempfile.mkstemp(prefix="ibc-desk-import-", suffix=suffix if ok else "")
     size = 0
     try:
         with os.fdopen(fd, "wb") as out:

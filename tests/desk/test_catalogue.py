@@ -473,6 +473,11 @@ def test_upload_refusals(cat, settings):
     page = client.get("/desk/catalogue/import")
     r = client.post("/desk/catalogue/import", data={"csrf": csrf(page.text), "format": "auto"})
     assert r.status_code == 400 and "Выберите файл" in r.text
+    r = client.post("/desk/catalogue/import", data={"csrf": csrf(page.text), "format": "<x>",
+                                                     "encoding": "utf-16"},
+                    files={"file": ("../../a\x00b.m\x1brc", b"junk", "application/octet-stream")})
+    assert r.status_code == 400 and "Это не файл MARC" in r.text
+    assert '<option value="auto" selected>определить сам</option>' in r.text
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(DeskImport)) == 0
 
