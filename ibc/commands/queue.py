@@ -42,4 +42,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     for c in rows:
         print(f"{c['received_at'][:19]} {c['terminal']:16} {c['op']:8} {c['card'] or '-':10} "
               f"{c['barcode']:14} {c['code']}: {c['message']}")
+        done = c.get("resolution")
+        if done:
+            print(f"    решено {done['at'][:16]} ({done['by']}): {done['note'] or '-'}")
     return 0

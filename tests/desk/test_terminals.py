@@ -328,3 +328,21 @@ def test_with_tls_off_the_code_has_no_check_and_the_page_warns(desk, settings):
     code = re.search(r'class="term-code"[^>]*>([^<]+)<', r.text).group(1)
     assert re.fullmatch(r"[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}", code)
     assert security.enrol(db, code, "kiosk-dev")
+
+
+def test_the_cli_resolves_with_a_note_by_the_same_function(desk, capsys, tmp_path, monkeypatch):
+    """`ibc queue resolve TXN --note …` keeps the note as the desk does; `queue list --all` shows it;
+    a second resolve is refused."""
+    from ibc.cli import main
+
+    _make, db = desk
+    _add_conflicts(db)
+    monkeypatch.setenv("IBC_CONFIG", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("", encoding="utf-8")
+    url = db.engine.url.render_as_string(hide_password=False)
+    assert main(["--db", url, "queue", "resolve", "kiosk-1:17", "--note", "выдано вручную\x1b[2J"]) == 0
+    assert main(["--db", url, "queue", "resolve", "kiosk-1:17"]) == 1
+    capsys.readouterr()
+    assert main(["--db", url, "queue", "list", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "(cli): выдано вручную\\x1b[2J" in out and "\x1b" not in out
