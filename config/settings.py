@@ -254,7 +254,7 @@ class CirculationSettings(_Section):
     pin_lock_min: int = Field(15, ge=1, le=10080, description="how long a card stays locked")
     anonymise_after_days: int = Field(30, ge=0, le=3650)
     archived_keep_days: int = Field(
-        365, ge=0, le=3650, description="days an archived reader (a leaver) keeps the name before anonymisation")
+        365, ge=0, le=3650, description="days an archived leaver keeps the name before anonymisation")
 
     @model_validator(mode="after")
     def _pin_lengths(self) -> CirculationSettings:
