@@ -92,6 +92,8 @@ def pupils(n: int) -> str:
 
 
 def _reader(s: Any, reader_id: int) -> Reader:
+    if not 0 < reader_id < 2**31:  # outside INTEGER: PostgreSQL would refuse the query
+        raise DeskNotFound("Читатель не найден")
     reader = s.get(Reader, reader_id)
     if reader is None or reader.anonymised_at is not None:
         raise DeskNotFound("Читатель не найден")

@@ -447,6 +447,9 @@ def test_hostile_input_shown_escaped(desk):
     r = client.get("/desk/readers", params={"q": "a\x00b"})
     assert r.status_code == 400 and "Недопустимые символы" in r.text
     assert client.get("/desk/readers", params={"q": "я" * 10_000}).status_code == 200
+    for rid in ("0", "-1", "9" * 30, str(2**31)):
+        assert client.get(f"/desk/readers/{rid}").status_code == 404
+        assert client.get(f"/desk/readers/{rid}/card.pdf").status_code == 404
     for page in ("abc", "-5", "9" * 50, "0"):
         assert client.get("/desk/readers", params={"page": page}).status_code == 200
     assert client.get("/desk/readers", params={"klass": "'; DROP TABLE readers; --"}).status_code == 400
