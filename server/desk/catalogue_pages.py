@@ -417,10 +417,12 @@ def reason_words(reason: str) -> str:
 
 def _job_view(job: DeskImport) -> dict:
     total = job.records_total
-    if job.bytes_total:
-        percent = 100 if job.state == "done" else min(99, job.bytes_done * 100 // job.bytes_total)
+    if job.state == "done":
+        percent = 100
+    elif total:  # records read of those counted before the import
+        percent = min(99, job.records_done * 100 // total)
     else:
-        percent = 100 if job.state == "done" else 0
+        percent = min(99, job.bytes_done * 100 // job.bytes_total) if job.bytes_total else 0
     return {"id": job.id, "file": job.file_name, "actor": job.actor, "state": job.state,
             "state_name": STATES.get(job.state, job.state), "started": local_time(job.started_at),
             "finished": local_time(job.finished_at), "total": total, "done": job.records_done,
