@@ -3,7 +3,8 @@ one at a time, in a background thread, its state in the database so every reques
 server process) sees it.
 
 The state is an Event(kind "media_scan") per run, changed in place: ``payload["state"]`` is
-"running" (with ``started``, ``by`` and a heartbeat ``beat``), then "done" (with the report's
+"running" (with ``started``, ``by``, a heartbeat ``beat`` and the scan's progress ``phase``,
+``done``, ``total``, written at most every BEAT_S seconds), then "done" (with the report's
 figures) or "failed" (with the error). Starting takes the row lock of the counter "media_scan"
 (the run number, one more per run) before it looks for a running scan, so two presses at the
 same moment cannot both start one (PostgreSQL's row lock; SQLite's write transaction). A run
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
 
 KIND = "media_scan"
 STALE = dt.timedelta(minutes=15)
-BEAT_S = 30.0
+BEAT_S = 5.0
+PHASES = {"walk": "поиск файлов", "probe": "чтение новых и изменённых файлов", "save": "запись"}
 FIGURES = ("files", "added", "updated", "moved", "unchanged", "missing", "probed")
 
 
@@ -48,6 +50,7 @@ class ScanRun:
     finished: dt.datetime | None
     report: dict[str, Any]
     error: str | None
+    progress: str = ""  # while running: «поиск файлов: 120», «чтение …: 30 из 200»
 
     @property
     def running(self) -> bool:
@@ -65,9 +68,13 @@ def _run_of(ev: Event, now: dt.datetime) -> ScanRun:
     beat = _time(p.get("beat")) or as_utc(ev.ts)
     if state == "running" and now - beat > STALE:
         state = "interrupted"
+    progress = ""
+    if p.get("phase") in PHASES:
+        done, total = int(p.get("done") or 0), int(p.get("total") or 0)
+        progress = f"{PHASES[p['phase']]}: {done}" + (f" из {total}" if total else "")
     return ScanRun(id=ev.id, run=int(p.get("run", 0)), state=state, by=str(p.get("by", "")),
                    started=_time(p.get("started")) or as_utc(ev.ts), finished=_time(p.get("finished")),
-                   report=dict(p.get("report") or {}), error=p.get("error"))
+                   report=dict(p.get("report") or {}), error=p.get("error"), progress=progress)
 
 
 def _latest(s: Session, *, finished: bool = False) -> Event | None:
@@ -150,11 +157,11 @@ def run_scan(db: Database, run: ScanRun, roots: Iterable[str], *, data_dir: str 
 
     last = [utcnow()]
 
-    def beat(phase: str, _done: int, _total: int) -> None:
+    def beat(phase: str, done: int, total: int) -> None:
         now = utcnow()
         if phase != "save" and (now - last[0]).total_seconds() >= BEAT_S:
             last[0] = now
-            _update(db, run.id, beat=now.isoformat())
+            _update(db, run.id, beat=now.isoformat(), phase=phase, done=done, total=total)
 
     try:
         report = scan(db, list(roots), data_dir=data_dir, progress=beat, thumbnails=thumbnails,

@@ -60,6 +60,7 @@ def _scan_view(request: Request) -> dict:
     if latest is not None and latest.running:
         view["since"] = local_time(latest.started)
         view["by"] = latest.by
+        view["progress"] = latest.progress
     if latest is not None and latest.state == "interrupted":
         view["interrupted"] = local_time(latest.started)
     if done is not None:
@@ -106,7 +107,7 @@ def media_list(request: Request, kind: str = "", status: str = "", page: int = 1
                user: DeskUser = Depends(desk_user)) -> HTMLResponse:
     """The media items (filter by kind and status), the rescan's state."""
     message = {"access": "Уровень доступа изменён.",
-               "rescan": "Пересканирование запущено: обновите страницу, чтобы увидеть итог.",
+               "rescan": "Пересканирование запущено.",
                "busy": "Пересканирование уже идёт: дождитесь его конца."}.get(done, "")
     return _page(request, user, kind, status, page, message=message)
 

@@ -172,9 +172,13 @@ def _wait_done(db, timeout: float = 90.0):
     raise AssertionError("the rescan did not finish")
 
 
-def test_rescan_runs_in_the_background_one_at_a_time_and_keeps_a_desk_access(desk, settings, tmp_path):
+def test_rescan_runs_in_the_background_one_at_a_time_and_keeps_a_desk_access(desk, settings, tmp_path,
+                                                                             monkeypatch):
+    from library.storage.models import Event
     from media import rescan
     from tests.media.conftest import ffmpeg
+
+    monkeypatch.setattr(rescan, "BEAT_S", 0.0)  # a heartbeat at every progress call
 
     make, db = desk
     folder = tmp_path / "media"
@@ -190,9 +194,12 @@ def test_rescan_runs_in_the_background_one_at_a_time_and_keeps_a_desk_access(des
     run = _wait_done(db)
     assert run.state == "done" and run.by == "marina", run
     assert run.report["added"] == 1 and run.report["files"] == 1
+    with db.session() as s:
+        payload = s.get(Event, run.id).payload
+    assert payload["phase"] in rescan.PHASES and payload["beat"] >= payload["started"]
     assert _audit(db, "media_rescan") == [("marina", {"roots": 1})]
     page = client.get("/desk/media").text
-    assert "Последнее:" in page and "новых 1" in page
+    assert "Последнее:" in page and "новых 1" in page and 'http-equiv="refresh"' not in page
     row = next(r for r in _rows(page) if "Гамма ля" in r)
     assert "аудио" in row and "0:02" in row and "в порядке" in row
     mid, level, _status = _items(db)["Гамма ля"]
@@ -210,6 +217,9 @@ def test_rescan_runs_in_the_background_one_at_a_time_and_keeps_a_desk_access(des
     assert r.headers["location"] == "/desk/media?done=busy"
     page = client.get(r.headers["location"]).text
     assert "Пересканирование уже идёт" in page and "Идёт с" in page and "boss" in page
+    assert '<meta http-equiv="refresh" content="10">' in page, "the page follows the scan by itself"
+    rescan._update(db, held.id, phase="probe", done=3, total=10)
+    assert "чтение новых и изменённых файлов: 3 из 10" in client.get("/desk/media").text
     assert rescan.claim(db, "other") is None
     assert len(_audit(db, "media_rescan")) == 1
     rescan.run_scan(db, held, [str(folder)], data_dir=settings.data_dir, media_roots=[str(folder)])
