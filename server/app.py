@@ -27,6 +27,7 @@ from library.circulation.service import CirculationService
 from library.places.match import PlaceCache
 from library.storage.models import Reader
 from server import errors
+from server.desk.web import error_page, is_desk_path
 from server.security import authenticate, session_reader
 
 if TYPE_CHECKING:
@@ -120,9 +121,17 @@ class BodyLimit:
             status, code = 411, "invalid_request"  # terminals always send a Content-Length
         if not status:
             return await self.app(scope, receive, send)
-        payload = json.dumps(errors.body(code), ensure_ascii=False).encode("utf-8")
+        if is_desk_path(scope.get("path", "")):  # a page of the desk, as its other refusals
+            message = errors.MESSAGES[code][0]
+            if status == 413:
+                message = f"Файл слишком большой: не больше {self.limit // 1024} КБ"
+            page = error_page(status, message)
+            payload, ctype = bytes(page.body), b"text/html; charset=utf-8"
+        else:
+            payload = json.dumps(errors.body(code), ensure_ascii=False).encode("utf-8")
+            ctype = b"application/json"
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"),
+                    "headers": [(b"content-type", ctype),
                                 (b"content-length", str(len(payload)).encode())]})
         await send({"type": "http.response.body", "body": payload})
 

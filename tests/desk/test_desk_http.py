@@ -281,6 +281,11 @@ def test_a_huge_form_is_refused(desk):
     client = make()
     r = client.post("/desk/login", data={"name": "x" * 100_000, "password": "y", "csrf": "z"})
     assert r.status_code == 413
+    assert r.headers["content-type"].startswith("text/html")  # a page of the desk, not JSON
+    assert "Файл слишком большой: не больше 64 КБ" in r.text and 'href="/desk"' in r.text
+    assert client.post("/api/v1/checkout", content=b"x" * 100_000).json()["code"] == "body_too_large"
+    r = client.get("/desk/no-such-page")  # unknown desk addresses are pages too
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
 
 
 def test_cli_accounts_read_the_password_from_stdin_never_argv(tmp_path):
