@@ -85,11 +85,14 @@ def login(request: Request, name: str = Form(""), password: str = Form(""),
 def home(request: Request, user: sessions.DeskUser = Depends(desk_user)) -> HTMLResponse:
     """The desk's home page: who is signed in and today's figures."""
     st = state(request)
+    from server.desk.circulation_pages import new_txn, new_visit
+
     day = today(request)
     with st.db.session() as s:
         figures = home_figures(s, day)
     return render("home.html", title="Рабочее место библиотекаря", section="home", user=user,
-                  role=ROLE_NAMES[user.role], figures=figures, today=local_date(day), seen_min=SEEN_MIN)
+                  role=ROLE_NAMES[user.role], figures=figures, today=local_date(day), seen_min=SEEN_MIN,
+                  txn=new_txn(new_visit(user, "")))
 
 
 @router.post("/logout")

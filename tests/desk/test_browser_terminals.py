@@ -15,7 +15,7 @@ import shutil
 
 import pytest
 
-from tests.desk.conftest import CHROMIUM, DRIVER, PASSWORD, ibc, shot, type_keys
+from tests.desk.conftest import CHROMIUM, DRIVER, PASSWORD, browser_login, ibc, shot, type_keys
 from tests.server.conftest import ServerProcess, write_config
 
 
@@ -85,24 +85,6 @@ def browser():
         yield driver
     finally:
         driver.quit()
-
-
-def browser_login(driver, url: str, name: str = "marina", password: str = PASSWORD) -> None:
-    """Log in by keyboard and wait for the home page. Like conftest's, but the wait ignores
-    the error Chromium gives while the login page's nodes go away under the navigation
-    («Node with given id does not belong to the document», not a StaleElementReference)."""
-    from selenium.common.exceptions import WebDriverException
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver.delete_all_cookies()
-    driver.get(f"{url}/desk/login")
-    WebDriverWait(driver, 15).until(ec.presence_of_element_located((By.NAME, "name")))
-    type_keys(driver, name + Keys.TAB + password + Keys.ENTER)
-    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(
-        lambda d: "Рабочее место" in d.find_element(By.TAG_NAME, "h1").text)
 
 
 def _wait():
