@@ -24,6 +24,7 @@ from library.text import has_controls
 from server.desk import guard
 from server.desk.audit import audit
 from server.desk.errors import AccountError
+from server.desk.i18n import N_
 from server.models import DeskAccount, DeskSession
 
 if TYPE_CHECKING:
@@ -55,19 +56,20 @@ def check_name(name: str) -> str:
     """The account name as stored (lower case), else AccountError."""
     value = name.strip().lower()
     if not NAME.match(value):
-        raise AccountError("account_name", "Имя: от 1 до 64 знаков — латинские буквы, цифры, _ . -")
+        raise AccountError("account_name", N_("Name: 1 to 64 characters — Latin letters, digits, _ . -"))
     return value
 
 
 def check_password(password: str, name: str) -> str:
     """The password as given, when it is long enough and plain text; else AccountError."""
     if len(password) < MIN_PASSWORD:
-        raise AccountError("password_short", f"Пароль должен быть не короче {MIN_PASSWORD} знаков")
+        raise AccountError("password_short", N_("The password must be at least %(n)s characters long"),
+                           n=MIN_PASSWORD)
     if len(password) > MAX_PASSWORD or has_controls(password):
         raise AccountError("password_format",
-                           f"Пароль: не длиннее {MAX_PASSWORD} знаков, без управляющих символов")
+                           N_("Password: at most %(n)s characters, no control characters"), n=MAX_PASSWORD)
     if password.strip().lower() == name.strip().lower():
-        raise AccountError("password_is_name", "Пароль не должен совпадать с именем")
+        raise AccountError("password_is_name", N_("The password must not be the name"))
     return password
 
 
@@ -76,11 +78,11 @@ def add_account(db: Database, name: str, password: str, role: str = "librarian",
     """A new desk account; AccountError when the name is taken or a rule is not met."""
     name = check_name(name)
     if role not in ROLES:
-        raise AccountError("account_role", "Роль: librarian или admin")
+        raise AccountError("account_role", N_("Role: librarian or admin"))
     stored = hashing(hash_password, check_password(password, name))
     with db.transaction() as s:
         if s.scalar(select(DeskAccount.id).where(DeskAccount.name == name)) is not None:
-            raise AccountError("account_exists", f"Учётная запись {name} уже есть")
+            raise AccountError("account_exists", N_("The account %(name)s already exists"), name=name)
         s.add(DeskAccount(name=name, role=role, password_hash=stored))
         audit(s, actor, "account_added", account=name, role=role)
 
@@ -94,7 +96,7 @@ def set_password(db: Database, name: str, password: str, *, actor: str = "cli",
     with db.transaction() as s:
         acc = s.scalar(select(DeskAccount).where(DeskAccount.name == name))
         if acc is None:
-            raise AccountError("account_unknown", f"Нет учётной записи {name}")
+            raise AccountError("account_unknown", N_("There is no account %(name)s"), name=name)
         acc.password_hash, acc.password_changed_at = stored, now
         _end_sessions(s, acc.id, now, "password")
         guard.reset(s, guard.name_key(name))
@@ -108,7 +110,7 @@ def disable(db: Database, name: str, *, actor: str = "cli") -> bool:
     with db.transaction() as s:
         acc = s.scalar(select(DeskAccount).where(DeskAccount.name == name))
         if acc is None:
-            raise AccountError("account_unknown", f"Нет учётной записи {name}")
+            raise AccountError("account_unknown", N_("There is no account %(name)s"), name=name)
         if acc.disabled_at is not None:
             return False
         acc.disabled_at = now
@@ -148,7 +150,7 @@ def login(db: Database, name: str, password: str, ip: str, limits: guard.LoginLi
     Unknown names, disabled accounts and wrong passwords fail alike (and take as long)."""
     typed = name.strip().lower()
     nkey, ikey = guard.name_key(typed), guard.ip_key(ip)
-    shown = typed if NAME.match(typed) else "(недопустимое имя)"
+    shown = typed if NAME.match(typed) else "(invalid name)"
     with db.transaction() as s:
         until = guard.reserve(s, nkey, limits.name_max, limits.window_min)
         ip_until = guard.reserve(s, ikey, limits.ip_max, limits.window_min)

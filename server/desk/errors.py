@@ -1,40 +1,51 @@
-"""The desk's refusals; server/errors.py turns them into redirects and HTML pages."""
+"""The desk's refusals; server/errors.py turns them into redirects and HTML pages.
+
+A refusal carries an English msgid and its parameters; `str()` is the text in the current
+request's language (server/desk/i18n.py: Russian by default, so the CLI prints Russian).
+"""
 
 from __future__ import annotations
 
 from library.errors import IbcError
+from server.desk.i18n import N_, _
 
 
 class DeskError(IbcError):
-    """A refusal of the librarian's desk; `str()` is the Russian text for the page or the CLI."""
+    """A refusal of the librarian's desk (code, English msgid with %(name)s parameters, status)."""
 
     code = "desk"
 
-    def __init__(self, code: str, message: str, status: int = 403):
-        super().__init__(message)
+    def __init__(self, code: str, msgid: str, status: int = 403, **params: object):
+        super().__init__(msgid % params if params else msgid)
         self.code = code
+        self.msgid = msgid
+        self.params = params
         self.status = status
+
+    def __str__(self) -> str:
+        text = _(self.msgid)
+        return text % self.params if self.params else text
 
 
 class DeskLoginRequired(DeskError):
     """No live desk session: the page redirects to the login form."""
 
     def __init__(self) -> None:
-        super().__init__("desk_login_required", "Войдите, чтобы продолжить")
+        super().__init__("desk_login_required", N_("Sign in to continue"))
 
 
 class DeskForbidden(DeskError):
     """The account's role may not open this page (HTTP 403)."""
 
     def __init__(self) -> None:
-        super().__init__("desk_admin_only", "Только для администратора")
+        super().__init__("desk_admin_only", N_("For administrators only"))
 
 
 class DeskCsrf(DeskError):
     """A form came without this session's form token (HTTP 403, nothing changed)."""
 
     def __init__(self) -> None:
-        super().__init__("desk_csrf", "Страница устарела: обновите её")
+        super().__init__("desk_csrf", N_("This page is out of date: reload it"))
 
 
 class AccountError(DeskError):
@@ -44,12 +55,12 @@ class AccountError(DeskError):
 class DeskNotFound(DeskError):
     """A reader, record, copy or terminal named in the address does not exist (HTTP 404)."""
 
-    def __init__(self, message: str = "Не найдено"):
-        super().__init__("desk_not_found", message, 404)
+    def __init__(self, msgid: str = N_("Not found"), **params: object):
+        super().__init__("desk_not_found", msgid, 404, **params)
 
 
 class DeskInvalid(DeskError):
     """A form's value cannot be used (HTTP 400); the message says which and why."""
 
-    def __init__(self, message: str):
-        super().__init__("desk_invalid", message, 400)
+    def __init__(self, msgid: str, **params: object):
+        super().__init__("desk_invalid", msgid, 400, **params)

@@ -4,12 +4,13 @@ every section's router (server/app.py includes them). Shared pieces are in serve
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from server.desk import accounts, sessions
+from server.desk import accounts, i18n, sessions
 from server.desk.figures import SEEN_MIN, home_figures
 from server.desk.guard import LoginLimits
+from server.desk.i18n import _
 from server.desk.web import (
     HERE,
     PREFIX,
@@ -18,6 +19,7 @@ from server.desk.web import (
     check_form,
     client_ip,
     desk_user,
+    is_desk_path,
     local_date,
     local_time,
     render,
@@ -27,6 +29,19 @@ from server.desk.web import (
 )
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+
+@router.get("/lang/{code}")
+def switch_language(request: Request, code: str, back: str = Query(PREFIX, alias="next", max_length=2000)
+                    ) -> RedirectResponse:
+    """Show the desk in `code` (ru, en) from now on in this browser; back to the desk page `next`
+    (any other address goes to the home page: no open redirect)."""
+    path = back.split("?", 1)[0]
+    target = back if is_desk_path(path) and "//" not in back and "\\" not in back else PREFIX
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(i18n.COOKIE, i18n.language_of(code), max_age=365 * 86400, path=PREFIX,
+                        httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    return response
 
 
 @router.get("/static/desk.css")
@@ -40,7 +55,7 @@ def _login_form(request: Request, status: int = 200, error: str = "", name: str 
     if not sessions.well_formed(token):
         token = sessions.new_token()
     assert token is not None
-    response = render("login.html", status, title="Вход", csrf=token, error=error,
+    response = render("login.html", status, title=_("Sign-in page"), csrf=token, error=error,
                       name=name if accounts.NAME.match(name) else "")
     set_cookie(response, request, sessions.LOGIN_COOKIE, token)
     return response
@@ -63,12 +78,12 @@ def login(request: Request, name: str = Form(""), password: str = Form(""),
                             hashing=st.circulation.hashing)
     typed = name.strip().lower()
     if result.locked_min:
-        response = _login_form(request, 429, f"Слишком много неудачных попыток входа: попробуйте "
-                                             f"через {result.locked_min} мин.", typed)
+        response = _login_form(request, 429, _("Too many failed sign-ins: try again in %(n)s min")
+                                   % {"n": result.locked_min}, typed)
         response.headers["Retry-After"] = str(60 * result.locked_min)
         return response
     if result.account is None:
-        return _login_form(request, 401, "Неверное имя или пароль", typed)
+        return _login_form(request, 401, _("Wrong name or password"), typed)
     old = request.cookies.get(sessions.COOKIE)
     if sessions.well_formed(old):
         try:
@@ -90,8 +105,8 @@ def home(request: Request, user: sessions.DeskUser = Depends(desk_user)) -> HTML
     day = today(request)
     with st.db.session() as s:
         figures = home_figures(s, day)
-    return render("home.html", title="Рабочее место библиотекаря", section="home", user=user,
-                  role=ROLE_NAMES[user.role], figures=figures, today=local_date(day), seen_min=SEEN_MIN,
+    return render("home.html", title=_("Librarian's desk"), section="home", user=user,
+                  role=_(ROLE_NAMES[user.role]), figures=figures, today=local_date(day), seen_min=SEEN_MIN,
                   txn=new_txn(new_visit(user, "")))
 
 
@@ -111,10 +126,10 @@ def account_list(request: Request, user: sessions.DeskUser = Depends(admin_user)
     """Every desk account (administrators only)."""
     rows = accounts.list_accounts(state(request).db)
     for row in rows:
-        row["role_name"] = ROLE_NAMES.get(row["role"], row["role"])
+        row["role_name"] = _(ROLE_NAMES[row["role"]]) if row["role"] in ROLE_NAMES else row["role"]
         row["created"] = local_time(row["created_at"])
         row["disabled"] = local_time(row["disabled_at"]) if row["disabled_at"] else ""
-    return render("accounts.html", title="Учётные записи", section="accounts", user=user, rows=rows)
+    return render("accounts.html", title=_("Accounts"), section="accounts", user=user, rows=rows)
 
 
 def routers() -> list[APIRouter]:

@@ -9,6 +9,7 @@ HTML page by server/errors.py.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import HTTPConnection
 
-from server.desk import sessions
+from server.desk import i18n, sessions
 from server.desk.errors import DeskForbidden
+from server.desk.i18n import N_
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,8 +33,9 @@ PREFIX = "/desk"
 HEADERS = [(b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'"),
            (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
            (b"cache-control", b"no-store"), (b"x-frame-options", b"DENY")]
-ROLE_NAMES = {"librarian": "библиотекарь", "admin": "администратор"}
+ROLE_NAMES = {"librarian": N_("librarian"), "admin": N_("administrator")}
 
+_here: contextvars.ContextVar[str] = contextvars.ContextVar("desk_here", default=PREFIX)
 templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                         autoescape=select_autoescape(default=True), auto_reload=False)
 
@@ -42,7 +46,8 @@ def is_desk_path(path: str) -> bool:
 
 
 class DeskHeaders:
-    """ASGI middleware: the security headers on every response under /desk."""
+    """ASGI middleware: the security headers on every response under /desk, and the request's
+    language (cookie ``ibc_desk_lang``) for `_()` while the request runs."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -57,7 +62,14 @@ class DeskHeaders:
                 message["headers"] = [h for h in message.get("headers", []) if h[0] not in names] + HEADERS
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        token = i18n.set_language(HTTPConnection(scope).cookies.get(i18n.COOKIE, ""))
+        query = scope.get("query_string", b"").decode("latin-1")
+        here = _here.set(scope.get("path", PREFIX) + (f"?{query}" if query else ""))
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            _here.reset(here)
+            i18n.reset_language(token)
 
 
 def state(request: Request) -> ServerState:
@@ -76,7 +88,13 @@ def client_ip(request: Request) -> str:
 
 
 def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A page from server/desk/templates."""
+    """A page from server/desk/templates in the request's language (`_`, `ngettext` and `lang`
+    are in every template's context)."""
+    context.setdefault("_", i18n._)
+    context.setdefault("ngettext", i18n.ngettext)
+    context.setdefault("lang", i18n.language())
+    context.setdefault("languages", i18n.LANGUAGE_NAMES)
+    context.setdefault("here_url", _here.get())
     return HTMLResponse(templates.get_template(template).render(**context), status_code=status)
 
 

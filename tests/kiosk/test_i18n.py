@@ -9,6 +9,7 @@ import pytest
 
 from kiosk import i18n
 from kiosk.i18n_extract import extract, missing
+from library.i18n import CatalogueError
 
 PO = '''msgid ""
 msgstr ""
@@ -49,7 +50,7 @@ def test_compiled_catalogue_reads_with_stdlib_gettext():
 
 
 def test_bad_po_names_the_line():
-    with pytest.raises(i18n.CatalogueError, match=":2:"):
+    with pytest.raises(CatalogueError, match=":2:"):
         i18n.parse_po('msgid "a"\nmsgstr "b\n')
 
 
