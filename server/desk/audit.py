@@ -28,3 +28,29 @@ def audit(session: Session, actor: str, action: str, *, ip: str | None = None, *
     session.add(DeskAudit(actor=_clean(actor)[:64], action=action[:32],
                           detail={k: _clean(v) for k, v in detail.items()},
                           client_ip=ip[:64] if ip else None))
+
+
+PAGE = 100
+
+
+def recent(session: Session, *, actor: str = "", action: str = "", before: int | None = None,
+           limit: int = PAGE) -> list[DeskAudit]:
+    """The newest rows first (`before`: only rows with a smaller id, for the next page),
+    optionally of one actor and/or one action."""
+    from sqlalchemy import select
+
+    stmt = select(DeskAudit).order_by(DeskAudit.id.desc()).limit(limit)
+    if actor:
+        stmt = stmt.where(DeskAudit.actor == actor)
+    if action:
+        stmt = stmt.where(DeskAudit.action == action)
+    if before is not None:
+        stmt = stmt.where(DeskAudit.id < before)
+    return list(session.scalars(stmt))
+
+
+def actions(session: Session) -> list[str]:
+    """Every action name recorded so far (for the filter)."""
+    from sqlalchemy import select
+
+    return sorted(session.scalars(select(DeskAudit.action).distinct()))

@@ -145,3 +145,22 @@ def routers() -> list[APIRouter]:
 
     return [router, circulation_pages.router, readers_pages.router, catalogue_pages.router,
             terminals_pages.router, reports_pages.router, media_pages.router]
+
+
+@router.get("/accounts/audit")
+def audit_log(request: Request, actor: str = Query("", max_length=64), action: str = Query("", max_length=32),
+              before: int | None = Query(None, ge=1, le=2**62),
+              user: sessions.DeskUser = Depends(admin_user)) -> HTMLResponse:
+    """Who did what at the desk (administrators only): newest first, 100 a page, by account
+    and action."""
+    from server.desk import audit
+
+    with state(request).db.session() as s:
+        rows = audit.recent(s, actor=actor.strip(), action=action.strip(), before=before)
+        names = audit.actions(s)
+    items = [{"id": r.id, "at": local_time(r.at), "actor": r.actor, "action": r.action,
+              "detail": ", ".join(f"{k}={v}" for k, v in sorted((r.detail or {}).items())),
+              "ip": r.client_ip or ""} for r in rows]
+    more = rows[-1].id if len(rows) == audit.PAGE else None
+    return render("accounts_audit.html", title=_("Audit log"), section="accounts", user=user,
+                  items=items, actor=actor, action=action, actions=names, more=more)

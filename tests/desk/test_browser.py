@@ -42,6 +42,11 @@ def test_a_librarian_logs_in_and_out_by_keyboard(desk_server, browser):
     assert "marina" in body
     assert "/desk/login" not in browser.current_url
     shot(browser, "home")
+    for path, name in (("/desk/accounts", "accounts"), ("/desk/accounts/audit", "audit")):
+        browser.get(f"{url}{path}")
+        wait.until(ec.presence_of_element_located((By.TAG_NAME, "table")))
+        shot(browser, name)
+    browser.get(f"{url}/desk")
 
     # Logout by keyboard: focus the «Выйти» button and press Enter.
     logout = browser.find_element(By.XPATH, "//button[normalize-space()='Выйти']")
