@@ -18,7 +18,6 @@ import argparse
 import json
 import multiprocessing as mp
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from server_bench import build_catalogue, pct, start_server, terminal_worker  # noqa: E402
+from server_bench import build_catalogue, enrol_terminals, serve, summary, terminal_worker  # noqa: E402
 
 PASSWORD = "bench-desk-password"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -37,7 +36,18 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 def desk_worker(url: str, first_barcode: int, cards: list[str], seconds: float, pause: float,
                 out) -> None:
-    """One librarian at the desk: panel, lend, return, over and over."""
+    """One librarian at the desk: panel, lend, return, over and over (a failure is reported
+    to the parent instead of leaving it waiting)."""
+    try:
+        out.put(_desk_loop(url, first_barcode, cards, seconds, pause))
+    except Exception:  # noqa: BLE001 - any failure ends the benchmark with its traceback
+        import traceback
+
+        out.put({"error": traceback.format_exc()})
+
+
+def _desk_loop(url: str, first_barcode: int, cards: list[str], seconds: float,
+               pause: float) -> dict[str, list[float]]:
     import httpx
 
     lat: dict[str, list[float]] = {"desk_panel": [], "desk_lend": [], "desk_return": []}
@@ -72,7 +82,7 @@ def desk_worker(url: str, first_barcode: int, cards: list[str], seconds: float, 
             r.raise_for_status()
             barcode += 1
             time.sleep(pause)
-    out.put(lat)
+    return lat
 
 
 def main() -> int:
@@ -85,10 +95,8 @@ def main() -> int:
     ap.add_argument("--db", default="", help="a database URL (PostgreSQL) instead of a new SQLite file")
     args = ap.parse_args()
 
-    from kiosk.terminal import ApiClient
     from library.storage.database import open_database
     from server.desk.accounts import add_account
-    from server.security import create_enrol_code
 
     tmp = Path(tempfile.mkdtemp(prefix="ibc-desk-bench-"))
     url = args.db or f"sqlite:///{tmp / 'server.sqlite3'}"
@@ -98,20 +106,12 @@ def main() -> int:
     build_catalogue(db, args.records, readers)
     build_s = time.perf_counter() - t0
     add_account(db, "bench", PASSWORD)
-    codes = [create_enrol_code(db, 10) for _ in range(args.terminals)]
-    cfg = tmp / "server.toml"
-    cfg.write_text(f'data_dir = "{tmp / "data"}"\n[database]\nurl = "{url}"\n[server]\n'
-                   'host = "127.0.0.1"\nadvertise = false\ntls = "off"\n'
-                   'pin_failures_per_minute = 1000\n', encoding="utf-8")
-    proc, base = start_server(cfg)
+    proc, base = serve(tmp, url)
     result: dict = {"records": args.records, "terminals": args.terminals, "seconds": args.seconds,
                     "desk_pause_s": args.desk_pause, "database": url.split(":", 1)[0],
                     "catalogue_build_s": round(build_s, 1)}
     try:
-        tokens = []
-        for i, code in enumerate(codes):
-            with ApiClient(base) as c:
-                tokens.append(c.enrol(code, f"bench-{i}"))
+        tokens = enrol_terminals(db, base, args.terminals)
         ctx = mp.get_context("spawn")
         out = ctx.Queue()
         per = args.records // (args.terminals + 1)
@@ -125,15 +125,17 @@ def main() -> int:
             w.start()
         lat: dict[str, list[float]] = {}
         for _ in range(len(kiosks) + 1):
-            for k, v in out.get(timeout=args.seconds + 180).items():
+            got = out.get(timeout=args.seconds + 180)
+            if "error" in got:
+                raise SystemExit(f"the desk failed:\n{got['error']}")
+            for k, v in got.items():
                 lat.setdefault(k, []).extend(v)
         for w in [*kiosks, desk]:
             w.join()
         kiosk_total = sum(len(lat.get(k, [])) for k in ("search", "checkout", "return", "session"))
         result["kiosk_requests_per_s"] = round(kiosk_total / args.seconds, 1)
         for k, v in sorted(lat.items()):
-            result[k] = {"n": len(v), "p50_ms": round(pct(v, 50), 1), "p95_ms": round(pct(v, 95), 1),
-                         "mean_ms": round(1000 * statistics.fmean(v), 1) if v else 0}
+            result[k] = summary(v)
     finally:
         proc.terminate()
         proc.wait(20)

@@ -70,6 +70,34 @@ def start_server(config: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("server did not start")
 
 
+def serve(tmp: Path, url: str) -> tuple[subprocess.Popen, str]:
+    """`ibc serve` on database `url` over plain HTTP (the development setting: the API's own
+    throughput, comparable with earlier runs); returns the process and its URL."""
+    cfg = tmp / "server.toml"
+    cfg.write_text(f'data_dir = "{tmp / "data"}"\n[database]\nurl = "{url}"\n[server]\n'
+                   'host = "127.0.0.1"\nadvertise = false\ntls = "off"\n'
+                   'pin_failures_per_minute = 1000\n', encoding="utf-8")
+    return start_server(cfg)
+
+
+def enrol_terminals(db, base: str, n: int) -> list[str]:
+    """n terminals enrolled with the server at `base`: their tokens."""
+    from kiosk.terminal import ApiClient
+    from server.security import create_enrol_code
+
+    tokens = []
+    for i in range(n):
+        with ApiClient(base) as c:
+            tokens.append(c.enrol(create_enrol_code(db, 10), f"bench-{i}"))
+    return tokens
+
+
+def summary(values: list[float]) -> dict:
+    """n, p50, p95 and mean of latencies (s) in milliseconds."""
+    return {"n": len(values), "p50_ms": round(pct(values, 50), 1), "p95_ms": round(pct(values, 95), 1),
+            "mean_ms": round(1000 * statistics.fmean(values), 1) if values else 0}
+
+
 def terminal_worker(url: str, token: str, card: str, first_barcode: int, seconds: float,
                     seed: int, out) -> None:
     """One terminal: mostly searches, now and then a reader session with a checkout."""
@@ -125,7 +153,6 @@ def main() -> int:
     from kiosk.terminal import ApiClient
     from kiosk.terminal.replica import Replica
     from library.storage.database import open_database
-    from server.security import create_enrol_code
 
     tmp = Path(tempfile.mkdtemp(prefix="ibc-server-bench-"))
     url = f"sqlite:///{tmp / 'server.sqlite3'}"
@@ -133,20 +160,11 @@ def main() -> int:
     t0 = time.perf_counter()
     build_catalogue(db, args.records, args.terminals + 1)
     build_s = time.perf_counter() - t0
-    codes = [create_enrol_code(db, 10) for _ in range(args.terminals + 1)]
-    cfg = tmp / "server.toml"
-    # Plain HTTP (the development setting): the API's own throughput, comparable with earlier runs.
-    cfg.write_text(f'data_dir = "{tmp / "data"}"\n[database]\nurl = "{url}"\n[server]\n'
-                   'host = "127.0.0.1"\nadvertise = false\ntls = "off"\n'
-                   'pin_failures_per_minute = 1000\n', encoding="utf-8")
-    proc, base = start_server(cfg)
+    proc, base = serve(tmp, url)
     result: dict = {"records": args.records, "terminals": args.terminals, "seconds": args.seconds,
                     "catalogue_build_s": round(build_s, 1)}
     try:
-        tokens = []
-        for i, code in enumerate(codes):
-            with ApiClient(base) as c:
-                tokens.append(c.enrol(code, f"bench-{i}"))
+        tokens = enrol_terminals(db, base, args.terminals + 1)
         ctx = mp.get_context("spawn")
         out = ctx.Queue()
         per = args.records // (args.terminals + 1)
@@ -164,8 +182,7 @@ def main() -> int:
         total = sum(len(v) for v in lat.values())
         result["requests_per_s"] = round(total / args.seconds, 1)
         for k, v in lat.items():
-            result[k] = {"n": len(v), "p50_ms": round(pct(v, 50), 1), "p95_ms": round(pct(v, 95), 1),
-                         "mean_ms": round(1000 * statistics.fmean(v), 1) if v else 0}
+            result[k] = summary(v)
 
         # Replica: full sync, then 100 changes (checkouts) and an incremental sync.
         local = open_database(f"sqlite:///{tmp / 'replica.sqlite3'}")
