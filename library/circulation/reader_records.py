@@ -36,13 +36,40 @@ CARD_WIDTH = 6
 
 
 class ReaderInvalid(IbcError):
-    """Typed reader data that cannot be kept: `errors` maps a field to the Russian reason."""
+    """Typed reader data that cannot be kept: `errors` maps a field to the code of its reason
+    (see ERRORS: the English text; the desk maps the codes to its translated messages), `params`
+    fill the texts (`card` of a taken card number)."""
 
     code = "reader_invalid"
 
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+    def __init__(self, errors: dict[str, str], **params: object):
+        self.errors, self.params = errors, params
+        super().__init__("; ".join(f"{k}: {error_text(v, params)}" for k, v in errors.items()))
+
+
+ERRORS = {  # ReaderData.errors / ReaderInvalid codes → English (the desk shows its own words)
+    "bad_chars": "control characters",
+    "name_too_long": f"at most {MAX_NAME} characters",
+    "required": "required",
+    "bad_category": "unknown category",
+    "bad_class": "a class is written like 5A",
+    "no_class": "a pupil needs a class",
+    "card_spaces": "no spaces or control characters",
+    "card_too_long": f"at most {MAX_CARD} characters",
+    "card_tilde": "a card number cannot start with ~",
+    "card_taken": "card {card} belongs to another reader",
+    "no_reason": "a reason of at least 3 letters is needed",
+    "reason_too_long": f"at most {MAX_REASON} characters",
+}
+
+
+def error_text(code: str, params: dict[str, object] | None = None) -> str:
+    """The English text of an error code (the code itself when unknown)."""
+    text = ERRORS.get(code, code)
+    try:
+        return text.format(**(params or {}))
+    except (KeyError, IndexError):
+        return text
 
 
 @dataclass
@@ -55,7 +82,7 @@ class ReaderData:
     class_name: str = ""
     category: str = "pupil"
     card_number: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # field → code (ERRORS)
 
 
 def fold(text: str) -> str:
@@ -66,11 +93,11 @@ def fold(text: str) -> str:
 def _name(data: ReaderData, key: str, value: str, required: bool) -> str:
     value = " ".join(value.split()) if not has_controls(value.replace("\t", " ")) else value
     if has_controls(value):
-        data.errors[key] = "Недопустимые символы"
+        data.errors[key] = "bad_chars"
     elif len(value) > MAX_NAME:
-        data.errors[key] = f"Не длиннее {MAX_NAME} знаков"
+        data.errors[key] = "name_too_long"
     elif required and not value:
-        data.errors[key] = "Заполните это поле"
+        data.errors[key] = "required"
     return value
 
 
@@ -86,28 +113,28 @@ def check_reader(last_name: str, first_name: str, middle_name: str = "", class_n
     data.middle_name = _name(data, "middle_name", middle_name, False)
     cat = CATEGORIES.get(category.strip().lower())
     if cat is None:
-        data.errors["category"] = "Выберите категорию"
+        data.errors["category"] = "bad_category"
         cat = "pupil"
     data.category = cat
     raw_class = class_name.strip()
     if has_controls(raw_class) or len(raw_class) > 16:
-        data.errors["class_name"] = "Класс пишется так: 5А"
+        data.errors["class_name"] = "bad_class"
     else:
         try:
             data.class_name = normalise_class(raw_class) or ""
         except ValueError:
             data.class_name = raw_class
-            data.errors["class_name"] = "Класс пишется так: 5А"
+            data.errors["class_name"] = "bad_class"
         if cat == "pupil" and not data.class_name and "class_name" not in data.errors:
-            data.errors["class_name"] = "Ученику нужен класс"
+            data.errors["class_name"] = "no_class"
     card = card_number.strip()
     data.card_number = card
     if has_controls(card) or any(c.isspace() for c in card):
-        data.errors["card_number"] = "Без пробелов и служебных символов"
+        data.errors["card_number"] = "card_spaces"
     elif len(card) > MAX_CARD:
-        data.errors["card_number"] = f"Не длиннее {MAX_CARD} знаков"
+        data.errors["card_number"] = "card_too_long"
     elif card.startswith("~"):
-        data.errors["card_number"] = "Номер не может начинаться с «~»"
+        data.errors["card_number"] = "card_tilde"
     return data
 
 
@@ -148,7 +175,7 @@ def add_reader(s: Session, data: ReaderData, *, sigla: str = "") -> Reader:
         raise ReaderInvalid(data.errors)
     card = data.card_number or new_card_number(s)
     if card_taken(s, card):
-        raise ReaderInvalid({"card_number": f"Билет {card} уже есть у другого читателя"})
+        raise ReaderInvalid({"card_number": "card_taken"}, card=card)
     reader = Reader(card_number=card, last_name=data.last_name, first_name=data.first_name,
                     middle_name=data.middle_name or None, class_name=data.class_name or None,
                     category=data.category, sigla=sigla)
@@ -164,7 +191,7 @@ def update_reader(s: Session, reader: Reader, data: ReaderData) -> dict[str, tup
         raise ReaderInvalid(data.errors)
     card = data.card_number or reader.card_number
     if card != reader.card_number and card_taken(s, card, reader.id):
-        raise ReaderInvalid({"card_number": f"Билет {card} уже есть у другого читателя"})
+        raise ReaderInvalid({"card_number": "card_taken"}, card=card)
     new = {"card_number": card, "last_name": data.last_name, "first_name": data.first_name,
            "middle_name": data.middle_name or None, "class_name": data.class_name or None,
            "category": data.category}
@@ -179,11 +206,11 @@ def check_reason(reason: str) -> str:
     """A block or unblock reason: 3..255 printable characters (ReaderInvalid `reason`)."""
     reason = " ".join(reason.split()) if not has_controls(reason.replace("\t", " ")) else reason
     if has_controls(reason):
-        raise ReaderInvalid({"reason": "Недопустимые символы"})
+        raise ReaderInvalid({"reason": "bad_chars"})
     if len(reason) < 3:
-        raise ReaderInvalid({"reason": "Напишите причину (хотя бы 3 буквы)"})
+        raise ReaderInvalid({"reason": "no_reason"})
     if len(reason) > MAX_REASON:
-        raise ReaderInvalid({"reason": f"Не длиннее {MAX_REASON} знаков"})
+        raise ReaderInvalid({"reason": "reason_too_long"})
     return reason
 
 

@@ -26,13 +26,14 @@ from library.circulation.cards import render_cards
 from library.circulation.errors import CirculationError
 from library.circulation.pin_guard import unlock
 from library.circulation.pins import PinRules, check_new_pin, hash_pin, store_pin_hash
-from library.circulation.readers import normalise_class, read_class_list, write_readers
+from library.circulation.readers import MAX_CARD, normalise_class, read_class_list, write_readers
 from library.errors import ImportFormatError
 from library.i18n import translator
 from library.storage.models import Copy, Loan, PinGuard, Reader, Record, as_utc, utcnow
 from library.text import has_controls
 from server.desk.audit import audit
 from server.desk.errors import DeskNotFound
+from server.desk.i18n import N_, _, language, ngettext
 from server.desk.sessions import DeskUser
 from server.desk.web import (
     PREFIX,
@@ -53,50 +54,80 @@ PAGE_SIZE = 50
 MAX_QUERY = 100
 UPLOAD_SUFFIXES = {".csv": ".csv", ".txt": ".csv", ".xlsx": ".xlsx", ".xlsm": ".xlsm"}
 UPLOAD = File(None)
-HEADER_NEEDED = "в первой строке нужны «ФИО» (или «Фамилия» и «Имя») и «Номер билета»"
+HEADER_NEEDED = N_("the first line needs “Full name” (or “Surname” and “First name”) and "
+                   "“Card number”")
 ROW_ERRORS = {  # library/circulation/readers.py RowError codes, in the librarian's words
-    "no_card": "нет номера билета",
-    "bad_card": "номер билета: до {max} знаков, без пробелов, не с «~»",
-    "card_repeats": "билет {card} уже был в строке {line}",
-    "no_name": "нужны фамилия и имя",
-    "bad_name": "имя: до {max} знаков, без служебных символов",
-    "bad_category": "неизвестная категория «{category}» (ученик, учитель, сотрудник)",
-    "bad_class": "класс «{value}» пишется не так, как 5А",
-    "no_class": "ученику нужен класс",
+    "no_card": N_("no card number"),
+    "bad_card": N_("card number: up to %(max)s characters, no spaces, not starting with “~”"),
+    "card_repeats": N_("card %(card)s was already on line %(line)s"),
+    "no_name": N_("a surname and a first name are needed"),
+    "bad_name": N_("name: up to %(max)s characters, no control characters"),
+    "bad_category": N_("unknown category “%(category)s” (pupil, teacher, staff)"),
+    "bad_class": N_("class “%(value)s” is not written like 5A"),
+    "no_class": N_("a pupil needs a class"),
 }
+FIELD_ERRORS = {  # library/circulation/reader_records.py error codes, in the librarian's words
+    "bad_chars": N_("Invalid characters"),
+    "name_too_long": N_("At most %(max)s characters"),
+    "required": N_("Fill in this field"),
+    "bad_category": N_("Choose a category"),
+    "bad_class": N_("Write the class like this: 5A"),
+    "no_class": N_("A pupil needs a class"),
+    "card_spaces": N_("No spaces or control characters"),
+    "card_too_long": N_("At most %(max)s characters"),
+    "card_tilde": N_("The number cannot start with “~”"),
+    "card_taken": N_("Card %(card)s already belongs to another reader"),
+    "no_reason": N_("Write a reason (at least 3 letters)"),
+    "reason_too_long": N_("At most %(max)s characters"),
+}
+FIELD_LIMITS = {"name_too_long": rr.MAX_NAME, "card_too_long": MAX_CARD,
+                "reason_too_long": rr.MAX_REASON}
+CATEGORY_NAMES = {"pupil": N_("pupil"), "teacher": N_("teacher"), "staff": N_("staff")}
 DONE = {  # ?ok=… after a change: what the reader's page says
-    "added": "Читатель добавлен",
-    "saved": "Изменения сохранены",
-    "blocked": "Читатель заблокирован",
-    "unblocked": "Блокировка снята",
-    "pin_set": "ПИН-код установлен",
-    "pin_cleared": "ПИН-код снят",
-    "unlocked": "Билет разблокирован",
-    "not_locked": "Билет не был заблокирован",
-    "restored": "Читатель возвращён из архива",
+    "added": N_("Reader added"),
+    "saved": N_("Changes saved"),
+    "blocked": N_("Reader blocked"),
+    "unblocked": N_("Block lifted"),
+    "pin_set": N_("PIN set"),
+    "pin_cleared": N_("PIN removed"),
+    "unlocked": N_("Card unlocked"),
+    "not_locked": N_("The card was not locked"),
+    "restored": N_("Reader brought back from the archive"),
 }
-
-
-def plural(n: int, one: str, few: str, many: str) -> str:
-    """«1 ученик», «3 ученика», «5 учеников»."""
-    if n % 10 == 1 and n % 100 != 11:
-        return f"{n} {one}"
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return f"{n} {few}"
-    return f"{n} {many}"
 
 
 def pupils(n: int) -> str:
-    """«27 учеников»."""
-    return plural(n, "ученик", "ученика", "учеников")
+    """«27 учеников» (in the request's language)."""
+    return ngettext("%(n)s pupil", "%(n)s pupils", n) % {"n": n}
+
+
+def categories() -> dict[str, str]:
+    """The categories in the request's language (key → word)."""
+    return {key: _(word) for key, word in CATEGORY_NAMES.items()}
+
+
+def field_errors(exc: rr.ReaderInvalid) -> dict[str, str]:
+    """A refusal of reader_records in the librarian's words, per field."""
+    out = {}
+    for name, code in exc.errors.items():
+        msgid = FIELD_ERRORS.get(code)
+        if msgid is None:
+            out[name] = rr.error_text(code, exc.params)
+            continue
+        params = {"max": FIELD_LIMITS.get(code, ""), **exc.params}
+        try:
+            out[name] = _(msgid) % params
+        except (KeyError, ValueError, TypeError):
+            out[name] = _(msgid)
+    return out
 
 
 def _reader(s: Any, reader_id: int) -> Reader:
     if not 0 < reader_id < 2**31:  # outside INTEGER: PostgreSQL would refuse the query
-        raise DeskNotFound("Читатель не найден")
+        raise DeskNotFound(N_("Reader not found"))
     reader = s.get(Reader, reader_id)
     if reader is None or reader.anonymised_at is not None:
-        raise DeskNotFound("Читатель не найден")
+        raise DeskNotFound(N_("Reader not found"))
     return reader
 
 
@@ -120,14 +151,14 @@ def reader_list(request: Request, q: str = "", klass: str = "", archived: str = 
     number = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
     query = q.strip()[:MAX_QUERY]
     if has_controls(query):
-        errors["q"] = "Недопустимые символы"
+        errors["q"] = _("Invalid characters")
         query = ""
     class_name: str | None = None
     if klass.strip():
         try:
             class_name = normalise_class(klass[:16])
         except ValueError:
-            errors["klass"] = "Класс пишется так: 5А"
+            errors["klass"] = _("Write the class like this: 5A")
     show_archived = archived == "1"
     with state(request).db.session() as s:
         all_classes = rr.classes(s)
@@ -139,17 +170,17 @@ def reader_list(request: Request, q: str = "", klass: str = "", archived: str = 
         rr.mark_rows(s, shown)
     args = {"q": query, "klass": class_name or "", "archived": "1" if show_archived else ""}
     link = "&".join(f"{k}={quote(v)}" for k, v in args.items() if v)
-    return render("readers_list.html", 400 if errors else 200, title="Читатели", section="readers",
+    return render("readers_list.html", 400 if errors else 200, title=_("Readers"), section="readers",
                   user=user, rows=shown, total=len(rows), page=number, pages=pages, args=args,
-                  link=link, classes=all_classes, errors=errors, categories=rr.CATEGORY_NAMES,
+                  link=link, classes=all_classes, errors=errors, categories=categories(),
                   searched=bool(query or class_name))
 
 
 # --- adding -----------------------------------------------------------------------------------
 def _new_form(user: DeskUser, values: dict[str, str], errors: dict[str, str],
               status: int = 200, same: dict[str, Any] | None = None) -> HTMLResponse:
-    return render("readers_new.html", status, title="Новый читатель", section="readers", user=user,
-                  values=values, errors=errors, categories=rr.CATEGORY_NAMES, same=same)
+    return render("readers_new.html", status, title=_("New reader"), section="readers", user=user,
+                  values=values, errors=errors, categories=categories(), same=same)
 
 
 @router.get("/new")
@@ -180,9 +211,9 @@ def add(request: Request, csrf: str = Form(""), last_name: str = Form(""), first
                   generated=not data.card_number)
             reader_id = reader.id
     except rr.ReaderInvalid as exc:
-        return _new_form(user, _typed(data), exc.errors, 400)
+        return _new_form(user, _typed(data), field_errors(exc), 400)
     except IntegrityError:
-        return _new_form(user, _typed(data), {"card_number": "Этот номер билета уже занят"}, 400)
+        return _new_form(user, _typed(data), {"card_number": _("This card number is already taken")}, 400)
     return RedirectResponse(f"{BASE}/{reader_id}?ok=added", status_code=303)
 
 
@@ -225,14 +256,14 @@ def class_cards(request: Request, klass: str = "", user: DeskUser = Depends(desk
             if rows:
                 data = [_card_data(r) for r in rows]
                 return _pdf(data, st.settings.school.name, f"cards-{len(data)}.pdf")
-            error = "В этом классе нет читателей" if name else "Класс пишется так: 5А"
-    return render("readers_cards.html", 400 if error else 200, title="Билеты класса",
+            error = _("There are no readers in this class") if name else _("Write the class like this: 5A")
+    return render("readers_cards.html", 400 if error else 200, title=_("Class cards"),
                   section="readers", user=user, classes=all_classes, error=error, klass=klass[:16])
 
 
 # --- class list import ------------------------------------------------------------------------
 def _import_page(user: DeskUser, status: int = 200, **context: Any) -> HTMLResponse:
-    return render("readers_import.html", status, title="Список класса", section="readers",
+    return render("readers_import.html", status, title=_("Class list"), section="readers",
                   user=user, **context)
 
 
@@ -252,9 +283,9 @@ async def import_list(request: Request, csrf: str = Form(""), file: UploadFile |
     name = (file.filename or "") if file is not None else ""
     suffix = UPLOAD_SUFFIXES.get(Path(name).suffix.lower())
     if file is None or not name:
-        return _import_page(user, 400, limit_kb=limit_kb, error="Выберите файл")
+        return _import_page(user, 400, limit_kb=limit_kb, error=_("Choose a file"))
     if suffix is None:
-        return _import_page(user, 400, limit_kb=limit_kb, error="Нужен файл CSV или XLSX")
+        return _import_page(user, 400, limit_kb=limit_kb, error=_("A CSV or XLSX file is needed"))
     content = await file.read()
     return await _run_import(request, user, content, suffix, limit_kb)
 
@@ -276,10 +307,11 @@ def _import_sync(request: Request, user: DeskUser, content: bytes, suffix: str,
             readers, report = read_class_list(path)
         except ImportFormatError:  # empty, or the header lacks the needed columns
             return _import_page(user, 400, limit_kb=limit_kb,
-                                error="Файл не читается как список класса", reason=HEADER_NEEDED)
+                                error=_("The file cannot be read as a class list"),
+                                reason=_(HEADER_NEEDED))
         except Exception:  # an uploaded file may be anything (a broken XLSX, binary): keep nothing
             return _import_page(user, 400, limit_kb=limit_kb,
-                                error="Файл не читается как список класса")
+                                error=_("The file cannot be read as a class list"))
     if readers:
         try:
             with st.db.transaction() as s:
@@ -288,7 +320,7 @@ def _import_sync(request: Request, user: DeskUser, content: bytes, suffix: str,
                       added=report.added, updated=report.updated, skipped=report.skipped)
         except IntegrityError:
             return _import_page(user, 409, limit_kb=limit_kb,
-                                error="Список не записан: номер билета занят (попробуйте ещё раз)")
+                                error=_("The list was not saved: a card number is taken (try again)"))
     rows = sorted([{**r, "reason": ""} for r in report.rows]
                   + [{"line": e["line"], "card": "", "class": "", "action": "error",
                       "reason": _row_error(e)} for e in report.errors], key=lambda r: r["line"])
@@ -298,19 +330,20 @@ def _import_sync(request: Request, user: DeskUser, content: bytes, suffix: str,
 def _row_error(error: dict[str, Any]) -> str:
     text = ROW_ERRORS.get(error.get("code", ""))
     if text is None:
-        return "строка не читается"
+        return _("the line cannot be read")
     try:
-        return text.format(**error.get("params", {}))
-    except (KeyError, IndexError):
-        return text
+        return _(text) % error.get("params", {})
+    except (KeyError, ValueError, TypeError):
+        return _(text)
 
 
 # --- the school year --------------------------------------------------------------------------
 def _plan_lines(plan: sy.SchoolYearPlan) -> list[str]:
     lines = [f"{m.old} → {m.new}: {pupils(m.pupils)}" for m in plan.moves]
     if plan.leaving:
-        lines.append(f"{', '.join(plan.leaving)}: выпуск, {pupils(plan.leavers)}, из них "
-                     f"{plan.leavers_with_loans} с книгами на руках")
+        lines.append(_("%(classes)s: leaving school, %(pupils)s, %(with_loans)s of them with books "
+                       "on loan") % {"classes": ", ".join(plan.leaving), "pupils": pupils(plan.leavers),
+                                     "with_loans": plan.leavers_with_loans})
     return lines
 
 
@@ -319,7 +352,7 @@ def _year_page(request: Request, user: DeskUser, status: int = 200, **context: A
     with st.db.session() as s:
         plan = sy.plan(s, today(request), last_grade=st.settings.school.last_grade,
                        year_end=st.settings.circulation.school_year_end)
-    return render("readers_year.html", status, title="Новый учебный год", section="readers",
+    return render("readers_year.html", status, title=_("New school year"), section="readers",
                   user=user, plan=plan, lines=_plan_lines(plan), done_at=local_time(plan.done_at),
                   unknown=[f"{k}: {pupils(v)}" for k, v in plan.unknown.items()], **context)
 
@@ -346,7 +379,8 @@ def school_year_move(request: Request, csrf: str = Form(""),
                           last_grade=st.settings.school.last_grade,
                           year_end=st.settings.circulation.school_year_end, audit=record)
     except sy.SchoolYearDone:
-        return _year_page(request, user, 409, error="Классы этого учебного года уже переведены")
+        return _year_page(request, user, 409,
+                          error=_("The classes of this school year have already been moved up"))
     return _year_page(request, user, moved=_plan_lines(done))
 
 
@@ -365,7 +399,7 @@ def _reader_page(request: Request, user: DeskUser, reader_id: int, status: int =
         day = today(request)
         info = {"id": reader.id, "card": reader.card_number, "name": " ".join(
                     x for x in (reader.last_name, reader.first_name, reader.middle_name) if x),
-                "class_name": reader.class_name or "", "category": rr.CATEGORY_NAMES.get(
+                "class_name": reader.class_name or "", "category": categories().get(
                     reader.category, reader.category),
                 "blocked": reader.blocked, "block_reason": reader.block_reason or "",
                 "active": reader.active, "archived": local_time(reader.archived_at),
@@ -375,9 +409,10 @@ def _reader_page(request: Request, user: DeskUser, reader_id: int, status: int =
                       "due": local_date(r.due_date), "overdue": r.due_date < day} for r in loans]
         form = values if values is not None else _form_values(reader)
     rules = PinRules.from_settings(st.settings.circulation)
-    return render("readers_reader.html", status, title=f"Читатель {info['card']}", section="readers",
+    return render("readers_reader.html", status, title=_("Reader %(card)s") % {"card": info["card"]},
+                  section="readers",
                   user=user, r=info, loans=loan_rows, values=form, errors=errors or {},
-                  categories=rr.CATEGORY_NAMES, done=DONE.get(ok, ""), reason=reason,
+                  categories=categories(), done=_(DONE[ok]) if ok in DONE else "", reason=reason,
                   pin_min=rules.min_digits, pin_max=rules.max_digits,
                   circulation=f"{PREFIX}/circulation?card={quote(str(info['card']), safe='')}")
 
@@ -414,10 +449,10 @@ def edit(request: Request, reader_id: int, csrf: str = Form(""), last_name: str 
                     detail["class_name"] = f"{changed['class_name'][0]} → {changed['class_name'][1]}"
                 audit(s, user.name, "reader_changed", ip=client_ip(request), **detail)
     except rr.ReaderInvalid as exc:
-        return _reader_page(request, user, reader_id, 400, errors=exc.errors, values=_typed(data))
+        return _reader_page(request, user, reader_id, 400, errors=field_errors(exc), values=_typed(data))
     except IntegrityError:
         return _reader_page(request, user, reader_id, 400, values=_typed(data),
-                            errors={"card_number": "Этот номер билета уже занят"})
+                            errors={"card_number": _("This card number is already taken")})
     return _done(reader_id, "saved")
 
 
@@ -434,7 +469,8 @@ def block(request: Request, reader_id: int, csrf: str = Form(""), reason: str = 
             audit(s, user.name, "reader_blocked" if blocked else "reader_unblocked",
                   ip=client_ip(request), card=reader.card_number, reason=why)
     except rr.ReaderInvalid as exc:
-        return _reader_page(request, user, reader_id, 400, errors=exc.errors, reason=reason[:300])
+        return _reader_page(request, user, reader_id, 400, errors=field_errors(exc),
+                            reason=reason[:300])
     return _done(reader_id, "blocked" if blocked else "unblocked")
 
 
@@ -448,13 +484,13 @@ def set_pin(request: Request, reader_id: int, csrf: str = Form(""), pin: str = F
         card = _reader(s, reader_id).card_number
     try:
         if pin[:64] != pin2[:64]:
-            raise ValueError("ПИН-коды не совпали")
+            raise ValueError(_("The PINs do not match"))
         new = check_new_pin(pin[:64], PinRules.from_settings(st.settings.circulation))
     except ValueError as exc:
         return _reader_page(request, user, reader_id, 400, errors={"pin": str(exc)})
     except CirculationError as exc:
         return _reader_page(request, user, reader_id, 400,
-                            errors={"pin": exc.message(translator(st.settings.ui.language))})
+                            errors={"pin": exc.message(translator(language()))})
     stored = st.circulation.hashing(hash_pin, new)
     with st.db.transaction() as s:
         reader = _reader(s, reader_id)
