@@ -30,12 +30,12 @@ from library import copies as copy_rules
 from library.errors import ImportFormatError, NotFound
 from library.marc.formats import IRBIS_TEXT, ISO2709, MARCXML
 from library.places.match import PlaceMap
-from library.search.facets import FACET_TITLES
 from library.storage.models import Copy, CopyStatus, Loan, Record
 from library.text import printable
 from server.desk import imports
 from server.desk.audit import audit
 from server.desk.errors import DeskInvalid, DeskNotFound
+from server.desk.i18n import N_, _
 from server.desk.sessions import DeskUser
 from server.desk.web import (
     PREFIX,
@@ -58,23 +58,47 @@ PAGE = 20
 MAX_QUERY = 500
 MAX_FILTER = 200
 MAX_OFFSET = 10_000
-STATUS_NAMES = {
-    CopyStatus.AVAILABLE.value: "на месте", CopyStatus.ON_LOAN.value: "выдан",
-    CopyStatus.ORDERED.value: "заказан", CopyStatus.BINDERY.value: "в ремонте",
-    CopyStatus.LOST.value: "утерян", CopyStatus.NOT_FOR_LOAN.value: "только в библиотеке",
-    CopyStatus.WRITTEN_OFF.value: "списан", CopyStatus.RESERVED.value: "отложен",
-    CopyStatus.IN_PROCESS.value: "в обработке",
+STATUS_NAMES = {  # English msgids, shown translated (_)
+    CopyStatus.AVAILABLE.value: N_("on the shelf"), CopyStatus.ON_LOAN.value: N_("on loan"),
+    CopyStatus.ORDERED.value: N_("ordered"), CopyStatus.BINDERY.value: N_("at the bindery"),
+    CopyStatus.LOST.value: N_("lost"), CopyStatus.NOT_FOR_LOAN.value: N_("library use only"),
+    CopyStatus.WRITTEN_OFF.value: N_("written off"), CopyStatus.RESERVED.value: N_("on hold"),
+    CopyStatus.IN_PROCESS.value: N_("being processed"),
 }
 FACETS = ("available", "type", "author", "subject", "bbk", "decade", "language", "age")
-CONTAINERS = {ISO2709: "ISO 2709 (.mrc, .iso)", MARCXML: "MARCXML (.xml)", IRBIS_TEXT: "текст ИРБИС (.txt)"}
-ENCODINGS = {"utf-8": "UTF-8", "cp1251": "Windows-1251 (ИРБИС, Windows)", "cp866": "DOS (cp866)",
-             "koi8-r": "KOI8-R", "marc-8": "MARC-8 (только ISO 2709)"}
-STATES = {"running": "идёт", "done": "готово", "failed": "не удалась", "interrupted": "прервана"}
+# the search engine's facets (library.search.facets) named and labelled in the desk's language
+FACET_NAMES = {
+    "author": N_("Author"), "subject": N_("Subject"), "bbk": N_("BBK section"),
+    "decade": N_("Years published"), "type": N_("Type of publication"), "language": N_("Language"),
+    "available": N_("Availability"), "age": N_("Age"),
+}
+FACET_VALUES = {
+    "type": {"book": N_("Book"), "textbook": N_("Textbook"), "reference": N_("Reference book")},
+    "language": {"rus": N_("Russian"), "eng": N_("English"), "ger": N_("German"), "fre": N_("French"),
+                 "spa": N_("Spanish"), "chi": N_("Chinese"), "tat": N_("Tatar"), "bak": N_("Bashkir")},
+    "available": {"yes": N_("On the shelf"), "no": N_("Not on the shelf")},
+}
+CONTAINERS = {ISO2709: "ISO 2709 (.mrc, .iso)", MARCXML: "MARCXML (.xml)",
+              IRBIS_TEXT: N_("IRBIS text (.txt)")}
+ENCODINGS = {"utf-8": "UTF-8", "cp1251": N_("Windows-1251 (IRBIS, Windows)"), "cp866": "DOS (cp866)",
+             "koi8-r": "KOI8-R", "marc-8": N_("MARC-8 (ISO 2709 only)")}
+STATES = {"running": N_("in progress"), "done": N_("finished"), "failed": N_("failed"),
+          "interrupted": N_("interrupted")}
 EXPORTS = {("iso2709", "rusmarc"): ("rusmarc", "mrc"), ("iso2709", "marc21"): ("marc21", "mrc"),
            ("marcxml", ""): ("marcxml", "xml"), ("marcxml", "rusmarc"): ("marcxml", "xml"),
            ("marcxml", "marc21"): ("marcxml", "xml")}
-FIELD_NAMES = {"barcode": "Штрихкод", "inventory_number": "Инвентарный номер",
-               "shelf_mark": "Шифр (полочный индекс)", "collection": "Фонд (место)", "status": "Состояние"}
+FIELD_NAMES = {"barcode": N_("Barcode"), "inventory_number": N_("Inventory number"),
+               "shelf_mark": N_("Shelf mark"), "collection": N_("Collection (place)"), "status": N_("Status")}
+ON_LOAN_REFUSED = {  # a status wanted for a copy on loan: why not (%(date)s: when it is due)
+    "written_off": N_("The copy is on loan until %(date)s: it cannot be written off until it comes back. "
+                      "Take it back in Circulation first."),
+    "lost": N_("The copy is on loan until %(date)s: it cannot be marked lost until it comes back. "
+               "Take it back in Circulation first."),
+    "available": N_("The copy is on loan until %(date)s: it cannot be put back on the shelf until it comes "
+                    "back. Take it back in Circulation first."),
+    "bindery": N_("The copy is on loan until %(date)s: it cannot be sent to the bindery until it comes back. "
+                  "Take it back in Circulation first."),
+}
 MULTIPART_SLACK = 64 * 1024  # the form's other fields and the part headers around the file
 
 
@@ -158,13 +182,14 @@ def search_page(request: Request, q: str = "", page: int = Query(1, ge=1, le=MAX
                 if key == "available" and value != "yes":
                     continue
                 link = _url(BASE, q=query, **{**chosen, key: value}) if chosen.get(key) != value else ""
-                items.append({"label": v["label"], "count": v["count"], "url": link,
-                              "on": chosen.get(key) == value})
+                label = FACET_VALUES.get(key, {}).get(value)
+                items.append({"label": _(label) if label else v["label"], "count": v["count"],
+                              "url": link, "on": chosen.get(key) == value})
             if items:
-                facets.append({"key": key, "title": FACET_TITLES[key], "items": items})
+                facets.append({"key": key, "title": _(FACET_NAMES[key]), "items": items})
     with st.db.session() as s:
         size = s.scalar(select(func.count()).select_from(Record).where(Record.deleted.is_(False)))
-    removable = [{"title": FACET_TITLES[k], "value": v,
+    removable = [{"title": _(FACET_NAMES[k]), "value": v,
                   "url": _url(BASE, q=query, **{kk: vv for kk, vv in chosen.items() if kk != k})}
                  for k, v in chosen.items()]
     pages = {}
@@ -174,11 +199,23 @@ def search_page(request: Request, q: str = "", page: int = Query(1, ge=1, le=MAX
         if page * PAGE < result.total and page * PAGE < MAX_OFFSET:
             pages["next"] = _url(BASE, q=query, page=page + 1, **chosen)
     export_params = {"q": query, **chosen}
-    return render("catalogue_search.html", title="Каталог", section="catalogue", user=user,
-                  q=query, result=result, facets=facets, chosen=removable, page=page,
+    return render("catalogue_search.html", title=_("Catalogue"), section="catalogue", user=user,
+                  q=query, result=result, suggestion=_suggestion(result), facets=facets,
+                  chosen=removable, page=page,
                   pages=pages, first=(page - 1) * PAGE + 1, size=size,
                   export_query=urlencode({k: v for k, v in export_params.items() if v}),
                   typed=bool(q.strip()))
+
+
+def _suggestion(result: Any) -> str:
+    """The engine's «did you mean» (library.search.engine.SUGGEST) in the desk's language."""
+    from library.search.engine import SUGGEST
+
+    text = (result.suggestion or "") if result is not None else ""
+    head, _sep, tail = SUGGEST.partition("{}")
+    if text.startswith(head) and text.endswith(tail) and len(text) >= len(head) + len(tail):
+        return _("Did you mean “%(words)s”?") % {"words": text[len(head):len(text) - len(tail)]}
+    return text
 
 
 # ---------------------------------------------------------------- record and copies
@@ -186,7 +223,7 @@ def search_page(request: Request, q: str = "", page: int = Query(1, ge=1, le=MAX
 def _record(s: Any, record_id: int) -> Record:
     rec = s.get(Record, record_id)
     if rec is None or rec.deleted:
-        raise DeskNotFound("Такой записи в каталоге нет")
+        raise DeskNotFound(N_("No such record in the catalogue"))
     return rec
 
 
@@ -222,9 +259,9 @@ def _copy_rows(s: Any, rec: Record, pm: PlaceMap) -> list[dict]:
         place = pm.resolve(shelf_mark=c.shelf_mark, collection=c.collection, bbk=rec.bbk,
                            sigla=c.sigla) if len(pm) else None
         due = dues.get(c.id)
-        status = STATUS_NAMES.get(c.status, c.status)
+        status = _(STATUS_NAMES[c.status]) if c.status in STATUS_NAMES else c.status
         if due is not None:
-            status = f"выдан до {local_date(due)}"
+            status = _("on loan until %(date)s") % {"date": local_date(due)}
         rows.append({"id": c.id, "barcode": c.barcode or "", "inventory": c.inventory_number or "",
                      "shelf": c.shelf_mark or "", "collection": c.collection or "",
                      "place": place.label if place else "", "status": status,
@@ -249,9 +286,9 @@ def _record_page(request: Request, user: DeskUser, record_id: int, *, status: in
                 "age_rating": rec.age_rating, "bbk": rec.bbk, "udc": rec.udc, "pages": rec.pages,
                 "key": rec.key}
     saved_copy = next((c for c in copies if c["id"] == saved), None) if saved else None
-    return render("catalogue_record.html", status, title=rec.title[:80] or "Запись",
+    return render("catalogue_record.html", status, title=rec.title[:80] or _("Record"),
                   section="catalogue", user=user, rec=info, copies=copies, places=places,
-                  statuses=[(k, STATUS_NAMES[k]) for k in copy_rules.HAND_STATUSES],
+                  statuses=[(k, _(STATUS_NAMES[k])) for k in copy_rules.HAND_STATUSES],
                   form=form or copy_rules.CopyFields(), error=error, error_field=error_field,
                   saved=saved_copy, many_siglas=len({c["sigla"] for c in copies}) > 1)
 
@@ -261,32 +298,32 @@ def record_page(request: Request, record_id: int, saved: int | None = Query(None
                 user: DeskUser = Depends(desk_user)) -> HTMLResponse:
     """A record and its copies, with the form to add a copy."""
     if not 1 <= record_id <= 2**62:
-        raise DeskNotFound("Такой записи в каталоге нет")
+        raise DeskNotFound(N_("No such record in the catalogue"))
     return _record_page(request, user, record_id, saved=saved)
 
 
 def _refusal(exc: copy_rules.CopyEditError) -> tuple[str, int]:
-    """The Russian words and status of a refused copy change."""
+    """The words (in the request's language) and status of a refused copy change."""
     if isinstance(exc, copy_rules.BarcodeTaken):
-        return (f"Штрихкод {exc.barcode} уже есть у другого экземпляра "
-                f"(запись № {exc.record_id}). Проверьте номер."), 409
+        return _("Barcode %(barcode)s already belongs to another copy (record no. %(record)s). "
+                 "Check the number.") % {"barcode": exc.barcode, "record": exc.record_id}, 409
     if isinstance(exc, copy_rules.CopyOnLoan):
-        what = {"written_off": "списать", "lost": "отметить утерянным",
-                "available": "поставить на место", "bindery": "отдать в ремонт"}.get(exc.wanted,
-                                                                                     "изменить")
-        return (f"Экземпляр выдан до {local_date(exc.due)}: его нельзя {what}, пока его не "
-                f"вернут. Сначала оформите возврат в разделе «Выдача»."), 409
-    field = FIELD_NAMES.get(exc.field, "Поле")
+        why = ON_LOAN_REFUSED.get(exc.wanted, N_("The copy is on loan until %(date)s: it cannot be "
+                                                 "changed until it comes back. Take it back in "
+                                                 "Circulation first."))
+        return _(why) % {"date": local_date(exc.due)}, 409
+    field = _(FIELD_NAMES.get(exc.field, N_("Field")))
     text = str(exc)
     if "longer than" in text:
-        return f"{field}: слишком длинно (не больше {copy_rules.LIMITS[exc.field]} знаков).", 400
+        return _("%(field)s: too long (at most %(n)s characters).") % {
+            "field": field, "n": copy_rules.LIMITS[exc.field]}, 400
     if "control characters" in text:
-        return f"{field}: недопустимые символы.", 400
+        return _("%(field)s: characters that are not allowed.") % {"field": field}, 400
     if "spaces" in text:
-        return f"{field}: без пробелов.", 400
+        return _("%(field)s: no spaces.") % {"field": field}, 400
     if "needs a barcode" in text:
-        return "Укажите штрихкод или инвентарный номер.", 400
-    return "Такое состояние нельзя выбрать.", 400
+        return _("Enter a barcode or an inventory number."), 400
+    return _("This status cannot be chosen."), 400
 
 
 def _typed(barcode: str, inventory_number: str, shelf_mark: str, collection: str,
@@ -305,7 +342,7 @@ def add_copy(request: Request, record_id: int, csrf: str = Form(""), barcode: st
     """Add a copy to the record; the page again with the refusal in words."""
     check_form(user, csrf)
     if not 1 <= record_id <= 2**62:
-        raise DeskNotFound("Такой записи в каталоге нет")
+        raise DeskNotFound(N_("No such record in the catalogue"))
     typed = _typed(barcode, inventory_number, shelf_mark, collection, status)
     st = state(request)
     try:
@@ -321,7 +358,7 @@ def add_copy(request: Request, record_id: int, csrf: str = Form(""), barcode: st
         return _record_page(request, user, record_id, status=code, error=message,
                             error_field=exc.field, form=typed)
     except NotFound:
-        raise DeskNotFound("Такой записи в каталоге нет") from None
+        raise DeskNotFound(N_("No such record in the catalogue")) from None
     return RedirectResponse(f"{BASE}/record/{record_id}?saved={new_id}#copy-{new_id}", status_code=303)
 
 
@@ -332,7 +369,7 @@ def _copy_page(request: Request, user: DeskUser, copy_id: int, *, status: int = 
     with st.db.session() as s:
         copy = s.get(Copy, copy_id)
         if copy is None:
-            raise DeskNotFound("Такого экземпляра нет")
+            raise DeskNotFound(N_("No such copy"))
         rec = _record(s, copy.record_id)
         pm, places = _place_options(s, st.settings.school.sigla)
         row = next(r for r in _copy_rows(s, rec, pm) if r["id"] == copy.id)
@@ -340,13 +377,14 @@ def _copy_page(request: Request, user: DeskUser, copy_id: int, *, status: int = 
         current = copy_rules.CopyFields(copy.barcode or "", copy.inventory_number or "",
                                         copy.shelf_mark or "", copy.collection or "", copy.status)
         title = rec.title
-    statuses = [(k, STATUS_NAMES[k]) for k in copy_rules.HAND_STATUSES]
+    statuses = [(k, _(STATUS_NAMES[k])) for k in copy_rules.HAND_STATUSES]
     if current.status not in copy_rules.HAND_STATUSES:
-        statuses.insert(0, (current.status, STATUS_NAMES.get(current.status, current.status)))
+        name = STATUS_NAMES.get(current.status)
+        statuses.insert(0, (current.status, _(name) if name else current.status))
     shown = form or current
     if places and shown.collection and shown.collection not in {p["value"] for p in places}:
         places = [{"value": shown.collection, "label": shown.collection}, *places]
-    return render("catalogue_copy.html", status, title="Экземпляр", section="catalogue", user=user,
+    return render("catalogue_copy.html", status, title=_("Copy"), section="catalogue", user=user,
                   copy=row, record_id=rec.id, record_title=title, form=shown, statuses=statuses,
                   places=places, due=local_date(due) if due else "", error=error,
                   error_field=error_field)
@@ -356,7 +394,7 @@ def _copy_page(request: Request, user: DeskUser, copy_id: int, *, status: int = 
 def copy_page(request: Request, copy_id: int, user: DeskUser = Depends(desk_user)) -> HTMLResponse:
     """The copy editor."""
     if not 1 <= copy_id <= 2**62:
-        raise DeskNotFound("Такого экземпляра нет")
+        raise DeskNotFound(N_("No such copy"))
     return _copy_page(request, user, copy_id)
 
 
@@ -368,7 +406,7 @@ def save_copy(request: Request, copy_id: int, csrf: str = Form(""), barcode: str
     """Save the copy; back to its record, or the editor again with the refusal in words."""
     check_form(user, csrf)
     if not 1 <= copy_id <= 2**62:
-        raise DeskNotFound("Такого экземпляра нет")
+        raise DeskNotFound(N_("No such copy"))
     typed = _typed(barcode, inventory_number, shelf_mark, collection, status)
     st = state(request)
     try:
@@ -383,7 +421,7 @@ def save_copy(request: Request, copy_id: int, csrf: str = Form(""), barcode: str
         return _copy_page(request, user, copy_id, status=code, error=message,
                           error_field=exc.field, form=typed)
     except NotFound:
-        raise DeskNotFound("Такого экземпляра нет") from None
+        raise DeskNotFound(N_("No such copy")) from None
     return RedirectResponse(f"{BASE}/record/{record_id}?saved={copy_id}#copy-{copy_id}",
                             status_code=303)
 
@@ -397,22 +435,22 @@ def _jobs(request: Request, limit: int = 10) -> list[dict]:
 
 
 REASONS = (  # (a part of the importer's reason, what it means in words); the first match wins
-    ("no title", "нет заглавия (поле 245$a или 200$a пустое)"),
-    ("cannot decode", "текст записи не прочитать: кодировка не подходит"),
-    ("cannot map", "запись прочитана, но поля не разобрать"),
-    ("line ", "ошибка в строке текстового файла ИРБИС"),
-    ("xml", "ошибка в разметке MARCXML"),
-    ("leader", "запись повреждена: испорчен маркер записи"),
-    ("directory", "запись повреждена: справочник полей не сходится с данными"),
-    ("field ", "запись повреждена: поле обрывается"),
-    ("record", "запись повреждена"),
+    ("no title", N_("no title (field 245$a or 200$a is empty)")),
+    ("cannot decode", N_("the record's text cannot be read: wrong encoding")),
+    ("cannot map", N_("the record was read, but its fields cannot be understood")),
+    ("line ", N_("an error in a line of the IRBIS text file")),
+    ("xml", N_("an error in the MARCXML markup")),
+    ("leader", N_("the record is damaged: its leader is broken")),
+    ("directory", N_("the record is damaged: its directory does not match the data")),
+    ("field ", N_("the record is damaged: a field is cut short")),
+    ("record", N_("the record is damaged")),
 )
 
 
 def reason_words(reason: str) -> str:
-    """The importer's reason (English, technical) told in Russian words."""
+    """The importer's reason (English, technical) told in plain words of the request's language."""
     low = reason.lower()
-    return next((words for part, words in REASONS if part in low), "запись не прочитана")
+    return _(next((words for part, words in REASONS if part in low), N_("the record was not read")))
 
 
 def _job_view(job: DeskImport) -> dict:
@@ -424,20 +462,21 @@ def _job_view(job: DeskImport) -> dict:
     else:
         percent = min(99, job.bytes_done * 100 // job.bytes_total) if job.bytes_total else 0
     return {"id": job.id, "file": job.file_name, "actor": job.actor, "state": job.state,
-            "state_name": STATES.get(job.state, job.state), "started": local_time(job.started_at),
+            "state_name": _(STATES[job.state]) if job.state in STATES else job.state,
+            "started": local_time(job.started_at),
             "finished": local_time(job.finished_at), "total": total, "done": job.records_done,
             "added": job.added, "updated": job.updated, "failed": job.failed, "percent": percent,
             "message": job.message or "",
             "errors": [{**e, "words": reason_words(str(e.get("reason") or ""))} for e in job.errors or []],
             "warnings": list(job.warnings or []),
-            "container": CONTAINERS.get(job.container or "", job.container or ""),
-            "encoding": ENCODINGS.get(job.encoding or "", job.encoding or "")}
+            "container": _(CONTAINERS[job.container]) if job.container in CONTAINERS else job.container or "",
+            "encoding": _(ENCODINGS[job.encoding]) if job.encoding in ENCODINGS else job.encoding or ""}
 
 
 def _import_form(request: Request, user: DeskUser, *, status: int = 200, error: str = "",
                  fmt: str = "auto", charset: str = "auto") -> HTMLResponse:
     imports.mark_interrupted(state(request).db)
-    return render("catalogue_import.html", status, title="Загрузка MARC", section="catalogue",
+    return render("catalogue_import.html", status, title=_("MARC upload"), section="catalogue",
                   user=user, jobs=_jobs(request), error=error, fmt=fmt, containers=CONTAINERS,
                   charset=charset, encodings=ENCODINGS,
                   max_mb=state(request).settings.desk.upload_max_mb)
@@ -477,8 +516,8 @@ async def upload(request: Request, user: DeskUser = Depends(desk_user)) -> Respo
     st = state(request)
     max_mb = st.settings.desk.upload_max_mb
     limit = max_mb * 1024 * 1024
-    too_big = (f"Файл больше {max_mb} МБ: такой здесь не загрузить. Разделите его на части "
-               f"или загрузите командой «ibc import».")
+    too_big = _("The file is larger than %(n)s MB: it cannot be uploaded here. Split it into parts "
+                "or import it with the command “ibc import”.") % {"n": max_mb}
 
     fmt, charset = "auto", "auto"
 
@@ -488,7 +527,7 @@ async def upload(request: Request, user: DeskUser = Depends(desk_user)) -> Respo
 
     length = request.headers.get("content-length", "")
     if not length.isdigit():
-        return await refuse(411, "Файл пришёл без размера: загрузите его ещё раз из формы.")
+        return await refuse(411, _("The file came without its size: upload it again from the form."))
     if int(length) > limit + MULTIPART_SLACK:
         return await refuse(413, too_big)
     form = await request.form(max_files=1, max_fields=10)
@@ -502,8 +541,8 @@ async def upload(request: Request, user: DeskUser = Depends(desk_user)) -> Respo
             charset = "auto"
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            return await refuse(400, "Выберите файл.")
-        name = os.path.basename(printable(upload.filename).replace("\\", "/"))[:255] or "файл"
+            return await refuse(400, _("Choose a file."))
+        name = os.path.basename(printable(upload.filename).replace("\\", "/"))[:255] or _("file")
         path, size = await anyio.to_thread.run_sync(_save_upload, upload, limit)
     finally:
         await form.close()
@@ -511,7 +550,7 @@ async def upload(request: Request, user: DeskUser = Depends(desk_user)) -> Respo
         return await refuse(413, too_big)
     if size == 0:
         os.remove(path)
-        return await refuse(400, "Файл пустой.")
+        return await refuse(400, _("The file is empty."))
 
     def begin() -> int | str:
         from library.marc.reader import detect_container
@@ -520,16 +559,21 @@ async def upload(request: Request, user: DeskUser = Depends(desk_user)) -> Respo
             found = detect_container(path)
         except ImportFormatError:
             os.remove(path)
-            return "Это не файл MARC: нужен ISO 2709 (.mrc, .iso), MARCXML (.xml) или текст ИРБИС."
+            return _("This is not a MARC file: it must be ISO 2709 (.mrc, .iso), MARCXML (.xml) "
+                     "or IRBIS text.")
         if fmt != "auto" and found != fmt:
             os.remove(path)
-            return (f"Вы выбрали формат «{CONTAINERS[fmt]}», а файл — «{CONTAINERS[found]}». "
-                    f"Выберите «определить сам» или другой файл.")
+            return _("You chose the format “%(chosen)s”, but the file is “%(found)s”. "
+                     "Choose “detect automatically” or another file.") % {
+                "chosen": _(CONTAINERS[fmt]), "found": _(CONTAINERS[found])}
         if charset != "auto" and (found == MARCXML or (found == IRBIS_TEXT and charset == "marc-8")):
             os.remove(path)
-            return (f"Файл «{CONTAINERS[found]}» нельзя прочитать в кодировке «{ENCODINGS[charset]}»"
-                    + (": MARCXML сам указывает свою." if found == MARCXML else ".")
-                    + " Выберите «определить по каждой записи».")
+            names = {"format": _(CONTAINERS[found]), "encoding": _(ENCODINGS[charset])}
+            if found == MARCXML:
+                return _("A “%(format)s” file cannot be read in the encoding “%(encoding)s”: MARCXML "
+                         "names its own. Choose “detect for each record”.") % names
+            return _("A “%(format)s” file cannot be read in the encoding “%(encoding)s”. "
+                     "Choose “detect for each record”.") % names
 
         def audited(s: Any, job_id: int) -> None:
             audit(s, user.name, "import_started", ip=client_ip(request), job=job_id, file=name,
@@ -540,7 +584,7 @@ async def upload(request: Request, user: DeskUser = Depends(desk_user)) -> Respo
                                  sigla=st.settings.school.sigla,
                                  encoding=None if charset == "auto" else charset, on_created=audited)
         except (ImportFormatError, OSError):
-            return "Файл не прочитать. Загрузите его ещё раз."
+            return _("The file cannot be read. Upload it again.")
 
     started = await anyio.to_thread.run_sync(begin)
     if isinstance(started, str):
@@ -552,15 +596,15 @@ async def upload(request: Request, user: DeskUser = Depends(desk_user)) -> Respo
 def import_job(request: Request, job_id: int, user: DeskUser = Depends(desk_user)) -> HTMLResponse:
     """A job's progress (the page reloads itself every 2 s while it runs), then its report."""
     if not 1 <= job_id <= 2**62:
-        raise DeskNotFound("Такой загрузки нет")
+        raise DeskNotFound(N_("No such upload"))
     st = state(request)
     imports.mark_interrupted(st.db)
     with st.db.session() as s:
         job = s.get(DeskImport, job_id)
         if job is None:
-            raise DeskNotFound("Такой загрузки нет")
+            raise DeskNotFound(N_("No such upload"))
         view = _job_view(job)
-    return render("catalogue_job.html", title=f"Загрузка № {job_id}", section="catalogue",
+    return render("catalogue_job.html", title=_("Upload no. %(n)s") % {"n": job_id}, section="catalogue",
                   user=user, job=view, refresh=view["state"] == "running")
 
 
@@ -612,18 +656,19 @@ def export(request: Request, format: str = "iso2709", flavour: str = "rusmarc",
 
     fmt_key = (format, flavour if format == "iso2709" else "")
     if fmt_key not in EXPORTS:
-        raise DeskInvalid("Неизвестный формат выгрузки: выберите ISO 2709 (RUSMARC или MARC21) или MARCXML")
+        raise DeskInvalid(N_("Unknown export format: choose ISO 2709 (RUSMARC or MARC21) or MARCXML"))
     fmt, ext = EXPORTS[fmt_key]
     enc = encoding if encoding in ("utf-8", "cp1251") else None
     if enc == "cp1251" and fmt != "rusmarc":
-        raise DeskInvalid("В cp1251 выгружается только RUSMARC")
+        raise DeskInvalid(N_("Only RUSMARC can be exported in cp1251"))
     query = _text(q, MAX_QUERY)
     chosen = _chosen(request)
     st = state(request)
     ids = query_ids(st.db, query, filters=_filters(chosen)) if (query or chosen) else None
     with st.db.transaction() as s:
         audit(s, user.name, "catalogue_exported", ip=client_ip(request), format=fmt,
-              encoding=enc or "", query=query, records="все" if ids is None else len(ids))
+              encoding=enc or "", query=query,
+              records="все" if ids is None else len(ids))  # not UI text: the audit log's value
     pipe = _Pipe()
 
     def produce() -> None:
