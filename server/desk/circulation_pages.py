@@ -39,7 +39,9 @@ from library.circulation.values import LoanOutcome
 from library.i18n import translator
 from library.storage.models import PinGuard, Reader, TransactionLog, as_utc, utcnow
 from library.text import printable
+from server.desk import i18n
 from server.desk.audit import audit
+from server.desk.i18n import LANGUAGES, N_, _
 from server.desk.sessions import DeskUser
 from server.desk.web import PREFIX, check_form, client_ip, desk_user, local_date, render, state, today
 
@@ -47,39 +49,54 @@ router = APIRouter(prefix=PREFIX + "/circulation", include_in_schema=False)
 HOME = PREFIX + "/circulation"
 MAX_CODE = 64
 OVERRIDE_ROLES = frozenset({"librarian", "admin"})
-CATEGORY_NAMES = {"pupil": "ученик", "teacher": "учитель", "staff": "сотрудник"}
-STATUS_NAMES = {"lost": "утерян", "written_off": "списан", "in_process": "в обработке",
-                "reserved": "отложен", "not_for_loan": "не выдаётся", "missing": "не найден"}
-# Common reasons of an override (a select); «Другое» needs the free text.
-REASONS = ("Разрешение заведующей", "Учебник по программе", "Нужна для урока",
-           "Читатель вернёт просроченное завтра", "Другое")
+# English msgids, translated where shown (server/desk/locale/ru/LC_MESSAGES/circulation.po).
+CATEGORY_NAMES = {"pupil": N_("pupil"), "teacher": N_("teacher"), "staff": N_("staff")}
+STATUS_NAMES = {"lost": N_("lost"), "written_off": N_("written off"), "in_process": N_("being processed"),
+                "reserved": N_("on hold"), "not_for_loan": N_("not for loan"), "missing": N_("missing")}
+# Common reasons of an override (a select, shown and recorded in the desk's language); OTHER
+# needs the free text.
+OTHER_REASON = N_("Other")
+REASONS = (N_("Head librarian's permission"), N_("Set textbook"), N_("Needed for a lesson"),
+           N_("The reader will return the overdue book tomorrow"), OTHER_REASON)
 PRINT_TIMEOUT_S = 8.0
 
 # The librarian's words for each refusal (the kiosk's texts speak to the reader).
 REFUSALS = {
-    "reader_not_found": "Билет {card} не зарегистрирован или не действует",
-    "reader_blocked": "Читатель заблокирован",
-    "has_overdue": "У читателя есть просроченные книги ({count})",
-    "has_lost": "У читателя есть потерянная книга",
-    "limit_reached": "У читателя уже {count} кн. — это предел",
-    "item_not_found": "Штрихкод {barcode} не найден в каталоге",
-    "not_for_loan": "Эта книга только для читального зала",
-    "item_unavailable": "Этот экземпляр нельзя выдать: {status}",
-    "item_on_loan": "Этот экземпляр выдан другому читателю: сначала примите его",
-    "already_yours": "Эта книга уже у этого читателя",
-    "age_restricted": "Книга для читателей {age}",
-    "not_on_loan": "Эта книга не выдана",
-    "renewal_not_allowed": "Эту книгу продлевать нельзя",
-    "renewal_limit": "Книгу уже продлевали {count} раз — это предел",
-    "overdue_no_renew": "Книга просрочена: продлить нельзя",
-    "not_your_loan": "Эта книга выдана другому читателю",
-    "finish_first": "Это билет читателя, а не книга",
-    "reader_card": "Это билет читателя, а не книга",
-    "txn_mismatch": "Форма устарела: повторите действие",
-    "book_not_card": "Это книга, а не билет читателя",
+    "reader_not_found": N_("Card %(card)s is not registered or not valid"),
+    "reader_blocked": N_("The reader is blocked"),
+    "has_overdue": N_("The reader has overdue books (%(count)s)"),
+    "has_lost": N_("The reader has a lost book"),
+    "limit_reached": N_("The reader already has %(count)s books: that is the limit"),
+    "item_not_found": N_("Barcode %(barcode)s is not in the catalogue"),
+    "not_for_loan": N_("This book is for the reading room only"),
+    "item_unavailable": N_("This copy cannot be lent: %(status)s"),
+    "item_on_loan": N_("This copy is on loan to another reader: take it back first"),
+    "already_yours": N_("This reader already has this book"),
+    "age_restricted": N_("The book is for readers %(age)s"),
+    "not_on_loan": N_("This book is not on loan"),
+    "renewal_not_allowed": N_("This book cannot be renewed"),
+    "renewal_limit": N_("The book has been renewed %(count)s times: that is the limit"),
+    "overdue_no_renew": N_("The book is overdue: it cannot be renewed"),
+    "not_your_loan": N_("This book is on loan to another reader"),
+    "finish_first": N_("This is a reader card, not a book"),
+    "reader_card": N_("This is a reader card, not a book"),
+    "txn_mismatch": N_("The form is out of date: do it again"),
+    "book_not_card": N_("This is a book, not a reader card"),
 }
 _SERVICE_ACTION = {"lend": "checkout", "return": "checkin", "renew": "renew"}
-ACTION_WORDS = {"checkout": "Выдано", "checkin": "Принято", "renew": "Продлено"}
+# An outcome line per action; an unknown action gets the generic line with its code.
+DONE_LINES = {"checkout": N_("Lent: “%(title)s”, due %(date)s"),
+              "renew": N_("Renewed: “%(title)s”, due %(date)s")}
+REFUSED_LINES = {"checkout": N_("Refused (lend %(what)s): %(reason)s"),
+                 "checkin": N_("Refused (take back %(what)s): %(reason)s"),
+                 "renew": N_("Refused (renew %(what)s): %(reason)s")}
+NOT_FOUND = N_("Code “%(code)s” not found: it is neither a reader card nor a book")
+BAD_CODE = N_("Too long or invalid code")
+CARD_INVALID = N_("The card is not registered or not valid")
+SCAN_CARD_FIRST = N_("Scan the reader's card first")
+FORM_STALE = N_("The form is out of date: do it again")
+SCAN_AGAIN = N_("The form is out of date: scan again")
+NO_RECEIPT = N_("Nothing was lent to the reader in this visit: there is no receipt")
 
 
 # --- small helpers ------------------------------------------------------------------------------
@@ -95,14 +112,16 @@ def _code_ok(code: str) -> bool:
 def _refusal_text(error: E.CirculationError) -> str:
     params = dict(error.params)
     if error.code == "item_unavailable":
-        params["status"] = STATUS_NAMES.get(str(params.get("status")), str(params.get("status", "")))
+        status = str(params.get("status", ""))
+        params["status"] = _(STATUS_NAMES[status]) if status in STATUS_NAMES else status
     template = REFUSALS.get(error.code)
     if template is None:
-        return error.message(translator("ru"))
+        return error.message(translator(i18n.language()))
+    text = _(template)
     try:
-        return template.format(**params)
-    except (KeyError, IndexError, ValueError):
-        return template
+        return text % params
+    except (KeyError, TypeError, ValueError):
+        return text
 
 
 def _visit_tag(user: DeskUser, card: str, nonce: str) -> str:
@@ -157,24 +176,30 @@ class Line:
 def _line(kind: str, result: dict[str, Any], day: dt.date) -> Line:
     args = result.get("args") or {}
     barcode = str(args.get("barcode", ""))
-    note = f" (вопреки правилу: {args['override']})" if args.get("override") else ""
+    note = (" (" + _("despite a rule: %(reason)s") % {"reason": args["override"]} + ")"
+            if args.get("override") else "")
     if not result.get("ok"):
         error = E.error_from_dict(result.get("error") or {})
         title = str(error.params.get("title", ""))
-        what = f"«{title}»" if title else f"штрихкод {barcode}"
-        verb = {"checkout": "выдать", "checkin": "принять", "renew": "продлить"}.get(kind, kind)
-        return Line(False, f"Отказ ({verb} {what}): {_refusal_text(error)}", kind, title,
-                    barcode=barcode)
+        what = (_("“%(title)s”") % {"title": title} if title
+                else _("barcode %(barcode)s") % {"barcode": barcode})
+        reason = _refusal_text(error)
+        text = (_(REFUSED_LINES[kind]) % {"what": what, "reason": reason} if kind in REFUSED_LINES
+                else _("Refused (%(action)s %(what)s): %(reason)s") % {"action": kind, "what": what,
+                                                                       "reason": reason})
+        return Line(False, text, kind, title, barcode=barcode)
     out = LoanOutcome.from_dict(result.get("outcome") or {})
     if kind == "checkin":
-        text = f"Принято: «{out.title}»"
+        text = _("Taken back: “%(title)s”") % {"title": out.title}
         if out.due_date and out.due_date < day:
-            text += f" — с опозданием на {(day - out.due_date).days} дн."
+            text += " — " + _("%(n)s days late") % {"n": (day - out.due_date).days}
         where = out.place or out.shelf
         if where:
-            text += f". Место: {where}"
+            text += ". " + _("Shelf: %(where)s") % {"where": where}
     else:
-        text = f"{ACTION_WORDS.get(kind, kind)}: «{out.title}», вернуть до {local_date(out.due_date)}"
+        values = {"title": out.title, "date": local_date(out.due_date), "action": kind}
+        text = (_(DONE_LINES[kind]) if kind in DONE_LINES
+                else _("%(action)s: “%(title)s”, due %(date)s")) % values
     return Line(True, text + note, kind, out.title, out.due_date, out.barcode)
 
 
@@ -226,7 +251,8 @@ def _panel(request: Request, card: str) -> Panel | None:
         name = " ".join(x for x in (r.last_name, r.first_name, r.middle_name) if x)
         panel = Panel(
             card=r.card_number, name=name or r.card_number, short_name=view.greeting_name,
-            class_name=r.class_name or "", category=CATEGORY_NAMES.get(r.category, r.category),
+            class_name=r.class_name or "",
+            category=_(CATEGORY_NAMES[r.category]) if r.category in CATEGORY_NAMES else r.category,
             blocked=bool(r.blocked), block_reason=r.block_reason or "",
             locked_until=(as_utc(locked).astimezone().strftime("%d.%m.%Y %H:%M")
                           if locked and as_utc(locked) > utcnow() else ""),
@@ -264,13 +290,13 @@ def _page(request: Request, user: DeskUser, *, card: str = "", visit: str = "",
     panel = _panel(request, card) if card else None
     if card and panel is None:
         card, visit = "", ""
-        refusal = refusal or Refusal("Билет не зарегистрирован или не действует")
+        refusal = refusal or Refusal(_(CARD_INVALID))
     if not valid_visit(user, card, visit):
         visit = new_visit(user, card)
     with st.db.session() as s:
         lines = visit_lines(s, user, visit, day, current if _txn_ok(current) else "")
     lent = [x for x in lines if x.ok and x.action == "checkout"]
-    context = dict(title="Выдача и возврат", section="circulation", user=user, panel=panel,
+    context = dict(title=_("Lending and returns"), section="circulation", user=user, panel=panel,
                    visit=visit, lines=lines, refusal=refusal, notice=notice, lent=bool(lent),
                    txn=lambda: new_txn(visit), reasons=REASONS, max_reason=MAX_REASON,
                    reason_error=reason_error, typed=typed, max_code=MAX_CODE)
@@ -297,12 +323,27 @@ def _recorder(user: DeskUser, request: Request, action: str, card: str, barcode:
     return record
 
 
+def _reason_of(choice: str) -> str:
+    """The reason (msgid) a select's value names: its text in any of the desk's languages
+    (a form sent just after the language was switched still counts); '' for none."""
+    for msgid in REASONS:
+        for lang in LANGUAGES:
+            token = i18n.set_language(lang)
+            try:
+                same = choice == _(msgid)
+            finally:
+                i18n.reset_language(token)
+            if same:
+                return msgid
+    return ""
+
+
 def _reason(choice: str, note: str) -> str:
+    """The override's reason as recorded: the chosen reason in the desk's language (none for
+    «Other»), then the librarian's note."""
     choice, note = choice.strip(), note.strip()  # controls are dropped by Override.make
-    if choice not in REASONS:
-        choice = ""
-    if choice == "Другое":
-        choice = ""
+    msgid = _reason_of(choice)
+    choice = _(msgid) if msgid and msgid != OTHER_REASON else ""
     return ": ".join(x for x in (choice, note) if x)
 
 
@@ -313,7 +354,7 @@ def start(request: Request, card: str = Query("", max_length=4096), v: str = Que
     """The scan field, or the reader's panel for `card`."""
     card = _clean(card)
     if card and not _code_ok(card):
-        return _page(request, user, refusal=Refusal("Слишком длинный или неверный код"), status=400)
+        return _page(request, user, refusal=Refusal(_(BAD_CODE)), status=400)
     return _page(request, user, card=card, visit=v if card else "")
 
 
@@ -328,19 +369,19 @@ def take_back(request: Request, csrf: str = Form(""), barcode: str = Form(""),
     visit = visit_of(user, card, txn)
     if not _code_ok(code):
         return _page(request, user, card=card, visit=visit, status=400, refusal=Refusal(
-            "Отсканируйте штрихкод книги или билет" if not code else "Слишком длинный или неверный код"))
+            _("Scan a book's barcode or a reader card") if not code else _(BAD_CODE)))
     svc = state(request).circulation
     if svc.is_reader_card(code):
         return _open_reader(request, user, code)
     if not _txn_ok(txn):
         return _page(request, user, card=card, visit=visit, status=400,
-                     refusal=Refusal("Форма устарела: отсканируйте ещё раз"))
+                     refusal=Refusal(_(SCAN_AGAIN)))
     refusal = None
     try:
         svc.checkin(code, txn, terminal=terminal_of(user),
                     record=_recorder(user, request, "return", card, code))
     except E.ItemNotFound:
-        refusal = Refusal(f"Код «{code}» не найден: это не билет читателя и не книга")
+        refusal = Refusal(_(NOT_FOUND) % {"code": code})
     except E.CirculationError as exc:
         refusal = _refused("checkin", exc, code, user)
     return _page(request, user, card=card, visit=visit, refusal=refusal, current=txn)
@@ -370,13 +411,13 @@ def lend(request: Request, csrf: str = Form(""), card: str = Form(""), barcode: 
     check_form(user, csrf)
     card, code = _clean(card), _clean(barcode)
     if not _code_ok(card):
-        return _page(request, user, status=400, refusal=Refusal("Сначала отсканируйте билет читателя"))
+        return _page(request, user, status=400, refusal=Refusal(_(SCAN_CARD_FIRST)))
     visit = visit_of(user, card, txn)
     if not code:
         return _page(request, user, card=card, visit=visit)  # an empty Enter: nothing to do
     if not _code_ok(code):
         return _page(request, user, card=card, visit=visit, status=400,
-                     refusal=Refusal("Слишком длинный или неверный код"))
+                     refusal=Refusal(_(BAD_CODE)))
     svc = state(request).circulation
     if code != card and svc.is_reader_card(code):
         return _open_reader(request, user, code)  # another reader's card: that reader now
@@ -394,11 +435,11 @@ def renew(request: Request, csrf: str = Form(""), card: str = Form(""), barcode:
     check_form(user, csrf)
     card, code = _clean(card), _clean(barcode)
     if not _code_ok(card):
-        return _page(request, user, status=400, refusal=Refusal("Сначала отсканируйте билет читателя"))
+        return _page(request, user, status=400, refusal=Refusal(_(SCAN_CARD_FIRST)))
     visit = visit_of(user, card, txn)
     if not _code_ok(code):
         return _page(request, user, card=card, visit=visit, status=400,
-                     refusal=Refusal("Нет штрихкода книги"))
+                     refusal=Refusal(_("No book barcode")))
     return _write(request, user, "renew", card, code, txn, visit, override, reason, reason_note)
 
 
@@ -410,11 +451,11 @@ def renew_all(request: Request, csrf: str = Form(""), card: str = Form(""), txn:
     check_form(user, csrf)
     card = _clean(card)
     if not _code_ok(card):
-        return _page(request, user, status=400, refusal=Refusal("Сначала отсканируйте билет читателя"))
+        return _page(request, user, status=400, refusal=Refusal(_(SCAN_CARD_FIRST)))
     visit = visit_of(user, card, txn)
     if not _txn_ok(txn) or len(txn) > 56:
         return _page(request, user, card=card, visit=visit, status=400,
-                     refusal=Refusal("Форма устарела: повторите действие"))
+                     refusal=Refusal(_(FORM_STALE)))
     svc = state(request).circulation
     try:
         loans = svc.loans(card)
@@ -427,27 +468,27 @@ def renew_all(request: Request, csrf: str = Form(""), card: str = Form(""), txn:
         except E.CirculationError:
             pass  # each refusal is in the visit's list
     return _page(request, user, card=card, visit=visit, current=txn,
-                 notice="" if loans else "У читателя нет книг")
+                 notice="" if loans else _("The reader has no books"))
 
 
 def _write(request: Request, user: DeskUser, action: str, card: str, code: str, txn: str,
            visit: str, override: str, reason: str, reason_note: str) -> HTMLResponse:
     if not _txn_ok(txn):
         return _page(request, user, card=card, visit=visit, status=400,
-                     refusal=Refusal("Форма устарела: отсканируйте ещё раз"))
+                     refusal=Refusal(_(SCAN_AGAIN)))
     svc = state(request).circulation
     waive: Override | None = None
     if override:
         if user.role not in OVERRIDE_ROLES:
             return _page(request, user, card=card, visit=visit, status=403,
-                         refusal=Refusal("Ваша роль не может выдавать вопреки правилам"))
+                         refusal=Refusal(_("Your role may not lend despite the rules")))
         try:
             waive = Override.make(_reason(reason, reason_note), user.name)
         except OverrideReasonInvalid as exc:
-            words = ("Укажите причину" if exc.problem == "missing"
-                     else f"Причина длиннее {MAX_REASON} знаков")
+            words = (_("Give a reason") if exc.problem == "missing"
+                     else _("The reason is longer than %(n)s characters") % {"n": MAX_REASON})
             refused = override if override in E.ERRORS else ""
-            text = _refusal_text(E.ERRORS[refused]()) if refused else "Отказ по правилу"
+            text = _refusal_text(E.ERRORS[refused]()) if refused else _("Refused by a rule")
             refusal = Refusal(text, action, refused, code, "", True)
             return _page(request, user, card=card, visit=visit, status=400, refusal=refusal,
                          reason_error=words, typed=_clean(reason_note)[:MAX_REASON])
@@ -459,16 +500,16 @@ def _write(request: Request, user: DeskUser, action: str, card: str, code: str, 
         else:
             svc.renew(card, code, txn, terminal=terminal_of(user), override=waive, record=record)
     except E.ReaderNotFound:
-        return _page(request, user, status=404, refusal=Refusal("Билет не зарегистрирован или не действует"))
+        return _page(request, user, status=404, refusal=Refusal(_(CARD_INVALID)))
     except E.ItemNotFound:
-        return _page(request, user, card=card, visit=visit, refusal=Refusal(
-            f"Код «{code}» не найден: это не билет читателя и не книга"))
+        return _page(request, user, card=card, visit=visit,
+                     refusal=Refusal(_(NOT_FOUND) % {"code": code}))
     except E.CirculationError as exc:
         return _page(request, user, card=card, visit=visit, current=txn,
                      refusal=_refused(action, exc, code, user))
     except ValueError:
         return _page(request, user, card=card, visit=visit, status=400,
-                     refusal=Refusal("Форма устарела: повторите действие"))
+                     refusal=Refusal(_(FORM_STALE)))
     return _page(request, user, card=card, visit=visit, current=txn)
 
 
@@ -508,8 +549,8 @@ def receipt_page(request: Request, card: str = Query("", max_length=4096),
     receipt = _receipt(request, user, card, v)
     if receipt is None:
         return _page(request, user, card=card if _code_ok(card) else "", visit=v, status=404,
-                     refusal=Refusal("В этот приход читателю ничего не выдано: квитанции нет"))
-    return render("circulation_receipt.html", title="Квитанция", section="circulation", user=user,
+                     refusal=Refusal(_(NO_RECEIPT)))
+    return render("circulation_receipt.html", title=_("Receipt"), section="circulation", user=user,
                   receipt=receipt, card=card, visit=v, when=receipt.when.strftime("%d.%m.%Y %H:%M"),
                   printer=_printer_configured(request), message="", ok=False)
 
@@ -524,11 +565,11 @@ async def receipt_print(request: Request, csrf: str = Form(""), card: str = Form
     if receipt is None:
         return await run_in_threadpool(lambda: _page(
             request, user, card=card if _code_ok(card) else "", visit=v, status=404,
-            refusal=Refusal("В этот приход читателю ничего не выдано: квитанции нет")))
-    ok, message = False, "Принтер не настроен: распечатайте квитанцию из браузера (Ctrl+P)"
+            refusal=Refusal(_(NO_RECEIPT))))
+    ok, message = False, _("No printer is set up: print the receipt from the browser (Ctrl+P)")
     if _printer_configured(request):
         ok, message = await _send(request, receipt)
-    return render("circulation_receipt.html", title="Квитанция", section="circulation", user=user,
+    return render("circulation_receipt.html", title=_("Receipt"), section="circulation", user=user,
                   receipt=receipt, card=card, visit=v, when=receipt.when.strftime("%d.%m.%Y %H:%M"),
                   printer=_printer_configured(request), message=message, ok=ok)
 
@@ -545,7 +586,9 @@ async def _send(request: Request, receipt: Receipt) -> tuple[bool, str]:
         printer = make_printer(state(request).settings.printer, timeout=PRINT_TIMEOUT_S)
         await asyncio.wait_for(printer.print_pdf(data, "ibc-desk-receipt"), PRINT_TIMEOUT_S + 1)
     except (TimeoutError, asyncio.TimeoutError):
-        return False, "Принтер не ответил вовремя: квитанция не напечатана. Проверьте, включён ли он"
+        return False, _("The printer did not answer in time: the receipt was not printed. "
+                        "Check that it is switched on")
     except (PrinterError, OSError):
-        return False, "Принтер недоступен: квитанция не напечатана. Проверьте, включён ли он"
-    return True, "Квитанция отправлена на принтер"
+        return False, _("The printer cannot be reached: the receipt was not printed. "
+                        "Check that it is switched on")
+    return True, _("The receipt was sent to the printer")
