@@ -28,7 +28,7 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = ("ru", "en")
 DEFAULT_LANGUAGE = "ru"
 COOKIE = "ibc_desk_lang"
-LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}  # each in its own language: not translated
+LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}  # not UI text: each name in its own language
 
 _language: contextvars.ContextVar[str] = contextvars.ContextVar("desk_language", default=DEFAULT_LANGUAGE)
 
