@@ -34,11 +34,13 @@ from library.reports.overdue import (
     group_label,
     overdue_loans,
 )
-from library.reports.report import override_counts, override_events
-from library.reports.tables import ACTIONS, SUMMARY_ROWS, csv_safe, refusal_words, xlsx_text_cells
+from library.reports.period import QUARTER_NAMES
+from library.reports.report import NO_CLASS, override_counts, override_events
+from library.reports.tables import csv_safe, xlsx_text_cells
 from library.text import printable
 from server.desk.audit import audit
 from server.desk.errors import DeskError, DeskInvalid
+from server.desk.i18n import N_, _
 from server.desk.sessions import DeskUser
 from server.desk.web import (
     PREFIX,
@@ -53,29 +55,64 @@ from server.desk.web import (
 
 router = APIRouter(prefix=PREFIX + "/reports", include_in_schema=False)
 
-CHOICES = [("month", "Этот месяц"), ("last-month", "Прошлый месяц"), ("quarter", "Этот квартал"),
-           ("last-quarter", "Прошлый квартал"), ("school-year", "Учебный год"),
-           ("year", "Календарный год")]
+CHOICES = [("month", N_("This month")), ("last-month", N_("Last month")), ("quarter", N_("This quarter")),
+           ("last-quarter", N_("Last quarter")), ("school-year", N_("School year")),
+           ("year", N_("Calendar year"))]
 CUSTOM = "custom"
 DEFAULT = "quarter"
 MAX_DAYS = 3 * 366  # a longer period is refused: nobody reports on it, and it costs minutes
 FIRST_YEAR = 2000
-MEANING = {
-    "loans": "сколько раз книги выдали (у стойки и в терминалах)",
-    "returns": "сколько книг вернули",
-    "renewals": "сколько раз продлили срок",
-    "visits": "входы читателей в терминал по карте",
-    "active_readers": "разные читатели, бравшие книги в этот период",
-    "readers": "все читатели, записанные к концу периода",
-    "on_loan": "книги у читателей в последний день периода",
-    "overdue": "из них не вернули в срок",
-    "overrides": "выдачи и продления, разрешённые библиотекарем вопреки правилу",
-    "searches": "поиски в каталоге на терминалах",
-    "zero_searches": "поиски, которые ничего не нашли",
-    "plays": "открытия видео, аудио и других материалов",
-    "titles": "названий в каталоге к концу периода",
-    "copies": "экземпляров, не списанных",
+# The figures' names: the same words as the report's summary (library.reports.tables.SUMMARY_ROWS,
+# which stays Russian in the report's files); tests/desk/test_reports.py checks they agree.
+LABELS = {
+    "titles": N_("Titles in the collection"),
+    "copies": N_("Copies in the collection"),
+    "readers": N_("Registered readers"),
+    "active_readers": N_("Active readers (borrowed books)"),
+    "visits": N_("Visits"),
+    "loans": N_("Copies lent"),
+    "returns": N_("Returned"),
+    "renewals": N_("Renewals"),
+    "on_loan": N_("On loan at the end of the period"),
+    "overdue": N_("Overdue at the end of the period"),
+    "searches": N_("Searches"),
+    "zero_searches": N_("Searches with no result"),
+    "plays": N_("Media library views"),
+    "overrides": N_("Librarian's decisions against the rules"),
 }
+MEANING = {
+    "loans": N_("how many times books were lent (at the desk and on the terminals)"),
+    "returns": N_("how many books were returned"),
+    "renewals": N_("how many times a loan was renewed"),
+    "visits": N_("readers signing in to a terminal with their card"),
+    "active_readers": N_("different readers who borrowed books in this period"),
+    "readers": N_("all readers registered by the end of the period"),
+    "on_loan": N_("books with readers on the last day of the period"),
+    "overdue": N_("of them, not returned in time"),
+    "overrides": N_("loans and renewals the librarian allowed against a rule"),
+    "searches": N_("catalogue searches on the terminals"),
+    "zero_searches": N_("searches that found nothing"),
+    "plays": N_("openings of videos, audio and other media"),
+    "titles": N_("titles in the catalogue at the end of the period"),
+    "copies": N_("copies not written off"),
+}
+# Actions and rules of the overrides, as the report's tables name them (library.reports.tables
+# ACTIONS and REFUSALS; checked to agree in tests/desk/test_reports.py).
+ACTION_NAMES = {"checkout": N_("Loan"), "renew": N_("Renewal"), "checkin": N_("Return of a book")}
+RULE_NAMES = {
+    "reader_not_found": N_("card not registered"), "reader_blocked": N_("reader blocked"),
+    "wrong_pin": N_("wrong PIN"), "limit_reached": N_("book limit exceeded"),
+    "has_overdue": N_("has overdue books"), "has_lost": N_("has a lost book"),
+    "item_not_found": N_("barcode not found"), "not_for_loan": N_("reading room only"),
+    "item_unavailable": N_("copy unavailable"), "item_on_loan": N_("copy already on loan"),
+    "already_yours": N_("the reader already has the book"), "age_restricted": N_("age restriction"),
+    "not_on_loan": N_("book not on loan"), "renewal_not_allowed": N_("renewal not allowed"),
+    "renewal_limit": N_("renewal limit used up"), "overdue_no_renew": N_("overdue, no renewal"),
+    "not_your_loan": N_("the book is with another reader"), "txn_mismatch": N_("repeated operation"),
+}
+MONTH_NAMES = [N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+               N_("July"), N_("August"), N_("September"), N_("October"), N_("November"),
+               N_("December")]
 FIGURE_ORDER = ["loans", "returns", "renewals", "visits", "active_readers", "readers", "on_loan",
                 "overdue", "overrides", "searches", "zero_searches", "plays", "titles", "copies"]
 FORMATS = {"pdf": "application/pdf",
@@ -89,25 +126,74 @@ MAX_TEXT = 40  # longer query values are cut before use (and never echoed at len
 DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})|(\d{4})-(\d{2})-(\d{2})")
 
 
+def action_words(action: str) -> str:
+    """'checkout' → «Выдача» (the report's word for it) in the request's language."""
+    return _(ACTION_NAMES[action]) if action in ACTION_NAMES else action
+
+
+def rule_words(code: str) -> str:
+    """A refusal code in short words ('has_overdue' → «есть просроченные книги»)."""
+    return _(RULE_NAMES[code]) if code in RULE_NAMES else code
+
+
+def group_name(key: str) -> str:
+    """An overdue group's name on the page: the class, «без класса» or «Педагоги и сотрудники»."""
+    if key == STAFF:
+        return _("Teachers and staff")
+    if key == NO_CLASS:
+        return _("no class")
+    return key
+
+
 # --- the period ---------------------------------------------------------------------------------
+def _last_day(year: int, month: int) -> dt.date:
+    return dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def period_title(choice: str, period: Period) -> str:
+    """The period's title for the page header in the request's language (in Russian the same
+    words as Period.title: «IV квартал 2026 г., по 06.12.2026 (01.10.2026–06.12.2026)»)."""
+    first = period.first
+    if choice in ("month", "last-month"):
+        label = _("%(month)s %(year)s") % {"month": _(MONTH_NAMES[first.month - 1]), "year": first.year}
+        end = _last_day(first.year, first.month)
+    elif choice in ("quarter", "last-quarter"):
+        q = (first.month - 1) // 3 + 1
+        label = _("Quarter %(q)s %(year)s") % {"q": QUARTER_NAMES[q], "year": first.year}
+        end = _last_day(first.year, 3 * q)
+    elif choice == "year":
+        label = _("Year %(year)s") % {"year": first.year}
+        end = dt.date(first.year, 12, 31)
+    elif choice == "school-year":
+        label = _("School year %(years)s") % {"years": f"{first.year}/{(first.year + 1) % 100:02d}"}
+        end = dt.date(first.year + 1, 8, 31)
+    else:
+        return period.title
+    if period.last < end:
+        label = _("%(period)s, to %(date)s") % {"period": label, "date": local_date(period.last)}
+    return f"{label} ({period.dates})"
+
+
 def _day(text: str, what: str, errors: dict[str, str], key: str, now: dt.date) -> dt.date | None:
     """A typed date «дд.мм.гггг» (or ISO); None with the error said in words."""
     text = text.strip()
     if not text:
-        errors[key] = f"Введите дату «{what}» в виде дд.мм.гггг"
+        errors[key] = _("Type the date “%(what)s” as dd.mm.yyyy") % {"what": what}
         return None
     m = DATE.fullmatch(text)
     if not m:
-        errors[key] = f"Дата «{what}» не понятна: введите её в виде дд.мм.гггг, например 01.09.2026"
+        errors[key] = (_("The date “%(what)s” is not clear: type it as dd.mm.yyyy, for example "
+                         "01.09.2026") % {"what": what})
         return None
     d, mo, y = (m[1], m[2], m[3]) if m[1] else (m[6], m[5], m[4])
     try:
         day = dt.date(int(y), int(mo), int(d))
     except ValueError:
-        errors[key] = f"Такой даты нет: {text[:10]}"
+        errors[key] = _("There is no such date: %(date)s") % {"date": text[:10]}
         return None
     if not FIRST_YEAR <= day.year <= now.year + 1:
-        errors[key] = f"Дата «{what}» должна быть между {FIRST_YEAR} и {now.year + 1} годом"
+        errors[key] = (_("The date “%(what)s” must be between the years %(first)s and %(last)s")
+                       % {"what": what, "first": FIRST_YEAR, "last": now.year + 1})
         return None
     return day
 
@@ -117,24 +203,25 @@ def resolve(choice: str, start: str, end: str, now: dt.date) -> tuple[Period | N
     errors: dict[str, str] = {}
     if choice != CUSTOM:
         if choice not in dict(CHOICES):
-            return None, {"period": "Такого периода нет: выберите период кнопкой или введите даты"}
+            return None, {"period": _("There is no such period: choose one with a button or type the dates")}
         return parse_period(choice, today=now), errors
-    first = _day(start, "с", errors, "from", now)
-    last = _day(end, "по", errors, "to", now)
+    first = _day(start, _("from"), errors, "from", now)
+    last = _day(end, _("to"), errors, "to", now)
     if first is None or last is None:
         return None, errors
     if first > last:
-        return None, {"to": f"Дата «по» ({local_date(last)}) раньше даты «с» ({local_date(first)}): "
-                            "поменяйте их местами"}
+        return None, {"to": _("The date “to” (%(last)s) is before the date “from” (%(first)s): swap them")
+                      % {"last": local_date(last), "first": local_date(first)}}
     if first > now:
-        return None, {"from": f"Период ещё не начался: сегодня {local_date(now)}"}
+        return None, {"from": _("The period has not begun yet: today is %(date)s")
+                      % {"date": local_date(now)}}
     if (last - first).days + 1 > MAX_DAYS:
-        return None, {"to": "Период слишком длинный: не больше трёх лет. Возьмите учебный год "
-                            "или несколько отчётов"}
+        return None, {"to": _("The period is too long: three years at most. Take the school year "
+                              "or several reports")}
     try:
         return parse_period(f"{first.isoformat()}..{last.isoformat()}"), errors
     except PeriodError:  # cannot happen after the checks above; said in words all the same
-        return None, {"to": "Эти даты не составляют период"}
+        return None, {"to": _("These dates do not make a period")}
 
 
 def _query(choice: str, start: str, end: str, **extra: str) -> str:
@@ -152,7 +239,7 @@ def _period_or_refuse(request: Request, choice: str, start: str, end: str) -> Pe
 def _filename(stem: str, period: Period | None, day: dt.date, ext: str) -> str:
     """The Content-Disposition value: an ASCII name and the Russian one (RFC 6266 / 5987)."""
     span = (f"{period.first:%Y-%m-%d}_{period.last:%Y-%m-%d}" if period else f"{day:%Y-%m-%d}")
-    ascii_name = f"ibc-{'report' if stem == 'Отчёт ИБЦ' else 'overdue'}-{span}.{ext}"
+    ascii_name = f"ibc-{'report' if stem == REPORT_STEM else 'overdue'}-{span}.{ext}"
     russian = f"{stem} {span}.{ext}"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(russian)}"
 
@@ -169,7 +256,7 @@ def reports_page(request: Request, period: str = Query(DEFAULT),
     period, start, end = period[:MAX_TEXT], start[:MAX_TEXT], end[:MAX_TEXT]
     chosen, errors = resolve(period, start, end, now)
     context: dict[str, Any] = {
-        "title": "Отчёты", "section": "reports", "user": user, "choices": CHOICES,
+        "title": _("Reports"), "section": "reports", "user": user, "choices": CHOICES,
         "choice": period if period in dict(CHOICES) or period == CUSTOM else "",
         "start": start if period == CUSTOM else "", "end": end if period == CUSTOM else "",
         "errors": errors, "today": local_date(now), "max_days": MAX_DAYS, "formats": list(FORMATS),
@@ -177,19 +264,18 @@ def reports_page(request: Request, period: str = Query(DEFAULT),
     if chosen is None:
         return render("reports_index.html", 400, **context)
     figures = key_figures(st.db, chosen)
-    labels = dict(SUMMARY_ROWS)
-    context["period"] = chosen.title
-    context["figures"] = [{"key": k, "label": labels[k], "value": figures[k], "meaning": MEANING[k]}
+    context["period"] = period_title(period, chosen)
+    context["figures"] = [{"key": k, "label": _(LABELS[k]), "value": figures[k], "meaning": _(MEANING[k])}
                           for k in FIGURE_ORDER]
     counts = override_counts(st.db, chosen)
     context["overrides"] = [
-        {"label": f"{ACTIONS.get(action, action)}: {refusal_words(code)}", "count": n}
+        {"label": f"{action_words(action)}: {rule_words(code)}", "count": n}
         for (action, _, code), n in ((key.partition(":"), n) for key, n in sorted(counts.items()))]
     context["query"] = _query(period, start, end)
     if user.role == "admin":
         context["override_list"] = [
-            {**x, "when": local_time(x["ts"]), "action": ACTIONS.get(x["action"], x["action"]),
-             "rule": refusal_words(x["refusal"])} for x in override_events(st.db, chosen)]
+            {**x, "when": local_time(x["ts"]), "action": action_words(x["action"]),
+             "rule": rule_words(x["refusal"])} for x in override_events(st.db, chosen)]
     return render("reports_index.html", **context)
 
 
@@ -201,18 +287,18 @@ def download(request: Request, period: str = Query(DEFAULT),
              user: DeskUser = Depends(desk_user)) -> Response:
     """The full report of the period as a file (PDF with charts, XLSX or CSV)."""
     if fmt not in FORMATS:
-        raise DeskInvalid("Формат файла: pdf, xlsx или csv")
+        raise DeskInvalid(N_("File format: pdf, xlsx or csv"))
     chosen = _period_or_refuse(request, period, start, end)
     st = state(request)
     if not _generating.acquire(timeout=GENERATOR_WAIT_S):
-        raise DeskError("desk_busy", "Сейчас готовятся другие отчёты: попробуйте через минуту", 503)
+        raise DeskError("desk_busy", N_("Other reports are being made now: try again in a minute"), 503)
     try:
         report = build_report(st.db, chosen, school_name=st.settings.school.name)
         data = _render(report, fmt)
     finally:
         _generating.release()
     return Response(data, media_type=FORMATS[fmt],
-                    headers={"Content-Disposition": _filename("Отчёт ИБЦ", chosen, today(request), fmt)})
+                    headers={"Content-Disposition": _filename(REPORT_STEM, chosen, today(request), fmt)})
 
 
 def _render(report: dict, fmt: str) -> bytes:
@@ -250,17 +336,20 @@ def overdue_page(request: Request, group: str = Query("", alias="class"),
     with st.db.session() as s:
         loans = overdue_loans(s, now)
     groups = by_group(loans)
-    options = [(g.key, g.label) for g in groups]
+    options = [(g.key, group_name(g.key)) for g in groups]
     wanted = _group_param(group[:MAX_TEXT])
     error = ""
     if wanted is not None:
         shown = [g for g in groups if g.key == wanted]
         if not shown:
-            error = f"Должников из группы «{printable(wanted)}» на {local_date(now)} нет"
+            error = (_("No overdue readers in the group “%(group)s” on %(date)s")
+                     % {"group": printable(wanted), "date": local_date(now)})
     else:
         shown = groups
-    return render("reports_overdue.html", 200, title="Должники по классам", section="reports",
-                  user=user, groups=shown, options=options, wanted=wanted or "", error=error,
+    return render("reports_overdue.html", 200, title=_("Overdue by class"), section="reports",
+                  user=user, groups=[{"key": g.key, "label": group_name(g.key), "loans": g.loans,
+                                      "readers": g.readers} for g in shown],
+                  options=options, wanted=wanted or "", error=error,
                   today=local_date(now), total=sum(len(g.loans) for g in shown),
                   query=urlencode({"class": wanted}) if wanted else "", formats=OVERDUE_FORMATS,
                   staff=STAFF)
@@ -272,21 +361,28 @@ def overdue_download(request: Request, group: str = Query("", alias="class"),
                      user: DeskUser = Depends(desk_user)) -> Response:
     """The overdue list (one class, or all) as CSV or XLSX; the export is written to the audit log."""
     if fmt not in OVERDUE_FORMATS:
-        raise DeskInvalid("Формат файла: csv или xlsx")
+        raise DeskInvalid(N_("File format: csv or xlsx"))
     st = state(request)
     now = today(request)
     wanted = _group_param(group[:MAX_TEXT])
     with st.db.transaction() as s:
         loans = overdue_loans(s, now, group=wanted)
         audit(s, user.name, "overdue_exported", ip=client_ip(request), format=fmt,
-              group=wanted or "все", rows=len(loans))
+              group=wanted or ALL_GROUPS, rows=len(loans))
     data = _overdue_csv(loans, now) if fmt == "csv" else _overdue_xlsx(loans, now)
-    stem = "Должники" + (f" {group_label(wanted)}" if wanted else "")
+    stem = OVERDUE_STEM + (f" {group_label(wanted)}" if wanted else "")
     return Response(data, media_type=FORMATS[fmt],
                     headers={"Content-Disposition": _filename(stem, None, now, fmt)})
 
 
-OVERDUE_HEADER = ["Класс", "Читатель", "Карта", "Книга", "Штрихкод", "Вернуть до", "Дней просрочки"]
+# The files stay Russian (as the report's files do: the school hands them on as they are); the
+# audit log's words are Russian too. Only the desk's pages switch language.
+REPORT_STEM = "Отчёт ИБЦ"  # not UI text
+OVERDUE_STEM = "Должники"  # not UI text
+ALL_GROUPS = "все"  # not UI text
+OVERDUE_HEADER = [  # the files' column names
+    "Класс", "Читатель", "Карта", "Книга", "Штрихкод", "Вернуть до", "Дней просрочки"]  # not UI text
+OVERDUE_AS_OF = "Должники на {date}"  # not UI text
 
 
 def _overdue_rows(loans: list[OverdueLoan]) -> list[list]:
@@ -310,8 +406,8 @@ def _overdue_xlsx(loans: list[OverdueLoan], now: dt.date) -> bytes:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "Должники"
-    ws.append([f"Должники на {local_date(now)}"])
+    ws.title = OVERDUE_STEM
+    ws.append([OVERDUE_AS_OF.format(date=local_date(now))])
     ws["A1"].font = Font(bold=True, size=13)
     ws.append(OVERDUE_HEADER)
     for cell in ws[2]:

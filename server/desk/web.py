@@ -35,6 +35,7 @@ HEADERS = [(b"content-security-policy", b"default-src 'self'; frame-ancestors 'n
            (b"cache-control", b"no-store"), (b"x-frame-options", b"DENY")]
 ROLE_NAMES = {"librarian": N_("librarian"), "admin": N_("administrator")}
 
+HERE_QUERY_MAX = 200  # the longest query kept in the language switch's `next`
 _here: contextvars.ContextVar[str] = contextvars.ContextVar("desk_here", default=PREFIX)
 templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                         autoescape=select_autoescape(default=True), auto_reload=False)
@@ -64,7 +65,10 @@ class DeskHeaders:
 
         token = i18n.set_language(HTTPConnection(scope).cookies.get(i18n.COOKIE, ""))
         query = scope.get("query_string", b"").decode("latin-1")
-        here = _here.set(scope.get("path", PREFIX) + (f"?{query}" if query else ""))
+        # the page to come back to after a language switch; a long query is left out (never
+        # echoed at length: hostile values of the address stay off the page)
+        keep = query and len(query) <= HERE_QUERY_MAX
+        here = _here.set(scope.get("path", PREFIX) + (f"?{query}" if keep else ""))
         try:
             await self.app(scope, receive, send_with_headers)
         finally:

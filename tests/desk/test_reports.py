@@ -436,3 +436,76 @@ def test_the_api_lists_the_same_overdue_loans_most_overdue_first(desk, settings)
             for x in r.json()] == [
         (b, *who[b], due[b].isoformat(), (TODAY - due[b]).days)
         for b in sorted(lent, key=lambda b: (due[b], lent.index(b)))]
+
+
+def test_the_desk_words_agree_with_the_report_and_its_periods():
+    """The desk names figures, actions, rules and periods with its own msgids; in Russian they
+    read exactly as the report's (library.reports, which stays Russian)."""
+    from library.reports import parse_period
+    from library.reports.report import NO_CLASS
+    from library.reports.tables import ACTIONS, REFUSALS, SUMMARY_ROWS
+    from server.desk import i18n
+    from server.desk.reports_pages import (
+        CHOICES,
+        FIGURE_ORDER,
+        LABELS,
+        MEANING,
+        action_words,
+        group_name,
+        period_title,
+        rule_words,
+    )
+
+    token = i18n.set_language("ru")
+    try:
+        assert {k: i18n._(v) for k, v in LABELS.items()} == dict(SUMMARY_ROWS)
+        assert {k: action_words(k) for k in ACTIONS} == ACTIONS
+        assert {k: rule_words(k) for k in REFUSALS} == REFUSALS
+        assert group_name(NO_CLASS) == NO_CLASS and group_name("teachers") == "Педагоги и сотрудники"
+        days = [dt.date(2026, 1, 1), dt.date(2026, 2, 28), dt.date(2026, 3, 31), dt.date(2026, 5, 15),
+                dt.date(2026, 8, 31), dt.date(2026, 9, 1), dt.date(2026, 12, 31), TODAY]
+        for day in days:
+            for choice, _label in CHOICES:
+                period = parse_period(choice, today=day)
+                assert period_title(choice, period) == period.title, (choice, day)
+        custom = parse_period("2026-09-01..2026-11-30")
+        assert period_title("custom", custom) == custom.title
+    finally:
+        i18n.reset_language(token)
+    token = i18n.set_language("en")
+    try:
+        assert period_title("quarter", parse_period("quarter", today=TODAY)) == \
+            "Quarter IV 2026, to 05.10.2026 (01.10.2026–05.10.2026)"
+        assert period_title("last-month", parse_period("last-month", today=TODAY)) == \
+            "September 2026 (01.09.2026–30.09.2026)"
+        assert set(MEANING) == set(LABELS) == set(FIGURE_ORDER)
+    finally:
+        i18n.reset_language(token)
+
+
+def test_the_reports_in_english(desk, settings):
+    """With the English switch the pages speak English; the files stay Russian."""
+    make, db = desk
+    add_events(db)
+    make_overdue(db, settings)
+    client = logged_in(make, "boss", ADMIN_PASSWORD)
+    client.get("/desk/lang/en")
+    page = client.get("/desk/reports", params={"period": "month"})
+    assert page.status_code == 200
+    assert "Figures: October 2026, to 05.10.2026 (01.10.2026–05.10.2026)" in page.text
+    assert "Loan: has overdue books" in page.text and "Copies lent" in page.text
+    assert "how many times books were lent" in page.text
+    chrome = re.sub(r"<tr><td>.*?</tr>", "", page.text, flags=re.S).replace("Русский", "")
+    assert "<caption>Each decision (seen by administrators only)</caption>" in page.text
+    assert not re.search("[А-Яа-яЁё]", chrome)  # the reasons in the override list are data
+    bad = client.get("/desk/reports", params={"period": "custom", "from": "31.02.2026", "to": "1"})
+    assert bad.status_code == 400 and "There is no such date: 31.02.2026" in bad.text
+    overdue = client.get("/desk/reports/overdue")
+    heads = [h for h, _ in overdue_tables(overdue.text)]
+    assert heads == ["Class 1Б — overdue as of 05.10.2026", "Class 7А — overdue as of 05.10.2026",
+                     "Teachers and staff — overdue as of 05.10.2026"]
+    assert "Books not returned in time, as of 05.10.2026: 4." in overdue.text
+    d = client.get("/desk/reports/overdue/download", params={"format": "csv"})
+    assert d.content.decode("utf-8-sig").startswith("Класс;Читатель;Карта")
+    refused = client.get("/desk/reports/download", params={"format": "doc"})
+    assert refused.status_code == 400 and "File format: pdf, xlsx or csv" in refused.text
