@@ -39,8 +39,9 @@ def record_conflict(db: Database, terminal: str, op: OfflineIn, exc: Circulation
             params=exc.to_dict()["params"]))
 
 
-def list_conflicts(db: Database, *, include_resolved: bool = False) -> list[dict]:
-    """Conflicts, oldest first."""
+def list_conflicts(db: Database, *, include_resolved: bool = False, with_params: bool = False) -> list[dict]:
+    """Conflicts, oldest first; `with_params` adds the refusal's parameters (to say it again in
+    another language: the desk's English pages)."""
     with db.session() as s:
         q = select(OfflineConflict).order_by(OfflineConflict.received_at, OfflineConflict.txn_id)
         if not include_resolved:
@@ -49,7 +50,9 @@ def list_conflicts(db: Database, *, include_resolved: bool = False) -> list[dict
                  "barcode": c.barcode, "code": c.code, "message": c.message,
                  "queued_at": c.queued_at.isoformat() if c.queued_at else None,
                  "received_at": c.received_at.isoformat(), "attempts": c.attempts,
-                 "resolved": c.resolved, "resolution": (c.params or {}).get("resolution")}
+                 "resolved": c.resolved, "resolution": (c.params or {}).get("resolution"),
+                 **({"params": {k: v for k, v in (c.params or {}).items() if k != "resolution"}}
+                    if with_params else {})}
                 for c in s.scalars(q)]
 
 

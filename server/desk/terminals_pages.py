@@ -17,18 +17,23 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
+from library.circulation.errors import CirculationError
+from library.i18n import translator
 from library.storage.models import as_utc, utcnow
 from server import conflicts, security, tls
+from server.desk import i18n
 from server.desk.audit import audit
 from server.desk.errors import DeskNotFound
 from server.desk.figures import SEEN_MIN, seen_since
+from server.desk.i18n import N_, _, ngettext
 from server.desk.sessions import DeskUser
 from server.desk.web import PREFIX, admin_user, check_form, client_ip, desk_user, local_time, render, state
 from server.schemas import TXN_PATTERN
 
 router = APIRouter(prefix=PREFIX + "/terminals", include_in_schema=False)
 HERE = PREFIX + "/terminals"
-OPS = {"checkout": "выдача", "checkin": "возврат"}
+NO_CONFLICT = N_("No such conflict, or it is already resolved")
+OPS = {"checkout": N_("lending"), "checkin": N_("return")}
 
 
 def ago(when: dt.datetime | None, now: dt.datetime) -> str:
@@ -37,12 +42,36 @@ def ago(when: dt.datetime | None, now: dt.datetime) -> str:
         return ""
     seconds = max(0, int((now - as_utc(when)).total_seconds()))
     if seconds < 60:
-        return "только что"
+        return _("just now")
     if seconds < 3600:
-        return f"{seconds // 60} мин назад"
+        return _("%(n)s min ago") % {"n": seconds // 60}
     if seconds < 86400:
-        return f"{seconds // 3600} ч назад"
-    return f"{seconds // 86400} дн. назад"
+        return _("%(n)s h ago") % {"n": seconds // 3600}
+    days = seconds // 86400
+    return ngettext("%(n)s day ago", "%(n)s days ago", days) % {"n": days}
+
+
+def _templates() -> dict[str, str]:
+    """Every circulation refusal's English template by its code."""
+    found: dict[str, str] = {}
+    todo: list[type[CirculationError]] = [CirculationError]
+    while todo:
+        cls = todo.pop()
+        found.setdefault(cls.code, cls.template)
+        todo += cls.__subclasses__()
+    return found
+
+
+def conflict_message(c: dict) -> str:
+    """The refusal of a conflict in the request's language: stored in Russian when it happened,
+    said again from its code and parameters in another language (as stored when unknown)."""
+    template = _templates().get(c.get("code") or "")
+    if i18n.language() == "ru" or template is None:
+        return c["message"]
+    try:
+        return translator(i18n.language())(template).format(**(c.get("params") or {}))
+    except (KeyError, IndexError, ValueError):
+        return c["message"]
 
 
 def qr_svg(text: str, scale: int = 8, border: int = 4) -> Markup:
@@ -57,9 +86,10 @@ def qr_svg(text: str, scale: int = 8, border: int = 4) -> Markup:
     size = n + 2 * border
     squares = "".join(f"M{x + border} {y + border}h1v1h-1z" for y in range(n) for x in range(n)
                       if code.isDark(y, x))
-    return Markup(  # noqa: S704 — built from numbers only; `text` is not in the markup
+    label = Markup.escape(_("QR code of the enrolment code"))
+    return Markup(  # noqa: S704 — numbers and an escaped label only; `text` is not in the markup
         f'<svg xmlns="http://www.w3.org/2000/svg" class="term-qr" role="img" '
-        f'aria-label="QR-код кода подключения" width="{size * scale}" height="{size * scale}" '
+        f'aria-label="{label}" width="{size * scale}" height="{size * scale}" '
         f'viewBox="0 0 {size} {size}" shape-rendering="crispEdges">'
         f'<rect width="{size}" height="{size}" fill="#ffffff"/>'
         f'<path fill="#000000" d="{squares}"/></svg>')
@@ -80,7 +110,7 @@ def _terminals(request: Request) -> list[dict]:
 
 def _list_page(request: Request, user: DeskUser, status: int = 200, error: str = "",
                revoked: str = "") -> HTMLResponse:
-    return render("terminals_list.html", status, title="Терминалы", section="terminals", user=user,
+    return render("terminals_list.html", status, title=_("Terminals"), section="terminals", user=user,
                   rows=_terminals(request), seen_min=SEEN_MIN, error=error, revoked=revoked)
 
 
@@ -114,8 +144,8 @@ def enrol(request: Request, csrf: str = Form(""), user: DeskUser = Depends(admin
             also=lambda s: audit(s, user.name, "terminal_code", ip=ip,
                                  minutes=st.settings.server.enrol_code_minutes))
     except tls.TlsError as exc:
-        return _list_page(request, user, 503, f"Код не создан: {exc}")
-    return render("terminals_enrol.html", title="Код подключения терминала", section="terminals",
+        return _list_page(request, user, 503, _("No code was made: %(reason)s") % {"reason": exc})
+    return render("terminals_enrol.html", title=_("Terminal enrolment code"), section="terminals",
                   user=user, code=made.code, minutes=made.minutes, qr=qr_svg(made.code),
                   expires=local_time(made.expires_at),
                   short_fp=_short(made.fingerprint), fingerprint=made.fingerprint)
@@ -131,7 +161,7 @@ def _terminal(request: Request, terminal_id: int) -> dict:
     found = next((r for r in security.list_credentials(state(request).db)
                   if r["id"] == terminal_id and r["role"] == "terminal"), None)
     if found is None:
-        raise DeskNotFound("Нет такого терминала")
+        raise DeskNotFound(N_("No such terminal"))
     return found
 
 
@@ -139,7 +169,7 @@ def _terminal(request: Request, terminal_id: int) -> dict:
 def revoke_confirm(request: Request, terminal_id: int,
                    user: DeskUser = Depends(admin_user)) -> HTMLResponse:
     """Ask before revoking a terminal."""
-    return render("terminals_revoke.html", title="Отключить терминал", section="terminals", user=user,
+    return render("terminals_revoke.html", title=_("Revoke a terminal"), section="terminals", user=user,
                   terminal=_terminal(request, terminal_id))
 
 
@@ -159,9 +189,10 @@ def revoke(request: Request, terminal_id: int, csrf: str = Form(""),
 
 def _conflicts_page(request: Request, user: DeskUser, status: int = 200, error_for: str = "",
                     error: str = "", note: str = "", done: str = "") -> HTMLResponse:
-    rows = conflicts.list_conflicts(state(request).db, include_resolved=True)
+    rows = conflicts.list_conflicts(state(request).db, include_resolved=True, with_params=True)
     for c in rows:
-        c["op_name"] = OPS.get(c["op"], c["op"])
+        c["op_name"] = _(OPS[c["op"]]) if c["op"] in OPS else c["op"]
+        c["message"] = conflict_message(c)
         c["queued"] = local_time(c["queued_at"])
         c["received"] = local_time(c["received_at"])
         res = c["resolution"] or {}
@@ -171,7 +202,7 @@ def _conflicts_page(request: Request, user: DeskUser, status: int = 200, error_f
     open_rows = [c for c in rows if not c["resolved"]]
     closed = sorted((c for c in rows if c["resolved"]), key=lambda c: c["resolution"]["at"]
                     if c["resolution"] else "", reverse=True)[:50]
-    return render("terminals_conflicts.html", status, title="Конфликты без сети", section="terminals",
+    return render("terminals_conflicts.html", status, title=_("Offline conflicts"), section="terminals",
                   user=user, open_rows=open_rows, closed=closed, error_for=error_for, error=error,
                   note=note, done=done, note_max=conflicts.NOTE_MAX,
                   error_inline=any(c["txn_id"] == error_for for c in open_rows))
@@ -190,13 +221,14 @@ def conflict_resolve(request: Request, txn_id: str, note: str = Form(""), csrf: 
     check_form(user, csrf)
     ip = client_ip(request)
     if not re.fullmatch(TXN_PATTERN, txn_id):  # never stored: not looked up (no NUL to PostgreSQL)
-        return _conflicts_page(request, user, 404, "", "Нет такого конфликта, или он уже решён")
+        return _conflicts_page(request, user, 404, "", _(NO_CONFLICT))
     if len(note) > conflicts.NOTE_MAX:
-        return _conflicts_page(request, user, 400, txn_id, f"Слишком длинная заметка: не больше "
-                               f"{conflicts.NOTE_MAX} знаков", note[:conflicts.NOTE_MAX])
+        return _conflicts_page(request, user, 400, txn_id,
+                               _("The note is too long: at most %(n)s characters")
+                               % {"n": conflicts.NOTE_MAX}, note[:conflicts.NOTE_MAX])
     done = conflicts.resolve(state(request).db, txn_id, note=note, by=user.name,
                              also=lambda s: audit(s, user.name, "conflict_resolved", ip=ip,
                                                   txn_id=txn_id, note=note))
     if not done:
-        return _conflicts_page(request, user, 404, txn_id, "Нет такого конфликта, или он уже решён")
+        return _conflicts_page(request, user, 404, txn_id, _(NO_CONFLICT))
     return RedirectResponse(f"{HERE}/conflicts?done={txn_id}", status_code=303)

@@ -346,3 +346,42 @@ def test_the_cli_resolves_with_a_note_by_the_same_function(desk, capsys, tmp_pat
     assert main(["--db", url, "queue", "list", "--all"]) == 0
     out = capsys.readouterr().out
     assert "(cli): выдано вручную\\x1b[2J" in out and "\x1b" not in out
+
+
+def test_the_terminals_in_english(desk, settings):
+    """With the English switch the section speaks English: times ago, states, the enrolment
+    code's page, and a conflict's refusal said again from its code (stored in Russian)."""
+    from server.desk import i18n
+    from server.desk.terminals_pages import ago
+    from server.models import OfflineConflict
+
+    make, db = desk
+    _add_terminals(db)
+    with db.transaction() as s:
+        s.add(OfflineConflict(txn_id="kiosk-1:20", terminal="kiosk-1", op="checkout", card="C5A",
+                              barcode="1001", code="item_not_found",
+                              message="Штрихкод 1001 не найден в каталоге", params={"barcode": "1001"}))
+    _add_conflicts(db)  # an unknown code: its stored words stay as they are
+    client = logged_in(make, "boss", ADMIN_PASSWORD)
+    client.get("/desk/lang/en")
+    rows = _rows(client.get("/desk/terminals").text)
+    assert "3 min ago" in rows["kiosk-1"] and "online" in rows["kiosk-1"]
+    assert "2 h ago" in rows["kiosk-2"] and "offline" in rows["kiosk-2"]
+    assert "revoked" in rows["kiosk-old"] and "not yet" in rows["kiosk-new"]
+    conflicts = client.get("/desk/terminals/conflicts").text
+    assert "Not resolved (3)" in conflicts and "(attempts: 3)" in conflicts
+    assert "Lending: Barcode 1001 is not in the catalogue" in conflicts
+    assert "Lending: Книга уже выдана" in conflicts  # unknown code: as stored
+    code = client.post("/desk/terminals/enrol", data={"csrf": csrf(client.get("/desk/terminals").text)})
+    assert code.status_code == 200 and "Terminal enrolment code" in code.text
+    assert 'aria-label="QR code of the enrolment code"' in code.text
+    assert not re.search("[А-Яа-яЁё]", code.text.replace("Русский", ""))
+    token = i18n.set_language("ru")
+    try:
+        now = dt.datetime(2026, 12, 6, tzinfo=dt.timezone.utc)
+        assert [ago(now - dt.timedelta(days=n), now) for n in (1, 2, 5, 21)] == \
+            ["1 дн. назад", "2 дн. назад", "5 дн. назад", "21 дн. назад"]
+        i18n.set_language("en")
+        assert [ago(now - dt.timedelta(days=n), now) for n in (1, 2)] == ["1 day ago", "2 days ago"]
+    finally:
+        i18n.reset_language(token)
