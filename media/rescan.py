@@ -51,6 +51,9 @@ class ScanRun:
     report: dict[str, Any]
     error: str | None
     progress: str = ""  # while running: «поиск файлов: 120», «чтение …: 30 из 200»
+    phase: str = ""  # while running: the phase's code (a key of PHASES), files done and total
+    done: int = 0
+    total: int = 0
 
     @property
     def running(self) -> bool:
@@ -68,13 +71,14 @@ def _run_of(ev: Event, now: dt.datetime) -> ScanRun:
     beat = _time(p.get("beat")) or as_utc(ev.ts)
     if state == "running" and now - beat > STALE:
         state = "interrupted"
-    progress = ""
+    progress, phase, done, total = "", "", 0, 0
     if p.get("phase") in PHASES:
-        done, total = int(p.get("done") or 0), int(p.get("total") or 0)
-        progress = f"{PHASES[p['phase']]}: {done}" + (f" из {total}" if total else "")
+        phase, done, total = str(p["phase"]), int(p.get("done") or 0), int(p.get("total") or 0)
+        progress = f"{PHASES[phase]}: {done}" + (f" из {total}" if total else "")
     return ScanRun(id=ev.id, run=int(p.get("run", 0)), state=state, by=str(p.get("by", "")),
                    started=_time(p.get("started")) or as_utc(ev.ts), finished=_time(p.get("finished")),
-                   report=dict(p.get("report") or {}), error=p.get("error"), progress=progress)
+                   report=dict(p.get("report") or {}), error=p.get("error"), progress=progress,
+                   phase=phase, done=done, total=total)
 
 
 def _latest(s: Session, *, finished: bool = False) -> Event | None:

@@ -19,18 +19,40 @@ from library.access import Level
 from library.storage.models import MediaItem
 from media import rescan
 from media.access import access_overrides, set_access
-from media.kinds import KIND_RU
+from media.kinds import AUDIO, IMAGE, PDF, PRESENTATION, VIDEO
+from server.desk import i18n
 from server.desk.audit import audit
 from server.desk.errors import DeskNotFound
+from server.desk.i18n import N_, _
 from server.desk.sessions import DeskUser
 from server.desk.web import PREFIX, check_form, client_ip, desk_user, local_time, render, state
 
 router = APIRouter(prefix=PREFIX + "/media", include_in_schema=False)
 HERE = PREFIX + "/media"
-LEVEL_RU = {Level.EVERYONE.value: "все", Level.TEACHERS.value: "только учителя",
-            Level.ONSITE.value: "только в ИБЦ"}
-STATUS_RU = {"ok": "в порядке", "broken": "не читается", "missing": "файл пропал"}
+# English msgids, translated where shown (server/desk/locale/ru/LC_MESSAGES/media.po).
+KIND_NAMES = {VIDEO: N_("video"), AUDIO: N_("audio"), IMAGE: N_("image"), PDF: N_("PDF"),
+              PRESENTATION: N_("presentation")}
+LEVEL_NAMES = {Level.EVERYONE.value: N_("everyone"), Level.TEACHERS.value: N_("teachers only"),
+               Level.ONSITE.value: N_("in the library only")}
+STATUS_NAMES = {"ok": N_("fine"), "broken": N_("unreadable"), "missing": N_("file gone")}
+# media/rescan.py's phases of a running scan.
+PHASE_NAMES = {"walk": N_("finding files"), "probe": N_("reading new and changed files"),
+               "save": N_("saving")}
+DONE_MESSAGES = {"access": N_("The access level was changed."),
+                 "rescan": N_("The rescan has started."),
+                 "busy": N_("A rescan is already running: wait for it to finish.")}
+UNITS = (N_("B"), N_("KB"), N_("MB"), N_("GB"), N_("TB"))
 PAGE = 100
+
+
+def _names(names: dict[str, str]) -> dict[str, str]:
+    """A mapping's texts in the request's language (for a select)."""
+    return {k: _(v) for k, v in names.items()}
+
+
+def _name(names: dict[str, str], key: str) -> str:
+    """The text of one code in the request's language (an unknown code as it is)."""
+    return _(names[key]) if key in names else key
 
 
 def duration(seconds: float | None) -> str:
@@ -43,15 +65,26 @@ def duration(seconds: float | None) -> str:
 
 
 def size_text(size: int | None) -> str:
-    """«512 Б», «3,4 МБ», «1,2 ГБ» ('' for none)."""
+    """«512 Б», «3,4 МБ», «1,2 ГБ» ('' for none); in English «3.4 MB»."""
     if size is None:
         return ""
-    value, unit = float(size), "Б"
-    for next_unit in ("КБ", "МБ", "ГБ", "ТБ"):
-        if value < 1024:
-            break
-        value, unit = value / 1024, next_unit
-    return f"{value:.0f} {unit}" if unit == "Б" else f"{value:.1f} {unit}".replace(".", ",")
+    value, unit = float(size), 0
+    while unit < len(UNITS) - 1 and value >= 1024:
+        value, unit = value / 1024, unit + 1
+    if not unit:
+        return f"{value:.0f} {_(UNITS[0])}"
+    number = f"{value:.1f}"
+    return f"{number if i18n.language() == 'en' else number.replace('.', ',')} {_(UNITS[unit])}"
+
+
+def _progress(phase: str, done: int, total: int) -> str:
+    """A running scan's phase and figures («поиск файлов: 120», «чтение …: 30 из 200»)."""
+    if phase not in PHASE_NAMES:
+        return ""
+    if total:
+        return _("%(phase)s: %(done)s of %(total)s") % {"phase": _(PHASE_NAMES[phase]), "done": done,
+                                                       "total": total}
+    return _("%(phase)s: %(done)s") % {"phase": _(PHASE_NAMES[phase]), "done": done}
 
 
 def _scan_view(request: Request) -> dict:
@@ -60,7 +93,7 @@ def _scan_view(request: Request) -> dict:
     if latest is not None and latest.running:
         view["since"] = local_time(latest.started)
         view["by"] = latest.by
-        view["progress"] = latest.progress
+        view["progress"] = _progress(latest.phase, latest.done, latest.total)
     if latest is not None and latest.state == "interrupted":
         view["interrupted"] = local_time(latest.started)
     if done is not None:
@@ -74,8 +107,8 @@ def _page(request: Request, user: DeskUser, kind: str = "", status_filter: str =
           http_status: int = 200, error: str = "", error_for: int | None = None,
           message: str = "") -> HTMLResponse:
     st = state(request)
-    kind = kind if kind in KIND_RU else ""
-    status_filter = status_filter if status_filter in STATUS_RU else ""
+    kind = kind if kind in KIND_NAMES else ""
+    status_filter = status_filter if status_filter in STATUS_NAMES else ""
     q = select(MediaItem)
     if kind:
         q = q.where(MediaItem.kind == kind)
@@ -87,16 +120,17 @@ def _page(request: Request, user: DeskUser, kind: str = "", status_filter: str =
         items = s.scalars(q.order_by(MediaItem.title, MediaItem.id)
                           .offset((page - 1) * PAGE).limit(PAGE)).all()
         pinned = access_overrides(s)
-        rows = [{"id": i.id, "title": i.title, "kind": KIND_RU.get(i.kind, i.kind),
+        rows = [{"id": i.id, "title": i.title, "kind": _name(KIND_NAMES, i.kind),
                  "duration": duration(i.duration_s), "size": size_text(i.size),
-                 "status": i.status, "status_name": STATUS_RU.get(i.status, i.status),
+                 "status": i.status, "status_name": _name(STATUS_NAMES, i.status),
                  "error": i.error or "", "access": i.access,
-                 "access_name": LEVEL_RU.get(i.access, LEVEL_RU[Level.TEACHERS.value]),
+                 "access_name": _(LEVEL_NAMES.get(i.access, LEVEL_NAMES[Level.TEACHERS.value])),
                  "pinned": i.id in pinned, "plays": i.plays, "file": Path(i.path).name}
                 for i in items]
-    return render("media_list.html", http_status, title="Медиатека", section="media", user=user,
+    return render("media_list.html", http_status, title=_("Media"), section="media", user=user,
                   rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)), kind=kind,
-                  status_filter=status_filter, kinds=KIND_RU, statuses=STATUS_RU, levels=LEVEL_RU,
+                  status_filter=status_filter, kinds=_names(KIND_NAMES), statuses=_names(STATUS_NAMES),
+                  levels=_names(LEVEL_NAMES),
                   scan=_scan_view(request), roots=list(st.settings.media.roots), error=error,
                   error_for=error_for, message=message,
                   error_inline=any(r["id"] == error_for for r in rows))
@@ -106,15 +140,13 @@ def _page(request: Request, user: DeskUser, kind: str = "", status_filter: str =
 def media_list(request: Request, kind: str = "", status: str = "", page: int = 1, done: str = "",
                user: DeskUser = Depends(desk_user)) -> HTMLResponse:
     """The media items (filter by kind and status), the rescan's state."""
-    message = {"access": "Уровень доступа изменён.",
-               "rescan": "Пересканирование запущено.",
-               "busy": "Пересканирование уже идёт: дождитесь его конца."}.get(done, "")
+    message = _(DONE_MESSAGES[done]) if done in DONE_MESSAGES else ""
     return _page(request, user, kind, status, page, message=message)
 
 
 def _back(kind: str, status: str, page: int, done: str) -> str:
     """The list's address with its filters and page (unknown values dropped)."""
-    query = {"kind": kind if kind in KIND_RU else "", "status": status if status in STATUS_RU else "",
+    query = {"kind": kind if kind in KIND_NAMES else "", "status": status if status in STATUS_NAMES else "",
              "page": str(page) if page > 1 else "", "done": done}
     return f"{HERE}?" + urlencode({k: v for k, v in query.items() if v})
 
@@ -126,14 +158,14 @@ def change_access(request: Request, item_id: int, access: str = Form(""), csrf: 
     """Set an item's access level (one of the existing levels); audited, kept over rescans.
     Back to the same filters and page."""
     check_form(user, csrf)
-    if access not in LEVEL_RU:
+    if access not in LEVEL_NAMES:
         return _page(request, user, kind, status, page, http_status=400, error_for=item_id,
-                     error="Такого уровня доступа нет: выберите из списка")
+                     error=_("There is no such access level: choose one from the list"))
     ip = client_ip(request)
     with state(request).db.transaction() as s:
         item = s.get(MediaItem, item_id) if 0 < item_id < 2**31 else None  # an INTEGER column
         if item is None:
-            raise DeskNotFound("Нет такого материала")
+            raise DeskNotFound(N_("No such media item"))
         before = set_access(s, item, Level(access), by=user.name)
         audit(s, user.name, "media_access", ip=ip, media_id=item_id, before=before, access=access)
     return RedirectResponse(_back(kind, status, page, "access"), status_code=303)
