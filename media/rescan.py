@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 KIND = "media_scan"
 STALE = dt.timedelta(minutes=15)
 BEAT_S = 5.0
-PHASES = {"walk": "поиск файлов", "probe": "чтение новых и изменённых файлов", "save": "запись"}
+PHASES = ("walk", "probe", "save")  # finding files, reading new or changed ones, saving
 FIGURES = ("files", "added", "updated", "moved", "unchanged", "missing", "probed")
 
 
@@ -50,8 +50,7 @@ class ScanRun:
     finished: dt.datetime | None
     report: dict[str, Any]
     error: str | None
-    progress: str = ""  # while running: «поиск файлов: 120», «чтение …: 30 из 200»
-    phase: str = ""  # while running: the phase's code (a key of PHASES), files done and total
+    phase: str = ""  # while running: the phase (one of PHASES), files done and total
     done: int = 0
     total: int = 0
 
@@ -71,13 +70,12 @@ def _run_of(ev: Event, now: dt.datetime) -> ScanRun:
     beat = _time(p.get("beat")) or as_utc(ev.ts)
     if state == "running" and now - beat > STALE:
         state = "interrupted"
-    progress, phase, done, total = "", "", 0, 0
+    phase, done, total = "", 0, 0
     if p.get("phase") in PHASES:
         phase, done, total = str(p["phase"]), int(p.get("done") or 0), int(p.get("total") or 0)
-        progress = f"{PHASES[phase]}: {done}" + (f" из {total}" if total else "")
     return ScanRun(id=ev.id, run=int(p.get("run", 0)), state=state, by=str(p.get("by", "")),
                    started=_time(p.get("started")) or as_utc(ev.ts), finished=_time(p.get("finished")),
-                   report=dict(p.get("report") or {}), error=p.get("error"), progress=progress,
+                   report=dict(p.get("report") or {}), error=p.get("error"),
                    phase=phase, done=done, total=total)
 
 
