@@ -170,3 +170,12 @@ def browser_login(driver, url: str, name: str = "marina", password: str = PASSWO
     type_keys(driver, name + Keys.TAB + password + Keys.ENTER)
     WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(
         lambda d: "Рабочее место" in d.find_element(By.TAG_NAME, "h1").text)
+
+
+def waiter(driver, seconds: float = 15):
+    """A WebDriverWait that rides out Chromium's error for a node gone under a navigation (a
+    real failure still ends in a TimeoutException)."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds, ignored_exceptions=(WebDriverException,))

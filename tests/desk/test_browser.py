@@ -75,3 +75,33 @@ def test_the_desk_cookie_is_guarded(desk_server, browser):
     cookie = browser.get_cookie("ibc_desk")
     assert cookie and cookie["httpOnly"] and cookie.get("sameSite") == "Strict"
     assert "ibc_desk" not in browser.execute_script("return document.cookie")
+
+
+def test_the_english_switch_by_keyboard(desk_server, browser):
+    """The «English» link in the header (reached by Tab) shows the same page in English, and
+    «Русский» brings Russian back; the choice stays for the next pages."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+
+    from tests.desk.conftest import browser_login, waiter
+
+    url, _cfg = desk_server
+    browser_login(browser, url)
+    wait = waiter(browser)
+    link = browser.find_element(By.LINK_TEXT, "English")
+    browser.execute_script("arguments[0].focus()", link)
+    type_keys(browser, Keys.ENTER)
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Librarian's desk"))
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    shot(browser, "home-en")
+    browser.get(f"{url}/desk/circulation")
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Reader card or book barcode"))
+    browser.find_element(By.ID, "scan").send_keys("2000000229" + Keys.ENTER)  # a demo pupil's card
+    wait.until(ec.url_contains("card=2000000229"))
+    shot(browser, "circulation-panel-en")
+    link = browser.find_element(By.LINK_TEXT, "Русский")
+    browser.execute_script("arguments[0].focus()", link)
+    type_keys(browser, Keys.ENTER)
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "nav"), "Выдача"))
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ru"

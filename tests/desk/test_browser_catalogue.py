@@ -9,16 +9,15 @@ desk-catalogue-search/-record/-copy/-import/-job-running/-job.png.
 
 from __future__ import annotations
 
-from tests.desk.conftest import browser_login, shot, type_keys
+from tests.desk.conftest import browser_login, shot, type_keys, waiter
 from tests.desk.test_catalogue import _broken, _marc
 
 FIRST_COPY = "2100000000012"  # the demo's first copy (library/demo/loader.py copy_barcode(1))
 
 
 def _wait(driver, seconds: float = 30):
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, seconds)
+    return waiter(driver, seconds)
 
 
 def _focused(driver, by: str, value: str) -> bool:

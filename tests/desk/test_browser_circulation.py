@@ -9,7 +9,7 @@ desk-circulation-start, -panel, -receipt, -override.
 
 from __future__ import annotations
 
-from tests.desk.conftest import browser_login, shot, type_keys
+from tests.desk.conftest import browser_login, shot, type_keys, waiter
 
 READER = "2000000229"  # Орлов Дмитрий Игоревич, 7В
 LITTLE = "2000000101"  # Иванов Артём, 1А: seven years old
@@ -31,10 +31,9 @@ def test_lend_three_books_and_take_them_back_by_keyboard(desk_server, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
 
     url, _cfg = desk_server
-    wait = WebDriverWait(browser, 15)
+    wait = waiter(browser)
     browser_login(browser, url)
     browser.get(f"{url}/desk/circulation")
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Выдача и возврат"))
@@ -92,10 +91,9 @@ def test_an_age_refusal_overridden_with_a_reason(desk_server, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
 
     url, _cfg = desk_server
-    wait = WebDriverWait(browser, 15)
+    wait = waiter(browser)
     browser_login(browser, url)
     browser.get(f"{url}/desk/circulation")
     wait.until(ec.presence_of_element_located((By.ID, "scan")))

@@ -8,7 +8,7 @@ desk-readers-list, -new, -reader, -import and -year.
 
 from __future__ import annotations
 
-from tests.desk.conftest import browser_login, shot, type_keys
+from tests.desk.conftest import browser_login, shot, type_keys, waiter
 
 
 def _tab_to(driver, element_id: str, limit: int = 80) -> None:
@@ -26,10 +26,9 @@ def test_readers_by_keyboard(desk_server, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
 
     url, _cfg = desk_server
-    wait = WebDriverWait(browser, 15)
+    wait = waiter(browser)
     browser_login(browser, url)
 
     # the list: the search field has the focus; a class typed + Enter

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.desk.conftest import CHROMIUM, DRIVER, browser_login, shot, type_keys
+from tests.desk.conftest import CHROMIUM, DRIVER, browser_login, shot, type_keys, waiter
 
 MAX_TABS = 60
 
@@ -128,10 +128,9 @@ def test_reports_by_keyboard(library, chrome, downloads):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
 
     url, driver = library, chrome
-    wait = WebDriverWait(driver, 60)
+    wait = waiter(driver, 60)
     browser_login(driver, url)
     tab_to(driver, lambda el: el.tag_name == "a" and el.text == "Отчёты", "the menu's «Отчёты»")
     type_keys(driver, Keys.ENTER)

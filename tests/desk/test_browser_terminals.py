@@ -15,7 +15,7 @@ import shutil
 
 import pytest
 
-from tests.desk.conftest import CHROMIUM, DRIVER, PASSWORD, browser_login, ibc, shot, type_keys
+from tests.desk.conftest import CHROMIUM, DRIVER, PASSWORD, browser_login, ibc, shot, type_keys, waiter
 from tests.server.conftest import ServerProcess, write_config
 
 
@@ -87,16 +87,6 @@ def browser():
         driver.quit()
 
 
-def _wait():
-    """WebDriverWait that also rides out Chromium's error for a node gone under a navigation."""
-    import functools
-
-    from selenium.common.exceptions import WebDriverException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return functools.partial(WebDriverWait, ignored_exceptions=(WebDriverException,))
-
-
 def test_an_admin_enrols_a_terminal_by_keyboard_and_sees_it_listed(lab, browser, tmp_path):
     import json
 
@@ -106,7 +96,7 @@ def test_an_admin_enrols_a_terminal_by_keyboard_and_sees_it_listed(lab, browser,
     from selenium.webdriver.support import expected_conditions as ec
 
     url, _db, _media = lab
-    wait = _wait()(browser, 15)
+    wait = waiter(browser)
     browser_login(browser, url)
     browser.get(f"{url}/desk/terminals")
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Терминалы"))
@@ -161,7 +151,7 @@ def test_a_conflict_is_resolved_with_a_note_by_keyboard(lab, browser):
     from server.conflicts import list_conflicts
 
     url, db, _media = lab
-    wait = _wait()(browser, 15)
+    wait = waiter(browser)
     browser_login(browser, url)
     browser.get(f"{url}/desk/terminals/conflicts")
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Конфликты без сети"))
@@ -183,7 +173,7 @@ def test_the_media_page_rescans_and_changes_an_access_level_by_keyboard(lab, bro
     from selenium.webdriver.support import expected_conditions as ec
 
     url, _db, media = lab
-    wait = _wait()(browser, 15)
+    wait = waiter(browser)
     browser_login(browser, url)
     browser.get(f"{url}/desk/media")
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Медиатека"))
