@@ -114,9 +114,10 @@ def desk_server(tmp_path_factory):
         assert proc.stop() == 0
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium at 1366×768 (the desk PC's usual screen), in Russian."""
+def chromium(*, insecure_certs: bool = False, prefs: dict | None = None, page_load_s: int = 30):
+    """Headless Debian Chromium at 1366×768 (the desk PC's usual screen), in Russian;
+    `insecure_certs` accepts the server's self-signed certificate (what a desk PC does once the
+    school's certificate is trusted), `prefs` are Chrome preferences (a download folder)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -124,11 +125,22 @@ def browser():
         "Chromium missing: `./install.sh dev` installs chromium and chromium-driver"
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    if insecure_certs:
+        options.set_capability("acceptInsecureCerts", True)
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--window-size=1366,768", "--lang=ru-RU", "--no-first-run"):
         options.add_argument(arg)
+    if prefs:
+        options.add_experimental_option("prefs", prefs)
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.set_page_load_timeout(30)
+    driver.set_page_load_timeout(page_load_s)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for a module's tests (closed after them)."""
+    driver = chromium()
     try:
         yield driver
     finally:

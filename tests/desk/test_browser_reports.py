@@ -12,14 +12,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from tests.desk.conftest import CHROMIUM, DRIVER, browser_login, shot, type_keys, waiter
+from tests.desk.conftest import browser_login, chromium, shot, type_keys, waiter
 
 MAX_TABS = 60
 
@@ -31,22 +30,10 @@ def downloads(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def chrome(downloads):
-    """Headless Chromium at 1366×768 whose downloads land in `downloads` (Chrome prefs)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    assert shutil.which("chromium") and shutil.which("chromedriver"), \
-        "Chromium missing: `./install.sh dev` installs chromium and chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1366,768", "--lang=ru-RU", "--no-first-run"):
-        options.add_argument(arg)
-    options.add_experimental_option("prefs", {
+    """Chromium whose downloads land in `downloads` (Chrome prefs)."""
+    driver = chromium(page_load_s=60, prefs={
         "download.default_directory": str(downloads), "download.prompt_for_download": False,
         "download.directory_upgrade": True, "safebrowsing.enabled": False})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.set_page_load_timeout(60)
     try:
         yield driver
     finally:

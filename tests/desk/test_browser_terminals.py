@@ -11,11 +11,10 @@ desk-terminals.png, desk-terminals-enrol.png, desk-terminals-conflicts.png, desk
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 
-from tests.desk.conftest import CHROMIUM, DRIVER, PASSWORD, browser_login, ibc, shot, type_keys, waiter
+from tests.desk.conftest import PASSWORD, browser_login, chromium, ibc, shot, type_keys, waiter
 from tests.server.conftest import ServerProcess, write_config
 
 
@@ -66,21 +65,8 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    """Headless Chromium at 1366×768 that accepts the server's self-signed certificate (what a
-    desk PC does once the school's certificate is trusted)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    assert shutil.which("chromium") and shutil.which("chromedriver"), \
-        "Chromium missing: `./install.sh dev` installs chromium and chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    options.set_capability("acceptInsecureCerts", True)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1366,768", "--lang=ru-RU", "--no-first-run"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.set_page_load_timeout(30)
+    """Chromium that accepts the server's self-signed certificate."""
+    driver = chromium(insecure_certs=True)
     try:
         yield driver
     finally:
