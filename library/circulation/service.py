@@ -9,6 +9,7 @@ partial unique index on open loans is the backstop; the loser gets ItemOnLoan.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -154,9 +155,13 @@ class CirculationService:
         """Nothing to forget here: the database keeps no reader session (the port's contract)."""
 
     # --- lookups -----------------------------------------------------------------------
-    def find_reader(self, card: str) -> ReaderView:
-        """The reader with this card, or ReaderNotFound."""
-        with self.db.session() as s:
+    def _reading(self, session: Session | None) -> contextlib.AbstractContextManager[Session]:
+        """The caller's session (several lookups in one transaction), else a new one."""
+        return contextlib.nullcontext(session) if session is not None else self.db.session()
+
+    def find_reader(self, card: str, *, session: Session | None = None) -> ReaderView:
+        """The reader with this card, or ReaderNotFound (`session`: read in the caller's)."""
+        with self._reading(session) as s:
             r = s.scalar(select(Reader).where(Reader.card_number == card.strip()))
             if r is None or not r.active:
                 if r is None and s.scalar(select(Copy.id).where(Copy.barcode == card.strip())):
@@ -240,10 +245,10 @@ class CirculationService:
             return fn(*args)
         return self.pin_executor.submit(fn, *args).result()
 
-    def loans(self, card: str) -> list[LoanView]:
-        """The reader's open loans, soonest due first."""
+    def loans(self, card: str, *, session: Session | None = None) -> list[LoanView]:
+        """The reader's open loans, soonest due first (`session`: read in the caller's)."""
         today = self.today()
-        with self.db.session() as s:
+        with self._reading(session) as s:
             reader = s.scalar(select(Reader).where(Reader.card_number == card.strip()))
             if reader is None:
                 raise E.ReaderNotFound(card=card)

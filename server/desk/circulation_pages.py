@@ -234,31 +234,31 @@ class Panel:
     limit: int = 0
 
 
-def _panel(request: Request, card: str) -> Panel | None:
-    """The reader's panel data, or None when no active reader has this card."""
+def _panel(request: Request, s: Session, card: str) -> Panel | None:
+    """The reader's panel data (read in `s`, one transaction with the page's other reads), or
+    None when no active reader has this card."""
     st = state(request)
     day = today(request)
     svc = st.circulation
     try:
-        view = svc.find_reader(card)
+        view = svc.find_reader(card, session=s)
     except E.CirculationError:
         return None
-    with st.db.session() as s:
-        r = s.get(Reader, view.id)
-        assert r is not None
-        guard = s.get(PinGuard, r.id)
-        locked = guard.locked_until if guard and guard.locked_until else None
-        name = " ".join(x for x in (r.last_name, r.first_name, r.middle_name) if x)
-        panel = Panel(
-            card=r.card_number, name=name or r.card_number, short_name=view.greeting_name,
-            class_name=r.class_name or "",
-            category=_(CATEGORY_NAMES[r.category]) if r.category in CATEGORY_NAMES else r.category,
-            blocked=bool(r.blocked), block_reason=r.block_reason or "",
-            locked_until=(as_utc(locked).astimezone().strftime("%d.%m.%Y %H:%M")
-                          if locked and as_utc(locked) > utcnow() else ""),
-            restriction="",
-            limit=svc.policy.category(r.category).max_items)
-    for loan in svc.loans(card):
+    r = s.get(Reader, view.id)  # already in the session: no second query
+    assert r is not None
+    guard = s.get(PinGuard, r.id)
+    locked = guard.locked_until if guard and guard.locked_until else None
+    name = " ".join(x for x in (r.last_name, r.first_name, r.middle_name) if x)
+    panel = Panel(
+        card=r.card_number, name=name or r.card_number, short_name=view.greeting_name,
+        class_name=r.class_name or "",
+        category=_(CATEGORY_NAMES[r.category]) if r.category in CATEGORY_NAMES else r.category,
+        blocked=bool(r.blocked), block_reason=r.block_reason or "",
+        locked_until=(as_utc(locked).astimezone().strftime("%d.%m.%Y %H:%M")
+                      if locked and as_utc(locked) > utcnow() else ""),
+        restriction="",
+        limit=svc.policy.category(r.category).max_items)
+    for loan in svc.loans(card, session=s):
         panel.loans.append({"barcode": loan.barcode, "title": loan.title, "authors": loan.authors,
                             "issued": local_date(loan.issued), "due": local_date(loan.due_date),
                             "renewals": loan.renewals, "overdue": loan.overdue,
@@ -287,13 +287,13 @@ def _page(request: Request, user: DeskUser, *, card: str = "", visit: str = "",
     """The start page (no card) or the reader's panel, with this visit's outcomes."""
     st = state(request)
     day = today(request)
-    panel = _panel(request, card) if card else None
-    if card and panel is None:
-        card, visit = "", ""
-        refusal = refusal or Refusal(_(CARD_INVALID))
-    if not valid_visit(user, card, visit):
-        visit = new_visit(user, card)
-    with st.db.session() as s:
+    with st.db.session() as s:  # every read of the page in one transaction
+        panel = _panel(request, s, card) if card else None
+        if card and panel is None:
+            card, visit = "", ""
+            refusal = refusal or Refusal(_(CARD_INVALID))
+        if not valid_visit(user, card, visit):
+            visit = new_visit(user, card)
         lines = visit_lines(s, user, visit, day, current if _txn_ok(current) else "")
     lent = [x for x in lines if x.ok and x.action == "checkout"]
     context = dict(title=_("Lending and returns"), section="circulation", user=user, panel=panel,
