@@ -406,3 +406,36 @@ class ResumePosition(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class TextbookTitle(Base):
+    """A catalogue record that is a school textbook: subject, grades, series (УМК), federal list
+    number (migration 0014_textbooks)."""
+
+    __tablename__ = "textbook_titles"
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(100), default="", index=True)
+    grade_from: Mapped[int | None] = mapped_column(Integer)
+    grade_to: Mapped[int | None] = mapped_column(Integer)
+    series: Mapped[str | None] = mapped_column(String(255))
+    fpu_number: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16), default="desk")  # marc | desk | fpu
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class ClassSet(Base):
+    """A textbook a class uses in a school year (the year it starts: 2026 for 2026/2027)."""
+
+    __tablename__ = "class_sets"
+    __table_args__ = (UniqueConstraint("school_year", "class_name", "record_id", name="uq_class_sets"),
+                      Index("ix_class_sets_year_class", "school_year", "class_name"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_year: Mapped[int] = mapped_column(Integer)
+    class_name: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -137,13 +137,18 @@ def routers() -> list[APIRouter]:
     from server.desk import (
         catalogue_pages,
         circulation_pages,
+        class_sets_pages,
         media_pages,
+        provision_pages,
         readers_pages,
         reports_pages,
         terminals_pages,
+        textbooks_pages,
     )
 
+    # the more specific /desk/textbooks/… routers before /desk/textbooks/{…}
     return [router, circulation_pages.router, readers_pages.router, catalogue_pages.router,
+            class_sets_pages.router, provision_pages.router, textbooks_pages.router,
             terminals_pages.router, reports_pages.router, media_pages.router]
 
 
