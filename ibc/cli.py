@@ -31,6 +31,7 @@ COMMANDS = [
     "report",
     "search",
     "places",
+    "textbooks",
     "kiosk",
     "screenshot",
     "serve",

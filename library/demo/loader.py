@@ -114,6 +114,10 @@ def load_demo(db: Database, *, sigla: str = "ИБЦ", on_batch: OnBatch | None =
         new_ids = list(
             s.scalars(select(Record.id).where(Record.key.like("demo:%"), Record.key.not_in(have)))
         )
+        if new_ids:  # the textbooks' subject and grades, read from their titles and subjects
+            from library.textbooks.titles import extract
+
+            extract(s, record_ids=new_ids)
         cards = set(s.scalars(select(Reader.card_number)))
         for r in data["readers"]:
             if r["card"] in cards:
