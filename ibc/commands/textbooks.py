@@ -39,6 +39,9 @@ def register(sub: Subparsers) -> None:
     fp.add_argument("file", help="файл CSV федерального перечня учебников")
     fp.add_argument("--dry-run", action="store_true", help="только проверить, ничего не менять")
     fp.add_argument("--json", action="store_true", help="отчёт в JSON")
+    from ibc.commands import textbooks_provision  # provision and order (their own `run`)
+
+    textbooks_provision.add_actions(psub)
     p.set_defaults(run=run)
 
 
