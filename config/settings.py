@@ -41,6 +41,9 @@ class SchoolSettings(_Section):
     sigla: str = Field("ИБЦ", min_length=1, max_length=32, description="holding-library code")
     id: str = Field("school", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="id used in discovery")
     last_grade: int = Field(11, ge=1, le=11, description="pupils of this grade leave at the school-year move")
+    pupils: int = Field(0, ge=0, le=100_000,
+                        description="pupils of the school, for the reports' coverage and provision; "
+                                    "0 = count the pupils among the registered readers")
 
 
 class DatabaseSettings(_Section):

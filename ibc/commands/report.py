@@ -32,6 +32,7 @@ def register(sub: Subparsers) -> None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Build the report and write it; one line on a bad option."""
     from library.reports import PeriodError, build_report, parse_period
+    from library.reports.indicators import number_text
 
     if not args.output and not args.json:
         print("ibc report: give -o FILE.pdf|.xlsx|.csv and/or --json", file=sys.stderr)
@@ -46,7 +47,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     except (PeriodError, ValueError, KeyError) as exc:
         print(f"ibc report: {exc}", file=sys.stderr)
         return 2
-    report = build_report(ctx.db, period, sigla=args.school, school_name=ctx.settings.school.name)
+    school = ctx.settings.school
+    # the pupil count is this school's: another sigla of a union catalogue counts its readers
+    pupils = school.pupils if args.school in (None, school.sigla) else 0
+    report = build_report(ctx.db, period, sigla=args.school, school_name=school.name, pupils=pupils)
     if args.output:
         try:
             _write(report, Path(args.output), suffix)
@@ -54,12 +58,16 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             print(f"ibc report: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
             return 1
     if args.json:
-        data = report["summary"] | {"period": period.title} if args.output else report
+        data = (report["summary"] | {"period": period.title, "indicators": report["indicators"]}
+                if args.output else report)
         print(json.dumps(data, ensure_ascii=False, indent=None if args.output else 1))
     elif args.output:
         s = report["summary"]
+        i = report["indicators"]
         print(f"{args.output}: {period.title}; выдано {s['loans']}, посещений {s['visits']}, "
-              f"читателей {s['readers']}, экземпляров {s['copies']}")
+              f"читателей {s['readers']}, экземпляров {s['copies']}; читаемость "
+              f"{number_text(i['loans_per_reader'], 2)}, посещаемость "
+              f"{number_text(i['visits_per_reader'], 2)}")
     return 0
 
 

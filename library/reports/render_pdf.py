@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from library.pdf import cyrillic_font, font_path
-from library.reports.tables import Table, header_lines, sections
+from library.reports.tables import Ratio, Table, header_lines, sections
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -227,7 +227,8 @@ def _widths(table: Table, width: float) -> list[float]:
     for i in numeric:
         col[i] = narrow
     spare = width - sum(col)
-    shares = [0.6, 0.4] if len(text) == 2 else [1 / len(text)] * len(text)
+    shares = list(table.shares) if len(table.shares) == len(text) else (
+        [0.6, 0.4] if len(text) == 2 else [1 / len(text)] * len(text))
     for i, share in zip(text, shares):
         col[i] = spare * share
     return col
@@ -244,8 +245,8 @@ def _table(table: Table, st: dict, width: float) -> list:
         return [*out, Paragraph("нет данных за период", st["note"])]
     col = _widths(table, width)
     data = [[Paragraph(_esc(h), st["head"]) for h in table.headers]]
-    data += [[Paragraph(_esc(v), st["cell"]) if isinstance(v, str) else v for v in row]
-             for row in table.rows]
+    data += [[Paragraph(_esc(v), st["cell"]) if isinstance(v, str)
+              else str(v) if isinstance(v, Ratio) else v for v in row] for row in table.rows]
     t = RLTable(data, colWidths=col, repeatRows=1)
     t.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), st["cell"].fontName, 8),

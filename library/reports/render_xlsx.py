@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from library.reports.tables import header_lines, sections, xlsx_text_cells
+from library.reports.tables import Ratio, header_lines, sections, xlsx_text_cells
 
 MAX_WIDTH = 60
 
@@ -36,13 +36,14 @@ def render_xlsx(report: dict, path: str | Path) -> Path:
                 cell.font, cell.fill = bold, head_fill
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
             for row in table.rows or [["нет данных"]]:
-                ws.append(row)
+                ws.append([_cell(v) for v in row])
                 xlsx_text_cells(ws[ws.max_row])
+                _ratio_formats(ws[ws.max_row], row)
             if table.note:
                 ws.append([table.note])
                 ws.cell(ws.max_row, 1).font = Font(italic=True)
             for row in [table.headers, *table.rows]:
-                for i, v in enumerate(row, 1):
+                for i, v in enumerate(row, 1):  # str(Ratio) is its shown text
                     widths[i] = max(widths.get(i, 8), min(MAX_WIDTH, len(str(v)) + 2))
         for i, w in widths.items():
             ws.column_dimensions[ws.cell(1, i).column_letter].width = w
@@ -52,3 +53,18 @@ def render_xlsx(report: dict, path: str | Path) -> Path:
     path = Path(path)
     wb.save(path)
     return path
+
+
+def _cell(value: object) -> object:
+    """A cell's stored value: an indicator's number (or «—» for a division by zero)."""
+    if isinstance(value, Ratio):
+        return str(value) if value.value is None else value.value
+    return value
+
+
+def _ratio_formats(cells: tuple, row: list) -> None:
+    """Show an indicator's number with its decimals (and « %» for a percentage)."""
+    for cell, value in zip(cells, row):
+        if isinstance(value, Ratio) and value.value is not None:
+            fmt = "0." + "0" * value.decimals if value.decimals else "0"
+            cell.number_format = fmt + ('" %"' if value.percent else "")

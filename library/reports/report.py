@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from library.reports import figures as F
+from library.reports import indicators as ind
 from library.reports.period import Period, parse_period
 from library.search.facets import TYPE_LABELS, bbk_label
 from library.storage.models import Event, Record
@@ -87,6 +88,11 @@ def _fund(s: Session, scope: F.Scope) -> dict:
     }
 
 
+def _pupil_readers(s: Session, scope: F.Scope) -> int:
+    """Pupils among the readers registered by the end of the period."""
+    return sum(n for _cls, cat, n, _new in F.registered_readers(s, scope) if cat == "pupil")
+
+
 def _summary(s: Session, scope: F.Scope) -> dict:
     """The headline numbers (also one row of the per-school table)."""
     counts = F.event_counts(s, scope)
@@ -109,8 +115,12 @@ def _summary(s: Session, scope: F.Scope) -> dict:
 
 
 def build_report(db: Database, period: Period, *, sigla: str | None = None,
-                 school_name: str = "", now: dt.datetime | None = None) -> dict:
-    """Every figure of the monitoring report for `period` (one school when `sigla` is given)."""
+                 school_name: str = "", now: dt.datetime | None = None, pupils: int = 0) -> dict:
+    """Every figure of the monitoring report for `period` (one school when `sigla` is given).
+
+    `pupils` is the school's pupil count (settings `[school] pupils`) for the relative
+    indicators; 0 counts the pupils among the registered readers (library.reports.indicators).
+    """
     scope = F.Scope(period, sigla)
     with db.session() as s:
         summary = _summary(s, scope)
@@ -121,14 +131,18 @@ def build_report(db: Database, period: Period, *, sigla: str | None = None,
         play_kinds, top_media = F.plays(s, scope)
         n_imports, n_imported = F.imports(s, scope)
         schools = F.siglas(s) if sigla is None else [sigla]
+        readers = _readers(s, scope, visits, loans)
+        pupil_readers = sum(x["registered"] for x in readers["by_category"]
+                            if x["category"] == "pupil")
         report = {
             "school": school_name, "sigla": sigla,
             "period": {"label": period.label, "title": period.title,
                        "first": period.first.isoformat(), "last": period.last.isoformat()},
             "generated_at": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
             "summary": summary,
+            "indicators": ind.compute({**summary, "pupil_readers": pupil_readers}, pupils),
             "fund": _fund(s, scope),
-            "readers": _readers(s, scope, visits, loans),
+            "readers": readers,
             "circulation": {
                 "loans": summary["loans"], "returns": summary["returns"],
                 "renewals": summary["renewals"], "late_returns": F.late_returns(s, scope),
@@ -152,19 +166,24 @@ def build_report(db: Database, period: Period, *, sigla: str | None = None,
 
 
 def key_figures(db: Database, period: Period | str | None = None, *, sigla: str | None = None,
-                today: dt.date | None = None) -> dict:
+                today: dt.date | None = None, pupils: int = 0) -> dict:
     """The service mode's headline numbers; period None (or 'term') is the current school term.
 
-    The current term is clipped to today. Returns {'period': label, 'first', 'last', and the
+    The current term is clipped to today. Returns {'period': label, 'first', 'last', the
     counts: titles, copies, readers, active_readers, visits, loans, returns, renewals,
-    searches, zero_searches, plays, overrides, on_loan, overdue}.
+    searches, zero_searches, plays, overrides, on_loan, overdue, pupil_readers, pupils, and
+    the relative indicators (library.reports.indicators.KEYS: loans_per_reader,
+    visits_per_reader, loans_per_copy, copies_per_reader, copies_per_pupil, coverage; None
+    where the divisor is 0) with pupils_source}. `pupils` as in build_report.
     """
     if period is None or isinstance(period, str):
         period = parse_period(period or "term", today=today)
+    scope = F.Scope(period, sigla)
     with db.session() as s:
-        figures = _summary(s, F.Scope(period, sigla))
+        figures = _summary(s, scope)
+        indicators = ind.compute({**figures, "pupil_readers": _pupil_readers(s, scope)}, pupils)
     return {"period": period.title, "first": period.first.isoformat(),
-            "last": period.last.isoformat(), **figures}
+            "last": period.last.isoformat(), **figures, **indicators}
 
 
 def override_counts(db: Database, period: Period, *, sigla: str | None = None) -> dict[str, int]:

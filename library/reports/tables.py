@@ -1,7 +1,8 @@
 """The report dict laid out as sections of tables with Russian headings, shared by all renderers.
 
 PDF, XLSX and CSV show the same tables in the same order; the PDF adds charts. Cells are
-str or int; nothing here formats for one output only.
+str, int or `Ratio` (a rounded indicator: str() writes it the Russian way, «0,17», «—» for a
+division by zero; XLSX stores its number); nothing here formats for one output only.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from library.reports import indicators as ind
 from library.reports.report import NO_CLASS
 
 ACTIONS = {"checkout": "Выдача", "renew": "Продление", "checkin": "Возврат"}
@@ -65,14 +67,45 @@ def refusal_words(code: str) -> str:
     return REFUSALS.get(code, code)
 
 
+@dataclass(frozen=True)
+class Ratio:
+    """A relative indicator's cell: the rounded value (None: division by zero) and its decimals."""
+
+    value: float | None
+    decimals: int
+    percent: bool = False
+
+    def __str__(self) -> str:
+        text = ind.number_text(self.value, self.decimals)
+        return f"{text} %" if self.percent and self.value is not None else text
+
+
 @dataclass
 class Table:
-    """A titled table: header row and data rows."""
+    """A titled table: header row and data rows (`shares`: the text columns' parts of the
+    spare width in the PDF, when not the default)."""
 
     title: str
     headers: list[str]
     rows: list[list] = field(default_factory=list)
     note: str = ""
+    shares: tuple[float, ...] = ()
+
+
+INDICATORS_TITLE = "Относительные показатели"
+INDICATOR_HEADERS = ["Показатель", "Значение", "Как считается"]
+
+
+def indicator_table(r: dict) -> Table:
+    """The relative indicators with their definitions written out (library.reports.indicators)."""
+    values = r["indicators"]
+    rows = [[x.name, Ratio(values[x.key], x.decimals, x.percent), ind.definition(x, values)]
+            for x in ind.INDICATORS]
+    return Table(INDICATORS_TITLE, INDICATOR_HEADERS, rows,
+                 "Читатели — зарегистрированные на конец периода (не только бравшие книги); "
+                 "«—» — делить не на что (знаменатель равен нулю). Округление до сотых "
+                 "(читаемость, посещаемость, обращаемость) и до десятых (книгообеспеченность, "
+                 "охват).", shares=(0.3, 0.7))
 
 
 @dataclass
@@ -96,7 +129,7 @@ def sections(r: dict) -> list[Section]:  # noqa: C901
         [[label, s[key]] for key, label in SUMMARY_ROWS],
         "" if rd["active_exact"] else
         f"Активные читатели — не менее указанного: {rd['unlinked_loans']} выдач периода уже "
-        "обезличены.")])]
+        "обезличены."), indicator_table(r)])]
     mv = f["movement"]
     out.append(Section("fund", "Фонд", [
         Table("Фонд по разделам ББК", ["Раздел ББК", "Названий", "Экземпляров"],

@@ -25,7 +25,10 @@ def test_writes_each_format(url, tmp_path, capsys, ext):
     argv = ["--db", url, "report", "--period", "2026Q3", "--tz", "Europe/Moscow", "-o", str(out)]
     assert cli.main(argv) == 0
     assert out.stat().st_size > 500
-    assert "выдано 8" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "выдано 8" in text
+    # the summary line ends with two relative indicators (8 ÷ 47 and 9 ÷ 47)
+    assert text.rstrip().endswith("читаемость 0,17, посещаемость 0,19")
 
 
 def test_json(url, capsys):
@@ -33,6 +36,7 @@ def test_json(url, capsys):
                      "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["summary"]["loans"] == 8 and data["searches"]["zero"] == 4
+    assert (data["indicators"]["loans_per_reader"], data["indicators"]["pupils"]) == (0.17, 41)
 
 
 @pytest.mark.parametrize("argv, err", [

@@ -28,6 +28,12 @@ def test_scripted_term_figures(term, q3):
         "loans": 8, "returns": 5, "renewals": 2, "searches": 6, "zero_searches": 4, "plays": 4,
         "on_loan": 7, "overdue": 3, "overrides": 0,
     }
+    # 8 ÷ 47, 9 ÷ 47, 8 ÷ 888, 888 ÷ 47, 888 ÷ 41 pupils among the readers, 41 ÷ 41 × 100
+    assert r["indicators"] == {
+        "loans_per_reader": 0.17, "visits_per_reader": 0.19, "loans_per_copy": 0.01,
+        "copies_per_reader": 18.9, "copies_per_pupil": 21.7, "coverage": 100.0,
+        "loans": 8, "visits": 9, "readers": 47, "copies": 888, "pupil_readers": 41, "pupils": 41,
+        "pupils_source": "readers"}
     c = r["circulation"]
     assert (c["late_returns"], c["on_loan_at_end"], c["overdue_at_end"]) == (2, 7, 3)
     assert c["refusals"] == {"checkout:has_overdue": 1}
@@ -92,6 +98,11 @@ def test_key_figures_for_the_service_mode(term):
     assert k["first"] == "2026-09-01" and k["last"] == "2026-09-29"
     assert (k["loans"], k["returns"], k["visits"], k["plays"]) == (4, 2, 4, 3)
     assert k["period"].startswith("1-я четверть 2026/27 уч. г.")
+    # September up to the 29th: 4 loans, 4 visits; 47 readers (41 pupils), 888 copies
+    assert (k["loans_per_reader"], k["visits_per_reader"], k["loans_per_copy"]) == (0.09, 0.09, 0.0)
+    assert (k["copies_per_reader"], k["copies_per_pupil"], k["coverage"]) == (18.9, 21.7, 100.0)
+    with_pupils = key_figures(term.db, "term", today=dt.date(2026, 9, 29), pupils=50)
+    assert (with_pupils["copies_per_pupil"], with_pupils["coverage"]) == (17.8, 82.0)
     q = key_figures(term.db, parse_period("2026Q3", tz=MSK))
     assert (q["loans"], q["overdue"]) == (8, 3)
 

@@ -68,6 +68,7 @@ def test_pdf_opens_and_renders(outputs, tmp_path):
     first = " ".join(pages[0].split())
     assert "Отчёт о работе информационно-библиотечного центра" in first
     assert re.search(r"Выдано экземпляров\s+8\b", first)
+    assert re.search(r"Читаемость\s+0,17\b", first) and re.search(r"Посещаемость\s+0,19\b", first)
     text = " ".join("\n".join(pages).split())
     for heading in ("Фонд по разделам ББК", "Читатели по классам", "Искали, но не нашли",
                     "Самые читаемые книги", "Просмотры по видам", "Рост электронного каталога"):
@@ -83,6 +84,8 @@ def test_xlsx_reopens_with_the_expected_cells(outputs):
     summary = {r[0]: r[1] for r in sheets["Основные показатели"] if len(r) > 1 and r[1] is not None}
     assert summary["Выдано экземпляров"] == 8 and summary["Посещений"] == 9
     assert summary["Запросов без результата"] == 4 and summary["Просмотров медиатеки"] == 4
+    assert summary["Читаемость"] == 0.17 and summary["Обращаемость фонда"] == 0.01
+    assert summary["Книгообеспеченность на одного читателя"] == 18.9
     assert ("Итого", 333, 888) in [r[:3] for r in sheets["Фонд"]]
     assert ("Гарри Поттер", 2) in [r[:2] for r in sheets["Поиск"]]
     months = [r[:4] for r in sheets["Обслуживание"] if r[0] in ("июл 2026", "авг 2026", "сен 2026")]
@@ -101,6 +104,11 @@ def test_csv_parses(outputs):
     assert cells[("Фонд", "Движение фонда за период", "Списано экземпляров", "Значение")] == "2"
     assert cells[("Обслуживание", "По месяцам", "сен 2026", "Медиа")] == "4"
     assert cells[("Отчёт", "", "", "Учреждение")] == SCHOOL
+    where = ("Основные показатели", "Относительные показатели")
+    assert cells[(*where, "Читаемость", "Значение")] == "0,17"
+    assert cells[(*where, "Посещаемость", "Значение")] == "0,19"
+    assert cells[(*where, "Охват учащихся библиотечным обслуживанием", "Значение")] == "100,0 %"
+    assert cells[(*where, "Читаемость", "Как считается")].endswith(": 8 ÷ 47")
 
 
 def test_no_personal_names_anywhere(sqlite_term, report, outputs):
