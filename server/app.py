@@ -99,8 +99,9 @@ def optional_reader(request: Request, caller: Caller = Depends(terminal),
 class BodyLimit:
     """ASGI middleware: refuse bodies over `limit` bytes (413) and bodies without a length (411).
 
-    The paths in `own_limit` (the desk's MARC upload) are left to their route, which streams the
-    body to disk under a larger limit of its own and refuses with a page of the desk.
+    The paths in `own_limit` (the desk's MARC and federal textbook list uploads) are left to
+    their route, which reads the body under a larger limit of its own and refuses with a page of
+    the desk.
     """
 
     def __init__(self, app: ASGIApp, limit: int, own_limit: frozenset[str] = frozenset()):
@@ -140,7 +141,7 @@ def create_app(settings: Settings, db: Database, *,
                today: Callable[[], dt.date] | None = None) -> FastAPI:
     """The API app for `settings` on database `db`."""
     from server import admin, media_api, places_api, routes
-    from server.desk import catalogue_pages
+    from server.desk import catalogue_pages, textbooks_pages
     from server.desk import pages as desk
     from server.desk.web import DeskHeaders
     from server.media_remote import RemoteStation
@@ -163,7 +164,7 @@ def create_app(settings: Settings, db: Database, *,
     app.state.desk_today = today or dt.date.today
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes,
-                       own_limit=frozenset({catalogue_pages.IMPORT_PATH}))
+                       own_limit=frozenset({catalogue_pages.IMPORT_PATH, textbooks_pages.FPU_PATH}))
     app.add_middleware(DeskHeaders)
     app.include_router(routes.router, prefix=PREFIX)
     app.include_router(admin.router, prefix=PREFIX)

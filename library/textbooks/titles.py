@@ -661,13 +661,13 @@ def import_fpu(session: Session, data: bytes, dry_run: bool = False) -> FpuRepor
     report = FpuReport(rows=list(bad))
     by_isbn: dict[str, set[int]] = {}
     by_title: dict[str, list[tuple[int, set[str], int | None, int | None]]] = {}
-    q = select(Record.id, Record.title, Record.authors, Record.responsibility, Record.isbn,
-               Record.isbns).where(Record.deleted.is_(False))
-    for rid, title, authors, resp, isbn, isbns in session.execute(q):
+    q = select(Record.id, Record.title, Record.subtitle, Record.authors, Record.responsibility,
+               Record.isbn, Record.isbns).where(Record.deleted.is_(False))
+    for rid, title, subtitle, authors, resp, isbn, isbns in session.execute(q):
         for code in {c for x in [isbn, *(isbns or [])] if x for c in isbn_variants(x)}:
             by_isbn.setdefault(code, set()).add(rid)
         names = _surnames("; ".join(authors or [])) | _surnames(resp or "")
-        lo, hi = find_grades([title])
+        lo, hi = find_grades([title, subtitle])
         by_title.setdefault(title_key(title), []).append((rid, names, lo, hi))
     titles = {t.record_id: t for t in session.scalars(select(TextbookTitle))}
     for e in entries:
