@@ -27,6 +27,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from library.reports import Period, PeriodError, build_report, key_figures, parse_period
+from library.reports.indicators import INDICATORS, PUPILS_FROM_SETTING, value_text
 from library.reports.overdue import (
     STAFF,
     OverdueLoan,
@@ -40,7 +41,7 @@ from library.reports.tables import csv_safe, xlsx_text_cells
 from library.text import printable
 from server.desk.audit import audit
 from server.desk.errors import DeskError, DeskInvalid
-from server.desk.i18n import N_, _
+from server.desk.i18n import N_, _, language
 from server.desk.sessions import DeskUser
 from server.desk.web import (
     PREFIX,
@@ -110,6 +111,24 @@ RULE_NAMES = {
     "renewal_limit": N_("renewal limit used up"), "overdue_no_renew": N_("overdue, no renewal"),
     "not_your_loan": N_("the book is with another reader"), "txn_mismatch": N_("repeated operation"),
 }
+# The relative indicators (library.reports.indicators; the report's names in Russian, checked to
+# agree in tests/desk/test_reports.py) and their definitions with the period's numbers.
+INDICATOR_LABELS = {
+    "loans_per_reader": N_("Loans per reader"),
+    "visits_per_reader": N_("Visits per reader"),
+    "loans_per_copy": N_("Collection turnover"),
+    "copies_per_reader": N_("Copies per reader"),
+    "copies_per_pupil": N_("Copies per pupil"),
+    "coverage": N_("Pupil coverage"),
+}
+INDICATOR_MEANING = {
+    "loans_per_reader": N_("loans in the period ÷ readers registered by its end: %(a)s ÷ %(b)s"),
+    "visits_per_reader": N_("visits in the period ÷ readers registered by its end: %(a)s ÷ %(b)s"),
+    "loans_per_copy": N_("loans in the period ÷ copies not written off: %(a)s ÷ %(b)s"),
+    "copies_per_reader": N_("copies not written off ÷ registered readers: %(a)s ÷ %(b)s"),
+    "copies_per_pupil": N_("copies not written off ÷ pupils of the school: %(a)s ÷ %(b)s"),
+    "coverage": N_("pupils registered as readers ÷ pupils of the school × 100: %(a)s ÷ %(b)s × 100"),
+}
 MONTH_NAMES = [N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
                N_("July"), N_("August"), N_("September"), N_("October"), N_("November"),
                N_("December")]
@@ -143,6 +162,17 @@ def group_name(key: str) -> str:
     if key == NO_CLASS:
         return _("no class")
     return key
+
+
+def indicator_cards(figures: dict) -> list[dict[str, str]]:
+    """The relative indicators of key_figures as cards: name, value («0,17» in Russian, «0.17»
+    in English, «—» for a division by zero) and the definition with the period's numbers."""
+    comma = language() == "ru"
+    return [{"key": x.key, "label": _(INDICATOR_LABELS[x.key]),
+             "value": value_text(x, figures[x.key], comma=comma),
+             "meaning": _(INDICATOR_MEANING[x.key]) % {"a": figures[x.numerator],
+                                                       "b": figures[x.denominator]}}
+            for x in INDICATORS]
 
 
 # --- the period ---------------------------------------------------------------------------------
@@ -263,10 +293,13 @@ def reports_page(request: Request, period: str = Query(DEFAULT),
     }
     if chosen is None:
         return render("reports_index.html", 400, **context)
-    figures = key_figures(st.db, chosen)
+    figures = key_figures(st.db, chosen, pupils=st.settings.school.pupils)
     context["period"] = period_title(period, chosen)
     context["figures"] = [{"key": k, "label": _(LABELS[k]), "value": figures[k], "meaning": _(MEANING[k])}
                           for k in FIGURE_ORDER]
+    context["indicators"] = indicator_cards(figures)
+    context["pupils"] = figures["pupils"]
+    context["pupils_set"] = figures["pupils_source"] == PUPILS_FROM_SETTING
     counts = override_counts(st.db, chosen)
     context["overrides"] = [
         {"label": f"{action_words(action)}: {rule_words(code)}", "count": n}
@@ -293,7 +326,8 @@ def download(request: Request, period: str = Query(DEFAULT),
     if not _generating.acquire(timeout=GENERATOR_WAIT_S):
         raise DeskError("desk_busy", N_("Other reports are being made now: try again in a minute"), 503)
     try:
-        report = build_report(st.db, chosen, school_name=st.settings.school.name)
+        report = build_report(st.db, chosen, school_name=st.settings.school.name,
+                              pupils=st.settings.school.pupils)
         data = _render(report, fmt)
     finally:
         _generating.release()

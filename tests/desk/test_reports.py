@@ -122,6 +122,88 @@ def test_override_counts_on_the_page_and_who_only_for_the_admin(desk):
     assert "решений в обход правил не было" in quiet.text
 
 
+def backdate(db, day: dt.date = dt.date(2026, 9, 1)) -> None:
+    """populate() stamps its readers and records with the real clock: make them older than the
+    periods asked for, so they count as registered and in the fund."""
+    from library.storage.models import Reader, Record
+
+    with db.transaction() as s:
+        s.execute(Reader.__table__.update().values(created_at=at(day)))
+        s.execute(Record.__table__.update().values(created_at=at(day)))
+
+
+def indicator(html: str, key: str) -> str:
+    m = re.search(rf'id="ind-{key}">([^<]+)<', html)
+    assert m, key
+    return m.group(1)
+
+
+def test_relative_indicators_with_their_definitions(desk, settings):
+    """October: 3 loans, 2 visits; 5 registered readers (4 pupils), 6 copies — by hand:
+    3 ÷ 5 = 0,60; 2 ÷ 5 = 0,40; 3 ÷ 6 = 0,50; 6 ÷ 5 = 1,2; 6 ÷ 4 = 1,5; 4 ÷ 4 × 100 = 100,0 %."""
+    make, db = desk
+    add_events(db)
+    backdate(db)
+    client = logged_in(make)
+    page = client.get("/desk/reports", params={"period": "month"})
+    assert page.status_code == 200
+    assert (figure(page.text, "readers"), figure(page.text, "copies")) == (5, 6)
+    assert "Относительные показатели" in page.text
+    shown = {k: indicator(page.text, k) for k in ("loans_per_reader", "visits_per_reader",
+                                                   "loans_per_copy", "copies_per_reader",
+                                                   "copies_per_pupil", "coverage")}
+    assert shown == {"loans_per_reader": "0,60", "visits_per_reader": "0,40",
+                     "loans_per_copy": "0,50", "copies_per_reader": "1,2",
+                     "copies_per_pupil": "1,5", "coverage": "100,0 %"}
+    for label, meaning in (("Читаемость", "выдачи за период ÷ читатели, записанные к концу периода: 3 ÷ 5"),
+                           ("Посещаемость", "посещения за период ÷ читатели, записанные к концу периода: 2 ÷ 5"),
+                           ("Обращаемость фонда", "выдачи за период ÷ экземпляры фонда (не списанные): 3 ÷ 6"),
+                           ("Книгообеспеченность на одного учащегося",
+                            "экземпляры фонда (не списанные) ÷ учащиеся школы: 6 ÷ 4"),
+                           ("Охват учащихся библиотечным обслуживанием",
+                            "учащиеся-читатели ÷ учащиеся школы × 100: 4 ÷ 4 × 100")):
+        assert re.search(rf"<dt>{label}</dt><dd id=\"ind-\w+\">[^<]+</dd><dd class=\"meaning\">"
+                         rf"{re.escape(meaning)}</dd>", page.text), label
+    assert "Учащихся в школе: 4 — по числу записанных читателей-учащихся" in page.text
+
+    settings.school.pupils = 10  # the school's own number: 6 ÷ 10 = 0,6; 4 ÷ 10 × 100 = 40,0 %
+    page = client.get("/desk/reports", params={"period": "month"})
+    assert (indicator(page.text, "copies_per_pupil"), indicator(page.text, "coverage")) == ("0,6", "40,0 %")
+    assert indicator(page.text, "loans_per_reader") == "0,60"
+    assert "Учащихся в школе: 10 — из настройки [school] pupils." in page.text
+    assert "учащиеся-читатели ÷ учащиеся школы × 100: 4 ÷ 10 × 100" in page.text
+    rows = list(csv.reader(io.StringIO(client.get("/desk/reports/download", params={
+        "period": "month", "format": "csv"}).content.decode("utf-8-sig")), delimiter=";"))
+    where = ["Основные показатели", "Относительные показатели"]
+    assert [*where, "Читаемость", "Значение", "0,60"] in rows
+    assert [*where, "Охват учащихся библиотечным обслуживанием", "Значение", "40,0 %"] in rows
+
+
+def test_relative_indicators_with_nothing_to_divide_by(desk):
+    """January 2026: no readers registered yet and no copies — every indicator is «—»."""
+    make, db = desk
+    backdate(db)
+    page = logged_in(make).get("/desk/reports", params={"period": "custom", "from": "01.01.2026",
+                                                        "to": "31.01.2026"})
+    assert page.status_code == 200 and figure(page.text, "readers") == 0
+    assert re.findall(r'id="ind-\w+">([^<]+)<', page.text) == ["—"] * 6
+    assert "выдачи за период ÷ читатели, записанные к концу периода: 0 ÷ 0" in page.text
+    assert "«—» значит, что делить не на что" in page.text
+
+
+def test_relative_indicators_in_english(desk):
+    make, db = desk
+    add_events(db)
+    backdate(db)
+    client = logged_in(make)
+    client.get("/desk/lang/en")
+    page = client.get("/desk/reports", params={"period": "month"})
+    assert "Relative indicators" in page.text and "Loans per reader" in page.text
+    assert (indicator(page.text, "loans_per_reader"), indicator(page.text, "coverage")) == ("0.60", "100.0 %")
+    assert "loans in the period ÷ readers registered by its end: 3 ÷ 5" in page.text
+    assert "Pupils of the school: 4, counted among the registered readers." in page.text
+
+
 def test_typed_dates_choose_a_period(desk):
     make, db = desk
     add_events(db)
@@ -442,12 +524,15 @@ def test_the_desk_words_agree_with_the_report_and_its_periods():
     """The desk names figures, actions, rules and periods with its own msgids; in Russian they
     read exactly as the report's (library.reports, which stays Russian)."""
     from library.reports import parse_period
+    from library.reports.indicators import INDICATORS, KEYS
     from library.reports.report import NO_CLASS
     from library.reports.tables import ACTIONS, REFUSALS, SUMMARY_ROWS
     from server.desk import i18n
     from server.desk.reports_pages import (
         CHOICES,
         FIGURE_ORDER,
+        INDICATOR_LABELS,
+        INDICATOR_MEANING,
         LABELS,
         MEANING,
         action_words,
@@ -459,6 +544,7 @@ def test_the_desk_words_agree_with_the_report_and_its_periods():
     token = i18n.set_language("ru")
     try:
         assert {k: i18n._(v) for k, v in LABELS.items()} == dict(SUMMARY_ROWS)
+        assert {k: i18n._(v) for k, v in INDICATOR_LABELS.items()} == {x.key: x.name for x in INDICATORS}
         assert {k: action_words(k) for k in ACTIONS} == ACTIONS
         assert {k: rule_words(k) for k in REFUSALS} == REFUSALS
         assert group_name(NO_CLASS) == NO_CLASS and group_name("teachers") == "Педагоги и сотрудники"
@@ -479,6 +565,7 @@ def test_the_desk_words_agree_with_the_report_and_its_periods():
         assert period_title("last-month", parse_period("last-month", today=TODAY)) == \
             "September 2026 (01.09.2026–30.09.2026)"
         assert set(MEANING) == set(LABELS) == set(FIGURE_ORDER)
+        assert set(INDICATOR_MEANING) == set(INDICATOR_LABELS) == set(KEYS)
     finally:
         i18n.reset_language(token)
 
