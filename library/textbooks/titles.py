@@ -387,6 +387,11 @@ def extract_fields(title: str | None, subtitle: str | None = None, subjects: Ite
             subject = m.group(1).strip()
     if not subject:
         subject = _udc_subject(udc)
+    if not subject and title and subtitle and _TEXTBOOK_WORDS.search(subtitle):
+        # «Биология : учебник для 5-6 классов»: a short title without digits names the subject
+        words = title.strip(" .").split()
+        if 0 < len(words) <= 3 and not any(ch.isdigit() for ch in title):
+            subject = " ".join(words)[:SUBJECT_MAX]
     ser = " ".join((series or "").split()).strip(" .;")[:SERIES_MAX] or None
     return Extracted(subject or "", lo, hi, ser)
 
