@@ -43,6 +43,9 @@ def register(sub: Subparsers) -> None:
 
     textbooks_provision.add_actions(psub)
     p.set_defaults(run=run)
+    from ibc.commands.textbooks_classes import add_actions  # issue, owing: the class sets
+
+    add_actions(psub)
 
 
 class _Out:

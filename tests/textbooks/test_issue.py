@@ -265,3 +265,39 @@ def test_class_issue_waives_the_pupil_limit(year_db):
     assert len(rep.lent) == 6 and not rep.refused and _open(db, "Q1") == 6
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Event).where(Event.kind == "override")) == 1
+
+
+def test_cli_issue_and_owing(year_db, db_url, tmp_path):
+    """`ibc textbooks issue` (dry run, then for real, then again) and `ibc textbooks owing`."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.server.conftest import write_config
+
+    _set(year_db, 2026, "6А", "alg", "his")
+    cfg = tmp_path / "ibc.toml"
+    write_config(cfg, db_url, "school")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IBC_")}
+
+    def ibc(*argv):
+        return subprocess.run([sys.executable, "-m", "ibc", "--config", str(cfg), "textbooks", *argv],
+                              capture_output=True, text=True, timeout=120, env=env, check=False)
+
+    dry = ibc("issue", "6а", "--year", "2026", "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    body = json.loads(dry.stdout)
+    assert body["dry_run"] and len(body["lent"]) == 4 and _open(year_db) == 0
+    real = ibc("issue", "6А", "--year", "2026")
+    assert real.returncode == 0, real.stderr
+    assert "A01\tАлгебра 5\tГусев Дмитрий" in real.stdout and _open(year_db) == 4
+    again = json.loads(ibc("issue", "6А", "--year", "2026", "--json").stdout)
+    assert again["lent"] == [] and again["held_before"] == 4
+    assert ibc("issue", "x<y").returncode == 2
+    owing = json.loads(ibc("owing", "--class", "6А", "--json").stdout)
+    assert sorted((o["pupil"], o["title"]) for o in owing) == [
+        ("Гусев Дмитрий", "Алгебра 5"), ("Гусев Дмитрий", "История 5"),
+        ("Демина Ева", "Алгебра 5"), ("Демина Ева", "История 5")]
+    text = ibc("owing")
+    assert text.returncode == 0 and "== 6А" in text.stdout
