@@ -132,6 +132,15 @@ def test_reports_by_keyboard(library, chrome, downloads):
         "aria-pressed") == "true"
     assert driver.find_element(By.ID, "fig-overrides").text == "3"
     assert driver.find_element(By.ID, "fig-loans").text == "14"
+    # the relative indicators, from the figures shown above them (14 loans, 23 visits ÷ readers)
+    from library.reports.indicators import number_text, ratio
+
+    readers, copies = (int(driver.find_element(By.ID, f"fig-{k}").text) for k in ("readers", "copies"))
+    assert driver.find_element(By.ID, "indicators-heading").text == "Относительные показатели"
+    for key, a, b, decimals in (("loans_per_reader", 14, readers, 2), ("visits_per_reader", 23, readers, 2),
+                                ("loans_per_copy", 14, copies, 2), ("copies_per_reader", copies, readers, 1)):
+        assert driver.find_element(By.ID, f"ind-{key}").text == number_text(ratio(a, b, decimals), decimals)
+    assert "÷" in driver.find_element(By.CSS_SELECTOR, "#ind-loans_per_reader + dd.meaning").text
     counts = driver.find_element(By.ID, "override-counts").text
     assert "Выдача: есть просроченные книги 2" in counts
     assert "Нужна к уроку" in driver.find_element(By.ID, "override-list").text  # marina is an admin
