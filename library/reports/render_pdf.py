@@ -1,9 +1,10 @@
 """PDF output (reportlab) with charts (matplotlib, Agg canvas): the report for the authorities.
 
-Page 1 has the key figures and the loans-by-month chart; each section follows with its tables
-and charts (fund by ББК section, loans by class, catalogue growth). The school's name and the
-period head every page. matplotlib is imported here only, through the object-oriented API
-(Figure + FigureCanvasAgg), so no GUI backend or pyplot global state is involved.
+Page 1 has the key figures and the relative indicators, then the loans-by-month chart; each
+section follows with its tables and charts (fund by ББК section, loans by class, catalogue
+growth). The school's name and the period head every page. matplotlib is imported here only,
+through the object-oriented API (Figure + FigureCanvasAgg), so no GUI backend or pyplot global
+state is involved.
 """
 
 from __future__ import annotations
