@@ -124,7 +124,7 @@ def _form(request: Request, user: DeskUser, record_id: int, *, status: int = 200
                "grades": titles.grades_text(row.grade_from, row.grade_to) if row else "",
                "fpu": row.fpu_number or "" if row else ""}
     suggestion = None
-    if row is None and found:
+    if row is None and found and rec.item_type == titles.TEXTBOOK_TYPE:  # a novel's headings are no subject
         suggestion = {"subject": found.subject, "series": found.series or "",
                       "grades": titles.grades_text(found.grade_from, found.grade_to)}
         current.update(suggestion)
