@@ -120,11 +120,18 @@ class Title:
     record_id: int
     title: str
     authors: str
+    item_type: str = "textbook"
+
+    @property
+    def year_loan(self) -> bool:
+        """False when the record's item type is not ``textbook``: circulation's loan rule for
+        its type applies (a «book» lends for 14 days, not until the school year's end)."""
+        return self.item_type == "textbook"
 
 
 def _title(rec: Record) -> Title:
     names = [a.split(",")[0].strip() for a in (rec.authors or [])[:2]]
-    return Title(rec.id, rec.title, ", ".join(n for n in names if n))
+    return Title(rec.id, rec.title, ", ".join(n for n in names if n), rec.item_type or "book")
 
 
 def set_titles(s: Session, year: int, class_name: str) -> list[Title]:

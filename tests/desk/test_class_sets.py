@@ -214,3 +214,19 @@ def test_english(tb):
         for ru in ("Выдать", "Сдача", "Комплект", "Подпись"):
             assert ru not in r.text, (path, ru)
     assert "For the class teacher" in _page(client, C7 + "/print?teacher=1").text
+
+
+def test_a_title_that_lends_as_a_book_is_flagged(tb):
+    """A record made a textbook by its TextbookTitle row but of item type «book» lends by the
+    book rule (14 days): the set says so."""
+    from library.storage.models import TextbookTitle
+
+    make, db, ids = tb
+    with db.transaction() as s:
+        s.add(TextbookTitle(record_id=ids["anna"], subject="Литература"))
+    client = logged_in(make)
+    token = csrf(_page(client, C7).text)
+    for rec in ("anna", "alg7"):
+        client.post(C7 + "/set", data={"csrf": token, "action": "add", "record": str(ids[rec])})
+    page = _page(client, C7).text
+    assert page.count("Тип издания — не «учебник»") == 1
