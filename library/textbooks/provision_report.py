@@ -251,7 +251,7 @@ def _pdf(sheets: list[Sheet], title: str, head: list[str], definitions: list[str
             text_cols = [i for i in range(len(sheet.headers))
                          if any(isinstance(r[i], str) and not r[i].endswith("%") and r[i] != "—"
                                 for r in sheet.rows)]
-            narrow = 24 * mm
+            narrow = 31 * mm
             spare = width - narrow * (len(sheet.headers) - len(text_cols))
             cols = [spare / max(1, len(text_cols)) if i in text_cols else narrow
                     for i in range(len(sheet.headers))]
@@ -265,6 +265,8 @@ def _pdf(sheets: list[Sheet], title: str, head: list[str], definitions: list[str
                 ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#a0a0a0")),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f5f7fa")]),
+                *[("ALIGN", (i, 1), (i, -1), "RIGHT")
+                  for i in range(len(sheet.headers)) if i not in text_cols],
             ]))
             story.append(t)
         if sheet.note:
