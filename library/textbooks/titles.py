@@ -563,7 +563,21 @@ class FpuReport:
 
 
 class FpuRowError(TextbookError):
-    code, template = "textbook_fpu_row", N_("The row has no %(what)s")
+    code, template = "textbook_fpu_row", N_("The row cannot be read")
+
+
+class FpuNoTitle(FpuRowError):
+    template = N_("The row has no title")
+
+    def __init__(self) -> None:
+        super().__init__(what="title")
+
+
+class FpuNoNumber(FpuRowError):
+    template = N_("The row has no number")
+
+    def __init__(self) -> None:
+        super().__init__(what="number")
 
 
 def _decode(data: bytes) -> str:
@@ -618,9 +632,9 @@ def parse_fpu_csv(data: bytes) -> tuple[list[FpuEntry], list[FpuRow]]:
         number, title = cell("number", 64), cell("title")
         try:
             if not title:
-                raise FpuRowError(what="title")
+                raise FpuNoTitle()
             if not number:
-                raise FpuRowError(what="number")
+                raise FpuNoNumber()
             fpu = normalise_fpu(number) or ""
             grades = cell("grades", 40).replace(" ", "")
             lo, hi = parse_grades(grades.replace("классы", "").replace("класс", "").rstrip("."))

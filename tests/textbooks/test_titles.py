@@ -267,3 +267,18 @@ def test_cli(db_url, db, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "ФПУ 1.1.9" in text and "Алгебра 7-9" in text
     assert cli.main(["--db", db_url, "textbooks", "fpu-import", str(tmp_path / "none.csv")]) == 1
+
+
+def test_every_refusal_has_its_russian_text():
+    from library.i18n import translator
+
+    tr = translator("ru")
+
+    def classes(c):
+        for sub in c.__subclasses__():
+            yield sub
+            yield from classes(sub)
+
+    for cls in [t.TextbookError, *classes(t.TextbookError)]:
+        assert tr(cls.template) != cls.template, cls.__name__
+    assert t.FpuNoTitle().message(tr) == "В строке нет названия"
