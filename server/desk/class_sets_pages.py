@@ -330,6 +330,23 @@ def scan(request: Request, class_name: str, csrf: str = Form(""), year: str = Fo
                                                         "barcode": got.outcome.barcode})
 
 
+@router.get("/{class_name}/print.pdf", response_model=None)
+def print_pdf(request: Request, class_name: str, year: str = Query("", max_length=8),
+              teacher: str = Query("", max_length=2),
+              user: DeskUser = Depends(desk_user)) -> Response:
+    """The issue list as a PDF (Russian, like the other files the school hands on)."""
+    from library.textbooks.issue_pdf import issue_list_pdf
+
+    cls = _class(class_name)
+    y = _year(request, year)
+    with state(request).db.session() as s:
+        sheet = T.class_sheet(s, y, cls)
+    body = issue_list_pdf(sheet, school=state(request).settings.school.name, teacher=teacher == "1")
+    name = f"issue-list-{sheet.year}-{'teacher-' if teacher == '1' else ''}{quote(cls)}.pdf"
+    return Response(body, media_type="application/pdf",
+                    headers={"content-disposition": f"attachment; filename*=UTF-8''{name}"})
+
+
 @router.get("/{class_name}/print")
 def print_list(request: Request, class_name: str, year: str = Query("", max_length=8),
                teacher: str = Query("", max_length=2),

@@ -49,6 +49,10 @@ def tb(desk):
     return make, db, ids
 
 
+def anon_pdf(make):
+    return make().get(C7 + "/print.pdf")
+
+
 def _page(client, url):
     r = client.get(url)
     assert r.status_code == 200, r.text[:500]
@@ -122,6 +126,10 @@ def test_set_issue_print_and_collect(tb):
     assert "Подпись" in pr.text and "T101" in pr.text and "Для классного руководителя" not in pr.text
     pr = _page(client, C7 + "/print?year=2026&teacher=1")
     assert "Для классного руководителя" in pr.text and "Петрова Аня" in pr.text
+    pdf = client.get(C7 + "/print.pdf?year=2026&teacher=1")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF") and len(pdf.content) > 2000
+    assert anon_pdf(make).status_code == 303
     # the class list's counts
     page = _page(client, CLS + "?year=2026")
     assert "5 из 6" in page.text

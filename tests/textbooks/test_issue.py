@@ -301,3 +301,28 @@ def test_cli_issue_and_owing(year_db, db_url, tmp_path):
         ("Демина Ева", "Алгебра 5"), ("Демина Ева", "История 5")]
     text = ibc("owing")
     assert text.returncode == 0 and "== 6А" in text.stdout
+
+
+def _pdf_text(data: bytes, tmp_path) -> str:
+    import subprocess
+
+    path = tmp_path / "list.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def test_issue_list_pdf(year_db, tmp_path):
+    """The PDF issue list holds the pupils, the barcodes and the teacher's heading."""
+    from library.textbooks.issue_pdf import issue_list_pdf
+
+    _set(year_db, 2026, "6А", "alg")
+    T.issue_class(_service(year_db), 2026, "6А", "marina")
+    with year_db.session() as s:
+        sheet = T.class_sheet(s, 2026, "6А")
+    text = _pdf_text(issue_list_pdf(sheet, school="Школа №1", teacher=True), tmp_path)
+    for part in ("Ведомость выдачи учебников", "6А", "Для классного руководителя", "Гусев Дмитрий",
+                 "A01", "Подпись", "инв. INV-A01"):
+        assert part in text, part
+    plain = _pdf_text(issue_list_pdf(sheet, school="Школа №1"), tmp_path)
+    assert "Для классного руководителя" not in plain and "Демина Ева" in plain
