@@ -4,6 +4,8 @@ record a textbook, the federal list CSV upload and its report, login, CSRF, host
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from tests.desk.conftest import csrf, logged_in
@@ -240,3 +242,14 @@ def test_english_pages(desk):
         r = client.get(url)
         assert r.status_code == 200 and '<html lang="en">' in r.text, url
     assert "School subject" in client.get("/desk/textbooks").text
+    from tests.desk.test_i18n import CYRILLIC, _chrome
+
+    for url in ("/desk/textbooks", f"/desk/textbooks/{ids['m5']}", "/desk/textbooks/fpu"):
+        html = re.sub(r"<title>.*?</title>", "", client.get(url).text)  # a record's title is data
+        assert not [x for x in _chrome(html) if CYRILLIC.search(x) and not x.startswith("Русский")], url
+    token = csrf(client.get("/desk/textbooks/fpu").text)
+    r = client.post("/desk/textbooks/fpu", data={"csrf": token},
+                    files={"file": ("fpu.csv", FPU.encode("utf-8"), "text/csv")})
+    assert "Rows with errors" in r.text and "The row has no title." in r.text
+    r = client.post(f"/desk/textbooks/{ids['m5']}", data={"csrf": token, "grades": "12"})
+    assert r.status_code == 400 and "Grades: one grade or a range from 1 to 11" in r.text
