@@ -12,9 +12,10 @@ Definitions (the report writes them out, docs/TEXTBOOKS.md «Обеспечен�
   A copy on loan, in repair (``bindery``), ordered or being processed still counts: it belongs
   to the fund and serves the year.
 - **the copies of a class**: the usable copies of the subject's titles held by the class's
-  school (Copy.sigla) are shared out class by class in class order (5А before 5Б), each class
-  taking what its pupils need; the last class of the list keeps what is left over, so spare
-  copies show and no copy is counted twice.
+  school (Copy.sigla) are shared out: first each class gets the copies its pupils hold now (on
+  loan, up to its pupils; this year only), then the rest goes class by class in class order (5А
+  before 5Б), each class taking what its pupils still need; the last class of the list keeps what
+  is left over, so spare copies show and no copy is counted twice.
 - **provision** (обеспеченность) = copies ÷ pupils × 100 %, per class and subject; rounded
   down to a whole per cent (99.6 % stays 99 %: a shortfall never shows as 100 %); the display
   is capped at 100 % while the exact numbers are shown beside it. For a grade, a school or the
@@ -44,7 +45,7 @@ from sqlalchemy import func, select
 
 from library.circulation.school_year import grade_of, school_year
 from library.errors import IbcError
-from library.storage.models import ClassSet, Copy, CopyStatus, Reader, Record, TextbookTitle
+from library.storage.models import ClassSet, Copy, CopyStatus, Loan, Reader, Record, TextbookTitle
 from library.textbooks.titles import fold, textbook_records
 
 if TYPE_CHECKING:
@@ -270,6 +271,22 @@ def _usable(s: Session, home: str, ids: set[int]) -> dict[tuple[str, int], int]:
     return dict(out)
 
 
+def _held(s: Session, home: str, ids: set[int]) -> dict[tuple[str, str, int], int]:
+    """(sigla of the copy, class, record id) → usable copies of `ids` on loan to active pupils."""
+    out: dict[tuple[str, str, int], int] = defaultdict(int)
+    chunk = sorted(ids)
+    for start in range(0, len(chunk), 500):
+        rows = s.execute(select(Copy.sigla, Reader.class_name, Copy.record_id, func.count())
+                         .join(Loan, Loan.copy_id == Copy.id).join(Reader, Reader.id == Loan.reader_id)
+                         .where(Copy.record_id.in_(chunk[start:start + 500]), Loan.returned_at.is_(None),
+                                Copy.status.not_in(NOT_USABLE), Reader.category == "pupil",
+                                Reader.active.is_(True), Reader.class_name.is_not(None))
+                         .group_by(Copy.sigla, Reader.class_name, Copy.record_id)).all()
+        for sigla, name, rec, n in rows:
+            out[(sigla or home, str(name), int(rec))] += int(n)
+    return dict(out)
+
+
 def _needs(s: Session, year: int, classes: dict[tuple[str, str], int], home: str,
            projected: bool, first_grade: int | None = None) -> Provision:
     titles = _titles(s)
@@ -305,14 +322,20 @@ def _needs(s: Session, year: int, classes: dict[tuple[str, str], int], home: str
                         from_class_sets=bool(chosen))
             pools.setdefault(key, (subject, []))[1].append(need)
     usable = _usable(s, home, {r for _, ids in pools for r in ids})
+    held = {} if projected else _held(s, home, {r for _, ids in pools for r in ids})
     pool_list: list[tuple[str, tuple[int, ...], str, list[Need], int]] = []
     for (sigla, ids), (subject, needs) in pools.items():
         left = sum(usable.get((sigla, r), 0) for r in ids)
         total = left
         needs.sort(key=lambda n: class_key(n.class_name))
-        for i, need in enumerate(needs):
-            need.copies = left if i == len(needs) - 1 else min(need.pupils, left)
+        for need in needs:  # first what the class's pupils hold now (this year only)
+            mine = sum(held.get((sigla, need.class_name, r), 0) for r in ids)
+            need.copies = min(need.pupils, mine, left)
             left -= need.copies
+        for i, need in enumerate(needs):  # then the rest, class by class; the last keeps the spare
+            more = left if i == len(needs) - 1 else min(need.pupils - need.copies, left)
+            need.copies += more
+            left -= more
         pool_list.append((sigla, ids, subject, needs, total))
     all_needs = sorted((n for _, _, _, ns, _ in pool_list for n in ns),
                        key=lambda n: (n.sigla, class_key(n.class_name), n.subject))

@@ -43,6 +43,34 @@ def test_provision_per_class_subject_grade_and_school(db):
     assert prov.no_textbooks == []
 
 
+def test_copies_a_class_holds_count_for_it_first(db):
+    """After the September issue 11А's two pupils hold two «Русский язык 10–11»; a pupil who left
+    holds a third, and a fourth was returned (neither is any class's). 11А keeps its two
+    (2/2 = 100 %), 10А gets the other two (2/3 = 66 %, short 1); the school's figure stays 10 of
+    13 (holding moves the shortfall between classes, not its size)."""
+    from sqlalchemy import select
+
+    from library.storage.models import Copy, Loan, Reader
+    from library.textbooks.provision import provision
+
+    script_school(db)
+    with db.transaction() as s:
+        copies = {c.barcode: c for c in s.scalars(select(Copy).where(Copy.barcode.like("TB-r1011-%")))}
+        readers = {r.card_number: r for r in s.scalars(select(Reader))}
+        due = dt.date(2027, 5, 31)
+        s.add(Loan(copy_id=copies["TB-r1011-1"].id, reader_id=readers["P11-1"].id, due_date=due))
+        s.add(Loan(copy_id=copies["TB-r1011-0"].id, reader_id=readers["P11-2"].id, due_date=due))
+        s.add(Loan(copy_id=copies["TB-r1011-3"].id, reader_id=readers["P10-4"].id, due_date=due))  # left
+        s.add(Loan(copy_id=copies["TB-r1011-2"].id, reader_id=readers["P10-1"].id, due_date=due,
+                   returned_at=dt.datetime(2026, 9, 20, tzinfo=dt.timezone.utc)))
+        copies["TB-r1011-0"].status = "on_loan"
+    with db.session() as s:
+        prov = provision(s, YEAR, home=HOME)
+    got = {n.class_name: (n.pupils, n.copies, n.percent) for n in prov.needs if n.subject == "Русский язык"}
+    assert got == {"10А": (3, 2, 66), "11А": (2, 2, 100)}
+    assert (prov.total().needed, prov.total().provided) == (13, 10)
+
+
 def test_a_school_filter_and_copies_of_another_school(db):
     from library.storage.models import Reader
     from library.textbooks.provision import provision
