@@ -139,6 +139,13 @@ def test_hostile_values_are_refused_in_words(desk):
         assert client.get(f"{BASE}{path}?format=csv&school=%3Cnone%3E").status_code == 400
 
 
+def test_linked_from_textbooks_and_reports(desk):
+    make, _db = desk
+    client = logged_in(make)
+    for page in ("/desk/textbooks", "/desk/reports"):
+        assert 'href="/desk/textbooks/provision"' in client.get(page).text, page
+
+
 def test_an_empty_library_says_so(desk):
     make, _db = desk
     client = logged_in(make)
