@@ -439,3 +439,20 @@ class ClassSet(Base):
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
     created_by: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FpuEntry(Base):
+    """One textbook of the federal list as last imported (migration 0014_textbooks)."""
+
+    __tablename__ = "fpu_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), index=True)
+    subject: Mapped[str] = mapped_column(String(100), default="")
+    grade_from: Mapped[int | None] = mapped_column(Integer)
+    grade_to: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(500))
+    authors: Mapped[str] = mapped_column(String(500), default="")
+    publisher: Mapped[str] = mapped_column(String(500), default="")
+    isbn: Mapped[str] = mapped_column(String(200), default="")
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -40,6 +40,7 @@ from library.errors import IbcError
 from library.isbn import variants as isbn_variants
 from library.marc.model import DataField, MarcRecord
 from library.storage.models import Copy, CopyStatus, Record, TextbookTitle, utcnow
+from library.storage.models import FpuEntry as FpuStored
 from library.text import printable
 
 N_ = str  # marks msgids; front ends translate by code (server/desk) or with library.i18n
@@ -689,6 +690,12 @@ def import_fpu(session: Session, data: bytes, dry_run: bool = False) -> FpuRepor
         lo, hi = find_grades([title, subtitle])
         by_title.setdefault(title_key(title), []).append((rid, names, lo, hi))
     titles = {t.record_id: t for t in session.scalars(select(TextbookTitle))}
+    if not dry_run:  # the list as last imported replaces the one before
+        session.execute(delete(FpuStored))
+        now = utcnow()
+        session.add_all(FpuStored(number=e.number, subject=e.subject, grade_from=e.grade_from,
+                                 grade_to=e.grade_to, title=e.title, authors=e.authors,
+                                 publisher=e.publisher, isbn=e.isbn, imported_at=now) for e in entries)
     for e in entries:
         ids: set[int] = set()
         for code in re.split(r"[,;\s]+", e.isbn):
@@ -719,3 +726,55 @@ def import_fpu(session: Session, data: bytes, dry_run: bool = False) -> FpuRepor
             titles[rid] = set_title(session, rid, filled, source="fpu")
     report.rows.sort(key=lambda r: r.line)
     return report
+
+
+@dataclass
+class FpuListRow:
+    """A textbook of the imported federal list and whether the catalogue has it."""
+
+    number: str
+    title: str
+    subject: str
+    grades: str
+    authors: str
+    publisher: str
+    in_catalogue: bool
+
+    def to_dict(self) -> dict:
+        return {"number": self.number, "title": self.title, "subject": self.subject,
+                "grades": self.grades, "authors": self.authors, "publisher": self.publisher,
+                "in_catalogue": self.in_catalogue}
+
+
+@dataclass
+class FpuSummary:
+    """The imported federal list: its size, when, and how many of its textbooks the catalogue
+    lacks (no record carries their number)."""
+
+    entries: int = 0
+    missing: int = 0
+    imported_at: Any = None
+
+
+def fpu_list(session: Session, grade: int | None = None, missing_only: bool = False,
+             limit: int | None = None) -> tuple[FpuSummary, list[FpuListRow]]:
+    """The imported federal list (by number), each entry marked if some record carries its
+    number; `grade` keeps the entries for that grade, `missing_only` those the catalogue lacks."""
+    have = set(session.scalars(select(TextbookTitle.fpu_number)
+                               .where(TextbookTitle.fpu_number.is_not(None))))
+    summary = FpuSummary()
+    rows: list[FpuListRow] = []
+    for e in session.scalars(select(FpuStored).order_by(FpuStored.id)):
+        summary.entries += 1
+        summary.imported_at = summary.imported_at or e.imported_at
+        found = e.number in have
+        summary.missing += not found
+        if missing_only and found:
+            continue
+        if grade is not None and not (e.grade_from is not None
+                                      and e.grade_from <= grade <= (e.grade_to or e.grade_from)):
+            continue
+        if limit is None or len(rows) < limit:
+            rows.append(FpuListRow(e.number, e.title, e.subject, grades_text(e.grade_from, e.grade_to),
+                                   e.authors, e.publisher, found))
+    return summary, rows

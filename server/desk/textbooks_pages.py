@@ -139,16 +139,24 @@ def _form(request: Request, user: DeskUser, record_id: int, *, status: int = 200
 
 # the upload's routes come before /{record_id}
 @router.get("/fpu")
-def fpu_form(request: Request, user: DeskUser = Depends(desk_user)) -> HTMLResponse:
-    """The federal list upload form."""
-    return _fpu_page(request, user)
+def fpu_form(request: Request, grade: str = "", user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """The federal list upload form; the list on file and what of it the catalogue lacks."""
+    return _fpu_page(request, user, grade=_grade(grade))
+
+
+FPU_SHOWN = 500  # the missing textbooks listed on the page at most
 
 
 def _fpu_page(request: Request, user: DeskUser, status: int = 200, error: str = "",
-              report: dict | None = None, file_name: str = "", dry_run: bool = False) -> HTMLResponse:
+              report: dict | None = None, file_name: str = "", dry_run: bool = False,
+              grade: int | None = None) -> HTMLResponse:
+    with state(request).db.session() as s:
+        summary, missing = titles.fpu_list(s, grade=grade, missing_only=True, limit=FPU_SHOWN)
     return render("textbooks_fpu.html", status, title=_("Federal list of textbooks"),
                   section="textbooks", user=user, error=error, report=report, file_name=file_name,
-                  dry_run=dry_run, max_mb=state(request).settings.desk.upload_max_mb)
+                  dry_run=dry_run, max_mb=state(request).settings.desk.upload_max_mb,
+                  summary=summary, missing=missing, grade=grade, grades=range(1, 12),
+                  shown_max=FPU_SHOWN)
 
 
 def _read_upload(upload: UploadFile, limit: int) -> bytes | None:

@@ -193,6 +193,7 @@ def test_fpu_upload_fills_matched_records_and_reports_every_row(desk):
     client = logged_in(make)
     page = client.get("/desk/textbooks/fpu")
     assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
+    assert "Перечень ещё не загружали." in page.text
     r = client.post("/desk/textbooks/fpu", data={"csrf": csrf(page.text), "dry_run": "1"},
                     files={"file": ("fpu.csv", FPU.encode("cp1251"), "text/csv")})
     assert r.status_code == 200
@@ -206,6 +207,13 @@ def test_fpu_upload_fills_matched_records_and_reports_every_row(desk):
     assert "Номер в федеральном перечне — числа через точку" in html and "В строке нет названия." in html
     assert _title(db, ids["m5"]) == ("Математика", 5, 5, None, "1.1.2.4.1.1.1", "fpu")
     assert _title(db, ids["ph7"]) == ("Физика", 7, 7, None, "1.1.2.5.1.1.1", "fpu")  # not the 8th grade's
+    page = client.get("/desk/textbooks/fpu")
+    assert "Учебников в перечне: 4" in page.text and "в каталоге нет 2 из них" in page.text
+    assert "1.1.2.7.1.1.1" in page.text and "1.1.2.5.1.2.1" in page.text and "Габриелян" in page.text
+    page = client.get("/desk/textbooks/fpu", params={"grade": "8"})
+    assert "Учебники перечня, которых нет в каталоге: 2" in page.text
+    page = client.get("/desk/textbooks/fpu", params={"grade": "7"})
+    assert "Учебники перечня, которых нет в каталоге: 0" in page.text
     (actor, action, detail), = _audit(db)
     assert (actor, action) == ("marina", "textbook_fpu_import")
     assert detail["rows"] == 6 and detail["matched"] == 2 and detail["errors"] == 2 and detail["file"] == "fpu.csv"

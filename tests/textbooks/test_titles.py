@@ -233,6 +233,18 @@ def test_fpu_matching(db):
         assert (got["desk"].source, got["desk"].fpu_number, got["desk"].series) == ("desk", None, "Как у нас принято")
         # now a textbook by the rule (a TextbookTitle row), though catalogued as a book
         assert ids["isbn"] in [r.record_id for r in t.textbook_records(s)]
+        # the list as imported: what of it the catalogue lacks (a desk title without the number too)
+        summary, rows = t.fpu_list(s, missing_only=True)
+        assert (summary.entries, summary.missing) == (4, 2)
+        assert [(r.number, r.title, r.grades) for r in rows] == [("1.1.3.1", "История России", "6"),
+                                                                 ("1.1.4.1", "Астрономия", "11")]
+        assert [r.number for r in t.fpu_list(s, grade=11, missing_only=True)[1]] == ["1.1.4.1"]
+        assert len(t.fpu_list(s)[1]) == 4
+    with db.transaction() as s:  # a dry run keeps the list on file
+        t.import_fpu(s, "номер;название\n9.9;Другое\n".encode(), dry_run=True)
+        assert t.fpu_list(s)[0].entries == 4
+        t.import_fpu(s, "номер;название\n9.9;Другое\n".encode())  # a new list replaces it
+        assert [r.number for r in t.fpu_list(s)[1]] == ["9.9"]
 
 
 # -- the command --------------------------------------------------------------------------------
