@@ -39,6 +39,9 @@ def register(sub: Subparsers) -> None:
     fp.add_argument("file", help="файл CSV федерального перечня учебников")
     fp.add_argument("--dry-run", action="store_true", help="только проверить, ничего не менять")
     fp.add_argument("--json", action="store_true", help="отчёт в JSON")
+    fm = psub.add_parser("fpu-missing", help="учебники загруженного перечня, которых нет в каталоге")
+    fm.add_argument("--grade", type=int, help="только для этого класса (1-11)")
+    fm.add_argument("--json", action="store_true", help="вывод в JSON")
     from ibc.commands import textbooks_provision  # provision and order (their own `run`)
 
     textbooks_provision.add_actions(psub)
@@ -75,7 +78,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     out = _Out(ctx)
     action = {"list": _list, "set": _set, "clear": _clear, "extract": _extract,
-              "fpu-import": _fpu}[args.textbooks_action]
+              "fpu-import": _fpu, "fpu-missing": _fpu_missing}[args.textbooks_action]
     try:
         return action(args, ctx, out)
     except TextbookError as exc:
@@ -167,8 +170,8 @@ def _fpu(args: argparse.Namespace, ctx: Context, out: _Out) -> int:
         with open(args.file, "rb") as f:
             data = f.read()
     except OSError as exc:
-        out(f"ibc textbooks: не прочитать {args.file}: {exc.strerror}",
-            f"ibc textbooks: cannot read {args.file}: {exc.strerror}")
+        print(f"ibc textbooks: не прочитать {args.file}: {exc.strerror}" if out.ru
+              else f"ibc textbooks: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 1
     with ctx.db.transaction(write=not args.dry_run) as s:
         report = import_fpu(s, data, dry_run=args.dry_run)
@@ -190,4 +193,24 @@ def _fpu(args: argparse.Namespace, ctx: Context, out: _Out) -> int:
         f"{body['unmatched']}, оставлено как задано {body['kept']}, ошибок {body['errors']}",
         f"Rows {body['rows']}: matched {body['matched']} ({body['records']} records), not in the "
         f"catalogue {body['unmatched']}, kept as set {body['kept']}, errors {body['errors']}")
+    return 0
+
+
+def _fpu_missing(args: argparse.Namespace, ctx: Context, out: _Out) -> int:
+    from library.textbooks.titles import fpu_list
+
+    with ctx.db.session() as s:
+        summary, rows = fpu_list(s, grade=args.grade, missing_only=True)
+    if args.json:
+        print(json.dumps({"entries": summary.entries, "missing": summary.missing,
+                          "items": [r.to_dict() for r in rows]}, ensure_ascii=False))
+        return 0
+    if not summary.entries:
+        out("Перечень ещё не загружали: ibc textbooks fpu-import ФАЙЛ",
+            "No federal list uploaded yet: ibc textbooks fpu-import FILE")
+        return 0
+    for r in rows:
+        print(f"{r.number}  {r.subject or '—'}  {r.grades or '—'}  {r.title}  {r.authors}")
+    out(f"В перечне {summary.entries}, нет в каталоге {summary.missing}; показано {len(rows)}",
+        f"In the list {summary.entries}, not in the catalogue {summary.missing}; shown {len(rows)}")
     return 0

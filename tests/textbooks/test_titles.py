@@ -279,6 +279,10 @@ def test_cli(db_url, db, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "ФПУ 1.1.9" in text and "Алгебра 7-9" in text
     assert cli.main(["--db", db_url, "textbooks", "fpu-import", str(tmp_path / "none.csv")]) == 1
+    assert "none.csv" in capsys.readouterr().err
+    assert cli.main(["--db", db_url, "textbooks", "fpu-missing", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["entries"], out["missing"], out["items"]) == (1, 0, [])
 
 
 def test_every_refusal_has_its_russian_text():
