@@ -118,5 +118,5 @@ def run_order(args: argparse.Namespace, ctx: Context) -> int:
         for x in order:
             print(f"{x.sigla}  {x.grades:5}  {x.subject[:24]:24}  {(x.title or '—')[:50]:50}  {x.copies}")
     print(f"{args.output + ': ' if args.output else ''}{year_title(nxt.year)}: купить "
-          f"{sum(x.copies for x in order)} экз. ({len(order)} строк)")
+          f"{sum(x.copies for x in order)} экз., строк заказа: {len(order)}")
     return 0
