@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from library.circulation import errors as E
 from library.circulation.overrides import Override
@@ -330,7 +330,6 @@ class Lent:
     record_id: int
     title: str
     barcode: str
-    replayed: bool = False
 
 
 @dataclass
@@ -405,6 +404,34 @@ def issue_class(service: CirculationService, year: int, class_name: str, by: str
     return report
 
 
+class AlreadyHolds(ClassSetError):
+    """The pupil got the title meanwhile (a parallel issue): this loan is rolled back."""
+
+    def __init__(self, title: str = ""):
+        super().__init__("already_holds", "the pupil already holds this title", title=title)
+
+
+def _one_each(service: CirculationService, reader_id: int, record_id: int,
+              record: Recorder | None) -> Recorder:
+    """The loan's hook: in the loan's own transaction, the pupil's row is locked (PostgreSQL;
+    SQLite writes one at a time anyway) and a second open loan of the title — lent meanwhile by a
+    parallel class issue or scan — rolls this loan back (AlreadyHolds); then `record`."""
+    def hook(s: Session, outcome: LoanOutcome) -> None:
+        q = select(Reader.id).where(Reader.id == reader_id)
+        if service.db.backend == "postgresql":
+            # NO KEY UPDATE: the loan's own foreign key holds a KEY SHARE lock on the row
+            q = q.with_for_update(key_share=True)
+        s.execute(q)
+        n = s.scalar(select(func.count()).select_from(Loan).join(Copy, Loan.copy_id == Copy.id)
+                     .where(Loan.reader_id == reader_id, Loan.returned_at.is_(None),
+                            Copy.record_id == record_id))
+        if (n or 0) > 1:
+            raise AlreadyHolds(outcome.title)
+        if record is not None:
+            record(s, outcome)
+    return hook
+
+
 def _lend(service: CirculationService, year: int, p: Pupil, card: str, t: Title, copy: Copy,
           override: Override, terminal: str | None, record: Recorder | None,
           report: IssueReport, copies: list[Copy], used: set[int]) -> Lent | None:
@@ -412,8 +439,16 @@ def _lend(service: CirculationService, year: int, p: Pupil, card: str, t: Title,
     while True:
         try:
             out = service.checkout(card, copy_code(copy), issue_txn(year, t.record_id, p.reader_id, copy.id),
-                                   terminal=terminal, override=override, record=record)
-            return Lent(p.reader_id, p.name, t.record_id, t.title, out.barcode, out.replayed)
+                                   terminal=terminal, override=override,
+                                   record=_one_each(service, p.reader_id, t.record_id, record))
+            if out.replayed:  # a parallel run lent this very loan
+                report.held_before += 1
+                return None
+            return Lent(p.reader_id, p.name, t.record_id, t.title, out.barcode)
+        except AlreadyHolds:
+            used.discard(copy.id)
+            report.held_before += 1
+            return None
         except (E.ItemOnLoan, E.ItemUnavailable, E.ItemNotFound):
             nxt = next((c for c in copies if c.id not in used), None)
             if nxt is None:
@@ -475,7 +510,7 @@ def scan_issue(service: CirculationService, year: int, class_name: str, code: st
     out = service.checkout(pupil.card, copy_code(copy),
                            issue_txn(year, copy.record_id, pupil.reader_id, copy.id),
                            terminal=terminal, override=override_for(year, class_name, by),
-                           record=record)
+                           record=_one_each(service, pupil.reader_id, copy.record_id, record))
     return ScanIssue(out, pupil.short, title.title)
 
 

@@ -50,6 +50,7 @@ ERRORS = {
     "all_have": N_("Every pupil of the class already has “%(title)s”."),
     "not_on_loan": N_("“%(title)s” is not on loan: nothing to take back."),
     "note_too_long": N_("The note is too long."),
+    "already_holds": N_("The pupil got “%(title)s” a moment ago: scan the copy again for the next pupil."),
 }
 DONE = {"added": N_("The textbook is in the set."), "removed": N_("The textbook was taken out of the set."),
         "there": N_("The textbook was already in the set."), "none": N_("Nothing to copy.")}

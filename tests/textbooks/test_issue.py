@@ -326,3 +326,41 @@ def test_issue_list_pdf(year_db, tmp_path):
         assert part in text, part
     plain = _pdf_text(issue_list_pdf(sheet, school="Школа №1"), tmp_path)
     assert "Для классного руководителя" not in plain and "Демина Ева" in plain
+
+
+def test_two_issues_at_once_lend_each_pupil_one_copy(year_db):
+    """Two desks press «Выдать автоматически» for the same class at once (and a third scans):
+    every pupil ends with exactly one copy of each title."""
+    import threading
+
+    db = year_db
+    _set(db, 2026, "5А", "alg", "his", "rus")
+    errors: list[BaseException] = []
+    start = threading.Barrier(3)
+
+    def run(kind):
+        try:
+            start.wait()
+            svc = _service(db)
+            if kind == "scan":
+                for code in ("R06", "R05"):
+                    try:
+                        T.scan_issue(svc, 2026, "5А", code, "olga")
+                    except T.ClassSetError:
+                        pass
+            else:
+                T.issue_class(svc, 2026, "5А", kind)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in ("marina", "olga", "scan")]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    assert not errors, errors
+    with db.session() as s:
+        rows = s.execute(select(Loan.reader_id, Copy.record_id, func.count())
+                         .join(Copy, Loan.copy_id == Copy.id).where(Loan.returned_at.is_(None))
+                         .group_by(Loan.reader_id, Copy.record_id)).all()
+    assert len(rows) == 9 and {n for _, _, n in rows} == {1}
