@@ -106,4 +106,7 @@ def test_titles_by_keyboard(desk_server, browser, tmp_path):
     assert figures == {"rows": "5", "matched": "2", "unmatched": "1", "kept": "1", "errors": "1"}
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "числа через точку" in body and "оставлено как задано вручную" in body
+    # the list on file: the Mathematics number was typed at the desk, astronomy is lacking
+    assert "Учебников в перечне: 4" in body and "в каталоге нет 1 из них" in body
+    assert "Воронцов-Вельяминов" in browser.find_element(By.ID, "fpu-missing").text
     shot(browser, "textbooks-fpu")
