@@ -27,6 +27,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -358,12 +359,20 @@ class IssueReport:
 
 
 def _available_copies(s: Session, record_id: int) -> list[Copy]:
-    """The title's copies on the shelf, in inventory-number order (then barcode, id)."""
-    return list(s.scalars(select(Copy).where(Copy.record_id == record_id,
-                                             Copy.status == CopyStatus.AVAILABLE.value,
-                                             or_(Copy.barcode.is_not(None),
-                                                 Copy.inventory_number.is_not(None)))
-                          .order_by(Copy.inventory_number, Copy.barcode, Copy.id)))
+    """The title's copies on the shelf, in inventory-number order (then barcode, id); numbers
+    compare as numbers (№ 9 before № 10)."""
+    rows = s.scalars(select(Copy).where(Copy.record_id == record_id,
+                                        Copy.status == CopyStatus.AVAILABLE.value,
+                                        or_(Copy.barcode.is_not(None),
+                                            Copy.inventory_number.is_not(None))))
+    return sorted(rows, key=lambda c: (c.inventory_number is None, _natural(c.inventory_number),
+                                       _natural(c.barcode), c.id))
+
+
+def _natural(code: str | None) -> list[tuple[int, int | str]]:
+    """«INV-10» → [(1, 'INV-'), (0, 10)]: digits as numbers, for sorting."""
+    return [(0, int(part)) if part.isdigit() else (1, part)
+            for part in re.split(r"(\d+)", code or "") if part]
 
 
 def issue_class(service: CirculationService, year: int, class_name: str, by: str, *,

@@ -103,6 +103,13 @@ def test_set_editor_rules(year_db):
         assert titles == ["Алгебра 5", "История 5", "Русский язык 5"]  # not the novel
     assert T.current_year(SEPT) == 2026 and T.current_year(MAY) == 2026
     assert T.current_year(dt.date(2027, 6, 1)) == 2027
+    # inventory numbers compare as numbers: 9 before 10
+    with db.transaction() as s:
+        for inv in ("INV-10", "INV-9", "INV-100"):
+            s.add(Copy(record_id=ids["alg"], sigla="ИБЦ", inventory_number=inv, status="available"))
+    with db.session() as s:
+        invs = [c.inventory_number for c in T._available_copies(s, ids["alg"])]
+    assert invs[:4] == ["INV-9", "INV-10", "INV-100", "INV-A01"]
 
 
 def test_school_year(year_db):
