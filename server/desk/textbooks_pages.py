@@ -104,9 +104,20 @@ def titles_list(request: Request, subject: str = "", grade: str = "", find: str 
                   copies=sum(r.copies for r in rows), available=sum(r.available for r in rows))
 
 
+RECORD_ID_MAX = 2**31 - 1  # records.id is a 32-bit integer
+
+
+def _known_id(record_id: int) -> int:
+    """The record id of an address (DeskNotFound when it cannot be one)."""
+    if not 1 <= record_id <= RECORD_ID_MAX:
+        raise DeskNotFound(N_("No such record"))
+    return record_id
+
+
 def _form(request: Request, user: DeskUser, record_id: int, *, status: int = 200,
           values: dict | None = None, error: str = "", error_field: str = "",
           done: str = "") -> HTMLResponse:
+    _known_id(record_id)
     with state(request).db.session() as s:
         rec = s.get(Record, record_id)
         if rec is None or rec.deleted:
@@ -234,6 +245,7 @@ def title_save(request: Request, record_id: int, csrf: str = Form(""), subject: 
                action: str = Form("save"), user: DeskUser = Depends(desk_user)) -> Response:
     """Save (source «desk») or remove a title's metadata, audited."""
     check_form(user, csrf)
+    _known_id(record_id)
     st = state(request)
     values = {"subject": subject, "grades": grades, "series": series, "fpu": fpu}
     if action == "clear":

@@ -175,6 +175,11 @@ def test_bad_values_are_refused_next_to_the_field(desk):
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert _title(db, ids["m5"])[0] == evil
     assert client.get("/desk/textbooks/999999").status_code == 404
+    for big in ("99999999999999999999", "2147483648", "0"):
+        assert client.get(f"/desk/textbooks/{big}").status_code == 404
+        assert client.post(f"/desk/textbooks/{big}", data={"csrf": token, "subject": "X"}).status_code == 404
+    assert client.post("/desk/textbooks/999999", data={"csrf": token, "subject": "X"}).status_code == 404
+    assert client.post("/desk/textbooks/999999", data={"csrf": token, "action": "clear"}).status_code == 404
     assert client.get("/desk/textbooks", params={"subject": evil, "find": evil}).status_code == 200
 
 
