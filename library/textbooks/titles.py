@@ -266,6 +266,8 @@ def get_title(session: Session, record_id: int) -> TextbookTitle | None:
 
 
 def _record(session: Session, record_id: int) -> Record:
+    if not 1 <= record_id <= 2**31 - 1:  # records.id is a 32-bit integer
+        raise RecordGone(id=record_id)
     rec = session.get(Record, record_id)
     if rec is None or rec.deleted:
         raise RecordGone(id=record_id)
