@@ -15,12 +15,14 @@ from the catalogue by `ibc textbooks extract`: refreshed by a later extraction).
 (a heading with «Учебники»/«Учебные издания» in $x/$j, else the first 606$a), the title's
 «Математика. 5 класс», or the UDC in 675 (373.167.1:51 → «Математика»); grades from
 «5 класс», «для 5-6 классов», «10-11 кл.» in 200$a/$e/$i, 320, 300 and 330; series from 225$a.
-MARC21: 245$a/$b/$p, 521$a («5-6 класс», «Grades 5-6»), 650, 080, 490/830. Records without
-MARC use the same rules on their stored fields.
+MARC21: 245$a/$b/$p, 521$a («5-6 класс», «Grades 5-6»), 650, 080, 490/830; a short title
+followed by «учебник…» («Биология : учебник для 5-6 классов») names the subject. Records
+without MARC use the same rules on their stored fields.
 
 **The federal list** (ФПУ, `parse_fpu_csv`, `import_fpu`): a CSV the librarian downloads
 (columns recognised by their names, docs/TEXTBOOKS.md), matched to records by ISBN, else by
-the title without its grade words (and an author's surname when both name authors).
+the title without its grade words (and an author's surname when both name authors). The list
+is kept as last imported (`fpu_entries`; `fpu_list` tells what of it the catalogue lacks).
 """
 
 from __future__ import annotations
