@@ -421,6 +421,8 @@ class TextbookTitle(Base):
     series: Mapped[str | None] = mapped_column(String(255))
     fpu_number: Mapped[str | None] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(16), default="desk")  # marc | desk | fpu
+    # the record's item type before it was made a textbook here (restored when the data go)
+    former_item_type: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )

@@ -276,15 +276,33 @@ def _record(session: Session, record_id: int) -> Record:
     return rec
 
 
+def _set_item_type(session: Session, rec: Record, item_type: str) -> None:
+    """A record's item type changed with a new change-feed version and its search entry
+    re-indexed (the terminals' replicas and the facets follow)."""
+    from library.marc.writer import next_version
+    from library.search import index_records
+
+    rec.item_type = item_type
+    rec.version = next_version(session)
+    session.flush()
+    index_records(session, [rec.id])
+
+
 def set_title(session: Session, record_id: int, data: TitleData, source: str = "desk") -> TextbookTitle:
-    """Give a record its textbook metadata (the record becomes a textbook by the rule)."""
+    """Give a record its textbook metadata (the record becomes a textbook by the rule). A record
+    of another item type becomes of type ``textbook`` too — its loans then run to the end of the
+    school year like every textbook's — with a new change-feed version and its search entry
+    re-indexed, so the terminals' replicas and the catalogue's facets follow."""
     if source not in SOURCES:
         raise ValueError(source)
-    _record(session, record_id)
+    rec = _record(session, record_id)
     row = session.get(TextbookTitle, record_id)
     if row is None:
         row = TextbookTitle(record_id=record_id)
         session.add(row)
+    if rec.item_type != "textbook":
+        row.former_item_type = rec.item_type
+        _set_item_type(session, rec, "textbook")
     row.subject, row.grade_from, row.grade_to = data.subject, data.grade_from, data.grade_to
     row.series, row.fpu_number, row.source = data.series, data.fpu_number, source
     row.updated_at = utcnow()
@@ -293,12 +311,15 @@ def set_title(session: Session, record_id: int, data: TitleData, source: str = "
 
 
 def clear_title(session: Session, record_id: int) -> bool:
-    """Remove a record's textbook metadata (True if it had some). A record of item type
-    ``textbook`` stays a textbook, without subject and grades."""
-    _record(session, record_id)
+    """Remove a record's textbook metadata (True if it had some). A record that set_title made
+    a textbook gets its former item type back; one catalogued as ``textbook`` stays a
+    textbook, without subject and grades."""
+    rec = _record(session, record_id)
     row = session.get(TextbookTitle, record_id)
     if row is None:
         return False
+    if row.former_item_type and rec.item_type == "textbook":
+        _set_item_type(session, rec, row.former_item_type)
     session.delete(row)
     session.flush()
     return True

@@ -157,9 +157,18 @@ def test_the_rule_set_clear_and_extract(db):
         assert [r.record_id for r in t.textbook_records(s, grade=6)] == [ids["d"]]
         assert [r.record_id for r in t.textbook_records(s, subject="АЛГЕБРА")] == [ids["a"]]
         assert t.subjects(s) == ["Алгебра", "Биология", "Литература"]
+    from library.storage.models import Record
+
+    with db.session() as s:  # made a textbook: lent to the school year's end, seen by replicas
+        book = s.get(Record, ids["b"])
+        assert book is not None and book.item_type == "textbook"
+        version = book.version
     with db.transaction() as s:
         assert t.clear_title(s, ids["b"]) is True
         assert t.clear_title(s, ids["b"]) is False
+    with db.session() as s:  # and back to the book it was, with a newer version
+        book = s.get(Record, ids["b"])
+        assert book is not None and book.item_type == "book" and book.version > version
     with db.session() as s:
         assert ids["b"] not in [r.record_id for r in t.textbook_records(s)]
     with db.transaction() as s, pytest.raises(t.RecordGone):

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("series", sa.String(255), nullable=True),
         sa.Column("fpu_number", sa.String(32), nullable=True),
         sa.Column("source", sa.String(16), nullable=False, server_default="desk"),
+        sa.Column("former_item_type", sa.String(16), nullable=True),
         sa.Column("updated_at", TS, nullable=False, server_default=sa.func.now()),
     )
     op.create_index("ix_textbook_titles_subject", "textbook_titles", ["subject"])
