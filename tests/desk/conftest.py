@@ -147,6 +147,24 @@ def browser():
         driver.quit()
 
 
+@pytest.fixture(scope="module")
+def downloads(tmp_path_factory) -> Path:
+    """A module's download folder for `chrome`."""
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def chrome(downloads):
+    """Chromium whose downloads land in `downloads` (Chrome prefs), for tests of files."""
+    driver = chromium(page_load_s=60, prefs={
+        "download.default_directory": str(downloads), "download.prompt_for_download": False,
+        "download.directory_upgrade": True, "safebrowsing.enabled": False})
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
 def shot(driver, name: str) -> None:
     """docs/screenshots/desk/desk-NAME.png (full page height) when DESK_SHOTS names the folder."""
     where = os.environ.get("DESK_SHOTS")

@@ -11,29 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.desk.conftest import browser_login, chromium, shot, type_keys, waiter
+from tests.desk.conftest import browser_login, shot, type_keys, waiter
 from tests.desk.test_browser_reports import attr, tab_to, wait_file
-
-
-@pytest.fixture(scope="module")
-def downloads(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("downloads")
-
-
-@pytest.fixture(scope="module")
-def chrome(downloads):
-    """Chromium whose downloads land in `downloads` (Chrome prefs)."""
-    driver = chromium(page_load_s=60, prefs={
-        "download.default_directory": str(downloads), "download.prompt_for_download": False,
-        "download.directory_upgrade": True, "safebrowsing.enabled": False})
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture(scope="module")
