@@ -62,6 +62,48 @@ def xlsx_text_cells(row: Iterable[Any]) -> None:
             cell.data_type = "s"
 
 
+def list_csv(header: list[str], rows: Iterable[list]) -> bytes:
+    """A list (the overdue list, the owing textbooks) as CSV: semicolon-separated UTF-8 with a
+    BOM (how Russian Excel opens CSV without asking), formula-like texts made safe."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    w.writerow(header)
+    for row in rows:
+        w.writerow([csv_safe(v) for v in row])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def list_xlsx(sheet: str, heading: str, header: list[str], rows: Iterable[list],
+              widths: Iterable[int] = ()) -> bytes:
+    """The same list as an XLSX workbook: a bold heading line, the column names, the rows (texts
+    starting with '=' kept as text), the columns' widths."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet[:31]
+    ws.append([heading])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append(header)
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append(row)
+        xlsx_text_cells(ws[ws.max_row])
+    for i, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 def refusal_words(code: str) -> str:
     """A refusal code in short Russian words ('has_overdue' → 'есть просроченные книги')."""
     return REFUSALS.get(code, code)

@@ -13,9 +13,7 @@ GENERATOR_WAIT_S seconds and are then told to try again.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 import tempfile
 import threading
@@ -37,7 +35,7 @@ from library.reports.overdue import (
 )
 from library.reports.period import QUARTER_NAMES
 from library.reports.report import NO_CLASS, override_counts, override_events
-from library.reports.tables import csv_safe, xlsx_text_cells
+from library.reports.tables import list_csv, list_xlsx
 from library.text import printable
 from server.desk.audit import audit
 from server.desk.errors import DeskError, DeskInvalid
@@ -425,32 +423,10 @@ def _overdue_rows(loans: list[OverdueLoan]) -> list[list]:
 
 
 def _overdue_csv(loans: list[OverdueLoan], now: dt.date) -> bytes:
-    """Semicolon-separated UTF-8 with a BOM (how Russian Excel opens CSV without asking)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-    w.writerow(OVERDUE_HEADER)
-    for row in _overdue_rows(loans):
-        w.writerow([csv_safe(v) for v in row])
-    return buf.getvalue().encode("utf-8-sig")
+    """Semicolon-separated UTF-8 with a BOM (library.reports.tables.list_csv)."""
+    return list_csv(OVERDUE_HEADER, _overdue_rows(loans))
 
 
 def _overdue_xlsx(loans: list[OverdueLoan], now: dt.date) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = OVERDUE_STEM
-    ws.append([OVERDUE_AS_OF.format(date=local_date(now))])
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.append(OVERDUE_HEADER)
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-    for row in _overdue_rows(loans):
-        ws.append(row)
-        xlsx_text_cells(ws[ws.max_row])
-    for letter, width in zip("ABCDEFG", (12, 24, 12, 50, 14, 14, 10)):
-        ws.column_dimensions[letter].width = width
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return list_xlsx(OVERDUE_STEM, OVERDUE_AS_OF.format(date=local_date(now)), OVERDUE_HEADER,
+                     _overdue_rows(loans), (12, 24, 12, 50, 14, 14, 10))
