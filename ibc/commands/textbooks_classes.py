@@ -1,5 +1,6 @@
 """`ibc textbooks issue CLASS [--year Y] [--dry-run] [--json]` and `ibc textbooks owing
-[--class C] [--json]`: the class issue (automatic allocation) and who still holds textbooks.
+[--class C] [--json] [--csv FILE] [-o FILE.xlsx]`: the class issue (automatic allocation) and who
+still holds textbooks (the files: library/textbooks/owing_file.py, as the desk's downloads).
 The rules are library.textbooks.issue's (the desk's /desk/textbooks/classes calls the same);
 `ibc textbooks` itself is ibc/commands/textbooks.py, which adds these two actions."""
 
@@ -26,6 +27,8 @@ def add_actions(psub: Any) -> None:
     o = psub.add_parser("owing", help="кто ещё не сдал учебники, по классам")
     o.add_argument("--class", dest="class_name", help="только этот класс")
     o.add_argument("--json", action="store_true", help="вывод в JSON")
+    o.add_argument("--csv", metavar="FILE", help="записать список в файл CSV")
+    o.add_argument("-o", "--output", metavar="FILE.xlsx", help="записать список в файл XLSX")
     o.set_defaults(run=run_owing)
 
 
@@ -98,6 +101,19 @@ def run_owing(args: argparse.Namespace, ctx: Context) -> int:
             return 2
     with ctx.db.session() as s:
         rows = T.owing(s, cls)
+    files = [(p, f) for p, f in ((args.csv, "csv"), (args.output, "xlsx")) if p]
+    if files:
+        from library.textbooks.owing_file import owing_file
+
+        for path, fmt in files:
+            try:
+                with open(path, "wb") as fh:
+                    fh.write(owing_file(rows, fmt, dt.date.today()))
+            except OSError as exc:
+                print(f"ibc textbooks owing: {path}: {exc.strerror}", file=sys.stderr)
+                return 1
+            print(f"{'Записано' if _ru(ctx) else 'Written'}: {path} ({len(rows)})")
+        return 0
     if args.json:
         print(json.dumps([{"class": r.class_name, "card": r.card, "pupil": r.pupil, "active": r.active,
                            "title": r.title, "barcode": r.barcode, "inventory": r.inventory,

@@ -375,11 +375,25 @@ def _natural(code: str | None) -> list[tuple[int, int | str]]:
             for part in re.split(r"(\d+)", code or "") if part]
 
 
+def issue_needed(s: Session, year: int, class_name: str) -> int:
+    """Pupil × title pairs of the class's set without an open loan: about how many loans
+    `issue_class` will try (those lent earlier this year and returned are not lent again)."""
+    sheet = class_sheet(s, year, class_name)
+    return sheet.needed - sheet.issued
+
+
+Progress = Callable[[IssueReport, int, int], None]
+PROGRESS_EVERY = 10
+
+
 def issue_class(service: CirculationService, year: int, class_name: str, by: str, *,
                 dry_run: bool = False, terminal: str | None = "desk",
-                record: Recorder | None = None) -> IssueReport:
+                record: Recorder | None = None, progress: Progress | None = None,
+                every: int = PROGRESS_EVERY) -> IssueReport:
     """Lend every pupil of the class one copy of each title of the year's set (see the module's
-    text). `record(session, outcome)` runs in each loan's transaction (the desk's audit row)."""
+    text). `record(session, outcome)` runs in each loan's transaction (the desk's audit row);
+    `progress(report, done, planned)` after every `every` planned loans and at the end (done:
+    pupil × title pairs tried so far, planned: those to try)."""
     db = service.db
     plan: list[tuple[Pupil, Title, list[Copy]]] = []
     with db.session() as s:
@@ -397,20 +411,30 @@ def issue_class(service: CirculationService, year: int, class_name: str, by: str
         cards = {p.reader_id: p.card for p in sheet.pupils}
     override = override_for(year, class_name, by)
     used: set[int] = set()
-    for p, t, copies in plan:
-        copy = next((c for c in copies if c.id not in used), None)
-        if copy is None:
-            report.missing[t.record_id] = report.missing.get(t.record_id, 0) + 1
-            continue
-        used.add(copy.id)
-        if dry_run:
-            report.lent.append(Lent(p.reader_id, p.name, t.record_id, t.title, copy_code(copy)))
-            continue
-        lent = _lend(service, year, p, cards[p.reader_id], t, copy, override, terminal, record,
-                     report, copies, used)
-        if lent is not None:
-            report.lent.append(lent)
+    for done, (p, t, copies) in enumerate(plan, 1):
+        _issue_one(service, year, p, cards[p.reader_id], t, copies, used, override, terminal, record,
+                   report, dry_run)
+        if progress is not None and (done % max(every, 1) == 0 or done == len(plan)):
+            progress(report, done, len(plan))
+    if progress is not None and not plan:
+        progress(report, 0, 0)
     return report
+
+
+def _issue_one(service: CirculationService, year: int, p: Pupil, card: str, t: Title,
+               copies: list[Copy], used: set[int], override: Override, terminal: str | None,
+               record: Recorder | None, report: IssueReport, dry_run: bool) -> None:
+    copy = next((c for c in copies if c.id not in used), None)
+    if copy is None:
+        report.missing[t.record_id] = report.missing.get(t.record_id, 0) + 1
+        return
+    used.add(copy.id)
+    if dry_run:
+        report.lent.append(Lent(p.reader_id, p.name, t.record_id, t.title, copy_code(copy)))
+        return
+    lent = _lend(service, year, p, card, t, copy, override, terminal, record, report, copies, used)
+    if lent is not None:
+        report.lent.append(lent)
 
 
 class AlreadyHolds(ClassSetError):
@@ -540,6 +564,7 @@ class Owing:
     inventory: str
     due: dt.date
     lost: bool
+    issued_at: dt.datetime | None = None
 
 
 def owing(s: Session, class_name: str | None = None) -> list[Owing]:
@@ -552,7 +577,7 @@ def owing(s: Session, class_name: str | None = None) -> list[Owing]:
         q = q.where(Reader.class_name == class_name)
     rows = [Owing(r.class_name or "", r.id, r.card_number, full_name(r), bool(r.active), loan.id,
                   c.id, rec.title, c.barcode or "", c.inventory_number or "", loan.due_date,
-                  c.status == CopyStatus.LOST.value)
+                  c.status == CopyStatus.LOST.value, loan.issued_at)
             for loan, c, rec, r in s.execute(q)]
     return sorted(rows, key=lambda o: (grade_of(o.class_name) or (99, o.class_name), o.class_name,
                                        o.pupil, o.reader_id, o.title, o.loan_id))
@@ -560,9 +585,10 @@ def owing(s: Session, class_name: str | None = None) -> list[Owing]:
 
 @dataclass
 class Collected:
-    """A copy handed in: the title and who had it."""
+    """A copy handed in: the title and who had it. `refused` makes one of a refusal (kind
+    ``not_on_loan`` or ``unknown_copy``) for a front end that lists every scan (the kiosk)."""
 
-    kind: str  # accepted | already
+    kind: str  # accepted | already (| not_on_loan | unknown_copy: see `refused`)
     title: str
     pupil: str
     class_name: str
@@ -570,6 +596,41 @@ class Collected:
     textbook: bool
     active: bool
     lost_found: bool
+
+    TOLD = ("unknown_copy", "not_on_loan")  # the refusals `refused` turns into a value
+
+    @classmethod
+    def refused(cls, exc: ClassSetError) -> Collected:
+        """A scan `collect` refused with a code of `TOLD` (re-raises any other): nobody is
+        named; `textbook` is True (not told, so not flagged)."""
+        if exc.code not in cls.TOLD:
+            raise exc
+        return cls(exc.code, str(exc.params.get("title", "")), "", "", False, True, True, False)
+
+    @property
+    def returned(self) -> bool:
+        """The copy is back (now, or by an earlier scan of this collection)."""
+        return self.kind in ("accepted", "already")
+
+    @property
+    def loud(self) -> bool:
+        """Worth the librarian's look: another class, a leaver, not a textbook, not on loan."""
+        return (not self.returned or self.other_class or not self.textbook
+                or (not self.active and bool(self.pupil)))
+
+    def to_dict(self) -> dict:
+        """For the wire (the terminal API) and --json."""
+        return {"kind": self.kind, "title": self.title, "pupil": self.pupil,
+                "class_name": self.class_name, "other_class": self.other_class,
+                "textbook": self.textbook, "active": self.active, "lost_found": self.lost_found}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Collected:
+        """The value `to_dict` wrote."""
+        return cls(str(data["kind"]), str(data.get("title", "")), str(data.get("pupil", "")),
+                   str(data.get("class_name", "")), bool(data.get("other_class")),
+                   bool(data.get("textbook", True)), bool(data.get("active", True)),
+                   bool(data.get("lost_found")))
 
 
 def return_txn(loan_id: int) -> str:

@@ -308,6 +308,18 @@ def test_cli_issue_and_owing(year_db, db_url, tmp_path):
         ("Демина Ева", "Алгебра 5"), ("Демина Ева", "История 5")]
     text = ibc("owing")
     assert text.returncode == 0 and "== 6А" in text.stdout
+    # the same list as files (the desk's writer)
+    out = ibc("owing", "--class", "6А", "--csv", str(tmp_path / "o.csv"), "-o", str(tmp_path / "o.xlsx"))
+    assert out.returncode == 0, out.stderr
+    lines = (tmp_path / "o.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].split(";")[:3] == ["Класс", "Ученик", "Учебник"] and len(lines) == 5
+    assert any(line.startswith("6А;Гусев Дмитрий;Алгебра 5;") for line in lines)
+    from openpyxl import load_workbook
+
+    ws = load_workbook(tmp_path / "o.xlsx").active
+    assert ws.max_row == 6 and ws["B3"].value in {"Гусев Дмитрий", "Демина Ева"}
+    bad = ibc("owing", "--csv", str(tmp_path / "no" / "such" / "dir.csv"))
+    assert bad.returncode == 1 and "dir.csv" in bad.stderr
 
 
 def _pdf_text(data: bytes, tmp_path) -> str:
