@@ -53,7 +53,7 @@ KEYS = [x.key for x in INDICATORS]
 # The counts the indicators divide, in the report's words (a definition names both).
 COUNT_WORDS = {
     "loans": "выдачи (книговыдачи) за период",
-    "visits": "посещения за период (вход читателя по карте в терминал)",
+    "visits": "посещения за период (карта читателя в терминале или на кафедре)",
     "readers": "зарегистрированные читатели на конец периода",
     "copies": "экземпляры в фонде на конец периода (не списанные)",
     "pupils": "учащиеся школы",

@@ -37,6 +37,7 @@ from library.circulation.overrides import MAX_REASON, Override, OverrideReasonIn
 from library.circulation.receipts import Receipt, ReceiptLine
 from library.circulation.values import LoanOutcome
 from library.i18n import translator
+from library.reports.events import record_visit
 from library.storage.models import PinGuard, Reader, TransactionLog, as_utc, utcnow
 from library.text import printable
 from server.desk import i18n
@@ -388,11 +389,18 @@ def take_back(request: Request, csrf: str = Form(""), barcode: str = Form(""),
 
 
 def _open_reader(request: Request, user: DeskUser, card: str) -> Response:
-    """A reader's card scanned: that reader's panel with a new visit (nothing of the last one)."""
+    """A reader's card scanned: that reader's panel with a new visit (nothing of the last one).
+    The scan is the reader's visit to the library, counted like a kiosk session's
+    (`library.reports.record_visit`: category and class only)."""
+    st = state(request)
     try:
-        state(request).circulation.find_reader(card)
+        view = st.circulation.find_reader(card)
     except E.CirculationError as exc:
         return _page(request, user, refusal=Refusal(_refusal_text(exc)))
+    with st.db.transaction() as s:
+        sigla = s.scalar(select(Reader.sigla).where(Reader.id == view.id))
+        record_visit(s, sigla=sigla or st.settings.school.sigla, terminal=terminal_of(user),
+                     reader_category=view.category, reader_class=view.class_name)
     return RedirectResponse(f"{HOME}?card={_q(card)}&v={new_visit(user, card)}", status_code=303)
 
 

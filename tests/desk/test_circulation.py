@@ -132,7 +132,8 @@ def test_lend_renew_return_on_the_panel(desk):
     assert _open_loans(db) == [("C5A", "3001")]
 
     terminal = {e["kind"]: e["terminal"] for e in _event_rows(db)}
-    assert terminal == {"checkout": "desk:marina", "renew": "desk:marina", "return": "desk:marina"}
+    assert terminal == {"checkout": "desk:marina", "renew": "desk:marina", "return": "desk:marina",
+                        "visit": "desk:marina"}
     actions = [(a, d["card"], d["barcode"]) for _who, a, d in _audit(db)]
     assert actions == [("lend", "C5A", "2001"), ("lend", "C5A", "3001"), ("renew", "C5A", "2001"),
                        ("return", "C5A", "2001")]
@@ -523,3 +524,21 @@ def test_overdue_loans_and_a_pin_lock_are_shown(desk):
                                                      "barcode": "2001", "txn": _txn(r.text, "renew")})
     assert "Книга просрочена: продлить нельзя" in _text(r.text) and "Продлить всё равно" in r.text
     assert _open_loans(db) == [("C5A", "2001")]
+
+
+def test_a_card_scanned_at_the_desk_counts_one_visit(desk):
+    """The reader's card at the desk is a visit (the report's посещаемость), counted like a kiosk
+    session: category and class, never the reader; reloading the panel or lending adds none."""
+    from library.storage.models import Event
+
+    make, db = desk
+    client = logged_in(make)
+    page = _panel(client, "C5A")
+    _lend(client, page, "C5A", "2002")
+    client.get("/desk/circulation?card=C5A")  # a link to the panel is not a new visit
+    with db.session() as s:
+        visits = s.execute(select(Event.terminal, Event.reader_category, Event.reader_class,
+                                  Event.payload).where(Event.kind == "visit")).all()
+    assert [(t, c, k, p) for t, c, k, p in visits] == [("desk:marina", "pupil", "7А", {})]
+    _panel(client, "C5A")  # the card scanned again: the next visit
+    assert len(_events(db, "visit")) == 2
