@@ -1,9 +1,9 @@
 """Server-side storage: enrolled terminals (and librarian credentials), one-time enrolment codes,
 reader sessions and the offline-conflict list (migration 0004); the cards each terminal probed and
 identified (migration 0010); the librarian's desk: accounts, sessions, login guards and the audit
-log (migration 0011, server/desk); MARC imports uploaded at the desk (migration 0013). Tokens,
-codes and probed cards are stored only as SHA-256 hashes, desk passwords as salted scrypt hashes
-(library/hashing.py).
+log (migration 0011, server/desk); MARC imports uploaded at the desk (migration 0013); the
+desk's background jobs (migration 0015). Tokens, codes and probed cards are stored only as
+SHA-256 hashes, desk passwords as salted scrypt hashes (library/hashing.py).
 """
 
 from __future__ import annotations
@@ -183,3 +183,27 @@ class DeskImport(Base):
     message: Mapped[str | None] = mapped_column(String(500))
     errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
     warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class DeskJob(Base):
+    """A background job started at the desk (server/desk/jobs.py; migration 0015): the
+    automatic class issue of a class or a grade (``kind`` ``class_issue``, ``target`` the year
+    and classes). Progress, estimated total and the report live here, so a reload or another
+    desk sees them; ``boot`` is the server process that runs it: a ``running`` job of another
+    process was cut off by a stop and is shown ``interrupted``."""
+
+    __tablename__ = "desk_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(255))
+    started_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                    index=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(16), default="running", index=True)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str | None] = mapped_column(String(500))
+    report: Mapped[Any] = mapped_column(JSON, default=dict)
+    boot: Mapped[str] = mapped_column(String(32))

@@ -5,11 +5,15 @@ it and the textbooks its readers still hold. ``GET /desk/textbooks/classes/{clas
 page — the set editor (add, remove, copy last year's set of the class below), «Issue
 automatically», the scan issue field (each scanned copy goes to the next pupil without its
 title) and who holds what. ``…/{class}/print`` (``?teacher=1``: the class teacher's copy): the
-printable issue list with a signatures column. ``GET|POST /desk/textbooks/classes/collect``:
+printable issue list with a signatures column. «Issue automatically» (``POST …/{class}/issue``)
+and the whole grade's issue (``POST …/grade/{n}/issue``) run as a background job
+(server/desk/jobs.py): the POST starts it and sends the librarian to ``GET …/jobs/{id}``, a page
+that reloads itself every 2 s until the report is there. ``GET|POST /desk/textbooks/classes/collect``:
 «сдача учебников», a scan field that takes each copy back and names the pupil, the owing lists
-per class, lost or damaged copies marked. The rules are library.textbooks.issue's; every desk
-account may use the pages; every change is audited (class_set_add, class_set_remove,
-class_set_copy, class_issue, class_scan_issue, textbook_collect, textbook_lost, textbook_repair).
+per class (``…/collect/download?format=csv|xlsx``), lost or damaged copies marked. The rules are
+library.textbooks.issue's; every desk account may use the pages; every change is audited
+(class_set_add, class_set_remove, class_set_copy, class_issue — once, when the job starts —,
+class_scan_issue, textbook_collect, textbook_lost, textbook_repair, owing_exported).
 """
 
 from __future__ import annotations
@@ -29,11 +33,25 @@ from library.errors import IbcError
 from library.storage.models import Copy
 from library.text import printable
 from library.textbooks import issue as T
+from library.textbooks.owing_file import FORMATS as FILE_FORMATS
+from library.textbooks.owing_file import STEM as OWING_STEM
+from library.textbooks.owing_file import owing_file
+from server.desk import jobs
 from server.desk.audit import audit
-from server.desk.errors import DeskNotFound
+from server.desk.errors import DeskInvalid, DeskNotFound
 from server.desk.i18n import N_, _
 from server.desk.sessions import DeskUser
-from server.desk.web import PREFIX, check_form, client_ip, desk_user, render, state, today
+from server.desk.web import (
+    PREFIX,
+    check_form,
+    client_ip,
+    desk_user,
+    local_time,
+    render,
+    state,
+    today,
+)
+from server.models import DeskJob
 
 router = APIRouter(prefix=PREFIX + "/textbooks/classes", include_in_schema=False)
 BASE = PREFIX + "/textbooks/classes"
@@ -120,12 +138,22 @@ def _terminal(user: DeskUser) -> str:
 @router.get("")
 def classes(request: Request, year: str = Query("", max_length=8),
             user: DeskUser = Depends(desk_user)) -> HTMLResponse:
-    """Every class with its set's status."""
-    y = _year(request, year)
+    """Every class with its set's status, and the whole grade's issue."""
+    return _list_page(request, user, _year(request, year))
+
+
+def _list_page(request: Request, user: DeskUser, year: int, *, status: int = 200,
+               error: str = "") -> HTMLResponse:
     with state(request).db.session() as s:
-        rows = T.class_list(s, y)
-    return render("class_sets_list.html", title=_("Class sets"), section="textbooks", user=user,
-                  rows=rows, year=y, base=BASE, quote=quote)
+        rows = T.class_list(s, year)
+    grades: dict[int, list[str]] = {}
+    for r in rows:
+        parsed = grade_of(r.class_name)
+        if parsed and r.titles and r.pupils:
+            grades.setdefault(parsed[0], []).append(r.class_name)
+    return render("class_sets_list.html", status, title=_("Class sets"), section="textbooks", user=user,
+                  rows=rows, year=year, base=BASE, quote=quote, grades=sorted(grades.items()),
+                  error=error)
 
 
 # --- collection (before /{class}) ----------------------------------------------------------------
@@ -156,6 +184,27 @@ def collect_form(request: Request, cls: str = Query("", max_length=64),
                  user: DeskUser = Depends(desk_user)) -> HTMLResponse:
     """The scan field and who still owes what."""
     return _collect_page(request, user, _filter_class(cls))
+
+
+@router.get("/collect/download")
+def collect_download(request: Request, cls: str = Query("", max_length=64),
+                     fmt: str = Query("csv", alias="format", max_length=8),
+                     user: DeskUser = Depends(desk_user)) -> Response:
+    """Who still owes what (one class, or all) as CSV or XLSX; the export is audited."""
+    if fmt not in FILE_FORMATS:
+        raise DeskInvalid(N_("File format: csv or xlsx"))
+    name = _filter_class(cls)
+    now = today(request)
+    with state(request).db.transaction() as s:
+        rows = T.owing(s, name or None)
+        audit(s, user.name, "owing_exported", ip=client_ip(request), format=fmt, cls=name or "*",
+              rows=len(rows))
+    data = owing_file(rows, fmt, now)
+    stem = quote(f"{OWING_STEM} {name}" if name else OWING_STEM)
+    types = {"csv": "text/csv; charset=utf-8",
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    return Response(data, media_type=types[fmt], headers={
+        "content-disposition": f"attachment; filename*=UTF-8''{stem}-{now.isoformat()}.{fmt}"})
 
 
 @router.post("/collect")
@@ -224,7 +273,7 @@ def collect_mark(request: Request, csrf: str = Form(""), copy_id: str = Form("",
 
 # --- one class ---------------------------------------------------------------------------------
 def _class_page(request: Request, user: DeskUser, cls: str, year: int, *, status: int = 200,
-                report: T.IssueReport | None = None, scanned: dict | None = None,
+                scanned: dict | None = None,
                 error: str = "", scan_error: str = "", done: str = "") -> HTMLResponse:
     with state(request).db.session() as s:
         sheet = T.class_sheet(s, year, cls)
@@ -232,13 +281,12 @@ def _class_page(request: Request, user: DeskUser, cls: str, year: int, *, status
         below = T.class_below(cls)
         below_count = len(T.set_titles(s, year - 1, below)) if below else 0
     in_set = {t.record_id for t in sheet.titles}
-    titles = {t.record_id: t.title for t in choices}
-    shortage = [(titles.get(rid, str(rid)), n) for rid, n in (report.missing.items() if report else [])]
+    running = jobs.running_overlap(state(request).db, JOB_KIND, f"{year}:{cls}")
     return render("class_sets_class.html", status,
                   title=_("Class %(name)s: textbooks") % {"name": cls}, section="textbooks",
                   user=user, sheet=sheet, cls=cls, year=year,
                   choices=[c for c in choices if c.record_id not in in_set],
-                  below=below, below_count=below_count, report=report, shortage=shortage,
+                  below=below, below_count=below_count, running=running,
                   scanned=scanned, error=error, scan_error=scan_error,
                   done=done, base=BASE, quote=quote,
                   max_code=MAX_CODE)
@@ -297,14 +345,116 @@ def set_change(request: Request, class_name: str, csrf: str = Form(""), year: st
 
 @router.post("/{class_name}/issue")
 def issue(request: Request, class_name: str, csrf: str = Form(""), year: str = Form(""),
-          user: DeskUser = Depends(desk_user)) -> HTMLResponse:
-    """«Issue automatically»: each pupil one copy of each title (exactly once, resumable)."""
+          user: DeskUser = Depends(desk_user)) -> Response:
+    """«Issue automatically»: each pupil one copy of each title (exactly once, resumable), as a
+    background job; 303 to its page (a job for the class already running: that one's page)."""
     check_form(user, csrf)
     cls = _class(class_name)
     y = _year(request, year)
-    report = T.issue_class(state(request).circulation, y, cls, user.name, terminal=_terminal(user),
-                           record=_recorder(user, request, "class_issue", cls=cls, year=y))
-    return _class_page(request, user, cls, y, report=report)
+    return _start_issue(request, user, y, [cls])
+
+
+def _start_issue(request: Request, user: DeskUser, year: int, classes: list[str]) -> Response:
+    """Start the class issue of `classes` (one after another) on a thread of the server."""
+    st = state(request)
+    svc = st.circulation
+    with st.db.session() as s:
+        total = sum(T.issue_needed(s, year, c) for c in classes)
+    ip = client_ip(request)
+    by, terminal = user.name, _terminal(user)
+
+    def work(progress: jobs.Progress) -> dict:
+        out: list[dict] = []
+        lent = 0
+        for cls in classes:
+            def step(report: T.IssueReport, _done: int, _planned: int, before: int = lent) -> None:
+                progress(before + len(report.lent), None)
+            rep = T.issue_class(svc, year, cls, by, terminal=terminal, progress=step)
+            lent += len(rep.lent)
+            out.append(_report_json(st.db, rep))
+        return {"classes": out}
+
+    def audited(s: Session, job_id: int) -> None:
+        audit(s, user.name, "class_issue", ip=ip, cls=",".join(classes), year=year, job=job_id)
+
+    job_id, _started = jobs.start(st.db, JOB_KIND, f"{year}:{','.join(classes)}", user.name, work,
+                                  total=total, on_created=audited)
+    return RedirectResponse(f"{BASE}/jobs/{job_id}", status_code=303)
+
+
+def _report_json(db: Any, rep: T.IssueReport) -> dict:
+    """What the job page shows of a class's issue: lent per title, shortages by title, refusals."""
+    with db.session() as s:
+        names = {t.record_id: t.title for t in T.set_titles(s, rep.year, rep.class_name)}
+    per_title: dict[str, int] = {}
+    for x in rep.lent:
+        per_title[x.title] = per_title.get(x.title, 0) + 1
+    return {"class": rep.class_name, "year": rep.year, "pupils": rep.pupils, "titles": rep.titles,
+            "lent": len(rep.lent), "per_title": sorted(per_title.items()),
+            "held_before": rep.held_before, "issued_before": rep.issued_before,
+            "missing": sorted((names.get(rid, str(rid)), n) for rid, n in rep.missing.items()),
+            "refused": [list(r) for r in rep.refused]}
+
+
+JOB_KIND = "class_issue"
+STATES = {"running": N_("in progress"), "done": N_("finished"), "failed": N_("failed"),
+          "interrupted": N_("interrupted")}
+
+
+def _job_target(target: str) -> tuple[int | None, list[str]]:
+    head, _sep, rest = target.partition(":")
+    return (int(head) if head.isdigit() else None), [c for c in rest.split(",") if c]
+
+
+@router.get("/jobs/{job_id}")
+def job_page(request: Request, job_id: int, user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """A class issue's progress (the page reloads itself every 2 s while it runs), then its report."""
+    if not 1 <= job_id <= 2**62:
+        raise DeskNotFound(N_("No such job"))
+    st = state(request)
+    jobs.mark_interrupted(st.db)
+    with st.db.session() as s:
+        job = s.get(DeskJob, job_id)
+        if job is None or job.kind != JOB_KIND:
+            raise DeskNotFound(N_("No such job"))
+        year, classes = _job_target(job.target)
+        view = {"id": job.id, "state": job.state,
+                "state_name": _(STATES[job.state]) if job.state in STATES else job.state,
+                "by": job.started_by, "started": local_time(job.started_at),
+                "finished": local_time(job.finished_at), "done": job.progress, "total": job.total,
+                "percent": 100 if job.state == "done" else
+                min(99, job.progress * 100 // job.total) if job.total else 0,
+                "message": job.message or "", "reports": (job.report or {}).get("classes", [])}
+    grade = None
+    if len(classes) > 1:
+        parsed = grade_of(classes[0])
+        grade = parsed[0] if parsed else None
+    title = _("Issue to class %(name)s") % {"name": classes[0]} if len(classes) == 1 else \
+        _("Issue to the %(n)sth grade") % {"n": grade}
+    return render("class_sets_job.html", title=title, section="textbooks", user=user, job=view,
+                  year=year, classes=classes, grade=grade, base=BASE, quote=quote,
+                  refresh=view["state"] == "running")
+
+
+@router.post("/grade/{grade}/issue")
+def issue_grade(request: Request, grade: str, csrf: str = Form(""), year: str = Form(""),
+                user: DeskUser = Depends(desk_user)) -> Response:
+    """«Issue to all 7th classes»: each class of the grade with a set and pupils, one job."""
+    check_form(user, csrf)
+    if not grade.isdigit() or not 1 <= int(grade) <= 11:
+        raise DeskNotFound(N_("No such grade"))
+    y = _year(request, year)
+    classes = _grade_classes(request, y, int(grade))
+    if not classes:
+        return _list_page(request, user, y, status=409,
+                          error=_("No class of grade %(n)s has a set and pupils.") % {"n": int(grade)})
+    return _start_issue(request, user, y, classes)
+
+
+def _grade_classes(request: Request, year: int, grade: int) -> list[str]:
+    with state(request).db.session() as s:
+        return [c.class_name for c in T.class_list(s, year)
+                if c.titles and c.pupils and (grade_of(c.class_name) or (0, ""))[0] == grade]
 
 
 @router.post("/{class_name}/scan")

@@ -59,6 +59,30 @@ def _page(client, url):
     return r
 
 
+def finished(db, job_id: int, timeout: float = 60.0) -> str:
+    """Wait (bounded) until the job's row is no longer running; its state."""
+    import time
+
+    from server.models import DeskJob
+
+    end = time.monotonic() + timeout
+    while True:
+        with db.session() as s:
+            job_state = s.get(DeskJob, job_id).state
+        if job_state != "running" or time.monotonic() > end:
+            return job_state
+        time.sleep(0.05)
+
+
+def issue_job(client, db, url: str, data: dict):
+    """POST «Issue automatically» (a job): 303 to its page, wait for it, the finished page."""
+    r = client.post(url, data=data)
+    assert r.status_code == 303 and "/desk/textbooks/classes/jobs/" in r.headers["location"], r.text[:300]
+    job_id = int(r.headers["location"].rsplit("/", 1)[1])
+    assert finished(db, job_id) == "done"
+    return _page(client, r.headers["location"])
+
+
 def test_no_login_and_csrf(tb):
     make, db, ids = tb
     anon = make()
@@ -101,14 +125,14 @@ def test_set_issue_print_and_collect(tb):
     assert "Учебники класса 7А" in page.text
     # automatic issue: 3 pupils (one blocked: the class issue's override lends anyway), Physics
     # has one copy → 2 missing
-    r = client.post(C7 + "/issue", data={"csrf": token, "year": "2026"})
-    assert r.status_code == 200
+    r = issue_job(client, db, C7 + "/issue", {"csrf": token, "year": "2026"})
     assert "Выдано сейчас: 4" in r.text and "Физика 7: не хватает 2" in r.text
+    assert "Алгебра 7: выдано 3" in r.text and "Физика 7: выдано 1" in r.text
     assert _loans(db) == 4
-    again = client.post(C7 + "/issue", data={"csrf": token, "year": "2026"})
+    again = issue_job(client, db, C7 + "/issue", {"csrf": token, "year": "2026"})
     assert "Выдано сейчас: 0. Уже было на руках: 4." in again.text and _loans(db) == 4
-    issued = [d for a, d in _audit(db) if a == "class_issue"]
-    assert len(issued) == 4 and {d["cls"] for d in issued} == {"7А"}
+    issued = [d for a, d in _audit(db) if a == "class_issue"]  # one row a job
+    assert len(issued) == 2 and {d["cls"] for d in issued} == {"7А"} and issued[0]["year"] == 2026
     # scan issue: a new Physics copy goes to the next pupil without it
     from library.storage.models import Copy
 
@@ -200,7 +224,7 @@ def test_hostile_input(tb):
     assert r.status_code == 400
     # a note over 500 characters is refused, nothing changed
     client.post(C7 + "/set", data={"csrf": token, "action": "add", "record": str(ids["alg7"])})
-    client.post(C7 + "/issue", data={"csrf": token})
+    issue_job(client, db, C7 + "/issue", {"csrf": token})
     from library.storage.models import Copy
 
     with db.session() as s:
