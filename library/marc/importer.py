@@ -13,7 +13,7 @@ import os
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from library.errors import ImportFormatError
 from library.marc.pipeline import mapped_records, should_parallelise
@@ -23,6 +23,8 @@ from library.marc.writer import CATALOGUE_COUNTER, Item, OnBatch, Writer, next_v
 from library.storage.models import Event
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from library.storage.database import Database
 
 __all__ = ["CATALOGUE_COUNTER", "ImportReport", "import_files", "next_version"]
@@ -85,7 +87,7 @@ def import_files(db: Database, paths: Iterable[str | os.PathLike[str]], *, sigla
     `encoding` (library.marc.encoding.FORCED) replaces the per-record detection.
     """
     report = ImportReport()
-    with Writer(db, report, sigla, on_batch, batch_size) as writer:
+    with Writer(db, report, sigla, _with_textbooks(on_batch), batch_size) as writer:
         _read_files(paths, sigla, writer, report, progress, parallel, encoding)
     if event:
         with db.transaction() as session:
@@ -94,6 +96,19 @@ def import_files(db: Database, paths: Iterable[str | os.PathLike[str]], *, sigla
             session.add(Event(kind="import", sigla=sigla, count=report.added + report.updated,
                               payload=summary))
     return report
+
+
+def _with_textbooks(on_batch: OnBatch | None) -> OnBatch:
+    """Each batch's textbooks get their subject, grades and series from the catalogue fields
+    (`library.textbooks.titles.extract`, source ``marc``: data set at the desk or by the federal
+    list are kept), in the batch's transaction, before `on_batch` (the search index) runs."""
+    from library.textbooks.titles import extract
+
+    def batch(session: object, record_ids: list[int]) -> None:
+        extract(cast("Session", session), record_ids=record_ids)
+        if on_batch is not None:
+            on_batch(session, record_ids)
+    return batch
 
 
 def _read_files(paths: Iterable[str | os.PathLike[str]], sigla: str, writer: Writer, report: ImportReport,

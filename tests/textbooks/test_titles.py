@@ -308,3 +308,48 @@ def test_every_refusal_has_its_russian_text():
     for cls in [t.TextbookError, *classes(t.TextbookError)]:
         assert tr(cls.template) != cls.template, cls.__name__
     assert t.FpuNoTitle().message(tr) == "В строке нет названия"
+
+
+def test_an_import_fills_the_textbooks_data(db, tmp_path):
+    """A MARC import extracts each imported textbook's subject, grades and series in the batch
+    (no `ibc textbooks extract` needed); a book gets none; data set at the desk survive a
+    re-import."""
+    import pymarc
+    from sqlalchemy import select
+
+    from library.marc.importer import import_files
+    from library.storage.models import Record, TextbookTitle
+
+    def record(ident: str, *fields: tuple[str, list[str]]) -> pymarc.Record:
+        rec = pymarc.Record(leader="00000nam0 2200000   450 ", force_utf8=True)
+        rec.add_field(pymarc.Field(tag="001", data=ident))
+        for tag, subs in fields:
+            rec.add_field(pymarc.Field(tag=tag, indicators=pymarc.Indicators("1", " "),
+                                       subfields=[pymarc.Subfield(s[0], s[1:]) for s in subs]))
+        return rec
+
+    path = tmp_path / "school.iso"
+    with open(path, "wb") as fh:
+        fh.write(record("T1", ("200", ["aМатематика", "eучебник для 5 класса"]),
+                        ("225", ["aМГУ - школе"]), ("606", ["aМатематика", "jУчебные издания"]),
+                        ("675", ["a373.167.1:51"])).as_marc())
+        fh.write(record("B1", ("200", ["aВойна и мир", "eроман"])).as_marc())
+    report = import_files(db, [path], sigla="ИБЦ")
+    assert report.added == 2
+    with db.session() as s:
+        rows = s.execute(select(Record.title, Record.item_type, TextbookTitle.subject,
+                                TextbookTitle.grade_from, TextbookTitle.grade_to,
+                                TextbookTitle.series, TextbookTitle.source)
+                         .outerjoin(TextbookTitle, TextbookTitle.record_id == Record.id)
+                         .order_by(Record.title)).all()
+    assert [tuple(r) for r in rows] == [
+        ("Война и мир", "book", None, None, None, None, None),
+        ("Математика", "textbook", "Математика", 5, 5, "МГУ - школе", "marc")]
+    math = next(r for r in rows if r[0] == "Математика")
+    with db.transaction() as s:
+        rid = s.scalar(select(Record.id).where(Record.title == math[0]))
+        t.set_title(s, rid, t.TitleData("Алгебра", 5, 6, None, None), source="desk")
+    import_files(db, [path], sigla="ИБЦ")
+    with db.session() as s:
+        row = s.get(TextbookTitle, rid)
+        assert (row.subject, row.grade_to, row.source) == ("Алгебра", 6, "desk")
