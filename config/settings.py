@@ -226,6 +226,7 @@ class CategorySettings(_Section):
 
     max_items: int = Field(5, ge=0, le=500)
     check_age: bool = True
+    max_holds: int = Field(3, ge=0, le=100, description="holds at once (0 = may not place holds)")
     rules: dict[str, LoanRuleSettings] = Field(default_factory=lambda: _rules(14, 2, 7))
 
 
@@ -234,10 +235,12 @@ class CirculationSettings(_Section):
 
     pupil: CategorySettings = Field(default_factory=CategorySettings)
     teacher: CategorySettings = Field(
-        default_factory=lambda: CategorySettings(max_items=30, check_age=False, rules=_rules(30, 3, 14))
+        default_factory=lambda: CategorySettings(max_items=30, check_age=False, max_holds=10,
+                                 rules=_rules(30, 3, 14))
     )
     staff: CategorySettings = Field(
-        default_factory=lambda: CategorySettings(max_items=10, check_age=False, rules=_rules(30, 2, 14))
+        default_factory=lambda: CategorySettings(max_items=10, check_age=False, max_holds=10,
+                                 rules=_rules(30, 2, 14))
     )
     block_on_overdue: bool = True
     block_on_lost: bool = True
@@ -286,10 +289,26 @@ class CirculationSettings(_Section):
         return value
 
 
+class HoldsSettings(_Section):
+    """Holds (reservations, library/circulation/holds.py): a reader queues for a book that is
+    out; the returned copy waits for them on the hold shelf."""
+
+    enabled: bool = Field(True, description="readers may place holds")
+    pickup_days: int = Field(5, ge=1, le=60,
+                             description="open days a returned copy waits on the hold shelf")
+    on_shelf: bool = Field(False, description="a hold may be placed on a book that is on the shelf")
+    queue_days: int = Field(0, ge=0, le=3650,
+                            description="a queued hold expires after N days (0 = never)")
+    shelf_note: str = Field("", max_length=200,
+                            description="where the hold shelf is; empty = «полка заказов у "
+                                        "стола библиотекаря»")
+
+
 class Settings(_Section):
     """All settings of one installation."""
 
     circulation: CirculationSettings = Field(default_factory=CirculationSettings)
+    holds: HoldsSettings = Field(default_factory=HoldsSettings)
 
     school: SchoolSettings = SchoolSettings()
     database: DatabaseSettings = DatabaseSettings()

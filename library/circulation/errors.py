@@ -10,7 +10,10 @@
     ├── HasLost               ├── ReaderCardShown      └── NotYourLoan
     ├── FinishFirst (another reader's card shown mid-session; also raised by checkout for it)
     ├── CardLocked, PinFormat, PinTrivial, PinSelfSetOff   (PINs: guess limit, a new PIN's rule)
-    └── OfflineCardRefused, OfflinePinRequired            (a terminal's forwarded offline checkout)
+    ├── OfflineCardRefused, OfflinePinRequired            (a terminal's forwarded offline checkout)
+    └── holds (library/circulation/holds.py): HoldsOff, HoldOnShelf, HoldLimitReached,
+        AlreadyQueued, AlreadyHaveIt, NoLoanableCopy, RecordNotFound, HoldNotFound,
+        NotYourHold, HoldClosed, ReservedForAnother (a checkout), RenewalHeld (a renewal)
 """
 
 from __future__ import annotations
@@ -164,6 +167,57 @@ class OfflinePinRequired(CirculationError):
 
     code, template = "offline_pin_required", N_(
         "A reader with a PIN cannot borrow while the server is unreachable: please see the librarian")
+
+
+class HoldsOff(CirculationError):
+    code, template = "holds_off", N_("This library does not take holds")
+
+
+class HoldOnShelf(CirculationError):
+    code, template = "hold_on_shelf", N_("The book is on the shelf: take it")
+
+
+class HoldLimitReached(CirculationError):
+    code, template = "hold_limit", N_("You already have {count} holds: that is the limit")
+
+
+class AlreadyQueued(CirculationError):
+    code, template = "already_queued", N_("You are already in the queue for this book")
+
+
+class AlreadyHaveIt(CirculationError):
+    code, template = "already_have_it", N_("You already have this book")
+
+
+class NoLoanableCopy(CirculationError):
+    code, template = "no_loanable_copy", N_("This book cannot be lent: there is no copy to wait for")
+
+
+class RecordNotFound(CirculationError):
+    code, template = "record_not_found", N_("There is no such book in the catalogue")
+
+
+class HoldNotFound(CirculationError):
+    code, template = "hold_not_found", N_("There is no such hold")
+
+
+class NotYourHold(CirculationError):
+    code, template = "not_your_hold", N_("This hold is another reader's")
+
+
+class HoldClosed(CirculationError):
+    code, template = "hold_closed", N_("This hold is already closed")
+
+
+class ReservedForAnother(CirculationError):
+    """A copy set aside on the hold shelf for another reader: never lent to anyone else (the
+    librarian cancels the hold first; not overridable)."""
+
+    code, template = "reserved", N_("This book is set aside for another reader")
+
+
+class RenewalHeld(CirculationError):
+    code, template = "renewal_held", N_("Other readers are waiting for this book: please return it")
 
 
 ERRORS: dict[str, type[CirculationError]] = {

@@ -32,6 +32,7 @@ RENEW_OVERRIDABLE = frozenset({
     E.RenewalNotAllowed.code,   # the item type or a school-year loan is not renewable
     E.RenewalLimitReached.code,
     E.OverdueCannotRenew.code,
+    E.RenewalHeld.code,         # other readers queue for the book (holds); never ReservedForAnother
 })
 OVERRIDABLE = {"checkout": CHECKOUT_OVERRIDABLE, "renew": RENEW_OVERRIDABLE}
 

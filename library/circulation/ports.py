@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from library.circulation.values import LoanOutcome, LoanView, ReaderView
+from library.circulation.values import HoldView, LoanOutcome, LoanView, ReaderView
 
 
 @runtime_checkable
@@ -63,3 +63,26 @@ class CirculationPort(Protocol):
 
     def end_session(self) -> None:
         """The reader's session at this terminal is over (a server forgets its session)."""
+
+
+@runtime_checkable
+class HoldsPort(Protocol):
+    """Holds (reservations, docs/HOLDS.md) as the front ends use them: the kiosk's record page
+    and card screen, the desk. `CirculationService` implements it; a terminal's implementation
+    over the server's API follows the same contract. Refusals are CirculationError codes
+    (hold_on_shelf, hold_limit, already_queued, already_have_it, no_loanable_copy,
+    record_not_found, hold_not_found, not_your_hold, hold_closed, holds_off, reader_not_found).
+    A return that fills a hold says so in `LoanOutcome.hold_id/hold_for/hold_until`; a checkout
+    of a copy set aside for another reader is refused with code ``reserved``; a renewal while
+    others queue with ``renewal_held``."""
+
+    def place_hold(self, card: str, record_id: int, txn_id: str, *, terminal: str | None = None,
+                   by: str | None = None) -> HoldView:
+        """Queue the reader for a record (any copy), exactly once per transaction id."""
+
+    def cancel_hold(self, hold_id: int, txn_id: str, *, card: str | None = None,
+                    terminal: str | None = None, by: str | None = None) -> HoldView:
+        """Cancel a hold: with `card` only the reader's own, without it as the librarian."""
+
+    def holds(self, card: str) -> list[HoldView]:
+        """The reader's active holds: waiting (where, until when), queued (place in the queue)."""

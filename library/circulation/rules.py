@@ -66,6 +66,7 @@ class CategoryRules:
     max_items: int = 5
     check_age: bool = True
     rules: dict[str, LoanRule] = field(default_factory=dict)
+    max_holds: int = 3  # active holds at once (library/circulation/holds.py); 0: none
 
     def rule(self, item_type: str) -> LoanRule:
         """The rule for an item type; unknown types lend like books."""
@@ -118,6 +119,8 @@ class CategorySettingsLike(Protocol):
     def max_items(self) -> int: ...
     @property
     def check_age(self) -> bool: ...
+    @property
+    def max_holds(self) -> int: ...
     @property
     def rules(self) -> Mapping[str, LoanRuleSettingsLike]: ...
 
@@ -180,6 +183,7 @@ class Policy:
             cats[name] = CategoryRules(
                 max_items=c.max_items,
                 check_age=c.check_age,
+                max_holds=c.max_holds,
                 rules={k: LoanRule(**v.model_dump()) for k, v in c.rules.items()},
             )
         month, day = (int(x) for x in circ.school_year_end.split("-"))

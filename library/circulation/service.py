@@ -13,14 +13,16 @@ import contextlib
 import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar, cast
 
 from sqlalchemy import CursorResult, Row, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from library.circulation import errors as E
+from library.circulation import hold_service as HS
 from library.circulation import sql as Q
+from library.circulation.holds import HoldRules, HoldsSettingsLike
 from library.circulation.overrides import CHECKOUT_OVERRIDABLE, RENEW_OVERRIDABLE, Override, Waiver
 from library.circulation.pin_guard import GuessLimits
 from library.circulation.rules import (
@@ -33,7 +35,16 @@ from library.circulation.rules import (
     renew_due,
     transition,
 )
-from library.circulation.values import ADULTS, LoanOutcome, LoanView, ReaderView
+from library.circulation.values import (
+    ADULTS,
+    ExpiryReport,
+    HoldShelf,
+    HoldView,
+    LoanOutcome,
+    LoanView,
+    QueueEntry,
+    ReaderView,
+)
 from library.errors import IbcError
 from library.places.match import PlaceCache
 from library.storage.database import Database
@@ -43,6 +54,15 @@ if TYPE_CHECKING:
     from typing import Unpack  # Python 3.11+; annotations only
 
 _T = TypeVar("_T")
+
+
+class _Outcome(Protocol):
+    """What an exactly-once write answers (LoanOutcome, HoldView): stored as its dict."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+_O = TypeVar("_O", bound=_Outcome)
 
 
 def _reader_view(r: Reader, facts: ReaderFacts | None = None, policy: Policy | None = None) -> ReaderView:
@@ -121,6 +141,7 @@ class CirculationService:
         guesses: GuessLimits | None = None,
         pin_executor: Executor | None = None,
         pin_settings: object | None = None,
+        hold_rules: HoldRules | None = None,
     ):
         self.db = db
         self.policy = policy
@@ -136,20 +157,24 @@ class CirculationService:
         # so a server's settings object is followed as it is (None: the defaults, 4..8, allowed).
         self.pin_settings = pin_settings
         self._places = PlaceCache(sigla)
+        # [holds] (library/circulation/holds.py); the per-category limits are in `policy`.
+        self.hold_rules = hold_rules or HoldRules()
 
     @classmethod
     def from_settings(cls, db: Database, circulation_settings: CirculationSettingsLike,
                       *, today: Callable[[], dt.date] = dt.date.today,
-                      pin_executor: Executor | None = None) -> CirculationService:
+                      pin_executor: Executor | None = None,
+                      holds_settings: HoldsSettingsLike | None = None) -> CirculationService:
         """The service every role runs (the server, a standalone kiosk, the CLI): the settings'
         policy and PIN guess limits, every school's copies, the search index kept up to date
-        after each change."""
+        after each change; `holds_settings` is the ``[holds]`` section (None: its defaults)."""
         from library.search.indexer import index_copies_changed
 
         return cls(db, Policy.from_settings(circulation_settings), sigla=None, today=today,
                    on_copies_changed=index_copies_changed,
                    guesses=GuessLimits.from_settings(circulation_settings),
-                   pin_executor=pin_executor, pin_settings=circulation_settings)
+                   pin_executor=pin_executor, pin_settings=circulation_settings,
+                   hold_rules=HoldRules.from_settings(holds_settings))
 
     def end_session(self) -> None:
         """Nothing to forget here: the database keeps no reader session (the port's contract)."""
@@ -280,10 +305,13 @@ class CirculationService:
                           record)
 
     def checkin(self, barcode: str, txn_id: str, *, terminal: str | None = None,
-                record: Recorder | None = None) -> LoanOutcome:
-        """Take back the copy with `barcode`."""
+                record: Recorder | None = None, offline: bool = False) -> LoanOutcome:
+        """Take back the copy with `barcode`. When its record has a queued hold the copy is set
+        aside for the first reader (``hold_id``, ``hold_for``, ``hold_until`` in the outcome);
+        `offline`: a return forwarded from a terminal's offline queue (the copy is on the return
+        cart, not on the hold shelf: the hold is flagged so)."""
         return self._once("checkin", txn_id, terminal, {"barcode": barcode},
-                          lambda s: self._checkin(s, barcode, txn_id, terminal), record)
+                          lambda s: self._checkin(s, barcode, txn_id, terminal, offline), record)
 
     def renew(self, card: str, barcode: str, txn_id: str, *, terminal: str | None = None,
               override: Override | None = None, record: Recorder | None = None) -> LoanOutcome:
@@ -292,14 +320,72 @@ class CirculationService:
                           lambda s: self._renew(s, card, barcode, txn_id, terminal, override),
                           record)
 
-    # --- internals -----------------------------------------------------------------------
-    def _once(self, kind: str, txn_id: str, terminal: str | None, args: dict[str, str],
-              work: Callable[[Session], LoanOutcome], record: Recorder | None = None) -> LoanOutcome:
-        if not txn_id or len(txn_id) > 64:
-            raise ValueError("a transaction id of 1..64 characters is required")
+    # --- holds (library/circulation/holds.py, hold_service.py) -----------------------------
+    def place_hold(self, card: str, record_id: int, txn_id: str, *, terminal: str | None = None,
+                   by: str | None = None) -> HoldView:
+        """Queue the reader with `card` for a record (any copy), exactly once per `txn_id`.
+        `by`: who placed it for the reader (``desk:<account>``); else the terminal's name."""
+        return self._once("hold_place", txn_id, terminal,
+                          {"card": card, "record_id": str(record_id)},
+                          lambda s: HS.place(self, s, card, record_id, txn_id, terminal, by),
+                          decode=HoldView.from_dict)
+
+    def cancel_hold(self, hold_id: int, txn_id: str, *, card: str | None = None,
+                    terminal: str | None = None, by: str | None = None) -> HoldView:
+        """Cancel a hold, exactly once per `txn_id`: with `card` only that reader's own
+        (NotYourHold), without it as the librarian (`by`). A copy waiting for it passes on."""
+        args = {"hold_id": str(hold_id)}
+        if card is not None:
+            args["card"] = card
+        return self._once("hold_cancel", txn_id, terminal, args,
+                          lambda s: HS.cancel(self, s, hold_id, card, terminal, by),
+                          decode=HoldView.from_dict)
+
+    def holds(self, card: str) -> list[HoldView]:
+        """The reader's active holds (waiting first, then queued with the place in the queue)."""
+        with self.db.session() as s:
+            return HS.reader_holds(self, s, card)
+
+    def all_holds(self) -> list[tuple[HoldView, str, str | None]]:
+        """Every active hold with the reader's short name and card (the librarian's list)."""
+        with self.db.session() as s:
+            return HS.all_active(self, s)
+
+    def hold_queue(self, record_id: int) -> list[QueueEntry]:
+        """A record's active holds for the librarian: waiting, then the queue in order."""
+        with self.db.session() as s:
+            return HS.queue(s, record_id)
+
+    def hold_shelf(self, today: dt.date | None = None) -> HoldShelf:
+        """The hold shelf list: copies waiting, and those to take off today."""
+        with self.db.session() as s:
+            return HS.shelf(s, today or self.today())
+
+    def expire_holds(self, today: dt.date | None = None) -> ExpiryReport:
+        """The daily job (``ibc holds expire``): one transaction; idempotent per day."""
+        day = today or self.today()
         for attempt in range(3):
             try:
-                return self._once_attempt(kind, txn_id, terminal, args, work, record)
+                with self.db.transaction() as s:
+                    return HS.expire(self, s, day)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    # --- internals -----------------------------------------------------------------------
+    def _once(self, kind: str, txn_id: str, terminal: str | None, args: dict[str, str],
+              work: Callable[[Session], _O], record: Callable[[Session, _O], None] | None = None,
+              decode: Callable[[dict[str, Any]], _O] | None = None) -> _O:
+        """Run `work` exactly once for `txn_id`: its outcome (a LoanOutcome, or what `decode`
+        reads back, e.g. HoldView.from_dict) or refusal is stored with the writes, and a repeat
+        answers the stored one."""
+        if not txn_id or len(txn_id) > 64:
+            raise ValueError("a transaction id of 1..64 characters is required")
+        read = decode or cast(Callable[[dict[str, Any]], _O], LoanOutcome.from_dict)
+        for attempt in range(3):
+            try:
+                return self._once_attempt(kind, txn_id, terminal, args, work, record, read)
             except IntegrityError:
                 # Lost a race: either the same txn id was stored by a twin request, or the copy
                 # got an open loan first. Retry: the replay or the status check answers now.
@@ -308,21 +394,23 @@ class CirculationService:
         raise AssertionError("unreachable")
 
     def _once_attempt(self, kind: str, txn_id: str, terminal: str | None, args: dict[str, str],
-                      work: Callable[[Session], LoanOutcome], record: Recorder | None) -> LoanOutcome:
+                      work: Callable[[Session], _O], record: Callable[[Session, _O], None] | None,
+                      decode: Callable[[dict[str, Any]], _O]) -> _O:
         try:
-            return self._apply(kind, txn_id, terminal, args, work, record)
+            return self._apply(kind, txn_id, terminal, args, work, record, decode)
         except _ReplayedRefusal as replayed:
             raise replayed.error from None
 
     def _apply(self, kind: str, txn_id: str, terminal: str | None, args: dict[str, str],
-               work: Callable[[Session], LoanOutcome], record: Recorder | None = None) -> LoanOutcome:
+               work: Callable[[Session], _O], record: Callable[[Session, _O], None] | None,
+               decode: Callable[[dict[str, Any]], _O]) -> _O:
         # Rules are checked before anything is written, and a refusal rolls the whole
         # transaction back anyway; the refusal is then recorded in a second, small one.
         try:
             with self.db.transaction() as s:
                 done = s.connection().execute(Q.TXN_BY_ID, {"txn": txn_id}).first()
                 if done is not None:
-                    return self._replay(done, kind, args)
+                    return self._replay(done, kind, args, decode)
                 with s.no_autoflush:  # one flush for all the writes, not one per query
                     outcome = work(s)
                 s.connection().execute(Q.INSERT_TXN, {
@@ -335,14 +423,15 @@ class CirculationService:
             with self.db.transaction() as s:
                 logged = s.get(TransactionLog, txn_id)
                 if logged is not None:  # a twin request got there first: answer as it did
-                    return self._replay(logged, kind, args)
+                    return self._replay(logged, kind, args, decode)
                 s.add(TransactionLog(txn_id=txn_id, kind=kind, terminal=terminal,
                                      result={"ok": False, "args": args, "error": exc.to_dict()}))
                 self._event(s, f"{kind}_refused", terminal, payload={"code": exc.code})
             raise
 
     @staticmethod
-    def _replay(done: TransactionLog | Row[Unpack[tuple[Any, ...]]], kind: str, args: dict) -> LoanOutcome:
+    def _replay(done: TransactionLog | Row[Unpack[tuple[Any, ...]]], kind: str, args: dict,
+                decode: Callable[[dict[str, Any]], _O]) -> _O:
         result = done.result or {}
         if done.kind != kind or result.get("args") != args:
             raise _ReplayedRefusal(E.TransactionMismatch(txn=done.txn_id))
@@ -350,7 +439,7 @@ class CirculationService:
             raise _ReplayedRefusal(E.error_from_dict(result.get("error", {})))
         data = dict(result["outcome"])
         data["replayed"] = True
-        return LoanOutcome.from_dict(data)
+        return decode(data)
 
     def _lock_copy(self, s: Session, barcode: str) -> tuple[Copy, Record]:
         """The copy with this barcode (or RFID, or inventory number) and its record, locked."""
@@ -436,6 +525,8 @@ class CirculationService:
         if copy.status == "on_loan" and conn.execute(
                 Q.MY_OPEN_LOAN, {"copy_id": copy.id, "reader_id": reader.id}).first():
             raise E.ItemAlreadyYours(title=copy.title)
+        if copy.status == "reserved":  # on the hold shelf: its reader's only (never overridden)
+            HS.check_reserved(s, copy.id, reader.id, copy.title)
         today = self.today()
         n_open, n_overdue, n_lost = conn.execute(
             Q.READER_FACTS, {"today": today, "reader_id": reader.id}).one()
@@ -468,6 +559,7 @@ class CirculationService:
                 "reader_category": reader.category, "reader_class": reader.class_name,
                 "record_id": copy.record_id, "copy_id": copy.id,
                 "payload": _override_payload("checkout", waiver, override)})
+        HS.fulfil(self, s, reader.id, copy.id, copy.record_id, terminal, copy.sigla)
         if self.on_copies_changed:
             self.on_copies_changed(s, [copy.record_id])
         authors = ", ".join(a.split(",")[0].strip() for a in (copy.authors or [])[:2] if a)
@@ -478,9 +570,17 @@ class CirculationService:
         return LoanOutcome("checkout", txn_id, loan_id, copy.barcode or code, copy.title,
                            authors, due, copy.shelf_mark or copy.bbk, place=place)
 
-    def _checkin(self, s: Session, barcode: str, txn_id: str, terminal: str | None) -> LoanOutcome:
+    def _checkin(self, s: Session, barcode: str, txn_id: str, terminal: str | None,
+                 offline: bool = False) -> LoanOutcome:
         copy, rec = self._lock_copy(s, barcode)
         loan = s.scalar(select(Loan).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None)))
+        if loan is None and copy.status == "reserved":
+            # Scanned again while on the hold shelf: the same notice, nothing changes.
+            held = HS.waiting_for(s, copy.id)
+            if held is not None:
+                return LoanOutcome("checkin", txn_id, 0, copy.barcode or barcode, rec.title,
+                                   _authors(rec), None, _shelf(copy, rec), hold_id=held[0].id,
+                                   hold_for=held[1], hold_until=held[0].pickup_until)
         if loan is None and copy.status != "lost":
             raise E.NotOnLoan(title=rec.title)
         copy.status = transition(copy.status, "checkin")
@@ -489,15 +589,19 @@ class CirculationService:
             loan.returned_at = utcnow()
             loan.return_txn = txn_id
             reader = s.get(Reader, loan.reader_id) if loan.reader_id else None
-        self._bump(s, copy)
         self._event(s, "return", terminal, reader, copy,
                     payload={"overdue": bool(loan and loan.due_date < self.today())})
+        trapped = HS.trap_returned(self, s, copy, terminal, offline)
+        self._bump(s, copy)
         s.flush()
         # The due date of the closed loan: the kiosk tells a pupil the book came back late.
         return LoanOutcome("checkin", txn_id, loan.id if loan else 0, copy.barcode or barcode,
                            rec.title, _authors(rec), loan.due_date if loan else None,
                            _shelf(copy, rec), place=_place(self._places, s, copy.shelf_mark,
-                                                           copy.collection, rec.bbk, copy.sigla))
+                                                           copy.collection, rec.bbk, copy.sigla),
+                           hold_id=trapped[0].id if trapped else 0,
+                           hold_for=trapped[1] if trapped else None,
+                           hold_until=trapped[0].pickup_until if trapped else None)
 
     def _renew(self, s: Session, card: str, barcode: str, txn_id: str,
                terminal: str | None, override: Override | None = None) -> LoanOutcome:
@@ -512,6 +616,7 @@ class CirculationService:
         waiver = Waiver(RENEW_OVERRIDABLE) if override is not None else None
         due = renew_due(self.policy, self._reader_facts(s, reader), facts, loan.due_date,
                         loan.renewals, self.today(), waiver)
+        HS.check_renewal(self, s, reader.id, rec.id, waiver)
         loan.due_date = due
         loan.renewals += 1
         self._bump(s, copy)
@@ -526,10 +631,19 @@ class CirculationService:
                                         rec.bbk, copy.sigla))
 
     # --- privacy ---------------------------------------------------------------------------
+    def anonymise_holds(self, now: dt.datetime | None = None) -> int:
+        """Remove the reader link from holds closed more than N days ago (``anonymise_after_days``,
+        like loans); the category and class stay. Returns the count."""
+        cutoff = (now or utcnow()) - dt.timedelta(days=self.policy.anonymise_after_days)
+        with self.db.transaction() as s:
+            return HS.anonymise(s, cutoff)
+
     def anonymise_returned(self, now: dt.datetime | None = None) -> int:
-        """Remove the reader link from loans returned more than N days ago; returns the count."""
+        """Remove the reader link from loans returned more than N days ago, and from holds closed
+        as long ago (`anonymise_holds`); returns the count of loans."""
         now = now or utcnow()
         cutoff = now - dt.timedelta(days=self.policy.anonymise_after_days)
+        self.anonymise_holds(now)
         with self.db.transaction() as s:
             # Session.execute() is typed Result; an UPDATE gives a CursorResult (with rowcount)
             res = cast(CursorResult[Any], s.execute(

@@ -58,11 +58,17 @@ class LoanOutcome:
     replayed: bool = False
     # The copy's place in plain words (library.places): «Стеллаж 5 — зарубежная проза, буква К».
     place: str | None = None
+    # A return that filled a hold (library/circulation/holds.py): the copy goes to the hold
+    # shelf for `hold_for` («Анна К., 5А») until `hold_until`; 0 / None otherwise.
+    hold_id: int = 0
+    hold_for: str | None = None
+    hold_until: dt.date | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
         data = asdict(self)
         data["due_date"] = self.due_date.isoformat() if self.due_date else None
+        data["hold_until"] = self.hold_until.isoformat() if self.hold_until else None
         return data
 
     @classmethod
@@ -71,6 +77,8 @@ class LoanOutcome:
         data = {k: v for k, v in data.items() if k in _OUTCOME_FIELDS}
         due = data.get("due_date")
         data["due_date"] = dt.date.fromisoformat(due) if due else None
+        until = data.get("hold_until")
+        data["hold_until"] = dt.date.fromisoformat(until) if until else None
         return cls(**data)
 
 
@@ -89,3 +97,135 @@ class LoanView:
     due_date: dt.date
     renewals: int
     overdue: bool
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _time(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class HoldView:
+    """One hold as its reader (or the librarian placing or cancelling it) sees it; the outcome
+    of `place_hold` / `cancel_hold` (a replay answers the first one, ``replayed`` set)."""
+
+    hold_id: int
+    record_id: int
+    title: str
+    authors: str
+    state: str                        # queued | waiting | fulfilled | expired | cancelled
+    position: int                     # the place in the queue («ты 2-й»), 0 unless queued
+    placed_at: dt.datetime
+    pickup_until: dt.date | None = None   # waiting: the last day on the hold shelf
+    barcode: str | None = None        # waiting: the copy set aside
+    where: str | None = None          # waiting: [holds] shelf_note (None: the UI's default words)
+    replayed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (the transactions table, the API)."""
+        data = asdict(self)
+        data["placed_at"] = _iso(self.placed_at)
+        data["pickup_until"] = _iso(self.pickup_until)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HoldView:
+        """Inverse of to_dict; unknown keys are dropped."""
+        data = {k: v for k, v in data.items() if k in _HOLD_FIELDS}
+        data["placed_at"] = _time(data.get("placed_at"))
+        data["pickup_until"] = _date(data.get("pickup_until"))
+        return cls(**data)
+
+
+_HOLD_FIELDS = frozenset(HoldView.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """One hold in a record's queue, for the librarian (`hold_queue`): waiting first, then the
+    queue in order."""
+
+    position: int                     # 1.. for queued holds; 0 for the waiting ones
+    hold_id: int
+    reader_id: int | None
+    card: str | None
+    reader: str                       # «Анна К., 5А»
+    placed_at: dt.datetime
+    state: str
+    pickup_until: dt.date | None = None
+    barcode: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        data = asdict(self)
+        data["placed_at"] = _iso(self.placed_at)
+        data["pickup_until"] = _iso(self.pickup_until)
+        return data
+
+
+@dataclass(frozen=True)
+class ShelfEntry:
+    """A copy on (or to take off) the hold shelf."""
+
+    hold_id: int
+    copy_id: int
+    barcode: str
+    title: str
+    reader: str                       # «Анна К., 5А» («» once anonymised)
+    card: str | None
+    pickup_until: dt.date | None
+    offline: bool = False             # trapped by an offline return: on the return cart, not here
+    state: str = "waiting"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        data = asdict(self)
+        data["pickup_until"] = _iso(self.pickup_until)
+        return data
+
+
+@dataclass(frozen=True)
+class HoldShelf:
+    """The librarian's hold shelf list (`hold_shelf(today)`): the copies waiting for readers
+    (soonest end first) and the ones whose hold ended today that go back to the shelves."""
+
+    today: dt.date
+    waiting: list[ShelfEntry]
+    take_off: list[ShelfEntry]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {"today": self.today.isoformat(), "waiting": [e.to_dict() for e in self.waiting],
+                "take_off": [e.to_dict() for e in self.take_off]}
+
+
+@dataclass(frozen=True)
+class ExpiryReport:
+    """What one `expire_holds` run did (the daily job, ``ibc holds expire``)."""
+
+    today: dt.date
+    expired_waiting: list[int]        # hold ids not picked up in time
+    expired_queued: list[int]         # hold ids queued longer than [holds] queue_days
+    cancelled_inactive: list[int]     # hold ids of readers no longer active (left, archived)
+    passed_on: list[ShelfEntry]       # copies now waiting for the next reader (new slip)
+    take_off: list[ShelfEntry]        # copies back to ``available``: «снять с полки заказов»
+
+    @property
+    def changed(self) -> bool:
+        """False when the run changed nothing (a second run the same day)."""
+        return bool(self.expired_waiting or self.expired_queued or self.cancelled_inactive)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {"today": self.today.isoformat(), "expired_waiting": self.expired_waiting,
+                "expired_queued": self.expired_queued,
+                "cancelled_inactive": self.cancelled_inactive,
+                "passed_on": [e.to_dict() for e in self.passed_on],
+                "take_off": [e.to_dict() for e in self.take_off]}

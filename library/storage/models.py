@@ -235,6 +235,47 @@ class Loan(Base):
     reader: Mapped[Reader | None] = relationship()
 
 
+HOLD_ACTIVE = ("queued", "waiting")
+
+
+class Hold(Base):
+    """A reader's hold (заказ) on a record: any copy will do (library/circulation/holds.py).
+
+    ``queued`` until a returned copy is set aside (``waiting``, ``copy_id``, ``pickup_until``),
+    then ``fulfilled`` at the checkout, or ``expired`` / ``cancelled``. Like loans, the reader's
+    category and class stay for the reports once the reader link is anonymised."""
+
+    __tablename__ = "holds"
+    __table_args__ = (
+        Index("uq_holds_active_reader_record", "reader_id", "record_id", unique=True,
+              sqlite_where=text("state IN ('queued', 'waiting')"),
+              postgresql_where=text("state IN ('queued', 'waiting')")),
+        Index("uq_holds_waiting_copy", "copy_id", unique=True,
+              sqlite_where=text("state = 'waiting'"),
+              postgresql_where=text("state = 'waiting'")),
+        Index("ix_holds_record_state", "record_id", "state"),
+        Index("ix_holds_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    reader_id: Mapped[int | None] = mapped_column(
+        ForeignKey("readers.id", ondelete="SET NULL"), index=True)
+    reader_category: Mapped[str | None] = mapped_column(String(16))
+    reader_class: Mapped[str | None] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    placed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    placed_txn: Mapped[str | None] = mapped_column(String(64), unique=True)
+    placed_by: Mapped[str | None] = mapped_column(String(80))
+    copy_id: Mapped[int | None] = mapped_column(ForeignKey("copies.id", ondelete="SET NULL"))
+    waiting_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    pickup_until: Mapped[dt.date | None] = mapped_column(Date)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    close_reason: Mapped[str | None] = mapped_column(String(32))
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    anonymised: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class TransactionLog(Base):
     """Client transaction ids already applied, with their first result (exactly-once replies)."""
 

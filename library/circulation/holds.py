@@ -1,0 +1,168 @@
+"""Hold (reservation, «заказ») rules as pure functions over plain values, plus the hold state table.
+
+A reader queues for a RECORD (any copy will do). A returned copy of it is set aside for the
+first reader in the queue (``waiting``, on the hold shelf until ``pickup_until``); the checkout
+of that copy by that reader fulfils the hold; a hold nobody picks up expires and the copy goes
+to the next reader or back to the shelf. Nothing here touches the database: the service
+(library/circulation/hold_service.py) gathers the facts and asks these functions, which answer
+or raise a named refusal (library/circulation/errors.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+from library.circulation import errors as E
+from library.circulation.overrides import Waiver, refuse
+from library.circulation.rules import Calendar, Policy
+
+QUEUED, WAITING, FULFILLED, EXPIRED, CANCELLED = "queued", "waiting", "fulfilled", "expired", "cancelled"
+ACTIVE = frozenset({QUEUED, WAITING})
+NEW = "new"  # the state before ``place``: no row yet
+
+# Declarative state table: (hold state, event) -> new state. A pair not listed is refused.
+#   place   a reader queues (kiosk, desk, CLI)
+#   trap    a returned copy is set aside for the hold (checkin, or the expiry passing it on)
+#   fulfil  the reader borrows a copy of the record (the one set aside, or any other)
+#   expire  not picked up by ``pickup_until``, or queued longer than ``queue_days``
+#   cancel  by the reader, the librarian, or the daily job (the reader left the school)
+HOLD_TRANSITIONS: dict[tuple[str, str], str] = {
+    (NEW, "place"): QUEUED,
+    (QUEUED, "trap"): WAITING,
+    (QUEUED, "fulfil"): FULFILLED,
+    (WAITING, "fulfil"): FULFILLED,
+    (QUEUED, "expire"): EXPIRED,
+    (WAITING, "expire"): EXPIRED,
+    (QUEUED, "cancel"): CANCELLED,
+    (WAITING, "cancel"): CANCELLED,
+}
+HOLD_EVENTS = ("place", "trap", "fulfil", "expire", "cancel")
+HOLD_STATES = (NEW, QUEUED, WAITING, FULFILLED, EXPIRED, CANCELLED)
+
+# Copy statuses a hold may wait for: the copy exists and will (or may) be lendable again.
+HOLDABLE_STATUSES = frozenset({"available", "on_loan", "reserved", "in_process", "bindery", "ordered"})
+
+
+def hold_transition(state: str, event: str) -> str:
+    """The hold's next state, or a named refusal (HoldClosed: the hold is no longer active)."""
+    try:
+        return HOLD_TRANSITIONS[(state, event)]
+    except KeyError:
+        if state not in HOLD_STATES or event not in HOLD_EVENTS:
+            raise ValueError(f"unknown hold state or event: {state!r}, {event!r}") from None
+        raise E.HoldClosed() from None
+
+
+class HoldsSettingsLike(Protocol):
+    """What `HoldRules.from_settings` reads of config.settings.HoldsSettings."""
+
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def pickup_days(self) -> int: ...
+    @property
+    def on_shelf(self) -> bool: ...
+    @property
+    def queue_days(self) -> int: ...
+    @property
+    def shelf_note(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class HoldRules:
+    """The ``[holds]`` settings (per-category limits: CategoryRules.max_holds in rules.py)."""
+
+    enabled: bool = True
+    pickup_days: int = 5     # open days a set-aside copy waits after the trap day
+    on_shelf: bool = False   # a hold on a record with a copy on the shelf is allowed
+    queue_days: int = 0      # a queued hold expires after N days (0: never)
+    shelf_note: str = ""     # where the hold shelf is ("" = the front end's default words)
+
+    @classmethod
+    def from_settings(cls, s: HoldsSettingsLike | None) -> HoldRules:
+        """From the typed settings section (None: the defaults)."""
+        if s is None:
+            return cls()
+        return cls(bool(s.enabled), int(s.pickup_days), bool(s.on_shelf), int(s.queue_days),
+                   str(s.shelf_note or ""))
+
+
+@dataclass(frozen=True)
+class PlaceFacts:
+    """What the place rule needs to know: the reader, their holds, the record's copies."""
+
+    category: str
+    blocked: bool
+    active_holds: int        # the reader's queued + waiting holds (any record)
+    already_queued: bool     # an active hold on this record
+    has_copy: bool           # the reader has a copy of this record on loan now
+    item_type: str           # the record's item type (the loan rule decides if it is lendable)
+    holdable_copies: int     # copies in HOLDABLE_STATUSES
+    on_shelf_copies: int     # copies ``available`` right now
+
+
+def check_place(policy: Policy, rules: HoldRules, facts: PlaceFacts) -> None:
+    """May this reader place a hold on this record? Returns quietly or raises a named refusal,
+    in this order: HoldsOff, ReaderBlocked, HoldLimitReached, AlreadyQueued, AlreadyHaveIt,
+    NoLoanableCopy, HoldOnShelf (unless ``on_shelf``)."""
+    if not rules.enabled:
+        raise E.HoldsOff()
+    if facts.blocked:
+        raise E.ReaderBlocked()
+    cat = policy.category(facts.category)
+    if facts.active_holds >= cat.max_holds:
+        raise E.HoldLimitReached(count=facts.active_holds)
+    if facts.already_queued:
+        raise E.AlreadyQueued()
+    if facts.has_copy:
+        raise E.AlreadyHaveIt()
+    if facts.holdable_copies <= 0 or not cat.rule(facts.item_type).lendable:
+        raise E.NoLoanableCopy()
+    if facts.on_shelf_copies > 0 and not rules.on_shelf:
+        raise E.HoldOnShelf()
+
+
+def check_renewal(queued_for_others: int, available_copies: int, waiver: Waiver | None = None) -> None:
+    """A loan is not renewed while other readers queue for its record and no copy of it is on
+    the shelf for them (RenewalHeld; a librarian may waive it: overrides.RENEW_OVERRIDABLE)."""
+    if queued_for_others > 0 and available_copies <= 0:
+        refuse(E.RenewalHeld(), waiver)
+
+
+def pickup_until(calendar: Calendar, trapped_on: dt.date, days: int) -> dt.date:
+    """The last day a set-aside copy waits: the `days`-th OPEN day after the trap day (closed
+    weekdays and holidays are skipped; the trap day itself does not count). ``days`` < 1 is
+    taken as 1: the reader always gets at least one open day."""
+    day, left = trapped_on, max(1, days)
+    for _ in range(800):
+        day += dt.timedelta(days=1)
+        if calendar.is_open(day):
+            left -= 1
+            if left == 0:
+                return day
+    return day
+
+
+def waiting_expired(pickup: dt.date | None, today: dt.date) -> bool:
+    """A waiting hold expires the day after its ``pickup_until``."""
+    return pickup is not None and today > pickup
+
+
+def queued_expired(placed_on: dt.date, today: dt.date, queue_days: int) -> bool:
+    """A queued hold expires once it has queued more than ``queue_days`` days (0: never)."""
+    return queue_days > 0 and (today - placed_on).days > queue_days
+
+
+def short_name(first_name: str | None, last_name: str | None, class_name: str | None) -> str:
+    """«Анна К., 5А»: what the kiosk and the hold slip say about the reader a copy is for."""
+    name = " ".join(p for p in ((first_name or "").strip(),
+                                ((last_name or "").strip()[:1] + ".") if (last_name or "").strip()
+                                else "") if p)
+    return f"{name}, {class_name}" if class_name else name
+
+
+def wait_days(placed_on: dt.date, on: dt.date) -> int:
+    """Days from placing a hold to `on` (never negative)."""
+    return max(0, (on - placed_on).days)
