@@ -285,12 +285,33 @@ def _record_page(request: Request, user: DeskUser, record_id: int, *, status: in
                 "subjects": list(rec.subjects or []), "annotation": rec.annotation,
                 "age_rating": rec.age_rating, "bbk": rec.bbk, "udc": rec.udc, "pages": rec.pages,
                 "key": rec.key}
+        textbook = _textbook_line(s, rec.id)
     saved_copy = next((c for c in copies if c["id"] == saved), None) if saved else None
     return render("catalogue_record.html", status, title=rec.title[:80] or _("Record"),
                   section="catalogue", user=user, rec=info, copies=copies, places=places,
                   statuses=[(k, _(STATUS_NAMES[k])) for k in copy_rules.HAND_STATUSES],
                   form=form or copy_rules.CopyFields(), error=error, error_field=error_field,
-                  saved=saved_copy, many_siglas=len({c["sigla"] for c in copies}) > 1)
+                  saved=saved_copy, many_siglas=len({c["sigla"] for c in copies}) > 1,
+                  textbook=textbook)
+
+
+def _textbook_line(s: Any, record_id: int) -> str | None:
+    """«Математика, 5 кл., ФПУ 1.1.2.1.1.1» for a textbook (library.textbooks.titles' rule and
+    data, read only), None for a record that is not one."""
+    from library.textbooks.titles import textbook_records
+
+    rows = textbook_records(s, record_ids=[record_id])
+    if not rows:
+        return None
+    t = rows[0]
+    parts = [t.subject] if t.subject else []
+    if t.grades:
+        parts.append(_("grade %(g)s") % {"g": t.grades})
+    if t.series:
+        parts.append(t.series)
+    if t.fpu_number:
+        parts.append(_("FPU %(n)s") % {"n": t.fpu_number})
+    return ", ".join(parts) or _("subject and grades not set")
 
 
 @router.get("/record/{record_id}")

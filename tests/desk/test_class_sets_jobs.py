@@ -229,3 +229,26 @@ def test_owing_files(tb):
     assert r.status_code == 200 and len(r.content.decode("utf-8-sig").splitlines()) >= 1
     exports = [d for a, d in _audit(db) if a == "owing_exported"]
     assert exports[:2] == [{"format": "csv", "cls": "7А", "rows": 3}, {"format": "xlsx", "cls": "*", "rows": 3}]
+
+
+def test_catalogue_record_links_to_the_textbook_page(tb):
+    from library.storage.models import TextbookTitle
+
+    make, db, ids = tb
+    with db.transaction() as s:
+        s.add(TextbookTitle(record_id=ids["alg7"], subject="Математика", grade_from=5, grade_to=5,
+                            fpu_number="1.1.2.1.1.1"))
+    client = logged_in(make)
+    page = _page(client, f"/desk/catalogue/record/{ids['alg7']}").text
+    assert "Учебник: Математика, 5 кл., ФПУ 1.1.2.1.1.1 —" in page
+    assert f'href="/desk/textbooks/{ids["alg7"]}"' in page and ">изменить</a>" in page
+    assert "Сделать учебником" not in page
+    page = _page(client, f"/desk/catalogue/record/{ids['phy7']}").text  # a textbook by its type only
+    assert "Учебник: предмет и классы не заданы" in page
+    page = _page(client, f"/desk/catalogue/record/{ids['war']}").text  # not a textbook
+    assert "Сделать учебником" in page and f'href="/desk/textbooks/{ids["war"]}"' in page
+    assert "Учебник:" not in page
+    assert _page(client, f"/desk/textbooks/{ids['war']}").status_code == 200  # the link leads somewhere
+    client.cookies.set("ibc_desk_lang", "en", path="/desk")
+    page = _page(client, f"/desk/catalogue/record/{ids['alg7']}").text
+    assert "Textbook: Математика, grade 5, FPU 1.1.2.1.1.1" in page
