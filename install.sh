@@ -29,7 +29,8 @@ PREFIX=/opt/ibc
 ETC=/etc/ibc
 DATA=/var/lib/ibc
 UNIT_DIR=/etc/systemd/system
-UNITS=(ibc-server.service ibc-display.service ibc-kiosk.service ibc-kiosk-x11.service ibc-backup.service ibc-backup.timer)
+UNITS=(ibc-server.service ibc-display.service ibc-kiosk.service ibc-kiosk-x11.service ibc-backup.service ibc-backup.timer
+       ibc-holds-expire.service ibc-holds-expire.timer)
 
 say() { printf '\033[1m[ibc]\033[0m %s\n' "$*"; }
 die() { printf '[ibc] error: %s\n' "$*" >&2; exit 1; }
@@ -120,6 +121,7 @@ install_units() {
   local enable=("$@") u
   for u in "${UNITS[@]}"; do install -m 0644 "$here/systemd/$u" "$UNIT_DIR/$u"; done
   install -D -m 0644 "$here/docs/INSTALL.md" /usr/share/doc/ibc-kiosk/INSTALL.md
+  install -D -m 0644 "$here/docs/HOLDS.md" /usr/share/doc/ibc-kiosk/HOLDS.md
   if systemd_running; then systemctl daemon-reload; fi
   # `systemctl enable` only creates symlinks: it works offline (chroot, image) too.
   systemctl enable -q "${enable[@]}"
@@ -191,7 +193,7 @@ install_role() {
       getent group "$g" >/dev/null || groupadd --system "$g"
       usermod -a -G "$g" ibc
     done
-    install_units ibc-server.service ibc-display.service ibc-backup.timer
+    install_units ibc-server.service ibc-display.service ibc-backup.timer ibc-holds-expire.timer
   else
     setup_terminal
     main_unit=$kiosk_unit
@@ -207,7 +209,10 @@ install_role() {
   fi
   if may_start; then
     systemctl start ibc-backup.timer
-    if [ "$role" = server ]; then systemctl start ibc-display.service; fi  # skipped without a GPU
+    if [ "$role" = server ]; then
+      systemctl start ibc-display.service  # skipped without a GPU
+      systemctl start ibc-holds-expire.timer
+    fi
     if [ "$role" = server ] || [ "$was_active" = yes ]; then systemctl restart "$main_unit"; fi
     say "started $main_unit"
   else

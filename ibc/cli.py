@@ -21,6 +21,7 @@ COMMANDS = [
     "backup",
     "demo",
     "circulation",
+    "holds",
     "scan",
     "projector",
     "media",

@@ -23,4 +23,5 @@ def circulation(ctx: Context, *, today: Callable[[], dt.date] | None = None) -> 
     from library.circulation.service import CirculationService
 
     return CirculationService.from_settings(ctx.db, ctx.settings.circulation,
-                                            today=today or dt.date.today)
+                                            today=today or dt.date.today,
+                                            holds_settings=ctx.settings.holds)

@@ -78,6 +78,10 @@ def _done(ctx: Context, out: LoanOutcome, as_json: bool) -> int:
     else:
         where = f" → {out.shelf}" if out.shelf else ""
         line = f"Принято: «{out.title}»{where}" if ru else f"Returned: {out.title}{where}"
+        if out.hold_id:  # the return filled a hold: the copy goes to the hold shelf
+            until = f"{out.hold_until:%d.%m}" if out.hold_until else ""
+            line += (f"\nОтложите для: {out.hold_for} — до {until}" if ru
+                     else f"\nSet aside for: {out.hold_for} — until {until}")
     print(line + (" (повтор)" if out.replayed and ru else " (repeat)" if out.replayed else ""))
     return 0
 
@@ -159,8 +163,11 @@ def run_anonymise(args: argparse.Namespace, ctx: Context) -> int:
     from ibc.wiring import circulation
     from library.circulation.school_year import anonymise_archived
 
-    n = circulation(ctx).anonymise_returned()
+    svc = circulation(ctx)
+    holds = svc.anonymise_holds()
+    n = svc.anonymise_returned()
     print(f"anonymised {n} returned loans")
+    print(f"anonymised {holds} closed holds")
     gone = anonymise_archived(ctx.db, ctx.settings.circulation.archived_keep_days)
     print(f"anonymised {gone} archived readers (archived over "
           f"{ctx.settings.circulation.archived_keep_days} days ago, no book on loan)")

@@ -94,7 +94,7 @@ def place(svc: CirculationService, s: Session, card: str, record_id: int, txn_id
     """Queue the reader with `card` for the record (the rules: holds.check_place)."""
     q = select(Reader).where(Reader.card_number == card.strip())
     if _pg(svc):
-        q = q.with_for_update(key_share=False, of=Reader)  # one reader's places run in turn
+        q = q.with_for_update(key_share=True, of=Reader)  # FOR NO KEY UPDATE: places run in turn
     reader = s.scalar(q)
     if reader is None or not reader.active:
         raise E.ReaderNotFound(card=card)

@@ -106,6 +106,29 @@ def refusals(s: Session, scope: Scope) -> dict[str, int]:
     return dict(out)
 
 
+HOLD_KINDS = ("hold_placed", "hold_waiting", "hold_fulfilled", "hold_expired", "hold_cancelled")
+
+
+def holds(s: Session, scope: Scope) -> dict[str, Any]:
+    """Holds in the period (library/circulation/holds.py), from the event log: placed, set aside
+    for a reader (waiting), fulfilled, expired, cancelled, and the median wait — days from
+    placing a hold to its copy being set aside (``hold_waiting`` events' ``wait_days``)."""
+    counts = dict.fromkeys(HOLD_KINDS, 0)
+    stmt = select(E.c.kind, func.count()).where(scope.events(*HOLD_KINDS)).group_by(E.c.kind)
+    for kind, n in _rows(s, stmt):
+        counts[kind] = int(n)
+    waits = sorted(int(w) for (w,) in _rows(s, select(E.c.payload["wait_days"].as_integer())
+                                            .where(scope.events("hold_waiting")))
+                   if w is not None)
+    median: float | None = None
+    if waits:
+        mid = len(waits) // 2
+        median = float(waits[mid]) if len(waits) % 2 else (waits[mid - 1] + waits[mid]) / 2
+    return {"placed": counts["hold_placed"], "waiting": counts["hold_waiting"],
+            "fulfilled": counts["hold_fulfilled"], "expired": counts["hold_expired"],
+            "cancelled": counts["hold_cancelled"], "median_wait_days": median}
+
+
 def overrides(s: Session, scope: Scope) -> dict[str, int]:
     """Librarian overrides (events 'override') by 'action:refusal code', e.g. 'checkout:has_overdue'.
 

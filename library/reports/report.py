@@ -149,6 +149,7 @@ def build_report(db: Database, period: Period, *, sigla: str | None = None,
                 "on_loan_at_end": summary["on_loan"], "overdue_at_end": summary["overdue"],
                 "refusals": F.refusals(s, scope),
                 "overrides": F.overrides(s, scope),
+                "holds": F.holds(s, scope),
                 "by_month": [{"month": m.key, "label": m.label, **months[m.key]}
                              for m in period.months()],
             },

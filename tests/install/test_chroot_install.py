@@ -255,6 +255,7 @@ def test_install_in_clean_debian(chroot, role):
     if role == "server":
         assert (root / "etc/systemd/system/multi-user.target.wants/ibc-server.service").is_symlink()
         assert (root / "etc/systemd/system/multi-user.target.wants/ibc-display.service").is_symlink()
+        assert (root / "etc/systemd/system/timers.target.wants/ibc-holds-expire.timer").is_symlink()
         assert (root / "usr/bin/Xorg").exists() and (root / "usr/bin/xauth").exists()
         groups = chroot.run("id", "-nG", "ibc").stdout.split()
         assert {"audio", "video"} <= set(groups), groups
@@ -265,7 +266,8 @@ def test_install_in_clean_debian(chroot, role):
         assert tls[1].startswith("ibc ") and "SHA-256" in chroot.run(
             "runuser", "-u", "ibc", "--", "/opt/ibc/bin/ibc", "tls", "show").stdout
         _verify_installed_units(chroot, ["ibc-server.service", "ibc-display.service",
-                                         "ibc-backup.service", "ibc-backup.timer"])
+                                         "ibc-backup.service", "ibc-backup.timer",
+                                         "ibc-holds-expire.service", "ibc-holds-expire.timer"])
         _upgrade_and_uninstall(chroot)
     else:
         assert (root / "etc/systemd/system/graphical.target.wants/ibc-kiosk.service").is_symlink()
@@ -273,6 +275,8 @@ def test_install_in_clean_debian(chroot, role):
         groups = chroot.run("id", "-nG", "ibc").stdout.split()
         assert {"video", "render", "input", "lp", "audio"} <= set(groups), groups
         assert os.readlink(root / "etc/systemd/system/default.target").endswith("graphical.target")
+        # the holds job runs on the server only (a terminal has no library of its own)
+        assert not (root / "etc/systemd/system/timers.target.wants/ibc-holds-expire.timer").exists()
         _verify_installed_units(chroot, ["ibc-kiosk.service", "ibc-backup.service"])
 
 

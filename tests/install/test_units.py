@@ -59,7 +59,8 @@ def fake_root(tmp_path):
 def test_units_start_only_known_programs():
     """Each unit starts a program install.sh or a package puts in place (no invented paths)."""
     assert {u.name for u in UNITS} >= {"ibc-server.service", "ibc-kiosk.service",
-                                       "ibc-backup.service", "ibc-backup.timer"}
+                                       "ibc-backup.service", "ibc-backup.timer",
+                                       "ibc-holds-expire.service", "ibc-holds-expire.timer"}
     for unit in UNITS:
         assert _exec_paths(unit) <= set(PROVIDERS), unit.name
     assert "ExecStart=/usr/bin/cage -d -- /opt/ibc/bin/ibc kiosk" in (ROOT / "systemd/ibc-kiosk.service").read_text()
@@ -133,3 +134,15 @@ def test_watchdog_interval():
     assert sdnotify.watchdog_interval({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}) is None
     mine = {"WATCHDOG_USEC": "5000000", "WATCHDOG_PID": str(os.getpid())}
     assert sdnotify.watchdog_interval(mine) == 5.0
+
+
+def test_holds_expire_timer_runs_the_daily_job():
+    """ibc-holds-expire.timer starts `ibc holds expire` each early morning, catching up after a
+    power-off (Persistent), as the ibc service user; install.sh enables it for the server."""
+    timer = (ROOT / "systemd/ibc-holds-expire.timer").read_text()
+    service = (ROOT / "systemd/ibc-holds-expire.service").read_text()
+    assert "OnCalendar=*-*-* 05:30:00" in timer and "Persistent=true" in timer
+    assert "ExecStart=/opt/ibc/bin/ibc holds expire" in service and "User=ibc" in service
+    script = (ROOT / "install.sh").read_text()
+    assert "install_units ibc-server.service ibc-display.service ibc-backup.timer ibc-holds-expire.timer" in script
+    assert "ibc-holds-expire.service ibc-holds-expire.timer" in script
