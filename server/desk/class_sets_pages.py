@@ -354,7 +354,8 @@ def issue(request: Request, class_name: str, csrf: str = Form(""), year: str = F
     return _start_issue(request, user, y, [cls])
 
 
-def _start_issue(request: Request, user: DeskUser, year: int, classes: list[str]) -> Response:
+def _start_issue(request: Request, user: DeskUser, year: int, classes: list[str],
+                 grade: int | None = None) -> Response:
     """Start the class issue of `classes` (one after another) on a thread of the server."""
     st = state(request)
     svc = st.circulation
@@ -372,13 +373,13 @@ def _start_issue(request: Request, user: DeskUser, year: int, classes: list[str]
             rep = T.issue_class(svc, year, cls, by, terminal=terminal, progress=step)
             lent += len(rep.lent)
             out.append(_report_json(st.db, rep))
-        return {"classes": out}
+        return {"classes": out, "grade": grade}
 
     def audited(s: Session, job_id: int) -> None:
         audit(s, user.name, "class_issue", ip=ip, cls=",".join(classes), year=year, job=job_id)
 
     job_id, _started = jobs.start(st.db, JOB_KIND, f"{year}:{','.join(classes)}", user.name, work,
-                                  total=total, on_created=audited)
+                                  total=total, report={"grade": grade}, on_created=audited)
     return RedirectResponse(f"{BASE}/jobs/{job_id}", status_code=303)
 
 
@@ -425,12 +426,11 @@ def job_page(request: Request, job_id: int, user: DeskUser = Depends(desk_user))
                 "percent": 100 if job.state == "done" else
                 min(99, job.progress * 100 // job.total) if job.total else 0,
                 "message": job.message or "", "reports": (job.report or {}).get("classes", [])}
-    grade = None
-    if len(classes) > 1:
-        parsed = grade_of(classes[0])
-        grade = parsed[0] if parsed else None
-    title = _("Issue to class %(name)s") % {"name": classes[0]} if len(classes) == 1 else \
-        _("Issue to the %(n)sth grade") % {"n": grade}
+        grade = (job.report or {}).get("grade")
+    if not isinstance(grade, int) or not classes:
+        grade = None
+    title = _("Issue to the %(n)sth grade") % {"n": grade} if grade else \
+        _("Issue to class %(name)s") % {"name": classes[0] if classes else ""}
     return render("class_sets_job.html", title=title, section="textbooks", user=user, job=view,
                   year=year, classes=classes, grade=grade, base=BASE, quote=quote,
                   refresh=view["state"] == "running")
@@ -448,7 +448,7 @@ def issue_grade(request: Request, grade: str, csrf: str = Form(""), year: str = 
     if not classes:
         return _list_page(request, user, y, status=409,
                           error=_("No class of grade %(n)s has a set and pupils.") % {"n": int(grade)})
-    return _start_issue(request, user, y, classes)
+    return _start_issue(request, user, y, classes, int(grade))
 
 
 def _grade_classes(request: Request, year: int, grade: int) -> list[str]:

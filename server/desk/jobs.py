@@ -64,10 +64,11 @@ def running_overlap(db: Database, kind: str, target: str) -> int | None:
 
 
 def start(db: Database, kind: str, target: str, actor: str, work: Callable[[Progress], Any], *,
-          total: int | None = None,
+          total: int | None = None, report: dict | None = None,
           on_created: Callable[[Session, int], None] | None = None) -> tuple[int, bool]:
     """(job id, True) for a job started now; (id, False) for one of the same kind and an
-    overlapping target still running here (nothing started, no audit row)."""
+    overlapping target still running here (nothing started, no audit row). `report`: what the
+    row's report holds until the job's own replaces it."""
     with _lock:
         mark_interrupted(db)
         running = running_overlap(db, kind, target)
@@ -75,7 +76,7 @@ def start(db: Database, kind: str, target: str, actor: str, work: Callable[[Prog
             return running, False
         with db.transaction() as s:
             job = DeskJob(kind=kind[:32], target=target[:255], started_by=actor[:64], state="running",
-                          boot=BOOT, progress=0, total=total, report={})
+                          boot=BOOT, progress=0, total=total, report=report or {})
             s.add(job)
             s.flush()
             job_id = job.id
