@@ -34,6 +34,7 @@ from library.places import PlaceView
 if TYPE_CHECKING:
     from kiosk.media import NowPlaying
     from kiosk.services import ServiceInfo
+    from library.textbooks.issue import Collected
 
 _BOOKS = [
     # id, title, authors, year, publisher, bbk, shelf, collection, subjects, annotation
@@ -97,7 +98,12 @@ _READERS = [
     ReaderView(5, "100005", "Мария", "С.", None, "teacher", "Петровна"),
 ]
 _BLOCK_NOTES = {"100002": "не сдан учебник «Математика. 5 класс» за прошлый год"}
-_CLASS_SET_READER = 99  # the pupils of 3В who have the three class-set copies on loan
+# The pupils of 3В who have the three class-set copies on loan (Лебедев has left the school),
+# and Аня's surname: what «Сдача учебников» names (reader id → surname, first name, class, active).
+_CLASS_SET_READERS = (99, 98, 97)
+_PUPILS = {3: ("Козлова", "Аня", "3В", True), 99: ("Кузнецов", "Артём", "3В", True),
+           98: ("Смирнова", "Вера", "3В", True), 97: ("Лебедев", "Илья", "3В", False)}
+TEXTBOOKS = "Учебники"  # the fake catalogue's collection of textbooks
 _BLOCKED = {"100002"}
 _PINS = {"100004": "4321"}
 
@@ -131,8 +137,9 @@ class FakeLibrary:
         # Demo history: the reader Аня has one overdue loan and one due soon.
         self.add_loan("200004", 3, self.today - dt.timedelta(days=3))
         self.add_loan("200010", 3, self.today + dt.timedelta(days=5))
-        for n, days_left in ((28, 9), (29, 16), (30, 23)):  # three class-set copies are out
-            self.add_loan(f"3000{n:02d}", _CLASS_SET_READER, self.today + dt.timedelta(days=days_left))
+        for n, days_left, reader in zip((28, 29, 30), (9, 16, 23), _CLASS_SET_READERS):
+            # three class-set copies are out
+            self.add_loan(f"3000{n:02d}", reader, self.today + dt.timedelta(days=days_left))
 
     def add_loan(self, barcode: str, reader_id: int, due: dt.date) -> _Loan:
         """Record an open loan."""
@@ -242,6 +249,7 @@ class FakeCirculation:
         self.pins = dict(_PINS)  # card → PIN, this instance's own (a PIN change stays here)
         self.pin_self_set = True  # [circulation] pin_self_set
         self.pin_rules = PinRules()
+        self.collected: dict[str, Collected] = {}  # barcode → its «Сдача учебников» answer
 
     def _facts(self, reader: ReaderView) -> ReaderFacts:
         mine = [ln for ln in self.lib.loans.values() if ln.reader_id == reader.id]
@@ -355,6 +363,34 @@ class FakeCirculation:
         del self.lib.loans[loan.id]
         return self._outcome("checkin", txn_id, loan, barcode, f"{book[5]} {book[6]}",
                              due=loan.due)
+
+    def collect(self, reader: ReaderView, barcode: str, *,
+                class_name: str | None = None) -> Collected:
+        """`kiosk.services.CollectionPort` as library.textbooks.issue.collect does it: a
+        teacher's or staff reader only; the copy's open loan is closed (transaction
+        ``ret:{loan}``) and its pupil named; a copy collected here before is ``already``."""
+        from library.access import runs_station
+        from library.textbooks.issue import ClassSetError, Collected, return_txn
+
+        if not runs_station(reader.category):
+            raise ClassSetError("staff_only", "textbook collection needs a teacher's or staff card")
+        code = barcode.strip()
+        if code not in _COPIES:
+            return Collected.refused(ClassSetError("unknown_copy", "no copy has this code"))
+        book = self._book(code)
+        loan = self.lib.loan_of(code)
+        if loan is None:
+            done = self.collected.get(code)
+            if done is None:
+                return Collected.refused(ClassSetError("not_on_loan", "not on loan", title=book[1]))
+            return replace(done, kind="already")
+        self.checkin(code, return_txn(loan.id))
+        surname, first, klass, active = _PUPILS.get(loan.reader_id, ("", "", "", True))
+        got = Collected("accepted", book[1], f"{surname} {first[:1]}." if surname else "", klass,
+                        bool(class_name) and klass != class_name, book[7] == TEXTBOOKS, active,
+                        False)
+        self.collected[code] = got
+        return got
 
     def loans(self, card: str) -> list[LoanView]:
         """Open loans, earliest due first."""

@@ -20,12 +20,13 @@ from library.errors import NotFound
 from library.places import PlaceView
 from library.places.match import PlaceCache
 from library.places.store import record_places
-from library.storage.models import Copy, Loan, Record
+from library.storage.models import Copy, Loan, Reader, Record
 
 if TYPE_CHECKING:
     from config.settings import Settings
     from library.circulation.service import CirculationService
     from library.storage.database import Database
+    from library.textbooks.issue import Collected
 
 FACET_KEYS = ("available", "type", "bbk", "age")  # the chips a child can use; authors are many
 
@@ -136,6 +137,32 @@ class LocalVisits:
         with self.db.transaction() as s:
             record_visit(s, sigla=self.sigla, terminal=self.terminal,
                          reader_category=reader.category, reader_class=reader.class_name)
+
+
+class LocalCollection:
+    """`CollectionPort` over `library.textbooks.issue.collect` in this process. The reader is
+    looked up again by card: an active reader whose category runs the media station (teachers,
+    staff), else ClassSetError ``staff_only``."""
+
+    def __init__(self, service: CirculationService, terminal: str | None = None):
+        self.service, self.terminal = service, terminal
+
+    def collect(self, reader: ReaderView, barcode: str, *,
+                class_name: str | None = None) -> Collected:
+        """Take the copy back (transaction ``ret:{loan}``: once) and name its pupil."""
+        from library.access import runs_station
+        from library.textbooks.issue import ClassSetError, Collected, collect
+
+        with self.service.db.session() as s:
+            row = s.execute(select(Reader.active, Reader.category)
+                            .where(Reader.card_number == reader.card)).first()
+        if row is None or not row.active or not runs_station(row.category):
+            raise ClassSetError("staff_only", "textbook collection needs a teacher's or staff card")
+        try:
+            return collect(self.service, barcode, class_name=class_name or None,
+                           terminal=self.terminal)
+        except ClassSetError as exc:
+            return Collected.refused(exc)
 
 
 class CommandContext(Protocol):

@@ -15,11 +15,14 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from library.circulation.receipts import Receipt
 from library.circulation.values import ReaderView
 from library.places import PlaceView
+
+if TYPE_CHECKING:
+    from library.textbooks.issue import Collected
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,19 @@ class CatalogueService(Protocol):
 
     def cover(self, isbns: tuple[str, ...], barcodes: tuple[str, ...] = ()) -> Path | None:
         """A cover image the librarian provided (by ISBN or copy barcode), or None."""
+
+
+@runtime_checkable
+class CollectionPort(Protocol):
+    """«Сдача учебников»: take a scanned textbook back and name its pupil and class
+    (library.textbooks.issue.collect, exactly once per loan). Only for a reader who runs the
+    media station (library.access.runs_station: teachers and staff); anyone else is refused
+    with ClassSetError ``staff_only``. A copy not on loan or unknown comes back as a
+    `Collected` of that kind; a terminal without its server raises OfflineRefused."""
+
+    def collect(self, reader: ReaderView, barcode: str, *,
+                class_name: str | None = None) -> Collected:
+        """One scanned copy; `class_name` flags a copy of another class's pupil."""
 
 
 @runtime_checkable

@@ -62,6 +62,8 @@ MESSAGES = {
     "offline_refused": ("Операции без сети отключены", "Offline operations are disabled"),
     "teachers_only": ("Управлять показом могут только учителя и сотрудники ИБЦ",
                       "Only teachers and staff can control the media station"),
+    "staff_only": ("Сдачу учебников открывает карточка учителя или сотрудника ИБЦ",
+                   "Textbook collection opens with a teacher's or staff card"),
     "onsite_only": ("Этот материал можно смотреть только в ИБЦ, скачать его нельзя",
                     "This item is for viewing in the library only and cannot be downloaded"),
     "station_off": ("Медиастанция на этом сервере не включена",

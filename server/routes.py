@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import or_, select
 
-from library.access import Action, level_of, permitted
+from library.access import Action, level_of, permitted, runs_station
 from library.access import downloadable as level_downloadable
 from library.circulation import errors as E
 from library.reports.events import record_visit
@@ -215,6 +215,26 @@ def renew(body: schemas.CirculationIn, request: Request, caller: Terminal, who: 
 def give_back(body: schemas.CirculationIn, request: Request, caller: Terminal) -> dict:
     """Return a copy (no reader session needed, as at a returns slot)."""
     return state(request).circulation.checkin(body.barcode, body.txn_id, terminal=caller.name).to_dict()
+
+
+@router.post("/textbooks/collect", response_model=schemas.CollectedOut, tags=["circulation"],
+             responses={**_CIRC, 403: {"model": schemas.ErrorOut}})
+def collect_textbook(body: schemas.CollectIn, request: Request, caller: Terminal,
+                     who: SessionHeader) -> dict:
+    """The kiosk's «Сдача учебников»: take a scanned textbook back and name its pupil and class
+    (library.textbooks.issue.collect, exactly once: transaction ``ret:{loan}``, a repeated scan
+    answers ``already``). Only for a session of a reader who runs the media station — a teacher
+    or staff (else 403 ``staff_only``): pupils' names are shown to no one else."""
+    from library.textbooks import issue as T
+
+    if not runs_station(who.category):
+        raise ApiError(403, "staff_only")
+    try:
+        got = T.collect(state(request).circulation, body.barcode, class_name=body.class_name or None,
+                        terminal=caller.name)
+    except T.ClassSetError as exc:
+        got = T.Collected.refused(exc)
+    return got.to_dict()
 
 
 @router.post("/offline", response_model=schemas.OutcomeOut, tags=["circulation"],

@@ -85,6 +85,29 @@ class CirculationIn(_In):
     txn_id: str = Field(pattern=TXN_PATTERN)
 
 
+class CollectIn(_In):
+    """A textbook scanned in the kiosk's collection mode («Сдача учебников»)."""
+
+    barcode: str = CODE
+    class_name: str | None = Field(None, max_length=16, pattern=NO_CONTROLS_PATTERN,
+                                   description="the class being collected: a copy of another "
+                                               "class's pupil is flagged `other_class`")
+
+
+class CollectedOut(BaseModel):
+    """A scanned textbook (library.textbooks.issue.Collected): returned (``accepted``), returned
+    by an earlier scan (``already``), or ``not_on_loan`` / ``unknown_copy`` (nobody named)."""
+
+    kind: Literal["accepted", "already", "not_on_loan", "unknown_copy"]
+    title: str
+    pupil: str = Field(description="«Иванов А.»: only for a teacher's or staff session")
+    class_name: str
+    other_class: bool
+    textbook: bool
+    active: bool = Field(description="false: the pupil has left (archived or moved school)")
+    lost_found: bool = Field(description="the copy was marked lost")
+
+
 class OfflineIn(_In):
     """An operation a terminal queued while the server was unreachable."""
 

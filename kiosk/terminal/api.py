@@ -209,6 +209,12 @@ class ApiClient:
         """POST /return."""
         return self.request("POST", "/return", json={"barcode": barcode, "txn_id": txn_id})
 
+    def collect_textbook(self, barcode: str, class_name: str | None = None) -> dict:
+        """POST /textbooks/collect for the session reader (a teacher or staff)."""
+        body = {"barcode": barcode} if not class_name else {"barcode": barcode,
+                                                            "class_name": class_name}
+        return self.request("POST", "/textbooks/collect", json=body, session=True)
+
     def forward(self, op: str, card: str | None, barcode: str, txn_id: str,
                 queued_at: str | None = None) -> dict:
         """POST /offline: apply a queued operation."""

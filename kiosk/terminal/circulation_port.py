@@ -19,6 +19,7 @@ from library.circulation.values import LoanOutcome, LoanView, ReaderView
 if TYPE_CHECKING:
     from kiosk.terminal.circulation import TerminalCirculation
     from library.storage.database import Database
+    from library.textbooks.issue import Collected
 
 _T = TypeVar("_T")
 
@@ -176,6 +177,28 @@ class RemoteCirculation:
             raise OfflineRefused()
         txn = self.terminal.txn(txn_id)
         return self._outcome("renew", self._call(lambda: self.client.renew(barcode, txn)), barcode)
+
+    def collect(self, reader: ReaderView, barcode: str, *,
+                class_name: str | None = None) -> Collected:
+        """«Сдача учебников» (`kiosk.services.CollectionPort`): POST /textbooks/collect in the
+        session of `reader`, online only — offline nobody is named, the ordinary return (queued)
+        takes the book (OfflineRefused). The server refuses a reader who is not staff:
+        ClassSetError ``staff_only``."""
+        from library.textbooks.issue import ClassSetError, Collected
+
+        if self.terminal.card != reader.card:
+            raise ClassSetError("staff_only", "textbook collection needs a teacher's or staff card")
+        if self.terminal.offline:
+            raise OfflineRefused()
+        try:
+            out = self.client.collect_textbook(barcode, class_name)
+        except ServerUnreachable:
+            raise OfflineRefused() from None
+        except ApiRefused as exc:
+            if exc.code == "staff_only":
+                raise ClassSetError("staff_only", exc.message) from None
+            raise _refusal(exc) from None
+        return Collected.from_dict(out)
 
     def may_set_first_pin(self) -> bool:
         """What the server said when the session opened (``pin_self_set``; offline: no)."""
