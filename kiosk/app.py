@@ -47,7 +47,13 @@ if TYPE_CHECKING:
     from kiosk.bridge import Bridge
     from kiosk.media import MediaPort, NowPlaying
     from kiosk.screens.base import KioskScreen
-    from kiosk.services import CatalogueService, ReceiptPrinter, ServiceInfo, VisitLog
+    from kiosk.services import (
+        CatalogueService,
+        CollectionPort,
+        ReceiptPrinter,
+        ServiceInfo,
+        VisitLog,
+    )
     from kiosk.terminal.monitor import ConnectionMonitor, ConnectionState
     from library.circulation.ports import CirculationPort
     from library.circulation.values import ReaderView
@@ -95,7 +101,8 @@ class KioskApp(App):
                  terminal: str | None = None,
                  connection: ConnectionMonitor | None = None,
                  media: MediaPort | None = None, service_info: ServiceInfo | None = None,
-                 bridge: Bridge | None = None, **kwargs: Any) -> None:
+                 bridge: Bridge | None = None, collection: CollectionPort | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         from kiosk.services import NoVisits
 
@@ -144,6 +151,16 @@ class KioskApp(App):
                 "The media library opens with a teacher's card. Show your card on “Check out a "
                 "book” to take books."),
             on_open=self._media_opened)
+        from kiosk.presenters.collect import CollectPresenter
+
+        # «Сдача учебников»: the only screen that names pupils, behind a teacher's or staff card.
+        self.collect_gate = CardGate(
+            circulation, terminal=terminal, allow=lambda r: runs_station(r.category),
+            refused_text=lambda: i18n._(
+                "Textbook collection opens with a teacher's or librarian's card."),
+            on_open=self.reader_identified)
+        self.collect = CollectPresenter(self._collection(circulation, collection),
+                                        self.collect_gate)
         self.errors = ErrorPresenter()
         self.limits = IdleLimits(options.idle_timeout_s, options.personal_idle_s,
                                  warn=options.warn_s)
@@ -158,16 +175,29 @@ class KioskApp(App):
         self._allow_exit = False
         self._last_activity = 0.0
 
+    @staticmethod
+    def _collection(circulation: CirculationPort,
+                    collection: CollectionPort | None) -> CollectionPort | None:
+        """The «Сдача учебников» port: the one given, else the circulation port when it is one
+        too (a terminal's, the fakes'); None: the mode says it is not set up here."""
+        from kiosk.services import CollectionPort
+
+        if collection is not None:
+            return collection
+        return circulation if isinstance(circulation, CollectionPort) else None
+
     def use_services(self, catalogue: CatalogueService, circulation: CirculationPort,
-                     printer: ReceiptPrinter, visits: VisitLog | None = None) -> None:
+                     printer: ReceiptPrinter, visits: VisitLog | None = None,
+                     collection: CollectionPort | None = None) -> None:
         """Plug other ports into every presenter (the gallery starts each state afresh)."""
         from kiosk.services import NoVisits
 
         self.catalogue, self.circulation = catalogue, circulation
         self.visits = visits or NoVisits()
         self.attract.catalogue = self.search.catalogue = catalogue
-        for p in (self.checkout, self.returns, self.loans, self.media_gate):
+        for p in (self.checkout, self.returns, self.loans, self.media_gate, self.collect_gate):
             p.circulation = circulation
+        self.collect.port = self._collection(circulation, collection)
         self.checkout.printer = printer
 
     def reader_identified(self, reader: ReaderView) -> None:
@@ -321,6 +351,14 @@ class KioskApp(App):
         else:
             self.media_gate.reset()
         self.go("media")
+
+    def open_collect(self) -> None:
+        """«Сдача учебников»: at once after a teacher's or staff card in this session (the
+        button beside «Медиатека»), else behind the same card gate."""
+        reader = self.session_reader
+        if reader is None or not self.collect_gate.open_for(reader):
+            self.collect_gate.reset()
+        self.go("collect")
 
     def _media_opened(self, reader: ReaderView, visit: bool = True) -> None:
         """A teacher's card opened the media library."""

@@ -132,6 +132,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         scanner_max_gap_s=None if (args.demo or args.fakes) else 0.1,
     )
     visits = terminal = None
+    collection = None  # «Сдача учебников» over the local database; others: their circulation port
     enrolment = None
     if not (args.demo or args.fakes):
         from kiosk.terminal.credentials import load_terminal
@@ -168,7 +169,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             from library.demo.loader import load_demo
 
             load_demo(ctx.db, sigla=st.school.sigla, on_batch=search_indexer())
-        catalogue, circulation, visits = local_services(ctx)
+        from kiosk.local import LocalCollection
+
+        catalogue, service, visits = local_services(ctx)
+        circulation, collection = service, LocalCollection(service, terminal=st.school.id)
         printer = NoPrinter() if args.demo else make_receipt_printer(st.printer)
     source = None
     if not (args.demo or args.fakes) and st.scanner.camera:
@@ -184,7 +188,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return run_app(catalogue, circulation, printer, options, scanner_source=source,
                        visits=visits, terminal=terminal.name if terminal else st.school.id,
                        connection=terminal.monitor if terminal else None, media=media,
-                       bridge=bridge,
+                       bridge=bridge, collection=collection,
                        service_info=None if args.fakes else _service_info(ctx, terminal))
     finally:  # the users of the bridge first, the bridge last
         if terminal is not None:

@@ -1,3 +1,4 @@
 """Kiosk screens: each one a ``name.py`` (behaviour) and ``name.kv`` (layout) pair."""
 
-SCREENS = ("attract", "search", "record", "checkout", "checkin", "loans", "media", "service")
+SCREENS = ("attract", "search", "record", "checkout", "checkin", "loans", "media", "collect",
+           "service")

@@ -111,9 +111,10 @@ class CheckoutScreen(KioskScreen):
         ids.print_receipt.disabled = not p.can_print
         ids.print_receipt.size_hint_x = 1 if p.can_print else 0.001
         teacher = p.state == "books" and self.kiosk.teacher_session
-        ids.media_btn.opacity = 1 if teacher else 0
-        ids.media_btn.disabled = not teacher
-        ids.media_btn.size_hint_x = 1 if teacher else 0.001
+        for btn in (ids.media_btn, ids.collect_btn):  # «Сдача учебников»: staff only
+            btn.opacity = 1 if teacher else 0
+            btn.disabled = not teacher
+        ids.teacher_box.size_hint_x = 2 if teacher else 0.001
         ids.buttons.spacing = self.kiosk.theme.pad if (teacher or p.can_print) else 0
         ids.camera_col.opacity = 0 if done else 1
         ids.camera_col.size_hint_x = 0.001 if done else 0.85

@@ -478,10 +478,46 @@ def terminal_steps(app, out):
             (0.2, kill_server), (2.5, offline)]
 
 
+def collect_steps(app, out):
+    """«Сдача учебников»: a teacher's card at the home screen, the button beside «Медиатека»,
+    three textbooks scanned and named; nobody touches: the session ends and the list is gone."""
+    from kiosk.gallery import type_scan
+
+    def card():
+        type_scan(app, "100005")  # a teacher's card shown to the idle kiosk
+        out["after_card"] = app.current
+
+    def open_mode():
+        btn = app.screen("checkout").ids.collect_btn
+        out["button"] = (btn.opacity, btn.disabled, btn.text)
+        tap(btn)
+        out["screen"] = app.current
+        out["locked"] = app.screen("collect").locked
+
+    def scans():
+        screen = app.screen("collect")
+        for code in ("300028", "300029", "300030"):
+            type_scan(app, code)
+            out.setdefault("flashes", []).append(screen.ids.flash.text)
+        out["rows"] = [(w.title, w.text, w.ok) for w in screen.ids.item_list.children]
+        out["count"] = screen.ids.count.text
+        out["personal"] = app.personal
+
+    def after():
+        screen = app.screen("collect")
+        out["current"] = app.current
+        out["items_after"] = len(app.collect.items)
+        out["rows_after"] = len(screen.ids.item_list.children)
+        out["open_after"] = app.collect.is_open
+
+    # Idle limit 8 s for a personal screen: the session ends by itself after the scans.
+    return [(0.3, card), (0.3, open_mode), (0.3, scans), (9.5, after)]
+
+
 SCENARIOS = {"search": search_steps, "typing": typing_steps, "checkout": checkout_steps,
              "edges": edges_steps, "reset": reset_steps, "media": media_steps, "idle": idle_steps,
              "terminal": terminal_steps, "stuck_projector": stuck_projector_steps,
-             "pin": pin_steps}
+             "pin": pin_steps, "collect": collect_steps}
 
 
 def build_terminal_app(home: Path):
@@ -516,7 +552,7 @@ def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from kiosk.gallery import build_app
 
-    timeout = {"idle": 8.0}.get(name, 60.0)
+    timeout = {"idle": 8.0, "collect": 8.0}.get(name, 60.0)
     mode = None
     if name == "terminal":
         app, mode = build_terminal_app(home)
