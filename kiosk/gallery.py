@@ -263,6 +263,15 @@ def _media_pupil_card(app: KioskApp) -> None:
     type_scan(app, "100001")
 
 
+def _collect(app: KioskApp) -> None:
+    """«Сдача учебников» after a teacher's card: three class-set copies (one pupil has left)
+    and a novel that is not a textbook."""
+    _teacher(app)
+    app.open_collect()
+    for code in ("300028", "300029", "200010", "300030"):
+        type_scan(app, code)
+
+
 def gallery_steps() -> list[tuple[str, Step]]:
     """(state name, action) in order; each state starts from a fresh session."""
     def large(app: KioskApp) -> None:
@@ -326,6 +335,8 @@ def gallery_steps() -> list[tuple[str, Step]]:
         ("error", _fail),
         ("service-pin", service_pin),
         ("checkout-teacher", _teacher),
+        ("collect-card", lambda app: app.open_collect()),
+        ("collect-scans", _collect),
         ("media-card", lambda app: app.open_media()),
         ("media-pupil-card", _media_pupil_card),
         ("attract-playing", _playing_home),
