@@ -38,8 +38,8 @@ def local_date(value: dt.datetime) -> dt.date:
 
 
 def _day_start(day: dt.date) -> dt.datetime:
-    """The first moment of a local calendar day, timezone-aware."""
-    return dt.datetime.combine(day, dt.time.min).astimezone()
+    """The first moment of a local calendar day, in UTC (as the database keeps times)."""
+    return dt.datetime.combine(day, dt.time.min).astimezone().astimezone(dt.timezone.utc)
 
 
 def _authors(rec: Record) -> str:

@@ -25,6 +25,7 @@ REFUSALS = {
     "not_on_loan": "книга не выдана", "renewal_not_allowed": "продление не допускается",
     "renewal_limit": "исчерпан лимит продлений", "overdue_no_renew": "просрочена, продление нельзя",
     "not_your_loan": "книга у другого читателя", "txn_mismatch": "повтор операции",
+    "reserved": "книга отложена для другого читателя", "renewal_held": "на книгу очередь",
 }
 MEDIA_KINDS = {"video": "Видео", "audio": "Аудио", "image": "Изображения", "pdf": "PDF",
                "presentation": "Презентации", "other": "Прочее"}
@@ -102,6 +103,19 @@ def list_xlsx(sheet: str, heading: str, header: list[str], rows: Iterable[list],
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _holds_table(h: dict[str, Any] | None) -> list[Table]:
+    """The holds (заказы) of the period, when the report has them (docs/HOLDS.md)."""
+    if not h:
+        return []
+    wait = h.get("median_wait_days")
+    return [Table("Заказы (очередь на книги)", ["Показатель", "Значение"], [
+        ["Поставлено в очередь", h["placed"]], ["Отложено для читателя", h["waiting"]],
+        ["Выдано по заказу", h["fulfilled"]], ["Не забрали вовремя", h["expired"]],
+        ["Отменено", h["cancelled"]],
+        ["Ожидание, медиана (дней)", "—" if wait is None else f"{wait:g}".replace(".", ",")]],
+        "Ожидание: от заказа до того, как книгу отложили для читателя.")]
 
 
 def refusal_words(code: str) -> str:
@@ -214,6 +228,7 @@ def sections(r: dict) -> list[Section]:  # noqa: C901
         Table("Отказы в обслуживании", ["Причина", "Количество"], refusals),
         Table("Выдачи и продления в обход правил", ["Действие и правило", "Количество"], overrides,
               "Библиотекарь разрешил действие, которое правила запрещали; правило указано."),
+        *_holds_table(c.get("holds")),
     ]))
     out.append(Section("reading", "Чтение", [
         Table("Самые читаемые книги", ["№", "Заглавие", "Автор", "Год", "Выдач"],

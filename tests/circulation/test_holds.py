@@ -15,6 +15,7 @@ from library.circulation.overrides import Override
 from library.circulation.service import CirculationService
 from library.reports.period import Period
 from library.reports.report import build_report
+from library.reports.tables import sections
 from library.storage import Copy, Event, Hold, Reader, Record
 from tests.circulation.conftest import TODAY, populate
 
@@ -167,7 +168,13 @@ def test_two_readers_queue_and_the_book_finds_them(svc, lib, clock):
     # waits: Анна placed 1 Oct, set aside 5 Oct (4 days); Ваня placed 2 Oct, 12 Oct (10 days)
     assert figures == {"placed": 2, "waiting": 2, "fulfilled": 1, "expired": 1, "cancelled": 0,
                        "median_wait_days": 7.0}
-    assert build_report(lib, period)["circulation"]["refusals"]["renew:renewal_held"] == 1
+    report = build_report(lib, period)
+    assert report["circulation"]["refusals"]["renew:renewal_held"] == 1
+    # the PDF/XLSX/CSV tables show them too
+    [table] = [t for sec in sections(report) for t in sec.tables if t.title.startswith("Заказы")]
+    assert table.rows == [["Поставлено в очередь", 2], ["Отложено для читателя", 2],
+                          ["Выдано по заказу", 1], ["Не забрали вовремя", 1], ["Отменено", 0],
+                          ["Ожидание, медиана (дней)", "7"]]
 
 
 def test_a_hold_for_a_copy_nobody_else_wants_goes_back_to_the_shelf(svc, lib, clock):
@@ -182,6 +189,8 @@ def test_a_hold_for_a_copy_nobody_else_wants_goes_back_to_the_shelf(svc, lib, cl
     assert [e.barcode for e in report.take_off] == ["9001"] and report.passed_on == []
     assert status(lib, "9001") == "available"
     assert [e.barcode for e in svc.hold_shelf(clock.day).take_off] == ["9001"]
+    tomorrow = dt.datetime.now().date() + dt.timedelta(days=1)
+    assert svc.hold_shelf(tomorrow).take_off == []  # a day later it is no longer news
     assert svc.hold_shelf(clock.day).waiting == []
 
 
