@@ -37,8 +37,10 @@ class CollectRow:
 
 
 def who_had(got: Collected) -> str:
-    """«Иванов А., 7А» (without the class when the reader has none)."""
-    return ", ".join(x for x in (got.pupil, got.class_name) if x)
+    """«Иванов А., 7А» (without the class when the reader has none); the name and its initial
+    joined by a no-break space, so a wrapped line never splits «Лебедев / И.»."""
+    pupil = (got.pupil or "").replace(" ", "\u00a0")
+    return ", ".join(x for x in (pupil, got.class_name) if x)
 
 
 def notes(got: Collected, class_name: str | None) -> list[str]:

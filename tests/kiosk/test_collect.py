@@ -63,13 +63,13 @@ def test_three_books_named_newest_first(fakes):
     p = opened(circ)
     first = p.scan("300028")
     assert first is not None and first.ok is True
-    assert first.text == f"Принято: {SET} — Кузнецов А., 3В"
+    assert first.text == f"Принято: {SET} — Кузнецов\xa0А., 3В"
     p.scan("300029")
     left = p.scan("300030")
     assert left is not None and left.ok is False  # loud: the pupil has left
-    assert left.text == f"Принято: {SET} — Лебедев И., 3В. Ученик выбыл"
-    assert [i.text for i in p.items] == ["Принято — Лебедев И., 3В. Ученик выбыл",
-                                         "Принято — Смирнова В., 3В", "Принято — Кузнецов А., 3В"]
+    assert left.text == f"Принято: {SET} — Лебедев\xa0И., 3В. Ученик выбыл"
+    assert [i.text for i in p.items] == ["Принято — Лебедев\xa0И., 3В. Ученик выбыл",
+                                         "Принято — Смирнова\xa0В., 3В", "Принято — Кузнецов\xa0А., 3В"]
     assert p.count_text == "Принято: 3" and p.summary == "1 книгу нужно проверить"
     assert all(circ.lib.loan_of(c) is None for c in ("300028", "300029", "300030"))
 
@@ -88,7 +88,7 @@ def test_loud_scans(fakes):
     p = opened(circ)
     novel = p.scan("200010")  # «Алиса в Стране чудес», Аня's: not a textbook
     assert novel is not None and novel.ok is False
-    assert novel.text.endswith("Козлова А., 3В. Это не учебник: книга тоже принята")
+    assert novel.text.endswith("Козлова\xa0А., 3В. Это не учебник: книга тоже принята")
     shelf = p.scan("300001")
     assert shelf is not None and shelf.ok is False and "Не выдан" in shelf.text
     unknown = p.scan("999999")
@@ -109,7 +109,7 @@ def test_collecting_one_class(fakes):
     assert other is not None and "Другой класс" not in other.text
     p.class_name = "5А"
     p.scan("300029")
-    assert p.items[0].text.startswith("Принято — Смирнова В., 3В. Другой класс: 3В, а не 5А")
+    assert p.items[0].text.startswith("Принято — Смирнова\xa0В., 3В. Другой класс: 3В, а не 5А")
     assert p.items[0].ok is False
     p.toggle_class()
     assert p.class_name is None
@@ -190,5 +190,5 @@ def test_english(fakes):
     p = opened(circ)
     i18n.set_language("en")
     flash = p.scan("300028")
-    assert flash is not None and flash.text == f"Taken back: {SET} — Кузнецов А., 3В"
+    assert flash is not None and flash.text == f"Taken back: {SET} — Кузнецов\xa0А., 3В"
     assert p.count_text == "Taken back: 1"

@@ -146,12 +146,12 @@ def test_textbook_collection_after_a_teachers_card(tmp_path):
     assert out["after_card"] == "checkout"
     assert out["button"] == [1, False, "Сдача учебников"]
     assert out["screen"] == "collect" and out["locked"] is False
-    assert out["flashes"][0] == "Принято: Окружающий мир. 3 класс. Часть 1 — Кузнецов А., 3В"
-    assert out["flashes"][1].endswith("— Смирнова В., 3В")
-    assert out["flashes"][2].endswith("— Лебедев И., 3В. Ученик выбыл")
+    assert out["flashes"][0] == "Принято: Окружающий мир. 3 класс. Часть 1 — Кузнецов\xa0А., 3В"
+    assert out["flashes"][1].endswith("— Смирнова\xa0В., 3В")
+    assert out["flashes"][2].endswith("— Лебедев\xa0И., 3В. Ученик выбыл")
     assert [r[1] for r in out["rows"][::-1]] == [  # newest first
-        "Принято — Лебедев И., 3В. Ученик выбыл", "Принято — Смирнова В., 3В",
-        "Принято — Кузнецов А., 3В"]
+        "Принято — Лебедев\xa0И., 3В. Ученик выбыл", "Принято — Смирнова\xa0В., 3В",
+        "Принято — Кузнецов\xa0А., 3В"]
     assert [r[2] for r in out["rows"][::-1]] == [False, True, True]
     assert out["count"] == "Принято: 3" and out["personal"] is True
     assert out["current"] == "attract"
