@@ -164,12 +164,14 @@ def _close(s: Session, hold: Hold, state: str, reason: str) -> None:
 
 # --- the copy set aside ------------------------------------------------------------------------
 def _first_queued(svc: CirculationService, s: Session, record_id: int) -> Hold | None:
-    """The record's first queued hold of a reader who may still borrow (active)."""
+    """The record's first queued hold of a reader who may still borrow (active). On PostgreSQL
+    the hold is locked, skipping one another return is setting aside right now (two copies
+    of a record returned at once go to the first two readers, not both to the first)."""
     q = (select(Hold).join(Reader, Hold.reader_id == Reader.id)
          .where(Hold.record_id == record_id, Hold.state == H.QUEUED, Reader.active.is_(True))
          .order_by(Hold.placed_at, Hold.id).limit(1))
     if _pg(svc):
-        q = q.with_for_update(of=Hold)
+        q = q.with_for_update(of=Hold, skip_locked=True)
     return s.scalar(q)
 
 

@@ -234,6 +234,29 @@ def test_parallel_places_of_one_reader_make_one_hold(svc, lib):
         assert s.scalar(select(func.count()).select_from(Hold)) == 1
 
 
+def test_two_copies_returned_at_once_go_to_the_first_two_readers(svc, lib):
+    dva = rid(lib, "dva")
+    svc.checkout("CT", "9101", "l1")
+    svc.checkout("C5A", "9102", "l2")
+    first = svc.place_hold("CAK", dva, "h1")
+    second = svc.place_hold("C1B", dva, "h2")
+    outcomes: dict[str, object] = {}
+    start = threading.Barrier(2)
+
+    def back(barcode: str) -> None:
+        start.wait()
+        outcomes[barcode] = svc.checkin(barcode, f"r-{barcode}").hold_id
+
+    threads = [threading.Thread(target=back, args=(bc,)) for bc in ("9101", "9102")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes.values()) == [first.hold_id, second.hold_id]
+    assert status(lib, "9101") == status(lib, "9102") == "reserved"
+    assert {e.card for e in svc.hold_shelf().waiting} == {"CAK", "C1B"}
+
+
 def test_cancel_own_not_own_librarian_and_pass_on(svc, lib, clock):
     timur = rid(lib, "timur")
     svc.checkout("CT", "9001", "lend")
