@@ -193,5 +193,6 @@ def local_services(ctx: CommandContext, today: Callable[[], dt.date] | None = No
     covers = covers_folder(st.library.covers_dir, st.data_dir or None)
     return (LocalCatalogue(ctx.db, st.school.sigla, covers, st.library.covers_max_kb * 1024),
             CirculationService.from_settings(ctx.db, st.circulation,
-                                             today=today or dt.date.today),
+                                             today=today or dt.date.today,
+                                             holds_settings=st.holds),
             LocalVisits(ctx.db, st.school.sigla, st.school.id))

@@ -151,7 +151,8 @@ def create_app(settings: Settings, db: Database, *,
     # a semaphore alone still left 16 MB in the malloc arena of every thread that hashed once).
     hashing = ThreadPoolExecutor(settings.server.pin_hash_concurrency, thread_name_prefix="ibc-pin-hash")
     service = CirculationService.from_settings(db, settings.circulation,
-                                               today=today or dt.date.today, pin_executor=hashing)
+                                               today=today or dt.date.today, pin_executor=hashing,
+                                               holds_settings=settings.holds)
     app = FastAPI(
         title="ИБЦ school server API", version=f"{API_VERSION}.0 ({__version__})",
         description="Terminals of the school information-library centre: search, loans, media, "

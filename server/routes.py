@@ -237,6 +237,37 @@ def collect_textbook(body: schemas.CollectIn, request: Request, caller: Terminal
     return got.to_dict()
 
 
+# --- holds (docs/HOLDS.md) ----------------------------------------------------------------
+@router.post("/holds", response_model=schemas.HoldOut, tags=["holds"],
+             responses={**_CIRC, 422: {"model": schemas.ErrorOut}})
+def place_hold(body: schemas.HoldIn, request: Request, caller: Terminal,
+               who: SessionHeader) -> dict:
+    """The session reader queues for a record («Встать в очередь»); exactly once per txn_id.
+    Refusals (409) by the rules of library/circulation/holds.py: ``hold_on_shelf``,
+    ``hold_limit``, ``already_queued``, ``already_have_it``, ``no_loanable_copy``,
+    ``record_not_found``, ``reader_blocked``, ``holds_off``; ``params.title`` names the book."""
+    return state(request).circulation.place_hold(who.card_number, body.record_id, body.txn_id,
+                                                 terminal=caller.name).to_dict()
+
+
+@router.get("/holds", response_model=list[schemas.HoldOut], tags=["holds"])
+def my_holds(request: Request, who: SessionHeader) -> list:
+    """The session reader's active holds (never anyone else's): waiting ones first (where and
+    until when), then queued ones with the place in the queue."""
+    return [h.to_dict() for h in state(request).circulation.holds(who.card_number)]
+
+
+@router.post("/holds/{hold_id}/cancel", response_model=schemas.HoldOut, tags=["holds"],
+             responses=_CIRC)
+def cancel_hold(hold_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: schemas.HoldCancelIn,
+                request: Request, caller: Terminal, who: SessionHeader) -> dict:
+    """The session reader cancels one of their own holds (409 ``not_your_hold`` for another
+    reader's, ``hold_not_found``, ``hold_closed``); a waiting copy passes to the next reader.
+    Exactly once per txn_id."""
+    return state(request).circulation.cancel_hold(hold_id, body.txn_id, card=who.card_number,
+                                                  terminal=caller.name).to_dict()
+
+
 @router.post("/offline", response_model=schemas.OutcomeOut, tags=["circulation"],
              responses={**_CIRC, 403: {"model": schemas.ErrorOut}, 429: {"model": schemas.ErrorOut}})
 def forward_offline(body: schemas.OfflineIn, request: Request, caller: Terminal) -> dict:
@@ -266,7 +297,9 @@ def forward_offline(body: schemas.OfflineIn, request: Request, caller: Terminal)
             out = svc.checkout(card, body.barcode, body.txn_id, terminal=caller.name)
             clear_probe(st.db, caller.id, card)
         else:
-            out = svc.checkin(body.barcode, body.txn_id, terminal=caller.name)
+            # A return forwarded from the offline queue: a hold it fills is flagged ``offline``
+            # (the book is on the return cart, not on the hold shelf).
+            out = svc.checkin(body.barcode, body.txn_id, terminal=caller.name, offline=True)
     except E.CirculationError as exc:
         record_conflict(st.db, caller.name, body, exc)
         raise

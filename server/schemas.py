@@ -132,6 +132,40 @@ class OutcomeOut(BaseModel):
     renewals: int = 0
     replayed: bool = False
     place: str | None = None
+    hold_id: int = Field(0, description="a return that filled a hold: the hold's id (else 0)")
+    hold_for: str | None = Field(None, description="the reader the copy is set aside for: "
+                                                   "«Анна К., 5А» (short name only)")
+    hold_until: dt.date | None = Field(None, description="the last day on the hold shelf")
+
+
+class HoldIn(_In):
+    """The session reader queues for a record («Встать в очередь»)."""
+
+    record_id: int = Field(ge=1, le=2**31 - 1)
+    txn_id: str = Field(pattern=TXN_PATTERN)
+
+
+class HoldCancelIn(_In):
+    """The session reader cancels one of their own holds."""
+
+    txn_id: str = Field(pattern=TXN_PATTERN)
+
+
+class HoldOut(BaseModel):
+    """One of the session reader's holds (library.circulation.values.HoldView)."""
+
+    hold_id: int
+    record_id: int
+    title: str
+    authors: str
+    state: Literal["queued", "waiting", "fulfilled", "expired", "cancelled"]
+    position: int = Field(description="the place in the queue («ты 2-й»), 0 unless queued")
+    placed_at: dt.datetime
+    pickup_until: dt.date | None = Field(None, description="waiting: the last day on the hold shelf")
+    barcode: str | None = Field(None, description="waiting: the copy set aside")
+    where: str | None = Field(None, description="waiting: where the hold shelf is ([holds] "
+                                                "shelf_note; null: the terminal's own words)")
+    replayed: bool = False
 
 
 class LoanOut(BaseModel):

@@ -215,6 +215,20 @@ class ApiClient:
                                                             "class_name": class_name}
         return self.request("POST", "/textbooks/collect", json=body, session=True)
 
+    def place_hold(self, record_id: int, txn_id: str) -> dict:
+        """POST /holds: the session reader queues for a record."""
+        return self.request("POST", "/holds", json={"record_id": int(record_id), "txn_id": txn_id},
+                            session=True)
+
+    def holds(self) -> list[dict]:
+        """GET /holds of the session reader."""
+        return self.request("GET", "/holds", session=True)
+
+    def cancel_hold(self, hold_id: int, txn_id: str) -> dict:
+        """POST /holds/{id}/cancel: the session reader cancels one of their own holds."""
+        return self.request("POST", f"/holds/{int(hold_id)}/cancel", json={"txn_id": txn_id},
+                            session=True)
+
     def forward(self, op: str, card: str | None, barcode: str, txn_id: str,
                 queued_at: str | None = None) -> dict:
         """POST /offline: apply a queued operation."""

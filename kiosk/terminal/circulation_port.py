@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 from kiosk.terminal.api import ApiRefused, ServerUnreachable
 from kiosk.terminal.circulation import OfflineRefused
 from library.circulation import errors as E
-from library.circulation.values import LoanOutcome, LoanView, ReaderView
+from library.circulation.values import HoldView, LoanOutcome, LoanView, ReaderView
 
 if TYPE_CHECKING:
     from kiosk.terminal.circulation import TerminalCirculation
@@ -138,7 +138,10 @@ class RemoteCirculation:
                            out["title"], out.get("authors", ""),
                            dt.date.fromisoformat(due) if due else None, out.get("shelf"),
                            int(out.get("renewals", 0)), bool(out.get("replayed", False)),
-                           place=out.get("place"))
+                           place=out.get("place"), hold_id=int(out.get("hold_id") or 0),
+                           hold_for=out.get("hold_for"),
+                           hold_until=dt.date.fromisoformat(until)
+                           if (until := out.get("hold_until")) else None)
 
     def _call(self, fn: Callable[[], _T]) -> _T:
         try:
@@ -177,6 +180,34 @@ class RemoteCirculation:
             raise OfflineRefused()
         txn = self.terminal.txn(txn_id)
         return self._outcome("renew", self._call(lambda: self.client.renew(barcode, txn)), barcode)
+
+    # --- holds (library.circulation.ports.HoldsPort) ---------------------------------------------
+    def _online_session(self, card: str | None) -> None:
+        """A hold needs the server and this session's reader: never queued offline."""
+        if card is None or self.terminal.card != card:
+            raise E.FinishFirst()
+        if self.terminal.offline:
+            raise OfflineRefused()
+
+    def place_hold(self, card: str, record_id: int, txn_id: str, *, terminal: str | None = None,
+                   by: str | None = None) -> HoldView:
+        """POST /holds for the session reader (online only: OfflineRefused, never queued)."""
+        self._online_session(card)
+        txn = self.terminal.txn(txn_id)
+        return HoldView.from_dict(self._call(lambda: self.client.place_hold(record_id, txn)))
+
+    def cancel_hold(self, hold_id: int, txn_id: str, *, card: str | None = None,
+                    terminal: str | None = None, by: str | None = None) -> HoldView:
+        """POST /holds/{id}/cancel: only the session reader's own hold (a terminal is never the
+        librarian), online only."""
+        self._online_session(card)
+        txn = self.terminal.txn(txn_id)
+        return HoldView.from_dict(self._call(lambda: self.client.cancel_hold(hold_id, txn)))
+
+    def holds(self, card: str) -> list[HoldView]:
+        """GET /holds: the session reader's active holds (online only)."""
+        self._online_session(card)
+        return [HoldView.from_dict(h) for h in self._call(self.client.holds)]
 
     def collect(self, reader: ReaderView, barcode: str, *,
                 class_name: str | None = None) -> Collected:

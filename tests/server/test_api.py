@@ -355,10 +355,10 @@ def test_the_wire_schemas_mirror_the_circulation_values():
     purpose (the wire contract changes only deliberately); this keeps the two from drifting."""
     import dataclasses
 
-    from library.circulation.values import LoanOutcome, LoanView
-    from server.schemas import LoanOut, OutcomeOut
+    from library.circulation.values import HoldView, LoanOutcome, LoanView
+    from server.schemas import HoldOut, LoanOut, OutcomeOut
 
-    for value, schema in ((LoanOutcome, OutcomeOut), (LoanView, LoanOut)):
+    for value, schema in ((LoanOutcome, OutcomeOut), (LoanView, LoanOut), (HoldView, HoldOut)):
         fields = {f.name: f for f in dataclasses.fields(value)}
         assert list(fields) == list(schema.model_fields), (value.__name__, schema.__name__)
         for name, field in fields.items():
