@@ -429,7 +429,7 @@ def job_page(request: Request, job_id: int, user: DeskUser = Depends(desk_user))
         grade = (job.report or {}).get("grade")
     if not isinstance(grade, int) or not classes:
         grade = None
-    title = _("Issue to the %(n)sth grade") % {"n": grade} if grade else \
+    title = _("Issue to grade %(n)s") % {"n": grade} if grade else \
         _("Issue to class %(name)s") % {"name": classes[0] if classes else ""}
     return render("class_sets_job.html", title=title, section="textbooks", user=user, job=view,
                   year=year, classes=classes, grade=grade, base=BASE, quote=quote,

@@ -153,6 +153,10 @@ def test_whole_grade(tb):
     page = _page(client, r.headers["location"]).text
     assert "Выдача 7-м классам" in page and "Класс 7А" in page and "Класс 7Б" in page
     assert page.index("Класс 7А") < page.index("Класс 7Б")
+    client.cookies.set("ibc_desk_lang", "en", path="/desk")
+    english = _page(client, r.headers["location"]).text
+    assert "Issue to grade 7" in english and "Lent now: 3." in english and "Выдано" not in english
+    client.cookies.set("ibc_desk_lang", "ru", path="/desk")
     assert _loans(db) == 5  # 7А: 3 × algebra; 7Б: algebra and physics
     assert [d["cls"] for a, d in _audit(db) if a == "class_issue"] == ["7А,7Б"]
     # a grade without sets: said on the list page; not a grade: 404

@@ -274,6 +274,24 @@ def test_class_issue_waives_the_pupil_limit(year_db):
         assert s.scalar(select(func.count()).select_from(Event).where(Event.kind == "override")) == 1
 
 
+def test_issue_progress_callback(year_db):
+    """`progress(report, done, planned)` every `every` planned loans and at the end; the estimate
+    `issue_needed` counts the pairs without a copy."""
+    db = year_db
+    _set(db, 2026, "6А", "alg", "his")
+    with db.session() as s:
+        assert T.issue_needed(s, 2026, "6А") == 4
+    seen: list[tuple[int, int, int]] = []
+    rep = T.issue_class(_service(db), 2026, "6А", "marina",
+                        progress=lambda r, done, planned: seen.append((len(r.lent), done, planned)), every=3)
+    assert seen == [(3, 3, 4), (4, 4, 4)] and len(rep.lent) == 4
+    with db.session() as s:
+        assert T.issue_needed(s, 2026, "6А") == 0
+    seen.clear()
+    T.issue_class(_service(db), 2026, "6А", "marina", progress=lambda r, d, p: seen.append((len(r.lent), d, p)))
+    assert seen == [(0, 0, 0)]  # nothing planned: told once
+
+
 def test_cli_issue_and_owing(year_db, db_url, tmp_path):
     """`ibc textbooks issue` (dry run, then for real, then again) and `ibc textbooks owing`."""
     import json
