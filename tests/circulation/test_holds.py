@@ -370,3 +370,19 @@ def test_holds_are_anonymised_like_loans(svc, lib, clock):
         None, True, "pupil", "5А")
     assert hold_row(lib, kept.hold_id).reader_id is not None  # an active hold keeps its reader
     assert svc.anonymise_holds(later) == 0
+
+
+def test_shelf_note_and_holds_switched_off(lib, policy, clock):
+    svc = make(lib, policy, clock, shelf_note="шкаф у окна")
+    timur = rid(lib, "timur")
+    svc.checkout("CT", "9001", "lend")
+    anna = svc.place_hold("CAK", timur, "h1")
+    svc.checkin("9001", "r1")
+    assert [h.where for h in svc.holds("CAK")] == ["шкаф у окна"]
+    svc.checkout("CAK", "9001", "take")
+    svc.place_hold("C1B", timur, "h2")
+    off = make(lib, policy, clock, enabled=False)
+    assert off.renew("CAK", "9001", "renew").renewals == 1  # no queue is kept while switched off
+    back = off.checkin("9001", "r2")
+    assert back.hold_id == 0 and status(lib, "9001") == "available"
+    assert hold_row(lib, anna.hold_id).state == "fulfilled"
