@@ -7,7 +7,7 @@ shown interrupted and run again by Enter; the whole grade at once.
 
 ``DESK_SHOTS=docs/screenshots/desk pytest tests/desk/test_browser_class_sets.py`` writes
 desk-textbooks-classes/-class/-class-issued/-class-print/-collect/-collect-warning.png and
-desk-class-sets-job/-job-interrupted/-job-grades.png (the class issue as a background job, a job
+desk-class-sets-job/-job-running/-job-interrupted/-job-grades.png (the class issue as a background job, a job
 cut off by a dead server and run again, the whole grade's button).
 """
 
@@ -140,6 +140,35 @@ def test_class_sets_by_keyboard(desk_server, browser):
     # copy handed in goes to a pupil who had none
     rerun = browser.find_element(By.CSS_SELECTOR, ".cs-report").text
     assert "Выдано сейчас: 1. Уже было на руках: 14." in rerun and "уже вернули: 1" in rerun
+
+    # a job still running (its row as the server's own thread would leave it mid-way: the same
+    # boot): the page says how far it is and reloads itself until the row says done
+    con = sqlite3.connect(cfg.parent / "desk.sqlite3")
+    try:
+        with con:
+            boot = con.execute("SELECT boot FROM desk_jobs WHERE state = 'done' LIMIT 1").fetchone()[0]
+            job = con.execute(
+                "INSERT INTO desk_jobs (kind, target, started_by, started_at, state, progress, total, "
+                "report, boot) VALUES ('class_issue', ?, 'marina', CURRENT_TIMESTAMP, 'running', 120, 240, "
+                "'{}', ?)", (f"{year}:9А", boot)).lastrowid
+    finally:
+        con.close()
+    browser.get(f"{url}/desk/textbooks/classes/jobs/{job}")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "job-state"), "идёт"))
+    assert "Выдано 120 из ~240" in browser.find_element(By.CSS_SELECTOR, "label[for=job-progress]").text
+    assert browser.find_elements(By.CSS_SELECTOR, "meta[http-equiv=refresh]")
+    shot(browser, "class-sets-job-running")
+    report = ('{"classes": [{"class": "9А", "year": %d, "pupils": 30, "titles": 8, "lent": 240, '
+              '"per_title": [], "held_before": 0, "issued_before": 0, "missing": [], "refused": []}]}' % year)
+    con = sqlite3.connect(cfg.parent / "desk.sqlite3")
+    try:
+        with con:
+            con.execute("UPDATE desk_jobs SET state = 'done', progress = 240, finished_at = CURRENT_TIMESTAMP, "
+                        "report = ? WHERE id = ?", (report, job))
+    finally:
+        con.close()
+    waiter(browser, 15).until(ec.text_to_be_present_in_element((By.ID, "job-state"), "готово"))  # reloaded
+    assert "Выдано сейчас: 240" in browser.find_element(By.CSS_SELECTOR, ".cs-report").text
 
     # the whole grade, from the class list
     browser.get(f"{url}/desk/textbooks/classes")
