@@ -256,3 +256,26 @@ def test_catalogue_record_links_to_the_textbook_page(tb):
     client.cookies.set("ibc_desk_lang", "en", path="/desk")
     page = _page(client, f"/desk/catalogue/record/{ids['alg7']}").text
     assert "Textbook: Математика, grade 5, FPU 1.1.2.1.1.1" in page
+
+
+def test_a_job_that_fails_says_why_and_offers_a_rerun(tb, monkeypatch):
+    from library.errors import IbcError
+    from library.textbooks import issue as T
+
+    make, db, ids = tb
+    client = logged_in(make)
+    token = csrf(_page(client, C7).text)
+    _set(client, token, "7А", ids["alg7"])
+
+    def broken(*args, **kwargs):
+        raise IbcError("the database went <away>")
+
+    monkeypatch.setattr(T, "issue_class", broken)
+    job = _job_id(client.post(C7 + "/issue", data={"csrf": token, "year": "2026"}))
+    assert finished(db, job) == "failed"
+    page = _page(client, f"{CLS}/jobs/{job}").text
+    assert "не удалась" in page and "the database went &lt;away&gt;" in page
+    assert "Запустите ещё раз" in page and "refresh" not in page
+    monkeypatch.undo()
+    again = issue_job(client, db, C7 + "/issue", {"csrf": token, "year": "2026"})
+    assert "Выдано сейчас: 3" in again.text and _loans(db) == 3
