@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
+from library.errors import IbcError
 from library.storage.models import utcnow
 from server.desk.imports import BOOT
 from server.models import DeskJob
@@ -120,8 +121,10 @@ def _run(db: Database, job_id: int, work: Callable[[Progress], Any]) -> None:
     except Exception as exc:  # noqa: BLE001 - the job says why; the server goes on
         _log.warning("desk job %s failed: %s", job_id, type(exc).__name__)
         try:
-            _save(db, job_id, state="failed", finished_at=utcnow(),
-                  message=(str(exc) or type(exc).__name__)[:500])
+            # a project error says why; anything else (a database error with its SQL and
+            # values) only its kind
+            why = str(exc) if isinstance(exc, IbcError) else ""
+            _save(db, job_id, state="failed", finished_at=utcnow(), message=(why or type(exc).__name__)[:500])
         except Exception:  # noqa: BLE001 - the database itself is gone: next start says interrupted
             _log.exception("desk job %s: the failure could not be recorded", job_id)
     else:
