@@ -322,24 +322,28 @@ class CirculationService:
 
     # --- holds (library/circulation/holds.py, hold_service.py) -----------------------------
     def place_hold(self, card: str, record_id: int, txn_id: str, *, terminal: str | None = None,
-                   by: str | None = None) -> HoldView:
+                   by: str | None = None,
+                   record: Callable[[Session, HoldView], None] | None = None) -> HoldView:
         """Queue the reader with `card` for a record (any copy), exactly once per `txn_id`.
-        `by`: who placed it for the reader (``desk:<account>``); else the terminal's name."""
+        `by`: who placed it for the reader (``desk:<account>``); else the terminal's name.
+        `record(session, hold)` runs inside the write's transaction (the desk's audit row)."""
         return self._once("hold_place", txn_id, terminal,
                           {"card": card, "record_id": str(record_id)},
                           lambda s: HS.place(self, s, card, record_id, txn_id, terminal, by),
-                          decode=HoldView.from_dict)
+                          record, decode=HoldView.from_dict)
 
     def cancel_hold(self, hold_id: int, txn_id: str, *, card: str | None = None,
-                    terminal: str | None = None, by: str | None = None) -> HoldView:
+                    terminal: str | None = None, by: str | None = None,
+                    record: Callable[[Session, HoldView], None] | None = None) -> HoldView:
         """Cancel a hold, exactly once per `txn_id`: with `card` only that reader's own
-        (NotYourHold), without it as the librarian (`by`). A copy waiting for it passes on."""
+        (NotYourHold), without it as the librarian (`by`). A copy waiting for it passes on.
+        `record(session, hold)` runs inside the write's transaction (the desk's audit row)."""
         args = {"hold_id": str(hold_id)}
         if card is not None:
             args["card"] = card
         return self._once("hold_cancel", txn_id, terminal, args,
                           lambda s: HS.cancel(self, s, hold_id, card, terminal, by),
-                          decode=HoldView.from_dict)
+                          record, decode=HoldView.from_dict)
 
     def holds(self, card: str) -> list[HoldView]:
         """The reader's active holds (waiting first, then queued with the place in the queue)."""
@@ -361,13 +365,18 @@ class CirculationService:
         with self.db.session() as s:
             return HS.shelf(s, today or self.today())
 
-    def expire_holds(self, today: dt.date | None = None) -> ExpiryReport:
-        """The daily job (``ibc holds expire``): one transaction; idempotent per day."""
+    def expire_holds(self, today: dt.date | None = None, *,
+                     record: Callable[[Session, ExpiryReport], None] | None = None) -> ExpiryReport:
+        """The daily job (``ibc holds expire``): one transaction; idempotent per day.
+        `record(session, report)` runs inside it (the desk's audit row)."""
         day = today or self.today()
         for attempt in range(3):
             try:
                 with self.db.transaction() as s:
-                    return HS.expire(self, s, day)
+                    report = HS.expire(self, s, day)
+                    if record is not None:
+                        record(s, report)
+                    return report
             except IntegrityError:
                 if attempt == 2:
                     raise
