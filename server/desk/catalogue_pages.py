@@ -27,6 +27,7 @@ from sqlalchemy import desc, func, or_, select
 from starlette.datastructures import UploadFile
 
 from library import copies as copy_rules
+from library.circulation.errors import CirculationError as HoldRefused
 from library.errors import ImportFormatError, NotFound
 from library.marc.formats import IRBIS_TEXT, ISO2709, MARCXML
 from library.places.match import PlaceMap
@@ -35,6 +36,12 @@ from library.text import printable
 from server.desk import imports
 from server.desk.audit import audit
 from server.desk.errors import DeskInvalid, DeskNotFound
+from server.desk.holds_common import MAX_CARD
+from server.desk.holds_common import clean as hold_clean
+from server.desk.holds_common import new_txn as new_hold_txn
+from server.desk.holds_common import refusal_text as hold_refusal_text
+from server.desk.holds_common import state_text as hold_state_text
+from server.desk.holds_common import txn_ok as hold_txn_ok
 from server.desk.i18n import N_, _
 from server.desk.sessions import DeskUser
 from server.desk.web import (
@@ -271,7 +278,8 @@ def _copy_rows(s: Any, rec: Record, pm: PlaceMap) -> list[dict]:
 
 def _record_page(request: Request, user: DeskUser, record_id: int, *, status: int = 200,
                  error: str = "", error_field: str = "", form: copy_rules.CopyFields | None = None,
-                 saved: int | None = None) -> HTMLResponse:
+                 saved: int | None = None, hold_error: str = "", hold_notice: str = "",
+                 hold_card: str = "") -> HTMLResponse:
     st = state(request)
     sigla = st.settings.school.sigla
     with st.db.session() as s:
@@ -286,13 +294,19 @@ def _record_page(request: Request, user: DeskUser, record_id: int, *, status: in
                 "age_rating": rec.age_rating, "bbk": rec.bbk, "udc": rec.udc, "pages": rec.pages,
                 "key": rec.key}
         textbook = _textbook_line(s, rec.id)
+    queue = [{"position": q.position, "hold_id": q.hold_id, "reader": q.reader, "card": q.card or "",
+              "placed": local_time(q.placed_at), "state": q.state, "words": hold_state_text(q),
+              "until": local_date(q.pickup_until), "barcode": q.barcode or ""}
+             for q in st.circulation.hold_queue(rec.id)]
     saved_copy = next((c for c in copies if c["id"] == saved), None) if saved else None
     return render("catalogue_record.html", status, title=rec.title[:80] or _("Record"),
                   section="catalogue", user=user, rec=info, copies=copies, places=places,
                   statuses=[(k, _(STATUS_NAMES[k])) for k in copy_rules.HAND_STATUSES],
                   form=form or copy_rules.CopyFields(), error=error, error_field=error_field,
                   saved=saved_copy, many_siglas=len({c["sigla"] for c in copies}) > 1,
-                  textbook=textbook)
+                  textbook=textbook, queue=queue, hold_error=hold_error, hold_notice=hold_notice,
+                  hold_card=hold_card, hold_txn=new_hold_txn(), max_card=MAX_CARD,
+                  autofocus_hold=bool(hold_error or hold_notice))
 
 
 def _textbook_line(s: Any, record_id: int) -> str | None:
@@ -321,6 +335,41 @@ def record_page(request: Request, record_id: int, saved: int | None = Query(None
     if not 1 <= record_id <= 2**62:
         raise DeskNotFound(N_("No such record in the catalogue"))
     return _record_page(request, user, record_id, saved=saved)
+
+
+@router.post("/record/{record_id}/holds")
+def place_hold(request: Request, record_id: int, csrf: str = Form(""), card: str = Form(""),
+               txn: str = Form(""), user: DeskUser = Depends(desk_user)) -> HTMLResponse:
+    """«Заказать для читателя»: queue the reader with the scanned card for this record (the
+    core's rules, library/circulation/holds.py; no desk override), exactly once per form."""
+    check_form(user, csrf)
+    if not 1 <= record_id <= 2**62:
+        raise DeskNotFound(N_("No such record in the catalogue"))
+    code = hold_clean(card, 4096)
+    if not code or len(code) > MAX_CARD:
+        return _record_page(request, user, record_id, status=400, hold_card=code[:MAX_CARD],
+                            hold_error=_("Scan or type the reader's card") if not code
+                            else _("Too long or invalid code"))
+    if not hold_txn_ok(txn):
+        return _record_page(request, user, record_id, status=400, hold_card=code,
+                            hold_error=_("The form is out of date: do it again"))
+    ip = client_ip(request)
+
+    def record(s: Any, hold: Any) -> None:
+        audit(s, user.name, "hold_place", ip=ip, card=code, record=hold.record_id,
+              hold=hold.hold_id, title=hold.title)
+
+    svc = state(request).circulation
+    try:
+        hold = svc.place_hold(code, record_id, txn, terminal=f"desk:{user.name}"[:64],
+                              by=f"desk:{user.name}"[:80], record=record)
+    except HoldRefused as exc:
+        return _record_page(request, user, record_id, status=409, hold_card=code,
+                            hold_error=hold_refusal_text(exc))
+    words = _("The reader is no. %(n)s in the queue") % {"n": hold.position}
+    if hold.replayed:
+        words = _("Already done (the form was sent again): %(words)s") % {"words": words}
+    return _record_page(request, user, record_id, hold_notice=words)
 
 
 def _refusal(exc: copy_rules.CopyEditError) -> tuple[str, int]:

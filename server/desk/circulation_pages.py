@@ -42,6 +42,7 @@ from library.storage.models import PinGuard, Reader, TransactionLog, as_utc, utc
 from library.text import printable
 from server.desk import i18n
 from server.desk.audit import audit
+from server.desk.holds_common import state_text as hold_state_text
 from server.desk.i18n import LANGUAGES, N_, _
 from server.desk.sessions import DeskUser
 from server.desk.web import PREFIX, check_form, client_ip, desk_user, local_date, render, state, today
@@ -83,6 +84,9 @@ REFUSALS = {
     "reader_card": N_("This is a reader card, not a book"),
     "txn_mismatch": N_("The form is out of date: do it again"),
     "book_not_card": N_("This is a book, not a reader card"),
+    # holds (docs/HOLDS.md): never the other reader's name on this reader's panel
+    "reserved": N_("This copy is set aside for another reader"),
+    "renewal_held": N_("Other readers are queuing for this book: it cannot be renewed"),
 }
 _SERVICE_ACTION = {"lend": "checkout", "return": "checkin", "renew": "renew"}
 # An outcome line per action; an unknown action gets the generic line with its code.
@@ -172,6 +176,9 @@ class Line:
     title: str = ""
     due: dt.date | None = None
     barcode: str = ""
+    hold_id: int = 0                  # a return that filled a hold: put it on the hold shelf
+    hold_for: str = ""
+    hold_until: dt.date | None = None
 
 
 def _line(kind: str, result: dict[str, Any], day: dt.date) -> Line:
@@ -195,13 +202,16 @@ def _line(kind: str, result: dict[str, Any], day: dt.date) -> Line:
         if out.due_date and out.due_date < day:
             text += " — " + _("%(n)s days late") % {"n": (day - out.due_date).days}
         where = out.place or out.shelf
-        if where:
+        if out.hold_id:
+            text += ". " + _("For the hold shelf: %(who)s") % {"who": out.hold_for or ""}
+        elif where:
             text += ". " + _("Shelf: %(where)s") % {"where": where}
     else:
         values = {"title": out.title, "date": local_date(out.due_date), "action": kind}
         text = (_(DONE_LINES[kind]) if kind in DONE_LINES
                 else _("%(action)s: “%(title)s”, due %(date)s")) % values
-    return Line(True, text + note, kind, out.title, out.due_date, out.barcode)
+    return Line(True, text + note, kind, out.title, out.due_date, out.barcode,
+                out.hold_id, out.hold_for or "", out.hold_until)
 
 
 def visit_lines(s: Session, user: DeskUser, visit: str, day: dt.date, current: str = "") -> list[Line]:
@@ -233,6 +243,7 @@ class Panel:
     restriction: str
     loans: list[dict[str, Any]] = field(default_factory=list)
     limit: int = 0
+    holds: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _panel(request: Request, s: Session, card: str) -> Panel | None:
@@ -264,6 +275,10 @@ def _panel(request: Request, s: Session, card: str) -> Panel | None:
                             "issued": local_date(loan.issued), "due": local_date(loan.due_date),
                             "renewals": loan.renewals, "overdue": loan.overdue,
                             "days": (day - loan.due_date).days if loan.overdue else 0})
+    for hold in svc.holds(card):  # the reader's own holds only (docs/HOLDS.md, privacy)
+        panel.holds.append({"hold_id": hold.hold_id, "record_id": hold.record_id,
+                            "title": hold.title, "authors": hold.authors, "state": hold.state,
+                            "words": hold_state_text(hold), "barcode": hold.barcode or ""})
     if view.restriction in E.ERRORS and view.restriction != "reader_blocked":  # shown above
         overdue = sum(1 for loan in panel.loans if loan["overdue"])
         panel.restriction = _refusal_text(E.ERRORS[view.restriction](count=overdue))
@@ -297,11 +312,19 @@ def _page(request: Request, user: DeskUser, *, card: str = "", visit: str = "",
             visit = new_visit(user, card)
         lines = visit_lines(s, user, visit, day, current if _txn_ok(current) else "")
     lent = [x for x in lines if x.ok and x.action == "checkout"]
+    # the newest outcome set a book aside for a hold: said loudly, with its slip
+    hold_line = lines[0] if lines and lines[0].ok and lines[0].hold_id else None
     context = dict(title=_("Lending and returns"), section="circulation", user=user, panel=panel,
                    visit=visit, lines=lines, refusal=refusal, notice=notice, lent=bool(lent),
                    txn=lambda: new_txn(visit), reasons=REASONS, max_reason=MAX_REASON,
-                   reason_error=reason_error, typed=typed, max_code=MAX_CODE)
+                   reason_error=reason_error, typed=typed, max_code=MAX_CODE, hold_line=hold_line,
+                   printer=_printer_configured(request), panel_url=_here(card, visit))
     return render("circulation_panel.html" if panel else "circulation_start.html", status, **context)
+
+
+def _here(card: str, visit: str) -> str:
+    """This panel's address (where a hold's cancel page comes back to)."""
+    return f"{HOME}?card={_q(card)}&v={visit}" if card else HOME
 
 
 def _refused(action: str, exc: E.CirculationError, barcode: str, user: DeskUser) -> Refusal:

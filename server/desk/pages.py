@@ -138,6 +138,7 @@ def routers() -> list[APIRouter]:
         catalogue_pages,
         circulation_pages,
         class_sets_pages,
+        holds_pages,
         media_pages,
         provision_pages,
         readers_pages,
@@ -149,7 +150,7 @@ def routers() -> list[APIRouter]:
     # the more specific /desk/textbooks/… routers before /desk/textbooks/{…}
     return [router, circulation_pages.router, readers_pages.router, catalogue_pages.router,
             class_sets_pages.router, provision_pages.router, textbooks_pages.router,
-            terminals_pages.router, reports_pages.router, media_pages.router]
+            terminals_pages.router, reports_pages.router, media_pages.router, holds_pages.router]
 
 
 @router.get("/accounts/audit")

@@ -108,6 +108,8 @@ RULE_NAMES = {
     "not_on_loan": N_("book not on loan"), "renewal_not_allowed": N_("renewal not allowed"),
     "renewal_limit": N_("renewal limit used up"), "overdue_no_renew": N_("overdue, no renewal"),
     "not_your_loan": N_("the book is with another reader"), "txn_mismatch": N_("repeated operation"),
+    "reserved": N_("the book is set aside for another reader"),
+    "renewal_held": N_("readers queue for the book"),
 }
 # The relative indicators (library.reports.indicators; the report's names in Russian, checked to
 # agree in tests/desk/test_reports.py) and their definitions with the period's numbers.
@@ -126,6 +128,24 @@ INDICATOR_MEANING = {
     "copies_per_reader": N_("copies not written off ÷ registered readers: %(a)s ÷ %(b)s"),
     "copies_per_pupil": N_("copies not written off ÷ pupils of the school: %(a)s ÷ %(b)s"),
     "coverage": N_("pupils registered as readers ÷ pupils of the school × 100: %(a)s ÷ %(b)s × 100"),
+}
+# The period's holds (docs/HOLDS.md): the same words as the report's «Заказы» table
+# (library.reports.tables), which stays Russian in the report's files.
+HOLD_LABELS = {
+    "placed": N_("Holds placed"),
+    "waiting": N_("Set aside for a reader"),
+    "fulfilled": N_("Lent on hold"),
+    "expired": N_("Not picked up in time"),
+    "cancelled": N_("Holds cancelled"),
+    "median_wait_days": N_("Wait, median (days)"),
+}
+HOLD_MEANING = {
+    "placed": N_("readers who queued for a book that was out"),
+    "waiting": N_("returned books put on the hold shelf for the first in the queue"),
+    "fulfilled": N_("held books the reader took"),
+    "expired": N_("holds that ended: the reader did not come in time, or queued too long"),
+    "cancelled": N_("by the reader, the librarian, or because the reader left"),
+    "median_wait_days": N_("from placing the hold to the book being set aside"),
 }
 MONTH_NAMES = [N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
                N_("July"), N_("August"), N_("September"), N_("October"), N_("November"),
@@ -160,6 +180,21 @@ def group_name(key: str) -> str:
     if key == NO_CLASS:
         return _("no class")
     return key
+
+
+def hold_figures(db: Any, period: Period) -> list[dict[str, Any]]:
+    """The period's holds (library.reports.figures.holds, the report's «Заказы» table) with
+    the desk's words; the median wait «—» when no book was set aside in the period."""
+    from library.reports.figures import Scope
+    from library.reports.figures import holds as holds_of
+
+    with db.session() as s:
+        h = holds_of(s, Scope(period, None))
+    wait = h.get("median_wait_days")
+    comma = language() == "ru"
+    wait_text = "—" if wait is None else f"{wait:g}".replace(".", "," if comma else ".")
+    return [{"key": k, "label": _(HOLD_LABELS[k]), "meaning": _(HOLD_MEANING[k]),
+             "value": wait_text if k == "median_wait_days" else h.get(k, 0)} for k in HOLD_LABELS]
 
 
 def indicator_cards(figures: dict) -> list[dict[str, str]]:
@@ -296,6 +331,7 @@ def reports_page(request: Request, period: str = Query(DEFAULT),
     context["figures"] = [{"key": k, "label": _(LABELS[k]), "value": figures[k], "meaning": _(MEANING[k])}
                           for k in FIGURE_ORDER]
     context["indicators"] = indicator_cards(figures)
+    context["holds"] = hold_figures(st.db, chosen)
     context["pupils"] = figures["pupils"]
     context["pupils_set"] = figures["pupils_source"] == PUPILS_FROM_SETTING
     counts = override_counts(st.db, chosen)
