@@ -137,9 +137,14 @@ class KioskApp(App):
         self.checkout = CheckoutPresenter(circulation, printer, options.school, terminal=terminal,
                                           on_reader=self.reader_identified)
         self.returns = ReturnPresenter(circulation, terminal=terminal, returns=options.returns,
-                                       return_note=options.return_note, **today)
+                                       return_note=options.return_note, printer=printer,
+                                       school=options.school, **today)
         self.loans = LoansPresenter(circulation, terminal=terminal,
                                     on_reader=self.reader_identified, **today)
+        from kiosk.presenters.holds import HoldPresenter
+
+        # «Встать в очередь» on a record page: the card gate, then the core places the hold.
+        self.holds = HoldPresenter(circulation, terminal=terminal, on_reader=self.reader_identified)
         self.service = ServicePresenter(options.service_pin, service_info)
         from kiosk.presenters.gate import CardGate
         from kiosk.presenters.media import MediaPresenter
@@ -195,10 +200,11 @@ class KioskApp(App):
         self.catalogue, self.circulation = catalogue, circulation
         self.visits = visits or NoVisits()
         self.attract.catalogue = self.search.catalogue = catalogue
-        for p in (self.checkout, self.returns, self.loans, self.media_gate, self.collect_gate):
+        for p in (self.checkout, self.returns, self.loans, self.media_gate, self.collect_gate,
+                  self.holds):
             p.circulation = circulation
         self.collect.port = self._collection(circulation, collection)
-        self.checkout.printer = printer
+        self.checkout.printer = self.returns.printer = printer
 
     def reader_identified(self, reader: ReaderView) -> None:
         """A card [+ PIN] was accepted: the session's reader; one visit per reader session."""
@@ -323,6 +329,19 @@ class KioskApp(App):
         if self.current == "record":
             self.screen("record").refresh()
         self.go("record")
+
+    def open_hold(self) -> None:
+        """«Встать в очередь» on the record page: placed at once for this session's reader,
+        else behind the card [+ PIN] on the queue screen."""
+        record = self.record
+        if record is None:
+            return
+        reader = self.session_reader
+        flash = self.guard(lambda: self.holds.start(record.record.id, record.record.title, reader),
+                           "hold")
+        if flash is not None:
+            self.play(flash.sound)
+        self.go("hold")
 
     def _room(self, room: str | None) -> list:
         """The places of a room for the plan; none when the catalogue cannot tell."""

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from kiosk.services import CopyView, FacetValue, Hit, RecordView, SearchPage
 from library.circulation import errors as E
+from library.circulation import holds as H
 from library.circulation.pins import PinRules, check_new_pin
-from library.circulation.receipts import Receipt
 from library.circulation.rules import (
     ItemFacts,
     Policy,
@@ -27,13 +27,13 @@ from library.circulation.rules import (
     checkout_due,
     renew_due,
 )
-from library.circulation.values import LoanOutcome, LoanView, ReaderView
+from library.circulation.values import HoldView, LoanOutcome, LoanView, ReaderView
 from library.errors import NotFound
 from library.places import PlaceView
 
 if TYPE_CHECKING:
     from kiosk.media import NowPlaying
-    from kiosk.services import ServiceInfo
+    from kiosk.services import Printable, ServiceInfo
     from library.textbooks.issue import Collected
 
 _BOOKS = [
@@ -117,6 +117,17 @@ class _Loan:
     renewals: int = 0
 
 
+@dataclass
+class _Hold:
+    id: int
+    record_id: int
+    reader_id: int
+    placed_at: dt.datetime
+    state: str = H.QUEUED
+    barcode: str | None = None  # waiting: the copy set aside
+    until: dt.date | None = None
+
+
 def _fold(text: str) -> str:
     return text.casefold().replace("ё", "е")
 
@@ -131,6 +142,7 @@ class FakeLibrary:
 
     today: dt.date = field(default_factory=dt.date.today)
     loans: dict[int, _Loan] = field(default_factory=dict)
+    holds: dict[int, _Hold] = field(default_factory=dict)
     _next_loan: int = 1
 
     def __post_init__(self) -> None:
@@ -152,6 +164,17 @@ class FakeLibrary:
         """The open loan of a copy, if any."""
         return next((ln for ln in self.loans.values() if ln.barcode == barcode), None)
 
+    def waiting_for(self, barcode: str) -> _Hold | None:
+        """The waiting hold a copy is set aside for (the copy is ``reserved``), if any."""
+        return next((h for h in self.holds.values()
+                     if h.state == H.WAITING and h.barcode == barcode), None)
+
+    def queue(self, record_id: int) -> list[_Hold]:
+        """A record's queued holds in the order placed."""
+        return sorted((h for h in self.holds.values()
+                       if h.record_id == record_id and h.state == H.QUEUED),
+                      key=lambda h: (h.placed_at, h.id))
+
 
 class FakeCatalogue:
     """`CatalogueService` over the fake collection."""
@@ -169,6 +192,8 @@ class FakeCatalogue:
             loan = self.lib.loan_of(barcode)
             if status == "on_loan" or loan:
                 status = "on_loan" if loan else "available"
+            if status == "available" and self.lib.waiting_for(barcode) is not None:
+                status = "reserved"
             book = self.records[rid]
             out.append(CopyView(barcode, status, f"{book[5]} {book[6]}", book[7],
                                 loan.due if loan else None, _PLACES.get(_BOOK_PLACE.get(rid, 0))))
@@ -250,6 +275,8 @@ class FakeCirculation:
         self.pin_self_set = True  # [circulation] pin_self_set
         self.pin_rules = PinRules()
         self.collected: dict[str, Collected] = {}  # barcode → its «Сдача учебников» answer
+        self.hold_rules = H.HoldRules()  # [holds] with the shipped defaults
+        self.hold_txns: dict[str, HoldView] = {}
 
     def _facts(self, reader: ReaderView) -> ReaderFacts:
         mine = [ln for ln in self.lib.loans.values() if ln.reader_id == reader.id]
@@ -258,7 +285,9 @@ class FakeCirculation:
 
     def _item(self, barcode: str) -> ItemFacts:
         book = self._book(barcode)
-        status = "on_loan" if self.lib.loan_of(barcode) else _COPIES[barcode][1]
+        status = _COPIES[barcode][1]
+        if self.lib.loan_of(barcode) or status == "on_loan":  # a demo loan returned: on the shelf
+            status = "on_loan" if self.lib.loan_of(barcode) else "available"
         return ItemFacts(status, "book", None, book[1])
 
     def _reader(self, card: str) -> ReaderView:
@@ -341,6 +370,9 @@ class FakeCirculation:
         loan = self.lib.loan_of(barcode)
         if loan and loan.reader_id == reader.id:
             raise E.ItemAlreadyYours(title=book[1])
+        held = self.lib.waiting_for(barcode)
+        if held is not None and held.reader_id != reader.id:
+            raise E.ReservedForAnother(title=book[1])
         try:
             due = checkout_due(self.policy, self._facts(reader), self._item(barcode),
                                self.lib.today)
@@ -348,6 +380,7 @@ class FakeCirculation:
             exc.params.setdefault("title", book[1])  # as the service: the kiosk names the book
             raise
         loan = self.lib.add_loan(barcode, reader.id, due)
+        self._fulfil(reader, book[0], barcode)
         return self._outcome("checkout", txn_id, loan, barcode, due=due)
 
     def checkin(self, barcode: str, txn_id: str, *, terminal: str | None = None) -> LoanOutcome:
@@ -361,8 +394,110 @@ class FakeCirculation:
         if loan is None:
             raise E.NotOnLoan(title=book[1])
         del self.lib.loans[loan.id]
-        return self._outcome("checkin", txn_id, loan, barcode, f"{book[5]} {book[6]}",
-                             due=loan.due)
+        out = self._outcome("checkin", txn_id, loan, barcode, f"{book[5]} {book[6]}",
+                            due=loan.due)
+        hold = self._trap(book[0], barcode)
+        if hold is not None:  # as the service: the outcome names the reader it waits for
+            out = replace(out, hold_id=hold.id, hold_for=self._short_name(hold.reader_id),
+                          hold_until=hold.until)
+            self.txns[txn_id] = out
+        return out
+
+    # --- holds (library.circulation.ports.HoldsPort, the rules of library.circulation.holds) ----
+    def _short_name(self, reader_id: int) -> str:
+        reader = next(r for r in _READERS if r.id == reader_id)
+        surname = _PUPILS.get(reader_id, ("",))[0] or reader.initial
+        return H.short_name(reader.first_name, surname, reader.class_name)
+
+    def _trap(self, record_id: int, barcode: str) -> _Hold | None:
+        """A copy back on the shelf: set aside for the record's first queued reader."""
+        queue = self.lib.queue(record_id)
+        if not queue or not self.hold_rules.enabled:
+            return None
+        hold = queue[0]
+        hold.state = H.hold_transition(hold.state, "trap")
+        hold.barcode = barcode
+        hold.until = H.pickup_until(self.policy.calendar, self.lib.today,
+                                    self.hold_rules.pickup_days)
+        return hold
+
+    def _fulfil(self, reader: ReaderView, record_id: int, barcode: str) -> None:
+        hold = next((h for h in self.lib.holds.values() if h.reader_id == reader.id
+                     and h.record_id == record_id and h.state in H.ACTIVE), None)
+        if hold is None:
+            return
+        other = hold.barcode if hold.state == H.WAITING and hold.barcode != barcode else None
+        hold.state = H.hold_transition(hold.state, "fulfil")
+        if other is not None:
+            self._trap(record_id, other)
+
+    def _hold_view(self, hold: _Hold, replayed: bool = False) -> HoldView:
+        book = self.catalogue.records[hold.record_id]
+        position = 0
+        if hold.state == H.QUEUED:
+            position = [h.id for h in self.lib.queue(hold.record_id)].index(hold.id) + 1
+        waiting = hold.state == H.WAITING
+        return HoldView(hold.id, hold.record_id, book[1], ", ".join(book[2]), hold.state,
+                        position, hold.placed_at, hold.until if waiting else None,
+                        hold.barcode if waiting else None,
+                        (self.hold_rules.shelf_note or None) if waiting else None, replayed)
+
+    def place_hold(self, card: str, record_id: int, txn_id: str, *, terminal: str | None = None,
+                   by: str | None = None) -> HoldView:
+        """Queue the reader for a record by the real place rule (holds.check_place)."""
+        if txn_id in self.hold_txns:
+            return replace(self.hold_txns[txn_id], replayed=True)
+        reader = self._reader(card)
+        if record_id not in self.catalogue.records:
+            raise E.RecordNotFound()
+        book = self.catalogue.records[record_id]
+        statuses = [c.status for c in self.catalogue._copies(record_id)]
+        mine = [h for h in self.lib.holds.values() if h.reader_id == reader.id
+                and h.state in H.ACTIVE]
+        facts = H.PlaceFacts(
+            reader.category, reader.card in _BLOCKED, len(mine),
+            any(h.record_id == record_id for h in mine),
+            any(ln.reader_id == reader.id and _COPIES[ln.barcode][0] == record_id
+                for ln in self.lib.loans.values()),
+            "book", sum(st in H.HOLDABLE_STATUSES for st in statuses),
+            sum(st == "available" for st in statuses))
+        try:
+            H.check_place(self.policy, self.hold_rules, facts)
+        except E.CirculationError as exc:
+            exc.params.setdefault("title", book[1])
+            raise
+        hold = _Hold(max(self.lib.holds, default=0) + 1, record_id, reader.id,
+                     dt.datetime.now(dt.timezone.utc))
+        self.lib.holds[hold.id] = hold
+        view = self._hold_view(hold)
+        self.hold_txns[txn_id] = view
+        return view
+
+    def cancel_hold(self, hold_id: int, txn_id: str, *, card: str | None = None,
+                    terminal: str | None = None, by: str | None = None) -> HoldView:
+        """Cancel the reader's own hold (with `card`); a waiting copy passes on."""
+        if txn_id in self.hold_txns:
+            return replace(self.hold_txns[txn_id], replayed=True)
+        hold = self.lib.holds.get(hold_id)
+        if hold is None:
+            raise E.HoldNotFound()
+        if card is not None and hold.reader_id != self._reader(card).id:
+            raise E.NotYourHold()
+        was = hold.state
+        hold.state = H.hold_transition(was, "cancel")
+        if was == H.WAITING and hold.barcode:
+            self._trap(hold.record_id, hold.barcode)
+        view = self._hold_view(hold)
+        self.hold_txns[txn_id] = view
+        return view
+
+    def holds(self, card: str) -> list[HoldView]:
+        """The reader's active holds: waiting first (soonest end), then queued."""
+        reader = self._reader(card)
+        mine = [h for h in self.lib.holds.values() if h.reader_id == reader.id
+                and h.state in H.ACTIVE]
+        mine.sort(key=lambda h: (h.state != H.WAITING, h.until or dt.date.max, h.placed_at))
+        return [self._hold_view(h) for h in mine]
 
     def collect(self, reader: ReaderView, barcode: str, *,
                 class_name: str | None = None) -> Collected:
@@ -425,9 +560,9 @@ class FakePrinter:
 
     def __init__(self, working: bool = True):
         self.working = working
-        self.printed: list[Receipt] = []
+        self.printed: list[Printable] = []
 
-    async def print_receipt(self, receipt: Receipt) -> bool:
+    async def print_receipt(self, receipt: Printable) -> bool:
         """Keep the receipt when working."""
         if self.working:
             self.printed.append(receipt)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from library.circulation.receipts import Receipt
 from library.circulation.values import ReaderView
 from library.places import PlaceView
 
@@ -129,6 +128,14 @@ class CollectionPort(Protocol):
         """One scanned copy; `class_name` flags a copy of another class's pupil."""
 
 
+class Printable(Protocol):
+    """What the slip printer prints: a checkout receipt (library.circulation.receipts.Receipt)
+    or a hold slip (kiosk.printing.HoldSlip)."""
+
+    def pdf(self, path: str | Path) -> Path:
+        """Write the PDF; returns its path."""
+
+
 @runtime_checkable
 class ReceiptPrinter(Protocol):
     """A slip printer; ``print_receipt`` returns False when nothing came out; ``available``
@@ -137,8 +144,8 @@ class ReceiptPrinter(Protocol):
 
     available: bool
 
-    async def print_receipt(self, receipt: Receipt) -> bool:
-        """Print one checkout receipt (`library.circulation.receipts.Receipt`)."""
+    async def print_receipt(self, receipt: Printable) -> bool:
+        """Print one checkout receipt (`library.circulation.receipts.Receipt`) or hold slip."""
 
 
 class NoPrinter:
@@ -146,7 +153,7 @@ class NoPrinter:
 
     available = False
 
-    async def print_receipt(self, receipt: Receipt) -> bool:
+    async def print_receipt(self, receipt: Printable) -> bool:
         """Nothing is printed."""
         return False
 

@@ -174,6 +174,7 @@ class ItemRow(BoxLayout):
     title = StringProperty("")
     text = StringProperty("")
     ok = BooleanProperty(True)
+    loud = BooleanProperty(False)  # a returned book kept for a reader: yellow
 
 
 class LoanRowWidget(BoxLayout):
@@ -209,6 +210,7 @@ class FlashBox(BoxLayout):
 
     text = StringProperty("")
     ok = ObjectProperty(True, allownone=True)  # True, False or None (neutral)
+    loud = BooleanProperty(False)  # yellow, over ``ok``: stop, this book is kept for a reader
     lines = ListProperty([])
 
 

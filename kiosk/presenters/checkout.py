@@ -17,7 +17,7 @@ from library.circulation import errors as E
 from library.circulation.flows import FlowHooks, ItemResult, SelfCheckoutFlow, Step
 from library.circulation.ports import CirculationPort
 from library.circulation.receipts import Receipt
-from library.circulation.values import ReaderView
+from library.circulation.values import HoldView, ReaderView
 
 PIN_MAX = 8
 
@@ -30,6 +30,7 @@ class ItemRow:
     title: str
     text: str
     ok: bool
+    loud: bool = False  # a return that filled a hold: «Не ставь на тележку!»
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Flash:
 
     text: str
     ok: bool | None
+    loud: bool = False  # yellow, to stop a hand: a returned book someone is waiting for
 
     @property
     def sound(self) -> str:
@@ -127,6 +129,7 @@ class CheckoutPresenter(FlowHooks):
         self.receipt: Receipt | None = None
         self.receipt_printed: bool | None = None
         self.pin = PinEntry()
+        self.waiting: list[HoldView] = []  # the reader's holds waiting on the hold shelf
 
     def _end_flow(self, reason: str) -> None:
         flow = self.flow
@@ -202,6 +205,10 @@ class CheckoutPresenter(FlowHooks):
         self._heard = True
         self.reader = reader
         self.state = "books"
+        from kiosk.presenters.holds import fetch_holds  # holds.py builds on this module
+
+        self.waiting = [h for h in fetch_holds(self.circulation, reader.card)
+                        if h.state == "waiting"]
         if reader.restriction:
             self.flash = Flash(restriction(reader.restriction, reader.restriction_note,
                                            reader.formal), False)
@@ -224,6 +231,10 @@ class CheckoutPresenter(FlowHooks):
             return
         title = item_title(result)
         if result.outcome is not None:  # result.ok
+            taken = result.outcome
+            # A waiting book just taken: its hold is fulfilled, the note forgets it.
+            self.waiting = [h for h in self.waiting
+                            if h.barcode != taken.barcode and h.title != taken.title]
             due = result.outcome.due_date
             text = due_text(due) if due else _("Noted: the due date comes when the server is back.")
         else:
@@ -244,6 +255,16 @@ class CheckoutPresenter(FlowHooks):
             self.receipt = receipt
 
     # --- view state -----------------------------------------------------------------------------
+    @property
+    def holds_note(self) -> str:
+        """«Тебя ждёт книга: …, полка заказов у стола библиотекаря, до 12 декабря» after the
+        card ('' when nothing waits)."""
+        if self.state != "books" or self.reader is None:
+            return ""
+        from kiosk.presenters.holds import waiting_notice
+
+        return waiting_notice(self.waiting, self.reader.formal)
+
     @property
     def lent(self) -> int:
         """How many books this session took."""

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from kiosk.i18n import _, say
 from kiosk.presenters.checkout import Flash, PinEntry, refusal_code
 from kiosk.presenters.gate import CardGate
+from kiosk.presenters.holds import HoldRow, cancel, fetch_holds, hold_rows, waiting_notice
 from kiosk.presenters.messages import days, due_text, pin_change_refusal, renewal_refusal
 from library.circulation import errors as E
 from library.circulation.flows import MyLoans
 from library.circulation.ports import CirculationPort
-from library.circulation.values import LoanView, ReaderView
+from library.circulation.values import HoldView, LoanView, ReaderView
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class LoansPresenter:
         """Forget the reader."""
         self.gate.reset(reason)
         self.mine: MyLoans | None = None
+        self.holds: list[HoldView] = []  # the reader's active holds (waiting, queued)
+        self.hold_outcome: Flash | None = None  # the last «Отменить»
         self.outcomes: dict[int, tuple[str, bool]] = {}
         self._flash: Flash | None = None
         self._pin_saved: Flash | None = None
@@ -96,9 +99,11 @@ class LoansPresenter:
     @property
     def notice(self) -> Flash | None:
         """What the screen's message box shows: the gate's words at the card, a refused PIN, the
-        PIN step's hints and refusals, a saved PIN (a renewal speaks in its row instead)."""
+        PIN step's hints and refusals, a saved PIN, a cancelled hold (a renewal speaks in its
+        row instead)."""
         f = self.flash
         if f is None or not (self.state in ("card", "new_pin") or f is self._pin_saved
+                             or f is self.hold_outcome
                              or (self.state == "pin" and f.ok is False)):
             return None
         return f
@@ -121,6 +126,29 @@ class LoansPresenter:
     def _load(self, reader: ReaderView) -> None:
         self.mine = MyLoans(self.gate.circulation, reader.card, terminal=self.terminal)
         self.mine.refresh()
+        self.holds = fetch_holds(self.gate.circulation, reader.card)
+
+    # --- holds ----------------------------------------------------------------------------------
+    @property
+    def holds_note(self) -> str:
+        """«Тебя ждёт книга: …» ('' when nothing waits or before the card)."""
+        return waiting_notice(self.holds, self.formal) if self.state == "list" else ""
+
+    @property
+    def hold_rows(self) -> list[HoldRow]:
+        """The reader's holds under the loans, each with «Отменить»."""
+        return hold_rows(self.holds, self.formal) if self.state == "list" else []
+
+    def cancel_hold(self, hold_id: int) -> Flash:
+        """«Отменить» on a hold: only the reader's own (the port and the core check it)."""
+        reader = self.reader
+        if reader is None:  # not reached: the rows show only with a reader
+            raise LookupError("no reader to cancel a hold for")
+        self.hold_outcome = cancel(self.gate.circulation, reader.card, hold_id, self.terminal,
+                                   self.formal)
+        self.holds = fetch_holds(self.gate.circulation, reader.card)
+        self._flash = self.hold_outcome
+        return self.hold_outcome
 
     def _opened(self, reader: ReaderView) -> None:
         self._load(reader)
@@ -248,6 +276,9 @@ class LoansPresenter:
             return say("Type the new PIN once more", self.formal)
         reader = self.reader
         name = " ".join(x for x in (reader.first_name, reader.patronymic) if x) if reader else ""
+        if not self.loans and self.holds:
+            return say("{name}, you have no books now; your queue:", self.formal).format(
+                name=name)
         if not self.loans:
             return say("{name}, you have no books now.", self.formal).format(name=name)
         return say("{name}, your books:", self.formal).format(name=name)

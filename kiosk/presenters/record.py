@@ -217,4 +217,15 @@ class RecordPresenter:
                      "screen and show your card.")
         if any(c.status == "not_for_loan" for c in self.record.copies):
             return _("This book can be read in the reading room. Ask the librarian.")
+        if self.can_queue:
+            return _("All copies are out. Press “Queue for it”: the first copy to come back "
+                     "will wait for you.")
         return _("All copies are out. Ask the librarian to reserve it for you.")
+
+    @property
+    def can_queue(self) -> bool:
+        """Offer «Встать в очередь»: no copy on the shelf, but one that will come back (the
+        core's rules decide the rest when the reader presses it)."""
+        from kiosk.presenters.holds import can_queue
+
+        return can_queue([c.status for c in self.record.copies])

@@ -93,6 +93,7 @@ class CheckoutScreen(KioskScreen):
         done, pin = p.state == "done", p.state == "pin"
         ids.prompt.text = p.prompt
         ids.greeting.text = p.summary if done else p.greeting
+        ids.holds_note.text = p.holds_note
         ids.flash.text = p.flash.text if (p.flash and (not pin or p.flash.ok is False)) else ""
         # a refusal box carries the message: a smaller heading leaves it the room
         refused = p.flash is not None and p.flash.ok is False

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
 from kiosk.screens.base import KioskScreen
 from kiosk.widgets import LoanRowWidget
 
 if TYPE_CHECKING:
     from kiosk.presenters.loans import LoansPresenter
+
+
+class HoldRowWidget(BoxLayout):
+    """One of the reader's holds: the title, «В очереди: 2-й» or «Ждёт тебя…», «Отменить»."""
+
+    hold_id = NumericProperty(0)
+    title = StringProperty("")
+    text = StringProperty("")
+    waiting = BooleanProperty(False)
+    on_cancel = ObjectProperty(None, allownone=True)
 
 
 class LoansScreen(KioskScreen):
@@ -47,6 +60,10 @@ class LoansScreen(KioskScreen):
         """A renew button."""
         self.act(lambda: self.presenter.renew(loan_id), "renew")
 
+    def cancel_hold(self, hold_id: int) -> None:
+        """«Отменить» on a hold."""
+        self.act(lambda: self.presenter.cancel_hold(hold_id), "hold")
+
     def reset(self, reason: str = "cancelled") -> None:
         """End of session."""
         self.presenter.reset(reason)
@@ -60,6 +77,7 @@ class LoansScreen(KioskScreen):
         p = self.presenter
         ids = self.ids
         ids.heading.text = p.heading
+        ids.holds_note.text = p.holds_note
         card, pin = p.state == "card", p.state in ("pin", "new_pin")
         ids.camera_col.opacity = 1 if card else 0
         ids.camera_col.size_hint_x = 0.85 if card else 0.001
@@ -87,3 +105,6 @@ class LoansScreen(KioskScreen):
             rows.add_widget(LoanRowWidget(loan_id=row.loan_id, title=row.title, due=row.due,
                                           overdue=row.overdue, can_renew=row.can_renew,
                                           outcome=row.outcome, on_renew=self.renew))
+        for hold in p.hold_rows:
+            rows.add_widget(HoldRowWidget(hold_id=hold.hold_id, title=hold.title, text=hold.text,
+                                          waiting=hold.waiting, on_cancel=self.cancel_hold))

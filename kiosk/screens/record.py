@@ -55,6 +55,10 @@ class RecordScreen(KioskScreen):
         ids.take.opacity = 1 if p.available else 0
         ids.take.disabled = not p.available
         ids.take.height = self.kiosk.theme.button_h if p.available else 0
+        queue = p.can_queue  # «Встать в очередь»: every copy is out
+        ids.queue.opacity = 1 if queue else 0
+        ids.queue.disabled = not queue
+        ids.queue.height = self.kiosk.theme.button_h * 1.2 if queue else 0
         ids.left_scroll.scroll_y = 1
 
     def back(self) -> None:

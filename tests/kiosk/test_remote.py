@@ -47,6 +47,11 @@ class ScriptedClient:
         self.calls.append(("end",))
         self.session = None
 
+    def holds(self):
+        """GET /holds after the card (the kiosk's «Тебя ждёт книга»): nothing waits here."""
+        self._net()
+        return []
+
     def checkout(self, barcode, txn):
         self._net()
         self.calls.append(("checkout", barcode))

@@ -156,3 +156,23 @@ def test_textbook_collection_after_a_teachers_card(tmp_path):
     assert out["count"] == "Принято: 3" and out["personal"] is True
     assert out["current"] == "attract"
     assert out["items_after"] == 0 and out["rows_after"] == 0 and out["open_after"] is False
+
+
+@pytest.mark.slow
+def test_a_pupil_queues_another_returns_and_the_book_waits(tmp_path):
+    out = run_scenario("holds", tmp_path)
+    assert out["button"] == [1, False, "Встать в очередь"]
+    assert out["after_tap"] == "hold" and "«Алиса в Стране чудес»" in out["heading"]
+    assert out["queued"] == ["Ты в очереди: 1-й. Когда книгу вернут, она будет ждать тебя на "
+                             "полке заказов.", True, True]
+    assert out["after_done"] == "attract"
+    current, flash, loud = out["returned"]
+    assert current == "checkin" and loud is True
+    assert flash == ("Алиса в Стране чудес\nНе ставь на тележку! Отложи эту книгу на полку "
+                     "заказов: её ждёт Маша И., 5А. До 11 марта.\nВозьми листок из принтера и "
+                     "вложи его в книгу.")
+    assert out["return_row"] == [["Не ставь на тележку! Отложи эту книгу на полку заказов: её "
+                                  "ждёт Маша И., 5А. До 11 марта.", True]]
+    assert out["note"] == ["checkout", "Тебя ждёт книга: «Алиса в Стране чудес», полка заказов "
+                                       "у стола библиотекаря, до 11 марта."]
+    assert out["lent"] == [["Алиса в Стране чудес", True]] and out["note_after"] == ""

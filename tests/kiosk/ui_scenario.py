@@ -514,10 +514,61 @@ def collect_steps(app, out):
     return [(0.3, card), (0.3, open_mode), (0.3, scans), (9.5, after)]
 
 
+def holds_steps(app, out):
+    """Issue 19 at the kiosk: Маша taps «Встать в очередь» on a record whose one copy is out and
+    shows her card; Аня returns that copy (the loud hold notice); Маша's card at «Взять книгу»
+    says the book waits, she scans it and takes it."""
+    from kiosk.gallery import type_scan
+
+    def record():
+        app.open_record(8)
+
+    def queue():
+        # A separate step: the button shown by the refresh is laid out by now.
+        btn = app.screen("record").ids.queue
+        out["button"] = (btn.opacity, btn.disabled, btn.text)
+        tap(btn)
+        out["after_tap"] = app.current
+        out["heading"] = app.screen("hold").ids.heading.text
+
+    def card():
+        type_scan(app, "100001")
+        screen = app.screen("hold")
+        out["queued"] = (screen.ids.flash.text, screen.ids.flash.ok, app.personal)
+        tap(screen.ids.done.children[0])  # «Готово»
+        out["after_done"] = app.current
+
+    def give_back():
+        tap(app.screen("attract").ids.act_return)
+        type_scan(app, "200010")
+        out["printed_now"] = len(app.returns.printer.printed)
+
+    def slip_printed():
+        # The slip goes to the (fake) printer on the kiosk bridge; its answer adds a line.
+        flash = app.returns.flash
+        if not app.returns.printer.printed or flash is None or flash.text.count("\n") < 2:
+            return False
+        screen = app.screen("checkin")
+        out["returned"] = (app.current, screen.ids.flash.text, screen.ids.flash.loud)
+        out["return_row"] = [(w.text, w.loud) for w in screen.ids.item_list.children]
+        app.end_session()
+
+    def take():
+        type_scan(app, "100001")  # Маша's card at the idle kiosk: «Взять книгу»
+        screen = app.screen("checkout")
+        out["note"] = (app.current, screen.ids.holds_note.text)
+        type_scan(app, "200010")
+        out["lent"] = [(w.title, w.ok) for w in screen.ids.item_list.children]
+        out["note_after"] = screen.ids.holds_note.text
+
+    return [(0.3, record), (0.3, queue), (0.3, card), (0.3, give_back), (0.1, slip_printed),
+            (0.3, take)]
+
+
 SCENARIOS = {"search": search_steps, "typing": typing_steps, "checkout": checkout_steps,
              "edges": edges_steps, "reset": reset_steps, "media": media_steps, "idle": idle_steps,
              "terminal": terminal_steps, "stuck_projector": stuck_projector_steps,
-             "pin": pin_steps, "collect": collect_steps}
+             "pin": pin_steps, "collect": collect_steps, "holds": holds_steps}
 
 
 def build_terminal_app(home: Path):
