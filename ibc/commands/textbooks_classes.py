@@ -83,8 +83,13 @@ def run_issue(args: argparse.Namespace, ctx: Context) -> int:
     for rid, n in report.missing.items():
         name = titles.get(rid, str(rid))
         print(f"Не хватает: {name} — {n}" if ru else f"Missing: {name} — {n}")
-    for pupil, title, code in report.refused:
-        print(f"{'Не выдано' if ru else 'Refused'}: {pupil} — {title} ({code})", file=sys.stderr)
+    from library.circulation.errors import error_from_dict
+    from library.i18n import translator
+
+    words = translator("ru" if ru else "en")
+    for pupil, title, code, params in report.refused:
+        why = error_from_dict({"code": code, "params": params}).message(words)
+        print(f"{'Не выдано' if ru else 'Refused'}: {pupil} — {title}: {why}", file=sys.stderr)
     return 0 if not report.refused else 1
 
 

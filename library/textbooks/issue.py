@@ -345,7 +345,8 @@ class IssueReport:
     held_before: int = 0                                   # pupil × title pairs already held
     issued_before: int = 0                                 # lent this year already, returned since
     missing: dict[int, int] = field(default_factory=dict)  # record id → copies short
-    refused: list[tuple[str, str, str]] = field(default_factory=list)  # (pupil, title, code)
+    # (pupil, title, the refusal's code, its params): `E.error_from_dict` rebuilds it for words
+    refused: list[tuple[str, str, str, dict[str, str]]] = field(default_factory=list)
     dry_run: bool = False
 
     def to_dict(self) -> dict:
@@ -491,7 +492,7 @@ def _lend(service: CirculationService, year: int, p: Pupil, card: str, t: Title,
             copy = nxt
         except E.CirculationError as exc:
             used.discard(copy.id)
-            report.refused.append((p.name, t.title, exc.code))
+            report.refused.append((p.name, t.title, exc.code, exc.to_dict()["params"]))
             return None
 
 

@@ -36,7 +36,7 @@ from library.textbooks import issue as T
 from library.textbooks.owing_file import FORMATS as FILE_FORMATS
 from library.textbooks.owing_file import STEM as OWING_STEM
 from library.textbooks.owing_file import owing_file
-from server.desk import jobs
+from server.desk import i18n, jobs
 from server.desk.audit import audit
 from server.desk.errors import DeskInvalid, DeskNotFound
 from server.desk.i18n import N_, _
@@ -407,6 +407,16 @@ def _job_target(target: str) -> tuple[int | None, list[str]]:
     return (int(head) if head.isdigit() else None), [c for c in rest.split(",") if c]
 
 
+def _refusal(code: str, params: object) -> str:
+    """A stored loan refusal of the job's report in the desk's words (the circulation rules'
+    message, in the page's language)."""
+    from library.circulation.errors import error_from_dict
+    from library.i18n import translator
+
+    error = error_from_dict({"code": code, "params": params if isinstance(params, dict) else {}})
+    return error.message(translator(i18n.language()))
+
+
 @router.get("/jobs/{job_id}")
 def job_page(request: Request, job_id: int, user: DeskUser = Depends(desk_user)) -> HTMLResponse:
     """A class issue's progress (the page reloads itself every 2 s while it runs), then its report."""
@@ -427,6 +437,9 @@ def job_page(request: Request, job_id: int, user: DeskUser = Depends(desk_user))
                 min(99, job.progress * 100 // job.total) if job.total else 0,
                 "message": job.message or "", "reports": (job.report or {}).get("classes", [])}
         grade = (job.report or {}).get("grade")
+    for rep in view["reports"]:
+        rep["refused"] = [(r[0], r[1], _refusal(r[2], r[3] if len(r) > 3 else {}))
+                          for r in rep.get("refused", []) if len(r) >= 3]
     if not isinstance(grade, int) or not classes:
         grade = None
     title = _("Issue to grade %(n)s") % {"n": grade} if grade else \

@@ -279,3 +279,28 @@ def test_a_job_that_fails_says_why_and_offers_a_rerun(tb, monkeypatch):
     monkeypatch.undo()
     again = issue_job(client, db, C7 + "/issue", {"csrf": token, "year": "2026"})
     assert "Выдано сейчас: 3" in again.text and _loans(db) == 3
+
+
+def test_a_refused_loan_in_the_report_is_said_in_words(tb):
+    """The job's report keeps a refusal's code and params; the page says the circulation rule's
+    message in the page's language (the code alone told the librarian nothing)."""
+    from server.models import DeskJob
+
+    make, db, _ids = tb
+    client = logged_in(make)
+    report = {"classes": [{"class": "7А", "year": 2026, "pupils": 1, "titles": 1, "lent": 0,
+                           "per_title": [], "held_before": 0, "issued_before": 0, "missing": [],
+                           "refused": [["Иванов И.", "Алгебра 7", "item_not_found",
+                                        {"barcode": "X-1"}]]}]}
+    with db.transaction() as s:
+        job = DeskJob(kind="class_issue", target="2026:7А", started_by="marina", state="done",
+                      boot="deadbeefdeadbeef", progress=1, total=1, report=report)
+        s.add(job)
+        s.flush()
+        job_id = job.id
+    page = _page(client, f"{CLS}/jobs/{job_id}").text
+    assert "Иванов И. — Алгебра 7: " in page and "X-1" in page
+    assert "item_not_found" not in page
+    client.cookies.set("ibc_desk_lang", "en")
+    english = _page(client, f"{CLS}/jobs/{job_id}").text
+    assert "item_not_found" not in english and "X-1" in english
