@@ -22,7 +22,7 @@ MAY_IMPORT = {
     "config": {"config"},
     "device": {"device", "library"},
     "media": {"media", "library", "device"},
-    "ils": {"ils", "library"},
+    "ils": {"ils", "library", "config"},
     "server": {"server", "library", "media", "device", "ils", "config"},
     "kiosk": {"kiosk", "library", "device", "media", "config"},
     "ibc": set(PACKAGES),
@@ -33,6 +33,8 @@ UI_HARDWARE_PLAYER_HTTP_DISCOVERY = {
 NEVER = {
     "library": UI_HARDWARE_PLAYER_HTTP_DISCOVERY,
     "config": UI_HARDWARE_PLAYER_HTTP_DISCOVERY,
+    # the ИРБИС64 client is our own codec; cbsvibpyirbis is a test-only independent client
+    "ils": UI_HARDWARE_PLAYER_HTTP_DISCOVERY | {"cbsvibpyirbis", "irbis"},
     "device": {"kivy", "vlc", "fastapi", "starlette", "uvicorn", "httpx"},
     "media": {"kivy", "cv2", "fastapi", "starlette", "uvicorn", "httpx", "zeroconf"},
     "server": {"kivy", "cv2", "pyzbar", "vlc"},
@@ -109,7 +111,7 @@ os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp())
 from library.errors import IbcError
 apart = {"config.settings.SettingsError"}
 bad, seen = [], 0
-for package in ("library", "device", "media", "server", "kiosk", "ibc", "config"):
+for package in ("library", "device", "media", "ils", "server", "kiosk", "ibc", "config"):
     root = importlib.import_module(package)
     for info in pkgutil.walk_packages(root.__path__, package + "."):
         if info.name.endswith("__main__") or ".kv" in info.name:
