@@ -105,7 +105,7 @@ def _page(request: Request, user: DeskUser, *, status: int = 200, notice: str = 
     rows = svc.all_holds()
     queues = _queues(rows)
     done: dict[str, Any] | None = None
-    if report is not None:
+    if report is not None and report.changed:
         done = {"expired": len(report.expired_waiting) + len(report.expired_queued),
                 "cancelled": len(report.cancelled_inactive),
                 "passed": [_shelf_row(e) for e in report.passed_on],

@@ -124,6 +124,7 @@ def test_the_story_at_the_desk(desk):
     assert r.status_code == 200
     refusal = _text(r.text.split('id="refusal"')[1].split("</div>")[0])
     assert "Книга отложена для другого читателя" in refusal
+    assert 'name="override"' not in r.text, "a hold is never waived at the desk"
     assert "Аня" not in r.text and "Петрова" not in r.text and "C5A" not in r.text
     assert "Денискины рассказы Толстой — в очереди: 1-й" in _text(r.text)
 
@@ -158,7 +159,8 @@ def test_the_story_at_the_desk(desk):
     assert len(rows) == 1 and rows[0][2]["expired"] == 1 and rows[0][2]["passed"] == 1
     # a second run the same day changes nothing (and says so)
     again = client.post("/desk/holds/expire", data={"csrf": csrf(r.text)})
-    assert again.status_code == 200 and 'id="expire-report"' in again.text
+    assert again.status_code == 200 and 'id="expire-report"' not in again.text
+    assert "Делать нечего: ни один заказ не закончился" in _text(again.text)
     assert _holds(db)[1:] == [("CPIN", "expired", "2002"), ("C1B", "waiting", "2002")]
 
     # the report page shows the holds figures
@@ -169,6 +171,22 @@ def test_the_story_at_the_desk(desk):
     assert re.search(r"Поставлено в очередь 3 ", figs), figs
     assert re.search(r"Выдано по заказу 1 ", figs), figs
     assert re.search(r"Не забрали вовремя 1 ", figs), figs
+    # and the report's files (the core's «Заказы» table)
+    for fmt in ("csv", "xlsx"):
+        f = client.get(f"/desk/reports/download?period=custom&from=01.01.{now.year}"
+                       f"&to=31.12.{now.year}&format={fmt}")
+        assert f.status_code == 200, fmt
+        if fmt == "csv":
+            text = f.content.decode("utf-8-sig")
+            assert "Поставлено в очередь" in text and "Выдано по заказу" in text
+        else:
+            import io
+
+            from openpyxl import load_workbook
+
+            cells = [str(c.value) for ws in load_workbook(io.BytesIO(f.content)).worksheets
+                     for row in ws.iter_rows() for c in row if c.value is not None]
+            assert "Поставлено в очередь" in cells and "Не забрали вовремя" in cells
 
 
 def _queue_two(client, db) -> int:
@@ -368,3 +386,20 @@ def test_an_offline_return_is_flagged_on_the_hold_shelf(desk):
     shelf = _text(page.split('id="hold-shelf"')[1].split("</table>")[0])
     assert "вернули без связи — найдите на тележке возврата" in shelf and "2001" in shelf
     assert "Очереди: книги, которых ждут читатели (1)" in _text(page)
+
+
+def test_the_desk_hold_words_agree_with_the_report():
+    """The report page's holds figures read in Russian exactly as the report's «Заказы» table
+    (library.reports.tables, which stays Russian in the PDF/XLSX/CSV)."""
+    from library.reports.tables import _holds_table
+    from server.desk import i18n
+    from server.desk.reports_pages import HOLD_LABELS
+
+    (table,) = _holds_table({"placed": 1, "waiting": 1, "fulfilled": 1, "expired": 1,
+                             "cancelled": 1, "median_wait_days": 2.5})
+    token = i18n.set_language("ru")
+    try:
+        assert [i18n._(v) for v in HOLD_LABELS.values()] == [row[0] for row in table.rows]
+    finally:
+        i18n.reset_language(token)
+    assert table.rows[-1][1] == "2,5"
