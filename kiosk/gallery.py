@@ -272,6 +272,52 @@ def _collect(app: KioskApp) -> None:
         type_scan(app, code)
 
 
+def _queued(app: KioskApp, *, waiting: bool = False, two: bool = False) -> None:
+    """Маша (100001) queues for «Алиса в Стране чудес» (its one copy is out with Аня);
+    ``waiting``: Аня returned it, it waits for Маша; ``two``: Маша also queues for «Гарри
+    Поттер», whose shelf copy the teacher took."""
+    circ: Any = app.circulation  # the fakes: FakeCirculation, a HoldsPort
+    if two:
+        circ.checkout("100005", "200005", "g-lend")
+        circ.place_hold("100001", 3, "g-hold-3")
+    circ.place_hold("100001", 8, "g-hold-8")
+    if waiting:
+        circ.checkin("200010", "g-ret")
+
+
+def _hold_queued(app: KioskApp) -> None:
+    """«Встать в очередь» on the record page, then Маша's card: her place in the queue."""
+    app.open_record(8)
+    app.open_hold()
+    type_scan(app, "100001")
+
+
+def _hold_refused(app: KioskApp) -> None:
+    """Аня has the only copy: «Эта книга уже у тебя»."""
+    app.open_record(8)
+    app.open_hold()
+    type_scan(app, "100003")
+
+
+def _return_hold(app: KioskApp) -> None:
+    """Аня returns the copy Маша queues for: the loud «Не ставь на тележку!»."""
+    _queued(app)
+    _scans("checkin", "200004", "200010")(app)
+
+
+def _checkout_hold_waiting(app: KioskApp) -> None:
+    """Маша's card after the book came back: «Тебя ждёт книга»."""
+    _queued(app, waiting=True)
+    app.screen("checkout").ids.camera.hint = ""  # no camera hint left by an earlier state
+    _scans("checkout", "100001")(app)
+
+
+def _loans_holds(app: KioskApp) -> None:
+    """«Мои книги» of Маша: one book waiting, one queued, each with «Отменить»."""
+    _queued(app, waiting=True, two=True)
+    _scans("loans", "100001")(app)
+
+
 def gallery_steps() -> list[tuple[str, Step]]:
     """(state name, action) in order; each state starts from a fresh session."""
     def large(app: KioskApp) -> None:
@@ -308,6 +354,9 @@ def gallery_steps() -> list[tuple[str, Step]]:
         ("search-large", _search_large),
         ("record", lambda app: app.open_record(1)),
         ("record-all-out", lambda app: app.open_record(8)),
+        ("hold-card", lambda app: (app.open_record(8), app.open_hold())),
+        ("hold-queued", _hold_queued),
+        ("hold-refused", _hold_refused),
         ("record-class-set", lambda app: app.open_record(11)),
         ("record-large", large_record),
         ("checkout-card", lambda app: app.go("checkout")),
@@ -326,6 +375,9 @@ def gallery_steps() -> list[tuple[str, Step]]:
         ("return-unknown", _scans("checkin", "999999")),
         ("return-place", _return_to_place),
         ("return-card", _scans("checkin", "100001")),
+        ("return-hold", _return_hold),
+        ("checkout-hold-waiting", _checkout_hold_waiting),
+        ("loans-holds", _loans_holds),
         ("loans-card", lambda app: app.go("loans")),
         ("loans-list", _scans("loans", "100003")),
         ("loans-renewed", _loans_renewed),
