@@ -403,3 +403,50 @@ def test_the_desk_hold_words_agree_with_the_report():
     finally:
         i18n.reset_language(token)
     assert table.rows[-1][1] == "2,5"
+
+
+def test_a_dead_printer_is_told_quickly(desk, settings):
+    import time
+
+    make, db = desk
+    settings.printer.uri = "ipp://127.0.0.1:9/ipp/print"  # nothing listens on the discard port
+    client = logged_in(make)
+    _queue_two(client, db)
+    r = _return(client, "2001")
+    box = r.text.split('id="hold-notice"')[1].split("</div>\n</div>")[0]
+    assert "Печать квитанции заказа на МФУ" in box
+    action = re.search(r'action="(/desk/holds/\d+/slip/print)"', box).group(1)  # type: ignore[union-attr]
+    started = time.monotonic()
+    done = client.post(action, data={"csrf": csrf(r.text)})
+    assert done.status_code == 200
+    assert "квитанция не напечатана" in _text(done.text)
+    assert time.monotonic() - started < 12
+
+
+def test_the_slip_goes_to_a_real_ipp_printer(desk, settings, tmp_path):
+    """«Печать квитанции заказа на МФУ» sends the slip's PDF to ippeveprinter (CUPS)."""
+    import time
+
+    import pytest
+
+    from tests.device.test_printer_ipp import IppEvePrinter
+
+    if IppEvePrinter.missing():
+        pytest.skip(IppEvePrinter.missing())
+    printer = IppEvePrinter(tmp_path).start()
+    try:
+        make, db = desk
+        settings.printer.uri = printer.uri
+        client = logged_in(make)
+        _queue_two(client, db)
+        r = _return(client, "2001")
+        action = re.search(r'action="(/desk/holds/\d+/slip/print)"', r.text).group(1)  # type: ignore[union-attr]
+        done = client.post(action, data={"csrf": csrf(r.text)})
+        assert done.status_code == 200 and "Квитанция отправлена на принтер" in _text(done.text)
+        deadline = time.monotonic() + 10
+        while not printer.spooled() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        spooled = printer.spooled()
+        assert spooled and spooled[0].read_bytes().startswith(b"%PDF")
+    finally:
+        printer.stop()
