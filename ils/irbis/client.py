@@ -161,8 +161,10 @@ class IrbisClient:
         params = [wire.ansi(database), b"1" if lock else b"0", b"1" if actualize else b"0",
                   wire.encode_record(record)]
         answer = self._command(wire.UPDATE_RECORD, params, database=database, mfn=record.mfn)
-        first = answer.body.next().decode(wire.UTF, errors="strict")
-        rest = answer.body.rest_text(wire.UTF)
+        # "mfn#status", then the rest of the record on ONE line (PythonIrbis write_record reads
+        # first_line = response.utf(); short_irbis_to_lines(response.utf())).
+        first = wire.decode_line(answer.body.next())
+        rest = wire.decode_line(answer.body.next())
         lines = [first, *wire.split_record_text(rest)] if rest else [first]
         if len(lines) >= 2 and lines[1]:
             return wire.parse_record(lines, database)

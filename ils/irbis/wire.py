@@ -225,6 +225,11 @@ class Answer:
         return _decode(b"\r\n".join(remaining), encoding)
 
 
+def decode_line(raw: bytes, encoding: str = UTF) -> str:
+    """One answer line decoded (IrbisProtocolError for bytes that are not `encoding`)."""
+    return _decode(raw, encoding)
+
+
 def _decode(raw: bytes, encoding: str) -> str:
     try:
         return raw.decode(encoding)
