@@ -208,3 +208,57 @@ def test_words_use_the_librarys_shelf_note(fakes):
     assert p.holds_note == ("Тебя ждёт книга: «Алиса в Стране чудес», стеллаж «Заказы» у окна, "
                             "до 11 марта.")
     assert circ.holds(MASHA)[0].pickup_until == dt.date(2025, 3, 11)
+
+
+def test_the_story_on_the_real_core(db):
+    """The standalone kiosk's port is CirculationService itself: the same screens over the
+    database (SQLite and PostgreSQL), hold rules and all."""
+    from config.settings import load_settings
+    from library.circulation.service import CirculationService
+    from library.storage.models import Copy, Reader, Record
+
+    day = dt.date(2026, 10, 5)  # a Monday
+    with db.transaction() as s:
+        rec = Record(key="alice", title="Алиса в Стране чудес", authors=["Кэрролл, Льюис"],
+                     version=1)
+        rec.copies.append(Copy(sigla="ИБЦ", barcode="A1", status="available", version=1))
+        s.add(rec)
+        s.add_all([Reader(card_number="R1", first_name="Анна", last_name="Котова",
+                          class_name="5А"),
+                   Reader(card_number="R2", first_name="Ваня", last_name="Сидоров",
+                          class_name="6Б"),
+                   Reader(card_number="T1", first_name="Мария", last_name="Иванова",
+                          category="teacher")])
+        s.flush()
+        record_id = rec.id
+    st = load_settings(environ={})
+    svc = CirculationService.from_settings(db, st.circulation, today=lambda: day,
+                                           holds_settings=st.holds)
+    svc.checkout("T1", "A1", "lend-a1")
+    anna = HoldPresenter(svc, terminal="kiosk-1")
+    anna.start(record_id, "Алиса в Стране чудес", None)
+    anna.scan("R1")
+    assert anna.flash is not None and anna.flash.text.startswith("Ты в очереди: 1-й.")
+    vanya = HoldPresenter(svc)
+    vanya.start(record_id, "Алиса в Стране чудес", None)
+    vanya.scan("R2")
+    assert vanya.flash is not None and vanya.flash.text.startswith("Ты в очереди: 2-й.")
+    returns = ReturnPresenter(svc, today=lambda: day)
+    returns.formal = True  # the teacher returns it after showing her card
+    flash = returns.scan("A1")
+    assert flash is not None and flash.loud
+    assert "Не ставьте на тележку! Отложите эту книгу на полку заказов: её ждёт Анна К., 5А. " \
+           "До 10 октября." in flash.text
+    other = CheckoutPresenter(svc, None)  # type: ignore[arg-type]
+    other.scan("R2")
+    other.scan("A1")
+    assert other.items[-1].ok is False and "другого читателя" in other.items[-1].text
+    loans = LoansPresenter(svc, today=lambda: day)
+    loans.scan("R2")
+    assert [r.text for r in loans.hold_rows] == ["В очереди: 1-й"]
+    taker = CheckoutPresenter(svc, None)  # type: ignore[arg-type]
+    taker.scan("R1")
+    assert taker.holds_note.startswith("Тебя ждёт книга: «Алиса в Стране чудес», полка заказов")
+    taker.scan("A1")
+    assert taker.items[-1].ok is True and taker.holds_note == ""
+    assert svc.holds("R1") == [] and svc.holds("R2")[0].position == 1

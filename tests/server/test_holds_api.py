@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
@@ -243,3 +245,37 @@ def test_the_terminal_port(api, enrol, tmp_path):
         port.holds("C5A")
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Hold)) == 1
+
+
+def test_a_return_queued_offline_fills_the_hold_when_forwarded(api, enrol, tmp_path):
+    """The kiosk takes a book back while the server is away (queued, nobody named); the queue
+    is forwarded: the server sets the copy aside for the first reader, flagged ``offline`` (on
+    the return cart), exactly once however often the queue is flushed."""
+    test_client, db = api
+    rid = _record_id(db, "anna")
+    _all_out(test_client, enrol("kiosk-1"))
+    client, port = _remote(api, enrol, tmp_path)
+    port.find_reader("C5A")
+    hold = port.place_hold("C5A", rid, "t-1")
+    port.end_session()
+    base = client._base
+    client._base = lambda: None  # the server is gone
+    out = port.checkin("3001", "r-1")
+    assert out.loan_id == 0 and out.hold_id == 0 and out.hold_for is None  # queued
+    terminal = port.terminal
+    assert [op["op"] for op in terminal.queue.pending()] == ["checkin"]
+    client._base = base
+    report = terminal.flush()
+    assert len(report.done) == 1 and not report.conflicts and report.left == 0
+    done = terminal.queue.all()[0]
+    assert done["state"] == "done"
+    assert json.loads(done["result"])["hold_for"] == "Аня П., 7А"  # the server's answer kept
+    assert terminal.flush().done == []  # nothing left to forward
+    again = client.forward("checkin", None, "3001", done["txn_id"])  # a repeat is replayed
+    assert again["replayed"] is True and again["hold_id"] == hold.hold_id
+    assert again["hold_for"] == "Аня П., 7А"
+    with db.session() as s:
+        row = s.get(Hold, hold.hold_id)
+        assert row is not None and row.state == "waiting" and row.offline is True
+        assert s.scalar(select(func.count()).select_from(Event)
+                        .where(Event.kind == "hold_waiting")) == 1
