@@ -450,3 +450,38 @@ def test_the_slip_goes_to_a_real_ipp_printer(desk, settings, tmp_path):
         assert spooled and spooled[0].read_bytes().startswith(b"%PDF")
     finally:
         printer.stop()
+
+
+def test_a_return_on_a_readers_panel_says_it_too(desk):
+    """«Вернуть» on the lender's panel: the loud message names the waiting reader (the librarian
+    must know where the book goes), and nothing else of that reader is on the panel."""
+    make, db = desk
+    client = logged_in(make)
+    _queue_two(client, db)
+    panel = _panel(client, "CT")
+    r = client.post("/desk/circulation/return", data={
+        "csrf": csrf(panel), "card": "CT", "barcode": "2002",
+        "txn": _txn(panel, "/desk/circulation/return")})
+    assert r.status_code == 200
+    notice = _text(r.text.split('id="hold-notice"')[1].split("</div>")[0])
+    assert "Отложите на полку заказов: для Аня П., 7А, до 10.10.2026" in notice
+    assert "C5A" not in r.text and "Петрова" not in r.text
+    assert "Иванова Мария" in _text(r.text)  # still the lender's panel
+    assert _holds(db)[0] == ("C5A", "waiting", "2002")
+
+
+def test_the_holds_pages_in_english(desk):
+    make, db = desk
+    client = logged_in(make)
+    _queue_two(client, db)
+    r = _return(client, "2001")
+    slip = re.search(r'href="(/desk/holds/\d+/slip)"', r.text).group(1)  # type: ignore[union-attr]
+    assert client.get("/desk/lang/en", params={"next": "/desk/holds"}).status_code == 303
+    page = _text(client.get("/desk/holds").text)
+    assert "The hold shelf: books waiting for readers (1)" in page and "Process ended holds" in page
+    r = _return(client, "2001")  # a second scan: the same notice, nothing changed
+    assert "Put it on the hold shelf: for Аня П., 7А, until 10.10.2026" in _text(r.text)
+    assert "HOLD" in _text(client.get(slip).text)
+    rec = _text(client.get(f"/desk/catalogue/record/{_record_id(db, 'Денискины рассказы')}").text)
+    assert "Place a hold for a reader: the reader's card" in rec and "in the queue: no. 1" in rec
+    assert _holds(db) == [("C5A", "waiting", "2001"), ("CPIN", "queued", None)]
