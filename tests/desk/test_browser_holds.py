@@ -110,7 +110,7 @@ def test_place_a_hold_by_card_and_return_the_copy_to_the_hold_shelf(desk_server,
     shot(browser, "holds-panel")
 
     # the cancel page (from the panel's link), reached and left by keyboard
-    link = browser.find_element(By.CLASS_NAME, "holds-cancel-link")
+    link = browser.find_element(By.CLASS_NAME, "holds-cancel-button")
     browser.execute_script("arguments[0].focus()", link)
     type_keys(browser, Keys.ENTER)
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Отмена заказа"))

@@ -310,10 +310,11 @@ def test_cancel_with_a_reason_passes_the_copy_on(desk):
     kid = _queue_two(client, db)
     _return(client, "2001")  # waits for C5A
     panel = _panel(client, "C5A")
-    m = re.search(r'href="(/desk/holds/(\d+)/cancel\?back=[^"]+)"', panel)
+    m = re.search(r'action="/desk/holds/(\d+)/cancel" class="holds-cancel-form">\s*'
+                  r'<input type="hidden" name="back" value="([^"]+)">', panel)
     assert m, panel
-    url, hold_id = html.unescape(m.group(1)), m.group(2)
-    form = client.get(url)
+    hold_id, back = m.group(1), html.unescape(m.group(2))
+    form = client.get(f"/desk/holds/{hold_id}/cancel", params={"back": back})
     assert form.status_code == 200
     assert "Аня П., 7А" in _text(form.text) and "ждёт на полке заказов до 10.10.2026" in _text(form.text)
     # no reason: refused in words, nothing changed
