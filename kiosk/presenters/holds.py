@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kiosk.i18n import _, say
+from kiosk.i18n import _, language, say
 from kiosk.presenters.checkout import Flash
 from kiosk.presenters.gate import CardGate
 from kiosk.presenters.messages import day_month
@@ -37,7 +37,10 @@ def shelf_words(where: str | None) -> str:
 
 
 def ordinal(n: int) -> str:
-    """«2-й» / «2nd»."""
+    """«2-й» / «2nd»: the catalogue's pattern, English suffixes by the number."""
+    if language() == "en":
+        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return f"{n}{suffix}"
     return _("{n}th").format(n=n)
 
 
@@ -205,9 +208,7 @@ class HoldPresenter:
 
     def scan(self, code: str) -> Flash | None:
         """A card arrived."""
-        if self.state != "card":
-            return None
-        return self.gate.scan(code) if self.result is None else None
+        return self.gate.scan(code) if self.state == "card" else None
 
     def press_pin(self, key: str) -> Flash | None:
         """A key of the PIN pad."""

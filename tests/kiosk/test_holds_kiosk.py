@@ -262,3 +262,13 @@ def test_the_story_on_the_real_core(db):
     taker.scan("A1")
     assert taker.items[-1].ok is True and taker.holds_note == ""
     assert svc.holds("R1") == [] and svc.holds("R2")[0].position == 1
+
+
+def test_the_place_in_the_queue_in_both_languages():
+    from kiosk import i18n
+    from kiosk.presenters.holds import ordinal
+
+    assert [ordinal(n) for n in (1, 2, 11)] == ["1-й", "2-й", "11-й"]
+    i18n.set_language("en")
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st"]
