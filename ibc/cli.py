@@ -29,6 +29,7 @@ COMMANDS = [
     "doctor",
     "import_",
     "export",
+    "irbis",
     "report",
     "search",
     "places",

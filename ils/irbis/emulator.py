@@ -234,7 +234,8 @@ def brief(record: IrbisRecord) -> str:
     parts: list[str] = []
     author = record.field(700)
     if author is not None and author.get("a"):
-        parts.append(" ".join(v for v in (author.get("a"), author.get("b")) if v) + ".")
+        name = " ".join(v for v in (author.get("a"), author.get("b")) if v)
+        parts.append(name if name.endswith(".") else name + ".")
     title = record.field(200)
     if title is not None:
         text = title.get("a") or title.value or ""
