@@ -8,7 +8,7 @@
     ├── IrbisClientIdTaken      -3337 on every try: the client id is already registered
     ├── IrbisNotConnected       a command before connect() or after disconnect()
     ├── IrbisRecordLocked       -602: the record is locked by another client
-    ├── IrbisDatabaseUnknown    -400 / -5555: the database (its master file) cannot be opened
+    ├── IrbisDatabaseUnknown    -400: the database (its master file) cannot be opened
     ├── IrbisRecordNotFound     -140 / -100: the MFN is out of the database's range
     ├── IrbisRecordDeleted      -600 / -603 logically, -601 / -605 physically deleted
     ├── IrbisVersionConflict    -608: the record was changed since it was read
@@ -183,7 +183,7 @@ CODE_ERRORS: dict[int, type[IrbisError]] = {
     -3336: IrbisNoRights, -3338: IrbisNoRights,
     -3337: IrbisClientIdTaken,
     -602: IrbisRecordLocked,
-    -400: IrbisDatabaseUnknown, -5555: IrbisDatabaseUnknown,
+    -400: IrbisDatabaseUnknown,
     -100: IrbisRecordNotFound, -140: IrbisRecordNotFound,
     -600: IrbisRecordDeleted, -601: IrbisRecordDeleted, -603: IrbisRecordDeleted,
     -605: IrbisRecordDeleted,

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ils.irbis import IrbisProtocolError, IrbisRecord
-from ils.irbis import wire
+from ils.irbis import IrbisProtocolError, IrbisRecord, wire
 
 
 def test_register_request_bytes_follow_pythonirbis_framing():
@@ -38,7 +37,7 @@ def test_search_request_has_utf8_expression_and_ansi_database():
     body = got.split(b"\n", 1)[1]
     lines = body.split(b"\n")
     assert lines[:10] == [b"K", b"B", b"K", b"7", b"3", b"p", b"u", b"", b"", b""]
-    assert lines[10] == b"IBIS" and lines[11] == '"T=ВОЙНА$"'.encode("utf-8")
+    assert lines[10] == b"IBIS" and lines[11] == '"T=ВОЙНА$"'.encode()
     assert lines[12:18] == [b"10", b"1", b"", b"0", b"0", b""]
 
 
@@ -154,4 +153,4 @@ def test_prepare_format_encodings():
     # irbis/query.py format(): '@' → ansi(prepared); '!' → utf(prepared); else utf('!' + prepared)
     assert wire.prepare_format("@brief") == b"@brief"
     assert wire.prepare_format("!v200") == b"!v200"
-    assert wire.prepare_format("v200^a,\n' : 'v200^e") == "!v200^a,' : 'v200^e".encode()
+    assert wire.prepare_format("v200^a,\n' : 'v200^e") == b"!v200^a,' : 'v200^e"
