@@ -52,6 +52,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 def _emulate(args: argparse.Namespace) -> int:
     from ils.irbis.emulator import IrbisEmulator, demo_readers, load_records
     from ils.irbis.errors import IrbisError, translator
+    from ils.irbis.record import READER_PLAIN_TAGS
     from library.errors import IbcError
 
     if args.readers and args.demo_readers:
@@ -71,7 +72,8 @@ def _emulate(args: argparse.Namespace) -> int:
         catalogue = emulator.add_database(
             args.database, load_records(args.catalogue) if args.catalogue else [])
         if args.readers:
-            readers = emulator.add_database(args.readers_database, load_records(args.readers))
+            readers = emulator.add_database(args.readers_database,
+                                            load_records(args.readers, plain_tags=READER_PLAIN_TAGS))
         else:
             readers = emulator.add_database(args.readers_database,
                                             demo_readers(args.demo_readers or 0))

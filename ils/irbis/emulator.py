@@ -5,7 +5,9 @@ PythonIrbis) is driven against it in tests/ils to show it speaks the real protoc
 
 - registration (A/B): the user and password are checked (-3333 unknown user, -4444 wrong
   password), the workstation against the user's allowed ones (-3338), a client id that is
-  already registered gets -3337; commands from an unknown client id get -3334;
+  already registered gets -3337; commands from an unknown client id get -3334; a client silent
+  for `client_ttl` (no command, not even the N keep-alive) is forgotten, and at most
+  `max_clients` are registered at once (-6666, «server overloaded»);
 - read (C) with an optional lock: a record locked by another client cannot be locked (-602)
   but is still readable (status LOCKED); a logically deleted record is returned with -600;
   an MFN out of range is -140; a database it does not hold is -400 (cannot open its files);
@@ -34,6 +36,8 @@ import socket
 import socketserver
 import sqlite3
 import threading
+import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +46,7 @@ from ils.irbis import wire
 from ils.irbis.errors import N_, IrbisError, IrbisProtocolError
 from ils.irbis.record import (
     ABSENT,
+    CATALOGUE_PLAIN_TAGS,
     LOCKED,
     LOGICALLY_DELETED,
     NON_ACTUALIZED,
@@ -320,9 +325,11 @@ class _Store:
         self.conn.close()
 
 
-def load_records(path: str | Path, encoding: str | None = None) -> Iterator[IrbisRecord]:
+def load_records(path: str | Path, encoding: str | None = None,
+                 plain_tags: frozenset[int] = CATALOGUE_PLAIN_TAGS) -> Iterator[IrbisRecord]:
     """Records of a MARC file (RUSMARC ISO 2709 in cp1251 or UTF-8, ИРБИС text, MARCXML) read
-    with library.marc, MFN = the record's place in the file from 1. A record that cannot be
+    with library.marc (`plain_tags`: record.from_marc; READER_PLAIN_TAGS for an RDR file), MFN =
+    the record's place in the file from 1. A record that cannot be
     read keeps its MFN as a physically deleted (absent) record, as in a damaged master file."""
     from library.marc.reader import read_file
 
@@ -330,7 +337,7 @@ def load_records(path: str | Path, encoding: str | None = None) -> Iterator[Irbi
         if parsed.record is None:
             yield IrbisRecord(parsed.ordinal, 0, PHYSICALLY_DELETED | ABSENT)
         else:
-            rec = from_marc(parsed.record, parsed.ordinal)
+            rec = from_marc(parsed.record, parsed.ordinal, plain_tags)
             rec.version = 1
             yield rec
 
@@ -377,6 +384,7 @@ def demo_readers(count: int) -> list[IrbisRecord]:
 class _Client:
     user: str
     workstation: str
+    seen: float = 0.0
 
 
 class _Refused(IrbisError):
@@ -395,14 +403,17 @@ class IrbisEmulator:
 
     def __init__(self, users: dict[str, tuple[str, str]], *, host: str = "127.0.0.1",
                  port: int = 0, store: str | Path | None = None,
-                 request_timeout: float = 30.0) -> None:
+                 request_timeout: float = 30.0, client_ttl: float = 3 * 60 * KEEPALIVE_MINUTES,
+                 max_clients: int = 1000) -> None:
         self.users = {name.upper(): rights for name, rights in users.items()}
         self.host = host
         self.port = port
         self.request_timeout = request_timeout
+        self.client_ttl = client_ttl  # a client silent this long is forgotten (no N keep-alive)
+        self.max_clients = max_clients
         self.databases: dict[str, Database] = {}
         self.clients: dict[int, _Client] = {}
-        self.requests: list[str] = []  # commands served, for tests
+        self.requests: deque[str] = deque(maxlen=1000)  # the last commands served, for tests
         self._lock = threading.RLock()
         self._store = _Store(store) if store else None
         self._server: socketserver.ThreadingTCPServer | None = None
@@ -554,6 +565,10 @@ class IrbisEmulator:
         client = self.clients.get(req.client_id)
         if client is None or client.user != req.user.upper():
             raise _Refused(-3334)
+        if time.monotonic() - client.seen > self.client_ttl:
+            del self.clients[req.client_id]
+            raise _Refused(-3334)
+        client.seen = time.monotonic()
         return client
 
     def _database(self, name: str) -> Database:
@@ -577,9 +592,14 @@ class IrbisEmulator:
             raise _Refused(-4444)
         if req.workstation not in rights[1]:
             raise _Refused(-3338)
+        now = time.monotonic()
+        for stale in [cid for cid, c in self.clients.items() if now - c.seen > self.client_ttl]:
+            del self.clients[stale]
         if req.client_id in self.clients:
             raise _Refused(-3337)
-        self.clients[req.client_id] = _Client(user.upper(), req.workstation)
+        if len(self.clients) >= self.max_clients:
+            raise _Refused(-6666)  # «server overloaded» (PythonIrbis irbis/error.py)
+        self.clients[req.client_id] = _Client(user.upper(), req.workstation, now)
         ini = ["[MAIN]", "DBNNAMECAT=dbnam2.mnu", "[Private]", f"User={user}"]
         return 0, [str(KEEPALIVE_MINUTES).encode(), *(wire.ansi(line) for line in ini)]
 

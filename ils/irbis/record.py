@@ -153,10 +153,21 @@ class IrbisRecord:
                            self.database)
 
 
-def from_marc(marc: MarcRecord, mfn: int = 0) -> IrbisRecord:
+# Fields ИРБИС keeps as a plain value, without subfields: in the catalogue 903 (record key) and
+# 920 (worksheet, e.g. PAZK: PythonIrbis tests/data/records.txt); in readers (ManagedIrbis
+# Readers/ReaderInfo.cs) 10/11/12 names, 17 phone, 18 …, 21 birth date, 22 pass, 23 sex,
+# 30 card, 32 e-mail, 33 notes, 50 category, 130 password.
+CATALOGUE_PLAIN_TAGS = frozenset({903, 920})
+READER_PLAIN_TAGS = frozenset({10, 11, 12, 17, 18, 21, 22, 23, 30, 32, 33, 50, 130})
+
+
+def from_marc(marc: MarcRecord, mfn: int = 0,
+              plain_tags: frozenset[int] = frozenset()) -> IrbisRecord:
     """An ИРБИС record from a decoded MARC record (RUSMARC ISO 2709 as ИРБИС exports it): numeric
     tags, control fields as values, data fields' subfields kept in order; indicators are dropped
-    (ИРБИС64's native records have none)."""
+    (ИРБИС64's native records have none). library.marc reads a value that has no subfield code
+    as ``^a`` (irbis_text.parse_lines); for the `plain_tags` a lone ``^a`` becomes the value
+    again."""
     rec = IrbisRecord(mfn=mfn)
     for f in marc.fields:
         if not f.tag.isdigit():
@@ -164,6 +175,8 @@ def from_marc(marc: MarcRecord, mfn: int = 0) -> IrbisRecord:
         tag = int(f.tag)
         if isinstance(f, ControlField):
             rec.add_field(tag, f.value)
+        elif tag in plain_tags and len(f.subfields) == 1 and f.subfields[0][0].lower() == "a":
+            rec.add_field(tag, f.subfields[0][1])
         else:
             rec.add_field(tag, "", f.subfields)
     return rec

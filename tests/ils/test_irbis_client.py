@@ -183,7 +183,7 @@ def test_client_id_taken_retries_with_another(emulator):
 def test_registers_again_when_the_server_forgot_the_client(client, emulator):
     emulator.clients.clear()  # what a restarted server knows
     assert client.max_mfn("IBIS") == 4
-    assert len(emulator.clients) == 1 and emulator.requests[-3:] == ["O", "A", "O"]
+    assert len(emulator.clients) == 1 and list(emulator.requests)[-3:] == ["O", "A", "O"]
 
 
 def test_one_client_shared_by_threads(client, emulator):
@@ -344,3 +344,23 @@ def test_make_emulator_helper_is_independent():
     a, b = make_emulator(), make_emulator()
     a.databases["IBIS"].slots[1].record.fields.clear()
     assert b.record("IBIS", 1).fields
+
+
+def test_idle_client_is_forgotten_and_registers_again():
+    emu = make_emulator(client_ttl=0.2)
+    with emu, IrbisClient(HOST, emu.port, USER, PASSWORD, timeout=5) as c:
+        first_id = c.client_id
+        time.sleep(0.3)
+        assert c.max_mfn("IBIS") == 4  # -3334, then A again and O repeated
+        assert list(emu.requests)[-3:] == ["O", "A", "O"]
+        assert list(emu.clients) == [c.client_id]
+        assert first_id not in emu.clients or c.client_id == first_id
+
+
+def test_client_limit_is_server_overloaded():
+    emu = make_emulator(max_clients=2)
+    with emu, IrbisClient(HOST, emu.port, USER, PASSWORD, timeout=5), \
+            IrbisClient(HOST, emu.port, USER, PASSWORD, timeout=5):
+        with pytest.raises(IrbisServerError) as exc:
+            IrbisClient(HOST, emu.port, USER, PASSWORD, timeout=5).connect()
+        assert exc.value.server_code == -6666

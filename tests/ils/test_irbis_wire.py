@@ -154,3 +154,22 @@ def test_prepare_format_encodings():
     assert wire.prepare_format("@brief") == b"@brief"
     assert wire.prepare_format("!v200") == b"!v200"
     assert wire.prepare_format("v200^a,\n' : 'v200^e") == b"!v200^a,' : 'v200^e"
+
+
+def test_every_error_message_has_a_russian_translation():
+    """Each IrbisError subclass's English msgid is in ils/irbis/locale/ru/…/irbis.po, with the
+    same {placeholders}, so front ends can show Russian."""
+    import re
+
+    from ils.irbis import emulator, errors
+
+    classes = [c for m in (errors, emulator) for c in vars(m).values()
+               if isinstance(c, type) and issubclass(c, errors.IrbisError)]
+    ru = errors.translator("ru")
+    templates = {c.template for c in classes}
+    assert len(templates) >= 13
+    for template in templates:
+        text = ru(template)
+        assert text != template, template
+        assert re.search("[а-яё]", text)
+        assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", template))
