@@ -352,9 +352,9 @@ def demo_readers(count: int) -> list[IrbisRecord]:
     Readers/ReaderInfo.cs): 10/11/12 surname, name, patronymic; 30 card; 50 category."""
     import json
 
-    from library.demo import loader
+    import library.demo
 
-    path = Path(loader.__file__).with_name("catalogue.json")
+    path = Path(library.demo.__file__).with_name("catalogue.json")
     known = json.loads(path.read_text(encoding="utf-8")).get("readers", [])
     out: list[IrbisRecord] = []
     for i in range(count):
@@ -479,9 +479,10 @@ class IrbisEmulator:
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        with self._lock:  # a request still being served finishes its write first
+            if self._store is not None:
+                self._store.close()
+                self._store = None
 
     def __enter__(self) -> IrbisEmulator:
         self.start()
@@ -719,7 +720,7 @@ class IrbisEmulator:
             except IrbisProtocolError as exc:
                 raise _Refused(-2222) from exc
             return 0, [wire.utf(self._formatted(db, fmt, virtual, one=True))]
-        mfns = [req.int(3 + i) for i in range(max(count, 0))]
+        mfns = [req.int(3 + i) for i in range(min(max(count, 0), len(req.params) - 3))]
         if len(mfns) == 1:
             rec = self._slot(db, mfns[0]).record
             return 0, [wire.utf(self._formatted(db, fmt, rec, one=True))]

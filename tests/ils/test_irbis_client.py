@@ -364,3 +364,14 @@ def test_client_limit_is_server_overloaded():
         with pytest.raises(IrbisServerError) as exc:
             IrbisClient(HOST, emu.port, USER, PASSWORD, timeout=5).connect()
         assert exc.value.server_code == -6666
+
+
+def test_format_count_larger_than_the_request_is_bounded(client):
+    from ils.irbis import wire
+
+    request = wire.encode_request("G", "C", client.client_id, 500, PASSWORD, USER,
+                                  [b"IBIS", b"@brief", b"999999999", b"1", b"2"])
+    answer = wire.decode_answer(client.transport.exchange(request), "G")
+    assert answer.return_code() == 0
+    lines = answer.rest_lines()
+    assert len(lines) == 2 and lines[0].startswith("1#Толстой Л. Н. Война и мир")
