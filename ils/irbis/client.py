@@ -154,6 +154,26 @@ class IrbisClient:
             record.status |= LOGICALLY_DELETED
         return record
 
+    def read_records(self, database: str, mfns: Iterable[int],
+                     batch: int = 100) -> list[IrbisRecord]:
+        """Several records at once, without locks: G with the ALL format ``&uf('+0')``, as
+        PythonIrbis ``read_records`` does (far fewer round trips than read_record per MFN, for
+        catalogue sync). MFNs the server gives no record for are left out; deleted ones come
+        with their status flags."""
+        wanted = list(mfns)
+        out: list[IrbisRecord] = []
+        for start in range(0, len(wanted), max(1, batch)):
+            chunk = wanted[start:start + max(1, batch)]
+            params = [wire.ansi(database), wire.prepare_format(wire.ALL_FORMAT),
+                      str(len(chunk)).encode(), *(str(m).encode() for m in chunk)]
+            answer = self._command(wire.FORMAT_RECORD, params, database=database)
+            for line in answer.body.rest_lines(wire.UTF):
+                _, _, text = line.partition("#")
+                parts = [p for p in text.split(wire.OTHER_DELIMITER)[1:] if p]
+                if len(parts) >= 2:
+                    out.append(wire.parse_record(parts, database))
+        return out
+
     def write_record(self, database: str, record: IrbisRecord, lock: bool = False,
                      actualize: bool = True) -> IrbisRecord:
         """Save `record` (D): a new one when its MFN is 0. Returns the record as the server now

@@ -375,3 +375,11 @@ def test_format_count_larger_than_the_request_is_bounded(client):
     assert answer.return_code() == 0
     lines = answer.rest_lines()
     assert len(lines) == 2 and lines[0].startswith("1#Толстой Л. Н. Война и мир")
+
+
+def test_read_records_in_batches(client):
+    client.write_record("IBIS", client.read_record("IBIS", 2))  # version 2
+    records = client.read_records("IBIS", [3, 1, 2, 99], batch=2)
+    assert [(r.mfn, r.version) for r in records] == [(3, 1), (1, 1), (2, 2)]
+    assert records[1].fields == client.read_record("IBIS", 1).fields
+    assert client.read_records("IBIS", []) == []
