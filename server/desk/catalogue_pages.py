@@ -366,7 +366,8 @@ def place_hold(request: Request, record_id: int, csrf: str = Form(""), card: str
     except HoldRefused as exc:
         return _record_page(request, user, record_id, status=409, hold_card=code,
                             hold_error=hold_refusal_text(exc))
-    words = _("The reader is no. %(n)s in the queue") % {"n": hold.position}
+    who = next((q.reader for q in svc.hold_queue(record_id) if q.hold_id == hold.hold_id), "")
+    words = _("%(who)s is no. %(n)s in the queue") % {"who": who, "n": hold.position}
     if hold.replayed:
         words = _("Already done (the form was sent again): %(words)s") % {"words": words}
     return _record_page(request, user, record_id, hold_notice=words)

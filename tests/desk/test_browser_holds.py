@@ -59,7 +59,8 @@ def test_place_a_hold_by_card_and_return_the_copy_to_the_hold_shelf(desk_server,
     active = browser.switch_to.active_element
     assert field == active, (active.tag_name, active.get_attribute("id"), browser.current_url)
     type_keys(browser, WAITER + Keys.ENTER)
-    wait.until(ec.text_to_be_present_in_element((By.ID, "hold-notice"), "Читатель в очереди: 1-й"))
+    wait.until(ec.text_to_be_present_in_element((By.ID, "hold-notice"),
+                                                "Екатерина И., 9А — в очереди: 1-й"))
     queue = browser.find_element(By.ID, "hold-queue").text
     assert "Екатерина И., 9А" in queue and "в очереди: 1-й" in queue
     assert browser.find_element(By.ID, "hold-card") == browser.switch_to.active_element

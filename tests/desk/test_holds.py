@@ -98,7 +98,7 @@ def test_the_story_at_the_desk(desk):
     # two readers queue from the record's page (a card typed into the field)
     r = _place(client, kid, "C5A")
     assert r.status_code == 200, r.text
-    assert "Читатель в очереди: 1-й" in _text(r.text.split('id="hold-notice"')[1])
+    assert "Аня П., 7А — в очереди: 1-й" in _text(r.text.split('id="hold-notice"')[1])
     r = _place(client, kid, "CPIN", r.text)
     assert r.status_code == 200
     page = _text(r.text)
@@ -486,3 +486,28 @@ def test_the_holds_pages_in_english(desk):
     rec = _text(client.get(f"/desk/catalogue/record/{_record_id(db, 'Денискины рассказы')}").text)
     assert "Place a hold for a reader: the reader's card" in rec and "in the queue: no. 1" in rec
     assert _holds(db) == [("C5A", "waiting", "2001"), ("CPIN", "queued", None)]
+
+
+def test_not_picked_up_and_nobody_next_goes_to_take_off_today(desk):
+    make, db = desk
+    client = logged_in(make)
+    kid = _record_id(db, "Денискины рассказы")
+    _lend_out(client, "CT", "2001", "2002")
+    assert _place(client, kid, "C5A").status_code == 200
+    _return(client, "2001")
+    from library.storage.models import Copy, Hold
+
+    with db.transaction() as s:
+        s.execute(update(Hold).values(pickup_until=TODAY - dt.timedelta(days=1)))
+    page = client.get("/desk/holds").text
+    r = client.post("/desk/holds/expire", data={"csrf": csrf(page)})
+    report = _text(r.text.split('id="expire-report"')[1].split("</section>")[0])
+    assert "Снимите эти книги с полки заказов и поставьте на место" in report and "2001" in report
+    take_off = _text(r.text.split('id="take-off"')[1].split("</table>")[0])
+    assert "2001" in take_off and "Денискины рассказы" in take_off and "Аня П., 7А" in take_off
+    assert "На полке заказов книг нет." in _text(r.text.split('id="hold-shelf"')[1].split("</table>")[0])
+    with db.session() as s:
+        assert s.scalar(select(Copy.status).where(Copy.barcode == "2001")) == "available"
+    # later the same day the list still says what to take off
+    again = _text(client.get("/desk/holds").text.split('id="take-off"')[1].split("</table>")[0])
+    assert "2001" in again
