@@ -150,6 +150,7 @@ class SearchSyntaxError(IrbisError):
     template = N_("Bad ИРБИС search expression: {reason}")
 
 
+MAX_NESTING = 32
 _TOKEN = re.compile(r'\s*(?:"([^"]*)"|([+*^()])|([^\s"+*^()]+))')
 
 
@@ -175,6 +176,7 @@ def evaluate(expression: str, dictionary: _Dictionary) -> set[int]:
     """MFNs matching an ИРБИС search expression (``+`` or, ``*`` and, ``^`` and-not, ``$``)."""
     tokens = _tokens(expression)
     pos = 0
+    depth = 0
 
     def peek() -> tuple[str, str] | None:
         return tokens[pos] if pos < len(tokens) else None
@@ -192,7 +194,12 @@ def evaluate(expression: str, dictionary: _Dictionary) -> set[int]:
             raise SearchSyntaxError(reason="the expression ends too early")
         pos += 1
         if tok == ("op", "("):
+            nonlocal depth
+            depth += 1
+            if depth > MAX_NESTING:
+                raise SearchSyntaxError(reason="too many nested parentheses")
             found = either()
+            depth -= 1
             if peek() != ("op", ")"):
                 raise SearchSyntaxError(reason="missing )")
             pos += 1
@@ -622,7 +629,8 @@ class IrbisEmulator:
             raise _Refused(-601)
         return slot
 
-    def _record_out(self, slot: _Slot, client_id: int) -> IrbisRecord:
+    @staticmethod
+    def _record_out(slot: _Slot) -> IrbisRecord:
         rec = slot.record.copy()
         rec.status &= ~LOCKED
         if slot.locked_by:
@@ -640,7 +648,7 @@ class IrbisEmulator:
                 raise _Refused(-602)
             slot.locked_by = req.client_id
             self._save(db, slot)
-        lines = [wire.utf(line) for line in wire.record_lines(self._record_out(slot, req.client_id))]
+        lines = [wire.utf(line) for line in wire.record_lines(self._record_out(slot))]
         code = -600 if slot.record.status & LOGICALLY_DELETED else 0
         return code, lines
 
@@ -670,7 +678,7 @@ class IrbisEmulator:
         slot = _Slot(saved, req.client_id if keep_lock else 0)
         db.put(slot, actualize)
         self._save(db, slot)
-        lines = wire.record_lines(self._record_out(slot, req.client_id))
+        lines = wire.record_lines(self._record_out(slot))
         return db.next_mfn, [wire.utf(lines[0]),
                              wire.utf(wire.SHORT_DELIMITER.join(lines[1:]))]
 

@@ -383,3 +383,28 @@ def test_read_records_in_batches(client):
     assert [(r.mfn, r.version) for r in records] == [(3, 1), (1, 1), (2, 2)]
     assert records[1].fields == client.read_record("IBIS", 1).fields
     assert client.read_records("IBIS", []) == []
+
+
+def test_search_expression_grammar():
+    from ils.irbis.emulator import Database, SearchSyntaxError, _Slot, evaluate
+
+    db = Database("IBIS")
+    for rec in catalogue():
+        db.put(_Slot(rec))
+    d = db.dictionary
+    assert evaluate("", d) == set()
+    assert evaluate('"T=ВОЙНА И МИР"', d) == {1}
+    assert evaluate("t=мир", d) == {1, 3}  # terms are upper-cased as the dictionary is
+    assert evaluate("(T=МИР + A=ПУШКИН) ^ A=ИВАНОВ", d) == {1, 2}
+    assert evaluate("T=МИР + A=ПУШКИН * A=ИВАНОВ", d) == {1, 3}  # * binds tighter than +
+    assert evaluate("IN=100$", d) == {1}
+    for bad in ("(T=МИР", "T=МИР)", "+ T=МИР", "T=МИР *", '"unclosed', "(" * 40 + "T=МИР" + ")" * 40):
+        with pytest.raises(SearchSyntaxError):
+            evaluate(bad, d)
+
+
+def test_deeply_nested_search_gets_an_answer(client):
+    with pytest.raises(IrbisServerError) as exc:
+        client.search("IBIS", "(" * 5000 + "T=МИР" + ")" * 5000)
+    assert exc.value.server_code == -8888
+    assert client.search("IBIS", "T=МИР") == [1, 3]
