@@ -512,9 +512,8 @@ class IrbisEmulator:
     # ---------------------------------------------------------------------------- serving
 
     def _serve(self, sock: socket.socket) -> None:
-        sock.settimeout(self.request_timeout)
         try:
-            data = self._read_request(sock)
+            data = self._read_request(sock, time.monotonic() + self.request_timeout)
             request = wire.decode_request(data)
         except (OSError, IrbisProtocolError):
             return  # not ИРБИС, too long or too slow: drop the connection
@@ -529,22 +528,32 @@ class IrbisEmulator:
             return
 
     @staticmethod
-    def _read_request(sock: socket.socket) -> bytes:
+    def _read_request(sock: socket.socket, deadline: float) -> bytes:
+        """One whole request, within `deadline` in total (a client trickling bytes is dropped)."""
+
+        def recv(size: int) -> bytes:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("request too slow")
+            sock.settimeout(left)
+            chunk = sock.recv(size)
+            if not chunk:
+                raise IrbisProtocolError(reason="connection closed inside the request")
+            return chunk
+
         buf = b""
         length = None
         while length is None:
-            chunk = sock.recv(64)
-            if not chunk:
-                raise IrbisProtocolError(reason="connection closed before the request")
-            buf += chunk
+            buf += recv(64)
             length = wire.request_length(buf)
         need = buf.index(b"\n") + 1 + length
-        while len(buf) < need:
-            chunk = sock.recv(min(65536, need - len(buf)))
-            if not chunk:
-                raise IrbisProtocolError(reason="connection closed inside the request")
-            buf += chunk
-        return buf
+        chunks = [buf]
+        size = len(buf)
+        while size < need:
+            chunk = recv(min(65536, need - size))
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
 
     def handle(self, req: wire.Request) -> bytes:
         """One request → the answer's bytes (public so tests can feed raw requests)."""

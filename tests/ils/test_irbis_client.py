@@ -408,3 +408,25 @@ def test_deeply_nested_search_gets_an_answer(client):
         client.search("IBIS", "(" * 5000 + "T=МИР" + ")" * 5000)
     assert exc.value.server_code == -8888
     assert client.search("IBIS", "T=МИР") == [1, 3]
+
+
+def test_emulator_drops_a_trickling_client():
+    emu = make_emulator(request_timeout=0.5)
+    with emu, socket.create_connection((HOST, emu.port), timeout=5) as s:
+        started = time.monotonic()
+        s.sendall(b"100\n")
+        closed = False
+        while time.monotonic() - started < 3:
+            try:
+                s.sendall(b"A")
+            except OSError:
+                closed = True
+                break
+            s.settimeout(0.2)
+            try:
+                if s.recv(10) == b"":
+                    closed = True
+                    break
+            except TimeoutError:
+                pass
+        assert closed and time.monotonic() - started < 2
