@@ -55,6 +55,7 @@ def place_refusal(code: str, formal: bool = False, params: dict | None = None) -
         "already_queued": say("You are already in the queue for this book.", formal),
         "already_have_it": say("You have this book already.", formal),
         "no_loanable_copy": say("This book is not lent out: read it in the library.", formal),
+        "age_restricted": say("This book is for older readers: you cannot queue for it.", formal),
         "reader_blocked": say("Your card is blocked: you cannot queue now. Talk to the "
                               "librarian.", formal),
         "holds_off": say("This library does not keep a queue for books. Ask the librarian.",

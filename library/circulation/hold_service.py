@@ -115,7 +115,7 @@ def place(svc: CirculationService, s: Session, card: str, record_id: int, txn_id
         reader.category, reader.blocked, int(s.scalar(active) or 0), bool(s.scalar(queued)),
         bool(s.scalar(has)), rec.item_type or "book",
         sum(1 for st in statuses if st in H.HOLDABLE_STATUSES),
-        sum(1 for st in statuses if st == "available"))
+        sum(1 for st in statuses if st == "available"), reader.class_name, rec.age_min)
     try:
         H.check_place(svc.policy, svc.hold_rules, facts)
     except E.CirculationError as exc:

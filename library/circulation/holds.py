@@ -16,7 +16,7 @@ from typing import Protocol
 
 from library.circulation import errors as E
 from library.circulation.overrides import Waiver, refuse
-from library.circulation.rules import Calendar, Policy
+from library.circulation.rules import Calendar, Policy, check_age_rating
 
 QUEUED, WAITING, FULFILLED, EXPIRED, CANCELLED = "queued", "waiting", "fulfilled", "expired", "cancelled"
 ACTIVE = frozenset({QUEUED, WAITING})
@@ -101,12 +101,15 @@ class PlaceFacts:
     item_type: str           # the record's item type (the loan rule decides if it is lendable)
     holdable_copies: int     # copies in HOLDABLE_STATUSES
     on_shelf_copies: int     # copies ``available`` right now
+    class_name: str | None = None  # the reader's class (the age rule reads the age from it)
+    age_min: int | None = None     # the record's age rating
 
 
 def check_place(policy: Policy, rules: HoldRules, facts: PlaceFacts) -> None:
     """May this reader place a hold on this record? Returns quietly or raises a named refusal,
     in this order: HoldsOff, ReaderBlocked, HoldLimitReached, AlreadyQueued, AlreadyHaveIt,
-    NoLoanableCopy, HoldOnShelf (unless ``on_shelf``)."""
+    AgeRestricted (the checkout's age rule: a queue for a book the reader may not borrow would
+    end in a refusal at the shelf), NoLoanableCopy, HoldOnShelf (unless ``on_shelf``)."""
     if not rules.enabled:
         raise E.HoldsOff()
     if facts.blocked:
@@ -118,6 +121,7 @@ def check_place(policy: Policy, rules: HoldRules, facts: PlaceFacts) -> None:
         raise E.AlreadyQueued()
     if facts.has_copy:
         raise E.AlreadyHaveIt()
+    check_age_rating(cat, facts.class_name, facts.age_min)
     if facts.holdable_copies <= 0 or not cat.rule(facts.item_type).lendable:
         raise E.NoLoanableCopy()
     if facts.on_shelf_copies > 0 and not rules.on_shelf:

@@ -250,6 +250,16 @@ def check_reader(policy: Policy, reader: ReaderFacts, waiver: Waiver | None = No
         refuse(E.HasOverdue(count=reader.overdue_loans), waiver)
 
 
+def check_age_rating(cat: CategoryRules, class_name: str | None, age_min: int | None,
+                     waiver: Waiver | None = None) -> None:
+    """AgeRestricted when the category checks ages and the reader's age by class is under the
+    item's rating (the one age rule: checkouts and holds ask it)."""
+    if cat.check_age and age_min:
+        age = reader_age(class_name)
+        if age is not None and age < age_min:
+            refuse(E.AgeRestricted(age=f"{age_min}+"), waiver)
+
+
 def checkout_due(policy: Policy, reader: ReaderFacts, item: ItemFacts, today: dt.date,
                  waiver: Waiver | None = None) -> dt.date:
     """The due date of a checkout that every rule allows, or a named refusal. With a `waiver`
@@ -262,10 +272,7 @@ def checkout_due(policy: Policy, reader: ReaderFacts, item: ItemFacts, today: dt
     transition(item.status, "checkout")
     if reader.open_loans >= cat.max_items:
         refuse(E.LoanLimitReached(count=reader.open_loans), waiver)
-    if cat.check_age and item.age_min:
-        age = reader_age(reader.class_name)
-        if age is not None and age < item.age_min:
-            refuse(E.AgeRestricted(age=f"{item.age_min}+"), waiver)
+    check_age_rating(cat, reader.class_name, item.age_min, waiver)
     if rule.school_year:
         due = school_year_end(today, policy.school_year_end)
     else:

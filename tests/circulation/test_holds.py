@@ -329,7 +329,9 @@ def test_place_refusals(lib, policy, clock):
 
 def test_on_shelf_setting_and_the_limit(lib, policy, clock):
     svc = make(lib, policy, clock, on_shelf=True)
-    for n, key in enumerate(("kid", "war", "misc")):
+    with pytest.raises(E.AgeRestricted):  # «Война и мир» is 12+: a first-grader may not queue
+        svc.place_hold("C1B", rid(lib, "war"), "p8")
+    for n, key in enumerate(("kid", "dva", "misc")):
         assert svc.place_hold("C1B", rid(lib, key), f"p{n}").state == "queued"
     with pytest.raises(E.HoldLimitReached) as limit:
         svc.place_hold("C1B", rid(lib, "timur"), "p9")

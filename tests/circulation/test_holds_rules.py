@@ -86,6 +86,17 @@ def test_place_refusal_order_and_codes(policy):
     assert E.RenewalHeld.code == "renewal_held"
 
 
+def test_age_rating_is_the_checkouts_rule(policy):
+    """A pupil too young for the book cannot queue for it (the checkout would refuse it at the
+    shelf); old enough, a teacher, or an unknown class (no age) may."""
+    with pytest.raises(E.AgeRestricted) as exc:
+        H.check_place(policy, H.HoldRules(), facts(class_name="5А", age_min=16))
+    assert exc.value.params == {"age": "16+"}
+    H.check_place(policy, H.HoldRules(), facts(class_name="11А", age_min=16))
+    H.check_place(policy, H.HoldRules(), facts(category="teacher", age_min=18))
+    H.check_place(policy, H.HoldRules(), facts(class_name=None, age_min=16))
+
+
 def test_on_shelf_setting_allows_it(policy):
     H.check_place(policy, H.HoldRules(on_shelf=True), facts(on_shelf_copies=1))
 

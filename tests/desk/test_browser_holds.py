@@ -76,7 +76,7 @@ def test_place_a_hold_by_card_and_return_the_copy_to_the_hold_shelf(desk_server,
     type_keys(browser, barcode + Keys.ENTER)
     wait.until(ec.presence_of_element_located((By.ID, "hold-notice")))
     notice = browser.find_element(By.ID, "hold-notice").text
-    assert "Отложите на полку заказов: для Екатерина И., 9А, до " in notice and TITLE in notice
+    assert "Отложите на полку заказов. Ждёт: Екатерина И., 9А, до " in notice and TITLE in notice
     assert "Орлов" not in notice
     assert browser.find_element(By.ID, "scan") == browser.switch_to.active_element, \
         "the scan field keeps the focus for the next book"

@@ -114,7 +114,7 @@ def test_the_story_at_the_desk(desk):
     assert 'id="hold-notice"' in r.text
     notice = _text(r.text.split('id="hold-notice"')[1].split("</div>")[0])
     assert "Аня П., 7А" in notice and "Оль" not in notice
-    assert "Отложите на полку заказов: для Аня П., 7А, до 10.10.2026" in notice
+    assert "Отложите на полку заказов. Ждёт: Аня П., 7А, до 10.10.2026" in notice
     assert re.search(r'href="/desk/holds/\d+/slip"', r.text)
     assert _holds(db)[0] == ("C5A", "waiting", "2001")
 
@@ -465,7 +465,7 @@ def test_a_return_on_a_readers_panel_says_it_too(desk):
         "txn": _txn(panel, "/desk/circulation/return")})
     assert r.status_code == 200
     notice = _text(r.text.split('id="hold-notice"')[1].split("</div>")[0])
-    assert "Отложите на полку заказов: для Аня П., 7А, до 10.10.2026" in notice
+    assert "Отложите на полку заказов. Ждёт: Аня П., 7А, до 10.10.2026" in notice
     assert "C5A" not in r.text and "Петрова" not in r.text
     assert "Иванова Мария" in _text(r.text)  # still the lender's panel
     assert _holds(db)[0] == ("C5A", "waiting", "2002")

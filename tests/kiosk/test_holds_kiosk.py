@@ -100,6 +100,8 @@ def test_refusal_words_for_every_code():
                                                                        "книгами: 3.")
     assert place_refusal("offline_refused", True).startswith("Нет связи с сервером: встать в "
                                                              "очередь сейчас нельзя. Попробуйте")
+    assert place_refusal("age_restricted") == ("Эта книга для читателей постарше: встать за "
+                                               "ней в очередь нельзя.")
     assert place_refusal("something_new") == ("Встать в очередь за этой книгой здесь нельзя. "
                                               "Спроси библиотекаря.")
 
