@@ -18,7 +18,15 @@ except ModuleNotFoundError:  # Python 3.10 (Ubuntu 22.04)
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
 SYSTEM_FILE = Path("/etc/ibc/ibc.toml")
@@ -304,6 +312,41 @@ class HoldsSettings(_Section):
                                         "стола библиотекаря»")
 
 
+class IrbisSettings(_Section):
+    """A school whose system of record is ИРБИС64 (docs/IRBIS.md): the server pulls the catalogue
+    from it (`ibc irbis sync`) and may write circulation into its readers' database."""
+
+    host: str = Field("", max_length=255, description="the ИРБИС64 server; empty = no ИРБИС")
+    port: int = Field(6666, ge=1, le=65535)
+    user: str = Field("", max_length=100, description="the ИРБИС user (its client.mnu/ini)")
+    password: SecretStr = Field(SecretStr(""), description="its password (never shown or logged)")
+    database: str = Field("IBIS", pattern=r"^[A-Za-z0-9_]{1,32}$",
+                          description="the catalogue database")
+    readers_database: str = Field("RDR", pattern=r"^[A-Za-z0-9_]{1,32}$",
+                                  description="the readers' database")
+    sigla: str = Field("", max_length=32,
+                       description="copies (910^d) of this holding only; empty = every copy")
+    workstation: str = Field("C", pattern=r"^[A-Z]$",
+                             description="the workstation (АРМ) the server registers as: "
+                                         "C = Каталогизатор, B = Книговыдача")
+    timeout_s: float = Field(10.0, gt=0, le=300, description="seconds a request may take")
+
+    @field_validator("host", "user", "sigla")
+    @classmethod
+    def _plain(cls, value: str) -> str:
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise ValueError("control characters are not allowed")
+        return value.strip()
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _password(cls, value: Any) -> Any:
+        # `password = 12345` in TOML is a number; a password is its text.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+
 class Settings(_Section):
     """All settings of one installation."""
 
@@ -321,6 +364,7 @@ class Settings(_Section):
     media: MediaSettings = MediaSettings()
     places: PlacesSettings = Field(default_factory=PlacesSettings)
     library: LibrarySettings = Field(default_factory=LibrarySettings)
+    irbis: IrbisSettings = Field(default_factory=IrbisSettings)
     data_dir: str = Field("", description="where the SQLite file and caches live; empty = default")
 
 
@@ -363,7 +407,8 @@ def _env_layer(environ: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]
         node = layer
         for part in path[:-1]:
             node = node.setdefault(part, {})
-        node[path[-1]] = _coerce_env(value)
+        # A password is text as typed: IBC_IRBIS__PASSWORD=0123 must not become the number 123.
+        node[path[-1]] = value if path[-1] == "password" else _coerce_env(value)
         origin[".".join(path)] = name
     return layer, origin
 
