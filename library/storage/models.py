@@ -499,3 +499,35 @@ class FpuEntry(Base):
     publisher: Mapped[str] = mapped_column(String(500), default="")
     isbn: Mapped[str] = mapped_column(String(200), default="")
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IrbisSyncRecord(Base):
+    """What the catalogue sync from ИРБИС64 (ils/irbis/sync.py, migration 0017_irbis_sync) last
+    saw of one ИРБИС record: its version, and the local record it became (``record_id``; none
+    for a record that could not be mapped or was deleted). ``state``: live | deleted | skipped."""
+
+    __tablename__ = "irbis_sync_records"
+
+    database: Mapped[str] = mapped_column(String(32), primary_key=True)
+    mfn: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16), default="live")
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="SET NULL"),
+                                                  index=True)
+    key: Mapped[str | None] = mapped_column(String(255))
+    synced_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IrbisSyncRun(Base):
+    """The last catalogue sync of one ИРБИС database: when it ran, when it last completed, the
+    server's max MFN then, the last error and the last report's counts."""
+
+    __tablename__ = "irbis_sync_runs"
+
+    database: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    max_mfn: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(500))
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
