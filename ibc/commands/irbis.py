@@ -1,4 +1,12 @@
-"""`ibc irbis emulate`: an ИРБИС64 server emulator for tests and demos (ils/irbis/emulator.py).
+"""`ibc irbis emulate`: an ИРБИС64 server emulator for tests and demos (ils/irbis/emulator.py);
+`ibc irbis sync`: the catalogue sync from the ИРБИС64 server of `[irbis]` (ils/irbis/sync.py).
+
+    ibc irbis sync [--json] [--full] [--batch-size N] [--if-configured]
+
+sync exits 0 when the run completed (some records may be reported as not mapped), 1 when the
+server failed (unreachable, timed out, stopped mid-run: what was written stays, the next run
+goes on), 2 for bad settings (no host or user; wrong password, workstation or database).
+With --if-configured (the systemd timer) an empty `[irbis] host` exits 0 quietly.
 
     ibc irbis emulate --port 6666 --user librarian --password secret --catalogue IBIS.iso \
         [--database IBIS] [--readers RDR.iso | --demo-readers 20] [--store irbis.sqlite]
@@ -39,6 +47,14 @@ def register(sub: Subparsers) -> None:
                     help="N читателей для демонстрации (билеты демо-библиотеки)")
     em.add_argument("--readers-database", default="RDR", help="имя базы читателей (по умолчанию RDR)")
     em.add_argument("--store", metavar="FILE.sqlite", help="хранить записи в SQLite (иначе в памяти)")
+    sy = psub.add_parser("sync", help="загрузить изменения каталога из ИРБИС64 (настройки [irbis])")
+    sy.add_argument("--json", action="store_true", help="отчёт в JSON")
+    sy.add_argument("--full", action="store_true",
+                    help="перезаписать все записи, даже не изменившиеся (после смены настроек)")
+    sy.add_argument("--batch-size", type=int, default=100, metavar="N",
+                    help="записей за один запрос и одну транзакцию (по умолчанию 100)")
+    sy.add_argument("--if-configured", action="store_true",
+                    help="без [irbis] host ничего не делать и выйти с кодом 0 (для таймера)")
     p.set_defaults(run=run)
 
 
@@ -46,6 +62,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Execute `ibc irbis <action>`; returns the exit code."""
     if args.irbis_action == "emulate":
         return _emulate(args)
+    if args.irbis_action == "sync":
+        return _sync(args, ctx)
     return 2  # pragma: no cover - argparse requires an action
 
 
@@ -96,4 +114,75 @@ def _emulate(args: argparse.Namespace) -> int:
     finally:
         emulator.stop()
     print("Эмулятор ИРБИС64 остановлен.", flush=True)
+    return 0
+
+
+# Errors that say the settings are wrong, not that the server is down: exit 2.
+_SETTINGS_ERRORS = ("irbis_auth", "irbis_no_rights", "irbis_database_unknown")
+
+
+def _sync(args: argparse.Namespace, ctx: Context) -> int:
+    import json
+
+    from ibc.wiring import search_indexer
+    from ils.irbis.errors import IrbisError, translator
+    from ils.irbis.sync import SyncInterrupted, client_for, sync_catalogue
+
+    conf = ctx.settings.irbis
+    if not conf.host:
+        if args.if_configured:
+            return 0
+        print("ibc irbis sync: сервер ИРБИС не задан: укажите [irbis] host в настройках "
+              "(или IBC_IRBIS__HOST)", file=sys.stderr)
+        return 2
+    if not conf.user:
+        print("ibc irbis sync: не задан пользователь ИРБИС: [irbis] user", file=sys.stderr)
+        return 2
+    if not 1 <= args.batch_size <= 1000:
+        print("ibc irbis sync: --batch-size от 1 до 1000", file=sys.stderr)
+        return 2
+    ru = translator("ru")
+    client = client_for(conf)
+    error: IrbisError | None = None
+    report = None
+    try:
+        report = sync_catalogue(ctx.db, client, conf.database, school_sigla=ctx.settings.school.sigla,
+                                holding=conf.sigla, full=args.full, batch_size=args.batch_size,
+                                on_batch=search_indexer())
+    except SyncInterrupted as exc:
+        error, report = exc.cause, exc.report
+    except IrbisError as exc:
+        error = exc
+    except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from ibc.context import ContextError
+        from library.errors import IbcError
+
+        if not isinstance(exc, (SQLAlchemyError, IbcError, ContextError)):
+            raise
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        print(f"ibc irbis sync: ошибка базы данных: {reason}", file=sys.stderr)
+        return 1
+    finally:
+        client.disconnect()
+    if args.json:
+        out = report.as_dict() if report is not None else {"database": conf.database,
+                                                            "completed": False}
+        if error is not None:
+            out["error"] = {**error.to_dict(), "message": error.message(ru)}
+        print(json.dumps(out, ensure_ascii=False))
+    elif report is not None:
+        print(f"ИРБИС {conf.host}:{conf.port}, база {conf.database}: прочитано {report.read}, "
+              f"добавлено {report.added}, обновлено {report.updated}, удалено {report.deleted}, "
+              f"без изменений {report.unchanged}, не загружено {report.skipped}")
+        for e in report.errors[:20]:
+            print(f"  MFN {e['mfn']}: {e['reason']}")
+        if len(report.errors) > 20 or report.skipped > len(report.errors):
+            print(f"  … всего не загружено {report.skipped}; полный список: --json")
+    if error is not None:
+        where = "" if report is None or not report.read else " Записанное сохранено; следующий " \
+                                                              "запуск продолжит."
+        print(f"ibc irbis sync: {error.message(ru).rstrip('.')}.{where}", file=sys.stderr)
+        return 2 if error.code in _SETTINGS_ERRORS else 1
     return 0

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from library.storage.database import Database
 
-__all__ = ["CATALOGUE_COUNTER", "ImportReport", "import_files", "next_version"]
+__all__ = ["CATALOGUE_COUNTER", "ImportReport", "import_files", "next_version", "with_textbooks"]
 
 MAX_LISTED = 1000  # errors/warnings kept in the report; counts stay exact
 
@@ -87,7 +87,7 @@ def import_files(db: Database, paths: Iterable[str | os.PathLike[str]], *, sigla
     `encoding` (library.marc.encoding.FORCED) replaces the per-record detection.
     """
     report = ImportReport()
-    with Writer(db, report, sigla, _with_textbooks(on_batch), batch_size) as writer:
+    with Writer(db, report, sigla, with_textbooks(on_batch), batch_size) as writer:
         _read_files(paths, sigla, writer, report, progress, parallel, encoding)
     if event:
         with db.transaction() as session:
@@ -98,7 +98,7 @@ def import_files(db: Database, paths: Iterable[str | os.PathLike[str]], *, sigla
     return report
 
 
-def _with_textbooks(on_batch: OnBatch | None) -> OnBatch:
+def with_textbooks(on_batch: OnBatch | None) -> OnBatch:
     """Each batch's textbooks get their subject, grades and series from the catalogue fields
     (`library.textbooks.titles.extract`, source ``marc``: data set at the desk or by the federal
     list are kept), in the batch's transaction, before `on_batch` (the search index) runs."""

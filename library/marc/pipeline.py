@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 
 from library.errors import ImportFormatError
 from library.marc.formats import ISO2709
+from library.marc.iso2709 import encode_record
 from library.marc.mapping import MAPPED_TAGS, to_record_data
-from library.marc.model import RecordError
+from library.marc.model import MarcRecord, Parsed, RecordError
 from library.marc.reader import detect_container, read_file
-from library.marc.rows import flatten
+from library.marc.rows import FlatRecord, flatten
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -55,6 +56,20 @@ def map_records(path: str, sigla: str, stride: tuple[int, int] | None = None,
             yield (parsed.ordinal, parsed.offset, parsed.encoding, None, f"cannot map: {exc!r}")
             continue
         yield (parsed.ordinal, parsed.offset, parsed.encoding, data, None)
+
+
+def map_marc(record: MarcRecord, sigla: str, ordinal: int = 0,
+             format_hint: str | None = "rusmarc") -> FlatRecord:
+    """Map one MarcRecord that did not come from a file (e.g. read from an ИРБИС64 server)
+    exactly as `map_records` maps a file's record: the same mapping, key rule and copies; the
+    record is kept as UTF-8 ISO 2709 like an ИРБИС text export's. RecordError when it cannot
+    be mapped (no title) or encoded."""
+    try:
+        raw = encode_record(record, "utf-8")
+    except (ValueError, UnicodeError) as exc:
+        raise RecordError(f"cannot encode: {exc}") from None
+    parsed = Parsed(ordinal, None, record, "utf-8", raw, "utf-8", format_hint=format_hint)
+    return flatten(to_record_data(parsed, sigla))
 
 
 def _worker(path: str, sigla: str, conn: Connection[Message, object],
