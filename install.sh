@@ -30,7 +30,7 @@ ETC=/etc/ibc
 DATA=/var/lib/ibc
 UNIT_DIR=/etc/systemd/system
 UNITS=(ibc-server.service ibc-display.service ibc-kiosk.service ibc-kiosk-x11.service ibc-backup.service ibc-backup.timer
-       ibc-holds-expire.service ibc-holds-expire.timer)
+       ibc-holds-expire.service ibc-holds-expire.timer ibc-irbis-sync.service ibc-irbis-sync.timer)
 
 say() { printf '\033[1m[ibc]\033[0m %s\n' "$*"; }
 die() { printf '[ibc] error: %s\n' "$*" >&2; exit 1; }
@@ -122,6 +122,7 @@ install_units() {
   for u in "${UNITS[@]}"; do install -m 0644 "$here/systemd/$u" "$UNIT_DIR/$u"; done
   install -D -m 0644 "$here/docs/INSTALL.md" /usr/share/doc/ibc-kiosk/INSTALL.md
   install -D -m 0644 "$here/docs/HOLDS.md" /usr/share/doc/ibc-kiosk/HOLDS.md
+  install -D -m 0644 "$here/docs/IRBIS.md" /usr/share/doc/ibc-kiosk/IRBIS.md
   if systemd_running; then systemctl daemon-reload; fi
   # `systemctl enable` only creates symlinks: it works offline (chroot, image) too.
   systemctl enable -q "${enable[@]}"
@@ -193,7 +194,8 @@ install_role() {
       getent group "$g" >/dev/null || groupadd --system "$g"
       usermod -a -G "$g" ibc
     done
-    install_units ibc-server.service ibc-display.service ibc-backup.timer ibc-holds-expire.timer
+    install_units ibc-server.service ibc-display.service ibc-backup.timer ibc-holds-expire.timer \
+                  ibc-irbis-sync.timer  # the ИРБИС64 sync: does nothing while [irbis] host is ""
   else
     setup_terminal
     main_unit=$kiosk_unit
@@ -212,6 +214,7 @@ install_role() {
     if [ "$role" = server ]; then
       systemctl start ibc-display.service  # skipped without a GPU
       systemctl start ibc-holds-expire.timer
+      systemctl start ibc-irbis-sync.timer
     fi
     if [ "$role" = server ] || [ "$was_active" = yes ]; then systemctl restart "$main_unit"; fi
     say "started $main_unit"

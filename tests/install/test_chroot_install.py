@@ -256,6 +256,7 @@ def test_install_in_clean_debian(chroot, role):
         assert (root / "etc/systemd/system/multi-user.target.wants/ibc-server.service").is_symlink()
         assert (root / "etc/systemd/system/multi-user.target.wants/ibc-display.service").is_symlink()
         assert (root / "etc/systemd/system/timers.target.wants/ibc-holds-expire.timer").is_symlink()
+        assert (root / "etc/systemd/system/timers.target.wants/ibc-irbis-sync.timer").is_symlink()
         assert (root / "usr/bin/Xorg").exists() and (root / "usr/bin/xauth").exists()
         groups = chroot.run("id", "-nG", "ibc").stdout.split()
         assert {"audio", "video"} <= set(groups), groups
@@ -267,7 +268,8 @@ def test_install_in_clean_debian(chroot, role):
             "runuser", "-u", "ibc", "--", "/opt/ibc/bin/ibc", "tls", "show").stdout
         _verify_installed_units(chroot, ["ibc-server.service", "ibc-display.service",
                                          "ibc-backup.service", "ibc-backup.timer",
-                                         "ibc-holds-expire.service", "ibc-holds-expire.timer"])
+                                         "ibc-holds-expire.service", "ibc-holds-expire.timer",
+                                         "ibc-irbis-sync.service", "ibc-irbis-sync.timer"])
         _upgrade_and_uninstall(chroot)
     else:
         assert (root / "etc/systemd/system/graphical.target.wants/ibc-kiosk.service").is_symlink()
@@ -277,6 +279,7 @@ def test_install_in_clean_debian(chroot, role):
         assert os.readlink(root / "etc/systemd/system/default.target").endswith("graphical.target")
         # the holds job runs on the server only (a terminal has no library of its own)
         assert not (root / "etc/systemd/system/timers.target.wants/ibc-holds-expire.timer").exists()
+        assert not (root / "etc/systemd/system/timers.target.wants/ibc-irbis-sync.timer").exists()
         _verify_installed_units(chroot, ["ibc-kiosk.service", "ibc-backup.service"])
 
 

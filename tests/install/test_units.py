@@ -60,7 +60,8 @@ def test_units_start_only_known_programs():
     """Each unit starts a program install.sh or a package puts in place (no invented paths)."""
     assert {u.name for u in UNITS} >= {"ibc-server.service", "ibc-kiosk.service",
                                        "ibc-backup.service", "ibc-backup.timer",
-                                       "ibc-holds-expire.service", "ibc-holds-expire.timer"}
+                                       "ibc-holds-expire.service", "ibc-holds-expire.timer",
+                                       "ibc-irbis-sync.service", "ibc-irbis-sync.timer"}
     for unit in UNITS:
         assert _exec_paths(unit) <= set(PROVIDERS), unit.name
     assert "ExecStart=/usr/bin/cage -d -- /opt/ibc/bin/ibc kiosk" in (ROOT / "systemd/ibc-kiosk.service").read_text()
@@ -146,3 +147,19 @@ def test_holds_expire_timer_runs_the_daily_job():
     script = (ROOT / "install.sh").read_text()
     assert "install_units ibc-server.service ibc-display.service ibc-backup.timer ibc-holds-expire.timer" in script
     assert "ibc-holds-expire.service ibc-holds-expire.timer" in script
+
+
+def test_irbis_sync_timer_runs_every_15_minutes_and_does_nothing_unset():
+    """ibc-irbis-sync.timer starts `ibc irbis sync --if-configured` every 15 minutes as the ibc
+    user (exit 0 at once while [irbis] host is empty); install.sh installs, enables and starts
+    it for the server role only."""
+    timer = (ROOT / "systemd/ibc-irbis-sync.timer").read_text()
+    service = (ROOT / "systemd/ibc-irbis-sync.service").read_text()
+    assert "OnCalendar=*:0/15" in timer and "WantedBy=timers.target" in timer
+    assert "ExecStart=/opt/ibc/bin/ibc irbis sync --if-configured" in service
+    assert "User=ibc" in service and "Type=oneshot" in service
+    script = (ROOT / "install.sh").read_text()
+    assert "ibc-irbis-sync.service ibc-irbis-sync.timer)" in script
+    enable = script.split("install_units ibc-server.service", 1)[1].split("else", 1)[0]
+    assert "ibc-irbis-sync.timer" in enable  # enabled with the server's units, not a terminal's
+    assert "systemctl start ibc-irbis-sync.timer" in script
