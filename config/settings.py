@@ -253,6 +253,9 @@ class CirculationSettings(_Section):
     block_on_overdue: bool = True
     block_on_lost: bool = True
     renew_overdue: bool = False
+    backend: Literal["local", "irbis"] = Field(
+        "local", description="where loans are written: local = this database only; irbis = also "
+                             "the readers' RDR records and 910^a of the [irbis] server")
     closed_weekdays: list[int] = Field([7], description="ISO weekdays the library is closed (7 = Sunday)")
     holidays: list[str] = Field(
         [], description="closed dates YYYY-MM-DD or ranges YYYY-MM-DD..YYYY-MM-DD"

@@ -79,7 +79,8 @@ def terms_of(record: IrbisRecord) -> set[str]:
     """The dictionary terms of a record (a small FST): for the catalogue (IBIS) T= title words
     and the whole title (200^a), A= author «surname» and «surname, initials» (700/701/702^a ^b),
     K= keywords (200^a^e, 606^a, 610), IN= and H= inventory number and barcode (910^b, 910^h),
-    I= the record key (903); for readers (RDR) RI= the card (field 30)."""
+    I= the record key (903); for readers (RDR) RI= the card (field 30), HIN= a loaned copy's
+    barcode (40^h, every repeat: open and returned)."""
     terms: set[str] = set()
     for f in record.fields:
         if f.tag == 200:
@@ -108,6 +109,12 @@ def terms_of(record: IrbisRecord) -> set[str]:
             terms.add("I=" + f.value.strip().upper())
         elif f.tag == 30 and f.value.strip():
             terms.add("RI=" + f.value.strip().upper())
+        elif f.tag == 40:
+            # HIN= the reader by a loaned copy's barcode/RFID (40^h): the RFID stations' index,
+            # unverified against a real RDR FST (docs/IRBIS.md «Circulation against ИРБИС»).
+            value = (f.get("h") or "").strip()
+            if value:
+                terms.add("HIN=" + value.upper())
     return terms
 
 

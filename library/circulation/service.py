@@ -484,8 +484,15 @@ class CirculationService:
             .select_from(Loan).join(Copy, Loan.copy_id == Copy.id)
             .where(Loan.reader_id == reader.id, Loan.returned_at.is_(None))
         ).one()
+        out_open, out_overdue = self._outside_loans(reader.card_number)
         return ReaderFacts(reader.category, reader.class_name, reader.blocked,
-                           int(n_open), int(n_overdue), int(n_lost))
+                           int(n_open) + out_open, int(n_overdue) + out_overdue, int(n_lost))
+
+    def _outside_loans(self, card: str) -> tuple[int, int]:
+        """(open, overdue) loans of the reader with `card` that this database does not hold but
+        the loan limit and the overdue rule count: a system of record where the librarian lends
+        too (ils.irbis: open RDR field 40 entries). None here."""
+        return 0, 0
 
     def _reader(self, s: Session, card: str) -> Reader:
         r = s.scalar(select(Reader).where(Reader.card_number == card.strip()))
@@ -539,8 +546,9 @@ class CirculationService:
         today = self.today()
         n_open, n_overdue, n_lost = conn.execute(
             Q.READER_FACTS, {"today": today, "reader_id": reader.id}).one()
+        out_open, out_overdue = self._outside_loans(card.strip())
         facts = ReaderFacts(reader.category, reader.class_name, reader.blocked,
-                            int(n_open), int(n_overdue), int(n_lost))
+                            int(n_open) + out_open, int(n_overdue) + out_overdue, int(n_lost))
         item = ItemFacts(copy.status, copy.item_type or "book", copy.age_min, copy.title)
         waiver = Waiver(CHECKOUT_OVERRIDABLE) if override is not None else None
         try:
