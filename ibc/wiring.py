@@ -19,9 +19,8 @@ def search_indexer() -> Callable:
 
 
 def circulation(ctx: Context, *, today: Callable[[], dt.date] | None = None) -> CirculationService:
-    """The CirculationService of the settings (library.circulation.service.from_settings)."""
-    from library.circulation.service import CirculationService
+    """The CirculationService of the settings: local, or against ИРБИС64 by ``[circulation]
+    backend`` (ils.irbis.circulation.circulation_service, the one place that chooses)."""
+    from ils.irbis.circulation import circulation_service
 
-    return CirculationService.from_settings(ctx.db, ctx.settings.circulation,
-                                            today=today or dt.date.today,
-                                            holds_settings=ctx.settings.holds)
+    return circulation_service(ctx.db, ctx.settings, today=today or dt.date.today)

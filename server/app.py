@@ -150,9 +150,11 @@ def create_app(settings: Settings, db: Database, *,
     # whatever the number of parallel requests (FastAPI runs sync routes on 40 worker threads;
     # a semaphore alone still left 16 MB in the malloc arena of every thread that hashed once).
     hashing = ThreadPoolExecutor(settings.server.pin_hash_concurrency, thread_name_prefix="ibc-pin-hash")
-    service = CirculationService.from_settings(db, settings.circulation,
-                                               today=today or dt.date.today, pin_executor=hashing,
-                                               holds_settings=settings.holds)
+    # [circulation] backend: the local database, or ИРБИС64 as the system of record (ils/irbis)
+    from ils.irbis.circulation import circulation_service
+
+    service = circulation_service(db, settings, today=today or dt.date.today,
+                                  pin_executor=hashing)
     app = FastAPI(
         title="ИБЦ school server API", version=f"{API_VERSION}.0 ({__version__})",
         description="Terminals of the school information-library centre: search, loans, media, "

@@ -3,7 +3,8 @@
     ApiError (this module)          → its own status (400, 401, 404, 413, 429)
     AuthError / EnrolError          → 401 / 400
     CirculationError (library)      → 422 when the card or barcode is unknown or a new PIN is
-                                      malformed or trivial, 429 card_locked, else 409
+                                      malformed or trivial, 429 card_locked, 503 with
+                                      Retry-After for irbis_unavailable (ils/irbis), else 409
     MediaError (media.errors)       → 409 media_refused, ``reason`` its code, messages ru/en
     DeskLoginRequired (server.desk) → 303 to /desk/login (pages, never JSON)
     DeskError (server.desk)         → an HTML page with its Russian text and status (403 admin
@@ -38,6 +39,9 @@ log = logging.getLogger("ibc.server")
 NOT_FOUND_CODES = {"reader_not_found", "item_not_found"}
 INVALID_CODES = {"pin_format", "pin_trivial"}
 LOCKED_CODES = {"card_locked"}
+# The system of record (ИРБИС64, ils/irbis/circulation.py) did not answer: 503, so a terminal
+# keeps the operation in its offline queue and forwards it later.
+UNAVAILABLE_CODES = {"irbis_unavailable"}
 
 # Server-side messages: code → (Russian, English).
 MESSAGES = {
@@ -73,6 +77,13 @@ MESSAGES = {
     "storage_unavailable": ("База данных сервера недоступна: попробуйте через минуту",
                             "The server's database is unavailable: try again in a minute"),
     "refused": ("Запрос не выполнен", "The request was refused"),
+    "irbis_unavailable": ("Сервер ИРБИС не отвечает: попробуйте через минуту или обратитесь к "
+                          "библиотекарю",
+                          "The ИРБИС server does not answer: try again in a minute or see the "
+                          "librarian"),
+    "irbis_refused": ("Сервер ИРБИС не принял учётную запись библиотеки: обратитесь к "
+                      "библиотекарю",
+                      "The ИРБИС server refused the library's account: please see the librarian"),
 }
 
 
@@ -102,9 +113,12 @@ def circulation_body(exc: CirculationError) -> dict:
 
 def circulation_status(exc: CirculationError) -> int:
     """422 for unknown card/barcode and a malformed new PIN, 429 for a card locked by wrong PINs,
-    409 for a refusal by the rules or the copy's state."""
+    503 when the system of record (ИРБИС) does not answer, 409 for a refusal by the rules or
+    the copy's state."""
     if exc.code in NOT_FOUND_CODES or exc.code in INVALID_CODES:
         return 422
+    if exc.code in UNAVAILABLE_CODES:
+        return 503
     return 429 if exc.code in LOCKED_CODES else 409
 
 
@@ -160,6 +174,10 @@ def install(app: FastAPI) -> None:
     async def _circ(_req: Request, exc: CirculationError) -> JSONResponse:
         status = circulation_status(exc)
         headers = None
+        if exc.code in MESSAGES:  # ИРБИС's refusals: the server's own Russian text
+            data = {**circulation_body(exc), **body(exc.code)}
+            return JSONResponse(data, status_code=status,
+                                headers={"Retry-After": "60"} if status == 503 else None)
         if status == 429:
             minutes = str(exc.params.get("minutes", "1"))
             headers = {"Retry-After": str(60 * int(minutes)) if minutes.isdigit() else "60"}

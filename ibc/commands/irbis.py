@@ -55,6 +55,9 @@ def register(sub: Subparsers) -> None:
                     help="записей за один запрос и одну транзакцию (по умолчанию 100)")
     sy.add_argument("--if-configured", action="store_true",
                     help="без [irbis] host ничего не делать и выйти с кодом 0 (для таймера)")
+    from ibc.commands.irbis_push import add_parser as add_push
+
+    add_push(psub)  # `ibc irbis push`: the ИРБИС outbox (ibc/commands/irbis_push.py)
     p.set_defaults(run=run)
 
 
@@ -64,6 +67,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return _emulate(args)
     if args.irbis_action == "sync":
         return _sync(args, ctx)
+    if args.irbis_action == "push":
+        from ibc.commands.irbis_push import run_push
+
+        return run_push(args, ctx)
     return 2  # pragma: no cover - argparse requires an action
 
 

@@ -172,6 +172,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         from kiosk.local import LocalCollection
 
         catalogue, service, visits = local_services(ctx)
+        if st.circulation.backend != "local":  # ИРБИС64 as the system of record (ils/irbis)
+            from ibc.wiring import circulation as chosen_circulation
+
+            service = chosen_circulation(ctx)
         circulation, collection = service, LocalCollection(service, terminal=st.school.id)
         printer = NoPrinter() if args.demo else make_receipt_printer(st.printer)
     source = None
