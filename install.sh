@@ -30,7 +30,8 @@ ETC=/etc/ibc
 DATA=/var/lib/ibc
 UNIT_DIR=/etc/systemd/system
 UNITS=(ibc-server.service ibc-display.service ibc-kiosk.service ibc-kiosk-x11.service ibc-backup.service ibc-backup.timer
-       ibc-holds-expire.service ibc-holds-expire.timer ibc-irbis-sync.service ibc-irbis-sync.timer)
+       ibc-holds-expire.service ibc-holds-expire.timer ibc-irbis-push.service ibc-irbis-push.timer
+       ibc-irbis-sync.service ibc-irbis-sync.timer)
 
 say() { printf '\033[1m[ibc]\033[0m %s\n' "$*"; }
 die() { printf '[ibc] error: %s\n' "$*" >&2; exit 1; }
@@ -195,7 +196,8 @@ install_role() {
       usermod -a -G "$g" ibc
     done
     install_units ibc-server.service ibc-display.service ibc-backup.timer ibc-holds-expire.timer \
-                  ibc-irbis-sync.timer  # the ИРБИС64 sync: does nothing while [irbis] host is ""
+                  ibc-irbis-sync.timer ibc-irbis-push.timer  # ИРБИС64 sync (nothing while [irbis]
+                  # host is "") and loans waiting for ИРБИС (nothing unless backend = "irbis")
   else
     setup_terminal
     main_unit=$kiosk_unit
@@ -215,6 +217,7 @@ install_role() {
       systemctl start ibc-display.service  # skipped without a GPU
       systemctl start ibc-holds-expire.timer
       systemctl start ibc-irbis-sync.timer
+      systemctl start ibc-irbis-push.timer
     fi
     if [ "$role" = server ] || [ "$was_active" = yes ]; then systemctl restart "$main_unit"; fi
     say "started $main_unit"

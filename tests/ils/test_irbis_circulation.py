@@ -499,3 +499,22 @@ def test_push_is_a_usage_error_without_irbis_circulation(db, capsys):
     assert main(["--db", url, "irbis", "push"]) == 2
     assert "backend" in capsys.readouterr().err
     assert main(["--db", url, "irbis", "push", "--if-configured"]) == 0
+
+
+def test_the_push_timer_runs_every_2_minutes_on_the_server_only():
+    """ibc-irbis-push.timer starts `ibc irbis push --if-configured` every 2 minutes as the ibc
+    user; exit 1 (rows still pending) is not a failed unit; install.sh enables and starts it
+    with the server's units."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    timer = (root / "systemd/ibc-irbis-push.timer").read_text()
+    service = (root / "systemd/ibc-irbis-push.service").read_text()
+    assert "OnCalendar=*:0/2" in timer and "WantedBy=timers.target" in timer
+    assert "ExecStart=/opt/ibc/bin/ibc irbis push --if-configured" in service
+    assert "User=ibc" in service and "SuccessExitStatus=1" in service
+    script = (root / "install.sh").read_text()
+    assert "ibc-irbis-push.service ibc-irbis-push.timer" in script.split("UNITS=(", 1)[1].split(")")[0]
+    enable = script.split("install_units ibc-server.service", 1)[1].split("else", 1)[0]
+    assert "ibc-irbis-push.timer" in enable
+    assert "systemctl start ibc-irbis-push.timer" in script
