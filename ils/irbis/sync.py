@@ -288,14 +288,17 @@ class _Run:
 
 def _read_batch(client: IrbisClient, database: str, mfns: list[int]) -> dict[int, IrbisRecord]:
     """The records of `mfns` by MFN; a physically deleted or missing one is left out."""
-    if len(mfns) == 1:  # one MFN: the server answers with the record's own error code
+    if len(mfns) == 1:
+        # G with one MFN answers the formatted record alone, without the «mfn#» lines of a
+        # batch (PythonIrbis read_records reads a single MFN with read_record for this reason)
         try:
-            recs = client.read_records(database, mfns, batch=1)
+            rec = client.read_record(database, mfns[0])
         except (IrbisRecordDeleted, IrbisRecordNotFound):
             return {}
-    else:
-        recs = client.read_records(database, mfns, batch=len(mfns))
-    return {r.mfn: r for r in recs if r.mfn in set(mfns)}
+        return {rec.mfn: rec} if rec.mfn == mfns[0] else {}
+    recs = client.read_records(database, mfns, batch=len(mfns))
+    wanted = set(mfns)
+    return {r.mfn: r for r in recs if r.mfn in wanted}
 
 
 def sync_catalogue(db: Database, client: IrbisClient, database: str, *, school_sigla: str,

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from config.settings import load_settings
 from ils.irbis import IrbisClient, IrbisRecord, IrbisUnavailable
 from ils.irbis.emulator import IrbisEmulator, load_records
-from ils.irbis.record import LOGICALLY_DELETED
+from ils.irbis.record import LOGICALLY_DELETED, PHYSICALLY_DELETED
 from ils.irbis.sync import SyncInterrupted, last_run, sync_catalogue
 from library.search.engine import search
 from library.search.indexer import index_records
@@ -265,6 +265,23 @@ def test_deleted_in_irbis_goes_here_with_a_tombstone_and_new_ones_come(db, irbis
     assert report.max_mfn == 9 and report.deleted == 1
     assert titles(db, "аленький цветочек") == []
     assert count(db, Record) == N_MAPPED - 1
+
+
+def test_one_record_per_request_and_a_physically_deleted_record(db, irbis, emu):
+    """batch_size 1: each G carries one MFN, and the server answers a physically deleted one
+    with its error code (-601), which the sync takes as «gone»."""
+    first = run(db, irbis, batch_size=1)
+    assert first.added == N_MAPPED and first.completed
+    emu.databases["IBIS"].slots[7].record.status |= PHYSICALLY_DELETED  # as ИРБИС marks it
+    alphabet = record_of(db, 7)
+    edit(irbis, 6, lambda r: setattr(r, "status", LOGICALLY_DELETED))  # C returns it, flagged
+    report = run(db, irbis, batch_size=1)
+    assert (report.read, report.deleted, report.unchanged) == (7, 2, 6)
+    assert titles(db, "каштанка") == []
+    with db.session() as s:
+        assert s.get(Record, alphabet.id) is None
+        assert s.get(Tombstone, ("r", alphabet.id)) is not None
+    assert titles(db, "азбука") == []
 
 
 def test_a_deleted_record_with_loan_history_is_hidden_not_lost(db, irbis):
