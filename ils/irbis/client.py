@@ -28,6 +28,8 @@ from ils.irbis.errors import (
     IrbisError,
     IrbisNotConnected,
     IrbisProtocolError,
+    IrbisRecordDeleted,
+    IrbisRecordNotFound,
     error_for,
 )
 from ils.irbis.record import LOGICALLY_DELETED, IrbisRecord
@@ -164,6 +166,14 @@ class IrbisClient:
         out: list[IrbisRecord] = []
         for start in range(0, len(wanted), max(1, batch)):
             chunk = wanted[start:start + max(1, batch)]
+            if len(chunk) == 1:
+                # G with one MFN answers the formatted record alone, without the «mfn#» line
+                # of a batch: PythonIrbis read_records reads a single MFN with read_record too
+                try:
+                    out.append(self.read_record(database, chunk[0]))
+                except (IrbisRecordDeleted, IrbisRecordNotFound):
+                    pass  # physically deleted or beyond max MFN: left out, as in a batch
+                continue
             params = [wire.ansi(database), wire.prepare_format(wire.ALL_FORMAT),
                       str(len(chunk)).encode(), *(str(m).encode() for m in chunk)]
             answer = self._command(wire.FORMAT_RECORD, params, database=database)

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import delete, func, select, update
 
-from ils.irbis.errors import IrbisError, IrbisRecordDeleted, IrbisRecordNotFound
+from ils.irbis.errors import IrbisError
 from ils.irbis.record import IrbisRecord, to_marc
 from library.errors import IbcError
 from library.marc.importer import ImportReport, with_textbooks
@@ -287,18 +287,11 @@ class _Run:
 
 
 def _read_batch(client: IrbisClient, database: str, mfns: list[int]) -> dict[int, IrbisRecord]:
-    """The records of `mfns` by MFN; a physically deleted or missing one is left out."""
-    if len(mfns) == 1:
-        # G with one MFN answers the formatted record alone, without the «mfn#» lines of a
-        # batch (PythonIrbis read_records reads a single MFN with read_record for this reason)
-        try:
-            rec = client.read_record(database, mfns[0])
-        except (IrbisRecordDeleted, IrbisRecordNotFound):
-            return {}
-        return {rec.mfn: rec} if rec.mfn == mfns[0] else {}
-    recs = client.read_records(database, mfns, batch=len(mfns))
+    """The records of `mfns` by MFN (one round trip); a physically deleted or missing one is
+    left out (`read_records` reads a lone MFN with C, whose -601/-140 it takes as absent)."""
     wanted = set(mfns)
-    return {r.mfn: r for r in recs if r.mfn in wanted}
+    return {r.mfn: r for r in client.read_records(database, mfns, batch=len(mfns))
+            if r.mfn in wanted}
 
 
 def sync_catalogue(db: Database, client: IrbisClient, database: str, *, school_sigla: str,

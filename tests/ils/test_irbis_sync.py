@@ -267,9 +267,19 @@ def test_deleted_in_irbis_goes_here_with_a_tombstone_and_new_ones_come(db, irbis
     assert count(db, Record) == N_MAPPED - 1
 
 
+def test_read_records_with_a_chunk_of_one_mfn(irbis, emu):
+    """G with one MFN answers the record without its «mfn#» line: read_records reads a lone
+    MFN (a batch's remainder too) with C; physically deleted and unknown MFNs are left out."""
+    assert [r.mfn for r in irbis.read_records("IBIS", [1, 2, 3], batch=2)] == [1, 2, 3]
+    assert [r.first(200, "a") for r in irbis.read_records("IBIS", [4])] == ["Муму"]
+    emu.databases["IBIS"].slots[2].record.status |= PHYSICALLY_DELETED
+    assert [r.mfn for r in irbis.read_records("IBIS", [1, 2, 3], batch=1)] == [1, 3]
+    assert irbis.read_records("IBIS", [99]) == []
+
+
 def test_one_record_per_request_and_a_physically_deleted_record(db, irbis, emu):
-    """batch_size 1: each G carries one MFN, and the server answers a physically deleted one
-    with its error code (-601), which the sync takes as «gone»."""
+    """batch_size 1: each request carries one MFN, and the server answers a physically deleted
+    one with its error code (-601), which the sync takes as «gone»."""
     first = run(db, irbis, batch_size=1)
     assert first.added == N_MAPPED and first.completed
     emu.databases["IBIS"].slots[7].record.status |= PHYSICALLY_DELETED  # as ИРБИС marks it
