@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ibc.commands import Subparsers
@@ -129,12 +129,6 @@ _SETTINGS_ERRORS = ("irbis_auth", "irbis_no_rights", "irbis_database_unknown")
 
 
 def _sync(args: argparse.Namespace, ctx: Context) -> int:
-    import json
-
-    from ibc.wiring import search_indexer
-    from ils.irbis.errors import IrbisError, translator
-    from ils.irbis.sync import SyncInterrupted, client_for, sync_catalogue
-
     conf = ctx.settings.irbis
     if not conf.host:
         if args.if_configured:
@@ -148,6 +142,43 @@ def _sync(args: argparse.Namespace, ctx: Context) -> int:
     if not 1 <= args.batch_size <= 1000:
         print("ibc irbis sync: --batch-size от 1 до 1000", file=sys.stderr)
         return 2
+    lock = _one_at_a_time(ctx)
+    if lock is None:
+        print("ibc irbis sync: синхронизация с ИРБИС уже идёт (другой запуск); этот пропущен",
+              file=sys.stderr)
+        return 0 if args.if_configured else 1
+    with lock:
+        return _sync_locked(args, ctx)
+
+
+def _one_at_a_time(ctx: Context) -> IO[str] | None:
+    """An exclusive lock on <data_dir>/irbis-sync.lock (released when the process ends, even
+    killed), or None while another run holds it: the timer's run and one started by hand must
+    not write the same records at once."""
+    import fcntl
+    from pathlib import Path
+
+    from library.storage.database import default_data_dir
+
+    folder = Path(ctx.settings.data_dir) if ctx.settings.data_dir else default_data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = open(folder / "irbis-sync.lock", "a")  # noqa: SIM115 - closed by the caller's with
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+def _sync_locked(args: argparse.Namespace, ctx: Context) -> int:
+    import json
+
+    from ibc.wiring import search_indexer
+    from ils.irbis.errors import IrbisError, translator
+    from ils.irbis.sync import SyncInterrupted, client_for, sync_catalogue
+
+    conf = ctx.settings.irbis
     ru = translator("ru")
     client = client_for(conf)
     error: IrbisError | None = None

@@ -8,6 +8,7 @@ the `[irbis]` settings and the CLI's exit codes."""
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import subprocess
@@ -396,9 +397,10 @@ def ibc(db, *args: str, **env: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
-def test_cli_exit_codes_and_json(db, emu):
+def test_cli_exit_codes_and_json(db, emu, tmp_path):
     conf = {"IBC_IRBIS__HOST": HOST, "IBC_IRBIS__PORT": str(emu.port), "IBC_IRBIS__USER": USER,
-            "IBC_IRBIS__PASSWORD": PASSWORD, "IBC_IRBIS__SIGLA": HOLDING}
+            "IBC_IRBIS__PASSWORD": PASSWORD, "IBC_IRBIS__SIGLA": HOLDING,
+            "IBC_DATA_DIR": str(tmp_path)}  # the lock file irbis-sync.lock
     done = ibc(db, "--json", **conf)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
@@ -414,12 +416,20 @@ def test_cli_exit_codes_and_json(db, emu):
         assert PASSWORD not in result.stdout + result.stderr
         assert "wrong-one" not in result.stdout + result.stderr
 
-    unset = ibc(db, "--json")
+    unset = ibc(db, "--json", IBC_DATA_DIR=str(tmp_path))
     assert unset.returncode == 2 and "[irbis] host" in unset.stderr
-    quiet = ibc(db, "--if-configured")
+    quiet = ibc(db, "--if-configured", IBC_DATA_DIR=str(tmp_path))
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
     bad = ibc(db, **{**conf, "IBC_IRBIS__PORT": "70000"})
     assert bad.returncode == 2 and "irbis.port" in bad.stderr
+
+    with open(tmp_path / "irbis-sync.lock", "a") as lock:  # another run holds the lock
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        busy = ibc(db, **conf)
+        assert busy.returncode == 1 and "уже идёт" in busy.stderr and busy.stdout == ""
+        timer = ibc(db, "--if-configured", **conf)
+        assert timer.returncode == 0 and "уже идёт" in timer.stderr
+    assert ibc(db, **conf).returncode == 0  # released
 
     emu.stop()
     down = ibc(db, "--json", **{**conf, "IBC_IRBIS__TIMEOUT_S": "2"})
