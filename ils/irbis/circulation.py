@@ -25,6 +25,7 @@ leaves the row pending; ``ibc irbis push`` (a systemd timer) retries it, exactly
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import logging
@@ -56,10 +57,11 @@ from ils.irbis.ledger import (
 )
 from ils.irbis.record import IrbisRecord
 from library.circulation import errors as E
+from library.circulation import hold_service as HS
 from library.circulation.overrides import Override
 from library.circulation.readers_rdr import category_of, class_of
 from library.circulation.service import CirculationService, Recorder
-from library.circulation.values import LoanOutcome, ReaderView
+from library.circulation.values import LoanOutcome, LoanView, ReaderView
 from library.storage.database import Database
 from library.storage.models import Copy, Event, Loan, Reader, Record, TransactionLog, utcnow
 
@@ -144,7 +146,11 @@ class IrbisCirculationService(CirculationService):
         svc = cls.from_settings(db, settings.circulation, today=today, pin_executor=pin_executor,
                                 holds_settings=settings.holds)
         assert isinstance(svc, IrbisCirculationService)
-        svc.ledger = ledger or IrbisLedger(db, IrbisConfig.from_settings(settings.irbis))
+        if ledger is None:
+            ledger = IrbisLedger(db, IrbisConfig.from_settings(settings.irbis))
+            # unregister at exit: a real server counts registered clients against its licence
+            atexit.register(ledger.close)
+        svc.ledger = ledger
         return svc
 
     # --- live facts ----------------------------------------------------------------------
@@ -235,6 +241,41 @@ class IrbisCirculationService(CirculationService):
         with self._counting(card, counts):
             return super().find_reader(card, session=session)
 
+    def is_reader_card(self, code: str) -> bool:
+        """A local card, else a card RDR knows (ИРБИС away: the local answer)."""
+        if super().is_reader_card(code):
+            return True
+        try:
+            return self.ledger.reader(code) is not None
+        except IrbisError:
+            return False
+
+    def loans(self, card: str, *, session: Session | None = None) -> list[LoanView]:
+        """The reader's local loans and, after them, the open RDR loans made in ИРБИС itself
+        (``loan_id`` 0: they are renewed at the librarian's ИРБИС). ИРБИС away: local only."""
+        own = super().loans(card, session=session)
+        try:
+            rdr = self.ledger.reader(card)
+        except IrbisError:
+            return own
+        if rdr is None:
+            return own
+        local = self._local_codes(card)
+        today = self.today()
+        extra = []
+        for f in open_loans(rdr):
+            if any(matches(f, code, inv) for code, inv in local):
+                continue
+            due = _parse_ymd(f.get("e"))
+            issued = _parse_ymd(f.get("d")) or today
+            code = (f.get("h") or f.get("b") or "").strip()
+            if due is None or not code:
+                continue
+            extra.append(LoanView(0, code, (f.get("c") or code).strip()[:200], "", issued, due,
+                                  int(f.get("4") or 0) if (f.get("4") or "").isdigit() else 0,
+                                  due < today))
+        return own + sorted(extra, key=lambda v: v.due_date)
+
     # --- the writes ----------------------------------------------------------------------
     def _logged(self, txn_id: str) -> bool:
         with self.db.session() as s:
@@ -245,6 +286,24 @@ class IrbisCirculationService(CirculationService):
             return self.ledger.copy(code)
         except IrbisError as exc:
             raise _away(exc) from exc
+
+    def _free_locally(self, barcode: str) -> None:
+        """ИРБИС says the copy is on the shelf (910^a = 0): a local «on loan» without a local
+        loan (copied from ИРБИС by the sync, returned at the librarian's ИРБИС since) is put
+        right before the local rules look at it."""
+        code = barcode.strip()
+        with self.db.transaction() as s:
+            q = select(Copy).where((Copy.barcode == code) | (Copy.rfid == code)
+                                   | (Copy.inventory_number == code),
+                                   Copy.status == "on_loan").order_by(Copy.id).limit(1)
+            if self.db.backend == "postgresql":
+                q = q.with_for_update()
+            copy = s.scalar(q)
+            if copy is None or s.scalar(select(Loan.id).where(
+                    Loan.copy_id == copy.id, Loan.returned_at.is_(None))) is not None:
+                return
+            copy.status = "available"
+            self._bump(s, copy)
 
     def _drain(self) -> None:
         """Rows left pending go first (a return pushed after the checkout it closes)."""
@@ -289,6 +348,7 @@ class IrbisCirculationService(CirculationService):
             brief = self.ledger.brief(facts.mfn, facts.title)
         except IrbisError as exc:
             raise _away(exc) from exc
+        self._free_locally(barcode)
         code = facts.barcode or barcode.strip()
         now = dt.datetime.now()
 
@@ -342,7 +402,7 @@ class IrbisCirculationService(CirculationService):
             except IrbisError as exc:
                 raise _away(exc) from exc
             outcome = self._irbis_only_return(barcode, code, txn_id, terminal, facts, holder,
-                                              payload, record)
+                                              payload, record, offline)
         else:
             card = local[0] if local is not None else None
 
@@ -361,7 +421,7 @@ class IrbisCirculationService(CirculationService):
 
     def _irbis_only_return(self, barcode: str, code: str, txn_id: str, terminal: str | None,
                            facts: CopyFacts, holder: IrbisRecord | None, payload: dict[str, Any],
-                           record: Recorder | None) -> LoanOutcome:
+                           record: Recorder | None, offline: bool) -> LoanOutcome:
         """A copy lent at the librarian's ИРБИС, brought back to the kiosk: exactly once, the
         local return event (no local loan to close) and the outbox row that closes it in RDR."""
         card = (holder.first(30) or "").strip() or None if holder is not None else None
@@ -370,11 +430,13 @@ class IrbisCirculationService(CirculationService):
         due = _parse_ymd(loan.get("e")) if loan is not None else None
 
         def work(s: Session) -> LoanOutcome:
-            row = s.execute(select(Copy, Record).join(Record, Copy.record_id == Record.id)
-                            .where((Copy.barcode == barcode.strip())
-                                   | (Copy.rfid == barcode.strip())
-                                   | (Copy.inventory_number == barcode.strip()))
-                            .order_by(Copy.id).limit(1)).first()
+            q = (select(Copy, Record).join(Record, Copy.record_id == Record.id)
+                 .where((Copy.barcode == barcode.strip()) | (Copy.rfid == barcode.strip())
+                        | (Copy.inventory_number == barcode.strip()))
+                 .order_by(Copy.id).limit(1))
+            if self.db.backend == "postgresql":
+                q = q.with_for_update(of=Copy)
+            row = s.execute(q).first()
             copy, rec = (row[0], row[1]) if row is not None else (None, None)
             reader = s.scalar(select(Reader).where(Reader.card_number == card)) if card else None
             overdue = bool(due and due < self.today())
@@ -385,12 +447,21 @@ class IrbisCirculationService(CirculationService):
                         record_id=copy.record_id if copy else None,
                         copy_id=copy.id if copy else None,
                         payload={"overdue": overdue, "irbis_only": True}))
+            trapped = None
+            if copy is not None:
+                if copy.status == "on_loan":  # as the sync copied 910^a = 1: back on the shelf
+                    copy.status = "available"
+                trapped = HS.trap_returned(self, s, copy, terminal, offline)
+                self._bump(s, copy)
             title = rec.title if rec is not None else facts.title
             authors = ", ".join(a.split(",")[0].strip() for a in (rec.authors or [])[:2] if a) \
                 if rec is not None else ""
             shelf = (copy.shelf_mark or rec.bbk) if copy is not None and rec is not None else None
             return LoanOutcome("checkin", txn_id, 0, copy.barcode if copy and copy.barcode
-                               else code, title, authors, due, shelf)
+                               else code, title, authors, due, shelf,
+                               hold_id=trapped[0].id if trapped else 0,
+                               hold_for=trapped[1] if trapped else None,
+                               hold_until=trapped[0].pickup_until if trapped else None)
 
         def hook(s: Session, outcome: LoanOutcome) -> None:
             self.ledger.enqueue(s, outcome.txn_id, "return", card=card, barcode=code,

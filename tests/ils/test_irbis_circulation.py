@@ -149,9 +149,10 @@ def local_catalogue(db) -> None:
                                   ("lost", "Потерянная книга", ["E4001"]),
                                   ("loc", "Только у нас", ["L9001"])):
             r = Record(key=key, title=title, authors=["Толстой, Лев Николаевич"], version=1)
-            for code in codes:
+            for code in codes:  # E3001: 910^a = 1 copied by the sync, no local loan
                 r.copies.append(Copy(sigla="ИБЦ", barcode=code, inventory_number=code[1:],
-                                     status="available", shelf_mark="84(2Рос=Рус)1", version=1))
+                                     status="on_loan" if code == "E3001" else "available",
+                                     shelf_mark="84(2Рос=Рус)1", version=1))
             s.add(r)
         s.add_all([Reader(card_number="C5A", first_name="Аня", last_name="Петрова"),
                    Reader(card_number="C1B", first_name="Ваня", last_name="Сидоров"),
@@ -300,7 +301,24 @@ def test_refusals_come_from_irbis_live(db, service, irbis_server):
         assert s.scalar(select(Loan.id)) is None
 
 
+def _record_id(db, key: str) -> int:
+    with db.session() as s:
+        return s.scalar(select(Record.id).where(Record.key == key))
+
+
+def test_a_copy_returned_at_the_librarians_irbis_lends_although_the_sync_said_out(
+        db, service, irbis_server):
+    with db.transaction() as s:  # the sync copied 910^a = 1; ИРБИС has had it back since
+        s.execute(update(Copy).where(Copy.barcode == "E2001").values(status="on_loan"))
+    assert service.checkout("C5A", "E2001", "t-stale-1").title == "Капитанская дочка"
+    assert irbis_server.status("E2001") == "1"
+    with db.session() as s:
+        assert s.scalar(select(Copy.status).where(Copy.barcode == "E2001")) == "on_loan"
+        assert s.scalar(select(Loan.id).where(Loan.checkout_txn == "t-stale-1"))
+
+
 def test_a_reader_only_in_rdr_is_added_locally_with_category_and_class(db, service):
+    assert service.is_reader_card("CNEW") and not service.is_reader_card("NOBODY")
     view = service.find_reader("CNEW")
     assert (view.first_name, view.class_name, view.category) == ("Оля", "5В", "pupil")
     teacher = service.find_reader("CT")
@@ -379,20 +397,30 @@ def test_a_loan_made_in_irbis_counts_for_the_limit_and_is_returned_at_the_kiosk(
     svc = make_service(db, irbis_server.port, pupil_max=1)  # one book at a time for pupils
     with pytest.raises(E.LoanLimitReached):  # C1B has E3001 from the librarian's ИРБИС
         svc.checkout("C1B", "E2001", "t-lim-1")
+    [shown] = svc.loans("C1B")  # «my loans» lists it (renewed at the librarian's ИРБИС)
+    assert (shown.loan_id, shown.barcode, shown.title) == (0, "E3001", "Мир приключений")
+    assert (shown.issued, shown.due_date, shown.overdue) == (
+        dt.date(2026, 9, 28), dt.date(2026, 10, 12), False)
+    # C5A queues for it (out, as the sync copied it): the kiosk's return sets it aside
+    assert svc.place_hold("C5A", _record_id(db, "adv"), "t-lim-h").state == "queued"
 
     back = Hooks()
     SelfReturnFlow(svc, back, terminal="kiosk-2").scan("E3001")
     [result] = back.items
     assert result.ok, result.error
     assert result.outcome.title == "Мир приключений" and result.outcome.due_date == dt.date(2026, 10, 12)
+    assert result.outcome.hold_for == "Аня П." and result.outcome.hold_id
+    assert svc.loans("C1B") == []
     [loan] = irbis_server.loans("C1B")
     assert loan["f"] == YMD and loan["b"] == "3001" and loan["i"] == "Иванова"
     assert irbis_server.status("E3001") == "0"
     with db.session() as s:
         event = s.scalars(select(Event).where(Event.kind == "return")).one()
         assert event.payload["irbis_only"] and event.reader_class == "1Б"  # the reports count it
-    # the limit is free again, and the copy lends at the kiosk
+    # the limit is free again, the copy set aside lends to its reader only
     assert svc.checkout("C1B", "E2001", "t-lim-2").title == "Капитанская дочка"
+    with pytest.raises(E.ReservedForAnother):
+        svc.checkout("C1B", "E3001", "t-lim-4")
     assert svc.checkout("C5A", "E3001", "t-lim-3").title == "Мир приключений"
     assert irbis_server.status("E3001") == "1"
     svc.ledger.close()
