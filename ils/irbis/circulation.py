@@ -51,6 +51,7 @@ from ils.irbis.ledger import (
     CopyFacts,
     IrbisConfig,
     IrbisLedger,
+    card_of,
     matches,
     open_loans,
     stamp,
@@ -208,7 +209,8 @@ class IrbisCirculationService(CirculationService):
                 if s.scalar(select(Copy.id).where(Copy.barcode == card.strip())) is not None:
                     raise E.BookNotCard()
             raise E.ReaderNotFound(card=card)
-        self._upsert_reader(reader_data(rdr))
+        # the card as scanned (RI= ignores case; the local lookups do not)
+        self._upsert_reader({**reader_data(rdr), "card_number": card.strip()})
         return rdr, self._outside_counts(card, rdr)
 
     def _upsert_reader(self, data: dict[str, Any]) -> None:
@@ -329,8 +331,8 @@ class IrbisCirculationService(CirculationService):
         if self._logged(txn_id):  # a repeat: the first outcome, nothing asked of ИРБИС
             return super().checkout(card, barcode, txn_id, terminal=terminal, override=override,
                                     record=record)
+        rdr, counts = self._live_reader(card)  # ИРБИС away: refused here, before anything else
         self._drain()
-        rdr, counts = self._live_reader(card)
         facts = self._copy(barcode)
         if facts is None:
             with self.db.session() as s:
@@ -380,8 +382,10 @@ class IrbisCirculationService(CirculationService):
         if self._logged(txn_id):
             return super().checkin(barcode, txn_id, terminal=terminal, record=record,
                                    offline=offline)
-        self._drain()
-        facts = self._copy(barcode)
+        facts = self._copy(barcode)  # ИРБИС away: refused here, before anything else
+        if self.ledger.pending_count():  # a checkout of this copy still on its way first
+            self._drain()
+            facts = self._copy(barcode)
         if facts is None:  # not in ИРБИС (deleted there since the sync): the local return only
             return super().checkin(barcode, txn_id, terminal=terminal, record=record,
                                    offline=offline)
@@ -424,7 +428,7 @@ class IrbisCirculationService(CirculationService):
                            record: Recorder | None, offline: bool) -> LoanOutcome:
         """A copy lent at the librarian's ИРБИС, brought back to the kiosk: exactly once, the
         local return event (no local loan to close) and the outbox row that closes it in RDR."""
-        card = (holder.first(30) or "").strip() or None if holder is not None else None
+        card = (card_of(holder) or None) if holder is not None else None
         loan = next((f for f in open_loans(holder) if matches(f, code, facts.inventory)), None) \
             if holder is not None else None
         due = _parse_ymd(loan.get("e")) if loan is not None else None
@@ -478,9 +482,9 @@ class IrbisCirculationService(CirculationService):
         if self._logged(txn_id):
             return super().renew(card, barcode, txn_id, terminal=terminal, override=override,
                                  record=record)
-        self._drain()
         try:
             _, counts = self._live_reader(card)
+            self._drain()
         except IrbisAway:  # the local loan is enough to renew; the outbox writes it later
             counts = None
 

@@ -153,6 +153,11 @@ def matches(loan: Field, barcode: str, inventory: str | None = None) -> bool:
     return bool(b) and b in {barcode.strip().upper(), (inventory or "").strip().upper()}
 
 
+def card_of(reader: IrbisRecord) -> str:
+    """The reader's card: RDR field 30 (a plain value; ^a in some exports)."""
+    return (reader.first(30) or reader.first(30, "a") or "").strip()
+
+
 def open_loans(reader: IrbisRecord) -> list[Field]:
     """The reader's open loans in RDR (field 40 with ^f ``******``)."""
     return [f for f in reader.fields_of(40) if is_open(f)]
@@ -196,7 +201,7 @@ class IrbisLedger:
         irbis = self._irbis()
         for mfn in irbis.search(self.config.readers_database, f'"RI={key}"', limit=5):
             rec = irbis.read_record(self.config.readers_database, mfn)
-            if not rec.deleted and (rec.first(30) or "").strip().upper() == key.upper():
+            if not rec.deleted and card_of(rec).upper() == key.upper():
                 return rec
         return None
 
