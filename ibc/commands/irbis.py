@@ -142,7 +142,11 @@ def _sync(args: argparse.Namespace, ctx: Context) -> int:
     if not 1 <= args.batch_size <= 1000:
         print("ibc irbis sync: --batch-size от 1 до 1000", file=sys.stderr)
         return 2
-    lock = _one_at_a_time(ctx)
+    try:
+        lock = _one_at_a_time(ctx)
+    except OSError as exc:
+        print(f"ibc irbis sync: нет доступа к каталогу данных: {exc}", file=sys.stderr)
+        return 1
     if lock is None:
         print("ibc irbis sync: синхронизация с ИРБИС уже идёт (другой запуск); этот пропущен",
               file=sys.stderr)

@@ -356,7 +356,12 @@ def sync_catalogue(db: Database, client: IrbisClient, database: str, *, school_s
                 run.delete_mfns(gone)
                 if progress is not None:
                     progress(hi - 1, top, report)
-            _delete_beyond(run, report.max_mfn)
+            if top > 0 or full or not live_count(db, database):
+                _delete_beyond(run, report.max_mfn)
+            else:  # an emptied or re-created database deletes the catalogue only when asked
+                report.warnings.append({"mfn": None, "reason": (
+                    f"the server reports {database} empty while records were synced from it: "
+                    "nothing deleted; run with full=True (--full) to delete them")})
     except IrbisError as exc:
         _collect(run)
         _finish(db, report, started, exc, event)

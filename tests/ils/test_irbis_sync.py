@@ -266,6 +266,14 @@ def test_deleted_in_irbis_goes_here_with_a_tombstone_and_new_ones_come(db, irbis
     assert report.max_mfn == 9 and report.deleted == 1
     assert titles(db, "аленький цветочек") == []
     assert count(db, Record) == N_MAPPED - 1
+    # a database that suddenly reads empty (re-created, wrong one) deletes nothing unless asked
+    emu.databases["IBIS"].slots.clear()
+    report = run(db, irbis)
+    assert report.max_mfn == 1 and report.deleted == 0 and report.completed
+    assert "nothing deleted" in report.warnings[0]["reason"]
+    assert count(db, Record) == N_MAPPED - 1
+    assert run(db, irbis, full=True).deleted == N_MAPPED - 1
+    assert count(db, Record) == 0
 
 
 def test_read_records_with_a_chunk_of_one_mfn(irbis, emu):
