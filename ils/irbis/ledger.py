@@ -80,7 +80,7 @@ class IrbisNotInIrbis(IrbisError):
     """The reader or the copy a pending row names is not in ИРБИС: the row cannot be written."""
 
     code = "irbis_not_in_irbis"
-    template = N_("{what} {key} is not in the ИРБИС database {database}")
+    template = N_("Not in the ИРБИС database {database}: {what} {key}")
 
 
 @dataclass(frozen=True)

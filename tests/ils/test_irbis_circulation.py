@@ -546,3 +546,22 @@ def test_the_push_timer_runs_every_2_minutes_on_the_server_only():
     enable = script.split("install_units ibc-server.service", 1)[1].split("else", 1)[0]
     assert "ibc-irbis-push.timer" in enable
     assert "systemctl start ibc-irbis-push.timer" in script
+
+
+def test_the_circulation_errors_have_russian_texts():
+    """The refusals and the outbox's error read in Russian (ils/irbis/locale irbis.po; the
+    server's answers for irbis_unavailable/irbis_refused in server/errors.py MESSAGES)."""
+    import re
+
+    from ils.irbis.circulation import IrbisAway, IrbisRefused
+    from ils.irbis.errors import translator
+    from ils.irbis.ledger import IrbisNotInIrbis
+    from server.errors import MESSAGES
+
+    ru = translator("ru")
+    for cls in (IrbisAway, IrbisRefused, IrbisNotInIrbis):
+        text = ru(cls.template)
+        assert text != cls.template and re.search("[а-яё]", text), cls.template
+        assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", cls.template))
+    assert issubclass(IrbisAway, E.CirculationError) and issubclass(IrbisRefused, E.CirculationError)
+    assert {"irbis_unavailable", "irbis_refused"} <= set(MESSAGES)
