@@ -456,9 +456,14 @@ def test_an_overdue_loan_written_directly_in_irbis_blocks_the_kiosk(db, service,
 
 
 def test_irbis_away_the_terminal_api_answers_503_and_the_offline_forward_lands_once(
-        db, irbis_server):
+        db, irbis_server, tmp_path):
+    """A real terminal (kiosk.terminal: its API client, offline queue and forwarding) against
+    the server app: ИРБИС away → 503 → the terminal queues; ИРБИС back → forwarded once."""
     from fastapi.testclient import TestClient
 
+    from kiosk.terminal.api import ApiClient
+    from kiosk.terminal.circulation import TerminalCirculation
+    from kiosk.terminal.offline import OfflineQueue
     from server.app import create_app
     from server.security import create_enrol_code
 
@@ -468,32 +473,42 @@ def test_irbis_away_the_terminal_api_answers_503_and_the_offline_forward_lands_o
         code = create_enrol_code(db, 5)
         token = client.post("/api/v1/terminals/enrol", json={"code": code, "name": "k1"}).json()
         auth = {"Authorization": f"Bearer {token['token']}"}
-        r = client.post("/api/v1/session", json={"card": "C5A"}, headers=auth)
-        assert r.status_code == 200, r.text
-        who = {**auth, "X-Reader-Session": r.json()["session"]}
+        api = ApiClient("http://testserver", token["token"], transport=client._transport)
+        queue = OfflineQueue(tmp_path / "queue.sqlite3")
+        terminal = TerminalCirculation("k1", api, queue, "seen_cards")
+        terminal.identify("C5A")  # online: the card is seen at this terminal
+        assert terminal.checkout("E2001")["title"] == "Капитанская дочка"
+        assert irbis_server.status("E2001") == "1"
 
         irbis_server.stop()
-        r = client.post("/api/v1/checkout", json={"barcode": "E1001", "txn_id": "k1:t-503"},
-                        headers=who)
+        r = client.post("/api/v1/checkout", json={"barcode": "E1001", "txn_id": "k1:t-raw"},
+                        headers={**auth, "X-Reader-Session": api.session})
         assert r.status_code == 503 and r.headers["retry-after"] == "60"
         assert r.json()["code"] == "irbis_unavailable" and "ИРБИС" in r.json()["message"]
-        r = client.post("/api/v1/return", json={"barcode": "E1002", "txn_id": "k1:t-503r"},
-                        headers=auth)
-        assert r.status_code == 503
-        with db.session() as s:
-            assert s.scalar(select(Loan.id)) is None  # nothing was done
-        assert outbox(db) == []
+        assert terminal.checkout("E1001")["queued"]  # 503 = unreachable: kept offline
+        assert terminal.checkin("E2001")["queued"]
+        assert [op["op"] for op in queue.pending()] == ["checkout", "checkin"]
+        with db.session() as s:  # nothing was done while ИРБИС was away
+            assert s.scalar(select(Loan.id).where(Loan.returned_at.is_not(None))) is None
+            assert s.scalar(select(Copy.status).where(Copy.barcode == "E1001")) == "available"
+        report = terminal.flush()  # still away: kept, in order
+        assert report.done == [] and report.left == 2
 
-        # the terminal's queue forwards it once ИРБИС is back, and again after a lost answer
         irbis_server.start()
-        body = {"op": "checkout", "card": "C5A", "barcode": "E1001", "txn_id": "k1:t-503"}
-        r = client.post("/api/v1/offline", json=body, headers=auth)
-        assert r.status_code == 200, r.text
+        report = terminal.flush()
+        assert len(report.done) == 2 and report.conflicts == [] and queue.pending() == []
+        assert terminal.flush().done == []
+        # the forward of an operation that did land (a lost answer) is replayed, not redone
+        body = {"op": "checkout", "card": "C5A", "barcode": "E1001", "txn_id": report.done[0]}
         assert client.post("/api/v1/offline", json=body, headers=auth).json()["replayed"]
-    assert len(open_loans(irbis_server.loans("C5A"), "E1001")) == 1
-    assert irbis_server.status("E1001") == "1"
-    [row] = outbox(db)
-    assert row["state"] == DONE
+        api.close()
+        queue.close()
+    loans = irbis_server.loans("C5A")
+    assert len(open_loans(loans, "E1001")) == 1 and open_loans(loans, "E2001") == []
+    assert [f["f"] for f in loans if f["h"] == "E2001"] == [YMD]
+    assert irbis_server.status("E1001") == "1" and irbis_server.status("E2001") == "0"
+    assert [(r["action"], r["state"]) for r in outbox(db)] == [
+        ("checkout", DONE), ("checkout", DONE), ("return", DONE)]
     app.state.ibc.circulation.ledger.close()
 
 
