@@ -368,6 +368,45 @@ def test_the_server_killed_after_the_local_write_then_push_writes_the_loan_once(
     assert len(outbox(db)) == 1 and len(irbis_server.loans("C5A")) == 1
 
 
+KILLED_AFTER_COMMIT = """
+import os, signal, sys
+sys.path.insert(0, {tests!r})
+from test_irbis_circulation import local_catalogue, make_service
+from library.storage.database import open_database
+
+db = open_database({url!r})
+svc = make_service(db, {port})
+svc._push_now = lambda: os.kill(os.getpid(), signal.SIGKILL)  # after the commit, before the push
+svc.checkout("C5A", "E1001", "t-kill9", terminal="kiosk-1")
+"""
+
+
+def test_a_process_killed_between_the_local_write_and_the_push_leaves_the_row(
+        db, service, irbis_server, tmp_path, capsys):
+    """kill -9 of the process that lent the book, after its transaction committed and before it
+    pushed: the outbox row survives, `ibc irbis push` writes the loan once."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    url = db.url.render_as_string(hide_password=False)
+    script = KILLED_AFTER_COMMIT.format(tests=str(Path(__file__).parent), url=url,
+                                        port=irbis_server.port)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, cwd=Path(__file__).parents[2])
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    [row] = outbox(db)
+    assert (row["txn_id"], row["state"], row["attempts"]) == ("t-kill9", PENDING, 0)
+    with db.session() as s:
+        assert s.scalar(select(Loan.id).where(Loan.checkout_txn == "t-kill9"))
+    assert irbis_server.loans("C5A") == [] and irbis_server.status("E1001") == "0"
+    report = service.ledger.push_pending()  # what the timer's `ibc irbis push` runs
+    assert report.done == ["t-kill9"]
+    assert service.ledger.push_pending().done == []
+    assert len(open_loans(irbis_server.loans("C5A"), "E1001")) == 1
+    assert irbis_server.status("E1001") == "1"
+
+
 def test_a_record_locked_by_another_workstation_waits_and_a_retry_succeeds(
         db, service, irbis_server):
     other = IrbisClient(HOST, irbis_server.port, USER, PASSWORD, workstation="C", timeout=3)
