@@ -292,6 +292,8 @@ class IrbisLedger:
                 if code in held_codes or (card and card in held_cards):
                     report.pending.append(row["txn_id"])
                     continue
+                if not self._claim(row):
+                    continue  # another process pushed or is pushing it since we listed it
                 try:
                     self._push(row)
                 except IrbisError as exc:
@@ -317,11 +319,20 @@ class IrbisLedger:
                 report.done.append(row["txn_id"])
         return report
 
+    def _claim(self, row: dict[str, Any]) -> bool:
+        """Count the attempt, only if nobody else touched the row since it was listed (the
+        timer's `ibc irbis push` and the server may push at once: a row listed as pending by
+        one after the other pushed it — a checkout already returned — is not pushed again)."""
+        with self.db.transaction() as s:
+            done = s.execute(update(OUTBOX).where(
+                OUTBOX.c.id == row["id"], OUTBOX.c.state == PENDING,
+                OUTBOX.c.attempts == row["attempts"]).values(attempts=OUTBOX.c.attempts + 1))
+            return bool(getattr(done, "rowcount", 0))
+
     def _mark(self, row_id: int, state: str, error: str | None) -> None:
         with self.db.transaction() as s:
             s.execute(update(OUTBOX).where(OUTBOX.c.id == row_id).values(
-                state=state, attempts=OUTBOX.c.attempts + 1, last_error=error,
-                done_at=utcnow() if state == DONE else None))
+                state=state, last_error=error, done_at=utcnow() if state == DONE else None))
 
     # --- one row -------------------------------------------------------------------------
     def _push(self, row: dict[str, Any]) -> None:

@@ -423,11 +423,23 @@ def test_a_record_locked_by_another_workstation_waits_and_a_retry_succeeds(
         assert [r["state"] for r in outbox(db)] == [PENDING, PENDING]
         report = service.ledger.push_pending()
         assert report.pending == ["t-lock-1", "t-lock-2"] and report.done == []
+        stale = service.ledger.rows()  # what a second pusher (the timer) listed just now
         other.unlock("RDR", [mfn])
     report = service.ledger.push_pending()
     assert report.done == ["t-lock-1", "t-lock-2"]
     [loan] = irbis_server.loans("C5A")
     assert loan["f"] == YMD and irbis_server.status("E1001") == "0"
+    # the second pusher goes on from its stale list: it must not lend the returned book again
+    timer = IrbisLedger(db, service.ledger.config)
+    timer.rows = lambda *args, **kwargs: [dict(r) for r in stale]  # type: ignore[method-assign]
+    try:
+        assert timer.push_pending().to_dict()["done"] == []
+    finally:
+        timer.close()
+    assert len(irbis_server.loans("C5A")) == 1 and irbis_server.status("E1001") == "0"
+    # t-lock-1: tried after the checkout, before and after the return, by hand, then done; the
+    # return waited behind it untried; the stale pusher claimed neither
+    assert [r["attempts"] for r in outbox(db)] == [5, 1]
 
 
 def test_a_loan_made_in_irbis_counts_for_the_limit_and_is_returned_at_the_kiosk(
