@@ -339,7 +339,10 @@ class IrbisCirculationService(CirculationService):
                 if s.scalar(select(Reader.id).where(Reader.card_number == barcode.strip())):
                     raise E.FinishFirst()
             raise E.ItemNotFound(barcode=barcode.strip())
-        if facts.status != FREE:
+        code = facts.barcode or barcode.strip()
+        if facts.status == ISSUED and self.ledger.pending_for(code, "return"):
+            pass  # returned here, not yet in ИРБИС (a record locked): the local state decides
+        elif facts.status != FREE:
             if facts.status == ISSUED:
                 mine = any(matches(f, facts.barcode or barcode, facts.inventory)
                            for f in open_loans(rdr))
@@ -350,8 +353,8 @@ class IrbisCirculationService(CirculationService):
             brief = self.ledger.brief(facts.mfn, facts.title)
         except IrbisError as exc:
             raise _away(exc) from exc
-        self._free_locally(barcode)
-        code = facts.barcode or barcode.strip()
+        if facts.status == FREE:
+            self._free_locally(barcode)
         now = dt.datetime.now()
 
         def hook(s: Session, outcome: LoanOutcome) -> None:

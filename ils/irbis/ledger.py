@@ -274,6 +274,13 @@ class IrbisLedger:
                               .order_by(OUTBOX.c.id).limit(limit)).mappings().all()
             return [dict(r) for r in found]
 
+    def pending_for(self, barcode: str, action: str) -> bool:
+        """True when a row of `action` for this copy is still pending."""
+        with self.db.session() as s:
+            return s.scalar(select(OUTBOX.c.id).where(
+                OUTBOX.c.state == PENDING, OUTBOX.c.action == action,
+                func.upper(OUTBOX.c.barcode) == barcode.strip().upper()).limit(1)) is not None
+
     def pending_count(self) -> int:
         with self.db.session() as s:
             return int(s.scalar(select(func.count()).select_from(OUTBOX)
@@ -291,9 +298,17 @@ class IrbisLedger:
                 code, card = row["barcode"].upper(), (row["card"] or "").upper()
                 if code in held_codes or (card and card in held_cards):
                     report.pending.append(row["txn_id"])
+                    held_codes.add(code)  # what waits holds back what comes after it too
+                    if card:
+                        held_cards.add(card)
                     continue
                 if not self._claim(row):
-                    continue  # another process pushed or is pushing it since we listed it
+                    # another process pushed or is pushing it since we listed it: what comes
+                    # after it waits for the next pass
+                    held_codes.add(code)
+                    if card:
+                        held_cards.add(card)
+                    continue
                 try:
                     self._push(row)
                 except IrbisError as exc:
