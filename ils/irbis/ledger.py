@@ -55,7 +55,9 @@ log = logging.getLogger(__name__)
 ON_LOAN = "******"  # 40^f while the copy is out (PlusIrbis Visit.cpp; PROTOCOLS.md (c))
 FREE, ISSUED = "0", "1"  # 910^a (ManagedIrbis5 ExemplarStatus.cs)
 
-PENDING, DONE, FAILED = "pending", "done", "failed"
+PENDING, PUSHING, DONE, FAILED = "pending", "pushing", "done", "failed"
+WAITING = (PENDING, PUSHING)  # not written yet
+LEASE = dt.timedelta(minutes=5)  # a row «pushing» longer than this: its pusher died, try again
 
 # migration 0018_irbis_outbox; its own MetaData: library's models never know of ils.
 OUTBOX = Table(
@@ -69,7 +71,8 @@ OUTBOX = Table(
     Column("record_mfn", Integer),                      # the copy's catalogue record
     Column("payload", JSON, nullable=False),            # the subfields to write
     Column("created", DateTime(timezone=True), nullable=False),
-    Column("state", String(16), nullable=False),        # pending | done | failed
+    Column("state", String(16), nullable=False),        # pending | pushing | done | failed
+    Column("claimed_at", DateTime(timezone=True)),      # when a pusher took it («pushing»)
     Column("attempts", Integer, nullable=False),
     Column("last_error", String(500)),
     Column("done_at", DateTime(timezone=True)),
@@ -278,13 +281,13 @@ class IrbisLedger:
         """True when a row of `action` for this copy is still pending."""
         with self.db.session() as s:
             return s.scalar(select(OUTBOX.c.id).where(
-                OUTBOX.c.state == PENDING, OUTBOX.c.action == action,
+                OUTBOX.c.state.in_(WAITING), OUTBOX.c.action == action,
                 func.upper(OUTBOX.c.barcode) == barcode.strip().upper()).limit(1)) is not None
 
     def pending_count(self) -> int:
         with self.db.session() as s:
             return int(s.scalar(select(func.count()).select_from(OUTBOX)
-                                .where(OUTBOX.c.state == PENDING)) or 0)
+                                .where(OUTBOX.c.state.in_(WAITING))) or 0)
 
     def push_pending(self, limit: int = 200) -> PushReport:
         """Write the pending rows into ИРБИС in order. A row left pending (locked record) holds
@@ -294,7 +297,7 @@ class IrbisLedger:
         with self._push_lock:
             held_codes: set[str] = set()
             held_cards: set[str] = set()
-            for row in self.rows((PENDING,), limit):
+            for row in self.rows(WAITING, limit):
                 code, card = row["barcode"].upper(), (row["card"] or "").upper()
                 if code in held_codes or (card and card in held_cards):
                     report.pending.append(row["txn_id"])
@@ -305,6 +308,7 @@ class IrbisLedger:
                 if not self._claim(row):
                     # another process pushed or is pushing it since we listed it: what comes
                     # after it waits for the next pass
+                    report.pending.append(row["txn_id"])
                     held_codes.add(code)
                     if card:
                         held_cards.add(card)
@@ -322,7 +326,7 @@ class IrbisLedger:
                         if card:
                             held_cards.add(card)
                         if isinstance(exc, IrbisUnavailable | IrbisAuthError | IrbisNoRights):
-                            report.pending.extend(r["txn_id"] for r in self.rows((PENDING,), limit)
+                            report.pending.extend(r["txn_id"] for r in self.rows(WAITING, limit)
                                                   if r["id"] > row["id"])
                             break
                     else:
@@ -335,13 +339,19 @@ class IrbisLedger:
         return report
 
     def _claim(self, row: dict[str, Any]) -> bool:
-        """Count the attempt, only if nobody else touched the row since it was listed (the
-        timer's `ibc irbis push` and the server may push at once: a row listed as pending by
-        one after the other pushed it — a checkout already returned — is not pushed again)."""
+        """Take the row («pushing», the attempt counted) only if nobody touched it since it was
+        listed and no live pusher holds it: the timer's `ibc irbis push` and the server may push
+        at once, and a row pushed by both — or listed as pending by one after the other pushed
+        it, a checkout already returned — could lend a returned book again in RDR. A pusher
+        that died mid-push frees its rows after LEASE."""
+        now = utcnow()
+        free = OUTBOX.c.state == PENDING
+        if row["state"] == PUSHING:
+            free = (OUTBOX.c.state == PUSHING) & (OUTBOX.c.claimed_at < now - LEASE)
         with self.db.transaction() as s:
             done = s.execute(update(OUTBOX).where(
-                OUTBOX.c.id == row["id"], OUTBOX.c.state == PENDING,
-                OUTBOX.c.attempts == row["attempts"]).values(attempts=OUTBOX.c.attempts + 1))
+                OUTBOX.c.id == row["id"], free, OUTBOX.c.attempts == row["attempts"])
+                .values(state=PUSHING, claimed_at=now, attempts=OUTBOX.c.attempts + 1))
             return bool(getattr(done, "rowcount", 0))
 
     def _mark(self, row_id: int, state: str, error: str | None) -> None:

@@ -407,6 +407,27 @@ def test_a_process_killed_between_the_local_write_and_the_push_leaves_the_row(
     assert irbis_server.status("E1001") == "1"
 
 
+def test_a_row_held_by_a_pusher_is_left_to_it_until_its_lease_runs_out(db, service, irbis_server):
+    from library.storage.models import utcnow
+
+    def away(_s, _outcome):
+        irbis_server.stop()
+
+    service.checkout("C5A", "E1001", "t-lease-1", record=away)
+    irbis_server.start()
+    with db.transaction() as s:  # another pusher took it and is (or died) writing it
+        s.execute(update(OUTBOX).values(state="pushing", claimed_at=utcnow()))
+    report = service.ledger.push_pending()
+    assert report.pending == ["t-lease-1"] and report.done == []
+    assert irbis_server.loans("C5A") == []
+    with db.transaction() as s:  # it died: after the lease the row is anyone's again
+        s.execute(update(OUTBOX).values(claimed_at=utcnow() - dt.timedelta(minutes=6)))
+    assert service.ledger.push_pending().done == ["t-lease-1"]
+    assert len(open_loans(irbis_server.loans("C5A"), "E1001")) == 1
+    [row] = outbox(db)
+    assert row["state"] == DONE
+
+
 def test_a_record_locked_by_another_workstation_waits_and_a_retry_succeeds(
         db, service, irbis_server):
     assert service.checkout("C5A", "E1001", "t-lock-0", terminal="kiosk-1").title

@@ -4,7 +4,8 @@ One row per checkout, return or renewal made with ``[circulation] backend = "irb
 (ils/irbis/circulation.py, ils/irbis/ledger.py): written in the same transaction as the local
 loan, pushed to the RDR record (field 40) and the copy's 910^a right after, and again by
 ``ibc irbis push`` while it stays pending (ИРБИС away, a record locked). ``txn_id`` is the
-circulation transaction's id (unique: one row per transaction).
+circulation transaction's id (unique: one row per transaction); ``state`` pending, pushing
+(taken by a pusher at ``claimed_at``), done or failed.
 
 Revision ID: 0018_irbis_outbox
 Revises: 0017_irbis_sync
@@ -33,6 +34,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("created", TS, nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("claimed_at", TS, nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.String(500), nullable=True),
         sa.Column("done_at", TS, nullable=True),
