@@ -107,7 +107,7 @@ def reader_data(rec: IrbisRecord) -> dict[str, Any]:
     """The local reader row's fields from an RDR record: 10 surname, 11 first name, 12
     patronymic, 30 card; category and class by library.circulation.readers_rdr's rules (50:
     «учащийся» → pupil, «учитель» → teacher, «сотрудник» → staff, else pupil; the class «5А»
-    looked for in 50, 51, 52, 53)."""
+    looked for in 50, 51, 52, 53). A field RDR lacks is None (the local value is kept)."""
     fields: dict[str, list[tuple[str, dict[str, str]]]] = {}
     for f in rec.fields:
         subs: dict[str, str] = {}
@@ -122,7 +122,8 @@ def reader_data(rec: IrbisRecord) -> dict[str, Any]:
                              + [v for _, s in fields.get("50", []) for v in s.values()])
     return {"card_number": value(30), "last_name": value(10)[:100],
             "first_name": value(11)[:100], "middle_name": value(12)[:100] or None,
-            "category": category_of(category_text), "class_name": class_of(fields)}
+            "category": category_of(category_text) if category_text.strip() else None,
+            "class_name": class_of(fields)}
 
 
 class IrbisCirculationService(CirculationService):
@@ -214,23 +215,23 @@ class IrbisCirculationService(CirculationService):
         return rdr, self._outside_counts(card, rdr)
 
     def _upsert_reader(self, data: dict[str, Any]) -> None:
-        """The local reader row as RDR has it; written only when something differs (a blocked
-        flag and a PIN stay the library's)."""
+        """The local reader row as RDR has it; written only when something differs. What RDR
+        does not say (no class, no category, no name) keeps its local value — a class from the
+        school's class list, say; a block and a PIN stay the library's."""
         card = data["card_number"]
+        known = {k: v for k, v in data.items() if v}
         with self.db.session() as s:
             r = s.scalar(select(Reader).where(Reader.card_number == card))
-            same = r is not None and r.active and all(
-                getattr(r, k) == v for k, v in data.items() if v or k == "class_name")
+            same = r is not None and r.active and all(getattr(r, k) == v for k, v in known.items())
         if same:
             return
         with self.db.transaction() as s:
             r = s.scalar(select(Reader).where(Reader.card_number == card))
             if r is None:
-                s.add(Reader(sigla=self.sigla or "", **data))
+                s.add(Reader(sigla=self.sigla or "", **{"category": "pupil", **known}))
                 return
-            for key, value in data.items():
-                if value or key == "class_name":
-                    setattr(r, key, value)
+            for key, value in known.items():
+                setattr(r, key, value)
             r.active, r.archived_at = True, None
 
     def find_reader(self, card: str, *, session: Session | None = None) -> ReaderView:

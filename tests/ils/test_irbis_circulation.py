@@ -328,6 +328,11 @@ def test_a_reader_only_in_rdr_is_added_locally_with_category_and_class(db, servi
         assert (r.last_name, r.active) == ("Новикова", True)
     out = service.checkout("CNEW", "E1002", "t-new-1")
     assert out.title == "Война и мир"
+    # what RDR does not say keeps the local value (a class from the school's class list)
+    with db.transaction() as s:
+        s.execute(update(Reader).where(Reader.card_number == "CT").values(class_name="5Б"))
+    assert service.find_reader("CT").class_name == "5Б"
+    assert service.find_reader("CT").category == "teacher"
 
 
 def test_the_server_killed_after_the_local_write_then_push_writes_the_loan_once(
