@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -51,6 +51,7 @@ from library.storage.database import Database
 from library.storage.models import utcnow
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 ON_LOAN = "******"  # 40^f while the copy is out (PlusIrbis Visit.cpp; PROTOCOLS.md (c))
 FREE, ISSUED = "0", "1"  # 910^a (ManagedIrbis5 ExemplarStatus.cs)
@@ -175,7 +176,8 @@ class IrbisLedger:
 
     def __init__(self, db: Database, config: IrbisConfig, *, client: IrbisClient | None = None,
                  lock_tries: int = 3, lock_wait: float = 0.3,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, away_for: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic):
         self.db = db
         self.config = config
         self.client = client or IrbisClient(config.host, config.port, config.user,
@@ -184,6 +186,12 @@ class IrbisLedger:
         self.lock_tries = max(1, lock_tries)
         self.lock_wait = lock_wait
         self.sleep = sleep
+        # A server that let a request time out is taken as away for `away_for` seconds: the
+        # next live checks answer at once instead of each waiting `timeout` (a refused
+        # connection costs nothing and is not remembered).
+        self.away_for = away_for
+        self.clock = clock
+        self._away_until = 0.0
         self._push_lock = threading.Lock()
 
     # --- the connection ------------------------------------------------------------------
@@ -191,6 +199,19 @@ class IrbisLedger:
         if not self.client.connected:
             self.client.connect()
         return self.client
+
+    def _live(self, ask: Callable[[IrbisClient], _T]) -> _T:
+        """One live question to ИРБИС, remembering a server that did not answer in time."""
+        started = self.clock()
+        if started < self._away_until:
+            raise IrbisUnavailable(address=f"{self.config.host}:{self.config.port}",
+                                   reason="it did not answer a moment ago")
+        try:
+            return ask(self._irbis())
+        except IrbisUnavailable:
+            if self.clock() - started >= min(1.0, self.config.timeout / 2):
+                self._away_until = self.clock() + self.away_for
+            raise
 
     def close(self) -> None:
         self.client.disconnect()
@@ -201,12 +222,15 @@ class IrbisLedger:
         key = _quote(card)
         if not key:
             return None
-        irbis = self._irbis()
-        for mfn in irbis.search(self.config.readers_database, f'"RI={key}"', limit=5):
-            rec = irbis.read_record(self.config.readers_database, mfn)
-            if not rec.deleted and card_of(rec).upper() == key.upper():
-                return rec
-        return None
+
+        def ask(irbis: IrbisClient) -> IrbisRecord | None:
+            for mfn in irbis.search(self.config.readers_database, f'"RI={key}"', limit=5):
+                rec = irbis.read_record(self.config.readers_database, mfn)
+                if not rec.deleted and card_of(rec).upper() == key.upper():
+                    return rec
+            return None
+
+        return self._live(ask)
 
     def reader_by_item(self, barcode: str, inventory: str | None = None) -> IrbisRecord | None:
         """The reader who has this copy on loan in ИРБИС: the RDR search HIN= over 40^h (an
@@ -214,12 +238,15 @@ class IrbisLedger:
         key = _quote(barcode)
         if not key:
             return None
-        irbis = self._irbis()
-        for mfn in irbis.search(self.config.readers_database, f'"HIN={key}"', limit=20):
-            rec = irbis.read_record(self.config.readers_database, mfn)
-            if not rec.deleted and any(matches(f, key, inventory) for f in open_loans(rec)):
-                return rec
-        return None
+
+        def ask(irbis: IrbisClient) -> IrbisRecord | None:
+            for mfn in irbis.search(self.config.readers_database, f'"HIN={key}"', limit=20):
+                rec = irbis.read_record(self.config.readers_database, mfn)
+                if not rec.deleted and any(matches(f, key, inventory) for f in open_loans(rec)):
+                    return rec
+            return None
+
+        return self._live(ask)
 
     def copy(self, code: str) -> CopyFacts | None:
         """The copy with this barcode/RFID (H=, 910^h) or inventory number (IN=, 910^b) in the
@@ -227,20 +254,26 @@ class IrbisLedger:
         key = _quote(code)
         if not key:
             return None
-        irbis = self._irbis()
         db = self.config.database
-        mfns = irbis.search(db, f'"H={key}"', limit=10) or irbis.search(db, f'"IN={key}"', limit=10)
-        for mfn in mfns:
-            rec = irbis.read_record(db, mfn)
-            if rec.deleted:
-                continue
-            found = self._exemplar(rec, key)
-            if found is not None:
-                return CopyFacts(rec.mfn, (found.get("a") or "").strip(),
-                                 (found.get("h") or key).strip(), (found.get("b") or "").strip(),
-                                 (found.get("d") or "").strip(), (rec.first(903) or "").strip(),
-                                 (rec.first(200, "a") or "").strip())
-        return None
+
+        def ask(irbis: IrbisClient) -> CopyFacts | None:
+            mfns = irbis.search(db, f'"H={key}"', limit=10) \
+                or irbis.search(db, f'"IN={key}"', limit=10)
+            for mfn in mfns:
+                rec = irbis.read_record(db, mfn)
+                if rec.deleted:
+                    continue
+                found = self._exemplar(rec, key)
+                if found is not None:
+                    return CopyFacts(rec.mfn, (found.get("a") or "").strip(),
+                                     (found.get("h") or key).strip(),
+                                     (found.get("b") or "").strip(),
+                                     (found.get("d") or "").strip(),
+                                     (rec.first(903) or "").strip(),
+                                     (rec.first(200, "a") or "").strip())
+            return None
+
+        return self._live(ask)
 
     def _exemplar(self, rec: IrbisRecord, code: str) -> Field | None:
         code = code.strip().upper()
@@ -254,7 +287,8 @@ class IrbisLedger:
     def brief(self, mfn: int, fallback: str) -> str:
         """The catalogue's brief description (@brief) for 40^c, else `fallback` (the title)."""
         try:
-            text = self._irbis().format(self.config.database, mfn, "@brief").strip()
+            text = self._live(lambda irbis: irbis.format(self.config.database, mfn, "@brief"))
+            text = text.strip()
         except IrbisError as exc:
             if isinstance(exc, IrbisUnavailable):
                 raise

@@ -596,6 +596,39 @@ def test_irbis_away_the_terminal_api_answers_503_and_the_offline_forward_lands_o
     app.state.ibc.circulation.ledger.close()
 
 
+def test_a_silent_irbis_is_remembered_as_away_for_a_while(db):
+    """A server that lets a request time out (a cable pulled) costs one timeout: for the next
+    30 s the live checks answer «away» at once (a terminal then queues without waiting)."""
+    import socket
+    import time
+
+    local_catalogue(db)
+    shift = [0.0]
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind((HOST, 0))
+        silent.listen(16)
+        config = IrbisConfig(HOST, silent.getsockname()[1], USER, PASSWORD, timeout=1.0)
+        ledger = IrbisLedger(db, config, clock=lambda: time.monotonic() + shift[0])
+        svc = IrbisCirculationService.from_app_settings(db, app_settings(config.port),
+                                                        today=lambda: TODAY, ledger=ledger)
+        started = time.monotonic()
+        assert svc.find_reader("C5A").card == "C5A"  # the local row, as last seen
+        assert time.monotonic() - started >= 0.9
+        started = time.monotonic()
+        with pytest.raises(E.CirculationError) as away:
+            svc.checkout("C5A", "E1001", "t-silent-1")
+        assert away.value.code == "irbis_unavailable"
+        assert time.monotonic() - started < 0.5  # remembered: no second timeout
+        shift[0] += 31  # later: asked again (and it still does not answer)
+        started = time.monotonic()
+        with pytest.raises(E.CirculationError):
+            svc.checkout("C5A", "E1001", "t-silent-2")
+        assert time.monotonic() - started >= 0.9
+    with db.session() as s:
+        assert s.scalar(select(Loan.id)) is None
+    assert outbox(db) == []
+
+
 def test_irbis_refusing_the_account_is_a_clear_refusal(db, irbis_server):
     local_catalogue(db)
     svc = make_service(db, irbis_server.port, password="wrong")
