@@ -280,6 +280,14 @@ class IrbisCirculationService(CirculationService):
         return own + sorted(extra, key=lambda v: v.due_date)
 
     # --- the writes ----------------------------------------------------------------------
+    def _on_local_loan(self, barcode: str) -> bool:
+        code = barcode.strip()
+        with self.db.session() as s:
+            return s.scalar(select(Loan.id).join(Copy, Loan.copy_id == Copy.id).where(
+                Loan.returned_at.is_(None),
+                (Copy.barcode == code) | (Copy.rfid == code) | (Copy.inventory_number == code))
+                .limit(1)) is not None
+
     def _logged(self, txn_id: str) -> bool:
         with self.db.session() as s:
             return s.get(TransactionLog, txn_id) is not None
@@ -487,10 +495,15 @@ class IrbisCirculationService(CirculationService):
             return super().renew(card, barcode, txn_id, terminal=terminal, override=override,
                                  record=record)
         try:
-            _, counts = self._live_reader(card)
+            rdr, counts = self._live_reader(card)
             self._drain()
         except IrbisAway:  # the local loan is enough to renew; the outbox writes it later
-            counts = None
+            rdr, counts = None, None
+        if rdr is not None and not self._on_local_loan(barcode):
+            lent = next((f for f in open_loans(rdr) if matches(f, barcode.strip(), barcode.strip())),
+                        None)
+            if lent is not None:  # lent at the librarian's ИРБИС: renewed there
+                raise E.RenewalNotAllowed(title=(lent.get("c") or barcode).strip())
 
         def hook(s: Session, outcome: LoanOutcome) -> None:
             row = s.execute(select(Copy.barcode, Copy.inventory_number).join(

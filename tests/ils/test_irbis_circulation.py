@@ -485,6 +485,8 @@ def test_a_loan_made_in_irbis_counts_for_the_limit_and_is_returned_at_the_kiosk(
     assert (shown.loan_id, shown.barcode, shown.title) == (0, "E3001", "Мир приключений")
     assert (shown.issued, shown.due_date, shown.overdue) == (
         dt.date(2026, 9, 28), dt.date(2026, 10, 12), False)
+    renewal = MyLoans(svc, "C1B").renew("E3001")  # renewed at the librarian's ИРБИС
+    assert isinstance(renewal.error, E.RenewalNotAllowed) and renewal.error.params["title"]
     # C5A queues for it (out, as the sync copied it): the kiosk's return sets it aside
     assert svc.place_hold("C5A", _record_id(db, "adv"), "t-lim-h").state == "queued"
 
