@@ -398,14 +398,12 @@ class IrbisLedger:
         action, barcode, inventory = row["action"], row["barcode"], row["inventory"]
         payload = row["payload"] or {}
         rdr = self.config.readers_database
-        if row["card"]:
-            reader = self.reader(row["card"])
-            if reader is None:
-                raise IrbisNotInIrbis(what="reader", key=row["card"], database=rdr)
-        else:
+        reader = self.reader(row["card"]) if row["card"] else None
+        if reader is None and action == "return":  # whoever has it in RDR; else 910^a only
             reader = self.reader_by_item(barcode, inventory)
-        if action == "checkout":
-            assert reader is not None
+        elif reader is None:
+            raise IrbisNotInIrbis(what="reader", key=row["card"] or "", database=rdr)
+        if action == "checkout" and reader is not None:
             subfields = [(str(c), str(v)) for c, v in payload.get("field40", [])]
 
             def lend(rec: IrbisRecord) -> bool:
@@ -429,8 +427,7 @@ class IrbisLedger:
 
                 self._change(rdr, reader.mfn, close)
             self._set_status(row, FREE)
-        elif action == "renew":
-            assert reader is not None
+        elif action == "renew" and reader is not None:
 
             def extend(rec: IrbisRecord) -> bool:
                 changed = False

@@ -652,6 +652,20 @@ def test_a_row_that_can_never_be_written_is_failed_and_listed(db, service, irbis
     assert report.failed == ["t-fail-1"] and report.codes["t-fail-1"] == "irbis_not_in_irbis"
     [row] = outbox(db)
     assert row["state"] == FAILED and "GONE" in row["last_error"]
+    # a return whose reader is no longer found by card: the loan found by HIN=, closed anyway
+    service.checkout("C5A", "E1002", "t-fail-2")
+    assert irbis_server.status("E1002") == "1"
+
+    def away(_s, _outcome):
+        irbis_server.stop()
+
+    service.checkin("E1002", "t-fail-3", record=away)
+    irbis_server.start()
+    with db.transaction() as s:
+        s.execute(update(OUTBOX).where(OUTBOX.c.txn_id == "t-fail-3").values(card="GONE"))
+    assert service.ledger.push_pending().done == ["t-fail-3"]
+    assert open_loans(irbis_server.loans("C5A"), "E1002") == []
+    assert irbis_server.status("E1002") == "0"
 
 
 def test_push_is_a_usage_error_without_irbis_circulation(db, capsys):
