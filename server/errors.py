@@ -42,6 +42,7 @@ LOCKED_CODES = {"card_locked"}
 # The system of record (ИРБИС64, ils/irbis/circulation.py) did not answer: 503, so a terminal
 # keeps the operation in its offline queue and forwards it later.
 UNAVAILABLE_CODES = {"irbis_unavailable"}
+IRBIS_CODES = UNAVAILABLE_CODES | {"irbis_refused"}  # their texts: MESSAGES below
 
 # Server-side messages: code → (Russian, English).
 MESSAGES = {
@@ -174,7 +175,7 @@ def install(app: FastAPI) -> None:
     async def _circ(_req: Request, exc: CirculationError) -> JSONResponse:
         status = circulation_status(exc)
         headers = None
-        if exc.code in MESSAGES:  # ИРБИС's refusals: the server's own Russian text
+        if exc.code in IRBIS_CODES:  # ИРБИС's refusals: the server's own Russian text
             data = {**circulation_body(exc), **body(exc.code)}
             return JSONResponse(data, status_code=status,
                                 headers={"Retry-After": "60"} if status == 503 else None)
