@@ -45,6 +45,11 @@ def refusal(code: str, formal: bool = False) -> str:
                                 formal),
         "offline_refused": say("No connection to the library server: books cannot be checked "
                                "out now. Give the book to the librarian.", formal),
+        # the school's ИРБИС64 server ([circulation] backend = "irbis") away or refusing
+        "irbis_unavailable": say("The library system is not answering now. Put the book back "
+                                 "on the shelf or give it to the librarian.", formal),
+        "irbis_refused": say("The library system is not answering now. Put the book back on "
+                             "the shelf or give it to the librarian.", formal),
     }
     return texts.get(code, say("This book cannot be checked out here. Give it to the "
                                "librarian.", formal))
@@ -106,6 +111,10 @@ def return_refusal(code: str) -> str:
                          "book."),
         "offline_refused": _("No connection to the library server. Give the book to the "
                              "librarian."),
+        "irbis_unavailable": _("The library system is not answering now. Give the book to the "
+                               "librarian."),
+        "irbis_refused": _("The library system is not answering now. Give the book to the "
+                           "librarian."),
     }
     return texts.get(code, _("This book is not from our library. Give it to the librarian."))
 
@@ -119,6 +128,8 @@ def renewal_refusal(code: str, formal: bool = False) -> str:
                              "please.", formal),
         "reserved": say("Another reader is waiting for this book. Bring it back, please.",
                         formal),
+        "renewal_held": say("Another reader is waiting for this book. Bring it back, please.",
+                            formal),
         "renewal_not_allowed": _("This book cannot be renewed."),
         "offline_refused": _("No connection to the library server: renewing needs it. Try "
                              "later."),

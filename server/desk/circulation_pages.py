@@ -87,6 +87,11 @@ REFUSALS = {
     # holds (docs/HOLDS.md): never the other reader's name on this reader's panel
     "reserved": N_("This copy is set aside for another reader"),
     "renewal_held": N_("Other readers are queuing for this book: it cannot be renewed"),
+    # [circulation] backend = "irbis" (docs/IRBIS.md): nothing was done
+    "irbis_unavailable": N_("The IRBIS server does not answer: nothing was done, try again in a "
+                            "minute"),
+    "irbis_refused": N_("The IRBIS server refused the library's account (%(reason)s): check "
+                        "[irbis] user, password and workstation"),
 }
 _SERVICE_ACTION = {"lend": "checkout", "return": "checkin", "renew": "renew"}
 # An outcome line per action; an unknown action gets the generic line with its code.

@@ -542,3 +542,20 @@ def test_a_card_scanned_at_the_desk_counts_one_visit(desk):
     assert [(t, c, k, p) for t, c, k, p in visits] == [("desk:marina", "pupil", "7А", {})]
     _panel(client, "C5A")  # the card scanned again: the next visit
     assert len(_events(db, "visit")) == 2
+
+
+def test_irbis_refusals_are_said_in_the_desks_words():
+    """[circulation] backend = "irbis": ИРБИС away or refusing the account is said in Russian on
+    the desk (the library's catalogue has no words for the adapter's codes)."""
+    from ils.irbis.circulation import IrbisAway, IrbisRefused
+    from server.desk import i18n
+    from server.desk.circulation_pages import _refusal_text
+
+    token = i18n.set_language("ru")
+    try:
+        assert _refusal_text(IrbisAway()) == ("Сервер ИРБИС не отвечает: ничего не сделано, "
+                                              "повторите через минуту")
+        assert _refusal_text(IrbisRefused(reason="irbis_auth")).startswith(
+            "Сервер ИРБИС не принял учётную запись библиотеки (irbis_auth)")
+    finally:
+        i18n.reset_language(token)

@@ -274,3 +274,16 @@ def test_the_place_in_the_queue_in_both_languages():
     i18n.set_language("en")
     assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st"]
+
+
+def test_renewal_held_and_the_irbis_codes_are_said_in_words():
+    """A renewal refused while others queue (code renewal_held) and the school's ИРБИС away or
+    refusing (standalone kiosk with [circulation] backend = "irbis") get their own words, not the
+    generic «ask the librarian» or, for a return, «not from our library»."""
+    from kiosk.presenters.messages import refusal, renewal_refusal, return_refusal
+
+    assert renewal_refusal("renewal_held") == "Эту книгу ждёт другой читатель. Пожалуйста, верни её."
+    assert refusal("irbis_unavailable").startswith("Библиотечная система сейчас не отвечает.")
+    assert refusal("irbis_refused", True).endswith("отдайте её библиотекарю.")
+    assert return_refusal("irbis_unavailable") == ("Библиотечная система сейчас не отвечает. "
+                                                   "Отдай книгу библиотекарю.")
