@@ -33,6 +33,7 @@ COMMANDS = [
     "report",
     "search",
     "places",
+    "schools",
     "textbooks",
     "kiosk",
     "screenshot",

@@ -29,6 +29,8 @@ class Terminal(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # the school it lends for (library/schools.py; migration 0019): None = the default school
+    sigla: Mapped[str | None] = mapped_column(String(32))
 
 
 class EnrolCode(Base):
@@ -41,6 +43,7 @@ class EnrolCode(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     used_by: Mapped[str | None] = mapped_column(String(64))
+    sigla: Mapped[str | None] = mapped_column(String(32))  # the school the terminal joins
 
 
 class ReaderSession(Base):

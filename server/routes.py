@@ -28,6 +28,7 @@ from server.security import (
     reserve_probe,
     seen_at_terminal,
     session_reader,
+    terminal_school,
 )
 
 if TYPE_CHECKING:
@@ -84,7 +85,8 @@ def search_catalogue(
     """Search the catalogue (the same engine as `ibc search`).
 
     Teachers-only media are found only within a teacher's or staff reader session; without a
-    session (or with an ended one) the search is pupil-level.
+    session (or with an ended one) the search is pupil-level. Every hit carries ``schools``:
+    its copies per school, the terminal's school first (docs/SCHOOLS.md).
     """
     from library.search import search
 
@@ -96,9 +98,11 @@ def search_catalogue(
                                       st.settings.server.session_idle_s).category or "pupil"
         except AuthError:
             audience = "pupil"
+    school = terminal_school(st.db, caller.id) or st.settings.school.sigla
     with st.db.transaction(write=False) as s:
         res = search(s, q, limit=limit, offset=offset, facets=facets,
-                     filters={"available": True} if available else None, audience=audience)
+                     filters={"available": True} if available else None, audience=audience,
+                     school=school, default_school=st.settings.school.sigla)
         body = res.to_dict()
         hit_places(request, s, body["hits"])
     # Plain str/int/list/dict only: serialise once here instead of FastAPI's jsonable_encoder
@@ -197,10 +201,19 @@ _CIRC: dict[int | str, dict[str, Any]] = {409: {"model": schemas.ErrorOut}}
 @router.post("/checkout", response_model=schemas.OutcomeOut, tags=["circulation"], responses=_CIRC)
 def checkout(body: schemas.CirculationIn, request: Request, caller: Terminal,
              who: SessionHeader) -> dict:
-    """Lend a copy to the session reader; repeat the same txn_id safely."""
+    """Lend a copy to the session reader; repeat the same txn_id safely. Only the terminal's
+    school's copies to its readers (409 ``other_school``, ``other_school_reader``)."""
     out = state(request).circulation.checkout(who.card_number, body.barcode, body.txn_id,
-                                              terminal=caller.name)
+                                              terminal=caller.name, sigla=_lending(request, caller))
     return out.to_dict()
+
+
+def _lending(request: Request, caller: Caller) -> tuple[str, ...]:
+    """The siglas whose copies and readers the calling terminal lends (library.schools)."""
+    from library.schools import own_siglas
+
+    st = state(request)
+    return own_siglas(terminal_school(st.db, caller.id), st.settings.school.sigla)
 
 
 @router.post("/renew", response_model=schemas.OutcomeOut, tags=["circulation"], responses=_CIRC)
@@ -294,7 +307,8 @@ def forward_offline(body: schemas.OfflineIn, request: Request, caller: Terminal)
                 raise ApiError(429, "too_many_attempts")
             if not _logged(st.db, body.txn_id):
                 _offline_reader(st.db, svc, caller.id, card)
-            out = svc.checkout(card, body.barcode, body.txn_id, terminal=caller.name)
+            out = svc.checkout(card, body.barcode, body.txn_id, terminal=caller.name,
+                               sigla=_lending(request, caller))
             clear_probe(st.db, caller.id, card)
         else:
             # A return forwarded from the offline queue: a hold it fills is flagged ``offline``

@@ -26,6 +26,9 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--audience", choices=("pupil", "teacher", "staff"), default="pupil",
                    help="who is searching: teachers-only media are found only for teacher/staff "
                         "(default: pupil)")
+    p.add_argument("--school", metavar="SIGLA",
+                   help="whose search: that school's copies come first in each hit's schools "
+                        "(default: [school] sigla)")
     p.set_defaults(run=run)
     r = sub.add_parser("reindex", help="rebuild the search index from the catalogue")
     r.add_argument("--json", action="store_true", help="machine-readable output")
@@ -36,6 +39,7 @@ def _hit_dict(h: Hit) -> dict:
     return {"id": h.id, "title": h.title, "authors": h.authors, "year": h.year, "isbn": h.isbn,
             "available": h.available, "copies": h.copies, "shelf": h.shelf, "type": h.type,
             "score": h.score, "highlight": h.highlight, "spans": h.spans,
+            "schools": h.schools,
             **({"access": h.access, "downloadable": h.downloadable} if h.access else {})}
 
 
@@ -50,7 +54,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.db.transaction(write=False) as s:
         res = search(s, args.query, limit=args.limit, offset=args.offset, facets=args.facets,
                      filters={"available": True} if args.available else None,
-                     audience=args.audience)
+                     audience=args.audience, school=args.school or ctx.settings.school.sigla,
+                     default_school=ctx.settings.school.sigla)
     ms = (time.perf_counter() - t0) * 1000
     if args.json:
         out = {"total": res.total, "total_exact": res.total_exact,
@@ -69,6 +74,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         where = f"на полке: {h.available} из {h.copies}" + (f", {h.shelf}" if h.shelf else "")
         print(f"{i:3}. {h.highlight.get('title', h.title)}" + (f" — {who}" if who else "")
               + (f" ({h.year})" if h.year else "") + f"  [{where}]")
+        if len(h.schools) > 1:  # a union catalogue: who holds what
+            print("     " + "; ".join(f"{e['name']}: на полке {e['available']} из {e['total']}"
+                                      for e in h.schools))
     for key, values in (res.facets or {}).items():
         if values:
             print(f"{key}: " + ", ".join(f"{v['label']} ({v['count']})" for v in values[:8]))

@@ -19,6 +19,9 @@ def register(sub: Subparsers) -> None:
     tsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     e = tsub.add_parser("enroll", aliases=["enrol"], help="print a one-time enrolment code")
     e.add_argument("--minutes", type=int, help="validity (default: [server] enrol_code_minutes)")
+    e.add_argument("--school", metavar="SIGLA",
+                   help="the school the terminal lends for (default: [school] sigla); "
+                        "ibc schools list")
     ls = tsub.add_parser("list", help="list terminals and librarian credentials")
     ls.add_argument("--json", action="store_true", help="machine-readable output")
     r = tsub.add_parser("revoke", help="revoke a terminal (or librarian) by name")
@@ -59,7 +62,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             print(json.dumps(rows, ensure_ascii=False))
         for row in [] if args.json else rows:
             state = "отключён (revoked)" if row["revoked"] else "активен (active)"
-            print(f"{row['name']:24} {row['role']:10} {state:20} last seen {row['last_seen'] or '-'}")
+            school = row["sigla"] or ctx.settings.school.sigla if row["role"] == "terminal" else ""
+            print(f"{row['name']:24} {row['role']:10} {state:20} last seen {row['last_seen'] or '-'}"
+                  + (f"  школа {school}" if school else ""))
         return 0
     if not security.revoke(ctx.db, args.name):
         print(f"ibc terminals: нет терминала {args.name!r} (no such terminal)")
@@ -74,18 +79,27 @@ def _enroll(args: argparse.Namespace, ctx: Context) -> int:
     import sys
 
     from ibc.commands.join import data_dir
+    from library.i18n import translator
+    from library.schools import SchoolError
     from library.tls import short_fingerprint
     from server import security, tls
 
     try:
-        enrolment = security.new_enrolment(ctx.db, ctx.settings, data_dir(ctx), args.minutes)
+        enrolment = security.new_enrolment(ctx.db, ctx.settings, data_dir(ctx), args.minutes,
+                                           sigla=args.school)
     except tls.TlsError as exc:
         print(f"ibc terminals enroll: {exc}", file=sys.stderr)
+        return 1
+    except SchoolError as exc:
+        print(f"ibc terminals enroll: {exc.message(translator(ctx.settings.ui.language))}",
+              file=sys.stderr)
         return 1
     code, minutes, fp = enrolment.code, enrolment.minutes, enrolment.fingerprint
     print(code)
     print(f"Код подключения терминала действует {minutes} мин. "
           f"(one-time terminal enrolment code, valid {minutes} min)")
+    if args.school:
+        print(f"Терминал будет выдавать книги школы {args.school.strip()}")
     if fp is None:
         print("ВНИМАНИЕ: TLS выключен ([server] tls = \"off\"): терминал подключится без "
               "шифрования (development only)")

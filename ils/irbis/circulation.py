@@ -334,12 +334,13 @@ class IrbisCirculationService(CirculationService):
         return (terminal or "ibc").removeprefix("desk:")
 
     def checkout(self, card: str, barcode: str, txn_id: str, *, terminal: str | None = None,
-                 override: Override | None = None, record: Recorder | None = None) -> LoanOutcome:
+                 override: Override | None = None, record: Recorder | None = None,
+                 sigla: str | tuple[str, ...] | None = None) -> LoanOutcome:
         """Live check in ИРБИС (the reader in RDR, the copy's 910^a = 0), the local checkout with
         its outbox row, then the push."""
         if self._logged(txn_id):  # a repeat: the first outcome, nothing asked of ИРБИС
             return super().checkout(card, barcode, txn_id, terminal=terminal, override=override,
-                                    record=record)
+                                    record=record, sigla=sigla)
         rdr, counts = self._live_reader(card)  # ИРБИС away: refused here, before anything else
         self._drain()
         facts = self._copy(barcode)
@@ -382,7 +383,7 @@ class IrbisCirculationService(CirculationService):
 
         with self._counting(card, counts):
             outcome = super().checkout(card, barcode, txn_id, terminal=terminal,
-                                       override=override, record=hook)
+                                       override=override, record=hook, sigla=sigla)
         if not outcome.replayed:
             self._push_now()
         return outcome

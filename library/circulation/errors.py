@@ -14,6 +14,7 @@
     └── holds (library/circulation/holds.py): HoldsOff, HoldOnShelf, HoldLimitReached,
         AlreadyQueued, AlreadyHaveIt, NoLoanableCopy, RecordNotFound, HoldNotFound,
         NotYourHold, HoldClosed, ReservedForAnother (a checkout), RenewalHeld (a renewal)
+    └── schools (library/schools.py): OtherSchool (a copy), OtherSchoolReader (a card)
 """
 
 from __future__ import annotations
@@ -218,6 +219,19 @@ class ReservedForAnother(CirculationError):
 
 class RenewalHeld(CirculationError):
     code, template = "renewal_held", N_("Other readers are waiting for this book: please return it")
+
+
+class OtherSchool(CirculationError):
+    """A copy of another school shown at a terminal of this one (library/schools.py): only the
+    terminal's school's copies are lent there."""
+
+    code, template = "other_school", N_("This book belongs to another school")
+
+
+class OtherSchoolReader(CirculationError):
+    """A reader of another school at a terminal of this one: lent only at their own school."""
+
+    code, template = "other_school_reader", N_("This reader card belongs to another school")
 
 
 ERRORS: dict[str, type[CirculationError]] = {

@@ -298,11 +298,15 @@ class CirculationService:
     # ``override``. `record(session, outcome)` runs inside the write's transaction when the
     # write is done (not on a replay): the desk's audit row commits with the loan.
     def checkout(self, card: str, barcode: str, txn_id: str, *, terminal: str | None = None,
-                 override: Override | None = None, record: Recorder | None = None) -> LoanOutcome:
-        """Lend the copy with `barcode` to the reader with `card`."""
+                 override: Override | None = None, record: Recorder | None = None,
+                 sigla: str | tuple[str, ...] | None = None) -> LoanOutcome:
+        """Lend the copy with `barcode` to the reader with `card`. `sigla`: the school(s) this
+        checkout lends for (a terminal's school, library.schools.own_siglas) instead of the
+        service's own `sigla`: another school's copy is refused with OtherSchool, another
+        school's reader with OtherSchoolReader."""
         return self._once("checkout", txn_id, terminal, _args(override, card=card, barcode=barcode),
-                          lambda s: self._checkout(s, card, barcode, txn_id, terminal, override),
-                          record)
+                          lambda s: self._checkout(s, card, barcode, txn_id, terminal, override,
+                                                   sigla), record)
 
     def checkin(self, barcode: str, txn_id: str, *, terminal: str | None = None,
                 record: Recorder | None = None, offline: bool = False) -> LoanOutcome:
@@ -526,17 +530,24 @@ class CirculationService:
         ))
 
     def _checkout(self, s: Session, card: str, barcode: str, txn_id: str,
-                  terminal: str | None, override: Override | None = None) -> LoanOutcome:
+                  terminal: str | None, override: Override | None = None,
+                  sigla: str | tuple[str, ...] | None = None) -> LoanOutcome:
         # The hot path: prebuilt Core statements on the session's connection (library/circulation/sql.py).
         conn = s.connection()
         reader = conn.execute(Q.READER_BY_CARD, {"card": card.strip()}).first()
         if reader is None or not reader.active:
             raise E.ReaderNotFound(card=card)
+        scope = sigla if sigla is not None else self.sigla
+        siglas = (scope,) if isinstance(scope, str) else tuple(scope or ())
+        if siglas and sigla is not None and reader.sigla not in siglas:
+            raise E.OtherSchoolReader(card=card)
         code = barcode.strip()
-        params = {"code": code, "sigla": self.sigla} if self.sigla else {"code": code}
-        copy = conn.execute(Q.COPY_BY_CODE[(bool(self.sigla), self.db.backend == "postgresql")],
+        params: dict[str, Any] = {"code": code, "siglas": siglas} if siglas else {"code": code}
+        copy = conn.execute(Q.COPY_BY_CODE[(bool(siglas), self.db.backend == "postgresql")],
                             params).first()
         if copy is None:
+            if siglas and conn.execute(Q.COPY_ELSEWHERE, {"code": code}).first() is not None:
+                raise E.OtherSchool(barcode=code)
             self._not_a_copy(s, code, E.FinishFirst)
         if copy.status == "on_loan" and conn.execute(
                 Q.MY_OPEN_LOAN, {"copy_id": copy.id, "reader_id": reader.id}).first():

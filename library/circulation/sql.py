@@ -20,7 +20,7 @@ C, R, L, RD = table_of(Copy), table_of(Record), table_of(Loan), table_of(Reader)
 CT, EV, TXN = table_of(Counter), table_of(Event), table_of(TransactionLog)
 
 READER_BY_CARD = select(
-    RD.c.id, RD.c.category, RD.c.class_name, RD.c.blocked, RD.c.active
+    RD.c.id, RD.c.category, RD.c.class_name, RD.c.blocked, RD.c.active, RD.c.sigla
 ).where(RD.c.card_number == bindparam("card"))
 
 _COPY_COLUMNS = (
@@ -34,13 +34,18 @@ def copy_by_code(sigla: bool, lock: bool) -> Select[Unpack[tuple[Any, ...]]]:
     code: BindParameter[str] = bindparam("code")
     q = (select(*_COPY_COLUMNS).join(R, C.c.record_id == R.c.id)
          .where(or_(C.c.barcode == code, C.c.rfid == code, C.c.inventory_number == code)))
-    if sigla:
-        q = q.where(C.c.sigla == bindparam("sigla"))
+    if sigla:  # the schools whose copies are lent here (library.schools.own_siglas)
+        q = q.where(C.c.sigla.in_(bindparam("siglas", expanding=True)))
     q = q.order_by((C.c.barcode == code).desc(), C.c.id).limit(1)
     return q.with_for_update(of=C) if lock else q
 
 
 COPY_BY_CODE = {(s, k): copy_by_code(s, k) for s in (False, True) for k in (False, True)}
+
+# Any school's copy with the code: told apart from an unknown barcode (OtherSchool)
+COPY_ELSEWHERE = select(C.c.id).where(
+    or_(C.c.barcode == bindparam("code"), C.c.rfid == bindparam("code"),
+        C.c.inventory_number == bindparam("code"))).limit(1)
 
 MY_OPEN_LOAN = select(L.c.id).where(
     L.c.copy_id == bindparam("copy_id"), L.c.returned_at.is_(None), L.c.reader_id == bindparam("reader_id")

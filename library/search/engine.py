@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from library.access import Action, Level, downloadable, may
+from library.schools import holdings
 from library.search import schema as s
 from library.search.access import LEVEL_NAMES, TEACHERS
 from library.search.backends import backend_for
@@ -93,12 +94,16 @@ def _plan(session: Session, pq: ParsedQuery, filters: dict | None, hide: bool,
 
 def search(session: Session, query: str, *, limit: int = 20, offset: int = 0,
            facets: bool = False, filters: dict | None = None,
-           audience: str | None = None) -> SearchResult:
+           audience: str | None = None, school: str | None = None,
+           default_school: str | None = None) -> SearchResult:
     """Search the catalogue; never raises on odd input (empty, one letter, punctuation).
 
     `audience` is who is looking, a reader category: "pupil", "teacher" or "staff". What each
     may find is library.access's table: teachers-only media only for teachers and staff; None
     (anonymous) and any other value get a pupil's share.
+
+    Every hit carries its holdings per school (library.schools.holdings, one grouped query for
+    the page): `school` (the caller's) first; copies with no sigla count for `default_school`.
     """
     limit, offset = max(0, min(int(limit), 200)), max(0, int(offset))
     hide = not may(audience, Level.TEACHERS, Action.SEE)
@@ -110,7 +115,8 @@ def search(session: Session, query: str, *, limit: int = 20, offset: int = 0,
         rows = _rows(session, coded)
         ordered = [rows[d] for d in coded if d in rows]
         result.total = len(ordered)
-        result.hits = _hits(session, ordered[offset:offset + limit], [], set())
+        result.hits = _hits(session, ordered[offset:offset + limit], [], set(),
+                            (school, default_school))
         if facets:
             result.facets = count_facets(ordered)
         return result
@@ -150,7 +156,8 @@ def search(session: Session, query: str, *, limit: int = 20, offset: int = 0,
         result.suggestion = SUGGEST.format(sugg)
     result.ignored = [g.word for g in plan.groups if g.weight == 0]
     phrase_terms = {t for p in plan.phrases for t in p.terms}
-    result.hits = _hits(session, ranked[offset:offset + limit], plan.groups, phrase_terms)
+    result.hits = _hits(session, ranked[offset:offset + limit], plan.groups, phrase_terms,
+                        (school, default_school))
     if facets:
         if exact and total == len(ranked) and total <= CANDIDATES:
             facet_rows = list(_rows(session, [r["docid"] for r in ranked]).values())
@@ -199,9 +206,12 @@ def _access_fields(item_type: str | None, row: dict) -> dict:
     return {"access": access, "downloadable": downloadable(access)}
 
 
-def _hits(session: Session, rows: list[dict], groups: list[Group], phrase_terms: set[str]) -> list[Hit]:
+def _hits(session: Session, rows: list[dict], groups: list[Group], phrase_terms: set[str],
+          schools: tuple[str | None, str | None] = (None, None)) -> list[Hit]:
     if not rows:
         return []
+    held = holdings(session, (r["record_id"] for r in rows), own=schools[0],
+                    default_sigla=schools[1])
     # One page (≤ 200 ids, integers): DB-API cursor, as in _rows.
     id_list = ", ".join(str(int(r["record_id"])) for r in rows)
     cur = _cursor(session)
@@ -230,5 +240,6 @@ def _hits(session: Session, rows: list[dict], groups: list[Group], phrase_terms:
             type=m["item_type"], score=r.get("score", 0.0), subtitle=m["subtitle"],
             highlight={"title": mark(m["title"], t_spans),
                        "authors": [mark(a, sp) for a, sp in zip(authors, a_spans)]},
-            spans={"title": t_spans, "authors": a_spans}, **_access_fields(m["item_type"], r)))
+            spans={"title": t_spans, "authors": a_spans}, schools=held.get(m["id"], []),
+            **_access_fields(m["item_type"], r)))
     return hits

@@ -26,6 +26,9 @@ class Hit:
     # but never served for download.
     access: str | None = None
     downloadable: bool | None = None
+    # Copies per school (library.schools.holdings): [{"sigla", "name", "available", "total"}],
+    # the caller's school first
+    schools: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """JSON-ready fields (the same as `dataclasses.asdict`, without deep copies)."""
@@ -33,7 +36,8 @@ class Hit:
                 "isbn": self.isbn, "available": self.available, "copies": self.copies,
                 "shelf": self.shelf, "type": self.type, "score": self.score,
                 "subtitle": self.subtitle, "highlight": self.highlight, "spans": self.spans,
-                "access": self.access, "downloadable": self.downloadable}
+                "access": self.access, "downloadable": self.downloadable,
+                "schools": self.schools}
 
 
 @dataclass

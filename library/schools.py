@@ -1,0 +1,213 @@
+"""Schools of the service: one home for what a school is and which copies are whose.
+
+One `ibc serve` can serve a whole city's schools. A school is a row of ``schools`` (sigla
+unique, name, address); copies, readers, places and terminals name their school by sigla. The
+default school is ``[school] sigla`` + ``name`` from the settings: it is added on first use
+(`ensure_default`), so a single-school install never types anything. A copy or reader with an
+empty sigla (imported before schools existed) belongs to the default school (`own_siglas`).
+
+    add_school(session, sigla, name, address=None) -> SchoolView   (SchoolExists, BadSchoolValue)
+    get_school(session, sigla) -> SchoolView | None
+    require_school(session, sigla) -> SchoolView                  (SchoolNotFound)
+    list_schools(session, default=None) -> list[SchoolView]       the default school first
+    ensure_default(session, sigla, name) -> SchoolView | None     get or add the default school
+    own_siglas(sigla, default_sigla) -> tuple[str, ...]           the siglas a school lends
+    holdings(session, record_ids, own=None) -> {record_id: [{sigla, name, available, total}]}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from library.errors import IbcError
+from library.storage.models import Copy, CopyStatus, School, as_utc
+from library.text import has_controls
+
+N_ = str  # marks msgids for extraction; translation happens in front ends
+Translate = Callable[[str], str]
+
+SIGLA_MAX = 32
+NAME_MAX = 200
+ADDRESS_MAX = 500
+# Copies that count in holdings: the same as the search index's "copies" (library/search/indexer.py)
+GONE = (CopyStatus.LOST.value, CopyStatus.WRITTEN_OFF.value)
+
+
+class SchoolError(IbcError):
+    """A school cannot be added as asked; ``params`` fill the English message template."""
+
+    code = "school"
+    template = N_("The school is not valid")
+
+    def __init__(self, **params: Any):
+        self.params = params
+        super().__init__(self.message())
+
+    def message(self, translate: Translate | None = None) -> str:
+        """The message, translated by `translate(msgid)` when given."""
+        text = translate(self.template) if translate else self.template
+        try:
+            return text.format(**self.params)
+        except (KeyError, IndexError, ValueError):
+            return text
+
+
+class SchoolExists(SchoolError):
+    code, template = "school_exists", N_("A school with sigla {sigla} already exists")
+
+
+class SchoolNotFound(SchoolError):
+    code, template = "school_not_found", N_("There is no school with sigla {sigla}: ibc schools list")
+
+
+class BadSchoolValue(SchoolError):
+    """A sigla, name or address that is empty, too long or holds control characters."""
+
+    code, template = "bad_school_value", N_("School {key}: {reason}")
+
+    def message(self, translate: Translate | None = None) -> str:
+        """«School sigla: must not be empty», the reason translated too."""
+        tr = translate or (lambda s: s)
+        reason = tr(str(self.params.get("reason", ""))).format(**self.params)
+        return tr(self.template).format(key=tr(str(self.params.get("key", ""))), reason=reason)
+
+
+EMPTY = N_("must not be empty")
+TOO_LONG = N_("is too long (at most {n} characters)")
+CONTROLS = N_("must not contain control characters")
+KEYS = (N_("sigla"), N_("name"), N_("address"))
+
+
+@dataclass(frozen=True)
+class SchoolView:
+    """A school as every front end shows it."""
+
+    sigla: str
+    name: str
+    address: str | None
+    created: dt.datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (``ibc schools list --json``)."""
+        return {"sigla": self.sigla, "name": self.name, "address": self.address,
+                "created": self.created.isoformat()}
+
+
+def _view(row: School) -> SchoolView:
+    return SchoolView(row.sigla, row.name, row.address, as_utc(row.created))
+
+
+def _clean(key: str, value: str | None, limit: int, *, required: bool = True) -> str | None:
+    """`value` stripped, or BadSchoolValue (empty when required, too long, control characters)."""
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise BadSchoolValue(key=key, reason=EMPTY)
+        return None
+    if has_controls(text):
+        raise BadSchoolValue(key=key, reason=CONTROLS)
+    if len(text) > limit:
+        raise BadSchoolValue(key=key, reason=TOO_LONG, n=limit)
+    return text
+
+
+def check_sigla(sigla: str) -> str:
+    """The sigla as stored (stripped), or BadSchoolValue."""
+    return _clean("sigla", sigla, SIGLA_MAX) or ""
+
+
+def add_school(session: Session, sigla: str, name: str, address: str | None = None) -> SchoolView:
+    """Add a school (SchoolExists for a sigla already taken; BadSchoolValue)."""
+    code = check_sigla(sigla)
+    title = _clean("name", name, NAME_MAX) or ""
+    where = _clean("address", address, ADDRESS_MAX, required=False)
+    if session.scalar(select(School.id).where(School.sigla == code)) is not None:
+        raise SchoolExists(sigla=code)
+    row = School(sigla=code, name=title, address=where)
+    try:
+        with session.begin_nested():  # a twin adding the same sigla at once: the unique key
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        raise SchoolExists(sigla=code) from None
+    return _view(row)
+
+
+def get_school(session: Session, sigla: str) -> SchoolView | None:
+    """The school with this sigla, or None."""
+    row = session.scalar(select(School).where(School.sigla == sigla.strip()))
+    return _view(row) if row is not None else None
+
+
+def require_school(session: Session, sigla: str) -> SchoolView:
+    """The school with this sigla, or SchoolNotFound (a terminal enrolled for a school)."""
+    found = get_school(session, sigla)
+    if found is None:
+        raise SchoolNotFound(sigla=sigla.strip())
+    return found
+
+
+def ensure_default(session: Session, sigla: str, name: str) -> SchoolView | None:
+    """The default school (``[school]``), added when it is not there yet (first use); None when
+    the settings give no usable sigla (empty, too long): nothing to add, nothing refused."""
+    found = get_school(session, sigla)
+    if found is not None:
+        return found
+    try:
+        return add_school(session, sigla, (name or "").strip()[:NAME_MAX] or sigla)
+    except SchoolExists:  # another process added it just now
+        return get_school(session, sigla)
+    except BadSchoolValue:
+        return None
+
+
+def list_schools(session: Session, default: str | None = None) -> list[SchoolView]:
+    """Every school: the `default` sigla first, then by name."""
+    rows = [_view(r) for r in session.scalars(select(School).order_by(School.name, School.sigla))]
+    return sorted(rows, key=lambda v: v.sigla != default)
+
+
+def own_siglas(sigla: str | None, default_sigla: str) -> tuple[str, ...]:
+    """The siglas whose copies and readers belong to school `sigla` (None: the default school):
+    the default school also owns what carries no sigla (a catalogue imported before schools)."""
+    code = sigla or default_sigla
+    return (code, "") if code == default_sigla else (code,)
+
+
+def holdings(session: Session, record_ids: Iterable[int], own: str | None = None,
+             default_sigla: str | None = None) -> dict[int, list[dict[str, Any]]]:
+    """Each record's copies per school: ``[{"sigla", "name", "available", "total"}]``, school
+    `own` first, then schools with a copy on the shelf, then by name. One grouped query for the
+    whole page (plus the schools' names); copies lost or written off do not count. A copy with
+    no sigla counts for `default_sigla` when given; a sigla with no schools row is named by its
+    sigla."""
+    ids = sorted({int(i) for i in record_ids})
+    if not ids:
+        return {}
+    avail = func.sum(case((Copy.status == CopyStatus.AVAILABLE.value, 1), else_=0))
+    rows = session.execute(
+        select(Copy.record_id, Copy.sigla, avail, func.count())
+        .where(Copy.record_id.in_(ids), Copy.status.not_in(GONE))
+        .group_by(Copy.record_id, Copy.sigla)).all()
+    names: dict[str, str] = {code: name for code, name in session.execute(select(School.sigla, School.name))}
+    per: dict[int, dict[str, list[int]]] = {}
+    for rid, sigla, n_avail, n_total in rows:
+        code = sigla or default_sigla or ""
+        counts = per.setdefault(rid, {}).setdefault(code, [0, 0])
+        counts[0] += int(n_avail or 0)
+        counts[1] += int(n_total or 0)
+    out: dict[int, list[dict[str, Any]]] = {}
+    for rid, by_school in per.items():
+        entries = [{"sigla": code, "name": names.get(code) or code, "available": a, "total": t}
+                   for code, (a, t) in by_school.items()]
+        entries.sort(key=lambda e: (e["sigla"] != own, e["available"] == 0, e["name"], e["sigla"]))
+        out[rid] = entries
+    return out
+
