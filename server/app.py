@@ -162,6 +162,7 @@ def create_app(settings: Settings, db: Database, *,
         responses={401: {"model": routes.schemas.ErrorOut}, 422: {"model": routes.schemas.ErrorOut}},
         lifespan=_lifespan,
     )
+    _default_school(settings, db)
     app.state.media_remote = RemoteStation(settings, db)
     app.state.ibc = ServerState(settings, db, service)
     app.state.desk_today = today or dt.date.today
@@ -176,6 +177,15 @@ def create_app(settings: Settings, db: Database, *,
     for desk_router in desk.routers():
         app.include_router(desk_router)
     return app
+
+
+def _default_school(settings: Settings, db: Database) -> None:
+    """The default school (``[school]``) in the schools table on first start (library/schools.py):
+    its name is what other schools' kiosks show beside its copies."""
+    from library.schools import ensure_default
+
+    with db.transaction() as s:
+        ensure_default(s, settings.school.sigla, settings.school.name)
 
 
 @contextlib.asynccontextmanager

@@ -61,12 +61,17 @@ def digest(secret: str) -> str:
 
 # --- administration (CLI side) ----------------------------------------------------------------
 def create_enrol_code(db: Database, minutes: int, *, also: InTransaction | None = None,
-                      expires_at: dt.datetime | None = None) -> str:
+                      expires_at: dt.datetime | None = None, sigla: str | None = None) -> str:
     """A new one-time enrolment code, valid `minutes` minutes (or until `expires_at`), printed
-    once and stored hashed."""
+    once and stored hashed; `sigla`: the school the terminal will lend for (None: the default
+    school; an unknown sigla is SchoolNotFound)."""
+    from library.schools import require_school
+
     code = "-".join(secrets.token_hex(2).upper() for _ in range(3))
     with db.transaction() as s:
-        s.add(EnrolCode(code_hash=digest(code),
+        if sigla is not None:
+            sigla = require_school(s, sigla).sigla
+        s.add(EnrolCode(code_hash=digest(code), sigla=sigla,
                         expires_at=expires_at or utcnow() + dt.timedelta(minutes=minutes)))
         if also is not None:
             also(s)
@@ -85,10 +90,11 @@ class Enrolment:
 
 
 def new_enrolment(db: Database, settings: Settings, data_dir: str | Path, minutes: int | None = None,
-                  *, also: InTransaction | None = None) -> Enrolment:
+                  *, also: InTransaction | None = None, sigla: str | None = None) -> Enrolment:
     """A one-time code for a new terminal (`ibc terminals enroll` and the desk's «Подключить
     терминал»): valid `minutes` (default ``[server] enrol_code_minutes``). With TLS on the
-    server's certificate must exist (TlsError otherwise): the code carries its check."""
+    server's certificate must exist (TlsError otherwise): the code carries its check.
+    `sigla`: the school the terminal lends for (None: the default school, ``[school]``)."""
     from library.tls import enrolment_code
     from server import tls
 
@@ -102,7 +108,12 @@ def new_enrolment(db: Database, settings: Settings, data_dir: str | Path, minute
         fp = cert.fingerprint
     minutes = minutes or settings.server.enrol_code_minutes
     expires_at = utcnow() + dt.timedelta(minutes=minutes)
-    secret = create_enrol_code(db, minutes, also=also, expires_at=expires_at)
+    if sigla is not None:
+        from library.schools import ensure_default
+
+        with db.transaction() as s:  # the default school may be named before it was used
+            ensure_default(s, settings.school.sigla, settings.school.name)
+    secret = create_enrol_code(db, minutes, also=also, expires_at=expires_at, sigla=sigla)
     return Enrolment(enrolment_code(secret, fp), minutes, expires_at, fp)
 
 
@@ -136,7 +147,8 @@ def list_credentials(db: Database) -> list[dict]:
     """Every terminal and librarian credential (never the token)."""
     with db.session() as s:
         rows = s.scalars(select(Terminal).order_by(Terminal.role.desc(), Terminal.name)).all()
-        return [{"id": t.id, "name": t.name, "role": t.role, "created_at": as_utc(t.created_at).isoformat(),
+        return [{"id": t.id, "name": t.name, "role": t.role, "sigla": t.sigla,
+                 "created_at": as_utc(t.created_at).isoformat(),
                  "last_seen": as_utc(t.last_seen).isoformat() if t.last_seen else None,
                  "revoked": t.revoked_at is not None} for t in rows]
 
@@ -156,12 +168,18 @@ def enrol(db: Database, code: str, name: str) -> str:
         if old is not None and (old.revoked_at is None or old.role != "terminal"):
             raise EnrolError("name_taken", f"the name {name!r} is already in use")
         row.used_at, row.used_by = now, name
-        if old is not None:
-            old.token_hash, old.revoked_at, old.created_at, old.last_seen = \
-                digest(token), None, now, None
+        if old is not None:  # re-enrolled: for the school of the new code
+            old.token_hash, old.revoked_at, old.created_at, old.last_seen, old.sigla = \
+                digest(token), None, now, None, row.sigla
         else:
-            s.add(Terminal(name=name, role="terminal", token_hash=digest(token)))
+            s.add(Terminal(name=name, role="terminal", token_hash=digest(token), sigla=row.sigla))
     return token
+
+
+def terminal_school(db: Database, terminal_id: int) -> str | None:
+    """The sigla of the school a terminal was enrolled for (None: the default school)."""
+    with db.session() as s:
+        return s.scalar(select(Terminal.sigla).where(Terminal.id == terminal_id))
 
 
 def authenticate(db: Database, token: str | None, role: str = "terminal") -> tuple[int, str]:

@@ -148,6 +148,20 @@ class Copy(Base):
     record: Mapped[Record] = relationship(back_populates="copies")
 
 
+class School(Base):
+    """A school of the service (library/schools.py; migration 0019_schools): copies, readers,
+    places and terminals name it by ``sigla``. The default school (``[school]``) is added on
+    first use, so a single-school install has one row it never had to type."""
+
+    __tablename__ = "schools"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sigla: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(500))
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Reader(Base):
     """A reader (читатель): only what circulation needs."""
 
