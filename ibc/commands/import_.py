@@ -18,8 +18,10 @@ def register(sub: Subparsers) -> None:
     p = sub.add_parser("import", help="import MARC files (RUSMARC, MARC21, UNIMARC; ISO 2709, "
                                       "MARCXML, ИРБИС text)")
     p.add_argument("files", nargs="+", metavar="FILE", help="files to import")
-    p.add_argument("--sigla", help="holding library for copies whose field names none "
-                                   "(default: school.sigla from the settings)")
+    p.add_argument("--school", "--sigla", dest="sigla", metavar="SIGLA",
+                   help="the importing school: its copies (those whose field names no library) "
+                        "and, for a book another school already has, a place on that record "
+                        "(default: school.sigla from the settings)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--batch-size", type=int, default=1000, metavar="N",
                    help="records per transaction (default 1000)")
@@ -50,7 +52,8 @@ class _Bar:
 
 def _summary(report: ImportReport) -> str:
     enc = ", ".join(f"{k} {v}" for k, v in sorted(report.encodings.items())) or "none"
-    return (f"read {report.read}, added {report.added}, updated {report.updated}, "
+    merged = f", merged into other schools' records {report.merged}" if report.merged else ""
+    return (f"read {report.read}, added {report.added}, updated {report.updated}{merged}, "
             f"skipped {report.skipped}; encodings: {enc}")
 
 
@@ -93,7 +96,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             print(f"  … {report.skipped} skipped in all; use --json for the full list")
         for w in report.warnings[:10]:
             print(f"  warning: {w['file']}: record {w['record']}: {w['reason']}")
-    if report.added + report.updated == 0 and (report.skipped or report.unreadable_files):
+        for m in report.merges[:10]:
+            print(f"  merged: {m['file']}: record {m['record']} → record id {m['record_id']} "
+                  f"({m['union_key'] or 'same key'}; also held by {', '.join(m['schools']) or '-'})")
+        if report.merged > 10:
+            print(f"  … {report.merged} merged in all; use --json for the list")
+    if report.added + report.updated + report.merged == 0 and (report.skipped or report.unreadable_files):
         if not args.json:
             first = report.errors[0] if report.errors else None
             reason = f"{first['file']}: {first['reason']}" if first else "nothing imported"

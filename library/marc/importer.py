@@ -4,7 +4,9 @@ Flow per file: `pipeline.mapped_records` streams mapped records (read and mapped
 process for big files); a record that cannot be read or mapped is skipped with ordinal, byte
 offset and reason before anything is written; mapped records are written in batches of
 `batch_size` by `writer.Writer` (one transaction per batch, re-imports update in place, copies
-merged per (record, sigla); see writer.py for the rules).
+merged per (record, sigla); see writer.py for the rules). The same book imported by another
+school joins the existing record (links.py, union.py: the union catalogue) and is reported
+in `merged` / `merges`.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class ImportReport:
     warning_count: int = 0
     files: list[str] = field(default_factory=list)
     unreadable_files: int = 0
+    merged: int = 0
+    merges: list[dict] = field(default_factory=list)
 
     def skip(self, file: str, record: int | None, offset: int | None, reason: str) -> None:
         """Count a skipped record and keep its reason."""
@@ -64,34 +68,46 @@ class ImportReport:
             self.warnings.append({"file": file, "record": record, "offset": offset,
                                   "reason": reason})
 
+    def merge(self, file: str, record: int | None, record_id: int, union_key: str | None,
+              schools: list[str]) -> None:
+        """Count a record that joined an existing record of other schools and list it."""
+        self.merged += 1
+        if len(self.merges) < MAX_LISTED:
+            self.merges.append({"file": file, "record": record, "record_id": record_id,
+                                "union_key": union_key, "schools": schools})
+
     def as_dict(self) -> dict:
         """The JSON report."""
         return {
             "files": self.files, "read": self.read, "added": self.added,
-            "updated": self.updated, "skipped": self.skipped,
+            "updated": self.updated, "merged": self.merged, "skipped": self.skipped,
             "encodings": dict(self.encodings), "formats": dict(self.formats),
-            "errors": self.errors, "warnings": self.warnings,
+            "errors": self.errors, "warnings": self.warnings, "merges": self.merges,
         }
 
 
 def import_files(db: Database, paths: Iterable[str | os.PathLike[str]], *, sigla: str,
                  on_batch: OnBatch | None = None, progress: Progress | None = None,
                  batch_size: int = 1000, event: bool = True,
-                 parallel: bool | None = None, encoding: str | None = None) -> ImportReport:
+                 parallel: bool | None = None, encoding: str | None = None,
+                 union: bool = True) -> ImportReport:
     """Import MARC files (ISO 2709, MARCXML, ИРБИС text) into `db`; returns the report.
 
     `sigla` is the holding school for copies whose field names no library (910^d / 899$a /
     852$a / 952$a empty) and scopes ИРБИС 903 keys. A file that cannot be opened or recognised
     is reported as an error and the other files go on. `parallel` reads and maps in a second
     process (None: automatically for files of 8 MB and more on multi-core machines).
-    `encoding` (library.marc.encoding.FORCED) replaces the per-record detection.
+    `encoding` (library.marc.encoding.FORCED) replaces the per-record detection. `union`:
+    `sigla` is also the importing school, and a book another school already has joins its
+    record (writer.py); False finds records by their own key alone.
     """
     report = ImportReport()
-    with Writer(db, report, sigla, with_textbooks(on_batch), batch_size) as writer:
+    with Writer(db, report, sigla, with_textbooks(on_batch), batch_size, union) as writer:
         _read_files(paths, sigla, writer, report, progress, parallel, encoding)
     if event:
         with db.transaction() as session:
-            summary = {k: v for k, v in report.as_dict().items() if k not in ("errors", "warnings")}
+            summary = {k: v for k, v in report.as_dict().items()
+                       if k not in ("errors", "warnings", "merges")}
             summary["errors"] = report.errors[:20]
             session.add(Event(kind="import", sigla=sigla, count=report.added + report.updated,
                               payload=summary))

@@ -7,7 +7,8 @@ subjects 606 (with subdivisions) and 610, УДК 675, ББК 686 with $2 rubbk* 
 annotation 330 (and ИРБИС 331), language 101$a, pages 215$a, age rating ИРБИС 900^z.
 MARC21: 245 $a$n$p / $b / $c, 100 + 700, 260 or 264, 020, 650/651, 080, 084 with $2 rubbk*,
 520, 041$a or 008/35-37, 300$a, 521$a (age, not grade levels).
-Copies: 910, 899, 852, 952 (see holdings.py). The record key rule is in `record_key`.
+Copies: 910, 899, 852, 952 (see holdings.py). The record key rule is in `record_key`, the
+union key (the same book in another school) in union.py.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from library import isbn as isbnlib
 from library.marc.formats import flavour
 from library.marc.holdings import read_copy
 from library.marc.model import DataField, MarcRecord, Parsed, RecordData, RecordError
+from library.marc.union import union_key
 
 _TRAIL = " /:;,=+"
 _YEAR = re.compile(r"(1[4-9]\d\d|20\d\d)")
@@ -349,6 +351,7 @@ def to_record_data(parsed: Parsed, scope: str) -> RecordData:
     d.udc = _cut(d.udc, 255)
     d.bbk = _cut(d.bbk, 255)
     d.key = record_key(ix, d, scope)
+    d.union_key = union_key(d.isbn, d.title, d.authors, d.year)
     d.marc = parsed.raw
     d.marc_encoding = parsed.raw_encoding
     tags = ("852", "952") if fmt == "marc21" else ("910", "899") if fmt == "rusmarc" else ("910",)

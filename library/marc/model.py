@@ -150,3 +150,4 @@ class RecordData:
     marc: bytes | None = None
     marc_encoding: str | None = None
     copies: list[CopyData] = field(default_factory=list)
+    union_key: str | None = None  # library.marc.union: the same book in another school

@@ -8,7 +8,7 @@ column widths. Plain tuples of str/int/bytes pickle and unpickle several times f
 dataclasses with slots (the reader process sends every record through a pipe), and the writer
 builds its executemany parameters from them with tuple slicing instead of per-column Python.
 
-    (key, source_format, title, ..., marc, marc_encoding, copies)
+    (key, source_format, title, ..., marc, marc_encoding, copies, union_key)
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ KEY = 0
 FORMAT = 1
 COLS = slice(1, 1 + len(RECORD_COLS))
 COPIES = 1 + len(RECORD_COLS)
+UNION = COPIES + 1  # the union key (library.marc.union), or None
 JSON_POS = tuple(1 + RECORD_COLS.index(c) for c in sorted(JSON_COLS))
 
 COPY_COLS = ("sigla", "inventory_number", "barcode", "rfid", "shelf_mark", "collection",
@@ -65,7 +66,7 @@ def flatten(d: RecordData) -> FlatRecord:
     return (d.key, d.source_format, d.title, d.subtitle, d.responsibility, _json_strs(d.authors),
             d.publisher, d.place, d.year, d.isbn, _json_strs(d.isbns), _json_strs(d.subjects), d.udc,
             d.bbk, d.annotation, d.language, d.age_rating, d.age_min, d.item_type, d.pages,
-            d.marc, d.marc_encoding, tuple(copies))
+            d.marc, d.marc_encoding, tuple(copies), d.union_key)
 
 
 def record_dict(flat: FlatRecord) -> dict:

@@ -16,6 +16,11 @@ status on_loan. Siglas the record does not mention in this file are never touche
 catalogue). A barcode already used by another copy of the same sigla is dropped from the
 incoming copy, which is kept, and a warning is added to the report.
 
+With ``union=True`` (`ibc import`) a record's key is looked up per importing school in
+record_keys and the same book from another school joins the existing record (links.py): its
+copies are added there, the record's fields stay the first importer's, and the merge is
+reported. Without it (the ИРБИС sync) records are found by records.key alone, as before.
+
 On SQLite the parameters go straight to the driver's executemany as plain tuples (SQLAlchemy's
 per-row parameter handling cost more than the writes themselves); other back ends use
 SQLAlchemy's batched executemany (insertmanyvalues) with dict rows.
@@ -33,6 +38,7 @@ from sqlalchemy import Connection, Select, Table, bindparam, delete, insert, sel
 from sqlalchemy.orm import Session
 
 from library.marc.holdings import CopyIds
+from library.marc.links import Merge, plan_batch, record_key_for, school_of, write_rows
 from library.marc.rows import (
     C_BARCODE,
     C_INV,
@@ -44,6 +50,7 @@ from library.marc.rows import (
     COPY_COLS,
     KEY,
     RECORD_COLS,
+    UNION,
     FlatRecord,
     record_dict,
 )
@@ -101,6 +108,7 @@ class _Outcome:
     added: int = 0
     updated: int = 0
     warnings: list[tuple[Item, str]] = field(default_factory=list)
+    merges: list[Merge] = field(default_factory=list)
 
 
 def next_version(session: Session) -> int:
@@ -152,20 +160,20 @@ class _Out:
         return self.conn.exec_driver_sql(sql.replace(f"__[POSTCOMPILE_{name}]", marks),
                                          tuple(values)).fetchall()
 
-    def insert_records(self, items: list[Item]) -> None:
+    def insert_records(self, items: list[Item], keys: list[str]) -> None:
         if self.sqlite:
             cols = RECORD_COLS + _REC_TAIL + _NEW_TAIL
             rt, nt = self.rec_tail, self.new_tail
-            params = [it.rec[COLS] + rt + (it.rec[KEY],) + nt for it in items]
+            params = [it.rec[COLS] + rt + (k,) + nt for it, k in zip(items, keys)]
             self.conn.exec_driver_sql(
                 f"INSERT INTO {R.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                 params)
             return
         rows = []
-        for it in items:
+        for it, k in zip(items, keys):
             row = record_dict(it.rec)
             row.update(version=self.version, updated_at=self.now, deleted=False,
-                       key=it.rec[KEY], created_at=self.now, popularity=0)
+                       key=k, created_at=self.now, popularity=0)
             rows.append(row)
         self.session.execute(insert(R), rows)
 
@@ -237,32 +245,49 @@ def _match(old: list[_OldCopy], new: list[list]) -> list[tuple[list, _OldCopy | 
 
 
 def apply_batch(session: Session, items: list[Item], sigla: str,  # noqa: C901
-                on_batch: OnBatch | None) -> _Outcome:
-    """Write one batch inside the caller's transaction."""
+                on_batch: OnBatch | None, union: bool = False) -> _Outcome:
+    """Write one batch inside the caller's transaction (`union`: see the module docstring)."""
     out = _Outcome()
     version = next_version(session)
     w = _Out(session, version, utcnow())
     keys = [it.rec[KEY] for it in items]
     existing = dict(w.select_in(_IDS_BY_KEY, "keys", keys))
-    new_items = [it for it in items if it.rec[KEY] not in existing]
-    old_items = [it for it in items if it.rec[KEY] in existing]
-    ids: dict[str, int] = dict(existing)
+    plan = plan_batch(w, items, sigla, existing) if union else None
+    found = plan.found if plan is not None else existing
+    new_items = [it for it in items if it.rec[KEY] not in found]
+    old_items = [it for it in items if it.rec[KEY] in found]
+    ids: dict[str, int] = dict(found)
     if new_items:
         # Plain executemany + one SELECT: RETURNING with parameter order is row-at-a-time on
         # SQLite, which made this step the slowest of the import.
-        w.insert_records(new_items)
-        new_keys = [it.rec[KEY] for it in new_items]
-        ids.update(w.select_in(_IDS_BY_KEY, "keys", new_keys))
-    if old_items:
-        w.update_records([(it, existing[it.rec[KEY]]) for it in old_items])
+        taken = plan.taken if plan is not None else set()
+        rkeys = [record_key_for(it.rec[KEY], sigla, taken) for it in new_items]
+        w.insert_records(new_items, rkeys)
+        got = dict(w.select_in(_IDS_BY_KEY, "keys", rkeys))
+        ids.update((it.rec[KEY], got[k]) for it, k in zip(new_items, rkeys))
+    if plan is not None:
+        school = school_of(sigla)
+        write_rows(w, plan.rows + [(it.rec[KEY], school, ids[it.rec[KEY]], it.rec[UNION], True)
+                                   for it in new_items], plan.changed, sigla)
+        out.merges = plan.merges
+        fields = [it for it in old_items if it.rec[KEY] in plan.fields]
+        copies_only = sorted({found[it.rec[KEY]] for it in old_items
+                              if it.rec[KEY] not in plan.fields})
+        if copies_only:  # the change feed sends the record again with its new copies
+            session.execute(update(R).where(R.c.id.in_(copies_only))
+                            .values(version=version, updated_at=w.now))
+    else:
+        fields = old_items
+    if fields:
+        w.update_records([(it, found[it.rec[KEY]]) for it in fields])
     out.added = len(new_items)  # a key repeated in the batch: first added, the rest updates
-    out.updated = len(old_items) + sum(it.repeats for it in items)
+    out.updated = len(old_items) - len(out.merges) + sum(it.repeats for it in items)
 
     # ---- copies -------------------------------------------------------------------------
     old_copies: dict[tuple[int, str], list] = {}
     old_rids: set[int] = set()
     if old_items:
-        rec_ids = [existing[it.rec[KEY]] for it in old_items]
+        rec_ids = [found[it.rec[KEY]] for it in old_items]
         for old_row in session.execute(_COPIES_OF, {"ids": rec_ids}):  # re-imports only
             old_copies.setdefault((old_row.record_id, old_row.sigla), []).append(old_row)
             old_rids.add(old_row.record_id)
@@ -336,7 +361,7 @@ def apply_batch(session: Session, items: list[Item], sigla: str,  # noqa: C901
     if inserts:
         w.insert_copies([row for _, row, _ in inserts])
     if on_batch is not None:
-        on_batch(session, [ids[it.rec[KEY]] for it in items])
+        on_batch(session, list(dict.fromkeys(ids[it.rec[KEY]] for it in items)))
     return out
 
 
@@ -352,9 +377,9 @@ class Writer:
     """
 
     def __init__(self, db: Database, report: ImportReport, sigla: str, on_batch: OnBatch | None,
-                 batch_size: int):
+                 batch_size: int, union: bool = False):
         self.db, self.report, self.sigla = db, report, sigla
-        self.on_batch, self.batch_size = on_batch, batch_size
+        self.on_batch, self.batch_size, self.union = on_batch, batch_size, union
         self.items: list[Item] = []
         self.index: dict[str, int] = {}
         self.conn: Connection | None = None
@@ -420,7 +445,7 @@ class Writer:
     def _write(self, items: list[Item]) -> None:
         try:
             with self._transaction() as session:
-                out = apply_batch(session, items, self.sigla, self.on_batch)
+                out = apply_batch(session, items, self.sigla, self.on_batch, self.union)
         except Exception as exc:  # noqa: BLE001 - database or on_batch: retry record by record
             if len(items) > 1:
                 for it in items:
@@ -436,3 +461,5 @@ class Writer:
         self.report.updated += out.updated
         for it, reason in out.warnings:
             self.report.warn(it.file, it.ordinal, it.offset, reason)
+        for m in out.merges:
+            self.report.merge(m.item.file, m.item.ordinal, m.record_id, m.union_key, m.schools)

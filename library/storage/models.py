@@ -545,3 +545,21 @@ class IrbisSyncRun(Base):
     max_mfn: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(500))
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RecordKey(Base):
+    """Which record a school's record key became (library/marc/links.py, migration
+    0020_union_keys): one row per (record key, importing school). Several schools' keys point at
+    one record when their books share a union key (library/marc/union.py); ``owner`` marks the
+    key whose imports write the record's bibliographic fields (the first importer), the others
+    bring only their school's copies. ``union_key`` is the key's record's union key as last
+    imported (None: never merged)."""
+
+    __tablename__ = "record_keys"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    sigla: Mapped[str] = mapped_column(String(32), primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"),
+                                           index=True)
+    union_key: Mapped[str | None] = mapped_column(String(255), index=True)
+    owner: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from marc_fixtures import rusmarc
+from marc_fixtures import isbn10, rusmarc
 from sqlalchemy import select
 
 from library.marc.export import export_records, stored_record
@@ -101,8 +101,9 @@ def test_holdings_follow_the_copy_rows(db, tmp_path):
 
 def test_selection_by_sigla_and_ids(db, tmp_path):
     a, b = tmp_path / "a.iso", tmp_path / "b.iso"
-    a.write_bytes(rusmarc(1) + rusmarc(2))
-    b.write_bytes(rusmarc(2) + rusmarc(3))
+    book = [rusmarc(n, isbn=isbn10(n)) for n in range(4)]  # one ISBN would be one book
+    a.write_bytes(book[1] + book[2])
+    b.write_bytes(book[2] + book[3])
     import_files(db, [a], sigla="A")
     import_files(db, [b], sigla="B")
     only_b = _export_one(db, fmt="rusmarc", encoding="utf-8", sigla="B")
