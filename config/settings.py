@@ -141,6 +141,9 @@ class ServerSettings(_Section):
         "made at install or at first start"))
     tls_key: str = Field("", max_length=4096,
                          description="its private key (PEM); empty = <data_dir>/tls/server.key")
+    workers: int = Field(1, ge=1, le=64, description=(
+        "worker processes of `ibc serve` on one database (every shared state lives there); "
+        "more than 1 needs PostgreSQL or an SQLite file in WAL mode and [media] station = off"))
 
 
 class DeskSettings(_Section):
@@ -181,6 +184,9 @@ class MediaSettings(_Section):
     station: Literal["off", "on", "headless"] = Field(
         "off", description="the server drives a media station: off | on (VLC on the display) "
                            "| headless (dummy outputs, for checks)")
+    control_lease_s: int = Field(120, ge=0, le=86400, description=(
+        "the teacher who last controlled the server's station keeps it this many seconds after "
+        "their last command; other teachers are refused meanwhile (0 = anyone, any time)"))
 
 
 class PlacesSettings(_Section):

@@ -75,6 +75,8 @@ MESSAGES = {
                     "This server does not drive a media station ([media] station)"),
     "station_unavailable": ("Медиастанция не запустилась: проверьте VLC",
                             "The media station did not start (VLC)"),
+    "station_busy": ("Показом сейчас управляет другой учитель: попробуйте через пару минут",
+                     "Another teacher controls the media station now; try again in a few minutes"),
     "storage_unavailable": ("База данных сервера недоступна: попробуйте через минуту",
                             "The server's database is unavailable: try again in a minute"),
     "refused": ("Запрос не выполнен", "The request was refused"),

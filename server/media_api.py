@@ -23,7 +23,7 @@ from media.roots import real_roots, resolve_inside
 from server import media_schemas as ms
 from server.app import optional_reader, reader, state
 from server.errors import ApiError
-from server.media_remote import RemoteStation, StationOff, StationUnavailable, teacher_key
+from server.media_remote import RemoteStation, StationBusy, StationOff, StationUnavailable, teacher_key
 from server.schemas import ErrorOut
 
 if TYPE_CHECKING:
@@ -58,14 +58,23 @@ async def _blocking(fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -
         raise ApiError(409, "station_off") from None
     except StationUnavailable as exc:
         raise ApiError(409, "station_unavailable", str(exc)[:300]) from None
+    except StationBusy as exc:
+        raise ApiError(409, "station_busy", f"free in {exc.seconds} s") from None
 
 
 async def _control(request: Request, who: Reader, fn: Callable[Concatenate[MediaStation, _P], object],
                    *args: _P.args, **kwargs: _P.kwargs) -> dict:
-    """One control call, then the station's state as this teacher sees it."""
-    rs = remote(request)
-    await _blocking(lambda: rs.control(fn, *args, **kwargs))
-    return await _blocking(rs.status, teacher_key(who.id))
+    """One control call by the teacher who controls the station (409 station_busy while another
+    does), then the station's state as this teacher sees it."""
+    rs, key = remote(request), teacher_key(who.id)
+
+    def _call() -> object:
+        rs.get()  # a server without a station says station_off, not busy
+        rs.claim(key)
+        return rs.control(fn, *args, **kwargs)
+
+    await _blocking(_call)
+    return await _blocking(rs.status, key)
 
 
 @router.get("/station", response_model=ms.StationOut)
@@ -104,8 +113,10 @@ async def resume(request: Request, who: Teacher) -> dict:
 
 @router.post("/stop", response_model=ms.StationOut, responses=_REFUSALS)
 async def stop(request: Request, who: Teacher) -> dict:
-    """Stop (the teacher's position is remembered)."""
-    return await _control(request, who, lambda st: st.stop())
+    """Stop (the teacher's position is remembered); the teacher's control ends."""
+    out = await _control(request, who, lambda st: st.stop())
+    await _blocking(remote(request).let_go, teacher_key(who.id))
+    return out
 
 
 @router.post("/show", response_model=ms.StationOut, responses=_REFUSALS)
@@ -127,9 +138,15 @@ async def volume(body: ms.VolumeIn, request: Request, who: Teacher) -> dict:
 
 
 async def _step(request: Request, who: Reader, forward: bool) -> dict:
-    rs = remote(request)
-    moved = await _blocking(rs.control, lambda st: st.next() if forward else st.previous())
-    return {**await _blocking(rs.status, teacher_key(who.id)), "moved": bool(moved)}
+    rs, key = remote(request), teacher_key(who.id)
+
+    def _call() -> object:
+        rs.get()
+        rs.claim(key)
+        return rs.control(lambda st: st.next() if forward else st.previous())
+
+    moved = await _blocking(_call)
+    return {**await _blocking(rs.status, key), "moved": bool(moved)}
 
 
 @router.post("/next", response_model=ms.StepOut, responses=_REFUSALS)

@@ -7,6 +7,12 @@ on the player and projector threads and only update a snapshot under a lock; the
 power and input are re-read in a background thread at most every REFRESH_S while someone asks.
 The projector's coroutines run on the server's own event loop (`attach_loop`, at start-up),
 handed over from those threads; no other loop is started.
+
+Who controls the station is a lease in the database (`claim`, library/leases.py, named
+`LEASE`): the teacher whose command last went through keeps it ``[media] control_lease_s``
+seconds after that command, and another teacher's commands are refused (`StationBusy`) until it
+runs out or the holder stops the film; two teachers pressing at once on two terminals, served by
+one process or by two, get exactly one owner.
 """
 
 from __future__ import annotations
@@ -38,6 +44,19 @@ class StationOff(IbcError):
 
 class StationUnavailable(IbcError):
     """The station could not be started (libvlc missing or refused its options)."""
+
+
+class StationBusy(IbcError):
+    """Another teacher controls the station now (their lease runs `seconds` more)."""
+
+    code = "station_busy"
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(f"another teacher controls the media station for {seconds} more seconds")
+        self.seconds = seconds
+
+
+LEASE = "station:server"  # the server's one station
 
 
 def teacher_key(reader_id: int) -> str:
@@ -113,6 +132,26 @@ class RemoteStation:
             raise StationUnavailable(str(exc)) from exc
         station.terminal = "server"
         return station
+
+    def claim(self, holder: str) -> None:
+        """Take or renew control for `holder` (a teacher's key) before a command; StationBusy
+        while another holder's lease runs. Nothing is held with ``control_lease_s`` = 0."""
+        from library import leases
+
+        seconds = self.settings.media.control_lease_s
+        if not seconds:
+            return
+        with self.db.transaction() as s:
+            got = leases.take(s, LEASE, holder, seconds)
+        if not got.ours:
+            raise StationBusy(got.seconds_left())
+
+    def let_go(self, holder: str) -> None:
+        """`holder` is done (stopped the film): anyone may take control now."""
+        from library import leases
+
+        with self.db.transaction() as s:
+            leases.release(s, LEASE, holder)
 
     def control(self, fn: Callable[Concatenate[MediaStation, _P], _T], *args: _P.args,
                 **kwargs: _P.kwargs) -> _T:

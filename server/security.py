@@ -206,7 +206,11 @@ def open_session(db: Database, terminal_id: int, reader_id: int) -> str:
     """A new reader session token bound to the terminal."""
     token = secrets.token_urlsafe(24)
     with db.transaction() as s:
-        # One reader session per terminal: opening a new one ends the previous reader's.
+        # One reader session per terminal: opening a new one ends the previous reader's. The
+        # terminal's row is locked first (PostgreSQL; SQLite has one writer), so two opens at
+        # once, even in two worker processes, end each other's in order and one stays live.
+        if db.backend == "postgresql":
+            s.execute(select(Terminal.id).where(Terminal.id == terminal_id).with_for_update())
         for old in s.scalars(select(ReaderSession).where(
                 ReaderSession.terminal_id == terminal_id, ReaderSession.ended.is_(False))):
             old.ended = True

@@ -4,8 +4,9 @@
 server (the import is the same as `ibc import`: batches, per-record errors, re-imports update
 in place); the thread writes the progress into the row every few hundred records and the
 report at the end, then removes the uploaded file. The row names the process that runs it
-(`BOOT`); a row left ``running`` by a process that is gone (a killed or restarted server) is
-marked ``interrupted`` by `mark_interrupted`, which the desk's import pages call. What its
+(`BOOT`, server/boots.py); a row left ``running`` by a process that is gone (a killed or
+restarted server: its heartbeat lease ran out) is marked ``interrupted`` by `mark_interrupted`,
+which the desk's import pages call; a row of a live sibling worker process stays ``running``. What its
 batches wrote stays: importing the same file again updates those records and adds the rest.
 """
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import secrets
 import threading
 from typing import TYPE_CHECKING, cast
 
@@ -24,6 +24,8 @@ from library.errors import IbcError
 from library.marc.formats import IRBIS_TEXT, ISO2709, MARCXML
 from library.marc.reader import detect_container
 from library.storage.models import utcnow
+from server import boots
+from server.boots import BOOT
 from server.models import DeskImport
 
 if TYPE_CHECKING:
@@ -34,7 +36,6 @@ if TYPE_CHECKING:
     from library.marc.importer import ImportReport
     from library.storage.database import Database
 
-BOOT = secrets.token_hex(8)  # this server process
 LISTED = 1000  # errors and warnings kept per job (the counts stay exact)
 _log = logging.getLogger("ibc.desk.import")
 _XML_RECORD = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?record[\s>]")
@@ -64,11 +65,13 @@ def count_records(path: str, container: str) -> int | None:
 
 
 def mark_interrupted(db: Database) -> int:
-    """Jobs still ``running`` in the table but not in this process: interrupted."""
+    """Jobs still ``running`` in the table whose process is gone (not this one, no live
+    heartbeat): interrupted."""
     with db.transaction() as s:
         done = s.execute(update(DeskImport).where(DeskImport.state == "running",
-                                                   DeskImport.boot != BOOT)
-                         .values(state="interrupted", finished_at=utcnow()))
+                                                   boots.orphaned(DeskImport.boot))
+                         .values(state="interrupted", finished_at=utcnow()),
+                         execution_options={"synchronize_session": False})
         return int(getattr(done, "rowcount", 0) or 0)
 
 
@@ -96,11 +99,18 @@ def start(db: Database, path: str, *, file_name: str, actor: str, sigla: str,
         job_id = job.id
         if on_created is not None:
             on_created(s, job_id)
+        boots.beat(s)  # the row and the proof that its process lives commit together
     thread = threading.Thread(target=_run, args=(db, job_id, path, sigla, encoding), daemon=True,
                               name=f"ibc-desk-import-{job_id}")
     _threads[job_id] = thread
     thread.start()
+    boots.keep_alive(db, running)
     return job_id
+
+
+def running() -> bool:
+    """True while an import of this process runs (its heartbeat goes on)."""
+    return any(t.is_alive() for t in list(_threads.values()))
 
 
 def wait(job_id: int, timeout: float | None = None) -> bool:
@@ -114,7 +124,7 @@ def wait(job_id: int, timeout: float | None = None) -> bool:
 
 def _counts(report: ImportReport) -> dict:
     return {"records_done": report.read, "added": report.added, "updated": report.updated,
-            "failed": report.skipped}
+            "failed": report.skipped, "merged": report.merged}
 
 
 def _listed(items: list[dict]) -> list[dict]:

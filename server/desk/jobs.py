@@ -3,11 +3,14 @@
 `start` writes the job's row (with the caller's audit row, in the same transaction) and runs
 `work(progress)` on a thread of the server; `work` reports its progress through the callback
 (written into the row) and returns the report (JSON), stored when it ends. The row names the
-process that runs it (`BOOT`, the MARC imports' one); a row left ``running`` by a process that
-is gone (a killed or restarted server) is marked ``interrupted`` by `mark_interrupted`, which the
-pages that show jobs call. A job of a kind and target that overlaps one still running in this
-process is not started: `start` gives the running one's id instead. What a job does must be
-safe to run again after an interruption (the class issue is: it goes on where it stopped).
+process that runs it (`BOOT`, server/boots.py); a row left ``running`` by a process that is gone
+(a killed or restarted server: its heartbeat lease ran out) is marked ``interrupted`` by
+`mark_interrupted`, which the pages that show jobs call; one of a live sibling worker process
+stays ``running``. A job of a kind and target that overlaps one still running in any process is
+not started: `start` gives the running one's id instead (the check and the new row are one step
+under the lease lock ``lock:desk_jobs``, so two workers never start the same class twice). What
+a job does must be safe to run again after an interruption (the class issue is: it goes on
+where it stopped).
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
+from library import leases
 from library.errors import IbcError
 from library.storage.models import utcnow
-from server.desk.imports import BOOT
+from server import boots
+from server.boots import BOOT
 from server.models import DeskJob
 
 if TYPE_CHECKING:
@@ -37,10 +42,12 @@ Progress = Callable[[int, int | None], None]
 
 
 def mark_interrupted(db: Database) -> int:
-    """Jobs still ``running`` in the table but not in this process: interrupted."""
+    """Jobs still ``running`` in the table whose process is gone (not this one, no live
+    heartbeat): interrupted."""
     with db.transaction() as s:
-        done = s.execute(update(DeskJob).where(DeskJob.state == "running", DeskJob.boot != BOOT)
-                         .values(state="interrupted", finished_at=utcnow()))
+        done = s.execute(update(DeskJob).where(DeskJob.state == "running", boots.orphaned(DeskJob.boot))
+                         .values(state="interrupted", finished_at=utcnow()),
+                         execution_options={"synchronize_session": False})
         return int(getattr(done, "rowcount", 0) or 0)
 
 
@@ -51,16 +58,21 @@ def target_parts(target: str) -> set[str]:
 
 
 def running_overlap(db: Database, kind: str, target: str) -> int | None:
-    """A job of this kind still running in this process whose target shares a part with
+    """A job of this kind still running (in any live process) whose target shares a part with
     `target` (the newest), else None."""
-    mine = target_parts(target)
     with db.session() as s:
-        rows = s.execute(select(DeskJob.id, DeskJob.target)
-                         .where(DeskJob.kind == kind, DeskJob.state == "running", DeskJob.boot == BOOT)
-                         .order_by(DeskJob.id.desc()))
-        for job_id, other in rows:
-            if target_parts(other) & mine:
-                return int(job_id)
+        return _overlap(s, kind, target)
+
+
+def _overlap(s: Session, kind: str, target: str) -> int | None:
+    mine = target_parts(target)
+    rows = s.execute(select(DeskJob.id, DeskJob.target)
+                     .where(DeskJob.kind == kind, DeskJob.state == "running",
+                            ~boots.orphaned(DeskJob.boot))
+                     .order_by(DeskJob.id.desc()))
+    for job_id, other in rows:
+        if target_parts(other) & mine:
+            return int(job_id)
     return None
 
 
@@ -72,10 +84,11 @@ def start(db: Database, kind: str, target: str, actor: str, work: Callable[[Prog
     row's report holds until the job's own replaces it."""
     with _lock:
         mark_interrupted(db)
-        running = running_overlap(db, kind, target)
-        if running is not None:
-            return running, False
         with db.transaction() as s:
+            leases.hold_lock(s, "lock:desk_jobs")  # the check and the row: one step in all processes
+            running = _overlap(s, kind, target)
+            if running is not None:
+                return running, False
             job = DeskJob(kind=kind[:32], target=target[:255], started_by=actor[:64], state="running",
                           boot=BOOT, progress=0, total=total, report=report or {})
             s.add(job)
@@ -83,10 +96,12 @@ def start(db: Database, kind: str, target: str, actor: str, work: Callable[[Prog
             job_id = job.id
             if on_created is not None:
                 on_created(s, job_id)
+            boots.beat(s)  # the row and the proof that its process lives commit together
         thread = threading.Thread(target=_run, args=(db, job_id, work), daemon=True,
                                   name=f"ibc-desk-job-{job_id}")
         _threads[job_id] = thread
         thread.start()
+    boots.keep_alive(db, lambda: bool(running_ids()))
     return job_id, True
 
 
