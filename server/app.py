@@ -13,10 +13,10 @@ import contextlib
 import datetime as dt
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from fastapi import Depends, FastAPI, Request
@@ -137,6 +137,27 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": payload})
 
 
+class WorkerHeader:
+    """ASGI middleware of a worker process of `ibc serve --workers N`: every response names the
+    process that answered (``X-Ibc-Worker``: its random boot id, server/boots.py), so an
+    operator or a test sees requests spread over the workers."""
+
+    def __init__(self, app: ASGIApp, boot: str):
+        self.app, self.value = app, boot.encode("ascii")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def _send(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"x-ibc-worker", self.value)]}
+            await send(message)
+
+        await self.app(scope, receive, _send)
+
+
 def create_app(settings: Settings, db: Database, *,
                today: Callable[[], dt.date] | None = None) -> FastAPI:
     """The API app for `settings` on database `db`."""
@@ -170,6 +191,10 @@ def create_app(settings: Settings, db: Database, *,
     app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes,
                        own_limit=frozenset({catalogue_pages.IMPORT_PATH, textbooks_pages.FPU_PATH}))
     app.add_middleware(DeskHeaders)
+    if settings.server.workers > 1:
+        from server.boots import BOOT
+
+        app.add_middleware(WorkerHeader, boot=BOOT)
     app.include_router(routes.router, prefix=PREFIX)
     app.include_router(admin.router, prefix=PREFIX)
     app.include_router(media_api.router, prefix=PREFIX)

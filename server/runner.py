@@ -1,4 +1,12 @@
-"""`ibc serve` in one asyncio loop: uvicorn for the API plus the zeroconf advertisement."""
+"""`ibc serve` in one asyncio loop: uvicorn for the API plus the zeroconf advertisement.
+
+With ``[server] workers`` (or ``--workers``) above 1 this process binds the socket, starts that
+many worker processes (spawned, each with its own app and database pool, all accepting on the
+one socket) and only supervises them: it prints the URL, advertises over zeroconf, speaks to
+systemd and stops the workers on SIGTERM. Every state the workers share lives in the database
+(docs/ARCHITECTURE.md, «State across worker processes»); `workers_refusal` says when several
+workers cannot be run.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +14,10 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -59,13 +68,42 @@ async def _start_station(app: FastAPI) -> None:
         log.error("media station not started: %s", exc)
 
 
+def workers_refusal(settings: Settings, db: Database, workers: int) -> str | None:
+    """Why `workers` processes cannot serve this install (None when they can): the media
+    station is one VLC in one process; SQLite must be a file in WAL mode (several processes
+    read while one writes; a database in memory would be one per process)."""
+    if workers <= 1:
+        return None
+    if settings.media.station != "off":
+        return ("медиастанцию ведёт один процесс: при [media] station = "
+                f"\"{settings.media.station}\" нужен [server] workers = 1 "
+                "(the media station needs one worker process)")
+    if db.is_sqlite:
+        from sqlalchemy import text
+
+        if db.engine.url.database in (None, "", ":memory:"):
+            return ("база SQLite в памяти не делится между процессами: нужен файл или PostgreSQL "
+                    "(an in-memory SQLite database cannot be shared by worker processes)")
+        with db.engine.connect() as conn:
+            mode = str(conn.execute(text("PRAGMA journal_mode")).scalar() or "").lower()
+        if mode != "wal":
+            return (f"несколько процессов на SQLite работают только в режиме WAL, а у базы {mode!r} "
+                    f"(several worker processes on SQLite need WAL mode, the database is in {mode!r})")
+    return None
+
+
 async def serve(settings: Settings, db: Database, *, host: str, port: int, advertise: bool,
-                tls: ServerCertificate | None = None) -> None:
+                tls: ServerCertificate | None = None, workers: int = 1) -> int:
     """Run until SIGINT/SIGTERM; prints the listening URL on stdout once ready. HTTPS with
-    `tls`; without it plain HTTP, which is for development only and says so."""
+    `tls`; without it plain HTTP, which is for development only and says so. With `workers`
+    above 1 the API runs in that many processes (`_serve_workers`). The exit code: 0, or 1 when
+    a worker process died."""
+    if workers > 1:
+        return await _serve_workers(settings, db, host=host, port=port, advertise=advertise,
+                                    tls=tls, workers=workers)
     import uvicorn
 
-    from server.app import API_VERSION, create_app
+    from server.app import create_app
 
     class _Server(uvicorn.Server):
         # uvicorn re-raises a captured SIGTERM after shutdown, which would kill the process
@@ -76,15 +114,8 @@ async def serve(settings: Settings, db: Database, *, host: str, port: int, adver
 
     app = create_app(settings, db)
     if tls is None:
-        log.warning("[server] tls = \"off\": plain HTTP on %s — terminal tokens, reader sessions "
-                    "and PINs cross the network in clear; for development only", host)
-        print(f"ibc serve: ВНИМАНИЕ: TLS выключен ([server] tls = \"off\"): ключи терминалов и "
-              f"PIN-коды идут по сети открытым текстом (plain HTTP on {host}, development only)",
-              file=sys.stderr, flush=True)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                            lifespan="off", timeout_graceful_shutdown=5,
-                            ssl_certfile=str(tls.cert) if tls else None,
-                            ssl_keyfile=str(tls.key) if tls else None)
+        _warn_plain_http(host)
+    config = uvicorn.Config(app, **_uvicorn_options(host, port, tls, "off"))
     server = _Server(config)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -93,27 +124,10 @@ async def serve(settings: Settings, db: Database, *, host: str, port: int, adver
     while not server.started:
         if task.done():
             await task  # re-raises the start-up error (port in use...)
-            return
+            return 1
         await asyncio.sleep(0.02)
     real_port = server.servers[0].sockets[0].getsockname()[1]
-    scheme = "https" if tls is not None else "http"
-    if tls is not None:  # on stderr: stdout has one line per state (listening, advertised)
-        from library.tls import short_fingerprint
-
-        print(f"ibc serve: certificate {tls.cert} SHA-256 {tls.fingerprint} "
-              f"({short_fingerprint(tls.fingerprint)})", file=sys.stderr, flush=True)
-    print(f"ibc serve: listening on {scheme}://{host}:{real_port}", flush=True)
-    aiozc = info = None
-    if advertise:
-        from server.discovery import advertise as announce
-        from server.discovery import make_zeroconf, service_info
-
-        aiozc = make_zeroconf(settings.server.interfaces)
-        info = service_info(school_id=settings.school.id, school_name=settings.school.name,
-                            api=API_VERSION, addresses=_addresses(host, settings.server.interfaces),
-                            port=real_port, fingerprint=tls.fingerprint if tls else "")
-        await announce(aiozc, info)
-        print(f"ibc serve: advertised {info.name}", flush=True)
+    announced = await _announce(settings, host, real_port, advertise, tls)
     await _start_station(app)
     watchdog = _systemd_ready(host, real_port)
     try:
@@ -125,7 +139,150 @@ async def serve(settings: Settings, db: Database, *, host: str, port: int, adver
         await asyncio.to_thread(app.state.media_remote.close)
         if watchdog is not None:
             watchdog.cancel()
-        if aiozc is not None and info is not None:  # both set when advertising
-            await aiozc.async_unregister_service(info)
-            await aiozc.async_close()
+        await _unannounce(announced)
         sys.stdout.flush()
+    return 0
+
+
+async def _announce(settings: Settings, host: str, port: int, advertise: bool,
+                    tls: ServerCertificate | None) -> tuple[Any, Any] | None:
+    """Print the URL (and the certificate) and advertise `_ibc._tcp`; what to unregister."""
+    from server.app import API_VERSION
+
+    scheme = "https" if tls is not None else "http"
+    if tls is not None:  # on stderr: stdout has one line per state (listening, advertised)
+        from library.tls import short_fingerprint
+
+        print(f"ibc serve: certificate {tls.cert} SHA-256 {tls.fingerprint} "
+              f"({short_fingerprint(tls.fingerprint)})", file=sys.stderr, flush=True)
+    print(f"ibc serve: listening on {scheme}://{host}:{port}", flush=True)
+    if not advertise:
+        return None
+    from server.discovery import advertise as announce
+    from server.discovery import make_zeroconf, service_info
+
+    aiozc = make_zeroconf(settings.server.interfaces)
+    info = service_info(school_id=settings.school.id, school_name=settings.school.name,
+                        api=API_VERSION, addresses=_addresses(host, settings.server.interfaces),
+                        port=port, fingerprint=tls.fingerprint if tls else "")
+    await announce(aiozc, info)
+    print(f"ibc serve: advertised {info.name}", flush=True)
+    return aiozc, info
+
+
+async def _unannounce(announced: tuple[Any, Any] | None) -> None:
+    if announced is not None:
+        aiozc, info = announced
+        await aiozc.async_unregister_service(info)
+        await aiozc.async_close()
+
+
+def _uvicorn_options(host: str, port: int, tls: ServerCertificate | None, lifespan: str) -> dict:
+    return {"host": host, "port": port, "log_level": "warning", "access_log": False,
+            "lifespan": lifespan, "timeout_graceful_shutdown": 5,
+            "ssl_certfile": str(tls.cert) if tls else None,
+            "ssl_keyfile": str(tls.key) if tls else None}
+
+
+async def _serve_workers(settings: Settings, db: Database, *, host: str, port: int, advertise: bool,
+                         tls: ServerCertificate | None, workers: int) -> int:
+    """Bind the socket here, run `workers` spawned worker processes on it, supervise them."""
+    import multiprocessing
+
+    import uvicorn
+
+    options = _uvicorn_options(host, port, tls, "on")
+    sock = uvicorn.Config("server.runner:worker_main", **options).bind_socket()
+    sock.listen(2048)  # connections wait in the backlog until a worker accepts (not refused)
+    db.dispose()  # the workers open their own pools; this process keeps no connection
+    if tls is None:
+        _warn_plain_http(host)
+    spawn = multiprocessing.get_context("spawn")
+    ready = [spawn.Event() for _ in range(workers)]
+    procs = [spawn.Process(target=worker_main, args=(settings.model_dump_json(), sock, options, up),
+                           name=f"ibc-serve-worker-{n + 1}", daemon=False)
+             for n, up in enumerate(ready)]
+    for proc in procs:
+        proc.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    announced, watchdog, code = None, None, 0
+    try:
+        # "listening" (and systemd's READY) once every worker serves: the first requests spread
+        while not all(up.is_set() for up in ready):
+            if stop.is_set() or not all(p.is_alive() for p in procs):
+                if not stop.is_set():
+                    print("ibc serve: a worker process did not start (see the log above)",
+                          file=sys.stderr, flush=True)
+                return 0 if stop.is_set() else 1
+            await asyncio.sleep(0.05)
+        real_port = sock.getsockname()[1]
+        announced = await _announce(settings, host, real_port, advertise, tls)
+        print(f"ibc serve: {workers} worker processes {[p.pid for p in procs]}", flush=True)
+        watchdog = _systemd_ready(host, real_port)
+        while not stop.is_set():
+            dead = [p for p in procs if not p.is_alive()]
+            if dead:  # a worker died: stop the rest, systemd (Restart=on-failure) starts again
+                log.error("worker process %s ended (exit code %s): stopping", dead[0].pid,
+                          dead[0].exitcode)
+                code = 1
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+    finally:
+        from server import sdnotify
+
+        sdnotify.stopping()
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()  # SIGTERM: uvicorn's graceful shutdown in the worker
+        for proc in procs:
+            await asyncio.to_thread(proc.join, 15)
+            if proc.is_alive():
+                proc.kill()
+                await asyncio.to_thread(proc.join, 5)
+        sock.close()
+        if watchdog is not None:
+            watchdog.cancel()
+        await _unannounce(announced)
+        sys.stdout.flush()
+    return code
+
+
+def worker_main(settings_json: str, sock: socket.socket, options: dict, ready: Any = None) -> None:
+    """One worker process of `ibc serve --workers N`: the parent's settings, its own database
+    pool and app (with its lifespan), uvicorn accepting on the parent's socket until SIGTERM;
+    `ready` (a multiprocessing Event) is set once it serves."""
+    import uvicorn
+
+    from config.settings import Settings
+    from library.storage.database import open_database
+    from server.app import create_app
+
+    settings = Settings.model_validate_json(settings_json)
+    db = open_database(settings.database.url, data_dir=settings.data_dir or None,
+                       echo=settings.database.echo)
+    try:
+        app = create_app(settings, db)
+        config = uvicorn.Config(app, **options)
+        config.configure_logging()
+
+        class _Worker(uvicorn.Server):
+            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+                await super().startup(sockets)
+                if ready is not None and not self.should_exit:
+                    ready.set()
+
+        _Worker(config).run(sockets=[sock])
+    finally:
+        db.dispose()
+
+
+def _warn_plain_http(host: str) -> None:
+    log.warning("[server] tls = \"off\": plain HTTP on %s — terminal tokens, reader sessions "
+                "and PINs cross the network in clear; for development only", host)
+    print(f"ibc serve: ВНИМАНИЕ: TLS выключен ([server] tls = \"off\"): ключи терминалов и "
+          f"PIN-коды идут по сети открытым текстом (plain HTTP on {host}, development only)",
+          file=sys.stderr, flush=True)

@@ -17,6 +17,8 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--host", help="bind address (default: [server] host)")
     p.add_argument("--port", type=int, help="TCP port, 0 = any free port (default: [server] port)")
     p.add_argument("--no-advertise", action="store_true", help="do not advertise _ibc._tcp")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes on the one database (default: [server] workers, 1)")
     p.set_defaults(run=run)
 
 
@@ -24,11 +26,20 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Serve until interrupted."""
     import asyncio
 
-    from server.runner import serve
+    from server.runner import serve, workers_refusal
 
     cfg = ctx.settings.server
     host = args.host or cfg.host
     port = cfg.port if args.port is None else args.port
+    if args.workers is not None:
+        if not 1 <= args.workers <= 64:
+            print("ibc serve: --workers: от 1 до 64 (1 to 64)", file=sys.stderr)
+            return 2
+        cfg.workers = args.workers  # the workers get these settings, this value included
+    refusal = workers_refusal(ctx.settings, ctx.db, cfg.workers)
+    if refusal is not None:
+        print(f"ibc serve: --workers {cfg.workers}: {refusal}", file=sys.stderr)
+        return 2
     cert = None
     if cfg.tls == "on":
         from ibc.commands.join import data_dir
@@ -40,6 +51,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         except tls.TlsError as exc:
             print(f"ibc serve: {exc}", file=sys.stderr)
             return 1
-    asyncio.run(serve(ctx.settings, ctx.db, host=host, port=port,
-                      advertise=cfg.advertise and not args.no_advertise, tls=cert))
-    return 0
+    return asyncio.run(serve(ctx.settings, ctx.db, host=host, port=port,
+                             advertise=cfg.advertise and not args.no_advertise, tls=cert,
+                             workers=cfg.workers))
