@@ -186,6 +186,7 @@ class DeskImport(Base):
     message: Mapped[str | None] = mapped_column(String(500))
     errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
     warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    merged: Mapped[int] = mapped_column(Integer, default=0)  # joined other schools' records
 
 
 class DeskJob(Base):

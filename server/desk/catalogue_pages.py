@@ -537,6 +537,7 @@ def _job_view(job: DeskImport) -> dict:
             "started": local_time(job.started_at),
             "finished": local_time(job.finished_at), "total": total, "done": job.records_done,
             "added": job.added, "updated": job.updated, "failed": job.failed, "percent": percent,
+            "merged": job.merged,
             "message": job.message or "",
             "errors": [{**e, "words": reason_words(str(e.get("reason") or ""))} for e in job.errors or []],
             "warnings": list(job.warnings or []),

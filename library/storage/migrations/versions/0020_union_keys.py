@@ -5,6 +5,7 @@
 NULL when it has none) and ``owner`` (this key's imports write the record's fields; false for a
 key whose book was merged into another school's record, which brings only its copies). Records
 imported before this revision have no rows: the first re-import of their file claims them.
+``desk_imports.merged``: how many records of a desk upload joined other schools' records.
 
 Revision ID: 0020_union_keys
 Revises: 0019_schools
@@ -32,9 +33,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_record_keys_record_id", "record_keys", ["record_id"])
     op.create_index("ix_record_keys_union_key", "record_keys", ["union_key"])
+    with op.batch_alter_table("desk_imports") as batch:
+        batch.add_column(sa.Column("merged", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("desk_imports") as batch:
+        batch.drop_column("merged")
     op.drop_index("ix_record_keys_union_key", table_name="record_keys")
     op.drop_index("ix_record_keys_record_id", table_name="record_keys")
     op.drop_table("record_keys")
