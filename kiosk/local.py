@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select
 
-from kiosk.services import CopyView, FacetValue, Hit, RecordView, SearchPage
+from kiosk.services import CopyView, FacetValue, Hit, RecordView, SchoolCopies, SearchPage
 from library.circulation.values import ReaderView
 from library.errors import NotFound
 from library.places import PlaceView
 from library.places.match import PlaceCache
 from library.places.store import record_places
+from library.schools import holdings
 from library.storage.models import Copy, Loan, Reader, Record
 
 if TYPE_CHECKING:
@@ -94,10 +95,13 @@ class LocalCatalogue:
                          pm.resolve(shelf_mark=c.shelf_mark, collection=c.collection,
                                     bbk=rec.bbk, sigla=c.sigla) if len(pm) else None)
                 for c in rec.copies if not self.sigla or c.sigla in (self.sigla, ""))
+            held = holdings(s, [rec.id], own=self.sigla, default_sigla=self.sigla).get(rec.id, [])
+            schools = tuple(SchoolCopies(h["sigla"], h["name"], h["available"], h["total"],
+                                         h["sigla"] == self.sigla) for h in held)
             return RecordView(rec.id, rec.title, tuple(rec.authors or ()), rec.subtitle,
                               rec.annotation, rec.year, rec.publisher, rec.place, rec.bbk,
                               rec.isbn, rec.age_rating, rec.pages, copies,
-                              rec.item_type or "book")
+                              rec.item_type or "book", schools)
 
     def new_arrivals(self, limit: int = 6) -> list[Hit]:
         """The most recently added titles that have copies."""

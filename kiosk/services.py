@@ -75,6 +75,17 @@ class CopyView:
 
 
 @dataclass(frozen=True)
+class SchoolCopies:
+    """One school's copies of a title (library.schools.holdings): who in the city holds it."""
+
+    sigla: str
+    name: str
+    available: int
+    total: int
+    own: bool = False  # the terminal's own school
+
+
+@dataclass(frozen=True)
 class RecordView:
     """Everything the record screen shows about one title."""
 
@@ -92,6 +103,7 @@ class RecordView:
     pages: int | None = None
     copies: tuple[CopyView, ...] = ()
     item_type: str = "book"
+    schools: tuple[SchoolCopies, ...] = ()  # every school holding it, the own school first
 
 
 @runtime_checkable

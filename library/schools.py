@@ -12,6 +12,7 @@ empty sigla (imported before schools existed) belongs to the default school (`ow
     list_schools(session, default=None) -> list[SchoolView]       the default school first
     ensure_default(session, sigla, name) -> SchoolView | None     get or add the default school
     own_siglas(sigla, default_sigla) -> tuple[str, ...]           the siglas a school lends
+    mirror_schools(session, [(sigla, name)]) -> int               a terminal's replica of them
     holdings(session, record_ids, own=None) -> {record_id: [{sigla, name, available, total}]}
 """
 
@@ -172,6 +173,26 @@ def list_schools(session: Session, default: str | None = None) -> list[SchoolVie
     """Every school: the `default` sigla first, then by name."""
     rows = [_view(r) for r in session.scalars(select(School).order_by(School.name, School.sigla))]
     return sorted(rows, key=lambda v: v.sigla != default)
+
+
+def mirror_schools(session: Session, rows: Iterable[tuple[str, str]]) -> int:
+    """Make the schools table hold exactly `rows` (sigla, name) — a terminal's replica keeps
+    the server's schools so its record page names them; returns how many rows changed."""
+    wanted = {code: name for code, name in rows if code}
+    have = {r.sigla: r for r in session.scalars(select(School))}
+    changed = 0
+    for code, row in have.items():
+        if code not in wanted:
+            session.delete(row)
+            changed += 1
+        elif row.name != wanted[code]:
+            row.name = wanted[code]
+            changed += 1
+    for code, name in wanted.items():
+        if code not in have:
+            session.add(School(sigla=code, name=name))
+            changed += 1
+    return changed
 
 
 def own_siglas(sigla: str | None, default_sigla: str) -> tuple[str, ...]:

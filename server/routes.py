@@ -79,14 +79,15 @@ def search_catalogue(
     q: Annotated[str, Query(max_length=500, pattern=NO_CONTROLS_PATTERN)] = "",
     limit: Annotated[int, Query(ge=0, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
-    available: bool = False, facets: bool = False,
+    available: bool = False, facets: bool = False, own_school: bool = False,
     session: Annotated[str | None, Depends(reader_header)] = None,
 ) -> Response:
     """Search the catalogue (the same engine as `ibc search`).
 
     Teachers-only media are found only within a teacher's or staff reader session; without a
     session (or with an ended one) the search is pupil-level. Every hit carries ``schools``:
-    its copies per school, the terminal's school first (docs/SCHOOLS.md).
+    its copies per school, the terminal's school first; ``own_school`` finds only titles the
+    terminal's school has copies of (docs/SCHOOLS.md).
     """
     from library.search import search
 
@@ -98,10 +99,15 @@ def search_catalogue(
                                       st.settings.server.session_idle_s).category or "pupil"
         except AuthError:
             audience = "pupil"
+    from library.schools import own_siglas
+
     school = terminal_school(st.db, caller.id) or st.settings.school.sigla
+    filters: dict = {"available": True} if available else {}
+    if own_school:  # «только наша школа» (with `available`: on our shelf)
+        filters["schools"] = own_siglas(school, st.settings.school.sigla)
     with st.db.transaction(write=False) as s:
         res = search(s, q, limit=limit, offset=offset, facets=facets,
-                     filters={"available": True} if available else None, audience=audience,
+                     filters=filters or None, audience=audience,
                      school=school, default_school=st.settings.school.sigla)
         body = res.to_dict()
         hit_places(request, s, body["hits"])
@@ -114,12 +120,20 @@ def search_catalogue(
 @router.get("/records/{record_id}", response_model=schemas.RecordOut, tags=["catalogue"])
 def record_details(record_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
                    caller: Terminal) -> dict:
-    """One record with its copies and their live status."""
-    with state(request).db.session() as s:
+    """One record with its copies (the terminal's school's) and their live status, and every
+    school's copies of it (``schools``, the terminal's school first)."""
+    from library.schools import holdings, own_siglas
+
+    st = state(request)
+    school = terminal_school(st.db, caller.id)
+    mine = own_siglas(school, st.settings.school.sigla)
+    with st.db.session() as s:
         rec = s.get(Record, record_id)
         if rec is None or rec.deleted:
             raise ApiError(404, "not_found")
-        copies = [c for c in rec.copies if c.status not in ("written_off", "lost")]
+        copies = [c for c in rec.copies
+                  if c.status not in ("written_off", "lost") and c.sigla in mine]
+        held = holdings(s, [rec.id], own=mine[0], default_sigla=st.settings.school.sigla)
         pm = place_map(request, s)
         out = [{"barcode": c.barcode, "shelf": c.shelf_mark or rec.bbk, "status": c.status,
                 "available": c.status == "available",
@@ -128,7 +142,21 @@ def record_details(record_id: Annotated[int, Path(ge=1, le=2**62)], request: Req
                 "authors": list(rec.authors or []), "publisher": rec.publisher, "year": rec.year,
                 "isbn": rec.isbn, "annotation": rec.annotation, "subjects": list(rec.subjects or []),
                 "item_type": rec.item_type or "book", "age_rating": rec.age_rating,
-                "available": sum(c["available"] for c in out), "total": len(out), "copies": out}
+                "available": sum(c["available"] for c in out), "total": len(out), "copies": out,
+                "schools": held.get(rec.id, []), "school": mine[0]}
+
+
+@router.get("/schools", response_model=schemas.SchoolsOut, tags=["catalogue"])
+def schools_list(request: Request, caller: Terminal) -> dict:
+    """The schools of this server (sigla and name; docs/SCHOOLS.md) and the calling terminal's
+    own: a terminal's replica names the schools on its record page."""
+    from library.schools import list_schools
+
+    st = state(request)
+    with st.db.session() as s:
+        rows = list_schools(s, st.settings.school.sigla)
+    return {"school": terminal_school(st.db, caller.id) or st.settings.school.sigla,
+            "schools": [{"sigla": r.sigla, "name": r.name} for r in rows]}
 
 
 # --- reader session ------------------------------------------------------------------------

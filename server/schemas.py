@@ -192,6 +192,29 @@ class CopyOut(BaseModel):
     place_id: int | None = Field(None, description="the place's id in GET /places")
 
 
+class SchoolHoldingOut(BaseModel):
+    """One school's copies of a record (library.schools.holdings; docs/SCHOOLS.md)."""
+
+    sigla: str
+    name: str
+    available: int
+    total: int
+
+
+class SchoolOut(BaseModel):
+    """A school of the server."""
+
+    sigla: str
+    name: str
+
+
+class SchoolsOut(BaseModel):
+    """GET /schools: every school, the default school first, and the calling terminal's."""
+
+    school: str
+    schools: list[SchoolOut]
+
+
 class RecordOut(BaseModel):
     """Record details with live availability."""
 
@@ -209,6 +232,10 @@ class RecordOut(BaseModel):
     available: int
     total: int
     copies: list[CopyOut]
+    schools: list[SchoolHoldingOut] = Field(
+        default_factory=list, description="every school's copies, the terminal's school first; "
+        "`copies`, `available` and `total` are the terminal's school's")
+    school: str | None = Field(None, description="the terminal's school (sigla)")
 
 
 class RuleOut(BaseModel):

@@ -150,6 +150,27 @@ def test_search_hits_carry_schools(db):
         assert coded.hits == []
 
 
+def test_only_our_school_filter(db):
+    from library.search import search
+
+    ids = _library(db)
+    with db.session() as s:
+        def found(siglas, **more):
+            res = search(s, "толстой", filters={"schools": siglas, **more}, school=siglas[0])
+            assert res.total == len(res.hits)
+            return {h.id for h in res.hits}
+
+        assert found(("ЛИЦ2",)) == {ids["war"]}
+        assert found(("ЛИЦ2",), available=True) == set()  # its one copy is out
+        assert found(("ИБЦ",)) == {ids["war"]}
+        assert found(("ИБЦ", "")) == {ids["war"], ids["anna"]}  # the default owns sigla ""
+        assert found(("ГИМН5",), available=True) == {ids["war"], ids["anna"]}
+        assert found(("НЕТ",)) == set()
+        # a filter alone (no words) browses the school's titles
+        alone = search(s, "", filters={"schools": ("ЛИЦ2",)})
+        assert [h.id for h in alone.hits] == [ids["war"]]
+
+
 # --- checkout for a school ---------------------------------------------------------------------
 def _service(db):
     from config.settings import load_settings
@@ -235,3 +256,7 @@ def test_cli_search_json_carries_schools(cli, capsys, db_url):
     assert [e["sigla"] for e in json.loads(out)["hits"][0]["schools"]] == ["ЛИЦ2", "ГИМН5", "ИБЦ"]
     code, out, _ = cli(capsys, "search", "война")
     assert "Школа № 1: на полке 1 из 2; Гимназия № 5: на полке 2 из 2" in out
+    code, out, _ = cli(capsys, "search", "толстой", "--json", "--school", "ЛИЦ2", "--only-school")
+    assert [h["title"] for h in json.loads(out)["hits"]] == ["Война и мир"]
+    code, out, _ = cli(capsys, "search", "толстой", "--json", "--only-school")
+    assert {h["title"] for h in json.loads(out)["hits"]} == {"Война и мир", "Анна Каренина"}

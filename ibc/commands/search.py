@@ -29,6 +29,9 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--school", metavar="SIGLA",
                    help="whose search: that school's copies come first in each hit's schools "
                         "(default: [school] sigla)")
+    p.add_argument("--only-school", action="store_true",
+                   help="only titles the school (--school, else [school] sigla) has copies of "
+                        "(with --available: on its shelf)")
     p.set_defaults(run=run)
     r = sub.add_parser("reindex", help="rebuild the search index from the catalogue")
     r.add_argument("--json", action="store_true", help="machine-readable output")
@@ -50,11 +53,17 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.limit < 0 or args.offset < 0:
         print("ibc search: --limit and --offset must not be negative", file=sys.stderr)
         return 2
+    from library.schools import own_siglas
+
+    school = args.school or ctx.settings.school.sigla
+    filters: dict = {"available": True} if args.available else {}
+    if args.only_school:
+        filters["schools"] = own_siglas(school, ctx.settings.school.sigla)
     t0 = time.perf_counter()
     with ctx.db.transaction(write=False) as s:
         res = search(s, args.query, limit=args.limit, offset=args.offset, facets=args.facets,
-                     filters={"available": True} if args.available else None,
-                     audience=args.audience, school=args.school or ctx.settings.school.sigla,
+                     filters=filters or None,
+                     audience=args.audience, school=school,
                      default_school=ctx.settings.school.sigla)
     ms = (time.perf_counter() - t0) * 1000
     if args.json:

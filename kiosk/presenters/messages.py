@@ -45,6 +45,11 @@ def refusal(code: str, formal: bool = False) -> str:
                                 formal),
         "offline_refused": say("No connection to the library server: books cannot be checked "
                                "out now. Give the book to the librarian.", formal),
+        # a terminal lends its own school's copies to its own school's readers (docs/SCHOOLS.md)
+        "other_school": say("This book is from another school: give it to the librarian.",
+                            formal),
+        "other_school_reader": say("Your card is from another school: books are lent at your "
+                                   "own school. Give the book to the librarian.", formal),
         # the school's ИРБИС64 server ([circulation] backend = "irbis") away or refusing
         "irbis_unavailable": say("The library system is not answering now. Put the book back "
                                  "on the shelf or give it to the librarian.", formal),

@@ -175,6 +175,26 @@ class RecordPresenter:
                                  counts[key], status == "available", detail))
         return out
 
+    # --- the city's schools ----------------------------------------------------------------------
+    @property
+    def schools(self) -> list[str]:
+        """Who else in the city holds the book (a union catalogue, docs/SCHOOLS.md): «В нашей
+        школе: 2 на полке», «В других школах: Гимназия № 5 — 1 на полке»; [] when no other
+        school has a copy (a single school sees nothing new)."""
+        others = [h for h in self.record.schools if not h.own and h.total]
+        if not others:
+            return []
+        own = next((h for h in self.record.schools if h.own), None)
+        if own is None or not own.total:
+            ours = _("Our school has no copy of this book")
+        elif own.available:
+            ours = _("In our school: {n} on the shelf").format(n=own.available)
+        else:
+            ours = _("In our school: all copies are out")
+        parts = [(_("{school} — {n} on the shelf") if h.available else _("{school} — all out"))
+                 .format(school=h.name or h.sigla, n=h.available) for h in others]
+        return [ours, _("In other schools: {list}").format(list="; ".join(parts))]
+
     # --- where --------------------------------------------------------------------------------
     @property
     def where(self) -> str:

@@ -41,6 +41,7 @@ class RecordScreen(KioskScreen):
             ids.facts.add_widget(FactRow(key=key, value=value))
         self.available = bool(p.available)
         ids.summary.text = p.summary
+        ids.schools.text = "\n".join(p.schools)
         ids.where.text = p.where
         ids.plan.places = p.plan
         ids.plan.room = p.room_name

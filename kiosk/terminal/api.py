@@ -338,6 +338,10 @@ class ApiClient:
         params = {} if version is None else {"version": int(version)}
         return self.request("GET", "/places", params=params)
 
+    def schools(self) -> dict:
+        """GET /schools: the server's schools (sigla, name) and this terminal's own."""
+        return self.request("GET", "/schools")
+
     def cover(self, key: str, *, max_bytes: int = 8 * 1024 * 1024) -> bytes | None:
         """GET /covers/{key}: the cover image (JPEG or PNG bytes) by ISBN or copy barcode, None
         when the server has none; a key that cannot name a cover is None without a request."""

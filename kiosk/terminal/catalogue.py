@@ -50,7 +50,7 @@ class RemoteCatalogue:
 
     def record(self, record_id: int) -> RecordView:
         """One record with its copies' status and place."""
-        from kiosk.services import CopyView
+        from kiosk.services import CopyView, SchoolCopies
         from kiosk.terminal import ApiRefused
         from library.errors import NotFound
 
@@ -63,10 +63,14 @@ class RemoteCatalogue:
         copies = tuple(CopyView(c.get("barcode") or "", c.get("status") or "available",
                                 c.get("shelf"), None, None, _place(c))
                        for c in r.get("copies", []))
+        # every school's copies, the terminal's own school named by the server (docs/SCHOOLS.md)
+        schools = tuple(SchoolCopies(h["sigla"], h.get("name") or h["sigla"],
+                                     int(h.get("available") or 0), int(h.get("total") or 0),
+                                     h["sigla"] == r.get("school")) for h in r.get("schools") or ())
         return RecordView(r["id"], r["title"], tuple(r.get("authors") or ()), r.get("subtitle"),
                           r.get("annotation"), r.get("year"), r.get("publisher"), None, None,
                           r.get("isbn"), r.get("age_rating"), None, copies,
-                          r.get("item_type") or "book")
+                          r.get("item_type") or "book", schools)
 
     def new_arrivals(self, limit: int = 6) -> list:
         """None before the replica is here (the home screen just shows fewer things)."""

@@ -49,6 +49,7 @@ class SyncReport:
     version: int = 0
     places: int | None = None  # places received (None: unchanged, or the server has no /places)
     places_version: int = 0
+    schools: int = 0  # school rows the sync changed (names for the record page)
 
 
 def _encode_after(after: str) -> int:
@@ -108,8 +109,32 @@ class Replica:
             if progress is not None:
                 progress(report)
         self._sync_places(report)
+        self._sync_schools(report)
         report.seconds = time.perf_counter() - t0
         return report
+
+    def _sync_schools(self, report: SyncReport) -> None:
+        """Keep the server's schools (sigla, name): the record page names who else holds a
+        book (library.schools.holdings on the replica; docs/SCHOOLS.md)."""
+        from kiosk.terminal.api import ApiRefused
+        from library.schools import mirror_schools
+
+        fetch = getattr(self.client, "schools", None)
+        if fetch is None:  # a client without schools (scripted test clients)
+            return
+        try:
+            page = fetch()
+        except ApiRefused as exc:
+            if exc.status == 404:  # an older server without schools: names stay siglas
+                return
+            raise
+        try:
+            rows = [(str(r["sigla"]), str(r["name"])) for r in page.get("schools", [])]
+        except (KeyError, TypeError, AttributeError) as exc:
+            log.warning("replica: schools from the server not applied: %s", exc)
+            return
+        with self.db.transaction() as s:
+            report.schools = mirror_schools(s, rows)
 
     def _sync_places(self, report: SyncReport) -> None:
         """Replace the replica's places when the server's version differs from ours."""

@@ -106,6 +106,14 @@ def test_search_answer_carries_schools_own_first(city):
     hits = client.get(f"{V}/search", params={"q": "война и мир"}, headers=gym).json()["hits"]
     war = next(h for h in hits if h["title"] == "Война и мир")
     assert [e["sigla"] for e in war["schools"]] == ["ГИМН5", "ИБЦ"]
+    # «только наша школа»: the gymnasium's «Война миров», not the others' «Анна Каренина»
+    def titles(auth, **params):
+        got = client.get(f"{V}/search", params={"q": "война", **params}, headers=auth).json()
+        return {h["title"] for h in got["hits"]}
+
+    assert titles(gym, own_school=True) == {"Война и мир", "Война миров"}
+    assert titles(home, own_school=True) == {"Война и мир"}
+    assert "Война миров" in titles(home)
 
 
 def test_an_enrolment_code_for_an_unknown_school_is_refused(city):
@@ -114,3 +122,38 @@ def test_an_enrolment_code_for_an_unknown_school_is_refused(city):
     _, db = city
     with pytest.raises(SchoolNotFound):
         security.create_enrol_code(db, 5, sigla="НЕТ")
+
+
+def test_record_details_and_the_schools_list(city):
+    client, db = city
+    gym = _terminal(client, db, "kiosk-gym", "ГИМН5")
+    with db.session() as s:
+        war = s.query(Record).filter_by(key="war").one().id
+    body = client.get(f"{V}/records/{war}", headers=gym).json()
+    assert body["school"] == "ГИМН5"
+    assert [c["barcode"] for c in body["copies"]] == ["G1"]  # the terminal's school's copies
+    assert (body["available"], body["total"]) == (1, 1)
+    assert [(e["sigla"], e["available"], e["total"]) for e in body["schools"]] == [
+        ("ГИМН5", 1, 1), ("ИБЦ", 2, 2)]
+    home = _terminal(client, db, "kiosk-home")
+    assert client.get(f"{V}/records/{war}", headers=home).json()["total"] == 2
+    listed = client.get(f"{V}/schools", headers=gym).json()
+    assert listed == {"school": "ГИМН5", "schools": [
+        {"sigla": "ИБЦ", "name": "Школьный ИБЦ"}, {"sigla": "ГИМН5", "name": "Гимназия № 5"}]}
+    assert client.get(f"{V}/schools").status_code == 401
+
+
+def test_a_remote_catalogue_record_marks_the_terminals_school(city):
+    from kiosk.terminal.catalogue import RemoteCatalogue
+
+    client, db = city
+    gym = _terminal(client, db, "kiosk-gym", "ГИМН5")
+
+    class Api:  # the kiosk's API client over the in-process app
+        def record(self, record_id):
+            return client.get(f"{V}/records/{record_id}", headers=gym).json()
+
+    with db.session() as s:
+        war = s.query(Record).filter_by(key="war").one().id
+    view = RemoteCatalogue(Api()).record(war)  # type: ignore[arg-type]
+    assert [(h.sigla, h.own) for h in view.schools] == [("ГИМН5", True), ("ИБЦ", False)]
