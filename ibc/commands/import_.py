@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from ibc.commands import Subparsers
     from ibc.context import Context
     from library.marc.importer import ImportReport
+    from library.storage.database import Database
 
 
 def register(sub: Subparsers) -> None:
@@ -57,6 +58,13 @@ def _summary(report: ImportReport) -> str:
             f"skipped {report.skipped}; encodings: {enc}")
 
 
+def _known_school(db: Database, sigla: str) -> bool:
+    from library.schools import get_school
+
+    with db.session() as s:
+        return get_school(s, sigla) is not None
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Import the files; exit 0 when records were read (even with some skipped), 1 when none."""
     from ibc.context import ContextError
@@ -85,6 +93,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print(f"ibc import: database error: {str(getattr(exc, 'orig', exc)).splitlines()[0]}",
               file=sys.stderr)
         return 1
+    if sigla != ctx.settings.school.sigla and not _known_school(db, sigla):
+        print(f"ibc import: warning: no school {sigla!r} in the schools table "
+              "(ibc schools add SIGLA NAME); its copies were imported under that sigla",
+              file=sys.stderr)
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:

@@ -199,7 +199,11 @@ def test_cli_school_and_sigla_alias(db_url, tmp_path, capsys):
     c = write(tmp_path, "c.iso", [book("C1", "Капитанская дочка", isbn="5-17-015240-X",
                                        prefix="c")])
     assert main(["--db", db_url, "import", str(c), "--school", "C"]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "no school 'C' in the schools table" in err
+    assert main(["--db", db_url, "schools", "add", "C", "Школа C"]) == 0
+    assert main(["--db", db_url, "import", str(c), "--school", "C"]) == 0
+    assert "no school" not in capsys.readouterr().err
     assert "merged into other schools' records 1" in out
     assert "isbn:9785170152407; also held by A, B" in out
 
