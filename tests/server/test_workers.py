@@ -341,3 +341,68 @@ def test_two_worker_processes_share_the_guess_limit_and_sessions(serve, db_url):
         code = proc.stop()
         db.dispose()
     assert code == 0
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (from /proc)."""
+    import os
+
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _workers(pid: int) -> list[int]:
+    """The spawned worker processes of `ibc serve` `pid` (not multiprocessing's helpers)."""
+    out = []
+    for child in _children(pid):
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as fh:
+                cmd = fh.read().decode(errors="replace")
+        except OSError:
+            continue
+        if "spawn_main" in cmd:
+            out.append(child)
+    return out
+
+
+def test_a_dead_worker_stops_the_service_and_no_worker_outlives_it(serve, tmp_path):
+    """SIGKILL one of two workers: the parent stops the other and exits 1 (systemd restarts the
+    service); after a normal stop no worker process is left either."""
+    import os
+    import signal
+
+    url = f"sqlite:///{tmp_path / 'dead.sqlite3'}"
+    proc = serve(url, "dead", advertise=False, workers=2)
+    assert httpx.get(f"{proc.url}{V}/health", timeout=30).status_code == 200
+    spawned = _workers(proc.proc.pid)
+    assert len(spawned) == 2, spawned
+    os.kill(spawned[0], signal.SIGKILL)
+    assert proc.proc.wait(30) == 1
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(spawned[1]):
+        time.sleep(0.1)
+    assert not _alive(spawned[1])
+    proc.stop()
+
+    proc2 = serve(url, "dead", advertise=False, workers=2)
+    kids = _workers(proc2.proc.pid)
+    assert len(kids) == 2
+    assert proc2.stop() == 0
+    assert not [p for p in kids if _alive(p)]
