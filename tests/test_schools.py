@@ -260,3 +260,25 @@ def test_cli_search_json_carries_schools(cli, capsys, db_url):
     assert [h["title"] for h in json.loads(out)["hits"]] == ["Война и мир"]
     code, out, _ = cli(capsys, "search", "толстой", "--json", "--only-school")
     assert {h["title"] for h in json.loads(out)["hits"]} == {"Война и мир", "Анна Каренина"}
+
+
+def test_cli_terminals_enroll_for_a_school(cli, capsys, db_url, tmp_path, monkeypatch):
+    from library.storage.database import open_database
+    from server.models import EnrolCode
+
+    (tmp_path / "ibc.toml").write_text('[school]\nsigla = "ИБЦ"\nname = "Школа № 1"\n'
+                                       '[server]\ntls = "off"\n', encoding="utf-8")
+    monkeypatch.setenv("IBC_DATA_DIR", str(tmp_path / "data"))
+    code, _, err = cli(capsys, "terminals", "enroll", "--school", "НЕТ")
+    assert code == 1 and err.strip() == \
+        "ibc terminals enroll: Школы с сиглой НЕТ нет: ibc schools list"
+    assert cli(capsys, "schools", "add", "ГИМН5", "Гимназия № 5")[0] == 0
+    code, out, _ = cli(capsys, "terminals", "enroll", "--school", "ГИМН5")
+    assert code == 0 and "Терминал будет выдавать книги школы ГИМН5" in out
+    assert cli(capsys, "terminals", "enroll")[0] == 0
+    db = open_database(db_url)
+    try:
+        with db.session() as s:
+            assert sorted(s.query(EnrolCode.sigla).all(), key=str) == [("ГИМН5",), (None,)]
+    finally:
+        db.dispose()
