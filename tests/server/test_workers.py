@@ -70,6 +70,44 @@ def test_a_lease_has_one_holder_under_parallel_takes(db):
         assert leases.take(s, "station:test", winner, 60, now=later).ours
 
 
+def _take_in_process(url: str, holder: str, start, out) -> None:
+    """A separate process: open the database, wait for the others, take the station lease."""
+    from library.storage.database import open_database
+
+    db = open_database(url)
+    try:
+        start.wait(60)
+        with db.transaction() as s:
+            got = leases.take(s, "station:server", holder, 60)
+        out.put((holder, got.ours, got.holder))
+    finally:
+        db.dispose()
+
+
+def test_a_lease_has_one_holder_across_processes(db_url):
+    """Four real processes (as four workers) take the media station's lease at one moment."""
+    import multiprocessing
+
+    from library.storage.database import open_database
+
+    open_database(db_url).dispose()  # migrated before the processes start
+    ctx = multiprocessing.get_context("spawn")
+    start, out = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_take_in_process, args=(db_url, f"reader-{i}", start, out))
+             for i in range(4)]
+    for p in procs:
+        p.start()
+    time.sleep(0.5)
+    start.set()
+    got = [out.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+    winners = [h for h, ours, _ in got if ours]
+    assert len(winners) == 1
+    assert {seen for _, _, seen in got} == {winners[0]}
+
+
 def test_a_check_then_insert_under_the_lease_lock_is_one_step(db):
     """hold_lock serialises: 8 parallel "insert unless present" leave one row."""
     from library.storage.models import Counter
