@@ -3,9 +3,9 @@
 With ``[server] workers`` (or ``--workers``) above 1 this process binds the socket, starts that
 many worker processes (spawned, each with its own app and database pool, all accepting on the
 one socket) and only supervises them: it prints the URL, advertises over zeroconf, speaks to
-systemd and stops the workers on SIGTERM. Every state the workers share lives in the database
-(docs/ARCHITECTURE.md, «State across worker processes»); `workers_refusal` says when several
-workers cannot be run.
+systemd, replaces a worker that dies and stops the workers on SIGTERM. Every state the workers
+share lives in the database (docs/ARCHITECTURE.md, «State across worker processes»);
+`workers_refusal` says when several workers cannot be run.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from server.tls import ServerCertificate
 
 log = logging.getLogger("ibc.server")
+RESTARTS = 5              # worker deaths replaced within RESTART_WINDOW_S before the service stops
+RESTART_WINDOW_S = 60.0
 
 
 def _addresses(host: str, interfaces: list[str]) -> list[str]:
@@ -198,17 +200,23 @@ async def _serve_workers(settings: Settings, db: Database, *, host: str, port: i
     if tls is None:
         _warn_plain_http(host)
     spawn = multiprocessing.get_context("spawn")
-    ready = [spawn.Event() for _ in range(workers)]
-    procs = [spawn.Process(target=worker_main, args=(settings.model_dump_json(), sock, options, up),
-                           name=f"ibc-serve-worker-{n + 1}", daemon=False)
-             for n, up in enumerate(ready)]
-    for proc in procs:
+    payload = settings.model_dump_json()
+
+    def _start(n: int) -> tuple[Any, Any]:
+        up = spawn.Event()
+        proc = spawn.Process(target=worker_main, args=(payload, sock, options, up),
+                             name=f"ibc-serve-worker-{n + 1}", daemon=False)
         proc.start()
+        return proc, up
+
+    started = [_start(n) for n in range(workers)]
+    procs, ready = [p for p, _ in started], [up for _, up in started]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     announced, watchdog, code = None, None, 0
+    deaths: list[float] = []
     try:
         # "listening" (and systemd's READY) once every worker serves: the first requests spread
         while not all(up.is_set() for up in ready):
@@ -223,12 +231,24 @@ async def _serve_workers(settings: Settings, db: Database, *, host: str, port: i
         print(f"ibc serve: {workers} worker processes {[p.pid for p in procs]}", flush=True)
         watchdog = _systemd_ready(host, real_port)
         while not stop.is_set():
-            dead = [p for p in procs if not p.is_alive()]
-            if dead:  # a worker died: stop the rest, systemd (Restart=on-failure) starts again
-                log.error("worker process %s ended (exit code %s): stopping", dead[0].pid,
-                          dead[0].exitcode)
-                code = 1
-                break
+            for n, proc in enumerate(procs):
+                if proc.is_alive():
+                    continue
+                # A worker died (killed, out of memory): the others go on serving and a new one
+                # takes its place; RESTARTS deaths within RESTART_WINDOW_S stop the service
+                # (exit code 1: systemd's Restart=on-failure takes over).
+                now = loop.time()
+                deaths = [d for d in deaths if now - d < RESTART_WINDOW_S] + [now]
+                log.error("worker process %s ended (exit code %s)", proc.pid, proc.exitcode)
+                if len(deaths) > RESTARTS:
+                    print(f"ibc serve: worker processes keep dying ({len(deaths)} in "
+                          f"{RESTART_WINDOW_S:.0f} s): stopping", file=sys.stderr, flush=True)
+                    code = 1
+                    stop.set()
+                    break
+                procs[n], ready[n] = _start(n)
+                print(f"ibc serve: worker process {proc.pid} ended (exit code {proc.exitcode}); "
+                      f"started {procs[n].pid}", file=sys.stderr, flush=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.5)
     finally:
