@@ -146,6 +146,16 @@ class RemoteStation:
         if not got.ours:
             raise StationBusy(got.seconds_left())
 
+    def busy_for(self, holder: str | None) -> int | None:
+        """Seconds another holder keeps control (None: free, or `holder`'s own)."""
+        from library import leases
+
+        if not self.settings.media.control_lease_s:
+            return None
+        with self.db.session() as s:
+            now = leases.current(s, LEASE)
+        return None if now is None or now.holder == holder else now.seconds_left()
+
     def let_go(self, holder: str) -> None:
         """`holder` is done (stopped the film): anyone may take control now."""
         from library import leases
@@ -191,7 +201,8 @@ class RemoteStation:
                 "position_s": st["position_s"], "duration_s": st["length_s"],
                 "volume": st["volume"], "started_by_me": teacher is not None
                 and st["teacher"] == teacher, "last_error": st.get("error") or player_error,
-                "screen": st.get("screen"), "projector": projector}
+                "screen": st.get("screen"), "projector": projector,
+                "control_free_in_s": self.busy_for(teacher)}
 
     def _off_status(self) -> dict:
         projector = {**self._projector, "configured": bool(self.settings.projector.host)}

@@ -92,6 +92,9 @@ class StationOut(BaseModel):
     last_error: str | None
     screen: ScreenOut | None = Field(None, description="the film window; null before the first film")
     projector: ProjectorOut
+    control_free_in_s: int | None = Field(None, description=(
+        "another teacher controls the station for this many more seconds (their commands only "
+        "until then: 409 station_busy for others); null when it is free or yours"))
 
 
 class StepOut(StationOut):

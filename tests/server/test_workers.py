@@ -189,11 +189,17 @@ def test_two_teachers_taking_the_station_at_once_get_one_owner(station_api):
     assert answers[loser].json()["code"] == "station_busy"
     assert "учитель" in answers[loser].json()["message"]
     assert [c[0] for c in remote.get().calls] == ["play"]  # the refused command never ran
+    # The station's state says so to each of them.
+    assert answers[winner].json()["control_free_in_s"] is None
+    busy = client.get(f"{V}/media/station", headers=heads[loser]).json()["control_free_in_s"]
+    assert 1 <= busy <= 120
+    assert client.get(f"{V}/media/station", headers=heads[winner]).json()["control_free_in_s"] is None
     # The other teacher's pause is refused too; the owner's goes through.
     assert client.post(f"{V}/media/pause", headers=heads[loser]).json()["code"] == "station_busy"
     assert client.post(f"{V}/media/pause", headers=heads[winner]).status_code == 200
     # Stop ends the owner's control: the other teacher takes the station at once.
     assert client.post(f"{V}/media/stop", headers=heads[winner]).status_code == 200
+    assert client.get(f"{V}/media/station", headers=heads[loser]).json()["control_free_in_s"] is None
     assert client.post(f"{V}/media/play", json={"item_id": item}, headers=heads[loser]).status_code == 200
     assert [c[0] for c in remote.get().calls] == ["play", "pause", "stop", "play"]
 
