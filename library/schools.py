@@ -11,7 +11,8 @@ empty sigla (imported before schools existed) belongs to the default school (`ow
     require_school(session, sigla) -> SchoolView                  (SchoolNotFound)
     list_schools(session, default=None) -> list[SchoolView]       the default school first
     ensure_default(session, sigla, name) -> SchoolView | None     get or add the default school
-    own_siglas(sigla, default_sigla) -> tuple[str, ...]           the siglas a school lends
+    scope(session, sigla, default_sigla) -> Scope                 whose copies/readers are a school's
+    own_siglas(sigla, default_sigla) -> tuple[str, ...]           the siglas surely a school's
     mirror_schools(session, [(sigla, name)]) -> int               a terminal's replica of them
     holdings(session, record_ids, own=None) -> {record_id: [{sigla, name, available, total}]}
 """
@@ -195,9 +196,35 @@ def mirror_schools(session: Session, rows: Iterable[tuple[str, str]]) -> int:
     return changed
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Whose copies and readers are one school's (`scope`). A sigla that names no school of the
+    schools table — an empty one (imported before schools), a department code an ИРБИС export
+    put in 910^d («АБ», «ЧЗ») — is the default school's: a single-school install, whose only
+    school is the default, lends everything exactly as before."""
+
+    school: str
+    only: tuple[str, ...] = ()  # non-empty: exactly these siglas (a school other than the default)
+    exclude: tuple[str, ...] = ()  # else: any sigla but these (the other schools; () = all)
+
+    def owns(self, sigla: str | None) -> bool:
+        """True when a copy or reader with this sigla is the school's."""
+        code = sigla or ""
+        return code in self.only if self.only else code not in self.exclude
+
+
+def scope(session: Session, sigla: str | None, default_sigla: str) -> Scope:
+    """The Scope of school `sigla` (None: the default school)."""
+    code = sigla or default_sigla
+    if code != default_sigla:
+        return Scope(code, only=(code,))
+    others = tuple(sorted(c for c in session.scalars(select(School.sigla)) if c != code))
+    return Scope(code, exclude=others)
+
+
 def own_siglas(sigla: str | None, default_sigla: str) -> tuple[str, ...]:
-    """The siglas whose copies and readers belong to school `sigla` (None: the default school):
-    the default school also owns what carries no sigla (a catalogue imported before schools)."""
+    """The siglas a school's copies carry for sure (None: the default school, which also owns an
+    empty sigla); `scope` says the whole rule."""
     code = sigla or default_sigla
     return (code, "") if code == default_sigla else (code,)
 
@@ -206,9 +233,9 @@ def holdings(session: Session, record_ids: Iterable[int], own: str | None = None
              default_sigla: str | None = None) -> dict[int, list[dict[str, Any]]]:
     """Each record's copies per school: ``[{"sigla", "name", "available", "total"}]``, school
     `own` first, then schools with a copy on the shelf, then by name. One grouped query for the
-    whole page (plus the schools' names); copies lost or written off do not count. A copy with
-    no sigla counts for `default_sigla` when given; a sigla with no schools row is named by its
-    sigla."""
+    whole page (plus the schools' names); copies lost or written off do not count. A copy whose
+    sigla names no school (empty, a department code) counts for `default_sigla` when given (as
+    `Scope` says); without it such a sigla stands alone, named by itself."""
     ids = sorted({int(i) for i in record_ids})
     if not ids:
         return {}
@@ -220,7 +247,7 @@ def holdings(session: Session, record_ids: Iterable[int], own: str | None = None
     names: dict[str, str] = {code: name for code, name in session.execute(select(School.sigla, School.name))}
     per: dict[int, dict[str, list[int]]] = {}
     for rid, sigla, n_avail, n_total in rows:
-        code = sigla or default_sigla or ""
+        code = sigla if sigla in names or not default_sigla else default_sigla
         counts = per.setdefault(rid, {}).setdefault(code, [0, 0])
         counts[0] += int(n_avail or 0)
         counts[1] += int(n_total or 0)

@@ -33,6 +33,7 @@ from server.security import (
 
 if TYPE_CHECKING:
     from library.circulation.service import CirculationService
+    from library.schools import Scope
     from library.storage.database import Database
 
 router = APIRouter()
@@ -99,13 +100,13 @@ def search_catalogue(
                                       st.settings.server.session_idle_s).category or "pupil"
         except AuthError:
             audience = "pupil"
-    from library.schools import own_siglas
+    from library.schools import scope
 
     school = terminal_school(st.db, caller.id) or st.settings.school.sigla
     filters: dict = {"available": True} if available else {}
-    if own_school:  # «только наша школа» (with `available`: on our shelf)
-        filters["schools"] = own_siglas(school, st.settings.school.sigla)
     with st.db.transaction(write=False) as s:
+        if own_school:  # «только наша школа» (with `available`: on our shelf)
+            filters["school"] = scope(s, school, st.settings.school.sigla)
         res = search(s, q, limit=limit, offset=offset, facets=facets,
                      filters=filters or None, audience=audience,
                      school=school, default_school=st.settings.school.sigla)
@@ -122,18 +123,18 @@ def record_details(record_id: Annotated[int, Path(ge=1, le=2**62)], request: Req
                    caller: Terminal) -> dict:
     """One record with its copies (the terminal's school's) and their live status, and every
     school's copies of it (``schools``, the terminal's school first)."""
-    from library.schools import holdings, own_siglas
+    from library.schools import holdings, scope
 
     st = state(request)
     school = terminal_school(st.db, caller.id)
-    mine = own_siglas(school, st.settings.school.sigla)
     with st.db.session() as s:
         rec = s.get(Record, record_id)
         if rec is None or rec.deleted:
             raise ApiError(404, "not_found")
+        mine = scope(s, school, st.settings.school.sigla)
         copies = [c for c in rec.copies
-                  if c.status not in ("written_off", "lost") and c.sigla in mine]
-        held = holdings(s, [rec.id], own=mine[0], default_sigla=st.settings.school.sigla)
+                  if c.status not in ("written_off", "lost") and mine.owns(c.sigla)]
+        held = holdings(s, [rec.id], own=mine.school, default_sigla=st.settings.school.sigla)
         pm = place_map(request, s)
         out = [{"barcode": c.barcode, "shelf": c.shelf_mark or rec.bbk, "status": c.status,
                 "available": c.status == "available",
@@ -143,7 +144,7 @@ def record_details(record_id: Annotated[int, Path(ge=1, le=2**62)], request: Req
                 "isbn": rec.isbn, "annotation": rec.annotation, "subjects": list(rec.subjects or []),
                 "item_type": rec.item_type or "book", "age_rating": rec.age_rating,
                 "available": sum(c["available"] for c in out), "total": len(out), "copies": out,
-                "schools": held.get(rec.id, []), "school": mine[0]}
+                "schools": held.get(rec.id, []), "school": mine.school}
 
 
 @router.get("/schools", response_model=schemas.SchoolsOut, tags=["catalogue"])
@@ -232,16 +233,17 @@ def checkout(body: schemas.CirculationIn, request: Request, caller: Terminal,
     """Lend a copy to the session reader; repeat the same txn_id safely. Only the terminal's
     school's copies to its readers (409 ``other_school``, ``other_school_reader``)."""
     out = state(request).circulation.checkout(who.card_number, body.barcode, body.txn_id,
-                                              terminal=caller.name, sigla=_lending(request, caller))
+                                              terminal=caller.name, school=_lending(request, caller))
     return out.to_dict()
 
 
-def _lending(request: Request, caller: Caller) -> tuple[str, ...]:
-    """The siglas whose copies and readers the calling terminal lends (library.schools)."""
-    from library.schools import own_siglas
+def _lending(request: Request, caller: Caller) -> Scope:
+    """Whose copies and readers the calling terminal lends: its school's (library.schools)."""
+    from library.schools import scope
 
     st = state(request)
-    return own_siglas(terminal_school(st.db, caller.id), st.settings.school.sigla)
+    with st.db.session() as s:
+        return scope(s, terminal_school(st.db, caller.id), st.settings.school.sigla)
 
 
 @router.post("/renew", response_model=schemas.OutcomeOut, tags=["circulation"], responses=_CIRC)
@@ -336,7 +338,7 @@ def forward_offline(body: schemas.OfflineIn, request: Request, caller: Terminal)
             if not _logged(st.db, body.txn_id):
                 _offline_reader(st.db, svc, caller.id, card)
             out = svc.checkout(card, body.barcode, body.txn_id, terminal=caller.name,
-                               sigla=_lending(request, caller))
+                               school=_lending(request, caller))
             clear_probe(st.db, caller.id, card)
         else:
             # A return forwarded from the offline queue: a hold it fills is flagged ``offline``

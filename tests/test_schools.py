@@ -102,10 +102,19 @@ def test_a_bad_default_sigla_adds_nothing(db):
         assert S.list_schools(s) == []
 
 
-def test_own_siglas():
+def test_own_siglas_and_scope(db):
     assert S.own_siglas(None, "ИБЦ") == ("ИБЦ", "")
     assert S.own_siglas("ИБЦ", "ИБЦ") == ("ИБЦ", "")
     assert S.own_siglas("ГИМН5", "ИБЦ") == ("ГИМН5",)
+    with db.transaction() as s:
+        alone = S.scope(s, None, "ИБЦ")  # a single school: everything is its own
+        assert alone == S.Scope("ИБЦ") and all(alone.owns(x) for x in ("ИБЦ", "", "АБ", None))
+        S.ensure_default(s, "ИБЦ", "Школа № 1")
+        S.add_school(s, "ГИМН5", "Гимназия № 5")
+        home, gym = S.scope(s, None, "ИБЦ"), S.scope(s, "ГИМН5", "ИБЦ")
+    # a sigla that names no school (empty, a department code from 910^d) is the default's
+    assert [home.owns(x) for x in ("ИБЦ", "", "АБ", "ГИМН5")] == [True, True, True, False]
+    assert [gym.owns(x) for x in ("ИБЦ", "", "АБ", "ГИМН5")] == [False, False, False, True]
 
 
 # --- holdings in search ------------------------------------------------------------------------
@@ -155,19 +164,19 @@ def test_only_our_school_filter(db):
 
     ids = _library(db)
     with db.session() as s:
-        def found(siglas, **more):
-            res = search(s, "толстой", filters={"schools": siglas, **more}, school=siglas[0])
+        def found(sigla, **more):
+            sc = S.scope(s, sigla, "ИБЦ")
+            res = search(s, "толстой", filters={"school": sc, **more}, school=sc.school)
             assert res.total == len(res.hits)
             return {h.id for h in res.hits}
 
-        assert found(("ЛИЦ2",)) == {ids["war"]}
-        assert found(("ЛИЦ2",), available=True) == set()  # its one copy is out
-        assert found(("ИБЦ",)) == {ids["war"]}
-        assert found(("ИБЦ", "")) == {ids["war"], ids["anna"]}  # the default owns sigla ""
-        assert found(("ГИМН5",), available=True) == {ids["war"], ids["anna"]}
-        assert found(("НЕТ",)) == set()
+        assert found("ЛИЦ2") == {ids["war"]}
+        assert found("ЛИЦ2", available=True) == set()  # its one copy is out
+        assert found("ИБЦ") == {ids["war"], ids["anna"]}  # the default owns sigla ""
+        assert found("ГИМН5", available=True) == {ids["war"], ids["anna"]}
+        assert found("НЕТ") == set()
         # a filter alone (no words) browses the school's titles
-        alone = search(s, "", filters={"schools": ("ЛИЦ2",)})
+        alone = search(s, "", filters={"school": S.scope(s, "ЛИЦ2", "ИБЦ")})
         assert [h.id for h in alone.hits] == [ids["war"]]
 
 
@@ -182,29 +191,49 @@ def _service(db):
 
 def test_checkout_lends_only_the_schools_copies_to_its_readers(db):
     _library(db)
+    with db.transaction() as s:  # a department code from 910^d, not a school
+        s.add(Copy(record_id=s.query(Record.id).filter_by(key="anna").scalar(), sigla="АБ",
+                   barcode="AB1", status="available"))
+        home, gym = S.scope(s, None, "ИБЦ"), S.scope(s, "ГИМН5", "ИБЦ")
     svc = _service(db)
-    home = S.own_siglas(None, "ИБЦ")
-    gym = S.own_siglas("ГИМН5", "ИБЦ")
     with pytest.raises(E.OtherSchool) as exc:
-        svc.checkout("R1", "G1", "t1", sigla=home)
+        svc.checkout("R1", "G1", "t1", school=home)
     assert exc.value.code == "other_school" and exc.value.params == {"barcode": "G1"}
     with pytest.raises(E.OtherSchoolReader):
-        svc.checkout("R5", "A1", "t2", sigla=home)
+        svc.checkout("R5", "A1", "t2", school=home)
     with pytest.raises(E.ItemNotFound):  # unknown everywhere: still item_not_found
-        svc.checkout("R1", "NOPE", "t3", sigla=home)
+        svc.checkout("R1", "NOPE", "t3", school=home)
+    with pytest.raises(E.OtherSchool):  # the department's copy is the default school's
+        svc.checkout("R5", "AB1", "t3b", school=gym)
     # the same barcode in two schools: each school lends its own
-    out = svc.checkout("R5", "A1", "t4", sigla=gym)
+    out = svc.checkout("R5", "A1", "t4", school=gym)
     with db.session() as s:
         lent = s.query(Copy).filter(Copy.status == "on_loan", Copy.barcode == "A1").one()
         assert lent.sigla == "ГИМН5" and out.barcode == "A1"
-    # a reader and a copy with no sigla belong to the default school
-    assert svc.checkout("R0", "OLD1", "t5", sigla=home).barcode == "OLD1"
-    assert svc.checkout("R1", "A1", "t6", sigla=home).barcode == "A1"
+    # a reader and a copy with no sigla (or a department's) belong to the default school
+    assert svc.checkout("R0", "OLD1", "t5", school=home).barcode == "OLD1"
+    assert svc.checkout("R0", "AB1", "t5b", school=home).barcode == "AB1"
+    assert svc.checkout("R1", "A1", "t6", school=home).barcode == "A1"
     # a refusal is stored like any other: the same id answers the same
     with pytest.raises(E.OtherSchool):
-        svc.checkout("R1", "G1", "t1", sigla=home)
+        svc.checkout("R1", "G1", "t1", school=home)
     # without a school (the desk, the CLI): every school's copies, as before
     assert svc.checkout("R1", "G2", "t7").barcode == "G2"
+
+
+def test_a_single_school_lends_every_sigla_as_before(db):
+    """Only the default school registered: copies of department codes (910^d) and readers of
+    any sigla are lent at its terminals exactly as before schools existed."""
+    with db.transaction() as s:
+        S.ensure_default(s, "ИБЦ", "Школа № 1")
+        rec = Record(key="r", title="Книга")
+        rec.copies = [Copy(sigla="ЧЗ", barcode="Z1", status="available")]
+        s.add_all([rec, Reader(card_number="RX", sigla="ЧЗ")])
+        home = S.scope(s, None, "ИБЦ")
+    assert _service(db).checkout("RX", "Z1", "s1", school=home).barcode == "Z1"
+    with db.session() as s:
+        held = S.holdings(s, [rec.id], own="ИБЦ", default_sigla="ИБЦ")
+    assert held[rec.id] == [{"sigla": "ИБЦ", "name": "Школа № 1", "available": 0, "total": 1}]
 
 
 # --- the CLI -------------------------------------------------------------------------------------

@@ -53,14 +53,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.limit < 0 or args.offset < 0:
         print("ibc search: --limit and --offset must not be negative", file=sys.stderr)
         return 2
-    from library.schools import own_siglas
+    from library.schools import scope
 
     school = args.school or ctx.settings.school.sigla
     filters: dict = {"available": True} if args.available else {}
-    if args.only_school:
-        filters["schools"] = own_siglas(school, ctx.settings.school.sigla)
     t0 = time.perf_counter()
     with ctx.db.transaction(write=False) as s:
+        if args.only_school:
+            filters["school"] = scope(s, school, ctx.settings.school.sigla)
         res = search(s, args.query, limit=args.limit, offset=args.offset, facets=args.facets,
                      filters=filters or None,
                      audience=args.audience, school=school,

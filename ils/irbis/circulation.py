@@ -63,6 +63,7 @@ from library.circulation.overrides import Override
 from library.circulation.readers_rdr import category_of, class_of
 from library.circulation.service import CirculationService, Recorder
 from library.circulation.values import LoanOutcome, LoanView, ReaderView
+from library.schools import Scope
 from library.storage.database import Database
 from library.storage.models import Copy, Event, Loan, Reader, Record, TransactionLog, utcnow
 
@@ -335,12 +336,12 @@ class IrbisCirculationService(CirculationService):
 
     def checkout(self, card: str, barcode: str, txn_id: str, *, terminal: str | None = None,
                  override: Override | None = None, record: Recorder | None = None,
-                 sigla: str | tuple[str, ...] | None = None) -> LoanOutcome:
+                 school: Scope | None = None) -> LoanOutcome:
         """Live check in ИРБИС (the reader in RDR, the copy's 910^a = 0), the local checkout with
         its outbox row, then the push."""
         if self._logged(txn_id):  # a repeat: the first outcome, nothing asked of ИРБИС
             return super().checkout(card, barcode, txn_id, terminal=terminal, override=override,
-                                    record=record, sigla=sigla)
+                                    record=record, school=school)
         rdr, counts = self._live_reader(card)  # ИРБИС away: refused here, before anything else
         self._drain()
         facts = self._copy(barcode)
@@ -383,7 +384,7 @@ class IrbisCirculationService(CirculationService):
 
         with self._counting(card, counts):
             outcome = super().checkout(card, barcode, txn_id, terminal=terminal,
-                                       override=override, record=hook, sigla=sigla)
+                                       override=override, record=hook, school=school)
         if not outcome.replayed:
             self._push_now()
         return outcome

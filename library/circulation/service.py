@@ -47,6 +47,7 @@ from library.circulation.values import (
 )
 from library.errors import IbcError
 from library.places.match import PlaceCache
+from library.schools import Scope
 from library.storage.database import Database
 from library.storage.models import Copy, Counter, Event, Loan, Reader, Record, TransactionLog, utcnow
 
@@ -299,14 +300,14 @@ class CirculationService:
     # write is done (not on a replay): the desk's audit row commits with the loan.
     def checkout(self, card: str, barcode: str, txn_id: str, *, terminal: str | None = None,
                  override: Override | None = None, record: Recorder | None = None,
-                 sigla: str | tuple[str, ...] | None = None) -> LoanOutcome:
-        """Lend the copy with `barcode` to the reader with `card`. `sigla`: the school(s) this
-        checkout lends for (a terminal's school, library.schools.own_siglas) instead of the
-        service's own `sigla`: another school's copy is refused with OtherSchool, another
-        school's reader with OtherSchoolReader."""
+                 school: Scope | None = None) -> LoanOutcome:
+        """Lend the copy with `barcode` to the reader with `card`. `school`: the school this
+        checkout lends for (a terminal's, library.schools.scope) instead of the service's own
+        `sigla`: another school's copy is refused with OtherSchool, another school's reader
+        with OtherSchoolReader."""
         return self._once("checkout", txn_id, terminal, _args(override, card=card, barcode=barcode),
                           lambda s: self._checkout(s, card, barcode, txn_id, terminal, override,
-                                                   sigla), record)
+                                                   school), record)
 
     def checkin(self, barcode: str, txn_id: str, *, terminal: str | None = None,
                 record: Recorder | None = None, offline: bool = False) -> LoanOutcome:
@@ -531,22 +532,27 @@ class CirculationService:
 
     def _checkout(self, s: Session, card: str, barcode: str, txn_id: str,
                   terminal: str | None, override: Override | None = None,
-                  sigla: str | tuple[str, ...] | None = None) -> LoanOutcome:
+                  school: Scope | None = None) -> LoanOutcome:
         # The hot path: prebuilt Core statements on the session's connection (library/circulation/sql.py).
         conn = s.connection()
         reader = conn.execute(Q.READER_BY_CARD, {"card": card.strip()}).first()
         if reader is None or not reader.active:
             raise E.ReaderNotFound(card=card)
-        scope = sigla if sigla is not None else self.sigla
-        siglas = (scope,) if isinstance(scope, str) else tuple(scope or ())
-        if siglas and sigla is not None and reader.sigla not in siglas:
+        if school is not None and not school.owns(reader.sigla):
             raise E.OtherSchoolReader(card=card)
         code = barcode.strip()
-        params: dict[str, Any] = {"code": code, "siglas": siglas} if siglas else {"code": code}
-        copy = conn.execute(Q.COPY_BY_CODE[(bool(siglas), self.db.backend == "postgresql")],
-                            params).first()
+        lock = self.db.backend == "postgresql"
+        if school is not None and school.only:
+            q, params = Q.COPY_BY_CODE[(True, lock)], {"code": code, "siglas": school.only}
+        elif school is not None and school.exclude:
+            q, params = Q.COPY_NOT_OF[lock], {"code": code, "others": school.exclude}
+        elif school is None and self.sigla:
+            q, params = Q.COPY_BY_CODE[(True, lock)], {"code": code, "siglas": (self.sigla,)}
+        else:
+            q, params = Q.COPY_BY_CODE[(False, lock)], {"code": code}
+        copy = conn.execute(q, params).first()
         if copy is None:
-            if siglas and conn.execute(Q.COPY_ELSEWHERE, {"code": code}).first() is not None:
+            if school is not None and conn.execute(Q.COPY_ELSEWHERE, {"code": code}).first():
                 raise E.OtherSchool(barcode=code)
             self._not_a_copy(s, code, E.FinishFirst)
         if copy.status == "on_loan" and conn.execute(

@@ -29,18 +29,23 @@ _COPY_COLUMNS = (
 )
 
 
-def copy_by_code(sigla: bool, lock: bool) -> Select[Unpack[tuple[Any, ...]]]:
-    """The copy with a barcode, RFID or inventory number, joined with its record's fields."""
+def copy_by_code(sigla: bool, lock: bool, exclude: bool = False) -> Select[Unpack[tuple[Any, ...]]]:
+    """The copy with a barcode, RFID or inventory number, joined with its record's fields;
+    `sigla`: only of the siglas ``siglas``, `exclude`: of none of the siglas ``others`` (a
+    school's copies, library.schools.Scope)."""
     code: BindParameter[str] = bindparam("code")
     q = (select(*_COPY_COLUMNS).join(R, C.c.record_id == R.c.id)
          .where(or_(C.c.barcode == code, C.c.rfid == code, C.c.inventory_number == code)))
-    if sigla:  # the schools whose copies are lent here (library.schools.own_siglas)
+    if sigla:
         q = q.where(C.c.sigla.in_(bindparam("siglas", expanding=True)))
+    if exclude:
+        q = q.where(C.c.sigla.not_in(bindparam("others", expanding=True)))
     q = q.order_by((C.c.barcode == code).desc(), C.c.id).limit(1)
     return q.with_for_update(of=C) if lock else q
 
 
 COPY_BY_CODE = {(s, k): copy_by_code(s, k) for s in (False, True) for k in (False, True)}
+COPY_NOT_OF = {k: copy_by_code(False, k, exclude=True) for k in (False, True)}
 
 # Any school's copy with the code: told apart from an unknown barcode (OtherSchool)
 COPY_ELSEWHERE = select(C.c.id).where(

@@ -97,13 +97,16 @@ def filter_sql(filters: dict) -> tuple[list[str], dict]:
         names = [f"f_ty{i}" for i in range(len(filters["types"]))]
         where.append(f"d.item_type IN ({', '.join(':' + n for n in names)})")
         params.update(dict(zip(names, filters["types"])))
-    if filters.get("schools"):  # «только наша школа»: a copy of these siglas (library.schools)
-        names = [f"f_sc{i}" for i in range(len(filters["schools"]))]
+    if filters.get("school") is not None:  # «только наша школа»: a library.schools.Scope
+        sc = filters["school"]
+        siglas, op = (sc.only, "IN") if sc.only else (sc.exclude, "NOT IN")
+        names = [f"f_sc{i}" for i in range(len(siglas))]
         status = ("c.status = 'available'" if filters.get("available")
                   else "c.status NOT IN ('lost', 'written_off')")
-        where.append(f"EXISTS (SELECT 1 FROM copies c WHERE c.record_id = d.record_id AND {status}"
-                     f" AND c.sigla IN ({', '.join(':' + n for n in names)}))")
-        params.update(dict(zip(names, filters["schools"])))
+        sigla = f" AND c.sigla {op} ({', '.join(':' + n for n in names)})" if names else ""
+        where.append(f"EXISTS (SELECT 1 FROM copies c WHERE c.record_id = d.record_id"
+                     f" AND {status}{sigla})")
+        params.update(dict(zip(names, siglas)))
     if filters.get("available"):
         where.append("d.available > 0")
     for key, col in (("language", "language"), ("age", "age_rating"), ("decade", "decade")):

@@ -157,3 +157,18 @@ def test_a_remote_catalogue_record_marks_the_terminals_school(city):
         war = s.query(Record).filter_by(key="war").one().id
     view = RemoteCatalogue(Api()).record(war)  # type: ignore[arg-type]
     assert [(h.sigla, h.own) for h in view.schools] == [("ГИМН5", True), ("ИБЦ", False)]
+
+
+def test_a_single_school_lends_a_department_sigla_as_before(api):
+    """Only the default school: a copy whose 910^d named a department («ЧЗ») is lent and
+    listed at its terminals as before schools existed."""
+    client, db = api
+    with db.transaction() as s:
+        war = s.query(Record).filter_by(key="war").one()
+        war.copies.append(Copy(sigla="ЧЗ", barcode="Z1", status="available", version=1))
+        war_id = war.id
+    home = _terminal(client, db, "kiosk-home")
+    assert _checkout(client, _session(client, home, "C5A"), "Z1", "z1").status_code == 200
+    body = client.get(f"{V}/records/{war_id}", headers=home).json()
+    assert sorted(c["barcode"] for c in body["copies"]) == ["1001", "1002", "Z1"]
+    assert [(e["sigla"], e["total"]) for e in body["schools"]] == [("ИБЦ", 3)]
