@@ -24,12 +24,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from library.errors import IbcError
-from library.storage.models import Copy, CopyStatus, School, as_utc
+from library.storage.models import CopyStatus, School, as_utc
 from library.text import has_controls
 
 N_ = str  # marks msgids for extraction; translation happens in front ends
@@ -40,6 +40,8 @@ NAME_MAX = 200
 ADDRESS_MAX = 500
 # Copies that count in holdings: the same as the search index's "copies" (library/search/indexer.py)
 GONE = (CopyStatus.LOST.value, CopyStatus.WRITTEN_OFF.value)
+_AVAILABLE = CopyStatus.AVAILABLE.value
+assert all(v.replace("_", "").isalnum() for v in (*GONE, _AVAILABLE))  # safe as SQL literals
 
 
 class SchoolError(IbcError):
@@ -239,12 +241,14 @@ def holdings(session: Session, record_ids: Iterable[int], own: str | None = None
     ids = sorted({int(i) for i in record_ids})
     if not ids:
         return {}
-    avail = func.sum(case((Copy.status == CopyStatus.AVAILABLE.value, 1), else_=0))
-    rows = session.execute(
-        select(Copy.record_id, Copy.sigla, avail, func.count())
-        .where(Copy.record_id.in_(ids), Copy.status.not_in(GONE))
-        .group_by(Copy.record_id, Copy.sigla)).all()
-    names: dict[str, str] = {code: name for code, name in session.execute(select(School.sigla, School.name))}
+    # A page of integer ids and constant statuses: plain SQL on the connection, as the search
+    # engine's own page queries (library/search/engine.py), not an ORM statement per search.
+    conn = session.connection()
+    rows = conn.exec_driver_sql(
+        f"SELECT record_id, sigla, SUM(CASE WHEN status = '{_AVAILABLE}' THEN 1 ELSE 0 END), "
+        f"COUNT(*) FROM copies WHERE record_id IN ({', '.join(str(i) for i in ids)}) "
+        f"AND status NOT IN ({', '.join(repr(g) for g in GONE)}) GROUP BY record_id, sigla").all()
+    names: dict[str, str] = dict(conn.exec_driver_sql("SELECT sigla, name FROM schools").all())
     per: dict[int, dict[str, list[int]]] = {}
     for rid, sigla, n_avail, n_total in rows:
         code = sigla if sigla in names or not default_sigla else default_sigla
