@@ -10,11 +10,15 @@ record, union key, owner). For each record of the batch, imported by school S wi
 2. a record has K as its own key but no school's row names K (imported before
    0020_union_keys, or written by the ИРБИС sync): S claims it as owner, as today's re-import;
 3. else the record joins an existing record, tried in this order: the record another school's
-   row with the same key K points at, then the records whose union key (union.py) is the
-   same; a candidate is taken only when it is not deleted, no key of S points at it yet (a
-   school's own records are never merged with each other: its catalogue said they differ)
-   and it holds no copy of a sigla this record brings (the copy merge per (record, sigla)
-   would otherwise replace another record's copies); the merge is reported;
+   row with the same key K points at (or whose own key is K), then the records whose union key
+   (union.py) is the same. A candidate is taken only when no key of S points at it yet (a
+   school's own records are never merged with each other: its catalogue said they differ);
+   a union-key candidate also only when it is not deleted and holds no copy of a sigla this
+   record brings (the copy merge per (record, sigla) would otherwise replace another
+   record's copies). A same-key candidate holding such copies is taken all the same: one key
+   is one record, and copies of one sigla under one key are the same copies (the same file
+   imported again under another --school updates them in place, as before the union). The
+   merge is reported;
 4. else a new record, owned by K.
 """
 
@@ -127,11 +131,13 @@ def plan_batch(w: _Out, items: list[Item], sigla: str,  # noqa: C901
         for u, rid in w.select_in(_BY_UNION, "ukeys", ukeys):
             by_union.setdefault(u, []).append(int(rid))
     candidates: dict[str, list[int]] = {}
+    same_key: dict[str, set[int]] = {}
     for it in pending:
         k = it.rec[KEY]
         found = [others[k]] if k in others else []
         if k in existing and existing[k] not in found:
             found.append(existing[k])
+        same_key[k] = set(found)
         found.extend(sorted(set(by_union.get(it.rec[UNION], ())) - set(found)))
         candidates[k] = found
     every = sorted({rid for c in candidates.values() for rid in c})
@@ -148,12 +154,16 @@ def plan_batch(w: _Out, items: list[Item], sigla: str,  # noqa: C901
         k, u = it.rec[KEY], it.rec[UNION]
         brings = {school_of(c[C_SIGLA] or sigla) for c in it.rec[COPIES]} | {school}
         for rid in candidates[k]:
-            there = schools.get(rid, set()) | held.get(rid, set())
-            if rid in dead or brings & (there | claimed.get(rid, set())):
+            keyed = schools.get(rid, set())
+            taken_here = claimed.get(rid, set())
+            if school in keyed or school in taken_here:
+                continue
+            there = keyed | held.get(rid, set())
+            if rid not in same_key[k] and (rid in dead or brings & (there | taken_here)):
                 continue
             plan.found[k] = rid
             plan.rows.append((k, school, rid, u, False))
-            plan.merges.append(Merge(it, rid, u, sorted(there)))
+            plan.merges.append(Merge(it, rid, u, sorted(there - {school})))
             claimed.setdefault(rid, set()).update(brings)
             break
         else:

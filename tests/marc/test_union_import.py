@@ -171,6 +171,25 @@ def test_a_copy_of_a_sigla_already_there_is_not_merged(db, tmp_path):
     assert holdings(db, "Капитанская") == {"A": ["aA100", "aA101"]}
 
 
+def test_one_file_under_another_school_updates_the_same_copies(db, tmp_path):
+    """The same file (copies naming their library in 910^d) imported again under another
+    --school: one key is one record, and its copies are the same copies, updated in place (no
+    second record whose barcodes would clash)."""
+    named = [rec(RUS_LEADER, ("001", f"N{n}"), ("200", "1 ", [("a", f"Книга {n}")]),
+                 ("910", "  ", [("a", "0"), ("b", f"n{n}"), ("h", f"n{n}"), ("d", "ИБЦ")]))
+             for n in range(3)]
+    path = write(tmp_path, "named.iso", named)
+    assert import_files(db, [path], sigla="A").added == 3
+    with db.session() as s:
+        before = sorted(s.execute(select(Copy.id, Copy.record_id, Copy.barcode)).all())
+    b = import_files(db, [path], sigla="B")
+    assert (b.added, b.updated, b.merged, b.warning_count) == (0, 0, 3, 0)
+    assert [m["schools"] for m in b.merges] == [["A", "ИБЦ"]] * 3
+    with db.session() as s:
+        assert sorted(s.execute(select(Copy.id, Copy.record_id, Copy.barcode)).all()) == before
+        assert s.scalar(select(func.count(Record.id))) == 3
+
+
 def test_legacy_records_are_claimed_by_their_reimport(db, tmp_path):
     """Records written without the union (before migration 0020, or by the ИРБИС sync) are
     updated in place by the next import of their file, which records their keys."""
