@@ -101,7 +101,8 @@ def terminal_mode(data_dir: Path, enrolment: dict, settings: Settings, bridge: B
                                 server_cert=server_cert)
     folder = covers_folder(settings.library.covers_dir, data_dir)
     monitor.covers = CoverFetcher(folder, monitor.client)  # fetched on the monitor's rounds
-    local = LocalCatalogue(replica, settings.school.sigla, folder,
+    # the school the server enrolled this terminal for (older enrolments: the settings')
+    local = LocalCatalogue(replica, enrolment.get("school") or settings.school.sigla, folder,
                            settings.library.covers_max_kb * 1024)
     catalogue = TerminalCatalogue(local, RemoteCatalogue(client), lambda: monitor.replica_ready,
                                   monitor.covers)

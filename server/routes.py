@@ -69,9 +69,13 @@ def version(request: Request) -> dict:
 @router.post("/terminals/enrol", response_model=schemas.EnrolOut, tags=["terminals"])
 def enrol_terminal(body: schemas.EnrolIn, request: Request) -> dict:
     """Trade a one-time code from `ibc terminals enroll` for this terminal's own token."""
-    from server.security import enrol
+    from server.security import enrol, enrolled_school
 
-    return {"name": body.name, "token": enrol(state(request).db, body.code, body.name)}
+    st = state(request)
+    token = enrol(st.db, body.code, body.name)
+    # the terminal keeps its school (docs/SCHOOLS.md): its record page says which copies are «ours»
+    return {"name": body.name, "token": token,
+            "school": enrolled_school(st.db, body.name) or st.settings.school.sigla}
 
 
 @router.get("/search", tags=["catalogue"], response_class=JSONResponse)

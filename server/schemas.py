@@ -32,6 +32,7 @@ class EnrolOut(BaseModel):
 
     name: str
     token: str
+    school: str | None = Field(None, description="the school (sigla) the terminal lends for")
 
 
 class SessionIn(_In):

@@ -176,6 +176,12 @@ def enrol(db: Database, code: str, name: str) -> str:
     return token
 
 
+def enrolled_school(db: Database, name: str) -> str | None:
+    """The sigla of the school the terminal `name` was enrolled for (None: the default school)."""
+    with db.session() as s:
+        return s.scalar(select(Terminal.sigla).where(Terminal.name == name))
+
+
 def terminal_school(db: Database, terminal_id: int) -> str | None:
     """The sigla of the school a terminal was enrolled for (None: the default school)."""
     with db.session() as s:

@@ -166,6 +166,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     try:
         with ApiClient(url, timeout=10, server_cert=pem or None) as client:
             token = client.enrol(code.secret, args.name)
+            school = client.school
     except ApiRefused as exc:
         print(f"ibc terminals join: {exc.message or exc}", file=sys.stderr)
         return 1
@@ -176,7 +177,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if stored and pem and stored.lower().startswith("http://"):
         stored = "https://" + stored[len("http://"):]
     path = save_terminal(data_dir(ctx), args.name, token, stored,
-                         server_cert=pem, fingerprint=fp)
+                         server_cert=pem, fingerprint=fp, school=school)
     print(f"Терминал {args.name} подключён к {url}; ключ сохранён в {path} "
           f"(terminal enrolled; token stored, mode 0600)")
     if pem and ctx.settings.server.url.lower().startswith("http://"):

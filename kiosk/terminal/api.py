@@ -78,6 +78,7 @@ class ApiClient:
                  server_cert: str | None = None):
         self._base = base_url if callable(base_url) else (lambda: base_url)
         self.token = token
+        self.school: str | None = None  # the school the server enrolled it for (enrol)
         self.session: str | None = None
         self.server_cert = server_cert or None
         self.fingerprint = ""
@@ -161,8 +162,10 @@ class ApiClient:
         return self.request("GET", "/health")
 
     def enrol(self, code: str, name: str) -> str:
-        """Enrol this terminal; keeps and returns its token."""
-        self.token = self.request("POST", "/terminals/enrol", json={"code": code, "name": name})["token"]
+        """Enrol this terminal; keeps and returns its token (and in `school` the school it lends
+        for, when the server says: docs/SCHOOLS.md)."""
+        body = self.request("POST", "/terminals/enrol", json={"code": code, "name": name})
+        self.token, self.school = body["token"], body.get("school")
         return self.token
 
     def search(self, q: str, **params: QueryValue) -> dict:

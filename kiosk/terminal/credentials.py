@@ -28,15 +28,16 @@ def load_terminal(data_dir: str | Path) -> dict | None:
 
 
 def save_terminal(data_dir: str | Path, name: str, token: str, url: str = "",
-                  server_cert: str = "", fingerprint: str = "") -> Path:
-    """Write terminal.json readable by its owner only (0600), atomically."""
+                  server_cert: str = "", fingerprint: str = "", school: str | None = None) -> Path:
+    """Write terminal.json readable by its owner only (0600), atomically; `school`: the sigla
+    of the school the server enrolled it for."""
     path = terminal_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{TERMINAL_FILE}.{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump({"name": name, "token": token, "url": url,
-                   "server_cert": server_cert, "fingerprint": fingerprint,
+                   "server_cert": server_cert, "fingerprint": fingerprint, "school": school,
                    "enrolled_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")},
                   out, ensure_ascii=False)
     os.chmod(tmp, 0o600)

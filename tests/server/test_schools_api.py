@@ -172,3 +172,18 @@ def test_a_single_school_lends_a_department_sigla_as_before(api):
     body = client.get(f"{V}/records/{war_id}", headers=home).json()
     assert sorted(c["barcode"] for c in body["copies"]) == ["1001", "1002", "Z1"]
     assert [(e["sigla"], e["total"]) for e in body["schools"]] == [("ИБЦ", 3)]
+
+
+def test_the_enrolment_answer_names_the_school_and_the_terminal_keeps_it(city, tmp_path):
+    from kiosk.terminal.credentials import load_terminal, save_terminal
+
+    client, db = city
+    code = security.create_enrol_code(db, 5, sigla="ГИМН5")
+    body = client.post(f"{V}/terminals/enrol", json={"code": code, "name": "kiosk-gym"}).json()
+    assert body["school"] == "ГИМН5"
+    plain = security.create_enrol_code(db, 5)
+    assert client.post(f"{V}/terminals/enrol",
+                       json={"code": plain, "name": "kiosk-home"}).json()["school"] == "ИБЦ"
+    save_terminal(tmp_path, "kiosk-gym", body["token"], school=body["school"])
+    stored = load_terminal(tmp_path)
+    assert stored is not None and stored["school"] == "ГИМН5"
