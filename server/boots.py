@@ -60,8 +60,9 @@ def orphaned(boot_column: Any) -> Any:
 
 def keep_alive(db: Database, busy: Callable[[], bool]) -> None:
     """Renew this process's lease every BEAT_S seconds while `busy()` (jobs of this process
-    run, or any other check passed here for the same database); one daemon thread per
-    database, started here when none runs."""
+    run, or any other check passed here for the same database: pass a module-level function,
+    the checks are kept in a set); one daemon thread per database, started here when none
+    runs."""
     key = str(db.engine.url)
     with _lock:
         _busy.setdefault(key, set()).add(busy)

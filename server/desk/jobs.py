@@ -101,7 +101,7 @@ def start(db: Database, kind: str, target: str, actor: str, work: Callable[[Prog
                                   name=f"ibc-desk-job-{job_id}")
         _threads[job_id] = thread
         thread.start()
-    boots.keep_alive(db, lambda: bool(running_ids()))
+    boots.keep_alive(db, busy)
     return job_id, True
 
 
@@ -117,6 +117,11 @@ def wait(job_id: int, timeout: float | None = None) -> bool:
 def running_ids() -> Iterable[int]:
     """The jobs this process runs now."""
     return [i for i, t in list(_threads.items()) if t.is_alive()]
+
+
+def busy() -> bool:
+    """True while a job of this process runs (its heartbeat goes on)."""
+    return bool(running_ids())
 
 
 def _save(db: Database, job_id: int, **values: object) -> None:
