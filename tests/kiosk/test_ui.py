@@ -124,7 +124,9 @@ def test_a_projector_that_never_answers_does_not_freeze_the_kiosk(tmp_path):
     frames and answering taps; its answer, when it comes, reaches the screen."""
     out = run_scenario("stuck_projector", tmp_path)
     assert out["asking"] == "Проектор: спрашиваю…"
-    assert out["frames"] >= 10, out  # ≥ 10 frames in 1.5 s while the projector is silent
+    # frames kept coming while the projector was silent (blocked: none; a quiet machine draws
+    # ≥ 10 in the 1.5 s, a CI machine under load fewer — a frame rate is the benchmark's job)
+    assert out["frames"] >= 3, out
     assert out["keyboard"] is True
     assert out["answer"] == "Проектор: on"
 

@@ -275,7 +275,9 @@ def stuck_projector_steps(app, out):
     def answered():
         out["answer"] = app.screen("media").ids.message.text
 
-    return [(0.3, open_media), (0.3, press), (1.5, still_drawing), (0.8, answered)]
+    # a kiosk blocked by the projector would draw no frame at all in the 1.5 s; a loaded CI
+    # machine draws fewer than a quiet one, so the test asks for a few, not for a frame rate
+    return [(0.3, open_media), (0.3, press), (1.5, still_drawing), (2.0, answered)]
 
 
 def key_label(app, value: str) -> str:
