@@ -237,3 +237,23 @@ def test_merge_inside_one_batch_and_across_batches(db, tmp_path, size):
     assert (b.added, b.merged) == (1, 1)
     with db.session() as s:
         assert s.scalar(select(func.count(Record.id))) == 5
+
+
+def test_a_reimport_with_another_title_moves_the_union_key(db, tmp_path):
+    """The owner corrects a title: its key row takes the new union key, so another school's
+    book with the corrected title joins it and one with the old title no longer does."""
+    import_files(db, [write(tmp_path, "a.iso", [book("A1", "Сказки", author="Пушкин",
+                                                      year=2010, prefix="a")])], sigla="A")
+    again = import_files(db, [write(tmp_path, "a2.iso", [book("A1", "Сказки о царе Салтане",
+                                                              author="Пушкин", year=2010,
+                                                              prefix="a")])], sigla="A")
+    assert (again.added, again.updated) == (0, 1)
+    with db.session() as s:
+        row = s.get(RecordKey, ("001:A1", "A"))
+        assert row is not None and row.union_key == "tay:сказки о царе салтане|пушкин|2010"
+    old = import_files(db, [write(tmp_path, "b.iso", [book("B1", "Сказки", author="Пушкин",
+                                                           year=2010, prefix="b")])], sigla="B")
+    new = import_files(db, [write(tmp_path, "c.iso", [book("C1", "СКАЗКИ о царе Салтане",
+                                                           author="Пушкин", year=2010,
+                                                           prefix="c")])], sigla="C")
+    assert (old.added, old.merged, new.added, new.merged) == (1, 0, 0, 1)
