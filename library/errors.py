@@ -1,6 +1,8 @@
 """The one exception tree of the domain core.
 
     IbcError                      base of every error the software raises on purpose
+    ├── RuleError                 code + English template + params (the named refusals below,
+    │                             SchoolError, TextbookError, IrbisError derive from it)
     ├── StorageError              the database cannot be opened, migrated or written
     ├── ImportFormatError         a MARC file or record cannot be read (with ordinal and offset)
     ├── NotFound                  a record, copy, reader or loan does not exist
@@ -22,11 +24,42 @@ English for logs and the CLI; front ends translate by the exception's ``code``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 
 class IbcError(Exception):
     """Base of all deliberate errors; ``code`` is a stable machine-readable name."""
 
     code = "error"
+
+
+class RuleError(IbcError):
+    """A named refusal of a domain rule: a stable ``code``, an English message ``template`` (the
+    gettext msgid, ``{name}`` placeholders) and the ``params`` that fill it. The one home of
+    that pattern: the circulation refusals, the places, the schools, the textbooks and the
+    ИРБИС adapter's errors derive from it; front ends translate with ``message(translate)``.
+    ``str()`` is the English message (logs, the CLI's fallback)."""
+
+    code = "refused"
+    template = "The action was refused"
+
+    def __init__(self, **params: Any):
+        self.params = params
+        super().__init__(self.message())
+
+    def message(self, translate: Callable[[str], str] | None = None) -> str:
+        """The message, translated by `translate(msgid)` when given; the template as it is when
+        a placeholder has no value."""
+        text = translate(self.template) if translate else self.template
+        try:
+            return text.format(**self.params)
+        except (KeyError, IndexError, ValueError):
+            return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (transaction replay, the API): the code and the params as text."""
+        return {"code": self.code, "params": {k: str(v) for k, v in self.params.items()}}
 
 
 class StorageError(IbcError):
@@ -47,13 +80,13 @@ class NotFound(IbcError):
     code = "not_found"
 
 
-class CirculationError(IbcError):
+class CirculationError(RuleError):
     """A circulation rule refused the action."""
 
     code = "circulation"
 
 
-class PlacesError(IbcError):
+class PlacesError(RuleError):
     """A place, one of its rules or a places file is wrong."""
 
     code = "places"

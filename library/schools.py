@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from library.errors import IbcError
+from library.errors import RuleError
 from library.storage.models import CopyStatus, School, as_utc
 from library.text import has_controls
 
@@ -44,23 +44,12 @@ _AVAILABLE = CopyStatus.AVAILABLE.value
 assert all(v.replace("_", "").isalnum() for v in (*GONE, _AVAILABLE))  # safe as SQL literals
 
 
-class SchoolError(IbcError):
-    """A school cannot be added as asked; ``params`` fill the English message template."""
+class SchoolError(RuleError):
+    """A school cannot be added as asked; ``params`` fill the English message template
+    (library.errors.RuleError)."""
 
     code = "school"
     template = N_("The school is not valid")
-
-    def __init__(self, **params: Any):
-        self.params = params
-        super().__init__(self.message())
-
-    def message(self, translate: Translate | None = None) -> str:
-        """The message, translated by `translate(msgid)` when given."""
-        text = translate(self.template) if translate else self.template
-        try:
-            return text.format(**self.params)
-        except (KeyError, IndexError, ValueError):
-            return text
 
 
 class SchoolExists(SchoolError):

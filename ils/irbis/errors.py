@@ -27,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from library.errors import IbcError
+from library.errors import RuleError
 
 N_ = str  # marks msgids for extraction; translation happens in front ends
 
@@ -89,7 +89,7 @@ def describe(code: int) -> str:
     return SERVER_CODES.get(code, "unknown error")
 
 
-class IrbisError(IbcError):
+class IrbisError(RuleError):
     """Base of the ИРБИС64 adapter's errors; ``params`` fill the English message template."""
 
     code = "irbis"
@@ -101,16 +101,7 @@ class IrbisError(IbcError):
             self.server_code = server_code
         params.setdefault("server_code", self.server_code if self.server_code is not None else "")
         params.setdefault("description", describe(self.server_code) if self.server_code else "")
-        self.params = params
-        super().__init__(self.message())
-
-    def message(self, translate: Callable[[str], str] | None = None) -> str:
-        """The message, translated by `translate(msgid)` when given."""
-        text = translate(self.template) if translate else self.template
-        try:
-            return text.format(**self.params)
-        except (KeyError, IndexError, ValueError):
-            return text
+        super().__init__(**params)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form: stable code, server return code and the message's params."""

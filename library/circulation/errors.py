@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from library.errors import CirculationError as _Base
@@ -28,26 +27,11 @@ N_ = str  # marks msgids for extraction; translation happens in front ends
 
 
 class CirculationError(_Base):
-    """A rule refused the action; ``params`` fill the message template."""
+    """A rule refused the action; ``params`` fill the message template (library.errors.RuleError:
+    ``message(translate)``, ``to_dict()``)."""
 
     code = "circulation"
     template = N_("The action was refused")
-
-    def __init__(self, **params: Any):
-        self.params = params
-        super().__init__(self.message())
-
-    def message(self, translate: Callable[[str], str] | None = None) -> str:
-        """The message, translated by `translate(msgid)` when given."""
-        text = translate(self.template) if translate else self.template
-        try:
-            return text.format(**self.params)
-        except (KeyError, IndexError, ValueError):
-            return text
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form, for transaction replay and the API."""
-        return {"code": self.code, "params": {k: str(v) for k, v in self.params.items()}}
 
 
 class ReaderNotFound(CirculationError):

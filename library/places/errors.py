@@ -20,22 +20,10 @@ Translate = Callable[[str], str]
 
 
 class PlacesError(_Base):
-    """A place, rule or file is wrong; ``params`` fill the message template."""
+    """A place, rule or file is wrong; ``params`` fill the message template (library.errors.RuleError)."""
 
     code = "places"
     template = N_("The places are not valid")
-
-    def __init__(self, **params: Any):
-        self.params = params
-        super().__init__(self.message())
-
-    def message(self, translate: Translate | None = None) -> str:
-        """The message, translated by `translate(msgid)` when given."""
-        text = translate(self.template) if translate else self.template
-        try:
-            return text.format(**self.params)
-        except (KeyError, IndexError, ValueError):
-            return text
 
 
 class PlaceNotFound(PlacesError):

@@ -38,7 +38,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from library.errors import IbcError
+from library.errors import IbcError, RuleError
 from library.isbn import variants as isbn_variants
 from library.marc.model import DataField, MarcRecord
 from library.storage.models import Copy, CopyStatus, Record, TextbookTitle, utcnow
@@ -57,18 +57,15 @@ TEXTBOOK_TYPE = "textbook"
 
 # -- errors -----------------------------------------------------------------------------------
 
-class TextbookError(IbcError):
+class TextbookError(RuleError):
     """A textbook title's data cannot be used; ``params`` fill the English template."""
 
     code = "textbook"
     template = N_("The textbook data are not valid")
 
-    def __init__(self, **params: Any):
-        self.params = params
-        super().__init__(self.message())
-
     def message(self, translate: Translate | None = None) -> str:
-        """The message, translated by `translate(msgid)` when given."""
+        """The message, translated by `translate(msgid)` when given (these templates use the
+        desk's ``%(name)s`` placeholders, not RuleError's ``{name}``)."""
         text = translate(self.template) if translate else self.template
         try:
             return text % self.params if self.params else text
