@@ -96,6 +96,33 @@ def ibc(cfg: Path, *argv: str, stdin: str = "") -> subprocess.CompletedProcess:
                           check=False)
 
 
+@pytest.fixture
+def ipp_printer(tmp_path):
+    """A real IPP printer (CUPS' ippeveprinter) on loopback for a receipt or a slip: started,
+    stopped after the test; skipped with the reason where cups-ipp-utils is not installed
+    (`./install.sh dev` installs it, so CI always has it)."""
+    from tests.device.test_printer_ipp import IppEvePrinter
+
+    if IppEvePrinter.missing():
+        pytest.skip(IppEvePrinter.missing())
+    printer = IppEvePrinter(tmp_path).start()
+    try:
+        yield printer
+    finally:
+        printer.stop()
+
+
+def spooled_pdf(printer, seconds: float = 10.0) -> bytes:
+    """The first job the printer spooled, waited for up to `seconds` (b"" when none came)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not printer.spooled() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    spooled = printer.spooled()
+    return spooled[0].read_bytes() if spooled else b""
+
+
 @pytest.fixture(scope="module")
 def desk_server(tmp_path_factory):
     """(url, config) of `ibc serve` on the demo library with one admin account `marina`."""

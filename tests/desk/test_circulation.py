@@ -12,7 +12,7 @@ import threading
 
 from sqlalchemy import select, update
 
-from tests.desk.conftest import csrf, logged_in
+from tests.desk.conftest import csrf, logged_in, spooled_pdf
 from tests.server.conftest import TODAY
 
 DUE = (TODAY + dt.timedelta(days=14)).strftime("%d.%m.%Y")  # 19.10.2026, a Monday
@@ -451,35 +451,19 @@ def test_a_dead_printer_is_told_quickly(desk, settings):
     assert time.monotonic() - started < 12
 
 
-def test_the_receipt_goes_to_a_real_ipp_printer(desk, settings, tmp_path):
+def test_the_receipt_goes_to_a_real_ipp_printer(desk, settings, ipp_printer):
     """«Печать на МФУ» sends the receipt's PDF to ippeveprinter (CUPS' IPP Everywhere printer)."""
-    import time
-
-    import pytest
-
-    from tests.device.test_printer_ipp import IppEvePrinter
-
-    if IppEvePrinter.missing():
-        pytest.skip(IppEvePrinter.missing())
-    printer = IppEvePrinter(tmp_path).start()
-    try:
-        make, _db = desk
-        settings.printer.uri = printer.uri
-        client = logged_in(make)
-        page = _lend(client, _panel(client, "C5A"), "C5A", "2001").text
-        link = html.unescape(re.search(r'href="(/desk/circulation/receipt\?[^"]+)"', page).group(1))  # type: ignore[union-attr]
-        receipt = client.get(link)
-        assert 'action="/desk/circulation/receipt/print"' in receipt.text
-        r = client.post("/desk/circulation/receipt/print", data={
-            "csrf": csrf(receipt.text), "card": "C5A", "v": re.search(r"v=([0-9a-f]+)", link).group(1)})  # type: ignore[union-attr]
-        assert r.status_code == 200 and "Квитанция отправлена на принтер" in _text(r.text)
-        deadline = time.monotonic() + 10
-        while not printer.spooled() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        spooled = printer.spooled()
-        assert spooled and spooled[0].read_bytes().startswith(b"%PDF")
-    finally:
-        printer.stop()
+    make, _db = desk
+    settings.printer.uri = ipp_printer.uri
+    client = logged_in(make)
+    page = _lend(client, _panel(client, "C5A"), "C5A", "2001").text
+    link = html.unescape(re.search(r'href="(/desk/circulation/receipt\?[^"]+)"', page).group(1))  # type: ignore[union-attr]
+    receipt = client.get(link)
+    assert 'action="/desk/circulation/receipt/print"' in receipt.text
+    r = client.post("/desk/circulation/receipt/print", data={
+        "csrf": csrf(receipt.text), "card": "C5A", "v": re.search(r"v=([0-9a-f]+)", link).group(1)})  # type: ignore[union-attr]
+    assert r.status_code == 200 and "Квитанция отправлена на принтер" in _text(r.text)
+    assert spooled_pdf(ipp_printer).startswith(b"%PDF")
 
 
 def test_a_client_made_transaction_id_shows_its_outcome(desk):

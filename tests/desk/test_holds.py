@@ -12,7 +12,7 @@ import re
 
 from sqlalchemy import select, update
 
-from tests.desk.conftest import csrf, logged_in
+from tests.desk.conftest import csrf, logged_in, spooled_pdf
 from tests.server.conftest import TODAY
 
 
@@ -424,33 +424,17 @@ def test_a_dead_printer_is_told_quickly(desk, settings):
     assert time.monotonic() - started < 12
 
 
-def test_the_slip_goes_to_a_real_ipp_printer(desk, settings, tmp_path):
+def test_the_slip_goes_to_a_real_ipp_printer(desk, settings, ipp_printer):
     """«Печать квитанции заказа на МФУ» sends the slip's PDF to ippeveprinter (CUPS)."""
-    import time
-
-    import pytest
-
-    from tests.device.test_printer_ipp import IppEvePrinter
-
-    if IppEvePrinter.missing():
-        pytest.skip(IppEvePrinter.missing())
-    printer = IppEvePrinter(tmp_path).start()
-    try:
-        make, db = desk
-        settings.printer.uri = printer.uri
-        client = logged_in(make)
-        _queue_two(client, db)
-        r = _return(client, "2001")
-        action = re.search(r'action="(/desk/holds/\d+/slip/print)"', r.text).group(1)  # type: ignore[union-attr]
-        done = client.post(action, data={"csrf": csrf(r.text)})
-        assert done.status_code == 200 and "Квитанция отправлена на принтер" in _text(done.text)
-        deadline = time.monotonic() + 10
-        while not printer.spooled() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        spooled = printer.spooled()
-        assert spooled and spooled[0].read_bytes().startswith(b"%PDF")
-    finally:
-        printer.stop()
+    make, db = desk
+    settings.printer.uri = ipp_printer.uri
+    client = logged_in(make)
+    _queue_two(client, db)
+    r = _return(client, "2001")
+    action = re.search(r'action="(/desk/holds/\d+/slip/print)"', r.text).group(1)  # type: ignore[union-attr]
+    done = client.post(action, data={"csrf": csrf(r.text)})
+    assert done.status_code == 200 and "Квитанция отправлена на принтер" in _text(done.text)
+    assert spooled_pdf(ipp_printer).startswith(b"%PDF")
 
 
 def test_a_return_on_a_readers_panel_says_it_too(desk):
