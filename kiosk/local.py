@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kiosk.services import CopyView, FacetValue, Hit, RecordView, SchoolCopies, SearchPage
 from library.circulation.values import ReaderView
@@ -21,7 +21,7 @@ from library.places import PlaceView
 from library.places.match import PlaceCache
 from library.places.store import record_places
 from library.schools import holdings
-from library.storage.models import Copy, Loan, Reader, Record
+from library.storage.models import Copy, Loan, Reader, Record, School
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from library.textbooks.issue import Collected
 
 FACET_KEYS = ("available", "type", "bbk", "age")  # the chips a child can use; authors are many
+SCHOOL_CHIP = "school"  # «Только наша школа»: shown when the catalogue holds several schools
 
 
 def _filters(facets: dict[str, str] | None) -> dict:
@@ -39,9 +40,15 @@ def _filters(facets: dict[str, str] | None) -> dict:
             out["available"] = True
         elif key == "type":
             out["types"] = [value]
-        else:
+        elif key != SCHOOL_CHIP:  # the school chip needs the session (LocalCatalogue.search)
             out[key] = value
     return out
+
+
+def school_copies(rows: list[dict], own: str | None) -> tuple[SchoolCopies, ...]:
+    """library.schools.holdings rows as the kiosk's SchoolCopies (`own`: the kiosk's school)."""
+    return tuple(SchoolCopies(h["sigla"], h.get("name") or h["sigla"], int(h["available"]),
+                              int(h["total"]), h["sigla"] == own) for h in rows)
 
 
 class LocalCatalogue:
@@ -59,19 +66,35 @@ class LocalCatalogue:
     def search(self, query: str, *, limit: int = 20, offset: int = 0,
                facets: dict[str, str] | None = None) -> SearchPage:
         """Ranked hits, the corrected query as the suggestion, facet chips."""
+        from library.schools import scope
         from library.search import search
 
+        filters = _filters(facets)
         with self.db.session() as s:
-            res = search(s, query, limit=limit, offset=offset, facets=True,
-                         filters=_filters(facets), audience="pupil")
+            sigla = self.sigla
+            several = sigla is not None and (
+                s.scalar(select(func.count()).select_from(School)) or 0) > 1
+            mine = scope(s, sigla, sigla) if sigla is not None and several else None
+            if mine is not None and (facets or {}).get(SCHOOL_CHIP):
+                filters["school"] = mine
+            res = search(s, query, limit=limit, offset=offset, facets=True, filters=filters,
+                         audience="pupil", school=self.sigla, default_school=self.sigla)
+            ours = None  # how many of the hits our school holds (the chip's count)
+            if mine is not None:
+                ours = res.total if "school" in filters else search(
+                    s, query, limit=0, filters={**filters, "school": mine},
+                    audience="pupil").total
             ids = [h.id for h in res.hits]
             places = record_places(s, self.places.get(s), ids)
             bbks = dict(s.execute(select(Record.id, Record.bbk).where(Record.id.in_(ids))).all()
                         ) if ids else {}
         hits = tuple(Hit(h.id, h.title, tuple(h.authors or ()), h.year, h.isbn, h.available,
-                         h.copies, h.shelf, h.type or "book", places.get(h.id), bbks.get(h.id))
+                         h.copies, h.shelf, h.type or "book", places.get(h.id), bbks.get(h.id),
+                         school_copies(h.schools, self.sigla) if several else ())
                      for h in res.hits)
         chips = []
+        if ours is not None and self.sigla is not None:
+            chips.append(FacetValue(SCHOOL_CHIP, self.sigla, ours))
         for key in FACET_KEYS:
             for v in (res.facets or {}).get(key, [])[:4]:
                 if key == "available" and v["value"] != "yes":
@@ -96,8 +119,7 @@ class LocalCatalogue:
                                     bbk=rec.bbk, sigla=c.sigla) if len(pm) else None)
                 for c in rec.copies if not self.sigla or c.sigla in (self.sigla, ""))
             held = holdings(s, [rec.id], own=self.sigla, default_sigla=self.sigla).get(rec.id, [])
-            schools = tuple(SchoolCopies(h["sigla"], h["name"], h["available"], h["total"],
-                                         h["sigla"] == self.sigla) for h in held)
+            schools = school_copies(held, self.sigla)
             return RecordView(rec.id, rec.title, tuple(rec.authors or ()), rec.subtitle,
                               rec.annotation, rec.year, rec.publisher, rec.place, rec.bbk,
                               rec.isbn, rec.age_rating, rec.pages, copies,

@@ -104,6 +104,6 @@ def terminal_mode(data_dir: Path, enrolment: dict, settings: Settings, bridge: B
     # the school the server enrolled this terminal for (older enrolments: the settings')
     local = LocalCatalogue(replica, enrolment.get("school") or settings.school.sigla, folder,
                            settings.library.covers_max_kb * 1024)
-    catalogue = TerminalCatalogue(local, RemoteCatalogue(client), lambda: monitor.replica_ready,
+    catalogue = TerminalCatalogue(local, RemoteCatalogue(client, local.sigla), lambda: monitor.replica_ready,
                                   monitor.covers)
     return TerminalMode(name, catalogue, circulation, monitor, client, queue, replica, locator)

@@ -25,6 +25,17 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class SchoolCopies:
+    """One school's copies of a title (library.schools.holdings): who in the city holds it."""
+
+    sigla: str
+    name: str
+    available: int
+    total: int
+    own: bool = False  # the terminal's own school
+
+
+@dataclass(frozen=True)
 class Hit:
     """One search result line."""
 
@@ -39,6 +50,7 @@ class Hit:
     item_type: str = "book"
     place: PlaceView | None = None  # where its copies are (an available one first)
     bbk: str | None = None  # picks the colour of a generated cover
+    schools: tuple[SchoolCopies, ...] = ()  # copies per school, the own school first
 
 
 @dataclass(frozen=True)
@@ -72,17 +84,6 @@ class CopyView:
     collection: str | None = None
     due_date: dt.date | None = None
     place: PlaceView | None = None  # the librarian's plain place (library.places), if set
-
-
-@dataclass(frozen=True)
-class SchoolCopies:
-    """One school's copies of a title (library.schools.holdings): who in the city holds it."""
-
-    sigla: str
-    name: str
-    available: int
-    total: int
-    own: bool = False  # the terminal's own school
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,20 @@ class Chip:
 
 
 def availability(hit: Hit) -> tuple[str, bool]:
-    """'On the shelf: 2' or 'All copies are out'."""
+    """'On the shelf: 2' or 'All copies are out' — of this school when the catalogue holds
+    several schools' copies (then a title only other schools have says so)."""
+    if any(not c.own for c in hit.schools):
+        own = next((c for c in hit.schools if c.own), None)
+        if own is not None and own.available:
+            return _("On the shelf: {n}").format(n=own.available), True
+        elsewhere = sum(c.available for c in hit.schools if not c.own)
+        if own is not None and own.total:
+            if elsewhere:
+                return _("All ours are out · other schools: {n}").format(n=elsewhere), False
+            return _("All copies are out"), False
+        if elsewhere:
+            return _("Only in other schools: {n} on the shelf").format(n=elsewhere), False
+        return _("Only in other schools, all out"), False
     if hit.available:
         return _("On the shelf: {n}").format(n=hit.available), True
     if hit.copies:
@@ -175,7 +188,12 @@ class SearchPresenter:
             return []
         chips = []
         for fv in self.page.facets:
-            label = _("On the shelf") if fv.field == "available" else (fv.label or fv.value)
+            if fv.field == "available":
+                label = _("On the shelf")
+            elif fv.field == "school":
+                label = _("Only our school")
+            else:
+                label = fv.label or fv.value
             chips.append(Chip(fv.field, fv.value, f"{label} ({fv.count})",
                               self.facets.get(fv.field) == fv.value))
         return chips

@@ -26,26 +26,34 @@ class RemoteCatalogue:
     """`CatalogueService` through the server's API: a terminal's first minutes, before its
     replica holds the catalogue (no facets but «на полке», no room plans, no covers)."""
 
-    def __init__(self, client: ApiClient) -> None:
+    def __init__(self, client: ApiClient, school: str | None = None) -> None:
         self.client = client
+        self.school = school  # the terminal's school (its enrolment's, else the settings')
 
     def search(self, query: str, *, limit: int = 20, offset: int = 0,
                facets: dict[str, str] | None = None) -> SearchPage:
-        """The server's search; ``available`` is the one filter it takes."""
+        """The server's search; ``available`` and «только наша школа» are the filters it takes
+        (the school chip itself needs a count: the replica shows it)."""
+        from kiosk.local import school_copies
         from kiosk.services import FacetValue, Hit
 
+        own = bool((facets or {}).get("school"))
         body = self._call(lambda: self.client.search(
             query, limit=limit, offset=offset, facets=True,
-            available=bool((facets or {}).get("available"))))
-        hits = tuple(Hit(h["id"], h["title"], tuple(h.get("authors") or ()), h.get("year"),
-                         h.get("isbn"), int(h.get("available") or 0), int(h.get("copies") or 0),
-                         h.get("shelf"), h.get("type") or "book", _place(h))
-                     for h in body.get("hits", []))
+            available=bool((facets or {}).get("available")), **({"own_school": True} if own else {})))
+        hits = []
+        for h in body.get("hits", []):
+            held = h.get("schools") or []
+            hits.append(Hit(h["id"], h["title"], tuple(h.get("authors") or ()), h.get("year"),
+                            h.get("isbn"), int(h.get("available") or 0), int(h.get("copies") or 0),
+                            h.get("shelf"), h.get("type") or "book", _place(h),
+                            schools=school_copies(held, self.school) if self.school and any(
+                                x["sigla"] != self.school for x in held) else ()))
         chips = []
         for v in (body.get("facets") or {}).get("available", []):
             if v.get("value") == "yes":
                 chips.append(FacetValue("available", "yes", int(v.get("count") or 0)))
-        return SearchPage(query, hits, int(body.get("total") or 0),
+        return SearchPage(query, tuple(hits), int(body.get("total") or 0),
                           body.get("corrected_query"), tuple(chips))
 
     def record(self, record_id: int) -> RecordView:
