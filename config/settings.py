@@ -144,6 +144,11 @@ class ServerSettings(_Section):
     workers: int = Field(1, ge=1, le=64, description=(
         "worker processes of `ibc serve` on one database (every shared state lives there); "
         "more than 1 needs PostgreSQL or an SQLite file in WAL mode and [media] station = off"))
+    read_only: bool = Field(False, description=(
+        "serve searches, records and the change feed only (a PostgreSQL hot standby): no "
+        "migration, every write answers 503 read_only (docs/SERVER.md)"))
+    primary_url: str = Field("", max_length=500, description=(
+        "a read-only server: the primary server's URL, named in its 503 read_only answers"))
 
 
 class DeskSettings(_Section):

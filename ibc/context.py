@@ -40,6 +40,11 @@ class Context:
     @property
     def db(self) -> Database:
         """The database, opened and migrated on first use."""
+        return self.open_db()
+
+    def open_db(self, *, migrate: bool = True) -> Database:
+        """The database, opened on first use: migrated unless `migrate` is False (`ibc serve`
+        decides first whether it may write, server/readonly.py); later calls return it."""
         if self._db is None:
             from library.errors import StorageError
             from library.storage.database import open_database
@@ -49,6 +54,7 @@ class Context:
                     self.settings.database.url,
                     data_dir=self.settings.data_dir or None,
                     echo=self.settings.database.echo,
+                    migrate=migrate,
                 )
             except StorageError as exc:
                 raise ContextError(str(exc)) from None

@@ -48,6 +48,7 @@ class ServerState:
     db: Database
     circulation: CirculationService
     places: PlaceCache = field(default_factory=PlaceCache)  # every school's places, by version
+    read_only: bool = False  # decided once by server.readonly.decide: nothing writes
 
 
 @dataclass(frozen=True)
@@ -71,20 +72,23 @@ def state(request: Request) -> ServerState:
 def terminal(request: Request, cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
     """The enrolled, non-revoked terminal making the request (else 401)."""
     st = state(request)
-    return Caller(*authenticate(st.db, cred.credentials if cred else None, "terminal"))
+    return Caller(*authenticate(st.db, cred.credentials if cred else None, "terminal",
+                                touch=not st.read_only))
 
 
 def librarian(request: Request, cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
     """A librarian credential (else 401)."""
     st = state(request)
-    return Caller(*authenticate(st.db, cred.credentials if cred else None, "librarian"))
+    return Caller(*authenticate(st.db, cred.credentials if cred else None, "librarian",
+                                touch=not st.read_only))
 
 
 def reader(request: Request, caller: Caller = Depends(terminal),
            session: str | None = Depends(reader_header)) -> Reader:
     """The reader of a live session opened on the calling terminal (else 401)."""
     st = state(request)
-    return session_reader(st.db, session, caller.id, st.settings.server.session_idle_s)
+    return session_reader(st.db, session, caller.id, st.settings.server.session_idle_s,
+                          touch=not st.read_only)
 
 
 def optional_reader(request: Request, caller: Caller = Depends(terminal),
@@ -93,7 +97,8 @@ def optional_reader(request: Request, caller: Caller = Depends(terminal),
     if not session:
         return None
     st = state(request)
-    return session_reader(st.db, session, caller.id, st.settings.server.session_idle_s)
+    return session_reader(st.db, session, caller.id, st.settings.server.session_idle_s,
+                          touch=not st.read_only)
 
 
 class BodyLimit:
@@ -160,13 +165,18 @@ class WorkerHeader:
 
 def create_app(settings: Settings, db: Database, *,
                today: Callable[[], dt.date] | None = None) -> FastAPI:
-    """The API app for `settings` on database `db`."""
-    from server import admin, media_api, places_api, routes
+    """The API app for `settings` on database `db`; read-only (server/readonly.py) when
+    ``[server] read_only`` is set, refused (ReadOnlyRefusal) when it cannot run as asked."""
+    from server import admin, media_api, places_api, readonly, routes
     from server.desk import catalogue_pages, textbooks_pages
     from server.desk import pages as desk
     from server.desk.web import DeskHeaders
     from server.media_remote import RemoteStation
 
+    read_only = readonly.decide(settings, db)
+    if read_only and settings.media.station != "off":  # a station writes its lease and lessons
+        settings = settings.model_copy(deep=True)
+        settings.media.station = "off"
     # PIN hashes are scrypt (16 MB each): they run on pin_hash_concurrency threads of their own,
     # whatever the number of parallel requests (FastAPI runs sync routes on 40 worker threads;
     # a semaphore alone still left 16 MB in the malloc arena of every thread that hashed once).
@@ -183,9 +193,10 @@ def create_app(settings: Settings, db: Database, *,
         responses={401: {"model": routes.schemas.ErrorOut}, 422: {"model": routes.schemas.ErrorOut}},
         lifespan=_lifespan,
     )
-    _default_school(settings, db)
+    if not read_only:
+        _default_school(settings, db)
     app.state.media_remote = RemoteStation(settings, db)
-    app.state.ibc = ServerState(settings, db, service)
+    app.state.ibc = ServerState(settings, db, service, read_only=read_only)
     app.state.desk_today = today or dt.date.today
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes,
@@ -195,6 +206,8 @@ def create_app(settings: Settings, db: Database, *,
         from server.boots import BOOT
 
         app.add_middleware(WorkerHeader, boot=BOOT)
+    if read_only:
+        readonly.install(app, settings, db)
     app.include_router(routes.router, prefix=PREFIX)
     app.include_router(admin.router, prefix=PREFIX)
     app.include_router(media_api.router, prefix=PREFIX)
@@ -218,7 +231,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Prune old change-feed tombstones at start; close the media station (if one was started)
     and the PIN hashing pool when the app shuts down."""
     app.state.media_remote.attach_loop(asyncio.get_running_loop())
-    await anyio.to_thread.run_sync(_prune_tombstones, app.state.ibc.db)
+    if not app.state.ibc.read_only:
+        await anyio.to_thread.run_sync(_prune_tombstones, app.state.ibc.db)
     try:
         yield
     finally:

@@ -80,6 +80,10 @@ MESSAGES = {
     "storage_unavailable": ("База данных сервера недоступна: попробуйте через минуту",
                             "The server's database is unavailable: try again in a minute"),
     "refused": ("Запрос не выполнен", "The request was refused"),
+    "read_only": ("Этот сервер только для чтения (резервная копия): выдача, возврат, брони и вход "
+                  "работают на основном сервере",
+                  "This server is read-only (a standby): loans, returns, holds and logins go to "
+                  "the primary server"),
     "irbis_unavailable": ("Сервер ИРБИС не отвечает: попробуйте через минуту или обратитесь к "
                           "библиотекарю",
                           "The ИРБИС server does not answer: try again in a minute or see the "

@@ -41,18 +41,28 @@ SessionHeader = Annotated[Reader, Depends(reader)]
 Terminal = Annotated[Caller, Depends(terminal)]
 
 
-@router.get("/health", response_model=schemas.HealthOut, tags=["meta"])
+@router.get("/health", response_model=schemas.HealthOut, response_model_exclude_none=True,
+            tags=["meta"])
 def health(request: Request) -> dict:
-    """Liveness and database reachability (no credential needed)."""
+    """Liveness and database reachability (no credential needed). A read-only server
+    (server/readonly.py) adds ``read_only: true`` and ``replay_lag_s``: seconds since the newest
+    transaction it replayed was committed on the primary (absent when not a standby)."""
     from sqlalchemy import text
 
+    st = state(request)
+    out: dict[str, Any] = {}
     try:
-        with state(request).db.session() as s:
+        with st.db.session() as s:
             s.execute(text("SELECT 1"))
         ok = True
+        if st.read_only:
+            from library.storage.replication import replay_lag_s
+
+            out = {"read_only": True, "replay_lag_s": replay_lag_s(st.db)}
     except Exception:  # noqa: BLE001  (a health check reports, never raises)
         ok = False
-    return {"status": "ok" if ok else "degraded", "database": ok}
+        out = {"read_only": True} if st.read_only else {}
+    return {"status": "ok" if ok else "degraded", "database": ok, **out}
 
 
 @router.get("/version", response_model=schemas.VersionOut, tags=["meta"])
@@ -100,8 +110,8 @@ def search_catalogue(
     audience = "pupil"
     if session:
         try:
-            audience = session_reader(st.db, session, caller.id,
-                                      st.settings.server.session_idle_s).category or "pupil"
+            audience = session_reader(st.db, session, caller.id, st.settings.server.session_idle_s,
+                                      touch=not st.read_only).category or "pupil"
         except AuthError:
             audience = "pupil"
     from library.schools import scope

@@ -130,6 +130,9 @@ async def serve(settings: Settings, db: Database, *, host: str, port: int, adver
         await asyncio.sleep(0.02)
     real_port = server.servers[0].sockets[0].getsockname()[1]
     announced = await _announce(settings, host, real_port, advertise, tls)
+    if app.state.ibc.read_only:
+        print("ibc serve: read-only (searches and the change feed; writes go to the primary)",
+              flush=True)
     await _start_station(app)
     watchdog = _systemd_ready(host, real_port)
     try:
@@ -282,8 +285,9 @@ def worker_main(settings_json: str, sock: socket.socket, options: dict, ready: A
     from server.app import create_app
 
     settings = Settings.model_validate_json(settings_json)
+    # the parent migrated (a writable server) or checked the schema (a read-only one)
     db = open_database(settings.database.url, data_dir=settings.data_dir or None,
-                       echo=settings.database.echo)
+                       echo=settings.database.echo, migrate=False)
     try:
         app = create_app(settings, db)
         config = uvicorn.Config(app, **options)

@@ -314,10 +314,12 @@ class ChangesOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    """Liveness."""
+    """Liveness; a read-only server (server/readonly.py) adds ``read_only`` and ``replay_lag_s``."""
 
     status: str
     database: bool
+    read_only: bool | None = None
+    replay_lag_s: float | None = None
 
 
 class VersionOut(BaseModel):

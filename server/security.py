@@ -188,7 +188,8 @@ def terminal_school(db: Database, terminal_id: int) -> str | None:
         return s.scalar(select(Terminal.sigla).where(Terminal.id == terminal_id))
 
 
-def authenticate(db: Database, token: str | None, role: str = "terminal") -> tuple[int, str]:
+def authenticate(db: Database, token: str | None, role: str = "terminal", *,
+                 touch: bool = True) -> tuple[int, str]:
     """(id, name) of the live credential with this token and role, else AuthError."""
     if not token:
         raise AuthError("no_token", "a bearer token is required")
@@ -202,7 +203,8 @@ def authenticate(db: Database, token: str | None, role: str = "terminal") -> tup
         raise AuthError("bad_token", "unknown or revoked credential")
     now = utcnow()
     # Touch last_seen at most once a minute: no write per request.
-    if row.last_seen is None or now - as_utc(row.last_seen) > dt.timedelta(seconds=60):
+    # A read-only server (server/readonly.py) writes nothing: touch=False.
+    if touch and (row.last_seen is None or now - as_utc(row.last_seen) > dt.timedelta(seconds=60)):
         with db.transaction() as s:
             s.execute(update(Terminal).where(Terminal.id == row.id).values(last_seen=now))
     return row.id, row.name
@@ -229,13 +231,16 @@ def open_session(db: Database, terminal_id: int, reader_id: int) -> str:
     return token
 
 
-def session_reader(db: Database, token: str | None, terminal_id: int, idle_s: int) -> Reader:
-    """The reader of a live session opened on this terminal; refreshes the idle timer."""
+def session_reader(db: Database, token: str | None, terminal_id: int, idle_s: int, *,
+                   touch: bool = True) -> Reader:
+    """The reader of a live session opened on this terminal; refreshes the idle timer. With
+    ``touch=False`` (a read-only server, server/readonly.py) nothing is written: the idle timer
+    is not refreshed and an expired session is refused without being ended."""
     if not token:
         raise AuthError("no_session", "a reader session is required")
     now = utcnow()
     refusal: AuthError | None = None
-    with db.transaction() as s:
+    with db.transaction(write=touch) as s:
         sess = s.get(ReaderSession, digest(token))
         if sess is None or sess.ended or sess.terminal_id != terminal_id:
             raise AuthError("bad_session", "unknown or ended reader session")
@@ -244,7 +249,10 @@ def session_reader(db: Database, token: str | None, terminal_id: int, idle_s: in
             refusal = AuthError("session_expired", "the reader session expired")
         elif reader is None or not reader.active:
             refusal = AuthError("bad_session", "unknown or ended reader session")
-        if refusal is not None or reader is None:
+        if not touch:
+            if reader is not None:
+                s.expunge(reader)
+        elif refusal is not None or reader is None:
             # Ended in this transaction, which commits: the refusal is raised after the commit
             # (raised inside, it would roll the end back and the session would stay live).
             sess.ended = True

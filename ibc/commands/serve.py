@@ -19,6 +19,9 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--no-advertise", action="store_true", help="do not advertise _ibc._tcp")
     p.add_argument("--workers", type=int, metavar="N",
                    help="worker processes on the one database (default: [server] workers, 1)")
+    p.add_argument("--read-only", action="store_true",
+                   help="serve searches and the change feed only, e.g. on a PostgreSQL hot standby: "
+                        "no migration, writes answer 503 (default: [server] read_only)")
     p.set_defaults(run=run)
 
 
@@ -26,9 +29,27 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Serve until interrupted."""
     import asyncio
 
+    from server.readonly import ReadOnlyRefusal, decide
     from server.runner import serve, workers_refusal
 
     cfg = ctx.settings.server
+    if args.read_only:
+        cfg.read_only = True  # the workers get these settings, this value included
+    db = ctx.open_db(migrate=False)
+    try:  # the one decision (server/readonly.py): a standby is never served writable
+        read_only = decide(ctx.settings, db)
+    except ReadOnlyRefusal as exc:
+        print(f"ibc serve: {exc}", file=sys.stderr)
+        return 2
+    if not read_only:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from ibc.context import ContextError
+
+        try:
+            db.upgrade()
+        except SQLAlchemyError as exc:  # as Context.db: the reason, then stop
+            raise ContextError(f"database {db.describe()}: {exc}") from None
     host = args.host or cfg.host
     port = cfg.port if args.port is None else args.port
     if args.workers is not None:

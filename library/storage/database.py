@@ -128,13 +128,19 @@ class Database:
 
 
 def open_database(url: str | URL | None = None, *, data_dir: str | os.PathLike[str] | None = None,
-                  echo: bool = False) -> Database:
-    """Open a database and migrate it to the newest schema; errors become StorageError."""
+                  echo: bool = False, migrate: bool = True) -> Database:
+    """Open a database and migrate it to the newest schema; errors become StorageError. With
+    ``migrate=False`` only connect (a read-only server checks the schema instead,
+    server/readonly.py)."""
     from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
     db = Database(url, echo=echo, data_dir=data_dir)
     try:
-        db.upgrade()
+        if migrate:
+            db.upgrade()
+        else:
+            with db.engine.connect():
+                pass
     except OperationalError as exc:
         db.dispose()
         raise StorageError(f"cannot open database {db.describe()}: {exc.orig}") from exc
