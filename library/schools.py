@@ -13,6 +13,7 @@ empty sigla (imported before schools existed) belongs to the default school (`ow
     ensure_default(session, sigla, name) -> SchoolView | None     get or add the default school
     scope(session, sigla, default_sigla) -> Scope                 whose copies/readers are a school's
     own_siglas(sigla, default_sigla) -> tuple[str, ...]           the siglas surely a school's
+    home_of(sigla, default_sigla, siglas) -> str                   Scope's rule as one school's sigla
     mirror_schools(session, [(sigla, name)]) -> int               a terminal's replica of them
     holdings(session, record_ids, own=None) -> {record_id: [{sigla, name, available, total}]}
 """
@@ -211,6 +212,15 @@ def scope(session: Session, sigla: str | None, default_sigla: str) -> Scope:
         return Scope(code, only=(code,))
     others = tuple(sorted(c for c in session.scalars(select(School.sigla)) if c != code))
     return Scope(code, exclude=others)
+
+
+def home_of(sigla: str | None, default_sigla: str, siglas: Iterable[str]) -> str:
+    """The school a copy, reader or hold pickup with this sigla belongs to, as a sigla: the
+    sigla itself when it names a school of the table (`siglas`), else the default school (the
+    rule of `Scope`). With one school (or none) every sigla is the default school's."""
+    names = siglas if isinstance(siglas, (set, frozenset)) else set(siglas)
+    code = sigla or ""
+    return code if len(names) > 1 and code in names else default_sigla
 
 
 def own_siglas(sigla: str | None, default_sigla: str) -> tuple[str, ...]:

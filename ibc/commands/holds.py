@@ -1,4 +1,4 @@
-"""`ibc holds place|list|cancel|expire|shelf`: holds (reservations) for the librarian.
+"""`ibc holds place|list|cancel|expire|shelf|transfers`: holds (reservations) for the librarian.
 
 The rules are library/circulation/holds.py, the writes CirculationService's (exactly once);
 docs/HOLDS.md. Exit codes: 0 done, 1 refused (a named refusal), 2 bad input (argparse).
@@ -17,10 +17,10 @@ if TYPE_CHECKING:
     from ibc.context import Context
     from library.circulation.errors import CirculationError
     from library.circulation.service import CirculationService
-    from library.circulation.values import HoldView, ShelfEntry
+    from library.circulation.values import HoldView, ShelfEntry, TransferView
 
 STATES = {"queued": "в очереди", "waiting": "ждёт на полке заказов", "fulfilled": "выдан",
-          "expired": "истёк", "cancelled": "отменён"}
+          "expired": "истёк", "cancelled": "отменён", "transit": "едет из другой школы"}
 
 
 def register(sub: Subparsers) -> None:
@@ -32,6 +32,8 @@ def register(sub: Subparsers) -> None:
     pl.add_argument("card", help="номер читательского билета")
     pl.add_argument("record_id", type=int, help="номер записи каталога")
     pl.add_argument("--txn", metavar="ID", help="id транзакции (повтор безопасен); по умолчанию случайный")
+    pl.add_argument("--pickup", metavar="SIGLA",
+                    help="школа, где забрать книгу (по умолчанию: школа читателя)")
     pl.add_argument("--json", action="store_true", help="вывод в JSON")
     ls = psub.add_parser("list", help="действующие заказы: все или одного читателя")
     ls.add_argument("--card", help="только заказы этого читателя")
@@ -44,6 +46,10 @@ def register(sub: Subparsers) -> None:
     ex.add_argument("--json", action="store_true", help="отчёт в JSON")
     sh = psub.add_parser("shelf", help="полка заказов: что ждёт читателей, что снять сегодня")
     sh.add_argument("--json", action="store_true", help="вывод в JSON")
+    tr = psub.add_parser("transfers", help="книги в пути между школами (запросы других школ)")
+    tr.add_argument("--school", metavar="SIGLA", help="только в эту школу и из неё")
+    tr.add_argument("--all", action="store_true", help="и полученные (история)")
+    tr.add_argument("--json", action="store_true", help="вывод в JSON")
     p.set_defaults(run=run)
 
 
@@ -56,12 +62,16 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     try:
         if args.holds_action == "place":
             return _view(svc.place_hold(args.card, args.record_id, args.txn or uuid.uuid4().hex,
-                                        terminal="cli", by="cli"), args.json, "Заказ принят")
+                                        terminal="cli", by="cli", pickup=args.pickup),
+                         args.json, "Заказ принят", _several(ctx))
+        if args.holds_action == "transfers":
+            return _transfers(svc.transfers(args.school, open_only=not args.all), args.json)
         if args.holds_action == "cancel":
             return _view(svc.cancel_hold(args.hold_id, args.txn or uuid.uuid4().hex,
-                                         terminal="cli", by="cli"), args.json, "Заказ отменён")
+                                         terminal="cli", by="cli"), args.json, "Заказ отменён",
+                         _several(ctx))
         if args.holds_action == "list":
-            return _list(svc, args)
+            return _list(svc, args, _several(ctx))
         if args.holds_action == "expire":
             report = svc.expire_holds()
             if args.json:
@@ -94,32 +104,60 @@ def _day(e: ShelfEntry) -> str:
     return f"{e.pickup_until:%d.%m}" if e.pickup_until else "-"
 
 
-def _line(v: HoldView) -> str:
+def _several(ctx: Context) -> bool:
+    """True when the service has several schools: the lines name the pickup school."""
+    from library.schools import list_schools
+
+    with ctx.db.session() as s:
+        return len(list_schools(s)) > 1
+
+
+def _line(v: HoldView, schools: bool = False) -> str:
     if v.state == "queued":
         state = f"в очереди {v.position}-й"
     elif v.state == "waiting" and v.pickup_until:
         state = f"ждёт на полке заказов до {v.pickup_until:%d.%m.%Y} ({v.barcode})"
+    elif v.state == "transit" and v.from_school:
+        state = f"едет из: {v.from_school}"
     else:
         state = STATES.get(v.state, v.state)
-    return f"№ {v.hold_id}  «{v.title}» — {state}"
+    where = ""
+    if schools and v.pickup_name:
+        where = f"; забрать: {v.pickup_name}"
+        if v.request and v.state == "queued":
+            where += f" (запрос в другую школу{': ' + v.from_school if v.from_school else ''})"
+    return f"№ {v.hold_id}  «{v.title}» — {state}{where}"
 
 
-def _view(v: HoldView, as_json: bool, said: str) -> int:
+def _view(v: HoldView, as_json: bool, said: str, schools: bool = False) -> int:
     if as_json:
         print(json.dumps({"ok": True, **v.to_dict()}, ensure_ascii=False))
     else:
-        print(f"{said}: {_line(v)}" + (" (повтор)" if v.replayed else ""))
+        print(f"{said}: {_line(v, schools)}" + (" (повтор)" if v.replayed else ""))
     return 0
 
 
-def _list(svc: CirculationService, args: argparse.Namespace) -> int:
+def _transfers(rows: list[TransferView], as_json: bool) -> int:
+    if as_json:
+        print(json.dumps([t.to_dict() for t in rows], ensure_ascii=False))
+        return 0
+    for t in rows:
+        why = f"для: {t.reader}" if t.reader else ("домой" if not t.hold_id else "заказ закончился")
+        got = f"получена {t.received_at:%d.%m.%Y}" if t.received_at else "в пути"
+        print(f"{t.sent_at:%d.%m.%Y}  {t.barcode}  «{t.title}»: {t.from_name} → {t.to_name} "
+              f"({why}; {got})")
+    print(f"Книг в пути: {sum(1 for t in rows if t.received_at is None)}")
+    return 0
+
+
+def _list(svc: CirculationService, args: argparse.Namespace, schools: bool = False) -> int:
     if args.card:
         mine = svc.holds(args.card)
         if args.json:
             print(json.dumps([v.to_dict() for v in mine], ensure_ascii=False))
             return 0
         for v in mine:
-            print(_line(v))
+            print(_line(v, schools))
         if not mine:
             print("Заказов нет")
         return 0
@@ -129,7 +167,7 @@ def _list(svc: CirculationService, args: argparse.Namespace) -> int:
                          ensure_ascii=False))
         return 0
     for v, name, card in every:
-        print(f"{_line(v)} — {name or '-'} ({card or '-'})")
+        print(f"{_line(v, schools)} — {name or '-'} ({card or '-'})")
     print(f"Действующих заказов: {len(every)}")
     return 0
 

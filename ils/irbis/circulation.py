@@ -390,19 +390,20 @@ class IrbisCirculationService(CirculationService):
         return outcome
 
     def checkin(self, barcode: str, txn_id: str, *, terminal: str | None = None,
-                record: Recorder | None = None, offline: bool = False) -> LoanOutcome:
+                record: Recorder | None = None, offline: bool = False,
+                school: Scope | None = None) -> LoanOutcome:
         """The local return (or, for a copy lent in ИРБИС only, its return event) with an outbox
         row closing the RDR loan and setting 910^a = 0, then the push."""
         if self._logged(txn_id):
             return super().checkin(barcode, txn_id, terminal=terminal, record=record,
-                                   offline=offline)
+                                   offline=offline, school=school)
         facts = self._copy(barcode)  # ИРБИС away: refused here, before anything else
         if self.ledger.pending_count():  # a checkout of this copy still on its way first
             self._drain()
             facts = self._copy(barcode)
         if facts is None:  # not in ИРБИС (deleted there since the sync): the local return only
             return super().checkin(barcode, txn_id, terminal=terminal, record=record,
-                                   offline=offline)
+                                   offline=offline, school=school)
         code = facts.barcode or barcode.strip()
         with self.db.session() as s:
             local = s.execute(
@@ -432,7 +433,7 @@ class IrbisCirculationService(CirculationService):
                     record(s, outcome)
 
             outcome = super().checkin(barcode, txn_id, terminal=terminal, record=hook,
-                                      offline=offline)
+                                      offline=offline, school=school)
         if not outcome.replayed:
             self._push_now()
         return outcome
@@ -534,8 +535,12 @@ def circulation_service(db: Database, settings: Any, *,
     local CirculationService, or IrbisCirculationService for ``"irbis"`` (the server, the
     standalone kiosk and the CLI call this)."""
     if getattr(settings.circulation, "backend", "local") == "irbis":
-        return IrbisCirculationService.from_app_settings(db, settings, today=today,
-                                                         pin_executor=pin_executor)
-    return CirculationService.from_settings(db, settings.circulation, today=today,
-                                            pin_executor=pin_executor,
-                                            holds_settings=settings.holds)
+        svc: CirculationService = IrbisCirculationService.from_app_settings(
+            db, settings, today=today, pin_executor=pin_executor)
+    else:
+        svc = CirculationService.from_settings(db, settings.circulation, today=today,
+                                               pin_executor=pin_executor,
+                                               holds_settings=settings.holds)
+    # whose a NULL pickup school, an empty sigla or a department code is (docs/HOLDS.md)
+    svc.default_school = str(getattr(getattr(settings, "school", None), "sigla", "") or "")
+    return svc

@@ -15,6 +15,8 @@
         AlreadyQueued, AlreadyHaveIt, NoLoanableCopy, RecordNotFound, HoldNotFound,
         NotYourHold, HoldClosed, ReservedForAnother (a checkout), RenewalHeld (a renewal)
     └── schools (library/schools.py): OtherSchool (a copy), OtherSchoolReader (a card)
+    └── transfers (inter-school requests, hold_service.py): NotOurCopy, NoRequest, NotInTransit,
+        BadPickup
 """
 
 from __future__ import annotations
@@ -216,6 +218,30 @@ class OtherSchoolReader(CirculationError):
     """A reader of another school at a terminal of this one: lent only at their own school."""
 
     code, template = "other_school_reader", N_("This reader card belongs to another school")
+
+
+class NotOurCopy(CirculationError):
+    """A desk sends only its own school's copies, from its shelf."""
+
+    code, template = "not_our_copy", N_("This copy is not on our school's shelf: it cannot be sent")
+
+
+class NoRequest(CirculationError):
+    """No other school asks for this book (nothing to send it for)."""
+
+    code, template = "no_request", N_("No other school has asked for «{title}»")
+
+
+class NotInTransit(CirculationError):
+    """A desk receives only a copy travelling to its school."""
+
+    code, template = "not_in_transit", N_("This copy is not on its way to our school")
+
+
+class BadPickup(CirculationError):
+    """A hold's pickup school that names no school of the service."""
+
+    code, template = "bad_pickup", N_("There is no school {sigla} to pick the book up at")
 
 
 ERRORS: dict[str, type[CirculationError]] = {

@@ -19,7 +19,8 @@ from library.circulation.overrides import Waiver, refuse
 from library.circulation.rules import Calendar, Policy, check_age_rating
 
 QUEUED, WAITING, FULFILLED, EXPIRED, CANCELLED = "queued", "waiting", "fulfilled", "expired", "cancelled"
-ACTIVE = frozenset({QUEUED, WAITING})
+TRANSIT = "transit"  # a copy of another school travels to the hold's pickup school
+ACTIVE = frozenset({QUEUED, WAITING, TRANSIT})
 NEW = "new"  # the state before ``place``: no row yet
 
 # Declarative state table: (hold state, event) -> new state. A pair not listed is refused.
@@ -41,6 +42,21 @@ HOLD_TRANSITIONS: dict[tuple[str, str], str] = {
 HOLD_EVENTS = ("place", "trap", "fulfil", "expire", "cancel")
 HOLD_STATES = (NEW, QUEUED, WAITING, FULFILLED, EXPIRED, CANCELLED)
 
+# The inter-school request adds one state (docs/HOLDS.md «Pickup school and inter-school
+# requests»); a single school never reaches it, so its table above is unchanged.
+#   send    the owning school's desk sends a copy of its shelf to the pickup school
+#   arrive  the pickup school's desk receives it: it waits on that school's hold shelf
+REQUEST_TRANSITIONS: dict[tuple[str, str], str] = {
+    (QUEUED, "send"): TRANSIT,
+    (TRANSIT, "arrive"): WAITING,
+    (TRANSIT, "fulfil"): FULFILLED,
+    (TRANSIT, "expire"): EXPIRED,
+    (TRANSIT, "cancel"): CANCELLED,
+}
+REQUEST_EVENTS = ("send", "arrive")
+ALL_STATES = (*HOLD_STATES, TRANSIT)
+ALL_EVENTS = (*HOLD_EVENTS, *REQUEST_EVENTS)
+
 # Copy statuses a hold may wait for: the copy exists and will (or may) be lendable again.
 HOLDABLE_STATUSES = frozenset({"available", "on_loan", "reserved", "in_process", "bindery", "ordered"})
 
@@ -48,9 +64,9 @@ HOLDABLE_STATUSES = frozenset({"available", "on_loan", "reserved", "in_process",
 def hold_transition(state: str, event: str) -> str:
     """The hold's next state, or a named refusal (HoldClosed: the hold is no longer active)."""
     try:
-        return HOLD_TRANSITIONS[(state, event)]
+        return HOLD_TRANSITIONS.get((state, event)) or REQUEST_TRANSITIONS[(state, event)]
     except KeyError:
-        if state not in HOLD_STATES or event not in HOLD_EVENTS:
+        if state not in ALL_STATES or event not in ALL_EVENTS:
             raise ValueError(f"unknown hold state or event: {state!r}, {event!r}") from None
         raise E.HoldClosed() from None
 
@@ -170,3 +186,47 @@ def short_name(first_name: str | None, last_name: str | None, class_name: str | 
 def wait_days(placed_on: dt.date, on: dt.date) -> int:
     """Days from placing a hold to `on` (never negative)."""
     return max(0, (on - placed_on).days)
+
+
+# --- schools: which copy may fill which hold (docs/HOLDS.md «Pickup school …») -------------------
+# Schools are named here by the sigla `library.schools.home_of` resolves (a copy's or reader's
+# school; a hold's pickup school, NULL read as the default school). With one school every copy
+# and every hold resolve to it, so each rule below answers exactly as before schools.
+
+
+def fills(copy_school: str, pickup_school: str) -> bool:
+    """A copy returned at (or received home by) its own school fills only a hold picked up at
+    that school: a copy of school A never waits on school B's hold shelf without travelling
+    there for B's request (`send`)."""
+    return copy_school == pickup_school
+
+
+def is_request(pickup_on_shelf: int, elsewhere_holdable: int) -> bool:
+    """A hold asks other schools for a copy when its pickup school has none on its shelf and
+    another school has one a hold could wait for (a request the owning school's desk sees)."""
+    return pickup_on_shelf <= 0 and elsewhere_holdable > 0
+
+
+def may_send(copy_school: str, copy_status: str, pickup_school: str, hold_state: str) -> bool:
+    """The owning school may send a copy for a request: its copy, on its shelf, for a queued
+    hold of another school."""
+    return copy_status == "available" and hold_state == QUEUED and copy_school != pickup_school
+
+
+def lend_across(terminal_school: str, copy_school: str, pickup_school: str | None,
+                hold_reader: int | None, reader: int) -> bool:
+    """The one exception to «a terminal lends only its school's copies» (library.schools,
+    ``other_school``): a copy of another school WAITING for a hold picked up at this terminal's
+    school is lendable here to that hold's reader (True). Another reader of this school is
+    refused ReservedForAnother; a copy not waiting here stays ``other_school`` (False)."""
+    if pickup_school is None or copy_school == terminal_school or pickup_school != terminal_school:
+        return False
+    if hold_reader != reader:
+        raise E.ReservedForAnother()
+    return True
+
+
+def destination(copy_school: str, here: str | None) -> str | None:
+    """Where a copy goes after a return at school `here` (None: the desk or the CLI, which
+    name no school): home when it came back at another school, else it stays (None)."""
+    return copy_school if here is not None and here != copy_school else None

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from library.circulation import errors as E
 from library.circulation import hold_service as HS
 from library.circulation import sql as Q
+from library.circulation import transfer_service as TS
 from library.circulation.holds import HoldRules, HoldsSettingsLike
 from library.circulation.overrides import CHECKOUT_OVERRIDABLE, RENEW_OVERRIDABLE, Override, Waiver
 from library.circulation.pin_guard import GuessLimits
@@ -44,6 +45,8 @@ from library.circulation.values import (
     LoanView,
     QueueEntry,
     ReaderView,
+    RequestEntry,
+    TransferView,
 )
 from library.errors import IbcError
 from library.places.match import PlaceCache
@@ -160,6 +163,9 @@ class CirculationService:
         self._places = PlaceCache(sigla)
         # [holds] (library/circulation/holds.py); the per-category limits are in `policy`.
         self.hold_rules = hold_rules or HoldRules()
+        # [school] sigla: the school a NULL pickup, an empty sigla or a department code means
+        # (library.schools.home_of); set by ils.irbis.circulation.circulation_service
+        self.default_school = ""
 
     @classmethod
     def from_settings(cls, db: Database, circulation_settings: CirculationSettingsLike,
@@ -310,13 +316,17 @@ class CirculationService:
                                                    school), record)
 
     def checkin(self, barcode: str, txn_id: str, *, terminal: str | None = None,
-                record: Recorder | None = None, offline: bool = False) -> LoanOutcome:
+                record: Recorder | None = None, offline: bool = False,
+                school: Scope | None = None) -> LoanOutcome:
         """Take back the copy with `barcode`. When its record has a queued hold the copy is set
         aside for the first reader (``hold_id``, ``hold_for``, ``hold_until`` in the outcome);
         `offline`: a return forwarded from a terminal's offline queue (the copy is on the return
-        cart, not on the hold shelf: the hold is flagged so)."""
+        cart, not on the hold shelf: the hold is flagged so). `school`: where it came back (a
+        terminal's school): another school's copy is set aside to go home (``send_to``, a
+        transfer); a copy fills only holds picked up at its own school (holds.fills)."""
         return self._once("checkin", txn_id, terminal, {"barcode": barcode},
-                          lambda s: self._checkin(s, barcode, txn_id, terminal, offline), record)
+                          lambda s: self._checkin(s, barcode, txn_id, terminal, offline, school),
+                          record)
 
     def renew(self, card: str, barcode: str, txn_id: str, *, terminal: str | None = None,
               override: Override | None = None, record: Recorder | None = None) -> LoanOutcome:
@@ -328,14 +338,50 @@ class CirculationService:
     # --- holds (library/circulation/holds.py, hold_service.py) -----------------------------
     def place_hold(self, card: str, record_id: int, txn_id: str, *, terminal: str | None = None,
                    by: str | None = None,
-                   record: Callable[[Session, HoldView], None] | None = None) -> HoldView:
+                   record: Callable[[Session, HoldView], None] | None = None,
+                   pickup: str | None = None) -> HoldView:
         """Queue the reader with `card` for a record (any copy), exactly once per `txn_id`.
         `by`: who placed it for the reader (``desk:<account>``); else the terminal's name.
+        `pickup`: the school to pick it up at (None: the reader's; BadPickup for an unknown).
         `record(session, hold)` runs inside the write's transaction (the desk's audit row)."""
-        return self._once("hold_place", txn_id, terminal,
-                          {"card": card, "record_id": str(record_id)},
-                          lambda s: HS.place(self, s, card, record_id, txn_id, terminal, by),
+        args = {"card": card, "record_id": str(record_id)}
+        if pickup:
+            args["pickup"] = pickup
+        return self._once("hold_place", txn_id, terminal, args,
+                          lambda s: HS.place(self, s, card, record_id, txn_id, terminal, by,
+                                             pickup),
                           record, decode=HoldView.from_dict)
+
+    # --- inter-school requests (transfer_service.py) --------------------------------------
+    def send_copy(self, barcode: str, school: str, txn_id: str, *, by: str | None = None,
+                  terminal: str | None = None,
+                  record: Callable[[Session, TransferView], None] | None = None) -> TransferView:
+        """School `school`'s desk sends a copy of its shelf for another school's request,
+        exactly once per `txn_id` (NotOurCopy, NoRequest, ItemNotFound)."""
+        return self._once("xfer_send", txn_id, terminal, {"barcode": barcode, "school": school},
+                          lambda s: TS.send(self, s, barcode, school, terminal, by),
+                          record, decode=TransferView.from_dict)
+
+    def receive_copy(self, barcode: str, school: str, txn_id: str, *, by: str | None = None,
+                     terminal: str | None = None,
+                     record: Callable[[Session, TransferView], None] | None = None
+                     ) -> TransferView:
+        """School `school`'s desk receives a copy travelling to it, exactly once per `txn_id`
+        (NotInTransit)."""
+        return self._once("xfer_receive", txn_id, terminal,
+                          {"barcode": barcode, "school": school},
+                          lambda s: TS.receive(self, s, barcode, school, terminal, by),
+                          record, decode=TransferView.from_dict)
+
+    def transfers(self, school: str | None = None, *, open_only: bool = True) -> list[TransferView]:
+        """Transfers to or from `school` (None: all), open ones unless `open_only` is false."""
+        with self.db.session() as s:
+            return TS.transfers(self, s, school, open_only)
+
+    def school_requests(self, school: str) -> list[RequestEntry]:
+        """Other schools' queued requests that `school` holds copies of (its desk's list)."""
+        with self.db.session() as s:
+            return TS.requests_for(self, s, school)
 
     def cancel_hold(self, hold_id: int, txn_id: str, *, card: str | None = None,
                     terminal: str | None = None, by: str | None = None,
@@ -551,9 +597,16 @@ class CirculationService:
         else:
             q, params = Q.COPY_BY_CODE[(False, lock)], {"code": code}
         copy = conn.execute(q, params).first()
-        if copy is None:
-            if school is not None and conn.execute(Q.COPY_ELSEWHERE, {"code": code}).first():
+        if copy is None and school is not None and conn.execute(
+                Q.COPY_ELSEWHERE, {"code": code}).first():
+            # the one exception (holds.lend_across): waiting on this school's hold shelf for
+            # this reader; for another reader ReservedForAnother
+            theirs = HS.waiting_here(self, s, code, school.school, reader.id)
+            if theirs is None:
                 raise E.OtherSchool(barcode=code)
+            copy = conn.execute(Q.COPY_BY_CODE[(True, lock)],
+                                {"code": code, "siglas": (theirs,)}).first()
+        if copy is None:
             self._not_a_copy(s, code, E.FinishFirst)
         if copy.status == "on_loan" and conn.execute(
                 Q.MY_OPEN_LOAN, {"copy_id": copy.id, "reader_id": reader.id}).first():
@@ -605,9 +658,15 @@ class CirculationService:
                            authors, due, copy.shelf_mark or copy.bbk, place=place)
 
     def _checkin(self, s: Session, barcode: str, txn_id: str, terminal: str | None,
-                 offline: bool = False) -> LoanOutcome:
+                 offline: bool = False, school: Scope | None = None) -> LoanOutcome:
         copy, rec = self._lock_copy(s, barcode)
         loan = s.scalar(select(Loan).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None)))
+        if loan is None and copy.status == "in_transit":
+            # Scanned again after a return elsewhere set it aside to go home: the same notice.
+            going = HS.in_transit_to(self, s, copy.id)
+            if going is not None:
+                return LoanOutcome("checkin", txn_id, 0, copy.barcode or barcode, rec.title,
+                                   _authors(rec), None, _shelf(copy, rec), send_to=going)
         if loan is None and copy.status == "reserved":
             # Scanned again while on the hold shelf: the same notice, nothing changes.
             held = HS.waiting_for(s, copy.id)
@@ -625,7 +684,9 @@ class CirculationService:
             reader = s.get(Reader, loan.reader_id) if loan.reader_id else None
         self._event(s, "return", terminal, reader, copy,
                     payload={"overdue": bool(loan and loan.due_date < self.today())})
-        trapped = HS.trap_returned(self, s, copy, terminal, offline)
+        here = school.school if school is not None else None
+        going = HS.return_elsewhere(self, s, copy, here, terminal)
+        trapped = None if going else HS.trap_returned(self, s, copy, terminal, offline, here)
         self._bump(s, copy)
         s.flush()
         # The due date of the closed loan: the kiosk tells a pupil the book came back late.
@@ -635,7 +696,8 @@ class CirculationService:
                                                            copy.collection, rec.bbk, copy.sigla),
                            hold_id=trapped[0].id if trapped else 0,
                            hold_for=trapped[1] if trapped else None,
-                           hold_until=trapped[0].pickup_until if trapped else None)
+                           hold_until=trapped[0].pickup_until if trapped else None,
+                           send_to=going)
 
     def _renew(self, s: Session, card: str, barcode: str, txn_id: str,
                terminal: str | None, override: Override | None = None) -> LoanOutcome:

@@ -63,6 +63,9 @@ class LoanOutcome:
     hold_id: int = 0
     hold_for: str | None = None
     hold_until: dt.date | None = None
+    # A copy of another school returned here (docs/HOLDS.md «Pickup school …»): set it aside
+    # to be sent home to `send_to` (the school's name); a transfer row was made.
+    send_to: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
@@ -127,6 +130,13 @@ class HoldView:
     barcode: str | None = None        # waiting: the copy set aside
     where: str | None = None          # waiting: [holds] shelf_note (None: the UI's default words)
     replayed: bool = False
+    # the pickup school (docs/HOLDS.md «Pickup school and inter-school requests»): its sigla and
+    # name; `request`: asked from another school; `from_school`: the name of the school whose
+    # copy travels (transit), waits here (waiting) or is likely to be sent (queued request)
+    pickup: str | None = None
+    pickup_name: str | None = None
+    request: bool = False
+    from_school: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (the transactions table, the API)."""
@@ -229,3 +239,71 @@ class ExpiryReport:
                 "cancelled_inactive": self.cancelled_inactive,
                 "passed_on": [e.to_dict() for e in self.passed_on],
                 "take_off": [e.to_dict() for e in self.take_off]}
+
+
+@dataclass(frozen=True)
+class TransferView:
+    """A copy travelling between schools (table ``transfers``), and what a desk's scan did with
+    it: ``outcome`` is ``sent`` (the owning school sent it for a request), ``waiting`` (received
+    for its hold: on the hold shelf for `reader` until `pickup_until`), ``shelf`` (received
+    home: back on the shelf, or `reader`'s hold there), ``send_back`` (received but its hold
+    ended: a new transfer takes it home), ``listed`` (a list's row)."""
+
+    transfer_id: int
+    copy_id: int
+    barcode: str
+    title: str
+    from_sigla: str
+    from_name: str
+    to_sigla: str
+    to_name: str
+    hold_id: int | None
+    sent_at: dt.datetime
+    received_at: dt.datetime | None = None
+    outcome: str = "listed"
+    reader: str | None = None          # «Анна К., 5А»: the receiving school's reader (its desk)
+    pickup_until: dt.date | None = None
+    replayed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (the transactions table, ``ibc holds transfers --json``)."""
+        data = asdict(self)
+        data["sent_at"] = _iso(self.sent_at)
+        data["received_at"] = _iso(self.received_at)
+        data["pickup_until"] = _iso(self.pickup_until)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TransferView:
+        """Inverse of to_dict; unknown keys are dropped."""
+        data = {k: v for k, v in data.items() if k in _TRANSFER_FIELDS}
+        data["sent_at"] = _time(data.get("sent_at"))
+        data["received_at"] = _time(data.get("received_at"))
+        data["pickup_until"] = _date(data.get("pickup_until"))
+        return cls(**data)
+
+
+_TRANSFER_FIELDS = frozenset(TransferView.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class RequestEntry:
+    """A request of another school that this school could fill (its desk's «Запросы других
+    школ»): the book, where it is wanted, since when, and this school's copies on the shelf.
+    Names no reader: the owning school only sends the book."""
+
+    hold_id: int
+    record_id: int
+    title: str
+    authors: str
+    pickup: str
+    pickup_name: str
+    placed_at: dt.datetime
+    on_shelf: int
+    shelf: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        data = asdict(self)
+        data["placed_at"] = _iso(self.placed_at)
+        return data

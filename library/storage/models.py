@@ -78,6 +78,7 @@ class CopyStatus(str, enum.Enum):
     WRITTEN_OFF = "written_off"
     RESERVED = "reserved"
     IN_PROCESS = "in_process"
+    IN_TRANSIT = "in_transit"  # travelling between schools (a Transfer row; migration 0023)
 
 
 class Record(Base):
@@ -249,7 +250,7 @@ class Loan(Base):
     reader: Mapped[Reader | None] = relationship()
 
 
-HOLD_ACTIVE = ("queued", "waiting")
+HOLD_ACTIVE = ("queued", "waiting", "transit")
 
 
 class Hold(Base):
@@ -262,8 +263,8 @@ class Hold(Base):
     __tablename__ = "holds"
     __table_args__ = (
         Index("uq_holds_active_reader_record", "reader_id", "record_id", unique=True,
-              sqlite_where=text("state IN ('queued', 'waiting')"),
-              postgresql_where=text("state IN ('queued', 'waiting')")),
+              sqlite_where=text("state IN ('queued', 'waiting', 'transit')"),
+              postgresql_where=text("state IN ('queued', 'waiting', 'transit')")),
         Index("uq_holds_waiting_copy", "copy_id", unique=True,
               sqlite_where=text("state = 'waiting'"),
               postgresql_where=text("state = 'waiting'")),
@@ -288,6 +289,35 @@ class Hold(Base):
     close_reason: Mapped[str | None] = mapped_column(String(32))
     offline: Mapped[bool] = mapped_column(Boolean, default=False)
     anonymised: Mapped[bool] = mapped_column(Boolean, default=False)
+    # migration 0023_school_requests: where the reader picks the book up (NULL: the default
+    # school) and whether the hold asks another school for a copy (docs/HOLDS.md)
+    pickup_sigla: Mapped[str | None] = mapped_column(String(32))
+    request: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Transfer(Base):
+    """A copy travelling between schools (Koha «branchtransfers»; migration 0023): sent for an
+    inter-school request (``hold_id``) or home again (``hold_id`` NULL, or a hold that ended);
+    open until ``received_at``. At most one open transfer per copy."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (
+        Index("uq_transfers_open_copy", "copy_id", unique=True,
+              sqlite_where=text("received_at IS NULL"),
+              postgresql_where=text("received_at IS NULL")),
+        Index("ix_transfers_to_open", "to_sigla", "received_at"),
+        Index("ix_transfers_from_open", "from_sigla", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    copy_id: Mapped[int] = mapped_column(ForeignKey("copies.id", ondelete="CASCADE"))
+    from_sigla: Mapped[str] = mapped_column(String(32))
+    to_sigla: Mapped[str] = mapped_column(String(32))
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id", ondelete="SET NULL"))
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_by: Mapped[str | None] = mapped_column(String(80))
+    received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    received_by: Mapped[str | None] = mapped_column(String(80))
 
 
 class TransactionLog(Base):
