@@ -270,8 +270,10 @@ def renew(body: schemas.CirculationIn, request: Request, caller: Terminal, who: 
 
 @router.post("/return", response_model=schemas.OutcomeOut, tags=["circulation"], responses=_CIRC)
 def give_back(body: schemas.CirculationIn, request: Request, caller: Terminal) -> dict:
-    """Return a copy (no reader session needed, as at a returns slot)."""
-    return state(request).circulation.checkin(body.barcode, body.txn_id, terminal=caller.name).to_dict()
+    """Return a copy (no reader session needed, as at a returns slot). A copy of another
+    school is set aside to be sent home (``send_to``: its school's name; docs/HOLDS.md)."""
+    return state(request).circulation.checkin(body.barcode, body.txn_id, terminal=caller.name,
+                                              school=_lending(request, caller)).to_dict()
 
 
 @router.post("/textbooks/collect", response_model=schemas.CollectedOut, tags=["circulation"],
@@ -302,9 +304,12 @@ def place_hold(body: schemas.HoldIn, request: Request, caller: Terminal,
     """The session reader queues for a record («Встать в очередь»); exactly once per txn_id.
     Refusals (409) by the rules of library/circulation/holds.py: ``hold_on_shelf``,
     ``hold_limit``, ``already_queued``, ``already_have_it``, ``no_loanable_copy``,
-    ``record_not_found``, ``reader_blocked``, ``holds_off``; ``params.title`` names the book."""
+    ``record_not_found``, ``reader_blocked``, ``holds_off``, ``bad_pickup``; ``params.title``
+    names the book. ``pickup``: the school to pick it up at (default: the reader's); a hold
+    whose pickup school has no copy on its shelf is a request to the owning school(s)."""
     return state(request).circulation.place_hold(who.card_number, body.record_id, body.txn_id,
-                                                 terminal=caller.name).to_dict()
+                                                 terminal=caller.name,
+                                                 pickup=body.pickup).to_dict()
 
 
 @router.get("/holds", response_model=list[schemas.HoldOut], tags=["holds"])
@@ -357,7 +362,8 @@ def forward_offline(body: schemas.OfflineIn, request: Request, caller: Terminal)
         else:
             # A return forwarded from the offline queue: a hold it fills is flagged ``offline``
             # (the book is on the return cart, not on the hold shelf).
-            out = svc.checkin(body.barcode, body.txn_id, terminal=caller.name, offline=True)
+            out = svc.checkin(body.barcode, body.txn_id, terminal=caller.name, offline=True,
+                              school=_lending(request, caller))
     except E.CirculationError as exc:
         record_conflict(st.db, caller.name, body, exc)
         raise

@@ -137,13 +137,20 @@ class OutcomeOut(BaseModel):
     hold_for: str | None = Field(None, description="the reader the copy is set aside for: "
                                                    "«Анна К., 5А» (short name only)")
     hold_until: dt.date | None = Field(None, description="the last day on the hold shelf")
+    send_to: str | None = Field(None, description="a copy of another school returned here: "
+                                                  "the name of its school (set it aside to be "
+                                                  "sent home)")
 
 
 class HoldIn(_In):
-    """The session reader queues for a record («Встать в очередь»)."""
+    """The session reader queues for a record («Встать в очередь»; with copies only at other
+    schools: «Попросить из другой школы»)."""
 
     record_id: int = Field(ge=1, le=2**31 - 1)
     txn_id: str = Field(pattern=TXN_PATTERN)
+    pickup: str | None = Field(None, min_length=1, max_length=32, pattern=r"^[^\x00-\x1f\x7f]+$",
+                               description="the school to pick the book up at (sigla); "
+                                           "default: the reader's school")
 
 
 class HoldCancelIn(_In):
@@ -159,7 +166,7 @@ class HoldOut(BaseModel):
     record_id: int
     title: str
     authors: str
-    state: Literal["queued", "waiting", "fulfilled", "expired", "cancelled"]
+    state: Literal["queued", "transit", "waiting", "fulfilled", "expired", "cancelled"]
     position: int = Field(description="the place in the queue («ты 2-й»), 0 unless queued")
     placed_at: dt.datetime
     pickup_until: dt.date | None = Field(None, description="waiting: the last day on the hold shelf")
@@ -167,6 +174,12 @@ class HoldOut(BaseModel):
     where: str | None = Field(None, description="waiting: where the hold shelf is ([holds] "
                                                 "shelf_note; null: the terminal's own words)")
     replayed: bool = False
+    pickup: str | None = Field(None, description="the pickup school's sigla")
+    pickup_name: str | None = Field(None, description="the pickup school's name")
+    request: bool = Field(False, description="asked from another school")
+    from_school: str | None = Field(None, description="the school whose copy travels here "
+                                                      "(transit), waits here, or will likely "
+                                                      "be sent (a queued request)")
 
 
 class LoanOut(BaseModel):
