@@ -114,6 +114,8 @@ class DeskAccount(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # the school the account works for (migration 0022_school_staff); NULL = every school
+    sigla: Mapped[str | None] = mapped_column(String(32))
 
 
 class DeskSession(Base):

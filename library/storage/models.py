@@ -514,10 +514,12 @@ class TextbookTitle(Base):
 
 
 class ClassSet(Base):
-    """A textbook a class uses in a school year (the year it starts: 2026 for 2026/2027)."""
+    """A textbook a class of a school uses in a school year (the year it starts: 2026 for
+    2026/2027)."""
 
     __tablename__ = "class_sets"
-    __table_args__ = (UniqueConstraint("school_year", "class_name", "record_id", name="uq_class_sets"),
+    __table_args__ = (Index("uq_class_sets_school", "school_year", "class_name", "record_id",
+                            text("coalesce(sigla, '')"), unique=True),
                       Index("ix_class_sets_year_class", "school_year", "class_name"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -526,6 +528,8 @@ class ClassSet(Base):
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
     created_by: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # the school whose class it is (migration 0022_school_staff); NULL = the default school
+    sigla: Mapped[str | None] = mapped_column(String(32))
 
 
 class FpuEntry(Base):
