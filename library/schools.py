@@ -25,9 +25,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from library.errors import RuleError
 from library.storage.models import CopyStatus, School, as_utc
@@ -203,6 +203,14 @@ class Scope:
         """True when a copy or reader with this sigla is the school's."""
         code = sigla or ""
         return code in self.only if self.only else code not in self.exclude
+
+    def clause(self, column: ColumnElement[Any] | QueryableAttribute[Any]) -> ColumnElement[bool]:
+        """`owns` as an SQL condition on a sigla column (a reader's, a copy's): a list or a
+        filter of a page shows the school's rows only."""
+        code = func.coalesce(column, "")
+        if self.only:
+            return code.in_(self.only)
+        return code.not_in(self.exclude) if self.exclude else true()
 
 
 def scope(session: Session, sigla: str | None, default_sigla: str) -> Scope:

@@ -1,5 +1,5 @@
 """`ibc terminals enroll|list|revoke` and `ibc librarian token`: server credentials;
-`ibc librarian add|passwd|disable|list`: accounts of the librarian's desk (server/desk/accounts.py).
+`ibc librarian add|passwd|disable|list|school`: accounts of the librarian's desk (server/desk/accounts.py).
 A desk password comes from a prompt (asked twice) or the first line of stdin, never from argv."""
 
 from __future__ import annotations
@@ -37,6 +37,12 @@ def register(sub: Subparsers) -> None:
     a = lsub.add_parser("add", help="add a desk account (password at a prompt or from stdin)")
     a.add_argument("name", help="login name: a-z 0-9 _ . -, e.g. ivanova")
     a.add_argument("--role", choices=("librarian", "admin"), default="librarian")
+    a.add_argument("--school", metavar="SIGLA",
+                   help="the school the account works for (default: every school); ibc schools list")
+    sc = lsub.add_parser("school", help="set the school a desk account works for")
+    sc.add_argument("name")
+    sc.add_argument("school", metavar="SIGLA", nargs="?", default=None,
+                    help="the school's sigla; left out: every school (the city's administrator)")
     pw = lsub.add_parser("passwd", help="set a desk account's password (prompt or stdin)")
     pw.add_argument("name")
     d = lsub.add_parser("disable", help="disable a desk account and end its sessions")
@@ -118,11 +124,17 @@ def _read_password() -> str | None:
 
 
 def _desk_accounts(args: argparse.Namespace, ctx: Context) -> int:
-    """`ibc librarian add|passwd|disable|list`."""
+    """`ibc librarian add|passwd|disable|list|school`."""
     import sys
 
+    from library.i18n import translator
+    from library.schools import SchoolError, ensure_default
     from server.desk import accounts
     from server.desk.errors import AccountError
+
+    if getattr(args, "school", None):  # the default school may be named before it was used
+        with ctx.db.transaction() as s:
+            ensure_default(s, ctx.settings.school.sigla, ctx.settings.school.name)
 
     try:
         if args.action == "list":
@@ -134,7 +146,14 @@ def _desk_accounts(args: argparse.Namespace, ctx: Context) -> int:
                 print("Учётных записей нет: ibc librarian add ИМЯ")
             for row in rows:
                 state = f"отключена {row['disabled_at'][:16]}" if row["disabled_at"] else "активна"
-                print(f"{row['name']:24} {row['role']:10} создана {row['created_at'][:16]}  {state}")
+                school = f"  школа {row['school']}" if row["school"] else ""
+                print(f"{row['name']:24} {row['role']:10} создана {row['created_at'][:16]}  {state}"
+                      + school)
+            return 0
+        if args.action == "school":
+            done = accounts.set_school(ctx.db, args.name, args.school)
+            where = f"школа {args.school.strip()}" if args.school else "все школы"
+            print(f"{accounts.check_name(args.name)}: {where}" + ("" if done else " (без изменений)"))
             return 0
         if args.action == "disable":
             done = accounts.disable(ctx.db, args.name)
@@ -145,14 +164,18 @@ def _desk_accounts(args: argparse.Namespace, ctx: Context) -> int:
             print("ibc librarian: пароль не введён", file=sys.stderr)
             return 1
         if args.action == "add":
-            accounts.add_account(ctx.db, args.name, password, args.role)
-            print(f"{accounts.check_name(args.name)}: учётная запись добавлена ({args.role})")
+            accounts.add_account(ctx.db, args.name, password, args.role, school=args.school)
+            where = f", школа {args.school.strip()}" if args.school else ""
+            print(f"{accounts.check_name(args.name)}: учётная запись добавлена ({args.role}{where})")
         else:
             accounts.set_password(ctx.db, args.name, password)
             print(f"{accounts.check_name(args.name)}: пароль изменён, открытые сеансы завершены")
         return 0
     except AccountError as exc:
         print(f"ibc librarian: {exc}", file=sys.stderr)
+        return 1
+    except SchoolError as exc:
+        print(f"ibc librarian: {exc.message(translator(ctx.settings.ui.language))}", file=sys.stderr)
         return 1
 
 

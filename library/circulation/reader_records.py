@@ -30,6 +30,8 @@ from library.text import has_controls
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from library.schools import Scope
+
 CATEGORY_NAMES = {"pupil": "ученик", "teacher": "учитель", "staff": "сотрудник"}
 MAX_REASON = 255
 CARD_WIDTH = 6
@@ -252,10 +254,12 @@ class ReaderRow:
 
 
 def find_readers(s: Session, query: str = "", *, class_name: str | None = None,
-                 archived: bool = False, now: dt.datetime | None = None) -> list[ReaderRow]:
+                 archived: bool = False, now: dt.datetime | None = None,
+                 school: Scope | None = None) -> list[ReaderRow]:
     """Readers whose surname, first name, patronymic, card or class starts with each word of
     `query` (module text), in `class_name` when given; archived readers (not active) only when
-    `archived`. Sorted by class, surname, first name; anonymised readers never."""
+    `archived`; one school's readers when `school` is given (library.schools.Scope). Sorted by
+    class, surname, first name; anonymised readers never."""
     now = now or utcnow()
     q = select(Reader.id, Reader.card_number, Reader.last_name, Reader.first_name,
                Reader.middle_name, Reader.class_name, Reader.category, Reader.blocked,
@@ -264,6 +268,8 @@ def find_readers(s: Session, query: str = "", *, class_name: str | None = None,
         q = q.where(Reader.active.is_(True))
     if class_name:
         q = q.where(Reader.class_name == class_name)
+    if school is not None:
+        q = q.where(school.clause(Reader.sigla))
     words = [fold(w) for w in query.split()]
     rows = []
     for r in s.execute(q):
@@ -299,8 +305,11 @@ def mark_rows(s: Session, rows: list[ReaderRow], now: dt.datetime | None = None)
         r.open_loans = int(loans.get(r.id, 0))
 
 
-def classes(s: Session) -> list[str]:
-    """Every class of an active reader, in school order (1А … 11Б)."""
-    names = s.scalars(select(Reader.class_name).where(Reader.active.is_(True),
-                                                      Reader.class_name.is_not(None)).distinct())
+def classes(s: Session, *, school: Scope | None = None) -> list[str]:
+    """Every class of an active reader (of one school when `school` is given), in school order
+    (1А … 11Б)."""
+    stmt = select(Reader.class_name).where(Reader.active.is_(True), Reader.class_name.is_not(None))
+    if school is not None:
+        stmt = stmt.where(school.clause(Reader.sigla))
+    names = s.scalars(stmt.distinct())
     return sorted((n for n in names if n), key=_class_sort)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from library.reports.report import NO_CLASS, class_key
+from library.schools import Scope
 from library.storage.models import Copy, Loan, Reader, Record
 
 STAFF = "teachers"  # the group key of teachers and staff (not a class name: class names are short)
@@ -81,27 +82,30 @@ class OpenOverdue:
         return f"{self.last_name or ''} {self.first_name or ''}".strip()
 
 
-def open_overdue(s: Session, today: dt.date) -> list[OpenOverdue]:
+def open_overdue(s: Session, today: dt.date, *, school: Scope | None = None) -> list[OpenOverdue]:
     """Every open loan due before `today`, most overdue first (then by loan id). The one query
-    of what "overdue" means for the lists; the report's figure is figures.loans_at_end."""
-    rows = s.execute(
-        select(Loan.id, Loan.due_date, Copy.barcode, Record.title, Reader.card_number,
-               Reader.last_name, Reader.first_name, Reader.class_name, Reader.category)
-        .join(Copy, Loan.copy_id == Copy.id).join(Record, Copy.record_id == Record.id)
-        .outerjoin(Reader, Loan.reader_id == Reader.id)
-        .where(Loan.returned_at.is_(None), Loan.due_date < today)
-        .order_by(Loan.due_date, Loan.id)
-    ).all()
+    of what "overdue" means for the lists; the report's figure is figures.loans_at_end.
+    `school`: the loans of that school's readers only (library.schools.Scope)."""
+    stmt = (select(Loan.id, Loan.due_date, Copy.barcode, Record.title, Reader.card_number,
+                   Reader.last_name, Reader.first_name, Reader.class_name, Reader.category)
+            .join(Copy, Loan.copy_id == Copy.id).join(Record, Copy.record_id == Record.id)
+            .outerjoin(Reader, Loan.reader_id == Reader.id)
+            .where(Loan.returned_at.is_(None), Loan.due_date < today)
+            .order_by(Loan.due_date, Loan.id))
+    if school is not None:
+        stmt = stmt.where(school.clause(Reader.sigla))
+    rows = s.execute(stmt).all()
     return [OpenOverdue(loan_id, due, (today - due).days, barcode, title, card, last, first, cls, cat)
             for loan_id, due, barcode, title, card, last, first, cls, cat in rows]
 
 
-def overdue_loans(s: Session, today: dt.date, *, group: str | None = None) -> list[OverdueLoan]:
+def overdue_loans(s: Session, today: dt.date, *, group: str | None = None,
+                  school: Scope | None = None) -> list[OverdueLoan]:
     """Open loans due before `today` with a reader, by class, reader and due date; `group`
-    keeps one class (or STAFF, or NO_CLASS) only."""
+    keeps one class (or STAFF, or NO_CLASS) only; `school` one school's readers."""
     out = [OverdueLoan(_group(x.category, x.class_name), short_name(x.last_name, x.first_name),
                        x.card, x.title or "", x.barcode or "", x.due_date, x.days)
-           for x in open_overdue(s, today) if x.card is not None]
+           for x in open_overdue(s, today, school=school) if x.card is not None]
     if group is not None:
         out = [x for x in out if x.group == group]
     out.sort(key=lambda x: (_order(x.group), x.reader.casefold(), x.card, x.due_date, x.title))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import select, update
 
 from library.hashing import hash_secret, verify_secret
+from library.schools import check_sigla, require_school
 from library.slot_guard import minutes_left
 from library.storage.models import as_utc, utcnow
 from library.text import has_controls
@@ -73,9 +74,20 @@ def check_password(password: str, name: str) -> str:
     return password
 
 
+def _school(s: Any, school: str | None) -> str | None:
+    """The stored sigla of an account's school (None: every school); SchoolNotFound
+    (library.schools, ``school_not_found``) for a sigla no school has, BadSchoolValue for one
+    that cannot be a sigla (control characters, too long)."""
+    if school is None or not school.strip():
+        return None
+    return require_school(s, check_sigla(school)).sigla  # bad_school_value before a lookup
+
+
 def add_account(db: Database, name: str, password: str, role: str = "librarian", *,
-                actor: str = "cli", hashing: Hashing = _run) -> None:
-    """A new desk account; AccountError when the name is taken or a rule is not met."""
+                school: str | None = None, actor: str = "cli", hashing: Hashing = _run) -> None:
+    """A new desk account; AccountError when the name is taken or a rule is not met.
+    `school`: the sigla of the school it works for (None: every school, the city's
+    administrator); SchoolNotFound when no school has it."""
     name = check_name(name)
     if role not in ROLES:
         raise AccountError("account_role", N_("Role: librarian or admin"))
@@ -83,8 +95,26 @@ def add_account(db: Database, name: str, password: str, role: str = "librarian",
     with db.transaction() as s:
         if s.scalar(select(DeskAccount.id).where(DeskAccount.name == name)) is not None:
             raise AccountError("account_exists", N_("The account %(name)s already exists"), name=name)
-        s.add(DeskAccount(name=name, role=role, password_hash=stored))
-        audit(s, actor, "account_added", account=name, role=role)
+        sigla = _school(s, school)
+        s.add(DeskAccount(name=name, role=role, password_hash=stored, sigla=sigla))
+        audit(s, actor, "account_added", account=name, role=role, **({"school": sigla} if sigla else {}))
+
+
+def set_school(db: Database, name: str, school: str | None, *, actor: str = "cli") -> bool:
+    """The account now works for school `school` (None or '': every school); False when it
+    did already. SchoolNotFound for a sigla no school has; the account's open sessions see
+    the change at their next request (the session reads it from the account's row)."""
+    name = check_name(name)
+    with db.transaction() as s:
+        acc = s.scalar(select(DeskAccount).where(DeskAccount.name == name))
+        if acc is None:
+            raise AccountError("account_unknown", N_("There is no account %(name)s"), name=name)
+        sigla = _school(s, school)
+        if acc.sigla == sigla:
+            return False
+        acc.sigla = sigla
+        audit(s, actor, "account_school", account=name, school=sigla or "*")
+        return True
 
 
 def set_password(db: Database, name: str, password: str, *, actor: str = "cli",
@@ -127,10 +157,12 @@ def _end_sessions(s: Any, account_id: int, now: dt.datetime, why: str) -> None:
 
 
 def list_accounts(db: Database) -> list[dict[str, Any]]:
-    """Every account (never the hash): name, role, created_at, disabled_at (ISO, UTC)."""
+    """Every account (never the hash): name, role, school (sigla; None: every school),
+    created_at, disabled_at (ISO, UTC)."""
     with db.session() as s:
         rows = s.scalars(select(DeskAccount).order_by(DeskAccount.name)).all()
-        return [{"name": a.name, "role": a.role, "created_at": as_utc(a.created_at).isoformat(),
+        return [{"name": a.name, "role": a.role, "school": a.sigla,
+                 "created_at": as_utc(a.created_at).isoformat(),
                  "disabled_at": as_utc(a.disabled_at).isoformat() if a.disabled_at else None}
                 for a in rows]
 

@@ -179,8 +179,11 @@ def search_page(request: Request, q: str = "", page: int = Query(1, ge=1, le=MAX
     st = state(request)
     if query or chosen:
         with st.db.transaction(write=False) as s:
+            # the union catalogue, each hit's copies per school, the librarian's school first
             result = search(s, query, limit=PAGE, offset=(page - 1) * PAGE, facets=True,
-                            filters=_filters(chosen), audience="staff")
+                            filters=_filters(chosen), audience="staff",
+                            school=user.school or st.settings.school.sigla,
+                            default_school=st.settings.school.sigla)
         for key in FACETS:
             values = (result.facets or {}).get(key) or []
             items = []
@@ -419,7 +422,8 @@ def add_copy(request: Request, record_id: int, csrf: str = Form(""), barcode: st
     try:
         with st.db.transaction() as s:
             _record(s, record_id)
-            copy = copy_rules.add_copy(s, record_id, typed, sigla=st.settings.school.sigla)
+            # a school's librarian adds their school's copy (docs/SCHOOLS.md)
+            copy = copy_rules.add_copy(s, record_id, typed, sigla=user.school or st.settings.school.sigla)
             audit(s, user.name, "copy_added", ip=client_ip(request), record=record_id,
                   copy=copy.id, barcode=copy.barcode, inventory=copy.inventory_number,
                   status=copy.status)

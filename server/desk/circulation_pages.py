@@ -38,14 +38,25 @@ from library.circulation.receipts import Receipt, ReceiptLine
 from library.circulation.values import LoanOutcome
 from library.i18n import translator
 from library.reports.events import record_visit
-from library.storage.models import PinGuard, Reader, TransactionLog, as_utc, utcnow
+from library.storage.models import Copy, Loan, PinGuard, Reader, TransactionLog, as_utc, utcnow
 from library.text import printable
 from server.desk import i18n
 from server.desk.audit import audit
 from server.desk.holds_common import state_text as hold_state_text
 from server.desk.i18n import LANGUAGES, N_, _
 from server.desk.sessions import DeskUser
-from server.desk.web import PREFIX, check_form, client_ip, desk_user, local_date, render, state, today
+from server.desk.web import (
+    PREFIX,
+    check_form,
+    client_ip,
+    desk_user,
+    local_date,
+    render,
+    school_name,
+    school_scope,
+    state,
+    today,
+)
 
 router = APIRouter(prefix=PREFIX + "/circulation", include_in_schema=False)
 HOME = PREFIX + "/circulation"
@@ -80,6 +91,9 @@ REFUSALS = {
     "renewal_limit": N_("The book has been renewed %(count)s times: that is the limit"),
     "overdue_no_renew": N_("The book is overdue: it cannot be renewed"),
     "not_your_loan": N_("This book is on loan to another reader"),
+    # a school's librarian lends their school's copies to its readers (docs/SCHOOLS.md)
+    "other_school": N_("This copy belongs to another school: it is lent there"),
+    "other_school_reader": N_("This reader belongs to another school: books are lent to them there"),
     "finish_first": N_("This is a reader card, not a book"),
     "reader_card": N_("This is a reader card, not a book"),
     "txn_mismatch": N_("The form is out of date: do it again"),
@@ -405,15 +419,29 @@ def take_back(request: Request, csrf: str = Form(""), barcode: str = Form(""),
     if not _txn_ok(txn):
         return _page(request, user, card=card, visit=visit, status=400,
                      refusal=Refusal(_(SCAN_AGAIN)))
-    refusal = None
+    refusal, notice = None, ""
     try:
-        svc.checkin(code, txn, terminal=terminal_of(user),
-                    record=_recorder(user, request, "return", card, code))
+        out = svc.checkin(code, txn, terminal=terminal_of(user),
+                          record=_recorder(user, request, "return", card, code))
+        notice = _elsewhere(request, user, out.loan_id)
     except E.ItemNotFound:
         refusal = Refusal(_(NOT_FOUND) % {"code": code})
     except E.CirculationError as exc:
         refusal = _refused("checkin", exc, code, user)
-    return _page(request, user, card=card, visit=visit, refusal=refusal, current=txn)
+    return _page(request, user, card=card, visit=visit, refusal=refusal, current=txn, notice=notice)
+
+
+def _elsewhere(request: Request, user: DeskUser, loan_id: int) -> str:
+    """For a school's librarian taking back another school's copy (returns are not
+    restricted): «Книга школы … — отправьте её туда»; '' otherwise."""
+    mine = school_scope(request, user)
+    if mine is None:
+        return ""
+    with state(request).db.session() as s:
+        sigla = s.scalar(select(Copy.sigla).join(Loan, Loan.copy_id == Copy.id).where(Loan.id == loan_id))
+    if sigla is None or mine.owns(sigla):
+        return ""
+    return _("This book belongs to %(school)s: send it there") % {"school": school_name(request, sigla)}
 
 
 def _open_reader(request: Request, user: DeskUser, card: str) -> Response:
@@ -531,8 +559,9 @@ def _write(request: Request, user: DeskUser, action: str, card: str, code: str, 
     kind = "lend" if action == "checkout" else "renew"
     record = _recorder(user, request, kind, card, code, waive)
     try:
-        if action == "checkout":
-            svc.checkout(card, code, txn, terminal=terminal_of(user), override=waive, record=record)
+        if action == "checkout":  # a school's librarian: that school's copies and readers
+            svc.checkout(card, code, txn, terminal=terminal_of(user), override=waive, record=record,
+                         school=school_scope(request, user))
         else:
             svc.renew(card, code, txn, terminal=terminal_of(user), override=waive, record=record)
     except E.ReaderNotFound:

@@ -64,3 +64,11 @@ class DeskInvalid(DeskError):
 
     def __init__(self, msgid: str, **params: object):
         super().__init__("desk_invalid", msgid, 400, **params)
+
+
+class DeskOtherSchool(DeskError):
+    """A school's librarian asked for another school's page or data (HTTP 403)."""
+
+    def __init__(self) -> None:
+        super().__init__("desk_other_school", N_("This is another school's page: you work for your "
+                                                 "own school only"))

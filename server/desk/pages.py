@@ -7,7 +7,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from library.i18n import translator
+from library.schools import SchoolError, list_schools
 from server.desk import accounts, i18n, sessions
+from server.desk.errors import AccountError, DeskOtherSchool
 from server.desk.figures import SEEN_MIN, home_figures
 from server.desk.guard import LoginLimits
 from server.desk.i18n import _
@@ -122,14 +125,45 @@ def logout(request: Request, csrf: str = Form(""),
 
 
 @router.get("/accounts")
-def account_list(request: Request, user: sessions.DeskUser = Depends(admin_user)) -> HTMLResponse:
-    """Every desk account (administrators only)."""
-    rows = accounts.list_accounts(state(request).db)
+def account_list(request: Request, done: str = Query("", max_length=1),
+                 user: sessions.DeskUser = Depends(admin_user)) -> HTMLResponse:
+    """Every desk account (administrators only), with its school; an administrator of every
+    school may set an account's school."""
+    return _accounts_page(request, user, done=done)
+
+
+def _accounts_page(request: Request, user: sessions.DeskUser, status: int = 200, error: str = "",
+                   done: str = "") -> HTMLResponse:
+    st = state(request)
+    rows = accounts.list_accounts(st.db)
+    with st.db.session() as s:
+        schools = [(v.sigla, v.name) for v in list_schools(s, st.settings.school.sigla)]
+    names = dict(schools)
     for row in rows:
         row["role_name"] = _(ROLE_NAMES[row["role"]]) if row["role"] in ROLE_NAMES else row["role"]
         row["created"] = local_time(row["created_at"])
         row["disabled"] = local_time(row["disabled_at"]) if row["disabled_at"] else ""
-    return render("accounts.html", title=_("Accounts"), section="accounts", user=user, rows=rows)
+        row["school_name"] = names.get(row["school"], row["school"]) if row["school"] else ""
+    return render("accounts.html", status, title=_("Accounts"), section="accounts", user=user, rows=rows,
+                  schools=schools if len(schools) > 1 or any(r["school"] for r in rows) else [],
+                  may_set=user.school is None, error=error, done=done)
+
+
+@router.post("/accounts/{name}/school")
+def account_school(request: Request, name: str, csrf: str = Form(""),
+                   school: str = Form("", max_length=64),
+                   user: sessions.DeskUser = Depends(admin_user)) -> Response:
+    """Set the school an account works for (empty: every school). Only an administrator of
+    every school: a school's administrator would otherwise widen their own account."""
+    check_form(user, csrf)
+    if user.school is not None:
+        raise DeskOtherSchool()
+    try:
+        changed = accounts.set_school(state(request).db, name[:64], school or None, actor=user.name)
+    except (AccountError, SchoolError) as exc:
+        text = exc.message(translator(i18n.language())) if isinstance(exc, SchoolError) else str(exc)
+        return _accounts_page(request, user, 400, text)
+    return RedirectResponse(PREFIX + "/accounts?done=" + ("1" if changed else "0"), status_code=303)
 
 
 def routers() -> list[APIRouter]:
@@ -143,6 +177,7 @@ def routers() -> list[APIRouter]:
         provision_pages,
         readers_pages,
         reports_pages,
+        requests_pages,
         terminals_pages,
         textbooks_pages,
     )
@@ -150,7 +185,8 @@ def routers() -> list[APIRouter]:
     # the more specific /desk/textbooks/… routers before /desk/textbooks/{…}
     return [router, circulation_pages.router, readers_pages.router, catalogue_pages.router,
             class_sets_pages.router, provision_pages.router, textbooks_pages.router,
-            terminals_pages.router, reports_pages.router, media_pages.router, holds_pages.router]
+            terminals_pages.router, reports_pages.router, media_pages.router, holds_pages.router,
+            requests_pages.router]
 
 
 @router.get("/accounts/audit")

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
 
 from library.circulation import reader_records as rr
@@ -29,6 +29,7 @@ from library.circulation.pins import PinRules, check_new_pin, hash_pin, store_pi
 from library.circulation.readers import MAX_CARD, normalise_class, read_class_list, write_readers
 from library.errors import ImportFormatError
 from library.i18n import translator
+from library.schools import scope
 from library.storage.models import Copy, Loan, PinGuard, Reader, Record, as_utc, utcnow
 from library.text import has_controls
 from server.desk.audit import audit
@@ -43,7 +44,10 @@ from server.desk.web import (
     desk_user,
     local_date,
     local_time,
+    page_scope,
     render,
+    school_choices,
+    school_scope,
     state,
     today,
 )
@@ -122,13 +126,21 @@ def field_errors(exc: rr.ReaderInvalid) -> dict[str, str]:
     return out
 
 
-def _reader(s: Any, reader_id: int) -> Reader:
+def _reader(s: Any, reader_id: int, request: Request, user: DeskUser) -> Reader:
+    """The reader, else 404 — also a reader of another school for a school's librarian (as
+    if there were none: the desk shows a school's librarian their school's readers only)."""
     if not 0 < reader_id < 2**31:  # outside INTEGER: PostgreSQL would refuse the query
         raise DeskNotFound(N_("Reader not found"))
     reader = s.get(Reader, reader_id)
     if reader is None or reader.anonymised_at is not None:
         raise DeskNotFound(N_("Reader not found"))
+    if user.school is not None and not scope(s, user.school, _default(request)).owns(reader.sigla):
+        raise DeskNotFound(N_("Reader not found"))
     return reader
+
+
+def _default(request: Request) -> str:
+    return state(request).settings.school.sigla
 
 
 def _locked(s: Any, reader_id: int) -> dt.datetime | None:
@@ -145,8 +157,12 @@ def _form_values(reader: Reader) -> dict[str, str]:
 # --- the list ---------------------------------------------------------------------------------
 @router.get("")
 def reader_list(request: Request, q: str = "", klass: str = "", archived: str = "", page: str = "1",
+                school: str = Query("", max_length=64),
                 user: DeskUser = Depends(desk_user)) -> HTMLResponse:
-    """Search readers by surname, name, card or class; a class filter; archived on request."""
+    """Search readers by surname, name, card or class; a class filter; archived on request.
+    A school's librarian finds their school's readers; an account of every school every
+    school's, or the school it chose."""
+    readers_of = page_scope(request, user, school)
     errors: dict[str, str] = {}
     number = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
     query = q.strip()[:MAX_QUERY]
@@ -161,19 +177,23 @@ def reader_list(request: Request, q: str = "", klass: str = "", archived: str = 
             errors["klass"] = _("Write the class like this: 5A")
     show_archived = archived == "1"
     with state(request).db.session() as s:
-        all_classes = rr.classes(s)
-        rows = rr.find_readers(s, query, class_name=class_name, archived=show_archived) \
+        all_classes = rr.classes(s, school=readers_of)
+        rows = rr.find_readers(s, query, class_name=class_name, archived=show_archived,
+                               school=readers_of) \
             if "q" not in errors and "klass" not in errors else []
         pages = max(1, (len(rows) + PAGE_SIZE - 1) // PAGE_SIZE)
         number = min(max(1, number), pages)
         shown = rows[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
         rr.mark_rows(s, shown)
-    args = {"q": query, "klass": class_name or "", "archived": "1" if show_archived else ""}
+    chosen = readers_of.school if readers_of is not None and user.school is None else ""
+    args = {"q": query, "klass": class_name or "", "archived": "1" if show_archived else "",
+            "school": chosen}
     link = "&".join(f"{k}={quote(v)}" for k, v in args.items() if v)
     return render("readers_list.html", 400 if errors else 200, title=_("Readers"), section="readers",
                   user=user, rows=shown, total=len(rows), page=number, pages=pages, args=args,
                   link=link, classes=all_classes, errors=errors, categories=categories(),
-                  searched=bool(query or class_name))
+                  searched=bool(query or class_name), schools=school_choices(request, user),
+                  school=chosen)
 
 
 # --- adding -----------------------------------------------------------------------------------
@@ -205,7 +225,7 @@ def add(request: Request, csrf: str = Form(""), last_name: str = Form(""), first
             if same is not None and same_ok != same.card_number:
                 return _new_form(user, _typed(data), {}, 409, same={
                     "id": same.id, "card": same.card_number})
-            reader = rr.add_reader(s, data, sigla=st.settings.school.sigla)
+            reader = rr.add_reader(s, data, sigla=user.school or st.settings.school.sigla)
             audit(s, user.name, "reader_added", ip=client_ip(request), card=reader.card_number,
                   category=reader.category, class_name=reader.class_name,
                   generated=not data.card_number)
@@ -243,15 +263,17 @@ def class_cards(request: Request, klass: str = "", user: DeskUser = Depends(desk
     """Choose a class; with `klass` the PDF of every active reader's card in it."""
     st = state(request)
     error = ""
+    mine = school_scope(request, user)
     with st.db.session() as s:
-        all_classes = rr.classes(s)
+        all_classes = rr.classes(s, school=mine)
         if klass.strip():
             try:
                 name = normalise_class(klass[:16])
             except ValueError:
                 name = None
             rows = list(s.scalars(select(Reader).where(
-                Reader.class_name == name, Reader.active.is_(True))
+                Reader.class_name == name, Reader.active.is_(True),
+                mine.clause(Reader.sigla) if mine is not None else true())
                 .order_by(Reader.last_name, Reader.first_name))) if name else []
             if rows:
                 data = [_card_data(r) for r in rows]
@@ -315,7 +337,7 @@ def _import_sync(request: Request, user: DeskUser, content: bytes, suffix: str,
     if readers:
         try:
             with st.db.transaction() as s:
-                write_readers(s, readers, report, sigla=st.settings.school.sigla)
+                write_readers(s, readers, report, sigla=user.school or st.settings.school.sigla)
                 audit(s, user.name, "readers_imported", ip=client_ip(request), read=report.read,
                       added=report.added, updated=report.updated, skipped=report.skipped)
         except IntegrityError:
@@ -390,7 +412,7 @@ def _reader_page(request: Request, user: DeskUser, reader_id: int, status: int =
                  values: dict[str, str] | None = None, reason: str = "") -> HTMLResponse:
     st = state(request)
     with st.db.session() as s:
-        reader = _reader(s, reader_id)
+        reader = _reader(s, reader_id, request, user)
         locked = _locked(s, reader.id)
         loans = s.execute(select(Loan.issued_at, Loan.due_date, Copy.barcode, Record.title)
                           .join(Copy, Copy.id == Loan.copy_id).join(Record, Record.id == Copy.record_id)
@@ -438,7 +460,7 @@ def edit(request: Request, reader_id: int, csrf: str = Form(""), last_name: str 
     data = rr.check_reader(last_name, first_name, middle_name, class_name, category, card_number)
     try:
         with state(request).db.transaction() as s:
-            reader = _reader(s, reader_id)
+            reader = _reader(s, reader_id, request, user)
             old_card = reader.card_number
             changed = rr.update_reader(s, reader, data)
             if changed:
@@ -464,7 +486,7 @@ def block(request: Request, reader_id: int, csrf: str = Form(""), reason: str = 
     blocked = action != "unblock"
     try:
         with state(request).db.transaction() as s:
-            reader = _reader(s, reader_id)
+            reader = _reader(s, reader_id, request, user)
             why = rr.set_blocked(reader, blocked, reason)
             audit(s, user.name, "reader_blocked" if blocked else "reader_unblocked",
                   ip=client_ip(request), card=reader.card_number, reason=why)
@@ -481,7 +503,7 @@ def set_pin(request: Request, reader_id: int, csrf: str = Form(""), pin: str = F
     check_form(user, csrf)
     st = state(request)
     with st.db.session() as s:
-        card = _reader(s, reader_id).card_number
+        card = _reader(s, reader_id, request, user).card_number
     try:
         if pin[:64] != pin2[:64]:
             raise ValueError(_("The PINs do not match"))
@@ -493,7 +515,7 @@ def set_pin(request: Request, reader_id: int, csrf: str = Form(""), pin: str = F
                             errors={"pin": exc.message(translator(language()))})
     stored = st.circulation.hashing(hash_pin, new)
     with st.db.transaction() as s:
-        reader = _reader(s, reader_id)
+        reader = _reader(s, reader_id, request, user)
         store_pin_hash(s, reader.card_number, stored)
         audit(s, user.name, "pin_set", ip=client_ip(request), card=card)
     return _done(reader_id, "pin_set")
@@ -505,7 +527,7 @@ def clear_pin(request: Request, reader_id: int, csrf: str = Form(""),
     """Remove the reader's PIN."""
     check_form(user, csrf)
     with state(request).db.transaction() as s:
-        reader = _reader(s, reader_id)
+        reader = _reader(s, reader_id, request, user)
         had = store_pin_hash(s, reader.card_number, None)
         audit(s, user.name, "pin_cleared", ip=client_ip(request), card=reader.card_number, had=had)
     return _done(reader_id, "pin_cleared")
@@ -517,7 +539,7 @@ def unlock_card(request: Request, reader_id: int, csrf: str = Form(""),
     """Forget the card's wrong PINs (a lock ends)."""
     check_form(user, csrf)
     with state(request).db.transaction() as s:
-        reader = _reader(s, reader_id)
+        reader = _reader(s, reader_id, request, user)
         was = unlock(s, reader.card_number)
         audit(s, user.name, "card_unlocked", ip=client_ip(request), card=reader.card_number,
               was_locked=bool(was))
@@ -530,7 +552,7 @@ def restore(request: Request, reader_id: int, csrf: str = Form(""),
     """Bring an archived reader back (active again)."""
     check_form(user, csrf)
     with state(request).db.transaction() as s:
-        reader = _reader(s, reader_id)
+        reader = _reader(s, reader_id, request, user)
         if rr.restore(reader):
             audit(s, user.name, "reader_restored", ip=client_ip(request), card=reader.card_number)
     return _done(reader_id, "restored")
@@ -541,5 +563,5 @@ def reader_card(request: Request, reader_id: int, user: DeskUser = Depends(desk_
     """This reader's card as a PDF (one card on an A4 sheet with cut marks)."""
     st = state(request)
     with st.db.session() as s:
-        data = _card_data(_reader(s, reader_id))
+        data = _card_data(_reader(s, reader_id, request, user))
     return _pdf([data], st.settings.school.name, f"card-{reader_id}.pdf")

@@ -47,7 +47,11 @@ from server.desk.web import (
     desk_user,
     local_date,
     local_time,
+    page_school,
+    page_scope,
     render,
+    school_choices,
+    school_name,
     state,
     today,
 )
@@ -182,14 +186,14 @@ def group_name(key: str) -> str:
     return key
 
 
-def hold_figures(db: Any, period: Period) -> list[dict[str, Any]]:
+def hold_figures(db: Any, period: Period, sigla: str | None = None) -> list[dict[str, Any]]:
     """The period's holds (library.reports.figures.holds, the report's «Заказы» table) with
     the desk's words; the median wait «—» when no book was set aside in the period."""
     from library.reports.figures import Scope
     from library.reports.figures import holds as holds_of
 
     with db.session() as s:
-        h = holds_of(s, Scope(period, None))
+        h = holds_of(s, Scope(period, sigla))
     wait = h.get("median_wait_days")
     comma = language() == "ru"
     wait_text = "—" if wait is None else f"{wait:g}".replace(".", "," if comma else ".")
@@ -312,10 +316,13 @@ def _filename(stem: str, period: Period | None, day: dt.date, ext: str) -> str:
 def reports_page(request: Request, period: str = Query(DEFAULT),
                  start: str = Query("", alias="from"),
                  end: str = Query("", alias="to"),
+                 school: str = Query("", max_length=MAX_TEXT),
                  user: DeskUser = Depends(desk_user)) -> HTMLResponse:
-    """Choose a period; its key figures, overrides and the report's downloads."""
+    """Choose a period (and, for an account of every school, a school); its key figures,
+    overrides and the report's downloads. A school's librarian sees their school's only."""
     st = state(request)
     now = today(request)
+    sigla = page_school(request, user, school)
     period, start, end = period[:MAX_TEXT], start[:MAX_TEXT], end[:MAX_TEXT]
     chosen, errors = resolve(period, start, end, now)
     context: dict[str, Any] = {
@@ -323,22 +330,24 @@ def reports_page(request: Request, period: str = Query(DEFAULT),
         "choice": period if period in dict(CHOICES) or period == CUSTOM else "",
         "start": start if period == CUSTOM else "", "end": end if period == CUSTOM else "",
         "errors": errors, "today": local_date(now), "max_days": MAX_DAYS, "formats": list(FORMATS),
+        "schools": school_choices(request, user), "school": sigla or "",
+        "school_name": school_name(request, sigla),
     }
     if chosen is None:
         return render("reports_index.html", 400, **context)
-    figures = key_figures(st.db, chosen, pupils=st.settings.school.pupils)
+    figures = key_figures(st.db, chosen, sigla=sigla, pupils=_pupils(request, sigla))
     context["period"] = period_title(period, chosen)
     context["figures"] = [{"key": k, "label": _(LABELS[k]), "value": figures[k], "meaning": _(MEANING[k])}
                           for k in FIGURE_ORDER]
     context["indicators"] = indicator_cards(figures)
-    context["holds"] = hold_figures(st.db, chosen)
+    context["holds"] = hold_figures(st.db, chosen, sigla)
     context["pupils"] = figures["pupils"]
     context["pupils_set"] = figures["pupils_source"] == PUPILS_FROM_SETTING
-    counts = override_counts(st.db, chosen)
+    counts = override_counts(st.db, chosen, sigla=sigla)
     context["overrides"] = [
         {"label": f"{action_words(action)}: {rule_words(code)}", "count": n}
         for (action, _, code), n in ((key.partition(":"), n) for key, n in sorted(counts.items()))]
-    context["query"] = _query(period, start, end)
+    context["query"] = _query(period, start, end, **({"school": sigla} if sigla else {}))
     if user.role == "admin":
         context["override_list"] = [
             {**x, "when": local_time(x["ts"]), "action": action_words(x["action"]),
@@ -351,22 +360,34 @@ def download(request: Request, period: str = Query(DEFAULT),
              start: str = Query("", alias="from"),
              end: str = Query("", alias="to"),
              fmt: str = Query("pdf", alias="format"),
+             school: str = Query("", max_length=MAX_TEXT),
              user: DeskUser = Depends(desk_user)) -> Response:
-    """The full report of the period as a file (PDF with charts, XLSX or CSV)."""
+    """The full report of the period as a file (PDF with charts, XLSX or CSV): one school's
+    (a school's librarian's own, or the one an account of every school chose) or every
+    school's — `ibc report --school`'s report."""
     if fmt not in FORMATS:
         raise DeskInvalid(N_("File format: pdf, xlsx or csv"))
+    sigla = page_school(request, user, school)
     chosen = _period_or_refuse(request, period, start, end)
     st = state(request)
     if not _generating.acquire(timeout=GENERATOR_WAIT_S):
         raise DeskError("desk_busy", N_("Other reports are being made now: try again in a minute"), 503)
     try:
-        report = build_report(st.db, chosen, school_name=st.settings.school.name,
-                              pupils=st.settings.school.pupils)
+        name = school_name(request, sigla) if sigla else st.settings.school.name
+        report = build_report(st.db, chosen, sigla=sigla, school_name=name,
+                              pupils=_pupils(request, sigla))
         data = _render(report, fmt)
     finally:
         _generating.release()
     return Response(data, media_type=FORMATS[fmt],
                     headers={"Content-Disposition": _filename(REPORT_STEM, chosen, today(request), fmt)})
+
+
+def _pupils(request: Request, sigla: str | None) -> int:
+    """The pupil count of the report's school: ``[school] pupils`` is the default school's (as
+    `ibc report --school`: another school's report has none)."""
+    school = state(request).settings.school
+    return school.pupils if sigla in (None, school.sigla) else 0
 
 
 def _render(report: dict, fmt: str) -> bytes:
@@ -397,12 +418,16 @@ def _group_param(value: str) -> str | None:
 
 @router.get("/overdue")
 def overdue_page(request: Request, group: str = Query("", alias="class"),
+                 school: str = Query("", max_length=MAX_TEXT),
                  user: DeskUser = Depends(desk_user)) -> HTMLResponse:
-    """Overdue loans grouped by class (teachers and staff apart), printable one class a page."""
+    """Overdue loans grouped by class (teachers and staff apart), printable one class a page:
+    the readers of the librarian's school (an account of every school: every school's, or the
+    school it chose)."""
     st = state(request)
     now = today(request)
+    readers_of = page_scope(request, user, school)
     with st.db.session() as s:
-        loans = overdue_loans(s, now)
+        loans = overdue_loans(s, now, school=readers_of)
     groups = by_group(loans)
     options = [(g.key, group_name(g.key)) for g in groups]
     wanted = _group_param(group[:MAX_TEXT])
@@ -414,27 +439,32 @@ def overdue_page(request: Request, group: str = Query("", alias="class"),
                      % {"group": printable(wanted), "date": local_date(now)})
     else:
         shown = groups
+    chosen = readers_of.school if readers_of is not None and user.school is None else ""
     return render("reports_overdue.html", 200, title=_("Overdue by class"), section="reports",
                   user=user, groups=[{"key": g.key, "label": group_name(g.key), "loans": g.loans,
                                       "readers": g.readers} for g in shown],
                   options=options, wanted=wanted or "", error=error,
                   today=local_date(now), total=sum(len(g.loans) for g in shown),
-                  query=urlencode({"class": wanted}) if wanted else "", formats=OVERDUE_FORMATS,
-                  staff=STAFF)
+                  query=urlencode({k: v for k, v in (("class", wanted), ("school", chosen)) if v}),
+                  formats=OVERDUE_FORMATS, staff=STAFF, schools=school_choices(request, user),
+                  school=chosen)
 
 
 @router.get("/overdue/download")
 def overdue_download(request: Request, group: str = Query("", alias="class"),
                      fmt: str = Query("csv", alias="format"),
+                     school: str = Query("", max_length=MAX_TEXT),
                      user: DeskUser = Depends(desk_user)) -> Response:
-    """The overdue list (one class, or all) as CSV or XLSX; the export is written to the audit log."""
+    """The overdue list (one class, or all; the page's school) as CSV or XLSX; the export is
+    written to the audit log."""
     if fmt not in OVERDUE_FORMATS:
         raise DeskInvalid(N_("File format: csv or xlsx"))
     st = state(request)
     now = today(request)
     wanted = _group_param(group[:MAX_TEXT])
+    readers_of = page_scope(request, user, school)
     with st.db.transaction() as s:
-        loans = overdue_loans(s, now, group=wanted)
+        loans = overdue_loans(s, now, group=wanted, school=readers_of)
         audit(s, user.name, "overdue_exported", ip=client_ip(request), format=fmt,
               group=wanted or ALL_GROUPS, rows=len(loans))
     data = _overdue_csv(loans, now) if fmt == "csv" else _overdue_xlsx(loans, now)

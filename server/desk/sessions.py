@@ -47,6 +47,13 @@ class DeskUser:
     name: str
     role: str
     token: str
+    school: str | None = None  # the sigla of the account's school; None: every school
+
+    @property
+    def city_wide(self) -> bool:
+        """True for an account of every school (the city's administrator, a single school's
+        every account): it chooses a school where a page is per school."""
+        return self.school is None
 
     @property
     def csrf(self) -> str:
@@ -100,7 +107,8 @@ def current(db: Database, token: str | None, desk: DeskSettings, ip: str | None 
     with db.transaction(write=False) as s:
         row = s.execute(select(DeskSession.id, DeskSession.created_at, DeskSession.last_seen,
                                DeskSession.ended_at, DeskAccount.name, DeskAccount.role,
-                               DeskAccount.disabled_at, DeskAccount.id.label("account_id"))
+                               DeskAccount.disabled_at, DeskAccount.id.label("account_id"),
+                               DeskAccount.sigla)
                         .join(DeskAccount, DeskAccount.id == DeskSession.account_id)
                         .where(DeskSession.token_hash == digest(token))).first()
     if row is None or row.ended_at is not None:
@@ -124,7 +132,7 @@ def current(db: Database, token: str | None, desk: DeskSettings, ip: str | None 
             sess = s.get(DeskSession, row.id)
             if sess is not None and sess.ended_at is None:
                 sess.last_seen = now
-    return DeskUser(row.account_id, row.name, row.role, token)
+    return DeskUser(row.account_id, row.name, row.role, token, row.sigla)
 
 
 def end(db: Database, user: DeskUser, why: str, ip: str | None = None) -> None:

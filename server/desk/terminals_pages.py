@@ -19,15 +19,28 @@ from markupsafe import Markup
 
 from library.circulation.errors import CirculationError
 from library.i18n import translator
+from library.schools import list_schools
 from library.storage.models import as_utc, utcnow
 from server import conflicts, security, tls
 from server.desk import i18n
 from server.desk.audit import audit
-from server.desk.errors import DeskNotFound
+from server.desk.errors import DeskNotFound, DeskOtherSchool
 from server.desk.figures import SEEN_MIN, seen_since
 from server.desk.i18n import N_, _, ngettext
 from server.desk.sessions import DeskUser
-from server.desk.web import PREFIX, admin_user, check_form, client_ip, desk_user, local_time, render, state
+from server.desk.web import (
+    PREFIX,
+    admin_user,
+    check_form,
+    client_ip,
+    desk_user,
+    local_time,
+    page_school,
+    render,
+    school_choices,
+    school_name,
+    state,
+)
 from server.schemas import TXN_PATTERN
 
 router = APIRouter(prefix=PREFIX + "/terminals", include_in_schema=False)
@@ -98,8 +111,13 @@ def qr_svg(text: str, scale: int = 8, border: int = 4) -> Markup:
 def _terminals(request: Request) -> list[dict]:
     now = utcnow()
     cutoff = seen_since(now)
-    rows = [r for r in security.list_credentials(state(request).db) if r["role"] == "terminal"]
+    st = state(request)
+    rows = [r for r in security.list_credentials(st.db) if r["role"] == "terminal"]
+    with st.db.session() as s:
+        names = {v.sigla: v.name for v in list_schools(s)}
     for r in rows:
+        r["school"] = r["sigla"] or st.settings.school.sigla  # NULL: the default school
+        r["school_name"] = names.get(r["school"], r["school"])
         seen = dt.datetime.fromisoformat(r["last_seen"]) if r["last_seen"] else None
         r["seen_ago"] = ago(seen, now)
         r["seen_at"] = local_time(seen)
@@ -110,8 +128,12 @@ def _terminals(request: Request) -> list[dict]:
 
 def _list_page(request: Request, user: DeskUser, status: int = 200, error: str = "",
                revoked: str = "") -> HTMLResponse:
+    rows = _terminals(request)
     return render("terminals_list.html", status, title=_("Terminals"), section="terminals", user=user,
-                  rows=_terminals(request), seen_min=SEEN_MIN, error=error, revoked=revoked)
+                  rows=rows, seen_min=SEEN_MIN, error=error, revoked=revoked,
+                  schools=school_choices(request, user), school="",
+                  many=len({r["school"] for r in rows}) > 1 or bool(school_choices(request, user)),
+                  own_school=school_name(request, user.school))
 
 
 @router.get("")
@@ -133,20 +155,26 @@ def _data_dir(request: Request) -> Path:
 
 
 @router.post("/enrol")
-def enrol(request: Request, csrf: str = Form(""), user: DeskUser = Depends(admin_user)) -> HTMLResponse:
-    """A new one-time enrolment code (as `ibc terminals enroll`), shown large and as a QR code."""
+def enrol(request: Request, csrf: str = Form(""), school: str = Form("", max_length=64),
+          user: DeskUser = Depends(admin_user)) -> HTMLResponse:
+    """A new one-time enrolment code (as `ibc terminals enroll --school`), shown large and as a
+    QR code: for the administrator's school (an administrator of every school chooses one;
+    none chosen: the default school, as before)."""
     check_form(user, csrf)
     st = state(request)
     ip = client_ip(request)
+    sigla = page_school(request, user, school)  # another school's: 403; no such school: 404
     try:
         made = security.new_enrolment(
-            st.db, st.settings, _data_dir(request),
+            st.db, st.settings, _data_dir(request), sigla=sigla,
             also=lambda s: audit(s, user.name, "terminal_code", ip=ip,
-                                 minutes=st.settings.server.enrol_code_minutes))
+                                 minutes=st.settings.server.enrol_code_minutes,
+                                 **({"school": sigla} if sigla else {})))
     except tls.TlsError as exc:
         return _list_page(request, user, 503, _("No code was made: %(reason)s") % {"reason": exc})
     return render("terminals_enrol.html", title=_("Terminal enrolment code"), section="terminals",
                   user=user, code=made.code, minutes=made.minutes, qr=qr_svg(made.code),
+                  school_name=school_name(request, sigla) if sigla else "",
                   expires=local_time(made.expires_at),
                   short_fp=_short(made.fingerprint), fingerprint=made.fingerprint)
 
@@ -157,11 +185,13 @@ def _short(fp: str | None) -> str:
     return short_fingerprint(fp) if fp else ""
 
 
-def _terminal(request: Request, terminal_id: int) -> dict:
+def _terminal(request: Request, terminal_id: int, user: DeskUser) -> dict:
     found = next((r for r in security.list_credentials(state(request).db)
                   if r["id"] == terminal_id and r["role"] == "terminal"), None)
     if found is None:
         raise DeskNotFound(N_("No such terminal"))
+    if user.school is not None and (found["sigla"] or state(request).settings.school.sigla) != user.school:
+        raise DeskOtherSchool()  # a school's administrator revokes their school's terminals only
     return found
 
 
@@ -170,7 +200,7 @@ def revoke_confirm(request: Request, terminal_id: int,
                    user: DeskUser = Depends(admin_user)) -> HTMLResponse:
     """Ask before revoking a terminal."""
     return render("terminals_revoke.html", title=_("Revoke a terminal"), section="terminals", user=user,
-                  terminal=_terminal(request, terminal_id))
+                  terminal=_terminal(request, terminal_id, user))
 
 
 @router.post("/{terminal_id}/revoke")
@@ -178,7 +208,7 @@ def revoke(request: Request, terminal_id: int, csrf: str = Form(""),
            user: DeskUser = Depends(admin_user)) -> RedirectResponse:
     """Revoke a terminal: its token is refused from now on, its readers' sessions end."""
     check_form(user, csrf)
-    row = _terminal(request, terminal_id)
+    row = _terminal(request, terminal_id, user)
     ip = client_ip(request)
     if not row["revoked"]:
         security.revoke(state(request).db, row["name"],

@@ -19,8 +19,11 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import HTTPConnection
 
+from library.schools import SIGLA_MAX, get_school, list_schools, scope
+from library.schools import Scope as SchoolScope
+from library.text import has_controls
 from server.desk import i18n, sessions
-from server.desk.errors import DeskForbidden
+from server.desk.errors import DeskForbidden, DeskNotFound, DeskOtherSchool
 from server.desk.i18n import N_
 
 if TYPE_CHECKING:
@@ -119,6 +122,67 @@ def admin_user(user: sessions.DeskUser = Depends(desk_user)) -> sessions.DeskUse
     if user.role != "admin":
         raise DeskForbidden()
     return user
+
+
+def school_scope(request: Request, user: sessions.DeskUser) -> SchoolScope | None:
+    """Whose copies and readers this account lends and lists (docs/SCHOOLS.md «The desk per
+    school»): its school's, by the terminal API's rule (library.schools.scope); None for an
+    account of every school (the city's administrator, every account of a single school)."""
+    if user.school is None:
+        return None
+    st = state(request)
+    with st.db.session() as s:
+        return scope(s, user.school, st.settings.school.sigla)
+
+
+def page_school(request: Request, user: sessions.DeskUser, asked: str | None) -> str | None:
+    """The school a per-school page (reports, lists) is about: a school's librarian's own
+    (asking for another: DeskOtherSchool, 403); for an account of every school the school it
+    chose (`asked`; empty: every school, None; a sigla no school has: DeskNotFound, 404)."""
+    wanted = (asked or "").strip()
+    if user.school is not None:
+        if wanted and wanted != user.school:
+            raise DeskOtherSchool()
+        return user.school
+    if not wanted:
+        return None
+    if len(wanted) > SIGLA_MAX or has_controls(wanted):  # never a sigla: not looked up (no NUL to PostgreSQL)
+        raise DeskNotFound(N_("There is no such school"))
+    with state(request).db.session() as s:
+        if get_school(s, wanted) is None:
+            raise DeskNotFound(N_("There is no such school"))
+    return wanted
+
+
+def page_scope(request: Request, user: sessions.DeskUser, asked: str | None) -> SchoolScope | None:
+    """`page_school` as a Scope (None: every school)."""
+    chosen = page_school(request, user, asked)
+    if chosen is None:
+        return None
+    st = state(request)
+    with st.db.session() as s:
+        return scope(s, chosen, st.settings.school.sigla)
+
+
+def school_choices(request: Request, user: sessions.DeskUser) -> list[tuple[str, str]]:
+    """The schools an account of every school may choose on a per-school page, (sigla, name),
+    the default school first; none for a school's librarian, nor when there is one school
+    (a single school's pages stay as they were)."""
+    if user.school is not None:
+        return []
+    st = state(request)
+    with st.db.session() as s:
+        rows = list_schools(s, st.settings.school.sigla)
+    return [(r.sigla, r.name) for r in rows] if len(rows) > 1 else []
+
+
+def school_name(request: Request, sigla: str | None) -> str:
+    """The name of the school `sigla` (its sigla when no school has it; '' for None)."""
+    if sigla is None:
+        return ""
+    with state(request).db.session() as s:
+        found = get_school(s, sigla)
+    return found.name if found is not None else sigla
 
 
 def check_form(user: sessions.DeskUser, csrf: str | None) -> None:
