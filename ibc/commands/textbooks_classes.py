@@ -1,8 +1,9 @@
-"""`ibc textbooks issue CLASS [--year Y] [--dry-run] [--json]` and `ibc textbooks owing
-[--class C] [--json] [--csv FILE] [-o FILE.xlsx]`: the class issue (automatic allocation) and who
-still holds textbooks (the files: library/textbooks/owing_file.py, as the desk's downloads).
-The rules are library.textbooks.issue's (the desk's /desk/textbooks/classes calls the same);
-`ibc textbooks` itself is ibc/commands/textbooks.py, which adds these two actions."""
+"""`ibc textbooks issue CLASS [--year Y] [--school SIGLA] [--dry-run] [--json]` and `ibc
+textbooks owing [--class C] [--school SIGLA] [--json] [--csv FILE] [-o FILE.xlsx]`: the class
+issue (automatic allocation) and who still holds textbooks (the files:
+library/textbooks/owing_file.py, as the desk's downloads). The rules are
+library.textbooks.issue's (the desk's /desk/textbooks/classes calls the same); `ibc textbooks`
+itself is ibc/commands/textbooks.py, which adds these two actions."""
 
 from __future__ import annotations
 
@@ -23,12 +24,16 @@ def add_actions(psub: Any) -> None:
     i.add_argument("--year", type=int, help="учебный год по его первому году: 2026 для 2026/27")
     i.add_argument("--dry-run", action="store_true", help="только показать, ничего не выдавать")
     i.add_argument("--json", action="store_true", help="отчёт в JSON")
+    i.add_argument("--school", metavar="SIGLA",
+                   help="класс этой школы, её книги (по умолчанию: [school] sigla); ibc schools list")
     i.set_defaults(run=run_issue)
     o = psub.add_parser("owing", help="кто ещё не сдал учебники, по классам")
     o.add_argument("--class", dest="class_name", help="только этот класс")
     o.add_argument("--json", action="store_true", help="вывод в JSON")
     o.add_argument("--csv", metavar="FILE", help="записать список в файл CSV")
     o.add_argument("-o", "--output", metavar="FILE.xlsx", help="записать список в файл XLSX")
+    o.add_argument("--school", metavar="SIGLA",
+                   help="читатели этой школы (по умолчанию: [school] sigla); ibc schools list")
     o.set_defaults(run=run_owing)
 
 
@@ -48,6 +53,24 @@ def _class(value: str) -> str | None:
     return norm if norm and grade_of(norm) is not None else None
 
 
+def _school(args: argparse.Namespace, ctx: Context, what: str) -> Any:
+    """The Scope of `--school` (default: the default school, which in a single-school install
+    filters nothing); None after printing the refusal for a sigla no school has."""
+    from library.i18n import translator
+    from library.schools import SchoolError, ensure_default, require_school, scope
+
+    default = ctx.settings.school
+    with ctx.db.transaction() as s:
+        ensure_default(s, default.sigla, default.name)
+        try:
+            code = require_school(s, args.school).sigla if args.school else default.sigla
+        except SchoolError as exc:
+            print(f"ibc textbooks {what}: {exc.message(translator(ctx.settings.ui.language))}",
+                  file=sys.stderr)
+            return None
+        return scope(s, code, default.sigla)
+
+
 def run_issue(args: argparse.Namespace, ctx: Context) -> int:
     """Lend the class's set to each pupil (exactly once; a re-run goes on where it stopped)."""
     from ibc.wiring import circulation
@@ -59,10 +82,13 @@ def run_issue(args: argparse.Namespace, ctx: Context) -> int:
                                          else "the class must be like 7А"), file=sys.stderr)
         return 2
     year = args.year or T.current_year(dt.date.today(), ctx.settings.circulation.school_year_end)
+    school = _school(args, ctx, "issue")
+    if school is None:
+        return 2
     svc = circulation(ctx)
-    report = T.issue_class(svc, year, cls, "cli", dry_run=args.dry_run, terminal="cli")
+    report = T.issue_class(svc, year, cls, "cli", dry_run=args.dry_run, terminal="cli", school=school)
     with ctx.db.session() as s:
-        titles = {t.record_id: t.title for t in T.set_titles(s, year, cls)}
+        titles = {t.record_id: t.title for t in T.set_titles(s, year, cls, school=school)}
     if args.json:
         body = report.to_dict()
         body["missing_titles"] = {titles.get(k, str(k)): v for k, v in report.missing.items()}
@@ -104,8 +130,11 @@ def run_owing(args: argparse.Namespace, ctx: Context) -> int:
             print("ibc textbooks owing: " + ("класс должен быть вида 7А" if _ru(ctx)
                                              else "the class must be like 7А"), file=sys.stderr)
             return 2
+    school = _school(args, ctx, "owing")
+    if school is None:
+        return 2
     with ctx.db.session() as s:
-        rows = T.owing(s, cls)
+        rows = T.owing(s, cls, school=school)
     files = [(p, f) for p, f in ((args.csv, "csv"), (args.output, "xlsx")) if p]
     if files:
         from library.textbooks.owing_file import owing_file

@@ -18,6 +18,11 @@
 * `collect` takes a copy back (`CirculationService.checkin`, transaction id ``ret:{loan}``:
   exactly once) and names the pupil; `owing` lists who still holds which textbook, per class,
   leavers (archived by the school-year move) and pupils gone to another school included.
+* Schools (docs/SCHOOLS.md «The desk per school»): a set belongs to a school (``class_sets.sigla``,
+  NULL = the default school), so «5А» of school A and «5А» of school B are two sets. Every
+  function takes `school`, a library.schools.Scope: its sets, its pupils (readers) and, for an
+  issue, its copies. None (or the default school of a single-school install, whose Scope
+  filters nothing) keeps what a single school always did.
 * Lost or damaged (`mark_lost`, `mark_damaged`): the circulation rules say a lost copy keeps
   its loan open — the pupil owes it (``has_lost`` at the next checkout) until it is found and
   returned or replaced; a damaged copy is returned and goes to repair (``bindery``) through
@@ -32,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, true
 
 from library.circulation import errors as E
 from library.circulation.overrides import Override
@@ -55,6 +60,7 @@ if TYPE_CHECKING:
 
     from library.circulation.service import CirculationService, Recorder
     from library.circulation.values import LoanOutcome
+    from library.schools import Scope
     from library.storage.database import Database
 
 MAX_NOTE = 500
@@ -114,6 +120,21 @@ def copy_code(copy: Copy) -> str:
 
 
 # --- the set ----------------------------------------------------------------------------------
+def set_sigla(school: Scope | None) -> str | None:
+    """The ``class_sets.sigla`` of a school's sets: None for the default school (a Scope of
+    the default school lists the other schools to exclude, another school's names it)."""
+    return school.school if school is not None and school.only else None
+
+
+def _of_school(school: Scope | None) -> ColumnElement[bool]:
+    sigla = set_sigla(school)
+    return ClassSet.sigla.is_(None) if sigla is None else ClassSet.sigla == sigla
+
+
+def _readers_of(school: Scope | None) -> ColumnElement[bool]:
+    return school.clause(Reader.sigla) if school is not None else true()
+
+
 @dataclass
 class Title:
     """One textbook of a class's set."""
@@ -135,10 +156,11 @@ def _title(rec: Record) -> Title:
     return Title(rec.id, rec.title, ", ".join(n for n in names if n), rec.item_type or "book")
 
 
-def set_titles(s: Session, year: int, class_name: str) -> list[Title]:
-    """The class's textbooks for the year, by title."""
+def set_titles(s: Session, year: int, class_name: str, *, school: Scope | None = None) -> list[Title]:
+    """The class's textbooks for the year (the class of `school`), by title."""
     rows = s.scalars(select(Record).join(ClassSet, ClassSet.record_id == Record.id)
-                     .where(ClassSet.school_year == year, ClassSet.class_name == class_name)
+                     .where(ClassSet.school_year == year, ClassSet.class_name == class_name,
+                            _of_school(school))
                      .order_by(Record.title, Record.id))
     return [_title(r) for r in rows]
 
@@ -150,7 +172,8 @@ def textbook_choices(s: Session, limit: int = 2000) -> list[Title]:
     return [_title(r) for r in rows]
 
 
-def add_to_set(s: Session, year: int, class_name: str, record_id: int, by: str) -> bool:
+def add_to_set(s: Session, year: int, class_name: str, record_id: int, by: str, *,
+               school: Scope | None = None) -> bool:
     """Put a textbook into the class's set; False when it was there. ClassSetError
     ``not_textbook`` for a record that is not a textbook (or is missing or deleted)."""
     ok = s.scalar(select(Record.id).where(Record.id == record_id, Record.deleted.is_(False),
@@ -160,32 +183,34 @@ def add_to_set(s: Session, year: int, class_name: str, record_id: int, by: str) 
                             record_id=record_id)
     if s.scalar(select(ClassSet.id).where(ClassSet.school_year == year,
                                           ClassSet.class_name == class_name,
-                                          ClassSet.record_id == record_id)) is not None:
+                                          ClassSet.record_id == record_id,
+                                          _of_school(school))) is not None:
         return False
     s.add(ClassSet(school_year=year, class_name=class_name, record_id=record_id,
-                   created_by=by[:64]))
+                   created_by=by[:64], sigla=set_sigla(school)))
     s.flush()
     return True
 
 
-def remove_from_set(s: Session, year: int, class_name: str, record_id: int) -> bool:
+def remove_from_set(s: Session, year: int, class_name: str, record_id: int, *,
+                    school: Scope | None = None) -> bool:
     """Take a textbook out of the set (its loans stay as they are); False when it was not there."""
     res = s.execute(delete(ClassSet).where(ClassSet.school_year == year,
                                            ClassSet.class_name == class_name,
-                                           ClassSet.record_id == record_id))
+                                           ClassSet.record_id == record_id, _of_school(school)))
     return bool(getattr(res, "rowcount", 0))
 
 
-def copy_set(s: Session, year: int, class_name: str, by: str) -> int:
+def copy_set(s: Session, year: int, class_name: str, by: str, *, school: Scope | None = None) -> int:
     """Add last year's set of the class below (6А of 2026 takes 5А of 2025); how many added."""
     below = class_below(class_name)
     if below is None:
         raise ClassSetError("no_class_below", f"{class_name} has no class below",
                             class_name=class_name)
     added = 0
-    for t in set_titles(s, year - 1, below):
+    for t in set_titles(s, year - 1, below, school=school):
         try:
-            added += add_to_set(s, year, class_name, t.record_id, by)
+            added += add_to_set(s, year, class_name, t.record_id, by, school=school)
         except ClassSetError:
             continue  # no longer a textbook (or deleted): not copied
     return added
@@ -244,9 +269,10 @@ def _pupil(r: Reader) -> Pupil:
     return Pupil(r.id, r.card_number, full_name(r), short_name(r), bool(r.active))
 
 
-def class_pupils(s: Session, class_name: str) -> list[Reader]:
-    """The active readers of the class, by name."""
-    return list(s.scalars(select(Reader).where(Reader.class_name == class_name, Reader.active.is_(True))
+def class_pupils(s: Session, class_name: str, *, school: Scope | None = None) -> list[Reader]:
+    """The active readers of the class (of `school`), by name."""
+    return list(s.scalars(select(Reader).where(Reader.class_name == class_name, Reader.active.is_(True),
+                                               _readers_of(school))
                           .order_by(Reader.last_name, Reader.first_name, Reader.id)))
 
 
@@ -265,10 +291,10 @@ def _open_holdings(s: Session, reader_ids: list[int], record_ids: list[int]) -> 
     return out
 
 
-def class_sheet(s: Session, year: int, class_name: str) -> ClassSheet:
-    """Who of the class holds which title of the year's set."""
-    pupils = [_pupil(r) for r in class_pupils(s, class_name)]
-    titles = set_titles(s, year, class_name)
+def class_sheet(s: Session, year: int, class_name: str, *, school: Scope | None = None) -> ClassSheet:
+    """Who of the class (of `school`) holds which title of the year's set."""
+    pupils = [_pupil(r) for r in class_pupils(s, class_name, school=school)]
+    titles = set_titles(s, year, class_name, school=school)
     held = _open_holdings(s, [p.reader_id for p in pupils], [t.record_id for t in titles])
     return ClassSheet(year, class_name, pupils, titles, held)
 
@@ -285,19 +311,21 @@ class ClassStatus:
     owing: int  # open textbook loans of the class's readers (leavers included)
 
 
-def class_list(s: Session, year: int) -> list[ClassStatus]:
-    """Every class with pupils or a set this year, by grade and letter."""
+def class_list(s: Session, year: int, *, school: Scope | None = None) -> list[ClassStatus]:
+    """Every class (of `school`) with pupils or a set this year, by grade and letter."""
     names = set(s.scalars(select(Reader.class_name).where(Reader.active.is_(True),
-                                                          Reader.class_name.is_not(None)).distinct()))
-    names |= set(s.scalars(select(ClassSet.class_name).where(ClassSet.school_year == year).distinct()))
+                                                          Reader.class_name.is_not(None),
+                                                          _readers_of(school)).distinct()))
+    names |= set(s.scalars(select(ClassSet.class_name).where(ClassSet.school_year == year,
+                                                             _of_school(school)).distinct()))
     owing_by_class: dict[str, int] = {}
-    for row in owing(s):
+    for row in owing(s, school=school):
         owing_by_class[row.class_name] = owing_by_class.get(row.class_name, 0) + 1
     out = []
     for name in names:
         if not name or grade_of(name) is None:
             continue
-        sheet = class_sheet(s, year, name)
+        sheet = class_sheet(s, year, name, school=school)
         out.append(ClassStatus(name, len(sheet.pupils), len(sheet.titles), sheet.issued,
                                sheet.needed, owing_by_class.get(name, 0)))
     return sorted(out, key=lambda c: (grade_of(c.class_name) or (0, ""), c.class_name))
@@ -359,11 +387,12 @@ class IssueReport:
                 "refused": [list(r) for r in self.refused]}
 
 
-def _available_copies(s: Session, record_id: int) -> list[Copy]:
-    """The title's copies on the shelf, in inventory-number order (then barcode, id); numbers
-    compare as numbers (№ 9 before № 10)."""
+def _available_copies(s: Session, record_id: int, school: Scope | None = None) -> list[Copy]:
+    """The title's copies on the shelf (of `school`), in inventory-number order (then barcode,
+    id); numbers compare as numbers (№ 9 before № 10)."""
     rows = s.scalars(select(Copy).where(Copy.record_id == record_id,
                                         Copy.status == CopyStatus.AVAILABLE.value,
+                                        school.clause(Copy.sigla) if school is not None else true(),
                                         or_(Copy.barcode.is_not(None),
                                             Copy.inventory_number.is_not(None))))
     return sorted(rows, key=lambda c: (c.inventory_number is None, _natural(c.inventory_number),
@@ -376,10 +405,10 @@ def _natural(code: str | None) -> list[tuple[int, int | str]]:
             for part in re.split(r"(\d+)", code or "") if part]
 
 
-def issue_needed(s: Session, year: int, class_name: str) -> int:
+def issue_needed(s: Session, year: int, class_name: str, *, school: Scope | None = None) -> int:
     """Pupil × title pairs of the class's set without an open loan: about how many loans
     `issue_class` will try (those lent earlier this year and returned are not lent again)."""
-    sheet = class_sheet(s, year, class_name)
+    sheet = class_sheet(s, year, class_name, school=school)
     return sheet.needed - sheet.issued
 
 
@@ -390,18 +419,19 @@ PROGRESS_EVERY = 10
 def issue_class(service: CirculationService, year: int, class_name: str, by: str, *,
                 dry_run: bool = False, terminal: str | None = "desk",
                 record: Recorder | None = None, progress: Progress | None = None,
-                every: int = PROGRESS_EVERY) -> IssueReport:
+                every: int = PROGRESS_EVERY, school: Scope | None = None) -> IssueReport:
     """Lend every pupil of the class one copy of each title of the year's set (see the module's
     text). `record(session, outcome)` runs in each loan's transaction (the desk's audit row);
     `progress(report, done, planned)` after every `every` planned loans and at the end (done:
-    pupil × title pairs tried so far, planned: those to try)."""
+    pupil × title pairs tried so far, planned: those to try). `school`: the class of that school,
+    lent that school's copies (the checkout's own school rule too)."""
     db = service.db
     plan: list[tuple[Pupil, Title, list[Copy]]] = []
     with db.session() as s:
-        sheet = class_sheet(s, year, class_name)
+        sheet = class_sheet(s, year, class_name, school=school)
         report = IssueReport(year, class_name, len(sheet.pupils), len(sheet.titles), dry_run=dry_run)
         for t in sheet.titles:
-            copies = _available_copies(s, t.record_id)
+            copies = _available_copies(s, t.record_id, school)
             for p in sheet.pupils:
                 if (p.reader_id, t.record_id) in sheet.held:
                     report.held_before += 1
@@ -414,7 +444,7 @@ def issue_class(service: CirculationService, year: int, class_name: str, by: str
     used: set[int] = set()
     for done, (p, t, copies) in enumerate(plan, 1):
         _issue_one(service, year, p, cards[p.reader_id], t, copies, used, override, terminal, record,
-                   report, dry_run)
+                   report, dry_run, school)
         if progress is not None and (done % max(every, 1) == 0 or done == len(plan)):
             progress(report, done, len(plan))
     if progress is not None and not plan:
@@ -424,7 +454,8 @@ def issue_class(service: CirculationService, year: int, class_name: str, by: str
 
 def _issue_one(service: CirculationService, year: int, p: Pupil, card: str, t: Title,
                copies: list[Copy], used: set[int], override: Override, terminal: str | None,
-               record: Recorder | None, report: IssueReport, dry_run: bool) -> None:
+               record: Recorder | None, report: IssueReport, dry_run: bool,
+               school: Scope | None = None) -> None:
     copy = next((c for c in copies if c.id not in used), None)
     if copy is None:
         report.missing[t.record_id] = report.missing.get(t.record_id, 0) + 1
@@ -433,7 +464,8 @@ def _issue_one(service: CirculationService, year: int, p: Pupil, card: str, t: T
     if dry_run:
         report.lent.append(Lent(p.reader_id, p.name, t.record_id, t.title, copy_code(copy)))
         return
-    lent = _lend(service, year, p, card, t, copy, override, terminal, record, report, copies, used)
+    lent = _lend(service, year, p, card, t, copy, override, terminal, record, report, copies, used,
+                 school)
     if lent is not None:
         report.lent.append(lent)
 
@@ -468,12 +500,13 @@ def _one_each(service: CirculationService, reader_id: int, record_id: int,
 
 def _lend(service: CirculationService, year: int, p: Pupil, card: str, t: Title, copy: Copy,
           override: Override, terminal: str | None, record: Recorder | None,
-          report: IssueReport, copies: list[Copy], used: set[int]) -> Lent | None:
+          report: IssueReport, copies: list[Copy], used: set[int],
+          school: Scope | None = None) -> Lent | None:
     """Lend `copy`; a copy taken meanwhile (another desk) is passed over for the next free one."""
     while True:
         try:
             out = service.checkout(card, copy_code(copy), issue_txn(year, t.record_id, p.reader_id, copy.id),
-                                   terminal=terminal, override=override,
+                                   terminal=terminal, override=override, school=school,
                                    record=_one_each(service, p.reader_id, t.record_id, record))
             if out.replayed:  # a parallel run lent this very loan
                 report.held_before += 1
@@ -516,7 +549,8 @@ def find_copy(s: Session, code: str) -> Copy | None:
 
 
 def scan_issue(service: CirculationService, year: int, class_name: str, code: str, by: str, *,
-               terminal: str | None = "desk", record: Recorder | None = None) -> ScanIssue:
+               terminal: str | None = "desk", record: Recorder | None = None,
+               school: Scope | None = None) -> ScanIssue:
     """Lend the scanned copy to the first pupil of the class without its title. ClassSetError:
     ``unknown_copy``, ``not_in_set``, ``on_loan`` (params: title, and `pupil` when a pupil of
     this class has it), ``all_have`` (every pupil has the title)."""
@@ -526,11 +560,11 @@ def scan_issue(service: CirculationService, year: int, class_name: str, code: st
             raise ClassSetError("unknown_copy", "no copy has this code", scanned=code.strip()[:64])
         rec = s.get(Record, copy.record_id)
         assert rec is not None
-        titles = {t.record_id: t for t in set_titles(s, year, class_name)}
+        titles = {t.record_id: t for t in set_titles(s, year, class_name, school=school)}
         if copy.record_id not in titles:
             raise ClassSetError("not_in_set", "the copy's title is not in the class's set",
                                 title=rec.title)
-        sheet = class_sheet(s, year, class_name)
+        sheet = class_sheet(s, year, class_name, school=school)
         loan = s.scalar(select(Loan).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None)))
         if loan is not None:
             mine = next((p for p in sheet.pupils if p.reader_id == loan.reader_id), None)
@@ -544,6 +578,7 @@ def scan_issue(service: CirculationService, year: int, class_name: str, code: st
     out = service.checkout(pupil.card, copy_code(copy),
                            issue_txn(year, copy.record_id, pupil.reader_id, copy.id),
                            terminal=terminal, override=override_for(year, class_name, by),
+                           school=school,
                            record=_one_each(service, pupil.reader_id, copy.record_id, record))
     return ScanIssue(out, pupil.short, title.title)
 
@@ -568,12 +603,12 @@ class Owing:
     issued_at: dt.datetime | None = None
 
 
-def owing(s: Session, class_name: str | None = None) -> list[Owing]:
+def owing(s: Session, class_name: str | None = None, *, school: Scope | None = None) -> list[Owing]:
     """Open textbook loans by class (the reader's class: a leaver keeps the one they left
-    from), pupil and title. Readers without a class are under ''."""
+    from), pupil and title, of `school`'s readers. Readers without a class are under ''."""
     q = (select(Loan, Copy, Record, Reader).join(Copy, Loan.copy_id == Copy.id)
          .join(Record, Copy.record_id == Record.id).join(Reader, Loan.reader_id == Reader.id)
-         .where(Loan.returned_at.is_(None), textbook_condition()))
+         .where(Loan.returned_at.is_(None), textbook_condition(), _readers_of(school)))
     if class_name is not None:
         q = q.where(Reader.class_name == class_name)
     rows = [Owing(r.class_name or "", r.id, r.card_number, full_name(r), bool(r.active), loan.id,

@@ -30,6 +30,7 @@ from library.circulation.readers import normalise_class
 from library.circulation.school_year import grade_of
 from library.circulation.values import LoanOutcome
 from library.errors import IbcError
+from library.schools import Scope, scope
 from library.storage.models import Copy
 from library.text import printable
 from library.textbooks import issue as T
@@ -48,6 +49,7 @@ from server.desk.web import (
     desk_user,
     local_time,
     render,
+    school_name,
     state,
     today,
 )
@@ -142,10 +144,26 @@ def classes(request: Request, year: str = Query("", max_length=8),
     return _list_page(request, user, _year(request, year))
 
 
+def _mine(request: Request, user: DeskUser) -> Scope:
+    """Whose classes, sets, pupils and copies these pages show: the account's school's (an
+    account of every school: the default school's, which in a single-school install is every
+    class as before)."""
+    st = state(request)
+    with st.db.session() as s:
+        return scope(s, user.school or st.settings.school.sigla, st.settings.school.sigla)
+
+
+def _school_name(request: Request, user: DeskUser) -> str:
+    """The name printed on the class's lists: the account's school's ([school] name for an
+    account of every school)."""
+    return school_name(request, user.school) if user.school else state(request).settings.school.name
+
+
 def _list_page(request: Request, user: DeskUser, year: int, *, status: int = 200,
                error: str = "") -> HTMLResponse:
+    mine = _mine(request, user)
     with state(request).db.session() as s:
-        rows = T.class_list(s, year)
+        rows = T.class_list(s, year, school=mine)
     grades: dict[int, list[str]] = {}
     for r in rows:
         parsed = grade_of(r.class_name)
@@ -159,9 +177,10 @@ def _list_page(request: Request, user: DeskUser, year: int, *, status: int = 200
 # --- collection (before /{class}) ----------------------------------------------------------------
 def _collect_page(request: Request, user: DeskUser, cls: str, *, status: int = 200,
                   outcome: dict | None = None, error: str = "", scanned: str = "") -> HTMLResponse:
+    mine = _mine(request, user)
     with state(request).db.session() as s:
-        rows = T.owing(s, cls or None)
-        names = sorted({c.class_name for c in T.class_list(s, _year(request, None))},
+        rows = T.owing(s, cls or None, school=mine)
+        names = sorted({c.class_name for c in T.class_list(s, _year(request, None), school=mine)},
                        key=lambda n: (grade_of(n) or (0, ""), n))
     groups: dict[str, list[T.Owing]] = {}
     for r in rows:
@@ -195,8 +214,9 @@ def collect_download(request: Request, cls: str = Query("", max_length=64),
         raise DeskInvalid(N_("File format: csv or xlsx"))
     name = _filter_class(cls)
     now = today(request)
+    mine = _mine(request, user)
     with state(request).db.transaction() as s:
-        rows = T.owing(s, name or None)
+        rows = T.owing(s, name or None, school=mine)
         audit(s, user.name, "owing_exported", ip=client_ip(request), format=fmt, cls=name or "*",
               rows=len(rows))
     data = owing_file(rows, fmt, now)
@@ -275,11 +295,12 @@ def collect_mark(request: Request, csrf: str = Form(""), copy_id: str = Form("",
 def _class_page(request: Request, user: DeskUser, cls: str, year: int, *, status: int = 200,
                 scanned: dict | None = None,
                 error: str = "", scan_error: str = "", done: str = "") -> HTMLResponse:
+    mine = _mine(request, user)
     with state(request).db.session() as s:
-        sheet = T.class_sheet(s, year, cls)
+        sheet = T.class_sheet(s, year, cls, school=mine)
         choices = T.textbook_choices(s)
         below = T.class_below(cls)
-        below_count = len(T.set_titles(s, year - 1, below)) if below else 0
+        below_count = len(T.set_titles(s, year - 1, below, school=mine)) if below else 0
     in_set = {t.record_id for t in sheet.titles}
     running = jobs.running_overlap(state(request).db, JOB_KIND, f"{year}:{cls}")
     return render("class_sets_class.html", status,
@@ -314,10 +335,11 @@ def set_change(request: Request, class_name: str, csrf: str = Form(""), year: st
     y = _year(request, year)
     ip = client_ip(request)
     db = state(request).db
+    mine = _mine(request, user)
     if action == "copy":
         try:
             with db.transaction() as s:
-                n = T.copy_set(s, y, cls, user.name)
+                n = T.copy_set(s, y, cls, user.name, school=mine)
                 if n:
                     audit(s, user.name, "class_set_copy", ip=ip, cls=cls, year=y, added=n)
         except T.ClassSetError as exc:
@@ -330,12 +352,12 @@ def set_change(request: Request, class_name: str, csrf: str = Form(""), year: st
     try:
         with db.transaction() as s:
             if action == "add":
-                changed = T.add_to_set(s, y, cls, rid, user.name)
+                changed = T.add_to_set(s, y, cls, rid, user.name, school=mine)
                 if changed:
                     audit(s, user.name, "class_set_add", ip=ip, cls=cls, year=y, record=rid)
                 done = "added" if changed else "there"
             else:
-                if T.remove_from_set(s, y, cls, rid):
+                if T.remove_from_set(s, y, cls, rid, school=mine):
                     audit(s, user.name, "class_set_remove", ip=ip, cls=cls, year=y, record=rid)
                 done = "removed"
     except T.ClassSetError as exc:
@@ -359,8 +381,9 @@ def _start_issue(request: Request, user: DeskUser, year: int, classes: list[str]
     """Start the class issue of `classes` (one after another) on a thread of the server."""
     st = state(request)
     svc = st.circulation
+    mine = _mine(request, user)
     with st.db.session() as s:
-        total = sum(T.issue_needed(s, year, c) for c in classes)
+        total = sum(T.issue_needed(s, year, c, school=mine) for c in classes)
     ip = client_ip(request)
     by, terminal = user.name, _terminal(user)
 
@@ -370,9 +393,9 @@ def _start_issue(request: Request, user: DeskUser, year: int, classes: list[str]
         for cls in classes:
             def step(report: T.IssueReport, _done: int, _planned: int, before: int = lent) -> None:
                 progress(before + len(report.lent), None)
-            rep = T.issue_class(svc, year, cls, by, terminal=terminal, progress=step)
+            rep = T.issue_class(svc, year, cls, by, terminal=terminal, progress=step, school=mine)
             lent += len(rep.lent)
-            out.append(_report_json(st.db, rep))
+            out.append(_report_json(st.db, rep, mine))
         return {"classes": out, "grade": grade}
 
     def audited(s: Session, job_id: int) -> None:
@@ -383,10 +406,10 @@ def _start_issue(request: Request, user: DeskUser, year: int, classes: list[str]
     return RedirectResponse(f"{BASE}/jobs/{job_id}", status_code=303)
 
 
-def _report_json(db: Any, rep: T.IssueReport) -> dict:
+def _report_json(db: Any, rep: T.IssueReport, school: Scope) -> dict:
     """What the job page shows of a class's issue: lent per title, shortages by title, refusals."""
     with db.session() as s:
-        names = {t.record_id: t.title for t in T.set_titles(s, rep.year, rep.class_name)}
+        names = {t.record_id: t.title for t in T.set_titles(s, rep.year, rep.class_name, school=school)}
     per_title: dict[str, int] = {}
     for x in rep.lent:
         per_title[x.title] = per_title.get(x.title, 0) + 1
@@ -457,16 +480,17 @@ def issue_grade(request: Request, grade: str, csrf: str = Form(""), year: str = 
     if not grade.isdigit() or not 1 <= int(grade) <= 11:
         raise DeskNotFound(N_("No such grade"))
     y = _year(request, year)
-    classes = _grade_classes(request, y, int(grade))
+    classes = _grade_classes(request, user, y, int(grade))
     if not classes:
         return _list_page(request, user, y, status=409,
                           error=_("No class of grade %(n)s has a set and pupils.") % {"n": int(grade)})
     return _start_issue(request, user, y, classes, int(grade))
 
 
-def _grade_classes(request: Request, year: int, grade: int) -> list[str]:
+def _grade_classes(request: Request, user: DeskUser, year: int, grade: int) -> list[str]:
+    mine = _mine(request, user)
     with state(request).db.session() as s:
-        return [c.class_name for c in T.class_list(s, year)
+        return [c.class_name for c in T.class_list(s, year, school=mine)
                 if c.titles and c.pupils and (grade_of(c.class_name) or (0, ""))[0] == grade]
 
 
@@ -484,7 +508,8 @@ def scan(request: Request, class_name: str, csrf: str = Form(""), year: str = Fo
             "Scan a textbook's barcode (no spaces, at most %(n)s characters).") % {"n": MAX_CODE})
     try:
         got = T.scan_issue(state(request).circulation, y, cls, code, user.name, terminal=_terminal(user),
-                           record=_recorder(user, request, "class_scan_issue", cls=cls, year=y))
+                           record=_recorder(user, request, "class_scan_issue", cls=cls, year=y),
+                           school=_mine(request, user))
     except T.ClassSetError as exc:
         return _class_page(request, user, cls, y, status=409, scan_error=_error(exc))
     except E.CirculationError as exc:
@@ -503,9 +528,10 @@ def print_pdf(request: Request, class_name: str, year: str = Query("", max_lengt
 
     cls = _class(class_name)
     y = _year(request, year)
+    mine = _mine(request, user)
     with state(request).db.session() as s:
-        sheet = T.class_sheet(s, y, cls)
-    body = issue_list_pdf(sheet, school=state(request).settings.school.name, teacher=teacher == "1")
+        sheet = T.class_sheet(s, y, cls, school=mine)
+    body = issue_list_pdf(sheet, school=_school_name(request, user), teacher=teacher == "1")
     name = f"issue-list-{sheet.year}-{'teacher-' if teacher == '1' else ''}{quote(cls)}.pdf"
     return Response(body, media_type="application/pdf",
                     headers={"content-disposition": f"attachment; filename*=UTF-8''{name}"})
@@ -518,8 +544,9 @@ def print_list(request: Request, class_name: str, year: str = Query("", max_leng
     """The printable issue list (the class teacher's copy with ?teacher=1)."""
     cls = _class(class_name)
     y = _year(request, year)
+    mine = _mine(request, user)
     with state(request).db.session() as s:
-        sheet = T.class_sheet(s, y, cls)
+        sheet = T.class_sheet(s, y, cls, school=mine)
     return render("class_sets_print.html", title=_("Textbook issue list: class %(name)s") % {"name": cls},
                   section="textbooks", user=user, sheet=sheet, cls=cls, year=y,
-                  teacher=teacher == "1", base=BASE, quote=quote, school=state(request).settings.school.name)
+                  teacher=teacher == "1", base=BASE, quote=quote, school=_school_name(request, user))
