@@ -179,3 +179,32 @@ def test_the_cli_issues_and_lists_per_school(tmp_path):
     owing = json.loads(ibc(cfg, "textbooks", "owing", "--school", GYM, "--json").stdout)
     assert [o["card"] for o in owing] == ["G1"]
     assert json.loads(ibc(cfg, "textbooks", "owing", "--json").stdout) == []  # the default school's
+
+
+def test_migration_0022_down_and_up_again(two):
+    """Down to 0021: a set row that would clash without its school goes (the default school's
+    row stays), the old unique key and the account table come back; up again: the columns."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from library.storage.migrate import alembic_config, head_revision
+
+    db = two
+    with db.session() as s:
+        rid = s.scalar(select(Record.id))
+    with db.transaction() as s:
+        s.add_all([ClassSet(school_year=YEAR, class_name="5А", record_id=rid),
+                   ClassSet(school_year=YEAR, class_name="5А", record_id=rid, sigla=GYM),
+                   ClassSet(school_year=YEAR, class_name="6А", record_id=rid, sigla=GYM)])
+    command.downgrade(alembic_config(db), "0021_server_state")
+    with db.session() as s:
+        rows = sorted(s.execute(text("SELECT class_name FROM class_sets")).scalars())
+    assert rows == ["5А", "6А"]
+    assert "sigla" not in {c["name"] for c in inspect(db.engine).get_columns("desk_accounts")}
+    with pytest.raises(IntegrityError), db.transaction() as s:
+        s.execute(text("INSERT INTO class_sets (school_year, class_name, record_id, created_by, created_at) "
+                       "VALUES (:y, '6А', :r, '', CURRENT_TIMESTAMP)"), {"y": YEAR, "r": rid})
+    db.upgrade()
+    assert db.schema_revision() == head_revision()
+    assert "sigla" in {c["name"] for c in inspect(db.engine).get_columns("desk_accounts")}
+    assert "sigla" in {c["name"] for c in inspect(db.engine).get_columns("class_sets")}
