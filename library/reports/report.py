@@ -193,11 +193,12 @@ def override_counts(db: Database, period: Period, *, sigla: str | None = None) -
         return F.overrides(s, F.Scope(period, sigla))
 
 
-def override_events(db: Database, period: Period, *, limit: int = 200) -> list[dict]:
+def override_events(db: Database, period: Period, *, limit: int = 200,
+                    sigla: str | None = None) -> list[dict]:
     """The period's overrides one by one, newest first (at most `limit`): ts, action, refusal,
-    reason, by and the book's title. For an administrator's eyes: the report itself carries
-    counts only."""
-    scope = F.Scope(period)
+    reason, by and the book's title (of one school when `sigla` is given, as override_counts).
+    For an administrator's eyes: the report itself carries counts only."""
+    scope = F.Scope(period, sigla)
     with db.session() as s:
         rows = s.execute(
             select(Event.ts, Event.payload, Record.title)

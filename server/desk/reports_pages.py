@@ -351,7 +351,7 @@ def reports_page(request: Request, period: str = Query(DEFAULT),
     if user.role == "admin":
         context["override_list"] = [
             {**x, "when": local_time(x["ts"]), "action": action_words(x["action"]),
-             "rule": rule_words(x["refusal"])} for x in override_events(st.db, chosen)]
+             "rule": rule_words(x["refusal"])} for x in override_events(st.db, chosen, sigla=sigla)]
     return render("reports_index.html", **context)
 
 

@@ -315,6 +315,26 @@ def test_report_figures_per_school_against_hand_counts(city):
     assert len(got) == len(exp) and sum(a != b for a, b in zip(got, exp, strict=True)) <= 1  # its time
 
 
+def test_the_overrides_one_by_one_per_school(city):
+    from library.storage.models import Event
+    from server.desk.accounts import add_account
+
+    make, db = city
+    with db.transaction() as s:
+        for sigla, reason in ((GYM, "решение гимназии"), (DEFAULT, "решение первой школы")):
+            s.add(Event(kind="override", sigla=sigla, terminal="desk:x",
+                        payload={"action": "checkout", "refusal": "has_overdue", "reason": reason,
+                                 "by": "x"}))
+    add_account(db, "head5", ADMIN_PASSWORD, "admin", school=GYM)
+    head = logged_in(make, "head5", ADMIN_PASSWORD).get(PERIOD).text
+    assert "решение гимназии" in head and "решение первой школы" not in head
+    boss = logged_in(make, "boss", ADMIN_PASSWORD)
+    every = boss.get(PERIOD).text
+    assert "решение гимназии" in every and "решение первой школы" in every
+    first = boss.get(f"{PERIOD}&school={DEFAULT}").text
+    assert "решение первой школы" in first and "решение гимназии" not in first
+
+
 @pytest.mark.parametrize("value", [DEFAULT, "ИБЦ ", "' OR '1'='1", "%00", "ИБЦ\u0000",
                                    "<script>alert(1)</script>", "x" * 33])
 def test_another_schools_report_is_refused(city, value):
