@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import ColumnElement, distinct, func, select
 
-from library.storage.models import Loan, utcnow
+from library.storage.models import Copy, Loan, Reader, utcnow
 from server.models import Terminal
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from library.schools import Scope
 
 SEEN_MIN = 10
 
@@ -29,19 +31,28 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
-def home_figures(s: Session, today: dt.date, now: dt.datetime | None = None) -> dict[str, int]:
+def home_figures(s: Session, today: dt.date, now: dt.datetime | None = None, *,
+                 school: Scope | None = None) -> dict[str, int]:
     """Loans issued and returned today, open loans past due, their readers, terminals seen in
-    the last SEEN_MIN minutes and all enrolled (not revoked) terminals."""
+    the last SEEN_MIN minutes and all enrolled (not revoked) terminals. `school` (a school's
+    librarian): loans of its copies, overdue loans of its readers (as its overdue list), its
+    terminals."""
     now = now or utcnow()
     start, end = day_bounds(today)
     count = func.count()
-    overdue = (Loan.returned_at.is_(None), Loan.due_date < today)
-    live = (Terminal.role == "terminal", Terminal.revoked_at.is_(None))
+    readers: list[ColumnElement[bool]] = []
+    copies: list[ColumnElement[bool]] = []
+    if school is not None:
+        readers.append(Loan.reader_id.in_(select(Reader.id).where(school.clause(Reader.sigla))))
+        copies.append(Loan.copy_id.in_(select(Copy.id).where(school.clause(Copy.sigla))))
+    overdue = (Loan.returned_at.is_(None), Loan.due_date < today, *readers)
+    live = (Terminal.role == "terminal", Terminal.revoked_at.is_(None),
+            *(() if school is None else (school.clause(Terminal.sigla),)))
     return {
         "issued_today": s.scalar(select(count).select_from(Loan)
-                                 .where(Loan.issued_at >= start, Loan.issued_at < end)) or 0,
+                                 .where(Loan.issued_at >= start, Loan.issued_at < end, *copies)) or 0,
         "returned_today": s.scalar(select(count).select_from(Loan)
-                                   .where(Loan.returned_at >= start, Loan.returned_at < end)) or 0,
+                                   .where(Loan.returned_at >= start, Loan.returned_at < end, *copies)) or 0,
         "overdue": s.scalar(select(count).select_from(Loan).where(*overdue)) or 0,
         "overdue_readers": s.scalar(select(func.count(distinct(Loan.reader_id)))
                                     .where(*overdue, Loan.reader_id.is_not(None))) or 0,

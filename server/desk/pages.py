@@ -26,6 +26,7 @@ from server.desk.web import (
     local_date,
     local_time,
     render,
+    school_scope,
     set_cookie,
     state,
     today,
@@ -106,8 +107,9 @@ def home(request: Request, user: sessions.DeskUser = Depends(desk_user)) -> HTML
     from server.desk.circulation_pages import new_txn, new_visit
 
     day = today(request)
+    mine = school_scope(request, user)  # a school's librarian: their school's figures
     with st.db.session() as s:
-        figures = home_figures(s, day)
+        figures = home_figures(s, day, school=mine)
     return render("home.html", title=_("Librarian's desk"), section="home", user=user,
                   role=_(ROLE_NAMES[user.role]), figures=figures, today=local_date(day), seen_min=SEEN_MIN,
                   txn=new_txn(new_visit(user, "")))

@@ -268,6 +268,42 @@ def test_overdue_lists_per_school(city):
     assert gleb.get(f"/desk/reports/overdue/download?format=csv&school={DEFAULT}").status_code == 403
 
 
+def _home(client) -> dict[str, str]:
+    text = client.get("/desk").text
+    return {k: re.search(rf'id="{k}">([^<]+)<', text).group(1).strip()
+            for k in ("issued-today", "returned-today", "overdue", "overdue-readers", "terminals")}
+
+
+def test_the_home_page_counts_the_librarians_school(city):
+    from sqlalchemy import update
+
+    from library.storage.models import Loan, utcnow
+    from server.models import Terminal
+
+    make, db = city
+    _overdue(db, "G1", "5001", 3)
+    _overdue(db, "C5A", "1001", 7)
+    _overdue(db, "C1B", "1002", 2)
+    gleb, anna = logged_in(make, "gleb"), logged_in(make, "anna")
+    boss = logged_in(make, "boss", ADMIN_PASSWORD)
+    assert "Выдано" in _lend(gleb, "G2", "5002")
+    assert "Выдано" in _lend(anna, "CPIN", "2001")
+    assert "Выдано" in _lend(anna, "CT", "2002")
+    _take_back(anna, "5002")  # ГИМН5's copy handed in at ИБЦ: a return of ГИМН5's copy
+    noon = dt.datetime.combine(TODAY, dt.time(12)).astimezone(dt.timezone.utc)  # the app's today
+    with db.transaction() as s:  # the desk lent them now (the wall clock): move them to TODAY
+        s.execute(update(Loan).where(Loan.issued_at > noon).values(issued_at=noon))
+        s.execute(update(Loan).where(Loan.returned_at > noon).values(returned_at=noon))
+    with db.transaction() as s:  # terminals: one of ГИМН5, two of the default school (one NULL)
+        s.add_all([Terminal(name=name, token_hash=name * 16, sigla=sigla, last_seen=utcnow())
+                   for name, sigla in (("gym1", GYM), ("def1", None), ("def2", DEFAULT))])
+    g, a, b = _home(gleb), _home(anna), _home(boss)
+    assert (g["terminals"], a["terminals"], b["terminals"]) == ("1 / 1", "2 / 2", "3 / 3")
+    assert (g["issued-today"], g["returned-today"], g["overdue"], g["overdue-readers"]) == ("1", "1", "1", "1")
+    assert (a["issued-today"], a["returned-today"], a["overdue"], a["overdue-readers"]) == ("2", "0", "2", "2")
+    assert (b["issued-today"], b["returned-today"], b["overdue"], b["overdue-readers"]) == ("3", "1", "3", "3")
+
+
 # --- reports --------------------------------------------------------------------------------------
 # the whole calendar year of the run: the rows were made now (the wall clock), not on TODAY
 YEAR = dt.date.today().year
