@@ -114,7 +114,16 @@ def _page(request: Request, user: DeskUser, *, status: int = 200, notice: str = 
                   today=local_date(day), waiting=[_shelf_row(e) for e in shelf.waiting],
                   take_off=[_shelf_row(e) for e in shelf.take_off], queues=[
                       {**q, "oldest": local_time(q["oldest"])} for q in queues],
-                  active=len(rows), notice=notice, error=error, done=done, txn=new_txn())
+                  active=len(rows), notice=notice, error=error, done=done, txn=new_txn(),
+                  many_schools=_many_schools(request))
+
+
+def _many_schools(request: Request) -> bool:
+    """True when the service has several schools (the link to /desk/requests is shown)."""
+    from library.schools import list_schools
+
+    with state(request).db.session() as s:
+        return len(list_schools(s)) > 1
 
 
 @router.get("")
