@@ -91,14 +91,17 @@ def terminal_mode(data_dir: Path, enrolment: dict, settings: Settings, bridge: B
         base = locator
     name = enrolment["name"]
     policy = settings.server.offline_policy
-    client = ApiClient(base, enrolment["token"], timeout=5.0, server_cert=server_cert)
+    # [server] primary_url: `url` is a read-only replica, writes and sessions go to the primary
+    primary = settings.server.primary_url or None
+    client = ApiClient(base, enrolment["token"], timeout=5.0, server_cert=server_cert,
+                       write_url=primary)
     queue = OfflineQueue(Path(data_dir) / QUEUE_FILE)
     replica = open_database(f"sqlite:///{Path(data_dir) / REPLICA_FILE}")
     circulation = RemoteCirculation(TerminalCirculation(name, client, queue, policy), replica)
     ready = Replica(replica, client).cursor()[0] > 0  # a restart: the replica is already here
     monitor = ConnectionMonitor(name, base, enrolment["token"], queue, replica, bridge=bridge,
                                 policy=policy, interval_s=interval_s, replica_ready=ready,
-                                server_cert=server_cert)
+                                server_cert=server_cert, write_url=primary)
     folder = covers_folder(settings.library.covers_dir, data_dir)
     monitor.covers = CoverFetcher(folder, monitor.client)  # fetched on the monitor's rounds
     # the school the server enrolled this terminal for (older enrolments: the settings')

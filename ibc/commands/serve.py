@@ -73,5 +73,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             print(f"ibc serve: {exc}", file=sys.stderr)
             return 1
     return asyncio.run(serve(ctx.settings, ctx.db, host=host, port=port,
-                             advertise=cfg.advertise and not args.no_advertise, tls=cert,
+                             # a read-only server is not «the school server» terminals find
+                             advertise=cfg.advertise and not args.no_advertise and not read_only,
+                             tls=cert,
                              workers=cfg.workers))

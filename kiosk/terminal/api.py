@@ -7,7 +7,12 @@
     └── ApiRefused          the server answered 4xx: ``status``, ``code``, ``message`` (ru)
 
 The base URL comes from a callable so a terminal follows the server when zeroconf reports a new
-address. With ``server_cert`` (the PEM stored at enrolment) the client trusts that certificate
+address. With ``write_url`` (``[server] primary_url`` of a terminal reading from a read-only
+server on a PostgreSQL standby, docs/SERVER.md) every request that writes or carries a reader
+session goes to that primary instead: the replica answers the anonymous reads only (searches,
+records, the change feed, covers), so a session never meets the replica's lag.
+
+With ``server_cert`` (the PEM stored at enrolment) the client trusts that certificate
 only (kiosk/terminal/tls.py) and refuses plain ``http://`` URLs before anything is sent: no
 token, session or PIN reaches a server that cannot prove it holds the enrolled key.
 """
@@ -24,6 +29,7 @@ import httpx
 from library.errors import IbcError
 
 QueryValue = str | int | float | bool | None  # one query-string parameter
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # what a read-only server answers
 
 
 class ClientError(IbcError):
@@ -75,8 +81,9 @@ class ApiClient:
 
     def __init__(self, base_url: str | Callable[[], str | None], token: str | None = None, *,
                  timeout: float = 5.0, transport: httpx.BaseTransport | None = None,
-                 server_cert: str | None = None):
+                 server_cert: str | None = None, write_url: str | None = None):
         self._base = base_url if callable(base_url) else (lambda: base_url)
+        self.write_url = write_url or None  # the primary, when base_url is a read-only replica
         self.token = token
         self.school: str | None = None  # the school the server enrolled it for (enrol)
         self.session: str | None = None
@@ -105,7 +112,9 @@ class ApiClient:
               session: bool = False, ok: tuple[int, ...] = ()) -> httpx.Response:
         """One request to /api/v1; transport errors and 5xx are ServerUnreachable, other 4xx
         (but those in ``ok``) ApiRefused with the server's error body."""
-        url = self._url(path)
+        primary = self.write_url is not None and (
+            method.upper() not in READ_METHODS or (session and bool(self.session)))
+        url = self._url(path, primary=primary)
         headers = {}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -125,9 +134,10 @@ class ApiClient:
             raise ApiRefused(resp.status_code, data if isinstance(data, dict) else {})
         return resp
 
-    def _url(self, path: str) -> str:
-        """The full URL of an API path; a pinned client refuses anything but https."""
-        base = self._base()
+    def _url(self, path: str, *, primary: bool = False) -> str:
+        """The full URL of an API path (on `write_url` when `primary`); a pinned client refuses
+        anything but https."""
+        base = self.write_url if primary else self._base()
         if not base:
             raise ServerUnreachable("no server known (zeroconf has not found one yet)")
         if self.server_cert and not base.lower().startswith("https://"):

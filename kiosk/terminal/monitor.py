@@ -64,12 +64,14 @@ class ConnectionMonitor:
                  policy: str = "seen_cards", interval_s: float = 10.0,
                  post: Callable[[ConnectionState], None] | None = None,
                  replica_ready: bool = False, retry_s: float = 1.0,
-                 server_cert: str | None = None) -> None:
+                 server_cert: str | None = None, write_url: str | None = None) -> None:
         from kiosk.terminal import ApiClient
         from kiosk.terminal.circulation import TerminalCirculation
 
-        # its own connection pool, trusting the same enrolled certificate
-        self.client = ApiClient(base_url, token, timeout=5.0, server_cert=server_cert)
+        # its own connection pool, trusting the same enrolled certificate; the offline queue
+        # is forwarded to `write_url` (the primary) when the server is a read-only replica
+        self.client = ApiClient(base_url, token, timeout=5.0, server_cert=server_cert,
+                                write_url=write_url)
         self.forwarder = TerminalCirculation(name, self.client, queue, policy)
         self.queue, self.replica_db, self.policy = queue, replica_db, policy
         self.base_url, self.interval_s, self.post = base_url, interval_s, post

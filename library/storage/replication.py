@@ -29,16 +29,18 @@ def in_recovery(db: Database) -> bool:
 
 
 def replay_lag_s(db: Database) -> float | None:
-    """Seconds since the last transaction replayed on a standby was committed on the primary
-    (``now() - pg_last_xact_replay_timestamp()``); None on a primary, on SQLite, or before the
-    standby replayed any transaction. An idle primary makes this grow although nothing is
-    missing: it is the age of the newest replayed change, an upper bound of the lag."""
+    """How far a standby is behind its primary, in seconds: 0 when it replayed everything it
+    received, else ``now() - pg_last_xact_replay_timestamp()`` (the age of the newest change it
+    replayed). None on a primary, on SQLite, or before the standby replayed any transaction.
+    A standby cut off from its primary receives nothing and so reads 0: the lag says how stale
+    what it received is, not whether it still receives (docs/SERVER.md)."""
     if db.is_sqlite:
         return None
     with db.engine.connect() as conn:
         value = conn.execute(text(
-            "SELECT CASE WHEN pg_is_in_recovery() THEN "
-            "extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END")).scalar()
+            "SELECT CASE WHEN NOT pg_is_in_recovery() THEN NULL "
+            "WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+            "ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END")).scalar()
     return None if value is None else max(0.0, float(value))
 
 

@@ -175,6 +175,42 @@ def test_read_only_from_the_environment(monkeypatch):
     assert load_settings(environ={}).server.read_only is False
 
 
+def test_a_terminal_with_a_primary_url_reads_from_the_replica_and_writes_to_the_primary():
+    """kiosk/terminal/api.py: with ``write_url`` every write and every request carrying a reader
+    session goes to the primary; anonymous reads (search, records, the feed) to the replica."""
+    from kiosk.terminal import ApiClient
+
+    seen: list[tuple[str, str, str]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.host, request.url.path.removeprefix(V)))
+        if request.url.path == f"{V}/session" and request.method == "POST":
+            return httpx.Response(200, json={"session": "s-1"})
+        return httpx.Response(200, json={})
+
+    transport = httpx.MockTransport(answer)
+    with ApiClient("http://replica", "tok", transport=transport, write_url="http://primary") as c:
+        c.search("мир")
+        c.record(1)
+        c.changes(0)
+        c.open_session("C5A")
+        c.loans()
+        c.search("мир")  # a session search: the primary (the replica may not have the session)
+        c.checkout("1001", "t-1")
+        c.end_session()
+        c.changes(0)
+    assert seen == [("GET", "replica", "/search"), ("GET", "replica", "/records/1"),
+                    ("GET", "replica", "/changes"), ("POST", "primary", "/session"),
+                    ("GET", "primary", "/loans"), ("GET", "replica", "/search"),
+                    ("POST", "primary", "/checkout"), ("DELETE", "primary", "/session"),
+                    ("GET", "replica", "/changes")]
+    seen.clear()
+    with ApiClient("http://replica", "tok", transport=transport) as c:  # no primary: one server
+        c.open_session("C5A")
+        c.checkout("1001", "t-1")
+    assert {host for _m, host, _p in seen} == {"replica"}
+
+
 # --- two PostgreSQL clusters on loopback ---------------------------------------------------------
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -352,6 +388,30 @@ def test_writes_go_to_the_primary_and_the_standby_refuses_them(pair):
     # the loan replayed: the reader's loans and the copy's status read on the standby
     loans = httpx.get(f"{pair.reader.url}{V}/loans", headers=who).json()
     assert [loan["barcode"] for loan in loans] == [barcode]
+
+
+def test_a_terminal_client_lends_through_the_primary_and_searches_the_replica(pair):
+    from sqlalchemy import insert
+
+    from kiosk.terminal import ApiClient
+    from library.storage.models import Copy, Reader
+
+    with pair.primary.transaction() as s:
+        s.execute(insert(Reader).values(card_number="R-TERM", first_name="Ира", last_name="Клиентова"))
+        copy = s.scalars(select(Copy).where(Copy.status == "available").order_by(Copy.id.desc())).first()
+        barcode, title = copy.barcode, copy.record.title
+    _wait_replayed(pair.primary, pair.standby)
+    token = pair.auth["Authorization"].removeprefix("Bearer ")
+    with ApiClient(pair.reader.url, token, write_url=pair.writer.url) as client:
+        found = client.search(max(title.split(), key=len), limit=100)["hits"]
+        assert title in {h["title"] for h in found}
+        client.open_session("R-TERM")
+        assert client.checkout(barcode, "term-1")["barcode"] == barcode
+        assert [loan["barcode"] for loan in client.loans()] == [barcode]
+        client.end_session()
+        _wait_replayed(pair.primary, pair.standby)
+        copies = [c for c in client.changes(0, limit=5000)["copies"] if c["barcode"] == barcode]
+        assert copies and copies[0]["status"] == "on_loan"
 
 
 def test_a_standby_is_never_served_writable(pair):
