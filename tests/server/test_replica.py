@@ -447,3 +447,24 @@ def test_a_read_only_server_on_a_schema_behind_is_refused_at_start(pair):
         with admin.connect() as conn:
             conn.execute(text('DROP DATABASE IF EXISTS "behind" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_read_only_worker_processes_on_the_standby(pair):
+    """`ibc serve --workers 2` read-only: every worker decides the same (create_app), none
+    migrates or writes; without primary_url the refusal names no primary."""
+    cfg = pair.tmp / "standby-workers.toml"
+    write_config(cfg, pair.standby_url, "workers", advertise=False, read_only=True, workers=2)
+    proc = ServerProcess(cfg, pair.tmp)
+    proc.start(90)
+    try:
+        for _ in range(10):
+            r = httpx.get(f"{proc.url}{V}/search", params={"q": "история"}, headers=pair.auth)
+            assert r.status_code == 200 and r.json()["total"] > 0
+            assert r.headers["x-ibc-worker"]  # answered by a worker process
+        refused = httpx.post(f"{proc.url}{V}/return", json={"barcode": "x", "txn_id": "w-1"},
+                             headers=pair.auth)
+        assert refused.status_code == 503 and refused.json()["code"] == "read_only"
+        assert "primary" not in refused.json()
+        assert httpx.get(f"{proc.url}{V}/health").json()["read_only"] is True
+    finally:
+        assert proc.stop() == 0
