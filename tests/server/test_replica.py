@@ -78,6 +78,8 @@ def test_a_read_only_server_answers_reads(ro):
     record = client.get(f"{V}/records/{hits[0]['id']}", headers=auth)
     assert record.status_code == 200 and len(record.json()["copies"]) == 2
     assert client.get(f"{V}/schools", headers=auth).status_code == 200
+    assert client.get(f"{V}/places", headers=auth).status_code == 200
+    assert client.get(f"{V}/covers/9785170000000", headers=auth).json()["code"] == "not_found"
     feed = client.get(f"{V}/changes", params={"since": 0}, headers=auth).json()
     assert {r["key"] for r in feed["records"]} == {"war", "kid", "anna"}
     # a teacher's session opened on the primary: teachers-only media found, loans listed
