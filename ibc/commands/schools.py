@@ -10,6 +10,8 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from ibc.commands import school_rules
+
 if TYPE_CHECKING:
     from ibc.commands import Subparsers
     from ibc.context import Context
@@ -26,6 +28,7 @@ def register(sub: Subparsers) -> None:
     add.add_argument("--json", action="store_true", help="вывод в JSON")
     ls = ssub.add_parser("list", help="все школы; школа по умолчанию ([school]) первой")
     ls.add_argument("--json", action="store_true", help="вывод в JSON")
+    school_rules.register(ssub)
     p.set_defaults(run=run)
 
 
@@ -34,6 +37,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from library.i18n import translator
     from library.schools import SchoolError, add_school, ensure_default, list_schools
 
+    if args.schools_action == "rules":
+        return school_rules.run(args, ctx)
     home = ctx.settings.school
     try:
         with ctx.db.transaction() as s:

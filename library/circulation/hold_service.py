@@ -202,7 +202,8 @@ def place(svc: CirculationService, s: Session, card: str, record_id: int, txn_id
         sum(1 for st in statuses if st in H.HOLDABLE_STATUSES) + elsewhere,
         sum(1 for st in statuses if st == "available"), reader.class_name, rec.age_min)
     try:
-        H.check_place(svc.policy, svc.hold_rules, facts)
+        # a hold has no copy yet: the reader's school's limits (school_rules.py)
+        H.check_place(svc.policy_for(s.connection(), reader.sigla), svc.hold_rules, facts)
     except E.CirculationError as exc:
         exc.params.setdefault("title", rec.title)
         raise

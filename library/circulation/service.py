@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar, cast
 
-from sqlalchemy import CursorResult, Row, case, func, insert, or_, select, update
+from sqlalchemy import Connection, CursorResult, Row, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,7 @@ from library.circulation.rules import (
     renew_due,
     transition,
 )
+from library.circulation.school_rules import SchoolPolicies
 from library.circulation.values import (
     ADULTS,
     ExpiryReport,
@@ -166,6 +167,13 @@ class CirculationService:
         # [school] sigla: the school a NULL pickup, an empty sigla or a department code means
         # (library.schools.home_of); set by ils.irbis.circulation.circulation_service
         self.default_school = ""
+        self._school_policies = SchoolPolicies()
+
+    def policy_for(self, conn: Connection, sigla: str | None) -> Policy:
+        """The rules that lend for school `sigla` (a copy's, a hold's reader's): `policy` with
+        the school's overrides from the database (library/circulation/school_rules.py; the
+        default school and a sigla naming no school: `policy` itself). Asked once per request."""
+        return self._school_policies.get(conn, self.policy, sigla)
 
     @classmethod
     def from_settings(cls, db: Database, circulation_settings: CirculationSettingsLike,
@@ -622,7 +630,8 @@ class CirculationService:
         item = ItemFacts(copy.status, copy.item_type or "book", copy.age_min, copy.title)
         waiver = Waiver(CHECKOUT_OVERRIDABLE) if override is not None else None
         try:
-            due = checkout_due(self.policy, facts, item, today, waiver)
+            # the copy's school's rules (Koha: the item's home library)
+            due = checkout_due(self.policy_for(conn, copy.sigla), facts, item, today, waiver)
         except E.CirculationError as exc:
             exc.params.setdefault("title", copy.title)  # the kiosk names the refused book
             raise
@@ -710,8 +719,9 @@ class CirculationService:
             raise E.NotYourLoan()
         facts = ItemFacts(copy.status, rec.item_type or "book", rec.age_min, rec.title)
         waiver = Waiver(RENEW_OVERRIDABLE) if override is not None else None
-        due = renew_due(self.policy, self._reader_facts(s, reader), facts, loan.due_date,
-                        loan.renewals, self.today(), waiver)
+        due = renew_due(self.policy_for(s.connection(), copy.sigla),  # the copy's school's
+                        self._reader_facts(s, reader), facts, loan.due_date, loan.renewals,
+                        self.today(), waiver)
         HS.check_renewal(self, s, reader.id, rec.id, waiver)
         loan.due_date = due
         loan.renewals += 1

@@ -163,6 +163,20 @@ class School(Base):
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class SchoolRule(Base):
+    """One circulation rule a school sets differently from ``[circulation]`` (migration
+    0024_school_rules; library/circulation/school_rules.py): ``key`` is the settings' own path
+    (``pupil.rules.book.loan_days``), ``value`` its JSON text (``21``, ``true``)."""
+
+    __tablename__ = "school_rules"
+
+    sigla: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_by: Mapped[str | None] = mapped_column(String(80))
+
+
 class Reader(Base):
     """A reader (читатель): only what circulation needs."""
 
@@ -362,6 +376,8 @@ class MediaItem(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+    # the school it belongs to (migration 0024_school_rules); NULL = shared by the whole city
+    sigla: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class Event(Base):
