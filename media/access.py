@@ -11,25 +11,45 @@ person set it (`set_access`, the desk's «Медиатека»): that choice is 
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from library import access
 from library.storage.models import Event, MediaItem
 
 
-def visible_query(role: str | None, *, include_unavailable: bool = False) -> Select:
-    """A SELECT of the media items a reader of this category may see."""
+def school_clause(school: str | None) -> ColumnElement[bool]:
+    """The media items a school's terminals and teachers see: the school's own (``sigla``) and
+    those shared by the whole city (``sigla`` NULL, every item scanned without ``--school``).
+    None: every school's (the CLI, the desk, the station's own list)."""
+    if school is None:
+        return true()
+    return or_(MediaItem.sigla.is_(None), MediaItem.sigla == school)
+
+
+def seen_by_school(item_sigla: str | None, school: str | None) -> bool:
+    """`school_clause` for one item: shared (None) or the school's own (school None: every)."""
+    return school is None or item_sigla is None or item_sigla == school
+
+
+def visible_query(role: str | None, *, include_unavailable: bool = False,
+                  school: str | None = None) -> Select:
+    """A SELECT of the media items a reader of this category may see (of `school` and the
+    shared ones when given: `school_clause`)."""
     q = select(MediaItem).where(access.permitted(MediaItem.access, role, access.Action.SEE))
     if not include_unavailable:
         q = q.where(MediaItem.status == "ok")
+    if school is not None:
+        q = q.where(school_clause(school))
     return q.order_by(MediaItem.subject, MediaItem.title, MediaItem.id)
 
 
-def visible_media(session: Session, role: str | None, *,
-                  include_unavailable: bool = False) -> list[MediaItem]:
-    """Media items this category may see (ok status only unless asked)."""
-    return list(session.scalars(visible_query(role, include_unavailable=include_unavailable)))
+def visible_media(session: Session, role: str | None, *, include_unavailable: bool = False,
+                  school: str | None = None) -> list[MediaItem]:
+    """Media items this category may see (ok status only unless asked; `school`: its own and
+    the shared ones)."""
+    return list(session.scalars(visible_query(role, include_unavailable=include_unavailable,
+                                              school=school)))
 
 
 def downloadable(item: MediaItem) -> bool:
@@ -46,7 +66,7 @@ def media_dict(item: MediaItem) -> dict:
         "class_from": item.class_from, "class_to": item.class_to, "tags": list(item.tags or []),
         "access": item.access, "licence": item.licence, "status": item.status,
         "error": item.error, "plays": item.plays, "record_id": item.record_id,
-        "downloadable": downloadable(item),
+        "downloadable": downloadable(item), "school": item.sigla,
     }
 
 

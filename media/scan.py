@@ -174,11 +174,14 @@ def _apply_probe(item: MediaItem, f: _File) -> None:
 def scan(db: Database, roots: Iterable[str | os.PathLike[str]], *, data_dir: str | os.PathLike[str],
          progress: Progress | None = None, workers: int | None = None,
          thumbnails: bool = True,
-         media_roots: Iterable[str | os.PathLike[str]] = ()) -> ScanReport:
+         media_roots: Iterable[str | os.PathLike[str]] = (),
+         school: str | None = None) -> ScanReport:
     """Scan ``roots`` into the database ``db`` (a library.storage Database); returns the report.
 
     A link is followed only to what lies inside ``roots`` or ``media_roots`` (the configured
-    media folders, `[media] roots`); see ``walk``.
+    media folders, `[media] roots`); see ``walk``. `school`: every item found under ``roots``
+    becomes that school's (``MediaItem.sigla``; a sigla the caller checked); without it new items
+    are shared by the whole city and known ones keep their school.
     """
     started = time.perf_counter()
     root_paths = [Path(r).resolve() for r in roots]
@@ -264,6 +267,8 @@ def scan(db: Database, roots: Iterable[str | os.PathLike[str]], *, data_dir: str
                 report.unchanged += 1
                 if _apply_meta(item, meta, _keep_title(item, f), f.path.stem, pinned):
                     touched.append(item)
+            if school is not None and item.sigla != school:
+                item.sigla = school
             if item.status == "broken":
                 report.broken.append({"path": key, "error": item.error})
             if n % 500 == 0:

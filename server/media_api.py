@@ -19,12 +19,14 @@ from fastapi.responses import FileResponse
 
 from library.access import Action, may, runs_station
 from library.storage.models import MediaItem, Reader
+from media.access import seen_by_school
 from media.roots import real_roots, resolve_inside
 from server import media_schemas as ms
-from server.app import optional_reader, reader, state
+from server.app import Caller, optional_reader, reader, state, terminal
 from server.errors import ApiError
 from server.media_remote import RemoteStation, StationBusy, StationOff, StationUnavailable, teacher_key
 from server.schemas import ErrorOut
+from server.security import terminal_school
 
 if TYPE_CHECKING:
     from media.station import MediaStation
@@ -185,14 +187,19 @@ async def save_lesson(body: ms.LessonIn, request: Request, who: Teacher) -> dict
 @router.get("/{media_id}/file", response_class=FileResponse, tags=["media"],
             responses={403: {"description": "on-site only"}, 404: {"description": "not found"}})
 def media_file(media_id: Annotated[int, Path(ge=1, le=2**62)], request: Request,
+               caller: Annotated[Caller, Depends(terminal)],
                who: Annotated[Reader | None, Depends(optional_reader)]) -> FileResponse:
     """Download a media file when library.access allows: on-site-only items never (403),
-    items hidden from this reader look absent (404), and so does a file whose real path is
-    outside the configured media folders (`[media] roots`)."""
-    with state(request).db.session() as s:
+    items hidden from this reader look absent (404), and so do another school's items (the
+    terminal's school sees its own and the shared ones: docs/SCHOOLS.md «Media per school») and
+    a file whose real path is outside the configured media folders (`[media] roots`)."""
+    st = state(request)
+    school = terminal_school(st.db, caller.id) or st.settings.school.sigla
+    with st.db.session() as s:
         item = s.get(MediaItem, media_id)
         row = None if item is None else (item.path, item.access, item.status, item.title)
-    if row is None or row[2] != "ok":
+        sigla = None if item is None else item.sigla
+    if row is None or row[2] != "ok" or not seen_by_school(sigla, school):
         raise ApiError(404, "not_found")
     path, access, _status, title = row
     category = None if who is None else who.category

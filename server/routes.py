@@ -393,17 +393,22 @@ def _offline_reader(db: Database, svc: CirculationService, terminal_id: int, car
 # --- media -----------------------------------------------------------------------------------
 @router.get("/media", response_model=list[schemas.MediaOut], tags=["media"])
 def media_list(
-    request: Request,
+    request: Request, caller: Terminal,
     who: Annotated[Reader | None, Depends(optional_reader)],
     q: Annotated[str, Query(max_length=200, pattern=NO_CONTROLS_PATTERN)] = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> list:
     """Media items this reader may see (library.access): teachers-only items only for teachers
-    and staff, on-site items for everyone (``downloadable`` false)."""
+    and staff, on-site items for everyone (``downloadable`` false); of the terminal's school and
+    those shared by the whole city (media.access.school_clause, docs/SCHOOLS.md)."""
+    from media.access import school_clause
+
     category = None if who is None else who.category
-    with state(request).db.session() as s:
-        query = select(MediaItem).where(MediaItem.status == "ok",
+    st = state(request)
+    school = terminal_school(st.db, caller.id) or st.settings.school.sigla
+    with st.db.session() as s:
+        query = select(MediaItem).where(MediaItem.status == "ok", school_clause(school),
                                         permitted(MediaItem.access, category, Action.SEE))
         if q:
             like = f"%{q.replace('%', '').replace('_', '')}%"

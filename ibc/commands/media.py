@@ -1,7 +1,9 @@
 """`ibc media scan DIR… | list | play ID`: the media library from the command line.
 
-`scan` indexes folders (progress bar on stderr when it is a terminal; `--json` report);
-`list` shows what a role may see; `play` plays one item through VLC on this station, with
+`scan` indexes folders (progress bar on stderr when it is a terminal; `--json` report;
+`--school SIGLA`: the items found are that school's, else new ones are shared by the city);
+`list` shows what a role may see (`--school`: what that school's terminals list); `play`
+plays one item through VLC on this station, with
 `--projector` switching the projector on first. VLC is imported only by `play`.
 `remote` drives the school server's media station over the API (a terminal token and a
 teacher's or staff card), for technicians checking a station.
@@ -31,8 +33,12 @@ def register(sub: Subparsers) -> None:
     s.add_argument("dirs", nargs="*", metavar="DIR", help="папки (по умолчанию [media] roots)")
     s.add_argument("--json", action="store_true", help="отчёт в JSON")
     s.add_argument("--no-thumbnails", action="store_true", help="не делать миниатюры")
+    s.add_argument("--school", metavar="SIGLA",
+                   help="материалы этих папок — школы SIGLA (без него новые — общие для города)")
     ls = msub.add_parser("list", help="список материалов")
     ls.add_argument("--role", choices=("pupil", "teacher", "staff"), default="teacher")
+    ls.add_argument("--school", metavar="SIGLA",
+                    help="только то, что видят терминалы школы: её материалы и общие")
     ls.add_argument("--json", action="store_true", help="вывод в JSON")
     pl = msub.add_parser("play", help="воспроизвести материал на этой станции")
     pl.add_argument("id", type=int, help="номер материала (из `ibc media list`)")
@@ -78,9 +84,13 @@ def _scan(args: argparse.Namespace, ctx: Context) -> int:
     if not dirs:
         print("ibc media scan: укажите папки или [media] roots в настройках", file=sys.stderr)
         return 2
+    school = _school(args, ctx)
+    if school == "":
+        return 1
     bar = _ProgressBar() if sys.stderr.isatty() else None
     report = scan(ctx.db, dirs, data_dir=_data_dir(ctx), progress=bar,
-                  thumbnails=not args.no_thumbnails, media_roots=ctx.settings.media.roots)
+                  thumbnails=not args.no_thumbnails, media_roots=ctx.settings.media.roots,
+                  school=school)
     _warn_unserved(dirs, ctx.settings.media.roots, report.warnings)
     if bar:
         bar.done()
@@ -111,11 +121,31 @@ def _warn_unserved(dirs: list[str], configured: list[str], warnings: list[str]) 
                             f"её файлы терминалам")
 
 
+def _school(args: argparse.Namespace, ctx: Context) -> str | None:
+    """The school of `--school` as stored (None: not given; "" after saying it does not exist)."""
+    from library.i18n import translator
+    from library.schools import SchoolError, ensure_default, require_school
+
+    if args.school is None:
+        return None
+    home = ctx.settings.school
+    try:
+        with ctx.db.transaction() as s:
+            ensure_default(s, home.sigla, home.name)
+            return require_school(s, args.school).sigla
+    except SchoolError as exc:
+        print(f"ibc media: {exc.message(translator(ctx.settings.ui.language))}", file=sys.stderr)
+        return ""
+
+
 def _list(args: argparse.Namespace, ctx: Context) -> int:
     from media.access import media_dict, visible_media
 
+    school = _school(args, ctx)
+    if school == "":
+        return 1
     with ctx.db.session() as s:
-        items = [media_dict(i) for i in visible_media(s, args.role)]
+        items = [media_dict(i) for i in visible_media(s, args.role, school=school)]
     if args.json:
         print(json.dumps(items, ensure_ascii=False, indent=1))
         return 0
@@ -123,7 +153,7 @@ def _list(args: argparse.Namespace, ctx: Context) -> int:
         dur = f"{m['duration_s']:.0f} с" if m["duration_s"] else ""
         cls = f"{m['class_from']}–{m['class_to']} кл." if m["class_from"] is not None else ""
         print(f"{m['id']:>6}  {m['kind']:<12} {m['title'][:50]:<50} {m['subject'] or '':<15} "
-              f"{cls:<9} {dur:>6}  {m['access']}")
+              f"{cls:<9} {dur:>6}  {m['access']}  {m['school'] or 'общий'}")
     print(f"Всего: {len(items)}")
     return 0
 

@@ -1,6 +1,7 @@
 """The desk's section /media: Медиатека: список, доступ, пересканирование.
 
-The list of media items (filter by kind and status), an item's access level (one of
+The list of media items (filter by kind and status; each item's school, or «весь город» for
+an item shared by every school: `ibc media scan --school`), an item's access level (one of
 library.access.Level, set through media.access.set_access: kept over later scans), and a rescan
 of the configured folders (`[media] roots`) in a background thread, one at a time
 (media/rescan.py keeps its state in the database). Every desk account may use them.
@@ -16,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import func, select
 
 from library.access import Level
-from library.storage.models import MediaItem
+from library.storage.models import MediaItem, School
 from media import rescan
 from media.access import access_overrides, set_access
 from media.kinds import AUDIO, IMAGE, PDF, PRESENTATION, VIDEO
@@ -41,6 +42,7 @@ PHASE_NAMES = {"walk": N_("finding files"), "probe": N_("reading new and changed
 DONE_MESSAGES = {"access": N_("The access level was changed."),
                  "rescan": N_("The rescan has started."),
                  "busy": N_("A rescan is already running: wait for it to finish.")}
+SHARED = N_("the whole city")  # an item with no school (MediaItem.sigla NULL)
 UNITS = (N_("B"), N_("KB"), N_("MB"), N_("GB"), N_("TB"))
 PAGE = 100
 
@@ -120,7 +122,11 @@ def _page(request: Request, user: DeskUser, kind: str = "", status_filter: str =
         items = s.scalars(q.order_by(MediaItem.title, MediaItem.id)
                           .offset((page - 1) * PAGE).limit(PAGE)).all()
         pinned = access_overrides(s)
+        schools: dict[str, str] = {sigla: name for sigla, name in
+                                   s.execute(select(School.sigla, School.name))}
         rows = [{"id": i.id, "title": i.title, "kind": _name(KIND_NAMES, i.kind),
+                 # whose item: a school's (its name) or shared by the whole city (docs/SCHOOLS.md)
+                 "school": (schools.get(i.sigla) or i.sigla) if i.sigla else _(SHARED),
                  "duration": duration(i.duration_s), "size": size_text(i.size),
                  "status": i.status, "status_name": _name(STATUS_NAMES, i.status),
                  "error": i.error or "", "access": i.access,
