@@ -38,6 +38,7 @@ from library.circulation.receipts import Receipt, ReceiptLine
 from library.circulation.values import LoanOutcome
 from library.i18n import translator
 from library.reports.events import record_visit
+from library.schools import Scope
 from library.storage.models import Copy, Loan, PinGuard, Reader, TransactionLog, as_utc, utcnow
 from library.text import printable
 from server.desk import i18n
@@ -322,7 +323,12 @@ def _page(request: Request, user: DeskUser, *, card: str = "", visit: str = "",
     """The start page (no card) or the reader's panel, with this visit's outcomes."""
     st = state(request)
     day = today(request)
+    mine = school_scope(request, user)
     with st.db.session() as s:  # every read of the page in one transaction
+        if card and not _own_reader(s, mine, card):
+            # another school's reader: no panel (their loans are their school's business)
+            card, visit = "", ""
+            refusal = refusal or Refusal(_(REFUSALS["other_school_reader"]), code="other_school_reader")
         panel = _panel(request, s, card) if card else None
         if card and panel is None:
             card, visit = "", ""
@@ -339,6 +345,15 @@ def _page(request: Request, user: DeskUser, *, card: str = "", visit: str = "",
                    reason_error=reason_error, typed=typed, max_code=MAX_CODE, hold_line=hold_line,
                    printer=_printer_configured(request), panel_url=_here(card, visit))
     return render("circulation_panel.html" if panel else "circulation_start.html", status, **context)
+
+
+def _own_reader(s: Session, mine: Scope | None, card: str) -> bool:
+    """False when `card` is a reader of a school other than `mine` (a school's librarian's;
+    None: every school's, always True); an unknown card is left to the panel's refusal."""
+    if mine is None:
+        return True
+    sigla = s.execute(select(Reader.sigla).where(Reader.card_number == card)).first()
+    return sigla is None or mine.owns(sigla[0])
 
 
 def _here(card: str, visit: str) -> str:
@@ -453,6 +468,10 @@ def _open_reader(request: Request, user: DeskUser, card: str) -> Response:
         view = st.circulation.find_reader(card)
     except E.CirculationError as exc:
         return _page(request, user, refusal=Refusal(_refusal_text(exc)))
+    with st.db.session() as s:
+        if not _own_reader(s, school_scope(request, user), card):
+            return _page(request, user, refusal=Refusal(_(REFUSALS["other_school_reader"]),
+                                                        code="other_school_reader"))
     with st.db.transaction() as s:
         sigla = s.scalar(select(Reader.sigla).where(Reader.id == view.id))
         record_visit(s, sigla=sigla or st.settings.school.sigla, terminal=terminal_of(user),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import secrets
 
 import pytest
 from sqlalchemy import select
@@ -55,6 +56,16 @@ def _lend(client, card: str, barcode: str):
     page = _panel(client, card)
     r = client.post("/desk/circulation/lend", data={"csrf": csrf(page), "card": card,
                                                      "barcode": barcode, "txn": _txn(page)})
+    assert r.status_code == 200, r.text
+    return html.unescape(r.text)
+
+
+def _forged_lend(client, card: str, barcode: str) -> str:
+    """A lending form for `card` sent without its panel (a crafted request)."""
+    start = client.get("/desk/circulation")
+    r = client.post("/desk/circulation/lend", data={"csrf": csrf(start.text), "card": card,
+                                                     "barcode": barcode,
+                                                     "txn": "f" * 24 + "-" + secrets.token_hex(8)})
     assert r.status_code == 200, r.text
     return html.unescape(r.text)
 
@@ -155,12 +166,18 @@ def test_each_librarian_lends_their_schools_copies_to_their_schools_readers(city
     assert "Выдано" in _lend(gleb, "G1", "5001")
     text = _lend(gleb, "G1", "1001")  # a copy of ИБЦ
     assert "Этот экземпляр принадлежит другой школе: его выдают там" in text
-    text = _lend(gleb, "C5A", "5002")  # a reader of ИБЦ
+    # a reader of ИБЦ scanned at ГИМН5's desk: no panel (their loans are not shown), the words
+    text = _take_back(gleb, "C5A")
     assert "Это читатель другой школы: книги ему выдают в его школе" in text
+    assert "Петрова" not in text and 'action="/desk/circulation/lend"' not in text
+    assert gleb.get("/desk/circulation?card=C5A").text.count("Петрова") == 0
+    # a forged form for that reader: the service's own school rule refuses it
+    text = _forged_lend(gleb, "C5A", "5002")
+    assert "Это читатель другой школы" in text and "Петрова" not in text
     text = _lend(anna, "C5A", "5002")  # anna: ГИМН5's copy
     assert "Этот экземпляр принадлежит другой школе" in text
-    text = _lend(anna, "G2", "2001")  # anna: ГИМН5's reader
-    assert "Это читатель другой школы" in text
+    assert "Это читатель другой школы" in _forged_lend(anna, "G2", "2001")  # anna: ГИМН5's reader
+    assert "Это читатель другой школы" in _take_back(anna, "G2")
     assert "Выдано" in _lend(anna, "C5A", "2001")
     # refusals are not overridable: no «Выдать всё равно» for another school's copy
     assert 'name="override"' not in _lend(gleb, "G2", "3001")
