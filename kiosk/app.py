@@ -337,8 +337,9 @@ class KioskApp(App):
         if record is None:
             return
         reader = self.session_reader
-        flash = self.guard(lambda: self.holds.start(record.record.id, record.record.title, reader),
-                           "hold")
+        asking = record.can_request  # «Попросить из другой школы»: the same call, other words
+        flash = self.guard(lambda: self.holds.start(record.record.id, record.record.title, reader,
+                                                    asking=asking), "hold")
         if flash is not None:
             self.play(flash.sound)
         self.go("hold")

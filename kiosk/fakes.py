@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.services import CopyView, FacetValue, Hit, RecordView, SearchPage
+from kiosk.services import CopyView, FacetValue, Hit, RecordView, SchoolCopies, SearchPage
 from library.circulation import errors as E
 from library.circulation import holds as H
 from library.circulation.pins import PinRules, check_new_pin
@@ -80,6 +80,14 @@ _PLACES = {
     6: PlaceView(6, "Тележка возврата", "у стола библиотекаря", ROOM, (0.40, 0.78, 0.14, 0.10)),
 }
 # record id → place id
+# A title only another school of the city holds (docs/HOLDS.md «Pickup school …»): not in this
+# terminal's search, shown by id — its record page offers «Попросить из другой школы».
+ELSEWHERE_ID = 90
+_ELSEWHERE = {
+    ELSEWHERE_ID: ("Тимур и его команда", ("Гайдар А. П.",), 2019,
+                   "Пионеры тайно помогают семьям красноармейцев.",
+                   (SchoolCopies("ГИМН5", "Гимназия № 5", 1, 1),)),
+}
 _BOOK_PLACE = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 1, 7: 4, 8: 3, 9: 1, 10: 5, 11: 5}
 CLASS_SET = 11  # a textbook class set: 30 copies, 3 of them on loan
 # barcode -> (record id, status, due offset in days when on loan)
@@ -126,6 +134,7 @@ class _Hold:
     state: str = H.QUEUED
     barcode: str | None = None  # waiting: the copy set aside
     until: dt.date | None = None
+    from_school: str | None = None  # a request to another school: its name
 
 
 def _fold(text: str) -> str:
@@ -233,8 +242,18 @@ class FakeCatalogue:
         facet_values = tuple(FacetValue(k, v, n) for (k, v), n in sorted(counts.items()))
         return SearchPage(query, hits, len(matched), suggestion, facet_values)
 
+    def title_of(self, record_id: int) -> tuple[str, tuple[str, ...]]:
+        """A record's title and authors (this school's or only another's)."""
+        if record_id in _ELSEWHERE:
+            return _ELSEWHERE[record_id][0], _ELSEWHERE[record_id][1]
+        return self.records[record_id][1], self.records[record_id][2]
+
     def record(self, record_id: int) -> RecordView:
         """One fake record; NotFound for an unknown id."""
+        if record_id in _ELSEWHERE:
+            title, authors, year, note, held = _ELSEWHERE[record_id]
+            return RecordView(record_id, title, authors, None, note, year, "Махаон", "Москва",
+                              "84(2Рос=Рус)6", None, "6+", None, (), "book", held)
         if record_id not in self.records:
             raise NotFound(f"record {record_id}")
         b = self.records[record_id]
@@ -432,15 +451,23 @@ class FakeCirculation:
             self._trap(record_id, other)
 
     def _hold_view(self, hold: _Hold, replayed: bool = False) -> HoldView:
-        book = self.catalogue.records[hold.record_id]
+        title, authors = self.catalogue.title_of(hold.record_id)
         position = 0
         if hold.state == H.QUEUED:
             position = [h.id for h in self.lib.queue(hold.record_id)].index(hold.id) + 1
         waiting = hold.state == H.WAITING
-        return HoldView(hold.id, hold.record_id, book[1], ", ".join(book[2]), hold.state,
+        return HoldView(hold.id, hold.record_id, title, ", ".join(authors), hold.state,
                         position, hold.placed_at, hold.until if waiting else None,
                         hold.barcode if waiting else None,
-                        (self.hold_rules.shelf_note or None) if waiting else None, replayed)
+                        (self.hold_rules.shelf_note or None) if waiting else None, replayed,
+                        request=hold.from_school is not None, from_school=hold.from_school)
+
+    def send_request(self, hold_id: int) -> HoldView:
+        """The owning school's desk sent the book for a request (the core: transfer_service
+        .send): the hold is ``transit``."""
+        hold = self.lib.holds[hold_id]
+        hold.state = H.hold_transition(hold.state, "send")
+        return self._hold_view(hold)
 
     def place_hold(self, card: str, record_id: int, txn_id: str, *, terminal: str | None = None,
                    by: str | None = None) -> HoldView:
@@ -448,10 +475,12 @@ class FakeCirculation:
         if txn_id in self.hold_txns:
             return replace(self.hold_txns[txn_id], replayed=True)
         reader = self._reader(card)
-        if record_id not in self.catalogue.records:
+        if record_id not in self.catalogue.records and record_id not in _ELSEWHERE:
             raise E.RecordNotFound()
-        book = self.catalogue.records[record_id]
+        title = self.catalogue.title_of(record_id)[0]
         statuses = [c.status for c in self.catalogue._copies(record_id)]
+        held = _ELSEWHERE[record_id][4] if record_id in _ELSEWHERE else ()
+        elsewhere = sum(h.total for h in held)  # every other school's copy could be sent
         mine = [h for h in self.lib.holds.values() if h.reader_id == reader.id
                 and h.state in H.ACTIVE]
         facts = H.PlaceFacts(
@@ -459,15 +488,18 @@ class FakeCirculation:
             any(h.record_id == record_id for h in mine),
             any(ln.reader_id == reader.id and _COPIES[ln.barcode][0] == record_id
                 for ln in self.lib.loans.values()),
-            "book", sum(st in H.HOLDABLE_STATUSES for st in statuses),
+            "book", sum(st in H.HOLDABLE_STATUSES for st in statuses) + elsewhere,
             sum(st == "available" for st in statuses))
         try:
             H.check_place(self.policy, self.hold_rules, facts)
         except E.CirculationError as exc:
-            exc.params.setdefault("title", book[1])
+            exc.params.setdefault("title", title)
             raise
+        source = None
+        if H.is_request(facts.on_shelf_copies, elsewhere):
+            source = sorted(held, key=lambda h: (h.available == 0, h.name))[0].name
         hold = _Hold(max(self.lib.holds, default=0) + 1, record_id, reader.id,
-                     dt.datetime.now(dt.timezone.utc))
+                     dt.datetime.now(dt.timezone.utc), from_school=source)
         self.lib.holds[hold.id] = hold
         view = self._hold_view(hold)
         self.hold_txns[txn_id] = view

@@ -292,6 +292,23 @@ def _hold_queued(app: KioskApp) -> None:
     type_scan(app, "100001")
 
 
+def _record_other_school(app: KioskApp) -> None:
+    """A book only another school has: «Попросить из другой школы»."""
+    from kiosk.fakes import ELSEWHERE_ID
+
+    app.open_record(ELSEWHERE_ID)
+
+
+def _hold_requested(app: KioskApp) -> None:
+    """«Попросить из другой школы» on a book only Гимназия № 5 has, then Маша's card: the book
+    will be brought from there (docs/HOLDS.md «Pickup school …»)."""
+    from kiosk.fakes import ELSEWHERE_ID
+
+    app.open_record(ELSEWHERE_ID)
+    app.open_hold()
+    type_scan(app, "100001")
+
+
 def _hold_refused(app: KioskApp) -> None:
     """Аня has the only copy: «Эта книга уже у тебя»."""
     app.open_record(8)
@@ -357,6 +374,8 @@ def gallery_steps() -> list[tuple[str, Step]]:
         ("hold-card", lambda app: (app.open_record(8), app.open_hold())),
         ("hold-queued", _hold_queued),
         ("hold-refused", _hold_refused),
+        ("record-other-school", _record_other_school),
+        ("hold-requested", _hold_requested),
         ("record-class-set", lambda app: app.open_record(11)),
         ("record-large", large_record),
         ("checkout-card", lambda app: app.go("checkout")),

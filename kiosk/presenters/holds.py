@@ -84,6 +84,23 @@ def queued_text(view: HoldView, formal: bool = False) -> str:
                "on the hold shelf.", formal).format(place=ordinal(view.position))
 
 
+def requested_text(view: HoldView, formal: bool = False) -> str:
+    """«Книгу привезут из другой школы (Гимназия № 5). Мы скажем, когда она будет ждать
+    тебя.» — a hold the core made a request to another school."""
+    if not view.from_school:
+        return say("The book will be brought from another school. We will tell you when it "
+                   "waits for you.", formal)
+    return say("The book will be brought from another school ({school}). We will tell you "
+               "when it waits for you.", formal).format(school=view.from_school)
+
+
+def placed_text(view: HoldView, formal: bool = False) -> str:
+    """The answer to «Встать в очередь» / «Попросить из другой школы»."""
+    if view.request and view.state == "queued":
+        return requested_text(view, formal)
+    return queued_text(view, formal)
+
+
 def waiting_text(view: HoldView, formal: bool = False) -> str:
     """«Тебя ждёт книга «…»: полка заказов у стола библиотекаря, до 12 декабря.»"""
     text = say("A book is waiting for you: “{title}”, {shelf}", formal).format(
@@ -107,6 +124,15 @@ def return_notice(outcome: LoanOutcome, formal: bool = False) -> str:
     if outcome.hold_until is not None:
         text += " " + _("Until {date}.").format(date=day_month(outcome.hold_until))
     return text
+
+
+def send_home_notice(outcome: LoanOutcome, formal: bool = False) -> str:
+    """A book of another school returned here: «Эта книга из другой школы (Гимназия № 5):
+    отложи её для отправки.» ('' for any other return)."""
+    if not outcome.send_to:
+        return ""
+    return say("This book belongs to another school ({school}): put it aside to be sent back.",
+               formal).format(school=outcome.send_to)
 
 
 def fetch_holds(circulation: object, card: str) -> list[HoldView]:
@@ -140,6 +166,12 @@ def hold_rows(views: list[HoldView], formal: bool = False) -> list[HoldRow]:
             text = say("Waiting for you: {shelf}", formal).format(shelf=shelf_words(v.where))
             if v.pickup_until is not None:
                 text += ", " + _("until {date}").format(date=day_month(v.pickup_until))
+        elif v.state == "transit":
+            text = (_("On its way from another school: {school}").format(school=v.from_school)
+                    if v.from_school else _("On its way from another school"))
+        elif v.request:
+            text = (_("Asked from another school: {school}").format(school=v.from_school)
+                    if v.from_school else _("Asked from another school"))
         else:
             text = _("In the queue: {place}").format(place=ordinal(v.position))
         out.append(HoldRow(v.hold_id, v.title, text, v.state == "waiting"))
@@ -169,6 +201,7 @@ class HoldPresenter:
         self.gate = CardGate(circulation, terminal=terminal, on_open=self._opened)
         self.record_id = 0
         self.title = ""
+        self.asking = False  # «Попросить из другой школы» (the record page's button)
         self.reset()
 
     @property
@@ -187,11 +220,12 @@ class HoldPresenter:
         self.placed: HoldView | None = None
         self.result: Flash | None = None
 
-    def start(self, record_id: int, title: str, reader: ReaderView | None) -> Flash | None:
-        """«Встать в очередь» on a record page: place at once for the session's reader, else
-        ask for the card."""
+    def start(self, record_id: int, title: str, reader: ReaderView | None, *,
+              asking: bool = False) -> Flash | None:
+        """«Встать в очередь» (or, `asking`, «Попросить из другой школы») on a record page:
+        place at once for the session's reader, else ask for the card."""
         self.reset()
-        self.record_id, self.title = record_id, title
+        self.record_id, self.title, self.asking = record_id, title, asking
         if reader is not None and self.gate.open_for(reader):
             return self._place(reader)
         return None
@@ -232,7 +266,7 @@ class HoldPresenter:
         except E.CirculationError as exc:
             self.result = Flash(place_refusal(exc.code, reader.formal, exc.params), False)
             return self.result
-        self.result = Flash(queued_text(self.placed, reader.formal), True)
+        self.result = Flash(placed_text(self.placed, reader.formal), True)
         return self.result
 
     @property
@@ -243,6 +277,9 @@ class HoldPresenter:
     @property
     def heading(self) -> str:
         """The big line."""
+        if self.state == "card" and self.asking:
+            return _("Show your library card to ask another school for “{title}”").format(
+                title=self.title)
         if self.state == "card":
             return _("Show your library card to queue for “{title}”").format(title=self.title)
         if self.state == "pin":

@@ -121,6 +121,8 @@ class RecordPresenter:
     def summary(self) -> str:
         """«На полке 27 из 30 · Шкаф учебников», or when the first copy comes back."""
         copies = self.shown_copies
+        if not copies and self.can_request:
+            return _("Only other schools have this book")
         if not copies:
             return _("The library has no copies of this book.")
         total, free = len(copies), self.available
@@ -185,6 +187,10 @@ class RecordPresenter:
         if not others:
             return []
         own = next((h for h in self.record.schools if h.own), None)
+        if self.can_request:  # the summary says it already: only who has it
+            return [_("In other schools: {list}").format(list="; ".join(
+                (_("{school} — {n} on the shelf") if h.available else _("{school} — all out"))
+                .format(school=h.name or h.sigla, n=h.available) for h in others))]
         if own is None or not own.total:
             ours = _("Our school has no copy of this book")
         elif own.available:
@@ -240,6 +246,9 @@ class RecordPresenter:
         if self.can_queue:
             return _("All copies are out. Press “Queue for it”: the first copy to come back "
                      "will wait for you.")
+        if self.can_request:
+            return _("Our school has no copy. Press “Ask another school”: the book will be "
+                     "brought here for you.")
         return _("All copies are out. Ask the librarian to reserve it for you.")
 
     @property
@@ -249,3 +258,17 @@ class RecordPresenter:
         from kiosk.presenters.holds import can_queue
 
         return can_queue([c.status for c in self.record.copies])
+
+    @property
+    def can_request(self) -> bool:
+        """Offer «Попросить из другой школы» (docs/HOLDS.md «Pickup school …»): this terminal's
+        school has no copy, another school has one (the same card + PIN gate and the same
+        core call as «Встать в очередь»: the core makes it a request to that school)."""
+        own = next((h for h in self.record.schools if h.own), None)
+        elsewhere = any(h.total for h in self.record.schools if not h.own)
+        return elsewhere and not self.record.copies and (own is None or not own.total)
+
+    @property
+    def hold_label(self) -> str:
+        """The hold button's words: «Встать в очередь» or «Попросить из другой школы»."""
+        return _("Ask another school") if self.can_request else _("Queue for it")

@@ -56,7 +56,9 @@ class RecordScreen(KioskScreen):
         ids.take.opacity = 1 if p.available else 0
         ids.take.disabled = not p.available
         ids.take.height = self.kiosk.theme.button_h if p.available else 0
-        queue = p.can_queue  # «Встать в очередь»: every copy is out
+        # «Встать в очередь»: every copy is out; «Попросить из другой школы»: none here
+        queue = p.can_queue or p.can_request
+        ids.queue.text = p.hold_label
         ids.queue.opacity = 1 if queue else 0
         ids.queue.disabled = not queue
         ids.queue.height = self.kiosk.theme.button_h * 1.2 if queue else 0
