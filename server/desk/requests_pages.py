@@ -24,13 +24,23 @@ from sqlalchemy.orm import Session
 
 from library.circulation import errors as E
 from library.circulation.values import TransferView
-from library.schools import list_schools
 from server.desk.audit import audit
-from server.desk.errors import DeskNotFound, DeskOtherSchool
 from server.desk.holds_common import clean, new_txn, refusal_text, txn_ok
 from server.desk.i18n import N_, _
 from server.desk.sessions import DeskUser
-from server.desk.web import PREFIX, check_form, client_ip, desk_user, local_date, local_time, render, state
+from server.desk.web import (
+    PREFIX,
+    check_form,
+    client_ip,
+    desk_user,
+    local_date,
+    local_time,
+    page_school,
+    render,
+    school_choices,
+    school_name,
+    state,
+)
 
 router = APIRouter(prefix=PREFIX + "/requests", include_in_schema=False)
 MAX_CODE = 64
@@ -43,27 +53,12 @@ OUTCOMES = {
 }
 
 
-def _schools(request: Request) -> list[tuple[str, str]]:
-    st = state(request)
-    with st.db.session() as s:
-        return [(v.sigla, v.name) for v in list_schools(s, st.settings.school.sigla)]
-
-
 def _school(request: Request, user: DeskUser, asked: str) -> tuple[str, list[tuple[str, str]]]:
-    """The school whose page this is: the account's own (another asked: 403), or for an
-    account of every school the one asked for (an unknown one: 404), default the default."""
-    schools = _schools(request)
-    own = user.school  # the account's school column (None: every school)
-    asked = clean(asked, 32)
-    if own:
-        if asked and asked != own:
-            raise DeskOtherSchool()
-        return own, []
-    if not asked:
-        return state(request).settings.school.sigla, schools
-    if asked not in dict(schools):
-        raise DeskNotFound(N_("There is no such school"))
-    return asked, schools
+    """The school whose page this is (server.desk.web.page_school: a school's account its own,
+    another asked 403; an account of every school the one asked, an unknown one 404, default
+    the default school) and the schools it may choose from."""
+    code = page_school(request, user, asked) or state(request).settings.school.sigla
+    return code, school_choices(request, user)
 
 
 def _row(t: TransferView) -> dict[str, Any]:
@@ -82,17 +77,16 @@ def _page(request: Request, user: DeskUser, school: str, schools: list[tuple[str
           status: int = 200, notice: str = "", error: str = "", form: str = "",
           typed: str = "") -> HTMLResponse:
     svc = state(request).circulation
-    names = dict(schools) or dict(_schools(request))
     moving = svc.transfers(school)
     incoming = [_row(t) for t in moving if t.to_sigla == school]
     outgoing = [_row(t) for t in moving if t.from_sigla == school]
     asks = [{**r.to_dict(), "placed": local_time(r.placed_at)} for r in svc.school_requests(school)]
     return render("requests.html", status, title=_("Requests of other schools"), section="holds",
-                  user=user, school=school, school_name=names.get(school, school),
+                  user=user, school=school, school_name=school_name(request, school),
                   schools=schools, requests=asks, incoming=incoming, outgoing=outgoing,
                   notice=notice, error=error, form=form, typed=typed, txn=new_txn(),
                   txn_receive=new_txn(),
-                  single=len(names) < 2)
+                  single=not schools and user.school is None)
 
 
 @router.get("")
