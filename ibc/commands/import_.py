@@ -101,6 +101,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
         print(_summary(report))
+        if report.maintenance:
+            m = report.maintenance
+            print(f"planner statistics: {m['action']} of {', '.join(m['tables'])} "
+                  f"({report.maintenance_seconds:.1f} s)")
         for e in report.errors[:20]:
             where = f"record {e['record']} (byte {e['offset']})" if e["record"] else "file"
             print(f"  {e['file']}: {where}: {e['reason']}")

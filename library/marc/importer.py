@@ -53,6 +53,8 @@ class ImportReport:
     unreadable_files: int = 0
     merged: int = 0
     merges: list[dict] = field(default_factory=list)
+    maintenance: dict | None = None  # {"action", "tables"}: deterministic, in as_dict
+    maintenance_seconds: float = 0.0
 
     def skip(self, file: str, record: int | None, offset: int | None, reason: str) -> None:
         """Count a skipped record and keep its reason."""
@@ -83,14 +85,19 @@ class ImportReport:
             "updated": self.updated, "merged": self.merged, "skipped": self.skipped,
             "encodings": dict(self.encodings), "formats": dict(self.formats),
             "errors": self.errors, "warnings": self.warnings, "merges": self.merges,
+            "maintenance": self.maintenance,
         }
+
+
+# What an import writes (writer.py; the textbook fields of with_textbooks).
+IMPORT_TABLES = ("records", "copies", "record_keys", "textbook_titles")
 
 
 def import_files(db: Database, paths: Iterable[str | os.PathLike[str]], *, sigla: str,
                  on_batch: OnBatch | None = None, progress: Progress | None = None,
                  batch_size: int = 1000, event: bool = True,
                  parallel: bool | None = None, encoding: str | None = None,
-                 union: bool = True) -> ImportReport:
+                 union: bool = True, maintain: bool = True) -> ImportReport:
     """Import MARC files (ISO 2709, MARCXML, ИРБИС text) into `db`; returns the report.
 
     `sigla` is the holding school for copies whose field names no library (910^d / 899$a /
@@ -99,11 +106,19 @@ def import_files(db: Database, paths: Iterable[str | os.PathLike[str]], *, sigla
     process (None: automatically for files of 8 MB and more on multi-core machines).
     `encoding` (library.marc.encoding.FORCED) replaces the per-record detection. `union`:
     `sigla` is also the importing school, and a book another school already has joins its
-    record (writer.py); False finds records by their own key alone.
+    record (writer.py); False finds records by their own key alone. `maintain`: when anything
+    was written, the filled tables (and the search index's with `on_batch`) get VACUUM
+    (ANALYZE) on PostgreSQL, ANALYZE on SQLite (library.storage.maintenance), in the report.
     """
     report = ImportReport()
     with Writer(db, report, sigla, with_textbooks(on_batch), batch_size, union) as writer:
         _read_files(paths, sigla, writer, report, progress, parallel, encoding)
+    if maintain and report.added + report.updated + report.merged:
+        from library.storage.maintenance import after_bulk_write
+
+        done = after_bulk_write(db, IMPORT_TABLES, search=on_batch is not None)
+        report.maintenance = {"action": done.action, "tables": done.tables}
+        report.maintenance_seconds = done.seconds
     if event:
         with db.transaction() as session:
             summary = {k: v for k, v in report.as_dict().items()

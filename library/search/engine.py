@@ -39,6 +39,10 @@ _RANK_COLS = ("docid", "record_id", "title_t", "author_t", "subject_t", "availab
 _ROW_COLS = _RANK_COLS + ("facet_authors", "facet_subjects", "year", "decade", "bbk_section",
                           "item_type", "language", "age_rating")
 
+# What count_facets reads (library/search/facets.py).
+_FACET_COLS = ("facet_authors", "facet_subjects", "bbk_section", "decade", "item_type", "language",
+               "age_rating", "available")
+
 
 def _cursor(session: Session) -> Any:
     """A DB-API cursor on the session's connection (sqlite3 or psycopg)."""
@@ -162,7 +166,7 @@ def search(session: Session, query: str, *, limit: int = 20, offset: int = 0,
         if exact and total == len(ranked) and total <= CANDIDATES:
             facet_rows = list(_rows(session, [r["docid"] for r in ranked]).values())
         else:
-            facet_rows = list(_rows(session, be.match(session, plan, 2, FACET_CAP)).values())
+            facet_rows = be.match_rows(session, plan, 2, FACET_CAP, _FACET_COLS)
         result.facets = count_facets(facet_rows)
     return result
 

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 
 from library.search import schema as s
 from library.search.access import OPEN, TEACHERS, level_of
-from library.search.backends import backend_for
+from library.search.backends import backend_for, executemany
 from library.search.documents import build_document, doc_terms
 from library.search.typo import deletion_keys, indexable
 from library.storage.models import Copy, CopyStatus, MediaItem, Record
 
 CHUNK = 500
+_INSERT_CODES = "INSERT INTO search_codes (code, record_id) VALUES (?, ?)"
 GONE = (CopyStatus.WRITTEN_OFF.value, CopyStatus.LOST.value)
 REC = Record.__table__
 COPY = Copy.__table__
@@ -95,21 +96,22 @@ def apply_vocab(session: Session, delta: Counter, surface: dict[str, str]) -> No
     existing: set[str] = set()
     for part in _chunks(changed, 900):
         existing.update(session.execute(select(s.vocab.c.term).where(s.vocab.c.term.in_(part))).scalars())
-    ups = [{"t": t, "d": delta[t]} for t in changed if t in existing]
-    if ups:
-        session.execute(text("UPDATE search_vocab SET df = df + :d WHERE term = :t"), ups)
+    executemany(session, "UPDATE search_vocab SET df = df + ? WHERE term = ?",
+                [(delta[t], t) for t in changed if t in existing])
     new = [t for t in changed if t not in existing and delta[t] > 0]
     if not new:
         return
-    session.execute(backend_for(session).upsert_vocab(),
-                    [{"term": t, "word": surface.get(t, t)[:100], "df": delta[t]} for t in new])
+    # a concurrent batch may have added the term since: its df is added to
+    executemany(session, "INSERT INTO search_vocab (term, word, df) VALUES (?, ?, ?) "
+                "ON CONFLICT (term) DO UPDATE SET df = search_vocab.df + excluded.df",
+                [(t, surface.get(t, t)[:100], delta[t]) for t in new])
     ids: dict[str, int] = {}
     for part in _chunks(new, 900):
         ids.update(session.execute(select(s.vocab.c.term, s.vocab.c.term_id)
                                    .where(s.vocab.c.term.in_(part))).all())
-    keys = [{"key": k, "term_id": ids[t]} for t in new if indexable(t) for k in deletion_keys(t)]
-    if keys:
-        session.execute(backend_for(session).insert_ignore(s.vocab_keys), keys)
+    executemany(session, "INSERT INTO search_vocab_keys (key, term_id) VALUES (?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [(k, ids[t]) for t in new if indexable(t) for k in deletion_keys(t)])
 
 
 def index_records(session: Session, record_ids: Iterable[int]) -> int:
@@ -136,18 +138,17 @@ def index_records(session: Session, record_ids: Iterable[int]) -> int:
         first = next_docids(session, len(fresh)) if fresh else 0
         new_ids = {rid: first + i for i, rid in enumerate(fresh)}
         rows: list[dict] = []
-        code_rows: list[dict[str, object]] = []
+        code_rows: list[tuple[str, int]] = []
         for rid in live:
             doc = build_document(recs[rid], stats.get(rid), ccodes.get(rid, ()), access.get(rid))
             doc.row["docid"] = old[rid]["docid"] if rid in old else new_ids[rid]
             rows.append(doc.row)
-            code_rows.extend({"code": c, "record_id": rid} for c in doc.codes)
+            code_rows.extend((c, rid) for c in doc.codes)
             delta.update(doc.terms())
             for t, w in doc.surface.items():
                 surface.setdefault(t, w)
         be.insert_docs(session, rows)
-        if code_rows:
-            session.execute(insert(s.codes), code_rows)
+        executemany(session, _INSERT_CODES, code_rows)
         apply_vocab(session, delta, surface)
         _bump_meta(session, "docs", len(rows) - len(old))
         done += len(rows)

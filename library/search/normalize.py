@@ -42,10 +42,20 @@ def _fold_char(ch: str) -> str:
     return low
 
 
+# _fold_char of the lower-case letters it changes (ё, Latin with diacritics): for str.translate.
+_FOLD_TABLE = {ord(c): _fold_char(c) for c in map(chr, [0x451, *range(0xC0, 0x250)])
+               if c.lower() == c and _fold_char(c) != c}
+
+
 def fold(text: str) -> str:
     """Lower-case, fold ё→е and Latin diacritics; the result has the same length as the input."""
     if text.isascii():
         return text.lower()
+    low = text.lower()
+    # The same as per character unless a letter lower-cased into two, or a final sigma
+    # (whole-string lower() makes Σ ς at a word's end, per character σ).
+    if len(low) == len(text) and "Σ" not in text:
+        return low.translate(_FOLD_TABLE)
     return "".join(_fold_char(c) for c in text)
 
 
@@ -83,8 +93,29 @@ def stem(word: str) -> str:
     return word
 
 
+# Stems of words seen before, across records and queries: an import meets the same few
+# thousand words again and again, and the per-word script checks cost more than the lookup.
+# Bounded: emptied when full (a cache miss only costs the stemming again).
+_STEMS: dict[str, str] = {}
+STEM_CACHE_MAX = 300_000
+
+
 def stems(folded_words: list[str]) -> list[str]:
-    """Index terms of a list of folded words, in order (batched per language for speed)."""
+    """Index terms of a list of folded words, in order (cached; misses batched per language)."""
+    get = _STEMS.get
+    out = [get(w) for w in folded_words]
+    if None not in out:
+        return out  # type: ignore[return-value]  # no None left: every word was cached
+    miss = list(dict.fromkeys(w for w, t in zip(folded_words, out) if t is None))
+    new = dict(zip(miss, _stem_uncached(miss)))
+    if len(_STEMS) + len(new) > STEM_CACHE_MAX:
+        _STEMS.clear()
+    _STEMS.update(new)
+    return [t if t is not None else new[w] for w, t in zip(folded_words, out)]
+
+
+def _stem_uncached(folded_words: list[str]) -> list[str]:
+    """Index terms of a list of folded words (batched per language for speed)."""
     out = list(folded_words)
     ru_idx = [i for i, w in enumerate(out) if CYRILLIC_RE.search(w)]
     if ru_idx:
@@ -103,11 +134,14 @@ def terms(text: str | None) -> list[str]:
     return stems(words(text))
 
 
+_CODE_JUNK = re.compile(r"[\s\-‐‑–—./]")
+
+
 def normalise_code(code: str | None) -> str:
     """ISBN / barcode / inventory number without spaces and hyphens, upper-case (x → X)."""
     if not code:
         return ""
-    return re.sub(r"[\s\-‐‑–—./]", "", code).upper()
+    return _CODE_JUNK.sub("", code).upper()
 
 
 _ISBN_RUN = re.compile(r"(?:97[89][\s-]?)?(?:\d[\s-]?){9}[\dXx]")

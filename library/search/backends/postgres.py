@@ -9,38 +9,26 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Table, delete, text
-from sqlalchemy.dialects.postgresql import Insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from library.search import schema as s
+from library.search.backends import executemany
 from library.search.documents import PG_WEIGHTS, tsvector_literal
 from library.search.plan import PRIMARY, Plan, filter_sql
 
 _NAMES = [c.name for c in s.docs.columns]
 # tsv_p (migration 0006): only the title/authors/subjects lexemes, for tier 1 without rechecks.
-_INSERT = text(f"INSERT INTO search_docs ({', '.join(_NAMES)}, tsv, tsv_p) "
-               f"VALUES ({', '.join(':' + n for n in _NAMES)}, CAST(:tsv AS tsvector), "
-               "ts_filter(CAST(:tsv AS tsvector), '{a,b,c}'))")
-
-
-def insert_ignore(table: Table) -> Insert:
-    """INSERT … ON CONFLICT DO NOTHING."""
-    return pg_insert(table).on_conflict_do_nothing()
-
-
-def upsert_vocab() -> Insert:
-    """INSERT into search_vocab adding df on conflict (a concurrent batch added the term)."""
-    stmt = pg_insert(s.vocab)
-    return stmt.on_conflict_do_update(index_elements=["term"],
-                                      set_={"df": s.vocab.c.df + stmt.excluded.df})
+_INSERT_ROWS = (f"INSERT INTO search_docs ({', '.join(_NAMES)}, tsv, tsv_p) "
+                f"VALUES ({', '.join('?' for _ in _NAMES)}, CAST(? AS tsvector), "
+                "ts_filter(CAST(? AS tsvector), '{a,b,c}'))")
 
 
 def insert_docs(session: Session, rows: list[dict], bulk: bool = False) -> None:
     """Insert search_docs rows with their tsvector."""
     if rows:
-        session.execute(_INSERT, [{**r, "tsv": tsvector_literal(r)} for r in rows])
+        executemany(session, _INSERT_ROWS, [[*(r.get(n) for n in _NAMES), tsv, tsv]
+                                            for r in rows for tsv in (tsvector_literal(r),)])
 
 
 def delete_docs(session: Session, old_rows: list[dict]) -> None:
@@ -176,3 +164,15 @@ def count(session: Session, plan: Plan, tier: int, cap: int) -> int:
     sql, params = _select(plan, tier, cap, ordered=False)
     params["k"] = cap
     return session.execute(text(f"SELECT count(*) FROM ({sql} LIMIT :k) x"), params).scalar_one()
+
+
+def match_rows(session: Session, plan: Plan, tier: int, limit: int,
+               cols: tuple[str, ...]) -> list[dict]:
+    """The `cols` of the documents `match` returns (same plan, order and limit), in one
+    statement: the facets read their columns without a second query over thousands of ids."""
+    sql, params = _select(plan, tier, limit)
+    head = "SELECT d.docid FROM "
+    assert sql.startswith(head)
+    sql = f"SELECT {', '.join('d.' + c for c in cols)} FROM " + sql[len(head):]
+    params["k"] = limit
+    return [dict(zip(cols, r)) for r in session.execute(text(sql + " LIMIT :k"), params)]

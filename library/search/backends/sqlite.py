@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table, delete, insert, text
-from sqlalchemy.dialects.sqlite import Insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from library.search import schema as s
+from library.search.backends import executemany
 from library.search.plan import Plan, filter_sql
 
 _COLS = ", ".join(s.FIELD_COLUMNS)
 _VALS = ", ".join(f":{c}" for c in s.FIELD_COLUMNS)
-
-
-def insert_ignore(table: Table) -> Insert:
-    """INSERT … ON CONFLICT DO NOTHING."""
-    return sqlite_insert(table).on_conflict_do_nothing()
-
-
-def upsert_vocab() -> Insert:
-    """INSERT into search_vocab adding df on conflict (a concurrent batch added the term)."""
-    stmt = sqlite_insert(s.vocab)
-    return stmt.on_conflict_do_update(index_elements=["term"],
-                                      set_={"df": s.vocab.c.df + stmt.excluded.df})
+_DOC_NAMES = [c.name for c in s.docs.columns]
+_INSERT_DOCS = (f"INSERT INTO search_docs ({', '.join(_DOC_NAMES)}) "
+                f"VALUES ({', '.join('?' for _ in _DOC_NAMES)})")
+_INSERT_FTS = (f"INSERT INTO search_fts(rowid, {_COLS}) "
+               f"VALUES (?, {', '.join('?' for _ in s.FIELD_COLUMNS)})")
 
 
 def insert_docs(session: Session, rows: list[dict], bulk: bool = False) -> None:
     """Insert search_docs rows and (unless bulk: rebuilt at the end) their FTS entries."""
     if not rows:
         return
-    session.execute(insert(s.docs), rows)
+    executemany(session, _INSERT_DOCS, [[r.get(n) for n in _DOC_NAMES] for r in rows])
     if not bulk:
-        session.execute(text(f"INSERT INTO search_fts(rowid, {_COLS}) VALUES (:docid, {_VALS})"),
-                        rows)
+        executemany(session, _INSERT_FTS, [[r["docid"], *(r[c] for c in s.FIELD_COLUMNS)]
+                                           for r in rows])
 
 
 def delete_docs(session: Session, old_rows: list[dict]) -> None:
@@ -108,3 +100,13 @@ def count(session: Session, plan: Plan, tier: int, cap: int) -> int:
     sql, params = _select(plan, tier)
     params["k"] = cap
     return session.execute(text(f"SELECT count(*) FROM ({sql} LIMIT :k) x"), params).scalar_one()
+
+
+def match_rows(session: Session, plan: Plan, tier: int, limit: int,
+               cols: tuple[str, ...]) -> list[dict]:
+    """The `cols` of the documents `match` returns (same plan, order and limit), in one
+    statement."""
+    sql, params = _select(plan, tier)
+    params["k"] = limit
+    return [dict(zip(cols, r)) for r in session.execute(text(
+        f"SELECT {', '.join(cols)} FROM search_docs WHERE docid IN ({sql} LIMIT :k)"), params)]
