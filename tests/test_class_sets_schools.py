@@ -208,3 +208,28 @@ def test_migration_0022_down_and_up_again(two):
     assert db.schema_revision() == head_revision()
     assert "sigla" in {c["name"] for c in inspect(db.engine).get_columns("desk_accounts")}
     assert "sigla" in {c["name"] for c in inspect(db.engine).get_columns("class_sets")}
+
+
+def test_provision_reads_each_schools_own_class_sets(two):
+    """«5А» of ИБЦ uses Algebra, «5А» of ГИМН5 Geometry: each school's provision counts its own
+    set's subject against its own copies and pupils (library/textbooks/provision.py)."""
+    from library.textbooks.provision import provision
+
+    db = two
+    with db.transaction() as s:
+        geo = Record(key="geo", title="Геометрия 5", item_type="textbook", version=1)
+        geo.copies.append(Copy(sigla=GYM, barcode="GEO1", status="available"))
+        s.add(geo)
+    a, b = _scopes(db)
+    with db.session() as s:
+        ids = dict(s.execute(select(Record.key, Record.id)).all())
+    with db.transaction() as s:
+        T.add_to_set(s, YEAR, "5А", ids["alg"], "anna", school=a)
+        T.add_to_set(s, YEAR, "5А", ids["geo"], "gleb", school=b)
+    with db.session() as s:
+        mine = provision(s, YEAR, home=DEFAULT, sigla=GYM)
+        theirs = provision(s, YEAR, home=DEFAULT, sigla=DEFAULT)
+    assert [(n.sigla, n.class_name, n.titles, n.pupils, n.copies) for n in mine.needs] == \
+        [(GYM, "5А", [ids["geo"]], 3, 1)]
+    assert [(n.sigla, n.class_name, n.titles, n.pupils, n.copies) for n in theirs.needs] == \
+        [(DEFAULT, "5А", [ids["alg"]], 2, 3)]

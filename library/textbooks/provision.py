@@ -4,10 +4,10 @@ Definitions (the report writes them out, docs/TEXTBOOKS.md «Обеспечен�
 
 - **pupils**: active readers of the category ``pupil`` whose class is like «5А»
   (library/circulation/school_year.py `grade_of`); the grade is the class's number.
-- **the textbooks a class needs**: its class sets for the school year (``class_sets``) when the
-  class has any, else every textbook title (``textbook_titles``) whose grades cover the class's
-  grade. They are grouped by subject; the titles of one subject count as interchangeable (one
-  copy of any of them provides a pupil).
+- **the textbooks a class needs**: its class sets for the school year (``class_sets`` of the
+  class's school: NULL is the default school's) when the class has any, else every textbook
+  title (``textbook_titles``) whose grades cover the class's grade. They are grouped by subject;
+  the titles of one subject count as interchangeable (one copy of any of them provides a pupil).
 - **usable copy**: a copy of such a title whose status is neither ``lost`` nor ``written_off``.
   A copy on loan, in repair (``bindery``), ordered or being processed still counts: it belongs
   to the fund and serves the year.
@@ -290,10 +290,12 @@ def _held(s: Session, home: str, ids: set[int]) -> dict[tuple[str, str, int], in
 def _needs(s: Session, year: int, classes: dict[tuple[str, str], int], home: str,
            projected: bool, first_grade: int | None = None) -> Provision:
     titles = _titles(s)
-    sets: dict[str, set[int]] = defaultdict(set)
-    for name, rec in s.execute(select(ClassSet.class_name, ClassSet.record_id).where(
-            ClassSet.school_year == year)):
-        sets[str(name)].add(int(rec))
+    # a class's set is its school's (class_sets.sigla, NULL = the default school `home`):
+    # «5А» of two schools has two sets
+    sets: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for set_sigla, name, rec in s.execute(select(ClassSet.sigla, ClassSet.class_name, ClassSet.record_id)
+                                          .where(ClassSet.school_year == year)):
+        sets[(set_sigla or home, str(name))].add(int(rec))
     other = _record_subjects(s, {r for recs in sets.values() for r in recs} - set(titles))
     # (sigla, titles) → (subject, [needs])
     pools: dict[tuple[str, tuple[int, ...]], tuple[str, list[Need]]] = {}
@@ -304,7 +306,7 @@ def _needs(s: Session, year: int, classes: dict[tuple[str, str], int], home: str
         assert parsed is not None
         grade = parsed[0]
         by_subject: dict[str, set[int]] = defaultdict(set)
-        chosen = sets.get(name)
+        chosen = sets.get((sigla, name))
         if chosen:
             for rec in chosen:
                 subject = titles[rec][0] if rec in titles else ""

@@ -39,7 +39,7 @@ from library.textbooks.provision_report import order_file, provision_file
 from server.desk.errors import DeskError, DeskInvalid
 from server.desk.i18n import N_, _
 from server.desk.sessions import DeskUser
-from server.desk.web import PREFIX, desk_user, render, state, today
+from server.desk.web import PREFIX, desk_user, page_school, render, state, today
 
 router = APIRouter(prefix=PREFIX + "/textbooks/provision", include_in_schema=False)
 BASE = PREFIX + "/textbooks/provision"
@@ -63,9 +63,13 @@ def _int(text: str, low: int, high: int) -> int | None:
     return value if low <= value <= high else None
 
 
-def _params(request: Request, year: str, school: str, first: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """The page's choices from the address: values and errors in words ({field: text})."""
+def _params(request: Request, year: str, school: str, first: str,
+            user: DeskUser) -> tuple[dict[str, Any], dict[str, str]]:
+    """The page's choices from the address: values and errors in words ({field: text}). A
+    school's librarian's provision is their school's (another school asked for: 403)."""
     st = state(request)
+    if user.school is not None:
+        school = page_school(request, user, school) or ""
     year, school, first = year[:MAX_TEXT], school[:MAX_TEXT], first[:MAX_TEXT]
     errors: dict[str, str] = {}
     now = current_year(today(request), st.settings.circulation.school_year_end)
@@ -134,7 +138,7 @@ def _figures(request: Request, chosen: dict[str, Any]) -> tuple[Provision, Provi
 
 def _context(request: Request, user: DeskUser, page: str, year: str, school: str,
              first: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    chosen, errors = _params(request, year, school, first)
+    chosen, errors = _params(request, year, school, first, user)
     context: dict[str, Any] = {"title": _("Textbook provision"), "section": "textbooks", "user": user,
                                "errors": errors, "chosen": chosen, "page": page, "pages": PAGES,
                                "base": BASE, "formats": list(FORMATS)}
@@ -142,7 +146,7 @@ def _context(request: Request, user: DeskUser, page: str, year: str, school: str
         context["schools"] = []
         return context, None
     prov, nxt, order, schools = _figures(request, chosen)
-    context["schools"] = schools
+    context["schools"] = schools if user.school is None else [s for s in schools if s == user.school]
     if chosen["school"] and chosen["school"] not in schools:
         errors["school"] = (_("No pupils of the school “%(school)s”: choose one of the list")
                             % {"school": chosen["school"]})
@@ -222,10 +226,11 @@ def _file_name(stem: str, ascii_stem: str, year: int, ext: str) -> str:
             f"filename*=UTF-8''{quote(f'{stem} {span}.{ext}')}")
 
 
-def _download(request: Request, which: str, fmt: str, year: str, school: str, first: str) -> Response:
+def _download(request: Request, which: str, fmt: str, year: str, school: str, first: str,
+              user: DeskUser) -> Response:
     if fmt not in FORMATS:
         raise DeskInvalid(N_("File format: pdf, xlsx or csv"))
-    chosen, errors = _params(request, year, school, first)
+    chosen, errors = _params(request, year, school, first, user)
     if errors:
         raise DeskInvalid(" ".join(errors.values()))
     st = state(request)
@@ -253,7 +258,7 @@ def download(request: Request, fmt: str = Query("pdf", alias="format"), year: st
              school: str = Query(""), first: str = Query(""),
              user: DeskUser = Depends(desk_user)) -> Response:
     """The report «Обеспеченность учебниками» as PDF, XLSX or CSV."""
-    return _download(request, "report", fmt[:MAX_TEXT], year, school, first)
+    return _download(request, "report", fmt[:MAX_TEXT], year, school, first, user)
 
 
 @router.get("/order/download")
@@ -261,4 +266,4 @@ def order_download(request: Request, fmt: str = Query("xlsx", alias="format"), y
                    school: str = Query(""), first: str = Query(""),
                    user: DeskUser = Depends(desk_user)) -> Response:
     """The order list as PDF, XLSX or CSV."""
-    return _download(request, "order", fmt[:MAX_TEXT], year, school, first)
+    return _download(request, "order", fmt[:MAX_TEXT], year, school, first, user)

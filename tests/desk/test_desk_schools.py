@@ -394,10 +394,12 @@ def test_another_schools_report_is_refused(city, value):
     make, _db = city
     gleb = logged_in(make, "gleb")
     for url in ("/desk/reports?period=month", "/desk/reports/download?period=month&format=csv",
-                "/desk/reports/overdue", "/desk/readers"):
+                "/desk/reports/overdue", "/desk/readers", "/desk/textbooks/provision",
+                "/desk/textbooks/provision/download?format=csv"):
         r = gleb.get(url, params={"school": value})
         assert r.status_code == 403, (url, value, r.status_code)
         assert "Гимназистов" not in r.text and "<script>alert" not in r.text
+    assert gleb.get("/desk/textbooks/provision", params={"school": GYM}).status_code == 200  # their own
     too_long = gleb.get("/desk/reports", params={"period": "month", "school": "x" * 300})
     assert too_long.status_code == 422 or too_long.status_code == 403
     boss = logged_in(make, "boss", ADMIN_PASSWORD)
