@@ -167,7 +167,7 @@ def create_app(settings: Settings, db: Database, *,
                today: Callable[[], dt.date] | None = None) -> FastAPI:
     """The API app for `settings` on database `db`; read-only (server/readonly.py) when
     ``[server] read_only`` is set, refused (ReadOnlyRefusal) when it cannot run as asked."""
-    from server import admin, media_api, places_api, readonly, routes
+    from server import admin, media_api, places_api, readonly, routes, sru
     from server.desk import catalogue_pages, textbooks_pages
     from server.desk import pages as desk
     from server.desk.web import DeskHeaders
@@ -212,6 +212,7 @@ def create_app(settings: Settings, db: Database, *,
     app.include_router(admin.router, prefix=PREFIX)
     app.include_router(media_api.router, prefix=PREFIX)
     app.include_router(places_api.router, prefix=PREFIX)
+    app.include_router(sru.router)  # SRU 1.2 for other library systems (docs/SRU.md)
     for desk_router in desk.routers():
         app.include_router(desk_router)
     return app

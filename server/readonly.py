@@ -12,7 +12,8 @@ calls it before migrating, `create_app` when it builds the app. A read-only app:
   write that slipped past the checks below is a refusal, never a change;
 - skips what writes at start: migrations, the default school's row, pruning the change feed's
   tombstones, the media station (``[media] station`` is treated as ``off``);
-- refuses, in `ReadOnlyGuard`, every request that is not GET/HEAD/OPTIONS and every request to
+- refuses, in `ReadOnlyGuard`, every request that is not GET/HEAD/OPTIONS (or a POST that only
+  reads: SRU's form POST, `READING_POSTS`) and every request to
   the librarian's desk (its sessions and logins are rows in the database) with 503 ``read_only``,
   Russian text, and ``primary`` (``[server] primary_url``) when set;
 - checks terminal credentials and reader sessions without touching their ``last_seen``.
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from library.storage.database import Database
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# POST paths that only read: SRU's form POST (server/sru.py) is a search like its GET.
+READING_POSTS = frozenset({"/sru"})
 
 
 class ReadOnlyRefusal(IbcError):
@@ -96,7 +99,8 @@ class ReadOnlyGuard:
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
         desk = is_desk_path(path)
-        if scope.get("method", "GET") in SAFE_METHODS and not desk:
+        method = scope.get("method", "GET")
+        if (method in SAFE_METHODS or (method == "POST" and path in READING_POSTS)) and not desk:
             return await self.app(scope, receive, send)
         data = refusal_body(self.settings)
         if desk:

@@ -1,0 +1,76 @@
+"""Catalogue records as MARCXML (MARC21 slim syntax) for a page of record ids: what SRU answers.
+
+Two record schemas, one per MARC family:
+
+- ``rusmarc``: a record imported as RUSMARC/UNIMARC/ИРБИС is the stored MARC as it was imported
+  (Record.marc), its holdings fields (910) regenerated from the copies as `ibc export` does; a
+  record imported as MARC21 is built as RUSMARC from its stored columns (title, authors, ...).
+- ``marc21``: a record imported as MARC21 is the stored MARC (holdings 852/952 from the copies);
+  a RUSMARC record is built as MARC21 from its stored columns (library.marc.export.synthesise):
+  no field-by-field RUSMARC→MARC21 conversion is attempted, so fields the columns do not keep
+  (notes, series, links, classification beyond УДК/ББК) are not in it.
+
+The same code paths as the export (library.marc.export): one way to turn a record into MARC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from types import SimpleNamespace
+from typing import Any, cast
+from xml.etree import ElementTree
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from library.marc.export import mark_encoding, rebuild, stored_record, synthesise, to_pymarc
+from library.marc.model import RecordError
+from library.storage.models import Copy, Record
+
+FAMILIES = ("rusmarc", "marc21")
+R = Record.__table__
+C = Copy.__table__
+_COLS = ("id", "key", "source_format", "marc", "marc_encoding", "title", "subtitle",
+         "responsibility", "authors", "publisher", "place", "year", "isbns", "subjects", "udc",
+         "bbk", "annotation", "language", "age_rating")
+
+
+def family_of(source_format: str | None) -> str:
+    """The MARC family of a record's source format (as the export counts it)."""
+    return "marc21" if source_format == "marc21" else "rusmarc"
+
+
+def records_xml(session: Session, record_ids: Iterable[int], family: str) -> dict[int, str | None]:
+    """``{record_id: <record xmlns="http://www.loc.gov/MARC21/slim">…</record>}`` in `family`
+    (rusmarc or marc21) for the live (not deleted) records among `record_ids`; None for a record
+    whose stored MARC cannot be read (the caller reports it per record)."""
+    import pymarc
+
+    if family not in FAMILIES:
+        raise ValueError(f"unknown MARC family {family!r}")
+    ids = sorted({int(i) for i in record_ids})
+    if not ids:
+        return {}
+    rows = session.execute(select(*(R.c[c] for c in _COLS))
+                           .where(R.c.id.in_(ids), R.c.deleted.is_(False))).all()
+    copies: dict[int, list[Any]] = {}
+    for c in session.execute(select(C).where(C.c.record_id.in_(ids)).order_by(C.c.id)):
+        copies.setdefault(c.record_id, []).append(c)
+    out: dict[int, str | None] = {}
+    for row in rows:
+        try:
+            if row.marc and family_of(row.source_format) == family:
+                rec = stored_record(row.marc, row.marc_encoding)
+            else:  # built from the stored columns, in the family asked for
+                values = {c: getattr(row, c) for c in _COLS}
+                values["source_format"] = family
+                rec = synthesise(cast(Any, SimpleNamespace(**values)))
+            rec = rebuild(rec, row.source_format if family_of(row.source_format) == family
+                          else family, copies.get(row.id, []))
+            rec = mark_encoding(rec, family, "utf-8")
+            node = pymarc.record_to_xml_node(to_pymarc(rec), namespace=True)
+        except (RecordError, ValueError):
+            out[row.id] = None
+            continue
+        out[row.id] = ElementTree.tostring(node, encoding="unicode")
+    return out
