@@ -302,7 +302,7 @@ def _class_page(request: Request, user: DeskUser, cls: str, year: int, *, status
         below = T.class_below(cls)
         below_count = len(T.set_titles(s, year - 1, below, school=mine)) if below else 0
     in_set = {t.record_id for t in sheet.titles}
-    running = jobs.running_overlap(state(request).db, JOB_KIND, f"{year}:{cls}")
+    running = jobs.running_overlap(state(request).db, JOB_KIND, _target(year, [cls], mine))
     return render("class_sets_class.html", status,
                   title=_("Class %(name)s: textbooks") % {"name": cls}, section="textbooks",
                   user=user, sheet=sheet, cls=cls, year=year,
@@ -401,7 +401,7 @@ def _start_issue(request: Request, user: DeskUser, year: int, classes: list[str]
     def audited(s: Session, job_id: int) -> None:
         audit(s, user.name, "class_issue", ip=ip, cls=",".join(classes), year=year, job=job_id)
 
-    job_id, _started = jobs.start(st.db, JOB_KIND, f"{year}:{','.join(classes)}", user.name, work,
+    job_id, _started = jobs.start(st.db, JOB_KIND, _target(year, classes, mine), user.name, work,
                                   total=total, report={"grade": grade}, on_created=audited)
     return RedirectResponse(f"{BASE}/jobs/{job_id}", status_code=303)
 
@@ -425,9 +425,22 @@ STATES = {"running": N_("in progress"), "done": N_("finished"), "failed": N_("fa
           "interrupted": N_("interrupted")}
 
 
+def _target(year: int, classes: list[str], school: Scope) -> str:
+    """A class issue job's target: ``2026:7А,7Б``; a school other than the default adds its
+    sigla (``2026@ГИМН5:7А``), so «7А» of two schools are two targets (jobs.target_parts)."""
+    sigla = T.set_sigla(school)
+    return f"{year}{'@' + sigla if sigla else ''}:{','.join(classes)}"
+
+
 def _job_target(target: str) -> tuple[int | None, list[str]]:
     head, _sep, rest = target.partition(":")
-    return (int(head) if head.isdigit() else None), [c for c in rest.split(",") if c]
+    year = head.partition("@")[0]
+    return (int(year) if year.isdigit() else None), [c for c in rest.split(",") if c]
+
+
+def _job_school(target: str) -> str | None:
+    """The sigla of a job target's school (None: the default school)."""
+    return target.partition(":")[0].partition("@")[2] or None
 
 
 def _refusal(code: str, params: object) -> str:
@@ -451,6 +464,8 @@ def job_page(request: Request, job_id: int, user: DeskUser = Depends(desk_user))
         job = s.get(DeskJob, job_id)
         if job is None or job.kind != JOB_KIND:
             raise DeskNotFound(N_("No such job"))
+        if user.school is not None and T.set_sigla(_mine(request, user)) != _job_school(job.target):
+            raise DeskNotFound(N_("No such job"))  # another school's class: as if there were none
         year, classes = _job_target(job.target)
         view = {"id": job.id, "state": job.state,
                 "state_name": _(STATES[job.state]) if job.state in STATES else job.state,

@@ -437,3 +437,42 @@ def test_terminal_codes_for_the_school(city, settings):
     assert boss.post("/desk/terminals/enrol", data={"csrf": csrf(bp.text), "school": DEFAULT}).status_code == 200
     assert boss.post("/desk/terminals/enrol", data={"csrf": csrf(bp.text), "school": "НЕТ"}).status_code == 404
     assert _enrolled_school(db) == [GYM, DEFAULT]
+
+
+# --- class sets -----------------------------------------------------------------------------------
+def test_class_sets_and_their_issue_job_per_school(city):
+    from urllib.parse import quote
+
+    from sqlalchemy import update
+
+    from library.storage.models import ClassSet, Record
+    from server.models import DeskJob
+    from tests.desk.test_class_sets import CLS, finished
+
+    make, db = city
+    with db.transaction() as s:
+        s.execute(update(Record).where(Record.key == "phys").values(item_type="textbook"))
+        rid = s.scalar(select(Record.id).where(Record.key == "phys"))
+    c5 = CLS + "/" + quote("5А")
+    gleb, anna = logged_in(make, "gleb"), logged_in(make, "anna")
+    page = gleb.get(c5 + "?year=2026")
+    assert page.status_code == 200
+    r = gleb.post(c5 + "/set", data={"csrf": csrf(page.text), "year": "2026", "action": "add",
+                                     "record": str(rid)})
+    assert r.status_code == 303
+    with db.session() as s:
+        assert list(s.execute(select(ClassSet.sigla, ClassSet.class_name))) == [(GYM, "5А")]
+    assert "Гимназистов" in gleb.get(c5 + "?year=2026").text  # the sheet: ГИМН5's pupils
+    theirs = anna.get(c5 + "?year=2026").text  # ИБЦ's 5А: no pupils, no set
+    assert "Гимназистов" not in theirs and f'value="{rid}">Физика 7' in theirs  # offered, not in the set
+    r = gleb.post(c5 + "/issue", data={"csrf": csrf(page.text), "year": "2026"})
+    assert r.status_code == 303
+    job = int(r.headers["location"].rsplit("/", 1)[1])
+    assert finished(db, job) == "done"
+    with db.session() as s:
+        assert s.get(DeskJob, job).target == f"2026@{GYM}:5А"
+    assert sorted(x for x in _open_loans(db)) == [("G1", "5001"), ("G2", "5002")]
+    assert gleb.get(f"{CLS}/jobs/{job}").status_code == 200
+    assert anna.get(f"{CLS}/jobs/{job}").status_code == 404  # another school's job
+    boss = logged_in(make, "boss", ADMIN_PASSWORD)
+    assert boss.get(f"{CLS}/jobs/{job}").status_code == 200
