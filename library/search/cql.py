@@ -244,6 +244,9 @@ def _terms(term: str) -> tuple[list[str], str | None]:
     return stems(ws[:-1]), last
 
 
+_SAFE_TSQUERY = re.compile(r"[0-9a-zа-яA-D' :*|&<>-]*")
+
+
 def _words(c: Clause, info: IndexInfo, relation: str, sql: _Sql) -> str:
     exact, prefix = _terms(c.term)
     if not exact and not prefix:
@@ -254,7 +257,14 @@ def _words(c: Clause, info: IndexInfo, relation: str, sql: _Sql) -> str:
     if sql.dialect == "sqlite":
         cond = f"d.docid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH {sql.bind(match)})"
     else:
-        cond = f"d.tsv @@ CAST({sql.bind(match)} AS tsquery)"
+        # The tsquery as a literal, as the search backend does (library/search/backends/
+        # postgres.py): as a bound parameter, a prepared statement soon gets a generic plan that
+        # scans every row. Safe: its terms are [0-9a-zа-я]+; quotes doubled, colons escaped.
+        if _SAFE_TSQUERY.fullmatch(match):
+            literal = match.replace("'", "''").replace(":", "\\:")
+            cond = f"d.tsv @@ CAST('{literal}' AS tsquery)"
+        else:  # never with terms from normalize.words; kept as the safe way all the same
+            cond = f"d.tsv @@ CAST({sql.bind(match)} AS tsquery)"
     if relation == "==" and info.column == "title_t" and prefix is None:
         cond = f"({cond} AND d.title_t = {sql.bind(' '.join(exact))})"
     return cond
