@@ -436,8 +436,11 @@ def take_back(request: Request, csrf: str = Form(""), barcode: str = Form(""),
                      refusal=Refusal(_(SCAN_AGAIN)))
     refusal, notice = None, ""
     try:
+        # a school's librarian: another school's copy is set aside to go home (a transfer,
+        # docs/HOLDS.md «Pickup school …»); an account of every school passes no school
         out = svc.checkin(code, txn, terminal=terminal_of(user),
-                          record=_recorder(user, request, "return", card, code))
+                          record=_recorder(user, request, "return", card, code),
+                          school=school_scope(request, user))
         notice = _elsewhere(request, user, out.loan_id)
     except E.ItemNotFound:
         refusal = Refusal(_(NOT_FOUND) % {"code": code})

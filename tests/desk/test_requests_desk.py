@@ -139,6 +139,29 @@ def test_a_schools_librarian_sees_only_their_school(desk):
     assert _audit(db) == [("gymlib", "transfer_send", "sent")]
 
 
+def test_a_schools_desk_return_of_another_schools_copy_sends_it_home(desk):
+    from server.desk.accounts import add_account
+    from tests.desk.conftest import PASSWORD
+
+    make, db = desk
+    _city(db)
+    add_account(db, "schlib", PASSWORD, school=B)
+    svc = make().app.state.ibc.circulation
+    _request(logged_in(make), db)
+    svc.send_copy("GT1", A, "s1")
+    svc.receive_copy("GT1", B, "r1")
+    svc.checkout("B1R", "GT1", "c1")
+    client = logged_in(make, "schlib")
+    page = client.get("/desk/circulation")
+    r = client.post("/desk/circulation/return", data={"csrf": csrf(page.text), "barcode": "GT1",
+                                                      "txn": "desk-ret-1"})
+    assert r.status_code == 200, r.text
+    assert "отправьте её туда" in _text(r.text)
+    out = _text(client.get("/desk/requests").text)
+    assert "Книги, которые едут от нас (1)" in out and "GT1 Тимур и его команда Гимназия № 5" in out
+    assert [t.to_sigla for t in svc.transfers()] == [A]
+
+
 def test_one_school_has_no_requests(desk):
     make, db = desk
     client = logged_in(make)
