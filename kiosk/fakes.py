@@ -88,6 +88,13 @@ _ELSEWHERE = {
                    "Пионеры тайно помогают семьям красноармейцев.",
                    (SchoolCopies("ГИМН5", "Гимназия № 5", 1, 1),)),
 }
+# A city's union catalogue in the search list (`FakeCatalogue.city`): other schools' copies of
+# some of this school's titles; this school is OWN_SCHOOL.
+OWN_SCHOOL = SchoolCopies("ИБЦ", "Наша школа", 0, 0, True)
+_CITY_OTHERS = {
+    8: (SchoolCopies("ГИМН5", "Гимназия № 5", 1, 1),),
+    9: (SchoolCopies("ЛИЦ2", "Лицей № 2", 2, 3),),
+}
 _BOOK_PLACE = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 1, 7: 4, 8: 3, 9: 1, 10: 5, 11: 5}
 CLASS_SET = 11  # a textbook class set: 30 copies, 3 of them on loan
 # barcode -> (record id, status, due offset in days when on loan)
@@ -191,6 +198,7 @@ class FakeCatalogue:
     def __init__(self, library: FakeLibrary | None = None):
         self.lib = library or FakeLibrary()
         self.records = {b[0]: b for b in _BOOKS}
+        self.city = False  # True: hits carry schools, titles only others hold are found too
         self.vocabulary = sorted({w for b in _BOOKS for w in _words(" ".join([b[1], *b[2], *b[8]]))})
 
     def _copies(self, record_id: int) -> list[CopyView]:
@@ -209,31 +217,54 @@ class FakeCatalogue:
         return out
 
     def _hit(self, book: tuple) -> Hit:
+        if book[0] in _ELSEWHERE:  # only other schools hold it (city mode)
+            held = _ELSEWHERE[book[0]][4]
+            return Hit(book[0], book[1], book[2], book[3], None, sum(c.available for c in held),
+                       sum(c.total for c in held), None, "book", None, "84(2Рос=Рус)6", held)
         copies = self._copies(book[0])
         kind = "textbook" if book[7] == "Учебники" else "book"
-        return Hit(book[0], book[1], book[2], book[3], None,
-                   sum(c.status == "available" for c in copies), len(copies), f"{book[5]} {book[6]}",
-                   kind, _PLACES.get(_BOOK_PLACE.get(book[0], 0)), book[5])
+        available = sum(c.status == "available" for c in copies)
+        schools: tuple[SchoolCopies, ...] = ()
+        if self.city:
+            others = _CITY_OTHERS.get(book[0], ())
+            own = SchoolCopies(OWN_SCHOOL.sigla, OWN_SCHOOL.name, available, len(copies), True)
+            schools = (own, *others)
+        return Hit(book[0], book[1], book[2], book[3], None, available, len(copies),
+                   f"{book[5]} {book[6]}", kind, _PLACES.get(_BOOK_PLACE.get(book[0], 0)), book[5],
+                   schools)
+
+    def _searchable(self) -> list[tuple]:
+        """This school's titles; in city mode also those only other schools hold (as rows
+        shaped like _BOOKS: id, title, authors, year, …, subjects)."""
+        if not self.city:
+            return list(_BOOKS)
+        return [*((rid, t, a, y, "", "", "", "", ()) for rid, (t, a, y, _n, _h)
+                  in _ELSEWHERE.items()), *_BOOKS]
 
     def search(self, query: str, *, limit: int = 20, offset: int = 0,
                facets: dict[str, str] | None = None) -> SearchPage:
         """Every query word must prefix a word of the title, authors or subjects."""
         words = _words(query)
         matched = []
-        for book in _BOOKS:
+        for book in self._searchable():
             text = _words(" ".join([book[1], *book[2], *book[8]]))
             if words and all(any(t.startswith(w) for t in text) for w in words):
                 matched.append(book)
         counts: Counter[tuple[str, str]] = Counter()
         for book in matched:
-            counts[("collection", book[7])] += 1
+            if book[7]:
+                counts[("collection", book[7])] += 1
             if self._hit(book).available:
                 counts[("available", "yes")] += 1
+            if self.city and book[0] not in _ELSEWHERE:
+                counts[("school", OWN_SCHOOL.sigla)] += 1
         for key, value in (facets or {}).items():
             if key == "available":
                 matched = [b for b in matched if self._hit(b).available]
             elif key == "collection":
                 matched = [b for b in matched if b[7] == value]
+            elif key == "school":
+                matched = [b for b in matched if b[0] not in _ELSEWHERE]
         suggestion = None
         if words and not matched:
             fixed = [(difflib.get_close_matches(w, self.vocabulary, 1, 0.6) or [w])[0] for w in words]

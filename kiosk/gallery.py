@@ -76,6 +76,14 @@ def _search(app: KioskApp, text: str, hide: bool = False,
     app.screen("search").search_now()
 
 
+def _search_city(app: KioskApp, only_ours: bool = False) -> None:
+    """A city's union catalogue: our shelf first, titles only other schools hold, the chip
+    «Только наша школа»."""
+    catalogue: Any = app.catalogue  # the fakes: FakeCatalogue
+    catalogue.city = True
+    _search(app, "а", hide=True, facet=("school", "ИБЦ") if only_ours else None)
+
+
 def _teacher(app: KioskApp) -> None:
     app.go("checkout")
     type_scan(app, "100005")
@@ -367,6 +375,8 @@ def gallery_steps() -> list[tuple[str, Step]]:
         ("search-typing", lambda app: _search(app, "к")),
         ("search-results", lambda app: _search(app, "сказки", hide=True)),
         ("search-facet", lambda app: _search(app, "а", hide=True, facet=("available", "yes"))),
+        ("search-city", _search_city),
+        ("search-city-ours", lambda app: _search_city(app, only_ours=True)),
         ("search-no-results", lambda app: _search(app, "динозвры")),
         ("search-large", _search_large),
         ("record", lambda app: app.open_record(1)),

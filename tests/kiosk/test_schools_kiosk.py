@@ -117,7 +117,7 @@ def test_search_rows_say_our_shelf_first():
     assert availability(_hit(ours, g5, available=4, copies=5)) == ("На полке: 1", True)
     out = SchoolCopies("ИБЦ", "Школа № 1", 0, 2, own=True)
     assert availability(_hit(out, g5, available=3, copies=5)) == \
-        ("У нас все выданы · в других школах: 3", False)
+        ("У нас все выданы · в\u00a0других школах: 3", False)
     assert availability(_hit(out, SchoolCopies("ГИМН5", "Гимназия № 5", 0, 1),
                              copies=3)) == ("Все экземпляры выданы", False)
     assert availability(_hit(g5, available=3, copies=3)) == \
@@ -160,7 +160,7 @@ def test_local_search_offers_only_our_school(db):
     school = [c for c in p.chips if c.field == "school"]
     assert [c.label for c in school] == ["Только наша школа (2)"]  # «Война и мир», «Детство»
     rows = {r.record_id: r.availability for r in p.rows}
-    assert rows == {ids["war"]: "У нас все выданы · в других школах: 1",
+    assert rows == {ids["war"]: "У нас все выданы · в\u00a0других школах: 1",
                     ids["anna"]: "Только в других школах: 1 на полке",
                     ids["child"]: "На полке: 1"}
     p.toggle_facet("school", school[0].value)
