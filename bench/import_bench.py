@@ -149,6 +149,11 @@ def main() -> None:
                     row["postgres"] = _child_rusage_import(url, path, False)
                 finally:
                     drop_pg(args.pg, name)
+                url = fresh_pg(args.pg, name)
+                try:
+                    row["postgres_indexed"] = _child_rusage_import(url, path, True)
+                finally:
+                    drop_pg(args.pg, name)
             results.append(row)
             path.unlink()
         if args.million:
@@ -165,22 +170,25 @@ def main() -> None:
     print(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print()
     print("| file | records | pymarc parse | own reader | ibc import SQLite | ratio | "
-          "+ search index | PostgreSQL | peak RSS |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "+ search index | ratio | PostgreSQL | PostgreSQL + index | ratio | peak RSS |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         n = r["records"]
         if "pymarc_s" not in r:
             s = r["sqlite"]
             print(f"| {r['kind']} ({r['mb']} MB) | {n} | | | {s['wall']} s, {n / s['wall']:.0f}/s "
-                  f"| | | | {s['rss_mb']} MB |")
+                  f"| | | | | | | {s['rss_mb']} MB |")
             continue
         s, si = r["sqlite"], r["sqlite_indexed"]
-        pg = r.get("postgres")
+        pg, pgi = r.get("postgres"), r.get("postgres_indexed")
         pg_text = f"{pg['wall']} s, {n / pg['wall']:.0f}/s" if pg else "—"
+        pgi_text = (f"{pgi['wall']} s, CPU {pgi['cpu']} s | {pgi['wall'] / r['pymarc_s']:.2f}"
+                    if pgi else "— | —")
         print(f"| {r['kind']} ({r['mb']} MB) | {n} | {r['pymarc_s']} s, {n / r['pymarc_s']:.0f}/s "
               f"| {r['own_parse_s']} s, {n / r['own_parse_s']:.0f}/s "
-              f"| {s['wall']} s, {n / s['wall']:.0f}/s | {s['wall'] / r['pymarc_s']:.2f} "
-              f"| {si['wall']} s, {n / si['wall']:.0f}/s | {pg_text} "
+              f"| {s['wall']} s, CPU {s['cpu']} s | {s['wall'] / r['pymarc_s']:.2f} "
+              f"| {si['wall']} s, CPU {si['cpu']} s | {si['wall'] / r['pymarc_s']:.2f} "
+              f"| {pg_text} | {pgi_text} "
               f"| {max(s['rss_mb'], si['rss_mb'], pg['rss_mb'] if pg else 0)} MB |")
 
 

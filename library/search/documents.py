@@ -38,11 +38,12 @@ def doc_terms(row: dict) -> set[str]:
     return out
 
 
-def _field(texts: Iterable[str | None], surface: dict[str, str]) -> str:
+def _field(texts: Iterable[str | None], seen: tuple[list[str], list[str]]) -> str:
+    """A field's terms; its words and terms are added to `seen` (for the surface words)."""
     ws = [w for t in texts if t for w in words(t)]
     ts = stems(ws)
-    for w, t in zip(ws, ts):
-        surface.setdefault(t, w)
+    seen[0].extend(ws)
+    seen[1].extend(ts)
     return " ".join(ts)
 
 
@@ -52,19 +53,19 @@ def build_document(rec: Mapping[Any, Any], copy_stats: dict | None = None,
 
     `media_access` is MediaItem.access of a media record (missing → teachers only).
     """
-    surface: dict[str, str] = {}
+    seen: tuple[list[str], list[str]] = ([], [])
     authors = list(rec.get("authors") or [])
     subjects = list(rec.get("subjects") or [])
     stats = copy_stats or {}
     age = rec.get("age_rating") or (f"{rec['age_min']}+" if rec.get("age_min") is not None else None)
     row = {
         "record_id": rec["id"],
-        "title_t": _field([rec.get("title")], surface),
-        "author_t": _field(authors, surface),
-        "subject_t": _field(subjects, surface),
+        "title_t": _field([rec.get("title")], seen),
+        "author_t": _field(authors, seen),
+        "subject_t": _field(subjects, seen),
         "body_t": _field([rec.get("subtitle"), rec.get("responsibility"), rec.get("annotation"),
                           rec.get("publisher"),
-                          rec.get("place")], surface),
+                          rec.get("place")], seen),
         "facet_authors": SEP.join(a.strip() for a in authors[:3] if a and a.strip()),
         "facet_subjects": SEP.join(s.strip() for s in subjects[:5] if s and s.strip()),
         "year": rec.get("year"),
@@ -84,6 +85,8 @@ def build_document(rec: Mapping[Any, Any], copy_stats: dict | None = None,
     for c in copy_codes:
         if normalise_code(c):
             codes.add(normalise_code(c))
+    # each term's first word in field order (title, authors, subjects, the rest)
+    surface = dict(zip(reversed(seen[1]), reversed(seen[0])))
     return Document(row, {c for c in codes if len(c) <= 64}, surface)
 
 
