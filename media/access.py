@@ -32,6 +32,16 @@ def seen_by_school(item_sigla: str | None, school: str | None) -> bool:
     return school is None or item_sigla is None or item_sigla == school
 
 
+def other_schools_item(session: Session, ids: list[int], school: str | None) -> int | None:
+    """The first of `ids` that is another school's (`seen_by_school` false), else None: a
+    school's teacher plays and saves in lessons only the school's own and the shared items."""
+    if school is None or not ids:
+        return None
+    rows = {mid: sigla for mid, sigla in session.execute(
+        select(MediaItem.id, MediaItem.sigla).where(MediaItem.id.in_(ids)))}
+    return next((m for m in ids if m in rows and not seen_by_school(rows[m], school)), None)
+
+
 def visible_query(role: str | None, *, include_unavailable: bool = False,
                   school: str | None = None) -> Select:
     """A SELECT of the media items a reader of this category may see (of `school` and the

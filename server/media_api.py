@@ -19,7 +19,8 @@ from fastapi.responses import FileResponse
 
 from library.access import Action, may, runs_station
 from library.storage.models import MediaItem, Reader
-from media.access import seen_by_school
+from media.access import other_schools_item, seen_by_school
+from media.errors import MediaNotFound
 from media.roots import real_roots, resolve_inside
 from server import media_schemas as ms
 from server.app import Caller, optional_reader, reader, state, terminal
@@ -85,10 +86,26 @@ async def station_status(request: Request, who: Teacher) -> dict:
     return await _blocking(remote(request).status, teacher_key(who.id))
 
 
+def _own_school_items(request: Request, caller: Caller, ids: list[int]) -> None:
+    """MediaNotFound (409 media_refused, as an unknown item) for an item of another school than
+    the terminal's (media.access.other_schools_item; docs/SCHOOLS.md «Media per school»)."""
+    st = state(request)
+    school = terminal_school(st.db, caller.id) or st.settings.school.sigla
+    with st.db.session() as s:
+        foreign = other_schools_item(s, ids, school)
+    if foreign is not None:
+        raise MediaNotFound(id=foreign)
+
+
 @router.post("/play", response_model=ms.StationOut, responses=_REFUSALS)
-async def play(body: ms.PlayIn, request: Request, who: Teacher) -> dict:
-    """Play an item, the teacher's lesson or a list, optionally on the projector."""
+async def play(body: ms.PlayIn, request: Request, who: Teacher,
+               caller: Annotated[Caller, Depends(terminal)]) -> dict:
+    """Play an item, the teacher's lesson or a list, optionally on the projector (items of the
+    terminal's school and shared ones)."""
     key = teacher_key(who.id)
+    if body.lesson is None:
+        ids = [body.item_id] if body.item_id is not None else list(body.items or [])
+        await anyio.to_thread.run_sync(functools.partial(_own_school_items, request, caller, ids))
 
     def _play(station: MediaStation) -> None:
         if body.lesson is not None:
@@ -172,8 +189,11 @@ async def lessons(request: Request, who: Teacher) -> dict:
 
 
 @router.post("/lessons", response_model=ms.LessonsOut, responses=_REFUSALS)
-async def save_lesson(body: ms.LessonIn, request: Request, who: Teacher) -> dict:
+async def save_lesson(body: ms.LessonIn, request: Request, who: Teacher,
+                      caller: Annotated[Caller, Depends(terminal)]) -> dict:
     """Create or replace one of the session teacher's lessons (every item must be playable)."""
+    await anyio.to_thread.run_sync(
+        functools.partial(_own_school_items, request, caller, list(body.items)))
     rs = remote(request)
     key = teacher_key(who.id)
 

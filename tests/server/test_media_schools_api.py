@@ -51,3 +51,29 @@ def test_a_terminal_lists_and_serves_its_schools_media_and_the_shared(api, tmp_p
     r = client.get(f"{V}/media/{ids['Урок гимназии']}/file", headers=home)
     assert r.status_code == 404 and r.json()["code"] == "not_found"  # another school's: absent
     assert client.get(f"{V}/media/{ids['Урок школы № 1']}/file", headers=gym).status_code == 404
+
+
+def test_a_teacher_plays_and_saves_only_the_schools_and_the_shared_items(api):
+    from library import schools
+
+    client, db = api
+    with db.transaction() as s:
+        schools.add_school(s, "ГИМН5", "Гимназия № 5")
+        home_item = MediaItem(path="/m/h.mp4", title="Урок школы № 1", kind="video",
+                              access="everyone", sigla="ИБЦ")
+        s.add(home_item)
+        s.flush()
+        home_id = home_item.id
+        shared_id = s.scalar(select(MediaItem.id).where(MediaItem.title == "Фотосинтез"))
+    gym = _terminal(client, db, "kiosk-gym", "ГИМН5")
+    r = client.post(f"{V}/session", json={"card": "CT"}, headers=gym)
+    assert r.status_code == 200, r.text
+    teacher = {**gym, "X-Reader-Session": r.json()["session"]}
+    for path, body in ((f"{V}/media/play", {"item_id": home_id}),
+                       (f"{V}/media/play", {"items": [shared_id, home_id]}),
+                       (f"{V}/media/lessons", {"name": "Урок", "items": [home_id]})):
+        r = client.post(path, json=body, headers=teacher)
+        assert r.status_code == 409 and r.json()["reason"] == "media_not_found", (path, r.text)
+    # a shared item passes the school's check (this test server runs no station)
+    r = client.post(f"{V}/media/play", json={"item_id": shared_id}, headers=teacher)
+    assert r.status_code == 409 and r.json()["code"] == "station_off", r.text
