@@ -86,11 +86,21 @@ async def station_status(request: Request, who: Teacher) -> dict:
     return await _blocking(remote(request).status, teacher_key(who.id))
 
 
-def _own_school_items(request: Request, caller: Caller, ids: list[int]) -> None:
+def _own_school_items(request: Request, caller: Caller, ids: list[int],
+                      lesson: tuple[str, str] | None = None) -> None:
     """MediaNotFound (409 media_refused, as an unknown item) for an item of another school than
-    the terminal's (media.access.other_schools_item; docs/SCHOOLS.md «Media per school»)."""
+    the terminal's (media.access.other_schools_item; docs/SCHOOLS.md «Media per school»);
+    `lesson`: (teacher key, name) of a saved lesson whose items are checked (an unknown lesson
+    is left to the station's own refusal)."""
+    from media.lessons import LessonStore
+
     st = state(request)
     school = terminal_school(st.db, caller.id) or st.settings.school.sigla
+    if lesson is not None:
+        try:
+            ids = LessonStore(st.db).lesson(*lesson)
+        except KeyError:
+            return
     with st.db.session() as s:
         foreign = other_schools_item(s, ids, school)
     if foreign is not None:
@@ -103,9 +113,10 @@ async def play(body: ms.PlayIn, request: Request, who: Teacher,
     """Play an item, the teacher's lesson or a list, optionally on the projector (items of the
     terminal's school and shared ones)."""
     key = teacher_key(who.id)
-    if body.lesson is None:
-        ids = [body.item_id] if body.item_id is not None else list(body.items or [])
-        await anyio.to_thread.run_sync(functools.partial(_own_school_items, request, caller, ids))
+    ids = [body.item_id] if body.item_id is not None else list(body.items or [])
+    lesson = (key, body.lesson) if body.lesson is not None else None
+    await anyio.to_thread.run_sync(
+        functools.partial(_own_school_items, request, caller, ids, lesson))
 
     def _play(station: MediaStation) -> None:
         if body.lesson is not None:

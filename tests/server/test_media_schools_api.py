@@ -74,6 +74,17 @@ def test_a_teacher_plays_and_saves_only_the_schools_and_the_shared_items(api):
                        (f"{V}/media/lessons", {"name": "Урок", "items": [home_id]})):
         r = client.post(path, json=body, headers=teacher)
         assert r.status_code == 409 and r.json()["reason"] == "media_not_found", (path, r.text)
-    # a shared item passes the school's check (this test server runs no station)
-    r = client.post(f"{V}/media/play", json={"item_id": shared_id}, headers=teacher)
-    assert r.status_code == 409 and r.json()["code"] == "station_off", r.text
+    # a lesson saved with another school's item (saved before the item got its school)
+    from library.storage.models import Lesson, Reader
+    from server.media_remote import teacher_key
+
+    with db.transaction() as s:
+        key = teacher_key(s.scalar(select(Reader.id).where(Reader.card_number == "CT")))
+        s.add_all([Lesson(teacher=key, name="Старый урок", media_ids=[shared_id, home_id]),
+                   Lesson(teacher=key, name="Общий урок", media_ids=[shared_id])])
+    r = client.post(f"{V}/media/play", json={"lesson": "Старый урок"}, headers=teacher)
+    assert r.status_code == 409 and r.json()["reason"] == "media_not_found", r.text
+    # shared items and a shared lesson pass the school's check (this test server runs no station)
+    for body in ({"item_id": shared_id}, {"lesson": "Общий урок"}, {"lesson": "Нет такого"}):
+        r = client.post(f"{V}/media/play", json=body, headers=teacher)
+        assert r.status_code == 409 and r.json()["code"] == "station_off", (body, r.text)
