@@ -221,3 +221,30 @@ def test_cli_schools_rules(cli, capsys):
     code, _, err = cli(capsys, "schools", "rules", "НЕТ")
     assert code == 1 and "НЕТ" in err
     assert cli(capsys, "schools", "rules", "ГИМН5", "--set", "pupil.max_items")[0] == 2
+
+
+def test_migration_0024_down_and_up_again(db):
+    """Down to 0023: the overrides and the media items' schools go, the items stay; up again:
+    the table is back, empty, and every item is shared."""
+    from alembic import command
+    from sqlalchemy import inspect, select
+
+    from library.storage.migrate import alembic_config, head_revision
+    from library.storage.models import MediaItem
+
+    _library(db)
+    _gym_rules(db)
+    with db.transaction() as s:
+        s.add(MediaItem(path="/m/g.mp4", title="Урок", kind="video", sigla="ГИМН5"))
+    command.downgrade(alembic_config(db), "0023_school_requests")
+    assert db.schema_revision() == "0023_school_requests"
+    found = inspect(db.engine)
+    assert "school_rules" not in found.get_table_names()
+    assert "sigla" not in {c["name"] for c in found.get_columns("media_items")}
+    command.upgrade(alembic_config(db), "head")
+    assert db.schema_revision() == head_revision()
+    with db.session() as s:
+        assert [r.source for r in R.effective_rules(s, CIRC, "ГИМН5")] == \
+            ["settings"] * len(R.rule_keys(CIRC))
+        assert s.scalars(select(MediaItem.sigla)).all() == [None]
+    assert _service(db).checkout("R5", "G0", "g0").due_date == TODAY + dt.timedelta(days=14)
