@@ -140,6 +140,9 @@ class OutcomeOut(BaseModel):
     send_to: str | None = Field(None, description="a copy of another school returned here: "
                                                   "the name of its school (set it aside to be "
                                                   "sent home)")
+    wanted_by: str | None = Field(None, description="a copy back on its school's shelf that "
+                                                    "another school asks for: that school's "
+                                                    "name (give it to the librarian to send)")
 
 
 class HoldIn(_In):

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from kiosk.i18n import _, say
 from kiosk.presenters.checkout import Flash, ItemRow, item_title, refusal_code
-from kiosk.presenters.holds import return_notice, send_home_notice
+from kiosk.presenters.holds import return_notice, send_home_notice, wanted_notice
 from kiosk.presenters.messages import days, return_refusal
 from kiosk.printing import HoldSlip
 from kiosk.services import ReceiptPrinter
@@ -86,9 +86,11 @@ class ReturnPresenter(FlowHooks):
             self.slip = HoldSlip(self.school, title, out.barcode, out.hold_for or "",
                                  out.hold_until, self.today())
             return
-        if result.outcome is not None and result.outcome.send_to:
-            # Another school's book (docs/HOLDS.md): set aside to be sent home, loudly.
-            text = send_home_notice(result.outcome, self.formal)
+        if result.outcome is not None and (result.outcome.send_to or result.outcome.wanted_by):
+            # Another school's book (docs/HOLDS.md): set aside to be sent home, loudly; or a
+            # book another school asks for: to the librarian, who sends it.
+            text = (send_home_notice(result.outcome, self.formal)
+                    or wanted_notice(result.outcome, self.formal))
             row = ItemRow(result.code, title, text, True, loud=True)
             self.items = [i for i in self.items if i.ok or i.barcode != result.code] + [row]
             self.flash = Flash(f"{title}\n{text}", None, loud=True)

@@ -126,6 +126,15 @@ def return_notice(outcome: LoanOutcome, formal: bool = False) -> str:
     return text
 
 
+def wanted_notice(outcome: LoanOutcome, formal: bool = False) -> str:
+    """A book another school asks for came back here: «Эту книгу просит другая школа (Школа
+    № 2): отдай её библиотекарю.» ('' for any other return)."""
+    if not outcome.wanted_by or outcome.hold_id or outcome.send_to:
+        return ""
+    return say("Another school asks for this book ({school}): give it to the librarian.",
+               formal).format(school=outcome.wanted_by)
+
+
 def send_home_notice(outcome: LoanOutcome, formal: bool = False) -> str:
     """A book of another school returned here: «Эта книга из другой школы (Гимназия № 5):
     отложи её для отправки.» ('' for any other return)."""

@@ -385,6 +385,23 @@ def return_elsewhere(svc: CirculationService, s: Session, copy: Copy, here: str 
     return w.name(home)
 
 
+def wanted_elsewhere(svc: CirculationService, s: Session, copy: Copy) -> str | None:
+    """A copy back on its own school's shelf (nobody of that school queued for it): the name of
+    the pickup school of the oldest queued request of another school for its record (holds.
+    may_send), which the desk should send it to; None when none asks (or one school)."""
+    if copy.status != "available" or not svc.hold_rules.enabled:
+        return None
+    w = Schools(svc, s)
+    if not w.multi:
+        return None
+    home = w.home(copy.sigla)
+    rows = s.scalars(select(Hold).join(Reader, Hold.reader_id == Reader.id).where(
+        Hold.record_id == copy.record_id, Hold.state == H.QUEUED, Hold.request.is_(True),
+        Reader.active.is_(True)).order_by(Hold.placed_at, Hold.id))
+    first = next((h for h in rows if H.may_send(home, copy.status, w.pickup(h), h.state)), None)
+    return w.name(w.pickup(first)) if first is not None else None
+
+
 def in_transit_to(svc: CirculationService, s: Session, copy_id: int) -> str | None:
     """The name of the school an in-transit copy travels to (its open transfer)."""
     to = s.scalar(select(Transfer.to_sigla).where(Transfer.copy_id == copy_id,

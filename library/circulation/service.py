@@ -696,6 +696,7 @@ class CirculationService:
         here = school.school if school is not None else None
         going = HS.return_elsewhere(self, s, copy, here, terminal)
         trapped = None if going else HS.trap_returned(self, s, copy, terminal, offline, here)
+        wanted = None if going or trapped else HS.wanted_elsewhere(self, s, copy)
         self._bump(s, copy)
         s.flush()
         # The due date of the closed loan: the kiosk tells a pupil the book came back late.
@@ -706,7 +707,7 @@ class CirculationService:
                            hold_id=trapped[0].id if trapped else 0,
                            hold_for=trapped[1] if trapped else None,
                            hold_until=trapped[0].pickup_until if trapped else None,
-                           send_to=going)
+                           send_to=going, wanted_by=wanted)
 
     def _renew(self, s: Session, card: str, barcode: str, txn_id: str,
                terminal: str | None, override: Override | None = None) -> LoanOutcome:

@@ -66,6 +66,9 @@ class LoanOutcome:
     # A copy of another school returned here (docs/HOLDS.md «Pickup school …»): set it aside
     # to be sent home to `send_to` (the school's name); a transfer row was made.
     send_to: str | None = None
+    # A copy back on its own school's shelf that another school asks for (a queued request):
+    # that school's name — the librarian sends it from /desk/requests.
+    wanted_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""

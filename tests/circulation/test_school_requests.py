@@ -152,12 +152,23 @@ def test_a_return_at_the_owner_does_not_fill_another_schools_hold(svc, city):
     assert svc.school_requests(A)[0].on_shelf == 0  # all out: sent when it comes back
     out = svc.checkin("A1", "b1", school=at(city, A))
     # the gymnasium's own reader gets it although Школа № 2 queued first
-    assert (out.hold_id, out.hold_for, out.send_to) == (a_hold.hold_id, "Гоша И., 7А", None)
+    assert (out.hold_id, out.hold_for, out.send_to, out.wanted_by) == (
+        a_hold.hold_id, "Гоша И., 7А", None, None)
     svc.cancel_hold(a_hold.hold_id, "x1", card="CA2")
     assert status(city, "A1") == "available"  # B's hold is not filled directly by the return
     with city.session() as s:
         assert s.get(Hold, b_hold.hold_id).state == "queued"
     assert svc.school_requests(A)[0].on_shelf == 1
+
+
+def test_a_return_at_the_owner_says_which_school_asks_for_it(svc, city):
+    svc.checkout("CA1", "A1", "c1", school=at(city, A))
+    svc.place_hold("CB1", rid(city, "timur"), "p1")
+    out = svc.checkin("A1", "b1", school=at(city, A))
+    assert (out.hold_id, out.send_to, out.wanted_by) == (0, None, "Школа № 2")
+    assert status(city, "A1") == "available"  # the desk sends it (/desk/requests)
+    svc.send_copy("A1", A, "s1")
+    assert svc.school_requests(A) == []
 
 
 def test_a_desk_return_without_a_school_fills_only_the_copys_school(svc, city):

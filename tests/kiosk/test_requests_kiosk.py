@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from kiosk.fakes import ELSEWHERE_ID
 from kiosk.presenters.checkin import ReturnPresenter
-from kiosk.presenters.holds import HoldPresenter, hold_rows, send_home_notice
+from kiosk.presenters.holds import HoldPresenter, hold_rows, send_home_notice, wanted_notice
 from kiosk.presenters.record import RecordPresenter
 from kiosk.services import CopyView, RecordView, SchoolCopies
 from library.circulation.flows import ItemResult
@@ -84,3 +84,16 @@ def test_another_schools_book_returned_here_is_set_aside_loudly(fakes):
     assert returns.flash.text == ("Тимур и его команда\nЭта книга из другой школы (Гимназия № 5): "
                                   "отложи её для отправки.")
     assert returns.items[-1].loud and returns.slip is None
+
+
+def test_a_book_another_school_asks_for_goes_to_the_librarian(fakes):
+    _catalogue, circ, _printer = fakes
+    out = LoanOutcome("checkin", "t1", 7, "A1", "Тимур и его команда", "Гайдар", None,
+                      wanted_by="Школа № 2")
+    assert wanted_notice(out) == "Эту книгу просит другая школа (Школа № 2): отдай её библиотекарю."
+    assert wanted_notice(out, formal=True).endswith("передайте её библиотекарю.")
+    returns = ReturnPresenter(circ, terminal="kiosk-1", today=lambda: TODAY)
+    returns.item_done(ItemResult("A1", out))
+    assert returns.flash is not None and returns.flash.loud
+    assert returns.flash.text == ("Тимур и его команда\nЭту книгу просит другая школа (Школа № 2): "
+                                  "отдай её библиотекарю.")

@@ -121,5 +121,6 @@ def test_a_return_at_the_owner_does_not_fill_another_schools_hold(city):
     back = client.post(f"{V}/return", json={"barcode": "GT1", "txn_id": "b-1"}, headers=kiosk_a)
     assert back.status_code == 200
     assert (back.json()["hold_id"], back.json()["send_to"]) == (0, None)
+    assert back.json()["wanted_by"] == "Школа № 2"  # the kiosk: give it to the librarian
     assert client.get(f"{V}/holds", headers=boris).json()[0]["state"] == "queued"
     assert [r.on_shelf for r in _service(client).school_requests(A)] == [1]
