@@ -403,9 +403,11 @@ def wanted_elsewhere(svc: CirculationService, s: Session, copy: Copy) -> str | N
 
 
 def in_transit_to(svc: CirculationService, s: Session, copy_id: int) -> str | None:
-    """The name of the school an in-transit copy travels to (its open transfer)."""
+    """The name of the school an in-transit copy goes home to (its open transfer without a
+    hold); None for a copy travelling for a request (its desk receives it, not a return)."""
     to = s.scalar(select(Transfer.to_sigla).where(Transfer.copy_id == copy_id,
-                                                  Transfer.received_at.is_(None)))
+                                                  Transfer.received_at.is_(None),
+                                                  Transfer.hold_id.is_(None)))
     return Schools(svc, s).name(to) if to is not None else None
 
 

@@ -211,6 +211,41 @@ def test_a_librarian_cancel_of_a_waiting_request_sends_it_home(svc, city):
     assert open_transfers(city) == [("A1", B, A)]
 
 
+def test_a_copy_travelling_for_a_request_is_not_taken_back_by_a_return(svc, city):
+    svc.place_hold("CB1", rid(city, "timur"), "p1")
+    svc.send_copy("A1", A, "s1")
+    with pytest.raises(E.NotOnLoan):  # scanned at B's return slot: B's desk receives it
+        svc.checkin("A1", "b1", school=at(city, B))
+    assert status(city, "A1") == "in_transit" and open_transfers(city) == [("A1", A, B)]
+
+
+def test_two_desks_sending_for_one_request_at_once_send_one_copy(svc, city):
+    import threading
+
+    with city.transaction() as s:
+        s.add(Copy(record_id=rid(city, "timur"), sigla=A, barcode="A2", status="available"))
+    svc.place_hold("CB1", rid(city, "timur"), "p1")
+    start, results = threading.Barrier(2), []
+
+    def send(code: str) -> None:
+        start.wait()
+        try:
+            results.append(svc.send_copy(code, A, f"s-{code}").barcode)
+        except E.CirculationError as exc:
+            results.append(exc.code)
+
+    threads = [threading.Thread(target=send, args=(c,)) for c in ("A1", "A2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r for r in results if r.startswith("A")) in (["A1"], ["A2"])
+    assert results.count("no_request") == 1
+    assert len(open_transfers(city)) == 1
+    with city.session() as s:
+        assert [h.state for h in s.scalars(select(Hold))] == ["transit"]
+
+
 def test_send_and_receive_refusals_and_exactly_once(svc, city):
     with pytest.raises(E.ItemNotFound):
         svc.send_copy("nope", A, "s0")
