@@ -287,8 +287,12 @@ def test_overdue_lists_per_school(city):
 
 def _home(client) -> dict[str, str]:
     text = client.get("/desk").text
-    return {k: re.search(rf'id="{k}">([^<]+)<', text).group(1).strip()
-            for k in ("issued-today", "returned-today", "overdue", "overdue-readers", "terminals")}
+    out = {}
+    for k in ("issued-today", "returned-today", "overdue", "overdue-readers", "terminals"):
+        m = re.search(rf'id="{k}">([^<]+)<', text)
+        assert m, (k, text)
+        out[k] = m.group(1).strip()
+    return out
 
 
 def test_the_home_page_counts_the_librarians_school(city):
