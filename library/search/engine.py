@@ -32,7 +32,6 @@ from library.storage.models import CopyStatus
 
 CANDIDATES = 200
 COUNT_CAP = 1_000
-FACET_CAP = 2_000
 SUGGEST = "Возможно, вы искали: «{}»"
 _RANK_COLS = ("docid", "record_id", "title_t", "author_t", "subject_t", "available", "copies",
               "popularity", "access")
@@ -163,11 +162,11 @@ def search(session: Session, query: str, *, limit: int = 20, offset: int = 0,
     result.hits = _hits(session, ranked[offset:offset + limit], plan.groups, phrase_terms,
                         (school, default_school))
     if facets:
-        if exact and total == len(ranked) and total <= CANDIDATES:
-            facet_rows = list(_rows(session, [r["docid"] for r in ranked]).values())
-        else:
-            facet_rows = be.match_rows(session, plan, 2, FACET_CAP, _FACET_COLS)
-        result.facets = count_facets(facet_rows)
+        # Over the ranked candidate set: every match when there are at most CANDIDATES, else
+        # the best-ranked ones (issue 21 item 6: counting the first FACET_CAP matches in
+        # static-rank order cost p95 190 ms at 1,000,000 records; these rows are one query).
+        result.facets = count_facets(
+            _rows(session, [r["docid"] for r in ranked], ("docid", *_FACET_COLS)).values())
     return result
 
 

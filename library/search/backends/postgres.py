@@ -165,14 +165,3 @@ def count(session: Session, plan: Plan, tier: int, cap: int) -> int:
     params["k"] = cap
     return session.execute(text(f"SELECT count(*) FROM ({sql} LIMIT :k) x"), params).scalar_one()
 
-
-def match_rows(session: Session, plan: Plan, tier: int, limit: int,
-               cols: tuple[str, ...]) -> list[dict]:
-    """The `cols` of the documents `match` returns (same plan, order and limit), in one
-    statement: the facets read their columns without a second query over thousands of ids."""
-    sql, params = _select(plan, tier, limit)
-    head = "SELECT d.docid FROM "
-    assert sql.startswith(head)
-    sql = f"SELECT {', '.join('d.' + c for c in cols)} FROM " + sql[len(head):]
-    params["k"] = limit
-    return [dict(zip(cols, r)) for r in session.execute(text(sql + " LIMIT :k"), params)]

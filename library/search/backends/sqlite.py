@@ -101,12 +101,3 @@ def count(session: Session, plan: Plan, tier: int, cap: int) -> int:
     params["k"] = cap
     return session.execute(text(f"SELECT count(*) FROM ({sql} LIMIT :k) x"), params).scalar_one()
 
-
-def match_rows(session: Session, plan: Plan, tier: int, limit: int,
-               cols: tuple[str, ...]) -> list[dict]:
-    """The `cols` of the documents `match` returns (same plan, order and limit), in one
-    statement."""
-    sql, params = _select(plan, tier)
-    params["k"] = limit
-    return [dict(zip(cols, r)) for r in session.execute(text(
-        f"SELECT {', '.join(cols)} FROM search_docs WHERE docid IN ({sql} LIMIT :k)"), params)]
