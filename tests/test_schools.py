@@ -11,7 +11,7 @@ import pytest
 
 from library import schools as S
 from library.circulation import errors as E
-from library.storage.models import Copy, Reader, Record
+from library.storage.models import Copy, Loan, Reader, Record
 
 
 def _library(db) -> dict[str, int]:
@@ -311,3 +311,30 @@ def test_cli_terminals_enroll_for_a_school(cli, capsys, db_url, tmp_path, monkey
             assert sorted(s.query(EnrolCode.sigla).all(), key=str) == [("ГИМН5",), (None,)]
     finally:
         db.dispose()
+
+
+def test_a_barcode_two_schools_use_means_the_copy_that_is_out(db):
+    """Two schools' copies share barcode A1 (ИБЦ's row is older): a return means the one on
+    loan; a renewal the reader's; with both out, the school where it is scanned."""
+    _library(db)
+    with db.transaction() as s:
+        home, gym = S.scope(s, None, "ИБЦ"), S.scope(s, "ГИМН5", "ИБЦ")
+    svc = _service(db)
+
+    def sigla_of(loan_id):
+        with db.session() as s:
+            loan = s.get(Loan, loan_id)
+            return s.get(Copy, loan.copy_id).sigla
+
+    lent = svc.checkout("R5", "A1", "b1", school=gym)
+    assert sigla_of(lent.loan_id) == "ГИМН5"
+    back = svc.checkin("A1", "b2")  # the desk of every school: the copy that is out
+    assert back.loan_id == lent.loan_id
+    back_again = svc.checkout("R5", "A1", "b3", school=gym)
+    mine = svc.checkout("R1", "A1", "b4", school=home)
+    assert sigla_of(mine.loan_id) == "ИБЦ"
+    assert svc.renew("R5", "A1", "b5").loan_id == back_again.loan_id  # each reader's own copy
+    assert svc.renew("R1", "A1", "b6").loan_id == mine.loan_id
+    # both out: the terminal's school decides which came back
+    assert svc.checkin("A1", "b7", school=gym).loan_id == back_again.loan_id
+    assert svc.checkin("A1", "b8", school=home).loan_id == mine.loan_id

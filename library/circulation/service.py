@@ -509,14 +509,30 @@ class CirculationService:
         data["replayed"] = True
         return decode(data)
 
-    def _lock_copy(self, s: Session, barcode: str) -> tuple[Copy, Record]:
-        """The copy with this barcode (or RFID, or inventory number) and its record, locked."""
+    def _lock_copy(self, s: Session, barcode: str, *, moving: tuple[str, ...] = (),
+                   reader_id: int | None = None,
+                   school: Scope | None = None) -> tuple[Copy, Record]:
+        """The copy with this barcode (or RFID, or inventory number) and its record, locked.
+
+        Two schools of a city may use the same barcode (`copies` is unique per sigla and
+        barcode). Which one a scan means: a barcode before an RFID or inventory number; then
+        the copy on loan to `reader_id` (a renewal); then one in a `moving` status (a return
+        means a copy that is out: on loan, travelling, on the hold shelf); then `school`'s own
+        (where it was scanned); then the oldest row."""
         code = barcode.strip()
         q = (select(Copy, Record).join(Record, Copy.record_id == Record.id)
              .where(or_(Copy.barcode == code, Copy.rfid == code, Copy.inventory_number == code)))
         if self.sigla:
             q = q.where(Copy.sigla == self.sigla)
-        q = q.order_by((Copy.barcode == code).desc(), Copy.id).limit(1)
+        order: list[Any] = [(Copy.barcode == code).desc()]
+        if reader_id is not None:
+            order.append(Copy.id.in_(select(Loan.copy_id).where(
+                Loan.reader_id == reader_id, Loan.returned_at.is_(None))).desc())
+        if moving:
+            order.append(Copy.status.in_(moving).desc())
+        if school is not None and (school.only or school.exclude):  # else: every copy is its
+            order.append(school.clause(Copy.sigla).desc())
+        q = q.order_by(*order, Copy.id).limit(1)
         if self.db.backend == "postgresql":
             q = q.with_for_update(of=Copy)
         row = s.execute(q).first()
@@ -668,7 +684,8 @@ class CirculationService:
 
     def _checkin(self, s: Session, barcode: str, txn_id: str, terminal: str | None,
                  offline: bool = False, school: Scope | None = None) -> LoanOutcome:
-        copy, rec = self._lock_copy(s, barcode)
+        copy, rec = self._lock_copy(s, barcode, moving=("on_loan", "in_transit", "reserved"),
+                                    school=school)
         loan = s.scalar(select(Loan).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None)))
         if loan is None and copy.status == "in_transit":
             # Scanned again after a return elsewhere set it aside to go home: the same notice.
@@ -712,7 +729,7 @@ class CirculationService:
     def _renew(self, s: Session, card: str, barcode: str, txn_id: str,
                terminal: str | None, override: Override | None = None) -> LoanOutcome:
         reader = self._reader(s, card)
-        copy, rec = self._lock_copy(s, barcode)
+        copy, rec = self._lock_copy(s, barcode, reader_id=reader.id, moving=("on_loan",))
         loan = s.scalar(select(Loan).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None)))
         if loan is None:
             raise E.NotOnLoan(title=rec.title)
