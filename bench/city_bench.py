@@ -191,10 +191,11 @@ def build_one(admin: str, records: int = 20_000, readers: int = 51) -> str:
 
 
 def terminal_worker(url: str, token: str, card: str, prefix: str, first_barcode: int,
-                    seconds: float, seed: int, run: str, out) -> None:
-    """bench/server_bench.py's terminal (90 % searches, 10 % session + checkout + return, no
-    think time) with transaction ids unique to this run, so a database is reusable; a refused
-    checkout (a copy left on loan by an interrupted run) is counted, not fatal."""
+                    seconds: float, seed: int, run: str, out, think: float = 0.0) -> None:
+    """bench/server_bench.py's terminal (90 % searches, 10 % session + checkout + return)
+    with transaction ids unique to this run, so a database is reusable; a refused checkout (a
+    copy left on loan by an interrupted run) is counted, not fatal. `think`: the mean pause
+    (exponential) before each action, a pupil reading the screen; 0 fires back to back."""
     import httpx
     from server_bench import WORDS
 
@@ -205,6 +206,10 @@ def terminal_worker(url: str, token: str, card: str, prefix: str, first_barcode:
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as c:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
+            if think:
+                time.sleep(min(rnd.expovariate(1 / think), max(0.0, end - time.monotonic())))
+                if time.monotonic() >= end:
+                    break
             if rnd.random() < 0.9:
                 q = " ".join(rnd.sample(WORDS, rnd.choice((1, 1, 2))))
                 t0 = time.perf_counter()
@@ -232,7 +237,8 @@ def terminal_worker(url: str, token: str, card: str, prefix: str, first_barcode:
     out.put({**lat, "errors": errors})
 
 
-def load_run(url: str, terminals: int, seconds: float, workers: int, city: bool) -> dict:
+def load_run(url: str, terminals: int, seconds: float, workers: int, city: bool,
+             think: float = 0.0) -> dict:
     """`ibc serve --workers N` on `url` and `terminals` load processes; latency summary."""
     from server_bench import enrol_terminals, start_server, summary
 
@@ -269,7 +275,8 @@ def load_run(url: str, terminals: int, seconds: float, workers: int, city: bool)
         out = ctx.Queue()
         run = f"r{int(time.time())}"
         procs = [ctx.Process(target=terminal_worker, args=(base, tokens[i], cards[i], prefixes[i],
-                                                             firsts[i], seconds, i, run, out))
+                                                             firsts[i], seconds, i, run, out,
+                                                             think))
                  for i in range(terminals)]
         load0 = os.getloadavg()[0]
         for p in procs:
@@ -288,7 +295,7 @@ def load_run(url: str, terminals: int, seconds: float, workers: int, city: bool)
         proc.terminate()
         proc.wait(30)
         db.dispose()
-    res: dict = {"terminals": terminals, "workers": workers, "seconds": seconds,
+    res: dict = {"terminals": terminals, "workers": workers, "seconds": seconds, "think_s": think,
                  "requests_per_s": round(sum(len(v) for v in lat.values()) / seconds, 1),
                  "load_before": round(load0, 2), "load_after": round(load1, 2),
                  "refused_checkouts": errors}
@@ -330,6 +337,8 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--skip-one", action="store_true", help="run: only the city")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="run: mean pause (s, exponential) before each terminal action; 0: none")
     a = ap.parse_args()
     if a.what == "generate":
         print(json.dumps(generate(a.pg, a.records, a.copies_mean, a.readers)))
@@ -340,18 +349,21 @@ def main() -> int:
     if a.what == "run":
         results = {}
         url = db_url(a.pg, CITY_DB, fresh=False)
-        results["city"] = load_run(url, a.terminals, a.seconds, a.workers, city=True)
+        results["city"] = load_run(url, a.terminals, a.seconds, a.workers, city=True,
+                                   think=a.think)
         log(json.dumps(results["city"]))
         if not a.skip_one:
             one = build_one(a.pg)
-            results["one_school"] = load_run(one, a.terminals, a.seconds, a.workers, city=False)
+            results["one_school"] = load_run(one, a.terminals, a.seconds, a.workers, city=False,
+                                             think=a.think)
             log(json.dumps(results["one_school"]))
         print(json.dumps(results, indent=1))
-        print("\n| database | terminals | workers | req/s | search p50 / p95 | checkout p50 / p95 "
+        print("\n| database | terminals | workers | think | req/s | search p50 / p95 | checkout p50 / p95 "
               "| return p95 | session p95 | load before / after |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for name, r in results.items():
-            print(f"| {name} | {r['terminals']} | {r['workers']} | {r['requests_per_s']} "
+            print(f"| {name} | {r['terminals']} | {r['workers']} | {r['think_s']} s "
+                  f"| {r['requests_per_s']} "
                   f"| {r['search']['p50_ms']} / {r['search']['p95_ms']} ms "
                   f"| {r['checkout']['p50_ms']} / {r['checkout']['p95_ms']} ms "
                   f"| {r['return']['p95_ms']} ms | {r['session']['p95_ms']} ms "
