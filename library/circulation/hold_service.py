@@ -269,8 +269,10 @@ def _first_queued(svc: CirculationService, s: Session, record_id: int,
 
 
 def _trap(svc: CirculationService, s: Session, hold: Hold, copy: Copy, today: dt.date,
-          terminal: str | None, offline: bool) -> None:
-    hold.state = H.hold_transition(hold.state, "trap")
+          terminal: str | None, offline: bool, step: str = "trap", **payload: Any) -> None:
+    """The copy waits on the hold shelf for this hold (`step`: ``trap`` at a return, ``arrive``
+    when a transfer brings it), the pickup date counted from `today`."""
+    hold.state = H.hold_transition(hold.state, step)
     hold.copy_id = copy.id
     hold.waiting_since = utcnow()
     hold.pickup_until = H.pickup_until(svc.policy.calendar, today, svc.hold_rules.pickup_days)
@@ -279,24 +281,14 @@ def _trap(svc: CirculationService, s: Session, hold: Hold, copy: Copy, today: dt
     s.flush()
     _event(s, "hold_waiting", hold, terminal, sigla=copy.sigla, copy_id=copy.id,
            payload={"wait_days": H.wait_days(local_date(hold.placed_at), today),
-                    "offline": offline})
+                    "offline": offline, **payload})
 
 
 def arrive(svc: CirculationService, s: Session, hold: Hold, copy: Copy,
            terminal: str | None) -> None:
     """A copy sent for an inter-school request reached the pickup school: the hold waits there
     (``transit`` → ``waiting``), pickup date counted from today as at a return."""
-    today = svc.today()
-    hold.state = H.hold_transition(hold.state, "arrive")
-    hold.copy_id = copy.id
-    hold.waiting_since = utcnow()
-    hold.pickup_until = H.pickup_until(svc.policy.calendar, today, svc.hold_rules.pickup_days)
-    hold.offline = False
-    copy.status = "reserved"
-    s.flush()
-    _event(s, "hold_waiting", hold, terminal, sigla=copy.sigla, copy_id=copy.id,
-           payload={"wait_days": H.wait_days(local_date(hold.placed_at), today),
-                    "offline": False, "transfer": True})
+    _trap(svc, s, hold, copy, svc.today(), terminal, False, "arrive", transfer=True)
 
 
 def _shelf_entry(s: Session, hold: Hold, copy: Copy, rec: Record | None = None) -> ShelfEntry:
