@@ -211,6 +211,19 @@ def type_keys(driver, text: str) -> None:
     ActionChains(driver).send_keys(text).perform()
 
 
+def focused(driver, by: str, value: str, seconds: float = 10) -> bool:
+    """True once the element has the focus (autofocus lands a few frames after the page's
+    nodes exist: a loaded machine needs the wait), False if it never does."""
+    from selenium.common.exceptions import TimeoutException
+
+    try:
+        waiter(driver, seconds).until(
+            lambda d: d.find_element(by, value) == d.switch_to.active_element)
+    except TimeoutException:
+        return False
+    return True
+
+
 def browser_login(driver, url: str, name: str = "marina", password: str = PASSWORD) -> None:
     """Log in by keyboard (the name field has the focus) and wait for the home page. The wait
     rides out the error Chromium gives while the login page's nodes go away under the navigation
@@ -224,6 +237,7 @@ def browser_login(driver, url: str, name: str = "marina", password: str = PASSWO
     driver.delete_all_cookies()
     driver.get(f"{url}/desk/login")
     WebDriverWait(driver, 15).until(ec.presence_of_element_located((By.NAME, "name")))
+    assert focused(driver, By.NAME, "name", 15), "the login page gives the name field the focus"
     type_keys(driver, name + Keys.TAB + password + Keys.ENTER)
     WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(
         lambda d: "Рабочее место" in d.find_element(By.TAG_NAME, "h1").text)

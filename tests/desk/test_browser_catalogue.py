@@ -9,7 +9,7 @@ desk-catalogue-search/-record/-copy/-import/-job-running/-job.png.
 
 from __future__ import annotations
 
-from tests.desk.conftest import browser_login, shot, type_keys, waiter
+from tests.desk.conftest import browser_login, focused, shot, type_keys, waiter
 from tests.desk.test_catalogue import _broken, _marc
 
 FIRST_COPY = "2100000000012"  # the demo's first copy (library/demo/loader.py copy_barcode(1))
@@ -19,9 +19,6 @@ def _wait(driver, seconds: float = 30):
 
     return waiter(driver, seconds)
 
-
-def _focused(driver, by: str, value: str) -> bool:
-    return driver.find_element(by, value) == driver.switch_to.active_element
 
 
 def _press(driver, element) -> None:
@@ -42,7 +39,7 @@ def test_search_scan_and_edit_a_copy_by_keyboard(desk_server, browser):
     browser_login(browser, url)
     browser.get(f"{url}/desk/catalogue")
     wait.until(ec.presence_of_element_located((By.ID, "q")))
-    assert _focused(browser, By.ID, "q"), "the search field has the focus: a scan goes there"
+    assert focused(browser, By.ID, "q"), "the search field has the focus: a scan goes there"
     type_keys(browser, "пушкин" + Keys.ENTER)
     wait.until(ec.text_to_be_present_in_element((By.ID, "found"), "Найдено"))
     body = browser.find_element(By.TAG_NAME, "body").text
@@ -64,6 +61,7 @@ def test_search_scan_and_edit_a_copy_by_keyboard(desk_server, browser):
     # a scanned barcode opens the record of its copy
     browser.get(f"{url}/desk/catalogue")
     wait.until(ec.presence_of_element_located((By.ID, "q")))
+    assert focused(browser, By.ID, "q")
     type_keys(browser, FIRST_COPY + Keys.ENTER)
     wait.until(ec.url_contains("/desk/catalogue/record/"))
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Недоросль"))
@@ -99,7 +97,7 @@ def test_upload_a_marc_file_and_read_its_report(desk_server, browser, tmp_path):
     browser_login(browser, url)
     browser.get(f"{url}/desk/catalogue/import")
     wait.until(ec.presence_of_element_located((By.ID, "file")))
-    assert _focused(browser, By.ID, "file"), "the file field has the focus"
+    assert focused(browser, By.ID, "file"), "the file field has the focus"
     path = tmp_path / "новые книги.mrc"
     many = 15_000  # enough to watch it run for a moment
     path.write_bytes(_marc(1, "7001") + _broken(2) + b"".join(_marc(n, f"7{n:04d}") for n in range(3, many + 2)))

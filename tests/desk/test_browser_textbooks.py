@@ -9,7 +9,7 @@ desk-textbooks-list/-edit-error/-edit/-add/-fpu.png.
 
 from __future__ import annotations
 
-from tests.desk.conftest import browser_login, shot, type_keys, waiter
+from tests.desk.conftest import browser_login, focused, shot, type_keys, waiter
 
 FPU = ("№ в ФПУ;Предмет;Авторы;Наименование учебника;Класс;Издательство\n"
        "1.1.2.4.1.1.1;Математика;Виленкин Н.Я., Жохов В.И.;Математика;5;Мнемозина\n"
@@ -18,9 +18,6 @@ FPU = ("№ в ФПУ;Предмет;Авторы;Наименование уч�
        "1.1.2.8.1.1.1;Астрономия;Воронцов-Вельяминов Б.А.;Астрономия;11;Просвещение\n"
        "1.1.x;Химия;Габриелян О.С.;Химия;8;Просвещение\n")
 
-
-def _focused(driver, by: str, value: str) -> bool:
-    return driver.find_element(by, value) == driver.switch_to.active_element
 
 
 def _press(driver, element) -> None:
@@ -64,12 +61,12 @@ def test_titles_by_keyboard(desk_server, browser, tmp_path):
     # open a title: the subject has the focus; a wrong grade first
     _press(browser, browser.find_element(By.LINK_TEXT, "Математика. 5 класс"))
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Математика. 5 класс"))
-    assert _focused(browser, By.ID, "subject")
+    assert focused(browser, By.ID, "subject")
     type_keys(browser, Keys.TAB)
     _retype(browser, "12" + Keys.ENTER)
     wait.until(ec.presence_of_element_located((By.ID, "grades-error")))
     assert "от 1 до 11" in browser.find_element(By.ID, "grades-error").text
-    assert _focused(browser, By.ID, "grades"), "the wrong field has the focus"
+    assert focused(browser, By.ID, "grades"), "the wrong field has the focus"
     shot(browser, "textbooks-edit-error")
     _retype(browser, "5-6" + Keys.TAB)
     _retype(browser, "МГУ — школе" + Keys.TAB)
@@ -97,7 +94,7 @@ def test_titles_by_keyboard(desk_server, browser, tmp_path):
     path.write_bytes(FPU.encode("cp1251"))
     browser.get(f"{url}/desk/textbooks/fpu")
     wait.until(ec.presence_of_element_located((By.ID, "file")))
-    assert _focused(browser, By.ID, "file")
+    assert focused(browser, By.ID, "file")
     browser.find_element(By.ID, "file").send_keys(str(path))
     type_keys(browser, Keys.TAB * 2 + Keys.ENTER)  # «Только проверить» left off, «Загрузить»
     wait.until(ec.presence_of_element_located((By.ID, "report-h")))
