@@ -202,6 +202,9 @@ def create_app(settings: Settings, db: Database, *,
     app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes,
                        own_limit=frozenset({catalogue_pages.IMPORT_PATH, textbooks_pages.FPU_PATH}))
     app.add_middleware(DeskHeaders)
+    from server.opac.web import OpacHeaders
+
+    app.add_middleware(OpacHeaders)
     if settings.server.workers > 1:
         from server.boots import BOOT
 
@@ -215,6 +218,10 @@ def create_app(settings: Settings, db: Database, *,
     app.include_router(sru.router)  # SRU 1.2 for other library systems (docs/SRU.md)
     for desk_router in desk.routers():
         app.include_router(desk_router)
+    from server.opac import pages as opac
+
+    for opac_router in opac.routers():  # the public catalogue (docs/OPAC.md)
+        app.include_router(opac_router)
     return app
 
 

@@ -9,7 +9,9 @@
     DeskLoginRequired (server.desk) → 303 to /desk/login (pages, never JSON)
     DeskError (server.desk)         → an HTML page with its Russian text and status (403 admin
                                       only or CSRF, 404, 409, 400)
-    (under /desk every refusal below is the same HTML page instead of JSON)
+    OpacLoginRequired (server.opac) → 303 to /opac/login?next=… (pages, never JSON)
+    OpacError (server.opac)         → an HTML page of the OPAC with its text and status
+    (under /desk and /opac every refusal below is the same HTML page instead of JSON)
     NotFound (library.errors)       → 404 not_found
     StorageError (library.errors)   → 503 storage_unavailable (Retry-After), logged
     any other IbcError              → 400 with its stable code, logged
@@ -145,7 +147,10 @@ def install(app: FastAPI) -> None:
     from fastapi.responses import RedirectResponse, Response
 
     from server.desk.errors import DeskError, DeskLoginRequired
+    from server.desk.i18n import language as i18n_language
     from server.desk.web import error_page, is_desk_path
+    from server.opac import web as opac_web
+    from server.opac.errors import OpacError, OpacLoginRequired
 
     def on(exc_type: type[Exception]) -> Any:
         register = app.exception_handler(exc_type)
@@ -153,9 +158,12 @@ def install(app: FastAPI) -> None:
         def wrap(fn: Any) -> Any:
             async def page_or_json(req: Request, exc: Any) -> Response:
                 response = await fn(req, exc)
-                if isinstance(response, JSONResponse) and is_desk_path(req.url.path):
-                    message = json.loads(bytes(response.body)).get("message", "")
-                    page = error_page(response.status_code, message or MESSAGES["refused"][0])
+                opac = opac_web.is_opac_path(req.url.path)
+                if isinstance(response, JSONResponse) and (opac or is_desk_path(req.url.path)):
+                    data = json.loads(bytes(response.body))
+                    message = data.get("message" if i18n_language() == "ru" else "message_en", "")
+                    page = (opac_web.error_page if opac else error_page)(
+                        response.status_code, message or MESSAGES["refused"][0])
                     if "retry-after" in response.headers:
                         page.headers["Retry-After"] = response.headers["retry-after"]
                     return page
@@ -204,6 +212,18 @@ def install(app: FastAPI) -> None:
         response = RedirectResponse("/desk/login", status_code=303)
         response.delete_cookie("ibc_desk", path="/desk")
         return response
+
+    @on(OpacLoginRequired)
+    async def _opac_login(req: Request, exc: OpacLoginRequired) -> Response:
+        from urllib.parse import quote
+
+        back = req.url.path + (f"?{req.url.query}" if req.url.query else "")
+        target = "/opac/login" + (f"?next={quote(back)}" if req.method == "GET" and len(back) < 300 else "")
+        return RedirectResponse(target, status_code=303)
+
+    @on(OpacError)
+    async def _opac(_req: Request, exc: OpacError) -> Response:
+        return opac_web.error_page(exc.status, str(exc))
 
     @on(DeskError)
     async def _desk(_req: Request, exc: DeskError) -> Response:

@@ -1,9 +1,12 @@
-"""The desk's languages: Russian (the default) and English, switched per browser.
+"""The languages of the server's web pages — the librarian's desk and the public catalogue
+(OPAC, server/opac): Russian (the default) and English, switched per browser.
 
 Msgids are English, as everywhere in the project; the Russian text lives in
 ``server/desk/locale/ru/LC_MESSAGES/<part>.po`` (one file per part of the desk, so its pages
-and its words stay together), all read into one catalogue at start by library.i18n's .po
-compiler. English is the msgid itself.
+and its words stay together) and ``server/opac/locale/ru/LC_MESSAGES/*.po`` (the OPAC's), all
+read into one catalogue at start by library.i18n's .po compiler. English is the msgid itself.
+The OPAC keeps its own language cookie (``ibc_opac_lang``) and sets the request's language
+with `set_language` in its middleware (server/opac/web.py).
 
 The language of a request comes from the cookie ``ibc_desk_lang`` (set by ``GET
 /desk/lang/{ru|en}``); `DeskHeaders` (server/desk/web.py) puts it in a context variable for
@@ -25,6 +28,7 @@ from pathlib import Path
 from library.i18n import po_translations
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+OPAC_LOCALE_DIR = Path(__file__).resolve().parents[1] / "opac" / "locale"
 LANGUAGES = ("ru", "en")
 DEFAULT_LANGUAGE = "ru"
 COOKIE = "ibc_desk_lang"
@@ -42,7 +46,7 @@ def catalogue_files(lang: str, locale_dir: Path = LOCALE_DIR) -> list[Path]:
 def _translations(lang: str) -> gettext.NullTranslations:
     if lang == "en":
         return gettext.NullTranslations()
-    return po_translations(catalogue_files(lang))
+    return po_translations(catalogue_files(lang) + catalogue_files(lang, OPAC_LOCALE_DIR))
 
 
 def language_of(cookie: str | None) -> str:
