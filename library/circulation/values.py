@@ -5,8 +5,10 @@ server's JSON schemas (server/schemas.py) mirror them for the wire."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import typing
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Self
 
 # Readers a school addresses formally and by name and patronymic (pupils: first name, «ты»).
 ADULTS = frozenset({"teacher", "staff"})
@@ -42,8 +44,48 @@ class ReaderView:
         return self.category in ADULTS
 
 
+class JsonValue:
+    """The JSON form of a frozen dataclass whose dates and times travel as ISO strings (the
+    transactions table, the API, ``--json``): `to_dict` writes every date/datetime field as
+    ISO, `from_dict` reads them back by the fields' declared types and drops keys it does not
+    know (a newer version's)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        data = asdict(self)  # type: ignore[call-overload]  # subclasses are dataclasses
+        for name, value in data.items():
+            if isinstance(value, dt.date):
+                data[name] = value.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Inverse of to_dict."""
+        kinds = _time_fields(typing.cast(Any, cls))
+        out = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}  # type: ignore[attr-defined]
+        for name, kind in kinds.items():
+            if out.get(name):
+                out[name] = kind.fromisoformat(out[name])
+            elif name in out:
+                out[name] = None
+        return cls(**out)
+
+
+@functools.cache
+def _time_fields(cls: Any) -> dict[str, type[dt.date]]:
+    """The date and datetime fields of a dataclass, by their declared types."""
+    found: dict[str, type[dt.date]] = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        kinds = typing.get_args(hint) or (hint,)
+        if dt.datetime in kinds:
+            found[name] = dt.datetime
+        elif dt.date in kinds:
+            found[name] = dt.date
+    return found
+
+
 @dataclass(frozen=True)
-class LoanOutcome:
+class LoanOutcome(JsonValue):
     """A successful checkout, renewal or return."""
 
     action: str
@@ -70,25 +112,6 @@ class LoanOutcome:
     # that school's name — the librarian sends it from /desk/requests.
     wanted_by: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form."""
-        data = asdict(self)
-        data["due_date"] = self.due_date.isoformat() if self.due_date else None
-        data["hold_until"] = self.hold_until.isoformat() if self.hold_until else None
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LoanOutcome:
-        """Inverse of to_dict (replay); keys it does not know (a newer version's) are dropped."""
-        data = {k: v for k, v in data.items() if k in _OUTCOME_FIELDS}
-        due = data.get("due_date")
-        data["due_date"] = dt.date.fromisoformat(due) if due else None
-        until = data.get("hold_until")
-        data["hold_until"] = dt.date.fromisoformat(until) if until else None
-        return cls(**data)
-
-
-_OUTCOME_FIELDS = frozenset(LoanOutcome.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -105,20 +128,8 @@ class LoanView:
     overdue: bool
 
 
-def _iso(value: dt.date | dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
-
-
-def _time(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value else None
-
-
 @dataclass(frozen=True)
-class HoldView:
+class HoldView(JsonValue):
     """One hold as its reader (or the librarian placing or cancelling it) sees it; the outcome
     of `place_hold` / `cancel_hold` (a replay answers the first one, ``replayed`` set)."""
 
@@ -141,27 +152,10 @@ class HoldView:
     request: bool = False
     from_school: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form (the transactions table, the API)."""
-        data = asdict(self)
-        data["placed_at"] = _iso(self.placed_at)
-        data["pickup_until"] = _iso(self.pickup_until)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> HoldView:
-        """Inverse of to_dict; unknown keys are dropped."""
-        data = {k: v for k, v in data.items() if k in _HOLD_FIELDS}
-        data["placed_at"] = _time(data.get("placed_at"))
-        data["pickup_until"] = _date(data.get("pickup_until"))
-        return cls(**data)
-
-
-_HOLD_FIELDS = frozenset(HoldView.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
-class QueueEntry:
+class QueueEntry(JsonValue):
     """One hold in a record's queue, for the librarian (`hold_queue`): waiting first, then the
     queue in order."""
 
@@ -175,16 +169,10 @@ class QueueEntry:
     pickup_until: dt.date | None = None
     barcode: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form."""
-        data = asdict(self)
-        data["placed_at"] = _iso(self.placed_at)
-        data["pickup_until"] = _iso(self.pickup_until)
-        return data
 
 
 @dataclass(frozen=True)
-class ShelfEntry:
+class ShelfEntry(JsonValue):
     """A copy on (or to take off) the hold shelf."""
 
     hold_id: int
@@ -197,11 +185,6 @@ class ShelfEntry:
     offline: bool = False             # trapped by an offline return: on the return cart, not here
     state: str = "waiting"
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form."""
-        data = asdict(self)
-        data["pickup_until"] = _iso(self.pickup_until)
-        return data
 
 
 @dataclass(frozen=True)
@@ -245,7 +228,7 @@ class ExpiryReport:
 
 
 @dataclass(frozen=True)
-class TransferView:
+class TransferView(JsonValue):
     """A copy travelling between schools (table ``transfers``), and what a desk's scan did with
     it: ``outcome`` is ``sent`` (the owning school sent it for a request), ``waiting`` (received
     for its hold: on the hold shelf for `reader` until `pickup_until`), ``shelf`` (received
@@ -268,29 +251,10 @@ class TransferView:
     pickup_until: dt.date | None = None
     replayed: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form (the transactions table, ``ibc holds transfers --json``)."""
-        data = asdict(self)
-        data["sent_at"] = _iso(self.sent_at)
-        data["received_at"] = _iso(self.received_at)
-        data["pickup_until"] = _iso(self.pickup_until)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TransferView:
-        """Inverse of to_dict; unknown keys are dropped."""
-        data = {k: v for k, v in data.items() if k in _TRANSFER_FIELDS}
-        data["sent_at"] = _time(data.get("sent_at"))
-        data["received_at"] = _time(data.get("received_at"))
-        data["pickup_until"] = _date(data.get("pickup_until"))
-        return cls(**data)
-
-
-_TRANSFER_FIELDS = frozenset(TransferView.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
-class RequestEntry:
+class RequestEntry(JsonValue):
     """A request of another school that this school could fill (its desk's «Запросы других
     школ»): the book, where it is wanted, since when, and this school's copies on the shelf.
     Names no reader: the owning school only sends the book."""
@@ -305,8 +269,3 @@ class RequestEntry:
     on_shelf: int
     shelf: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form."""
-        data = asdict(self)
-        data["placed_at"] = _iso(self.placed_at)
-        return data
