@@ -77,7 +77,7 @@ def _copy_rows(raw, table: str, cols: list[str], rows) -> None:
 
 def generate(admin: str, records: int, copies_mean: float, readers: int, seed: int = 7) -> dict:
     """Build the city database; returns timings."""
-    from search_bench import EN_SURNAMES, NAMES, SUBJECTS, SURNAMES, inflect, isbn10, make_vocab
+    from search_bench import isbn10, make_vocab, synthetic_record
     from sqlalchemy import text
 
     from library.search import reindex_all
@@ -111,21 +111,12 @@ def generate(admin: str, records: int, copies_mean: float, readers: int, seed: i
         for start in range(0, records, chunk):
             recs, cps = [], []
             for i in range(start, min(records, start + chunk)):
-                eng = rnd.random() < 0.15
-                z = en if eng else ru
-                words = [z.draw(rnd) for _ in range(rnd.randint(1, 5))]
-                title = " ".join(words if eng else [inflect(w, rnd) for w in words]).capitalize()
-                author = (f"{rnd.choice(EN_SURNAMES)}, {rnd.choice('ABCDEJMPRT')}." if eng else
-                          f"{rnd.choice(SURNAMES)}, {rnd.choice(NAMES)}")
-                ann = " ".join(z.draw(rnd) if eng else inflect(z.draw(rnd), rnd)
-                               for _ in range(rnd.randint(6, 18)))
-                subj = rnd.sample(SUBJECTS, rnd.randint(1, 2))
-                recs.append((i + 1, f"city:{i}", "bench", title, json.dumps([author], ensure_ascii=False),
-                             rnd.randint(1950, 2024), isbn10(i), "[]",
-                             json.dumps(subj, ensure_ascii=False), ann, "eng" if eng else "rus",
-                             rnd.choice(["84(2Рос=Рус)6", "84(4Вел)", "22.1", "63.3", "28", "74"]),
-                             rnd.choice(["book"] * 8 + ["textbook", "reference"]),
-                             int(rnd.paretovariate(1.5)) - 1, "Издательство", 1, False, now, now))
+                f = synthetic_record(rnd, ru, en)
+                recs.append((i + 1, f"city:{i}", "bench", f["title"],
+                             json.dumps(f["authors"], ensure_ascii=False), f["year"], isbn10(i), "[]",
+                             json.dumps(f["subjects"], ensure_ascii=False), f["annotation"],
+                             f["language"], f["bbk"], f["item_type"], f["popularity"], f["publisher"],
+                             1, False, now, now))
                 n = rnd.randint(1, int(2 * copies_mean - 1))
                 held: set[int] = set()
                 while len(held) < n:

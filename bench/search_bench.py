@@ -124,6 +124,25 @@ def isbn10(n: int) -> str:
     return body + ("X" if c == 10 else str(c))
 
 
+def synthetic_record(rnd: random.Random, ru, en) -> dict:
+    """One synthetic record's fields (title, authors, year, subjects, annotation, language, bbk,
+    item_type, popularity, publisher) drawn from the Zipf vocabularies `ru`/`en`; 15 % English.
+    The city benchmark (bench/city_bench.py) draws its records with it too."""
+    eng = rnd.random() < 0.15
+    z = en if eng else ru
+    words = [z.draw(rnd) for _ in range(rnd.randint(1, 5))]
+    title = " ".join(words if eng else [inflect(w, rnd) for w in words]).capitalize()
+    author = (f"{rnd.choice(EN_SURNAMES)}, {rnd.choice('ABCDEJMPRT')}." if eng else
+              f"{rnd.choice(SURNAMES)}, {rnd.choice(NAMES)}")
+    ann = " ".join(z.draw(rnd) if eng else inflect(z.draw(rnd), rnd) for _ in range(rnd.randint(6, 18)))
+    subj = rnd.sample(SUBJECTS, rnd.randint(1, 2))
+    return dict(title=title, authors=[author], year=rnd.randint(1950, 2024), subjects=subj,
+                annotation=ann, language="eng" if eng else "rus",
+                bbk=rnd.choice(["84(2Рос=Рус)6", "84(4Вел)", "22.1", "63.3", "28", "74"]),
+                item_type=rnd.choice(["book"] * 8 + ["textbook", "reference"]),
+                popularity=int(rnd.paretovariate(1.5)) - 1, publisher="Издательство")
+
+
 def generate(db, n: int, seed: int = 7, chunk: int = 5000) -> int:
     """Insert n synthetic records (+1–2 copies each) with Core bulk inserts; returns text bytes."""
     rnd = random.Random(seed)
@@ -134,22 +153,11 @@ def generate(db, n: int, seed: int = 7, chunk: int = 5000) -> int:
     for start in range(0, n, chunk):
         recs, copies = [], []
         for i in range(start, min(n, start + chunk)):
-            eng = rnd.random() < 0.15
-            z = en if eng else ru
-            words = [z.draw(rnd) for _ in range(rnd.randint(1, 5))]
-            title = " ".join(words if eng else [inflect(w, rnd) for w in words]).capitalize()
-            author = (f"{rnd.choice(EN_SURNAMES)}, {rnd.choice('ABCDEJMPRT')}." if eng else
-                      f"{rnd.choice(SURNAMES)}, {rnd.choice(NAMES)}")
-            ann = " ".join(z.draw(rnd) if eng else inflect(z.draw(rnd), rnd)
-                           for _ in range(rnd.randint(6, 18)))
-            subj = rnd.sample(SUBJECTS, rnd.randint(1, 2))
-            recs.append(dict(id=i + 1, key=f"bench:{i}", source_format="bench", title=title,
-                             authors=[author], year=rnd.randint(1950, 2024), isbn=isbn10(i),
-                             isbns=[], subjects=subj, annotation=ann, language="eng" if eng else "rus",
-                             bbk=rnd.choice(["84(2Рос=Рус)6", "84(4Вел)", "22.1", "63.3", "28", "74"]),
-                             item_type=rnd.choice(["book"] * 8 + ["textbook", "reference"]),
-                             popularity=int(rnd.paretovariate(1.5)) - 1, publisher="Издательство"))
-            raw += len(" ".join([title, author, ann, *subj]).encode())
+            fields = synthetic_record(rnd, ru, en)
+            recs.append(dict(id=i + 1, key=f"bench:{i}", source_format="bench", isbn=isbn10(i),
+                             isbns=[], **fields))
+            raw += len(" ".join([fields["title"], *fields["authors"], fields["annotation"],
+                                 *fields["subjects"]]).encode())
             for _ in range(rnd.randint(1, 2)):
                 copy_id += 1
                 copies.append(dict(id=copy_id, record_id=i + 1, sigla="B", barcode=f"{copy_id:012d}",
