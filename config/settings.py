@@ -361,6 +361,25 @@ class IrbisSettings(_Section):
         return value
 
 
+class Z3950Settings(_Section):
+    """The Z39.50 front on Debian's Zebra (docs/Z3950.md): `ibc z3950 build` (nightly timer)
+    indexes the public catalogue, `ibc z3950 serve` (ibc-z3950.service) runs zebrasrv on it."""
+
+    enabled: bool = Field(False, description="build and serve the Z39.50 register")
+    listen: str = Field("127.0.0.1", max_length=255,
+                        description="the address zebrasrv listens on (0.0.0.0 = the whole LAN)")
+    port: int = Field(2100, ge=1, le=65535, description="the Z39.50 port (210 needs root)")
+    dir: str = Field("", max_length=4096,
+                     description="the Zebra directory; empty = <data_dir>/z3950")
+
+    @field_validator("listen", "dir")
+    @classmethod
+    def _plain_z(cls, value: str) -> str:
+        if any(ord(ch) < 33 or ord(ch) == 127 or ch in "<>&\"'" for ch in value):
+            raise ValueError("spaces, control characters and <>&\"' are not allowed")
+        return value
+
+
 class Settings(_Section):
     """All settings of one installation."""
 
@@ -379,6 +398,7 @@ class Settings(_Section):
     places: PlacesSettings = Field(default_factory=PlacesSettings)
     library: LibrarySettings = Field(default_factory=LibrarySettings)
     irbis: IrbisSettings = Field(default_factory=IrbisSettings)
+    z3950: Z3950Settings = Field(default_factory=Z3950Settings)
     data_dir: str = Field("", description="where the SQLite file and caches live; empty = default")
 
 

@@ -42,6 +42,7 @@ COMMANDS = [
     "tls",
     "discover",
     "queue",
+    "z3950",
 ]
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from library.marc.export import mark_encoding, rebuild, stored_record, synthesise, to_pymarc
-from library.marc.model import RecordError
+from library.marc.model import MarcRecord, RecordError
 from library.storage.models import Copy, Record
 
 FAMILIES = ("rusmarc", "marc21")
@@ -40,12 +40,11 @@ def family_of(source_format: str | None) -> str:
     return "marc21" if source_format == "marc21" else "rusmarc"
 
 
-def records_xml(session: Session, record_ids: Iterable[int], family: str) -> dict[int, str | None]:
-    """``{record_id: <record xmlns="http://www.loc.gov/MARC21/slim">…</record>}`` in `family`
-    (rusmarc or marc21) for the live (not deleted) records among `record_ids`; None for a record
-    whose stored MARC cannot be read (the caller reports it per record)."""
-    import pymarc
-
+def records_marc(session: Session, record_ids: Iterable[int],
+                 family: str) -> dict[int, MarcRecord | None]:
+    """``{record_id: MarcRecord}`` in `family` (rusmarc or marc21, UTF-8 marks) for the live (not
+    deleted) records among `record_ids`, holdings regenerated from the copies as the export does;
+    None for a record whose stored MARC cannot be read (the caller reports it per record)."""
     if family not in FAMILIES:
         raise ValueError(f"unknown MARC family {family!r}")
     ids = sorted({int(i) for i in record_ids})
@@ -56,7 +55,7 @@ def records_xml(session: Session, record_ids: Iterable[int], family: str) -> dic
     copies: dict[int, list[Any]] = {}
     for c in session.execute(select(C).where(C.c.record_id.in_(ids)).order_by(C.c.id)):
         copies.setdefault(c.record_id, []).append(c)
-    out: dict[int, str | None] = {}
+    out: dict[int, MarcRecord | None] = {}
     for row in rows:
         try:
             if row.marc and family_of(row.source_format) == family:
@@ -67,10 +66,27 @@ def records_xml(session: Session, record_ids: Iterable[int], family: str) -> dic
                 rec = synthesise(cast(Any, SimpleNamespace(**values)))
             rec = rebuild(rec, row.source_format if family_of(row.source_format) == family
                           else family, copies.get(row.id, []))
-            rec = mark_encoding(rec, family, "utf-8")
-            node = pymarc.record_to_xml_node(to_pymarc(rec), namespace=True)
+            out[row.id] = mark_encoding(rec, family, "utf-8")
         except (RecordError, ValueError):
             out[row.id] = None
+    return out
+
+
+def records_xml(session: Session, record_ids: Iterable[int], family: str) -> dict[int, str | None]:
+    """``{record_id: <record xmlns="http://www.loc.gov/MARC21/slim">…</record>}`` in `family`
+    (rusmarc or marc21) for the live (not deleted) records among `record_ids`; None for a record
+    whose stored MARC cannot be read (the caller reports it per record)."""
+    import pymarc
+
+    out: dict[int, str | None] = {}
+    for rid, rec in records_marc(session, record_ids, family).items():
+        if rec is None:
+            out[rid] = None
             continue
-        out[row.id] = ElementTree.tostring(node, encoding="unicode")
+        try:
+            node = pymarc.record_to_xml_node(to_pymarc(rec), namespace=True)
+        except (RecordError, ValueError):
+            out[rid] = None
+            continue
+        out[rid] = ElementTree.tostring(node, encoding="unicode")
     return out
