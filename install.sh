@@ -4,7 +4,8 @@
 #   ./install.sh server     (as root) the school server: /opt/ibc venv, /etc/ibc, /var/lib/ibc, systemd
 #   ./install.sh terminal   (as root) a reading-room terminal: the same plus the kiosk session
 #   ./install.sh --uninstall [--purge]   remove the software; the data and config stay unless --purge
-# Options: --no-start (enable the units but never start or restart them; implied without systemd).
+# Options: --no-start (enable the units but never start or restart them; implied without systemd);
+#   --z3950 (server: also Debian's Zebra/YAZ and the Z39.50 units, docs/Z3950.md).
 # Idempotent: running it again upgrades in place (a backup first, then `ibc db upgrade`).
 # Supported: Debian 12, Ubuntu 22.04/24.04.
 set -euo pipefail
@@ -13,14 +14,16 @@ role=dev
 action=install
 purge=no
 no_start=${IBC_NO_START:-no}
+z3950=no
 for arg in "$@"; do
   case "$arg" in
     dev|server|terminal) role=$arg ;;
     --uninstall) action=uninstall ;;
     --purge) purge=yes ;;
     --no-start) no_start=yes ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-    *) printf '[ibc] error: unknown argument %s\nusage: ./install.sh [dev|server|terminal] [--no-start] | --uninstall [--purge]\n' "$arg" >&2; exit 2 ;;
+    --z3950) z3950=yes ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) printf '[ibc] error: unknown argument %s\nusage: ./install.sh [dev|server|terminal] [--no-start] [--z3950] | --uninstall [--purge]\n' "$arg" >&2; exit 2 ;;
   esac
 done
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,6 +33,7 @@ ETC=/etc/ibc
 DATA=/var/lib/ibc
 UNIT_DIR=/etc/systemd/system
 UNITS=(ibc-server.service ibc-display.service ibc-kiosk.service ibc-kiosk-x11.service ibc-backup.service ibc-backup.timer
+       ibc-z3950.service ibc-z3950-build.service ibc-z3950-build.timer
        ibc-holds-expire.service ibc-holds-expire.timer ibc-irbis-push.service ibc-irbis-push.timer
        ibc-irbis-sync.service ibc-irbis-sync.timer)
 
@@ -44,9 +48,13 @@ common_pkgs=(python3 python3-venv python3-dev build-essential libzbar0 fonts-dej
 media_pkgs=(libvlc5 vlc-plugin-base vlc-plugin-video-output ffmpeg pulseaudio pulseaudio-utils alsa-utils)
 kiosk_pkgs=(libgl1 libegl1 libgles2 libmtdev1 libgl1-mesa-dri libxi6 libxcursor1 libxss1)
 # chromium + chromium-driver: the librarian's desk is tested in a real browser (Selenium).
-dev_pkgs=(postgresql cups-ipp-utils avahi-daemon dbus poppler-utils xvfb gettext systemd debootstrap shellcheck cage xwayland grim matchbox-window-manager x11-xserver-utils xinit chromium chromium-driver)
+# idzebra-2.0 yaz: the Z39.50 tests run Zebra and search it with yaz-client.
+dev_pkgs=(postgresql cups-ipp-utils avahi-daemon dbus poppler-utils xvfb gettext systemd debootstrap shellcheck cage xwayland grim matchbox-window-manager x11-xserver-utils xinit chromium chromium-driver idzebra-2.0 yaz)
 # The server is also the media station: an X server for films on the projector (ibc-display).
 server_pkgs=(systemd postgresql-client ca-certificates xserver-xorg-core xauth)
+# The Z39.50 front (server --z3950): zebraidx, zebrasrv and their filters without the docs and
+# headers of the idzebra-2.0 metapackage; yaz for yaz-client (checking the server by hand).
+z3950_pkgs=(idzebra-2.0-utils idzebra-2.0-common libidzebra-2.0-modules yaz)
 terminal_pkgs=(systemd udev ca-certificates dbus libpam-systemd cups-client ipp-usb avahi-daemon)
 cage_pkgs=(cage xwayland)
 x11_pkgs=(xserver-xorg-core xserver-xorg-legacy xserver-xorg-input-libinput xinit x11-xserver-utils matchbox-window-manager)
@@ -124,6 +132,7 @@ install_units() {
   install -D -m 0644 "$here/docs/INSTALL.md" /usr/share/doc/ibc-kiosk/INSTALL.md
   install -D -m 0644 "$here/docs/HOLDS.md" /usr/share/doc/ibc-kiosk/HOLDS.md
   install -D -m 0644 "$here/docs/IRBIS.md" /usr/share/doc/ibc-kiosk/IRBIS.md
+  install -D -m 0644 "$here/docs/Z3950.md" /usr/share/doc/ibc-kiosk/Z3950.md
   if systemd_running; then systemctl daemon-reload; fi
   # `systemctl enable` only creates symlinks: it works offline (chroot, image) too.
   systemctl enable -q "${enable[@]}"
@@ -158,6 +167,7 @@ install_role() {
   local pkgs=("${common_pkgs[@]}" "${media_pkgs[@]}") extras main_unit
   if [ "$role" = server ]; then
     pkgs+=("${server_pkgs[@]}")
+    if [ "$z3950" = yes ]; then pkgs+=("${z3950_pkgs[@]}"); fi
     extras=server,media,devices,postgres,reports
   else
     pkgs+=("${kiosk_pkgs[@]}" "${terminal_pkgs[@]}")
@@ -198,6 +208,10 @@ install_role() {
     install_units ibc-server.service ibc-display.service ibc-backup.timer ibc-holds-expire.timer \
                   ibc-irbis-sync.timer ibc-irbis-push.timer  # ИРБИС64 sync (nothing while [irbis]
                   # host is "") and loans waiting for ИРБИС (nothing unless backend = "irbis")
+    if [ "$z3950" = yes ]; then  # Z39.50 on Zebra: nothing until [z3950] enabled = true
+      install -d -o ibc -g ibc -m 0750 "$DATA/z3950"
+      install_units ibc-z3950.service ibc-z3950-build.timer
+    fi
   else
     setup_terminal
     main_unit=$kiosk_unit
@@ -218,6 +232,10 @@ install_role() {
       systemctl start ibc-holds-expire.timer
       systemctl start ibc-irbis-sync.timer
       systemctl start ibc-irbis-push.timer
+      if [ "$z3950" = yes ]; then
+        systemctl start ibc-z3950-build.timer
+        systemctl restart ibc-z3950.service
+      fi
     fi
     if [ "$role" = server ] || [ "$was_active" = yes ]; then systemctl restart "$main_unit"; fi
     say "started $main_unit"

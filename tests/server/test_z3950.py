@@ -341,3 +341,28 @@ def test_settings():
     assert (conf.enabled, conf.listen, conf.port) == (True, "0.0.0.0", 210)
     with pytest.raises(SettingsError, match="z3950.listen"):
         load_settings(environ={"IBC_Z3950__LISTEN": "1.2.3.4</listen>"})
+
+
+def test_units_and_install_script():
+    """ibc-z3950.service runs `ibc z3950 serve` as ibc, restarts, reads the registers read-only;
+    the nightly timer runs the build; install.sh installs Zebra/YAZ for dev and, with --z3950,
+    for the server, and enables the units only then."""
+    from tests.install.test_install_script import _packages
+
+    root = Path(__file__).resolve().parents[2]
+    service = (root / "systemd/ibc-z3950.service").read_text()
+    for line in ("ExecStart=/opt/ibc/bin/ibc z3950 serve", "User=ibc", "Restart=on-failure",
+                 "ProtectSystem=strict", "ReadOnlyPaths=-/var/lib/ibc/z3950/builds",
+                 "ReadWritePaths=/var/lib/ibc/z3950\n"):
+        assert line in service, line
+    build = (root / "systemd/ibc-z3950-build.service").read_text()
+    assert "ExecStart=/opt/ibc/bin/ibc z3950 build" in build and "Type=oneshot" in build
+    timer = (root / "systemd/ibc-z3950-build.timer").read_text()
+    assert "OnCalendar=*-*-* 03:30:00" in timer and "Persistent=true" in timer
+    assert {"idzebra-2.0", "yaz"} <= set(_packages("dev_pkgs"))
+    assert {"idzebra-2.0-utils", "libidzebra-2.0-modules", "yaz"} <= set(_packages("z3950_pkgs"))
+    assert not {"idzebra-2.0-utils", "yaz"} & set(_packages("server_pkgs"))
+    script = (root / "install.sh").read_text()
+    assert 'if [ "$z3950" = yes ]; then pkgs+=("${z3950_pkgs[@]}"); fi' in script
+    assert "install_units ibc-z3950.service ibc-z3950-build.timer" in script
+    assert "--z3950) z3950=yes ;;" in script
