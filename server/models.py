@@ -2,7 +2,8 @@
 reader sessions and the offline-conflict list (migration 0004); the cards each terminal probed and
 identified (migration 0010); the librarian's desk: accounts, sessions, login guards and the audit
 log (migration 0011, server/desk); MARC imports uploaded at the desk (migration 0013); the
-desk's background jobs (migration 0015). Tokens, codes and probed cards are stored only as
+desk's background jobs (migration 0015); the OPAC's reader sessions and sign-in guard (migration
+0025). Tokens, codes and probed cards are stored only as
 SHA-256 hashes, desk passwords as salted scrypt hashes (library/hashing.py).
 """
 
@@ -213,3 +214,33 @@ class DeskJob(Base):
     message: Mapped[str | None] = mapped_column(String(500))
     report: Mapped[Any] = mapped_column(JSON, default=dict)
     boot: Mapped[str] = mapped_column(String(32))
+
+
+class OpacSession(Base):
+    """A reader signed in to the OPAC with card + PIN (server/opac/sessions.py; migration
+    0025_opac): the cookie holds the token, this row its SHA-256 hash; ``pin_tag`` is a SHA-256
+    of the reader's stored PIN hash at sign-in (a PIN changed or cleared since ends it)."""
+
+    __tablename__ = "opac_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"), index=True)
+    pin_tag: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_why: Mapped[str | None] = mapped_column(String(16))
+    client_ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class OpacLoginGuard(Base):
+    """Failed OPAC sign-ins per client address ("ip:" + address) in the current window and the
+    lock they caused (server/opac/sessions.py, library/slot_guard.py)."""
+
+    __tablename__ = "opac_login_guards"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

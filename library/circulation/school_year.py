@@ -198,5 +198,6 @@ def anonymise_archived(db: Database, keep_days: int, now: dt.datetime | None = N
             for reader_id in chunk:
                 s.execute(update(Reader).where(Reader.id == reader_id).values(
                     card_number=f"~{reader_id}", last_name="", first_name="", middle_name=None,
-                    pin_hash=None, block_reason=None, anonymised_at=now, updated_at=now))
+                    pin_hash=None, block_reason=None, keep_history=False, anonymised_at=now,
+                    updated_at=now))
         return len(ids)

@@ -764,7 +764,8 @@ class CirculationService:
 
     def anonymise_returned(self, now: dt.datetime | None = None) -> int:
         """Remove the reader link from loans returned more than N days ago, and from holds closed
-        as long ago (`anonymise_holds`); returns the count of loans."""
+        as long ago (`anonymise_holds`); returns the count of loans. The loans of readers who
+        turned their reading history on keep the link (library/circulation/history.py)."""
         now = now or utcnow()
         cutoff = now - dt.timedelta(days=self.policy.anonymise_after_days)
         self.anonymise_holds(now)
@@ -772,7 +773,8 @@ class CirculationService:
             # Session.execute() is typed Result; an UPDATE gives a CursorResult (with rowcount)
             res = cast(CursorResult[Any], s.execute(
                 update(Loan)
-                .where(Loan.returned_at.is_not(None), Loan.returned_at < cutoff, Loan.reader_id.is_not(None))
+                .where(Loan.returned_at.is_not(None), Loan.returned_at < cutoff, Loan.reader_id.is_not(None),
+                       Loan.reader_id.not_in(select(Reader.id).where(Reader.keep_history.is_(True))))
                 .values(reader_id=None, anonymised=True)
             ))
             return res.rowcount or 0

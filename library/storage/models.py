@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -200,6 +201,9 @@ class Reader(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+    # the reader chose to keep their reading history (the OPAC, migration 0025_opac):
+    # anonymise_returned keeps the link of their returned loans (library/circulation/history.py)
+    keep_history: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SchoolYearMove(Base):
