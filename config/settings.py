@@ -166,6 +166,18 @@ class DeskSettings(_Section):
                                description="the largest MARC file the catalogue's upload takes, in MB")
 
 
+class OpacSettings(_Section):
+    """The reader's account in the public catalogue (`/opac/account`, docs/OPAC.md): sessions
+    and the per-address sign-in limit (the per-card PIN limit is `[circulation]`'s)."""
+
+    idle_minutes: int = Field(15, ge=1, le=720, description="an OPAC session ends after this idle time")
+    max_hours: int = Field(12, ge=1, le=168, description="an OPAC session ends this long after sign-in")
+    ip_max_failures: int = Field(20, ge=1, le=1000,
+                                 description="failed sign-ins from one client address before a lock")
+    login_window_min: int = Field(15, ge=1, le=1440, description="the failed sign-ins counted within")
+    login_lock_min: int = Field(15, ge=1, le=10080, description="how long an address stays locked")
+
+
 class MediaSettings(_Section):
     """Media library folders and playback output."""
 
@@ -394,6 +406,7 @@ class Settings(_Section):
     projector: ProjectorSettings = ProjectorSettings()
     server: ServerSettings = ServerSettings()
     desk: DeskSettings = Field(default_factory=DeskSettings)
+    opac: OpacSettings = Field(default_factory=OpacSettings)
     media: MediaSettings = MediaSettings()
     places: PlacesSettings = Field(default_factory=PlacesSettings)
     library: LibrarySettings = Field(default_factory=LibrarySettings)

@@ -15,7 +15,10 @@ calls it before migrating, `create_app` when it builds the app. A read-only app:
 - refuses, in `ReadOnlyGuard`, every request that is not GET/HEAD/OPTIONS (or a POST that only
   reads: SRU's form POST, `READING_POSTS`) and every request to
   the librarian's desk (its sessions and logins are rows in the database) with 503 ``read_only``,
-  Russian text, and ``primary`` (``[server] primary_url``) when set;
+  Russian text, and ``primary`` (``[server] primary_url``) when set; a POST under /opac (the
+  reader's sign-in and account) gets the OPAC's HTML page saying the account works on the main
+  server, linked to ``primary_url`` + /opac/login when set (the catalogue's GETs still answer;
+  GET /opac/login shows the same page, server/opac/account_pages.py);
 - checks terminal credentials and reader sessions without touching their ``last_seen``.
 """
 
@@ -94,6 +97,7 @@ class ReadOnlyGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         from server.desk.web import is_desk_path
+        from server.opac.web import is_opac_path
 
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
@@ -103,7 +107,9 @@ class ReadOnlyGuard:
         if (method in SAFE_METHODS or (method == "POST" and path in READING_POSTS)) and not desk:
             return await self.app(scope, receive, send)
         data = refusal_body(self.settings)
-        if desk:
+        if is_opac_path(path):
+            payload, ctype = _opac_page(scope, self.settings), b"text/html; charset=utf-8"
+        elif desk:
             from server.desk.web import error_page
 
             text = data["message"]
@@ -114,10 +120,28 @@ class ReadOnlyGuard:
         else:
             payload = json.dumps(data, ensure_ascii=False).encode("utf-8")
             ctype = b"application/json"
-        await send({"type": "http.response.start", "status": 503,
-                    "headers": [(b"content-type", ctype),
-                                (b"content-length", str(len(payload)).encode())]})
+        headers = [(b"content-type", ctype), (b"content-length", str(len(payload)).encode())]
+        if is_opac_path(path):  # outside OpacHeaders: the same security headers here
+            from server.opac.web import HEADERS, PRIVATE
+
+            headers += [*HEADERS, PRIVATE]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+
+
+def _opac_page(scope: Scope, settings: Settings) -> bytes:
+    """The OPAC's page for a write on a read-only server, in the visitor's OPAC language."""
+    from starlette.requests import HTTPConnection
+
+    from server.desk import i18n
+    from server.opac.account_pages import read_only_page
+    from server.opac.web import LANG_COOKIE
+
+    token = i18n.set_language(HTTPConnection(scope).cookies.get(LANG_COOKIE, ""))
+    try:
+        return bytes(read_only_page(settings.server.primary_url).body)
+    finally:
+        i18n.reset_language(token)
 
 
 def install(app: FastAPI, settings: Settings, db: Database) -> None:
