@@ -551,3 +551,21 @@ def test_migration_0025_down_and_up_again(db):
     with db.session() as s:  # back, and off for everyone
         assert set(s.scalars(select(Reader.keep_history))) == {False}
         assert s.scalars(select(OpacSession)).all() == []
+
+
+def test_reserve_from_the_record_page(acc):
+    client, db, service = acc
+    record = _record_id(db, "3001")
+    service.checkout("C5A", "3001", "t1")
+    service.checkout("C1B", "3002", "t2")
+    page = client.get(f"/opac/record/{record}").text
+    assert f'href="/opac/login?next=/opac/record/{record}"' in page and 'action="/opac/holds"' not in page
+    r = sign_in(client, back=f"/opac/record/{record}")
+    assert r.headers["location"] == f"/opac/record/{record}"
+    page = client.get(f"/opac/record/{record}").text
+    [fields] = form_fields(page, "/opac/holds")
+    assert fields["record"] == str(record) and "CPIN" not in page
+    r = client.post("/opac/holds", data=fields)
+    assert r.status_code == 200 and "1-й в очереди" in r.text
+    assert client.post("/opac/holds", data=fields).status_code == 200  # a double tap: one hold
+    assert [h.record_id for h in service.holds("CPIN")] == [record]
