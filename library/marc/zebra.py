@@ -4,9 +4,10 @@ Systems that speak only Z39.50 (ИРБИС64, Koha copy-cataloguing) search the 
 Index Data's Zebra server (`zebrasrv`), fed by a nightly export instead of a home-made BER codec.
 This module writes what Zebra needs into one directory and builds its register:
 
-- the public catalogue as MARC21 in MARCXML (``records.xml``): the records an anonymous SRU
-  client finds (library.search.cql.find with ``cql.allRecords``: never deleted records, never
-  teachers-only media — library.access's pupil share), each built by the export's own code path
+- the public catalogue as MARC21 in MARCXML (``records.xml``, removed once indexed): the
+  records an anonymous SRU client finds (library.search.cql.find with ``cql.allRecords``: never
+  deleted records, never teachers-only media — library.access's pupil share), each built by the
+  export's own code path
   (library.marc.catalogue_xml.records_marc: a record imported as MARC21 is its stored MARC, a
   RUSMARC one is built as MARC21 from its stored columns). Every holdings and local field
   (852, 9XX: 910, 952, ИРБИС 907…) is dropped — they may carry cataloguers' names or circulation
@@ -49,7 +50,8 @@ if TYPE_CHECKING:
     from library.storage.database import Database
 
 DATABASE = "ibc"
-PAGE = 500
+PAGE = 500  # records built and written per round
+ALL = 2**31 - 1  # LIMIT for «every id»
 MODULE_PATHS = ("/usr/lib/x86_64-linux-gnu/idzebra-2.0/modules", "/usr/lib/aarch64-linux-gnu/"
                 "idzebra-2.0/modules", "/usr/lib/idzebra-2.0/modules")
 TAB_PATH = "/usr/share/idzebra-2.0/tab"
@@ -107,20 +109,14 @@ class BuildReport:
 
 
 # --- the export ---------------------------------------------------------------------------------
-def public_ids(session: Session) -> Iterator[list[int]]:
-    """Pages of the record ids an anonymous client may find (the SRU harvest's
-    ``cql.allRecords``: live records, no teachers-only media), in the index's order."""
+def public_ids(session: Session) -> list[int]:
+    """The record ids an anonymous client may find (the SRU harvest's ``cql.allRecords``: live
+    records, no teachers-only media), in the index's order, read in one statement so that an
+    import running meanwhile cannot make a page skip or repeat records."""
     from library.search.cql import Clause, find
 
-    node = Clause("cql.allRecords", "=", "1")
-    offset = 0
-    while True:
-        found = find(session, node, offset=offset, limit=PAGE, audience=None)
-        if found.record_ids:
-            yield found.record_ids
-        offset += PAGE
-        if offset >= found.total or not found.record_ids:
-            return
+    found = find(session, Clause("cql.allRecords", "=", "1"), offset=0, limit=ALL, audience=None)
+    return list(dict.fromkeys(found.record_ids))
 
 
 def _is_local(f: object) -> bool:
@@ -149,11 +145,15 @@ def export_public(db: Database, out: IO[bytes]) -> ExportCounts:
     counts = ExportCounts()
     out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="{NS}">\n'.encode())
     with db.session() as session:
-        for page in public_ids(session):
+        ids = public_ids(session)
+        for start in range(0, len(ids), PAGE):
+            page = ids[start:start + PAGE]
             recs = records_marc(session, page, "marc21")
             held = holdings(session, page)
             for rid in page:
-                rec = recs.get(rid)
+                if rid not in recs:  # deleted since the ids were read
+                    continue
+                rec = recs[rid]
                 if rec is None:
                     counts.skipped += 1
                     counts.warnings.append(f"record {rid}: its stored MARC cannot be read")
@@ -455,9 +455,11 @@ def build(db: Database, root: str | os.PathLike[str], *, listen: str = "127.0.0.
             indexed = 0
             if counts.records:
                 out = _zebraidx(zebraidx, cfg, "update", str(records))
-                indexed = sum(int(m.group(2)) + int(m.group(3)) for m in _INDEXED.finditer(out))
+                totals = _INDEXED.findall(out)  # running totals; the last one is the run's
+                indexed = int(totals[-1][1]) + int(totals[-1][2]) if totals else 0
                 if indexed != counts.records:
                     raise ZebraError(f"zebraidx indexed {indexed} of {counts.records} records")
+            records.unlink()  # the register keeps every record (the dom filter stores them)
             final = base / "builds" / stamp
             os.rename(work, final)
         except BaseException:

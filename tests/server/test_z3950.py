@@ -101,8 +101,8 @@ def _free_port() -> int:
 class Zebra:
     """A built directory and zebrasrv serving it on a free loopback port."""
 
-    def __init__(self, root: Path):
-        self.root, self.port = root, _free_port()
+    def __init__(self, root: Path, db):
+        self.root, self.db, self.port = root, db, _free_port()
         self.proc: subprocess.Popen | None = None
 
     def build(self, db):
@@ -164,7 +164,7 @@ class Zebra:
 def zebra(db, tmp_path):
     """(Zebra, db): the filled library built into tmp_path/z and served."""
     _fill(db)
-    z = Zebra(tmp_path / "z")
+    z = Zebra(tmp_path / "z", db)
     report = z.build(db)
     assert report.records == 5 and report.indexed == 5 and report.skipped == 0
     z.start()
@@ -236,11 +236,13 @@ def test_no_reader_data_in_the_register(zebra):
     """No reader's card or name (the seeded readers', nor those the imported local fields
     carried) is in the export or anywhere in the register's files."""
     z, _ = zebra
-    from library.marc.zebra import current_register
+    from library.marc.zebra import current_register, export_public
 
     reg = current_register(z.root)
     assert reg is not None
-    blobs = [p.read_bytes() for p in reg.rglob("*") if p.is_file()]
+    export = io.BytesIO()
+    assert export_public(z.db, export).records == 5
+    blobs = [export.getvalue()] + [p.read_bytes() for p in reg.rglob("*") if p.is_file()]
     assert any("Толстой".encode() in b for b in blobs)  # the check can see text
     for word in READERS:
         assert not any(word.encode() in b for b in blobs), word
@@ -289,7 +291,17 @@ def test_failed_build_keeps_the_old_register(zebra, tmp_path):
     assert z.hits('@attr 1=4 "Война"') == 1
     with pytest.raises(ZebraError, match="not found"):
         build(db, z.root, port=z.port, zebraidx=str(tmp_path / "nowhere"))
+    short = tmp_path / "zebraidx-short"  # indexes fewer records than were exported
+    short.write_text("#!/bin/sh\necho 'Records: 4 i/u/d 4/0/0' >&2\n")
+    short.chmod(0o755)
+    with pytest.raises(ZebraError, match="indexed 4 of 5"):
+        build(db, z.root, port=z.port, zebraidx=str(short))
     assert current_register(z.root) == before
+    running = tmp_path / "zebraidx-running"  # zebraidx prints running totals: the last counts
+    running.write_text("#!/bin/sh\necho 'Records: 3 i/u/d 3/0/0' >&2\n"
+                       "echo 'Records: 5 i/u/d 5/0/0' >&2\n")
+    running.chmod(0o755)
+    assert build(db, z.root, port=z.port, zebraidx=str(running)).indexed == 5
     z.build(db)
     assert not [p for p in (z.root / "builds").iterdir() if p.name.startswith(".")]
     assert z.hits('@attr 1=4 "Война"') == 1
