@@ -10,6 +10,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -130,6 +131,7 @@ class Zebra:
             self.proc.terminate()
             self.proc.wait(10)
             self.log.close()
+            self.proc = None
 
     def client(self, *commands: str) -> str:
         """yaz-client's output for a script: open the database, the commands, quit."""
@@ -378,3 +380,34 @@ def test_units_and_install_script():
     assert 'if [ "$z3950" = yes ]; then pkgs+=("${z3950_pkgs[@]}"); fi' in script
     assert "install_units ibc-z3950.service ibc-z3950-build.timer" in script
     assert "--z3950) z3950=yes ;;" in script
+
+
+def test_cli_serve_execs_zebrasrv(zebra, tmp_path):
+    """`ibc z3950 serve DIR` (the service's ExecStart) writes yazserver.xml from [z3950] and
+    becomes zebrasrv on that port; before any build it refuses; without DIR it is off."""
+    z, _ = zebra
+    z.stop()  # zebrasrv locks its directory: one server per register
+    other = Zebra(z.root, z.db)
+    env = dict(os.environ, IBC_Z3950__PORT=str(other.port), IBC_Z3950__LISTEN="127.0.0.1")
+    serve = [sys.executable, "-m", "ibc", "z3950", "serve"]
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([*serve, str(z.root)], env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                with socket.socket() as sock:
+                    if sock.connect_ex(("127.0.0.1", other.port)) == 0:
+                        break
+                assert proc.poll() is None, log.read_text()
+                time.sleep(0.1)
+            assert other.hits('@attr 1=4 "Война"') == 1
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    empty = subprocess.run([*serve, str(tmp_path / "empty")], env=env, capture_output=True,
+                           text=True, timeout=60)
+    assert empty.returncode == 1 and "ibc z3950 build" in empty.stderr
+    off = subprocess.run(serve, env=dict(env, IBC_Z3950__DIR=str(z.root)), capture_output=True,
+                         text=True, timeout=60)
+    assert off.returncode == 0 and "off" in off.stdout
