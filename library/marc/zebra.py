@@ -265,7 +265,7 @@ def index_xsl() -> str:
         + _each(title, "Title:w")
         + _each("marc:datafield[@tag='245']", "Title:p",
                 "normalize-space(concat(marc:subfield[@code='a'], ' ', marc:subfield[@code='b']))")
-        + _each(_df("246 240 130"), "Title:p")
+        + _each(_df("245 246 240 130"), "Title:p")
         + _each(authors, "Author:w") + _each(authors, "Author:p")
         + _each(_df("100 700"), "Author-name-personal:w")
         + _each(_df("100 700"), "Author-name-personal:p")

@@ -180,6 +180,10 @@ def test_search_by_bib1_attributes(zebra):
     z, _ = zebra
     assert z.hits('@attr 1=4 "Война"') == 1
     assert z.hits('@attr 1=4 "война и мир"') == 1
+    assert z.hits('@attr 1=4 @attr 4=1 "война и мир"') == 1  # a phrase
+    assert z.hits('@attr 1=4 @attr 4=1 "мир война"') == 0
+    assert z.hits('@attr 1=4 @attr 6=3 "Война и мир"') == 1  # the complete 245 $a
+    assert z.hits('@attr 1=4 @attr 6=3 "Война"') == 0
     assert z.hits("@attr 1=4 @attr 5=1 шахмат") == 1  # right truncation
     assert z.hits("@attr 1=1003 Толстой") == 3
     assert z.hits("@attr 1=1003 ТОЛСТОЙ") == 3
