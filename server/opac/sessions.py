@@ -25,6 +25,7 @@ and reading one's account at home is not one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import logging
@@ -156,7 +157,11 @@ def _check(st: ServerState, card: str, pin: str) -> SignIn:
     if not CARD.match(card) or not pin or len(pin) > PIN_MAX or "\x00" in pin:
         return SignIn(refusal="wrong")
     try:
-        reader = st.circulation.find_reader(card)  # unknown, archived: ReaderNotFound
+        try:
+            reader = st.circulation.find_reader(card)  # unknown, archived: ReaderNotFound
+        except E.CirculationError:
+            _as_slow_as_a_pin(st, pin)  # an unknown card answers no sooner than a wrong PIN
+            raise
         if not reader.pin_set:
             return SignIn(refusal="no_pin")
         if not st.circulation.check_pin(card, pin):
@@ -166,6 +171,20 @@ def _check(st: ServerState, card: str, pin: str) -> SignIn:
     except E.CirculationError:
         return SignIn(refusal="wrong")
     return SignIn()
+
+
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    from library.circulation.pins import hash_pin
+
+    return hash_pin(secrets.token_hex(8))
+
+
+def _as_slow_as_a_pin(st: ServerState, pin: str) -> None:
+    """Spend a PIN check's time (the desk does the same for an unknown name)."""
+    from library.circulation.pins import verify_pin
+
+    st.circulation.hashing(verify_pin, pin, _dummy_hash())
 
 
 def current(db: Database, token: str | None, opac: OpacSettings, *, write: bool = True) -> OpacReader:

@@ -569,3 +569,13 @@ def test_reserve_from_the_record_page(acc):
     assert r.status_code == 200 and "1-й в очереди" in r.text
     assert client.post("/opac/holds", data=fields).status_code == 200  # a double tap: one hold
     assert [h.record_id for h in service.holds("CPIN")] == [record]
+
+
+def test_an_unknown_card_costs_a_pin_check_as_a_wrong_pin_does(acc, monkeypatch):
+    client, _db, service = acc
+    checked = []
+    real = service.hashing
+    monkeypatch.setattr(service, "hashing", lambda fn, *args: checked.append(fn.__name__) or real(fn, *args))
+    assert sign_in(client, "NOPE", "1234").status_code == 401
+    assert sign_in(client, "CPIN", "0000").status_code == 401
+    assert checked == ["verify_pin", "verify_pin"]
