@@ -210,10 +210,41 @@ def _visible_clause() -> Any:
     return and_(Record.deleted.is_(False), or_(Record.item_type != "media", media_ok))
 
 
-def _availability(hit: dict, schools: Schools) -> dict:
-    """What a result card says of its copies: the total on the shelf and, in a city, per school."""
-    return {"available": hit["available"], "copies": hit["copies"],
-            "schools": hit.get("schools", []) if schools.city else []}
+ALL_LENT = N_("all on loan")
+NOT_ON_SHELF = N_("not on the shelf now")
+
+
+def _why_not(statuses: set[str]) -> str:
+    """Why none of these copies (their statuses) is on the shelf, in a visitor's words."""
+    if "on_loan" in statuses:
+        return _(ALL_LENT)
+    if statuses == {"not_for_loan"}:
+        return _(STATUS_TEXT["not_for_loan"])
+    return _(NOT_ON_SHELF)
+
+
+def _statuses(session: Session, record_ids: list[int], schools: Schools) -> dict:
+    """{record_id: {school sigla: {status}}} of the copies that count (one grouped query)."""
+    out: dict[int, dict[str, set[str]]] = {}
+    if not record_ids:
+        return out
+    rows = session.execute(select(Copy.record_id, Copy.sigla, Copy.status)
+                           .where(Copy.record_id.in_(record_ids), Copy.status.not_in(GONE))
+                           .distinct()).all()
+    siglas = schools.siglas
+    for rid, sigla, status in rows:
+        out.setdefault(rid, {}).setdefault(home_of(sigla, schools.default, siglas), set()).add(status)
+    return out
+
+
+def _availability(item: dict, per_school: list[dict], statuses: dict[str, set[str]],
+                  schools: Schools) -> dict:
+    """What a card says of a record's copies: how many are on the shelf, else why none is;
+    in a city the same per school (`per_school`: library.schools.holdings's entries)."""
+    every = set().union(*statuses.values()) if statuses else set()
+    lines = [{**e, "why": _why_not(statuses.get(e["sigla"], set()))} for e in per_school]
+    return {"available": item["available"], "copies": item["copies"], "why": _why_not(every),
+            "schools": lines if schools.city else []}
 
 
 def _hit_dicts(request: Request, session: Session, hits: list, schools: Schools) -> list[dict]:
@@ -308,8 +339,10 @@ def search_page(request: Request) -> HTMLResponse:
                             facets=True, filters=filters or None, audience=AUDIENCE,
                             school=schools.chosen or schools.default, default_school=schools.default)
             hits = _hit_dicts(request, s, result.hits, schools)
+            states = _statuses(s, [h["id"] for h in hits], schools)
             for h in hits:
-                h["availability"] = _availability(h, schools)
+                h["availability"] = _availability(h, h.get("schools", []), states.get(h["id"], {}),
+                                                  schools)
     total = result.total if result else 0
     pages = min(PAGE_MAX, math.ceil(total / PER_PAGE))
     title = _("Search: %(q)s") % {"q": query.q} if query.q else _("Search")
@@ -384,7 +417,8 @@ def record_page(request: Request, record_id: str) -> HTMLResponse:
 
 
 def _copies(request: Request, session: Session, rec: Record, schools: Schools) -> list[dict]:
-    """The record's copies per school — ``[{sigla, name, available, copies: [{place, status}]}]``,
+    """The record's copies per school — ``[{sigla, name, available, total, copies: [{place,
+    status, count, available}]}]`` (one line per place and status),
     the chosen school first, then schools with a copy on the shelf: place (the places module,
     else the shelf mark) and status (a loan's due date, never its reader)."""
     from server.places_api import copy_place, place_map
@@ -398,7 +432,7 @@ def _copies(request: Request, session: Session, rec: Record, schools: Schools) -
     for c in copies:
         home = home_of(c.sigla, schools.default, siglas)
         group = groups.setdefault(home, {"sigla": home, "name": schools.name(home),
-                                         "available": 0, "copies": []})
+                                         "available": 0, "total": 0, "copies": []})
         label = copy_place(pm, c, rec.bbk)[0] or c.shelf_mark or rec.bbk or ""
         if c.status == "on_loan":
             day = due.get(c.id)
@@ -406,10 +440,18 @@ def _copies(request: Request, session: Session, rec: Record, schools: Schools) -
         else:
             status = _(STATUS_TEXT.get(c.status, N_("being processed")))
         group["available"] += c.status == "available"
-        group["copies"].append({"place": label, "status": status,
-                                "available": c.status == "available"})
+        group["total"] += 1
+        same = next((e for e in group["copies"] if (e["place"], e["status"]) == (label, status)),
+                    None)
+        if same is None:
+            group["copies"].append({"place": label, "status": status, "count": 1,
+                                    "available": c.status == "available"})
+        else:  # copies in one place with one status are one line («5 copies»)
+            same["count"] += 1
     for group in groups.values():  # the copies on the shelf first
         group["copies"].sort(key=lambda c: not c["available"])
+        group["why"] = _why_not({c.status for c in copies
+                                 if home_of(c.sigla, schools.default, siglas) == group["sigla"]})
     return sorted(groups.values(), key=lambda g: (g["sigla"] != schools.chosen,
                                                   g["available"] == 0, g["name"]))
 
@@ -470,14 +512,14 @@ def _new_records(request: Request, session: Session, schools: Schools, days: int
         .offset(offset).limit(limit)).all()
     held = holdings(session, [r.id for r in rows], own=schools.chosen or schools.default,
                     default_sigla=schools.default)
+    states = _statuses(session, [r.id for r in rows], schools)
     out = []
     for r in rows:
         per = held.get(r.id, [])
+        counts = {"available": sum(e["available"] for e in per), "copies": sum(e["total"] for e in per)}
         out.append({"id": r.id, "title": r.title, "authors": list(r.authors or []), "year": r.year,
                     "type": r.item_type,
-                    "availability": {"available": sum(e["available"] for e in per),
-                                     "copies": sum(e["total"] for e in per),
-                                     "schools": per if schools.city else []}})
+                    "availability": _availability(counts, per, states.get(r.id, {}), schools)})
     return out, total
 
 

@@ -289,6 +289,24 @@ def test_a_copy_on_loan_shows_its_due_date_never_its_reader(cat):
     assert "на полке" in html
     assert 'src="/opac/cover/' not in html
     assert client.get(f"/opac/cover/{_record_id(db, 'war')}").status_code == 404
+    from sqlalchemy import update
+
+    from library.search import reindex_all
+    from library.storage.models import Copy, Record
+
+    with db.transaction() as s:  # the other copy lent too (no loan row needed for the card)
+        s.execute(update(Copy).where(Copy.barcode == "1002").values(status="on_loan"))
+        ref = Record(key="dict", title="Толковый словарь", version=1)
+        ref.copies.append(Copy(sigla=DEFAULT, barcode="6001", status="not_for_loan", version=1))
+        s.add(ref)
+    with db.transaction() as s:
+        reindex_all(s)
+    assert "все выданы" in _clean(client.get("/opac/search", params={"q": "война"}))
+    card = _clean(client.get("/opac/search", params={"q": "толковый словарь"}))
+    assert "только в читальном зале" in card and "все выданы" not in card
+    kid = _clean(client.get(f"/opac/record/{_record_id(db, 'kid')}"))
+    assert kid.count('<li><span class="place">') == 1  # one place, one status: one line
+    assert "на полке · 2 экземпляра" in kid
 
 
 @pytest.mark.parametrize("back", ["https://evil.example/", "//evil.example/opac", "/desk",
