@@ -188,6 +188,10 @@ completeness 0
 position 1
 charmap @
 
+index n
+completeness 0
+charmap numeric.chr
+
 sort s
 completeness 1
 icuchain ibc-phrases.xml
@@ -273,6 +277,10 @@ def index_xsl() -> str:
         + _each(subjects, "Subject-heading:w") + _each(_df("600 610 611 630 648 650 651 653 655"),
                                                         "Subject-heading:p")
         + _each(year008, "Date-of-publication:w", "substring(., 8, 4)")
+        + _each(year008, "Date-of-publication:n", "substring(., 8, 4)")
+        + _each(_df("260 264", "c") + "[translate(substring(translate(., '[]c©.p ', ''), 1, 4),"
+                " '0123456789', '') = '' and string-length(translate(., '[]c©.p ', '')) &gt;= 4]",
+                "Date-of-publication:n", "substring(translate(., '[]c©.p ', ''), 1, 4)")
         + _each(_df("260 264", "c"), "Date-of-publication:w")
         + _each("marc:controlfield[@tag='001']", "Local-number:w")
         + _each("marc:controlfield[@tag='001']", "Local-number:0")

@@ -197,6 +197,9 @@ def test_search_by_bib1_attributes(zebra):
     assert z.hits("@attr 1=21 chess") == 1
     assert z.hits("@attr 1=31 1995") == 1
     assert z.hits("@attr 1=31 2005") == 1
+    assert z.hits("@attr 1=31 @attr 2=5 @attr 4=109 1990") == 2  # a year range: numeric
+    assert z.hits("@attr 1=31 @attr 2=2 @attr 4=109 2000") == 1
+    assert z.hits("@attr 1=31 @attr 2=4 @attr 4=109 2006") == 0
     assert z.hits("@attr 1=12 anna") == 1
     assert z.hits("@attr 1=1016 bantam") == 1
     assert z.hits("@and @attr 1=4 война @attr 1=1003 толстой") == 1
