@@ -10,8 +10,9 @@ This module writes what Zebra needs into one directory and builds its register:
   export's own code path
   (library.marc.catalogue_xml.records_marc: a record imported as MARC21 is its stored MARC, a
   RUSMARC one is built as MARC21 from its stored columns). Every holdings and local field
-  (852, 9XX: 910, 952, ИРБИС 907…) is dropped — they may carry cataloguers' names or circulation
-  notes — and one 852 per school is written instead: $a sigla, $b the school's name, $z the
+  (852, 59X, 9XX: 910, 952, ИРБИС 907…) and the notes naming people (541, 561, 583) are dropped
+  — they may carry donors', cataloguers' or borrowers' names — and one 852 per school is
+  written instead: $a sigla, $b the school's name, $z the
   copies on the shelf and in all, from library.schools.holdings at export time;
 - the Zebra configuration: ``zebra.cfg``, the `dom` filter's ``dom-config.xml``, the index
   stylesheet ``index.xsl`` (bib-1 Use attributes → MARC21 fields, ATTRIBUTES below), the ICU
@@ -119,13 +120,21 @@ def public_ids(session: Session) -> list[int]:
     return list(dict.fromkeys(found.record_ids))
 
 
-def _is_local(f: object) -> bool:
-    return isinstance(f, DataField) and (f.tag == "852" or f.tag.startswith("9"))
+# Fields never published: holdings (852) and local fields (59X notes, 9XX: ИРБИС 910/907, Koha
+# 952/942, …), and the notes that name people by design — 541 source of acquisition (a donor,
+# a parent), 561 ownership history, 583 action note (who checked, repaired, wrote off).
+PRIVATE_TAGS = frozenset({"541", "561", "583", "852"})
+
+
+def _is_private(f: object) -> bool:
+    return isinstance(f, DataField) and (f.tag in PRIVATE_TAGS or f.tag[:2] == "59"
+                                         or f.tag[:1] == "9")
 
 
 def public_record(rec: MarcRecord, schools: list[dict[str, Any]]) -> MarcRecord:
-    """The record without holdings and local fields (852, 9XX), with one 852 per school."""
-    fields = [f for f in rec.fields if not _is_local(f)]
+    """The record without holdings, local fields and notes naming people (PRIVATE_TAGS, 59X,
+    9XX), with one 852 per school."""
+    fields = [f for f in rec.fields if not _is_private(f)]
     for s in schools:
         fields.append(DataField("852", " ", " ", [
             ("a", str(s["sigla"])), ("b", str(s["name"])),

@@ -36,8 +36,9 @@ def _zebra_installed():
 
 def _fill(db) -> None:
     """The server fixture's library (three Толстой records, readers, media) plus a RUSMARC record
-    with an ISBN-10 and two schools' copies, a stored MARC21 record whose local fields carry a
-    reader's name, a deleted record and a teachers-only media record."""
+    with an ISBN-10 and two schools' copies, a stored MARC21 record whose local fields and
+    acquisition/action notes carry readers' names, a deleted record and a teachers-only media
+    record."""
     from library.marc.iso2709 import encode_record
     from library.marc.model import ControlField, DataField, MarcRecord
     from library.search import reindex_all
@@ -60,6 +61,9 @@ def _fill(db) -> None:
         DataField("245", "1", "0", [("a", "Chess for kids and parents")]),
         DataField("260", " ", " ", [("a", "New York"), ("b", "Bantam"), ("c", "2005")]),
         DataField("500", " ", " ", [("a", "A note only the MARC keeps")]),
+        DataField("541", "1", " ", [("a", "Дар: Орлова Оля, 9В")]),
+        DataField("583", " ", " ", [("a", "проверено"), ("k", "Петя Орлов")]),
+        DataField("590", " ", " ", [("a", "Локальное примечание: CPIN")]),
         DataField("650", " ", "0", [("a", "Chess")]),
         DataField("952", " ", " ", [("a", "ШК2"), ("p", "9004"), ("q", "2026-12-01"),
                                     ("z", "на руках: Сидоров Ваня C1B")]),
@@ -237,7 +241,7 @@ def test_show_usmarc_and_xml(zebra):
     assert en["245"]["a"] == "Chess for kids and parents"
     assert en["500"]["a"] == "A note only the MARC keeps"  # the stored MARC21, as imported
     assert [(f["a"], f["z"]) for f in en.get_fields("852")] == [("ШК2", "Свободно 0 из 1")]
-    assert not en.get_fields("952", "990")
+    assert not en.get_fields("952", "990", "541", "583", "590")
     assert len(z.marc("@attr 1=1003 толстой", 3)) == 3
 
 
