@@ -390,6 +390,14 @@ def test_forms_without_or_with_a_wrong_token_change_nothing(acc):
     assert service.holds("CPIN") == []
     r = client.post("/opac/renew", data={**fields, "txn": "short"})  # not a form's id
     assert r.status_code == 400
+    service.checkout("C5A", "3001", "t2")
+    service.checkout("C1B", "3002", "t3")
+    hold = service.place_hold("CPIN", _record_id(db, "3001"), "h1")
+    for bad in ({"hold": hold.hold_id, "txn": "d" * 20}, {"hold": hold.hold_id, "txn": "d" * 20, "csrf": "x"}):
+        assert client.post("/opac/holds/cancel", data=bad).status_code == 403
+        assert client.post("/opac/logout", data=bad).status_code == 403
+    assert [h.state for h in service.holds("CPIN")] == ["queued"]
+    assert client.get("/opac/account").status_code == 200  # still signed in
 
 
 def test_another_readers_loan_or_hold_is_refused(acc):
