@@ -123,7 +123,7 @@ def safe_back(value: str | None, default: str = PREFIX + "/search") -> str:
     if not value or len(value) > BACK_MAX or has_controls(value):
         return default
     path = value.split("?", 1)[0]
-    if not is_opac_path(path) or "//" in value or "\\" in value:
+    if not is_opac_path(path) or "//" in value or "\\" in value or "/." in path:
         return default
     return value
 
@@ -263,7 +263,7 @@ def home(request: Request) -> HTMLResponse:
     st = state(request)
     with st.db.transaction(write=False) as s:
         schools = _schools(request, s)
-        newest, _total = _new_records(request, s, schools, 30, 0, NEW_ON_HOME)
+        newest, _total = _new_records(request, s, schools, 30, 0, NEW_ON_HOME, count=False)
     return _finish(render("home.html", title=_("Search the catalogue"), section="search",
                           reader=signed_in(request), newest=newest, schools=schools,
                           type_names=TYPE_NAMES), request, schools)
@@ -347,7 +347,8 @@ def search_page(request: Request) -> HTMLResponse:
     pages = min(PAGE_MAX, math.ceil(total / PER_PAGE))
     title = _("Search: %(q)s") % {"q": query.q} if query.q else _("Search")
     return _finish(render("search.html", title=title, section="search", reader=reader,
-                          problem=None, query=query, schools=schools, result=result, hits=hits,
+                          robots="noindex, follow", problem=None, query=query, schools=schools,
+                          result=result, hits=hits,
                           pages=pages, facet_groups=_facet_groups(result, query),
                           type_names=TYPE_NAMES, facet_titles=FACET_TITLES,
                           here_back=query.url()), request, schools)
@@ -495,9 +496,9 @@ def cover(request: Request, record_id: str) -> Response:
 
 
 def _new_records(request: Request, session: Session, schools: Schools, days: int, offset: int,
-                 limit: int, only: bool = False) -> tuple[list[dict], int]:
+                 limit: int, only: bool = False, count: bool = True) -> tuple[list[dict], int]:
     """Records added in the last `days` days that have a copy (newest first), with their
-    holdings per school: (page, total)."""
+    holdings per school: (page, total; 0 without `count`)."""
     from sqlalchemy import func
 
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
@@ -505,7 +506,7 @@ def _new_records(request: Request, session: Session, schools: Schools, days: int
     if only and schools.chosen:
         copy_ok.append(scope(session, schools.chosen, schools.default).clause(Copy.sigla))
     where = and_(_visible_clause(), Record.created_at >= since, exists().where(and_(*copy_ok)))
-    total = session.scalar(select(func.count()).select_from(Record).where(where)) or 0
+    total = (session.scalar(select(func.count()).select_from(Record).where(where)) or 0) if count else 0
     rows = session.execute(
         select(Record.id, Record.title, Record.authors, Record.year, Record.item_type)
         .where(where).order_by(Record.created_at.desc(), Record.id.desc())
