@@ -12,7 +12,8 @@ double-submit token (cookie ``ibc_opac_login``). A session ends on sign-out, aft
 idle_minutes`` without a request, ``max_hours`` after the sign-in, and when the reader is
 archived or anonymised or their PIN was changed or cleared since (``pin_tag``, a SHA-256 of the
 stored PIN hash at sign-in). An expired session is recorded as ended (with why) when it is next
-presented; a read-only server records nothing and only refuses it.
+presented; a read-only server records nothing and only refuses it. A sign-in deletes every
+session row unused for ``KEEP_DAYS`` (30): who signed in from where is not kept longer.
 
 Guess limits: the PIN is checked by the circulation service (`check_pin`: the card's guess
 slots in ``pin_guards``, shared with the kiosks: a card locked on a kiosk is locked here), and
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from library.circulation import errors as E
@@ -59,6 +60,7 @@ TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 CARD = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")  # a card number as a reader may type it
 PIN_MAX = 32  # longer is no PIN (the rules allow 4..8 digits): refused without hashing
 TOUCH_S = 15  # last_seen is written at most this often
+KEEP_DAYS = 30  # a session row (reader, address, times) is deleted this long after its last use
 _GUARD = SlotGuard(OpacLoginGuard, OpacLoginGuard.key)
 
 
@@ -143,6 +145,8 @@ def sign_in(st: ServerState, card: str, pin: str, ip: str) -> SignIn:
             _GUARD.release(s, ip_key(ip))
             row = s.scalar(select(Reader).where(Reader.card_number == card))
             assert row is not None
+            s.execute(delete(OpacSession).where(  # old rows go: minimal data about minors
+                OpacSession.last_seen < utcnow() - dt.timedelta(days=KEEP_DAYS)))
             token = new_token()
             s.add(OpacSession(token_hash=digest(token), reader_id=row.id, pin_tag=pin_tag(row.pin_hash),
                               client_ip=ip[:64]))

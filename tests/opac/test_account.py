@@ -587,3 +587,12 @@ def test_an_unknown_card_costs_a_pin_check_as_a_wrong_pin_does(acc, monkeypatch)
     assert sign_in(client, "NOPE", "1234").status_code == 401
     assert sign_in(client, "CPIN", "0000").status_code == 401
     assert checked == ["verify_pin", "verify_pin"]
+
+
+def test_a_sign_in_deletes_session_rows_unused_for_a_month(acc):
+    client, db, _service = acc
+    signed(client, "CPIN", "4321")
+    shift(db, "last_seen", dt.timedelta(days=31))
+    set_pin(db, "CBLK", "2580")
+    signed(client, "CBLK", "2580")  # another reader's sign-in prunes it
+    assert sessions_of(db, "CPIN") == [] and len(sessions_of(db, "CBLK")) == 1
