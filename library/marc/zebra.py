@@ -17,7 +17,10 @@ This module writes what Zebra needs into one directory and builds its register:
 - the Zebra configuration: ``zebra.cfg``, the `dom` filter's ``dom-config.xml``, the index
   stylesheet ``index.xsl`` (bib-1 Use attributes → MARC21 fields, ATTRIBUTES below), the ICU
   chains (case folding, ё = е), ``yazserver.xml`` (listen address, database ``ibc``, record
-  syntaxes USMARC in UTF-8 and XML);
+  syntaxes USMARC and RUSMARC/UNIMARC in UTF-8, and XML); each record is stored as MARC21 (what
+  is indexed and shown as USMARC) and as RUSMARC (library.marc.catalogue_xml's rusmarc family:
+  a RUSMARC record as stored, a MARC21 one built from its columns; 899, 316-318 and 9XX
+  dropped), which ИРБИС64 takes without conversion;
 - the register: `zebraidx init` + `update` into a fresh ``builds/<stamp>/register``, then the
   ``current`` symlink is swapped to it in one rename. A failed or killed build leaves
   ``current`` (yesterday's register) serving; the next build removes its leftovers.
@@ -57,6 +60,7 @@ MODULE_PATHS = ("/usr/lib/x86_64-linux-gnu/idzebra-2.0/modules", "/usr/lib/aarch
                 "idzebra-2.0/modules", "/usr/lib/idzebra-2.0/modules")
 TAB_PATH = "/usr/share/idzebra-2.0/tab"
 NS = "http://www.loc.gov/MARC21/slim"
+IBC_NS = "info:ibc/zebra-v1"  # the wrapper: <bib id="rN"><marc21>record</marc21><rusmarc>…
 KEEP_BUILDS = 1  # old registers kept besides the current one (a session open on it may read)
 
 # bib-1 Use attribute → (Zebra index name, what it searches) — docs/Z3950.md's table.
@@ -120,21 +124,28 @@ def public_ids(session: Session) -> list[int]:
     return list(dict.fromkeys(found.record_ids))
 
 
-# Fields never published: holdings (852) and local fields (59X notes, 9XX: ИРБИС 910/907, Koha
-# 952/942, …), and the notes that name people by design — 541 source of acquisition (a donor,
-# a parent), 561 ownership history, 583 action note (who checked, repaired, wrote off).
-PRIVATE_TAGS = frozenset({"541", "561", "583", "852"})
+# Fields never published: holdings (MARC21 852, RUSMARC 899) and local fields (MARC21 59X
+# notes, 9XX in both: ИРБИС 910/907, Koha 952/942, …), and the notes that name people by design
+# — MARC21 541 source of acquisition (a donor, a parent), 561 ownership history, 583 action note
+# (who checked, repaired, wrote off); RUSMARC 316 copy note, 317 provenance, 318 action note.
+PRIVATE_TAGS = {"marc21": frozenset({"541", "561", "583", "852"}),
+                "rusmarc": frozenset({"316", "317", "318", "899"})}
 
 
-def _is_private(f: object) -> bool:
-    return isinstance(f, DataField) and (f.tag in PRIVATE_TAGS or f.tag[:2] == "59"
-                                         or f.tag[:1] == "9")
+def _is_private(f: object, family: str) -> bool:
+    return isinstance(f, DataField) and (f.tag in PRIVATE_TAGS[family] or f.tag[:1] == "9"
+                                         or (family == "marc21" and f.tag[:2] == "59"))
+
+
+def public_rusmarc(rec: MarcRecord) -> MarcRecord:
+    """The RUSMARC record without holdings, local fields and copy notes (PRIVATE_TAGS, 9XX)."""
+    return MarcRecord(rec.leader, [f for f in rec.fields if not _is_private(f, "rusmarc")])
 
 
 def public_record(rec: MarcRecord, schools: list[dict[str, Any]]) -> MarcRecord:
-    """The record without holdings, local fields and notes naming people (PRIVATE_TAGS, 59X,
-    9XX), with one 852 per school."""
-    fields = [f for f in rec.fields if not _is_private(f)]
+    """The MARC21 record without holdings, local fields and notes naming people (PRIVATE_TAGS,
+    59X, 9XX), with one 852 per school."""
+    fields = [f for f in rec.fields if not _is_private(f, "marc21")]
     for s in schools:
         fields.append(DataField("852", " ", " ", [
             ("a", str(s["sigla"])), ("b", str(s["name"])),
@@ -142,22 +153,32 @@ def public_record(rec: MarcRecord, schools: list[dict[str, Any]]) -> MarcRecord:
     return MarcRecord(rec.leader, fields)
 
 
-def export_public(db: Database, out: IO[bytes]) -> ExportCounts:
-    """Write the public catalogue as a MARCXML collection of MARC21 records (UTF-8), each
-    ``<record id="rN">`` with N the catalogue's record id (Zebra's record identity)."""
+def _xml(rec: MarcRecord) -> bytes:
     import pymarc
 
-    from library.marc.catalogue_xml import records_marc
     from library.marc.export import to_pymarc
+
+    node = pymarc.record_to_xml_node(to_pymarc(rec), namespace=False)
+    node.set("xmlns", NS)
+    return ElementTree.tostring(node, encoding="utf-8", xml_declaration=False)
+
+
+def export_public(db: Database, out: IO[bytes]) -> ExportCounts:
+    """Write the public catalogue (UTF-8 XML) as ``<bib id="rN">`` elements, N the catalogue's
+    record id (Zebra's record identity), each holding the record as MARC21 (``<marc21>``) and as
+    RUSMARC (``<rusmarc>``, left empty when it cannot be built), both MARCXML."""
+    from library.marc.catalogue_xml import records_marc
     from library.schools import holdings
 
     counts = ExportCounts()
-    out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="{NS}">\n'.encode())
+    out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="{IBC_NS}">\n'
+              .encode())
     with db.session() as session:
         ids = public_ids(session)
         for start in range(0, len(ids), PAGE):
             page = ids[start:start + PAGE]
             recs = records_marc(session, page, "marc21")
+            rus = records_marc(session, page, "rusmarc")
             held = holdings(session, page)
             for rid in page:
                 if rid not in recs:  # deleted since the ids were read
@@ -169,10 +190,10 @@ def export_public(db: Database, out: IO[bytes]) -> ExportCounts:
                     continue
                 rec = public_record(rec, held.get(rid, []))
                 counts.holdings += len(held.get(rid, []))
-                node = pymarc.record_to_xml_node(to_pymarc(rec), namespace=False)
-                node.set("id", f"r{rid}")
-                out.write(ElementTree.tostring(node, encoding="utf-8", xml_declaration=False))
-                out.write(b"\n")
+                ru = rus.get(rid)
+                out.write(b'<bib id="r%d"><marc21>' % rid + _xml(rec) + b"</marc21><rusmarc>"
+                          + (_xml(public_rusmarc(ru)) if ru is not None else b"")
+                          + b"</rusmarc></bib>\n")
                 counts.records += 1
     out.write(b"</collection>\n")
     return counts
@@ -268,13 +289,18 @@ def index_xsl() -> str:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<!-- written by `ibc z3950 build` (library/marc/zebra.py); docs/Z3950.md -->\n'
         '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"\n'
-        '    xmlns:z="http://indexdata.com/zebra-2.0" xmlns:marc="http://www.loc.gov/MARC21/slim">\n'
+        '    xmlns:z="http://indexdata.com/zebra-2.0" xmlns:marc="http://www.loc.gov/MARC21/slim"\n'
+        f'    xmlns:ibc="{IBC_NS}">\n'
         '  <xsl:output method="xml" encoding="UTF-8"/>\n'
         '  <xsl:template match="text()"/>\n'
-        '  <xsl:template match="/">\n    <xsl:apply-templates select="//marc:record"/>\n'
+        '  <xsl:template match="/">\n    <xsl:apply-templates select="//ibc:bib"/>\n'
+        '  </xsl:template>\n'
+        '  <xsl:template match="ibc:bib">\n'
+        '    <z:record z:id="{@id}" type="update">\n'
+        '      <xsl:apply-templates select="ibc:marc21/marc:record"/>\n'
+        '    </z:record>\n'
         '  </xsl:template>\n'
         '  <xsl:template match="marc:record">\n'
-        '    <z:record z:id="{@id}" type="update">\n'
         + _each(title, "Title:w")
         + _each("marc:datafield[@tag='245']", "Title:p",
                 "normalize-space(concat(marc:subfield[@code='a'], ' ', marc:subfield[@code='b']))")
@@ -295,19 +321,20 @@ def index_xsl() -> str:
         + _each("marc:controlfield[@tag='001']", "Local-number:0")
         + _each("marc:controlfield[@tag='001'] | marc:datafield/marc:subfield", "Any:w")
         + _each("marc:datafield[@tag='245']/marc:subfield[@code='a']", "Title:s")
-        + '    </z:record>\n  </xsl:template>\n</xsl:stylesheet>\n')
+        + '  </xsl:template>\n</xsl:stylesheet>\n')
 
 
-_IDENTITY = """\
-<?xml version="1.0" encoding="UTF-8"?>
-<!-- written by `ibc z3950 build`: a stored record as it is (MARCXML) -->
-<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
-  <xsl:output method="xml" encoding="UTF-8"/>
-  <xsl:template match="@*|node()">
-    <xsl:copy><xsl:apply-templates select="@*|node()"/></xsl:copy>
-  </xsl:template>
-</xsl:stylesheet>
-"""
+def _pick(part: str) -> str:
+    """A retrieve stylesheet: the stored record's MARC21 or RUSMARC MARCXML record."""
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<!-- written by `ibc z3950 build`: the {part} record of a stored bib -->\n'
+            '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"\n'
+            f'    xmlns:marc="{NS}" xmlns:ibc="{IBC_NS}" exclude-result-prefixes="ibc">\n'
+            '  <xsl:output method="xml" encoding="UTF-8"/>\n'
+            '  <xsl:template match="/">\n'
+            f'    <xsl:copy-of select="//ibc:{part}/marc:record"/>\n'
+            '  </xsl:template>\n'
+            '</xsl:stylesheet>\n')
 
 
 def _dom_config(root: Path) -> str:
@@ -315,6 +342,7 @@ def _dom_config(root: Path) -> str:
             '<dom xmlns="http://indexdata.com/zebra-2.0">\n'
             f'  <extract name="index"><xslt stylesheet="{root / "index.xsl"}"/></extract>\n'
             f'  <retrieve name="marc"><xslt stylesheet="{root / "marc.xsl"}"/></retrieve>\n'
+            f'  <retrieve name="rusmarc"><xslt stylesheet="{root / "rusmarc.xsl"}"/></retrieve>\n'
             '  <input syntax="xml"><xmlreader level="1"/></input>\n'
             '</dom>\n')
 
@@ -351,6 +379,8 @@ def yazserver_xml(root: Path, listen: str, port: int) -> str:
     usmarc = ('<backend syntax="xml" name="marc">'
               '<marc inputformat="xml" outputformat="marc" outputcharset="utf-8"/></backend>')
     xml = '<backend syntax="xml" name="marc"/>'
+    rusmarc = usmarc.replace('name="marc"', 'name="rusmarc"')
+    rusxml = '<backend syntax="xml" name="rusmarc"/>'
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<!-- written by `ibc z3950 serve|build` (library/marc/zebra.py); docs/Z3950.md -->\n'
@@ -362,6 +392,11 @@ def yazserver_xml(root: Path, listen: str, port: int) -> str:
         f'      <retrieval syntax="usmarc" name="F">{usmarc}</retrieval>\n'
         f'      <retrieval syntax="usmarc" name="B">{usmarc}</retrieval>\n'
         f'      <retrieval syntax="usmarc">{usmarc}</retrieval>\n'
+        f'      <retrieval syntax="rusmarc" name="F">{rusmarc}</retrieval>\n'
+        f'      <retrieval syntax="rusmarc" name="B">{rusmarc}</retrieval>\n'
+        f'      <retrieval syntax="rusmarc">{rusmarc}</retrieval>\n'
+        f'      <retrieval syntax="unimarc">{rusmarc}</retrieval>\n'
+        f'      <retrieval syntax="xml" name="rusmarc">{rusxml}</retrieval>\n'
         f'      <retrieval syntax="xml" name="marcxml">{xml}</retrieval>\n'
         f'      <retrieval syntax="xml" name="F">{xml}</retrieval>\n'
         f'      <retrieval syntax="xml">{xml}</retrieval>\n'
@@ -393,7 +428,8 @@ def write_config(root: str | os.PathLike[str], *, listen: str = "127.0.0.1",
     _write(base / "ibc-words.xml", _WORDS)
     _write(base / "ibc-phrases.xml", _PHRASES)
     _write(base / "index.xsl", index_xsl())
-    _write(base / "marc.xsl", _IDENTITY)
+    _write(base / "marc.xsl", _pick("marc21"))
+    _write(base / "rusmarc.xsl", _pick("rusmarc"))
     _write(base / "dom-config.xml", _dom_config(base))
     _write(base / "zebra.cfg", zebra_cfg(base, base / "current" / "register", base / "lock",
                                           base / "tmp"))

@@ -150,17 +150,19 @@ class Zebra:
         assert m, out
         return int(m.group(1))
 
-    def marc(self, query: str, count: int) -> list[pymarc.Record]:
-        """The first `count` records found, fetched as USMARC (ISO 2709) into a yaz-client
-        dump file and read by pymarc."""
+    def marc(self, query: str, count: int, syntax: str = "usmarc") -> list[pymarc.Record]:
+        """The first `count` records found, fetched as USMARC (or `syntax`: rusmarc, unimarc;
+        ISO 2709) into a yaz-client dump file and read by pymarc."""
         dump = self.root / f"dump-{time.monotonic_ns()}.mrc"
-        self.client("format usmarc", f"set_marcdump {dump}", f"find {query}", f"show 1+{count}")
+        self.client(f"format {syntax}", f"set_marcdump {dump}", f"find {query}",
+                    f"show 1+{count}")
         with open(dump, "rb") as fh:
             return list(pymarc.MARCReader(fh, to_unicode=True, force_utf8=True))
 
-    def xml(self, query: str) -> list[pymarc.Record]:
-        """The first record found, shown as XML (MARCXML) by yaz-client, read by pymarc."""
-        out = self.client("format xml", "elements marcxml", f"find {query}", "show 1")
+    def xml(self, query: str, elements: str = "marcxml") -> list[pymarc.Record]:
+        """The first record found, shown as XML (MARCXML; element set `elements`) by
+        yaz-client, read by pymarc."""
+        out = self.client("format xml", f"elements {elements}", f"find {query}", "show 1")
         start, end = out.find("<record"), out.find("</record>")
         assert start >= 0 and end > start, out
         return pymarc.parse_xml_to_array(io.BytesIO(out[start:end + 9].encode()))
@@ -422,3 +424,23 @@ def test_cli_serve_execs_zebrasrv(zebra, tmp_path):
     off = subprocess.run(serve, env=dict(env, IBC_Z3950__DIR=str(z.root)), capture_output=True,
                          text=True, timeout=60)
     assert off.returncode == 0 and "off" in off.stdout
+
+
+def test_show_rusmarc(zebra):
+    """`show` as RUSMARC (and UNIMARC, the same record) in ISO 2709 and as XML (element set
+    rusmarc): a RUSMARC record as stored, without its 910 holdings; a MARC21 record built as
+    RUSMARC from its columns."""
+    z, _ = zebra
+    [chess] = z.marc("@attr 1=7 517015240X", 1, "rusmarc")
+    assert chess.leader[9] == "a"
+    assert chess["200"]["a"] == "Шахматы для всех"
+    assert chess["010"]["a"] == "5-17-015240-X"
+    assert chess["700"]["a"] == "Карпов"
+    assert not chess.get_fields("910", "245", "852")
+    [same] = z.marc("@attr 1=7 517015240X", 1, "unimarc")
+    assert same.as_marc() == chess.as_marc()
+    [en] = z.xml("@attr 1=4 chess", "rusmarc")
+    assert en["200"]["a"] == "Chess for kids and parents"
+    assert en["010"]["a"] == "9780140449136"
+    assert not en.get_fields("245", "952", "990", "541", "583", "590")
+    assert len(z.marc("@attr 1=1003 толстой", 3, "rusmarc")) == 3
