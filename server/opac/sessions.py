@@ -13,7 +13,8 @@ idle_minutes`` without a request, ``max_hours`` after the sign-in, and when the 
 archived or anonymised or their PIN was changed or cleared since (``pin_tag``, a SHA-256 of the
 stored PIN hash at sign-in). An expired session is recorded as ended (with why) when it is next
 presented; a read-only server records nothing and only refuses it. A sign-in deletes every
-session row unused for ``KEEP_DAYS`` (30): who signed in from where is not kept longer.
+session row unused for ``KEEP_DAYS`` (30) and the address guards a day past their window: who
+signed in from where is not kept longer.
 
 Guess limits: the PIN is checked by the circulation service (`check_pin`: the card's guess
 slots in ``pin_guards``, shared with the kiosks: a card locked on a kiosk is locked here), and
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fastapi import Request
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from library.circulation import errors as E
@@ -147,6 +148,9 @@ def sign_in(st: ServerState, card: str, pin: str, ip: str) -> SignIn:
             assert row is not None
             s.execute(delete(OpacSession).where(  # old rows go: minimal data about minors
                 OpacSession.last_seen < utcnow() - dt.timedelta(days=KEEP_DAYS)))
+            s.execute(delete(OpacLoginGuard).where(  # and addresses whose window and lock are over
+                OpacLoginGuard.window_start < utcnow() - dt.timedelta(days=1),
+                or_(OpacLoginGuard.locked_until.is_(None), OpacLoginGuard.locked_until < utcnow())))
             token = new_token()
             s.add(OpacSession(token_hash=digest(token), reader_id=row.id, pin_tag=pin_tag(row.pin_hash),
                               client_ip=ip[:64]))

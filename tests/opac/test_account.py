@@ -593,6 +593,11 @@ def test_a_sign_in_deletes_session_rows_unused_for_a_month(acc):
     client, db, _service = acc
     signed(client, "CPIN", "4321")
     shift(db, "last_seen", dt.timedelta(days=31))
+    with db.transaction() as s:  # another address's failures, two days ago
+        s.add(OpacLoginGuard(key="ip:10.0.0.9", attempts=3,
+                             window_start=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)))
     set_pin(db, "CBLK", "2580")
-    signed(client, "CBLK", "2580")  # another reader's sign-in prunes it
+    signed(client, "CBLK", "2580")  # another reader's sign-in prunes them
     assert sessions_of(db, "CPIN") == [] and len(sessions_of(db, "CBLK")) == 1
+    with db.session() as s:
+        assert s.scalars(select(OpacLoginGuard.key)).all() == ["ip:testclient"]
