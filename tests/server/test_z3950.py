@@ -444,3 +444,20 @@ def test_show_rusmarc(zebra):
     assert en["010"]["a"] == "9780140449136"
     assert not en.get_fields("245", "952", "990", "541", "583", "590")
     assert len(z.marc("@attr 1=1003 толстой", 3, "rusmarc")) == 3
+
+
+def test_one_build_at_a_time(db, tmp_path):
+    """A build while another holds the directory's build lock is refused (ZebraError) and
+    touches nothing; once the lock is free the build runs."""
+    import fcntl
+
+    from library.marc.zebra import ZebraError, build, current_register, write_config
+
+    populate(db)
+    root = write_config(tmp_path / "z")
+    with open(root / "build.lock", "a+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(ZebraError, match="another build"):
+            build(db, root)
+        assert current_register(root) is None and not list((root / "builds").iterdir())
+    assert build(db, root).records == 3 and current_register(root) is not None
