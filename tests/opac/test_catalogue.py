@@ -479,3 +479,43 @@ def test_links_quote_what_they_carry(cat):
         reindex_all(s)
     html = client.get(f"/opac/record/{_record_id(db, 'amp')}").text
     assert f'href="/opac/search?author={quote("Хана & Барбера #1", safe="").replace("%20", "+")}"' in html
+
+
+def test_headings_in_order_and_every_field_labelled(cat):
+    """Each page: one h1, no heading level skipped; every visible field has a <label>."""
+    client, db = cat
+    _city(db)
+    for path in ("/opac", "/opac/search?q=сказка", "/opac/search?q=zzzzqqqxxx",
+                 f"/opac/record/{_record_id(db, 'war')}", "/opac/new", "/opac/search?q=x&page=0"):
+        html = client.get(path).text
+        levels = [int(n) for n in re.findall(r"<h([1-6])\b", html)]
+        assert levels.count(1) == 1 and levels[0] == 1, (path, levels)
+        assert all(b - a <= 1 for a, b in zip(levels, levels[1:])), (path, levels)
+        labelled = set(re.findall(r'<label for="([^"]+)"', html))
+        for tag in re.findall(r"<(?:input|select)\b[^>]*>", html):
+            if 'type="hidden"' in tag:
+                continue
+            field_id = re.search(r'id="([^"]+)"', tag)
+            wrapped = re.search(r'<label class="check"><' + re.escape(tag[1:]), html)
+            assert (field_id and field_id.group(1) in labelled) or wrapped, (path, tag)
+
+
+def test_browsing_writes_nothing(cat):
+    """No search event, no popularity, no row anywhere: the catalogue pages only read."""
+    from sqlalchemy import func, select
+
+    from library.storage.models import Event, Record
+
+    client, db = cat
+
+    def snapshot():
+        with db.session() as s:
+            return (s.scalar(select(func.count()).select_from(Event)),
+                    s.scalar(select(func.sum(Record.popularity))),
+                    s.scalar(select(func.max(Record.version))))
+
+    before = snapshot()
+    for path in ("/opac", "/opac/search?q=война", "/opac/search?q=djqyf&available=1",
+                 f"/opac/record/{_record_id(db, 'war')}", "/opac/new"):
+        assert client.get(path).status_code == 200
+    assert snapshot() == before
