@@ -153,6 +153,12 @@ def public_record(rec: MarcRecord, schools: list[dict[str, Any]]) -> MarcRecord:
     return MarcRecord(rec.leader, fields)
 
 
+# Characters XML 1.0 forbids (C0 controls but tab, LF, CR; U+FFFE, U+FFFF): one such byte in one
+# record would make zebraidx refuse the whole file every night. In UTF-8 these byte patterns
+# never occur inside another character, so they are removed from the serialised bytes.
+_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+
+
 def _xml(rec: MarcRecord) -> bytes:
     import pymarc
 
@@ -160,7 +166,7 @@ def _xml(rec: MarcRecord) -> bytes:
 
     node = pymarc.record_to_xml_node(to_pymarc(rec), namespace=False)
     node.set("xmlns", NS)
-    return ElementTree.tostring(node, encoding="utf-8", xml_declaration=False)
+    return _NOT_XML.sub(b"", ElementTree.tostring(node, encoding="utf-8", xml_declaration=False))
 
 
 def export_public(db: Database, out: IO[bytes]) -> ExportCounts:

@@ -461,3 +461,26 @@ def test_one_build_at_a_time(db, tmp_path):
             build(db, root)
         assert current_register(root) is None and not list((root / "builds").iterdir())
     assert build(db, root).records == 3 and current_register(root) is not None
+
+
+def test_control_characters_do_not_break_the_build(db, tmp_path):
+    """A title with characters XML cannot carry (a stray \\x01, a vertical tab) is indexed
+    without them instead of making zebraidx refuse the whole file."""
+    from library.search import reindex_all
+    from library.storage.models import Record
+
+    populate(db)
+    with db.transaction() as s:
+        s.add(Record(key="odd", title="Странная\x01книга\x0bо море", authors=["Пушкин"],
+                     version=1))
+    with db.transaction() as s:
+        reindex_all(s)
+    z = Zebra(tmp_path / "z", db)
+    assert z.build(db).indexed == 4
+    z.start()
+    try:
+        assert z.hits("@attr 1=1003 пушкин") == 1
+        [odd] = z.marc("@attr 1=1003 пушкин", 1)
+        assert odd["245"]["a"] == "Страннаякнигао море"
+    finally:
+        z.stop()
