@@ -412,7 +412,7 @@ def record_page(request: Request, record_id: str) -> HTMLResponse:
                   "pages": rec.pages,
                   "cover": _cover_path(request, s, rec) is not None}
     return _finish(render("record.html", title=record["title"], section="search", reader=reader,
-                          record=record, per_school=per_school, schools=schools.all,
+                          record=record, per_school=per_school, schools=schools,
                           city=schools.city, chosen=schools.chosen, back=back,
                           type_names=TYPE_NAMES), request, schools)
 
