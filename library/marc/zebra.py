@@ -46,7 +46,7 @@ from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from library.errors import IbcError
-from library.marc.model import DataField, MarcRecord
+from library.marc.model import DataField, MarcRecord, RecordError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -194,12 +194,17 @@ def export_public(db: Database, out: IO[bytes]) -> ExportCounts:
                     counts.skipped += 1
                     counts.warnings.append(f"record {rid}: its stored MARC cannot be read")
                     continue
-                rec = public_record(rec, held.get(rid, []))
-                counts.holdings += len(held.get(rid, []))
                 ru = rus.get(rid)
-                out.write(b'<bib id="r%d"><marc21>' % rid + _xml(rec) + b"</marc21><rusmarc>"
-                          + (_xml(public_rusmarc(ru)) if ru is not None else b"")
+                try:
+                    m21 = _xml(public_record(rec, held.get(rid, [])))
+                    ru_xml = _xml(public_rusmarc(ru)) if ru is not None else b""
+                except (RecordError, ValueError, TypeError) as exc:  # one record, not the build
+                    counts.skipped += 1
+                    counts.warnings.append(f"record {rid}: {exc}")
+                    continue
+                out.write(b'<bib id="r%d"><marc21>' % rid + m21 + b"</marc21><rusmarc>" + ru_xml
                           + b"</rusmarc></bib>\n")
+                counts.holdings += len(held.get(rid, []))
                 counts.records += 1
     out.write(b"</collection>\n")
     return counts

@@ -484,3 +484,22 @@ def test_control_characters_do_not_break_the_build(db, tmp_path):
         assert odd["245"]["a"] == "Страннаякнигао море"
     finally:
         z.stop()
+
+
+def test_a_record_that_cannot_be_written_is_skipped(db, tmp_path, monkeypatch):
+    """A record whose MARC cannot be serialised is skipped with a warning naming it; the
+    others are indexed and the build succeeds."""
+    import library.marc.zebra as zebra
+
+    populate(db)
+    original = zebra.public_record
+
+    def broken(rec, schools):
+        if any(getattr(f, "value", None) == "kid" for f in rec.fields if f.tag == "001"):
+            raise ValueError("bad indicator")
+        return original(rec, schools)
+
+    monkeypatch.setattr(zebra, "public_record", broken)
+    report = zebra.build(db, tmp_path / "z")
+    assert (report.records, report.skipped, report.indexed) == (2, 1, 2)
+    assert any("bad indicator" in w for w in report.warnings)
