@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from library.access import Action, may
 from library.schools import GONE, SchoolView, holdings, home_of, list_schools, scope
-from library.search.facets import BBK_SECTIONS
+from library.search.facets import BBK_SECTIONS, bbk_label, decade_label
 from library.storage.models import Copy, Loan, MediaItem, Record
 from library.text import has_controls
 from server.desk.i18n import N_, _
@@ -64,6 +64,9 @@ FACET_TITLES = {"author": N_("Author"), "subject": N_("Subject"), "bbk": N_("Sec
                 "age": N_("Age")}
 TYPE_NAMES = {"book": N_("Book"), "textbook": N_("Textbook"), "reference": N_("Reference book"),
               "media": N_("Electronic resource")}
+LANGUAGE_NAMES = {"rus": N_("Russian"), "eng": N_("English"), "ger": N_("German"),
+                  "fre": N_("French"), "spa": N_("Spanish"), "chi": N_("Chinese"),
+                  "tat": N_("Tatar"), "bak": N_("Bashkir")}  # the desk's words (the same msgids)
 # What a copy's status means to a visitor (never who has it).
 STATUS_TEXT = {"available": N_("on the shelf now"), "reserved": N_("on the hold shelf"),
                "in_transit": N_("in transit"), "in_process": N_("being processed"),
@@ -350,7 +353,7 @@ def search_page(request: Request) -> HTMLResponse:
                           robots="noindex, follow", problem=None, query=query, schools=schools,
                           result=result, hits=hits,
                           pages=pages, facet_groups=_facet_groups(result, query),
-                          type_names=TYPE_NAMES, facet_titles=FACET_TITLES,
+                          type_names=TYPE_NAMES, facet_titles=FACET_TITLES, value_label=_value_label,
                           here_back=query.url()), request, schools)
 
 
@@ -361,6 +364,16 @@ def _schools_quiet(request: Request, session: Session) -> Schools:
     except BadRequest:
         default = state(request).settings.school.sigla
         return Schools(list_schools(session, default), default)
+
+
+def _value_label(key: str, value: str, default: str) -> str:
+    """A facet value's label in the page's language where the OPAC has one (kinds, languages)."""
+    if key == "decade" and value.isdigit():
+        return decade_label(int(value))
+    if key == "bbk" and value in BBK_SECTIONS:
+        return bbk_label(value)
+    names = TYPE_NAMES if key == "type" else LANGUAGE_NAMES if key == "language" else {}
+    return _(names[value]) if value in names else default
 
 
 def _facet_groups(result: Any, query: Query) -> list[dict]:
@@ -375,12 +388,12 @@ def _facet_groups(result: Any, query: Query) -> list[dict]:
             value = str(item["value"])
             if key == "bbk" and value not in BBK_SECTIONS:
                 continue
-            label = _(TYPE_NAMES[value]) if key == "type" and value in TYPE_NAMES else item["label"]
+            label = _value_label(key, value, item["label"])
             on = chosen == value
             values.append({"label": label, "count": item["count"], "on": on,
                            "url": query.url(page="", **{key: "" if on else value})})
         if chosen and not any(v["on"] for v in values):
-            label = _(TYPE_NAMES[chosen]) if key == "type" and chosen in TYPE_NAMES else chosen
+            label = _value_label(key, chosen, chosen)
             values.insert(0, {"label": label, "count": None, "on": True,
                               "url": query.url(page="", **{key: ""})})
         if values and (len(values) > 1 or chosen):

@@ -196,6 +196,7 @@ def test_facets_narrow_the_search_and_can_be_removed(cat):
                                                         "decade": "1990"}))
     assert "Найдено 2 издания" in decade  # textbooks: n = 0, 5, 10, 15, 20; of 1990: 0 and 15
     assert len(_ids(decade)) == 2
+    assert re.search(r'class="chip"[^>]*>Учебник <', decade) and re.search(r'class="chip"[^>]*>1990–1999 <', decade)
     # the chosen value's link removes it
     on = re.search(r'<a class="facet-on" href="([^"]*)"', narrowed)
     assert on and "type=" not in on.group(1)
