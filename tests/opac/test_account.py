@@ -163,7 +163,7 @@ def test_sign_in_shows_first_name_class_and_loans_never_the_card(acc):
     assert "Оля" in r.text and "9В" in r.text and "Война и мир" in r.text
     assert "CPIN" not in r.text and "Орлова" not in r.text and "1001" not in r.text
     assert "19.10.2026" in r.text or re.search(r"\d\d\.\d\d\.2026", r.text)
-    assert "Вы пока ничего не забронировали" in r.text  # plain words, no empty table
+    assert "Вы пока ничего не заказали" in r.text  # plain words, no empty table
     assert "<table" not in r.text
     [row] = sessions_of(db)
     assert row.token_hash == hashlib.sha256(token.encode()).hexdigest() and row.client_ip
@@ -426,7 +426,7 @@ def test_place_and_cancel_a_hold_once_per_form(acc):
     token = csrf(client.get("/opac/account").text)
     data = {"record": _record_id(db, "3001"), "txn": "p" * 22, "csrf": token}
     r = client.post("/opac/holds", data=data)
-    assert r.status_code == 200 and "«Анна Каренина» забронирована: вы 1-й в очереди" in r.text
+    assert r.status_code == 200 and "«Анна Каренина» заказана: вы 1-й в очереди" in r.text
     assert client.post("/opac/holds", data=data).status_code == 200  # a double tap
     [hold] = service.holds("CPIN")
     assert hold.state == "queued" and hold.position == 1
@@ -434,9 +434,9 @@ def test_place_and_cancel_a_hold_once_per_form(acc):
     assert "В очереди" in page
     [fields] = form_fields(page, "/opac/holds/cancel")
     r = client.post("/opac/holds/cancel", data=fields)
-    assert r.status_code == 200 and "отменена" in r.text
+    assert r.status_code == 200 and "заказ отменён" in r.text
     assert service.holds("CPIN") == []
-    assert "Вы пока ничего не забронировали" in client.get("/opac/account").text
+    assert "Вы пока ничего не заказали" in client.get("/opac/account").text
     r = client.post("/opac/holds", data={**data, "txn": "q" * 22, "pickup": "НЕТ"})
     assert r.status_code == 400 and service.holds("CPIN") == []
     r = client.post("/opac/holds", data={**data, "txn": "r" * 22, "record": 999999})
