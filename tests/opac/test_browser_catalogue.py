@@ -142,3 +142,43 @@ def test_keyboard_only_on_a_desktop(opac_server, desktop):
         "выдана" in driver.find_element(By.CLASS_NAME, "copies").text
     _fits(driver)
     shot(driver, "record-desktop")
+
+
+def test_a_city_on_a_phone(opac_server, phone):
+    """Runs last (it adds a second school to the module's server): «my school» chosen once in
+    the form, then the cards and the record list its copies first, per school."""
+    import sqlite3
+
+    import tomllib
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select
+
+    url, cfg = opac_server
+    path = tomllib.loads(cfg.read_text(encoding="utf-8"))["database"]["url"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as con:
+        con.execute("INSERT INTO schools (sigla, name, created) VALUES ('Ш2', 'Школа № 2', "
+                    "'2026-01-01 00:00:00')")
+        (rid,) = con.execute("SELECT id FROM records WHERE title = 'Война и мир'").fetchone()
+        for barcode, status in (("Ш2-1", "available"), ("Ш2-2", "in_transit")):
+            con.execute("INSERT INTO copies (record_id, sigla, barcode, shelf_mark, status, version, "
+                        "updated_at) VALUES (?, 'Ш2', ?, '84 Т53', ?, 1, '2026-01-01 00:00:00')",
+                        (rid, barcode, status))
+    driver = phone
+    driver.delete_all_cookies()
+    driver.get(f"{url}/opac/search?q=война")
+    waiter(driver).until(ec.presence_of_element_located((By.ID, "school")))
+    Select(driver.find_element(By.ID, "school")).select_by_visible_text("Школа № 2")
+    driver.find_element(By.ID, "q").send_keys(Keys.ENTER)
+    waiter(driver).until(ec.url_contains("school="))
+    first = driver.find_element(By.CSS_SELECTOR, ".card .avail-schools li").text
+    assert first.startswith("Школа № 2") and "есть в наличии: 1 из 2" in first, first
+    _fits(driver)
+    shot(driver, "search-city")
+    driver.get(f"{url}/opac/record/{rid}")  # no school= in the address: the cookie remembers
+    waiter(driver).until(ec.presence_of_element_located((By.ID, "copies-h")))
+    blocks = driver.find_elements(By.CSS_SELECTOR, ".school-copies")
+    assert "Школа № 2 (моя школа)" in blocks[0].text and "в пути" in blocks[0].text
+    assert len(blocks) == 2
+    _fits(driver)
