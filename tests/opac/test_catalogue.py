@@ -520,3 +520,27 @@ def test_browsing_writes_nothing(cat):
                  f"/opac/record/{_record_id(db, 'war')}", "/opac/new"):
         assert client.get(path).status_code == 200
     assert snapshot() == before
+
+
+def test_a_signed_in_teacher_still_sees_a_pupils_share(cat):
+    """The OPAC is public: teachers-only media stay hidden whoever is signed in; the pages know
+    the reader is signed in (the header's «Мой кабинет»)."""
+    from sqlalchemy import update
+
+    from library.circulation.pins import hash_pin
+    from library.storage.models import Reader
+    from tests.opac.conftest import csrf
+
+    client, db = cat
+    with db.transaction() as s:
+        s.execute(update(Reader).where(Reader.card_number == "CT").values(pin_hash=hash_pin("1357")))
+    form = client.get("/opac/login")
+    r = client.post("/opac/login", data={"card": "CT", "pin": "1357", "csrf": csrf(form.text)})
+    assert r.status_code == 303, r.text
+    secret = _record_id(db, "secret")
+    for path in ("/opac", "/opac/search?q=контрольная работа ответы", "/opac/new?days=90"):
+        html = client.get(path).text
+        assert 'href="/opac/account"' in html, path
+        assert secret not in _ids(html) and "Учительская" not in html, path
+    assert client.get(f"/opac/record/{secret}").status_code == 404
+    assert client.get(f"/opac/cover/{secret}").status_code == 404
