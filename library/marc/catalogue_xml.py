@@ -11,10 +11,17 @@ Two record schemas, one per MARC family:
   (notes, series, links, classification beyond УДК/ББК) are not in it.
 
 The same code paths as the export (library.marc.export): one way to turn a record into MARC.
+
+What is published (SRU, the Z39.50 register: library/marc/zebra.py) is `public(rec, family)`: no
+holdings fields (the copies are told per school beside the record), no local fields and no notes
+that name people — the one list of private fields, PRIVATE_TAGS. `xml_text` serialises a record
+without the characters XML 1.0 forbids (a stray control character in one title must not make a
+whole answer unreadable).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any, cast
@@ -24,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from library.marc.export import mark_encoding, rebuild, stored_record, synthesise, to_pymarc
-from library.marc.model import MarcRecord, RecordError
+from library.marc.model import DataField, MarcRecord, RecordError
 from library.storage.models import Copy, Record
 
 FAMILIES = ("rusmarc", "marc21")
@@ -33,6 +40,33 @@ C = Copy.__table__
 _COLS = ("id", "key", "source_format", "marc", "marc_encoding", "title", "subtitle",
          "responsibility", "authors", "publisher", "place", "year", "isbns", "subjects", "udc",
          "bbk", "annotation", "language", "age_rating")
+
+
+# Fields never published: holdings (MARC21 852, RUSMARC 899; ИРБИС 910 and Koha 952 are 9XX) and
+# local fields (MARC21 59X notes, 9XX in both: ИРБИС 907 cataloguers, 910 copies, …), and the
+# notes that name people by design — MARC21 541 source of acquisition (a donor, a parent), 561
+# ownership history, 583 action note (who checked, repaired, wrote off); RUSMARC 316 copy note,
+# 317 provenance, 318 action note.
+PRIVATE_TAGS = {"marc21": frozenset({"541", "561", "583", "852"}),
+                "rusmarc": frozenset({"316", "317", "318", "899"})}
+# Characters XML 1.0 forbids (C0 controls but tab, LF, CR; U+FFFE, U+FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def is_private(f: object, family: str) -> bool:
+    """True for a field of `family` that is never published (PRIVATE_TAGS, 9XX, MARC21 59X)."""
+    return isinstance(f, DataField) and (f.tag in PRIVATE_TAGS[family] or f.tag[:1] == "9"
+                                         or (family == "marc21" and f.tag[:2] == "59"))
+
+
+def public(rec: MarcRecord, family: str) -> MarcRecord:
+    """The record of `family` without the fields never published."""
+    return MarcRecord(rec.leader, [f for f in rec.fields if not is_private(f, family)])
+
+
+def xml_text(node: ElementTree.Element) -> str:
+    """A MARCXML element as text without the characters XML 1.0 forbids."""
+    return _NOT_XML.sub("", ElementTree.tostring(node, encoding="unicode"))
 
 
 def family_of(source_format: str | None) -> str:
@@ -74,8 +108,9 @@ def records_marc(session: Session, record_ids: Iterable[int],
 
 def records_xml(session: Session, record_ids: Iterable[int], family: str) -> dict[int, str | None]:
     """``{record_id: <record xmlns="http://www.loc.gov/MARC21/slim">…</record>}`` in `family`
-    (rusmarc or marc21) for the live (not deleted) records among `record_ids`; None for a record
-    whose stored MARC cannot be read (the caller reports it per record)."""
+    (rusmarc or marc21) for the live (not deleted) records among `record_ids`, as published
+    (`public`, `xml_text`); None for a record whose stored MARC cannot be read (the caller
+    reports it per record)."""
     import pymarc
 
     out: dict[int, str | None] = {}
@@ -84,9 +119,9 @@ def records_xml(session: Session, record_ids: Iterable[int], family: str) -> dic
             out[rid] = None
             continue
         try:
-            node = pymarc.record_to_xml_node(to_pymarc(rec), namespace=True)
+            node = pymarc.record_to_xml_node(to_pymarc(public(rec, family)), namespace=True)
         except (RecordError, ValueError):
             out[rid] = None
             continue
-        out[rid] = ElementTree.tostring(node, encoding="unicode")
+        out[rid] = xml_text(node)
     return out

@@ -42,10 +42,10 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
-from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from library.errors import IbcError
+from library.marc.catalogue_xml import public, xml_text
 from library.marc.model import DataField, MarcRecord, RecordError
 
 if TYPE_CHECKING:
@@ -124,39 +124,20 @@ def public_ids(session: Session) -> list[int]:
     return list(dict.fromkeys(found.record_ids))
 
 
-# Fields never published: holdings (MARC21 852, RUSMARC 899) and local fields (MARC21 59X
-# notes, 9XX in both: ИРБИС 910/907, Koha 952/942, …), and the notes that name people by design
-# — MARC21 541 source of acquisition (a donor, a parent), 561 ownership history, 583 action note
-# (who checked, repaired, wrote off); RUSMARC 316 copy note, 317 provenance, 318 action note.
-PRIVATE_TAGS = {"marc21": frozenset({"541", "561", "583", "852"}),
-                "rusmarc": frozenset({"316", "317", "318", "899"})}
-
-
-def _is_private(f: object, family: str) -> bool:
-    return isinstance(f, DataField) and (f.tag in PRIVATE_TAGS[family] or f.tag[:1] == "9"
-                                         or (family == "marc21" and f.tag[:2] == "59"))
-
-
 def public_rusmarc(rec: MarcRecord) -> MarcRecord:
-    """The RUSMARC record without holdings, local fields and copy notes (PRIVATE_TAGS, 9XX)."""
-    return MarcRecord(rec.leader, [f for f in rec.fields if not _is_private(f, "rusmarc")])
+    """The RUSMARC record without holdings, local fields and copy notes (catalogue_xml.PRIVATE_TAGS, 9XX)."""
+    return public(rec, "rusmarc")
 
 
 def public_record(rec: MarcRecord, schools: list[dict[str, Any]]) -> MarcRecord:
-    """The MARC21 record without holdings, local fields and notes naming people (PRIVATE_TAGS,
+    """The MARC21 record without holdings, local fields and notes naming people (catalogue_xml.PRIVATE_TAGS,
     59X, 9XX), with one 852 per school."""
-    fields = [f for f in rec.fields if not _is_private(f, "marc21")]
+    fields = list(public(rec, "marc21").fields)
     for s in schools:
         fields.append(DataField("852", " ", " ", [
             ("a", str(s["sigla"])), ("b", str(s["name"])),
             ("z", f"Свободно {s['available']} из {s['total']}")]))
     return MarcRecord(rec.leader, fields)
-
-
-# Characters XML 1.0 forbids (C0 controls but tab, LF, CR; U+FFFE, U+FFFF): one such byte in one
-# record would make zebraidx refuse the whole file every night. In UTF-8 these byte patterns
-# never occur inside another character, so they are removed from the serialised bytes.
-_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
 
 
 def _xml(rec: MarcRecord) -> bytes:
@@ -166,7 +147,7 @@ def _xml(rec: MarcRecord) -> bytes:
 
     node = pymarc.record_to_xml_node(to_pymarc(rec), namespace=False)
     node.set("xmlns", NS)
-    return _NOT_XML.sub(b"", ElementTree.tostring(node, encoding="utf-8", xml_declaration=False))
+    return xml_text(node).encode("utf-8")
 
 
 def export_public(db: Database, out: IO[bytes]) -> ExportCounts:
