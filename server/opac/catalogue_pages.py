@@ -49,14 +49,14 @@ NEW_ON_HOME = 6
 SCHOOL_COOKIE = "ibc_opac_school"
 SCHOOL_COOKIE_AGE = 365 * 86400
 
-# The facets a search may be narrowed by: query parameter → (the engine's filter key, check).
+# The facets a search may be narrowed by: query parameter → the check of its value (whole).
 _FACET_CHECKS: dict[str, re.Pattern[str] | None] = {
     "author": None, "subject": None,  # free text, bounded and without control characters
     "bbk": None,  # a key of library.search.facets.BBK_SECTIONS
-    "decade": re.compile(r"^[12]\d{2}0$"),
-    "type": re.compile(r"^[a-z_]{1,16}$"),
-    "language": re.compile(r"^[a-z]{2,3}$"),
-    "age": re.compile(r"^\d{1,2}\+$"),
+    "decade": re.compile(r"[12][0-9]{2}0"),
+    "type": re.compile(r"[a-z_]{1,16}"),
+    "language": re.compile(r"[a-z]{2,3}"),
+    "age": re.compile(r"[0-9]{1,2}\+"),
 }
 FACET_ORDER = ("type", "author", "subject", "decade", "language", "age", "bbk")
 FACET_TITLES = {"author": N_("Author"), "subject": N_("Subject"), "bbk": N_("Section"),
@@ -93,10 +93,15 @@ def _text(value: str | None, limit: int, what: str) -> str:
     return value
 
 
+def _number(value: str) -> bool:
+    """ASCII digits only (str.isdigit also takes «²» and other scripts' digits)."""
+    return value.isascii() and value.isdigit()
+
+
 def _page(value: str | None) -> int:
     if value in (None, ""):
         return 1
-    if not value.isdigit() or not 1 <= int(value) <= PAGE_MAX:
+    if not _number(value) or not 1 <= int(value) <= PAGE_MAX:
         raise BadRequest(N_("There is no such page of results"))
     return int(value)
 
@@ -110,7 +115,7 @@ def _facets(request: Request) -> dict[str, str]:
             continue
         value = _text(raw, VALUE_MAX, N_("This filter is not valid"))
         ok = (value in BBK_SECTIONS if key == "bbk" else
-              bool(check.match(value)) if check is not None else bool(value))
+              bool(check.fullmatch(value)) if check is not None else bool(value))
         if not ok:
             raise BadRequest(N_("This filter is not valid"))
         out[key] = value
@@ -368,7 +373,7 @@ def _schools_quiet(request: Request, session: Session) -> Schools:
 
 def _value_label(key: str, value: str, default: str) -> str:
     """A facet value's label in the page's language where the OPAC has one (kinds, languages)."""
-    if key == "decade" and value.isdigit():
+    if key == "decade" and _number(value):
         return decade_label(int(value))
     if key == "bbk" and value in BBK_SECTIONS:
         return bbk_label(value)
@@ -405,7 +410,7 @@ def _facet_groups(result: Any, query: Query) -> list[dict]:
 def record_page(request: Request, record_id: str) -> HTMLResponse:
     """One record: its description, a cover if the server has one, and its copies per school
     with their place and status; then the hold block (server/opac/account_pages.py)."""
-    if not record_id.isdigit() or not 1 <= int(record_id) <= 2**62:
+    if not _number(record_id) or not 1 <= int(record_id) <= 2**62:
         raise OpacNotFound(N_("There is no such book in the catalogue"))
     st = state(request)
     reader = signed_in(request)
@@ -485,7 +490,7 @@ def cover(request: Request, record_id: str) -> Response:
     """The cover image of a public record (same origin: the pages' CSP allows only 'self')."""
     from library.covers import media_type
 
-    if not record_id.isdigit() or not 1 <= int(record_id) <= 2**62:
+    if not _number(record_id) or not 1 <= int(record_id) <= 2**62:
         raise OpacNotFound()
     st = state(request)
     with st.db.transaction(write=False) as s:

@@ -215,7 +215,7 @@ def test_paging_twenty_a_page_within_bounds(cat):
     beyond = client.get("/opac/search", params={"q": "сказка", "page": "7"})
     assert beyond.status_code == 200 and _ids(beyond.text) == []
     assert "На этой странице ничего нет" in beyond.text
-    for bad in ("0", "501", "-1", "x", "1e3", "99999999999999999999"):
+    for bad in ("0", "501", "-1", "x", "1e3", "99999999999999999999", "²", "١"):
         r = client.get("/opac/search", params={"q": "сказка", "page": bad})
         assert r.status_code == 422, bad
         _clean(r)
@@ -238,6 +238,7 @@ def test_teachers_only_media_are_never_listed_nor_shown(cat):
     {"q": "война", "decade": "19x0"}, {"q": "война", "bbk": "99999"},
     {"q": "война", "type": "<script>"}, {"q": "война", "age": "100+"},
     {"q": "война", "author": "x" * 201}, {"q": "война", "language": "rus'--"},
+    {"q": "война", "age": "١٢+"}, {"q": "война", "decade": "١٩٩٠"},
 ])
 def test_bad_input_is_a_clear_422_page(cat, params):
     client, _db = cat
@@ -320,7 +321,8 @@ def test_the_back_link_stays_in_the_opac(cat, back):
 
 
 @pytest.mark.parametrize("path", ["/opac/record/999999", "/opac/record/0", "/opac/record/abc",
-                                  "/opac/record/99999999999999999999999", "/opac/cover/999999"])
+                                  "/opac/record/99999999999999999999999", "/opac/cover/999999",
+                                  "/opac/record/²", "/opac/cover/١"])
 def test_unknown_records_are_404_pages(cat, path):
     client, _db = cat
     r = client.get(path)
