@@ -148,6 +148,7 @@ def install(app: FastAPI) -> None:
 
     from server.desk.errors import DeskError, DeskLoginRequired
     from server.desk.i18n import language as i18n_language
+    from server.desk.web import HEADERS as DESK_HEADERS
     from server.desk.web import error_page, is_desk_path
     from server.opac import web as opac_web
     from server.opac.errors import OpacError, OpacLoginRequired
@@ -166,6 +167,10 @@ def install(app: FastAPI) -> None:
                         response.status_code, message or MESSAGES["refused"][0])
                     if "retry-after" in response.headers:
                         page.headers["Retry-After"] = response.headers["retry-after"]
+                    # a crash (500) is answered outside the middlewares that add these
+                    extra = [*opac_web.HEADERS, opac_web.PRIVATE] if opac else DESK_HEADERS
+                    for name, value in extra:
+                        page.headers[name.decode("latin-1")] = value.decode("latin-1")
                     return page
                 return response
             return register(page_or_json)
