@@ -140,8 +140,15 @@ def check_place(policy: Policy, rules: HoldRules, facts: PlaceFacts) -> None:
     check_age_rating(cat, facts.class_name, facts.age_min)
     if facts.holdable_copies <= 0 or not cat.rule(facts.item_type).lendable:
         raise E.NoLoanableCopy()
-    if facts.on_shelf_copies > 0 and not rules.on_shelf:
+    if shelf_answers(rules, facts.on_shelf_copies):
         raise E.HoldOnShelf()
+
+
+def shelf_answers(rules: HoldRules, on_shelf_copies: int) -> bool:
+    """True when a copy on the shelf answers the reader instead of a hold (HoldOnShelf, unless
+    ``[holds] on_shelf``): the OPAC's record page then says «take it» instead of offering a
+    hold the rule would refuse."""
+    return on_shelf_copies > 0 and not rules.on_shelf
 
 
 def check_renewal(queued_for_others: int, available_copies: int, waiver: Waiver | None = None) -> None:

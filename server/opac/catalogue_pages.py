@@ -429,10 +429,21 @@ def record_page(request: Request, record_id: str) -> HTMLResponse:
                   "item_type": rec.item_type or "book", "age_rating": rec.age_rating,
                   "pages": rec.pages,
                   "cover": _cover_path(request, s, rec) is not None}
+    # the school a hold would be picked up at: the reader's, else the visitor's chosen one, else
+    # the default school; a copy on its shelf answers instead of a hold (library.circulation.holds)
+    from library.circulation.holds import shelf_answers
+
+    pickup = (reader.sigla if reader is not None and reader.sigla else None) or schools.chosen \
+        or schools.default
+    here = next((g for g in per_school if g["sigla"] == pickup), None) if schools.city else \
+        (per_school[0] if per_school else None)
+    on_shelf = shelf_answers(st.circulation.hold_rules, here["available"] if here else 0)
     return _finish(render("record.html", title=record["title"], section="search", reader=reader,
                           record=record, per_school=per_school, schools=schools,
                           city=schools.city, chosen=schools.chosen, back=back,
-                          type_names=TYPE_NAMES), request, schools)
+                          type_names=TYPE_NAMES, on_shelf=on_shelf,
+                          on_shelf_at=here["name"] if here and schools.city else ""),
+                   request, schools)
 
 
 def _copies(request: Request, session: Session, rec: Record, schools: Schools) -> list[dict]:

@@ -460,6 +460,12 @@ def test_the_record_pages_hold_block(acc):
         assert '<label for="pickup">' in two and '<option value="Ш2" selected>' in two
         txns = re.findall(r'name="txn" value="([^"]+)"', one + two)
         assert len(set(txns)) == 2  # a fresh id each page
+        # a copy on the pickup school's shelf answers instead of a hold the rule would refuse
+        shelf = tpl.render(_=i18n._, record={"id": 7}, reader=reader, schools=None, on_shelf=True)
+        assert "<form" not in shelf and "Книга есть на полке: приходите в библиотеку" in shelf
+        city = tpl.render(_=i18n._, record={"id": 7}, reader=None, schools=_Schools(), on_shelf=True,
+                          on_shelf_at="Школа № 2")
+        assert "на полке (Школа № 2)" in city and "/opac/login" not in city
     finally:
         i18n.reset_language(token)
 
