@@ -6,25 +6,14 @@ request's language (server/desk/i18n.py: Russian by default, so the CLI prints R
 
 from __future__ import annotations
 
-from library.errors import IbcError
-from server.desk.i18n import N_, _
+from server.desk.i18n import N_
+from server.html import PageError
 
 
-class DeskError(IbcError):
+class DeskError(PageError):
     """A refusal of the librarian's desk (code, English msgid with %(name)s parameters, status)."""
 
     code = "desk"
-
-    def __init__(self, code: str, msgid: str, status: int = 403, **params: object):
-        super().__init__(msgid % params if params else msgid)
-        self.code = code
-        self.msgid = msgid
-        self.params = params
-        self.status = status
-
-    def __str__(self) -> str:
-        text = _(self.msgid)
-        return text % self.params if self.params else text
 
 
 class DeskLoginRequired(DeskError):

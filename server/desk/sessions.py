@@ -15,18 +15,16 @@ must repeat. Both are compared in constant time.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import re
-import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from library.storage.models import as_utc, utcnow
+from server import html
 from server.desk.audit import audit
 from server.desk.errors import DeskCsrf, DeskLoginRequired
+from server.html import digest, new_token, well_formed
 from server.models import DeskAccount, DeskSession
 
 if TYPE_CHECKING:
@@ -35,7 +33,6 @@ if TYPE_CHECKING:
 
 COOKIE = "ibc_desk"
 LOGIN_COOKIE = "ibc_desk_login"
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 TOUCH_S = 15  # last_seen is written at most this often
 
 
@@ -61,30 +58,14 @@ class DeskUser:
         return csrf_of(self.token)
 
 
-def digest(token: str) -> str:
-    """The stored form of a session token."""
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
-def new_token() -> str:
-    """A fresh random token (session or login form)."""
-    return secrets.token_urlsafe(32)
-
-
-def well_formed(token: str | None) -> bool:
-    """True for a token of the shape new_token makes."""
-    return bool(token) and TOKEN.match(token or "") is not None
-
-
 def csrf_of(token: str) -> str:
     """The form token of a session token."""
-    return hmac.new(token.encode("ascii"), b"ibc-desk-csrf", hashlib.sha256).hexdigest()
+    return html.csrf_of(token, b"ibc-desk-csrf")
 
 
 def check_csrf(expected: str | None, given: str | None) -> None:
     """DeskCsrf unless `given` equals `expected` (constant time)."""
-    if not expected or not given or not hmac.compare_digest(expected.encode("utf-8", "replace"),
-                                                            given.encode("utf-8", "replace")):
+    if not html.same(expected, given):
         raise DeskCsrf()
 
 

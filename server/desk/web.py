@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.requests import HTTPConnection
 
 from library.schools import SIGLA_MAX, get_school, list_schools, scope
 from library.schools import Scope as SchoolScope
@@ -25,9 +24,10 @@ from library.text import has_controls
 from server.desk import i18n, sessions
 from server.desk.errors import DeskForbidden, DeskNotFound, DeskOtherSchool
 from server.desk.i18n import N_
+from server.html import PageHeaders
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.types import ASGIApp
 
     from server.app import ServerState
 
@@ -49,34 +49,13 @@ def is_desk_path(path: str) -> bool:
     return path == PREFIX or path.startswith(PREFIX + "/")
 
 
-class DeskHeaders:
+class DeskHeaders(PageHeaders):
     """ASGI middleware: the security headers on every response under /desk, and the request's
-    language (cookie ``ibc_desk_lang``) for `_()` while the request runs."""
+    language (cookie ``ibc_desk_lang``) for `_()` while the request runs (server/html.py)."""
 
     def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_desk_path(scope.get("path", "")):
-            return await self.app(scope, receive, send)
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                names = {h[0] for h in HEADERS}
-                message["headers"] = [h for h in message.get("headers", []) if h[0] not in names] + HEADERS
-            await send(message)
-
-        token = i18n.set_language(HTTPConnection(scope).cookies.get(i18n.COOKIE, ""))
-        query = scope.get("query_string", b"").decode("latin-1")
-        # the page to come back to after a language switch; a long query is left out (never
-        # echoed at length: hostile values of the address stay off the page)
-        keep = query and len(query) <= HERE_QUERY_MAX
-        here = _here.set(scope.get("path", PREFIX) + (f"?{query}" if keep else ""))
-        try:
-            await self.app(scope, receive, send_with_headers)
-        finally:
-            _here.reset(here)
-            i18n.reset_language(token)
+        super().__init__(app, prefix=PREFIX, headers=lambda _path: HEADERS, lang_cookie=i18n.COOKIE,
+                         here=_here, query_max=HERE_QUERY_MAX)
 
 
 def state(request: Request) -> ServerState:

@@ -6,25 +6,14 @@ request's language (server/desk/i18n.py, shared by the server's web pages).
 
 from __future__ import annotations
 
-from library.errors import IbcError
-from server.desk.i18n import N_, _
+from server.desk.i18n import N_
+from server.html import PageError
 
 
-class OpacError(IbcError):
+class OpacError(PageError):
     """A refusal of the public catalogue (code, English msgid with %(name)s parameters, status)."""
 
     code = "opac"
-
-    def __init__(self, code: str, msgid: str, status: int = 403, **params: object):
-        super().__init__(msgid % params if params else msgid)
-        self.code = code
-        self.msgid = msgid
-        self.params = params
-        self.status = status
-
-    def __str__(self) -> str:
-        text = _(self.msgid)
-        return text % self.params if self.params else text
 
 
 class OpacLoginRequired(OpacError):

@@ -44,6 +44,8 @@ from library.circulation import errors as E
 from library.errors import IbcError
 from library.slot_guard import SlotGuard, minutes_left
 from library.storage.models import Reader, as_utc, utcnow
+from server import html
+from server.html import digest, new_token, well_formed
 from server.models import OpacLoginGuard, OpacSession
 from server.opac.errors import OpacCsrf, OpacLoginRequired
 from server.opac.web import client_ip, state
@@ -57,7 +59,6 @@ log = logging.getLogger("ibc.opac")
 
 COOKIE = "ibc_opac"
 LOGIN_COOKIE = "ibc_opac_login"
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 CARD = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")  # a card number as a reader may type it
 PIN_MAX = 32  # longer is no PIN (the rules allow 4..8 digits): refused without hashing
 TOUCH_S = 15  # last_seen is written at most this often
@@ -82,35 +83,19 @@ class OpacReader:
         return csrf_of(self.token)
 
 
-def digest(token: str) -> str:
-    """The stored form of a session token."""
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
 def pin_tag(pin_hash: str | None) -> str:
     """What a session remembers of the reader's PIN: a SHA-256 of its stored hash (or of '')."""
     return hashlib.sha256(("opac-pin:" + (pin_hash or "")).encode("utf-8")).hexdigest()
 
 
-def new_token() -> str:
-    """A fresh random token (session or sign-in form)."""
-    return secrets.token_urlsafe(32)
-
-
-def well_formed(token: str | None) -> bool:
-    """True for a token of the shape new_token makes."""
-    return bool(token) and TOKEN.match(token or "") is not None
-
-
 def csrf_of(token: str) -> str:
     """The form token of a session token."""
-    return hmac.new(token.encode("ascii"), b"ibc-opac-csrf", hashlib.sha256).hexdigest()
+    return html.csrf_of(token, b"ibc-opac-csrf")
 
 
 def check_csrf(expected: str | None, given: str | None) -> None:
     """OpacCsrf unless `given` equals `expected` (constant time)."""
-    if not expected or not given or not hmac.compare_digest(expected.encode("utf-8", "replace"),
-                                                            given.encode("utf-8", "replace")):
+    if not html.same(expected, given):
         raise OpacCsrf()
 
 

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.requests import HTTPConnection
 
 from server.desk import i18n
+from server.html import PageHeaders
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.types import ASGIApp
 
     from server.app import ServerState
 
@@ -50,34 +50,19 @@ def is_opac_path(path: str) -> bool:
     return path == PREFIX or path.startswith(PREFIX + "/")
 
 
-class OpacHeaders:
+def _headers(path: str) -> list[tuple[bytes, bytes]]:
+    """The security headers of an answer under /opac: every page also `no-store` (a shared
+    phone's back button shows nothing), the stylesheet cacheable."""
+    return HEADERS if path.startswith(PREFIX + "/static/") else [*HEADERS, PRIVATE]
+
+
+class OpacHeaders(PageHeaders):
     """ASGI middleware: the security headers on every response under /opac, and the request's
-    language (cookie ``ibc_opac_lang``) for `_()` while the request runs."""
+    language (cookie ``ibc_opac_lang``) for `_()` while the request runs (server/html.py)."""
 
     def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_opac_path(scope.get("path", "")):
-            return await self.app(scope, receive, send)
-        static = scope.get("path", "").startswith(PREFIX + "/static/")
-        extra = HEADERS if static else [*HEADERS, PRIVATE]
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                names = {h[0] for h in extra}
-                message["headers"] = [h for h in message.get("headers", []) if h[0] not in names] + extra
-            await send(message)
-
-        token = i18n.set_language(HTTPConnection(scope).cookies.get(LANG_COOKIE, ""))
-        query = scope.get("query_string", b"").decode("latin-1")
-        keep = query and len(query) <= HERE_QUERY_MAX  # a long query is never echoed back
-        here = _here.set(scope.get("path", PREFIX) + (f"?{query}" if keep else ""))
-        try:
-            await self.app(scope, receive, send_with_headers)
-        finally:
-            _here.reset(here)
-            i18n.reset_language(token)
+        super().__init__(app, prefix=PREFIX, headers=_headers, lang_cookie=LANG_COOKIE, here=_here,
+                         query_max=HERE_QUERY_MAX)
 
 
 def state(request: Request) -> ServerState:
