@@ -25,12 +25,12 @@ JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
 CLASS_NAME = re.compile(r"^\d{1,2}[А-ЯЁ]$")
 
 
-def _templates() -> list[Path]:
-    return sorted((DESK / "templates").glob("*.html"))
+def _templates(root: Path = DESK) -> list[Path]:
+    return sorted((root / "templates").glob("*.html"))
 
 
-def _sources() -> list[Path]:
-    return sorted(DESK.glob("*.py"))
+def _sources(root: Path = DESK) -> list[Path]:
+    return sorted(root.glob("*.py"))
 
 
 def _docstring_nodes(tree: ast.AST) -> set[int]:
@@ -47,10 +47,11 @@ def _unescape(text: str) -> str:
     return ast.literal_eval(f'"{text}"') if "\\" in text else text
 
 
-def used_messages() -> set[tuple[str, ...]]:
-    """Every msgid (and plural pair) in the desk's code and templates."""
+def used_messages(root: Path = DESK) -> set[tuple[str, ...]]:
+    """Every msgid (and plural pair) in the code and templates of a front end (the desk's, or
+    the OPAC's: tests/opac/test_i18n.py)."""
     found: set[tuple[str, ...]] = set()
-    for path in _sources():
+    for path in _sources(root):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
                 name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
@@ -59,23 +60,23 @@ def used_messages() -> set[tuple[str, ...]]:
                     found.add((args[0],))
                 elif name == "ngettext" and len(args) >= 2:
                     found.add((args[0], args[1]))
-    for path in _templates():
+    for path in _templates(root):
         text = JINJA_COMMENT.sub("", path.read_text(encoding="utf-8"))
         found |= {(_unescape(m["id"]),) for m in CALL.finditer(text)}
         found |= {(_unescape(m["one"]), _unescape(m["many"])) for m in NCALL.finditer(text)}
     return found
 
 
-def test_no_russian_outside_the_catalogues():
-    """Russian words live in server/desk/locale only: the English switch shows no Russian
-    text of ours (reader names and titles are data)."""
+def russian_left(root: Path = DESK) -> list[str]:
+    """Lines of a front end's code and templates with Russian outside its catalogues (a
+    docstring, a Jinja comment and a line marked ALLOW do not count)."""
     left = []
-    for path in _templates():
+    for path in _templates(root):
         text = JINJA_COMMENT.sub(lambda m: "\n" * m.group().count("\n"), path.read_text(encoding="utf-8"))
         for n, line in enumerate(text.splitlines(), 1):
             if CYRILLIC.search(line) and ALLOW not in line:
                 left.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
-    for path in _sources():
+    for path in _sources(root):
         source = path.read_text(encoding="utf-8")
         lines = source.splitlines()
         tree = ast.parse(source)
@@ -85,6 +86,13 @@ def test_no_russian_outside_the_catalogues():
                     and CYRILLIC.search(node.value)
                     and not any(ALLOW in lines[i - 1] for i in range(node.lineno, (node.end_lineno or node.lineno) + 1))):
                 left.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value[:80]!r}")
+    return left
+
+
+def test_no_russian_outside_the_catalogues():
+    """Russian words live in server/desk/locale only: the English switch shows no Russian
+    text of ours (reader names and titles are data)."""
+    left = russian_left()
     assert not left, "Russian outside the catalogues (use _(\"English\") + a Russian msgstr):\n" + "\n".join(left)
 
 

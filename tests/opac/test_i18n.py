@@ -6,7 +6,6 @@ English without leaving the OPAC."""
 
 from __future__ import annotations
 
-import ast
 import re
 import shutil
 import subprocess
@@ -14,28 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.desk.test_i18n import (
-    ALLOW,
-    CALL,
-    CYRILLIC,
-    JINJA_COMMENT,
-    NCALL,
-    _chrome,
-    _docstring_nodes,
-    _unescape,
-)
+from tests.desk.test_i18n import CYRILLIC, _chrome, russian_left, used_messages
 from tests.opac.conftest import csrf
 
 ROOT = Path(__file__).resolve().parents[2]
 OPAC = ROOT / "server" / "opac"
-
-
-def _templates() -> list[Path]:
-    return sorted((OPAC / "templates").glob("*.html"))
-
-
-def _sources() -> list[Path]:
-    return sorted(OPAC.glob("*.py"))
 
 
 def _all_catalogues() -> list[Path]:
@@ -44,42 +26,8 @@ def _all_catalogues() -> list[Path]:
     return catalogue_files("ru") + catalogue_files("ru", OPAC_LOCALE_DIR)
 
 
-def used_messages() -> set[tuple[str, ...]]:
-    """Every msgid (and plural pair) in the OPAC's code and templates."""
-    found: set[tuple[str, ...]] = set()
-    for path in _sources():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
-                name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
-                args = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-                if name in ("_", "N_") and args:
-                    found.add((args[0],))
-                elif name == "ngettext" and len(args) >= 2:
-                    found.add((args[0], args[1]))
-    for path in _templates():
-        text = JINJA_COMMENT.sub("", path.read_text(encoding="utf-8"))
-        found |= {(_unescape(m["id"]),) for m in CALL.finditer(text)}
-        found |= {(_unescape(m["one"]), _unescape(m["many"])) for m in NCALL.finditer(text)}
-    return found
-
-
 def test_no_russian_outside_the_catalogues():
-    left = []
-    for path in _templates():
-        text = JINJA_COMMENT.sub(lambda m: "\n" * m.group().count("\n"), path.read_text(encoding="utf-8"))
-        for n, line in enumerate(text.splitlines(), 1):
-            if CYRILLIC.search(line) and ALLOW not in line:
-                left.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
-    for path in _sources():
-        source = path.read_text(encoding="utf-8")
-        lines = source.splitlines()
-        tree = ast.parse(source)
-        docstrings = _docstring_nodes(tree)
-        for node in ast.walk(tree):
-            if (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
-                    and CYRILLIC.search(node.value)
-                    and not any(ALLOW in lines[i - 1] for i in range(node.lineno, (node.end_lineno or node.lineno) + 1))):
-                left.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value[:80]!r}")
+    left = russian_left(OPAC)
     assert not left, "Russian outside the catalogues (use _(\"English\") + a Russian msgstr):\n" + "\n".join(left)
 
 
@@ -91,7 +39,7 @@ def test_every_message_has_its_russian_text():
     have: dict[bytes, bytes] = {}
     for path in _all_catalogues():
         have.update(parse_po(path.read_text(encoding="utf-8"), str(path)))
-    missing = sorted("\\0".join(m) for m in used_messages() if "\0".join(m).encode() not in have)
+    missing = sorted("\\0".join(m) for m in used_messages(OPAC) if "\0".join(m).encode() not in have)
     assert not missing, "no Russian text for:\n" + "\n".join(missing)
 
 
