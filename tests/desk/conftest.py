@@ -13,6 +13,7 @@ with the admin `marina` (module scope: each test module has its own server and d
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -45,14 +46,21 @@ def make_app(db, settings):
 @pytest.fixture
 def desk(db, settings):
     """(make_client, db): clients of one app on a populated database with two accounts."""
-    from fastapi.testclient import TestClient
-
     from server.desk.accounts import add_account
 
     populate(db)
     add_account(db, "marina", PASSWORD)
     add_account(db, "boss", ADMIN_PASSWORD, "admin")
-    app = make_app(db, settings)
+    with clients_of(make_app(db, settings)) as make:
+        yield make, db
+
+
+@contextlib.contextmanager
+def clients_of(app):
+    """`make()` → a new TestClient of `app` (no redirects followed, server errors as answers),
+    each closed at the end."""
+    from fastapi.testclient import TestClient
+
     clients = []
 
     def make() -> TestClient:
@@ -61,9 +69,11 @@ def desk(db, settings):
         clients.append(client)
         return client
 
-    yield make, db
-    for client in clients:
-        client.__exit__(None, None, None)
+    try:
+        yield make
+    finally:
+        for client in clients:
+            client.__exit__(None, None, None)
 
 
 def csrf(html: str) -> str:

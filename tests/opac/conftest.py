@@ -18,7 +18,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.desk.conftest import CHROMIUM, DRIVER, csrf, focused, ibc, make_app, type_keys, waiter
+from tests.desk.conftest import (
+    CHROMIUM,
+    DRIVER,
+    clients_of,
+    csrf,
+    focused,
+    ibc,
+    make_app,
+    type_keys,
+    waiter,
+)
 from tests.server.conftest import ServerProcess, populate, write_config
 
 __all__ = ["csrf", "focused", "type_keys", "waiter", "DEMO_CARD", "DEMO_PIN"]
@@ -37,21 +47,9 @@ def settings():
 @pytest.fixture
 def opac(db, settings):
     """(make_client, db): clients of one app on a populated database."""
-    from fastapi.testclient import TestClient
-
     populate(db)
-    app = make_app(db, settings)
-    clients = []
-
-    def make() -> TestClient:
-        client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield make, db
-    for client in clients:
-        client.__exit__(None, None, None)
+    with clients_of(make_app(db, settings)) as make:
+        yield make, db
 
 
 @pytest.fixture(scope="module")
