@@ -24,7 +24,9 @@ def test_committed_gallery_equals_the_rendered_states():
     states = [name for name, _action in gallery_steps()]
     assert len(states) == len(set(states))
     expected = {f"{s}-{size}.png" for s in states for size in SIZES}
-    committed = {p.name for p in SHOTS.glob("*.png")} - NOT_GALLERY
+    # the OPAC's pages (opac-*.png, written by tests/opac's browser tests with OPAC_SHOTS) are
+    # the README's second table, not kiosk states
+    committed = {p.name for p in SHOTS.glob("*.png") if not p.name.startswith("opac-")} - NOT_GALLERY
     assert committed == expected, (sorted(committed - expected), sorted(expected - committed))
     listed = re.findall(r"^\| `([a-z0-9-]+)` \|", (SHOTS / "README.md").read_text("utf-8"), re.M)
     assert listed == states  # the README's table, in the gallery's order
@@ -43,3 +45,10 @@ def test_every_state_renders_with_nothing_clipped(tmp_path, size):
     out = json.loads(lines[-1])
     assert out["errors"] == []  # includes every label whose text does not fit its box
     assert len(out["written"]) == len(gallery_steps())
+
+
+def test_the_opac_pages_are_listed():
+    """Every opac-*.png is in the README's OPAC table, and every row there has its file."""
+    committed = {p.name for p in SHOTS.glob("opac-*.png")}
+    listed = set(re.findall(r"^\| \[(opac-[a-z0-9-]+\.png)\]", (SHOTS / "README.md").read_text("utf-8"), re.M))
+    assert committed and committed == listed, (sorted(committed - listed), sorted(listed - committed))
