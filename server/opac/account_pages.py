@@ -1,5 +1,5 @@
 """The reader's pages of the OPAC (card + PIN): sign in and out, loans and renewals, holds,
-reading history (only when the reader turns it on) — docs/OPAC.md «My account».
+reading history (only when the reader turns it on), changing the PIN — docs/OPAC.md «My account».
 
 Every write goes through the circulation service (renew, place_hold, cancel_hold: exactly once
 per transaction id) or library/circulation/history.py; every id a form names (a loan, a hold)
@@ -26,7 +26,8 @@ from library.i18n import translator
 from library.schools import list_schools
 from library.storage.models import Reader
 from server.desk import i18n
-from server.desk.i18n import N_, _
+from server.desk.i18n import N_, _, ngettext
+from server.errors import circulation_status
 from server.opac import sessions
 from server.opac.errors import OpacError
 from server.opac.sessions import OpacReader, account_reader
@@ -280,6 +281,56 @@ def set_history(request: Request, keep: str = Form("", max_length=3), csrf: str 
     sessions.check_csrf(reader.csrf, csrf)
     history.set_keep_history(state(request).db, reader.reader_id, keep == "1")
     return RedirectResponse(ACCOUNT + "/history", status_code=303)
+
+
+# --- changing the PIN --------------------------------------------------------------------------
+def _pin_rule(request: Request) -> str:
+    """The rule a new PIN must pass, in words (lengths from ``[circulation] pin_min_digits``,
+    ``pin_max_digits``; the rule itself is library/circulation/pins.py's)."""
+    from library.circulation.pins import PinRules
+
+    rules = PinRules.from_settings(state(request).settings.circulation)
+    if rules.min_digits == rules.max_digits:
+        length = ngettext("%(n)s digit", "%(n)s digits", rules.min_digits) % {"n": rules.min_digits}
+    else:
+        length = _("%(min)s to %(max)s digits") % {"min": rules.min_digits, "max": rules.max_digits}
+    return length + ". " + _("Easy ones will not do: one digit repeated (1111), digits in a row "
+                             "(1234, 4321), a repeated pair (1212).")
+
+
+def pin_page(request: Request, reader: OpacReader, status: int = 200, error: str = "") -> HTMLResponse:
+    """The form to change the PIN: the current one, the new one twice, the rule in words."""
+    return render("account_pin.html", status, title=_("Change the PIN"), section="account",
+                  reader=reader, rule=_pin_rule(request), error=error, robots="noindex")
+
+
+@router.get("/account/pin")
+def pin_form(request: Request, reader: OpacReader = Depends(account_reader)) -> HTMLResponse:
+    """The form to change the PIN (the same PIN as at the kiosks)."""
+    return pin_page(request, reader)
+
+
+@router.post("/account/pin")
+def change_pin(request: Request, current: str = Form("", max_length=sessions.PIN_MAX),
+               new: str = Form("", max_length=sessions.PIN_MAX),
+               again: str = Form("", max_length=sessions.PIN_MAX), csrf: str = Form(""),
+               reader: OpacReader = Depends(account_reader)) -> HTMLResponse:
+    """Change the reader's PIN by the service's own rule (`change_pin`: the new PIN's format
+    first, then the current PIN as a guess on the card's slots, shared with the kiosks). The
+    reader's other OPAC sessions end; this one goes on (`keep_after_pin_change`)."""
+    sessions.check_csrf(reader.csrf, csrf)
+    if new != again:  # nothing hashed, no guess used
+        return pin_page(request, reader, 400, error=_("The new PINs do not match"))
+    st = state(request)
+    try:
+        st.circulation.change_pin(_card(request, reader), current or None, new)
+    except E.CirculationError as exc:
+        response = pin_page(request, reader, circulation_status(exc), error=_refusal(exc))
+        if isinstance(exc, E.CardLocked):
+            response.headers["Retry-After"] = str(60 * int(exc.params.get("minutes", 1)))
+        return response
+    sessions.keep_after_pin_change(st.db, reader.token)
+    return account_page(request, reader, notice=_("PIN changed"))
 
 
 # --- a read-only server ------------------------------------------------------------------------

@@ -11,7 +11,8 @@ session fixation); the form token (CSRF) is an HMAC of the session token; the si
 double-submit token (cookie ``ibc_opac_login``). A session ends on sign-out, after ``[opac]
 idle_minutes`` without a request, ``max_hours`` after the sign-in, and when the reader is
 archived or anonymised or their PIN was changed or cleared since (``pin_tag``, a SHA-256 of the
-stored PIN hash at sign-in). An expired session is recorded as ended (with why) when it is next
+stored PIN hash at sign-in) — except the session in which the reader changed it themselves
+(`keep_after_pin_change`). An expired session is recorded as ended (with why) when it is next
 presented; a read-only server records nothing and only refuses it. A sign-in deletes every
 session row unused for ``KEEP_DAYS`` (30) and the address guards a day past their window: who
 signed in from where is not kept longer.
@@ -233,6 +234,18 @@ def end(db: Database, token: str, why: str = "logout") -> None:
         sess = s.scalar(select(OpacSession).where(OpacSession.token_hash == digest(token)))
         if sess is not None and sess.ended_at is None:
             sess.ended_at, sess.ended_why = utcnow(), why
+
+
+def keep_after_pin_change(db: Database, token: str) -> None:
+    """After the reader changed their PIN in this session: this session keeps going (its
+    ``pin_tag`` becomes the new hash's); the reader's other sessions still carry the old tag and
+    end when they are next presented (`current`, ended_why ``pin``)."""
+    with db.transaction() as s:
+        sess = s.scalar(select(OpacSession).where(OpacSession.token_hash == digest(token)))
+        if sess is None or sess.ended_at is not None:
+            return
+        stored = s.scalar(select(Reader.pin_hash).where(Reader.id == sess.reader_id))
+        sess.pin_tag = pin_tag(stored)
 
 
 def account_reader(request: Request) -> OpacReader:

@@ -107,9 +107,9 @@ def sessions_of(db, card: str = "CPIN") -> list[OpacSession]:
                               .order_by(OpacSession.id)))
 
 
-ACCOUNT_GETS = ["/opac/account", "/opac/account/history"]
+ACCOUNT_GETS = ["/opac/account", "/opac/account/history", "/opac/account/pin"]
 ACCOUNT_POSTS = ["/opac/logout", "/opac/renew", "/opac/holds", "/opac/holds/cancel",
-                 "/opac/account/history"]
+                 "/opac/account/history", "/opac/account/pin"]
 
 
 # --- no session ------------------------------------------------------------------------------
@@ -528,8 +528,10 @@ def test_a_read_only_server_sends_the_account_to_the_main_server(db, settings):
     app = create_app(settings, ro_db, today=lambda: TODAY)
     try:
         with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
-            for url in ("/opac/login", "/opac/logout", "/opac/renew", "/opac/account/history"):
-                r = client.post(url, data={"card": "CPIN", "pin": "4321", "csrf": "x"})
+            for url in ("/opac/login", "/opac/logout", "/opac/renew", "/opac/account/history",
+                        "/opac/account/pin"):
+                r = client.post(url, data={"card": "CPIN", "pin": "4321", "csrf": "x",
+                                           "current": "4321", "new": "8642", "again": "8642"})
                 assert r.status_code == 503, url
                 assert r.headers["content-type"].startswith("text/html")
                 assert 'href="https://main.example:8470/opac/login"' in r.text
@@ -607,3 +609,148 @@ def test_a_sign_in_deletes_session_rows_unused_for_a_month(acc):
     assert sessions_of(db, "CPIN") == [] and len(sessions_of(db, "CBLK")) == 1
     with db.session() as s:
         assert s.scalars(select(OpacLoginGuard.key)).all() == ["ip:testclient"]
+
+
+# --- changing the PIN --------------------------------------------------------------------------
+PIN_URL = "/opac/account/pin"
+
+
+def change(client, current: str, new: str, again: str | None = None, token: str | None = None):
+    """POST the PIN form (after GET, for the session's form token unless `token`)."""
+    if token is None:
+        page = client.get(PIN_URL)
+        assert page.status_code == 200, page.text
+        token = csrf(page.text)
+    return client.post(PIN_URL, data={"current": current, "new": new,
+                                      "again": new if again is None else again, "csrf": token})
+
+
+def pin_state(db, card: str = "CPIN"):
+    """(the stored PIN hash, the card's pin_guards row as a tuple or None)."""
+    from library.storage.models import PinGuard
+
+    with db.session() as s:
+        reader = s.scalar(select(Reader).where(Reader.card_number == card))
+        guard = s.get(PinGuard, reader.id)
+        return reader.pin_hash, None if guard is None else (guard.attempts, guard.window_start,
+                                                            guard.locked_until)
+
+
+def test_the_pin_form_says_the_rule_and_is_linked_from_the_account(acc, settings):
+    client, _db, _service = acc
+    signed(client)
+    account = client.get("/opac/account").text
+    assert '<a href="/opac/account/pin">Сменить PIN</a>' in account
+    r = client.get(PIN_URL)
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    page = r.text
+    for field in ("current", "new", "again"):
+        assert f'<label for="{field}">' in page
+        assert re.search(f'<input type="password" id="{field}" name="{field}" inputmode="numeric"', page)
+    assert page.count('autocomplete="new-password"') == 2 and 'autocomplete="current-password"' in page
+    assert "Текущий PIN" in page and "Новый PIN ещё раз" in page
+    assert "от 4 до 8 цифр" in page and "1234" in page
+    assert "CPIN" not in page and "Орлова" not in page and "4321" not in page.replace("1234, 4321", "")
+    settings.circulation.pin_min_digits = settings.circulation.pin_max_digits = 6
+    assert "6 цифр." in client.get(PIN_URL).text  # the rule is the settings'
+
+
+@pytest.mark.parametrize("token", [None, "", "wrong", "x" * 10000])
+def test_the_pin_form_without_its_token_changes_nothing(acc, token):
+    client, db, _service = acc
+    signed(client)
+    before = pin_state(db)
+    data = {"current": "4321", "new": "8642", "again": "8642"}
+    if token is not None:
+        data["csrf"] = token
+    r = client.post(PIN_URL, data=data)
+    assert r.status_code == 403, r.text
+    assert pin_state(db) == before
+    assert client.get("/opac/account").status_code == 200
+
+
+def test_new_pins_that_differ_are_refused_before_anything(acc, monkeypatch):
+    from library.circulation.service import CirculationService
+
+    client, db, _service = acc
+    signed(client)
+    before = pin_state(db)
+    monkeypatch.setattr(CirculationService, "change_pin", lambda *a, **k: pytest.fail("called"))
+    r = change(client, "4321", "8642", "8643")
+    assert r.status_code == 400 and "Новые PIN не совпадают" in r.text
+    assert 'role="alert"' in r.text and '<input type="password" id="current"' in r.text
+    assert pin_state(db) == before
+
+
+@pytest.mark.parametrize("new, words", [
+    ("975", "ПИН-код — от 4 до 8 цифр"), ("123456789", "ПИН-код — от 4 до 8 цифр"),
+    ("12a4", "ПИН-код — от 4 до 8 цифр"), ("1111", "легко угадать"), ("4567", "легко угадать"),
+    ("1212", "легко угадать")])
+def test_a_malformed_or_trivial_new_pin_uses_no_guess(acc, new, words):
+    client, db, _service = acc
+    signed(client)
+    before = pin_state(db)
+    for current in ("4321", "0000"):  # a wrong current PIN is not even checked
+        r = change(client, current, new)
+        alert = re.search(r'<p class="error" role="alert"[^>]*>([^<]*)</p>', r.text)
+        assert r.status_code == 422 and alert and words in alert.group(1), r.text
+    assert pin_state(db) == before
+
+
+def test_a_wrong_current_pin_counts_and_locks_the_card_everywhere(acc, settings):
+    from server.security import create_enrol_code, enrol
+
+    client, db, service = acc
+    signed(client)
+    old_hash, _guard = pin_state(db)
+    for i in range(settings.circulation.pin_max_failures):
+        r = change(client, "0000", "8642")
+        assert r.status_code == 409 and "Неверный ПИН-код" in r.text, r.text
+        assert pin_state(db)[1][0] == i + 1  # one slot of the card's guesses each
+    r = change(client, "4321", "8642")  # the right PIN now: the card is locked
+    assert r.status_code == 429 and "заблокирован" in r.text and "мин" in r.text
+    assert int(r.headers["retry-after"]) >= 60
+    assert pin_state(db)[0] == old_hash
+    token = enrol(db, create_enrol_code(db, 5), "kiosk-1")
+    r = client.post("/api/v1/session", json={"card": "CPIN", "pin": "4321"},
+                    headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 429 and r.json()["code"] == "card_locked"
+    assert client.get("/opac/account").status_code == 200  # still signed in, PIN unchanged
+
+
+def test_a_changed_pin_keeps_this_session_and_ends_the_others(acc, opac):
+    make, _ = opac
+    client, db, service = acc
+    other = signed(make())
+    signed(client)
+    mine = token_of(client)
+    r = change(client, "4321", "8642")
+    assert r.status_code == 200 and "PIN изменён" in r.text and 'role="status"' in r.text
+    assert "Оля" in r.text and "CPIN" not in r.text
+    assert token_of(client) == mine  # the same session goes on
+    assert client.get("/opac/account").status_code == 200
+    assert client.get(PIN_URL).status_code == 200
+    assert other.get("/opac/account").status_code == 303  # the other browser is signed out
+    assert [x.ended_why for x in sessions_of(db)] == ["pin", None]
+    guard = pin_state(db)[1]
+    assert guard is None or guard[0] == 0  # the card's guess count starts again
+    assert sign_in(make(), "CPIN", "4321").status_code == 401  # the old PIN no longer signs in
+    signed(make(), "CPIN", "8642")
+    assert service.check_pin("CPIN", "8642") is True  # the kiosks' PIN too
+    assert client.get("/opac/account").status_code == 200
+
+
+@pytest.mark.parametrize("current, new, again", [
+    ("4321", "86\x0042", "86\x0042"), ("43\x0021", "8642", "8642"), ("4321", "8" * 10000, "8" * 10000),
+    ("4" * 10000, "8642", "8642"), ("4321", "8642", "8" * 10000), ("<script>alert(1)</script>", "8642", "8642"),
+    ("4321", "<script>alert(1)</script>", "<script>alert(1)</script>"), ("4321", "８６４２", "８６４２")])
+def test_hostile_pin_form_input_is_a_plain_refusal(acc, current, new, again):
+    client, db, _service = acc
+    signed(client)
+    before_hash, _guard = pin_state(db)
+    r = change(client, current, new, again)
+    assert 400 <= r.status_code < 500 and r.status_code != 429, r.text
+    assert r.headers["content-type"].startswith("text/html")
+    assert "<script>alert" not in r.text and "CPIN" not in r.text
+    assert pin_state(db)[0] == before_hash
+    assert client.get("/opac/account").status_code == 200

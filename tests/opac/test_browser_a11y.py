@@ -91,7 +91,7 @@ def test_every_page_is_accessible(opac_server, device, request):
     driver.find_element(By.ID, "pin").send_keys(DEMO_PIN)
     driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     waiter(driver).until(ec.presence_of_element_located((By.ID, "loans-h")))
-    for page in ("/opac/account", "/opac/account/history", record.removeprefix(url)):
+    for page in ("/opac/account", "/opac/account/history", "/opac/account/pin", record.removeprefix(url)):
         driver.get(url + page)
         waiter(driver).until(ec.presence_of_element_located((By.TAG_NAME, "h1")))
         problems += _audit(driver, page)

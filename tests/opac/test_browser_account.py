@@ -128,3 +128,47 @@ def test_the_account_on_a_desktop(opac_server, desktop, lent):
     _fits(desktop)
     shot(desktop, "account-desktop")
     _sign_out(desktop, url)
+
+
+def _change_pin(driver, current: str, new: str, again: str) -> None:
+    """Fill the PIN form by keyboard (the current PIN's field has the focus) and send it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+
+    assert focused(driver, By.ID, "current"), "the current PIN's field has the focus"
+    page = driver.find_element(By.TAG_NAME, "html")
+    type_keys(driver, current + Keys.TAB + new + Keys.TAB + again + Keys.ENTER)
+    waiter(driver).until(ec.staleness_of(page))  # the answer, not the form's own page
+    waiter(driver).until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.done, p.error")))
+
+
+def test_a_reader_changes_the_pin_by_keyboard_on_a_phone(opac_server, phone):
+    """Change the PIN (a mismatch first), see «PIN изменён», sign in with the new one, and put
+    DEMO_PIN back for the module's other tests."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+
+    url, _cfg = opac_server
+    new_pin = "5927"
+    _sign_in(phone, url)
+    phone.find_element(By.LINK_TEXT, "Сменить PIN").send_keys(Keys.ENTER)
+    waiter(phone).until(ec.url_contains("/opac/account/pin"))
+    assert "от 4 до 8 цифр" in phone.find_element(By.ID, "pin-rule").text
+    _fits(phone)
+    _change_pin(phone, DEMO_PIN, new_pin, "5928")
+    assert "Новые PIN не совпадают" in phone.find_element(By.CSS_SELECTOR, "p.error").text
+    _fits(phone)
+    shot(phone, "account-pin")
+    _change_pin(phone, DEMO_PIN, new_pin, new_pin)
+    assert not phone.find_elements(By.CSS_SELECTOR, "p.error"), phone.find_element(By.CSS_SELECTOR, "p.error").text
+    assert "PIN изменён" in phone.find_element(By.CSS_SELECTOR, "p.done").text
+    assert DEMO_CARD not in phone.page_source
+    phone.get(f"{url}/opac/account/pin")  # still signed in: back to the old PIN
+    waiter(phone).until(ec.presence_of_element_located((By.ID, "current")))
+    _change_pin(phone, new_pin, DEMO_PIN, DEMO_PIN)
+    assert "PIN изменён" in phone.find_element(By.CSS_SELECTOR, "p.done").text
+    _sign_out(phone, url)
+    _sign_in(phone, url)  # DEMO_PIN signs in again
+    _sign_out(phone, url)
