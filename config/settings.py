@@ -149,6 +149,22 @@ class ServerSettings(_Section):
         "migration, every write answers 503 read_only (docs/SERVER.md)"))
     primary_url: str = Field("", max_length=500, description=(
         "a read-only server: the primary server's URL, named in its 503 read_only answers"))
+    trusted_proxies: list[str] = Field([], max_length=32, description=(
+        "reverse proxies (addresses or networks) whose X-Forwarded-For names the client; empty "
+        "= no forwarding header is believed, the direct peer is the client (guess limits and "
+        "the audit log count it)"))
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"not an address or network: {entry[:60]!r}") from None
+        return [entry.strip() for entry in value]
 
 
 class DeskSettings(_Section):

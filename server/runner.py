@@ -117,7 +117,8 @@ async def serve(settings: Settings, db: Database, *, host: str, port: int, adver
     app = create_app(settings, db)
     if tls is None:
         _warn_plain_http(host)
-    config = uvicorn.Config(app, **_uvicorn_options(host, port, tls, "off"))
+    config = uvicorn.Config(app, **_uvicorn_options(host, port, tls, "off",
+                                                       settings.server.trusted_proxies))
     server = _Server(config)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -182,8 +183,12 @@ async def _unannounce(announced: tuple[Any, Any] | None) -> None:
         await aiozc.async_close()
 
 
-def _uvicorn_options(host: str, port: int, tls: ServerCertificate | None, lifespan: str) -> dict:
+def _uvicorn_options(host: str, port: int, tls: ServerCertificate | None, lifespan: str,
+                     proxies: list[str]) -> dict:
+    # X-Forwarded-For only from `[server] trusted_proxies` (uvicorn's own default would believe
+    # any process on this host): the desk's and the OPAC's guess limits count the client address
     return {"host": host, "port": port, "log_level": "warning", "access_log": False,
+            "proxy_headers": bool(proxies), "forwarded_allow_ips": list(proxies) or "",
             "lifespan": lifespan, "timeout_graceful_shutdown": 5,
             "ssl_certfile": str(tls.cert) if tls else None,
             "ssl_keyfile": str(tls.key) if tls else None}
@@ -196,7 +201,7 @@ async def _serve_workers(settings: Settings, db: Database, *, host: str, port: i
 
     import uvicorn
 
-    options = _uvicorn_options(host, port, tls, "on")
+    options = _uvicorn_options(host, port, tls, "on", settings.server.trusted_proxies)
     sock = uvicorn.Config("server.runner:worker_main", **options).bind_socket()
     sock.listen(2048)  # connections wait in the backlog until a worker accepts (not refused)
     db.dispose()  # the workers open their own pools; this process keeps no connection

@@ -76,7 +76,8 @@ def today(request: Request) -> dt.date:
 
 
 def client_ip(request: Request) -> str:
-    """The client's address (the direct peer: no forwarding header is trusted)."""
+    """The client's address: the direct peer, or the client a `[server] trusted_proxies` proxy
+    names (server/runner.py; no other forwarding header is believed)."""
     return (request.client.host if request.client else "unknown")[:64]
 
 
